@@ -1,0 +1,139 @@
+// Text conversions for configuration parameters.
+#include "sc_models/params.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+namespace iosim {
+
+std::string format_value(bool v) { return v ? "true" : "false"; }
+
+std::string format_value(double v) {
+  std::ostringstream os;
+  os.precision(12);
+  os << v;
+  return os.str();
+}
+
+std::string format_value(const std::string& v) { return v; }
+
+void parse_value(const std::string& text, bool& out) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") {
+    out = true;
+  } else if (text == "false" || text == "0" || text == "no" || text == "off") {
+    out = false;
+  } else {
+    throw ParamError("'" + text + "' is not a boolean (expected true/false, yes/no, on/off, 1/0)");
+  }
+}
+
+void parse_value(const std::string& text, double& out) {
+  const char* s = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s, &end);
+  if (text.empty() || end != s + text.size() || errno == ERANGE || !std::isfinite(v)) {
+    throw ParamError("'" + text + "' is not a finite number");
+  }
+  out = v;
+}
+
+void parse_value(const std::string& text, std::string& out) { out = text; }
+
+namespace {
+
+// Accepts decimal or 0x-prefixed hexadecimal, with an optional binary size
+// suffix K/KiB, M/MiB, G/GiB, T/TiB (powers of 1024).
+bool parse_magnitude(const std::string& text, uint64_t& out) {
+  if (text.empty() || text[0] == '-' || text[0] == '+' || text[0] == ' ') return false;
+  const char* s = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(s, &end, 0);
+  if (end == s || errno == ERANGE) return false;
+  std::string suffix(end);
+  unsigned shift = 0;
+  if (suffix.empty()) {
+    shift = 0;
+  } else if (suffix == "K" || suffix == "KiB") {
+    shift = 10;
+  } else if (suffix == "M" || suffix == "MiB") {
+    shift = 20;
+  } else if (suffix == "G" || suffix == "GiB") {
+    shift = 30;
+  } else if (suffix == "T" || suffix == "TiB") {
+    shift = 40;
+  } else {
+    return false;
+  }
+  if (shift && (v >> (64 - shift)) != 0) return false;
+  out = static_cast<uint64_t>(v) << shift;
+  return true;
+}
+
+}  // namespace
+
+void parse_unsigned(const std::string& text, uint64_t max, uint64_t& out) {
+  uint64_t v = 0;
+  if (!parse_magnitude(text, v)) {
+    throw ParamError("'" + text +
+                     "' is not a non-negative integer (decimal, 0x hex, optional K/M/G/T suffix)");
+  }
+  if (v > max) {
+    throw ParamError("'" + text + "' is out of range (maximum " + std::to_string(max) + ")");
+  }
+  out = v;
+}
+
+void parse_signed(const std::string& text, int64_t min, int64_t max, int64_t& out) {
+  bool neg = !text.empty() && text[0] == '-';
+  uint64_t mag = 0;
+  if (!parse_magnitude(neg ? text.substr(1) : text, mag)) {
+    throw ParamError("'" + text + "' is not an integer");
+  }
+  if (neg) {
+    if (mag > static_cast<uint64_t>(max) + 1 || -static_cast<int64_t>(mag - 1) - 1 < min) {
+      throw ParamError("'" + text + "' is out of range (minimum " + std::to_string(min) + ")");
+    }
+    out = -static_cast<int64_t>(mag - 1) - 1;
+    if (mag == 0) out = 0;
+  } else {
+    if (mag > static_cast<uint64_t>(max)) {
+      throw ParamError("'" + text + "' is out of range (maximum " + std::to_string(max) + ")");
+    }
+    out = static_cast<int64_t>(mag);
+  }
+}
+
+namespace {
+std::string join_choices(std::initializer_list<const char*> allowed) {
+  std::string s;
+  for (const char* a : allowed) {
+    if (!s.empty()) s += "|";
+    s += a;
+  }
+  return s;
+}
+}  // namespace
+
+void ParamLister::choice(const char* name, std::string& field,
+                         std::initializer_list<const char*> allowed, const char* help) {
+  out_.push_back({prefix_ + name, field, "", help, join_choices(allowed)});
+}
+
+void ParamAssigner::choice(const char* name, std::string& field,
+                           std::initializer_list<const char*> allowed, const char*) {
+  if (found_ || prefix_ + name != name_) return;
+  for (const char* a : allowed) {
+    if (value_ == a) {
+      field = value_;
+      found_ = true;
+      return;
+    }
+  }
+  throw ParamError("'" + value_ + "' is not one of " + join_choices(allowed));
+}
+
+}  // namespace iosim

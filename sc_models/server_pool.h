@@ -1,0 +1,64 @@
+// A shared hardware resource (memory channel, page walker pool, cache lookup port,
+// command-queue processor, link direction) modelled by busy-until timestamps.
+//
+// A request that arrives at time t and needs service time s is given the server
+// that frees up first; it starts at max(t, free_at) and holds the server until
+// start + s. No SystemC process is involved: the caller adds (start + s - t) to its
+// annotated delay or waits for it. Queueing delay therefore grows with load the way
+// an M/D/c queue does, at the cost of a few comparisons per request.
+//
+// Simplification: requests are served in the order reserve() is called, which with
+// a zero global quantum is the order of simulated arrival.
+#pragma once
+
+#include <systemc>
+#include <vector>
+
+namespace iosim {
+
+class ServerPool {
+ public:
+  explicit ServerPool(unsigned servers = 1);
+
+  struct Grant {
+    sc_core::sc_time start;   // when service begins (>= arrival)
+    sc_core::sc_time finish;  // when the server is released
+    unsigned server;          // which server served the request
+  };
+
+  // Reserves the earliest-free server for `service` starting no earlier than `arrival`.
+  Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& service);
+
+  unsigned servers() const { return static_cast<unsigned>(free_at_.size()); }
+  // Time at which the earliest-free server becomes free.
+  sc_core::sc_time earliest_free() const;
+
+  uint64_t requests() const { return requests_; }
+  sc_core::sc_time total_wait() const { return total_wait_; }  // summed queueing delay
+  sc_core::sc_time total_busy() const { return total_busy_; }  // summed service time
+
+ private:
+  std::vector<sc_core::sc_time> free_at_;
+  uint64_t requests_ = 0;
+  sc_core::sc_time total_wait_ = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time total_busy_ = sc_core::SC_ZERO_TIME;
+};
+
+// A clock domain: converts cycles to time.
+class Clock {
+ public:
+  explicit Clock(double freq_mhz);
+  sc_core::sc_time period() const { return period_; }
+  sc_core::sc_time cycles(uint64_t n) const { return period_ * static_cast<double>(n); }
+  double freq_mhz() const { return freq_mhz_; }
+
+ private:
+  double freq_mhz_;
+  sc_core::sc_time period_;
+};
+
+// Convenience: nanoseconds as sc_time.
+inline sc_core::sc_time ns(double v) { return sc_core::sc_time(v, sc_core::SC_NS); }
+inline double to_ns(const sc_core::sc_time& t) { return t.to_seconds() * 1e9; }
+
+}  // namespace iosim

@@ -1,0 +1,70 @@
+#include "sc_models/params.h"
+
+#include <gtest/gtest.h>
+
+namespace iosim {
+namespace {
+
+struct InnerCfg {
+  uint32_t entries = 64;
+  std::string policy = "lru";
+  template <class V>
+  void visit(V& v) {
+    v("entries", entries, "entries", "cache entries");
+    v.choice("policy", policy, {"lru", "fifo", "random"}, "replacement policy");
+  }
+};
+
+struct OuterCfg {
+  double latency_ns = 12.5;
+  bool enabled = true;
+  int32_t offset = -3;
+  InnerCfg cache;
+  template <class V>
+  void visit(V& v) {
+    v("latency_ns", latency_ns, "ns", "access latency");
+    v("enabled", enabled, "", "model on");
+    v("offset", offset, "", "signed knob");
+    v.section("cache", cache);
+  }
+};
+
+TEST(Params, ListerGivesDottedNamesDefaultsUnitsAndChoices) {
+  OuterCfg c;
+  auto ps = list_params(c, "top.");
+  ASSERT_EQ(ps.size(), 5u);
+  EXPECT_EQ(ps[0].name, "top.latency_ns");
+  EXPECT_EQ(ps[0].default_value, "12.5");
+  EXPECT_EQ(ps[0].unit, "ns");
+  EXPECT_EQ(ps[1].default_value, "true");
+  EXPECT_EQ(ps[2].default_value, "-3");
+  EXPECT_EQ(ps[3].name, "top.cache.entries");
+  EXPECT_EQ(ps[3].default_value, "64");
+  EXPECT_EQ(ps[4].name, "top.cache.policy");
+  EXPECT_EQ(ps[4].choices, "lru|fifo|random");
+}
+
+TEST(Params, AssignerParsesAndRejects) {
+  OuterCfg c;
+  EXPECT_TRUE(assign_param(c, "cache.entries", "2K"));
+  EXPECT_EQ(c.cache.entries, 2048u);
+  EXPECT_TRUE(assign_param(c, "latency_ns", "0.25"));
+  EXPECT_DOUBLE_EQ(c.latency_ns, 0.25);
+  EXPECT_TRUE(assign_param(c, "enabled", "off"));
+  EXPECT_FALSE(c.enabled);
+  EXPECT_TRUE(assign_param(c, "offset", "-0x10"));
+  EXPECT_EQ(c.offset, -16);
+  EXPECT_TRUE(assign_param(c, "cache.policy", "fifo"));
+  EXPECT_EQ(c.cache.policy, "fifo");
+  EXPECT_FALSE(assign_param(c, "cache.entriez", "1"));
+  EXPECT_THROW(assign_param(c, "cache.entries", "-1"), ParamError);
+  EXPECT_THROW(assign_param(c, "cache.entries", "5000000000"), ParamError);
+  EXPECT_THROW(assign_param(c, "cache.entries", "12x"), ParamError);
+  EXPECT_THROW(assign_param(c, "cache.policy", "mru"), ParamError);
+  EXPECT_THROW(assign_param(c, "latency_ns", "nan"), ParamError);
+  EXPECT_THROW(assign_param(c, "enabled", "maybe"), ParamError);
+  EXPECT_EQ(c.cache.entries, 2048u);  // failed assignments leave the value alone
+}
+
+}  // namespace
+}  // namespace iosim

@@ -1,0 +1,43 @@
+#include "sc_models/server_pool.h"
+
+#include <gtest/gtest.h>
+
+namespace iosim {
+namespace {
+
+TEST(ServerPool, OneServerQueuesBackToBackRequests) {
+  ServerPool p(1);
+  auto g1 = p.reserve(ns(0), ns(10));
+  auto g2 = p.reserve(ns(0), ns(10));
+  auto g3 = p.reserve(ns(5), ns(10));
+  EXPECT_EQ(g1.start, ns(0));
+  EXPECT_EQ(g2.start, ns(10));
+  EXPECT_EQ(g3.start, ns(20));
+  EXPECT_EQ(g3.finish, ns(30));
+  EXPECT_EQ(p.total_wait(), ns(10 + 15));
+  EXPECT_EQ(p.total_busy(), ns(30));
+  // An arrival after the server is idle again starts at once.
+  EXPECT_EQ(p.reserve(ns(100), ns(1)).start, ns(100));
+}
+
+TEST(ServerPool, TwoServersServeTwoRequestsInParallel) {
+  ServerPool p(2);
+  auto a = p.reserve(ns(0), ns(10));
+  auto b = p.reserve(ns(0), ns(10));
+  auto c = p.reserve(ns(0), ns(10));
+  EXPECT_EQ(a.start, ns(0));
+  EXPECT_EQ(b.start, ns(0));
+  EXPECT_NE(a.server, b.server);
+  EXPECT_EQ(c.start, ns(10));
+  EXPECT_EQ(p.earliest_free(), ns(10));
+}
+
+TEST(Clock, CyclesToTime) {
+  Clock c(2000.0);  // 2 GHz
+  EXPECT_EQ(c.period(), sc_core::sc_time(500, sc_core::SC_PS));
+  EXPECT_EQ(c.cycles(4), ns(2));
+  EXPECT_THROW(Clock(0.0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace iosim
