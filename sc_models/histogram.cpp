@@ -1,0 +1,106 @@
+#include "sc_models/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace iosim {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Upper bounds (exclusive, ns) of the first six DMAR decades.
+constexpr std::array<double, LatencyHistogram::kDecades - 1> kDecadeLimitsNs = {100.0, 1e3, 1e4,
+                                                                                1e5,   1e6, 1e7};
+
+constexpr std::array<const char*, LatencyHistogram::kDecades> kDecadeLabels = {
+    "<0.1us", "0.1us-1us", "1us-10us", "10us-100us", "100us-1ms", "1ms-10ms", ">=10ms"};
+
+}  // namespace
+
+const char* LatencyHistogram::decade_label(size_t i) {
+  return kDecadeLabels.at(i);
+}
+
+size_t LatencyHistogram::decade_of(double ns) {
+  size_t i = 0;
+  while (i < kDecadeLimitsNs.size() && ns >= kDecadeLimitsNs[i]) ++i;
+  return i;
+}
+
+size_t LatencyHistogram::index_of(double ns) {
+  // Octave from the IEEE-754 exponent, slice from the top mantissa bits.
+  uint64_t bits = 0;
+  std::memcpy(&bits, &ns, sizeof bits);
+  int octave = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
+  if (octave < kMinExponent) return 0;
+  uint64_t slice = (bits >> (52 - kSubBucketBits)) & (kSubBuckets - 1);
+  return 1 + static_cast<size_t>(octave - kMinExponent) * kSubBuckets + slice;
+}
+
+double LatencyHistogram::midpoint_of(size_t index) {
+  if (index == 0) return 0.0;
+  size_t k = index - 1;
+  int octave = static_cast<int>(k / kSubBuckets) + kMinExponent;
+  double slice = static_cast<double>(k % kSubBuckets);
+  return std::ldexp(1.0 + (slice + 0.5) / kSubBuckets, octave);
+}
+
+void LatencyHistogram::sample(double ns) {
+  if (!(ns >= 0.0) || !std::isfinite(ns)) {
+    throw std::invalid_argument("LatencyHistogram: sample must be finite and >= 0, got " +
+                                std::to_string(ns));
+  }
+  size_t idx = index_of(ns);
+  if (idx >= counts_.size()) counts_.resize(idx + 1, 0);
+  ++counts_[idx];
+  ++decades_[decade_of(ns)];
+  if (count_ == 0 || ns < min_) min_ = ns;
+  if (count_ == 0 || ns > max_) max_ = ns;
+  ++count_;
+  sum_ += ns;
+}
+
+void LatencyHistogram::reset() {
+  counts_.clear();
+  decades_.fill(0);
+  count_ = 0;
+  sum_ = 0;
+  min_ = 0;
+  max_ = 0;
+}
+
+double LatencyHistogram::min() const {
+  return count_ ? min_ : kNaN;
+}
+double LatencyHistogram::max() const {
+  return count_ ? max_ : kNaN;
+}
+double LatencyHistogram::mean() const {
+  return count_ ? sum_ / static_cast<double>(count_) : kNaN;
+}
+
+double LatencyHistogram::percentile(double p) const {
+  if (!(p >= 0.0 && p <= 100.0)) {
+    throw std::invalid_argument("LatencyHistogram: percentile must be in [0, 100], got " +
+                                std::to_string(p));
+  }
+  if (count_ == 0) return kNaN;
+  if (p == 0.0) return min_;
+  if (p == 100.0) return max_;
+  // Nearest rank: the smallest sample with at least p% of the samples at or below it.
+  double r = std::ceil(p * static_cast<double>(count_) / 100.0);
+  uint64_t rank = std::clamp<uint64_t>(static_cast<uint64_t>(r), 1, count_);
+  uint64_t seen = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    seen += counts_[i];
+    if (seen >= rank) return std::clamp(midpoint_of(i), min_, max_);
+  }
+  return max_;  // not reached: the counts sum to count_
+}
+
+}  // namespace iosim

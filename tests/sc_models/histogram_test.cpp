@@ -1,0 +1,174 @@
+#include "sc_models/histogram.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+namespace iosim {
+namespace {
+
+// Exact nearest-rank percentile of a sorted sample vector.
+double exact_percentile(const std::vector<double>& sorted, double p) {
+  auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted.size()) / 100.0));
+  rank = std::clamp<size_t>(rank, 1, sorted.size());
+  return sorted[rank - 1];
+}
+
+void expect_within_bound(const LatencyHistogram& h, const std::vector<double>& sorted, double p) {
+  double exact = exact_percentile(sorted, p);
+  double got = h.percentile(p);
+  EXPECT_LE(std::abs(got - exact), exact * LatencyHistogram::kMaxRelativeError)
+      << "p" << p << ": got " << got << ", exact " << exact;
+}
+
+TEST(LatencyHistogram, ErrorBoundIsBetterThanOnePercent) {
+  EXPECT_LE(LatencyHistogram::kMaxRelativeError, 0.01);
+  EXPECT_DOUBLE_EQ(LatencyHistogram::kMaxRelativeError, 1.0 / 128);
+}
+
+TEST(LatencyHistogram, EmptyHasNoValues) {
+  LatencyHistogram h;
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_TRUE(std::isnan(h.min()));
+  EXPECT_TRUE(std::isnan(h.max()));
+  EXPECT_TRUE(std::isnan(h.mean()));
+  EXPECT_TRUE(std::isnan(h.percentile(50)));
+  for (size_t i = 0; i < LatencyHistogram::kDecades; ++i) EXPECT_EQ(h.decade_count(i), 0u);
+}
+
+TEST(LatencyHistogram, UniformOneToTenThousand) {
+  LatencyHistogram h;
+  std::vector<double> v;
+  for (int i = 1; i <= 10000; ++i) {
+    h.sample(i);
+    v.push_back(i);
+  }
+  EXPECT_EQ(h.count(), 10000u);
+  EXPECT_EQ(h.min(), 1.0);
+  EXPECT_EQ(h.max(), 10000.0);
+  EXPECT_DOUBLE_EQ(h.mean(), 5000.5);
+  EXPECT_DOUBLE_EQ(h.sum(), 50005000.0);
+  EXPECT_NEAR(h.percentile(50), 5000.0, 50.0);  // within 1%
+  EXPECT_NEAR(h.percentile(90), 9000.0, 90.0);
+  EXPECT_NEAR(h.percentile(99), 9900.0, 99.0);
+  EXPECT_NEAR(h.percentile(37.5), 3750.0, 37.5);
+  EXPECT_EQ(h.percentile(0), 1.0);
+  EXPECT_EQ(h.percentile(100), 10000.0);
+  for (int p = 1; p <= 99; ++p) expect_within_bound(h, v, p);
+  expect_within_bound(h, v, 99.9);
+  expect_within_bound(h, v, 0.01);
+}
+
+TEST(LatencyHistogram, SkewedDistributionMillionSamplesWithinBoundAndBoundedMemory) {
+  LatencyHistogram h;
+  std::mt19937_64 rng(12345);
+  // Log-normal latencies around ~500 ns with a long tail (up to ms).
+  std::lognormal_distribution<double> dist(std::log(500.0), 1.5);
+  std::vector<double> v;
+  const size_t n = 1000000;
+  v.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    double x = std::min(dist(rng), 9.9e6);
+    h.sample(x);
+    v.push_back(x);
+  }
+  std::sort(v.begin(), v.end());
+  for (double p : {1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 99.0, 99.9, 99.99}) {
+    expect_within_bound(h, v, p);
+  }
+  EXPECT_EQ(h.min(), v.front());
+  EXPECT_EQ(h.max(), v.back());
+  // Memory depends on the value range only: values < 2^24 ns need at most
+  // (24 - kMinExponent) octaves of 64 slices plus the underflow bucket.
+  EXPECT_LE(h.bucket_count(), (24 - LatencyHistogram::kMinExponent) * 64u + 1);
+}
+
+TEST(LatencyHistogram, DecadeBucketsSplitExactlyAtLinuxBoundaries) {
+  LatencyHistogram h;
+  // Just below and at each boundary (100 ns, 1 us, 10 us, 100 us, 1 ms, 10 ms).
+  const double limits[] = {100, 1e3, 1e4, 1e5, 1e6, 1e7};
+  for (double l : limits) {
+    h.sample(std::nextafter(l, 0.0));
+    h.sample(l);
+  }
+  h.sample(0);                       // smallest possible
+  h.sample(5e9);                     // 5 s
+  EXPECT_EQ(h.decade_count(0), 2u);  // 0 and 99.99..
+  for (size_t i = 1; i <= 5; ++i) EXPECT_EQ(h.decade_count(i), 2u) << i;
+  EXPECT_EQ(h.decade_count(6), 2u);  // 1e7 and 5e9
+  EXPECT_STREQ(LatencyHistogram::decade_label(0), "<0.1us");
+  EXPECT_STREQ(LatencyHistogram::decade_label(1), "0.1us-1us");
+  EXPECT_STREQ(LatencyHistogram::decade_label(2), "1us-10us");
+  EXPECT_STREQ(LatencyHistogram::decade_label(3), "10us-100us");
+  EXPECT_STREQ(LatencyHistogram::decade_label(4), "100us-1ms");
+  EXPECT_STREQ(LatencyHistogram::decade_label(5), "1ms-10ms");
+  EXPECT_STREQ(LatencyHistogram::decade_label(6), ">=10ms");
+  EXPECT_EQ(LatencyHistogram::decade_of(99.5), 0u);
+  EXPECT_EQ(LatencyHistogram::decade_of(250), 1u);
+  EXPECT_EQ(LatencyHistogram::decade_of(2.5e7), 6u);
+}
+
+TEST(LatencyHistogram, PercentilesClampToExactMinAndMax) {
+  LatencyHistogram h;
+  for (int i = 0; i < 1000; ++i) h.sample(123.456);
+  EXPECT_EQ(h.percentile(50), 123.456);
+  EXPECT_EQ(h.percentile(99), 123.456);
+  LatencyHistogram tiny;  // values below the smallest octave go to the underflow bucket
+  tiny.sample(0);
+  tiny.sample(0.0001);
+  EXPECT_EQ(tiny.percentile(50), 0.0);
+  EXPECT_EQ(tiny.percentile(100), 0.0001);
+  EXPECT_EQ(tiny.bucket_count(), 1u);
+}
+
+TEST(LatencyHistogram, SmallAndLargeValuesKeepRelativeError) {
+  LatencyHistogram h;
+  std::vector<double> v;
+  for (int i = 1; i <= 1000; ++i) {
+    double x = 0.001 * i;  // 1 ps .. 1 ns
+    h.sample(x);
+    v.push_back(x);
+  }
+  for (int i = 1; i <= 1000; ++i) {
+    double x = 1e9 * i;  // 1 s .. 1000 s
+    h.sample(x);
+    v.push_back(x);
+  }
+  std::sort(v.begin(), v.end());
+  for (double p : {5.0, 25.0, 49.0, 51.0, 75.0, 95.0}) expect_within_bound(h, v, p);
+}
+
+TEST(LatencyHistogram, ResetForgetsEverything) {
+  LatencyHistogram h;
+  h.sample(50);
+  h.sample(5e6);
+  h.reset();
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.sum(), 0.0);
+  EXPECT_EQ(h.decade_count(0), 0u);
+  EXPECT_EQ(h.decade_count(5), 0u);
+  h.sample(700);
+  EXPECT_EQ(h.min(), 700.0);
+  EXPECT_EQ(h.max(), 700.0);
+  EXPECT_EQ(h.percentile(50), 700.0);
+  EXPECT_EQ(h.decade_count(1), 1u);
+}
+
+TEST(LatencyHistogram, RejectsInvalidSamplesAndPercentiles) {
+  LatencyHistogram h;
+  EXPECT_THROW(h.sample(-1), std::invalid_argument);
+  EXPECT_THROW(h.sample(std::nan("")), std::invalid_argument);
+  EXPECT_THROW(h.sample(INFINITY), std::invalid_argument);
+  EXPECT_EQ(h.count(), 0u);
+  h.sample(1);
+  EXPECT_THROW(h.percentile(-0.1), std::invalid_argument);
+  EXPECT_THROW(h.percentile(100.1), std::invalid_argument);
+  EXPECT_THROW(h.percentile(std::nan("")), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace iosim
