@@ -23,7 +23,7 @@ namespace iosim::test {
 inline void run_thread(std::function<void()> body,
                        sc_core::sc_time limit = sc_core::sc_time(1, sc_core::SC_SEC)) {
   sc_core::sc_spawn(std::move(body), "test_body");
-  sc_core::sc_start(limit);
+  sc_core::sc_start(limit, sc_core::SC_EXIT_ON_STARVATION);
 }
 
 // Initiator with helpers to issue blocking reads and writes.
@@ -33,10 +33,10 @@ struct StubInitiator : sc_core::sc_module {
   explicit StubInitiator(sc_core::sc_module_name name) : sc_module(name), socket("socket") {}
 
   // Issues one b_transport; returns the response status. `delay` is the annotated
-  // delay in and out.
+  // delay in and out. `ext` (optional, e.g. a PCIe extension) is attached for the call.
+  template <class Ext = tlm::tlm_extension<void>>
   tlm::tlm_response_status transport(tlm::tlm_command cmd, uint64_t addr, void* data,
-                                     unsigned len, sc_core::sc_time& delay,
-                                     tlm::tlm_extension_base* ext = nullptr) {
+                                     unsigned len, sc_core::sc_time& delay, Ext* ext = nullptr) {
     tlm::tlm_generic_payload gp;
     gp.set_command(cmd);
     gp.set_address(addr);
@@ -45,9 +45,9 @@ struct StubInitiator : sc_core::sc_module {
     gp.set_streaming_width(len);
     gp.set_byte_enable_ptr(nullptr);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    if (ext) gp.set_extension(ext->ID, ext);
+    if (ext) gp.set_extension(ext);
     socket->b_transport(gp, delay);
-    if (ext) gp.clear_extension(ext->ID, ext);
+    if (ext) gp.clear_extension(ext);
     return gp.get_response_status();
   }
   // Read/write that also waits for the annotated delay (so sc_time_stamp() moves).
