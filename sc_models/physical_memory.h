@@ -1,0 +1,146 @@
+// PhysicalMemory: the system's DRAM as a TLM-2.0 target plus a zero-time backdoor.
+//
+// Storage is sparse: 4 KiB frames are allocated on the first write of a non-zero
+// byte; everything else reads as zeros and costs no host memory, so a simulated
+// size of many GiB costs host memory only for the frames that were touched. A read
+// never allocates.
+//
+// Timing (b_transport): the address space is interleaved over `channels` DRAM
+// channels in units of `interleave_bytes` (channel = (addr / interleave) % channels).
+// Each channel is an iosim::ServerPool with one server whose occupancy is the data
+// burst: bytes / channel bandwidth. The DRAM access latency itself is pipelined
+// (banks work in parallel, commands overlap) and is not part of the occupancy.
+// An access that arrives at t (sc_time_stamp() + incoming delay) splits its bytes
+// over the channels it touches; each touched channel is reserved once for its share
+// and the access completes at max(channel finish) + access_latency. An access on an
+// idle channel therefore costs access_latency + burst, and each access queued behind
+// it on the same channel adds one more burst time.
+//
+// Functional semantics: the data is read or written when b_transport is called
+// (the initiator calls it at the simulated time of the access; the global quantum
+// defaults to zero), the latency is only annotated.
+//
+// Responses: an access outside [0, size_bytes) gets TLM_ADDRESS_ERROR_RESPONSE, byte
+// enables TLM_BYTE_ENABLE_ERROR_RESPONSE, streaming (width < length)
+// TLM_BURST_ERROR_RESPONSE, a zero length or null data pointer
+// TLM_GENERIC_ERROR_RESPONSE; rejected accesses add no delay and change nothing.
+// transport_dbg takes no time, is not counted, ignores byte enables and transfers
+// up to the end of memory (returning the byte count).
+//
+// Simplifications: no banks, rows, refresh or read/write turnaround; reads and
+// writes cost the same; no DMI.
+#pragma once
+
+#include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+
+struct PhysicalMemoryConfig {
+  // Simulated DRAM size. Host memory is used only for touched frames.
+  uint64_t size_bytes = uint64_t{64} << 30;
+  // Idle DRAM latency excluding the data burst. LMBench random-load latency on a
+  // 384-512 MB buffer measured 89-98 ns on Xeon Skylake-SP / Broadwell-EP (AnandTech,
+  // "Sizing Up Servers: Intel's Skylake-SP Xeon versus AMD's EPYC 7000", memory
+  // subsystem latency, 2017); with a 3 ns burst a 64-byte read costs 93 ns here.
+  double access_latency_ns = 90.0;
+  // DRAM channels. Xeon Scalable (Skylake-SP) has six DDR4 channels per socket
+  // (Intel Xeon Scalable processor family platform brief, 2017).
+  uint32_t channels = 6;
+  // Channel interleave granularity. Intel memory controllers alternate channels
+  // after each 64-byte cache line in interleaved mode (Intel Core processor
+  // datasheet vol. 1, "Dual-Channel Symmetric Mode (Interleaved Mode)").
+  uint64_t interleave_bytes = 64;
+  // Peak bandwidth of one channel. DDR4-2666: 2666.67 MT/s x 8 bytes = 21.33 GB/s
+  // (JEDEC JESD79-4 speed bins; 64-bit channel).
+  double channel_bandwidth_gb_per_s = 21.33;
+
+  // Throws ParamError naming the first invalid parameter.
+  void validate() const;
+
+  template <class V>
+  void visit(V& v) {
+    v("size_bytes", size_bytes, "bytes", "simulated DRAM size (multiple of 4 KiB)");
+    v("access_latency_ns", access_latency_ns, "ns",
+      "idle DRAM access latency, excluding the data burst");
+    v("channels", channels, "channels", "DRAM channels, interleaved by address");
+    v("interleave_bytes", interleave_bytes, "bytes",
+      "consecutive bytes served by one channel before the next channel");
+    v("channel_bandwidth_gb_per_s", channel_bandwidth_gb_per_s, "GB/s",
+      "peak data bandwidth of one channel");
+  }
+};
+
+class PhysicalMemory : public sc_core::sc_module {
+ public:
+  static constexpr uint64_t kFrameBytes = 4096;
+  static constexpr unsigned kFrameShift = 12;
+
+  tlm_utils::simple_target_socket<PhysicalMemory> socket;
+
+  PhysicalMemory(sc_core::sc_module_name name, const PhysicalMemoryConfig& cfg);
+
+  const PhysicalMemoryConfig& config() const { return cfg_; }
+  uint64_t size_bytes() const { return cfg_.size_bytes; }
+
+  // --- Zero-time functional backdoor (for models and checkers) -----------------
+  // Addresses outside [0, size_bytes) throw std::out_of_range; frame operations
+  // need a 4 KiB-aligned address (std::invalid_argument otherwise).
+  void read(uint64_t addr, void* dst, uint64_t len) const;
+  void write(uint64_t addr, const void* src, uint64_t len);
+  uint64_t read_u64(uint64_t addr) const;  // little-endian, any alignment
+  void write_u64(uint64_t addr, uint64_t value);
+  void fill_frame(uint64_t frame_pa, uint8_t value);  // value 0 releases the frame
+  void zero_frame(uint64_t frame_pa);
+  void copy_frame(uint64_t dst_pa, uint64_t src_pa);
+  bool frame_allocated(uint64_t addr) const;
+
+  // Host frames currently holding data.
+  uint64_t frames_allocated() const { return frames_.size(); }
+
+  // --- Counters of timed (b_transport) accesses ----------------------------------
+  uint64_t reads() const { return reads_; }
+  uint64_t writes() const { return writes_; }
+  uint64_t bytes() const { return bytes_; }
+  // One channel's contention statistics (requests, total wait, total busy).
+  const ServerPool& channel(unsigned i) const { return channels_.at(i); }
+  unsigned channel_of(uint64_t addr) const {
+    return static_cast<unsigned>((addr / cfg_.interleave_bytes) % cfg_.channels);
+  }
+
+ private:
+  struct Frame {
+    std::array<uint8_t, kFrameBytes> bytes{};
+  };
+
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
+  tlm::tlm_response_status check(const tlm::tlm_generic_payload& gp) const;
+  // Time from arrival until the data of [addr, addr + len) has been served.
+  sc_core::sc_time service_time(uint64_t addr, uint64_t len, const sc_core::sc_time& arrival);
+  sc_core::sc_time burst_time(uint64_t bytes) const;
+  void check_range(uint64_t addr, uint64_t len, const char* what) const;
+  void check_frame(uint64_t frame_pa, const char* what) const;
+  const Frame* find(uint64_t frame_number) const;
+  void copy_out(uint64_t addr, uint8_t* dst, uint64_t len) const;
+  void copy_in(uint64_t addr, const uint8_t* src, uint64_t len);
+
+  PhysicalMemoryConfig cfg_;
+  std::unordered_map<uint64_t, std::unique_ptr<Frame>> frames_;
+  std::vector<ServerPool> channels_;
+  std::vector<uint64_t> channel_bytes_;  // scratch: bytes per channel of one access
+  sc_core::sc_time latency_;
+  sc_core::sc_time interleave_burst_;  // burst time of one full interleave unit
+  uint64_t reads_ = 0, writes_ = 0, bytes_ = 0;
+};
+
+}  // namespace iosim
