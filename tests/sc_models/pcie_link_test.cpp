@@ -1,72 +1,19 @@
 #include "sc_models/pcie_link.h"
 
+#include "common/tlm_bench.h"
 #include "sc_models/params.h"
 
 #include <gtest/gtest.h>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
-#include <functional>
 #include <string>
 #include <vector>
 
 namespace iosim {
 namespace {
 
-// Local stand-ins for the shared bench helpers: tests/common/tlm_bench.h does not
-// compile against SystemC 2.3.4 (it uses tlm_extension_base::ID, which does not exist).
-void run_thread(std::function<void()> body) {
-  sc_core::sc_spawn(std::move(body), "test_body");
-  sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_SEC));
-}
-
-struct StubInitiator : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<StubInitiator> socket;
-  explicit StubInitiator(sc_core::sc_module_name n) : sc_module(n), socket("socket") {}
-
-  // Blocking read that waits for the annotated delay.
-  tlm::tlm_response_status read(uint64_t addr, void* data, unsigned len) {
-    tlm::tlm_generic_payload gp;
-    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-    prepare(gp, tlm::TLM_READ_COMMAND, addr, data, len);
-    socket->b_transport(gp, d);
-    sc_core::wait(d);
-    return gp.get_response_status();
-  }
-  static void prepare(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, uint64_t addr, void* data,
-                      unsigned len) {
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_byte_enable_ptr(nullptr);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  }
-};
-
-// Records the arrival time (now + annotated delay) of every transaction.
-struct StubTarget : sc_core::sc_module {
-  struct Record {
-    tlm::tlm_command cmd;
-    uint64_t addr;
-    sc_core::sc_time time;
-  };
-  tlm_utils::simple_target_socket<StubTarget> socket;
-  sc_core::sc_time latency = sc_core::SC_ZERO_TIME;
-  std::vector<Record> log;
-  std::function<void(tlm::tlm_generic_payload&, sc_core::sc_time&)> hook;
-
-  explicit StubTarget(sc_core::sc_module_name n) : sc_module(n), socket("socket") {
-    socket.register_b_transport(this, &StubTarget::b_transport);
-  }
-  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-    if (hook) hook(gp, delay);
-    log.push_back({gp.get_command(), gp.get_address(), sc_core::sc_time_stamp() + delay});
-    delay += latency;
-    gp.set_response_status(tlm::TLM_OK_RESPONSE);
-  }
-};
+using test::run_thread;
+using test::StubInitiator;
+using test::StubTarget;
 
 // Wire time in ns of one TLP with `payload` data bytes, from the config fields.
 double tlp_ns(const PcieLinkConfig& c, double payload) {
@@ -100,12 +47,8 @@ struct Bench {
 // Issues a transaction at the current time without waiting; returns its delay.
 sc_core::sc_time post(StubInitiator& from, tlm::tlm_command cmd, uint64_t addr,
                       std::vector<uint8_t>& buf, PcieExtension* ext = nullptr) {
-  tlm::tlm_generic_payload gp;
-  StubInitiator::prepare(gp, cmd, addr, buf.data(), static_cast<unsigned>(buf.size()));
-  if (ext) gp.set_extension(ext);
   sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-  from.socket->b_transport(gp, d);
-  if (ext) gp.clear_extension(ext);
+  from.transport(cmd, addr, buf.data(), static_cast<unsigned>(buf.size()), d, ext);
   return d;
 }
 
