@@ -3,14 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <functional>
 #include <string>
 #include <vector>
 
-#include <tlm_utils/simple_initiator_socket.h>
-#include <systemc>
-#include <tlm>
-
+#include "common/tlm_bench.h"
 #include "sc_models/params.h"
 
 namespace iosim {
@@ -19,43 +15,8 @@ namespace {
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
-// Local stand-ins for the shared test-bench helpers (tests/common/tlm_bench.h does
-// not compile against SystemC 2.3.4: tlm_extension_base has no ID member).
-void run_thread(std::function<void()> body) {
-  sc_core::sc_spawn(std::move(body), "test_body");
-  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
-}
-
-struct StubInitiator : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<StubInitiator> socket;
-  explicit StubInitiator(sc_core::sc_module_name name) : sc_module(name), socket("socket") {}
-
-  tlm::tlm_response_status transport(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
-                                     sc_time& delay) {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    socket->b_transport(gp, delay);
-    return gp.get_response_status();
-  }
-  // Access that also waits for the annotated delay.
-  tlm::tlm_response_status access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len) {
-    sc_time d = SC_ZERO_TIME;
-    const auto st = transport(cmd, addr, data, len, d);
-    sc_core::wait(d);
-    return st;
-  }
-  tlm::tlm_response_status read(uint64_t addr, void* data, unsigned len) {
-    return access(tlm::TLM_READ_COMMAND, addr, data, len);
-  }
-  tlm::tlm_response_status write(uint64_t addr, const void* data, unsigned len) {
-    return access(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(data), len);
-  }
-};
+using test::run_thread;
+using test::StubInitiator;
 
 constexpr uint64_t kGiB = uint64_t{1} << 30;
 
