@@ -13,7 +13,8 @@ void DmaThread::spawn(DmaAccessor& a) {
   const unsigned slots = cfg_.pattern == "script" ? 1 : cfg_.max_outstanding;
   for (unsigned i = 0; i < slots; ++i) {
     ++live_slots_;
-    const std::string n = name_ + "_slot" + std::to_string(i);
+    // Process names may not contain '.': use the thread's own (last) name part.
+    const std::string n = name_.substr(name_.rfind('.') + 1) + "_slot" + std::to_string(i);
     if (cfg_.pattern == "script") {
       sc_core::sc_spawn([this, &a] { run_script(a); }, n.c_str());
     } else {
