@@ -55,7 +55,7 @@ void Atc::release(uint64_t id) {
   assert(it != users_.end() && it->second > 0);
   if (--it->second == 0) {
     users_.erase(it);
-    released_.notify();
+    released_.notify(sc_core::SC_ZERO_TIME);
   }
 }
 
