@@ -66,11 +66,14 @@ void CommandQueue::run() {
     while (head_ == tail_) sc_core::wait(tail_written_);
     const sc_time t0 = sc_core::sc_time_stamp();
     sc_time d = sc_core::SC_ZERO_TIME;
-    uint64_t q[2] = {0, 0};
-    const uint64_t addr = base_ + head_;
-    const bool ok = p_.mem.read_u64(addr, q[0], d) && p_.mem.read_u64(addr + 8, q[1], d);
+    uint8_t b[16] = {};
+    const bool ok = p_.mem.read(base_ + head_, b, 16, d);
     d += ns(cfg_.fetch_latency_ns);
-    const Desc128 raw{q[0], q[1]};
+    Desc128 raw;
+    for (int i = 7; i >= 0; --i) {
+      raw.qw0 = (raw.qw0 << 8) | b[i];
+      raw.qw1 = (raw.qw1 << 8) | b[8 + i];
+    }
     try {
       if (!ok) throw DescriptorError("descriptor fetch failed");
       const InvType type = descriptor_type(raw);

@@ -37,9 +37,13 @@ ContextTables::ContextTables(const TableCacheConfig& cfg, MemoryPort& mem, StatG
 
 bool ContextTables::fetch(uint64_t addr, Desc128& out, sc_core::sc_time& delay) {
   fetch_reads_.inc();
-  uint64_t q[2] = {0, 0};
-  const bool ok = mem_.read_u64(addr, q[0], delay) && mem_.read_u64(addr + 8, q[1], delay);
-  out = {q[0], q[1]};
+  uint8_t b[16] = {};
+  const bool ok = mem_.read(addr, b, 16, delay);
+  out = {0, 0};
+  for (int i = 7; i >= 0; --i) {
+    out.qw0 = (out.qw0 << 8) | b[i];
+    out.qw1 = (out.qw1 << 8) | b[8 + i];
+  }
   return ok;
 }
 
