@@ -448,3 +448,46 @@ TEST(Iommu, TranslatedRequestsAreForwardedWhenAtsIsEnabled) {
 
 }  // namespace
 }  // namespace iosim
+
+namespace iosim {
+namespace {
+
+TEST(Iommu, MissesQueueForTheWalkerPool) {
+  IommuConfig cfg;
+  cfg.walker.walkers = 1;
+  IommuBench b(cfg);
+  RootPortConfig pc2;
+  pc2.requester_id = 0x0108;
+  RootPort& rp2 = b.iommu.add_root_port("rp1", pc2);
+  test::StubInitiator dev2("dev2");
+  test::StubTarget down2("down2");
+  dev2.socket.bind(rp2.upstream);
+  rp2.downstream.bind(down2.socket);
+  b.write_entry(b.context_table + 16 * 0x08,
+                ContextEntry{true, true, true, true, b.pasid_table, 8, 0}.encode());
+  const uint64_t mm = b.bind(1);
+  b.editor.map(mm, 0x10000, 0x310000, PageSize::k4K, IommuBench::kUserRw);
+  b.editor.map(mm, 0x40000000, 0x320000, PageSize::k4K, IommuBench::kUserRw);
+  sc_time first, second;
+  auto issue = [](test::StubInitiator& d, uint16_t rid, uint64_t va, sc_time& out) {
+    PcieExtension ext =
+        PcieExtension::memory(rid, AddressType::kUntranslated, PasidPrefix::with(1));
+    uint64_t v = 0;
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    d.transport(tlm::TLM_READ_COMMAND, va, &v, 8, delay, &ext);
+    sc_core::wait(delay);
+    out = sc_core::sc_time_stamp();
+  };
+  sc_core::sc_spawn([&] { issue(b.dev, kRid, 0x10000, first); });
+  sc_core::sc_spawn([&] { issue(dev2, 0x0108, 0x40000000, second); });
+  sc_core::sc_start(1, sc_core::SC_SEC, sc_core::SC_EXIT_ON_STARVATION);
+  // Both walks are cold; the second had to wait for the only walker.
+  const auto* wait_hist = StatRegistry::global().find_as<Histogram>("iommu.walker_wait");
+  ASSERT_NE(wait_hist, nullptr);
+  EXPECT_EQ(wait_hist->count(), 2u);
+  EXPECT_GT(wait_hist->max(), 100.0);
+  EXPECT_GT(second, first);
+}
+
+}  // namespace
+}  // namespace iosim
