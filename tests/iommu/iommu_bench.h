@@ -23,28 +23,24 @@ inline PhysicalMemoryConfig small_memory() {
   return c;
 }
 
-struct IommuBench {
+// Memory, the IOMMU with one root port "rp0" (its sockets left for the caller to
+// bind), a software stub on the registers, and the root/context/PASID tables.
+struct IommuSystem {
   PhysicalMemory memory;
   Iommu iommu;
   RootPort& port;
-  StubInitiator dev;
   StubInitiator sw;
-  StubTarget down;
   uint64_t next_frame = 0x100000;
   PageTableEditor editor;
   uint64_t root_table = 0, context_table = 0, pasid_table = 0;
 
-  explicit IommuBench(const IommuConfig& cfg = {}, const RootPortConfig& pc = {})
+  explicit IommuSystem(const IommuConfig& cfg = {}, const RootPortConfig& pc = {})
       : memory("memory", small_memory()),
         iommu("iommu", cfg),
         port(iommu.add_root_port("rp0", pc)),
-        dev("dev"),
         sw("sw"),
-        down("down"),
         editor(memory, [this] { return alloc(); }) {
     iommu.mem.bind(memory.socket);
-    dev.socket.bind(port.upstream);
-    port.downstream.bind(down.socket);
     sw.socket.bind(iommu.regs);
     root_table = alloc();
     context_table = alloc();
@@ -91,6 +87,19 @@ struct IommuBench {
     write_entry(cq_base + cq_tail, d);
     cq_tail = (cq_tail + 16) % 4096;
     write_reg(iommu_reg::kIqt, cq_tail);
+  }
+};
+
+// IommuSystem with a stub device upstream (direct, no link) and a stub target
+// recording downstream messages.
+struct IommuBench : IommuSystem {
+  StubInitiator dev;
+  StubTarget down;
+
+  explicit IommuBench(const IommuConfig& cfg = {}, const RootPortConfig& pc = {})
+      : IommuSystem(cfg, pc), dev("dev"), down("down") {
+    dev.socket.bind(port.upstream);
+    port.downstream.bind(down.socket);
   }
 
   // Untranslated DMA from the device; waits for the annotated delay. Returns the
