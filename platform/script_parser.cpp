@@ -205,10 +205,14 @@ class BlockBuilder {
       }
       pending_ = nullptr;
     }
-    while (stack_.size() > 1 && indent < stack_.back().indent) stack_.pop_back();
+    bool dedented = false;
+    while (stack_.size() > 1 && indent < stack_.back().indent) {
+      stack_.pop_back();
+      dedented = true;
+    }
     if (indent != stack_.back().indent) {
       r_.errors.push_back(script_error({st.loc.file, st.loc.line, indent + 1}, "",
-                                       indent > stack_.back().indent
+                                       indent > stack_.back().indent && !dedented
                                            ? "unexpected indentation (no block is open here)"
                                            : "indentation does not match any enclosing block"));
       return;
