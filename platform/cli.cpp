@@ -1,0 +1,241 @@
+// The iommu-sim command line: option parsing and the top-level run.
+#include "platform/cli.h"
+
+#include "platform/output_file.h"
+#include "platform/param_table.h"
+
+#include <boost/program_options.hpp>
+#include <systemc>
+
+#include <fstream>
+#include <sstream>
+
+namespace iosim {
+
+namespace po = boost::program_options;
+
+namespace {
+
+po::options_description visible_options() {
+  po::options_description d("Options");
+  d.add_options()("set", po::value<std::vector<std::string>>()->composing(),
+                  "override one parameter: section.key=value (repeatable; applied after CONFIG)")(
+      "stats", po::value<std::string>(), "write the stats JSON to FILE")(
+      "trace", po::value<std::string>(), "write a Chrome trace (Perfetto) to FILE")(
+      "timeline", po::bool_switch(), "print the per-thread text timeline")(
+      "seed", po::value<std::string>(), "random seed N")(
+      "sweep", po::value<std::vector<std::string>>()->composing(),
+      "sweep a parameter: key=v1,v2,... (repeatable; cartesian product)")(
+      "jobs", po::value<std::string>(), "sweep points run at once (default 1)")(
+      "sweep-out", po::value<std::string>(), "write the sweep CSV to FILE (default stdout)")(
+      "list-params", po::bool_switch(), "print every parameter with default, unit and help")(
+      "help", po::bool_switch(), "print this help")("version", po::bool_switch(),
+                                                    "print the version");
+  return d;
+}
+
+uint64_t parse_count(const std::string& option, const std::string& text) {
+  uint64_t v = 0;
+  try {
+    parse_unsigned(text, UINT64_MAX, v);
+  } catch (const ParamError& e) {
+    throw UsageError("--" + option + ": " + e.what());
+  }
+  return v;
+}
+
+template <class T>
+std::optional<T> get(const po::variables_map& vm, const char* name) {
+  if (!vm.count(name)) return std::nullopt;
+  return vm[name].as<T>();
+}
+
+void check_combinations(const CliOptions& o) {
+  if (!o.sweep_out.empty() && o.sweeps.empty()) throw UsageError("--sweep-out needs --sweep");
+  if (o.jobs == 0) throw UsageError("--jobs: must be at least 1");
+  if (!o.sweeps.empty() && (!o.stats_file.empty() || !o.trace_file.empty() || o.timeline)) {
+    throw UsageError("--stats, --trace and --timeline cannot be used with --sweep");
+  }
+  for (size_t i = 0; i < o.sweeps.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (o.sweeps[i].key == o.sweeps[j].key) {
+        throw UsageError("--sweep " + o.sweeps[i].key + " given twice");
+      }
+    }
+  }
+  if (o.config.empty() && !o.help && !o.version && !o.list_params) {
+    throw UsageError("missing CONFIG file");
+  }
+}
+
+CliOptions options_from(const po::variables_map& vm) {
+  CliOptions o;
+  o.config = get<std::string>(vm, "config").value_or("");
+  o.sets = get<std::vector<std::string>>(vm, "set").value_or(std::vector<std::string>{});
+  o.stats_file = get<std::string>(vm, "stats").value_or("");
+  o.trace_file = get<std::string>(vm, "trace").value_or("");
+  o.timeline = vm["timeline"].as<bool>();
+  if (auto s = get<std::string>(vm, "seed")) o.seed = parse_count("seed", *s);
+  for (const std::string& s :
+       get<std::vector<std::string>>(vm, "sweep").value_or(std::vector<std::string>{})) {
+    try {
+      o.sweeps.push_back(parse_sweep_axis(s));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  if (auto j = get<std::string>(vm, "jobs")) {
+    uint64_t n = parse_count("jobs", *j);
+    if (n > 1024) throw UsageError("--jobs: at most 1024");
+    o.jobs = static_cast<unsigned>(n);
+  }
+  o.sweep_out = get<std::string>(vm, "sweep-out").value_or("");
+  o.list_params = vm["list-params"].as<bool>();
+  o.help = vm["help"].as<bool>();
+  o.version = vm["version"].as<bool>();
+  return o;
+}
+
+// Loads CONFIG and the --set overrides plus extra settings into entries.
+void load_entries(const CliOptions& o, const std::vector<Setting>& extra,
+                  std::vector<ConfigEntry>& entries, std::vector<ConfigError>& errors) {
+  load_config_file(o.config, entries, errors);
+  for (const std::string& s : o.sets) parse_set_override(s, entries, errors);
+  for (const Setting& s : extra) entries.push_back({s.first, s.second, "--sweep", 0});
+}
+
+int run_single(const CliOptions& o, Simulation& sim, std::ostream& out, std::ostream& err) {
+  OutputFile stats(o.stats_file), trace(o.trace_file);
+  RunOptions ro{stats.temp_path(), trace.temp_path(), o.timeline, o.seed};
+  int status = kExitBadInput;
+  try {
+    status = sim.run(ro, out);
+  } catch (const std::exception& e) {
+    err << "iommu-sim: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  if (status != kExitOk && status != kExitViolations) return status;
+  for (OutputFile* f : {&stats, &trace}) {
+    if (!f->commit()) {
+      err << "iommu-sim: " << f->error() << "\n";
+      return kExitBadInput;
+    }
+  }
+  return status;
+}
+
+std::vector<std::string> child_base_args(const CliOptions& o) {
+  std::vector<std::string> args{o.config};
+  for (const std::string& s : o.sets) {
+    args.push_back("--set");
+    args.push_back(s);
+  }
+  if (o.seed) {
+    args.push_back("--seed");
+    args.push_back(std::to_string(*o.seed));
+  }
+  return args;
+}
+
+int run_sweep_mode(const CliOptions& o, const CliEnvironment& env, std::ostream& out,
+                   std::ostream& err) {
+  std::vector<SweepPoint> points = expand_sweep(o.sweeps);
+  // Check every point's settings before starting any child.
+  for (const SweepPoint& p : points) {
+    std::vector<ConfigEntry> entries;
+    std::vector<ConfigError> errors;
+    load_entries(o, p.settings, entries, errors);
+    if (errors.empty() && env.simulation) env.simulation->configure(entries, errors);
+    if (!errors.empty()) {
+      print_errors(err, errors);
+      return kExitBadInput;
+    }
+  }
+  std::vector<SweepResult> results =
+      run_sweep(points, {env.self_executable, child_base_args(o), o.jobs});
+  if (o.sweep_out.empty()) {
+    write_sweep_csv(out, o.sweeps, results);
+    return kExitOk;
+  }
+  OutputFile csv(o.sweep_out);
+  std::ofstream f(csv.temp_path());
+  write_sweep_csv(f, o.sweeps, results);
+  f.close();
+  if (!f || !csv.commit()) {
+    err << "iommu-sim: cannot write '" << o.sweep_out << "'\n";
+    return kExitBadInput;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+CliOptions parse_cli(int argc, const char* const argv[]) {
+  po::options_description all;
+  all.add(visible_options());
+  all.add_options()("config", po::value<std::string>(), "CONFIG file");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  CliOptions o = options_from(vm);
+  check_combinations(o);
+  return o;
+}
+
+std::string cli_usage() {
+  std::ostringstream os;
+  os << "Usage: iommu-sim CONFIG [options]\n"
+        "Simulates the system described by the INI file CONFIG (see --list-params).\n\n"
+     << visible_options()
+     << "\nExit status: 0 success, 1 checker violations, 2 bad usage or input.\n";
+  return os.str();
+}
+
+std::string cli_version() {
+  return std::string("iommu-sim 0.1.0 (SystemC ") + sc_core::sc_release() + ")";
+}
+
+int run_cli(int argc, const char* const argv[], const CliEnvironment& env, std::ostream& out,
+            std::ostream& err) {
+  CliOptions o;
+  try {
+    o = parse_cli(argc, argv);
+  } catch (const UsageError& e) {
+    err << "iommu-sim: " << e.what() << "\nTry 'iommu-sim --help'.\n";
+    return kExitBadInput;
+  }
+  if (o.help) {
+    out << cli_usage();
+    return kExitOk;
+  }
+  if (o.version) {
+    out << cli_version() << "\n";
+    return kExitOk;
+  }
+  if (!env.simulation && (o.list_params || o.sweeps.empty())) {
+    err << "iommu-sim: this build has no system builder yet; only --help and --version work\n";
+    return kExitBadInput;
+  }
+  if (o.list_params) {
+    out << format_param_table(env.simulation->params());
+    return kExitOk;
+  }
+  if (!o.sweeps.empty()) return run_sweep_mode(o, env, out, err);
+  std::vector<ConfigEntry> entries;
+  std::vector<ConfigError> errors;
+  load_entries(o, {}, entries, errors);
+  if (errors.empty()) env.simulation->configure(entries, errors);
+  if (!errors.empty()) {
+    print_errors(err, errors);
+    return kExitBadInput;
+  }
+  return run_single(o, *env.simulation, out, err);
+}
+
+}  // namespace iosim

@@ -1,0 +1,65 @@
+// The iommu-sim command line.
+//
+//   iommu-sim CONFIG [--set k=v ...] [--stats FILE] [--trace FILE] [--timeline]
+//             [--seed N] [--sweep k=v1,v2,... ...] [--jobs N] [--sweep-out FILE.csv]
+//             [--list-params] [--help] [--version]
+//
+// parse_cli() turns argv into CliOptions (Boost.Program_options) and throws
+// UsageError for bad usage. run_cli() is the whole program: it prints help,
+// version or the parameter table, or loads CONFIG (with its includes), appends the
+// --set overrides, applies them to the Simulation and runs it with its output
+// files under temporary names that are renamed only when the run completes; with
+// --sweep it runs every point as a child process (platform/sweep.h) and writes
+// the CSV. Every input error goes to stderr and gives exit status 2.
+#pragma once
+
+#include "platform/simulation.h"
+#include "platform/sweep.h"
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace iosim {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CliOptions {
+  std::string config;             // CONFIG (required unless help/version/list-params)
+  std::vector<std::string> sets;  // "--set key=value", in order
+  std::string stats_file;         // --stats
+  std::string trace_file;         // --trace
+  bool timeline = false;          // --timeline
+  std::optional<uint64_t> seed;   // --seed
+  std::vector<SweepAxis> sweeps;  // --sweep, in order
+  unsigned jobs = 1;              // --jobs
+  std::string sweep_out;          // --sweep-out (CSV; stdout when empty)
+  bool list_params = false;       // --list-params
+  bool help = false;              // --help
+  bool version = false;           // --version
+};
+
+// argv[0] is the program name. Throws UsageError.
+CliOptions parse_cli(int argc, const char* const argv[]);
+
+// The --help text.
+std::string cli_usage();
+// The --version line.
+std::string cli_version();
+
+struct CliEnvironment {
+  Simulation* simulation = nullptr;                // null: no system builder in this build
+  std::string self_executable = "/proc/self/exe";  // what sweep points exec
+};
+
+// Runs the program; returns the exit status.
+int run_cli(int argc, const char* const argv[], const CliEnvironment& env, std::ostream& out,
+            std::ostream& err);
+
+}  // namespace iosim

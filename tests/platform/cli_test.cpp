@@ -1,0 +1,187 @@
+#include "platform/cli.h"
+#include "platform/param_table.h"
+#include "test_system_config.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace iosim {
+namespace {
+
+namespace fs = std::filesystem;
+
+CliOptions parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "iommu-sim");
+  return parse_cli(static_cast<int>(args.size()), args.data());
+}
+
+std::string usage_error(std::vector<const char*> args) {
+  try {
+    parse(args);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+fs::path temp_dir() {
+  fs::path p = fs::temp_directory_path() / ("iosim_cli_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+TEST(Cli, ParsesEveryOption) {
+  CliOptions o = parse({"sys.cfg", "--set", "a.b=1", "--set=c=2", "--stats", "s.json", "--trace",
+                        "t.json", "--timeline", "--seed", "0x10", "--list-params"});
+  EXPECT_EQ(o.config, "sys.cfg");
+  EXPECT_EQ(o.sets, (std::vector<std::string>{"a.b=1", "c=2"}));
+  EXPECT_EQ(o.stats_file, "s.json");
+  EXPECT_EQ(o.trace_file, "t.json");
+  EXPECT_TRUE(o.timeline);
+  EXPECT_EQ(o.seed, 16u);
+  EXPECT_TRUE(o.list_params);
+  EXPECT_FALSE(o.help);
+  CliOptions s = parse({"sys.cfg", "--sweep", "x=1,2", "--sweep", "y=a,b,c", "--jobs", "3",
+                        "--sweep-out", "out.csv", "--help", "--version"});
+  ASSERT_EQ(s.sweeps.size(), 2u);
+  EXPECT_EQ(s.sweeps[1].key, "y");
+  EXPECT_EQ(s.sweeps[1].values, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(s.jobs, 3u);
+  EXPECT_EQ(s.sweep_out, "out.csv");
+  EXPECT_TRUE(s.help);
+  EXPECT_TRUE(s.version);
+  EXPECT_FALSE(s.seed.has_value());
+  EXPECT_EQ(parse({"--version"}).config, "");
+}
+
+TEST(Cli, UsageErrors) {
+  EXPECT_EQ(usage_error({}), "missing CONFIG file");
+  EXPECT_EQ(usage_error({"a.cfg", "--frobnicate"}), "unrecognised option '--frobnicate'");
+  EXPECT_NE(usage_error({"a.cfg", "b.cfg"}).find("too many positional options"), std::string::npos);
+  EXPECT_NE(usage_error({"a.cfg", "--stats"}).find("missing"), std::string::npos);
+  EXPECT_EQ(usage_error({"a.cfg", "--seed", "soon"}),
+            "--seed: 'soon' is not a non-negative integer (decimal, 0x hex, optional K/M/G/T "
+            "suffix)");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--jobs", "0"}), "--jobs: must be at least 1");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep-out", "o.csv"}), "--sweep-out needs --sweep");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "novalues"}),
+            "--sweep expects key=v1,v2,..., got 'novalues'");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1,,2"}), "--sweep x: empty value in list");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--sweep", "x=2"}), "--sweep x given twice");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--stats", "s.json"}),
+            "--stats, --trace and --timeline cannot be used with --sweep");
+}
+
+// A Simulation that only records what it was given and writes its output files;
+// fail_run makes run() throw like a builder that finds bad input.
+class RecordingSimulation : public ConfiguredSimulation<testcfg::SystemCfg> {
+ public:
+  bool fail_run = false;
+  RunOptions seen;
+  int runs = 0;
+
+ protected:
+  int run_config(const testcfg::SystemCfg& cfg, const RunOptions& opts,
+                 std::ostream& out) override {
+    ++runs;
+    seen = opts;
+    if (!opts.stats_path.empty()) std::ofstream(opts.stats_path) << "{\"partial\": true";
+    if (fail_run) throw std::runtime_error("script.scn:3:7: expected a duration such as 100ns");
+    out << "walk " << cfg.iommu.walk_latency_ns << "\n";
+    return kExitOk;
+  }
+};
+
+int run(std::vector<const char*> args, Simulation* sim, std::string& out, std::string& err) {
+  args.insert(args.begin(), "iommu-sim");
+  std::ostringstream o, e;
+  CliEnvironment env;
+  env.simulation = sim;
+  int status = run_cli(static_cast<int>(args.size()), args.data(), env, o, e);
+  out = o.str();
+  err = e.str();
+  return status;
+}
+
+TEST(Cli, SuccessfulRunRenamesOutputsIntoPlace) {
+  fs::path dir = temp_dir();
+  std::string cfg = (dir / "sys.cfg").string(), stats = (dir / "s.json").string();
+  std::ofstream(cfg) << "[iommu]\nwalk_latency_ns = 300\n";
+  RecordingSimulation sim;
+  std::string out, err;
+  EXPECT_EQ(run({cfg.c_str(), "--set", "iommu.walk_latency_ns=400", "--stats", stats.c_str(),
+                 "--seed", "9", "--timeline"},
+                &sim, out, err),
+            kExitOk);
+  EXPECT_EQ(out, "walk 400\n");
+  EXPECT_EQ(err, "");
+  EXPECT_EQ(sim.seen.stats_path, stats + ".partial-" + std::to_string(::getpid()));
+  EXPECT_EQ(sim.seen.seed, 9u);
+  EXPECT_TRUE(sim.seen.timeline);
+  EXPECT_TRUE(fs::exists(stats));
+  EXPECT_FALSE(fs::exists(sim.seen.stats_path));
+  fs::remove_all(dir);
+}
+
+TEST(Cli, FailedRunsLeaveNoOutputFiles) {
+  fs::path dir = temp_dir();
+  std::string cfg = (dir / "sys.cfg").string(), stats = (dir / "s.json").string();
+  std::string trace = (dir / "t.json").string();
+  std::ofstream(cfg) << "[iommu]\nwalk_latncy_ns = 300\n";
+  RecordingSimulation sim;
+  std::string out, err;
+  // Bad key: reported with file:line and suggestion; the simulation never runs.
+  EXPECT_EQ(run({cfg.c_str(), "--stats", stats.c_str()}, &sim, out, err), kExitBadInput);
+  EXPECT_EQ(err, cfg +
+                     ":2: iommu.walk_latncy_ns: unknown parameter; did you mean "
+                     "'iommu.walk_latency_ns'?\n");
+  EXPECT_EQ(sim.runs, 0);
+  // Error found during the run: the partial stats file is removed.
+  std::ofstream(cfg) << "[iommu]\nwalk_latency_ns = 300\n";
+  sim.fail_run = true;
+  EXPECT_EQ(run({cfg.c_str(), "--stats", stats.c_str(), "--trace", trace.c_str()}, &sim, out, err),
+            kExitBadInput);
+  EXPECT_EQ(err, "iommu-sim: script.scn:3:7: expected a duration such as 100ns\n");
+  EXPECT_EQ(sim.runs, 1);
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"sys.cfg"});
+  fs::remove_all(dir);
+}
+
+TEST(Cli, HelpVersionListParamsAndNoBuilder) {
+  RecordingSimulation sim;
+  std::string out, err;
+  EXPECT_EQ(run({"--help"}, nullptr, out, err), kExitOk);
+  EXPECT_NE(out.find("--sweep-out"), std::string::npos);
+  EXPECT_EQ(run({"--version"}, nullptr, out, err), kExitOk);
+  EXPECT_EQ(out.rfind("iommu-sim 0.1.0 (SystemC 2.3", 0), 0u);
+  EXPECT_EQ(run({"--list-params"}, &sim, out, err), kExitOk);
+  EXPECT_EQ(out, format_param_table(sim.params()));
+  EXPECT_EQ(run({"x.cfg"}, nullptr, out, err), kExitBadInput);
+  EXPECT_NE(err.find("no system builder"), std::string::npos);
+  EXPECT_EQ(run({"x.cfg", "--jobs"}, &sim, out, err), kExitBadInput);
+  EXPECT_EQ(err.rfind("iommu-sim: the required argument for option '--jobs' is missing", 0), 0u);
+}
+
+TEST(ParamTable, AlignedTextAndMarkdown) {
+  std::vector<ParamInfo> ps{{"iommu.walk_latency_ns", "100", "ns", "page walk latency", ""},
+                            {"iommu.flush_policy", "range", "", "policy", "range|full"}};
+  EXPECT_EQ(format_param_table(ps),
+            "NAME                   DEFAULT  UNIT  CHOICES     HELP\n"
+            "iommu.walk_latency_ns  100      ns                page walk latency\n"
+            "iommu.flush_policy     range          range|full  policy\n");
+  EXPECT_EQ(format_param_markdown(ps),
+            "| Parameter | Default | Unit | Choices | Description |\n"
+            "|---|---|---|---|---|\n"
+            "| `iommu.walk_latency_ns` | `100` | ns |  | page walk latency |\n"
+            "| `iommu.flush_policy` | `range` |  | range\\|full | policy |\n");
+}
+
+}  // namespace
+}  // namespace iosim
