@@ -78,7 +78,7 @@ void Mm::ptl_unlock() {
 }
 
 void Mm::flush_under_ptl(int cpu, uint64_t start, uint64_t end) {
-  if (env_.tlb) env_.tlb->flush_tlb_range(*this, start, end, cpu);
+  if (env_.tlb) env_.tlb->flush_tlb_range(*this, cpus_, start, end, cpu);
   if (policy() == SecondaryTlbFlush::kUnderPtl) {
     secondary_flushes_->inc();
     notifier_subscriptions().arch_invalidate_secondary_tlbs(start, end);

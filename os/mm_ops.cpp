@@ -197,7 +197,7 @@ void MmOps::exit_mmap(Mm& mm, int cpu) {
     mm.zap(cpu, v.start, v.end, MmuNotifierEvent::kUnmap, "exit");
   }
   mm.vmas().remove(0, ~uint64_t{0});
-  if (env_.tlb) env_.tlb->flush_tlb_mm(mm, cpu);
+  if (env_.tlb) env_.tlb->flush_tlb_mm(mm, mm.cpumask(), cpu);
   mm.mmap_lock.up_write();
 }
 

@@ -173,7 +173,8 @@ int PageOps::age(Mm& mm, uint64_t va, bool flush, int cpu) {
   if (p.present() && p.accessed()) {
     young = 1;
     mm.set_pte(va, p.without(Pte::kAccessed), "clear_young");
-    if (flush && env_.tlb) env_.tlb->flush_tlb_range(mm, va, va + Mm::kPageBytes, cpu);
+    if (flush && env_.tlb)
+      env_.tlb->flush_tlb_range(mm, mm.cpumask(), va, va + Mm::kPageBytes, cpu);
   }
   auto& subs = mm.notifier_subscriptions();
   young |= flush ? subs.clear_flush_young(va, va + Mm::kPageBytes)

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 
 namespace iosim {
 
@@ -17,10 +18,11 @@ class CpuTlbShootdown {
  public:
   virtual ~CpuTlbShootdown() = default;
   // flush_tlb_mm_range(): [start, end) of `mm` on `initiator_cpu` and on every other
-  // core in the mm's cpumask.
-  virtual void flush_tlb_range(MmStruct& mm, uint64_t start, uint64_t end, int initiator_cpu) = 0;
+  // core in `cpumask` (the cores running the mm).
+  virtual void flush_tlb_range(MmStruct& mm, const std::set<int>& cpumask, uint64_t start,
+                               uint64_t end, int initiator_cpu) = 0;
   // flush_tlb_mm(): every translation of `mm`.
-  virtual void flush_tlb_mm(MmStruct& mm, int initiator_cpu) = 0;
+  virtual void flush_tlb_mm(MmStruct& mm, const std::set<int>& cpumask, int initiator_cpu) = 0;
 };
 
 }  // namespace iosim
