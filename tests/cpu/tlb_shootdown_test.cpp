@@ -55,7 +55,9 @@ TEST(TlbShootdown, CostGrowsWithTheNumberOfTargetCores) {
       bool all = !cached(*b.core[0]);
       for (unsigned i = 1; i <= targets; ++i) all = all && !cached(*b.core[i]);
       remote_flushed.push_back(all);
-      if (targets < 4) EXPECT_TRUE(cached(*b.core[4]));  // not running the mm: untouched
+      if (targets < 4) {
+        EXPECT_TRUE(cached(*b.core[4]));  // not running the mm: untouched
+      }
     }
   });
   // local invlpg; + per target one IPI send; + one round trip and the remote invlpg.
