@@ -1,0 +1,90 @@
+#include "device/ats_client.h"
+
+#include <array>
+
+namespace iosim {
+
+AtsClient::AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& g, uint32_t max_attempts)
+    : up_(up),
+      atc_(atc),
+      max_attempts_(max_attempts),
+      sent_(g.counter("translation_requests", "requests", "ATS Translation Requests sent")),
+      stale_(g.counter("stale_completions", "completions",
+                       "completions dropped because an invalidation overlapped them")),
+      errors_(g.counter("translation_errors", "completions",
+                        "Unsupported Request / Completer Abort completions")),
+      latency_(
+          g.histogram("translation_latency", "Translation Request sent to usable completion")) {}
+
+void AtsClient::on_invalidate(std::optional<uint32_t> pasid, const AtsRange& range) {
+  for (Pending& p : pending_) {
+    if (!pasid || *pasid == p.pasid) p.seen.push_back({pasid, range});
+  }
+}
+
+bool AtsClient::is_stale(const Pending& p, uint64_t va,
+                         const std::vector<AtsCompletionEntry>& cs) const {
+  for (const AtsCompletionEntry& c : cs) {
+    const uint64_t first = c.range.is_whole_space() ? 0 : va & ~(c.range.size_bytes() - 1);
+    const uint64_t last = c.range.is_whole_space() ? ~0ull : first + (c.range.size_bytes() - 1);
+    for (const Invalidation& inv : p.seen) {
+      const uint64_t ifirst = inv.range.is_whole_space() ? 0 : inv.range.base;
+      const uint64_t ilast = inv.range.is_whole_space() ? ~0ull : inv.range.last();
+      if (first <= ilast && ifirst <= last) return true;
+    }
+  }
+  return false;
+}
+
+AtsClient::Result AtsClient::translate(const Request& r) {
+  const sc_core::sc_time start = sc_core::sc_time_stamp();
+  const uint64_t page = r.va & ~((1ull << kAtsPageShift) - 1);
+  const PasidPrefix prefix =
+      r.pasid == kNoPasid ? PasidPrefix{} : PasidPrefix::with(r.pasid, r.exe, r.priv);
+  for (uint32_t attempt = 0; attempt < max_attempts_; ++attempt) {
+    PcieExtension ext = PcieExtension::translation_request(up_.requester_id(), prefix, r.no_write);
+    std::array<unsigned char, 8> data{};
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(page);
+    gp.set_data_ptr(data.data());
+    gp.set_data_length(8);
+    gp.set_streaming_width(8);
+    gp.set_byte_enable_ptr(nullptr);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    gp.set_extension(&ext);
+    auto it = pending_.insert(pending_.end(), Pending{r.pasid, {}});
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    sent_.inc();
+    up_.transport(gp, delay);
+    gp.clear_extension(&ext);
+    sc_core::wait(delay);
+    const Pending done = std::move(*it);
+    pending_.erase(it);
+
+    if (!gp.is_response_ok() || ext.completion_status != AtsCompletionStatus::kSuccess ||
+        ext.completions.empty()) {
+      errors_.inc();
+      return {Outcome::kError, {}};
+    }
+    if (is_stale(done, page, ext.completions)) {
+      stale_.inc();
+      continue;
+    }
+    latency_.sample(sc_core::sc_time_stamp() - start);
+    // Entry i of a multi-page completion covers the i-th range after the first.
+    const AtsCompletionEntry& mine = ext.completions.front();
+    if (mine.untranslated_only) return {Outcome::kUntranslatedOnly, mine};
+    uint64_t va = page;
+    for (const AtsCompletionEntry& c : ext.completions) {
+      atc_.fill(r.pasid, va, c, sc_core::sc_time_stamp());
+      if (c.range.is_whole_space()) break;
+      va = (va & ~(c.range.size_bytes() - 1)) + c.range.size_bytes();
+    }
+    if (!mine.read && !mine.write) return {Outcome::kNoTranslation, mine};
+    return {Outcome::kFilled, mine};
+  }
+  return {Outcome::kStaleGaveUp, {}};
+}
+
+}  // namespace iosim

@@ -1,0 +1,84 @@
+// ATS client of the device: sends Translation Requests (AT=01) upstream and
+// fills the ATC with the completions.
+//
+// - One request per page that missed (8 bytes of completion space); several may
+//   be outstanding at once, one per DMA issue slot that is waiting.
+// - NW=1 is set when the caller only needs read access and the device is
+//   configured to ask for it; Exe/Priv travel in the PASID prefix.
+// - Stale completions: every Invalidate Request the device processes while a
+//   request is outstanding is remembered by that request; a completion whose
+//   range overlaps one of them (same PASID, or an invalidation of every PASID)
+//   is dropped and the translation is requested again.
+//
+// Simplifications: two slots missing on the same page each send a request (no
+// merging of outstanding requests); a completion is used for the page that was
+// asked for plus whatever range its S bit covers.
+#pragma once
+
+#include "device/atc.h"
+#include "device/upstream.h"
+#include "sc_models/stats.h"
+
+#include <systemc>
+
+#include <cstdint>
+#include <list>
+#include <optional>
+
+namespace iosim {
+
+class AtsClient {
+ public:
+  enum class Outcome {
+    kFilled,            // an entry with R or W was inserted into the ATC
+    kNoTranslation,     // R=W=0: not present or no access (PRI may help)
+    kUntranslatedOnly,  // U=1: the device must use untranslated requests
+    kError,             // Unsupported Request / Completer Abort / transport error
+    kStaleGaveUp,       // every attempt was made stale by invalidations
+  };
+  struct Result {
+    Outcome outcome = Outcome::kError;
+    AtsCompletionEntry entry;  // the entry for the page asked for (when any)
+  };
+  struct Request {
+    uint32_t pasid = kNoPasid;  // kNoPasid: no PASID prefix
+    uint64_t va = 0;
+    bool no_write = false;
+    bool exe = false;
+    bool priv = false;
+  };
+
+  AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& stats, uint32_t max_attempts);
+
+  // Translates the page of r.va (SystemC thread context; takes the time of the
+  // request round trip).
+  Result translate(const Request& r);
+  // Called by the invalidation handler when it processes an Invalidate Request.
+  void on_invalidate(std::optional<uint32_t> pasid, const AtsRange& range);
+
+  uint64_t requests_sent() const { return sent_.value(); }
+  uint64_t stale_dropped() const { return stale_.value(); }
+  size_t outstanding() const { return pending_.size(); }
+
+ private:
+  struct Invalidation {
+    std::optional<uint32_t> pasid;
+    AtsRange range;
+  };
+  struct Pending {
+    uint32_t pasid;
+    std::vector<Invalidation> seen;
+  };
+  bool is_stale(const Pending& p, uint64_t va, const std::vector<AtsCompletionEntry>& cs) const;
+
+  DeviceUpstream& up_;
+  Atc& atc_;
+  uint32_t max_attempts_;
+  std::list<Pending> pending_;
+  Counter& sent_;
+  Counter& stale_;
+  Counter& errors_;
+  Histogram& latency_;
+};
+
+}  // namespace iosim

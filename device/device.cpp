@@ -1,0 +1,251 @@
+#include "device/device.h"
+
+#include "sc_models/server_pool.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace iosim {
+namespace {
+
+uint64_t load_le(const uint8_t* p, uint32_t len) {
+  uint64_t v = 0;
+  for (uint32_t i = 0; i < len && i < 8; ++i) v |= uint64_t{p[i]} << (8 * i);
+  return v;
+}
+
+void store_le(uint8_t* p, uint32_t len, uint64_t v) {
+  for (uint32_t i = 0; i < len && i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+InvalidationHandler::Config inv_config(const DeviceConfig& c) {
+  return {c.effective_invalidate_queue_depth(), c.invalidation_processing_latency_ns,
+          c.translation_agent_id};
+}
+
+const DeviceConfig& validated(const DeviceConfig& c) {
+  c.validate();
+  return c;
+}
+
+}  // namespace
+
+Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
+    : sc_module(name),
+      upstream("upstream"),
+      downstream("downstream"),
+      cfg_(validated(cfg)),
+      stats_(StatRegistry::global().group(*this)),
+      atc_(cfg_.atc),
+      atc_hits_(stats_.counter("atc_hits", "lookups", "ATC lookups that hit with permission")),
+      atc_misses_(stats_.counter("atc_misses", "lookups", "ATC lookups that missed")),
+      requests_(stats_.counter("memory_requests", "requests", "memory read/write requests sent")),
+      bytes_(stats_.counter("bytes", "bytes", "bytes read or written by DMA")),
+      access_errors_(stats_.counter("access_errors", "accesses", "DMA accesses that failed")),
+      bad_downstream_(stats_.counter("bad_downstream", "transactions",
+                                     "downstream transactions that are not ATS/PRI messages")),
+      stall_(stats_.histogram("translation_stall",
+                              "access start to its first memory request (ATC + ATS + PRI)")) {
+  downstream.register_b_transport(this, &Device::b_transport_down);
+  stats_.ratio("atc_hit_rate", "ATC hits / lookups", atc_hits_, atc_misses_);
+  stats_.formula("bandwidth", "GB/s", "bytes moved per simulated second", [this] {
+    const double t = sc_core::sc_time_stamp().to_seconds();
+    return t > 0 ? static_cast<double>(bytes_.value()) / t / 1e9
+                 : std::numeric_limits<double>::quiet_NaN();
+  });
+  ats_ =
+      std::make_unique<AtsClient>(*this, atc_, stats_.group("ats"), cfg_.max_translation_attempts);
+  pri_ = std::make_unique<PriClient>(*this, cfg_.outstanding_page_request_allocation,
+                                     cfg_.pri_enabled, stats_.group("pri"));
+  inv_ = std::make_unique<InvalidationHandler>(inv_config(cfg_), *this, atc_, *ats_,
+                                               stats_.group("invalidation"));
+  sc_core::sc_spawn([this] { inv_->run(); }, "invalidation_handler");
+  for (size_t i = 0; i < cfg_.threads.size(); ++i) {
+    threads_.push_back(std::make_unique<DmaThread>(
+        std::string(basename()) + ".thread" + std::to_string(i), cfg_.threads[i]));
+  }
+  for (auto& t : threads_) t->spawn(*this);
+}
+
+void Device::transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  upstream->b_transport(gp, delay);
+}
+
+void Device::b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time&) {
+  const PcieExtension* ext = PcieExtension::of(gp);
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  if (ext && ext->kind() == PcieKind::kInvalidateRequest) {
+    inv_->accept(std::get<InvalidateRequest>(ext->body));
+  } else if (ext && ext->kind() == PcieKind::kPrgResponse) {
+    pri_->on_response(std::get<PrgResponse>(ext->body));
+  } else {
+    bad_downstream_.inc();
+    gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+  }
+}
+
+uint32_t Device::pasid_of(const DmaThread& t) const {
+  return cfg_.pasid_enabled && t.config().has_pasid ? t.config().pasid : kNoPasid;
+}
+
+Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool acquire) {
+  const uint32_t pasid = pasid_of(t);
+  const uint32_t need = write ? tperm::kWrite : tperm::kRead;
+  bool counted = false;
+  for (uint32_t attempt = 0; attempt < cfg_.max_translation_attempts; ++attempt) {
+    sc_core::wait(ns(cfg_.atc_lookup_latency_ns));
+    if (auto hit = atc_.lookup(pasid, va)) {
+      if (hit->perms & tperm::kUntranslated) return {Route::kUntranslated, {}, {}};
+      if (hit->perms & need) {
+        if (!counted) atc_hits_.inc();
+        if (acquire) atc_.acquire(hit->id);
+        return {Route::kTranslated, *hit, {}};
+      }
+    }
+    if (!counted) atc_misses_.inc();
+    counted = true;
+    AtsClient::Request req{pasid, va, !write && cfg_.no_write_for_reads, t.config().exe_requested,
+                           t.config().priv_requested};
+    const AtsClient::Result res = ats_->translate(req);
+    switch (res.outcome) {
+      case AtsClient::Outcome::kFilled:
+        if (!(write ? res.entry.write : res.entry.read)) return {Route::kFault, {}, {}};
+        break;  // look it up again
+      case AtsClient::Outcome::kNoTranslation:
+        return {Route::kFault, {}, {}};
+      case AtsClient::Outcome::kUntranslatedOnly:
+        return {Route::kUntranslated, {}, {}};
+      case AtsClient::Outcome::kError:
+        return {Route::kError, {}, "translation request failed"};
+      case AtsClient::Outcome::kStaleGaveUp:
+        return {Route::kError, {}, "every translation completion was stale"};
+    }
+  }
+  return {Route::kError, {}, "translation lost on every attempt"};
+}
+
+AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_value) {
+  AccessResult res;
+  if (r.len == 0) return res;
+  std::vector<uint8_t> data(r.len, 0);
+  if (r.write) store_le(data.data(), r.len, write_value);
+  std::vector<Page> pages;
+  for (uint64_t va = r.va; va < r.va + r.len;) {
+    const uint64_t page_end = (va | ((1ull << kAtsPageShift) - 1)) + 1;
+    const uint64_t end = std::min<uint64_t>(page_end, r.va + r.len);
+    pages.push_back({va, static_cast<uint32_t>(end - va), static_cast<uint32_t>(va - r.va)});
+    va = end;
+  }
+  const sc_core::sc_time start = sc_core::sc_time_stamp();
+  std::vector<Route> routes;
+  if (!cfg_.ats_enabled) {
+    routes.assign(pages.size(), Route{Route::kUntranslated, {}, {}});
+  } else {
+    bool resolved = false;
+    for (uint32_t attempt = 0; attempt < cfg_.max_translation_attempts && !resolved; ++attempt) {
+      routes.clear();
+      std::vector<PriClient::Page> faults;
+      for (const Page& p : pages) {
+        routes.push_back(route(t, p.va, r.write, true));
+        if (routes.back().kind == Route::kFault) faults.push_back({p.va, !r.write, r.write});
+        if (routes.back().kind == Route::kError) break;
+      }
+      const bool failed = routes.back().kind == Route::kError;
+      resolved = !failed && faults.empty();
+      if (resolved) break;
+      for (const Route& rt : routes) {
+        if (rt.kind == Route::kTranslated) atc_.release(rt.hit.id);
+      }
+      if (failed) {
+        res.error = routes.back().error;
+      } else if (!pri_->enabled()) {
+        res.error = cfg_.pri_enabled ? "no translation and PRI disabled by Response Failure"
+                                     : "no translation and PRI not enabled";
+      } else {
+        const uint32_t pasid = pasid_of(t);
+        std::optional<uint32_t> p;
+        if (pasid != kNoPasid) p = pasid;
+        const PriClient::Outcome o = pri_->request(p, faults);
+        if (o == PriClient::Outcome::kSuccess) continue;
+        res.error = o == PriClient::Outcome::kInvalidRequest ? "PRG Response: Invalid Request"
+                                                             : "PRG Response: Response Failure";
+      }
+      break;
+    }
+    if (!resolved) {
+      if (res.error.empty()) res.error = "no translation after every attempt";
+      res.ok = false;
+      access_errors_.inc();
+      return res;
+    }
+  }
+  stall_.sample(sc_core::sc_time_stamp() - start);
+  for (size_t i = 0; i < pages.size(); ++i) {
+    std::string err;
+    if (!issue(t, pages[i], r.write, routes[i], data.data() + pages[i].offset, err) && res.ok) {
+      res.ok = false;
+      res.error = err;
+    }
+  }
+  if (!res.ok) access_errors_.inc();
+  res.value = load_le(data.data(), r.len);
+  return res;
+}
+
+bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uint8_t* data,
+                   std::string& error) {
+  sc_core::wait(ns(cfg_.request_issue_latency_ns));
+  const bool translated = rt.kind == Route::kTranslated;
+  const uint32_t pasid = pasid_of(t);
+  const PasidPrefix prefix = pasid == kNoPasid ? PasidPrefix{}
+                                               : PasidPrefix::with(pasid, t.config().exe_requested,
+                                                                   t.config().priv_requested);
+  PcieExtension ext = PcieExtension::memory(
+      cfg_.requester_id, translated ? AddressType::kTranslated : AddressType::kUntranslated,
+      prefix);
+  const uint64_t addr = translated ? rt.hit.pa : p.va;
+  tlm::tlm_generic_payload gp;
+  gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  gp.set_address(addr);
+  gp.set_data_ptr(data);
+  gp.set_data_length(p.len);
+  gp.set_streaming_width(p.len);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  gp.set_extension(&ext);
+  const sc_core::sc_time issued = sc_core::sc_time_stamp();
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  requests_.inc();
+  transport(gp, delay);
+  gp.clear_extension(&ext);
+  if (write && translated) atc_.release(rt.hit.id);  // posted
+  sc_core::wait(delay);
+  if (!write && translated) atc_.release(rt.hit.id);  // data returned
+  if (gt_) {
+    DeviceAccessEvent e{issued,
+                        t.name(),
+                        cfg_.requester_id,
+                        pasid,
+                        p.va,
+                        addr,
+                        write,
+                        load_le(data, p.len),
+                        translated ? rt.hit.obtained : issued,
+                        translated};
+    gt_->device_access(e);
+  }
+  if (!gp.is_response_ok()) {
+    error = "memory request failed: " + gp.get_response_string();
+    return false;
+  }
+  bytes_.add(p.len);
+  return true;
+}
+
+void Device::stop_pasid(DmaThread& t) {
+  const uint32_t pasid = pasid_of(t);
+  if (pasid != kNoPasid && pri_->enabled()) pri_->stop_pasid(pasid);
+}
+
+}  // namespace iosim

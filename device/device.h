@@ -1,0 +1,113 @@
+// A PCIe endpoint Function with ATS, PRI and PASID: DMA threads, an ATC, the
+// ATS and PRI clients and the invalidation handler (each in its own file).
+//
+// Sockets: `upstream` (initiator, towards PcieLink.up_in and the IOMMU) carries
+// every TLP the Function sends; `downstream` (target, from PcieLink.down_out)
+// receives Invalidate Requests and PRG Responses, which are queued and served
+// by the device's own processes, so the caller is never blocked.
+//
+// An access of a DMA thread (any length; split at 4 KiB pages):
+//  - ATS disabled: one untranslated request (AT=00) per page, with the PASID
+//    prefix when the thread has one;
+//  - ATS enabled: per page, an ATC lookup (atc_lookup_latency_ns); a hit with the
+//    needed permission goes out as a translated request (AT=10) to the cached
+//    PA; a miss sends a Translation Request and retries; pages without a usable
+//    translation are gathered into one Page Request Group (PRI), and after
+//    Success translated again; U=1 completions use untranslated requests.
+//  - the translation used is held (Atc::acquire) until the access completed, so
+//    an invalidation waits for it; a ground-truth DeviceAccessEvent is
+//    published for every memory request, stamped with the simulated time at
+//    which the request is handed to the upstream socket (the memory model
+//    performs it in that call; the link adds annotated delay only).
+//
+// Simplifications: the DMA engine adds request_issue_latency_ns per request but
+// has no internal bandwidth limit besides the issue slots; the Function is a
+// single-function device; translated requests carry no Exe/Priv checks beyond
+// R/W.
+#pragma once
+
+#include "device/atc.h"
+#include "device/ats_client.h"
+#include "device/device_config.h"
+#include "device/dma_thread.h"
+#include "device/invalidation_handler.h"
+#include "device/pri_client.h"
+#include "device/upstream.h"
+#include "sc_models/ground_truth.h"
+#include "sc_models/stats.h"
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
+
+#include <memory>
+#include <vector>
+
+namespace iosim {
+
+class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAccessor {
+ public:
+  tlm_utils::simple_initiator_socket<Device> upstream;
+  tlm_utils::simple_target_socket<Device> downstream;
+
+  // Throws ParamError naming the parameter for an invalid configuration.
+  Device(sc_core::sc_module_name name, const DeviceConfig& cfg);
+
+  void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
+
+  const DeviceConfig& config() const { return cfg_; }
+  DmaThread& thread(size_t i) { return *threads_.at(i); }
+  size_t thread_count() const { return threads_.size(); }
+  Atc& atc() { return atc_; }
+  AtsClient& ats() { return *ats_; }
+  PriClient& pri() { return *pri_; }
+  InvalidationHandler& invalidations() { return *inv_; }
+  uint64_t atc_hits() const { return atc_hits_.value(); }
+  uint64_t atc_misses() const { return atc_misses_.value(); }
+
+  // DeviceUpstream
+  void transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) override;
+  uint16_t requester_id() const override { return cfg_.requester_id; }
+  // DmaAccessor
+  AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value) override;
+  void stop_pasid(DmaThread& t) override;
+
+ private:
+  struct Page {  // one page-sized piece of an access
+    uint64_t va;
+    uint32_t len;
+    uint32_t offset;  // into the access's data
+  };
+  // How a page is to be reached.
+  struct Route {
+    enum Kind { kTranslated, kUntranslated, kFault, kError } kind = kError;
+    Atc::Hit hit;  // kTranslated: acquired, must be released
+    std::string error;
+  };
+
+  void b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  uint32_t pasid_of(const DmaThread& t) const;
+  Route route(const DmaThread& t, uint64_t va, bool write, bool acquire);
+  AccessResult access_translated(DmaThread& t, const DmaRequest& r, uint64_t write_value);
+  bool issue(DmaThread& t, const Page& p, bool write, const Route& route, uint8_t* data,
+             std::string& error);
+
+  DeviceConfig cfg_;
+  GroundTruth* gt_ = nullptr;
+  StatGroup& stats_;
+  Atc atc_;
+  std::unique_ptr<AtsClient> ats_;
+  std::unique_ptr<PriClient> pri_;
+  std::unique_ptr<InvalidationHandler> inv_;
+  std::vector<std::unique_ptr<DmaThread>> threads_;
+  Counter& atc_hits_;
+  Counter& atc_misses_;
+  Counter& requests_;
+  Counter& bytes_;
+  Counter& access_errors_;
+  Counter& bad_downstream_;
+  Histogram& stall_;
+};
+
+}  // namespace iosim

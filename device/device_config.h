@@ -1,0 +1,162 @@
+// Configuration of the PCIe device model (device/device.h): the Function's
+// ATS/PRI/PASID capabilities, its ATC, its timing, and the DMA threads it runs.
+//
+// A DMA thread is self-contained (DmaThreadConfig) so that a platform can build
+// the vector per instance. Scripted programs (ScriptOp) are set from code or a
+// scenario loader; they are not parameters.
+//
+// Simplifications: the Function has one PASID-capable ATC and one set of
+// capability bits; per-thread Exe/Priv requests apply to every request the
+// thread makes.
+#pragma once
+
+#include "sc_models/translation_cache.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace iosim {
+
+// One step of a scripted DMA program (litmus scenarios).
+struct ScriptOp {
+  enum class Kind {
+    kRead,       // read len bytes at va; the first 8 bytes are recorded
+    kWrite,      // write `value` (len bytes, little endian, len <= 8) at va
+    kWait,       // wait time_ns
+    kAtTime,     // wait until the absolute simulated time time_ns
+    kStopPasid,  // stop using the thread's PASID: send a PRI Stop Marker
+  };
+  Kind kind = Kind::kRead;
+  uint64_t va = 0;
+  uint32_t len = 8;
+  uint64_t value = 0;
+  double time_ns = 0;
+
+  static ScriptOp read(uint64_t va, uint32_t len = 8) { return {Kind::kRead, va, len, 0, 0}; }
+  static ScriptOp write(uint64_t va, uint64_t value, uint32_t len = 8) {
+    return {Kind::kWrite, va, len, value, 0};
+  }
+  static ScriptOp wait_ns(double t) { return {Kind::kWait, 0, 0, 0, t}; }
+  static ScriptOp at_ns(double t) { return {Kind::kAtTime, 0, 0, 0, t}; }
+  static ScriptOp stop_pasid() { return {Kind::kStopPasid, 0, 0, 0, 0}; }
+};
+
+struct DmaThreadConfig {
+  bool has_pasid = true;  // requests carry a PASID prefix (needs DeviceConfig::pasid_enabled)
+  uint32_t pasid = 1;
+  // "stream" (sequential), "random" (uniform), "strided", "hotset", "zipf",
+  // or "script" (runs `script`).
+  std::string pattern = "stream";
+  uint64_t base_va = 0x10000000;
+  uint64_t window_bytes = 1 << 20;
+  uint32_t request_bytes = 64;  // power of two, 1..4096: a synthetic request never crosses a page
+  double read_fraction = 1.0;   // share of synthetic requests that are reads
+  uint64_t stride_bytes = 4096;
+  double hot_fraction = 0.1;         // hotset: share of the window that is hot
+  double hot_access_fraction = 0.9;  // hotset: share of requests that go to the hot part
+  double zipf_exponent = 1.0;        // zipf: P(rank k) ~ 1 / k^s over request-sized slots
+  double issue_interval_ns = 0;      // minimum time between two request issues
+  uint32_t max_outstanding = 4;      // requests in flight (issue slots)
+  uint64_t request_count = 0;        // stop after this many requests (0: no limit)
+  double duration_ns = 0;            // stop issuing after this time (0: no limit)
+  uint64_t seed = 1;
+  bool exe_requested = false;    // PASID prefix Execute Requested
+  bool priv_requested = false;   // PASID prefix Privileged Mode Requested
+  std::vector<ScriptOp> script;  // for pattern "script"
+
+  template <class V>
+  void visit(V& v) {
+    v("has_pasid", has_pasid, "", "requests carry a PASID prefix");
+    v("pasid", pasid, "", "PASID of the thread (20 bits)");
+    v.choice("pattern", pattern, {"stream", "random", "strided", "hotset", "zipf", "script"},
+             "address pattern, or a scripted program");
+    v("base_va", base_va, "bytes", "first virtual address of the window");
+    v("window_bytes", window_bytes, "bytes", "size of the address window");
+    v("request_bytes", request_bytes, "bytes", "bytes per request (power of two, <= 4096)");
+    v("read_fraction", read_fraction, "", "share of requests that are reads (0..1)");
+    v("stride_bytes", stride_bytes, "bytes", "strided pattern: distance between requests");
+    v("hot_fraction", hot_fraction, "", "hotset pattern: share of the window that is hot");
+    v("hot_access_fraction", hot_access_fraction, "",
+      "hotset pattern: share of requests to the hot part");
+    v("zipf_exponent", zipf_exponent, "", "zipf pattern: exponent s");
+    v("issue_interval_ns", issue_interval_ns, "ns", "minimum time between two issues");
+    v("max_outstanding", max_outstanding, "requests", "requests in flight at once");
+    v("request_count", request_count, "requests", "requests to issue (0: no limit)");
+    v("duration_ns", duration_ns, "ns", "stop issuing after this time (0: no limit)");
+    v("seed", seed, "", "random seed of the pattern");
+    v("exe_requested", exe_requested, "", "ask for execute permission");
+    v("priv_requested", priv_requested, "", "ask for privileged-mode permission");
+  }
+  // Throws ParamError naming `prefix` + the parameter.
+  void validate(const std::string& prefix) const;
+};
+
+struct DeviceConfig {
+  uint16_t requester_id = 0x0100;  // bus 1, device 0, function 0
+  // Device ID of the translation agent (root port / IOMMU) that Invalidate
+  // Completions are addressed to.
+  uint16_t translation_agent_id = 0;
+  bool ats_enabled = true;
+  bool pri_enabled = true;
+  bool pasid_enabled = true;
+  // ATC geometry. 64 entries fully associative: an assumed mid-size endpoint ATC
+  // (no public figures for commercial ATCs); sweep it.
+  TranslationCacheConfig atc;
+  // ATC tag compare and data read. Assumed: 2 cycles at a 500 MHz device clock
+  // (not calibrated).
+  double atc_lookup_latency_ns = 4.0;
+  // Internal time from a DMA engine's decision to the TLP reaching the link
+  // (assumed: 2 cycles at 500 MHz; not calibrated).
+  double request_issue_latency_ns = 4.0;
+  // ATS Capability "Invalidate Queue Depth" (5 bits): 0 means 32 requests.
+  uint32_t invalidate_queue_depth = 0;
+  // Time the device takes to process one Invalidate Request (look up and drop
+  // ATC entries) before it waits for in-flight users. Assumed ~0.5 us, a
+  // mid-range device figure (not calibrated; the ATS spec allows up to 1 min).
+  double invalidation_processing_latency_ns = 500.0;
+  // PRI "Outstanding Page Request Allocation" written by software.
+  uint32_t outstanding_page_request_allocation = 32;
+  // Ask for no-write (NW=1) translations when a read misses.
+  bool no_write_for_reads = false;
+  // Translation attempts per access (stale completions, lost entries, PRI
+  // rounds) before the access is reported as an error.
+  uint32_t max_translation_attempts = 8;
+  std::vector<DmaThreadConfig> threads;
+
+  template <class V>
+  void visit(V& v) {
+    v("requester_id", requester_id, "", "Requester ID (bus<<8 | dev<<3 | fn)");
+    v("translation_agent_id", translation_agent_id, "",
+      "Device ID of the translation agent (Invalidate Completion destination)");
+    v("ats_enabled", ats_enabled, "", "ATS enabled (else untranslated requests)");
+    v("pri_enabled", pri_enabled, "", "PRI enabled");
+    v("pasid_enabled", pasid_enabled, "", "PASID enabled");
+    v.section("atc", atc);
+    v("atc_lookup_latency_ns", atc_lookup_latency_ns, "ns", "ATC lookup latency");
+    v("request_issue_latency_ns", request_issue_latency_ns, "ns",
+      "DMA engine issue latency per request");
+    v("invalidate_queue_depth", invalidate_queue_depth, "requests",
+      "ATS Invalidate Queue Depth field (0 = 32)");
+    v("invalidation_processing_latency_ns", invalidation_processing_latency_ns, "ns",
+      "processing time of one Invalidate Request");
+    v("outstanding_page_request_allocation", outstanding_page_request_allocation, "requests",
+      "PRI Outstanding Page Request Allocation");
+    v("no_write_for_reads", no_write_for_reads, "", "request NW translations for reads");
+    v("max_translation_attempts", max_translation_attempts, "",
+      "translation attempts per access before an error");
+    for (size_t i = 0; i < threads.size(); ++i) {
+      const std::string name = "thread" + std::to_string(i);
+      v.section(name.c_str(), threads[i]);
+    }
+  }
+
+  // The effective Invalidate Queue Depth (the field value, 0 meaning 32).
+  uint32_t effective_invalidate_queue_depth() const {
+    return invalidate_queue_depth == 0 ? 32 : invalidate_queue_depth;
+  }
+  // Throws ParamError naming the parameter when a value is out of range.
+  void validate() const;
+};
+
+}  // namespace iosim

@@ -1,0 +1,65 @@
+#include "device/invalidation_handler.h"
+
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+
+InvalidationHandler::InvalidationHandler(const Config& cfg, DeviceUpstream& up, Atc& atc,
+                                         AtsClient& ats, StatGroup& g)
+    : cfg_(cfg),
+      up_(up),
+      atc_(atc),
+      ats_(ats),
+      received_(g.counter("invalidate_requests", "requests", "Invalidate Requests received")),
+      completions_(g.counter("invalidate_completions", "messages", "Invalidate Completions sent")),
+      overflows_(g.counter("invalidate_queue_overflows", "requests",
+                           "Invalidate Requests beyond the Invalidate Queue Depth (TA error)")),
+      entries_dropped_(
+          g.counter("atc_entries_invalidated", "entries", "ATC entries dropped by invalidations")),
+      queue_depth_(g.average("invalidate_queue_occupancy", "requests",
+                             "requests queued when one arrives (itself included)")),
+      service_time_(g.histogram("invalidation_service_time",
+                                "Invalidate Request arrival to Invalidate Completion sent")),
+      drain_wait_(g.histogram("invalidation_drain_wait",
+                              "wait for in-flight accesses using dropped translations")) {}
+
+void InvalidationHandler::accept(const InvalidateRequest& r) {
+  received_.inc();
+  if (queue_.size() >= cfg_.queue_depth) overflows_.inc();
+  queue_.push_back({r, sc_core::sc_time_stamp()});
+  queue_depth_.sample(static_cast<double>(queue_.size()));
+  arrived_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void InvalidationHandler::run() {
+  for (;;) {
+    while (queue_.empty()) sc_core::wait(arrived_);
+    // The request keeps its queue slot until its completion is sent.
+    process(queue_.front());
+    queue_.pop_front();
+  }
+}
+
+void InvalidationHandler::process(const Item& item) {
+  const InvalidateRequest& r = item.req;
+  sc_core::wait(ns(cfg_.processing_latency_ns));
+  std::optional<uint32_t> pasid;
+  if (r.pasid.present) pasid = r.pasid.pasid;
+  const std::vector<uint64_t> ids = atc_.invalidate(pasid, r.range, r.global_invalidate);
+  entries_dropped_.add(ids.size());
+  ats_.on_invalidate(pasid, r.range);
+  const sc_core::sc_time drain_start = sc_core::sc_time_stamp();
+  atc_.wait_unused(ids);
+  drain_wait_.sample(sc_core::sc_time_stamp() - drain_start);
+
+  InvalidateCompletion c;
+  c.requester_id = up_.requester_id();
+  c.destination_id = cfg_.translation_agent_id;
+  c.itag_vector = 1u << r.itag;
+  c.completion_count = 1;
+  completions_.inc();
+  service_time_.sample(sc_core::sc_time_stamp() - item.arrival);
+  up_.send_message(c);
+}
+
+}  // namespace iosim

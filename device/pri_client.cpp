@@ -1,0 +1,118 @@
+#include "device/pri_client.h"
+
+#include <algorithm>
+
+namespace iosim {
+
+PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& g)
+    : up_(up),
+      allocation_(allocation),
+      enabled_(enabled),
+      page_requests_(g.counter("page_requests", "requests", "PRI Page Requests sent")),
+      groups_sent_(g.counter("page_request_groups", "groups", "Page Request Groups sent")),
+      stop_markers_(g.counter("stop_markers", "messages", "Stop Markers sent")),
+      invalid_requests_(
+          g.counter("prg_invalid_request", "responses", "PRG Responses with Invalid Request")),
+      response_failures_(
+          g.counter("prg_response_failure", "responses", "PRG Responses with Response Failure")),
+      protocol_errors_(
+          g.counter("prg_protocol_errors", "responses", "PRG Responses for no outstanding group")),
+      round_trip_(g.histogram("pri_round_trip", "first Page Request sent to PRG Response")),
+      allocation_wait_(
+          g.histogram("pri_allocation_wait", "wait for Outstanding Page Request Allocation")) {}
+
+uint16_t PriClient::allocate_index() {
+  while (groups_.count(next_index_)) next_index_ = (next_index_ + 1) & kPrgIndexMax;
+  const uint16_t i = next_index_;
+  next_index_ = (next_index_ + 1) & kPrgIndexMax;
+  return i;
+}
+
+PriClient::Outcome PriClient::request(std::optional<uint32_t> pasid,
+                                      const std::vector<Page>& pages) {
+  for (size_t first = 0; first < pages.size(); first += allocation_) {
+    const auto n = static_cast<uint32_t>(std::min<size_t>(allocation_, pages.size() - first));
+    const Outcome o = send_group(pasid, pages.data() + first, n);
+    if (o != Outcome::kSuccess) return o;
+  }
+  return enabled_ ? Outcome::kSuccess : Outcome::kDisabled;
+}
+
+PriClient::Outcome PriClient::send_group(std::optional<uint32_t> pasid, const Page* pages,
+                                         uint32_t n) {
+  if (!enabled_) return Outcome::kDisabled;
+  const sc_core::sc_time wait_start = sc_core::sc_time_stamp();
+  // 512 indices: a group also needs a free index.
+  while (enabled_ && (outstanding_ + n > allocation_ || groups_.size() > kPrgIndexMax)) {
+    sc_core::wait(credits_);
+  }
+  if (!enabled_) return Outcome::kDisabled;
+  allocation_wait_.sample(sc_core::sc_time_stamp() - wait_start);
+  const uint16_t index = allocate_index();
+  auto& group = groups_[index];
+  group = std::make_unique<Group>();
+  Group* g = group.get();
+  g->size = n;
+  outstanding_ += n;
+  groups_sent_.inc();
+  const sc_core::sc_time start = sc_core::sc_time_stamp();
+  const PasidPrefix prefix = pasid ? PasidPrefix::with(*pasid) : PasidPrefix{};
+  for (uint32_t i = 0; i < n; ++i) {
+    PageRequest pr;
+    pr.page_address = pages[i].va & ~((1ull << kAtsPageShift) - 1);
+    pr.read = pages[i].read || !pages[i].write;
+    pr.write = pages[i].write;
+    pr.last = i + 1 == n;
+    pr.prg_index = index;
+    pr.pasid = prefix;
+    page_requests_.inc();
+    up_.send_message(pr);
+  }
+  while (!g->outcome) sc_core::wait(g->done);
+  const Outcome o = *g->outcome;
+  round_trip_.sample(sc_core::sc_time_stamp() - start);
+  groups_.erase(index);
+  return o;
+}
+
+void PriClient::finish(uint16_t index, Outcome o) {
+  auto it = groups_.find(index);
+  Group& g = *it->second;
+  if (g.outcome) return;
+  g.outcome = o;
+  outstanding_ -= g.size;
+  g.done.notify();
+  credits_.notify();
+}
+
+void PriClient::on_response(const PrgResponse& r) {
+  auto it = groups_.find(r.prg_index);
+  if (it == groups_.end() || it->second->outcome) {
+    protocol_errors_.inc();
+    return;
+  }
+  switch (r.code) {
+    case PrgResponseCode::kSuccess:
+      finish(r.prg_index, Outcome::kSuccess);
+      break;
+    case PrgResponseCode::kInvalidRequest:
+      invalid_requests_.inc();
+      finish(r.prg_index, Outcome::kInvalidRequest);
+      break;
+    case PrgResponseCode::kResponseFailure:
+      response_failures_.inc();
+      enabled_ = false;
+      for (auto& [index, g] : groups_) finish(index, Outcome::kResponseFailure);
+      break;
+  }
+}
+
+void PriClient::stop_pasid(uint32_t pasid) {
+  StopMarker m;
+  m.prg_index = next_index_;
+  m.pasid = PasidPrefix::with(pasid);
+  stop_markers_.inc();
+  up_.send_message(m);
+}
+
+}  // namespace iosim

@@ -1,0 +1,85 @@
+// PRI client of the device: asks the host to make pages present with Page
+// Requests grouped into Page Request Groups (PRG), and handles PRG Responses.
+//
+// - A group gets a free 9-bit PRG index; its requests carry that index and the
+//   last one has L=1. A group larger than the Outstanding Page Request
+//   Allocation is sent as several groups, one after the other.
+// - The allocation bounds the page requests outstanding (sent, response not yet
+//   received): a group waits until it fits.
+// - Response codes: Success -> the caller retries the translation; Invalid
+//   Request -> the caller reports an access error; Response Failure -> PRI is
+//   disabled for the Function (every outstanding group fails too, new requests
+//   fail at once).
+// - stop_pasid() sends a Stop Marker (L=1, R=W=0, with the PASID) after the
+//   page requests already sent; it gets no response.
+//
+// Simplifications: no response timeout; a Stop Marker consumes no allocation
+// and carries the next PRG index without reserving it; a response with an
+// unknown index is counted as a protocol error and ignored.
+#pragma once
+
+#include "device/upstream.h"
+#include "sc_models/stats.h"
+
+#include <systemc>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace iosim {
+
+class PriClient {
+ public:
+  enum class Outcome { kSuccess, kInvalidRequest, kResponseFailure, kDisabled };
+  struct Page {
+    uint64_t va = 0;  // any address inside the page
+    bool read = true;
+    bool write = false;
+  };
+
+  PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& stats);
+
+  // Sends the pages as one group (or several when larger than the allocation)
+  // and waits for the response(s). pasid kNoPasid-like values are given as
+  // nullopt (no PASID prefix).
+  Outcome request(std::optional<uint32_t> pasid, const std::vector<Page>& pages);
+  // Downstream PRG Response (called from the device's target; does not wait).
+  void on_response(const PrgResponse& r);
+  // Sends a Stop Marker for the PASID (thread context).
+  void stop_pasid(uint32_t pasid);
+
+  bool enabled() const { return enabled_; }
+  uint32_t outstanding() const { return outstanding_; }
+  uint64_t page_requests_sent() const { return page_requests_.value(); }
+
+ private:
+  struct Group {
+    uint32_t size = 0;
+    std::optional<Outcome> outcome;
+    sc_core::sc_event done;
+  };
+  Outcome send_group(std::optional<uint32_t> pasid, const Page* pages, uint32_t n);
+  uint16_t allocate_index();
+  void finish(uint16_t index, Outcome o);
+
+  DeviceUpstream& up_;
+  uint32_t allocation_;
+  bool enabled_;
+  uint32_t outstanding_ = 0;
+  uint16_t next_index_ = 0;
+  std::map<uint16_t, std::unique_ptr<Group>> groups_;
+  sc_core::sc_event credits_;
+  Counter& page_requests_;
+  Counter& groups_sent_;
+  Counter& stop_markers_;
+  Counter& invalid_requests_;
+  Counter& response_failures_;
+  Counter& protocol_errors_;
+  Histogram& round_trip_;
+  Histogram& allocation_wait_;
+};
+
+}  // namespace iosim

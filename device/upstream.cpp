@@ -1,0 +1,27 @@
+#include "device/upstream.h"
+
+#include <array>
+
+namespace iosim {
+
+tlm::tlm_response_status DeviceUpstream::send_message(const PcieExtension::Body& body) {
+  PcieExtension ext = PcieExtension::message(requester_id(), body);
+  std::array<unsigned char, 8> dummy{};
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_address(0);
+  gp.set_data_ptr(dummy.data());
+  const uint32_t len = ext.message_payload_bytes();
+  gp.set_data_length(len);
+  gp.set_streaming_width(len);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  gp.set_extension(&ext);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  transport(gp, delay);
+  gp.clear_extension(&ext);
+  sc_core::wait(delay);
+  return gp.get_response_status();
+}
+
+}  // namespace iosim

@@ -1,0 +1,31 @@
+// The device's single ordered upstream path, as seen by its parts (ATS client,
+// PRI client, invalidation handler, DMA threads): every TLP the Function sends
+// goes through one initiator socket, in call order, so a message sent after a
+// posted write can never overtake it (PcieLink is FIFO per direction).
+//
+// Simplification: the device itself adds no queueing on this path; the link
+// models the wire.
+#pragma once
+
+#include "sc_models/pcie_ext.h"
+
+#include <systemc>
+#include <tlm>
+
+#include <cstdint>
+
+namespace iosim {
+
+class DeviceUpstream {
+ public:
+  virtual ~DeviceUpstream() = default;
+  // One blocking transport through the device's upstream socket.
+  virtual void transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) = 0;
+  virtual uint16_t requester_id() const = 0;
+
+  // Sends a posted message (Page Request, Stop Marker, Invalidate Completion)
+  // and waits for its annotated delay. Returns the TLM response status.
+  tlm::tlm_response_status send_message(const PcieExtension::Body& body);
+};
+
+}  // namespace iosim

@@ -1,0 +1,118 @@
+#include "os/exec_context.h"
+
+#include <map>
+#include <memory>
+
+#include "os/diagnostics.h"
+
+namespace iosim {
+
+namespace {
+
+// Contexts by process. The handles keep terminated dynamic processes alive, so a
+// new process can never reuse an old context. Deliberately leaked: it must outlive
+// the SystemC kernel objects at program exit.
+std::map<sc_core::sc_process_handle, std::unique_ptr<ExecContext>>& registry() {
+  static auto* reg = new std::map<sc_core::sc_process_handle, std::unique_ptr<ExecContext>>();
+  return *reg;
+}
+
+}  // namespace
+
+ExecContext& ExecContext::current() {
+  sc_core::sc_process_handle h = sc_core::sc_get_current_process_handle();
+  if (!h.valid()) {
+    static auto* none = new ExecContext("");
+    return *none;
+  }
+  auto& reg = registry();
+  auto it = reg.find(h);
+  if (it == reg.end()) {
+    it = reg.emplace(h, std::make_unique<ExecContext>(h.name())).first;
+  }
+  return *it->second;
+}
+
+void ExecContext::preempt_enable() {
+  if (preempt_count_ == 0) {
+    Diagnostics::global().report(DiagKind::kLockNotHeld,
+                                 "preempt_enable() without preempt_disable()");
+    return;
+  }
+  --preempt_count_;
+}
+
+void ExecContext::page_table_lock_released() {
+  if (ptl_held_ > 0) --ptl_held_;
+}
+
+void ExecContext::non_block_end() {
+  if (non_block_count_ == 0) {
+    Diagnostics::global().report(DiagKind::kLockNotHeld,
+                                 "non_block_end() without non_block_start()");
+    return;
+  }
+  --non_block_count_;
+}
+
+bool ExecContext::might_sleep(const char* what) {
+  if (may_sleep()) return true;
+  ++sleep_violations_;
+  std::string msg = std::string("sleeping function called from invalid context: ") + what +
+                    " (preempt_count=" + std::to_string(preempt_count_) +
+                    ", non_block_count=" + std::to_string(non_block_count_) +
+                    ", page-table locks held=" + std::to_string(ptl_held_) + ")";
+  Diagnostics::global().report(DiagKind::kSleepInAtomic, msg);
+  return false;
+}
+
+void ExecContext::sleep_on(const sc_core::sc_event& ev, const char* what) {
+  might_sleep(what);
+  sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  sc_core::wait(ev);
+  sleep_time_ += sc_core::sc_time_stamp() - t0;
+}
+
+void ExecContext::sleep_until(const std::function<bool()>& done, const sc_core::sc_event& ev,
+                              const char* what) {
+  might_sleep(what);
+  sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  while (!done()) sc_core::wait(ev);
+  sleep_time_ += sc_core::sc_time_stamp() - t0;
+}
+
+void ExecContext::sleep_for(const sc_core::sc_time& t, const char* what) {
+  might_sleep(what);
+  sc_core::wait(t);
+  sleep_time_ += t;
+}
+
+void ExecContext::spin_until(const std::function<bool()>& done, const sc_core::sc_event& ev) {
+  sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  while (!done()) sc_core::wait(ev);
+  spin_time_ += sc_core::sc_time_stamp() - t0;
+}
+
+void ExecContext::spin_for(const sc_core::sc_time& t) {
+  if (t > sc_core::SC_ZERO_TIME) sc_core::wait(t);
+  spin_time_ += t;
+}
+
+void ExecContext::run_for(const sc_core::sc_time& t) {
+  if (t > sc_core::SC_ZERO_TIME) sc_core::wait(t);
+}
+
+ExecContext::Frame::Frame(ExecContext& ctx, std::string label) : ctx_(ctx) {
+  ctx_.frames_.push_back(std::move(label));
+}
+
+ExecContext::Frame::~Frame() {
+  ctx_.frames_.pop_back();
+}
+
+const std::string& ExecContext::where() const {
+  static const std::string kNone;
+  return frames_.empty() ? kNone : frames_.back();
+}
+
+}  // namespace iosim

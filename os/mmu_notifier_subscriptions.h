@@ -1,0 +1,202 @@
+// The MMU-notifier layer of one mm (struct mmu_notifier_subscriptions and the
+// functions of mm/mmu_notifier.c), in simulated time.
+//
+// Models:
+//   - the subscription list (new subscriptions go to the head, so callbacks run in
+//     reverse registration order), traversed under SRCU: a traversal sees the list as
+//     it was when it began and skips entries removed since; freeing waits for a grace
+//     period, so no callback can be running on a freed subscription;
+//   - invalidate_range_start (blockable: the caller may sleep) and
+//     invalidate_range_start_nonblock: a start that fails returns -EAGAIN, the other
+//     subscribers are still called, those that implement end get their end from the
+//     layer at once and the caller must not call invalidate_range_end;
+//   - arch_invalidate_secondary_tlbs at the PTE clear/flush point (caller holds a
+//     page-table lock; callbacks run in a non-block section, so a sleep is reported);
+//   - the young callbacks (clear_flush_young/clear_young OR all results, test_young
+//     stops at the first non-zero);
+//   - release at exit_mmap: interval subscribers get a RELEASE invalidation, then
+//     release() runs for list subscribers, which are unhashed; unregister calls
+//     release (unless already released) and waits for running callbacks;
+//   - get/put with alloc_notifier/free_notifier and SRCU-deferred freeing;
+//   - registration under mmap_lock (write) plus mm_take_all_locks(), which waits out
+//     every active range_start..range_end section because those run with mmap_lock
+//     or an rmap lock held. Config knob register_take_all_locks = false skips the
+//     lock-all step to show the 2008 race (seeds/003);
+//   - the interval notifiers (see MmuIntervalTree for the seq protocol).
+//
+// Checks, reported as Diagnostics: registration refusals (arch_invalidate_secondary_tlbs
+// together with start/end; a start that may fail together with end), a failing start in
+// a blockable range or with an end op, an end without start (caller level), an end a
+// subscriber receives without having seen the start, a secondary mapping established
+// inside an active start/end window (check_secondary_mapping), range start/end without
+// mmap_lock or an rmap lock held, arch_invalidate_secondary_tlbs without a page-table
+// lock, and sleeping in any callback that must not sleep.
+//
+// Simplifications and deliberate deviations: the subscriptions object exists for the
+// mm's whole life (the kernel allocates it at first registration); the SRCU domain is
+// per mm; the layer itself consumes no simulated time besides locks and wake-ups
+// (callbacks charge their own time); when a non-blocking start fails in the list
+// after the interval tree was entered, the model also ends the interval-tree section
+// (the kernel leaves it counted as active); an end that matches no active start does
+// not decrement the interval-tree count (the kernel would corrupt it); non-blockable
+// interval invalidate() calls run in a non-block section so a sleep there is reported.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "os/exec_context.h"
+#include "os/mmu_interval_notifier.h"
+#include "os/mmu_interval_tree.h"
+#include "os/mmu_notifier.h"
+#include "os/mmu_notifier_range.h"
+#include "os/srcu.h"
+
+namespace iosim {
+
+class MmStruct;
+
+struct MmuNotifierConfig {
+  // Registration takes all rmap locks (mm_take_all_locks) and so excludes in-flight
+  // range_start..range_end sections. false reproduces the race of seeds/003.
+  bool register_take_all_locks = true;
+  // Report range start/end called without mmap_lock or an rmap lock held.
+  bool check_range_locking = true;
+  // Minimum SRCU grace period. 0: a grace period ends exactly when the last reader
+  // that predates it leaves (the model has no per-CPU counter flips to charge).
+  double srcu_grace_period_ns = 0.0;
+  // Wake-up latency of threads sleeping in read_begin, interval remove and synchronize.
+  double wakeup_latency_ns = kDefaultWakeupLatencyNs;
+
+  template <class V>
+  void visit(V& v) {
+    v("register_take_all_locks", register_take_all_locks, "",
+      "registration takes all rmap locks, excluding in-flight invalidations");
+    v("check_range_locking", check_range_locking, "",
+      "report range start/end without mmap_lock or an rmap lock held");
+    v("srcu_grace_period_ns", srcu_grace_period_ns, "ns", "minimum SRCU grace period");
+    v("wakeup_latency_ns", wakeup_latency_ns, "ns",
+      "wake-up latency of threads sleeping on the notifier wait queue or SRCU");
+  }
+};
+
+class MmuNotifierSubscriptions {
+ public:
+  MmuNotifierSubscriptions(MmStruct& mm, const MmuNotifierConfig& cfg);
+  MmuNotifierSubscriptions(const MmuNotifierSubscriptions&) = delete;
+  MmuNotifierSubscriptions& operator=(const MmuNotifierSubscriptions&) = delete;
+
+  // mm_has_notifiers()
+  bool has_notifiers() const { return has_itree_ || !list_.empty(); }
+  bool has_itree() const { return has_itree_; }
+
+  // --- called by the memory manager ---
+  void invalidate_range_start(MmuNotifierRange& r);
+  int invalidate_range_start_nonblock(MmuNotifierRange& r);
+  void invalidate_range_end(MmuNotifierRange& r);
+  void arch_invalidate_secondary_tlbs(uint64_t start, uint64_t end);
+  int clear_flush_young(uint64_t start, uint64_t end);
+  int clear_young(uint64_t start, uint64_t end);
+  int test_young(uint64_t address);
+  // mmu_notifier_release(), from exit_mmap.
+  void release();
+
+  // --- list subscribers ---
+  // mmu_notifier_register(): takes mmap_lock for write. nullptr registers the interval
+  // tree only. 0 or -EINVAL (refused; see Diagnostics for the reason).
+  int register_notifier(MmuNotifier* sub);
+  // __mmu_notifier_register(): the caller holds mmap_lock for write.
+  int register_notifier_locked(MmuNotifier* sub);
+  void unregister(MmuNotifier& sub);
+  // mmu_notifier_get(): the subscription of the same type as `ops`, or a new one from
+  // ops.alloc_notifier(). nullptr on error (*err = -EINVAL/-ENOMEM/-EOVERFLOW).
+  MmuNotifier* get(const MmuNotifier& ops, int* err = nullptr);
+  MmuNotifier* get_locked(const MmuNotifier& ops, int* err = nullptr);
+  void put(MmuNotifier& sub);
+  // mmu_notifier_synchronize(): waits until every put() has been freed.
+  void synchronize();
+
+  // --- interval subscribers ---
+  int interval_insert(MmuIntervalNotifier& sub, uint64_t start, uint64_t length);
+  int interval_insert_locked(MmuIntervalNotifier& sub, uint64_t start, uint64_t length);
+  void interval_remove(MmuIntervalNotifier& sub);
+  uint64_t interval_read_begin(MmuIntervalNotifier& sub);
+
+  // --- checker ---
+  // A secondary MMU (`who`) reports that it established a mapping of `address`. Returns
+  // false, and reports kSpteInsideRange, if an invalidation of it is in progress.
+  bool check_secondary_mapping(const std::string& who, uint64_t address);
+
+  // --- introspection ---
+  std::vector<MmuNotifier*> subscribers() const { return list_; }  // call order
+  size_t active_ranges() const { return active_.size(); }
+  const MmuIntervalTree& itree() const { return itree_; }
+  Srcu& srcu() { return srcu_; }
+  const MmuNotifierConfig& config() const { return cfg_; }
+
+ private:
+  struct ActiveRange {
+    uint64_t token;
+    uint64_t start;
+    uint64_t end;
+    MmuNotifierEvent event;
+    std::string thread;
+    bool itree_started;
+  };
+
+  ActiveRange* open_range(MmuNotifierRange& r);
+  ActiveRange* find_range(uint64_t token);
+  void close_range(uint64_t token);
+  void check_range_locks(const char* who);
+  int start_common(MmuNotifierRange& r);
+  int itree_invalidate(const MmuNotifierRange& r);
+  bool call_interval(MmuIntervalNotifier& sub, const MmuNotifierRange& r, uint64_t cur_seq);
+  int hlist_start(MmuNotifierRange& r);
+  void note_start_failure(MmuNotifier& sub, const MmuNotifierRange& r, int ret);
+  void hlist_end(const MmuNotifierRange& r, bool cleanup);
+  void deliver_end(MmuNotifier& sub, const MmuNotifierRange& r);
+  void itree_release();
+  void hlist_release();
+  int check_registration(const MmuNotifier& sub);
+  int interval_insert_common(MmuIntervalNotifier& sub, uint64_t start, uint64_t length);
+  void destroy_owned(MmuNotifier* sub);
+  void unhash(MmuNotifier& sub);
+  void free_subscription(MmuNotifier* sub);
+  template <class F>
+  auto call_op(MmuNotifier& sub, MmuNotifierOp op, F&& fn);
+  void sleep_on_seq(uint64_t seq, const char* what);
+
+  MmStruct& mm_;
+  MmuNotifierConfig cfg_;
+  std::vector<MmuNotifier*> list_;                   // head first
+  std::vector<std::unique_ptr<MmuNotifier>> owned_;  // allocated by get()
+  bool has_itree_ = false;
+  MmuIntervalTree itree_;
+  Srcu srcu_;
+  std::vector<ActiveRange> active_;
+  uint64_t next_token_ = 1;
+};
+
+// --- kernel-named entry points (include/linux/mmu_notifier.h) ---
+void mmu_notifier_invalidate_range_start(MmuNotifierRange& r);
+int mmu_notifier_invalidate_range_start_nonblock(MmuNotifierRange& r);
+void mmu_notifier_invalidate_range_end(MmuNotifierRange& r);
+void mmu_notifier_arch_invalidate_secondary_tlbs(MmStruct& mm, uint64_t start, uint64_t end);
+int mmu_notifier_clear_flush_young(MmStruct& mm, uint64_t start, uint64_t end);
+int mmu_notifier_clear_young(MmStruct& mm, uint64_t start, uint64_t end);
+int mmu_notifier_test_young(MmStruct& mm, uint64_t address);
+void mmu_notifier_release(MmStruct& mm);
+int mmu_notifier_register(MmuNotifier* sub, MmStruct& mm);
+void mmu_notifier_unregister(MmuNotifier& sub, MmStruct& mm);
+MmuNotifier* mmu_notifier_get(const MmuNotifier& ops, MmStruct& mm, int* err = nullptr);
+void mmu_notifier_put(MmuNotifier& sub);
+int mmu_interval_notifier_insert(MmuIntervalNotifier& sub, MmStruct& mm, uint64_t start,
+                                 uint64_t length);
+void mmu_interval_notifier_remove(MmuIntervalNotifier& sub);
+uint64_t mmu_interval_read_begin(MmuIntervalNotifier& sub);
+
+}  // namespace iosim

@@ -1,0 +1,62 @@
+#include "device/atc.h"
+
+#include <gtest/gtest.h>
+
+namespace iosim {
+namespace {
+
+AtsCompletionEntry entry(uint64_t pa, uint64_t size, bool r, bool w, bool global = false) {
+  AtsCompletionEntry e;
+  e.range = AtsRange::of_size(pa, size);
+  e.read = r;
+  e.write = w;
+  e.global = global;
+  return e;
+}
+
+TEST(Atc, FillFromSBitRangeCoversEveryPageOfIt) {
+  Atc atc(TranslationCacheConfig{});
+  const sc_core::sc_time t(7, sc_core::SC_NS);
+  const uint64_t id = atc.fill(1, 0x40201000, entry(0x80000000, 2u << 20, true, false), t);
+  ASSERT_NE(id, 0u);
+  auto h = atc.lookup(1, 0x40200000 + 511 * 4096 + 12);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, id);
+  EXPECT_EQ(h->pa, 0x80000000u + 511 * 4096 + 12);
+  EXPECT_EQ(h->perms, tperm::kRead);
+  EXPECT_EQ(h->obtained, t);
+  EXPECT_FALSE(atc.lookup(1, 0x40400000));
+  EXPECT_FALSE(atc.lookup(2, 0x40200000));                                   // other PASID
+  EXPECT_EQ(atc.fill(1, 0x1000, entry(0x2000, 4096, false, false), t), 0u);  // R=W=0
+  EXPECT_EQ(atc.cache().size(), 1u);
+}
+
+TEST(Atc, InvalidateByPasidRangeOrEveryPasidReturnsDroppedIds) {
+  Atc atc(TranslationCacheConfig{});
+  const sc_core::sc_time t;
+  const uint64_t a = atc.fill(1, 0x1000, entry(0x10000, 4096, true, true), t);
+  const uint64_t b = atc.fill(2, 0x1000, entry(0x20000, 4096, true, true), t);
+  const uint64_t g = atc.fill(1, 0x3000, entry(0x30000, 4096, true, true, true), t);
+  atc.fill(1, 0x5000, entry(0x50000, 4096, true, true), t);
+  EXPECT_EQ(atc.invalidate(1u, AtsRange::of_size(0, 0x4000), false),
+            (std::vector<uint64_t>{a}));  // global entry kept
+  EXPECT_EQ(atc.invalidate(1u, AtsRange::of_size(0, 0x4000), true), (std::vector<uint64_t>{g}));
+  EXPECT_EQ(atc.invalidate(std::nullopt, AtsRange::of_size(0, 0x4000), false),
+            (std::vector<uint64_t>{b}));
+  EXPECT_EQ(atc.cache().size(), 1u);
+  EXPECT_EQ(atc.invalidate(std::nullopt, AtsRange::whole_space(), false).size(), 1u);
+}
+
+TEST(Atc, UsersAreCountedPerTranslation) {
+  Atc atc(TranslationCacheConfig{});
+  const uint64_t a = atc.fill(1, 0x1000, entry(0x10000, 4096, true, true), {});
+  atc.acquire(a);
+  atc.acquire(a);
+  EXPECT_EQ(atc.users(a), 2u);
+  atc.release(a);
+  atc.release(a);
+  EXPECT_EQ(atc.users(a), 0u);
+}
+
+}  // namespace
+}  // namespace iosim

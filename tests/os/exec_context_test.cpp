@@ -1,0 +1,152 @@
+// Tests of ExecContext: one context per SystemC thread, atomic-context and
+// non-block accounting, might_sleep reports, frames, spin/sleep time.
+#include "os/exec_context.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/tlm_bench.h"
+#include "os/diagnostics.h"
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+namespace {
+
+using test::run_threads;
+using test::until;
+
+using sc_core::sc_time;
+
+TEST(ExecContext, EachThreadHasItsOwnContext) {
+  ExecContext* a = nullptr;
+  ExecContext* a_again = nullptr;
+  ExecContext* b = nullptr;
+  unsigned b_preempt = 9;
+  run_threads({[&] {
+                 a = &ExecContext::current();
+                 a->preempt_disable();
+                 sc_core::wait(ns(10));
+                 a_again = &ExecContext::current();
+                 a->preempt_enable();
+               },
+               [&] {
+                 sc_core::wait(ns(5));
+                 b = &ExecContext::current();
+                 b_preempt = b->preempt_count();
+               }});
+  EXPECT_EQ(a, a_again);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(b_preempt, 0u);  // a's preempt_disable does not leak into b
+  EXPECT_NE(a->name().find("thread0"), std::string::npos);
+  EXPECT_EQ(ExecContext::current().name(), "");  // outside any process
+}
+
+TEST(ExecContext, MightSleepReportsOnlyInAtomicOrNonBlockSections) {
+  Diagnostics::global().clear();
+  std::vector<bool> allowed;
+  test::run_thread([&] {
+    ExecContext& ctx = ExecContext::current();
+    allowed.push_back(ctx.might_sleep("plain"));
+    ctx.preempt_disable();
+    allowed.push_back(ctx.might_sleep("preempt_off"));
+    ctx.preempt_enable();
+    ctx.non_block_start();
+    allowed.push_back(ctx.might_sleep("non_block"));
+    ctx.non_block_end();
+    allowed.push_back(ctx.might_sleep("plain_again"));
+  });
+  EXPECT_EQ(allowed, (std::vector<bool>{true, false, false, true}));
+  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_NE(d[0].message.find("preempt_off"), std::string::npos);
+  EXPECT_NE(d[0].message.find("preempt_count=1"), std::string::npos);
+  EXPECT_NE(d[1].message.find("non_block_count=1"), std::string::npos);
+}
+
+TEST(ExecContext, SpinAndSleepTimeAreAccountedSeparately) {
+  Diagnostics::global().clear();
+  sc_time spun, slept, now;
+  sc_core::sc_event ev;
+  bool flag = false;
+  run_threads({[&] {
+                 ExecContext& ctx = ExecContext::current();
+                 ctx.non_block_start();
+                 ctx.spin_until([&] { return flag; }, ev);  // allowed in a non-block section
+                 ctx.spin_for(ns(30));
+                 ctx.non_block_end();
+                 ctx.sleep_for(ns(70), "msleep");
+                 ctx.run_for(ns(11));
+                 spun = ctx.spin_time();
+                 slept = ctx.sleep_time();
+                 now = sc_core::sc_time_stamp();
+               },
+               [&] {
+                 sc_core::wait(ns(100));
+                 flag = true;
+                 ev.notify(sc_core::SC_ZERO_TIME);
+               }});
+  EXPECT_EQ(spun, ns(130));
+  EXPECT_EQ(slept, ns(70));
+  EXPECT_EQ(now, ns(211));
+  EXPECT_EQ(Diagnostics::global().total(), 0u);
+}
+
+TEST(ExecContext, FramesNameWhereADiagnosticHappened) {
+  Diagnostics::global().clear();
+  std::string inner, outer, after;
+  test::run_thread([&] {
+    ExecContext& ctx = ExecContext::current();
+    {
+      ExecContext::Frame f1(ctx, "iommu.invalidate");
+      outer = ctx.where();
+      {
+        ExecContext::Frame f2(ctx, "iommu.wait_cmdq");
+        inner = ctx.where();
+        ctx.preempt_disable();
+        ctx.sleep_for(ns(1), "schedule");
+        ctx.preempt_enable();
+      }
+    }
+    after = ctx.where();
+  });
+  EXPECT_EQ(outer, "iommu.invalidate");
+  EXPECT_EQ(inner, "iommu.wait_cmdq");
+  EXPECT_EQ(after, "");
+  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].where, "iommu.wait_cmdq");
+  EXPECT_EQ(d[0].time, sc_core::SC_ZERO_TIME);
+}
+
+TEST(ExecContext, UnbalancedPreemptEnableIsReported) {
+  Diagnostics::global().clear();
+  unsigned count = 9;
+  test::run_thread([&] {
+    ExecContext::current().preempt_enable();
+    ExecContext::current().non_block_end();
+    count = ExecContext::current().preempt_count();
+  });
+  EXPECT_EQ(count, 0u);
+  EXPECT_EQ(Diagnostics::global().count(DiagKind::kLockNotHeld), 2u);
+}
+
+TEST(ExecContext, DiagnosticsListenerSeesEveryRecord) {
+  Diagnostics::global().clear();
+  std::vector<std::string> seen;
+  Diagnostics::global().set_listener(
+      [&](const Diagnostic& d) { seen.push_back(diag_kind_name(d.kind)); });
+  Diagnostics::global().report_at(DiagKind::kPtlNotHeld, "here", "msg");
+  Diagnostics::global().report(DiagKind::kSpteInsideRange, "msg2");
+  Diagnostics::global().set_listener(nullptr);
+  EXPECT_EQ(seen, (std::vector<std::string>{"ptl_not_held", "spte_inside_range"}));
+  EXPECT_EQ(Diagnostics::global().total(), 2u);
+  Diagnostics::global().clear();
+  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(Diagnostics::global().count(DiagKind::kPtlNotHeld), 0u);
+}
+
+}  // namespace
+}  // namespace iosim

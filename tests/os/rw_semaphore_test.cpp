@@ -1,0 +1,192 @@
+// Tests of RwSemaphore: shared readers, writers waiting for all holders, FIFO
+// fairness, wake-up and acquisition costs, might_sleep in atomic context, downgrade.
+#include "os/rw_semaphore.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/tlm_bench.h"
+#include "os/diagnostics.h"
+#include "os/spin_lock.h"
+#include "sc_models/params.h"
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+namespace {
+
+using test::run_threads;
+using test::until;
+
+using sc_core::sc_time;
+using sc_core::sc_time_stamp;
+
+constexpr double kAcquireNs = 10;
+constexpr double kWakeNs = 100;
+
+RwSemaphoreConfig cfg() {
+  RwSemaphoreConfig c;
+  c.acquire_ns = kAcquireNs;
+  c.wakeup_latency_ns = kWakeNs;
+  return c;
+}
+
+TEST(RwSemaphore, ReadersShareAndAWriterWaitsForAllOfThem) {
+  Diagnostics::global().clear();
+  RwSemaphore s("s", cfg());
+  sc_time r1_in, r2_in, w_in;
+  unsigned readers_at_200 = 0;
+  run_threads({[&] {
+                 s.down_read();
+                 r1_in = sc_time_stamp();
+                 until(500);
+                 s.up_read();
+               },
+               [&] {
+                 until(50);
+                 s.down_read();
+                 r2_in = sc_time_stamp();
+                 until(300);
+                 s.up_read();
+               },
+               [&] {
+                 until(100);
+                 s.down_write();
+                 w_in = sc_time_stamp();
+                 s.up_write();
+               },
+               [&] {
+                 until(200);
+                 readers_at_200 = s.reader_count();
+               }});
+  EXPECT_EQ(r1_in, ns(kAcquireNs));
+  EXPECT_EQ(r2_in, ns(50 + kAcquireNs));  // shares with r1
+  EXPECT_EQ(readers_at_200, 2u);
+  EXPECT_EQ(w_in, ns(500 + kWakeNs + kAcquireNs));
+  EXPECT_EQ(s.stats().read_acquisitions, 2u);
+  EXPECT_EQ(s.stats().write_acquisitions, 1u);
+  EXPECT_EQ(s.stats().contended, 1u);
+  EXPECT_EQ(s.stats().wait_total, ns(500 + kWakeNs - 100));
+  EXPECT_EQ(Diagnostics::global().total(), 0u);
+}
+
+TEST(RwSemaphore, QueuedWriterBlocksLaterReadersFifo) {
+  Diagnostics::global().clear();
+  RwSemaphore s("s", cfg());
+  std::vector<std::string> order;
+  sc_time w_in, r2_in;
+  run_threads({[&] {
+                 s.down_read();
+                 order.push_back("r1");
+                 until(500);
+                 s.up_read();
+               },
+               [&] {
+                 until(100);
+                 s.down_write();
+                 order.push_back("w");
+                 w_in = sc_time_stamp();
+                 until(700);
+                 s.up_write();
+               },
+               [&] {
+                 until(200);
+                 s.down_read();  // a reader could share with r1, but the writer is queued
+                 order.push_back("r2");
+                 r2_in = sc_time_stamp();
+                 s.up_read();
+               }});
+  EXPECT_EQ(order, (std::vector<std::string>{"r1", "w", "r2"}));
+  EXPECT_EQ(w_in, ns(500 + kWakeNs + kAcquireNs));
+  EXPECT_EQ(r2_in, ns(700 + kWakeNs + kAcquireNs));
+  EXPECT_EQ(s.stats().write_hold_total, ns(700) - w_in);
+}
+
+TEST(RwSemaphore, TakingItInAtomicContextIsReportedEvenUncontended) {
+  Diagnostics::global().clear();
+  RwSemaphore s("mmap_lock", cfg());
+  SpinLock ptl("ptl", SpinLockConfig{});
+  test::run_thread([&] {
+    ptl.lock();
+    s.down_read();
+    s.up_read();
+    ptl.unlock();
+    s.down_write();  // fine outside the spin lock
+    s.up_write();
+  });
+  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_NE(d[0].message.find("down_read"), std::string::npos);
+}
+
+TEST(RwSemaphore, DowngradeWakesQueuedReaders) {
+  Diagnostics::global().clear();
+  RwSemaphore s("s", cfg());
+  std::vector<sc_time> reader_in(2);
+  unsigned readers_at_450 = 0;
+  bool writer_gone = false;
+  run_threads({[&] {
+                 s.down_write();
+                 until(300);
+                 s.downgrade_write();
+                 until(450);
+                 readers_at_450 = s.reader_count();
+                 writer_gone = !s.is_write_locked();
+                 s.up_read();
+               },
+               [&] {
+                 until(50);
+                 s.down_read();
+                 reader_in[0] = sc_time_stamp();
+                 s.up_read();
+               },
+               [&] {
+                 until(60);
+                 s.down_read();
+                 reader_in[1] = sc_time_stamp();
+                 until(460);
+                 s.up_read();
+               }});
+  EXPECT_EQ(reader_in[0], ns(300 + kWakeNs + kAcquireNs));
+  EXPECT_EQ(reader_in[1], ns(300 + kWakeNs + kAcquireNs));
+  EXPECT_EQ(readers_at_450, 2u);  // the downgraded writer and the second reader
+  EXPECT_TRUE(writer_gone);
+  EXPECT_FALSE(s.is_locked());
+}
+
+TEST(RwSemaphore, HolderQueriesAndMisuseReports) {
+  Diagnostics::global().clear();
+  RwSemaphore s("mmap_lock", cfg());
+  bool writer_held = false, other_held = true, asserted_other = true;
+  run_threads({[&] {
+                 s.down_write();
+                 writer_held = s.write_held_by_current();
+                 until(100);
+                 s.up_write();
+               },
+               [&] {
+                 until(50);
+                 other_held = s.held_by_current();
+                 asserted_other = s.assert_write_held("mmu_notifier_register");
+                 s.up_read();  // not a reader
+               }});
+  EXPECT_TRUE(writer_held);
+  EXPECT_FALSE(other_held);
+  EXPECT_FALSE(asserted_other);
+  EXPECT_EQ(Diagnostics::global().count(DiagKind::kLockNotHeld), 2u);
+  EXPECT_FALSE(s.is_locked());
+}
+
+TEST(RwSemaphore, InvalidConfigIsAParamError) {
+  RwSemaphoreConfig c;
+  c.wakeup_latency_ns = -5;
+  EXPECT_THROW(RwSemaphore("bad", c), ParamError);
+  auto params = list_params(c);
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[1].name, "wakeup_latency_ns");
+}
+
+}  // namespace
+}  // namespace iosim

@@ -1,0 +1,107 @@
+// Tests of Srcu: grace periods wait only for pre-existing readers, call_srcu runs
+// after a grace period in a non-block section, self-deadlock is reported.
+#include "os/srcu.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/tlm_bench.h"
+#include "os/diagnostics.h"
+#include "os/exec_context.h"
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+namespace {
+
+using test::run_threads;
+using test::until;
+
+using sc_core::sc_time;
+using sc_core::sc_time_stamp;
+
+constexpr double kGraceNs = 50;
+constexpr double kWakeNs = 20;
+
+TEST(Srcu, SynchronizeWaitsOnlyForReadersThatStartedBefore) {
+  Diagnostics::global().clear();
+  Srcu srcu("s", kGraceNs, kWakeNs);
+  sc_time synced;
+  run_threads({[&] {  // old reader: 0..300
+                 uint64_t t = srcu.read_lock();
+                 until(300);
+                 srcu.read_unlock(t);
+               },
+               [&] {  // new reader: 150..1000, must not extend the grace period
+                 until(150);
+                 uint64_t t = srcu.read_lock();
+                 until(1000);
+                 srcu.read_unlock(t);
+               },
+               [&] {
+                 until(100);
+                 srcu.synchronize();
+                 synced = sc_time_stamp();
+               }});
+  EXPECT_EQ(synced, ns(300 + kWakeNs));
+  EXPECT_EQ(srcu.grace_periods(), 1u);
+  EXPECT_EQ(srcu.readers(), 0u);
+}
+
+TEST(Srcu, SynchronizeWithNoReadersLastsTheMinimumGracePeriod) {
+  Srcu srcu("s", kGraceNs, kWakeNs);
+  sc_time synced;
+  test::run_thread([&] {
+    until(10);
+    srcu.synchronize();
+    synced = sc_time_stamp();
+  });
+  EXPECT_EQ(synced, ns(10 + kGraceNs));
+}
+
+TEST(Srcu, CallbackRunsAfterGracePeriodInANonBlockSection) {
+  Diagnostics::global().clear();
+  Srcu srcu("s", kGraceNs, kWakeNs);
+  std::vector<sc_time> ran;
+  run_threads({[&] {
+                 uint64_t t = srcu.read_lock();
+                 until(400);
+                 srcu.read_unlock(t);
+               },
+               [&] {
+                 until(100);
+                 srcu.call([&] {
+                   ran.push_back(sc_time_stamp());
+                   ExecContext::current().sleep_for(ns(1), "kfree_sleeping");  // not allowed
+                 });
+                 srcu.barrier();
+                 ran.push_back(sc_time_stamp());
+               }});
+  ASSERT_EQ(ran.size(), 2u);
+  EXPECT_EQ(ran[0], ns(400 + kWakeNs));
+  EXPECT_EQ(ran[1], ns(400 + kWakeNs + 1));  // barrier returns once the callback finished
+  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].where, "s.srcu_callback");
+  EXPECT_EQ(srcu.callbacks_pending(), 0u);
+}
+
+TEST(Srcu, SynchronizeInsideOwnReadSectionIsReportedNotHung) {
+  Diagnostics::global().clear();
+  Srcu srcu("s", kGraceNs, kWakeNs);
+  sc_time synced;
+  test::run_thread([&] {
+    uint64_t t = srcu.read_lock();
+    srcu.synchronize();
+    synced = sc_time_stamp();
+    srcu.read_unlock(t);
+    srcu.read_unlock(t);  // unbalanced
+  });
+  EXPECT_EQ(synced, ns(kGraceNs));
+  EXPECT_EQ(Diagnostics::global().count(DiagKind::kSrcuDeadlock), 2u);
+}
+
+}  // namespace
+}  // namespace iosim
