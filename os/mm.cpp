@@ -31,6 +31,8 @@ Mm::Mm(uint32_t id, OsEnv& env)
   ptl_hold_ = &g.histogram("ptl_hold", "page-table lock hold time");
   ptl_spin_ = &g.histogram("ptl_spin", "time spent waiting for the page-table lock");
   notifier_time_ = &g.histogram("notifier_time", "time in one MMU-notifier range call");
+  secondary_flush_time_ =
+      &g.histogram("secondary_flush_time", "time in arch_invalidate_secondary_tlbs under the PTL");
   pte_updates_ = &g.counter("pte_updates", "writes", "PTE writes by the OS");
   secondary_flushes_ = &g.counter("secondary_flushes", "calls",
                                   "arch_invalidate_secondary_tlbs calls under the PTL");
@@ -81,7 +83,9 @@ void Mm::flush_under_ptl(int cpu, uint64_t start, uint64_t end) {
   if (env_.tlb) env_.tlb->flush_tlb_range(*this, cpus_, start, end, cpu);
   if (policy() == SecondaryTlbFlush::kUnderPtl) {
     secondary_flushes_->inc();
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
     notifier_subscriptions().arch_invalidate_secondary_tlbs(start, end);
+    secondary_flush_time_->sample(sc_core::sc_time_stamp() - t0);
   }
 }
 

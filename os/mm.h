@@ -112,6 +112,7 @@ class Mm : public MmStruct {
   Histogram* ptl_hold_;
   Histogram* ptl_spin_;
   Histogram* notifier_time_;
+  Histogram* secondary_flush_time_;
   Counter* pte_updates_;
   Counter* secondary_flushes_;
 };

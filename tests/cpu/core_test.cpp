@@ -4,6 +4,7 @@
 
 #include "os/diagnostics.h"
 #include "tests/cpu/cpu_bench.h"
+#include "tests/os/mm_bench.h"
 
 namespace iosim {
 namespace {
@@ -154,6 +155,34 @@ TEST(Core, CowAfterForkEachProcessSeesItsOwnValue) {
   EXPECT_NE(b.core[1]->loads()[0].pa, b.core[0]->loads()[0].pa);
   EXPECT_EQ(b.os.faults().count(FaultResult::kCowCopy), 1u);   // the child's store
   EXPECT_EQ(b.os.faults().count(FaultResult::kCowReuse), 1u);  // the parent's later store
+}
+
+// The program's preemption hold separates the PTL drop from invalidate_range_end of the
+// OS work it triggers (here the COW of its store), under the range_end policy.
+TEST(Core, ProgramPreemptionHoldDelaysRangeEnd) {
+  OsConfig os_cfg = test::bench_os();
+  os_cfg.secondary_tlb_flush = "range_end";
+  CpuBench b(1, {}, os_cfg);
+  test::EventLog log;
+  test::RangeRecorder rr(log);
+  Mm& mm = b.os.create_mm(1);
+  sc_core::sc_spawn([&] { mm.notifier_subscriptions().register_notifier(&rr); });
+  ThreadProgram p;
+  p.preempt_hold_ns = 3000;
+  p.ops = {ThreadOp::mmap(kVa, kPage).at(1000), ThreadOp::store(kVa, 1), ThreadOp::fork(2),
+           ThreadOp::store(kVa, 2)};
+  b.core[0]->set_program(p);
+  sc_core::sc_start(sc_time(1, sc_core::SC_MS));
+  // fork (PROTECTION_PAGE) and the COW (CLEAR).
+  ASSERT_EQ(log.ev.size(), 4u);
+  EXPECT_EQ(log.ev[2].rfind("start CLEAR", 0), 0u);
+  EXPECT_EQ(log.ev[3].rfind("end CLEAR", 0), 0u);
+  const PteChangeEvent& cow = b.rec.ptes.back();
+  EXPECT_EQ(cow.reason, "cow");
+  EXPECT_EQ(log.at[3] - cow.time, ns(3000));
+  // The fork's range also waited for the hold after its PTL section.
+  EXPECT_GE(log.at[1] - log.at[0], ns(3000));
+  EXPECT_EQ(Diagnostics::global().total(), 0u);
 }
 
 }  // namespace
