@@ -83,7 +83,7 @@ std::optional<uint64_t> Core::translate(Mm& mm, uint64_t va, bool write) {
       return e->translate(va);
     }
     tlb_misses_->inc();
-    PageWalker::Result w = walker_.walk(mm.id(), mm.root(), va, write);
+    CpuPageWalker::Result w = walker_.walk(mm.id(), mm.root(), va, write);
     walk_reads_->add(w.reads);
     walk_writes_->add(w.writes);
     walk_latency_->sample(w.latency);

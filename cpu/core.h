@@ -3,7 +3,7 @@
 // Models: a TLB (TranslationCache tagged with the mm id as ASID/PCID; default 64
 // entries, 4-way, like the Skylake L1 DTLB for 4 KiB pages: Intel 64 and IA-32
 // Architectures Optimization Reference Manual, table 2-5), a hardware page walker with
-// paging-structure caches (cpu/page_walker.h) reading the page tables through the
+// paging-structure caches (cpu/cpu_page_walker.h) reading the page tables through the
 // core's TLM initiator socket, and loads/stores (8 bytes) that reach memory through
 // the same socket at the simulated time they take effect.
 //
@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu/page_walker.h"
+#include "cpu/cpu_page_walker.h"
 #include "cpu/thread_program.h"
 #include "sc_models/server_pool.h"
 #include "sc_models/translation_cache.h"
@@ -49,7 +49,7 @@ struct CoreConfig {
   TranslationCacheConfig tlb = default_tlb();
   // L1 DTLB lookup, overlapped with the cache access on real cores. Estimate.
   uint32_t tlb_lookup_cycles = 1;
-  PageWalkerConfig walker;
+  CpuPageWalkerConfig walker;
   // Faults on the same access before the thread is killed (a livelock guard).
   uint32_t max_fault_retries = 16;
 
@@ -114,7 +114,7 @@ class Core : public sc_core::sc_module {
   GroundTruth* gt_;
   Clock clock_;
   TranslationCache tlb_;
-  PageWalker walker_;
+  CpuPageWalker walker_;
   ThreadProgram program_;
   bool has_program_ = false;
   bool killed_ = false;

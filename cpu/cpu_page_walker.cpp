@@ -1,4 +1,4 @@
-#include "cpu/page_walker.h"
+#include "cpu/cpu_page_walker.h"
 
 namespace iosim {
 
@@ -14,14 +14,15 @@ std::unique_ptr<TranslationCache> make_cache(uint32_t entries) {
 
 }  // namespace
 
-PageWalker::PageWalker(const PageWalkerConfig& cfg, const Clock& clock, Read read, CmpXchg cmpxchg)
+CpuPageWalker::CpuPageWalker(const CpuPageWalkerConfig& cfg, const Clock& clock, Read read,
+                             CmpXchg cmpxchg)
     : cfg_(cfg), clock_(clock), read_(std::move(read)), cmpxchg_(std::move(cmpxchg)) {
   caches_[0] = make_cache(cfg.pd_cache_entries);
   caches_[1] = make_cache(cfg.pdpt_cache_entries);
   caches_[2] = make_cache(cfg.pml4_cache_entries);
 }
 
-PageWalker::Result PageWalker::walk(uint32_t asid, uint64_t root, uint64_t va, bool write) {
+CpuPageWalker::Result CpuPageWalker::walk(uint32_t asid, uint64_t root, uint64_t va, bool write) {
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
   Result total;
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -36,8 +37,8 @@ PageWalker::Result PageWalker::walk(uint32_t asid, uint64_t root, uint64_t va, b
   return total;
 }
 
-PageWalker::Result PageWalker::walk_once(uint32_t asid, uint64_t root, uint64_t va, bool write,
-                                         bool& retry) {
+CpuPageWalker::Result CpuPageWalker::walk_once(uint32_t asid, uint64_t root, uint64_t va,
+                                               bool write, bool& retry) {
   Result r;
   if (!is_canonical(va)) {
     r.status = WalkStatus::kNonCanonical;
@@ -100,13 +101,13 @@ PageWalker::Result PageWalker::walk_once(uint32_t asid, uint64_t root, uint64_t 
   }
 }
 
-void PageWalker::invalidate(uint32_t asid) {
+void CpuPageWalker::invalidate(uint32_t asid) {
   for (auto& c : caches_) {
     if (c) c->invalidate_domain(asid);
   }
 }
 
-void PageWalker::invalidate_all() {
+void CpuPageWalker::invalidate_all() {
   for (auto& c : caches_) {
     if (c) c->invalidate_all();
   }

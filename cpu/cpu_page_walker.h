@@ -1,4 +1,4 @@
-// PageWalker: a core's hardware page-table walker with page-walk caches (Intel SDM
+// CpuPageWalker: a core's hardware page-table walker with page-walk caches (Intel SDM
 // vol. 3A 4.10.3 "Paging-Structure Caches": PML4E, PDPTE and PDE caches).
 //
 // A walk first probes the caches from the lowest level: a PDE-cache hit gives the PT
@@ -26,7 +26,7 @@
 
 namespace iosim {
 
-struct PageWalkerConfig {
+struct CpuPageWalkerConfig {
   // Entries per paging-structure cache (0 disables one). Estimates: Intel documents the
   // caches but not their sizes; these are small next to the 32-entry PDE cache reported
   // for recent Intel cores by reverse-engineering studies.
@@ -45,7 +45,7 @@ struct PageWalkerConfig {
   }
 };
 
-class PageWalker {
+class CpuPageWalker {
  public:
   // Timed 8-byte read of physical memory (waits for its latency).
   using Read = std::function<uint64_t(uint64_t pa)>;
@@ -66,7 +66,7 @@ class PageWalker {
     bool ok() const { return status == WalkStatus::kOk; }
   };
 
-  PageWalker(const PageWalkerConfig& cfg, const Clock& clock, Read read, CmpXchg cmpxchg);
+  CpuPageWalker(const CpuPageWalkerConfig& cfg, const Clock& clock, Read read, CmpXchg cmpxchg);
 
   // Walks `va` in the tables at `root` for address space `asid`.
   Result walk(uint32_t asid, uint64_t root, uint64_t va, bool write);
@@ -79,7 +79,7 @@ class PageWalker {
   TranslationCache* cache(int level) { return caches_[level - 2].get(); }
   Result walk_once(uint32_t asid, uint64_t root, uint64_t va, bool write, bool& retry);
 
-  PageWalkerConfig cfg_;
+  CpuPageWalkerConfig cfg_;
   const Clock& clock_;
   Read read_;
   CmpXchg cmpxchg_;
