@@ -1,0 +1,160 @@
+#include "os/fault_handler.h"
+
+#include "os/exec_context.h"
+#include "sc_models/physical_memory.h"
+#include "sc_models/stats.h"
+
+namespace iosim {
+
+namespace {
+constexpr FaultResult kAllResults[] = {
+    FaultResult::kZeroPage,  FaultResult::kAnonymous, FaultResult::kCowCopy, FaultResult::kCowReuse,
+    FaultResult::kExclusive, FaultResult::kSpurious,  FaultResult::kSegv,    FaultResult::kOom};
+}  // namespace
+
+const char* fault_result_name(FaultResult r) {
+  switch (r) {
+    case FaultResult::kZeroPage:
+      return "zero_page";
+    case FaultResult::kAnonymous:
+      return "anonymous";
+    case FaultResult::kCowCopy:
+      return "cow_copy";
+    case FaultResult::kCowReuse:
+      return "cow_reuse";
+    case FaultResult::kExclusive:
+      return "exclusive";
+    case FaultResult::kSpurious:
+      return "spurious";
+    case FaultResult::kSegv:
+      return "segv";
+    case FaultResult::kOom:
+      return "oom";
+  }
+  return "?";
+}
+
+FaultHandler::FaultHandler(OsEnv& env) : env_(env) {
+  StatGroup& g = StatRegistry::global().group("os.faults");
+  for (FaultResult r : kAllResults) {
+    counts_[static_cast<int>(r)] =
+        &g.counter(fault_result_name(r), "faults", "page faults resolved this way");
+  }
+}
+
+uint64_t FaultHandler::count(FaultResult r) const {
+  return counts_[static_cast<int>(r)]->value();
+}
+
+FaultResult FaultHandler::handle(Mm& mm, int cpu, uint64_t va, bool write) {
+  ExecContext::Frame frame(ExecContext::current(), "handle_mm_fault");
+  mm.run_for_ns(env_.cfg.fault_entry_ns);
+  mm.mmap_lock.down_read();
+  FaultResult r = handle_locked(mm, cpu, va & ~(Mm::kPageBytes - 1), write);
+  mm.mmap_lock.up_read();
+  counts_[static_cast<int>(r)]->inc();
+  return r;
+}
+
+FaultResult FaultHandler::handle_locked(Mm& mm, int cpu, uint64_t va, bool write) {
+  const Vma* vma = mm.vmas().find(va);
+  if (!vma || (write && !vma->writable()) || (!write && !vma->readable())) {
+    return FaultResult::kSegv;
+  }
+  if (mm.exclusive_entries().count(va)) return restore_exclusive(mm, cpu, va);
+  const Pte p = mm.pte(va);
+  if (!p.present()) return do_anonymous(mm, *vma, va, write);
+  if (write && !p.writable()) return do_wp_page(mm, cpu, va, p);
+  return FaultResult::kSpurious;
+}
+
+uint64_t FaultHandler::new_page(Mm& mm, uint64_t src) {
+  uint64_t pa = env_.alloc->alloc();
+  if (pa == PageAllocator::kNoFrame) return pa;
+  mm.run_for_ns(env_.page_copy_ns());
+  if (src == PageAllocator::kNoFrame || env_.alloc->is_zero_page(src)) {
+    env_.mem->zero_frame(pa);
+  } else {
+    env_.mem->copy_frame(pa, src);
+  }
+  return pa;
+}
+
+FaultResult FaultHandler::do_anonymous(Mm& mm, const Vma& vma, uint64_t va, bool write) {
+  if (!write && !vma.shared) {
+    mm.ptl_lock();
+    if (!mm.pte(va).present()) {
+      mm.set_pte(va, Pte::leaf(env_.alloc->zero_page(), PageSize::k4K, Mm::leaf_flags(false)),
+                 "zero_page");
+    }
+    mm.ptl_unlock();
+    return FaultResult::kZeroPage;
+  }
+  const uint64_t pa = new_page(mm, PageAllocator::kNoFrame);
+  if (pa == PageAllocator::kNoFrame) return FaultResult::kOom;
+  mm.ptl_lock();
+  if (mm.pte(va).present()) {  // another thread won the race
+    mm.ptl_unlock();
+    env_.alloc->put(pa);
+    return FaultResult::kSpurious;
+  }
+  const uint64_t dirty = write ? (Pte::kDirty | Mm::kSoftDirty) : 0;
+  mm.set_pte(va,
+             Pte::leaf(pa, PageSize::k4K, Mm::leaf_flags(vma.writable()) | Pte::kAccessed | dirty),
+             "anonymous");
+  env_.alloc->map(pa);
+  mm.ptl_unlock();
+  return FaultResult::kAnonymous;
+}
+
+FaultResult FaultHandler::do_wp_page(Mm& mm, int cpu, uint64_t va, Pte old) {
+  const uint64_t old_pa = old.page_address(PageSize::k4K);
+  const uint64_t dirty = Pte::kWritable | Pte::kDirty | Pte::kAccessed | Mm::kSoftDirty;
+  if (!env_.alloc->is_zero_page(old_pa) && env_.alloc->refcount(old_pa) == 1) {
+    mm.ptl_lock();  // wp_page_reuse: upgrading a PTE needs no flush on x86
+    if (mm.pte(va) == old) mm.set_pte(va, old.with(dirty), "cow_reuse");
+    mm.ptl_unlock();
+    return FaultResult::kCowReuse;
+  }
+  const uint64_t pa = new_page(mm, old_pa);
+  if (pa == PageAllocator::kNoFrame) return FaultResult::kOom;
+  MmuNotifierRange r;  // wp_page_copy: MMU_NOTIFY_CLEAR over the page
+  mmu_notifier_range_init(r, MmuNotifierEvent::kClear, kMmuNotifierRangeBlockable, mm, va,
+                          va + Mm::kPageBytes);
+  mm.range_start(r);
+  mm.ptl_lock();
+  if (mm.pte(va) != old) {  // changed while copying: drop the copy, retry the access
+    mm.ptl_unlock();
+    env_.alloc->put(pa);
+    mm.range_end(cpu, r);
+    return FaultResult::kSpurious;
+  }
+  mm.clear_pte(va, "cow_clear");  // ptep_clear_flush
+  mm.flush_under_ptl(cpu, va, va + Mm::kPageBytes);
+  mm.set_pte(va, Pte::leaf(pa, PageSize::k4K, Mm::leaf_flags(true) | dirty), "cow");
+  env_.alloc->map(pa);
+  mm.release_frame(old_pa);
+  mm.ptl_unlock();
+  mm.range_end(cpu, r);
+  return FaultResult::kCowCopy;
+}
+
+FaultResult FaultHandler::restore_exclusive(Mm& mm, int cpu, uint64_t va) {
+  MmuNotifierRange r;
+  mmu_notifier_range_init_owner(r, MmuNotifierEvent::kExclusive, kMmuNotifierRangeBlockable, mm, va,
+                                va + Mm::kPageBytes, nullptr);
+  mm.range_start(r);
+  mm.ptl_lock();
+  auto it = mm.exclusive_entries().find(va);
+  if (it != mm.exclusive_entries().end()) {
+    const Vma* vma = mm.vmas().find(va);
+    mm.set_pte(va, Pte::leaf(it->second, PageSize::k4K, Mm::leaf_flags(vma && vma->writable())),
+               "exclusive_restore");
+    mm.exclusive_entries().erase(it);
+  }
+  mm.ptl_unlock();
+  mm.range_end(cpu, r);
+  return FaultResult::kExclusive;
+}
+
+}  // namespace iosim

@@ -1,0 +1,65 @@
+// FaultHandler: the anonymous-memory page-fault path (handle_mm_fault for
+// do_anonymous_page, do_wp_page, remove_device_exclusive_entry), run on the faulting
+// core's thread under mmap_lock (read).
+//
+//   - no VMA, or an access the VMA forbids: SIGSEGV (kSegv), nothing changes;
+//   - read of a never-touched private page: maps the shared zero page read-only;
+//   - write of a never-touched page: allocates a page, zeroes it, maps it writable;
+//   - write to a read-only PTE of a writable VMA (COW): reuses the page when it is
+//     exclusively owned (refcount 1, not the zero page: wp_page_reuse, no notifier),
+//     else copies it (wp_page_copy) in the seed order: invalidate_range_start(CLEAR);
+//     take the PTL; clear the PTE and flush (CPU TLBs, and secondary TLBs under
+//     under_ptl); set the new PTE; drop the PTL; [preemption hold]; invalidate_range_end;
+//   - a device-exclusive entry is restored (EXCLUSIVE range, owner null);
+//   - a present PTE that already allows the access: spurious (stale TLB), nothing to do.
+// Costs: fault_entry_ns, page zero/copy at page_copy_gb_per_s, pte_update_ns per PTE.
+//
+// Simplifications: no THP, no swap, no fault-around, no userfaultfd; OOM is returned
+// as kOom (the core treats it as fatal for the thread).
+#pragma once
+
+#include <cstdint>
+
+#include "os/mm.h"
+
+namespace iosim {
+
+class Counter;
+
+enum class FaultResult {
+  kZeroPage,   // read fault mapped the zero page
+  kAnonymous,  // write fault allocated a zeroed page
+  kCowCopy,    // write to a shared/zero page copied it
+  kCowReuse,   // write to an exclusively owned read-only page made it writable
+  kExclusive,  // a device-exclusive entry was restored
+  kSpurious,   // the PTE already allowed the access
+  kSegv,       // no VMA or the VMA forbids the access
+  kOom,        // no free frame
+};
+const char* fault_result_name(FaultResult r);
+inline bool fault_handled(FaultResult r) {
+  return r != FaultResult::kSegv && r != FaultResult::kOom;
+}
+
+class FaultHandler {
+ public:
+  explicit FaultHandler(OsEnv& env);
+
+  // handle_mm_fault for a user access to `va` on `cpu`.
+  FaultResult handle(Mm& mm, int cpu, uint64_t va, bool write);
+
+  uint64_t count(FaultResult r) const;
+
+ private:
+  FaultResult handle_locked(Mm& mm, int cpu, uint64_t va, bool write);
+  FaultResult do_anonymous(Mm& mm, const Vma& vma, uint64_t va, bool write);
+  FaultResult do_wp_page(Mm& mm, int cpu, uint64_t va, Pte old);
+  FaultResult restore_exclusive(Mm& mm, int cpu, uint64_t va);
+  // A zeroed (or copied from `src`) frame, with the copy time charged; kNoFrame on OOM.
+  uint64_t new_page(Mm& mm, uint64_t src);
+
+  OsEnv& env_;
+  Counter* counts_[8];
+};
+
+}  // namespace iosim

@@ -1,0 +1,144 @@
+#include "os/mm.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include "os/exec_context.h"
+#include "os/tlb_flush.h"
+#include "sc_models/ground_truth.h"
+#include "sc_models/physical_memory.h"
+#include "sc_models/server_pool.h"
+#include "sc_models/stats.h"
+
+namespace iosim {
+
+namespace {
+
+uint64_t alloc_table_frame(OsEnv& env) {
+  uint64_t pa = env.alloc->alloc();
+  if (pa == PageAllocator::kNoFrame) throw std::runtime_error("out of frames for a page table");
+  return pa;
+}
+
+}  // namespace
+
+Mm::Mm(uint32_t id, OsEnv& env)
+    : MmStruct(id, env.cfg.mm),
+      env_(env),
+      editor_(*env.mem, [&env] { return alloc_table_frame(env); }),
+      root_(editor_.new_root()) {
+  StatGroup& g = StatRegistry::global().group("os." + name());
+  ptl_hold_ = &g.histogram("ptl_hold", "page-table lock hold time");
+  ptl_spin_ = &g.histogram("ptl_spin", "time spent waiting for the page-table lock");
+  notifier_time_ = &g.histogram("notifier_time", "time in one MMU-notifier range call");
+  secondary_flush_time_ =
+      &g.histogram("secondary_flush_time", "time in arch_invalidate_secondary_tlbs under the PTL");
+  pte_updates_ = &g.counter("pte_updates", "writes", "PTE writes by the OS");
+  secondary_flushes_ = &g.counter("secondary_flushes", "calls",
+                                  "arch_invalidate_secondary_tlbs calls under the PTL");
+}
+
+uint64_t Mm::leaf_flags(bool writable) {
+  return Pte::kUser | (writable ? Pte::kWritable : 0);
+}
+
+Pte Mm::pte(uint64_t va) const {
+  auto slot = editor_.lookup(root_, va);
+  return slot ? slot->pte : Pte();
+}
+
+Pte Mm::set_pte(uint64_t va, Pte value, const char* reason) {
+  run_for_ns(env_.cfg.pte_update_ns);
+  Pte old;
+  if (editor_.lookup(root_, va)) {
+    old = editor_.set_leaf(root_, va, value);
+  } else if (value.present()) {
+    old = editor_.map(root_, va, value.page_address(PageSize::k4K), PageSize::k4K, value.flags());
+  }
+  pte_updates_->inc();
+  if (env_.gt) {
+    env_.gt->pte_change(PteChangeEvent{sc_core::sc_time_stamp(), id(), va, kPageBytes, old.raw(),
+                                       value.raw(), reason});
+  }
+  return old;
+}
+
+Pte Mm::clear_pte(uint64_t va, const char* reason) {
+  return set_pte(va, Pte(), reason);
+}
+
+void Mm::ptl_lock() {
+  const sc_core::sc_time asked = sc_core::sc_time_stamp();
+  page_table_lock.lock();
+  ptl_taken_ = sc_core::sc_time_stamp();
+  ptl_spin_->sample(ptl_taken_ - asked);
+}
+
+void Mm::ptl_unlock() {
+  ptl_hold_->sample(sc_core::sc_time_stamp() - ptl_taken_);
+  page_table_lock.unlock();
+}
+
+void Mm::flush_under_ptl(int cpu, uint64_t start, uint64_t end) {
+  if (env_.tlb) env_.tlb->flush_tlb_range(*this, cpus_, start, end, cpu);
+  if (policy() == SecondaryTlbFlush::kUnderPtl) {
+    secondary_flushes_->inc();
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    notifier_subscriptions().arch_invalidate_secondary_tlbs(start, end);
+    secondary_flush_time_->sample(sc_core::sc_time_stamp() - t0);
+  }
+}
+
+void Mm::range_start(MmuNotifierRange& r) {
+  const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  notifier_subscriptions().invalidate_range_start(r);
+  notifier_time_->sample(sc_core::sc_time_stamp() - t0);
+}
+
+void Mm::range_end(int cpu, MmuNotifierRange& r) {
+  run_for_ns(env_.preempt_hold_ns(cpu));
+  const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  notifier_subscriptions().invalidate_range_end(r);
+  notifier_time_->sample(sc_core::sc_time_stamp() - t0);
+}
+
+uint64_t Mm::zap(int cpu, uint64_t start, uint64_t end, MmuNotifierEvent event,
+                 const char* reason) {
+  MmuNotifierRange r;
+  mmu_notifier_range_init(r, event, kMmuNotifierRangeBlockable, *this, start, end);
+  range_start(r);
+  ptl_lock();
+  std::vector<uint64_t> frames;
+  for (const Vma& v : vmas_.in_range(start, end)) {
+    for (uint64_t va = v.start; va < v.end; va += kPageBytes) {
+      exclusive_.erase(va);
+      Pte p = pte(va);
+      if (!p.present()) continue;
+      run_for_ns(env_.cfg.per_page_ns);
+      clear_pte(va, reason);
+      frames.push_back(p.page_address(PageSize::k4K));
+    }
+  }
+  if (!frames.empty()) flush_under_ptl(cpu, start, end);
+  const bool free_under_ptl = policy() == SecondaryTlbFlush::kUnderPtl;
+  if (free_under_ptl) {
+    for (uint64_t f : frames) release_frame(f);
+  }
+  ptl_unlock();
+  if (!free_under_ptl) {
+    for (uint64_t f : frames) release_frame(f);
+  }
+  range_end(cpu, r);
+  return frames.size();
+}
+
+void Mm::release_frame(uint64_t pa) {
+  env_.alloc->unmap(pa);
+  env_.alloc->put(pa);
+}
+
+void Mm::run_for_ns(double ns) {
+  if (ns > 0) ExecContext::current().run_for(iosim::ns(ns));
+}
+
+}  // namespace iosim

@@ -1,0 +1,120 @@
+// Mm: an address space as the memory manager sees it. It derives from MmStruct (the
+// notifier layer's mm_struct: mmap_lock, page-table lock, rmap locks, subscriptions)
+// and adds the VMAs, the x86-64 page-table root in simulated memory, the cpumask of
+// cores running it and the shared steps every operation is built from: PTE writes
+// (timed, published to the ground truth), the PTL with hold/spin histograms, the flush
+// point, the notifier range start/end, and the zap loop of munmap/madvise/exit.
+//
+// Secondary-TLB policy (os.secondary_tlb_flush) and where frames are freed:
+//   under_ptl (Linux 6.6+): at the flush point, inside the PTL, the CPU TLBs are shot
+//     down and then mmu_notifier_arch_invalidate_secondary_tlbs(mm, start, end) is
+//     called (a subscriber such as the SVA driver spins there until the IOMMU reports
+//     completion). Frames are freed after that flush, so no secondary TLB can still
+//     reach a freed frame.
+//   range_end (deferred): the mm makes no secondary call under the PTL; subscribers
+//     invalidate their TLBs from invalidate_range_end, which runs after the PTL is
+//     dropped and after the preemption hold. Frames are freed where Linux frees them,
+//     after the CPU flush but before invalidate_range_end completes: a device can use
+//     a freed (and reused) frame in between (case A of seeds/001), and a COW can make
+//     a new PTE visible to the CPU while the device still uses the old page (case B).
+//   The preemption hold (os.preempt_hold_ns, per-CPU override in OsEnv) is spent
+//   between dropping the PTL and calling invalidate_range_end in every operation.
+//
+// Simplifications: one PTL per mm (no split PTE locks); 4 KiB pages only; page
+// tables are never freed; the PTE writes go to memory through the zero-time backdoor
+// and their cost is charged as pte_update_ns; device-exclusive entries are kept in a
+// side table instead of a swap-format PTE.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <map>
+#include <set>
+
+#include "os/mm_struct.h"
+#include "os/mmu_notifier_range.h"
+#include "os/os_config.h"
+#include "os/vma.h"
+#include "sc_models/page_table.h"
+
+namespace iosim {
+
+class Histogram;
+class Counter;
+
+class Mm : public MmStruct {
+ public:
+  static constexpr uint64_t kPageBytes = 4096;
+  // x86 _PAGE_SOFT_DIRTY (_PAGE_BIT_SOFTW3, bit 11; arch/x86/include/asm/pgtable_types.h).
+  static constexpr uint64_t kSoftDirty = uint64_t{1} << 11;
+
+  // Allocates the PML4 from env.alloc. Throws std::runtime_error when out of frames.
+  Mm(uint32_t id, OsEnv& env);
+
+  OsEnv& env() { return env_; }
+  SecondaryTlbFlush policy() const { return env_.cfg.secondary_policy(); }
+  uint64_t root() const { return root_; }
+  VmaList& vmas() { return vmas_; }
+  const VmaList& vmas() const { return vmas_; }
+
+  // --- cpumask (mm_cpumask) ---
+  void cpu_enter(int cpu) { cpus_.insert(cpu); }
+  void cpu_leave(int cpu) { cpus_.erase(cpu); }
+  const std::set<int>& cpumask() const { return cpus_; }
+
+  // --- page tables ---
+  // Leaf for va (zero time); Pte() when no table reaches it.
+  Pte pte(uint64_t va) const;
+  // Writes the leaf (creating tables), charges pte_update_ns, publishes the change.
+  Pte set_pte(uint64_t va, Pte value, const char* reason);
+  Pte clear_pte(uint64_t va, const char* reason);
+  // Leaf flags of a user page with `prot` (RW only when `writable`).
+  static uint64_t leaf_flags(bool writable);
+
+  // --- page-table lock, with hold and spin histograms ---
+  void ptl_lock();
+  void ptl_unlock();
+
+  // --- the flush point (caller holds the PTL) ---
+  // CPU shootdown of [start, end), then arch_invalidate_secondary_tlbs under under_ptl.
+  void flush_under_ptl(int cpu, uint64_t start, uint64_t end);
+
+  // --- notifier range, timed ---
+  void range_start(MmuNotifierRange& r);
+  // Preemption hold for `cpu`, then invalidate_range_end.
+  void range_end(int cpu, MmuNotifierRange& r);
+
+  // Clears every PTE in [start, end) inside one notifier range of `event` (zap_page_range):
+  // start; PTL; clear; flush; (free after the flush, under_ptl); unlock; free (range_end);
+  // hold; end. The caller holds mmap_lock. Returns the pages cleared.
+  uint64_t zap(int cpu, uint64_t start, uint64_t end, MmuNotifierEvent event, const char* reason);
+
+  // Drops one mapping of frame `pa` (mapcount and reference).
+  void release_frame(uint64_t pa);
+  // Charges `ns` of CPU time on the calling thread.
+  void run_for_ns(double ns);
+
+  // Device-exclusive entries (make_device_exclusive): va -> frame.
+  std::map<uint64_t, uint64_t>& exclusive_entries() { return exclusive_; }
+
+  PageTableEditor& editor() { return editor_; }
+  Counter& pte_updates() { return *pte_updates_; }
+
+ private:
+  OsEnv& env_;
+  PageTableEditor editor_;
+  uint64_t root_;
+  VmaList vmas_;
+  std::set<int> cpus_;
+  std::map<uint64_t, uint64_t> exclusive_;
+  sc_core::sc_time ptl_taken_;
+  Histogram* ptl_hold_;
+  Histogram* ptl_spin_;
+  Histogram* notifier_time_;
+  Histogram* secondary_flush_time_;
+  Counter* pte_updates_;
+  Counter* secondary_flushes_;
+};
+
+}  // namespace iosim

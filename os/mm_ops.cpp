@@ -1,0 +1,204 @@
+#include "os/mm_ops.h"
+
+#include <vector>
+
+#include "os/exec_context.h"
+#include "os/tlb_flush.h"
+
+namespace iosim {
+
+bool MmOps::bad_range(uint64_t start, uint64_t len) const {
+  return len == 0 || start % Mm::kPageBytes || len % Mm::kPageBytes || start + len < start ||
+         !is_canonical(start + len - 1) || (start >> 47) != 0;
+}
+
+int64_t MmOps::mmap(Mm& mm, int /*cpu*/, uint64_t addr, uint64_t len, uint32_t prot, bool shared) {
+  mm.run_for_ns(env_.cfg.syscall_entry_ns);
+  if (addr != 0 && bad_range(addr, len)) return err::kEinval;
+  if (len == 0 || len % Mm::kPageBytes) return err::kEinval;
+  mm.mmap_lock.down_write();
+  int64_t ret;
+  if (addr == 0) addr = mm.vmas().find_free(len);
+  if (mm.vmas().overlaps(addr, addr + len)) {
+    ret = err::kEexist;
+  } else {
+    mm.run_for_ns(env_.cfg.vma_update_ns);
+    mm.vmas().insert(Vma{addr, addr + len, prot, shared});
+    ret = static_cast<int64_t>(addr);
+  }
+  mm.mmap_lock.up_write();
+  return ret;
+}
+
+int MmOps::munmap(Mm& mm, int cpu, uint64_t start, uint64_t len) {
+  mm.run_for_ns(env_.cfg.syscall_entry_ns);
+  if (bad_range(start, len)) return err::kEinval;
+  mm.mmap_lock.down_write();
+  if (mm.vmas().overlaps(start, start + len)) {
+    mm.zap(cpu, start, start + len, MmuNotifierEvent::kUnmap, "munmap");
+    mm.run_for_ns(env_.cfg.vma_update_ns);
+    mm.vmas().remove(start, start + len);
+  }
+  mm.mmap_lock.up_write();
+  return 0;
+}
+
+int MmOps::madvise_dontneed(Mm& mm, int cpu, uint64_t start, uint64_t len) {
+  mm.run_for_ns(env_.cfg.syscall_entry_ns);
+  if (bad_range(start, len)) return err::kEinval;
+  mm.mmap_lock.down_read();
+  int ret = 0;
+  if (!mm.vmas().covered(start, start + len)) {
+    ret = err::kEnomem;
+  } else {
+    mm.zap(cpu, start, start + len, MmuNotifierEvent::kClear, "madvise_dontneed");
+  }
+  mm.mmap_lock.up_read();
+  return ret;
+}
+
+int MmOps::mprotect(Mm& mm, int cpu, uint64_t start, uint64_t len, uint32_t prot) {
+  mm.run_for_ns(env_.cfg.syscall_entry_ns);
+  if (bad_range(start, len) || prot > (kProtRead | kProtWrite | kProtExec)) return err::kEinval;
+  mm.mmap_lock.down_write();
+  int ret = 0;
+  if (!mm.vmas().covered(start, start + len)) {
+    ret = err::kEnomem;
+  } else {
+    mm.run_for_ns(env_.cfg.vma_update_ns);
+    mm.vmas().protect(start, start + len, prot);
+    protect_ptes(mm, cpu, start, start + len, prot);
+  }
+  mm.mmap_lock.up_write();
+  return ret;
+}
+
+void MmOps::protect_ptes(Mm& mm, int cpu, uint64_t start, uint64_t end, uint32_t prot) {
+  MmuNotifierRange r;
+  mmu_notifier_range_init(r, MmuNotifierEvent::kProtectionVma, kMmuNotifierRangeBlockable, mm,
+                          start, end);
+  mm.range_start(r);
+  mm.ptl_lock();
+  bool changed = false;
+  std::vector<uint64_t> released;
+  for (const Vma& v : mm.vmas().in_range(start, end)) {
+    for (uint64_t va = v.start; va < v.end; va += Mm::kPageBytes) {
+      const Pte p = mm.pte(va);
+      if (!p.present()) continue;
+      mm.run_for_ns(env_.cfg.per_page_ns);
+      const uint64_t pa = p.page_address(PageSize::k4K);
+      if (!(prot & kProtRead) && !(prot & kProtWrite)) {
+        mm.clear_pte(va, "mprotect");
+        released.push_back(pa);
+        changed = true;
+        continue;
+      }
+      const bool exclusive = !env_.alloc->is_zero_page(pa) && env_.alloc->refcount(pa) == 1;
+      const bool want_w = (prot & kProtWrite) && (v.shared || (exclusive && p.dirty()));
+      if (want_w == p.writable()) continue;
+      mm.set_pte(va, want_w ? p.with(Pte::kWritable) : p.without(Pte::kWritable), "mprotect");
+      changed = true;
+    }
+  }
+  if (changed) mm.flush_under_ptl(cpu, start, end);
+  for (uint64_t pa : released) mm.release_frame(pa);
+  mm.ptl_unlock();
+  mm.range_end(cpu, r);
+}
+
+int MmOps::mremap(Mm& mm, int cpu, uint64_t old_addr, uint64_t len, uint64_t new_addr) {
+  mm.run_for_ns(env_.cfg.syscall_entry_ns);
+  if (bad_range(old_addr, len) || bad_range(new_addr, len)) return err::kEinval;
+  if (new_addr < old_addr + len && old_addr < new_addr + len) return err::kEinval;
+  mm.mmap_lock.down_write();
+  const std::vector<Vma> src = mm.vmas().in_range(old_addr, old_addr + len);
+  if (!mm.vmas().covered(old_addr, old_addr + len) || src.size() != 1) {
+    mm.mmap_lock.up_write();
+    return err::kEinval;  // one VMA must cover the old range (-EFAULT in Linux)
+  }
+  if (mm.vmas().overlaps(new_addr, new_addr + len)) {
+    mm.zap(cpu, new_addr, new_addr + len, MmuNotifierEvent::kUnmap, "mremap_unmap_dest");
+    mm.vmas().remove(new_addr, new_addr + len);
+  }
+  Vma moved = src.front();
+  moved.start = new_addr;
+  moved.end = new_addr + len;
+  mm.run_for_ns(env_.cfg.vma_update_ns);
+  mm.vmas().insert(moved);
+  move_ptes(mm, cpu, old_addr, len, new_addr);
+  mm.vmas().remove(old_addr, old_addr + len);
+  mm.mmap_lock.up_write();
+  return 0;
+}
+
+void MmOps::move_ptes(Mm& mm, int cpu, uint64_t old_addr, uint64_t len, uint64_t new_addr) {
+  MmuNotifierRange r;
+  mmu_notifier_range_init(r, MmuNotifierEvent::kUnmap, kMmuNotifierRangeBlockable, mm, old_addr,
+                          old_addr + len);
+  mm.range_start(r);
+  mm.ptl_lock();
+  std::vector<std::pair<uint64_t, Pte>> moved;
+  for (uint64_t off = 0; off < len; off += Mm::kPageBytes) {
+    const Pte p = mm.pte(old_addr + off);
+    if (!p.present()) continue;
+    mm.run_for_ns(env_.cfg.per_page_ns);
+    mm.clear_pte(old_addr + off, "mremap");
+    moved.emplace_back(new_addr + off, p);
+  }
+  if (!moved.empty()) mm.flush_under_ptl(cpu, old_addr, old_addr + len);
+  for (const auto& [va, p] : moved) mm.set_pte(va, p, "mremap");
+  mm.ptl_unlock();
+  mm.range_end(cpu, r);
+}
+
+int MmOps::fork(Mm& parent, Mm& child, int cpu) {
+  parent.run_for_ns(env_.cfg.syscall_entry_ns);
+  parent.mmap_lock.down_write();
+  for (const Vma& v : parent.vmas().all()) {
+    parent.run_for_ns(env_.cfg.vma_update_ns);
+    child.vmas().insert(v);
+    copy_vma(parent, child, cpu, v);
+  }
+  parent.mmap_lock.up_write();
+  return 0;
+}
+
+void MmOps::copy_vma(Mm& parent, Mm& child, int cpu, const Vma& v) {
+  MmuNotifierRange r;
+  if (v.cow()) {  // copy_page_range: only COW mappings notify
+    mmu_notifier_range_init(r, MmuNotifierEvent::kProtectionPage, kMmuNotifierRangeBlockable,
+                            parent, v.start, v.end);
+    parent.range_start(r);
+  }
+  parent.ptl_lock();
+  bool protected_any = false;
+  for (uint64_t va = v.start; va < v.end; va += Mm::kPageBytes) {
+    Pte p = parent.pte(va);
+    if (!p.present()) continue;
+    parent.run_for_ns(env_.cfg.per_page_ns);
+    if (v.cow() && p.writable()) {
+      p = p.without(Pte::kWritable);
+      parent.set_pte(va, p, "fork_wrprotect");
+      protected_any = true;
+    }
+    const uint64_t pa = p.page_address(PageSize::k4K);
+    env_.alloc->get(pa);
+    env_.alloc->map(pa);
+    child.set_pte(va, v.cow() ? p.without(Pte::kDirty) : p, "fork_copy");
+  }
+  if (protected_any) parent.flush_under_ptl(cpu, v.start, v.end);
+  parent.ptl_unlock();
+  if (v.cow()) parent.range_end(cpu, r);
+}
+
+void MmOps::exit_mmap(Mm& mm, int cpu) {
+  mm.mmap_lock.down_write();
+  for (const Vma& v : mm.vmas().all()) {
+    mm.zap(cpu, v.start, v.end, MmuNotifierEvent::kUnmap, "exit");
+  }
+  mm.vmas().remove(0, ~uint64_t{0});
+  if (env_.tlb) env_.tlb->flush_tlb_mm(mm, mm.cpumask(), cpu);
+  mm.mmap_lock.up_write();
+}
+
+}  // namespace iosim

@@ -1,0 +1,27 @@
+#include "os/os_config.h"
+
+#include "sc_models/params.h"
+
+namespace iosim {
+
+SecondaryTlbFlush OsConfig::secondary_policy() const {
+  return secondary_tlb_flush == "range_end" ? SecondaryTlbFlush::kRangeEnd
+                                            : SecondaryTlbFlush::kUnderPtl;
+}
+
+void OsConfig::validate() const {
+  if (secondary_tlb_flush != "under_ptl" && secondary_tlb_flush != "range_end") {
+    throw ParamError("os.secondary_tlb_flush must be under_ptl or range_end, got '" +
+                     secondary_tlb_flush + "'");
+  }
+  const std::pair<const char*, double> non_negative[] = {
+      {"os.preempt_hold_ns", preempt_hold_ns}, {"os.syscall_entry_ns", syscall_entry_ns},
+      {"os.fault_entry_ns", fault_entry_ns},   {"os.pte_update_ns", pte_update_ns},
+      {"os.per_page_ns", per_page_ns},         {"os.vma_update_ns", vma_update_ns}};
+  for (const auto& [name, v] : non_negative) {
+    if (v < 0) throw ParamError(std::string(name) + " must be >= 0");
+  }
+  if (!(page_copy_gb_per_s > 0)) throw ParamError("os.page_copy_gb_per_s must be > 0");
+}
+
+}  // namespace iosim

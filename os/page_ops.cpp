@@ -1,0 +1,202 @@
+#include "os/page_ops.h"
+
+#include <cstring>
+#include <vector>
+
+#include "os/mm_ops.h"
+#include "os/tlb_flush.h"
+#include "sc_models/physical_memory.h"
+
+namespace iosim {
+
+namespace {
+
+uint64_t page_of(uint64_t va) {
+  return va & ~(Mm::kPageBytes - 1);
+}
+
+bool frames_identical(const PhysicalMemory& mem, uint64_t a, uint64_t b) {
+  std::vector<uint8_t> x(Mm::kPageBytes), y(Mm::kPageBytes);
+  mem.read(a, x.data(), x.size());
+  mem.read(b, y.data(), y.size());
+  return std::memcmp(x.data(), y.data(), x.size()) == 0;
+}
+
+}  // namespace
+
+int PageOps::migrate(Mm& mm, int cpu, uint64_t start, uint64_t len, const void* owner) {
+  if (len == 0 || start % Mm::kPageBytes || len % Mm::kPageBytes) return err::kEinval;
+  mm.mmap_lock.down_read();
+  MmuNotifierRange r;
+  mmu_notifier_range_init_owner(r, MmuNotifierEvent::kMigrate, kMmuNotifierRangeBlockable, mm,
+                                start, start + len, owner);
+  mm.range_start(r);
+  std::vector<uint64_t> old_frames;
+  int moved = 0;
+  for (uint64_t va = start; va < start + len; va += Mm::kPageBytes) {
+    const Pte p = mm.pte(va);
+    const uint64_t old_pa = p.page_address(PageSize::k4K);
+    if (!p.present() || env_.alloc->is_zero_page(old_pa)) continue;
+    const uint64_t pa = env_.alloc->alloc();
+    if (pa == PageAllocator::kNoFrame) break;
+    mm.ptl_lock();
+    mm.clear_pte(va, "migrate_clear");
+    mm.flush_under_ptl(cpu, va, va + Mm::kPageBytes);
+    mm.run_for_ns(env_.page_copy_ns());
+    env_.mem->copy_frame(pa, old_pa);
+    mm.set_pte(va, Pte::leaf(pa, PageSize::k4K, p.flags()), "migrate");
+    env_.alloc->map(pa);
+    if (mm.policy() == SecondaryTlbFlush::kUnderPtl) {
+      mm.release_frame(old_pa);
+    } else {
+      old_frames.push_back(old_pa);
+    }
+    mm.ptl_unlock();
+    ++moved;
+  }
+  for (uint64_t f : old_frames) mm.release_frame(f);
+  mm.range_end(cpu, r);
+  mm.mmap_lock.up_read();
+  return moved;
+}
+
+uint64_t PageOps::write_protect_page(Mm& mm, int cpu, uint64_t va) {
+  const Pte p = mm.pte(va);
+  if (!p.present()) return PageAllocator::kNoFrame;
+  MmuNotifierRange r;
+  mmu_notifier_range_init(r, MmuNotifierEvent::kClear, kMmuNotifierRangeBlockable, mm, va,
+                          va + Mm::kPageBytes);
+  mm.range_start(r);
+  mm.ptl_lock();
+  const Pte cur = mm.pte(va);
+  if (cur.writable() || cur.dirty()) {
+    mm.clear_pte(va, "ksm_wrprotect_clear");  // ptep_clear_flush
+    mm.flush_under_ptl(cpu, va, va + Mm::kPageBytes);
+    mm.set_pte(va, cur.without(Pte::kWritable | Pte::kDirty), "ksm_wrprotect");
+  }
+  mm.ptl_unlock();
+  mm.range_end(cpu, r);
+  return cur.page_address(PageSize::k4K);
+}
+
+void PageOps::replace_page(Mm& mm, int cpu, uint64_t va, uint64_t kpage) {
+  MmuNotifierRange r;
+  mmu_notifier_range_init(r, MmuNotifierEvent::kClear, kMmuNotifierRangeBlockable, mm, va,
+                          va + Mm::kPageBytes);
+  mm.range_start(r);
+  mm.ptl_lock();
+  const Pte old = mm.pte(va);
+  env_.alloc->get(kpage);
+  env_.alloc->map(kpage);
+  mm.clear_pte(va, "ksm_replace_clear");
+  mm.flush_under_ptl(cpu, va, va + Mm::kPageBytes);
+  mm.set_pte(va, Pte::leaf(kpage, PageSize::k4K, old.flags() & ~(Pte::kWritable | Pte::kDirty)),
+             "ksm");
+  mm.release_frame(old.page_address(PageSize::k4K));
+  mm.ptl_unlock();
+  mm.range_end(cpu, r);
+}
+
+int PageOps::ksm_merge(Mm& mm_a, uint64_t va_a, Mm& mm_b, uint64_t va_b, int cpu) {
+  va_a = page_of(va_a);
+  va_b = page_of(va_b);
+  mm_a.mmap_lock.down_read();
+  if (&mm_b != &mm_a) mm_b.mmap_lock.down_read();
+  int ret = err::kEinval;
+  const uint64_t ka = write_protect_page(mm_a, cpu, va_a);
+  const uint64_t kb = ka == PageAllocator::kNoFrame ? ka : write_protect_page(mm_b, cpu, va_b);
+  if (kb != PageAllocator::kNoFrame) {
+    ret = 0;
+    if (ka != kb && frames_identical(*env_.mem, ka, kb)) {
+      mm_a.run_for_ns(env_.page_copy_ns());  // memcmp of the two pages
+      replace_page(mm_b, cpu, va_b, ka);
+      ret = 1;
+    }
+  }
+  if (&mm_b != &mm_a) mm_b.mmap_lock.up_read();
+  mm_a.mmap_lock.up_read();
+  return ret;
+}
+
+int PageOps::clear_soft_dirty(Mm& mm, int cpu) {
+  mm.mmap_lock.down_read();
+  MmuNotifierRange r;
+  mmu_notifier_range_init(r, MmuNotifierEvent::kSoftDirty, kMmuNotifierRangeBlockable, mm, 0,
+                          ~uint64_t{0});
+  mm.range_start(r);
+  mm.ptl_lock();
+  int n = 0;
+  for (const Vma& v : mm.vmas().all()) {
+    for (uint64_t va = v.start; va < v.end; va += Mm::kPageBytes) {
+      const Pte p = mm.pte(va);
+      if (!p.present() || !(p.writable() || (p.raw() & Mm::kSoftDirty))) continue;
+      mm.run_for_ns(env_.cfg.per_page_ns);
+      mm.set_pte(va, p.without(Pte::kWritable | Mm::kSoftDirty), "soft_dirty");
+      ++n;
+    }
+  }
+  if (n) mm.flush_under_ptl(cpu, 0, ~uint64_t{0});
+  mm.ptl_unlock();
+  mm.range_end(cpu, r);
+  mm.mmap_lock.up_read();
+  return n;
+}
+
+int PageOps::make_device_exclusive(Mm& mm, int cpu, uint64_t va, const void* owner) {
+  va = page_of(va);
+  mm.mmap_lock.down_read();
+  const Pte p = mm.pte(va);
+  const uint64_t pa = p.page_address(PageSize::k4K);
+  if (!p.present() || env_.alloc->is_zero_page(pa) || env_.alloc->refcount(pa) != 1) {
+    mm.mmap_lock.up_read();
+    return err::kEinval;
+  }
+  MmuNotifierRange r;
+  mmu_notifier_range_init_owner(r, MmuNotifierEvent::kExclusive, kMmuNotifierRangeBlockable, mm, va,
+                                va + Mm::kPageBytes, owner);
+  mm.range_start(r);
+  mm.ptl_lock();
+  mm.clear_pte(va, "device_exclusive");
+  mm.flush_under_ptl(cpu, va, va + Mm::kPageBytes);
+  mm.exclusive_entries()[va] = pa;
+  mm.ptl_unlock();
+  mm.range_end(cpu, r);
+  mm.mmap_lock.up_read();
+  return 0;
+}
+
+int PageOps::age(Mm& mm, uint64_t va, bool flush, int cpu) {
+  va = page_of(va);
+  mm.ptl_lock();
+  const Pte p = mm.pte(va);
+  int young = 0;
+  if (p.present() && p.accessed()) {
+    young = 1;
+    mm.set_pte(va, p.without(Pte::kAccessed), "clear_young");
+    if (flush && env_.tlb)
+      env_.tlb->flush_tlb_range(mm, mm.cpumask(), va, va + Mm::kPageBytes, cpu);
+  }
+  auto& subs = mm.notifier_subscriptions();
+  young |= flush ? subs.clear_flush_young(va, va + Mm::kPageBytes)
+                 : subs.clear_young(va, va + Mm::kPageBytes);
+  mm.ptl_unlock();
+  return young;
+}
+
+int PageOps::clear_flush_young(Mm& mm, int cpu, uint64_t va) {
+  return age(mm, va, true, cpu);
+}
+int PageOps::clear_young(Mm& mm, int cpu, uint64_t va) {
+  return age(mm, va, false, cpu);
+}
+
+int PageOps::test_young(Mm& mm, int /*cpu*/, uint64_t va) {
+  va = page_of(va);
+  mm.ptl_lock();
+  int young = mm.pte(va).accessed() ? 1 : 0;
+  young |= mm.notifier_subscriptions().test_young(va);
+  mm.ptl_unlock();
+  return young;
+}
+
+}  // namespace iosim

@@ -1,0 +1,60 @@
+// PageOps: the memory manager's page-level operations that are not system calls of
+// the faulting process (reclaim, compaction, KSM, clear_refs, device drivers), each run
+// on a core's thread with the notifier event, range and order Linux uses:
+//
+//   migrate             MIGRATE range over [start, end) with an owner cookie
+//                       (migrate_vma_setup); per present page: PTL; clear PTE; flush;
+//                       copy to a new frame; set the new PTE; unlock; old frame freed
+//                       (before range_end under range_end); hold; end.
+//   ksm_merge           write_protect_page on both pages (CLEAR range of one page: PTL;
+//                       clear + flush; set read-only clean PTE), then, if the contents
+//                       are identical, replace_page (CLEAR range: PTL; clear + flush;
+//                       map the kept page read-only; release the merged page) (mm/ksm.c).
+//   clear_soft_dirty    SOFT_DIRTY range [0, 2^64 - 1) (clear_refs with "4"); PTL;
+//                       write-protect and clear soft-dirty in every writable PTE; flush.
+//   make_device_exclusive  EXCLUSIVE range of one page with the caller's owner; PTL;
+//                       clear + flush; the PTE is replaced by a device-exclusive entry;
+//                       the next CPU access faults and restores it.
+//   clear_flush_young / clear_young / test_young  page aging (folio_referenced): under
+//                       the PTL, test and clear A (flushing for the _flush variant),
+//                       OR-ed with the notifier's young callbacks.
+// Each returns a count or a negative errno (see os/mm_ops.h).
+//
+// Simplifications: no migration entries (the PTE stays not present while the page is
+// copied, under the PTL); KSM has no stable/unstable trees, the caller names the two
+// pages; aging is per page.
+#pragma once
+
+#include <cstdint>
+
+#include "os/mm.h"
+
+namespace iosim {
+
+class PageOps {
+ public:
+  explicit PageOps(OsEnv& env) : env_(env) {}
+
+  // Pages migrated, or a negative errno.
+  int migrate(Mm& mm, int cpu, uint64_t start, uint64_t len, const void* owner);
+  // 1 when the page at (mm_b, va_b) was merged into (mm_a, va_a), 0 when the contents
+  // differ (both stay write-protected), negative errno when a page is not mapped.
+  int ksm_merge(Mm& mm_a, uint64_t va_a, Mm& mm_b, uint64_t va_b, int cpu);
+  // PTEs write-protected.
+  int clear_soft_dirty(Mm& mm, int cpu);
+  // 0, or a negative errno (-EINVAL: not mapped, or not exclusively owned).
+  int make_device_exclusive(Mm& mm, int cpu, uint64_t va, const void* owner);
+  int clear_flush_young(Mm& mm, int cpu, uint64_t va);
+  int clear_young(Mm& mm, int cpu, uint64_t va);
+  int test_young(Mm& mm, int cpu, uint64_t va);
+
+ private:
+  // write_protect_page(); returns the page's frame or kNoFrame when not mapped.
+  uint64_t write_protect_page(Mm& mm, int cpu, uint64_t va);
+  void replace_page(Mm& mm, int cpu, uint64_t va, uint64_t kpage);
+  int age(Mm& mm, uint64_t va, bool flush, int cpu);
+
+  OsEnv& env_;
+};
+
+}  // namespace iosim

@@ -1,0 +1,88 @@
+// Test bench for the cores: physical memory behind a pass-through bus that any number
+// of cores bind to, a Kernel and the TLB shootdown, with timing chosen so latencies
+// are round numbers (1 GHz cores: 1 ns per cycle; one 8-byte memory access 50.5 ns).
+#pragma once
+
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/tlm_bench.h"
+#include "cpu/core.h"
+#include "cpu/tlb_shootdown.h"
+#include "os/kernel.h"
+#include "sc_models/ground_truth.h"
+#include "sc_models/physical_memory.h"
+#include "sc_models/stats.h"
+
+namespace iosim::test {
+
+// Forwards every initiator's transactions to one target.
+struct MemBus : sc_core::sc_module {
+  tlm_utils::multi_passthrough_target_socket<MemBus> in;
+  tlm_utils::simple_initiator_socket<MemBus> out;
+  explicit MemBus(sc_core::sc_module_name n) : sc_module(n), in("in"), out("out") {
+    in.register_b_transport(this, &MemBus::b_transport);
+    in.register_transport_dbg(this, &MemBus::transport_dbg);
+  }
+  void b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time& d) {
+    out->b_transport(gp, d);
+  }
+  unsigned int transport_dbg(int, tlm::tlm_generic_payload& gp) { return out->transport_dbg(gp); }
+};
+
+inline PhysicalMemoryConfig bench_memory() {
+  PhysicalMemoryConfig c;
+  c.size_bytes = uint64_t{1} << 30;
+  c.access_latency_ns = 50;
+  c.channels = 1;
+  c.channel_bandwidth_gb_per_s = 16;  // 8 bytes: 0.5 ns
+  return c;
+}
+constexpr double kMemAccessNs = 50.5;
+
+inline OsConfig bench_os() {
+  OsConfig c;
+  c.allocator.base_pa = uint64_t{16} << 20;
+  c.allocator.frames = 8192;
+  return c;
+}
+
+inline CoreConfig bench_core() {
+  CoreConfig c;
+  c.freq_mhz = 1000;  // 1 ns per cycle
+  return c;
+}
+
+struct CpuBench {
+  explicit CpuBench(unsigned cores, const TlbShootdownConfig& sd = {},
+                    const OsConfig& os_cfg = bench_os())
+      : mem("mem", bench_memory()), bus("bus"), os(os_cfg, mem, &gt), shootdown("shootdown", sd) {
+    gt.subscribe(&rec);
+    bus.out.bind(mem.socket);
+    os.set_tlb_shootdown(&shootdown);
+    for (unsigned i = 0; i < cores; ++i) {
+      core.push_back(std::make_unique<Core>(("core" + std::to_string(i)).c_str(), bench_core(),
+                                            static_cast<int>(i), os, &gt));
+      core.back()->socket.bind(bus.in);
+      shootdown.add_core(*core.back());
+    }
+  }
+  PhysicalMemory mem;
+  MemBus bus;
+  GroundTruth gt;
+  GroundTruthRecorder rec;
+  Kernel os;
+  TlbShootdown shootdown;
+  std::vector<std::unique_ptr<Core>> core;
+};
+
+inline uint64_t counter(const std::string& path) {
+  const Counter* c = StatRegistry::global().find_as<Counter>(path);
+  return c ? c->value() : ~uint64_t{0};
+}
+
+}  // namespace iosim::test

@@ -1,0 +1,159 @@
+#include "os/page_ops.h"
+
+#include <gtest/gtest.h>
+
+#include "os/diagnostics.h"
+#include "os/mm_ops.h"
+#include "tests/os/mm_bench.h"
+
+namespace iosim {
+namespace {
+
+using test::hexs;
+using test::MmBench;
+using test::run_thread;
+
+constexpr uint64_t kVa = uint64_t{1} << 32;
+const uint64_t kPage = Mm::kPageBytes;
+
+std::string rng(uint64_t s, uint64_t e) {
+  return "[" + hexs(s) + "," + hexs(e) + ")";
+}
+uint64_t frame_of(Mm& mm, uint64_t va) {
+  return mm.pte(va).page_address(PageSize::k4K);
+}
+
+Mm& populated(MmBench& b, unsigned pages) {
+  Mm& mm = b.setup();
+  b.os.mmap(mm, 0, kVa, pages * kPage, kProtRead | kProtWrite, false);
+  for (unsigned i = 0; i < pages; ++i) b.os.handle_fault(mm, 0, kVa + i * kPage, true);
+  b.log.ev.clear();
+  return mm;
+}
+
+std::vector<std::string> one_page(const std::string& ev, uint64_t va, bool arch = true) {
+  const std::string r = rng(va, va + kPage);
+  std::vector<std::string> v = {"start " + ev + " " + r + " -", "cpu_flush " + r + " ptl"};
+  if (arch) v.push_back("arch " + r + " ptl");
+  v.push_back("end " + ev + " " + r + " -");
+  return v;
+}
+
+TEST(PageOps, MigrateCopiesToNewFrameWithOwner) {
+  MmBench b;
+  int owner_cookie = 0;
+  run_thread([&] {
+    Mm& mm = populated(b, 1);
+    const uint64_t old_pa = frame_of(mm, kVa);
+    b.mem.write_u64(old_pa + 16, 0x1234);
+    EXPECT_EQ(b.os.migrate(mm, 0, kVa, kPage, &owner_cookie), 1);
+    const std::string r = rng(kVa, kVa + kPage);
+    EXPECT_EQ(b.log.ev,
+              (std::vector<std::string>{"start MIGRATE " + r + " -", "cpu_flush " + r + " ptl",
+                                        "arch " + r + " ptl", "end MIGRATE " + r + " -"}));
+    EXPECT_EQ(b.rr.last_owner, &owner_cookie);
+    const uint64_t new_pa = frame_of(mm, kVa);
+    EXPECT_NE(new_pa, old_pa);
+    EXPECT_EQ(b.mem.read_u64(new_pa + 16), 0x1234u);
+    EXPECT_FALSE(b.os.allocator().allocated(old_pa));
+    EXPECT_TRUE(mm.pte(kVa).writable());
+  });
+  EXPECT_EQ(Diagnostics::global().total(), 0u);
+}
+
+TEST(PageOps, KsmWriteProtectsBothThenReplacesIdenticalPage) {
+  MmBench b;
+  run_thread([&] {
+    Mm& mm = populated(b, 2);
+    const uint64_t a = kVa, c = kVa + kPage;
+    const uint64_t fa = frame_of(mm, a), fc = frame_of(mm, c);
+    b.mem.write_u64(fa, 7);
+    b.mem.write_u64(fc, 7);
+    EXPECT_EQ(b.os.ksm_merge(mm, a, mm, c, 0), 1);
+    std::vector<std::string> expect = one_page("CLEAR", a);
+    for (auto& s : one_page("CLEAR", c)) expect.push_back(s);  // write_protect_page
+    for (auto& s : one_page("CLEAR", c)) expect.push_back(s);  // replace_page
+    EXPECT_EQ(b.log.ev, expect);
+    EXPECT_EQ(frame_of(mm, c), fa);
+    EXPECT_FALSE(mm.pte(a).writable());
+    EXPECT_FALSE(mm.pte(c).writable());
+    EXPECT_FALSE(b.os.allocator().allocated(fc));
+    EXPECT_EQ(b.os.allocator().mapcount(fa), 2);
+    // A write to the merged page breaks the sharing through COW.
+    EXPECT_EQ(b.os.handle_fault(mm, 0, c, true), FaultResult::kCowCopy);
+    EXPECT_NE(frame_of(mm, c), fa);
+    EXPECT_EQ(b.mem.read_u64(frame_of(mm, c)), 7u);
+  });
+}
+
+TEST(PageOps, KsmLeavesDifferentPagesWriteProtectedOnly) {
+  MmBench b;
+  run_thread([&] {
+    Mm& mm = populated(b, 2);
+    b.mem.write_u64(frame_of(mm, kVa), 1);
+    b.mem.write_u64(frame_of(mm, kVa + kPage), 2);
+    EXPECT_EQ(b.os.ksm_merge(mm, kVa, mm, kVa + kPage, 0), 0);
+    EXPECT_EQ(b.log.ev.size(), 8u);  // two write_protect_page sequences, no replace
+    EXPECT_NE(frame_of(mm, kVa), frame_of(mm, kVa + kPage));
+  });
+}
+
+TEST(PageOps, ClearSoftDirtyUsesWholeSpaceRange) {
+  MmBench b;
+  run_thread([&] {
+    Mm& mm = populated(b, 3);
+    EXPECT_EQ(b.os.clear_soft_dirty(mm, 0), 3);
+    const std::string r = rng(0, ~uint64_t{0});
+    EXPECT_EQ(b.log.ev,
+              (std::vector<std::string>{"start SOFT_DIRTY " + r + " -", "cpu_flush " + r + " ptl",
+                                        "arch " + r + " ptl", "end SOFT_DIRTY " + r + " -"}));
+    EXPECT_FALSE(mm.pte(kVa).writable());
+    EXPECT_EQ(mm.pte(kVa).raw() & Mm::kSoftDirty, 0u);
+    // The next write reuses the page (exclusively owned) and marks it soft-dirty again.
+    EXPECT_EQ(b.os.handle_fault(mm, 0, kVa, true), FaultResult::kCowReuse);
+    EXPECT_NE(mm.pte(kVa).raw() & Mm::kSoftDirty, 0u);
+  });
+}
+
+TEST(PageOps, MakeDeviceExclusiveThenCpuFaultRestores) {
+  MmBench b;
+  int owner_cookie = 0;
+  run_thread([&] {
+    Mm& mm = populated(b, 1);
+    const uint64_t f = frame_of(mm, kVa);
+    EXPECT_EQ(b.os.make_device_exclusive(mm, 0, kVa, &owner_cookie), 0);
+    EXPECT_EQ(b.log.ev, one_page("EXCLUSIVE", kVa));
+    EXPECT_EQ(b.rr.last_owner, &owner_cookie);
+    EXPECT_FALSE(mm.pte(kVa).present());
+    b.log.ev.clear();
+    EXPECT_EQ(b.os.handle_fault(mm, 0, kVa, false), FaultResult::kExclusive);
+    const std::string r = rng(kVa, kVa + kPage);
+    EXPECT_EQ(b.log.ev, (std::vector<std::string>{"start EXCLUSIVE " + r + " -",
+                                                  "end EXCLUSIVE " + r + " -"}));
+    EXPECT_EQ(b.rr.last_owner, nullptr);
+    EXPECT_EQ(frame_of(mm, kVa), f);
+    EXPECT_EQ(b.os.make_device_exclusive(mm, 0, kVa + 4 * kPage, nullptr), err::kEinval);
+  });
+}
+
+TEST(PageOps, AgingCallsYoungCallbacksUnderPtl) {
+  MmBench b;
+  run_thread([&] {
+    Mm& mm = populated(b, 1);
+    EXPECT_TRUE(mm.pte(kVa).accessed());
+    EXPECT_EQ(b.os.clear_flush_young(mm, 0, kVa), 1);
+    EXPECT_FALSE(mm.pte(kVa).accessed());
+    b.ar.young = 1;
+    EXPECT_EQ(b.os.clear_young(mm, 0, kVa), 1);  // only the secondary MMU saw an access
+    b.ar.young = 0;
+    EXPECT_EQ(b.os.test_young(mm, 0, kVa), 0);
+    const std::string r = rng(kVa, kVa + kPage);
+    EXPECT_EQ(b.log.ev,
+              (std::vector<std::string>{
+                  "cpu_flush " + r + " ptl", "clear_flush_young " + hexs(kVa) + " ptl",
+                  "clear_young " + hexs(kVa) + " ptl", "test_young " + hexs(kVa) + " ptl"}));
+  });
+}
+
+}  // namespace
+}  // namespace iosim
