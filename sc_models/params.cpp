@@ -8,7 +8,9 @@
 
 namespace iosim {
 
-std::string format_value(bool v) { return v ? "true" : "false"; }
+std::string format_value(bool v) {
+  return v ? "true" : "false";
+}
 
 std::string format_value(double v) {
   std::ostringstream os;
@@ -17,7 +19,9 @@ std::string format_value(double v) {
   return os.str();
 }
 
-std::string format_value(const std::string& v) { return v; }
+std::string format_value(const std::string& v) {
+  return v;
+}
 
 void parse_value(const std::string& text, bool& out) {
   if (text == "true" || text == "1" || text == "yes" || text == "on") {
@@ -40,7 +44,9 @@ void parse_value(const std::string& text, double& out) {
   out = v;
 }
 
-void parse_value(const std::string& text, std::string& out) { out = text; }
+void parse_value(const std::string& text, std::string& out) {
+  out = text;
+}
 
 namespace {
 

@@ -5,10 +5,10 @@
 // because SystemC allows one elaboration and one simulation per process.
 #pragma once
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include <cstdint>
 #include <cstring>
@@ -26,6 +26,20 @@ inline void run_thread(std::function<void()> body,
   sc_core::sc_start(limit, sc_core::SC_EXIT_ON_STARVATION);
 }
 
+// Runs each body as its own SC_THREAD ("thread0", "thread1", ...) and simulates
+// until every event is consumed or one simulated second has passed.
+inline void run_threads(std::vector<std::function<void()>> bodies) {
+  int i = 0;
+  for (auto& b : bodies) sc_core::sc_spawn(b, ("thread" + std::to_string(i++)).c_str());
+  sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_SEC), sc_core::SC_EXIT_ON_STARVATION);
+}
+
+// From a SystemC thread: waits until absolute simulated time `t_ns` (no-op if past).
+inline void until(double t_ns) {
+  const sc_core::sc_time t(t_ns, sc_core::SC_NS);
+  if (sc_core::sc_time_stamp() < t) sc_core::wait(t - sc_core::sc_time_stamp());
+}
+
 // Initiator with helpers to issue blocking reads and writes.
 struct StubInitiator : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<StubInitiator> socket;
@@ -35,8 +49,8 @@ struct StubInitiator : sc_core::sc_module {
   // Issues one b_transport; returns the response status. `delay` is the annotated
   // delay in and out. `ext` (optional, e.g. a PCIe extension) is attached for the call.
   template <class Ext = tlm::tlm_extension<void>>
-  tlm::tlm_response_status transport(tlm::tlm_command cmd, uint64_t addr, void* data,
-                                     unsigned len, sc_core::sc_time& delay, Ext* ext = nullptr) {
+  tlm::tlm_response_status transport(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
+                                     sc_core::sc_time& delay, Ext* ext = nullptr) {
     tlm::tlm_generic_payload gp;
     gp.set_command(cmd);
     gp.set_address(addr);

@@ -16,16 +16,13 @@
 namespace iosim {
 namespace {
 
+using test::run_threads;
+using test::until;
+
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 
 constexpr double kWakeNs = 100;
-
-void run_threads(std::vector<std::function<void()>> bodies) {
-  int i = 0;
-  for (auto& b : bodies) sc_core::sc_spawn(b, ("thread" + std::to_string(i++)).c_str());
-  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
-}
 
 TEST(Completion, WaitForCompletionSleepsAndPaysTheWakeupLatency) {
   Diagnostics::global().clear();

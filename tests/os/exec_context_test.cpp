@@ -15,13 +15,10 @@
 namespace iosim {
 namespace {
 
-using sc_core::sc_time;
+using test::run_threads;
+using test::until;
 
-void run_threads(std::vector<std::function<void()>> bodies) {
-  int i = 0;
-  for (auto& b : bodies) sc_core::sc_spawn(b, ("thread" + std::to_string(i++)).c_str());
-  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
-}
+using sc_core::sc_time;
 
 TEST(ExecContext, EachThreadHasItsOwnContext) {
   ExecContext* a = nullptr;

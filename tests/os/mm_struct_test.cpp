@@ -16,6 +16,9 @@
 namespace iosim {
 namespace {
 
+using test::run_threads;
+using test::until;
+
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 
@@ -29,16 +32,6 @@ MmStructConfig cfg(unsigned rmap_locks) {
   c.mmap_lock.wakeup_latency_ns = kWakeNs;
   c.rmap_lock = c.mmap_lock;
   return c;
-}
-
-void run_threads(std::vector<std::function<void()>> bodies) {
-  int i = 0;
-  for (auto& b : bodies) sc_core::sc_spawn(b, ("thread" + std::to_string(i++)).c_str());
-  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
-}
-
-void until(double t_ns) {
-  if (sc_time_stamp() < ns(t_ns)) sc_core::wait(ns(t_ns) - sc_time_stamp());
 }
 
 TEST(MmStruct, LastMmputRunsExitMmapAndLastMmdropFrees) {

@@ -17,6 +17,9 @@
 namespace iosim {
 namespace {
 
+using test::run_threads;
+using test::until;
+
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 using State = MmuIntervalNotifier::State;
@@ -64,12 +67,6 @@ class Mirror : public MmuIntervalNotifier {
  private:
   std::vector<Call>& calls_;
 };
-
-void run_threads(std::vector<std::function<void()>> bodies) {
-  int i = 0;
-  for (auto& b : bodies) sc_core::sc_spawn(b, ("thread" + std::to_string(i++)).c_str());
-  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
-}
 
 // One invalidation [start, end) under mmap_lock for read, kept open until `until`.
 void invalidate(MmStruct& mm, uint64_t start, uint64_t end, sc_time until,

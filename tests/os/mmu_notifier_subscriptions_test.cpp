@@ -19,6 +19,9 @@
 namespace iosim {
 namespace {
 
+using test::run_threads;
+using test::until;
+
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 
@@ -100,12 +103,6 @@ class TestNotifier : public MmuNotifier {
  private:
   Log& log_;
 };
-
-void run_threads(std::vector<std::function<void()>> bodies) {
-  int i = 0;
-  for (auto& b : bodies) sc_core::sc_spawn(b, ("thread" + std::to_string(i++)).c_str());
-  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
-}
 
 uint64_t diag(DiagKind k) {
   return Diagnostics::global().count(k);

@@ -17,6 +17,9 @@
 namespace iosim {
 namespace {
 
+using test::run_threads;
+using test::until;
+
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 
@@ -28,16 +31,6 @@ RwSemaphoreConfig cfg() {
   c.acquire_ns = kAcquireNs;
   c.wakeup_latency_ns = kWakeNs;
   return c;
-}
-
-void run_threads(std::vector<std::function<void()>> bodies) {
-  int i = 0;
-  for (auto& b : bodies) sc_core::sc_spawn(b, ("thread" + std::to_string(i++)).c_str());
-  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
-}
-
-void until(double t_ns) {
-  if (sc_time_stamp() < ns(t_ns)) sc_core::wait(ns(t_ns) - sc_time_stamp());
 }
 
 TEST(RwSemaphore, ReadersShareAndAWriterWaitsForAllOfThem) {

@@ -17,6 +17,9 @@
 namespace iosim {
 namespace {
 
+using test::run_threads;
+using test::until;
+
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 
@@ -26,12 +29,6 @@ SpinLockConfig cfg() {
   SpinLockConfig c;
   c.acquire_ns = kAcquireNs;
   return c;
-}
-
-void run_threads(std::vector<std::function<void()>> bodies) {
-  int i = 0;
-  for (auto& b : bodies) sc_core::sc_spawn(b, ("thread" + std::to_string(i++)).c_str());
-  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
 }
 
 TEST(SpinLock, UncontendedLockCostsOneAtomicAndHoldIsMeasured) {

@@ -1,0 +1,332 @@
+// CommandQueue: queued invalidation processing, ITags and inv_wait.
+#include "iommu/command_queue.h"
+
+#include <string>
+
+#include "sc_models/pcie_ext.h"
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+
+using sc_core::sc_time;
+
+CommandQueue::CommandQueue(sc_core::sc_module_name name, const CommandQueueConfig& cfg, Parts p)
+    : sc_module(name),
+      cfg_(cfg),
+      p_(std::move(p)),
+      stats_(StatRegistry::global().group(*this)),
+      atc_latency_(
+          stats_.histogram("atc_inv_latency", "ATC Invalidate Request sent to its completion")),
+      itag_occupancy_(stats_.average("itag_occupancy", "ITags",
+                                     "ITags in flight on the port after each allocation")),
+      queue_depth_(stats_.average("queue_depth", "descriptors",
+                                  "descriptors pending after each tail write")),
+      failed_waits_(stats_.counter("failed_waits", "commands",
+                                   "inv_wait commands failed after an ITag timeout")),
+      timeouts_(stats_.counter("itag_timeouts", "requests", "ATC invalidations timed out")),
+      stale_completions_(stats_.counter("stale_completions", "messages",
+                                        "Invalidate Completions for ITags not in flight")),
+      bad_descriptors_(
+          stats_.counter("bad_descriptors", "descriptors", "descriptors rejected (FSTS.IQE)")),
+      backpressure_stalls_(stats_.counter("itag_backpressure_stalls", "commands",
+                                          "dev-TLB commands that waited for a free ITag")),
+      no_port_(stats_.counter("no_port", "commands",
+                              "device commands for a Requester ID without a root port")) {
+  SC_HAS_PROCESS(CommandQueue);
+  SC_THREAD(run);
+  SC_METHOD(deliver_completions);
+  sensitive << arrival_event_;
+  dont_initialize();
+}
+
+CommandQueue::TypeStats& CommandQueue::stats_of(InvType t) {
+  auto it = type_stats_.find(t);
+  if (it != type_stats_.end()) return it->second;
+  const std::string n = to_string(t);
+  TypeStats s{&stats_.counter(n + "_count", "commands", "commands of this type executed"),
+              &stats_.histogram(n + "_latency", "fetch start to command completion")};
+  return type_stats_.emplace(t, s).first->second;
+}
+
+void CommandQueue::write_iqa(uint64_t v) {
+  base_ = v & ~0xfffull;
+  qs_ = v & 0x7;
+  head_ = tail_ = 0;
+}
+
+void CommandQueue::write_iqt(uint64_t v) {
+  tail_ = (v & 0x7fff0) % size_bytes();
+  const uint64_t pending = (tail_ + size_bytes() - head_) % size_bytes();
+  queue_depth_.sample(static_cast<double>(pending / 16));
+  tail_written_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void CommandQueue::run() {
+  for (;;) {
+    while (head_ == tail_) sc_core::wait(tail_written_);
+    const sc_time t0 = sc_core::sc_time_stamp();
+    sc_time d = sc_core::SC_ZERO_TIME;
+    uint8_t b[16] = {};
+    const bool ok = p_.mem.read(base_ + head_, b, 16, d);
+    d += ns(cfg_.fetch_latency_ns);
+    Desc128 raw;
+    for (int i = 7; i >= 0; --i) {
+      raw.qw0 = (raw.qw0 << 8) | b[i];
+      raw.qw1 = (raw.qw1 << 8) | b[8 + i];
+    }
+    try {
+      if (!ok) throw DescriptorError("descriptor fetch failed");
+      const InvType type = descriptor_type(raw);
+      execute(raw, d);
+      MemoryPort::sync(d);
+      TypeStats& s = stats_of(type);
+      s.count->inc();
+      s.latency->sample(sc_core::sc_time_stamp() - t0);
+    } catch (const DescriptorError&) {
+      iqe_ = true;
+      bad_descriptors_.inc();
+      p_.fault_event.notify(sc_core::SC_ZERO_TIME);
+      MemoryPort::sync(d);
+    }
+    head_ = (head_ + 16) % size_bytes();
+    ++processed_;
+  }
+}
+
+void CommandQueue::execute(const Desc128& raw, sc_time& d) {
+  d += ns(cfg_.process_latency_ns);
+  switch (descriptor_type(raw)) {
+    case InvType::kContextCache: {
+      const auto c = ContextCacheInv::decode(raw);
+      if (c.granularity == ContextCacheInv::kDevice) {
+        p_.tables.invalidate_context_device(c.sid);
+      } else {
+        p_.tables.invalidate_context_all();
+      }
+      break;
+    }
+    case InvType::kPasidCache: {
+      const auto c = PasidCacheInv::decode(raw);
+      if (c.granularity == PasidCacheInv::kGlobal) {
+        p_.tables.invalidate_pasid_all();
+      } else if (c.granularity == PasidCacheInv::kDomain) {
+        p_.tables.invalidate_pasid_domain(c.did);
+      } else {
+        p_.tables.invalidate_pasid(c.did, c.pasid);
+      }
+      break;
+    }
+    case InvType::kIotlb:
+      iotlb_inv(IotlbInv::decode(raw));
+      break;
+    case InvType::kPasidIotlb:
+      pasid_iotlb_inv(PasidIotlbInv::decode(raw));
+      break;
+    case InvType::kDevTlb:
+    case InvType::kPasidDevTlb:
+      dev_tlb_inv(DevTlbInv::decode(raw), d);
+      break;
+    case InvType::kInvWait:
+      inv_wait(InvWait::decode(raw), d);
+      break;
+    case InvType::kPageGroupResponse:
+      page_group_response(PageGroupResponseDesc::decode(raw), d);
+      break;
+  }
+}
+
+namespace {
+uint64_t range_last(uint64_t addr, uint8_t am) {
+  if (am > 52) throw DescriptorError("invalidation: address mask above 52");
+  const uint64_t size = uint64_t{4096} << am;
+  if (addr & (size - 1)) throw DescriptorError("invalidation: address not aligned to 2^AM pages");
+  return addr + size - 1;
+}
+}  // namespace
+
+void CommandQueue::iotlb_inv(const IotlbInv& c) {
+  if (c.granularity == IotlbInv::kGlobal) {
+    p_.iotlb.cache().invalidate_all();
+    p_.walker.invalidate_all();
+    return;
+  }
+  const uint64_t first = c.granularity == IotlbInv::kPage ? c.addr : 0;
+  const uint64_t last = c.granularity == IotlbInv::kPage ? range_last(c.addr, c.am) : ~0ull;
+  for (uint16_t rid : p_.tables.rids_of_domain(c.did)) {
+    TagFilter f;
+    f.domain = rid;
+    p_.iotlb.cache().invalidate(f, first, last);
+    if (!(c.granularity == IotlbInv::kPage && c.ih)) p_.walker.invalidate(f, first, last);
+  }
+}
+
+void CommandQueue::pasid_iotlb_inv(const PasidIotlbInv& c) {
+  const bool page = c.granularity == PasidIotlbInv::kPage;
+  const uint64_t first = page ? c.addr : 0;
+  const uint64_t last = page ? range_last(c.addr, c.am) : ~0ull;
+  for (uint16_t rid : p_.tables.rids_of_domain(c.did)) {
+    TagFilter f;
+    f.domain = rid;
+    f.pasid = c.pasid;
+    // PASID-selective keeps global entries; page-selective removes them too.
+    f.global = page ? GlobalEntries::kRemove : GlobalEntries::kKeep;
+    p_.iotlb.cache().invalidate(f, first, last);
+    if (!(page && c.ih)) p_.walker.invalidate(f, first, last);
+  }
+}
+
+void CommandQueue::dev_tlb_inv(const DevTlbInv& c, sc_time& d) {
+  RootPort* port = p_.port_of(c.sid);
+  if (!port) {
+    no_port_.inc();
+    return;
+  }
+  InvalidateRequest req;
+  req.destination_id = c.sid;
+  if (c.pasid_based) req.pasid = PasidPrefix::with(c.pasid);
+  try {
+    req.range = decode_s_range(c.addr, c.s);
+  } catch (const PcieEncodingError& e) {
+    throw DescriptorError(std::string("dev-TLB invalidation: ") + e.what());
+  }
+  req.global_invalidate = c.pasid_based && c.global;
+  if (!port->can_issue()) {
+    backpressure_stalls_.inc();
+    wait_until([port] { return port->can_issue(); }, d);
+  }
+  MemoryPort::sync(d);
+  const sc_time timeout = ns(cfg_.itag_timeout_ns);
+  req.itag = port->allocate_itag(sc_core::sc_time_stamp(), timeout);
+  itag_occupancy_.sample(port->itags_in_flight());
+  PcieExtension ext = PcieExtension::message(0, req);
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_address(0);
+  gp.set_data_ptr(nullptr);
+  gp.set_data_length(0);
+  gp.set_streaming_width(0);
+  gp.set_extension(&ext);
+  port->send(gp, sc_core::SC_ZERO_TIME);
+  gp.clear_extension(&ext);
+}
+
+bool CommandQueue::any_itag_busy() const {
+  for (RootPort* port : p_.ports()) {
+    if (port->itags_in_flight() > 0) return true;
+  }
+  return false;
+}
+
+void CommandQueue::expire_itags() {
+  const sc_time now = sc_core::sc_time_stamp();
+  for (RootPort* port : p_.ports()) {
+    for (uint8_t i = 0; i < 32; ++i) {
+      const RootPort::Itag& t = port->itag(i);
+      if (!t.busy || t.deadline > now) continue;
+      port->free_itag(i);
+      timeouts_.inc();
+      ite_ = true;
+      failed_pending_ = true;
+      p_.fault_event.notify(sc_core::SC_ZERO_TIME);
+    }
+  }
+}
+
+void CommandQueue::wait_until(const std::function<bool()>& done, sc_time& d) {
+  MemoryPort::sync(d);
+  expire_itags();
+  while (!done()) {
+    sc_time earliest = sc_core::SC_ZERO_TIME;
+    bool any = false;
+    for (RootPort* port : p_.ports()) {
+      for (uint8_t i = 0; i < 32; ++i) {
+        const RootPort::Itag& t = port->itag(i);
+        if (t.busy && (!any || t.deadline < earliest)) earliest = t.deadline;
+        any = any || t.busy;
+      }
+    }
+    if (!any) {
+      sc_core::wait(itag_done_);  // nothing can time out: wait for a state change
+    } else {
+      sc_core::wait(earliest - sc_core::sc_time_stamp(), itag_done_);
+    }
+    expire_itags();
+  }
+}
+
+void CommandQueue::inv_wait(const InvWait& c, sc_time& d) {
+  wait_until([this] { return !any_itag_busy(); }, d);
+  if (failed_pending_) {
+    failed_pending_ = false;
+    failed_waits_.inc();
+    p_.fault_event.notify(sc_core::SC_ZERO_TIME);
+    return;
+  }
+  if (c.status_write) {
+    uint8_t b[4];
+    for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(c.status_data >> (8 * i));
+    p_.mem.write(c.status_addr, b, 4, d);
+  }
+  if (c.interrupt) {
+    MemoryPort::sync(d);
+    iwc_ = true;
+    wait_event_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+void CommandQueue::page_group_response(const PageGroupResponseDesc& c, sc_time& d) {
+  RootPort* port = p_.port_of(c.rid);
+  if (!port) {
+    no_port_.inc();
+    return;
+  }
+  PrgResponse r;
+  r.destination_id = c.rid;
+  r.prg_index = c.prg_index;
+  try {
+    r.code = PrgResponse::decode_header(uint32_t{c.response_code} << 12).code;
+  } catch (const PcieEncodingError&) {
+    throw DescriptorError("page group response: reserved response code " +
+                          std::to_string(c.response_code));
+  }
+  if (c.pasid_present) r.pasid = PasidPrefix::with(c.pasid);
+  MemoryPort::sync(d);
+  PcieExtension ext = PcieExtension::message(0, r);
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_data_ptr(nullptr);
+  gp.set_data_length(0);
+  gp.set_streaming_width(0);
+  gp.set_extension(&ext);
+  port->send(gp, sc_core::SC_ZERO_TIME);
+  gp.clear_extension(&ext);
+}
+
+void CommandQueue::on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,
+                                            const sc_time& delay) {
+  arrivals_.emplace(sc_core::sc_time_stamp() + delay, Arrival{&port, c});
+  arrival_event_.notify(delay);
+}
+
+void CommandQueue::deliver_completions() {
+  const sc_time now = sc_core::sc_time_stamp();
+  while (!arrivals_.empty() && arrivals_.begin()->first <= now) {
+    const Arrival a = arrivals_.begin()->second;
+    arrivals_.erase(arrivals_.begin());
+    for (uint8_t i = 0; i < 32; ++i) {
+      if (!(a.completion.itag_vector & (1u << i))) continue;
+      if (!a.port->itag(i).busy) {
+        stale_completions_.inc();
+        continue;
+      }
+      const sc_time issued = a.port->itag(i).issued;
+      if (a.port->complete_itag(i, a.completion.completion_count)) {
+        atc_latency_.sample(now - issued);
+        itag_done_.notify(sc_core::SC_ZERO_TIME);
+      }
+    }
+  }
+  if (!arrivals_.empty()) arrival_event_.notify(arrivals_.begin()->first - now);
+}
+
+}  // namespace iosim

@@ -1,0 +1,71 @@
+// FaultRecorder: primary fault logging of requests the IOMMU could not translate
+// (untranslated DMA that faults, rejected translated requests), modelled on VT-d's
+// fault recording registers (VT-d spec section 7.2 "Primary fault logging" and
+// 11.4.14 FRCD_REG).
+//
+// `records` fault recording registers used round-robin. A fault is written into the
+// next register; if that register still holds an unserviced fault (F = 1), the new
+// fault is dropped and FSTS.PFO (primary fault overflow) is set. Software reads a
+// record and writes 1 to its F bit to free it. Each recorded fault notifies the
+// fault event (the fault interrupt).
+//
+// Register image of record i (two 64-bit registers at FRCD base + 16 i):
+//   qw0: 63:12 faulting address (page)
+//   qw1: 15:0 SID (Requester ID), 28 Priv, 29 Exe, 31 PP (PASID present),
+//        39:32 FR (FaultReason), 59:40 PASID, 61:60 AT, 62 T (1 read, 0 write),
+//        63 F (fault pending; write 1 to clear)
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <vector>
+
+#include "iommu/translator.h"
+#include "sc_models/stats.h"
+
+namespace iosim {
+
+struct FaultRecord {
+  bool pending = false;  // F
+  uint16_t sid = 0;
+  bool pasid_present = false;
+  uint32_t pasid = 0;
+  uint64_t addr = 0;
+  FaultReason reason = FaultReason::kNone;
+  bool read = true;  // T
+  bool exe = false, priv = false;
+  AddressType at = AddressType::kUntranslated;
+  sc_core::sc_time time;
+
+  uint64_t qw0() const { return addr & ~0xfffull; }
+  uint64_t qw1() const;
+};
+
+class FaultRecorder {
+ public:
+  FaultRecorder(unsigned records, StatGroup& stats);
+
+  // Records a fault; returns false when it was dropped (overflow).
+  bool record(const FaultRecord& r);
+
+  const FaultRecord& at(unsigned i) const { return records_.at(i); }
+  unsigned size() const { return static_cast<unsigned>(records_.size()); }
+  // W1C of the F bit.
+  void clear(unsigned i) { records_.at(i).pending = false; }
+  bool pending_fault() const;  // FSTS.PPF
+  bool overflow() const { return overflow_; }
+  void clear_overflow() { overflow_ = false; }
+  sc_core::sc_event& event() { return event_; }
+  uint64_t recorded() const { return recorded_.value(); }
+
+ private:
+  std::vector<FaultRecord> records_;
+  unsigned next_ = 0;
+  bool overflow_ = false;
+  sc_core::sc_event event_;
+  Counter& recorded_;
+  Counter& dropped_;
+};
+
+}  // namespace iosim

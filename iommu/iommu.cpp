@@ -1,0 +1,370 @@
+// Iommu: request dispatch, DMA forwarding, ATS completions and registers.
+#include "iommu/iommu.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+
+using sc_core::sc_time;
+
+namespace {
+bool page_fault(FaultReason r) {
+  return r == FaultReason::kPageNotPresent || r == FaultReason::kReservedBit ||
+         r == FaultReason::kBadTableAddress || r == FaultReason::kNonCanonical ||
+         r == FaultReason::kPrivDenied;
+}
+}  // namespace
+
+Iommu::Iommu(sc_core::sc_module_name name, const IommuConfig& cfg)
+    : sc_module(name),
+      regs("regs"),
+      mem("mem"),
+      cfg_((cfg.validate(), cfg)),
+      stats_(StatRegistry::global().group(*this)),
+      mem_port_(mem),
+      iotlb_(cfg_.iotlb, stats_),
+      tables_(cfg_.tables, mem_port_, stats_),
+      walker_(cfg_.walker, mem_port_, stats_),
+      translator_(iotlb_, tables_, walker_),
+      faults_(cfg_.fault_records, stats_),
+      lat_untranslated_read_(
+          stats_.histogram("untranslated_read_latency", "untranslated DMA read, arrival to data")),
+      lat_untranslated_write_(stats_.histogram("untranslated_write_latency",
+                                               "untranslated DMA write, arrival to memory done")),
+      lat_translation_request_(stats_.histogram("translation_request_latency",
+                                                "ATS Translation Request, arrival to completion")),
+      lat_translated_(stats_.histogram("translated_latency", "translated request forwarding")),
+      translated_rejected_(stats_.counter("translated_rejected", "requests",
+                                          "translated requests from Functions without ATS")),
+      bad_requests_(stats_.counter("bad_requests", "requests",
+                                   "upstream transactions without a usable PCIe extension")) {
+  regs.register_b_transport(this, &Iommu::reg_transport);
+  CommandQueue::Parts parts{mem_port_,
+                            iotlb_,
+                            walker_,
+                            tables_,
+                            [this](uint16_t rid) { return port_of(rid); },
+                            [this] {
+                              std::vector<RootPort*> v;
+                              for (auto& p : ports_) v.push_back(p.get());
+                              return v;
+                            },
+                            faults_.event()};
+  cq_ = std::make_unique<CommandQueue>("command_queue", cfg_.command_queue, parts);
+  prq_ =
+      std::make_unique<PageRequestQueue>("page_request_queue", cfg_.page_request_queue, mem_port_);
+}
+
+RootPort& Iommu::add_root_port(const char* name, const RootPortConfig& cfg) {
+  const auto rid = static_cast<uint16_t>(cfg.requester_id);
+  auto it = rid_port_.find(rid);
+  if (it != rid_port_.end()) {
+    throw std::invalid_argument(std::string("iommu: requester_id ") + std::to_string(rid) +
+                                " of root port " + name + " is already on " + it->second->name());
+  }
+  ports_.push_back(std::make_unique<RootPort>(
+      name, cfg,
+      [this](RootPort& p, tlm::tlm_generic_payload& gp, sc_time& d) { upstream(p, gp, d); }));
+  rid_port_[rid] = ports_.back().get();
+  return *ports_.back();
+}
+
+RootPort* Iommu::port_of(uint16_t rid) const {
+  auto it = rid_port_.find(rid);
+  return it == rid_port_.end() ? nullptr : it->second;
+}
+
+void Iommu::upstream(RootPort& port, tlm::tlm_generic_payload& gp, sc_time& delay) {
+  PcieExtension* ext = PcieExtension::of(gp);
+  if (!ext) {
+    bad_requests_.inc();
+    gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return;
+  }
+  if (!rid_port_.count(ext->requester_id)) {
+    rid_port_[ext->requester_id] = &port;
+    port.add_requester(ext->requester_id);
+  }
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  switch (ext->kind()) {
+    case PcieKind::kMemory:
+      if (ext->address_type == AddressType::kTranslated) {
+        translated(port, gp, *ext, delay);
+      } else {
+        untranslated(port, gp, *ext, delay);
+      }
+      break;
+    case PcieKind::kTranslationRequest:
+      translation_request(port, gp, *ext, delay);
+      break;
+    case PcieKind::kPageRequest: {
+      const auto& r = std::get<PageRequest>(ext->body);
+      PageRequestDesc d;
+      d.pasid_present = r.pasid.present;
+      d.pasid = r.pasid.pasid;
+      d.exe = r.pasid.exe_requested;
+      d.priv = r.pasid.priv_requested;
+      d.rid = ext->requester_id;
+      d.read = r.read;
+      d.write = r.write;
+      d.lpig = r.last;
+      d.prg_index = r.prg_index;
+      d.addr = r.page_address;
+      prq_->on_request(port, d, delay);
+      break;
+    }
+    case PcieKind::kStopMarker: {
+      const auto& m = std::get<StopMarker>(ext->body);
+      PageRequestDesc d;
+      d.pasid_present = m.pasid.present;
+      d.pasid = m.pasid.pasid;
+      d.rid = ext->requester_id;
+      d.lpig = true;
+      d.prg_index = m.prg_index;
+      prq_->on_request(port, d, delay);
+      break;
+    }
+    case PcieKind::kInvalidateCompletion:
+      cq_->on_invalidate_completion(port, std::get<InvalidateCompletion>(ext->body), delay);
+      break;
+    default:
+      bad_requests_.inc();
+      gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+  }
+}
+
+void Iommu::record_fault(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
+                         FaultReason reason, uint64_t addr) {
+  FaultRecord r;
+  r.sid = ext.requester_id;
+  r.pasid_present = ext.pasid.present;
+  r.pasid = ext.pasid.pasid;
+  r.addr = addr;
+  r.reason = reason;
+  r.read = gp.is_read();
+  r.exe = ext.pasid.exe_requested;
+  r.priv = ext.pasid.priv_requested;
+  r.at = ext.address_type;
+  r.time = sc_core::sc_time_stamp();
+  faults_.record(r);
+}
+
+void Iommu::publish_access(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
+                           uint64_t va, uint64_t pa, const sc_time& obtained, bool through_atc) {
+  if (!gt_ || !gt_->active()) return;
+  DeviceAccessEvent e;
+  e.time = sc_core::sc_time_stamp();
+  e.thread = "requester-" + std::to_string(ext.requester_id);
+  e.requester_id = ext.requester_id;
+  e.pasid = ext.pasid.present ? ext.pasid.pasid : DeviceAccessEvent::kNoPasid;
+  e.va = va;
+  e.pa = pa;
+  e.is_write = gp.is_write();
+  e.value = 0;
+  std::memcpy(&e.value, gp.get_data_ptr(), std::min<unsigned>(8, gp.get_data_length()));
+  e.translation_time = obtained;
+  e.through_atc = through_atc;
+  gt_->device_access(e);
+}
+
+void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
+                         sc_time& delay) {
+  MemoryPort::sync(delay);
+  const sc_time t0 = sc_core::sc_time_stamp();
+  const uint64_t va = gp.get_address();
+  const unsigned len = gp.get_data_length();
+  unsigned done = 0;
+  while (done < len || (len == 0 && done == 0)) {
+    const uint64_t cur = va + done;
+    TranslateRequest req{ext.requester_id, ext.pasid, cur, gp.is_write(), true};
+    const Translation t = translator_.translate(req, delay);
+    MemoryPort::sync(delay);
+    if (!t.ok()) {
+      record_fault(gp, ext, t.fault, cur);
+      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      return;
+    }
+    const uint64_t page_end = t.page_base + (1ull << t.log2_size);
+    const auto chunk = static_cast<unsigned>(std::min<uint64_t>(len - done, page_end - cur));
+    tlm::tlm_generic_payload sub;
+    sub.set_command(gp.get_command());
+    sub.set_address(t.pa(cur));
+    sub.set_data_ptr(gp.get_data_ptr() + done);
+    sub.set_data_length(chunk);
+    sub.set_streaming_width(chunk);
+    sub.set_byte_enable_ptr(nullptr);
+    sub.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    mem_port_.forward(sub, delay);
+    if (!sub.is_response_ok()) {
+      gp.set_response_status(sub.get_response_status());
+      return;
+    }
+    publish_access(sub, ext, cur, t.pa(cur), t.obtained, false);
+    done += chunk;
+    if (len == 0) break;
+  }
+  (gp.is_read() ? lat_untranslated_read_ : lat_untranslated_write_)
+      .sample(sc_core::sc_time_stamp() + delay - t0);
+}
+
+void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
+                       sc_time& delay) {
+  MemoryPort::sync(delay);
+  const sc_time t0 = sc_core::sc_time_stamp();
+  if (cfg_.check_translated_requests && !port.config().ats_enabled) {
+    translated_rejected_.inc();
+    record_fault(gp, ext, FaultReason::kAtsDisabled, gp.get_address());
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  mem_port_.forward(gp, delay);
+  lat_translated_.sample(sc_core::sc_time_stamp() + delay - t0);
+}
+
+void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, PcieExtension& ext,
+                                sc_time& delay) {
+  MemoryPort::sync(delay);
+  const sc_time t0 = sc_core::sc_time_stamp();
+  ext.completions.clear();
+  ext.completion_status = AtsCompletionStatus::kSuccess;
+  const uint64_t va = gp.get_address() & ~0xfffull;
+  Translation t;
+  if (port.config().ats_enabled) {
+    TranslateRequest req{ext.requester_id, ext.pasid, va, !ext.no_write, false};
+    t = translator_.translate(req, delay);
+  }
+  const bool unsupported =
+      !port.config().ats_enabled || (!t.ok() && !page_fault(t.fault)) || (t.ok() && !t.ats_allowed);
+  if (unsupported) {
+    ext.completion_status = AtsCompletionStatus::kUnsupportedRequest;
+  } else {
+    AtsCompletionEntry e;
+    e.range = AtsRange::with_log2(va, 12);
+    if (t.ok()) {
+      const bool priv = ext.pasid.priv_requested;
+      e.read = priv || t.user;
+      if (e.read) {
+        e.range = AtsRange::with_log2(t.page_pa, t.log2_size);
+        e.write = t.writable && !ext.no_write;
+        e.exe = ext.pasid.exe_requested && !t.no_execute;
+        e.priv = priv;
+        e.global = t.global;
+      }
+    }
+    ext.completions.push_back(e);
+    if (gp.get_data_ptr() && gp.get_data_length() >= 8) {
+      const uint64_t raw = e.encode();
+      for (int i = 0; i < 8; ++i) gp.get_data_ptr()[i] = static_cast<uint8_t>(raw >> (8 * i));
+    }
+  }
+  lat_translation_request_.sample(sc_core::sc_time_stamp() + delay - t0);
+}
+
+void Iommu::reg_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
+  const uint64_t addr = gp.get_address();
+  const unsigned len = gp.get_data_length();
+  if ((len != 4 && len != 8) || (addr % len) != 0 || gp.get_byte_enable_ptr() ||
+      gp.get_streaming_width() < len) {
+    gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return;
+  }
+  delay += ns(cfg_.register_latency_ns);
+  MemoryPort::sync(delay);
+  const uint64_t off = addr & ~7ull;
+  const unsigned shift = static_cast<unsigned>(addr - off) * 8;
+  const uint64_t mask = (len == 8 ? ~0ull : 0xffffffffull) << shift;
+  unsigned char* p = gp.get_data_ptr();
+  if (gp.is_read()) {
+    const uint64_t v = (read_reg(off) & mask) >> shift;
+    for (unsigned i = 0; i < len; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  } else {
+    uint64_t v = 0;
+    for (unsigned i = 0; i < len; ++i) v |= uint64_t{p[i]} << (8 * i);
+    write_reg(off, v << shift, mask);
+  }
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+uint64_t Iommu::read_reg(uint64_t off) const {
+  using namespace iommu_reg;
+  if (off >= kFrcdBase && off < kFrcdBase + 16ull * faults_.size()) {
+    const FaultRecord& r = faults_.at(static_cast<unsigned>((off - kFrcdBase) / 16));
+    return (off - kFrcdBase) % 16 == 0 ? r.qw0() : r.qw1();
+  }
+  switch (off) {
+    case kVer:
+      return 0x10;
+    case kRtaddr:
+      return tables_.root_table();
+    case kFsts:
+      return (faults_.overflow() ? kFstsPfo : 0) | (faults_.pending_fault() ? kFstsPpf : 0) |
+             (cq_->iqe() ? kFstsIqe : 0) | (cq_->ite() ? kFstsIte : 0);
+    case kIqh:
+      return cq_->iqh();
+    case kIqt:
+      return cq_->iqt();
+    case kIqa:
+      return cq_->iqa();
+    case kIcs:
+      return cq_->iwc() ? 1 : 0;
+    case kPqh:
+      return prq_->pqh();
+    case kPqt:
+      return prq_->pqt();
+    case kPqa:
+      return prq_->pqa();
+    case kPrs:
+      return prq_->prs();
+    default:
+      return 0;
+  }
+}
+
+void Iommu::write_reg(uint64_t off, uint64_t value, uint64_t mask) {
+  using namespace iommu_reg;
+  const uint64_t merged = (read_reg(off) & ~mask) | (value & mask);
+  const uint64_t w1c = value & mask;
+  if (off >= kFrcdBase && off < kFrcdBase + 16ull * faults_.size()) {
+    if ((off - kFrcdBase) % 16 == 8 && (w1c >> 63)) {
+      faults_.clear(static_cast<unsigned>((off - kFrcdBase) / 16));
+    }
+    return;
+  }
+  switch (off) {
+    case kRtaddr:
+      tables_.set_root_table(merged & ~0xfffull);
+      break;
+    case kFsts:
+      if (w1c & kFstsPfo) faults_.clear_overflow();
+      if (w1c & kFstsIqe) cq_->clear_iqe();
+      if (w1c & kFstsIte) cq_->clear_ite();
+      break;
+    case kIqt:
+      cq_->write_iqt(merged);
+      break;
+    case kIqa:
+      cq_->write_iqa(merged);
+      break;
+    case kIcs:
+      if (w1c & 1) cq_->clear_iwc();
+      break;
+    case kPqh:
+      prq_->write_pqh(merged);
+      break;
+    case kPqa:
+      prq_->write_pqa(merged);
+      break;
+    case kPrs:
+      prq_->write_prs(w1c);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace iosim

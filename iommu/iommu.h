@@ -1,0 +1,152 @@
+// Iommu: the top-level IOMMU module (VT-d-like, scalable-mode first-level
+// translation of PASID-tagged DMA through the CPU's x86-64 page tables).
+//
+// Sockets and ports
+//  - `regs` (target): the software register interface (map below);
+//  - `mem` (initiator): every memory access of the IOMMU (table fetches, walks,
+//    queue fetches, status and page-request writes, DMA forwarding);
+//  - root ports: add_root_port("rp0", cfg) during elaboration returns a RootPort with
+//    named `upstream` / `downstream` sockets to bind to the device's PcieLink.
+//
+// Upstream requests (see RootPort): untranslated memory requests (AT=00) are
+// translated (IOTLB, tables, walk, permission checks) and forwarded to memory, split
+// at page boundaries; a failing one gets a fault record and
+// TLM_ADDRESS_ERROR_RESPONSE. Translation Requests (AT=01) are answered in the same
+// b_transport: completion_status and one completion entry (translated page with its
+// S-bit size, R/W/Exe/Priv/Global; R=W=0 when not present or not permitted;
+// Unsupported Request when the port has ATS disabled, the context does not allow
+// ATS, or the context/PASID tables fault). Translated requests (AT=10) are
+// forwarded (optionally rejected from Functions without ATS). Page Requests and Stop
+// Markers go to the PageRequestQueue, Invalidate Completions to the CommandQueue.
+// A Requester ID maps to the port configured for it, else to the first port it
+// was seen on.
+//
+// Register map (64-bit registers, 4- or 8-byte aligned accesses; offsets after VT-d
+// where a VT-d register exists):
+//   0x000 VER     ro  0x10
+//   0x020 RTADDR  rw  root table address (4 KiB aligned)
+//   0x038 FSTS    rw1c bit 0 PFO, 1 PPF (ro), 4 IQE, 6 ITE
+//   0x080 IQH     ro  command queue head (byte offset)
+//   0x088 IQT     rw  command queue tail (byte offset, bits 18:4); a write starts processing
+//   0x090 IQA     rw  command queue base | QS (resets IQH/IQT)
+//   0x098 ICS     rw1c bit 0 IWC (an inv_wait with IF=1 completed)
+//   0x0C0 PQH     rw  page request queue head (byte offset)
+//   0x0C8 PQT     ro  page request queue tail
+//   0x0D0 PQA     rw  page request queue base | PQS (resets PQH/PQT)
+//   0x0D8 PRS     rw1c bit 0 PPR, 1 PRO
+//   0x400 + 16 i  FRCD i: qw0 ro, qw1 (bit 63 F rw1c) (see fault_recorder.h)
+// Interrupts are sc_events: fault_event(), inv_wait_event(), page_request_event().
+//
+// Simplifications: no second-level (nested) translation, interrupt remapping,
+// posted interrupts or performance monitoring; registers answer after a fixed
+// latency; unknown register offsets read 0 and ignore writes.
+#pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "iommu/command_queue.h"
+#include "iommu/context_tables.h"
+#include "iommu/fault_recorder.h"
+#include "iommu/iommu_config.h"
+#include "iommu/iotlb.h"
+#include "iommu/memory_port.h"
+#include "iommu/page_request_queue.h"
+#include "iommu/page_walker.h"
+#include "iommu/root_port.h"
+#include "iommu/translator.h"
+#include "sc_models/ground_truth.h"
+#include "sc_models/stats.h"
+
+namespace iosim {
+
+namespace iommu_reg {
+inline constexpr uint64_t kVer = 0x000;
+inline constexpr uint64_t kRtaddr = 0x020;
+inline constexpr uint64_t kFsts = 0x038;
+inline constexpr uint64_t kIqh = 0x080;
+inline constexpr uint64_t kIqt = 0x088;
+inline constexpr uint64_t kIqa = 0x090;
+inline constexpr uint64_t kIcs = 0x098;
+inline constexpr uint64_t kPqh = 0x0c0;
+inline constexpr uint64_t kPqt = 0x0c8;
+inline constexpr uint64_t kPqa = 0x0d0;
+inline constexpr uint64_t kPrs = 0x0d8;
+inline constexpr uint64_t kFrcdBase = 0x400;
+inline constexpr uint64_t kFstsPfo = 1u << 0, kFstsPpf = 1u << 1, kFstsIqe = 1u << 4,
+                          kFstsIte = 1u << 6;
+}  // namespace iommu_reg
+
+class Iommu : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Iommu> regs;
+  tlm_utils::simple_initiator_socket<Iommu> mem;
+
+  Iommu(sc_core::sc_module_name name, const IommuConfig& cfg);
+
+  // Adds a root port (during elaboration). Throws std::invalid_argument when its
+  // requester ID is already configured on another port.
+  RootPort& add_root_port(const char* name, const RootPortConfig& cfg);
+  RootPort* port_of(uint16_t rid) const;
+
+  sc_core::sc_event& fault_event() { return faults_.event(); }
+  sc_core::sc_event& inv_wait_event() { return cq_->wait_event(); }
+  sc_core::sc_event& page_request_event() { return prq_->event(); }
+
+  void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
+
+  const IommuConfig& config() const { return cfg_; }
+  Iotlb& iotlb() { return iotlb_; }
+  PageWalker& walker() { return walker_; }
+  ContextTables& tables() { return tables_; }
+  CommandQueue& command_queue() { return *cq_; }
+  PageRequestQueue& page_request_queue() { return *prq_; }
+  FaultRecorder& faults() { return faults_; }
+  const MemoryPort& memory_port() const { return mem_port_; }
+
+ private:
+  void upstream(RootPort& port, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  void untranslated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
+                    sc_core::sc_time& delay);
+  void translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
+                  sc_core::sc_time& delay);
+  void translation_request(RootPort& port, tlm::tlm_generic_payload& gp, PcieExtension& ext,
+                           sc_core::sc_time& delay);
+  void record_fault(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
+                    FaultReason reason, uint64_t addr);
+  void publish_access(const tlm::tlm_generic_payload& gp, const PcieExtension& ext, uint64_t va,
+                      uint64_t pa, const sc_core::sc_time& obtained, bool through_atc);
+
+  void reg_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  uint64_t read_reg(uint64_t off) const;
+  void write_reg(uint64_t off, uint64_t value, uint64_t mask);
+
+  IommuConfig cfg_;
+  StatGroup& stats_;
+  MemoryPort mem_port_;
+  Iotlb iotlb_;
+  ContextTables tables_;
+  PageWalker walker_;
+  Translator translator_;
+  FaultRecorder faults_;
+  std::vector<std::unique_ptr<RootPort>> ports_;
+  std::map<uint16_t, RootPort*> rid_port_;
+  std::unique_ptr<CommandQueue> cq_;
+  std::unique_ptr<PageRequestQueue> prq_;
+  GroundTruth* gt_ = nullptr;
+
+  Histogram& lat_untranslated_read_;
+  Histogram& lat_untranslated_write_;
+  Histogram& lat_translation_request_;
+  Histogram& lat_translated_;
+  Counter& translated_rejected_;
+  Counter& bad_requests_;
+};
+
+}  // namespace iosim

@@ -1,0 +1,65 @@
+// MemoryPort: timed memory accesses of the IOMMU.
+#include "iommu/memory_port.h"
+
+namespace iosim {
+
+void MemoryPort::sync(sc_core::sc_time& delay) {
+  if (delay > sc_core::SC_ZERO_TIME) {
+    sc_core::wait(delay);
+    delay = sc_core::SC_ZERO_TIME;
+  }
+}
+
+bool MemoryPort::access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
+                        sc_core::sc_time& delay) {
+  sync(delay);
+  tlm::tlm_generic_payload gp;
+  gp.set_command(cmd);
+  gp.set_address(addr);
+  gp.set_data_ptr(static_cast<unsigned char*>(data));
+  gp.set_data_length(len);
+  gp.set_streaming_width(len);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  socket_->b_transport(gp, delay);
+  if (cmd == tlm::TLM_READ_COMMAND) {
+    ++reads_;
+  } else {
+    ++writes_;
+  }
+  return gp.is_response_ok();
+}
+
+bool MemoryPort::read(uint64_t addr, void* dst, unsigned len, sc_core::sc_time& delay) {
+  return access(tlm::TLM_READ_COMMAND, addr, dst, len, delay);
+}
+
+bool MemoryPort::write(uint64_t addr, const void* src, unsigned len, sc_core::sc_time& delay) {
+  return access(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(src), len, delay);
+}
+
+bool MemoryPort::read_u64(uint64_t addr, uint64_t& value, sc_core::sc_time& delay) {
+  uint8_t b[8] = {};
+  const bool ok = read(addr, b, 8, delay);
+  value = 0;
+  for (int i = 7; i >= 0; --i) value = (value << 8) | b[i];
+  return ok;
+}
+
+bool MemoryPort::write_u64(uint64_t addr, uint64_t value, sc_core::sc_time& delay) {
+  uint8_t b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(value >> (8 * i));
+  return write(addr, b, 8, delay);
+}
+
+void MemoryPort::forward(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  sync(delay);
+  socket_->b_transport(gp, delay);
+  if (gp.is_read()) {
+    ++reads_;
+  } else {
+    ++writes_;
+  }
+}
+
+}  // namespace iosim

@@ -1,0 +1,47 @@
+// MemoryPort: how the IOMMU's parts reach system memory (table fetches, page
+// walks, queue fetches, status and page-request writes, DMA forwarding) through the
+// Iommu's one memory initiator socket.
+//
+// Every access happens at its own simulated time: the pending annotated delay of
+// the caller is waited for first (the caller must be an SC_THREAD, or a b_transport
+// called from one), then the access is issued and its latency is added to the
+// delay, so the next access or action waits for it in turn.
+//
+// Simplification: no outstanding-read limit of its own; memory contention is
+// modelled by the memory target.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+
+#include <cstdint>
+
+namespace iosim {
+
+class MemoryPort {
+ public:
+  explicit MemoryPort(tlm::tlm_initiator_socket<>& socket) : socket_(socket) {}
+
+  // Waits for `delay` (if any) and resets it to zero.
+  static void sync(sc_core::sc_time& delay);
+
+  // Each returns true on TLM_OK_RESPONSE.
+  bool read(uint64_t addr, void* dst, unsigned len, sc_core::sc_time& delay);
+  bool write(uint64_t addr, const void* src, unsigned len, sc_core::sc_time& delay);
+  bool read_u64(uint64_t addr, uint64_t& value, sc_core::sc_time& delay);
+  bool write_u64(uint64_t addr, uint64_t value, sc_core::sc_time& delay);
+  // Forwards a payload as it is (the caller sets the address).
+  void forward(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+
+  uint64_t reads() const { return reads_; }
+  uint64_t writes() const { return writes_; }
+
+ private:
+  bool access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
+              sc_core::sc_time& delay);
+
+  tlm::tlm_initiator_socket<>& socket_;
+  uint64_t reads_ = 0, writes_ = 0;
+};
+
+}  // namespace iosim

@@ -1,0 +1,111 @@
+// PageRequestQueue: page request descriptors written to memory, with overflow.
+#include "iommu/page_request_queue.h"
+
+#include "sc_models/pcie_ext.h"
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+
+using sc_core::sc_time;
+
+PageRequestQueue::PageRequestQueue(sc_core::sc_module_name name, const PageRequestQueueConfig& cfg,
+                                   MemoryPort& mem)
+    : sc_module(name),
+      cfg_(cfg),
+      mem_(mem),
+      written_(StatRegistry::global().group(*this).counter("written", "requests",
+                                                           "page requests written to the queue")),
+      overflows_(StatRegistry::global().group(*this).counter(
+          "overflows", "requests", "page requests dropped because the queue was full")),
+      auto_responses_(StatRegistry::global().group(*this).counter(
+          "auto_responses", "messages", "PRG responses sent by the IOMMU on overflow")),
+      pri_disabled_(StatRegistry::global().group(*this).counter(
+          "pri_disabled", "requests", "page requests from ports with PRI disabled")),
+      depth_(StatRegistry::global().group(*this).average(
+          "queue_depth", "descriptors", "descriptors in the queue after each write")),
+      latency_(StatRegistry::global().group(*this).histogram(
+          "write_latency", "page request arrival to descriptor written")) {
+  SC_HAS_PROCESS(PageRequestQueue);
+  SC_THREAD(run);
+}
+
+void PageRequestQueue::write_pqa(uint64_t v) {
+  base_ = v & ~0xfffull;
+  pqs_ = v & 0x7;
+  head_ = tail_ = 0;
+}
+
+void PageRequestQueue::write_prs(uint64_t w1c) {
+  if (w1c & 1) ppr_ = false;
+  if (w1c & 2) pro_ = false;
+}
+
+void PageRequestQueue::on_request(RootPort& port, const PageRequestDesc& d, const sc_time& delay) {
+  arrivals_.push_back({sc_core::sc_time_stamp() + delay, &port, d});
+  arrived_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void PageRequestQueue::run() {
+  for (;;) {
+    while (arrivals_.empty()) sc_core::wait(arrived_);
+    const Arrival a = arrivals_.front();
+    arrivals_.pop_front();
+    if (a.time > sc_core::sc_time_stamp()) sc_core::wait(a.time - sc_core::sc_time_stamp());
+    handle(a);
+  }
+}
+
+void PageRequestQueue::handle(const Arrival& a) {
+  if (!a.port->config().pri_enabled) {
+    pri_disabled_.inc();
+    return;
+  }
+  const uint64_t entries = size_bytes() / PageRequestDesc::kBytes;
+  const uint64_t tail_index = tail_ / PageRequestDesc::kBytes;
+  const uint64_t next = (tail_index + 1) % entries;
+  if (pro_ || next == head_ / PageRequestDesc::kBytes) {
+    overflow(a);
+    return;
+  }
+  sc_time d = ns(cfg_.write_latency_ns);
+  uint64_t q[4];
+  a.desc.encode(q);
+  uint8_t bytes[PageRequestDesc::kBytes];
+  for (unsigned i = 0; i < PageRequestDesc::kBytes; ++i) {
+    bytes[i] = static_cast<uint8_t>(q[i / 8] >> (8 * (i % 8)));
+  }
+  mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
+  MemoryPort::sync(d);
+  tail_ = next * PageRequestDesc::kBytes;
+  ppr_ = true;
+  written_.inc();
+  const uint64_t depth = (tail_ + size_bytes() - head_) % size_bytes() / PageRequestDesc::kBytes;
+  depth_.sample(static_cast<double>(depth));
+  latency_.sample(sc_core::sc_time_stamp() - a.time);
+  event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void PageRequestQueue::overflow(const Arrival& a) {
+  pro_ = true;
+  overflows_.inc();
+  event_.notify(sc_core::SC_ZERO_TIME);
+  if (!a.desc.lpig || a.desc.is_stop_marker()) return;
+  PrgResponse r;
+  r.destination_id = a.desc.rid;
+  r.prg_index = a.desc.prg_index;
+  r.code = cfg_.overflow_response == "success" ? PrgResponseCode::kSuccess
+                                               : PrgResponseCode::kResponseFailure;
+  if (a.desc.pasid_present) r.pasid = PasidPrefix::with(a.desc.pasid);
+  PcieExtension ext = PcieExtension::message(0, r);
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_data_ptr(nullptr);
+  gp.set_data_length(0);
+  gp.set_streaming_width(0);
+  gp.set_extension(&ext);
+  a.port->send(gp, sc_core::SC_ZERO_TIME);
+  gp.clear_extension(&ext);
+  auto_responses_.inc();
+}
+
+}  // namespace iosim

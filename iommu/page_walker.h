@@ -1,0 +1,83 @@
+// PageWalker: the IOMMU's first-level page walkers and their page-walk caches.
+//
+// Walks the x86-64 4-level tables of the bound mm (sc_models/page_table.h format),
+// reading each entry through memory at its own simulated time, so a walk sees the
+// PTE values the CPU has written up to that moment. The page-walk caches hold
+// PML4, PDPT and PD entries (one TranslationCache per level, tagged by PASID and
+// Requester ID, holding the next table's address and the permissions accumulated
+// so far); a walk starts below the deepest level that hits. Accessed bits are set
+// in every entry used and the Dirty bit in the leaf when the walk is for a write
+// (or an ATS request that may write) to a writable page, as the CPU walker does.
+//
+// A pool of `walkers` walkers: a walk holds one for its whole duration; further
+// walks wait until one is free, so contention grows miss latency.
+//
+// Simplifications: A/D updates are plain timed writes, not locked read-modify-write
+// cycles; not-present and faulting walks are never cached; no 5-level paging.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "iommu/iommu_config.h"
+#include "iommu/memory_port.h"
+#include "sc_models/page_table.h"
+#include "sc_models/stats.h"
+#include "sc_models/translation_cache.h"
+
+namespace iosim {
+
+struct WalkOutcome {
+  WalkStatus status = WalkStatus::kNonCanonical;
+  int fault_level = 0;
+  PageSize size = PageSize::k4K;
+  uint64_t page_pa = 0;  // physical base of the page (kOk)
+  bool writable = false, user = false, no_execute = false, global = false, dirty = false;
+  unsigned reads = 0;  // page-table entries read from memory
+  bool ok() const { return status == WalkStatus::kOk; }
+};
+
+class PageWalker {
+ public:
+  PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& stats);
+
+  // Walks `va` in the tables rooted at `root` for (pasid, rid); `write_intent` asks
+  // for the Dirty bit when the page is writable. Advances `delay` (waits for a free
+  // walker and for each memory access).
+  WalkOutcome walk(uint16_t rid, uint32_t pasid, uint64_t root, uint64_t va, bool write_intent,
+                   sc_core::sc_time& delay);
+
+  // Walk-cache invalidation over [first, last] for the filter (every level).
+  void invalidate(const TagFilter& f, uint64_t first = 0, uint64_t last = ~0ull);
+  void invalidate_all();
+
+  // Walk cache of a level (4, 3, 2), or nullptr when disabled.
+  const TranslationCache* cache(int level) const { return caches_[level].get(); }
+  unsigned busy() const { return busy_; }
+
+ private:
+  void acquire(sc_core::sc_time& delay);
+  void release(sc_core::sc_time& delay);
+  // Deepest walk-cache hit: sets level (next level to read), table and permissions.
+  void start_point(const TranslationTag& tag, uint64_t va, int& level, uint64_t& table,
+                   uint32_t& perms);
+  void fill(int level, const TranslationTag& tag, uint64_t va, uint64_t table, uint32_t perms);
+
+  WalkerConfig cfg_;
+  MemoryPort& mem_;
+  std::array<std::unique_ptr<TranslationCache>, 5> caches_;  // index = level (2..4 used)
+  unsigned busy_ = 0;
+  sc_core::sc_event freed_;
+
+  Counter& walks_;
+  Counter& reads_;
+  Counter& ad_writes_;
+  Counter& faults_;
+  std::array<Counter*, 5> pwc_hits_{};
+  std::array<Counter*, 5> pwc_misses_{};
+  Histogram& walk_latency_;
+  Histogram& walker_wait_;
+};
+
+}  // namespace iosim

@@ -1,0 +1,171 @@
+// Translator: IOTLB, tables and walker put together for one request.
+#include "iommu/translator.h"
+
+namespace iosim {
+
+namespace {
+
+FaultReason table_fault(TableStatus s) {
+  switch (s) {
+    case TableStatus::kOk:
+      return FaultReason::kNone;
+    case TableStatus::kRootNotPresent:
+      return FaultReason::kRootNotPresent;
+    case TableStatus::kContextNotPresent:
+      return FaultReason::kContextNotPresent;
+    case TableStatus::kPasidDisabled:
+      return FaultReason::kPasidDisabled;
+    case TableStatus::kPasidOutOfRange:
+      return FaultReason::kPasidOutOfRange;
+    case TableStatus::kPasidNotPresent:
+      return FaultReason::kPasidNotPresent;
+    case TableStatus::kReadError:
+      return FaultReason::kTableReadError;
+  }
+  return FaultReason::kTableReadError;
+}
+
+FaultReason walk_fault(WalkStatus s) {
+  switch (s) {
+    case WalkStatus::kOk:
+      return FaultReason::kNone;
+    case WalkStatus::kNotPresent:
+      return FaultReason::kPageNotPresent;
+    case WalkStatus::kReservedBit:
+      return FaultReason::kReservedBit;
+    case WalkStatus::kNonCanonical:
+      return FaultReason::kNonCanonical;
+    case WalkStatus::kBadAddress:
+      return FaultReason::kBadTableAddress;
+  }
+  return FaultReason::kBadTableAddress;
+}
+
+}  // namespace
+
+const char* to_string(FaultReason r) {
+  switch (r) {
+    case FaultReason::kNone:
+      return "none";
+    case FaultReason::kRootNotPresent:
+      return "root_not_present";
+    case FaultReason::kContextNotPresent:
+      return "context_not_present";
+    case FaultReason::kPasidDisabled:
+      return "pasid_disabled";
+    case FaultReason::kPasidOutOfRange:
+      return "pasid_out_of_range";
+    case FaultReason::kPasidNotPresent:
+      return "pasid_not_present";
+    case FaultReason::kTableReadError:
+      return "table_read_error";
+    case FaultReason::kNonCanonical:
+      return "non_canonical";
+    case FaultReason::kPageNotPresent:
+      return "page_not_present";
+    case FaultReason::kReservedBit:
+      return "reserved_bit";
+    case FaultReason::kBadTableAddress:
+      return "bad_table_address";
+    case FaultReason::kWriteDenied:
+      return "write_denied";
+    case FaultReason::kUserDenied:
+      return "user_denied";
+    case FaultReason::kExecDenied:
+      return "exec_denied";
+    case FaultReason::kPrivDenied:
+      return "priv_denied";
+    case FaultReason::kAtsDisabled:
+      return "ats_disabled";
+  }
+  return "?";
+}
+
+Translation Translator::from_entry(const TranslationEntry& e) const {
+  Translation t;
+  t.page_base = e.base;
+  t.page_pa = e.target;
+  t.log2_size = e.log2_size;
+  t.writable = e.perms & tperm::kWrite;
+  t.user = e.perms & tperm::kUser;
+  t.no_execute = !(e.perms & tperm::kExec);
+  t.global = e.global;
+  t.sre = e.perms & iotlb_perm::kSre;
+  t.ats_allowed = e.perms & iotlb_perm::kAtsAllowed;
+  t.iotlb_hit = true;
+  t.obtained = sc_core::sc_time::from_value(e.user);
+  return t;
+}
+
+FaultReason Translator::check(const TranslateRequest& req, const Translation& t) const {
+  if (req.pasid.priv_requested && !t.sre) return FaultReason::kPrivDenied;
+  if (!req.check) return FaultReason::kNone;
+  if (!req.pasid.priv_requested && !t.user) return FaultReason::kUserDenied;
+  if (req.write && !t.writable) return FaultReason::kWriteDenied;
+  if (req.pasid.exe_requested && t.no_execute) return FaultReason::kExecDenied;
+  return FaultReason::kNone;
+}
+
+Translation Translator::translate(const TranslateRequest& req, sc_core::sc_time& delay) {
+  Translation t;
+  std::optional<uint32_t> pasid;
+  if (req.pasid.present) pasid = req.pasid.pasid;
+  ContextEntry ctx;
+  if (!pasid) {
+    const TableStatus st = tables_.context(req.rid, ctx, delay);
+    if (st != TableStatus::kOk) {
+      t.fault = table_fault(st);
+      return t;
+    }
+  }
+  const TranslationTag tag{pasid ? *pasid : ctx.rid_pasid, req.rid};
+  if (const TranslationEntry* e = iotlb_.lookup(tag, req.va, delay)) {
+    const bool needs_dirty = req.write && (e->perms & tperm::kWrite) && !(e->perms & tperm::kDirty);
+    if (!needs_dirty) {
+      t = from_entry(*e);
+      t.pasid_used = tag.pasid;
+      t.fault = check(req, t);
+      return t;
+    }
+    iotlb_.count_rewalk();
+  }
+  const TableResult tr = tables_.resolve(req.rid, pasid, delay);
+  if (!tr.ok()) {
+    t.fault = table_fault(tr.status);
+    return t;
+  }
+  t.pasid_used = tr.pasid;
+  const WalkOutcome w =
+      walker_.walk(req.rid, tr.pasid, tr.pasid_entry.flptr, req.va, req.write, delay);
+  if (!w.ok()) {
+    t.fault = walk_fault(w.status);
+    return t;
+  }
+  t.log2_size = page_shift(w.size);
+  t.page_base = req.va & ~((1ull << t.log2_size) - 1);
+  t.page_pa = w.page_pa;
+  t.writable = w.writable;
+  t.user = w.user;
+  t.no_execute = w.no_execute;
+  t.global = w.global && pasid.has_value();
+  t.sre = tr.pasid_entry.sre;
+  t.ats_allowed = tr.context.dte;
+  t.obtained = sc_core::sc_time_stamp() + delay;
+
+  TranslationEntry e;
+  e.pasid = tr.pasid;
+  e.domain = req.rid;
+  e.base = t.page_base;
+  e.log2_size = static_cast<uint8_t>(t.log2_size);
+  e.global = t.global;
+  e.target = t.page_pa;
+  e.perms = tperm::kRead | (t.writable ? tperm::kWrite : 0) | (t.user ? tperm::kUser : 0) |
+            (t.no_execute ? 0 : tperm::kExec) | (w.dirty ? tperm::kDirty : 0) |
+            (t.sre ? iotlb_perm::kSre : 0) | (t.ats_allowed ? iotlb_perm::kAtsAllowed : 0);
+  e.user = t.obtained.value();
+  iotlb_.fill(e);
+  t.fault = check(req, t);
+  return t;
+}
+
+}  // namespace iosim
