@@ -1,0 +1,129 @@
+// CheckerHistory: PTE versions per page (bounded, large pages), frames, CPU writes
+// to the current page, invalidation lookup by PASID and mm.
+#include "sc_models/checker_history.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace iosim {
+namespace {
+
+sc_core::sc_time at(double ns) {
+  return sc_core::sc_time(ns, sc_core::SC_NS);
+}
+uint64_t pte(uint64_t frame, bool writable) {
+  return frame | 0x5 | (writable ? 0x2 : 0x0);
+}
+constexpr uint64_t k2M = uint64_t{1} << 21;
+
+TEST(CheckerHistory, LargePageMapsEachVaToIts4KFrame) {
+  CheckerHistory h(CheckerConfig{});
+  const uint64_t va = 0x40000000, frame = 0x80000000;
+  h.on_pte_change({at(10), 1, va, k2M, 0, pte(frame, true) | 0x80, "fault"});
+  const PageHistory* p = h.page(1, va + 0x12345);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->page_bytes, k2M);
+  EXPECT_EQ(p->va, va);
+  ASSERT_EQ(p->versions.size(), 2u);  // initial (not present) + the fault
+  EXPECT_FALSE(p->versions[0].present());
+  EXPECT_EQ(p->current().frame_of(va + 0x12345, k2M), frame + 0x12000);
+  EXPECT_EQ(h.page(1, va + k2M), nullptr);
+  EXPECT_EQ(h.page(2, va), nullptr);
+  EXPECT_THROW(h.on_pte_change({at(20), 1, va, 8192, 0, 0, "bad"}), std::invalid_argument);
+}
+
+TEST(CheckerHistory, VersionsAreBoundedAndOldTranslationsAreNotJudged) {
+  CheckerConfig cfg;
+  cfg.pte_versions_per_page = 3;
+  CheckerHistory h(cfg);
+  const uint64_t va = 0x1000;
+  for (int i = 1; i <= 5; ++i) {
+    h.on_pte_change(
+        {at(100 * i), 1, va, 4096, pte(0x1000 * i, true), pte(0x1000 * (i + 1), true), "migrate"});
+  }
+  const PageHistory* p = h.page(1, va);
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(p->versions.size(), 3u);
+  EXPECT_TRUE(p->truncated);
+  EXPECT_EQ(p->versions[0].since, at(300));
+  EXPECT_EQ(p->current().frame_of(va, 4096), 0x6000u);
+  EXPECT_EQ(p->version_in_effect(at(250)), -1);
+  EXPECT_EQ(p->version_at(at(350), 0x4000, va), 0);
+  EXPECT_EQ(p->version_in_effect(at(500)), 2);
+}
+
+TEST(CheckerHistory, SameTimeVersionsPickTheOneMappingTheFrame) {
+  CheckerHistory h(CheckerConfig{});
+  const uint64_t va = 0x2000;
+  h.on_pte_change({at(100), 1, va, 4096, pte(0xa000, false), 0, "cow"});
+  h.on_pte_change({at(100), 1, va, 4096, 0, pte(0xb000, true), "cow"});
+  const PageHistory* p = h.page(1, va);
+  EXPECT_EQ(p->version_at(at(100), 0xb000, va), 2);
+  EXPECT_EQ(p->version_at(at(100), 0xc000, va), 2);  // no match: newest
+  EXPECT_EQ(p->version_at(at(50), 0xa000, va), 0);
+}
+
+TEST(CheckerHistory, CpuWriteCountsOnlyThroughTheCurrentMapping) {
+  CheckerHistory h(CheckerConfig{});
+  const uint64_t va = 0x3000;
+  h.on_pte_change({at(100), 1, va, 4096, pte(0xa000, false), pte(0xb000, true), "cow"});
+  h.on_cpu_access({at(110), "CPU-thread-0", 1, va, 0xa008, true, 1});   // old frame
+  h.on_cpu_access({at(120), "CPU-thread-0", 2, va, 0xb008, true, 2});   // other mm
+  h.on_cpu_access({at(130), "CPU-thread-0", 1, va, 0xb008, false, 3});  // a load
+  EXPECT_FALSE(h.page(1, va)->current().cpu_written);
+  h.on_cpu_access({at(140), "CPU-thread-1", 1, va + 8, 0xb008, true, 4});
+  h.on_cpu_access({at(150), "CPU-thread-2", 1, va, 0xb000, true, 5});
+  const PteVersion& cur = h.page(1, va)->current();
+  EXPECT_TRUE(cur.cpu_written);
+  EXPECT_EQ(cur.write_time, at(140));  // the first one is kept
+  EXPECT_EQ(cur.write_thread, "CPU-thread-1");
+  EXPECT_EQ(cur.write_value, 4u);
+}
+
+TEST(CheckerHistory, FramesRememberLastFreeAndReuse) {
+  CheckerHistory h(CheckerConfig{});
+  h.on_frame({at(10), 0x5000, true});  // never freed: not tracked
+  EXPECT_EQ(h.frame(0x5000), nullptr);
+  h.on_frame({at(20), 0x5000, false});
+  EXPECT_TRUE(h.frame(0x5123)->freed);
+  EXPECT_FALSE(h.frame(0x5000)->reallocated);
+  h.on_frame({at(30), 0x5000, true});
+  EXPECT_TRUE(h.frame(0x5000)->reallocated);
+  EXPECT_EQ(h.frame(0x5000)->last_alloc, at(30));
+  EXPECT_EQ(h.frame(0x5000)->last_free, at(20));
+}
+
+TEST(CheckerHistory, InvalidationLookupByPasidAndMm) {
+  CheckerConfig cfg;
+  cfg.invalidations_per_pasid = 2;
+  CheckerHistory h(cfg);
+  h.bind_pasid(7, 1);
+  h.on_invalidation_done({at(10), 1, 7, 0x1000, 0x2000});
+  h.on_invalidation_done({at(20), 1, 7, 0x5000, 0x6000});
+  h.on_invalidation_done({at(30), 1, DeviceAccessEvent::kNoPasid, 0x1000, 0x3000});
+  h.on_invalidation_done({at(40), 2, DeviceAccessEvent::kNoPasid, 0x0, 0x10000});
+  ASSERT_NE(h.latest_invalidation(7, 0x1800), nullptr);
+  EXPECT_EQ(h.latest_invalidation(7, 0x1800)->time, at(30));  // mm-wide is newer
+  EXPECT_EQ(h.latest_invalidation(7, 0x5000)->time, at(20));
+  EXPECT_EQ(h.latest_invalidation(7, 0x6000), nullptr);    // end is exclusive
+  EXPECT_EQ(h.latest_invalidation(8, 0x1800), nullptr);    // unbound: only its own
+  h.on_invalidation_done({at(50), 1, 7, 0x8000, 0x9000});  // pushes out the one at 10
+  h.unbind_pasid(7);
+  EXPECT_EQ(h.latest_invalidation(7, 0x1800), nullptr);
+  EXPECT_EQ(h.latest_invalidation(7, 0x8000)->time, at(50));
+}
+
+TEST(CheckerHistory, ConfigBoundsAreValidated) {
+  CheckerConfig cfg;
+  cfg.invalidations_per_pasid = 0;
+  try {
+    CheckerHistory h(cfg);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("invalidations_per_pasid"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace iosim
