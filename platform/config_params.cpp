@@ -1,19 +1,9 @@
-// Non-template parts of config application: instance keys and name suggestions.
+// Closest-name suggestions for unknown config keys.
 #include "platform/config_params.h"
 
 #include <algorithm>
 
 namespace iosim {
-
-bool ConfigAssigner::split_index(const std::string& rest, size_t& index) {
-  size_t dot = rest.find('.');
-  if (dot == 0 || dot == std::string::npos || dot > 6) return false;
-  for (size_t i = 0; i < dot; ++i) {
-    if (rest[i] < '0' || rest[i] > '9') return false;
-  }
-  index = std::stoul(rest.substr(0, dot));
-  return true;
-}
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);

@@ -124,6 +124,16 @@ std::string join_choices(std::initializer_list<const char*> allowed) {
 }
 }  // namespace
 
+bool ParamAssigner::split_index(const std::string& rest, size_t& index) {
+  size_t dot = rest.find('.');
+  if (dot == 0 || dot == std::string::npos || dot > 6) return false;
+  for (size_t i = 0; i < dot; ++i) {
+    if (rest[i] < '0' || rest[i] > '9') return false;
+  }
+  index = std::stoul(rest.substr(0, dot));
+  return true;
+}
+
 void ParamLister::choice(const char* name, std::string& field,
                          std::initializer_list<const char*> allowed, const char* help) {
   out_.push_back({prefix_ + name, field, "", help, join_choices(allowed)});

@@ -10,8 +10,10 @@
 //     }
 //   };
 //
-// Nested configurations use v.section("name", sub) and enumerated choices
-// v.choice("name", field, {"a", "b"}, "help"). Visitors list the parameters with
+// Nested configurations use v.section("name", sub), enumerated choices
+// v.choice("name", field, {"a", "b"}, "help") and vectors of per-instance
+// configurations v.instances("device", vec, "help") (keys "device.count",
+// "device.<i>.x" and "device.x", see ParamAssigner). Visitors list the parameters with
 // their defaults (ParamLister) or assign one by dotted name from text
 // (ParamAssigner), so a new knob is one line in one struct: --list-params, the
 // config parser and the README's reference all come from the same place.
@@ -69,10 +71,17 @@ void parse_value(const std::string& text, T& out) {
   }
 }
 
-// Collects every parameter of a configuration, with its current value.
+// Upper bound on "<name>.count" so a typo cannot allocate millions of configs.
+constexpr uint64_t kMaxParamInstances = 4096;
+
+// Collects every parameter of a configuration, with its current value. With
+// expand_instances, every existing instance of an instances() vector is listed by
+// index ("device.0.x", "device.1.x"); otherwise one template row per parameter
+// ("device.<i>.x", defaults of a default-constructed instance).
 class ParamLister {
  public:
-  explicit ParamLister(std::string prefix = "") : prefix_(std::move(prefix)) {}
+  explicit ParamLister(std::string prefix = "", bool expand_instances = false)
+      : prefix_(std::move(prefix)), expand_(expand_instances) {}
 
   template <class T>
   void operator()(const char* name, T& field, const char* unit, const char* help) {
@@ -82,18 +91,35 @@ class ParamLister {
               const char* help);
   template <class C>
   void section(const char* name, C& sub) {
-    ParamLister child(prefix_ + name + ".");
+    ParamLister child(prefix_ + name + ".", expand_);
     sub.visit(child);
     out_.insert(out_.end(), child.out_.begin(), child.out_.end());
+  }
+  template <class C>
+  void instances(const char* name, std::vector<C>& vec, const char* help) {
+    out_.push_back({prefix_ + name + ".count", std::to_string(vec.size()), "instances", help, ""});
+    if (expand_) {
+      for (size_t i = 0; i < vec.size(); ++i) {
+        section((std::string(name) + "." + std::to_string(i)).c_str(), vec[i]);
+      }
+    } else {
+      C proto{};
+      section((std::string(name) + ".<i>").c_str(), proto);
+    }
   }
   const std::vector<ParamInfo>& params() const { return out_; }
 
  private:
   std::string prefix_;
+  bool expand_;
   std::vector<ParamInfo> out_;
 };
 
 // Assigns one parameter by dotted name. found() tells whether the name matched.
+// For an instances() vector named "device": "device.count" resizes it (new
+// instances take the defaults, at most kMaxParamInstances), "device.2.x" sets x of
+// instance 2 only (ParamError when it does not exist) and "device.x" sets x of every
+// instance that exists (the name and value are checked even when there is none).
 class ParamAssigner {
  public:
   ParamAssigner(std::string name, std::string value)
@@ -112,20 +138,68 @@ class ParamAssigner {
   void section(const char* name, C& sub) {
     std::string saved = prefix_;
     prefix_ += std::string(name) + ".";
-    if (name_.compare(0, prefix_.size(), prefix_) == 0) sub.visit(*this);
+    if (!found_ && name_.compare(0, prefix_.size(), prefix_) == 0) sub.visit(*this);
     prefix_ = saved;
+  }
+  template <class C>
+  void instances(const char* name, std::vector<C>& vec, const char*) {
+    std::string base = prefix_ + name + ".";
+    if (found_ || name_.compare(0, base.size(), base) != 0) return;
+    std::string rest = name_.substr(base.size());
+    if (rest == "count") {
+      uint64_t n = 0;
+      parse_unsigned(value_, kMaxParamInstances, n);
+      vec.resize(n);
+      found_ = true;
+    } else if (size_t index = 0; split_index(rest, index)) {
+      assign_instance(name, vec, index, rest.substr(rest.find('.') + 1));
+    } else {
+      assign_all(name, vec);
+    }
   }
   bool found() const { return found_; }
 
  private:
+  // "2.atc.ways" -> index 2; false when rest does not start with digits and '.'.
+  static bool split_index(const std::string& rest, size_t& index);
+
+  template <class C>
+  void assign_instance(const char* name, std::vector<C>& vec, size_t index,
+                       const std::string& tail) {
+    if (index >= vec.size()) {
+      C proto{};
+      ParamAssigner probe(tail, value_);
+      proto.visit(probe);  // validates the name (and value) first
+      if (!probe.found()) return;
+      throw ParamError("instance " + std::to_string(index) + " of '" + prefix_ + name +
+                       "' does not exist (" + prefix_ + name +
+                       ".count = " + std::to_string(vec.size()) + ")");
+    }
+    ParamAssigner inner(tail, value_);
+    vec[index].visit(inner);
+    found_ = inner.found();
+  }
+  template <class C>
+  void assign_all(const char* name, std::vector<C>& vec) {
+    C proto{};
+    section(name, proto);  // validates name and value even with no instances
+    if (!found_) return;
+    for (C& c : vec) {
+      found_ = false;
+      section(name, c);
+    }
+    found_ = true;
+  }
+
   std::string name_, value_, prefix_;
   bool found_ = false;
 };
 
 // Lists the parameters of a configuration object.
 template <class C>
-std::vector<ParamInfo> list_params(C& cfg, const std::string& prefix = "") {
-  ParamLister l(prefix);
+std::vector<ParamInfo> list_params(C& cfg, const std::string& prefix = "",
+                                   bool expand_instances = false) {
+  ParamLister l(prefix, expand_instances);
   cfg.visit(l);
   return l.params();
 }

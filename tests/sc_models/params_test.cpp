@@ -29,6 +29,14 @@ struct OuterCfg {
   }
 };
 
+struct FleetCfg {
+  std::vector<InnerCfg> unit = std::vector<InnerCfg>(2);
+  template <class V>
+  void visit(V& v) {
+    v.instances("unit", unit, "units");
+  }
+};
+
 TEST(Params, ListerGivesDottedNamesDefaultsUnitsAndChoices) {
   OuterCfg c;
   auto ps = list_params(c, "top.");
@@ -64,6 +72,42 @@ TEST(Params, AssignerParsesAndRejects) {
   EXPECT_THROW(assign_param(c, "latency_ns", "nan"), ParamError);
   EXPECT_THROW(assign_param(c, "enabled", "maybe"), ParamError);
   EXPECT_EQ(c.cache.entries, 2048u);  // failed assignments leave the value alone
+}
+
+TEST(Params, InstancesListTemplateOrEveryInstance) {
+  FleetCfg c;
+  c.unit[1].entries = 8;
+  auto tmpl = list_params(c, "f.");
+  ASSERT_EQ(tmpl.size(), 3u);
+  EXPECT_EQ(tmpl[0].name, "f.unit.count");
+  EXPECT_EQ(tmpl[0].default_value, "2");
+  EXPECT_EQ(tmpl[0].unit, "instances");
+  EXPECT_EQ(tmpl[1].name, "f.unit.<i>.entries");
+  EXPECT_EQ(tmpl[1].default_value, "64");
+  auto all = list_params(c, "f.", true);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[3].name, "f.unit.1.entries");
+  EXPECT_EQ(all[3].default_value, "8");
+  EXPECT_EQ(all[4].name, "f.unit.1.policy");
+}
+
+TEST(Params, InstancesAssignCountOneOrEvery) {
+  FleetCfg c;
+  EXPECT_TRUE(assign_param(c, "unit.count", "3"));
+  ASSERT_EQ(c.unit.size(), 3u);
+  EXPECT_TRUE(assign_param(c, "unit.entries", "16"));
+  EXPECT_EQ(c.unit[0].entries, 16u);
+  EXPECT_EQ(c.unit[2].entries, 16u);
+  EXPECT_TRUE(assign_param(c, "unit.1.policy", "fifo"));
+  EXPECT_EQ(c.unit[0].policy, "lru");
+  EXPECT_EQ(c.unit[1].policy, "fifo");
+  EXPECT_FALSE(assign_param(c, "unit.1.entriez", "1"));
+  EXPECT_FALSE(assign_param(c, "unit.7.entriez", "1"));
+  EXPECT_THROW(assign_param(c, "unit.7.entries", "1"), ParamError);
+  EXPECT_THROW(assign_param(c, "unit.count", "4097"), ParamError);
+  EXPECT_TRUE(assign_param(c, "unit.count", "0"));
+  EXPECT_TRUE(assign_param(c, "unit.entries", "4"));  // checked even with no instance
+  EXPECT_THROW(assign_param(c, "unit.entries", "x"), ParamError);
 }
 
 }  // namespace
