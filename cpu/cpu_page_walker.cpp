@@ -2,25 +2,13 @@
 
 namespace iosim {
 
-namespace {
-
-std::unique_ptr<TranslationCache> make_cache(uint32_t entries) {
-  if (entries == 0) return nullptr;
-  TranslationCacheConfig c;
-  c.sets = 1;
-  c.ways = entries;
-  return std::make_unique<TranslationCache>(c);
-}
-
-}  // namespace
-
 CpuPageWalker::CpuPageWalker(const CpuPageWalkerConfig& cfg, const Clock& clock, Read read,
                              CmpXchg cmpxchg)
-    : cfg_(cfg), clock_(clock), read_(std::move(read)), cmpxchg_(std::move(cmpxchg)) {
-  caches_[0] = make_cache(cfg.pd_cache_entries);
-  caches_[1] = make_cache(cfg.pdpt_cache_entries);
-  caches_[2] = make_cache(cfg.pml4_cache_entries);
-}
+    : cfg_(cfg),
+      clock_(clock),
+      read_(std::move(read)),
+      cmpxchg_(std::move(cmpxchg)),
+      pwc_(cfg.pml4_cache_entries, cfg.pdpt_cache_entries, cfg.pd_cache_entries) {}
 
 CpuPageWalker::Result CpuPageWalker::walk(uint32_t asid, uint64_t root, uint64_t va, bool write) {
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
@@ -46,71 +34,46 @@ CpuPageWalker::Result CpuPageWalker::walk_once(uint32_t asid, uint64_t root, uin
   }
   sc_core::wait(clock_.cycles(cfg_.pwc_lookup_cycles));
   const TranslationTag tag{kNoPasid, asid};
-  int level = kPml4Level;
-  uint64_t table = root;
-  bool writable = true, user = true;
-  for (int l = kPdLevel; l <= kPml4Level; ++l) {  // lowest cached level wins
-    if (!cache(l)) continue;
-    if (const TranslationEntry* e = cache(l)->lookup(tag, va)) {
-      level = l - 1;
-      table = e->target;
-      writable = e->perms & tperm::kWrite;
-      user = e->perms & tperm::kUser;
-      break;
-    }
+  const WalkCache::Start start = pwc_.lookup(tag, va, root);
+  r.start_level = start.level;
+  WalkRules rules;
+  rules.write = write;  // no A bits on non-leaf entries
+  const TableWalk w = walk_tables(
+      pwc_, tag, va, start, rules,
+      [this](uint64_t addr, Pte& e) {
+        e = Pte(read_(addr));
+        return true;
+      },
+      [this](uint64_t addr, Pte old, Pte updated) {
+        return cmpxchg_(addr, old.raw(), updated.raw());
+      });
+  r.reads = w.reads;
+  r.writes = w.writes;
+  if (w.aborted) {  // the entry changed under the locked update
+    retry = true;
+    return r;
   }
-  r.start_level = level;
-  for (;; --level) {
-    const uint64_t addr = entry_address(table, va, level);
-    const Pte e(read_(addr));
-    ++r.reads;
-    if (!e.present() || (level == kPml4Level && e.page_size_bit())) {
-      r.status = e.present() ? WalkStatus::kReservedBit : WalkStatus::kNotPresent;
-      r.fault_level = level;
-      return r;
-    }
-    writable = writable && e.writable();
-    user = user && e.user();
-    if (e.is_leaf_at(level)) {
-      const PageSize size = level == 1 ? PageSize::k4K : level == 2 ? PageSize::k2M : PageSize::k1G;
-      Pte leaf = e.with(Pte::kAccessed | ((write && writable) ? Pte::kDirty : 0));
-      if (leaf != e) {
-        ++r.writes;
-        if (!cmpxchg_(addr, e.raw(), leaf.raw())) {
-          retry = true;
-          return r;
-        }
-      }
-      r.status = WalkStatus::kOk;
-      r.leaf = leaf;
-      r.page_pa = leaf.page_address(size) + (va & page_offset_mask(size) & ~uint64_t{0xfff});
-      r.writable = writable;
-      r.user = user;
-      return r;
-    }
-    if (TranslationCache* c = cache(level)) {
-      TranslationEntry ce;
-      ce.domain = asid;
-      ce.log2_size = static_cast<uint8_t>(level_span_shift(level));
-      ce.base = va & ~((uint64_t{1} << ce.log2_size) - 1);
-      ce.target = e.table_address();
-      ce.perms = (writable ? tperm::kWrite : 0) | (user ? tperm::kUser : 0);
-      c->insert(ce);
-    }
-    table = e.table_address();
+  if (w.status != WalkStatus::kOk) {
+    r.status = w.status;
+    r.fault_level = w.level;
+    return r;
   }
+  r.status = WalkStatus::kOk;
+  r.leaf = w.leaf;
+  r.page_pa = w.leaf.page_address(w.size) + (va & page_offset_mask(w.size) & ~uint64_t{0xfff});
+  r.writable = w.perms & tperm::kWrite;
+  r.user = w.perms & tperm::kUser;
+  return r;
 }
 
 void CpuPageWalker::invalidate(uint32_t asid) {
-  for (auto& c : caches_) {
-    if (c) c->invalidate_domain(asid);
-  }
+  TagFilter f;
+  f.domain = asid;
+  pwc_.invalidate(f);
 }
 
 void CpuPageWalker::invalidate_all() {
-  for (auto& c : caches_) {
-    if (c) c->invalidate_all();
-  }
+  pwc_.invalidate_all();
 }
 
 }  // namespace iosim

@@ -10,6 +10,9 @@
 // write; it is done only if the entry is unchanged since it was read, else the walk
 // restarts), as x86 does.
 //
+// The caches and the per-entry decisions are sc_models/walk_cache.h, shared with the
+// IOMMU's walker.
+//
 // Simplifications: no A bits on non-leaf entries; the caches are fully associative
 // LRU; no speculative or parallel walks (one walk at a time per core).
 #pragma once
@@ -18,11 +21,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 
 #include "sc_models/page_table.h"
 #include "sc_models/server_pool.h"
-#include "sc_models/translation_cache.h"
+#include "sc_models/walk_cache.h"
 
 namespace iosim {
 
@@ -75,15 +77,13 @@ class CpuPageWalker {
   void invalidate_all();
 
  private:
-  // Cache of entries at `level` (4, 3, 2), nullptr when disabled.
-  TranslationCache* cache(int level) { return caches_[level - 2].get(); }
   Result walk_once(uint32_t asid, uint64_t root, uint64_t va, bool write, bool& retry);
 
   CpuPageWalkerConfig cfg_;
   const Clock& clock_;
   Read read_;
   CmpXchg cmpxchg_;
-  std::unique_ptr<TranslationCache> caches_[3];  // PDE (2), PDPTE (3), PML4E (4)
+  WalkCache pwc_;  // PML4E, PDPTE and PDE caches, tagged by ASID
 };
 
 }  // namespace iosim

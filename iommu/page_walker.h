@@ -12,19 +12,21 @@
 // A pool of `walkers` walkers: a walk holds one for its whole duration; further
 // walks wait until one is free, so contention grows miss latency.
 //
+// The caches and the per-entry decisions are sc_models/walk_cache.h, shared with
+// the CPU walker.
+//
 // Simplifications: A/D updates are plain timed writes, not locked read-modify-write
 // cycles; not-present and faulting walks are never cached; no 5-level paging.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <memory>
 
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
 #include "sc_models/page_table.h"
 #include "sc_models/stats.h"
-#include "sc_models/translation_cache.h"
+#include "sc_models/walk_cache.h"
 
 namespace iosim {
 
@@ -53,20 +55,18 @@ class PageWalker {
   void invalidate_all();
 
   // Walk cache of a level (4, 3, 2), or nullptr when disabled.
-  const TranslationCache* cache(int level) const { return caches_[level].get(); }
+  const TranslationCache* cache(int level) const { return pwc_.cache(level); }
   unsigned busy() const { return busy_; }
 
  private:
   void acquire(sc_core::sc_time& delay);
   void release(sc_core::sc_time& delay);
-  // Deepest walk-cache hit: sets level (next level to read), table and permissions.
-  void start_point(const TranslationTag& tag, uint64_t va, int& level, uint64_t& table,
-                   uint32_t& perms);
-  void fill(int level, const TranslationTag& tag, uint64_t va, uint64_t table, uint32_t perms);
+  // Probes the walk caches (counting hits and misses per level).
+  WalkCache::Start start_point(const TranslationTag& tag, uint64_t va, uint64_t root);
 
   WalkerConfig cfg_;
   MemoryPort& mem_;
-  std::array<std::unique_ptr<TranslationCache>, 5> caches_;  // index = level (2..4 used)
+  WalkCache pwc_;  // PML4E, PDPTE and PDE caches, tagged by PASID and Requester ID
   unsigned busy_ = 0;
   sc_core::sc_event freed_;
 
