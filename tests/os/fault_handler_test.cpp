@@ -10,16 +10,13 @@ namespace iosim {
 namespace {
 
 using test::EventLog;
+using test::frame_of;
 using test::hexs;
 using test::MmBench;
 using test::run_thread;
 
 constexpr uint64_t kVa = uint64_t{1} << 32;
 const uint64_t kPage = Mm::kPageBytes;
-
-uint64_t frame_of(Mm& mm, uint64_t va) {
-  return mm.pte(va).page_address(PageSize::k4K);
-}
 
 TEST(FaultHandler, ZeroPageReadThenWriteAllocates) {
   MmBench b;

@@ -29,6 +29,17 @@ inline bool ptl_held() {
 inline std::string ptl_tag() {
   return ptl_held() ? " ptl" : " -";
 }
+// "[start,end)" in hex, as the recorders print ranges.
+inline std::string range_str(uint64_t start, uint64_t end) {
+  return "[" + hexs(start) + "," + hexs(end) + ")";
+}
+// Physical frame of the 4 KiB page mapped at va.
+inline uint64_t frame_of(Mm& mm, uint64_t va) {
+  return mm.pte(va).page_address(PageSize::k4K);
+}
+
+// Where MmBench::populate() maps its pages.
+constexpr uint64_t kBenchVa = uint64_t{1} << 32;
 
 struct EventLog {
   std::vector<std::string> ev;
@@ -136,6 +147,17 @@ struct MmBench {
     mm.cpu_enter(0);
     mm.notifier_subscriptions().register_notifier(&ar);
     mm.notifier_subscriptions().register_notifier(&rr);
+    return mm;
+  }
+  // setup(), then `pages` RW pages at kBenchVa (private or shared), each written so
+  // it has its own frame; the log is cleared afterwards.
+  Mm& populate(unsigned pages, bool shared = false) {
+    Mm& mm = setup();
+    os.mmap(mm, 0, kBenchVa, pages * Mm::kPageBytes, kProtRead | kProtWrite, shared);
+    for (unsigned i = 0; i < pages; ++i)
+      os.handle_fault(mm, 0, kBenchVa + i * Mm::kPageBytes, true);
+    log.ev.clear();
+    log.at.clear();
     return mm;
   }
   PhysicalMemory mem;

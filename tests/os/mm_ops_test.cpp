@@ -8,41 +8,25 @@
 namespace iosim {
 namespace {
 
-using test::hexs;
+using test::frame_of;
 using test::MmBench;
+using test::range_str;
 using test::run_thread;
 
-constexpr uint64_t kVa = uint64_t{1} << 32;
+constexpr uint64_t kVa = test::kBenchVa;  // where MmBench::populate() maps
 const uint64_t kPage = Mm::kPageBytes;
-
-std::string rng(uint64_t s, uint64_t e) {
-  return "[" + hexs(s) + "," + hexs(e) + ")";
-}
-uint64_t frame_of(Mm& mm, uint64_t va) {
-  return mm.pte(va).page_address(PageSize::k4K);
-}
-
-// mm 1 with `pages` private RW pages at kVa, each written (so backed by its own frame).
-Mm& populated(MmBench& b, unsigned pages, bool shared = false) {
-  Mm& mm = b.setup();
-  b.os.mmap(mm, 0, kVa, pages * kPage, kProtRead | kProtWrite, shared);
-  for (unsigned i = 0; i < pages; ++i) b.os.handle_fault(mm, 0, kVa + i * kPage, true);
-  b.log.ev.clear();
-  b.log.at.clear();
-  return mm;
-}
 
 TEST(MmOps, MunmapUnderPtlFreesFramesOnlyAfterTheSecondaryFlush) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 2);
+    Mm& mm = b.populate(2);
     const uint64_t f0 = frame_of(mm, kVa), f1 = frame_of(mm, kVa + kPage);
     bool allocated_at_arch = false;
     b.ar.on_arch = [&] {
       allocated_at_arch = b.os.allocator().allocated(f0) && b.os.allocator().allocated(f1);
     };
     EXPECT_EQ(b.os.munmap(mm, 0, kVa, 2 * kPage), 0);
-    const std::string r = rng(kVa, kVa + 2 * kPage);
+    const std::string r = range_str(kVa, kVa + 2 * kPage);
     EXPECT_EQ(b.log.ev,
               (std::vector<std::string>{"start UNMAP " + r + " -", "cpu_flush " + r + " ptl",
                                         "arch " + r + " ptl", "end UNMAP " + r + " -"}));
@@ -61,10 +45,10 @@ TEST(MmOps, MunmapUnderPtlFreesFramesOnlyAfterTheSecondaryFlush) {
 TEST(MmOps, MunmapRangeEndFreesFramesBeforeRangeEnd) {
   MmBench b(test::small_os("range_end"));
   run_thread([&] {
-    Mm& mm = populated(b, 1);
+    Mm& mm = b.populate(1);
     const uint64_t f0 = frame_of(mm, kVa);
     EXPECT_EQ(b.os.munmap(mm, 0, kVa, kPage), 0);
-    const std::string r = rng(kVa, kVa + kPage);
+    const std::string r = range_str(kVa, kVa + kPage);
     EXPECT_EQ(b.log.ev,
               (std::vector<std::string>{"start UNMAP " + r + " -", "cpu_flush " + r + " ptl",
                                         "end UNMAP " + r + " -"}));
@@ -81,10 +65,10 @@ TEST(MmOps, MunmapRangeEndFreesFramesBeforeRangeEnd) {
 TEST(MmOps, MadviseDontneedClearsAndFaultsBackZeroPage) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 1);
+    Mm& mm = b.populate(1);
     b.mem.write_u64(frame_of(mm, kVa), 42);
     EXPECT_EQ(b.os.madvise_dontneed(mm, 0, kVa, kPage), 0);
-    const std::string r = rng(kVa, kVa + kPage);
+    const std::string r = range_str(kVa, kVa + kPage);
     EXPECT_EQ(b.log.ev,
               (std::vector<std::string>{"start CLEAR " + r + " -", "cpu_flush " + r + " ptl",
                                         "arch " + r + " ptl", "end CLEAR " + r + " -"}));
@@ -98,9 +82,9 @@ TEST(MmOps, MadviseDontneedClearsAndFaultsBackZeroPage) {
 TEST(MmOps, MprotectReadOnlyMakesStoresFault) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 2);
+    Mm& mm = b.populate(2);
     EXPECT_EQ(b.os.mprotect(mm, 0, kVa, kPage, kProtRead), 0);
-    const std::string r = rng(kVa, kVa + kPage);
+    const std::string r = range_str(kVa, kVa + kPage);
     EXPECT_EQ(b.log.ev, (std::vector<std::string>{"start PROTECTION_VMA " + r + " -",
                                                   "cpu_flush " + r + " ptl", "arch " + r + " ptl",
                                                   "end PROTECTION_VMA " + r + " -"}));
@@ -118,11 +102,11 @@ TEST(MmOps, MprotectReadOnlyMakesStoresFault) {
 TEST(MmOps, MremapMovesPtesUnderOneUnmapRange) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 2);
+    Mm& mm = b.populate(2);
     const uint64_t f0 = frame_of(mm, kVa), f1 = frame_of(mm, kVa + kPage);
     const uint64_t to = kVa + 64 * kPage;
     EXPECT_EQ(b.os.mremap(mm, 0, kVa, 2 * kPage, to), 0);
-    const std::string r = rng(kVa, kVa + 2 * kPage);
+    const std::string r = range_str(kVa, kVa + 2 * kPage);
     EXPECT_EQ(b.log.ev,
               (std::vector<std::string>{"start UNMAP " + r + " -", "cpu_flush " + r + " ptl",
                                         "arch " + r + " ptl", "end UNMAP " + r + " -"}));
@@ -138,9 +122,9 @@ TEST(MmOps, MremapMovesPtesUnderOneUnmapRange) {
 TEST(MmOps, ForkWriteProtectsParentWithProtectionPage) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 2);
+    Mm& mm = b.populate(2);
     EXPECT_EQ(b.os.fork(mm, 0, 2), 0);
-    const std::string r = rng(kVa, kVa + 2 * kPage);
+    const std::string r = range_str(kVa, kVa + 2 * kPage);
     EXPECT_EQ(b.log.ev, (std::vector<std::string>{"start PROTECTION_PAGE " + r + " -",
                                                   "cpu_flush " + r + " ptl", "arch " + r + " ptl",
                                                   "end PROTECTION_PAGE " + r + " -"}));
@@ -152,7 +136,7 @@ TEST(MmOps, ForkWriteProtectsParentWithProtectionPage) {
 TEST(MmOps, ForkOfSharedMappingNeedsNoNotifier) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 1, /*shared=*/true);
+    Mm& mm = b.populate(1, /*shared=*/true);
     EXPECT_EQ(b.os.fork(mm, 0, 2), 0);
     EXPECT_TRUE(b.log.ev.empty());
     EXPECT_TRUE(mm.pte(kVa).writable());
@@ -164,7 +148,7 @@ TEST(MmOps, ForkOfSharedMappingNeedsNoNotifier) {
 TEST(MmOps, ExitReleasesNotifiersThenTearsDown) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 1);
+    Mm& mm = b.populate(1);
     const uint64_t f0 = frame_of(mm, kVa);
     b.os.exit(mm, 0);
     ASSERT_FALSE(b.log.ev.empty());

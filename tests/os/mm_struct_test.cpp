@@ -4,39 +4,17 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
-#include <string>
-#include <vector>
-
-#include "common/tlm_bench.h"
-#include "os/diagnostics.h"
 #include "sc_models/params.h"
-#include "sc_models/server_pool.h"
+#include "tests/os/lock_bench.h"
 
 namespace iosim {
 namespace {
 
-using test::run_threads;
-using test::until;
-
-using sc_core::sc_time;
-using sc_core::sc_time_stamp;
-
-constexpr double kLockNs = 10;
-constexpr double kWakeNs = 100;
-
-MmStructConfig cfg(unsigned rmap_locks) {
-  MmStructConfig c;
-  c.rmap_locks = rmap_locks;
-  c.mmap_lock.acquire_ns = kLockNs;
-  c.mmap_lock.wakeup_latency_ns = kWakeNs;
-  c.rmap_lock = c.mmap_lock;
-  return c;
-}
+using namespace test;  // tests/os/lock_bench.h
 
 TEST(MmStruct, LastMmputRunsExitMmapAndLastMmdropFrees) {
   Diagnostics::global().clear();
-  MmStruct mm(7, cfg(1));
+  MmStruct mm(7, lock_test_mm_config(1));
   std::vector<std::string> events;
   mm.exit_mmap_hook = [&](MmStruct& m) {
     events.push_back("exit_mmap users=" + std::to_string(m.users()));
@@ -64,7 +42,7 @@ TEST(MmStruct, LastMmputRunsExitMmapAndLastMmdropFrees) {
 
 TEST(MmStruct, TakeAllLocksWaitsForEveryRmapHolder) {
   Diagnostics::global().clear();
-  MmStruct mm(1, cfg(3));
+  MmStruct mm(1, lock_test_mm_config(3));
   sc_time taken;
   bool all_write_locked = false;
   run_threads({[&] {
@@ -97,7 +75,7 @@ TEST(MmStruct, TakeAllLocksWaitsForEveryRmapHolder) {
 
 TEST(MmStruct, TakeAllLocksWithoutMmapWriteLockIsReported) {
   Diagnostics::global().clear();
-  MmStruct mm(1, cfg(1));
+  MmStruct mm(1, lock_test_mm_config(1));
   test::run_thread([&] {
     mm.mmap_lock.down_read();
     mm.mm_take_all_locks();

@@ -4,35 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
-#include <functional>
 #include <limits>
-#include <string>
-#include <vector>
 
-#include "common/tlm_bench.h"
-#include "os/diagnostics.h"
 #include "os/mm_struct.h"
-#include "sc_models/server_pool.h"
+#include "tests/os/lock_bench.h"
 
 namespace iosim {
 namespace {
 
-using test::run_threads;
-using test::until;
-
-using sc_core::sc_time;
-using sc_core::sc_time_stamp;
+using namespace test;  // tests/os/lock_bench.h
 using State = MmuIntervalNotifier::State;
 
-constexpr double kLockNs = 10;
-constexpr double kWakeNs = 100;
-
 MmStructConfig test_cfg() {
-  MmStructConfig c;
-  c.rmap_locks = 1;
-  c.mmap_lock.acquire_ns = kLockNs;
-  c.mmap_lock.wakeup_latency_ns = kWakeNs;
-  c.rmap_lock = c.mmap_lock;
+  MmStructConfig c = lock_test_mm_config(1);
   c.notifier.wakeup_latency_ns = kWakeNs;
   return c;
 }

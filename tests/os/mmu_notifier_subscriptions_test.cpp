@@ -5,41 +5,27 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
-#include <functional>
 #include <limits>
-#include <string>
-#include <vector>
 
-#include "common/tlm_bench.h"
 #include "os/completion.h"
-#include "os/diagnostics.h"
 #include "os/mm_struct.h"
-#include "sc_models/server_pool.h"
+#include "tests/os/lock_bench.h"
 
 namespace iosim {
 namespace {
 
-using test::run_threads;
-using test::until;
-
-using sc_core::sc_time;
-using sc_core::sc_time_stamp;
+using namespace test;  // tests/os/lock_bench.h
 
 constexpr uint32_t kRange = MmuNotifier::kInvalidateRangeStart | MmuNotifier::kInvalidateRangeEnd;
 
-// Lock costs and latencies used by every test; expected times are computed from them.
-constexpr double kLockNs = 10;               // mmap_lock / rmap lock acquisition
-constexpr double kWakeNs = 100;              // wake-up latency of a sleeping thread
+// Costs besides kLockNs and kWakeNs (tests/os/lock_bench.h) used by every test;
+// expected times are computed from them.
 constexpr double kPtlNs = 5;                 // page-table lock acquisition
 constexpr double kGraceNs = 50;              // minimum SRCU grace period
 constexpr double kRegisterNs = 2 * kLockNs;  // mmap_lock + one rmap lock, uncontended
 
 MmStructConfig test_cfg() {
-  MmStructConfig c;
-  c.rmap_locks = 1;
-  c.mmap_lock.acquire_ns = kLockNs;
-  c.mmap_lock.wakeup_latency_ns = kWakeNs;
-  c.rmap_lock = c.mmap_lock;
+  MmStructConfig c = lock_test_mm_config(1);
   c.page_table_lock.acquire_ns = kPtlNs;
   c.notifier.wakeup_latency_ns = kWakeNs;
   c.notifier.srcu_grace_period_ns = kGraceNs;

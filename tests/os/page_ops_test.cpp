@@ -9,30 +9,17 @@
 namespace iosim {
 namespace {
 
+using test::frame_of;
 using test::hexs;
 using test::MmBench;
+using test::range_str;
 using test::run_thread;
 
-constexpr uint64_t kVa = uint64_t{1} << 32;
+constexpr uint64_t kVa = test::kBenchVa;  // where MmBench::populate() maps
 const uint64_t kPage = Mm::kPageBytes;
 
-std::string rng(uint64_t s, uint64_t e) {
-  return "[" + hexs(s) + "," + hexs(e) + ")";
-}
-uint64_t frame_of(Mm& mm, uint64_t va) {
-  return mm.pte(va).page_address(PageSize::k4K);
-}
-
-Mm& populated(MmBench& b, unsigned pages) {
-  Mm& mm = b.setup();
-  b.os.mmap(mm, 0, kVa, pages * kPage, kProtRead | kProtWrite, false);
-  for (unsigned i = 0; i < pages; ++i) b.os.handle_fault(mm, 0, kVa + i * kPage, true);
-  b.log.ev.clear();
-  return mm;
-}
-
 std::vector<std::string> one_page(const std::string& ev, uint64_t va, bool arch = true) {
-  const std::string r = rng(va, va + kPage);
+  const std::string r = range_str(va, va + kPage);
   std::vector<std::string> v = {"start " + ev + " " + r + " -", "cpu_flush " + r + " ptl"};
   if (arch) v.push_back("arch " + r + " ptl");
   v.push_back("end " + ev + " " + r + " -");
@@ -43,11 +30,11 @@ TEST(PageOps, MigrateCopiesToNewFrameWithOwner) {
   MmBench b;
   int owner_cookie = 0;
   run_thread([&] {
-    Mm& mm = populated(b, 1);
+    Mm& mm = b.populate(1);
     const uint64_t old_pa = frame_of(mm, kVa);
     b.mem.write_u64(old_pa + 16, 0x1234);
     EXPECT_EQ(b.os.migrate(mm, 0, kVa, kPage, &owner_cookie), 1);
-    const std::string r = rng(kVa, kVa + kPage);
+    const std::string r = range_str(kVa, kVa + kPage);
     EXPECT_EQ(b.log.ev,
               (std::vector<std::string>{"start MIGRATE " + r + " -", "cpu_flush " + r + " ptl",
                                         "arch " + r + " ptl", "end MIGRATE " + r + " -"}));
@@ -64,7 +51,7 @@ TEST(PageOps, MigrateCopiesToNewFrameWithOwner) {
 TEST(PageOps, KsmWriteProtectsBothThenReplacesIdenticalPage) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 2);
+    Mm& mm = b.populate(2);
     const uint64_t a = kVa, c = kVa + kPage;
     const uint64_t fa = frame_of(mm, a), fc = frame_of(mm, c);
     b.mem.write_u64(fa, 7);
@@ -89,7 +76,7 @@ TEST(PageOps, KsmWriteProtectsBothThenReplacesIdenticalPage) {
 TEST(PageOps, KsmLeavesDifferentPagesWriteProtectedOnly) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 2);
+    Mm& mm = b.populate(2);
     b.mem.write_u64(frame_of(mm, kVa), 1);
     b.mem.write_u64(frame_of(mm, kVa + kPage), 2);
     EXPECT_EQ(b.os.ksm_merge(mm, kVa, mm, kVa + kPage, 0), 0);
@@ -101,9 +88,9 @@ TEST(PageOps, KsmLeavesDifferentPagesWriteProtectedOnly) {
 TEST(PageOps, ClearSoftDirtyUsesWholeSpaceRange) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 3);
+    Mm& mm = b.populate(3);
     EXPECT_EQ(b.os.clear_soft_dirty(mm, 0), 3);
-    const std::string r = rng(0, ~uint64_t{0});
+    const std::string r = range_str(0, ~uint64_t{0});
     EXPECT_EQ(b.log.ev,
               (std::vector<std::string>{"start SOFT_DIRTY " + r + " -", "cpu_flush " + r + " ptl",
                                         "arch " + r + " ptl", "end SOFT_DIRTY " + r + " -"}));
@@ -119,7 +106,7 @@ TEST(PageOps, MakeDeviceExclusiveThenCpuFaultRestores) {
   MmBench b;
   int owner_cookie = 0;
   run_thread([&] {
-    Mm& mm = populated(b, 1);
+    Mm& mm = b.populate(1);
     const uint64_t f = frame_of(mm, kVa);
     EXPECT_EQ(b.os.make_device_exclusive(mm, 0, kVa, &owner_cookie), 0);
     EXPECT_EQ(b.log.ev, one_page("EXCLUSIVE", kVa));
@@ -127,7 +114,7 @@ TEST(PageOps, MakeDeviceExclusiveThenCpuFaultRestores) {
     EXPECT_FALSE(mm.pte(kVa).present());
     b.log.ev.clear();
     EXPECT_EQ(b.os.handle_fault(mm, 0, kVa, false), FaultResult::kExclusive);
-    const std::string r = rng(kVa, kVa + kPage);
+    const std::string r = range_str(kVa, kVa + kPage);
     EXPECT_EQ(b.log.ev, (std::vector<std::string>{"start EXCLUSIVE " + r + " -",
                                                   "end EXCLUSIVE " + r + " -"}));
     EXPECT_EQ(b.rr.last_owner, nullptr);
@@ -139,7 +126,7 @@ TEST(PageOps, MakeDeviceExclusiveThenCpuFaultRestores) {
 TEST(PageOps, AgingCallsYoungCallbacksUnderPtl) {
   MmBench b;
   run_thread([&] {
-    Mm& mm = populated(b, 1);
+    Mm& mm = b.populate(1);
     EXPECT_TRUE(mm.pte(kVa).accessed());
     EXPECT_EQ(b.os.clear_flush_young(mm, 0, kVa), 1);
     EXPECT_FALSE(mm.pte(kVa).accessed());
@@ -147,7 +134,7 @@ TEST(PageOps, AgingCallsYoungCallbacksUnderPtl) {
     EXPECT_EQ(b.os.clear_young(mm, 0, kVa), 1);  // only the secondary MMU saw an access
     b.ar.young = 0;
     EXPECT_EQ(b.os.test_young(mm, 0, kVa), 0);
-    const std::string r = rng(kVa, kVa + kPage);
+    const std::string r = range_str(kVa, kVa + kPage);
     EXPECT_EQ(b.log.ev,
               (std::vector<std::string>{
                   "cpu_flush " + r + " ptl", "clear_flush_young " + hexs(kVa) + " ptl",

@@ -4,27 +4,16 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
-#include <string>
-#include <vector>
-
-#include "common/tlm_bench.h"
-#include "os/diagnostics.h"
 #include "os/spin_lock.h"
 #include "sc_models/params.h"
-#include "sc_models/server_pool.h"
+#include "tests/os/lock_bench.h"
 
 namespace iosim {
 namespace {
 
-using test::run_threads;
-using test::until;
-
-using sc_core::sc_time;
-using sc_core::sc_time_stamp;
+using namespace test;  // tests/os/lock_bench.h
 
 constexpr double kAcquireNs = 10;
-constexpr double kWakeNs = 100;
 
 RwSemaphoreConfig cfg() {
   RwSemaphoreConfig c;

@@ -4,24 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
-#include <string>
-#include <vector>
-
-#include "common/tlm_bench.h"
-#include "os/diagnostics.h"
 #include "os/exec_context.h"
 #include "sc_models/params.h"
-#include "sc_models/server_pool.h"
+#include "tests/os/lock_bench.h"
 
 namespace iosim {
 namespace {
 
-using test::run_threads;
-using test::until;
-
-using sc_core::sc_time;
-using sc_core::sc_time_stamp;
+using namespace test;  // tests/os/lock_bench.h
 
 constexpr double kAcquireNs = 5;
 

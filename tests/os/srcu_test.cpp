@@ -4,26 +4,16 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
-#include <string>
-#include <vector>
-
-#include "common/tlm_bench.h"
-#include "os/diagnostics.h"
 #include "os/exec_context.h"
-#include "sc_models/server_pool.h"
+#include "tests/os/lock_bench.h"
 
 namespace iosim {
 namespace {
 
-using test::run_threads;
-using test::until;
-
-using sc_core::sc_time;
-using sc_core::sc_time_stamp;
+using namespace test;  // tests/os/lock_bench.h
 
 constexpr double kGraceNs = 50;
-constexpr double kWakeNs = 20;
+constexpr double kWakeNs = 20;  // SRCU's own wake-up latency (hides test::kWakeNs)
 
 TEST(Srcu, SynchronizeWaitsOnlyForReadersThatStartedBefore) {
   Diagnostics::global().clear();
