@@ -260,7 +260,8 @@ void System::watch() {
 }
 
 System::Outcome System::run() {
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ID_SIMULATION_STOP_CALLED_,
+  // sc_stop() reports "Simulation stopped by user." as an info of this type.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                           sc_core::SC_DO_NOTHING);
   sc_core::sc_start(ns(cfg_.sim.max_time_ns), sc_core::SC_EXIT_ON_STARVATION);
   outcome_.end = sc_core::sc_time_stamp();
