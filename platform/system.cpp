@@ -27,6 +27,7 @@ namespace {
 
 std::string ns_text(const sc_core::sc_time& t) {
   std::ostringstream o;
+  o.precision(15);
   o << t.to_seconds() * 1e9 << " ns";
   return o.str();
 }
@@ -263,7 +264,7 @@ System::Outcome System::run() {
   // sc_stop() reports "Simulation stopped by user." as an info of this type.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                           sc_core::SC_DO_NOTHING);
-  sc_core::sc_start(ns(cfg_.sim.max_time_ns), sc_core::SC_EXIT_ON_STARVATION);
+  sc_core::sc_start(ns(cfg_.sim.max_time_ns), sc_core::SC_RUN_TO_TIME);
   outcome_.end = sc_core::sc_time_stamp();
   if (!outcome_.error.empty() || outcome_.finished) return outcome_;
   std::string busy;
@@ -275,12 +276,11 @@ System::Outcome System::run() {
       if (!d->thread(t).finished()) busy += " " + d->thread(t).name();
     }
   }
-  const bool at_limit = outcome_.end >= ns(cfg_.sim.max_time_ns);
+  const bool starved = !sc_core::sc_pending_activity();
   outcome_.error =
-      (at_limit
-           ? "simulation did not finish by sim.max_time_ns = " + ns_text(ns(cfg_.sim.max_time_ns))
-           : "simulation stalled at " + ns_text(outcome_.end) + " with nothing left to simulate") +
-      (booted_ ? "; still running:" + busy : "; the boot did not complete");
+      "simulation did not finish by sim.max_time_ns = " + ns_text(ns(cfg_.sim.max_time_ns)) +
+      (booted_ ? "; still running:" + busy : "; the boot did not complete") +
+      (starved ? " (nothing left to simulate: they wait for each other)" : "");
   return outcome_;
 }
 
