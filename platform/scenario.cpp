@@ -23,7 +23,20 @@ double to_ns(uint64_t ps) {
 
 class Builder {
  public:
-  explicit Builder(const ScenarioLimits& lim) : lim_(lim) {}
+  explicit Builder(const ScenarioLimits& lim) : lim_(lim) {
+    for (uint32_t i = 0; i < lim.workload_processes; ++i) {
+      const std::string name = "W" + std::to_string(i);
+      sc_.processes.push_back(name);
+      const uint32_t id = sc_.process_count();
+      process_ids_[name] = id;
+      boot_ids_.insert(id);
+      for (size_t d = 0; d < lim.devices; ++d) binds_.insert({id, d});
+    }
+    sc_.workload_processes = lim.workload_processes;
+    if (lim.workload_processes > 0) {
+      sc_.symbols.push_back({"window", 1, lim.workload_base_va, lim.workload_window_bytes});
+    }
+  }
 
   Scenario build(const std::vector<ScriptStatement>& statements) {
     for (const ScriptStatement& s : statements) top_level(s);

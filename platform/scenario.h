@@ -16,8 +16,8 @@
 // defined by a map (plus offset=N where allowed) or a number. Every semantic error is
 // a ScriptError at file:line:column saying what was expected.
 //
-// Process ids are 1, 2, ... in the order processes are declared (process, fork at
-// boot, fork in a thread).
+// Process ids are 1, 2, ... in the order processes are declared (the workload's W0..
+// first, then process, fork at boot, fork in a thread).
 //
 // Simplifications: a thread may only run in a process that exists at boot; repeat
 // blocks are unrolled (at most ScenarioLimits::max_ops operations in all).
@@ -74,7 +74,8 @@ struct DevThreadSpec {
 };
 
 struct Scenario {
-  std::vector<std::string> processes;  // name of mm id i + 1
+  std::vector<std::string> processes;  // name of mm id i + 1 (W0.. first)
+  uint32_t workload_processes = 0;     // mm ids 1..workload_processes
   std::vector<BootStep> boot;
   std::vector<ScenarioSymbol> symbols;
   std::vector<CpuThreadSpec> cpu_threads;
@@ -87,6 +88,12 @@ struct ScenarioLimits {
   uint32_t cores = 1;
   size_t devices = 1;
   uint64_t max_ops = 1000000;  // operations after unrolling repeat blocks, all threads
+  // The synthetic workload's processes ([workload]): named W0, W1, ... in the script,
+  // created first (mm ids 1..n), bound to every device, each with its window at
+  // workload_base_va (the symbol "window").
+  uint32_t workload_processes = 0;
+  uint64_t workload_base_va = 0;
+  uint64_t workload_window_bytes = 0;
 };
 
 // The multi-word keywords of the scenario language.

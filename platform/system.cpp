@@ -45,6 +45,11 @@ uint64_t thread_seed(uint64_t seed, uint64_t device, uint64_t process, uint64_t 
 System::System(const SystemConfig& cfg, Scenario scenario)
     : cfg_(cfg), scenario_(std::move(scenario)) {
   cfg_.validate();
+  if (scenario_.workload_processes != cfg_.workload.processes) {
+    throw std::invalid_argument(
+        "the scenario was built for " + std::to_string(scenario_.workload_processes) +
+        " workload processes, workload.processes = " + std::to_string(cfg_.workload.processes));
+  }
   if (cfg_.check.enabled) {
     checkers_ = std::make_unique<CheckerSuite>(cfg_.check.checker);
     checkers_->attach(gt_);
@@ -87,7 +92,7 @@ System::~System() = default;
 
 void System::build_devices() {
   const WorkloadConfig& w = cfg_.workload;
-  const uint32_t first_workload_mm = scenario_.process_count() + 1;
+  const uint32_t first_workload_mm = 1;
   for (size_t d = 0; d < cfg_.device.size(); ++d) {
     DeviceConfig dc = cfg_.device[d];
     dc.requester_id = cfg_.requester_id(d);
@@ -161,8 +166,8 @@ void System::boot() {
       sva_->attach_device(dc.requester_id, dc.ats_enabled, dc.pri_enabled);
     }
 #endif
-    for (const BootStep& b : scenario_.boot) boot_step(b);
     boot_workload();
+    for (const BootStep& b : scenario_.boot) boot_step(b);
     for (size_t d = 0; d < devices_.size(); ++d) {
       for (size_t t = 0; t < thread_mm_[d].size(); ++t) {
         const std::optional<uint32_t> p = pasid(thread_mm_[d][t], d);
@@ -238,7 +243,7 @@ void System::boot_workload() {
                        : w.populate == "read" ? Populate::kRead
                                               : Populate::kNone;
   for (uint32_t p = 0; p < w.processes; ++p) {
-    const uint32_t id = scenario_.process_count() + 1 + p;
+    const uint32_t id = 1 + p;
     Mm& mm = kernel_->create_mm(id);
     map_and_populate(mm, w.base_va, w.window_bytes, kProtRead | kProtWrite, false, pop, 0);
     workload_mms_.push_back(id);

@@ -86,6 +86,8 @@ class System {
   const std::vector<DevThreadRef>& scripted_dev_threads() const { return dev_threads_; }
   // PASID of mm `mm_id` on device `dev` after boot (nullopt when not bound).
   std::optional<uint32_t> pasid(uint32_t mm_id, size_t dev) const;
+  // Every bind done at boot: (mm id, device) -> PASID.
+  const std::map<std::pair<uint32_t, size_t>, uint32_t>& pasids() const { return pasids_; }
   // The core running scenario CPU thread `i`.
   Core& cpu_thread_core(size_t i) { return core(scenario_.cpu_threads.at(i).core); }
   const sc_core::sc_event& start_event() const { return start_; }

@@ -75,12 +75,9 @@ void write_scenario_json(JsonWriter& w, System& sys) {
   }
   w.end_array();
   w.key("binds").begin_array();
-  for (const BootStep& b : sc.boot) {
-    if (b.kind != BootStep::Kind::kBind) continue;
-    w.begin_object().field("process", sc.processes[b.mm_id - 1]);
-    w.field("device", "device" + std::to_string(b.device));
-    if (auto p = sys.pasid(b.mm_id, b.device)) w.field("pasid", *p);
-    w.end_object();
+  for (const auto& [key, pasid] : sys.pasids()) {
+    w.begin_object().field("process", sc.processes.at(key.first - 1));
+    w.field("device", "device" + std::to_string(key.second)).field("pasid", pasid).end_object();
   }
   w.end_array();
   w.key("cpu_threads").begin_array();
@@ -139,10 +136,14 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
         format_value(cfg.sim.quantum_ns) +
         ": temporal decoupling would reorder the accesses it checks; set sim.quantum_ns = 0");
   }
-  Scenario scenario;
-  if (!cfg.scenario.script.empty()) {
-    scenario = load_scenario(cfg.scenario.script, {cfg.cpu.cores, cfg.device.size()});
-  }
+  ScenarioLimits lim;
+  lim.cores = cfg.cpu.cores;
+  lim.devices = cfg.device.size();
+  lim.workload_processes = cfg.workload.processes;
+  lim.workload_base_va = cfg.workload.base_va;
+  lim.workload_window_bytes = cfg.workload.window_bytes;
+  Scenario scenario = cfg.scenario.script.empty() ? build_scenario({}, lim)
+                                                  : load_scenario(cfg.scenario.script, lim);
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.sim.quantum_ns, sc_core::SC_NS));
   const auto host_start = std::chrono::steady_clock::now();
   System sys(cfg, std::move(scenario));
