@@ -1,22 +1,8 @@
 // System builder: elaboration, boot and the run loop.
 #include "platform/system.h"
 
-#if __has_include("os/sva_driver.h") && __has_include("os/iopf_handler.h")
 #include "os/iopf_handler.h"
 #include "os/sva_driver.h"
-#define IOSIM_HAVE_SVA 1
-#else
-#define IOSIM_HAVE_SVA 0
-#include <tlm_utils/simple_initiator_socket.h>
-namespace iosim {
-struct SvaDriver {};
-struct IopfHandler {};
-struct RegsStub : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<RegsStub> socket{"socket"};
-  explicit RegsStub(sc_core::sc_module_name n) : sc_module(n) {}
-};
-}  // namespace iosim
-#endif
 
 #include <sstream>
 #include <stdexcept>
@@ -75,15 +61,10 @@ System::System(const SystemConfig& cfg, Scenario scenario)
   iommu_->set_ground_truth(&gt_);
   iommu_->mem.bind(bus_->targets);
   build_devices();
-#if IOSIM_HAVE_SVA
   sva_ = std::make_unique<SvaDriver>("sva", cfg_.sva, *kernel_, *iommu_);
   sva_->regs.bind(iommu_->regs);
   sva_->set_ground_truth(&gt_);
   iopf_ = std::make_unique<IopfHandler>("iopf", cfg_.iopf, *sva_, *kernel_, *iommu_);
-#else
-  static RegsStub regs_stub("sva");
-  regs_stub.socket.bind(iommu_->regs);
-#endif
   sc_core::sc_spawn([this] { boot(); }, "boot");
   sc_core::sc_spawn([this] { watch(); }, "watch");
 }
@@ -159,13 +140,11 @@ std::optional<uint32_t> System::pasid(uint32_t mm_id, size_t dev) const {
 
 void System::boot() {
   try {
-#if IOSIM_HAVE_SVA
     sva_->init();
     for (size_t d = 0; d < devices_.size(); ++d) {
       const DeviceConfig& dc = devices_[d]->config();
       sva_->attach_device(dc.requester_id, dc.ats_enabled, dc.pri_enabled);
     }
-#endif
     boot_workload();
     for (const BootStep& b : scenario_.boot) boot_step(b);
     for (size_t d = 0; d < devices_.size(); ++d) {
@@ -227,12 +206,8 @@ void System::map_and_populate(Mm& mm, uint64_t va, uint64_t size, uint32_t prot,
 }
 
 void System::bind(uint32_t mm_id, size_t dev) {
-#if IOSIM_HAVE_SVA
   Mm& mm = kernel_->mm(mm_id);
   const uint32_t p = sva_->bind(mm, devices_.at(dev)->config().requester_id, 0);
-#else
-  const uint32_t p = mm_id;
-#endif
   pasids_[{mm_id, dev}] = p;
   if (checkers_) checkers_->bind_pasid(p, mm_id);
 }

@@ -34,6 +34,7 @@ void SystemConfig::validate() const {
   os.validate();
   iommu.validate();
   link.validate();
+  sva.validate();
   check.checker.validate();
   std::set<uint16_t> rids;
   for (size_t i = 0; i < device.size(); ++i) {

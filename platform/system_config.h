@@ -5,7 +5,7 @@
 // Sections: sim (run length and seed), scenario (the script), memory (+ memory.bus),
 // cpu (core count + the CoreConfig every core uses), tlb_shootdown, os, iommu, link
 // (the PcieLinkConfig of every device's link), device (per-instance: device.count,
-// device.<i>.atc.sets ...), check (checkers and what a clean run means) and workload
+// device.<i>.atc.sets ...), sva (the SVA driver), iopf (the I/O page-fault handler), check (checkers and what a clean run means) and workload
 // (synthetic DMA for throughput runs).
 //
 // Each device's root port is derived from the device (requester ID, ATS/PRI enabled,
@@ -16,7 +16,9 @@
 #include "cpu/tlb_shootdown.h"
 #include "device/device_config.h"
 #include "iommu/iommu_config.h"
+#include "os/iopf_handler.h"
 #include "os/os_config.h"
+#include "os/sva_driver.h"
 #include "platform/memory_bus.h"
 #include "sc_models/checker.h"
 #include "sc_models/pcie_link.h"
@@ -142,6 +144,8 @@ struct SystemConfig {
   IommuConfig iommu;
   PcieLinkConfig link;
   std::vector<DeviceConfig> device = std::vector<DeviceConfig>(1);
+  SvaConfig sva;
+  IopfConfig iopf;
   CheckSection check;
   WorkloadConfig workload;
 
@@ -156,6 +160,8 @@ struct SystemConfig {
     v.section("iommu", iommu);
     v.section("link", link);
     v.instances("device", device, "PCIe endpoints (device0, device1, ...)");
+    v.section("sva", sva);
+    v.section("iopf", iopf);
     v.section("check", check);
     v.section("workload", workload);
   }
