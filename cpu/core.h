@@ -136,6 +136,8 @@ class Core : public sc_core::sc_module {
   Counter* walk_reads_;
   Counter* walk_writes_;
   Counter* faults_;
+  Counter* loads_done_;
+  Counter* stores_done_;
   Histogram* walk_latency_;
 };
 

@@ -112,6 +112,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   Counter& access_errors_;
   Counter& bad_downstream_;
   Histogram& stall_;
+  Histogram& read_latency_;
+  Histogram& write_latency_;
 };
 
 }  // namespace iosim
