@@ -1,5 +1,6 @@
 #include "platform/system_simulation.h"
 
+#include "platform/report.h"
 #include "platform/scenario.h"
 #include "platform/system.h"
 #include "sc_models/json_writer.h"
@@ -8,7 +9,7 @@
 #include <tlm>
 
 #include <chrono>
-#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace iosim {
@@ -28,27 +29,28 @@ std::string dir_of(const std::string& file) {
   return slash == std::string::npos ? std::string() : file.substr(0, slash + 1);
 }
 
-void write_stats_file(const std::string& path, System& sys, double host_seconds,
-                      const System::Outcome& o) {
-  std::ofstream f(path);
-  JsonWriter w(f, 2);
-  w.begin_object();
-  w.field("sim_time_ns", ns_of(o.end));
-  w.field("host_seconds", host_seconds);
-  w.field("boot_ns", ns_of(o.boot_end));
-  w.key("checkers").begin_object();
-  if (CheckerSuite* c = sys.checkers()) {
-    for (const std::string& n : c->names()) w.field(n, c->count(n));
-  }
-  w.end_object();
-  w.key("scenario");
-  write_scenario_json(w, sys);
-  w.key("stats");
-  StatRegistry::global().write_json(w);
-  w.end_object();
-  f << "\n";
-  if (!f) throw std::runtime_error("cannot write the stats file '" + path + "'");
+std::string us_text(const sc_core::sc_time& t) {
+  std::ostringstream o;
+  o.setf(std::ios::fixed);
+  o.precision(3);
+  o << ns_of(t) / 1000.0 << " us";
+  return o.str();
 }
+
+// The "boot_ns" and "scenario" objects of the stats JSON.
+class ScenarioJson : public JsonExtra {
+ public:
+  ScenarioJson(System& sys, const System::Outcome& o) : sys_(sys), o_(o) {}
+  void write(JsonWriter& w) const override {
+    w.field("boot_ns", ns_of(o_.boot_end));
+    w.key("scenario");
+    write_scenario_json(w, sys_);
+  }
+
+ private:
+  System& sys_;
+  const System::Outcome& o_;
+};
 
 }  // namespace
 
@@ -152,8 +154,18 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
       std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start).count();
   if (!o.error.empty()) throw std::runtime_error(o.error);
   CheckerSuite* checkers = sys.checkers();
-  if (checkers) checkers->report(out);
-  if (!opts.stats_path.empty()) write_stats_file(opts.stats_path, sys, host_seconds, o);
+  if (checkers && checkers->total() > 0) checkers->report(out);
+  const RunSummary summary = collect_summary(StatRegistry::global());
+  RunInfo info;
+  info.sim_time_ns = ns_of(o.end);
+  info.host_seconds = host_seconds;
+  info.checkers = checkers;
+  info.extra.push_back({"boot time", us_text(o.boot_end)});
+  print_summary(out, summary, info);
+  if (!opts.stats_path.empty()) {
+    ScenarioJson extra(sys, o);
+    write_stats_json(opts.stats_path, StatRegistry::global(), summary, info, &extra);
+  }
   if (checkers && cfg.check.expect_clean && checkers->total() > 0) return kExitViolations;
   return kExitOk;
 }
