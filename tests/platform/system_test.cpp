@@ -190,3 +190,48 @@ TEST(SystemSimulation, ListParamsHasEverySection) {
 
 }  // namespace
 }  // namespace iosim
+
+namespace iosim {
+namespace {
+
+TEST(System, DeviceThreadsRunAfterBootWithTheBoundPasids) {
+  SystemConfig cfg = config_from(std::string(kSmallSystem) +
+                                 "[workload]\nprocesses = 1\nrequests = 50\n"
+                                 "window_bytes = 16384\nbase_va = 0x20000000\n");
+  ScenarioLimits lim{cfg.cpu.cores, cfg.device.size(), 1000, 1, 0x20000000, 16384};
+  Scenario sc = load_scenario_text(
+      "process P0\n"
+      "map P0 a at=0x40000000 size=4K populate=write value=77\n"
+      "bind P0 device0\n"
+      "dev thread D device=device0 process=P0:\n"
+      "  @2us read a\n"
+      "  read window offset=8\n"
+      "dev thread E device=device0 process=W0:\n"
+      "  read window\n",
+      "t.scn", lim);
+  System sys(cfg, std::move(sc));
+  const System::Outcome o = sys.run();
+  ASSERT_TRUE(o.finished) << o.error;
+  Device& dev = sys.device(0);
+  ASSERT_EQ(dev.thread_count(), 3u);                       // D, E, then the synthetic thread
+  EXPECT_EQ(sys.pasid(1, 0), std::optional<uint32_t>(1));  // W0 bound first
+  EXPECT_EQ(sys.pasid(2, 0), std::optional<uint32_t>(2));
+  const DmaThread& d = dev.thread(0);
+  EXPECT_EQ(d.name(), "D");
+  EXPECT_EQ(d.config().pasid, 2u);
+  ASSERT_EQ(d.reads().size(), 2u);
+  EXPECT_EQ(d.reads()[0].value, 77u);
+  EXPECT_GT(d.reads()[0].time, o.boot_end + sc_time(2000, SC_NS));
+  // D reads W0's window through P0's PASID: not mapped there, so it fails.
+  EXPECT_FALSE(d.reads()[1].ok);
+  EXPECT_EQ(dev.thread(1).config().pasid, 1u);
+  ASSERT_EQ(dev.thread(1).reads().size(), 1u);
+  EXPECT_TRUE(dev.thread(1).reads()[0].ok);
+  EXPECT_EQ(dev.thread(1).reads()[0].value, 0u);  // populated with value 0
+  EXPECT_EQ(dev.thread(2).completed(), 50u);
+  EXPECT_EQ(dev.thread(2).start_time(), o.boot_end);
+  EXPECT_EQ(sys.checkers()->total(), 0u);
+}
+
+}  // namespace
+}  // namespace iosim
