@@ -1,5 +1,6 @@
 #include "cpu/core.h"
 
+#include "os/exec_context.h"
 #include "os/kernel.h"
 #include "sc_models/ground_truth.h"
 #include "sc_models/stats.h"
@@ -34,6 +35,8 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, Kernel& 
   walk_writes_ = &g.counter("walk_writes", "writes", "A/D updates written by the walker");
   faults_ = &g.counter("page_faults", "faults", "page faults taken to the OS");
   walk_latency_ = &g.histogram("walk_latency", "page walk latency");
+  loads_done_ = &g.counter("loads", "accesses", "loads that completed");
+  stores_done_ = &g.counter("stores", "accesses", "stores that completed");
   program_.name = std::string(basename()) + "-thread";
   SC_THREAD(run);
 }
@@ -111,6 +114,7 @@ std::optional<uint64_t> Core::load(Mm& mm, uint64_t va, size_t op_index) {
   uint64_t v = 0;
   mem_access(tlm::TLM_READ_COMMAND, *pa, v);
   loads_.push_back(LoadRecord{op_index, va, *pa, v, t});
+  loads_done_->inc();
   if (gt_) gt_->cpu_access(CpuAccessEvent{t, program_.name, mm.id(), va, *pa, false, v});
   return v;
 }
@@ -120,6 +124,7 @@ bool Core::store(Mm& mm, uint64_t va, uint64_t value) {
   if (!pa) return false;
   const sc_core::sc_time t = sc_core::sc_time_stamp();
   mem_access(tlm::TLM_WRITE_COMMAND, *pa, value);
+  stores_done_->inc();
   if (gt_) gt_->cpu_access(CpuAccessEvent{t, program_.name, mm.id(), va, *pa, true, value});
   return true;
 }
@@ -135,13 +140,17 @@ void Core::invalidate_asid(uint32_t asid) {
 }
 
 void Core::run() {
-  if (!has_program_) return;
-  for (size_t i = 0; i < program_.ops.size() && !killed_; ++i) {
+  ExecContext::current().set_cpu(id_);  // OS code run by this thread runs on this core
+  if (start_event_ && has_program_) wait(*start_event_);
+  start_time_ = sc_core::sc_time_stamp();
+  for (size_t i = 0; has_program_ && i < program_.ops.size() && !killed_; ++i) {
     const ThreadOp& op = program_.ops[i];
-    const sc_core::sc_time at = ns(op.at_ns);
+    const sc_core::sc_time at = start_time_ + ns(op.at_ns);
     if (op.at_ns >= 0 && at > sc_core::sc_time_stamp()) wait(at - sc_core::sc_time_stamp());
     execute(i, op);
   }
+  finished_ = true;
+  finished_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void Core::execute(size_t index, const ThreadOp& op) {

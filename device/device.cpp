@@ -46,7 +46,11 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       bad_downstream_(stats_.counter("bad_downstream", "transactions",
                                      "downstream transactions that are not ATS/PRI messages")),
       stall_(stats_.histogram("translation_stall",
-                              "access start to its first memory request (ATC + ATS + PRI)")) {
+                              "access start to its first memory request (ATC + ATS + PRI)")),
+      read_latency_(stats_.histogram("dma_read_latency",
+                                     "DMA read access, issue by the thread to data back")),
+      write_latency_(stats_.histogram("dma_write_latency",
+                                      "DMA write access, issue by the thread to completion")) {
   downstream.register_b_transport(this, &Device::b_transport_down);
   stats_.ratio("atc_hit_rate", "ATC hits / lookups", atc_hits_, atc_misses_);
   stats_.formula("bandwidth", "GB/s", "bytes moved per simulated second", [this] {
@@ -189,6 +193,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
     }
   }
   if (!res.ok) access_errors_.inc();
+  if (res.ok) (r.write ? write_latency_ : read_latency_).sample(sc_core::sc_time_stamp() - start);
   res.value = load_le(data.data(), r.len);
   return res;
 }

@@ -27,13 +27,19 @@ std::optional<DmaRequest> DmaThread::next_request() {
   if (cfg_.request_count > 0 && issued_ >= cfg_.request_count) return std::nullopt;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   const sc_core::sc_time at = next_issue_ > now ? next_issue_ : now;
-  if (cfg_.duration_ns > 0 && at >= ns(cfg_.duration_ns)) return std::nullopt;
+  if (cfg_.duration_ns > 0 && at >= start_ + ns(cfg_.duration_ns)) return std::nullopt;
   next_issue_ = at + ns(cfg_.issue_interval_ns);
   ++issued_;
   return pattern_->next();
 }
 
+void DmaThread::await_start() {
+  if (start_event_) sc_core::wait(*start_event_);
+  start_ = sc_core::sc_time_stamp();
+}
+
 void DmaThread::run_synthetic(DmaAccessor& a) {
+  await_start();
   while (auto r = next_request()) {
     // next_request() reserved the issue time; wait for it.
     const sc_core::sc_time at = next_issue_ - ns(cfg_.issue_interval_ns);
@@ -44,6 +50,7 @@ void DmaThread::run_synthetic(DmaAccessor& a) {
 }
 
 void DmaThread::run_script(DmaAccessor& a) {
+  await_start();
   for (const ScriptOp& op : cfg_.script) {
     switch (op.kind) {
       case ScriptOp::Kind::kRead:
@@ -56,8 +63,8 @@ void DmaThread::run_script(DmaAccessor& a) {
         sc_core::wait(ns(op.time_ns));
         break;
       case ScriptOp::Kind::kAtTime:
-        if (ns(op.time_ns) > sc_core::sc_time_stamp()) {
-          sc_core::wait(ns(op.time_ns) - sc_core::sc_time_stamp());
+        if (start_ + ns(op.time_ns) > sc_core::sc_time_stamp()) {
+          sc_core::wait(start_ + ns(op.time_ns) - sc_core::sc_time_stamp());
         }
         break;
       case ScriptOp::Kind::kStopPasid:

@@ -49,6 +49,10 @@ class ExecContext {
 
   const std::string& name() const { return name_; }
 
+  // The core this thread runs on (smp_processor_id()); -1 until a core sets it.
+  int cpu() const { return cpu_; }
+  void set_cpu(int cpu) { cpu_ = cpu; }
+
   // --- atomic-context state ---
   void preempt_disable() { ++preempt_count_; }
   void preempt_enable();
@@ -104,6 +108,7 @@ class ExecContext {
 
  private:
   std::string name_;
+  int cpu_ = -1;
   unsigned preempt_count_ = 0;
   unsigned ptl_held_ = 0;
   unsigned non_block_count_ = 0;

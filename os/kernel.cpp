@@ -14,7 +14,7 @@ const OsConfig& validated(const OsConfig& cfg) {
 }  // namespace
 
 Kernel::Kernel(const OsConfig& cfg, PhysicalMemory& mem, GroundTruth* gt)
-    : env_{validated(cfg), &mem, nullptr, nullptr, gt, {}},
+    : env_{validated(cfg), &mem, nullptr, nullptr, gt, {}, nullptr},
       alloc_(mem, cfg.allocator, gt),
       faults_(env_),
       ops_(env_),

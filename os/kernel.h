@@ -31,6 +31,8 @@ class Kernel {
   Kernel(const OsConfig& cfg, PhysicalMemory& mem, GroundTruth* gt = nullptr);
 
   void set_tlb_shootdown(CpuTlbShootdown* s) { env_.tlb = s; }
+  // Observer of the memory manager's steps (timeline, trace); null to detach.
+  void set_observer(OsObserver* o) { env_.observer = o; }
   // Preemption hold used by operations that run on `cpu` (overrides os.preempt_hold_ns).
   void set_preempt_hold_ns(int cpu, double ns) { env_.preempt_hold_ns_by_cpu[cpu] = ns; }
 

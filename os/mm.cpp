@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "os/exec_context.h"
+#include "os/os_observer.h"
 #include "os/tlb_flush.h"
 #include "sc_models/ground_truth.h"
 #include "sc_models/physical_memory.h"
@@ -20,7 +21,30 @@ uint64_t alloc_table_frame(OsEnv& env) {
   return pa;
 }
 
+uint64_t frame_of(const Pte& p) {
+  return p.present() ? p.page_address(PageSize::k4K) : OsPteEvent::kNoFrame;
+}
+
 }  // namespace
+
+OsEvent Mm::observed(const sc_core::sc_time& began, int cpu) const {
+  OsEvent e;
+  e.time = began;
+  e.duration = sc_core::sc_time_stamp() - began;
+  e.cpu = cpu >= 0 ? cpu : ExecContext::current().cpu();
+  e.mm_id = id();
+  return e;
+}
+
+OsRangeEvent Mm::observed_range(const sc_core::sc_time& began, int cpu, uint64_t start,
+                                uint64_t end, MmuNotifierEvent ev) const {
+  OsRangeEvent e;
+  static_cast<OsEvent&>(e) = observed(began, cpu);
+  e.start = start;
+  e.end = end;
+  e.event = ev;
+  return e;
+}
 
 Mm::Mm(uint32_t id, OsEnv& env)
     : MmStruct(id, env.cfg.mm),
@@ -56,6 +80,17 @@ Pte Mm::set_pte(uint64_t va, Pte value, const char* reason) {
     old = editor_.map(root_, va, value.page_address(PageSize::k4K), PageSize::k4K, value.flags());
   }
   pte_updates_->inc();
+  if (env_.observer) {
+    OsPteEvent e;
+    static_cast<OsEvent&>(e) = observed(sc_core::sc_time_stamp());
+    e.va = va;
+    e.old_raw = old.raw();
+    e.new_raw = value.raw();
+    e.old_frame = frame_of(old);
+    e.new_frame = frame_of(value);
+    e.reason = reason;
+    env_.observer->on_pte_update(e);
+  }
   if (env_.gt) {
     env_.gt->pte_change(PteChangeEvent{sc_core::sc_time_stamp(), id(), va, kPageBytes, old.raw(),
                                        value.raw(), reason});
@@ -72,11 +107,14 @@ void Mm::ptl_lock() {
   page_table_lock.lock();
   ptl_taken_ = sc_core::sc_time_stamp();
   ptl_spin_->sample(ptl_taken_ - asked);
+  if (env_.observer) env_.observer->on_ptl_acquire(observed(ptl_taken_));
 }
 
 void Mm::ptl_unlock() {
   ptl_hold_->sample(sc_core::sc_time_stamp() - ptl_taken_);
+  const sc_core::sc_time taken = ptl_taken_;
   page_table_lock.unlock();
+  if (env_.observer) env_.observer->on_ptl_release(observed(taken));
 }
 
 void Mm::flush_under_ptl(int cpu, uint64_t start, uint64_t end) {
@@ -84,8 +122,16 @@ void Mm::flush_under_ptl(int cpu, uint64_t start, uint64_t end) {
   if (policy() == SecondaryTlbFlush::kUnderPtl) {
     secondary_flushes_->inc();
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    if (env_.observer) {
+      env_.observer->on_secondary_flush_begin(
+          observed_range(t0, cpu, start, end, MmuNotifierEvent::kClear));
+    }
     notifier_subscriptions().arch_invalidate_secondary_tlbs(start, end);
     secondary_flush_time_->sample(sc_core::sc_time_stamp() - t0);
+    if (env_.observer) {
+      env_.observer->on_secondary_flush_end(
+          observed_range(t0, cpu, start, end, MmuNotifierEvent::kClear));
+    }
   }
 }
 
@@ -93,13 +139,23 @@ void Mm::range_start(MmuNotifierRange& r) {
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
   notifier_subscriptions().invalidate_range_start(r);
   notifier_time_->sample(sc_core::sc_time_stamp() - t0);
+  if (env_.observer) {
+    env_.observer->on_range_start(observed_range(t0, -1, r.start, r.end, r.event));
+  }
 }
 
 void Mm::range_end(int cpu, MmuNotifierRange& r) {
-  run_for_ns(env_.preempt_hold_ns(cpu));
+  const double hold_ns = env_.preempt_hold_ns(cpu);
+  const sc_core::sc_time held = sc_core::sc_time_stamp();
+  if (env_.observer && hold_ns > 0) env_.observer->on_preempt_begin(observed(held, cpu));
+  run_for_ns(hold_ns);
+  if (env_.observer && hold_ns > 0) env_.observer->on_preempt_end(observed(held, cpu));
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
   notifier_subscriptions().invalidate_range_end(r);
   notifier_time_->sample(sc_core::sc_time_stamp() - t0);
+  if (env_.observer) {
+    env_.observer->on_range_end(observed_range(t0, cpu, r.start, r.end, r.event));
+  }
 }
 
 uint64_t Mm::zap(int cpu, uint64_t start, uint64_t end, MmuNotifierEvent event,

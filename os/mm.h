@@ -20,6 +20,8 @@
 //   The preemption hold (os.preempt_hold_ns, per-CPU override in OsEnv) is spent
 //   between dropping the PTL and calling invalidate_range_end in every operation.
 //
+// Each step is also reported to env.observer (os/os_observer.h) when one is set.
+//
 // Simplifications: one PTL per mm (no split PTE locks); 4 KiB pages only; page
 // tables are never freed; the PTE writes go to memory through the zero-time backdoor
 // and their cost is charged as pte_update_ns; device-exclusive entries are kept in a
@@ -42,6 +44,8 @@ namespace iosim {
 
 class Histogram;
 class Counter;
+struct OsEvent;
+struct OsRangeEvent;
 
 class Mm : public MmStruct {
  public:
@@ -102,6 +106,12 @@ class Mm : public MmStruct {
   Counter& pte_updates() { return *pte_updates_; }
 
  private:
+  // Observer records of a step that began at `began` and ends now; cpu < 0: the
+  // calling thread's core (ExecContext::cpu()).
+  OsEvent observed(const sc_core::sc_time& began, int cpu = -1) const;
+  OsRangeEvent observed_range(const sc_core::sc_time& began, int cpu, uint64_t start, uint64_t end,
+                              MmuNotifierEvent ev) const;
+
   OsEnv& env_;
   PageTableEditor editor_;
   uint64_t root_;

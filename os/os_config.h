@@ -1,5 +1,6 @@
 // Configuration of the OS memory manager (the [os] section) and the services every mm
-// shares (OsEnv): physical memory, page allocator, CPU TLB shootdown, ground truth.
+// shares (OsEnv): physical memory, page allocator, CPU TLB shootdown, ground truth,
+// and the optional observer of the memory manager's steps.
 //
 // Latency defaults: the zero-fill fault (fault entry + page zeroing + PTE update)
 // adds up to ~0.9 us, close to the ~1.0 us median minor page fault measured with
@@ -20,6 +21,7 @@ namespace iosim {
 class PhysicalMemory;
 class GroundTruth;
 class CpuTlbShootdown;
+class OsObserver;
 
 // Where secondary TLBs (IOMMU, device ATCs) are invalidated, see os/mm.h.
 enum class SecondaryTlbFlush { kUnderPtl, kRangeEnd };
@@ -80,6 +82,7 @@ struct OsEnv {
   GroundTruth* gt = nullptr;       // null: nothing observes
   // Per-CPU override of cfg.preempt_hold_ns (set per scenario thread).
   std::map<int, double> preempt_hold_ns_by_cpu;
+  OsObserver* observer = nullptr;  // null: no timeline/trace of the OS steps (os_observer.h)
 
   double preempt_hold_ns(int cpu) const {
     auto it = preempt_hold_ns_by_cpu.find(cpu);

@@ -65,6 +65,17 @@ void LatencyHistogram::sample(double ns) {
   sum_ += ns;
 }
 
+void LatencyHistogram::merge(const LatencyHistogram& other) {
+  if (other.count_ == 0) return;
+  if (other.counts_.size() > counts_.size()) counts_.resize(other.counts_.size(), 0);
+  for (size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
+  for (size_t i = 0; i < kDecades; ++i) decades_[i] += other.decades_[i];
+  if (count_ == 0 || other.min_ < min_) min_ = other.min_;
+  if (count_ == 0 || other.max_ > max_) max_ = other.max_;
+  count_ += other.count_;
+  sum_ += other.sum_;
+}
+
 void LatencyHistogram::reset() {
   counts_.clear();
   decades_.fill(0);

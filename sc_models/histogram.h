@@ -44,6 +44,10 @@ class LatencyHistogram {
   // Records one sample (ns). Throws std::invalid_argument if negative or not finite.
   void sample(double ns);
   void reset();
+  // Adds every sample of `other` (pooling two distributions): counts, sum, min, max,
+  // decades and buckets add up exactly, so percentiles of the merged histogram keep
+  // the kMaxRelativeError bound against the pooled samples.
+  void merge(const LatencyHistogram& other);
 
   uint64_t count() const { return count_; }
   double sum() const { return sum_; }

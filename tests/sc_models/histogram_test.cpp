@@ -158,6 +158,36 @@ TEST(LatencyHistogram, ResetForgetsEverything) {
   EXPECT_EQ(h.decade_count(1), 1u);
 }
 
+TEST(LatencyHistogram, MergePoolsSamplesExactly) {
+  LatencyHistogram a, b, empty;
+  std::vector<double> pooled;
+  for (int i = 1; i <= 300; ++i) {
+    a.sample(10.0 * i);  // 10 .. 3000 ns
+    pooled.push_back(10.0 * i);
+  }
+  for (int i = 1; i <= 100; ++i) {
+    b.sample(50000.0 + i);  // 50001 .. 50100 ns
+    pooled.push_back(50000.0 + i);
+  }
+  a.merge(b);
+  a.merge(empty);
+  std::sort(pooled.begin(), pooled.end());
+  EXPECT_EQ(a.count(), 400u);
+  EXPECT_DOUBLE_EQ(a.min(), 10.0);
+  EXPECT_DOUBLE_EQ(a.max(), 50100.0);
+  EXPECT_DOUBLE_EQ(a.sum(), 10.0 * 300 * 301 / 2 + 50000.0 * 100 + 100 * 101 / 2);
+  EXPECT_EQ(a.decade_count(0), 9u);    // 10..90 ns
+  EXPECT_EQ(a.decade_count(1), 90u);   // 100..990 ns
+  EXPECT_EQ(a.decade_count(2), 201u);  // 1000..3000 ns
+  EXPECT_EQ(a.decade_count(3), 100u);  // 50 us
+  for (double p : {1.0, 50.0, 75.0, 76.0, 90.0, 99.0}) expect_within_bound(a, pooled, p);
+  // Merging into an empty histogram copies the other one.
+  empty.merge(b);
+  EXPECT_EQ(empty.count(), 100u);
+  EXPECT_DOUBLE_EQ(empty.min(), 50001.0);
+  EXPECT_DOUBLE_EQ(empty.percentile(50), b.percentile(50));
+}
+
 TEST(LatencyHistogram, RejectsInvalidSamplesAndPercentiles) {
   LatencyHistogram h;
   EXPECT_THROW(h.sample(-1), std::invalid_argument);
