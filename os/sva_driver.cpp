@@ -81,12 +81,12 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       descriptors_(
           stats_.counter("descriptors", "descriptors", "descriptors written, waits included")),
       batches_(stats_.counter("batches", "batches", "tail writes followed by a wait")),
-      full_flushes_(stats_.counter("full_flushes", "calls",
-                                   "invalidations that flushed the whole PASID")),
+      full_flushes_(
+          stats_.counter("full_flushes", "calls", "invalidations that flushed the whole PASID")),
       failed_waits_(stats_.counter("failed_waits", "waits",
                                    "waits that failed (ITag timeout) or were abandoned")),
-      wait_timeouts_(stats_.counter("wait_timeouts", "waits",
-                                    "waits abandoned after sva.wait_timeout_ns")),
+      wait_timeouts_(
+          stats_.counter("wait_timeouts", "waits", "waits abandoned after sva.wait_timeout_ns")),
       queue_full_stalls_(
           stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")) {
   SC_HAS_PROCESS(SvaDriver);

@@ -55,8 +55,8 @@ struct SvaSystem {
   SvaDriver drv;
   IopfHandler iopf;
 
-  SvaSystem(const OsConfig& oc, const SvaConfig& sc, const IommuConfig& ic, const RootPortConfig& pc,
-            const IopfConfig& fc = {})
+  SvaSystem(const OsConfig& oc, const SvaConfig& sc, const IommuConfig& ic,
+            const RootPortConfig& pc, const IopfConfig& fc = {})
       : mem("mem", sva_memory()),
         os(oc, mem, &gt),
         iommu("iommu", ic),
