@@ -128,10 +128,12 @@ TEST(IopfHandler, UnknownPasidIsInvalidRequest) {
 TEST(IopfHandler, OverflowDiscardsPartialGroups) {
   SvaConfig sc;
   sc.page_request_queue_pqs = 0;  // 128 descriptors
-  Bound t{SvaBench(test::sva_os(), sc)};
+  IopfConfig fc;
+  fc.interrupt_entry_ns = 100000;  // a slow handler: the requests pile up meanwhile
+  Bound t{SvaBench(test::sva_os(), sc, IommuConfig{}, test::sva_port(), fc)};
   run_thread([&] {
     t.setup();
-    // 130 requests arrive before the handler can run: the queue overflows.
+    // 130 requests arrive before the handler runs; 127 fit (full at PQT + 1 == PQH).
     for (int i = 0; i < 130; ++i) t.b.page_request(t.pasid, kVa, false, false, 5);
   });
   EXPECT_EQ(t.b.iommu.page_request_queue().overflows(), 3u);
