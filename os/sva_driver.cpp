@@ -409,6 +409,7 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail) {
   const bool bounded = cfg_.wait_timeout_ns > 0;
   const sc_time deadline = t0 + ns(cfg_.wait_timeout_ns);
   bool ok = true;
+  fault_pending_ = false;  // faults before the doorbell are not about this batch
   for (;;) {
     if (read_status() == data) break;
     if (fault_pending_) {
@@ -436,6 +437,7 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail) {
         },
         irq_);
   }
+  irq_.cancel();  // drop the pending timeout wake-up
   if (ok && cfg_.poll_interval_ns > 0) {
     // Software sees the status at its first poll at or after the write.
     const double p = cfg_.poll_interval_ns;
