@@ -155,8 +155,7 @@ PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d) {
   }
 }
 
-void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group,
-                               const sc_time& irq_time) {
+void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group, const sc_time& irq_time) {
   groups_.inc();
   ExecContext::current().run_for(ns(cfg_.group_dispatch_ns));
   PrgResponseCode code = PrgResponseCode::kSuccess;
@@ -190,8 +189,7 @@ void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group,
 void IopfHandler::drain(uint32_t pasid) {
   ExecContext& ctx = ExecContext::current();
   for (;;) {
-    const bool empty =
-        driver_.read_reg(iommu_reg::kPqh) == driver_.read_reg(iommu_reg::kPqt);
+    const bool empty = driver_.read_reg(iommu_reg::kPqh) == driver_.read_reg(iommu_reg::kPqt);
     if (empty && !busy_ && !irq_pending_) break;
     ctx.sleep_on(idle_ev_, "iopf drain");
   }

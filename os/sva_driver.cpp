@@ -81,12 +81,12 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       descriptors_(
           stats_.counter("descriptors", "descriptors", "descriptors written, waits included")),
       batches_(stats_.counter("batches", "batches", "tail writes followed by a wait")),
-      full_flushes_(stats_.counter("full_flushes", "calls",
-                                   "invalidations that flushed the whole PASID")),
+      full_flushes_(
+          stats_.counter("full_flushes", "calls", "invalidations that flushed the whole PASID")),
       failed_waits_(stats_.counter("failed_waits", "waits",
                                    "waits that failed (ITag timeout) or were abandoned")),
-      wait_timeouts_(stats_.counter("wait_timeouts", "waits",
-                                    "waits abandoned after sva.wait_timeout_ns")),
+      wait_timeouts_(
+          stats_.counter("wait_timeouts", "waits", "waits abandoned after sva.wait_timeout_ns")),
       queue_full_stalls_(
           stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")) {
   SC_HAS_PROCESS(SvaDriver);
@@ -409,6 +409,7 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail) {
   const bool bounded = cfg_.wait_timeout_ns > 0;
   const sc_time deadline = t0 + ns(cfg_.wait_timeout_ns);
   bool ok = true;
+  fault_pending_ = false;  // faults before the doorbell are not about this batch
   for (;;) {
     if (read_status() == data) break;
     if (fault_pending_) {
@@ -436,6 +437,7 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail) {
         },
         irq_);
   }
+  irq_.cancel();  // drop the pending timeout wake-up
   if (ok && cfg_.poll_interval_ns > 0) {
     // Software sees the status at its first poll at or after the write.
     const double p = cfg_.poll_interval_ns;

@@ -1,0 +1,480 @@
+// SvaDriver tests: the three invalidation policies' exact descriptor lists, bind
+// (PASID entry in memory, DMA through the mm's page tables, PASID numbering), the
+// notifier placement under under_ptl and range_end, the invalidation latency from the
+// configured costs, and a failed wait that returns instead of hanging.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "os/exec_context.h"
+#include "sc_models/ats_encoding.h"
+#include "sc_models/params.h"
+#include "sc_models/server_pool.h"
+#include "sva_bench.h"
+
+namespace iosim {
+namespace {
+
+using sc_core::sc_time;
+using test::kRid;
+using test::run_thread;
+using test::SvaBench;
+
+constexpr uint16_t kRid2 = 0x0108;
+constexpr uint64_t kBase = 0x40000000;  // aligned to 2^18 pages
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kVa = uint64_t{1} << 32;
+
+std::string hex(uint64_t v) {
+  std::ostringstream o;
+  o << std::hex << "0x" << v;
+  return o.str();
+}
+
+// One line per descriptor, with every field the policies set.
+std::string describe(const Desc128& d) {
+  switch (descriptor_type(d)) {
+    case InvType::kPasidIotlb: {
+      const auto c = PasidIotlbInv::decode(d);
+      if (c.granularity == PasidIotlbInv::kPasid) {
+        return "piotlb pasid=" + std::to_string(c.pasid) + " did=" + std::to_string(c.did);
+      }
+      return "piotlb pasid=" + std::to_string(c.pasid) + " addr=" + hex(c.addr) +
+             " am=" + std::to_string(c.am);
+    }
+    case InvType::kPasidDevTlb: {
+      const auto c = DevTlbInv::decode(d);
+      const AtsRange r = decode_s_range(c.addr, c.s);
+      return "devtlb rid=" + hex(c.sid) + " pasid=" + std::to_string(c.pasid) +
+             (r.is_whole_space() ? std::string(" all")
+                                 : " base=" + hex(r.base) + " log2=" + std::to_string(r.log2_size));
+    }
+    case InvType::kInvWait: {
+      const auto w = InvWait::decode(d);
+      return std::string("wait") + (w.status_write ? " sw" : "") + (w.interrupt ? " if" : "");
+    }
+    case InvType::kPasidCache:
+      return "pasid_cache pasid=" + std::to_string(PasidCacheInv::decode(d).pasid);
+    default:
+      return to_string(descriptor_type(d));
+  }
+}
+
+std::vector<std::string> describe(const std::vector<Desc128>& v) {
+  std::vector<std::string> out;
+  for (const auto& d : v) out.push_back(describe(d));
+  return out;
+}
+
+// One driver per test process (SystemC elaborates once), asked for command lists.
+struct Policy {
+  explicit Policy(const std::string& name) : b(test::sva_os(), config(name)) {}
+  static SvaConfig config(const std::string& name) {
+    SvaConfig sc;
+    sc.policy = name;
+    return sc;
+  }
+  std::vector<std::string> operator()(uint64_t start, uint64_t end,
+                                      std::vector<uint16_t> rids = {kRid, kRid2}) const {
+    return describe(b.drv.build_commands(1, rids, start, end));
+  }
+  SvaBench b;
+};
+
+std::vector<std::string> pages(uint64_t first, uint64_t n) {
+  std::vector<std::string> out;
+  for (uint64_t i = 0; i < n; ++i)
+    out.push_back("piotlb pasid=1 addr=" + hex(first + i * kPage) + " am=0");
+  return out;
+}
+
+const uint64_t kAll = SvaPolicy::kWholeSpaceEnd;
+
+TEST(SvaPolicyIntel, OnePage) {
+  const Policy p("intel");
+  EXPECT_EQ(
+      p(kBase, kBase + kPage),
+      (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=0",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
+                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12", "wait sw if"}));
+}
+
+TEST(SvaPolicyIntel, ThirtyThreePagesRoundUpToSixtyFour) {
+  const Policy p("intel");
+  EXPECT_EQ(
+      p(kBase, kBase + 33 * kPage),
+      (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=6",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=18",
+                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=18", "wait sw if"}));
+}
+
+TEST(SvaPolicyIntel, FiveHundredTwelveAndFiveHundredThirteenPages) {
+  const Policy p("intel");
+  EXPECT_EQ(
+      p(kBase, kBase + 512 * kPage),
+      (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=9",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=21",
+                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=21", "wait sw if"}));
+  EXPECT_EQ(
+      p(kBase, kBase + 513 * kPage),
+      (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=10",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=22",
+                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=22", "wait sw if"}));
+}
+
+TEST(SvaPolicyIntel, UnalignedRangeGetsTheSmallestAlignedBlockCoveringIt) {
+  const Policy p("intel");
+  // Pages 0x40001 and 0x40002: a 2-page block cannot cover them, a 4-page one can.
+  EXPECT_EQ(
+      p(kBase + kPage, kBase + 3 * kPage, {kRid}),
+      (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=2",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=14", "wait sw if"}));
+}
+
+TEST(SvaPolicyIntel, WholeSpaceAndTooLargeMaskFlushThePasid) {
+  const Policy p("intel");
+  const std::vector<std::string> full{"piotlb pasid=1 did=1", "devtlb rid=0x100 pasid=1 all",
+                                      "devtlb rid=0x108 pasid=1 all", "wait sw if"};
+  EXPECT_EQ(p(0, kAll), full);
+  // 2^18 pages fit the default MAMV (18); one page more needs AM 19.
+  EXPECT_EQ(p(0, (uint64_t{1} << 18) * kPage)[0], "piotlb pasid=1 addr=0x0 am=18");
+  EXPECT_EQ(p(0, ((uint64_t{1} << 18) + 1) * kPage), full);
+}
+
+TEST(SvaPolicyIntel, BatchesSplitAfterSixteenDescriptors) {
+  const Policy p("intel");
+  // One IOTLB descriptor for the domain + one device-TLB descriptor per device: 20
+  // devices give 21 descriptors, sent as 16 + wait, 5 + wait.
+  std::vector<uint16_t> rids;
+  for (uint16_t i = 0; i < 20; ++i) rids.push_back(static_cast<uint16_t>(0x200 + i));
+  const auto v = p(kBase, kBase + kPage, rids);
+  ASSERT_EQ(v.size(), 23u);
+  EXPECT_EQ(v[0], "piotlb pasid=1 addr=0x40000000 am=0");
+  for (int i = 1; i < 16; ++i) EXPECT_EQ(v[i].substr(0, 6), "devtlb") << i;
+  EXPECT_EQ(v[16], "wait sw if");
+  for (int i = 17; i < 22; ++i) EXPECT_EQ(v[i].substr(0, 6), "devtlb") << i;
+  EXPECT_EQ(v[22], "wait sw if");
+  EXPECT_EQ(v[15], "devtlb rid=0x20e pasid=1 base=0x40000000 log2=12");
+  EXPECT_EQ(v[17], "devtlb rid=0x20f pasid=1 base=0x40000000 log2=12");
+}
+
+TEST(SvaPolicyArm, PerPageBelowTheThresholdThenOneAtcSpan) {
+  const Policy p("arm");
+  std::vector<std::string> one = pages(kBase, 1);
+  one.insert(one.end(), {"wait sw if", "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
+                         "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12", "wait sw if"});
+  EXPECT_EQ(p(kBase, kBase + kPage), one);
+  std::vector<std::string> t33 = pages(kBase, 33);
+  t33.insert(t33.end(), {"wait sw if", "devtlb rid=0x100 pasid=1 base=0x40000000 log2=18",
+                         "devtlb rid=0x108 pasid=1 base=0x40000000 log2=18", "wait sw if"});
+  EXPECT_EQ(p(kBase, kBase + 33 * kPage), t33);
+  // 511 pages: still per page (511 descriptors + sync + ATC).
+  EXPECT_EQ(p(kBase, kBase + 511 * kPage).size(), 511u + 4u);
+}
+
+TEST(SvaPolicyArm, FiveHundredTwelvePagesAndMoreInvalidateThePasid) {
+  const Policy p("arm");
+  const std::vector<std::string> full{"piotlb pasid=1 did=1", "wait sw if",
+                                      "devtlb rid=0x100 pasid=1 all",
+                                      "devtlb rid=0x108 pasid=1 all", "wait sw if"};
+  EXPECT_EQ(p(kBase, kBase + 512 * kPage), full);
+  EXPECT_EQ(p(kBase, kBase + 513 * kPage), full);
+  EXPECT_EQ(p(0, kAll), full);
+}
+
+TEST(SvaPolicyArm, NoAtsDeviceMeansNoAtcBatch) {
+  SvaConfig sc;
+  sc.policy = "arm";
+  SvaBench b(test::sva_os(), sc);
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, false);
+  });
+  EXPECT_EQ(describe(b.drv.build_commands(1, {kRid}, kBase, kBase + 2 * kPage)),
+            (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=0",
+                                      "piotlb pasid=1 addr=0x40001000 am=0", "wait sw if"}));
+}
+
+TEST(SvaPolicyAmdLegacy, OnePageIsPageSelectiveAnythingLargerFlushesThePasid) {
+  const Policy p("amd_legacy");
+  EXPECT_EQ(
+      p(kBase, kBase + kPage),
+      (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=0",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
+                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12", "wait sw if"}));
+  const std::vector<std::string> full{"piotlb pasid=1 did=1", "devtlb rid=0x100 pasid=1 all",
+                                      "devtlb rid=0x108 pasid=1 all", "wait sw if"};
+  for (uint64_t n : {33, 512, 513}) {
+    EXPECT_EQ(p(kBase, kBase + n * kPage), full) << n;
+  }
+  EXPECT_EQ(p(0, kAll), full);
+}
+
+TEST(SvaConfigTest, ValidateNamesTheKey) {
+  SvaConfig c;
+  c.intel_batch_descriptors = 0;
+  try {
+    c.validate();
+    FAIL();
+  } catch (const ParamError& e) {
+    EXPECT_NE(std::string(e.what()).find("sva.intel_batch_descriptors"), std::string::npos);
+  }
+  SvaConfig d;
+  d.poll_interval_ns = -1;
+  EXPECT_THROW(d.validate(), ParamError);
+  EXPECT_EQ(list_params(d).size(), 12u);
+}
+
+// --- bind ---
+
+TEST(SvaDriverBind, WritesThePasidEntryAndDmaTranslatesThroughTheMmPageTables) {
+  SvaBench b;
+  uint32_t p1 = 0, p2 = 0;
+  uint64_t read_back = 0;
+  tlm::tlm_response_status st = tlm::TLM_INCOMPLETE_RESPONSE;
+  Mm* mm1 = nullptr;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, true, true);
+    mm1 = &b.new_mm(1, kVa, 4);
+    Mm& mm2 = b.new_mm(2, kVa, 4);
+    p1 = b.drv.bind(*mm1, kRid, 0);
+    p2 = b.drv.bind(mm2, kRid, 0);
+    EXPECT_EQ(b.drv.bind(*mm1, kRid, 0), p1);  // same mm, same device: same PASID
+    ASSERT_EQ(b.os.handle_fault(*mm1, 0, kVa + kPage, true), FaultResult::kAnonymous);
+    b.mem.write_u64(b.frame_of(*mm1, kVa + kPage) + 8, 0xfeed);
+    st = b.dma(p1, kVa + kPage + 8, false, &read_back, 8);
+  });
+  EXPECT_EQ(p1, 1u);
+  EXPECT_EQ(p2, 2u);
+  const uint64_t table = b.drv.pasid_table_of(kRid);
+  for (uint32_t p : {p1, p2}) {
+    const PasidEntry e = PasidEntry::decode(
+        Desc128{b.mem.read_u64(table + 16 * p), b.mem.read_u64(table + 16 * p + 8)});
+    EXPECT_TRUE(e.present);
+    EXPECT_EQ(e.flptr, b.drv.mm_of_pasid(p)->root());
+    EXPECT_EQ(e.did, p);
+  }
+  EXPECT_EQ(b.drv.mm_of_pasid(1), mm1);
+  EXPECT_EQ(*b.drv.pasid_of(*mm1), 1u);
+  EXPECT_EQ(st, tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(read_back, 0xfeedu);
+  // One notifier per mm.
+  EXPECT_EQ(mm1->notifier_subscriptions().subscribers().size(), 1u);
+}
+
+TEST(SvaDriverBind, SecondDeviceReusesThePasidAndTheNotifier) {
+  SvaBench b;
+  Mm* mm = nullptr;
+  uint32_t a = 0, c = 0;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, true, true);
+    b.drv.attach_device(kRid2, true, true);
+    mm = &b.new_mm(1, kVa, 1);
+    a = b.drv.bind(*mm, kRid, 0);
+    c = b.drv.bind(*mm, kRid2, 0);
+  });
+  EXPECT_EQ(a, c);
+  EXPECT_EQ(b.drv.devices_of(a), (std::vector<uint16_t>{kRid, kRid2}));
+  EXPECT_EQ(mm->notifier_subscriptions().subscribers().size(), 1u);
+  const uint64_t t2 = b.drv.pasid_table_of(kRid2);
+  EXPECT_EQ(PasidEntry::decode(Desc128{b.mem.read_u64(t2 + 16 * a), 0}).flptr, mm->root());
+}
+
+// --- notifier placement ---
+
+// Records whether a PTL was held when each invalidation was reported done.
+struct DoneProbe : GroundTruthSink {
+  std::vector<bool> under_ptl;
+  void on_invalidation_done(const InvalidationDoneEvent&) override {
+    under_ptl.push_back(ExecContext::current().page_table_locks_held() > 0);
+  }
+};
+
+TEST(SvaDriverNotifier, UnderPtlMunmapInvalidatesOnceInsideThePtl) {
+  SvaBench b;  // under_ptl -> arch_invalidate_secondary_tlbs
+  DoneProbe probe;
+  b.gt.subscribe(&probe);
+  Mm* mm = nullptr;
+  uint64_t frame = 0;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, true);
+    mm = &b.new_mm(1, kVa, 2);
+    b.drv.bind(*mm, kRid, 0);
+    b.os.handle_fault(*mm, 0, kVa, true);
+    frame = b.frame_of(*mm, kVa);
+    b.os.munmap(*mm, 0, kVa, 2 * kPage);
+  });
+  EXPECT_EQ(b.drv.notifier_mode(), SvaNotifierMode::kArchInvalidate);
+  const MmuNotifier& n = *mm->notifier_subscriptions().subscribers().at(0);
+  EXPECT_EQ(n.stats().call_count(MmuNotifierOp::kArchInvalidateSecondaryTlbs), 1u);
+  EXPECT_EQ(n.stats().call_count(MmuNotifierOp::kInvalidateRangeEnd), 0u);
+  ASSERT_EQ(b.rec.invals.size(), 1u);
+  EXPECT_EQ(b.rec.invals[0].start, kVa);
+  EXPECT_EQ(b.rec.invals[0].end, kVa + 2 * kPage);
+  EXPECT_EQ(b.rec.invals[0].pasid, 1u);
+  EXPECT_EQ(probe.under_ptl, std::vector<bool>{true});
+  // The frame is freed after the invalidation completed.
+  sc_time freed;
+  for (const auto& f : b.rec.frames) {
+    if (!f.allocated && f.frame_pa == frame) freed = f.time;
+  }
+  EXPECT_GE(freed, b.rec.invals[0].time);
+  EXPECT_EQ(mm->page_table_lock.stats().holds, 2u);  // fault + munmap
+}
+
+TEST(SvaDriverNotifier, RangeEndInvalidatesAfterThePreemptHoldOutsideThePtl) {
+  SvaBench b(test::sva_os("range_end"));
+  DoneProbe probe;
+  b.gt.subscribe(&probe);
+  Mm* mm = nullptr;
+  uint64_t frame = 0;
+  sc_time munmap_start;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, true);
+    mm = &b.new_mm(1, kVa, 1);
+    b.drv.bind(*mm, kRid, 0);
+    b.os.handle_fault(*mm, 0, kVa, true);
+    frame = b.frame_of(*mm, kVa);
+    b.os.set_preempt_hold_ns(0, 5000);
+    munmap_start = sc_core::sc_time_stamp();
+    b.os.munmap(*mm, 0, kVa, kPage);
+  });
+  EXPECT_EQ(b.drv.notifier_mode(), SvaNotifierMode::kRangeStartEnd);
+  const MmuNotifier& n = *mm->notifier_subscriptions().subscribers().at(0);
+  EXPECT_EQ(n.stats().call_count(MmuNotifierOp::kArchInvalidateSecondaryTlbs), 0u);
+  EXPECT_EQ(n.stats().call_count(MmuNotifierOp::kInvalidateRangeEnd), 1u);
+  ASSERT_EQ(b.rec.invals.size(), 1u);
+  EXPECT_EQ(probe.under_ptl, std::vector<bool>{false});
+  EXPECT_GE(to_ns(b.rec.invals[0].time - munmap_start), 5000.0);
+  sc_time freed;
+  for (const auto& f : b.rec.frames) {
+    if (!f.allocated && f.frame_pa == frame) freed = f.time;
+  }
+  // Deferred: the frame was freed before the IOMMU was told.
+  EXPECT_LT(freed, b.rec.invals[0].time);
+  EXPECT_LE(to_ns(b.rec.invals[0].time - freed), 5000.0 + 2000.0);
+}
+
+// --- latency and failure ---
+
+TEST(SvaDriverInvalidate, LatencyIsTheSumOfTheModelledCostsAndTheIotlbEntryIsGone) {
+  SvaConfig sc;  // intel, poll every 130 ns
+  SvaBench b(test::sva_os(), sc);
+  Mm* mm = nullptr;
+  sc_time t_entry, t_done;
+  size_t iotlb_before = 0, iotlb_after = 0;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, false);  // no ATS: IOTLB descriptor + wait only
+    mm = &b.new_mm(1, kVa, 1);
+    const uint32_t pasid = b.drv.bind(*mm, kRid, 0);
+    b.os.handle_fault(*mm, 0, kVa, true);
+    uint64_t v = 0;
+    b.dma(pasid, kVa, false, &v, 8);
+    iotlb_before = b.iommu.iotlb().cache().size();
+    t_entry = sc_core::sc_time_stamp();
+    b.drv.invalidate(*mm, kVa, kVa + kPage);
+    t_done = sc_core::sc_time_stamp();
+    iotlb_after = b.iommu.iotlb().cache().size();
+  });
+  // No wake-up is left pending (the wait's timeout is cancelled): the run ends at once.
+  EXPECT_LT(sc_core::sc_time_stamp(), sc_time(1, sc_core::SC_MS));
+  const auto* h = StatRegistry::global().find_as<Histogram>("sva.invalidation_latency");
+  ASSERT_NE(h, nullptr);
+  ASSERT_EQ(h->count(), 1u);
+  // Software: lock, 2 descriptors, the tail write (register latency). IOMMU: per
+  // descriptor a 16-byte read (90 ns + 1 ns burst) + fetch + process, then the 4-byte
+  // status write (90 + 0.25 ns). Software sees the status at the next 130 ns poll.
+  const IommuConfig ic;
+  const PhysicalMemoryConfig mc = test::sva_memory();
+  const double sw = sc.queue_lock.acquire_ns + 2 * sc.descriptor_write_ns + ic.register_latency_ns;
+  const double per_desc = mc.access_latency_ns + 1.0 + ic.command_queue.fetch_latency_ns +
+                          ic.command_queue.process_latency_ns;
+  const double hw = 2 * per_desc + mc.access_latency_ns + 0.25;
+  const double seen = std::ceil(hw / sc.poll_interval_ns) * sc.poll_interval_ns;
+  EXPECT_DOUBLE_EQ(hw, 332.25);
+  EXPECT_DOUBLE_EQ(h->max(), sw + seen);
+  EXPECT_DOUBLE_EQ(to_ns(t_done - t_entry), sw + seen);
+  EXPECT_EQ(iotlb_before, 1u);
+  EXPECT_EQ(iotlb_after, 0u);
+  const auto* spin = StatRegistry::global().find_as<Histogram>("sva.spin_time");
+  EXPECT_DOUBLE_EQ(spin->max(), seen);
+  ASSERT_EQ(b.rec.invals.size(), 1u);
+  EXPECT_EQ(b.rec.invals[0].time, t_done);
+}
+
+TEST(SvaDriverInvalidate, FailedWaitIsCountedAndReturnsWithoutHanging) {
+  IommuConfig ic;
+  ic.command_queue.itag_timeout_ns = 5000;
+  SvaBench b(test::sva_os(), SvaConfig{}, ic);
+  Mm* mm = nullptr;
+  sc_time t0, t1;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, true, true);  // the stub device never answers
+    mm = &b.new_mm(1, kVa, 1);
+    b.drv.bind(*mm, kRid, 0);
+    t0 = sc_core::sc_time_stamp();
+    b.drv.invalidate(*mm, kVa, kVa + kPage);
+    t1 = sc_core::sc_time_stamp();
+  });
+  EXPECT_EQ(b.drv.failed_waits(), 1u);
+  EXPECT_GE(to_ns(t1 - t0), 5000.0);
+  EXPECT_LT(to_ns(t1 - t0), 7000.0);
+  EXPECT_TRUE(b.rec.invals.empty());
+  EXPECT_EQ(StatRegistry::global().find_as<Histogram>("sva.invalidation_latency")->count(), 0u);
+  EXPECT_EQ(b.inv_requests.size(), 1u);
+  EXPECT_EQ(b.iommu.command_queue().failed_waits(), 1u);
+}
+
+// --- unbind and release ---
+
+TEST(SvaDriverUnbind, ClearsTheEntryFlushesAndFreesThePasidWithTheLastDevice) {
+  SvaBench b;
+  Mm* mm = nullptr;
+  tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
+  uint32_t again = 0;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, true);
+    mm = &b.new_mm(1, kVa, 1);
+    const uint32_t pasid = b.drv.bind(*mm, kRid, 0);
+    b.os.handle_fault(*mm, 0, kVa, true);
+    uint64_t v = 0;
+    b.dma(pasid, kVa, false, &v, 8);
+    b.drv.unbind(*mm, kRid, 0);
+    st = b.dma(pasid, kVa, false, &v, 8);
+    again = b.drv.bind(b.new_mm(2, kVa, 1), kRid, 0);
+  });
+  EXPECT_NE(st, tlm::TLM_OK_RESPONSE);  // entry cleared, caches flushed
+  EXPECT_FALSE(b.drv.pasid_of(*mm).has_value());
+  EXPECT_TRUE(mm->notifier_subscriptions().subscribers().empty());
+  EXPECT_EQ(again, 1u);  // PASID 1 was freed
+  EXPECT_EQ(b.iommu.iotlb().cache().size(), 0u);
+}
+
+TEST(SvaDriverUnbind, ExitReleasesTheBindingLikeLinuxRelease) {
+  SvaBench b;
+  Mm* mm = nullptr;
+  tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, true);
+    mm = &b.new_mm(1, kVa, 1);
+    const uint32_t pasid = b.drv.bind(*mm, kRid, 0);
+    b.os.handle_fault(*mm, 0, kVa, true);
+    b.os.exit(*mm, 0);
+    uint64_t v = 0;
+    st = b.dma(pasid, kVa, false, &v, 8);
+  });
+  EXPECT_NE(st, tlm::TLM_OK_RESPONSE);
+  const uint64_t table = b.drv.pasid_table_of(kRid);
+  EXPECT_FALSE(PasidEntry::decode(Desc128{b.mem.read_u64(table + 16), 0}).present);
+}
+
+}  // namespace
+}  // namespace iosim
