@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -111,6 +113,7 @@ void timeline_for(const std::string& policy) {
   b.gt.subscribe(&rec);
   const CowRun run = cow_scenario(b);
   const std::vector<std::string> lines = rec.lines();
+  if (std::getenv("RECORDER_TEST_PRINT")) rec.print(std::cout);
 
   // Under the PTL the secondary flush follows the PTE clear at once (the bench's CPU
   // shootdown and secondary TLB take no time), so it shares the step.
