@@ -1,0 +1,121 @@
+// TimelineRecorder: turns what the memory manager, the CPUs and the devices did into
+// the per-thread text timeline of the kernel's mmu_notifier.rst table (seeds/001):
+//
+//   [Time N+1] ------------------------------------------------------------------
+//   CPU-thread-0  {COW: invalidate_range_start(addrA)}
+//   ...
+//   DEV-thread-0  {read addrA from old page}
+//
+// Rows come from two sources: the OS steps (OsObserver: range start/end, PTE updates,
+// the secondary-TLB flush under the PTL, the preemption hold shown as the thread's
+// state "preempted") on the thread named for the core that ran them, and the ground
+// truth (CPU loads/stores, device reads/writes) on the thread the event names.
+//
+// Naming: set_cpu_thread(cpu, "CPU-thread-0") names a core's thread (default
+// "CPU-<cpu>", and "kernel" for steps not run by a core); set_device_thread(event
+// thread, "DEV-thread-0") renames a device DMA thread; set_symbol(mm, va, "addrA")
+// names a page (addresses inside it print as "addrA+0x8"; others as hex);
+// bind_pasid(pasid, mm) says which mm a device PASID uses. Named threads come first,
+// in naming order.
+//
+// Page versions: every PTE change is tracked per (mm, page). An access to the frame
+// the PTE maps is "(new page)" / "from new page" once the page has changed frames,
+// an access to an earlier frame is "(old page)" / "from old page" (for a device:
+// through a translation older than the current PTE); a page that never changed
+// frames gets no suffix.
+//
+// A range's operation is named by the reason of the first PTE update inside it
+// ("cow" -> "COW: invalidate_range_start(addrA)"); rows are therefore collected
+// first and laid out by build()/print().
+//
+// Simplifications: range and flush rows name the first page of the range (plus
+// "..+N pages" when wider); PTL acquire/release are not shown (the trace has them);
+// with named_only, events on pages without a symbol are left out.
+#pragma once
+
+#include "os/os_observer.h"
+#include "sc_models/ground_truth.h"
+#include "sc_models/timeline.h"
+
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace iosim {
+
+class TimelineRecorder : public GroundTruthSink, public OsObserver {
+ public:
+  explicit TimelineRecorder(const TimelineConfig& cfg = {});
+
+  void set_cpu_thread(int cpu, const std::string& name);
+  void set_device_thread(const std::string& event_thread, const std::string& name);
+  void set_symbol(uint32_t mm_id, uint64_t va, const std::string& name);
+  void bind_pasid(uint32_t pasid, uint32_t mm_id) { pasid_mm_[pasid] = mm_id; }
+  // Only events on named pages (set_symbol) are recorded.
+  void set_named_only(bool on) { named_only_ = on; }
+
+  // GroundTruthSink
+  void on_pte_change(const PteChangeEvent& e) override;
+  void on_cpu_access(const CpuAccessEvent& e) override;
+  void on_device_access(const DeviceAccessEvent& e) override;
+  // OsObserver
+  void on_range_start(const OsRangeEvent& e) override;
+  void on_range_end(const OsRangeEvent& e) override;
+  void on_pte_update(const OsPteEvent& e) override;
+  void on_preempt_begin(const OsEvent& e) override;
+  void on_preempt_end(const OsEvent& e) override;
+  void on_secondary_flush_begin(const OsRangeEvent& e) override;
+
+  // The recorded rows as a Timeline (threads registered in naming order first).
+  void build(Timeline& out) const;
+  std::vector<std::string> lines() const;
+  void print(std::ostream& out) const;
+
+  size_t rows() const { return rows_.size(); }
+
+ private:
+  struct Row {
+    sc_core::sc_time time;
+    std::string thread;
+    std::string text;
+    bool is_state = false;
+    int range = -1;  // index into ranges_ when the text needs the range's operation
+  };
+  struct Range {
+    std::string op;  // "" until a PTE update inside it names it
+  };
+  struct PageVersions {
+    std::vector<uint64_t> frames;  // distinct frames mapped over time, oldest first
+    uint64_t current = 0;          // frame mapped now (0 = none)
+  };
+
+  std::string cpu_thread(int cpu) const;
+  std::string device_thread(const std::string& event_thread) const;
+  // "addrA", "addrA+0x8" or "0x7f001000"; `named` tells whether a symbol matched.
+  std::string symbol(uint32_t mm_id, uint64_t va, bool* named = nullptr) const;
+  std::string range_text(uint32_t mm_id, uint64_t start, uint64_t end, bool* named) const;
+  // " (new page)" style suffix for an access to frame `pa` of (mm, va).
+  // "new" / "old" / "" for an access to frame `pa` of (mm, va).
+  std::string version_of(uint32_t mm_id, uint64_t va, uint64_t pa) const;
+  void track_pte(uint32_t mm_id, uint64_t va, uint64_t new_raw);
+  void add(const sc_core::sc_time& t, const std::string& thread, std::string text,
+           bool is_state = false, int range = -1);
+
+  TimelineConfig cfg_;
+  bool named_only_ = false;
+  std::vector<std::string> named_threads_;  // naming order
+  std::map<int, std::string> cpu_names_;
+  std::map<std::string, std::string> device_names_;
+  // (mm, page) -> (name, va the name stands for)
+  std::map<std::pair<uint32_t, uint64_t>, std::pair<std::string, uint64_t>> symbols_;
+  std::map<uint32_t, uint32_t> pasid_mm_;
+  std::map<std::pair<uint32_t, uint64_t>, PageVersions> pages_;
+  std::vector<Row> rows_;
+  std::vector<Range> ranges_;
+  std::map<std::pair<int, uint32_t>, std::vector<int>> open_ranges_;  // (cpu, mm) -> stack
+};
+
+}  // namespace iosim

@@ -1,0 +1,90 @@
+// TraceRecorder: a Chrome trace-event JSON file (sc_models/chrome_trace.h, opens in
+// Perfetto) of the memory manager's steps, the CPU and device accesses and the
+// completed invalidations, one track per thread:
+//   CPU thread tracks   "invalidate_range(<event>)" spans from range start to the return
+//                       of range end, "ptl_hold" spans, "preempted" spans,
+//                       "arch_invalidate_secondary_tlbs" spans, "pte_update" instants,
+//                       "load"/"store" instants;
+//   device thread tracks "read"/"write" instants (PASID, VA, PA, translation age, ATC
+//                       or IOMMU path);
+//   "invalidations"     "invalidation_done" instants (InvalidationDoneEvent: software
+//                       told the range is gone from the secondary TLBs).
+// Thread naming as in TimelineRecorder: set_cpu_thread / set_device_thread.
+//
+// Events are kept in memory (at most max_events; later ones are counted as dropped)
+// and written by finish(), so the file appears only when the run is over.
+//
+// Simplifications: nested ranges on one core pair up last-in first-out; PTE changes
+// made outside a core's thread go to the "kernel" track.
+#pragma once
+
+#include "os/os_observer.h"
+#include "sc_models/ground_truth.h"
+
+#include <systemc>
+
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace iosim {
+
+class TraceRecorder : public GroundTruthSink, public OsObserver {
+ public:
+  explicit TraceRecorder(uint64_t max_events = 1000000) : max_events_(max_events) {}
+
+  void set_cpu_thread(int cpu, const std::string& name);
+  void set_device_thread(const std::string& event_thread, const std::string& name);
+
+  // GroundTruthSink
+  void on_cpu_access(const CpuAccessEvent& e) override;
+  void on_device_access(const DeviceAccessEvent& e) override;
+  void on_invalidation_done(const InvalidationDoneEvent& e) override;
+  // OsObserver
+  void on_range_start(const OsRangeEvent& e) override;
+  void on_range_end(const OsRangeEvent& e) override;
+  void on_ptl_release(const OsEvent& e) override;
+  void on_pte_update(const OsPteEvent& e) override;
+  void on_preempt_end(const OsEvent& e) override;
+  void on_secondary_flush_end(const OsRangeEvent& e) override;
+
+  // Writes the trace; throws std::runtime_error naming the file if it cannot.
+  void finish(const std::string& path) const;
+  void finish(std::ostream& out) const;
+
+  size_t size() const { return events_.size(); }
+  uint64_t dropped() const { return dropped_; }
+  // Events kept with this name ("ptl_hold", "read", "invalidate_range(clear)", ...).
+  uint64_t count(const std::string& name) const;
+
+ private:
+  enum class Kind { kCpuAccess, kDevAccess, kRange, kSpan, kFlush, kPte, kInvalidation };
+  struct Event {
+    Kind kind = Kind::kCpuAccess;
+    std::string track;
+    std::string name;
+    sc_core::sc_time ts;
+    sc_core::sc_time dur;  // spans only
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    double x = 0;
+    std::string s;
+  };
+
+  static Event make(Kind kind, std::string track, std::string name, const sc_core::sc_time& ts,
+                    const sc_core::sc_time& dur = sc_core::SC_ZERO_TIME);
+  std::string cpu_thread(int cpu) const;
+  void add(Event e);
+
+  uint64_t max_events_;
+  std::vector<std::string> named_threads_;
+  std::map<int, std::string> cpu_names_;
+  std::map<std::string, std::string> device_names_;
+  std::vector<Event> events_;
+  uint64_t dropped_ = 0;
+  std::map<std::pair<int, uint32_t>, std::vector<sc_core::sc_time>> open_ranges_;
+};
+
+}  // namespace iosim

@@ -1,0 +1,271 @@
+#include "platform/timeline_recorder.h"
+#include "platform/trace_recorder.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/tlm_bench.h"
+#include "os/exec_context.h"
+#include "sc_models/json_reader.h"
+#include "sc_models/stats.h"
+#include "tests/os/mm_bench.h"
+
+namespace iosim {
+namespace {
+
+using test::MmBench;
+using test::run_thread;
+
+constexpr uint64_t kVa = uint64_t{1} << 32;
+const uint64_t kPage = Mm::kPageBytes;
+constexpr double kHoldNs = 5000;
+constexpr uint32_t kPasid = 7;
+
+uint64_t frame_of(Mm& mm, uint64_t va) {
+  return mm.pte(va).page_address(PageSize::k4K);
+}
+
+// What the scenario saw, for the assertions.
+struct CowRun {
+  uint64_t old_frame = 0, new_frame = 0;
+  sc_core::sc_time cow_start, dev_read_old, cpu_store_new, dev_read_new;
+};
+
+// On core 0: fault addrA in (mm 1), fork (mm 2), then a COW write fault on addrA with a
+// preemption hold of kHoldNs; around it a device read through the old translation and
+// a CPU store and a device read of the new page, published to the ground truth.
+CowRun cow_scenario(MmBench& b) {
+  CowRun run;
+  run_thread([&] {
+    ExecContext::current().set_cpu(0);
+    Mm& parent = b.setup();
+    b.os.mmap(parent, 0, kVa, kPage, kProtRead | kProtWrite, false);
+    b.os.handle_fault(parent, 0, kVa, true);
+    b.os.fork(parent, 0, 2);
+    run.old_frame = frame_of(parent, kVa);
+    const sc_core::sc_time translated = sc_core::sc_time_stamp();
+    sc_core::wait(sc_core::sc_time(1, sc_core::SC_US));
+    b.os.set_preempt_hold_ns(0, kHoldNs);
+    run.cow_start = sc_core::sc_time_stamp();
+    // The device reads during the hold through the translation it got before the COW.
+    sc_core::sc_spawn(
+        [&, translated] {
+          sc_core::wait(sc_core::sc_time(2, sc_core::SC_US));
+          run.dev_read_old = sc_core::sc_time_stamp();
+          b.gt.device_access({run.dev_read_old, "dev0.thread0", 0x100, kPasid, kVa, run.old_frame,
+                              false, 0, translated, true});
+        },
+        "device");
+    b.os.handle_fault(parent, 0, kVa, true);  // refcount 2: COW copy
+    run.new_frame = frame_of(parent, kVa);
+    b.os.set_preempt_hold_ns(0, 0);
+    sc_core::wait(sc_core::sc_time(50, sc_core::SC_NS));
+    run.cpu_store_new = sc_core::sc_time_stamp();
+    b.gt.cpu_access({run.cpu_store_new, "CPU-thread-0", 1, kVa, run.new_frame, true, 42});
+    sc_core::wait(sc_core::sc_time(100, sc_core::SC_NS));
+    run.dev_read_new = sc_core::sc_time_stamp();
+    b.gt.device_access({run.dev_read_new, "dev0.thread0", 0x100, kPasid, kVa, run.new_frame, false,
+                        42, run.dev_read_new, true});
+    b.gt.invalidation_done({run.dev_read_new, 1, kPasid, kVa, kVa + kPage});
+  });
+  return run;
+}
+
+// The cell of `thread` in every time step, with the step's header.
+std::vector<std::pair<std::string, std::string>> cells_of(const std::vector<std::string>& lines,
+                                                          const std::string& thread) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string header;
+  for (const std::string& l : lines) {
+    if (l.rfind("[Time ", 0) == 0) {
+      header = l.substr(6, l.find(']') - 6);
+    } else if (l.rfind(thread + " ", 0) == 0) {
+      const size_t open = l.find('{');
+      out.emplace_back(header, l.substr(open + 1, l.size() - open - 2));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> non_empty(const std::vector<std::pair<std::string, std::string>>& cells) {
+  std::vector<std::string> out;
+  for (const auto& c : cells) {
+    if (!c.second.empty()) out.push_back(c.second);
+  }
+  return out;
+}
+
+void timeline_for(const std::string& policy) {
+  MmBench b(test::small_os(policy));
+  TimelineRecorder rec;
+  rec.set_cpu_thread(0, "CPU-thread-0");
+  rec.set_device_thread("dev0.thread0", "DEV-thread-0");
+  rec.set_symbol(1, kVa, "addrA");
+  rec.set_symbol(2, kVa, "addrA(child)");
+  rec.bind_pasid(kPasid, 1);
+  b.os.set_observer(&rec);
+  b.gt.subscribe(&rec);
+  const CowRun run = cow_scenario(b);
+  const std::vector<std::string> lines = rec.lines();
+  if (std::getenv("RECORDER_TEST_PRINT")) rec.print(std::cout);
+
+  // Under the PTL the secondary flush follows the PTE clear at once (the bench's CPU
+  // shootdown and secondary TLB take no time), so it shares the step.
+  const bool ptl = policy == "under_ptl";
+  std::vector<std::string> cpu = {
+      "set PTE addrA",  // the first write fault
+      "fork_wrprotect: invalidate_range_start(addrA)",
+      "write-protect PTE addrA",
+      ptl ? "arch_invalidate_secondary_tlbs(addrA); fork_wrprotect: invalidate_range_end(addrA)"
+          : "fork_wrprotect: invalidate_range_end(addrA)",
+      "COW: invalidate_range_start(addrA)",
+      ptl ? "clear PTE addrA; arch_invalidate_secondary_tlbs(addrA)" : "clear PTE addrA",
+  };
+  cpu.push_back("update PTE addrA -> new page");
+  cpu.push_back("preempted");  // still held when the device reads
+  cpu.push_back("COW: invalidate_range_end(addrA)");
+  cpu.push_back("store addrA (new page)");
+  const auto cpu_cells = cells_of(lines, "CPU-thread-0");
+  // The child's PTE copy (mm 2) is on the same thread, at the fork's time.
+  std::vector<std::string> got_parent;
+  for (const std::string& cell : non_empty(cpu_cells)) {
+    std::string kept;
+    std::istringstream parts(cell);
+    for (std::string part; std::getline(parts, part, ';');) {
+      if (part[0] == ' ') part.erase(0, 1);
+      if (part.find("addrA(child)") == std::string::npos) kept += (kept.empty() ? "" : "; ") + part;
+    }
+    if (!kept.empty()) got_parent.push_back(kept);
+  }
+  EXPECT_EQ(got_parent, cpu);
+
+  EXPECT_EQ(non_empty(cells_of(lines, "DEV-thread-0")),
+            (std::vector<std::string>{"read addrA from old page", "read addrA from new page"}));
+  // Threads in naming order, before any other.
+  EXPECT_EQ(lines[1].rfind("CPU-thread-0  ", 0), 0u);
+  EXPECT_EQ(lines[2].rfind("DEV-thread-0  ", 0), 0u);
+
+  // The hold: the PTL is dropped right after the new PTE is written, and range_end
+  // comes kHoldNs later; the device read, shown while "preempted", falls inside it.
+  std::map<std::string, std::string> at;  // first step of each text
+  for (const auto& [time, text] : cpu_cells) at.emplace(text, time);
+  auto ns_of = [](const std::string& t) { return std::stod(t.substr(0, t.find(' '))); };
+  const double updated = ns_of(at.at("update PTE addrA -> new page"));
+  const double end = ns_of(at.at("COW: invalidate_range_end(addrA)"));
+  EXPECT_DOUBLE_EQ(end - updated, kHoldNs);
+  EXPECT_DOUBLE_EQ(ns_of(at.at("preempted")), time_in(run.dev_read_old, sc_core::SC_NS));
+  EXPECT_LT(time_in(run.dev_read_old, sc_core::SC_NS), end);
+  EXPECT_DOUBLE_EQ(ns_of(at.at("store addrA (new page)")),
+                   time_in(run.cpu_store_new, sc_core::SC_NS));
+  EXPECT_NE(run.old_frame, run.new_frame);
+}
+
+TEST(TimelineRecorder, CowUnderRangeEndWithPreemptHold) {
+  timeline_for("range_end");
+}
+
+TEST(TimelineRecorder, CowUnderPtlShowsTheSecondaryFlushUnderTheLock) {
+  timeline_for("under_ptl");
+}
+
+TEST(TimelineRecorder, NamedOnlyLeavesOutUnnamedPagesAndUnboundPasids) {
+  TimelineRecorder rec;
+  rec.set_named_only(true);
+  rec.set_symbol(1, 0x1000, "addrA");
+  rec.bind_pasid(3, 1);
+  using sc_core::SC_NS;
+  using sc_core::sc_time;
+  rec.on_cpu_access({sc_time(10, SC_NS), "CPU-thread-1", 1, 0x1008, 0x5008, false, 0});
+  rec.on_cpu_access({sc_time(20, SC_NS), "CPU-thread-1", 1, 0x2000, 0x6000, false, 0});
+  rec.on_device_access(
+      {sc_time(30, SC_NS), "d.t0", 1, 9, 0x1000, 0x5000, true, 0, sc_time(0, SC_NS), true});
+  rec.on_device_access(
+      {sc_time(40, SC_NS), "d.t0", 1, 3, 0x1000, 0x5000, true, 0, sc_time(0, SC_NS), true});
+  EXPECT_EQ(rec.rows(), 2u);
+  EXPECT_EQ(rec.lines(), (std::vector<std::string>{
+                             "[Time 10 ns] " + std::string(77 - 13, '-'),
+                             "CPU-thread-1  {load addrA+0x8}",
+                             "d.t0          {}",
+                             "[Time 40 ns] " + std::string(77 - 13, '-'),
+                             "CPU-thread-1  {}",
+                             "d.t0          {write addrA}",
+                         }));
+}
+
+TEST(TraceRecorder, WritesValidJsonWithEveryKindOfEvent) {
+  MmBench b(test::small_os("under_ptl"));
+  TraceRecorder rec;
+  rec.set_cpu_thread(0, "CPU-thread-0");
+  rec.set_device_thread("dev0.thread0", "DEV-thread-0");
+  b.os.set_observer(&rec);
+  b.gt.subscribe(&rec);
+  const CowRun run = cow_scenario(b);
+  std::ostringstream out;
+  rec.finish(out);
+  const JsonValue doc = parse_json(out.str());
+  const JsonValue& events = doc["traceEvents"];
+  std::map<std::string, int> tids;   // track name -> tid
+  std::map<std::string, int> count;  // "name/ph"
+  for (const JsonValue& e : events.items()) {
+    if (e["ph"].str() == "M") {
+      if (e["name"].str() == "thread_name") {
+        tids[e["args"]["name"].str()] = static_cast<int>(e["tid"].number());
+      }
+      continue;
+    }
+    ++count[e["name"].str() + "/" + e["ph"].str()];
+  }
+  EXPECT_EQ(tids.at("CPU-thread-0"), 1);
+  EXPECT_EQ(tids.at("DEV-thread-0"), 2);
+  EXPECT_EQ(tids.count("invalidations"), 1u);
+  const StatRegistry& stats = StatRegistry::global();
+  const uint64_t ptl_holds = stats.find_as<Histogram>("os.mm1.ptl_hold")->count() +
+                             stats.find_as<Histogram>("os.mm2.ptl_hold")->count();
+  const uint64_t ptes = stats.find_as<Counter>("os.mm1.pte_updates")->value() +
+                        stats.find_as<Counter>("os.mm2.pte_updates")->value();
+  const uint64_t flushes = stats.find_as<Counter>("os.mm1.secondary_flushes")->value();
+  EXPECT_EQ(ptl_holds, 3u);  // anonymous fault, fork, COW
+  EXPECT_EQ(ptes, 5u);       // fault; fork: write-protect + child copy; COW: clear + set
+  EXPECT_EQ(flushes, 2u);    // fork and COW, under the PTL
+  EXPECT_EQ(count["ptl_hold/X"], static_cast<int>(ptl_holds));
+  EXPECT_EQ(count["pte_update/i"], static_cast<int>(ptes));
+  EXPECT_EQ(count["arch_invalidate_secondary_tlbs/X"], static_cast<int>(flushes));
+  EXPECT_EQ(count["invalidate_range(PROTECTION_PAGE)/X"], 1);  // fork
+  EXPECT_EQ(count["invalidate_range(CLEAR)/X"], 1);            // COW
+  EXPECT_EQ(count["preempted/X"], 1);
+  EXPECT_EQ(count["store/i"], 1);
+  EXPECT_EQ(count["read/i"], 2);
+  EXPECT_EQ(count["invalidation_done/i"], 1);
+  EXPECT_EQ(count.size(), 9u);
+  EXPECT_EQ(rec.count("ptl_hold"), ptl_holds);
+  EXPECT_EQ(rec.dropped(), 0u);
+  // The COW range spans from its start to the return of range_end: it holds the PTL
+  // hold and the preemption, and its duration is at least the hold.
+  for (const JsonValue& e : events.items()) {
+    if (e["ph"].str() != "X" || e["name"].str() != "invalidate_range(CLEAR)") continue;
+    EXPECT_GE(e["ts"].number(), time_in(run.cow_start, sc_core::SC_US));
+    EXPECT_LT(e["ts"].number(), time_in(run.dev_read_old, sc_core::SC_US));
+    EXPECT_GE(e["dur"].number(), kHoldNs / 1000);
+    EXPECT_EQ(e["tid"].number(), 1);
+    EXPECT_EQ(e["args"]["start"].str(), "0x100000000");
+  }
+}
+
+TEST(TraceRecorder, BoundedAndUnwritablePath) {
+  TraceRecorder rec(2);
+  using sc_core::SC_NS;
+  using sc_core::sc_time;
+  for (int i = 0; i < 5; ++i) rec.on_invalidation_done({sc_time(i, SC_NS), 1, 2, 0, 4096});
+  EXPECT_EQ(rec.size(), 2u);
+  EXPECT_EQ(rec.dropped(), 3u);
+  EXPECT_THROW(rec.finish("/nonexistent-dir/x/trace.json"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace iosim
