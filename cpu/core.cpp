@@ -135,13 +135,16 @@ void Core::invalidate_asid(uint32_t asid) {
 }
 
 void Core::run() {
-  if (!has_program_) return;
-  for (size_t i = 0; i < program_.ops.size() && !killed_; ++i) {
+  if (start_event_ && has_program_) wait(*start_event_);
+  start_time_ = sc_core::sc_time_stamp();
+  for (size_t i = 0; has_program_ && i < program_.ops.size() && !killed_; ++i) {
     const ThreadOp& op = program_.ops[i];
-    const sc_core::sc_time at = ns(op.at_ns);
+    const sc_core::sc_time at = start_time_ + ns(op.at_ns);
     if (op.at_ns >= 0 && at > sc_core::sc_time_stamp()) wait(at - sc_core::sc_time_stamp());
     execute(i, op);
   }
+  finished_ = true;
+  finished_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void Core::execute(size_t index, const ThreadOp& op) {

@@ -82,6 +82,13 @@ class Core : public sc_core::sc_module {
   int id() const { return id_; }
   // The program this core's thread runs from time 0 (call before sc_start).
   void set_program(const ThreadProgram& p);
+  // With a start event (call before sc_start), the program begins when it fires and
+  // every op's at_ns counts from that moment instead of from time 0.
+  void set_start_event(const sc_core::sc_event* e) { start_event_ = e; }
+  sc_core::sc_time start_time() const { return start_time_; }
+  // True once the program has ended (or at once when there is none).
+  bool finished() const { return finished_; }
+  const sc_core::sc_event& finished_event() const { return finished_event_; }
   const std::string& thread_name() const { return program_.name; }
 
   // Timed user accesses on behalf of `mm` from the calling thread. nullopt / false
@@ -118,6 +125,10 @@ class Core : public sc_core::sc_module {
   ThreadProgram program_;
   bool has_program_ = false;
   bool killed_ = false;
+  const sc_core::sc_event* start_event_ = nullptr;
+  sc_core::sc_time start_time_ = sc_core::SC_ZERO_TIME;
+  bool finished_ = false;
+  sc_core::sc_event finished_event_;
   std::vector<LoadRecord> loads_;
   std::vector<OpRecord> records_;
   Counter* tlb_hits_;

@@ -62,6 +62,10 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   Device(sc_core::sc_module_name name, const DeviceConfig& cfg);
 
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
+  // Every DMA thread begins when `e` fires (DmaThread::set_start_event).
+  void set_start_event(const sc_core::sc_event* e) {
+    for (auto& t : threads_) t->set_start_event(e);
+  }
 
   const DeviceConfig& config() const { return cfg_; }
   DmaThread& thread(size_t i) { return *threads_.at(i); }

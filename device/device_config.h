@@ -24,7 +24,7 @@ struct ScriptOp {
     kRead,       // read len bytes at va; the first 8 bytes are recorded
     kWrite,      // write `value` (len bytes, little endian, len <= 8) at va
     kWait,       // wait time_ns
-    kAtTime,     // wait until the absolute simulated time time_ns
+    kAtTime,     // wait until time_ns (from the thread's start event, else from 0)
     kStopPasid,  // stop using the thread's PASID: send a PRI Stop Marker
   };
   Kind kind = Kind::kRead;

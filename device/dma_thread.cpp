@@ -45,13 +45,19 @@ void DmaThread::spawn(DmaAccessor& a) {
 std::optional<DmaRequest> DmaThread::next_request(const sc_core::sc_time& now) {
   if (cfg_.request_count > 0 && issued_ >= cfg_.request_count) return std::nullopt;
   const sc_core::sc_time at = next_issue_ > now ? next_issue_ : now;
-  if (cfg_.duration_ns > 0 && at >= ns(cfg_.duration_ns)) return std::nullopt;
+  if (cfg_.duration_ns > 0 && at >= start_ + ns(cfg_.duration_ns)) return std::nullopt;
   next_issue_ = at + ns(cfg_.issue_interval_ns);
   ++issued_;
   return pattern_->next();
 }
 
+void DmaThread::await_start() {
+  if (start_event_) sc_core::wait(*start_event_);
+  start_ = sc_core::sc_time_stamp();
+}
+
 void DmaThread::run_synthetic(DmaAccessor& a, QuantumKeeper& qk) {
+  await_start();
   qk.reset();  // the global quantum is known once the simulation runs
   QuantumKeeper* const k = decoupled(&qk) ? &qk : nullptr;
   while (auto r = next_request(local_now(k))) {
@@ -67,6 +73,7 @@ void DmaThread::run_synthetic(DmaAccessor& a, QuantumKeeper& qk) {
 }
 
 void DmaThread::run_script(DmaAccessor& a) {
+  await_start();
   for (const ScriptOp& op : cfg_.script) {
     switch (op.kind) {
       case ScriptOp::Kind::kRead:
@@ -79,8 +86,8 @@ void DmaThread::run_script(DmaAccessor& a) {
         sc_core::wait(ns(op.time_ns));
         break;
       case ScriptOp::Kind::kAtTime:
-        if (ns(op.time_ns) > sc_core::sc_time_stamp()) {
-          sc_core::wait(ns(op.time_ns) - sc_core::sc_time_stamp());
+        if (start_ + ns(op.time_ns) > sc_core::sc_time_stamp()) {
+          sc_core::wait(start_ + ns(op.time_ns) - sc_core::sc_time_stamp());
         }
         break;
       case ScriptOp::Kind::kStopPasid:

@@ -88,8 +88,16 @@ class DmaThread {
 
   // Creates the issue slots (call during elaboration).
   void spawn(DmaAccessor& accessor);
+  // With a start event (set before sc_start), the slots begin when it fires, and
+  // script times (kAtTime) and duration_ns count from that moment.
+  void set_start_event(const sc_core::sc_event* e) { start_event_ = e; }
+  sc_core::sc_time start_time() const { return start_; }
 
   const std::string& name() const { return name_; }
+  // Before the start: the name used in records and ground-truth events (e.g. a
+  // scenario's "DEV-thread-0"), and the PASID bound at boot.
+  void set_name(std::string n) { name_ = std::move(n); }
+  void set_pasid(uint32_t pasid) { cfg_.pasid = pasid; }
   const DmaThreadConfig& config() const { return cfg_; }
   const std::vector<ReadRecord>& reads() const { return reads_; }
   const std::vector<ErrorRecord>& errors() const { return errors_; }
@@ -105,6 +113,7 @@ class DmaThread {
   std::optional<DmaRequest> next_request(const sc_core::sc_time& now);
   void record(const DmaRequest& r, const AccessResult& res, const sc_core::sc_time& now);
   void slot_done();
+  void await_start();
 
   std::string name_;
   DmaThreadConfig cfg_;
@@ -118,6 +127,8 @@ class DmaThread {
   std::vector<ReadRecord> reads_;
   std::vector<ErrorRecord> errors_;
   sc_core::sc_event finished_;
+  const sc_core::sc_event* start_event_ = nullptr;
+  sc_core::sc_time start_ = sc_core::SC_ZERO_TIME;
 };
 
 }  // namespace iosim

@@ -1,0 +1,203 @@
+#include "os/iopf_handler.h"
+
+#include <string>
+
+#include "os/sva_driver.h"
+#include "sc_models/params.h"
+#include "sc_models/physical_memory.h"
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+
+using sc_core::sc_time;
+
+namespace {
+
+constexpr uint64_t kPrsPpr = 1u << 0;
+constexpr uint64_t kPrsPro = 1u << 1;
+
+const IopfConfig& validated(const IopfConfig& c) {
+  c.validate();
+  return c;
+}
+
+}  // namespace
+
+void IopfConfig::validate() const {
+  const std::pair<const char*, double> non_negative[] = {
+      {"iopf.interrupt_entry_ns", interrupt_entry_ns},
+      {"iopf.descriptor_read_ns", descriptor_read_ns},
+      {"iopf.per_request_ns", per_request_ns},
+      {"iopf.group_dispatch_ns", group_dispatch_ns}};
+  for (const auto& [name, v] : non_negative) {
+    if (!(v >= 0)) throw ParamError(std::string(name) + " must be >= 0");
+  }
+  if (cpu < 0) throw ParamError("iopf.cpu must be >= 0");
+}
+
+IopfHandler::IopfHandler(sc_core::sc_module_name name, const IopfConfig& cfg, SvaDriver& driver,
+                         Kernel& kernel, Iommu& iommu)
+    : sc_module(name),
+      cfg_(validated(cfg)),
+      driver_(driver),
+      kernel_(kernel),
+      iommu_(iommu),
+      stats_(StatRegistry::global().group(*this)),
+      fault_latency_(stats_.histogram("fault_latency",
+                                      "page request interrupt to the group's response submitted")),
+      page_requests_(stats_.counter("page_requests", "requests", "page requests read")),
+      groups_(stats_.counter("groups", "groups", "page request groups handled")),
+      responses_success_(stats_.counter("responses_success", "responses", "Success responses")),
+      responses_invalid_(
+          stats_.counter("responses_invalid", "responses", "Invalid Request responses")),
+      responses_failure_(
+          stats_.counter("responses_failure", "responses", "Response Failure responses")),
+      stop_markers_(stats_.counter("stop_markers", "messages", "Stop Markers dropped")),
+      discarded_groups_(stats_.counter("discarded_groups", "groups",
+                                       "partial groups discarded after a queue overflow")) {
+  SC_HAS_PROCESS(IopfHandler);
+  SC_THREAD(run);
+  SC_METHOD(on_irq);
+  sensitive << iommu_.page_request_event();
+  dont_initialize();
+  driver_.set_iopf_handler(this);
+}
+
+uint64_t IopfHandler::responses(PrgResponseCode code) const {
+  switch (code) {
+    case PrgResponseCode::kSuccess:
+      return responses_success_.value();
+    case PrgResponseCode::kInvalidRequest:
+      return responses_invalid_.value();
+    case PrgResponseCode::kResponseFailure:
+      return responses_failure_.value();
+  }
+  return 0;
+}
+
+void IopfHandler::on_irq() {
+  irq_pending_ = true;
+  irq_ev_.notify();
+}
+
+void IopfHandler::run() {
+  ExecContext& ctx = ExecContext::current();
+  for (;;) {
+    while (!irq_pending_) sc_core::wait(irq_ev_);
+    irq_pending_ = false;
+    busy_ = true;
+    const sc_time irq_time = sc_core::sc_time_stamp();
+    ctx.run_for(ns(cfg_.interrupt_entry_ns));
+    round(irq_time);
+    busy_ = false;
+    idle_ev_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+void IopfHandler::round(const sc_time& irq_time) {
+  ExecContext& ctx = ExecContext::current();
+  ExecContext::Frame frame(ctx, "iopf.prq_event_thread");
+  PhysicalMemory& mem = *kernel_.env().mem;
+  const uint64_t base = driver_.page_request_queue_base();
+  const uint64_t size = uint64_t{4096} << driver_.config().page_request_queue_pqs;
+  // Clear PPR before reading the pointers, so a later request raises a new interrupt.
+  driver_.write_reg(iommu_reg::kPrs, kPrsPpr);
+  const uint64_t tail = driver_.read_reg(iommu_reg::kPqt);
+  uint64_t head = driver_.read_reg(iommu_reg::kPqh);
+  while (head != tail) {
+    uint64_t raw[4];
+    mem.read(base + head, raw, sizeof raw);
+    ctx.run_for(ns(cfg_.descriptor_read_ns));
+    take(PageRequestDesc::decode(raw), irq_time);
+    head = (head + PageRequestDesc::kBytes) % size;
+  }
+  driver_.write_reg(iommu_reg::kPqh, tail);
+  if (driver_.read_reg(iommu_reg::kPrs) & kPrsPro) {
+    if (driver_.read_reg(iommu_reg::kPqh) == driver_.read_reg(iommu_reg::kPqt)) {
+      discarded_groups_.add(partial_.size());
+      partial_.clear();
+      driver_.write_reg(iommu_reg::kPrs, kPrsPro);
+    }
+  }
+}
+
+void IopfHandler::take(const PageRequestDesc& d, const sc_time& irq_time) {
+  if (d.is_stop_marker()) {
+    stop_markers_.inc();
+    return;
+  }
+  page_requests_.inc();
+  const GroupKey key{d.rid, d.pasid_present ? d.pasid : 0, d.prg_index};
+  auto& group = partial_[key];
+  group.push_back(d);
+  if (!d.lpig) return;
+  const std::vector<PageRequestDesc> complete = std::move(group);
+  partial_.erase(key);
+  handle_group(complete, irq_time);
+}
+
+PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d) {
+  ExecContext::current().run_for(ns(cfg_.per_request_ns));
+  if (!d.pasid_present || d.priv) return PrgResponseCode::kInvalidRequest;
+  Mm* mm = driver_.mm_of_pasid(d.pasid);
+  if (!mm || mm->users() <= 0) return PrgResponseCode::kInvalidRequest;
+  const Vma* vma = mm->vmas().find(d.addr);
+  if (!vma || (d.read && !vma->readable()) || (d.write && !vma->writable())) {
+    return PrgResponseCode::kInvalidRequest;
+  }
+  switch (kernel_.handle_fault(*mm, cfg_.cpu, d.addr, d.write)) {
+    case FaultResult::kSegv:
+      return PrgResponseCode::kInvalidRequest;
+    case FaultResult::kOom:
+      return PrgResponseCode::kResponseFailure;
+    default:
+      return PrgResponseCode::kSuccess;
+  }
+}
+
+void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group,
+                               const sc_time& irq_time) {
+  groups_.inc();
+  ExecContext::current().run_for(ns(cfg_.group_dispatch_ns));
+  PrgResponseCode code = PrgResponseCode::kSuccess;
+  for (const PageRequestDesc& d : group) {
+    code = handle_request(d);
+    if (code != PrgResponseCode::kSuccess) break;  // errors are sticky in a group
+  }
+  const PageRequestDesc& last = group.back();
+  PageGroupResponseDesc resp;
+  resp.pasid_present = last.pasid_present;
+  resp.response_code = static_cast<uint8_t>(code);
+  resp.rid = last.rid;
+  resp.pasid = last.pasid;
+  resp.lpig = true;
+  resp.prg_index = last.prg_index;
+  driver_.submit_and_wait({resp.encode()});
+  switch (code) {
+    case PrgResponseCode::kSuccess:
+      responses_success_.inc();
+      break;
+    case PrgResponseCode::kInvalidRequest:
+      responses_invalid_.inc();
+      break;
+    case PrgResponseCode::kResponseFailure:
+      responses_failure_.inc();
+      break;
+  }
+  fault_latency_.sample(sc_core::sc_time_stamp() - irq_time);
+}
+
+void IopfHandler::drain(uint32_t pasid) {
+  ExecContext& ctx = ExecContext::current();
+  for (;;) {
+    const bool empty =
+        driver_.read_reg(iommu_reg::kPqh) == driver_.read_reg(iommu_reg::kPqt);
+    if (empty && !busy_ && !irq_pending_) break;
+    ctx.sleep_on(idle_ev_, "iopf drain");
+  }
+  for (auto it = partial_.begin(); it != partial_.end();) {
+    it = std::get<1>(it->first) == pasid ? partial_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace iosim

@@ -1,0 +1,452 @@
+#include "os/sva_driver.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "os/exec_context.h"
+#include "os/iopf_handler.h"
+#include "sc_models/params.h"
+#include "sc_models/physical_memory.h"
+#include "sc_models/server_pool.h"
+
+namespace iosim {
+
+using sc_core::sc_time;
+
+namespace {
+
+constexpr uint32_t kPasidTableEntries = 256;  // one 4 KiB frame of 16-byte entries
+constexpr uint8_t kPasidTablePts = 8;
+
+const SvaConfig& validated(const SvaConfig& c) {
+  c.validate();
+  return c;
+}
+
+SvaPolicyParams policy_params(const SvaConfig& c) {
+  return SvaPolicyParams{c.intel_batch_descriptors, c.intel_max_address_mask,
+                         c.arm_full_flush_pages};
+}
+
+SvaNotifierMode resolve_mode(const SvaConfig& c, const Kernel& k) {
+  if (c.notifier == "arch_invalidate") return SvaNotifierMode::kArchInvalidate;
+  if (c.notifier == "range_start_end") return SvaNotifierMode::kRangeStartEnd;
+  return k.config().secondary_policy() == SecondaryTlbFlush::kUnderPtl
+             ? SvaNotifierMode::kArchInvalidate
+             : SvaNotifierMode::kRangeStartEnd;
+}
+
+}  // namespace
+
+void SvaConfig::validate() const {
+  if (policy != "intel" && policy != "arm" && policy != "amd_legacy") {
+    throw ParamError("sva.policy must be intel, arm or amd_legacy, got '" + policy + "'");
+  }
+  if (notifier != "auto" && notifier != "arch_invalidate" && notifier != "range_start_end") {
+    throw ParamError("sva.notifier must be auto, arch_invalidate or range_start_end, got '" +
+                     notifier + "'");
+  }
+  if (intel_batch_descriptors < 1) throw ParamError("sva.intel_batch_descriptors must be >= 1");
+  if (intel_max_address_mask > 52) throw ParamError("sva.intel_max_address_mask must be <= 52");
+  if (arm_full_flush_pages < 1) throw ParamError("sva.arm_full_flush_pages must be >= 1");
+  if (command_queue_qs > 7) throw ParamError("sva.command_queue_qs must be <= 7");
+  if (page_request_queue_pqs > 7) throw ParamError("sva.page_request_queue_pqs must be <= 7");
+  const std::pair<const char*, double> non_negative[] = {
+      {"sva.descriptor_write_ns", descriptor_write_ns},
+      {"sva.table_write_ns", table_write_ns},
+      {"sva.poll_interval_ns", poll_interval_ns},
+      {"sva.wait_timeout_ns", wait_timeout_ns},
+      {"sva.queue_lock.acquire_ns", queue_lock.acquire_ns}};
+  for (const auto& [name, v] : non_negative) {
+    if (!(v >= 0)) throw ParamError(std::string(name) + " must be >= 0");
+  }
+}
+
+SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel& kernel,
+                     Iommu& iommu)
+    : sc_module(name),
+      regs("regs"),
+      cfg_(validated(cfg)),
+      kernel_(kernel),
+      iommu_(iommu),
+      policy_(SvaPolicy::create(cfg.policy, policy_params(cfg))),
+      mode_(resolve_mode(cfg, kernel)),
+      queue_lock_(std::string(this->name()) + ".queue_lock", cfg.queue_lock),
+      stats_(StatRegistry::global().group(*this)),
+      invalidation_latency_(stats_.histogram(
+          "invalidation_latency", "notifier invalidation entry to the wait status seen")),
+      spin_time_(stats_.histogram("spin_time", "time spent polling for queue space or status")),
+      invalidations_(stats_.counter("invalidations", "calls", "notifier invalidations")),
+      descriptors_(
+          stats_.counter("descriptors", "descriptors", "descriptors written, waits included")),
+      batches_(stats_.counter("batches", "batches", "tail writes followed by a wait")),
+      full_flushes_(stats_.counter("full_flushes", "calls",
+                                   "invalidations that flushed the whole PASID")),
+      failed_waits_(stats_.counter("failed_waits", "waits",
+                                   "waits that failed (ITag timeout) or were abandoned")),
+      wait_timeouts_(stats_.counter("wait_timeouts", "waits",
+                                    "waits abandoned after sva.wait_timeout_ns")),
+      queue_full_stalls_(
+          stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")) {
+  SC_HAS_PROCESS(SvaDriver);
+  SC_METHOD(on_wait_irq);
+  sensitive << iommu_.inv_wait_event();
+  dont_initialize();
+  SC_METHOD(on_fault_irq);
+  sensitive << iommu_.fault_event();
+  dont_initialize();
+}
+
+SvaDriver::~SvaDriver() = default;
+
+void SvaDriver::on_wait_irq() {
+  irq_.notify();
+}
+
+void SvaDriver::on_fault_irq() {
+  fault_pending_ = true;
+  irq_.notify();
+}
+
+// --- registers and memory ----------------------------------------------------------
+
+uint64_t SvaDriver::read_reg(uint64_t off) {
+  uint64_t v = 0;
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_READ_COMMAND);
+  gp.set_address(off);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
+  gp.set_data_length(8);
+  gp.set_streaming_width(8);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_time d = sc_core::SC_ZERO_TIME;
+  regs->b_transport(gp, d);
+  ExecContext::current().run_for(d);
+  return v;
+}
+
+void SvaDriver::write_reg(uint64_t off, uint64_t value) {
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_address(off);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
+  gp.set_data_length(8);
+  gp.set_streaming_width(8);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_time d = sc_core::SC_ZERO_TIME;
+  regs->b_transport(gp, d);
+  ExecContext::current().run_for(d);
+}
+
+uint64_t SvaDriver::alloc_frame(const char* what) {
+  const uint64_t pa = kernel_.allocator().alloc();
+  if (pa == PageAllocator::kNoFrame) {
+    throw std::runtime_error(std::string("SVA driver: out of frames for ") + what);
+  }
+  kernel_.env().mem->zero_frame(pa);
+  return pa;
+}
+
+uint64_t SvaDriver::alloc_frames(unsigned n, const char* what) {
+  const uint64_t first = alloc_frame(what);
+  for (unsigned i = 1; i < n; ++i) {
+    if (alloc_frame(what) != first + uint64_t{i} * 4096) {
+      throw std::runtime_error(std::string("SVA driver: frames for ") + what +
+                               " are not contiguous");
+    }
+  }
+  return first;
+}
+
+void SvaDriver::write_entry(uint64_t addr, const Desc128& d) {
+  PhysicalMemory& mem = *kernel_.env().mem;
+  mem.write_u64(addr, d.qw0);
+  mem.write_u64(addr + 8, d.qw1);
+  ExecContext::current().run_for(ns(cfg_.table_write_ns));
+}
+
+uint32_t SvaDriver::read_status() const {
+  uint32_t v = 0;
+  kernel_.env().mem->read(status_addr_, &v, 4);
+  return v;
+}
+
+// --- setup ---------------------------------------------------------------------------
+
+void SvaDriver::init() {
+  root_table_ = alloc_frame("the root table");
+  cq_base_ = alloc_frames(1u << cfg_.command_queue_qs, "the command queue");
+  cq_bytes_ = uint64_t{4096} << cfg_.command_queue_qs;
+  pq_base_ = alloc_frames(1u << cfg_.page_request_queue_pqs, "the page request queue");
+  status_addr_ = alloc_frame("the wait status");
+  cq_tail_ = cq_head_cache_ = 0;
+  write_reg(iommu_reg::kRtaddr, root_table_);
+  write_reg(iommu_reg::kIqa, cq_base_ | cfg_.command_queue_qs);
+  write_reg(iommu_reg::kPqa, pq_base_ | cfg_.page_request_queue_pqs);
+}
+
+void SvaDriver::attach_device(uint16_t rid, bool ats, bool pri) {
+  if (!root_table_) throw std::runtime_error("SVA driver: attach_device before init");
+  const uint8_t bus = static_cast<uint8_t>(rid >> 8);
+  auto ct = context_tables_.find(bus);
+  if (ct == context_tables_.end()) {
+    const uint64_t table = alloc_frame("a context table");
+    ct = context_tables_.emplace(bus, table).first;
+    write_entry(root_table_ + kTableEntryBytes * bus, RootEntry{true, table}.encode());
+  }
+  DeviceState& dev = devices_[rid];
+  if (!dev.pasid_table) dev.pasid_table = alloc_frame("a PASID table");
+  dev.ats = ats;
+  dev.pri = pri;
+  const ContextEntry ce{true, ats, pri, true, dev.pasid_table, kPasidTablePts, 0};
+  write_entry(ct->second + kTableEntryBytes * (rid & 0xff), ce.encode());
+  submit_and_wait({ContextCacheInv{ContextCacheInv::kDevice, 0, rid}.encode()});
+}
+
+uint64_t SvaDriver::pasid_table_of(uint16_t rid) const {
+  auto it = devices_.find(rid);
+  return it == devices_.end() ? 0 : it->second.pasid_table;
+}
+
+// --- bind / unbind / release -----------------------------------------------------------
+
+SvaDriver::Binding* SvaDriver::binding_of(const Mm& mm) {
+  for (auto& [pasid, b] : bindings_) {
+    if (b.mm == &mm) return &b;
+  }
+  return nullptr;
+}
+
+const SvaDriver::Binding* SvaDriver::binding_of(const Mm& mm) const {
+  return const_cast<SvaDriver*>(this)->binding_of(mm);
+}
+
+uint32_t SvaDriver::bind(Mm& mm, uint16_t rid, int /*cpu*/) {
+  auto dev = devices_.find(rid);
+  if (dev == devices_.end()) {
+    throw std::runtime_error("SVA driver: bind to device " + std::to_string(rid) +
+                             " that is not attached");
+  }
+  Binding* b = binding_of(mm);
+  if (!b) {
+    uint32_t pasid = 1;
+    while (pasid < kPasidTableEntries && bindings_.count(pasid)) ++pasid;
+    if (pasid >= kPasidTableEntries) throw std::runtime_error("SVA driver: no free PASID");
+    notifiers_.push_back(std::make_unique<SvaNotifier>(*this, mode_));
+    Binding nb;
+    nb.mm = &mm;
+    nb.pasid = pasid;
+    nb.notifier = notifiers_.back().get();
+    b = &bindings_.emplace(pasid, nb).first->second;
+    if (mm.notifier_subscriptions().register_notifier(b->notifier) != 0) {
+      bindings_.erase(pasid);
+      throw std::runtime_error("SVA driver: MMU notifier registration refused on " + mm.name());
+    }
+  }
+  if (std::find(b->rids.begin(), b->rids.end(), rid) != b->rids.end()) return b->pasid;
+  const PasidEntry pe{true, false, mm.root(), static_cast<uint16_t>(b->pasid)};
+  write_entry(dev->second.pasid_table + kTableEntryBytes * b->pasid, pe.encode());
+  submit_and_wait({pasid_cache_inv(b->pasid)});
+  b->rids.push_back(rid);
+  return b->pasid;
+}
+
+std::vector<Desc128> SvaDriver::teardown_commands(uint32_t pasid,
+                                                  const std::vector<uint16_t>& rids) const {
+  std::vector<Desc128> d{pasid_cache_inv(pasid), pasid_iotlb_all(pasid)};
+  for (uint16_t rid : ats_rids(rids)) d.push_back(pasid_dev_tlb(rid, pasid, 0, 64));
+  d.push_back(wait_descriptor());
+  return d;
+}
+
+void SvaDriver::unbind(Mm& mm, uint16_t rid, int /*cpu*/) {
+  Binding* b = binding_of(mm);
+  if (!b) return;
+  auto it = std::find(b->rids.begin(), b->rids.end(), rid);
+  if (it == b->rids.end()) return;
+  const uint32_t pasid = b->pasid;
+  write_entry(devices_.at(rid).pasid_table + kTableEntryBytes * pasid, PasidEntry{}.encode());
+  submit_and_wait(teardown_commands(pasid, {rid}));
+  if (iopf_) iopf_->drain(pasid);
+  b = &bindings_.at(pasid);
+  b->rids.erase(std::find(b->rids.begin(), b->rids.end(), rid));
+  if (b->rids.empty()) {
+    mm.notifier_subscriptions().unregister(*b->notifier);
+    bindings_.erase(pasid);
+  }
+}
+
+void SvaDriver::release(Mm& mm) {
+  Binding* b = binding_of(mm);
+  if (!b || b->released || b->rids.empty()) return;
+  b->released = true;
+  for (uint16_t rid : b->rids) {
+    write_entry(devices_.at(rid).pasid_table + kTableEntryBytes * b->pasid, PasidEntry{}.encode());
+  }
+  submit_and_wait(teardown_commands(b->pasid, b->rids));
+}
+
+std::optional<uint32_t> SvaDriver::pasid_of(const Mm& mm) const {
+  const Binding* b = binding_of(mm);
+  if (!b) return std::nullopt;
+  return b->pasid;
+}
+
+Mm* SvaDriver::mm_of_pasid(uint32_t pasid) const {
+  auto it = bindings_.find(pasid);
+  return it == bindings_.end() ? nullptr : it->second.mm;
+}
+
+std::vector<uint16_t> SvaDriver::devices_of(uint32_t pasid) const {
+  auto it = bindings_.find(pasid);
+  return it == bindings_.end() ? std::vector<uint16_t>{} : it->second.rids;
+}
+
+// --- invalidation ----------------------------------------------------------------------
+
+std::vector<uint16_t> SvaDriver::ats_rids(const std::vector<uint16_t>& rids) const {
+  std::vector<uint16_t> out;
+  for (uint16_t rid : rids) {
+    auto it = devices_.find(rid);
+    if (it == devices_.end() || it->second.ats) out.push_back(rid);
+  }
+  return out;
+}
+
+Desc128 SvaDriver::wait_descriptor() const {
+  return InvWait{true, true, true, 0, status_addr_}.encode();
+}
+
+std::vector<Desc128> SvaDriver::build_commands(uint32_t pasid, const std::vector<uint16_t>& rids,
+                                               uint64_t start, uint64_t end) const {
+  std::vector<SvaTarget> targets;
+  for (uint16_t rid : rids) {
+    auto it = devices_.find(rid);
+    targets.push_back(SvaTarget{rid, it == devices_.end() || it->second.ats});
+  }
+  return policy_->commands(pasid, targets, start, end, wait_descriptor()).descs;
+}
+
+void SvaDriver::invalidate(Mm& mm, uint64_t start, uint64_t end) {
+  const sc_time t0 = sc_core::sc_time_stamp();
+  Binding* b = binding_of(mm);
+  if (!b || b->rids.empty() || end <= start) return;
+  const uint32_t pasid = b->pasid;
+  invalidations_.inc();
+  std::vector<SvaTarget> targets;
+  for (uint16_t rid : b->rids) targets.push_back(SvaTarget{rid, devices_.at(rid).ats});
+  const SvaCommands c = policy_->commands(pasid, targets, start, end, wait_descriptor());
+  if (c.full_flush) full_flushes_.inc();
+  if (!submit_and_wait(c.descs)) return;
+  const sc_time now = sc_core::sc_time_stamp();
+  invalidation_latency_.sample(now - t0);
+  if (gt_) gt_->invalidation_done(InvalidationDoneEvent{now, mm.id(), pasid, start, end});
+}
+
+bool SvaDriver::submit_and_wait(const std::vector<Desc128>& descs) {
+  if (!cq_base_) throw std::runtime_error("SVA driver: command submitted before init");
+  std::vector<Desc128> all = descs;
+  if (all.empty() || descriptor_type(all.back()) != InvType::kInvWait) {
+    all.push_back(wait_descriptor());
+  }
+  queue_lock_.lock();
+  bool ok = true;
+  size_t i = 0;
+  while (i < all.size()) {
+    size_t j = i;
+    while (descriptor_type(all[j]) != InvType::kInvWait) ++j;
+    ok = run_batch(&all[i], j - i + 1) && ok;
+    i = j + 1;
+  }
+  queue_lock_.unlock();
+  return ok;
+}
+
+bool SvaDriver::run_batch(const Desc128* d, size_t n) {
+  const uint32_t data = next_status_++;
+  if (next_status_ == 0) next_status_ = 1;
+  for (size_t k = 0; k + 1 < n; ++k) put_descriptor(d[k]);
+  InvWait w = InvWait::decode(d[n - 1]);
+  w.interrupt = true;
+  w.status_write = true;
+  w.status_data = data;
+  w.status_addr = status_addr_;
+  put_descriptor(w.encode());
+  write_reg(iommu_reg::kIqt, cq_tail_);
+  batches_.inc();
+  return spin_for_status(data, cq_tail_);
+}
+
+void SvaDriver::put_descriptor(const Desc128& d) {
+  ExecContext& ctx = ExecContext::current();
+  const uint64_t next = (cq_tail_ + 16) % cq_bytes_;
+  if (next == cq_head_cache_) {
+    cq_head_cache_ = read_reg(iommu_reg::kIqh);
+    if (next == cq_head_cache_) {
+      // Full: let the IOMMU consume what is already written, then poll the head.
+      queue_full_stalls_.inc();
+      const sc_time t0 = sc_core::sc_time_stamp();
+      write_reg(iommu_reg::kIqt, cq_tail_);
+      do {
+        ctx.spin_for(ns(cfg_.poll_interval_ns));
+        cq_head_cache_ = read_reg(iommu_reg::kIqh);
+      } while (next == cq_head_cache_);
+      spin_time_.sample(sc_core::sc_time_stamp() - t0);
+    }
+  }
+  PhysicalMemory& mem = *kernel_.env().mem;
+  mem.write_u64(cq_base_ + cq_tail_, d.qw0);
+  mem.write_u64(cq_base_ + cq_tail_ + 8, d.qw1);
+  ctx.run_for(ns(cfg_.descriptor_write_ns));
+  descriptors_.inc();
+  cq_tail_ = next;
+}
+
+bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail) {
+  ExecContext& ctx = ExecContext::current();
+  const sc_time t0 = sc_core::sc_time_stamp();
+  const bool bounded = cfg_.wait_timeout_ns > 0;
+  const sc_time deadline = t0 + ns(cfg_.wait_timeout_ns);
+  bool ok = true;
+  for (;;) {
+    if (read_status() == data) break;
+    if (fault_pending_) {
+      // qi_check_fault(): an ITag timeout or a rejected descriptor shows in FSTS.
+      fault_pending_ = false;
+      const uint64_t errs =
+          read_reg(iommu_reg::kFsts) & (iommu_reg::kFstsIte | iommu_reg::kFstsIqe);
+      if (errs) write_reg(iommu_reg::kFsts, errs);
+      if (read_status() != data && read_reg(iommu_reg::kIqh) == tail) {
+        ok = false;
+        break;
+      }
+      continue;
+    }
+    if (bounded && sc_core::sc_time_stamp() >= deadline) {
+      wait_timeouts_.inc();
+      ok = false;
+      break;
+    }
+    if (bounded) irq_.notify(deadline - sc_core::sc_time_stamp());
+    ctx.spin_until(
+        [&] {
+          return read_status() == data || fault_pending_ ||
+                 (bounded && sc_core::sc_time_stamp() >= deadline);
+        },
+        irq_);
+  }
+  if (ok && cfg_.poll_interval_ns > 0) {
+    // Software sees the status at its first poll at or after the write.
+    const double p = cfg_.poll_interval_ns;
+    const double waited = time_in(sc_core::sc_time_stamp() - t0, sc_core::SC_NS);
+    const double polls = std::ceil(waited / p - 1e-9);
+    const sc_time seen = t0 + ns(polls * p);
+    if (seen > sc_core::sc_time_stamp()) ctx.spin_for(seen - sc_core::sc_time_stamp());
+  }
+  if (!ok) failed_waits_.inc();
+  spin_time_.sample(sc_core::sc_time_stamp() - t0);
+  return ok;
+}
+
+}  // namespace iosim

@@ -1,0 +1,236 @@
+// SvaDriver: the IOMMU driver's shared-virtual-addressing (SVA) part, running on
+// the cores that call it. It programs the IOMMU through its registers (`regs`, TLM,
+// timed) and through tables and queues in simulated memory:
+//   - init(): root table, command (invalidation) queue, page request queue, a status
+//     frame for inv_wait status writes; RTADDR, IQA and PQA written over TLM;
+//   - attach_device(): the device's context entry and a flat PASID table (256 entries);
+//   - bind(): one PASID per mm (lowest free from 1, shared by all its devices, the
+//     mm->pasid of Linux), the PASID entry (first-level root = the mm's PML4, domain ID
+//     = the PASID) in each bound device's table, a PASID-cache invalidation, and one
+//     MMU notifier per mm (SvaNotifier: arch_invalidate_secondary_tlbs + release, or
+//     invalidate_range_start/end + release);
+//   - invalidate(): the range-to-command policy (SvaPolicy, os/sva_policy.h) turns the
+//     range into descriptors and inv_waits; each batch (descriptors up to a wait) is
+//     written into the queue, the tail register is rung, and the caller spins until the
+//     wait's status word is written. The queue is serialised by a spin lock, so this is
+//     legal under a page-table lock;
+//   - unbind(): clear the PASID entry, PASID-cache invalidation, flush the PASID in the
+//     IOTLB and the device's ATC, drain its page requests (IopfHandler), and, with the
+//     last device, unregister the notifier and free the PASID. The notifier's release
+//     (mm exit) clears every PASID entry of the mm and flushes, as Linux's release op.
+//
+// Polling: software polls the status word every poll_interval_ns; the model wakes at
+// the IOMMU's status write (the wait descriptor also sets IF, so the IOMMU raises its
+// completion event there) and advances to the first poll at or after it, so no poll is
+// simulated one by one. The whole wait is charged as spin time. A wait that fails (an
+// ATC invalidation timed out: FSTS.ITE, no status write) or a rejected descriptor
+// (FSTS.IQE) is seen through the fault event and FSTS; a wait that neither completes
+// nor fails within wait_timeout_ns is abandoned. Both are counted as errors and the
+// caller returns; no InvalidationDoneEvent is published for them.
+//
+// Costs: the descriptor and table writes use the memory backdoor (memory is
+// sequentially consistent) and are charged descriptor_write_ns / table_write_ns; the
+// register accesses take the IOMMU's register latency over TLM.
+//
+// Simplifications: one IOMMU; PASID tables are flat with 256 entries (PASIDs 1..255);
+// domain ID = PASID; one status word reused by every wait (the queue is serialised);
+// no interrupt remapping; unbind of a device that was never bound is ignored.
+#pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
+#include <tlm>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "iommu/descriptors.h"
+#include "iommu/iommu.h"
+#include "os/kernel.h"
+#include "os/spin_lock.h"
+#include "os/sva_notifier.h"
+#include "os/sva_policy.h"
+#include "sc_models/ground_truth.h"
+#include "sc_models/stats.h"
+
+namespace iosim {
+
+class SvaNotifier;
+
+struct SvaConfig {
+  // Range-to-command policy (see os/sva_policy.h).
+  std::string policy = "intel";
+  // auto: arch_invalidate when os.secondary_tlb_flush is under_ptl, range_start_end
+  // when it is range_end.
+  std::string notifier = "auto";
+  // Linux QI_MAX_BATCHED_DESC_COUNT (drivers/iommu/intel/iommu.h, qi_batch, 6.12+):
+  // 16 descriptors, then qi_submit_sync adds the wait. 1 models the older drivers that
+  // submitted every descriptor with its own wait.
+  uint32_t intel_batch_descriptors = 16;
+  // VT-d CAP.MAMV: largest address mask of a page-selective invalidation. 18 is the
+  // MAMV of the widely reported Xeon CAP value 0xd2008c40660462 (bits 53:48 = 0x12).
+  uint32_t intel_max_address_mask = 18;
+  // Linux CMDQ_MAX_TLBI_OPS (arm-smmu-v3-sva.c): 1 << (PAGE_SHIFT - 3) = 512 per-page
+  // TLBIs; a range of that many pages or more invalidates the whole ASID (SMMUs
+  // without range invalidation).
+  uint32_t arm_full_flush_pages = 512;
+  // IQA.QS: the command queue holds 256 << QS descriptors.
+  uint32_t command_queue_qs = 0;
+  // PQA.PQS: the page request queue holds 128 << PQS descriptors.
+  uint32_t page_request_queue_pqs = 0;
+  // Estimate: two 64-bit stores of a descriptor into the (cached) queue ring.
+  double descriptor_write_ns = 10.0;
+  // Estimate: a 16-byte table entry write plus the cache-line flush that makes it
+  // visible to the IOMMU's table walker.
+  double table_write_ns = 100.0;
+  // Polling period of the status word: a read that misses (the IOMMU's write
+  // invalidated the line; one DRAM access, ~90 ns as sc_models/physical_memory.h's
+  // default) plus a PAUSE (~140 cycles on Skylake-SP, Intel optimization manual,
+  // ~40 ns at 3.5 GHz).
+  double poll_interval_ns = 130.0;
+  // Model safety net: give up a wait after this long without completion or failure
+  // (0 disables it). Linux has no such timeout; the IOMMU's ITag timeout is the
+  // modelled failure path.
+  double wait_timeout_ns = 10e9;
+  // The lock serialising the command queue (Linux qi->q_lock, a raw spin lock).
+  SpinLockConfig queue_lock;
+
+  template <class V>
+  void visit(V& v) {
+    v.choice("policy", policy, {"intel", "arm", "amd_legacy"},
+             "range-to-command invalidation policy");
+    v.choice("notifier", notifier, {"auto", "arch_invalidate", "range_start_end"},
+             "MMU-notifier ops the driver registers (auto follows os.secondary_tlb_flush)");
+    v("intel_batch_descriptors", intel_batch_descriptors, "descriptors",
+      "intel: descriptors per batch before an inv_wait");
+    v("intel_max_address_mask", intel_max_address_mask, "",
+      "intel: largest page-selective address mask (CAP.MAMV); larger ranges flush the PASID");
+    v("arm_full_flush_pages", arm_full_flush_pages, "pages",
+      "arm: ranges of at least this many pages invalidate the whole PASID");
+    v("command_queue_qs", command_queue_qs, "", "command queue size: 256 << QS descriptors");
+    v("page_request_queue_pqs", page_request_queue_pqs, "",
+      "page request queue size: 128 << PQS descriptors");
+    v("descriptor_write_ns", descriptor_write_ns, "ns", "writing one descriptor into the queue");
+    v("table_write_ns", table_write_ns, "ns", "writing one context/PASID table entry");
+    v("poll_interval_ns", poll_interval_ns, "ns", "status-word polling period");
+    v("wait_timeout_ns", wait_timeout_ns, "ns",
+      "abandon a wait without completion or failure after this long (0 = never)");
+    v.section("queue_lock", queue_lock);
+  }
+  // Throws ParamError naming the first invalid key.
+  void validate() const;
+};
+
+class IopfHandler;
+
+class SvaDriver : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<SvaDriver> regs;
+
+  SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel& kernel, Iommu& iommu);
+  ~SvaDriver() override;
+
+  void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
+
+  // --- from a SystemC thread (they take simulated time) ---
+  void init();
+  void attach_device(uint16_t rid, bool ats, bool pri);
+  // The PASID of `mm` (allocated at its first bind). Throws std::runtime_error when
+  // the device is not attached, init() was not called or no PASID is free.
+  uint32_t bind(Mm& mm, uint16_t rid, int cpu);
+  void unbind(Mm& mm, uint16_t rid, int cpu);
+  void invalidate(Mm& mm, uint64_t start, uint64_t end);
+  // Writes the descriptors (a wait is appended when the list does not end with one),
+  // rings the tail per batch and spins on each wait. False when a wait failed.
+  bool submit_and_wait(const std::vector<Desc128>& descs);
+
+  // --- pure ---
+  std::vector<Desc128> build_commands(uint32_t pasid, const std::vector<uint16_t>& rids,
+                                      uint64_t start, uint64_t end) const;
+  std::optional<uint32_t> pasid_of(const Mm& mm) const;
+  Mm* mm_of_pasid(uint32_t pasid) const;
+  // Devices bound to the PASID, in bind order.
+  std::vector<uint16_t> devices_of(uint32_t pasid) const;
+  SvaNotifierMode notifier_mode() const { return mode_; }
+  const SvaConfig& config() const { return cfg_; }
+  uint64_t status_address() const { return status_addr_; }
+  uint64_t command_queue_base() const { return cq_base_; }
+  uint64_t page_request_queue_base() const { return pq_base_; }
+  uint64_t pasid_table_of(uint16_t rid) const;
+  uint64_t failed_waits() const { return failed_waits_.value(); }
+
+  // --- used by the IOPF handler and the notifier ---
+  void set_iopf_handler(IopfHandler* h) { iopf_ = h; }
+  void release(Mm& mm);
+  uint64_t read_reg(uint64_t off);
+  void write_reg(uint64_t off, uint64_t value);
+  Kernel& kernel() { return kernel_; }
+
+ private:
+  struct DeviceState {
+    bool ats = false;
+    bool pri = false;
+    uint64_t pasid_table = 0;
+  };
+  struct Binding {
+    Mm* mm = nullptr;
+    uint32_t pasid = 0;
+    std::vector<uint16_t> rids;
+    SvaNotifier* notifier = nullptr;
+    bool released = false;
+  };
+
+  void on_wait_irq();
+  void on_fault_irq();
+  uint64_t alloc_frame(const char* what);
+  uint64_t alloc_frames(unsigned n, const char* what);  // contiguous
+  uint32_t read_status() const;
+  void write_entry(uint64_t addr, const Desc128& d);
+  Binding* binding_of(const Mm& mm);
+  const Binding* binding_of(const Mm& mm) const;
+  std::vector<uint16_t> ats_rids(const std::vector<uint16_t>& rids) const;
+  // Whole-PASID teardown commands for `rids`: PASID cache, IOTLB, ATCs, wait.
+  std::vector<Desc128> teardown_commands(uint32_t pasid, const std::vector<uint16_t>& rids) const;
+  Desc128 wait_descriptor() const;
+  // One batch: the descriptors (the last is a wait) while holding the queue lock.
+  bool run_batch(const Desc128* d, size_t n);
+  void put_descriptor(const Desc128& d);
+  bool spin_for_status(uint32_t data, uint64_t wait_slot_end);
+
+  SvaConfig cfg_;
+  Kernel& kernel_;
+  Iommu& iommu_;
+  std::unique_ptr<SvaPolicy> policy_;
+  SvaNotifierMode mode_;
+  GroundTruth* gt_ = nullptr;
+  IopfHandler* iopf_ = nullptr;
+  SpinLock queue_lock_;
+  sc_core::sc_event irq_;  // IOMMU completion or fault event seen
+  bool fault_pending_ = false;
+
+  uint64_t root_table_ = 0, cq_base_ = 0, pq_base_ = 0, status_addr_ = 0;
+  uint64_t cq_bytes_ = 0, cq_tail_ = 0, cq_head_cache_ = 0;
+  uint32_t next_status_ = 1;
+  std::map<uint8_t, uint64_t> context_tables_;  // bus -> context table
+  std::map<uint16_t, DeviceState> devices_;
+  std::map<uint32_t, Binding> bindings_;  // by PASID
+  std::vector<std::unique_ptr<SvaNotifier>> notifiers_;
+
+  StatGroup& stats_;
+  Histogram& invalidation_latency_;
+  Histogram& spin_time_;
+  Counter& invalidations_;
+  Counter& descriptors_;
+  Counter& batches_;
+  Counter& full_flushes_;
+  Counter& failed_waits_;
+  Counter& wait_timeouts_;
+  Counter& queue_full_stalls_;
+};
+
+}  // namespace iosim

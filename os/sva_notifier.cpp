@@ -1,0 +1,42 @@
+#include "os/sva_notifier.h"
+
+#include "os/exec_context.h"
+#include "os/mm.h"
+#include "os/sva_driver.h"
+
+namespace iosim {
+
+namespace {
+
+uint32_t ops_of(SvaNotifierMode mode) {
+  return mode == SvaNotifierMode::kArchInvalidate
+             ? MmuNotifier::kArchInvalidateSecondaryTlbs | MmuNotifier::kRelease
+             : MmuNotifier::kInvalidateRangeStart | MmuNotifier::kInvalidateRangeEnd |
+                   MmuNotifier::kRelease;
+}
+
+}  // namespace
+
+SvaNotifier::SvaNotifier(SvaDriver& driver, SvaNotifierMode mode)
+    : MmuNotifier("sva", ops_of(mode)), driver_(driver), mode_(mode) {}
+
+void SvaNotifier::arch_invalidate_secondary_tlbs(MmStruct& mm, uint64_t start, uint64_t end) {
+  ExecContext::Frame f(ExecContext::current(), "sva.arch_invalidate_secondary_tlbs");
+  driver_.invalidate(static_cast<Mm&>(mm), start, end);
+}
+
+int SvaNotifier::invalidate_range_start(const MmuNotifierRange&) {
+  return 0;
+}
+
+void SvaNotifier::invalidate_range_end(const MmuNotifierRange& range) {
+  ExecContext::Frame f(ExecContext::current(), "sva.invalidate_range_end");
+  driver_.invalidate(static_cast<Mm&>(*range.mm), range.start, range.end);
+}
+
+void SvaNotifier::release(MmStruct& mm) {
+  ExecContext::Frame f(ExecContext::current(), "sva.release");
+  driver_.release(static_cast<Mm&>(mm));
+}
+
+}  // namespace iosim

@@ -1,0 +1,37 @@
+// SvaNotifier: the MMU notifier the SVA driver registers once per bound mm (Linux
+// intel_mmuops / arm_smmu_mmu_notifier_ops).
+//
+// Two op sets, chosen by sva.notifier:
+//   kArchInvalidate (Linux 6.6+): arch_invalidate_secondary_tlbs + release. The
+//     driver's invalidation runs inside the caller's page-table lock and spins there.
+//   kRangeStartEnd (older style): invalidate_range_start (nothing to do) and
+//     invalidate_range_end + release. The invalidation runs at range end, after the
+//     PTL is dropped and after any preemption hold.
+// release() (mm exit) clears the PASID entries and flushes the PASID everywhere.
+#pragma once
+
+#include "os/mmu_notifier.h"
+
+namespace iosim {
+
+class SvaDriver;
+
+enum class SvaNotifierMode { kArchInvalidate, kRangeStartEnd };
+
+class SvaNotifier : public MmuNotifier {
+ public:
+  SvaNotifier(SvaDriver& driver, SvaNotifierMode mode);
+
+  void arch_invalidate_secondary_tlbs(MmStruct& mm, uint64_t start, uint64_t end) override;
+  int invalidate_range_start(const MmuNotifierRange& range) override;
+  void invalidate_range_end(const MmuNotifierRange& range) override;
+  void release(MmStruct& mm) override;
+
+  SvaNotifierMode mode() const { return mode_; }
+
+ private:
+  SvaDriver& driver_;
+  SvaNotifierMode mode_;
+};
+
+}  // namespace iosim

@@ -1,0 +1,161 @@
+#include "os/sva_policy.h"
+
+#include <functional>
+#include <map>
+#include <stdexcept>
+
+#include "sc_models/ats_encoding.h"
+
+namespace iosim {
+
+namespace {
+
+constexpr unsigned kPageShift = 12;
+constexpr unsigned kMaxMask = 52;  // MAX_AGAW_PFN_WIDTH: 64-bit space in 4 KiB pages
+
+uint16_t did_of(uint32_t pasid) {
+  return static_cast<uint16_t>(pasid);
+}
+
+unsigned log2_ceil(uint64_t v) {
+  unsigned l = 0;
+  while ((uint64_t{1} << l) < v) ++l;
+  return l;
+}
+
+// Smallest naturally aligned block of 2^mask pages covering the pages of [start, end).
+void aligned_block(uint64_t start, uint64_t end, uint64_t& base, unsigned& mask) {
+  const uint64_t first = start >> kPageShift, last = (end - 1) >> kPageShift;
+  mask = log2_ceil(last - first + 1);
+  while (mask < kMaxMask && (first >> mask) != (last >> mask)) ++mask;
+  base = mask >= kMaxMask ? 0 : (first >> mask) << (mask + kPageShift);
+}
+
+std::vector<SvaTarget> with_ats(const std::vector<SvaTarget>& devs) {
+  std::vector<SvaTarget> out;
+  for (const auto& d : devs) {
+    if (d.ats) out.push_back(d);
+  }
+  return out;
+}
+
+class IntelPolicy : public SvaPolicy {
+ public:
+  using SvaPolicy::SvaPolicy;
+  SvaCommands commands(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
+                       uint64_t end, const Desc128& wait) const override {
+    SvaCommands c;
+    std::vector<Desc128> flat;
+    uint64_t base = 0;
+    unsigned mask = kMaxMask;
+    if (!whole_space(start, end)) aligned_block(start, end, base, mask);
+    c.full_flush = whole_space(start, end) || mask > p_.intel_max_address_mask;
+    if (c.full_flush) {
+      flat.push_back(pasid_iotlb_all(pasid));
+    } else {
+      flat.push_back(pasid_iotlb_page(pasid, base, static_cast<uint8_t>(mask)));
+    }
+    for (const auto& d : with_ats(devs)) {
+      flat.push_back(c.full_flush ? pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2)
+                                  : pasid_dev_tlb(d.rid, pasid, base, mask + kPageShift));
+    }
+    const size_t per = p_.intel_batch_descriptors;
+    for (size_t i = 0; i < flat.size(); ++i) {
+      c.descs.push_back(flat[i]);
+      if ((i + 1) % per == 0 || i + 1 == flat.size()) c.descs.push_back(wait);
+    }
+    return c;
+  }
+};
+
+class ArmPolicy : public SvaPolicy {
+ public:
+  using SvaPolicy::SvaPolicy;
+  SvaCommands commands(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
+                       uint64_t end, const Desc128& wait) const override {
+    SvaCommands c;
+    const uint64_t first = start >> kPageShift;
+    const uint64_t pages = whole_space(start, end) ? 0 : ((end - 1) >> kPageShift) - first + 1;
+    c.full_flush = whole_space(start, end) || pages >= p_.arm_full_flush_pages;
+    if (c.full_flush) {
+      c.descs.push_back(pasid_iotlb_all(pasid));
+    } else {
+      for (uint64_t i = 0; i < pages; ++i) {
+        c.descs.push_back(pasid_iotlb_page(pasid, (first + i) << kPageShift, 0));
+      }
+    }
+    c.descs.push_back(wait);
+    const auto ats = with_ats(devs);
+    if (ats.empty()) return c;
+    for (const auto& d : ats) {
+      if (c.full_flush) {
+        c.descs.push_back(pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2));
+      } else {
+        const AtsRange r = cover_range(start, end);
+        c.descs.push_back(pasid_dev_tlb(d.rid, pasid, r.base, r.log2_size));
+      }
+    }
+    c.descs.push_back(wait);
+    return c;
+  }
+};
+
+class AmdLegacyPolicy : public SvaPolicy {
+ public:
+  using SvaPolicy::SvaPolicy;
+  SvaCommands commands(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
+                       uint64_t end, const Desc128& wait) const override {
+    SvaCommands c;
+    const bool one_page = !whole_space(start, end) && (start ^ (end - 1)) < (1u << kPageShift);
+    c.full_flush = !one_page;
+    const uint64_t page = start & ~uint64_t{(1u << kPageShift) - 1};
+    c.descs.push_back(one_page ? pasid_iotlb_page(pasid, page, 0) : pasid_iotlb_all(pasid));
+    for (const auto& d : with_ats(devs)) {
+      c.descs.push_back(one_page ? pasid_dev_tlb(d.rid, pasid, page, kPageShift)
+                                 : pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2));
+    }
+    c.descs.push_back(wait);
+    return c;
+  }
+};
+
+using Factory = std::function<std::unique_ptr<SvaPolicy>(const SvaPolicyParams&)>;
+
+template <class P>
+Factory factory() {
+  return [](const SvaPolicyParams& p) { return std::make_unique<P>(p); };
+}
+
+const std::map<std::string, Factory>& registry() {
+  static const std::map<std::string, Factory> r{{"intel", factory<IntelPolicy>()},
+                                                {"arm", factory<ArmPolicy>()},
+                                                {"amd_legacy", factory<AmdLegacyPolicy>()}};
+  return r;
+}
+
+}  // namespace
+
+std::unique_ptr<SvaPolicy> SvaPolicy::create(const std::string& name, const SvaPolicyParams& p) {
+  auto it = registry().find(name);
+  if (it == registry().end()) throw std::invalid_argument("unknown SVA policy '" + name + "'");
+  return it->second(p);
+}
+
+Desc128 pasid_iotlb_page(uint32_t pasid, uint64_t addr, uint8_t am) {
+  return PasidIotlbInv{PasidIotlbInv::kPage, did_of(pasid), pasid, addr, am, false}.encode();
+}
+
+Desc128 pasid_iotlb_all(uint32_t pasid) {
+  return PasidIotlbInv{PasidIotlbInv::kPasid, did_of(pasid), pasid, 0, 0, false}.encode();
+}
+
+Desc128 pasid_dev_tlb(uint16_t rid, uint32_t pasid, uint64_t base, unsigned log2_size) {
+  const SBitAddress a = encode_s_range(AtsRange::with_log2(base, log2_size));
+  return DevTlbInv{true, rid, 0, pasid, a.address, a.s, false}.encode();
+}
+
+Desc128 pasid_cache_inv(uint32_t pasid) {
+  return PasidCacheInv{PasidCacheInv::kPasid, did_of(pasid), pasid}.encode();
+}
+
+}  // namespace iosim

@@ -1,0 +1,83 @@
+// SvaPolicy: how the SVA driver turns "invalidate [start, end) of a PASID on these
+// devices" into invalidation-queue descriptors. Each policy is a class registered
+// under its config name (sva.policy); every batch it returns ends with the wait
+// descriptor it is given (the driver fills in the status data when it submits).
+//
+//   intel (Linux 6.12+ drivers/iommu/intel/cache.c, cache_tag_flush_range): one
+//     PASID-IOTLB page-selective invalidation for the domain (the IOTLB tag is per
+//     IOMMU and domain, not per device) with the smallest naturally aligned
+//     power-of-two block of pages covering the range (calculate_psi_aligned_address),
+//     then one PASID-based device-TLB invalidation per ATS device with the same block
+//     in S-bit form; the IOTLB descriptor comes first (the cache-tag list keeps IOTLB
+//     tags before device-TLB tags). Batches of intel_batch_descriptors descriptors,
+//     each followed by a wait (qi_batch). The whole address space (start 0, end ~0),
+//     or a block whose mask exceeds intel_max_address_mask, flushes the PASID:
+//     PASID-selective IOTLB invalidation and whole-space device-TLB invalidations.
+//   arm (Linux arm-smmu-v3-sva.c, arm_smmu_mm_arch_invalidate_secondary_tlbs, SMMU
+//     without range invalidation): a range of arm_full_flush_pages pages or more, or
+//     the whole space, invalidates the whole PASID (ASID); otherwise one page-selective
+//     invalidation per page; then a sync (wait). Then, if any device has ATS, one ATC
+//     invalidation per ATS device covering the smallest aligned power-of-two span of
+//     the range (arm_smmu_atc_inv_to_cmd), or the whole space after a full flush, and
+//     a second sync (arm_smmu_atc_inv_domain submits its own batch).
+//   amd_legacy (Linux <= 6.6 amd/iommu_v2.c, mn_invalidate_range): a range within one
+//     page invalidates that page (IOTLB and ATC, 4 KiB); anything larger flushes the
+//     whole PASID (IOTLB and ATC); then one completion wait.
+//
+// Descriptors use the IOMMU's VT-d-like formats (iommu/descriptors.h) for all three
+// policies; the domain ID is the PASID (see os/sva_driver.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "iommu/descriptors.h"
+
+namespace iosim {
+
+struct SvaTarget {
+  uint16_t rid = 0;
+  bool ats = true;
+};
+
+struct SvaPolicyParams {
+  uint32_t intel_batch_descriptors = 16;
+  uint32_t intel_max_address_mask = 18;
+  uint32_t arm_full_flush_pages = 512;
+};
+
+struct SvaCommands {
+  std::vector<Desc128> descs;  // batches, each ending with a wait
+  bool full_flush = false;     // the whole PASID was invalidated
+};
+
+class SvaPolicy {
+ public:
+  static constexpr uint64_t kWholeSpaceEnd = ~uint64_t{0};
+
+  explicit SvaPolicy(const SvaPolicyParams& p) : p_(p) {}
+  virtual ~SvaPolicy() = default;
+
+  virtual SvaCommands commands(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
+                               uint64_t end, const Desc128& wait) const = 0;
+
+  // The policy registered as `name`; throws std::invalid_argument for an unknown one.
+  static std::unique_ptr<SvaPolicy> create(const std::string& name, const SvaPolicyParams& p);
+  static bool whole_space(uint64_t start, uint64_t end) {
+    return start == 0 && end == kWholeSpaceEnd;
+  }
+
+ protected:
+  SvaPolicyParams p_;
+};
+
+// Shared builders (also used by the driver's teardown).
+Desc128 pasid_iotlb_page(uint32_t pasid, uint64_t addr, uint8_t am);
+Desc128 pasid_iotlb_all(uint32_t pasid);
+// PASID-based device-TLB invalidation of [base, base + 2^log2) (log2 64: whole space).
+Desc128 pasid_dev_tlb(uint16_t rid, uint32_t pasid, uint64_t base, unsigned log2_size);
+Desc128 pasid_cache_inv(uint32_t pasid);
+
+}  // namespace iosim

@@ -1,0 +1,429 @@
+// Scenario statements -> boot steps and thread programs.
+#include "platform/scenario.h"
+
+#include "platform/script_parser.h"
+
+#include <functional>
+#include <set>
+#include <utility>
+
+namespace iosim {
+
+namespace {
+
+[[noreturn]] void fail(const ScriptLoc& loc, const std::string& key, const std::string& msg) {
+  throw ScriptError(script_error(loc, key, msg));
+}
+
+constexpr uint64_t kPage = 4096;
+
+double to_ns(uint64_t ps) {
+  return static_cast<double>(ps) / 1000.0;
+}
+
+class Builder {
+ public:
+  explicit Builder(const ScenarioLimits& lim) : lim_(lim) {
+    for (uint32_t i = 0; i < lim.workload_processes; ++i) {
+      const std::string name = "W" + std::to_string(i);
+      sc_.processes.push_back(name);
+      const uint32_t id = sc_.process_count();
+      process_ids_[name] = id;
+      boot_ids_.insert(id);
+      for (size_t d = 0; d < lim.devices; ++d) binds_.insert({id, d});
+    }
+    sc_.workload_processes = lim.workload_processes;
+    if (lim.workload_processes > 0) {
+      sc_.symbols.push_back({"window", 1, lim.workload_base_va, lim.workload_window_bytes});
+    }
+  }
+
+  Scenario build(const std::vector<ScriptStatement>& statements) {
+    for (const ScriptStatement& s : statements) top_level(s);
+    check_dev_thread_binds();
+    return std::move(sc_);
+  }
+
+ private:
+  // ---- names -------------------------------------------------------------------
+  uint32_t declare_process(const ScriptValue& v) {
+    const std::string name = script_symbol(v, "process");
+    if (process_ids_.count(name)) fail(v.loc, "process", "process '" + name + "' already exists");
+    sc_.processes.push_back(name);
+    const uint32_t id = sc_.process_count();
+    process_ids_[name] = id;
+    return id;
+  }
+  // A process that exists at boot.
+  uint32_t boot_process(const ScriptValue& v, const std::string& key) {
+    const std::string name = script_symbol(v, key);
+    auto it = process_ids_.find(name);
+    if (it == process_ids_.end()) {
+      fail(v.loc, key, "unknown process '" + name + "' (declare it with 'process " + name + "')");
+    }
+    if (!boot_ids_.count(it->second)) {
+      fail(v.loc, key, "process '" + name + "' is only created by a fork in a thread");
+    }
+    return it->second;
+  }
+  size_t device(const ScriptValue& v, const std::string& key) {
+    const std::string name = script_symbol(v, key);
+    for (size_t i = 0; i < lim_.devices; ++i) {
+      if (name == "device" + std::to_string(i)) return i;
+    }
+    fail(v.loc, key,
+         "unknown device '" + name + "' (expected device0.." + "device" +
+             std::to_string(lim_.devices == 0 ? 0 : lim_.devices - 1) + ", see device.count)");
+  }
+  uint64_t address(const ScriptValue& v, const std::string& key) {
+    if (v.kind == ScriptValue::Kind::kSymbol) {
+      for (const ScenarioSymbol& s : sc_.symbols) {
+        if (s.name == v.text) return s.va;
+      }
+      fail(v.loc, key, "unknown symbol '" + v.text + "' (define it with 'map P " + v.text + "')");
+    }
+    if (v.kind != ScriptValue::Kind::kInteger) {
+      fail(v.loc, key,
+           "expected a mapped symbol such as addrA or an address, got '" + v.text + "'");
+    }
+    return v.integer;
+  }
+  // The statement's main address: positional 0 plus offset=N.
+  uint64_t main_address(const ScriptStatement& s) {
+    return address(s.at(0, "an address"), "address") + s.integer_or("offset", 0);
+  }
+  static uint32_t prot(const ScriptStatement& s, uint32_t fallback) {
+    const ScriptValue* v = s.find("prot");
+    if (!v) return fallback;
+    const std::string p = script_symbol(*v, "prot");
+    if (p == "none") return kProtNone;
+    if (p == "r") return kProtRead;
+    if (p == "rw") return kProtRead | kProtWrite;
+    if (p == "rx") return kProtRead | kProtExec;
+    if (p == "rwx") return kProtRead | kProtWrite | kProtExec;
+    fail(v->loc, "prot", "expected one of none, r, rw, rx, rwx, got '" + p + "'");
+  }
+  static bool flag(const ScriptStatement& s, const std::string& key) {
+    const ScriptValue* v = s.find(key);
+    if (!v) return false;
+    const uint64_t x = script_integer(*v, key);
+    if (x > 1) fail(v->loc, key, "expected 0 or 1");
+    return x == 1;
+  }
+  static uint64_t page_multiple(const ScriptStatement& s, const std::string& key) {
+    const uint64_t n = s.integer(key);
+    if (n == 0 || n % kPage) fail(s.value(key).loc, key, "expected a non-zero multiple of 4K");
+    return n;
+  }
+  static void no_block(const ScriptStatement& s) {
+    if (s.is_block) fail(s.loc, s.keyword, "'" + s.keyword + "' does not take a block (':')");
+  }
+  static void no_time(const ScriptStatement& s) {
+    if (s.time_ps) fail(s.time_loc, s.keyword, "'@time' is only allowed inside a thread");
+  }
+
+  // ---- top level -----------------------------------------------------------------
+  void top_level(const ScriptStatement& s) {
+    const std::string& k = s.keyword;
+    if (k == "cpu thread") return cpu_thread(s);
+    if (k == "dev thread") return dev_thread(s);
+    no_time(s);
+    no_block(s);
+    BootStep b;
+    b.loc = s.loc;
+    if (k == "process") {
+      s.check_args({}, 1);
+      b.kind = BootStep::Kind::kProcess;
+      b.mm_id = declare_process(s.at(0, "a process name"));
+      boot_ids_.insert(b.mm_id);
+    } else if (k == "map") {
+      map(s, b);
+    } else if (k == "fork") {
+      s.check_args({}, 2);
+      b.kind = BootStep::Kind::kFork;
+      b.mm_id = boot_process(s.at(0, "the parent process"), "parent");
+      b.child_mm = declare_process(s.at(1, "the child process"));
+      boot_ids_.insert(b.child_mm);
+    } else if (k == "bind") {
+      s.check_args({}, 2);
+      b.kind = BootStep::Kind::kBind;
+      b.mm_id = boot_process(s.at(0, "a process"), "process");
+      b.device = device(s.at(1, "a device"), "device");
+      if (!binds_.insert({b.mm_id, b.device}).second) {
+        fail(s.loc, "bind", "process already bound to this device");
+      }
+    } else {
+      fail(s.loc, k,
+           "unknown statement '" + k +
+               "' (expected one of: process, map, fork, bind, cpu thread, dev thread)");
+    }
+    sc_.boot.push_back(b);
+  }
+
+  void map(const ScriptStatement& s, BootStep& b) {
+    s.check_args({"at", "size", "prot", "shared", "populate", "value"}, 2);
+    b.kind = BootStep::Kind::kMap;
+    b.mm_id = boot_process(s.at(0, "a process"), "process");
+    const ScriptValue& sym = s.at(1, "a symbol name such as addrA");
+    const std::string name = script_symbol(sym, "symbol");
+    for (const ScenarioSymbol& x : sc_.symbols) {
+      if (x.name == name) fail(sym.loc, "symbol", "symbol '" + name + "' is already defined");
+    }
+    b.va = s.address("at");
+    if (b.va % kPage) fail(s.value("at").loc, "at", "expected a page-aligned (4K) address");
+    b.size = page_multiple(s, "size");
+    b.prot = prot(s, kProtRead | kProtWrite);
+    b.shared = flag(s, "shared");
+    b.value = s.integer_or("value", 0);
+    const std::string pop = s.symbol_or("populate", "none");
+    if (pop == "none") {
+      b.populate = Populate::kNone;
+    } else if (pop == "read") {
+      b.populate = Populate::kRead;
+    } else if (pop == "write") {
+      b.populate = Populate::kWrite;
+    } else {
+      fail(s.value("populate").loc, "populate", "expected one of none, read, write");
+    }
+    sc_.symbols.push_back({name, b.mm_id, b.va, b.size});
+  }
+
+  // ---- threads -------------------------------------------------------------------
+  void thread_header(const ScriptStatement& s) {
+    if (!s.is_block) {
+      fail(s.loc, s.keyword, "expected ':' and the thread's program indented below it");
+    }
+    no_time(s);
+  }
+  std::string thread_name(const ScriptStatement& s) {
+    const ScriptValue& v = s.at(0, "a thread name");
+    const std::string name = script_symbol(v, "name");
+    if (!thread_names_.insert(name).second) {
+      fail(v.loc, "name", "thread '" + name + "' already exists");
+    }
+    return name;
+  }
+  void count_ops(const ScriptStatement& s, size_t n) {
+    total_ops_ += n;
+    if (total_ops_ > lim_.max_ops) {
+      fail(s.loc, s.keyword,
+           "too many operations after unrolling repeat blocks (at most " +
+               std::to_string(lim_.max_ops) + ")");
+    }
+  }
+  // Unrolls `body` `count` times through `emit`.
+  template <class Emit>
+  void repeat(const ScriptStatement& s, Emit emit) {
+    s.check_args({}, 1);
+    if (!s.is_block) fail(s.loc, "repeat", "expected ':' and the repeated operations below it");
+    const uint64_t n = s.integer_at(0, "a repeat count");
+    for (uint64_t i = 0; i < n; ++i) {
+      for (const ScriptStatement& c : s.children) emit(c);
+    }
+  }
+
+  void cpu_thread(const ScriptStatement& s) {
+    thread_header(s);
+    s.check_args({"core", "process", "hold"}, 1);
+    CpuThreadSpec t;
+    t.loc = s.loc;
+    t.program.name = thread_name(s);
+    const uint64_t core = s.integer("core");
+    const ScriptLoc core_loc = s.value("core").loc;
+    if (core >= lim_.cores) {
+      fail(core_loc, "core",
+           "core " + std::to_string(core) +
+               " does not exist (cpu.cores = " + std::to_string(lim_.cores) + ")");
+    }
+    for (const CpuThreadSpec& o : sc_.cpu_threads) {
+      if (o.core == static_cast<int>(core)) {
+        fail(core_loc, "core",
+             "core " + std::to_string(core) + " already runs '" + o.program.name + "' (line " +
+                 std::to_string(o.loc.line) + "); one thread per core");
+      }
+    }
+    t.core = static_cast<int>(core);
+    t.program.mm_id = boot_process(s.value("process"), "process");
+    if (s.has("hold")) t.program.preempt_hold_ns = to_ns(s.duration_ps("hold"));
+    std::function<void(const ScriptStatement&)> emit = [&](const ScriptStatement& c) {
+      if (c.keyword == "repeat") {
+        if (c.time_ps) fail(c.time_loc, "repeat", "'@time' is not allowed on repeat");
+        return repeat(c, emit);
+      }
+      no_block(c);
+      count_ops(c, 1);
+      ThreadOp op = cpu_op(c);
+      if (c.time_ps) op.at_ns = to_ns(*c.time_ps);
+      t.program.ops.push_back(op);
+    };
+    for (const ScriptStatement& c : s.children) emit(c);
+    sc_.cpu_threads.push_back(std::move(t));
+  }
+
+  ThreadOp cpu_op(const ScriptStatement& c) {
+    const std::string& k = c.keyword;
+    if (k == "load") {
+      c.check_args({"offset"}, 1);
+      return ThreadOp::load(main_address(c));
+    }
+    if (k == "store") {
+      c.check_args({"offset", "value"}, 1);
+      return ThreadOp::store(main_address(c), c.integer("value"));
+    }
+    if (k == "wait") {
+      c.check_args({}, 1);
+      return ThreadOp::wait(to_ns(c.duration_ps_at(0, "a duration such as 2us")));
+    }
+    if (k == "munmap" || k == "madvise" || k == "migrate") {
+      c.check_args({"offset", "size"}, 1);
+      const OpKind kind = k == "munmap"    ? OpKind::kMunmap
+                          : k == "madvise" ? OpKind::kMadviseDontneed
+                                           : OpKind::kMigrate;
+      return ThreadOp::range(kind, main_address(c), page_multiple(c, "size"));
+    }
+    if (k == "mprotect") {
+      c.check_args({"offset", "size", "prot"}, 1);
+      if (!c.has("prot")) c.value("prot");  // throws "needs the argument prot=..."
+      return ThreadOp::mprotect(main_address(c), page_multiple(c, "size"), prot(c, 0));
+    }
+    if (k == "mmap") {
+      c.check_args({"at", "size", "prot", "shared"}, 0);
+      const uint64_t at = c.has("at") ? address(c.value("at"), "at") : 0;
+      return ThreadOp::mmap(at, page_multiple(c, "size"), prot(c, kProtRead | kProtWrite),
+                            flag(c, "shared"));
+    }
+    if (k == "mremap") {
+      c.check_args({"offset", "size", "to"}, 1);
+      const uint64_t from = main_address(c);
+      return ThreadOp::mremap(from, page_multiple(c, "size"), address(c.value("to"), "to"));
+    }
+    if (k == "fork") {
+      c.check_args({}, 1);
+      return ThreadOp::fork(declare_process(c.at(0, "the child process")));
+    }
+    if (k == "ksm") {
+      c.check_args({"offset", "other", "other_addr"}, 1);
+      const uint64_t va = main_address(c);
+      const uint32_t other = boot_process(c.value("other"), "other");
+      return ThreadOp::ksm(va, other, address(c.value("other_addr"), "other_addr"));
+    }
+    if (k == "clear_soft_dirty" || k == "exit") {
+      c.check_args({}, 0);
+      return ThreadOp::simple(k == "exit" ? OpKind::kExit : OpKind::kClearSoftDirty);
+    }
+    if (k == "make_exclusive" || k == "age") {
+      c.check_args({"offset"}, 1);
+      return ThreadOp::simple(k == "age" ? OpKind::kClearFlushYoung : OpKind::kMakeExclusive,
+                              main_address(c));
+    }
+    fail(c.loc, k,
+         "unknown CPU operation '" + k +
+             "' (expected one of: load, store, wait, munmap, madvise, mprotect, mmap, mremap, "
+             "fork, migrate, ksm, clear_soft_dirty, make_exclusive, age, exit, repeat)");
+  }
+
+  void dev_thread(const ScriptStatement& s) {
+    thread_header(s);
+    s.check_args({"device", "process", "max_outstanding"}, 1);
+    DevThreadSpec t;
+    t.loc = s.loc;
+    t.name = thread_name(s);
+    t.device = device(s.value("device"), "device");
+    t.mm_id = boot_process(s.value("process"), "process");
+    t.max_outstanding = static_cast<uint32_t>(s.integer_or("max_outstanding", 1));
+    if (t.max_outstanding == 0) fail(s.value("max_outstanding").loc, "max_outstanding", ">= 1");
+    std::function<void(const ScriptStatement&)> emit = [&](const ScriptStatement& c) {
+      if (c.keyword == "repeat") {
+        if (c.time_ps) fail(c.time_loc, "repeat", "'@time' is not allowed on repeat");
+        return repeat(c, emit);
+      }
+      no_block(c);
+      count_ops(c, 1);
+      if (c.time_ps) t.ops.push_back(ScriptOp::at_ns(to_ns(*c.time_ps)));
+      t.ops.push_back(dev_op(c));
+    };
+    for (const ScriptStatement& c : s.children) emit(c);
+    dev_threads_loc_.push_back(s.value("process").loc);
+    sc_.dev_threads.push_back(std::move(t));
+  }
+
+  ScriptOp dev_op(const ScriptStatement& c) {
+    const std::string& k = c.keyword;
+    auto len = [&c]() {
+      const uint64_t n = c.integer_or("len", 8);
+      if (n == 0 || n > 4096) fail(c.value("len").loc, "len", "expected 1..4096 bytes");
+      if (n > 8 && c.keyword == "write") fail(c.value("len").loc, "len", "a write is 1..8 bytes");
+      return static_cast<uint32_t>(n);
+    };
+    if (k == "read") {
+      c.check_args({"offset", "len"}, 1);
+      return ScriptOp::read(main_address(c), len());
+    }
+    if (k == "write") {
+      c.check_args({"offset", "len", "value"}, 1);
+      const uint64_t va = main_address(c);
+      return ScriptOp::write(va, c.integer("value"), len());
+    }
+    if (k == "wait") {
+      c.check_args({}, 1);
+      return ScriptOp::wait_ns(to_ns(c.duration_ps_at(0, "a duration such as 100ns")));
+    }
+    if (k == "stop") {
+      c.check_args({}, 0);
+      return ScriptOp::stop_pasid();
+    }
+    fail(c.loc, k,
+         "unknown device operation '" + k + "' (expected one of: read, write, wait, stop, repeat)");
+  }
+
+  void check_dev_thread_binds() {
+    for (size_t i = 0; i < sc_.dev_threads.size(); ++i) {
+      const DevThreadSpec& t = sc_.dev_threads[i];
+      if (!binds_.count({t.mm_id, t.device})) {
+        fail(dev_threads_loc_[i], "process",
+             "process '" + sc_.processes[t.mm_id - 1] + "' is not bound to device" +
+                 std::to_string(t.device) + " (add 'bind " + sc_.processes[t.mm_id - 1] +
+                 " device" + std::to_string(t.device) + "')");
+      }
+    }
+  }
+
+  ScenarioLimits lim_;
+  Scenario sc_;
+  std::map<std::string, uint32_t> process_ids_;
+  std::set<uint32_t> boot_ids_;
+  std::set<std::pair<uint32_t, size_t>> binds_;
+  std::set<std::string> thread_names_;
+  std::vector<ScriptLoc> dev_threads_loc_;
+  uint64_t total_ops_ = 0;
+};
+
+Scenario from_parse(const ScriptParseResult& r, const ScenarioLimits& lim) {
+  if (!r.errors.empty()) {
+    ConfigError first = r.errors.front();
+    for (size_t i = 1; i < r.errors.size(); ++i) first.message += "\n" + r.errors[i].to_string();
+    throw ScriptError(first);
+  }
+  return build_scenario(r.statements, lim);
+}
+
+}  // namespace
+
+std::vector<std::string> scenario_keywords() {
+  return {"cpu thread", "dev thread"};
+}
+
+Scenario build_scenario(const std::vector<ScriptStatement>& statements, const ScenarioLimits& lim) {
+  return Builder(lim).build(statements);
+}
+
+Scenario load_scenario(const std::string& path, const ScenarioLimits& lim) {
+  return from_parse(parse_script_file(path, scenario_keywords()), lim);
+}
+
+Scenario load_scenario_text(const std::string& text, const std::string& file,
+                            const ScenarioLimits& lim) {
+  return from_parse(parse_script(text, file, scenario_keywords()), lim);
+}
+
+}  // namespace iosim

@@ -1,0 +1,267 @@
+// System builder: elaboration, boot and the run loop.
+#include "platform/system.h"
+
+#include "os/iopf_handler.h"
+#include "os/sva_driver.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace iosim {
+
+namespace {
+
+std::string ns_text(const sc_core::sc_time& t) {
+  std::ostringstream o;
+  o.precision(15);
+  o << t.to_seconds() * 1e9 << " ns";
+  return o.str();
+}
+
+// A deterministic per-thread seed (splitmix64 of the run seed and the thread's place).
+uint64_t thread_seed(uint64_t seed, uint64_t device, uint64_t process, uint64_t thread) {
+  uint64_t z = seed + 0x9e3779b97f4a7c15ull * (1 + device * 1000003 + process * 1009 + thread);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+System::System(const SystemConfig& cfg, Scenario scenario)
+    : cfg_(cfg), scenario_(std::move(scenario)) {
+  cfg_.validate();
+  if (scenario_.workload_processes != cfg_.workload.processes) {
+    throw std::invalid_argument(
+        "the scenario was built for " + std::to_string(scenario_.workload_processes) +
+        " workload processes, workload.processes = " + std::to_string(cfg_.workload.processes));
+  }
+  if (cfg_.check.enabled) {
+    checkers_ = std::make_unique<CheckerSuite>(cfg_.check.checker);
+    checkers_->attach(gt_);
+  }
+  memory_ = std::make_unique<PhysicalMemory>("memory", cfg_.memory.dram);
+  bus_ = std::make_unique<MemoryBus>("bus", cfg_.memory.bus);
+  bus_->memory.bind(memory_->socket);
+  kernel_ = std::make_unique<Kernel>(cfg_.os, *memory_, &gt_);
+  shootdown_ = std::make_unique<TlbShootdown>("tlb_shootdown", cfg_.tlb_shootdown);
+  kernel_->set_tlb_shootdown(shootdown_.get());
+  for (uint32_t i = 0; i < cfg_.cpu.cores; ++i) {
+    const std::string name = "core" + std::to_string(i);
+    cores_.push_back(
+        std::make_unique<Core>(name.c_str(), cfg_.cpu.core, static_cast<int>(i), *kernel_, &gt_));
+    cores_.back()->socket.bind(bus_->targets);
+    cores_.back()->set_start_event(&start_);
+    shootdown_->add_core(*cores_.back());
+  }
+  for (const CpuThreadSpec& t : scenario_.cpu_threads) {
+    cores_.at(t.core)->set_program(t.program);
+  }
+  iommu_ = std::make_unique<Iommu>("iommu", cfg_.iommu);
+  iommu_->set_ground_truth(&gt_);
+  iommu_->mem.bind(bus_->targets);
+  build_devices();
+  sva_ = std::make_unique<SvaDriver>("sva", cfg_.sva, *kernel_, *iommu_);
+  sva_->regs.bind(iommu_->regs);
+  sva_->set_ground_truth(&gt_);
+  iopf_ = std::make_unique<IopfHandler>("iopf", cfg_.iopf, *sva_, *kernel_, *iommu_);
+  sc_core::sc_spawn([this] { boot(); }, "boot");
+  sc_core::sc_spawn([this] { watch(); }, "watch");
+}
+
+System::~System() = default;
+
+void System::build_devices() {
+  const WorkloadConfig& w = cfg_.workload;
+  const uint32_t first_workload_mm = 1;
+  for (size_t d = 0; d < cfg_.device.size(); ++d) {
+    DeviceConfig dc = cfg_.device[d];
+    dc.requester_id = cfg_.requester_id(d);
+    dc.threads.clear();
+    std::vector<uint32_t> mms;
+    std::vector<const DevThreadSpec*> scripted;
+    for (const DevThreadSpec& s : scenario_.dev_threads) {
+      if (s.device != d) continue;
+      DmaThreadConfig t;
+      t.pattern = "script";
+      t.script = s.ops;
+      t.max_outstanding = s.max_outstanding;
+      dc.threads.push_back(t);
+      mms.push_back(s.mm_id);
+      scripted.push_back(&s);
+    }
+    for (uint32_t p = 0; p < w.processes; ++p) {
+      for (uint32_t k = 0; k < w.threads_per_device; ++k) {
+        DmaThreadConfig t;
+        t.pattern = w.pattern;
+        t.base_va = w.base_va;
+        t.window_bytes = w.window_bytes;
+        t.request_bytes = w.request_bytes;
+        t.read_fraction = w.read_fraction;
+        t.max_outstanding = w.max_outstanding;
+        t.issue_interval_ns = w.issue_interval_ns;
+        t.request_count = w.requests;
+        t.duration_ns = cfg_.sim.duration_ns;
+        t.seed = thread_seed(cfg_.sim.seed, d, p, k);
+        dc.threads.push_back(t);
+        mms.push_back(first_workload_mm + p);
+      }
+    }
+    const std::string idx = std::to_string(d);
+    RootPortConfig rp;
+    rp.requester_id = dc.requester_id;
+    rp.ats_enabled = dc.ats_enabled;
+    rp.pri_enabled = dc.pri_enabled;
+    rp.invalidate_queue_depth = dc.invalidate_queue_depth;
+    RootPort& port = iommu_->add_root_port(("rp" + idx).c_str(), rp);
+    links_.push_back(std::make_unique<PcieLink>(("link" + idx).c_str(), cfg_.link));
+    devices_.push_back(std::make_unique<Device>(("device" + idx).c_str(), dc));
+    Device& dev = *devices_.back();
+    PcieLink& link = *links_.back();
+    dev.upstream.bind(link.up_in);
+    link.up_out.bind(port.upstream);
+    port.downstream.bind(link.down_in);
+    link.down_out.bind(dev.downstream);
+    dev.set_ground_truth(&gt_);
+    dev.set_start_event(&start_);
+    for (size_t i = 0; i < scripted.size(); ++i) {
+      dev.thread(i).set_name(scripted[i]->name);
+      dev_threads_.push_back({scripted[i], &dev, i});
+    }
+    thread_mm_.push_back(std::move(mms));
+  }
+}
+
+std::optional<uint32_t> System::pasid(uint32_t mm_id, size_t dev) const {
+  auto it = pasids_.find({mm_id, dev});
+  if (it == pasids_.end()) return std::nullopt;
+  return it->second;
+}
+
+void System::boot() {
+  try {
+    sva_->init();
+    for (size_t d = 0; d < devices_.size(); ++d) {
+      const DeviceConfig& dc = devices_[d]->config();
+      sva_->attach_device(dc.requester_id, dc.ats_enabled, dc.pri_enabled);
+    }
+    boot_workload();
+    for (const BootStep& b : scenario_.boot) boot_step(b);
+    for (size_t d = 0; d < devices_.size(); ++d) {
+      for (size_t t = 0; t < thread_mm_[d].size(); ++t) {
+        const std::optional<uint32_t> p = pasid(thread_mm_[d][t], d);
+        if (!p) throw std::logic_error("DMA thread without a bound PASID");
+        devices_[d]->thread(t).set_pasid(*p);
+      }
+    }
+    outcome_.boot_end = sc_core::sc_time_stamp();
+    booted_ = true;
+    start_.notify(sc_core::SC_ZERO_TIME);
+  } catch (const std::exception& e) {
+    outcome_.error =
+        std::string("boot failed at ") + ns_text(sc_core::sc_time_stamp()) + ": " + e.what();
+    sc_core::sc_stop();
+  }
+}
+
+void System::boot_step(const BootStep& b) {
+  const std::string where = b.loc.file + ":" + std::to_string(b.loc.line) + ": ";
+  switch (b.kind) {
+    case BootStep::Kind::kProcess:
+      kernel_->create_mm(b.mm_id);
+      break;
+    case BootStep::Kind::kMap:
+      try {
+        map_and_populate(kernel_->mm(b.mm_id), b.va, b.size, b.prot, b.shared, b.populate, b.value);
+      } catch (const std::exception& e) {
+        throw std::runtime_error(where + e.what());
+      }
+      break;
+    case BootStep::Kind::kFork:
+      if (int r = kernel_->fork(kernel_->mm(b.mm_id), 0, b.child_mm); r != 0) {
+        throw std::runtime_error(where + "fork failed (" + std::to_string(r) + ")");
+      }
+      break;
+    case BootStep::Kind::kBind:
+      bind(b.mm_id, b.device);
+      break;
+  }
+}
+
+void System::map_and_populate(Mm& mm, uint64_t va, uint64_t size, uint32_t prot, bool shared,
+                              Populate populate, uint64_t value) {
+  const int64_t r = kernel_->mmap(mm, 0, va, size, prot, shared);
+  if (r < 0 || static_cast<uint64_t>(r) != va) {
+    throw std::runtime_error("mmap of " + std::to_string(size) + " bytes failed (" +
+                             std::to_string(r) + ")");
+  }
+  if (populate == Populate::kNone) return;
+  Core& c = *cores_.front();
+  mm.cpu_enter(c.id());
+  for (uint64_t off = 0; off < size; off += Mm::kPageBytes) {
+    const bool ok = populate == Populate::kWrite ? c.store(mm, va + off, value)
+                                                 : c.load(mm, va + off).has_value();
+    if (!ok) throw std::runtime_error("populating the mapping faulted (check prot=)");
+  }
+}
+
+void System::bind(uint32_t mm_id, size_t dev) {
+  Mm& mm = kernel_->mm(mm_id);
+  const uint32_t p = sva_->bind(mm, devices_.at(dev)->config().requester_id, 0);
+  pasids_[{mm_id, dev}] = p;
+  if (checkers_) checkers_->bind_pasid(p, mm_id);
+}
+
+void System::boot_workload() {
+  const WorkloadConfig& w = cfg_.workload;
+  const Populate pop = w.populate == "write"  ? Populate::kWrite
+                       : w.populate == "read" ? Populate::kRead
+                                              : Populate::kNone;
+  for (uint32_t p = 0; p < w.processes; ++p) {
+    const uint32_t id = 1 + p;
+    Mm& mm = kernel_->create_mm(id);
+    map_and_populate(mm, w.base_va, w.window_bytes, kProtRead | kProtWrite, false, pop, 0);
+    workload_mms_.push_back(id);
+    for (size_t d = 0; d < devices_.size(); ++d) bind(id, d);
+  }
+}
+
+void System::watch() {
+  sc_core::wait(start_);
+  for (auto& c : cores_) {
+    while (!c->finished()) sc_core::wait(c->finished_event());
+  }
+  for (auto& d : devices_) {
+    for (size_t t = 0; t < d->thread_count(); ++t) {
+      while (!d->thread(t).finished()) sc_core::wait(d->thread(t).finished_event());
+    }
+  }
+  outcome_.finished = true;
+  sc_core::sc_stop();
+}
+
+System::Outcome System::run() {
+  // sc_stop() reports "Simulation stopped by user." as an info of this type.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
+  sc_core::sc_start(ns(cfg_.sim.max_time_ns), sc_core::SC_RUN_TO_TIME);
+  outcome_.end = sc_core::sc_time_stamp();
+  if (!outcome_.error.empty() || outcome_.finished) return outcome_;
+  std::string busy;
+  for (auto& c : cores_) {
+    if (!c->finished()) busy += " " + std::string(c->name()) + " (" + c->thread_name() + ")";
+  }
+  for (auto& d : devices_) {
+    for (size_t t = 0; t < d->thread_count(); ++t) {
+      if (!d->thread(t).finished()) busy += " " + d->thread(t).name();
+    }
+  }
+  const bool starved = !sc_core::sc_pending_activity();
+  outcome_.error =
+      "simulation did not finish by sim.max_time_ns = " + ns_text(ns(cfg_.sim.max_time_ns)) +
+      (booted_ ? "; still running:" + busy : "; the boot did not complete") +
+      (starved ? " (nothing left to simulate: they wait for each other)" : "");
+  return outcome_;
+}
+
+}  // namespace iosim

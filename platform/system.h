@@ -1,0 +1,130 @@
+// System: builds a whole simulated system from a SystemConfig and a Scenario, boots
+// it and runs it.
+//
+// Modules (top-level names, so stats paths follow them): memory (PhysicalMemory),
+// bus (MemoryBus: every core and the IOMMU's memory port -> memory), core0..N-1
+// (Core, all in one TlbShootdown), the Kernel (with the GroundTruth hub), iommu (one
+// root port rpI per device), linkI (PcieLink between deviceI and its root port),
+// deviceI (Device), sva (SvaDriver, regs -> iommu.regs), iopf (IopfHandler), and the
+// CheckerSuite attached to the hub.
+//
+// Boot, then start: a boot thread at time 0 initialises the SVA driver, attaches
+// every device, runs the scenario's boot steps in script order (processes, maps with
+// population through core0, forks, binds; every bind tells the checkers which mm a
+// PASID belongs to), then sets up the synthetic workload's processes and notifies
+// the start event. Core programs and DMA threads begin at that event and their
+// "@T" times count from it. A watcher stops the simulation when every program and
+// every DMA thread is done; sc_start is bounded by sim.max_time_ns.
+//
+// Simplifications: the boot populates memory through core0 (its TLB is warm for
+// the boot mappings afterwards); the memory bus has no bandwidth of its own.
+#pragma once
+
+#include "cpu/core.h"
+#include "cpu/tlb_shootdown.h"
+#include "device/device.h"
+#include "iommu/iommu.h"
+#include "os/kernel.h"
+#include "platform/memory_bus.h"
+#include "platform/scenario.h"
+#include "platform/system_config.h"
+#include "sc_models/checker_suite.h"
+#include "sc_models/ground_truth.h"
+#include "sc_models/pcie_link.h"
+#include "sc_models/physical_memory.h"
+
+#include <systemc>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iosim {
+
+class SvaDriver;
+class IopfHandler;
+
+class System {
+ public:
+  // A scripted device thread of the scenario and where it runs.
+  struct DevThreadRef {
+    const DevThreadSpec* spec;
+    Device* device;
+    size_t index;  // in the device
+  };
+  struct Outcome {
+    bool finished = false;      // every program and DMA thread completed
+    std::string error;          // boot error or why the run did not finish
+    sc_core::sc_time boot_end;  // when the start event fired
+    sc_core::sc_time end;       // when the simulation stopped
+  };
+
+  // Elaborates everything. Throws std::exception for an invalid configuration.
+  System(const SystemConfig& cfg, Scenario scenario);
+  ~System();
+  System(const System&) = delete;
+  System& operator=(const System&) = delete;
+
+  // Runs until done or sim.max_time_ns (call once).
+  Outcome run();
+
+  const SystemConfig& config() const { return cfg_; }
+  const Scenario& scenario() const { return scenario_; }
+  PhysicalMemory& memory() { return *memory_; }
+  MemoryBus& bus() { return *bus_; }
+  Kernel& kernel() { return *kernel_; }
+  Iommu& iommu() { return *iommu_; }
+  size_t core_count() const { return cores_.size(); }
+  Core& core(size_t i) { return *cores_.at(i); }
+  size_t device_count() const { return devices_.size(); }
+  Device& device(size_t i) { return *devices_.at(i); }
+  GroundTruth& ground_truth() { return gt_; }
+  CheckerSuite* checkers() { return checkers_.get(); }
+  const std::vector<DevThreadRef>& scripted_dev_threads() const { return dev_threads_; }
+  // PASID of mm `mm_id` on device `dev` after boot (nullopt when not bound).
+  std::optional<uint32_t> pasid(uint32_t mm_id, size_t dev) const;
+  // Every bind done at boot: (mm id, device) -> PASID.
+  const std::map<std::pair<uint32_t, size_t>, uint32_t>& pasids() const { return pasids_; }
+  // The core running scenario CPU thread `i`.
+  Core& cpu_thread_core(size_t i) { return core(scenario_.cpu_threads.at(i).core); }
+  const sc_core::sc_event& start_event() const { return start_; }
+
+ private:
+  void build_devices();
+  void boot();
+  void boot_step(const BootStep& b);
+  void map_and_populate(Mm& mm, uint64_t va, uint64_t size, uint32_t prot, bool shared,
+                        Populate populate, uint64_t value);
+  void bind(uint32_t mm_id, size_t dev);
+  void boot_workload();
+  void watch();
+
+  SystemConfig cfg_;
+  Scenario scenario_;
+  GroundTruth gt_;
+  std::unique_ptr<CheckerSuite> checkers_;
+  std::unique_ptr<PhysicalMemory> memory_;
+  std::unique_ptr<MemoryBus> bus_;
+  std::unique_ptr<Kernel> kernel_;
+  std::unique_ptr<TlbShootdown> shootdown_;
+  std::vector<std::unique_ptr<Core>> cores_;
+  std::unique_ptr<Iommu> iommu_;
+  std::vector<std::unique_ptr<PcieLink>> links_;
+  std::vector<std::unique_ptr<Device>> devices_;
+  std::unique_ptr<SvaDriver> sva_;
+  std::unique_ptr<IopfHandler> iopf_;
+  std::vector<DevThreadRef> dev_threads_;
+  // Per device: DMA thread index -> mm id it runs for (scripted and synthetic).
+  std::vector<std::vector<uint32_t>> thread_mm_;
+  std::map<std::pair<uint32_t, size_t>, uint32_t> pasids_;
+  std::vector<uint32_t> workload_mms_;
+  sc_core::sc_event start_;
+  sc_core::sc_event boot_failed_;
+  Outcome outcome_;
+  bool booted_ = false;
+};
+
+}  // namespace iosim

@@ -1,0 +1,192 @@
+// System builder: a small system built from config text and a script, booted and run.
+#include "platform/system.h"
+
+#include "platform/cli.h"
+#include "platform/config_params.h"
+#include "platform/system_simulation.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace iosim {
+namespace {
+
+using sc_core::SC_NS;
+using sc_core::sc_time;
+
+const char* kSmallSystem =
+    "[memory]\n"
+    "size_bytes = 4294967296\n"
+    "[cpu]\n"
+    "cores = 2\n"
+    "[os]\n"
+    "allocator.base_pa = 0x10000000\n"
+    "allocator.frames = 8192\n";
+
+SystemConfig config_from(const std::string& text) {
+  std::vector<ConfigEntry> entries;
+  std::vector<ConfigError> errors;
+  load_config_text(text, "t.cfg", entries, errors);
+  SystemConfig cfg;
+  apply_config_entries(cfg, entries, errors);
+  for (const ConfigError& e : errors) ADD_FAILURE() << e;
+  return cfg;
+}
+
+Scenario scenario_from(const SystemConfig& cfg, const std::string& text) {
+  return load_scenario_text(text, "t.scn", {cfg.cpu.cores, cfg.device.size()});
+}
+
+double ns_of(const sc_time& t) {
+  return t.to_seconds() * 1e9;
+}
+
+TEST(System, ModulesAreNamedAfterTheirRole) {
+  SystemConfig cfg = config_from(std::string(kSmallSystem) + "[device]\ncount = 2\n");
+  System sys(cfg, Scenario{});
+  EXPECT_STREQ(sys.memory().name(), "memory");
+  EXPECT_STREQ(sys.bus().name(), "bus");
+  EXPECT_STREQ(sys.core(1).name(), "core1");
+  EXPECT_STREQ(sys.iommu().name(), "iommu");
+  EXPECT_STREQ(sys.device(1).name(), "device1");
+  EXPECT_EQ(sys.device(0).config().requester_id, 0x100);
+  EXPECT_EQ(sys.device(1).config().requester_id, 0x108);
+  ASSERT_NE(sys.iommu().port_of(0x108), nullptr);
+  EXPECT_STREQ(sys.iommu().port_of(0x108)->basename(), "rp1");
+}
+
+TEST(System, BootEndsBeforeTheFirstOpAndScriptTimesCountFromTheStart) {
+  SystemConfig cfg = config_from(kSmallSystem);
+  Scenario sc = scenario_from(cfg,
+                              "process P0\n"
+                              "map P0 addrA at=0x40000000 size=16K populate=write value=7\n"
+                              "cpu thread T0 core=1 process=P0:\n"
+                              "  @100ns store addrA value=1\n"
+                              "  load addrA\n"
+                              "  load addrA offset=12K\n"
+                              "  @10us load addrA offset=4K\n");
+  System sys(cfg, std::move(sc));
+  const System::Outcome o = sys.run();
+  ASSERT_TRUE(o.finished) << o.error;
+  // Boot wrote-faulted 4 pages through core0: well after time 0.
+  EXPECT_GT(ns_of(o.boot_end), 1000.0);
+  const Core& c = sys.core(1);
+  EXPECT_EQ(c.start_time(), o.boot_end);
+  ASSERT_EQ(c.ops().size(), 4u);
+  EXPECT_EQ(c.ops()[0].start, o.boot_end + sc_time(100, SC_NS));
+  EXPECT_EQ(c.ops()[3].start, o.boot_end + sc_time(10000, SC_NS));
+  ASSERT_EQ(c.loads().size(), 3u);
+  EXPECT_EQ(c.loads()[0].value, 1u);
+  EXPECT_EQ(c.loads()[1].value, 7u);
+  EXPECT_EQ(c.loads()[1].va, 0x40003000u);
+  EXPECT_EQ(c.loads()[2].value, 7u);
+  EXPECT_GT(c.loads()[0].time, c.ops()[0].end - sc_time(1, SC_NS));
+  // The run stops when the last program is done.
+  EXPECT_EQ(o.end, c.ops()[3].end);
+}
+
+TEST(System, ARunThatWouldHangStopsAtMaxTime) {
+  SystemConfig cfg = config_from(std::string(kSmallSystem) + "[sim]\nmax_time_ns = 50000\n");
+  Scenario sc = scenario_from(cfg,
+                              "process P0\n"
+                              "cpu thread Sleeper core=0 process=P0:\n"
+                              "  wait 1ms\n");
+  System sys(cfg, std::move(sc));
+  const System::Outcome o = sys.run();
+  EXPECT_FALSE(o.finished);
+  EXPECT_EQ(o.end, sc_time(50000, SC_NS));
+  EXPECT_EQ(o.error,
+            "simulation did not finish by sim.max_time_ns = 50000 ns; still running: core0 "
+            "(Sleeper)");
+}
+
+// Runs iommu-sim's front end on a config file; returns the exit status.
+int run_cli_on(const std::string& cfg_text, const std::vector<std::string>& extra, std::string& out,
+               std::string& err) {
+  const std::string path = ::testing::TempDir() + "system_test.cfg";
+  std::ofstream(path) << cfg_text;
+  std::vector<std::string> args{"iommu-sim", path};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  SystemSimulation sim;
+  CliEnvironment env;
+  env.simulation = &sim;
+  std::ostringstream o, e;
+  const int rc = run_cli(static_cast<int>(argv.size()), argv.data(), env, o, e);
+  out = o.str();
+  err = e.str();
+  return rc;
+}
+
+TEST(SystemSimulation, AHangingRunExitsWithStatus2) {
+  const std::string script_path = ::testing::TempDir() + "system_test_hang.scn";
+  std::ofstream(script_path) << "process P0\ncpu thread T core=0 process=P0:\n  wait 1ms\n";
+  std::string out, err;
+  const int rc = run_cli_on(std::string(kSmallSystem) + "[sim]\nmax_time_ns = 2000\n[scenario]\n" +
+                                "script = " + script_path + "\n",
+                            {}, out, err);
+  EXPECT_EQ(rc, kExitBadInput);
+  EXPECT_NE(err.find("simulation did not finish by sim.max_time_ns = 2000 ns"), std::string::npos)
+      << err;
+}
+
+TEST(SystemSimulation, OrderingSensitiveConfigRefusesAQuantum) {
+  std::string out, err;
+  const int rc = run_cli_on(
+      std::string(kSmallSystem) + "[check]\nordering_sensitive = true\n[sim]\nquantum_ns = 100\n",
+      {}, out, err);
+  EXPECT_EQ(rc, kExitBadInput);
+  EXPECT_NE(err.find("ordering-sensitive (check.ordering_sensitive = true) and refuses "
+                     "sim.quantum_ns = 100"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(out, "");
+}
+
+TEST(SystemSimulation, ScriptErrorsNameTheScriptPositionAndExit2) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "system_test_bad.scn") << "process P0\nbind P0 device3\n";
+  std::string out, err;
+  // The script path is relative to the config file that sets it.
+  const int rc = run_cli_on(
+      std::string(kSmallSystem) + "[scenario]\nscript = system_test_bad.scn\n", {}, out, err);
+  EXPECT_EQ(rc, kExitBadInput);
+  EXPECT_NE(err.find(dir + "system_test_bad.scn:2:9: device: unknown device 'device3'"),
+            std::string::npos)
+      << err;
+}
+
+TEST(SystemSimulation, ListParamsHasEverySection) {
+  SystemSimulation sim;
+  std::vector<std::string> names;
+  for (const ParamInfo& p : sim.params()) names.push_back(p.name);
+  for (const char* key : {"sim.duration_ns",
+                          "sim.max_time_ns",
+                          "sim.quantum_ns",
+                          "sim.seed",
+                          "scenario.script",
+                          "memory.size_bytes",
+                          "memory.bus.hop_latency_ns",
+                          "cpu.cores",
+                          "cpu.tlb.sets",
+                          "tlb_shootdown.ipi_round_trip_ns",
+                          "os.secondary_tlb_flush",
+                          "iommu.iotlb.sets",
+                          "link.lanes",
+                          "device.count",
+                          "device.<i>.atc.sets",
+                          "check.expect_clean",
+                          "check.ordering_sensitive",
+                          "check.max_records",
+                          "workload.processes",
+                          "workload.populate"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), key), names.end()) << key;
+  }
+}
+
+}  // namespace
+}  // namespace iosim
