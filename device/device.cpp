@@ -51,7 +51,9 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       bad_downstream_(stats_.counter("bad_downstream", "transactions",
                                      "downstream transactions that are not ATS/PRI messages")),
       stall_(stats_.histogram("translation_stall",
-                              "access start to its first memory request (ATC + ATS + PRI)")) {
+                              "access start to its first memory request (ATC + ATS + PRI)")),
+      read_round_trip_(stats_.histogram(
+          "read_round_trip", "memory read request handed to the link until its data is back")) {
   downstream.register_b_transport(this, &Device::b_transport_down);
   stats_.ratio("atc_hit_rate", "ATC hits / lookups", atc_hits_, atc_misses_);
   stats_.formula("bandwidth", "GB/s", "bytes moved per simulated second", [this] {
@@ -266,6 +268,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
     sc_core::wait(delay);
   }
   if (!write && translated) atc_.release(rt.hit.id);  // data returned
+  if (!write) read_round_trip_.sample(local_now(qk) - issued);
   if (gt_) {
     DeviceAccessEvent e{issued,
                         t.name(),

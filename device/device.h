@@ -126,6 +126,7 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   Counter& access_errors_;
   Counter& bad_downstream_;
   Histogram& stall_;
+  Histogram& read_round_trip_;
 };
 
 }  // namespace iosim
