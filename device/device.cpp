@@ -75,6 +75,13 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
   for (auto& t : threads_) t->spawn(*this);
 }
 
+Device::~Device() {
+  // A simulation stopped mid-request leaves the request's extension (on the stack
+  // of the suspended process) attached to its payload: detach it, or the payload's
+  // destructor would free it.
+  for (auto& gp : payloads_) gp->clear_extension<PcieExtension>();
+}
+
 void Device::transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   upstream->b_transport(gp, delay);
 }

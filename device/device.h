@@ -60,6 +60,7 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
 
   // Throws ParamError naming the parameter for an invalid configuration.
   Device(sc_core::sc_module_name name, const DeviceConfig& cfg);
+  ~Device() override;
 
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
   // Every DMA thread begins when `e` fires (DmaThread::set_start_event).
