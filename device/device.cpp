@@ -2,6 +2,9 @@
 
 #include "sc_models/server_pool.h"
 
+#include <boost/container/small_vector.hpp>
+
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -36,6 +39,8 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       upstream("upstream"),
       downstream("downstream"),
       cfg_(validated(cfg)),
+      atc_lookup_time_(ns(cfg_.atc_lookup_latency_ns)),
+      issue_time_(ns(cfg_.request_issue_latency_ns)),
       stats_(StatRegistry::global().group(*this)),
       atc_(cfg_.atc),
       atc_hits_(stats_.counter("atc_hits", "lookups", "ATC lookups that hit with permission")),
@@ -50,7 +55,9 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       read_latency_(stats_.histogram("dma_read_latency",
                                      "DMA read access, issue by the thread to data back")),
       write_latency_(stats_.histogram("dma_write_latency",
-                                      "DMA write access, issue by the thread to completion")) {
+                                      "DMA write access, issue by the thread to completion")),
+      read_round_trip_(stats_.histogram(
+          "read_round_trip", "memory read request handed to the link until its data is back")) {
   downstream.register_b_transport(this, &Device::b_transport_down);
   stats_.ratio("atc_hit_rate", "ATC hits / lookups", atc_hits_, atc_misses_);
   stats_.formula("bandwidth", "GB/s", "bytes moved per simulated second", [this] {
@@ -70,6 +77,13 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
         std::string(basename()) + ".thread" + std::to_string(i), cfg_.threads[i]));
   }
   for (auto& t : threads_) t->spawn(*this);
+}
+
+Device::~Device() {
+  // A simulation stopped mid-request leaves the request's extension (on the stack
+  // of the suspended process) attached to its payload: detach it, or the payload's
+  // destructor would free it.
+  for (auto& gp : payloads_) gp->clear_extension<PcieExtension>();
 }
 
 void Device::transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
@@ -93,12 +107,13 @@ uint32_t Device::pasid_of(const DmaThread& t) const {
   return cfg_.pasid_enabled && t.config().has_pasid ? t.config().pasid : kNoPasid;
 }
 
-Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool acquire) {
+Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool acquire,
+                            QuantumKeeper* qk) {
   const uint32_t pasid = pasid_of(t);
   const uint32_t need = write ? tperm::kWrite : tperm::kRead;
   bool counted = false;
   for (uint32_t attempt = 0; attempt < cfg_.max_translation_attempts; ++attempt) {
-    sc_core::wait(ns(cfg_.atc_lookup_latency_ns));
+    consume(qk, atc_lookup_time_);
     if (auto hit = atc_.lookup(pasid, va)) {
       if (hit->perms & tperm::kUntranslated) return {Route::kUntranslated, {}, {}};
       if (hit->perms & need) {
@@ -109,6 +124,7 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
     }
     if (!counted) atc_misses_.inc();
     counted = true;
+    if (qk) qk->sync();  // the translation request involves the IOMMU's processes
     AtsClient::Request req{pasid, va, !write && cfg_.no_write_for_reads, t.config().exe_requested,
                            t.config().priv_requested};
     const AtsClient::Result res = ats_->translate(req);
@@ -129,20 +145,29 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
   return {Route::kError, {}, "translation lost on every attempt"};
 }
 
-AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_value) {
+AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_value,
+                            QuantumKeeper* qk) {
   AccessResult res;
   if (r.len == 0) return res;
-  std::vector<uint8_t> data(r.len, 0);
-  if (r.write) store_le(data.data(), r.len, write_value);
-  std::vector<Page> pages;
+  if (!decoupled(qk)) qk = nullptr;
+  // Most accesses are small and within one page: keep them off the heap.
+  std::array<uint8_t, 64> small{};
+  std::vector<uint8_t> large;
+  uint8_t* data = small.data();
+  if (r.len > small.size()) {
+    large.assign(r.len, 0);
+    data = large.data();
+  }
+  if (r.write) store_le(data, r.len, write_value);
+  boost::container::small_vector<Page, 2> pages;
   for (uint64_t va = r.va; va < r.va + r.len;) {
     const uint64_t page_end = (va | ((1ull << kAtsPageShift) - 1)) + 1;
     const uint64_t end = std::min<uint64_t>(page_end, r.va + r.len);
     pages.push_back({va, static_cast<uint32_t>(end - va), static_cast<uint32_t>(va - r.va)});
     va = end;
   }
-  const sc_core::sc_time start = sc_core::sc_time_stamp();
-  std::vector<Route> routes;
+  const sc_core::sc_time start = local_now(qk);
+  boost::container::small_vector<Route, 2> routes;
   if (!cfg_.ats_enabled) {
     routes.assign(pages.size(), Route{Route::kUntranslated, {}, {}});
   } else {
@@ -151,7 +176,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
       routes.clear();
       std::vector<PriClient::Page> faults;
       for (const Page& p : pages) {
-        routes.push_back(route(t, p.va, r.write, true));
+        routes.push_back(route(t, p.va, r.write, true, qk));
         if (routes.back().kind == Route::kFault) faults.push_back({p.va, !r.write, r.write});
         if (routes.back().kind == Route::kError) break;
       }
@@ -167,6 +192,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
         res.error = cfg_.pri_enabled ? "no translation and PRI disabled by Response Failure"
                                      : "no translation and PRI not enabled";
       } else {
+        if (qk) qk->sync();
         const uint32_t pasid = pasid_of(t);
         std::optional<uint32_t> p;
         if (pasid != kNoPasid) p = pasid;
@@ -184,23 +210,43 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
       return res;
     }
   }
-  stall_.sample(sc_core::sc_time_stamp() - start);
+  stall_.sample(local_now(qk) - start);
   for (size_t i = 0; i < pages.size(); ++i) {
     std::string err;
-    if (!issue(t, pages[i], r.write, routes[i], data.data() + pages[i].offset, err) && res.ok) {
+    if (!issue(t, pages[i], r.write, routes[i], data + pages[i].offset, err, qk) && res.ok) {
       res.ok = false;
       res.error = err;
     }
   }
   if (!res.ok) access_errors_.inc();
-  if (res.ok) (r.write ? write_latency_ : read_latency_).sample(sc_core::sc_time_stamp() - start);
-  res.value = load_le(data.data(), r.len);
+  if (res.ok) (r.write ? write_latency_ : read_latency_).sample(local_now(qk) - start);
+  res.value = load_le(data, r.len);
   return res;
 }
 
+tlm::tlm_generic_payload* Device::take_payload() {
+  if (free_payloads_.empty()) {
+    payloads_.push_back(std::make_unique<tlm::tlm_generic_payload>());
+    return payloads_.back().get();
+  }
+  tlm::tlm_generic_payload* gp = free_payloads_.back();
+  free_payloads_.pop_back();
+  return gp;
+}
+
+void Device::give_payload(tlm::tlm_generic_payload* gp) {
+  free_payloads_.push_back(gp);
+}
+
 bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uint8_t* data,
-                   std::string& error) {
-  sc_core::wait(ns(cfg_.request_issue_latency_ns));
+                   std::string& error, QuantumKeeper* qk) {
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  if (qk) {
+    qk->inc(issue_time_);  // sent with the local time as its annotated delay
+    delay = qk->get_local_time();
+  } else {
+    sc_core::wait(issue_time_);
+  }
   const bool translated = rt.kind == Route::kTranslated;
   const uint32_t pasid = pasid_of(t);
   const PasidPrefix prefix = pasid == kNoPasid ? PasidPrefix{}
@@ -210,7 +256,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
       cfg_.requester_id, translated ? AddressType::kTranslated : AddressType::kUntranslated,
       prefix);
   const uint64_t addr = translated ? rt.hit.pa : p.va;
-  tlm::tlm_generic_payload gp;
+  tlm::tlm_generic_payload& gp = *take_payload();
   gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   gp.set_address(addr);
   gp.set_data_ptr(data);
@@ -219,14 +265,22 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   gp.set_extension(&ext);
-  const sc_core::sc_time issued = sc_core::sc_time_stamp();
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  const sc_core::sc_time issued = sc_core::sc_time_stamp() + delay;
   requests_.inc();
   transport(gp, delay);
   gp.clear_extension(&ext);
+  const bool ok = gp.is_response_ok();
+  const std::string status = ok ? std::string() : gp.get_response_string();
+  give_payload(&gp);
   if (write && translated) atc_.release(rt.hit.id);  // posted
-  sc_core::wait(delay);
+  if (qk) {
+    qk->set(delay);
+    if (qk->need_sync()) qk->sync();
+  } else {
+    sc_core::wait(delay);
+  }
   if (!write && translated) atc_.release(rt.hit.id);  // data returned
+  if (!write) read_round_trip_.sample(local_now(qk) - issued);
   if (gt_) {
     DeviceAccessEvent e{issued,
                         t.name(),
@@ -240,8 +294,8 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
                         translated};
     gt_->device_access(e);
   }
-  if (!gp.is_response_ok()) {
-    error = "memory request failed: " + gp.get_response_string();
+  if (!ok) {
+    error = "memory request failed: " + status;
     return false;
   }
   bytes_.add(p.len);

@@ -20,10 +20,17 @@
 //    which the request is handed to the upstream socket (the memory model
 //    performs it in that call; the link adds annotated delay only).
 //
+// Temporal decoupling (decoupled slots, see dma_thread.h): the ATC lookup and
+// issue latencies advance the slot's local time, each memory request is sent with
+// that local time as its annotated delay and the returned delay becomes the new
+// local time; a translation miss or a PRI round trip first synchronises (those
+// involve other processes). Ground-truth events carry the local time.
+//
 // Simplifications: the DMA engine adds request_issue_latency_ns per request but
 // has no internal bandwidth limit besides the issue slots; the Function is a
 // single-function device; translated requests carry no Exe/Priv checks beyond
-// R/W.
+// R/W. When decoupled, a translation is released when the request returns, which
+// can be earlier in simulated time than the local time of its completion.
 #pragma once
 
 #include "device/atc.h"
@@ -53,6 +60,7 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
 
   // Throws ParamError naming the parameter for an invalid configuration.
   Device(sc_core::sc_module_name name, const DeviceConfig& cfg);
+  ~Device() override;
 
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
   // Every DMA thread begins when `e` fires (DmaThread::set_start_event).
@@ -74,7 +82,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   void transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) override;
   uint16_t requester_id() const override { return cfg_.requester_id; }
   // DmaAccessor
-  AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value) override;
+  AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value,
+                      QuantumKeeper* qk) override;
   void stop_pasid(DmaThread& t) override;
 
  private:
@@ -92,12 +101,18 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
 
   void b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   uint32_t pasid_of(const DmaThread& t) const;
-  Route route(const DmaThread& t, uint64_t va, bool write, bool acquire);
-  AccessResult access_translated(DmaThread& t, const DmaRequest& r, uint64_t write_value);
+  Route route(const DmaThread& t, uint64_t va, bool write, bool acquire, QuantumKeeper* qk);
   bool issue(DmaThread& t, const Page& p, bool write, const Route& route, uint8_t* data,
-             std::string& error);
+             std::string& error, QuantumKeeper* qk);
+  // Payloads reused by issue() (constructing one allocates its extension array).
+  tlm::tlm_generic_payload* take_payload();
+  void give_payload(tlm::tlm_generic_payload* gp);
 
   DeviceConfig cfg_;
+  sc_core::sc_time atc_lookup_time_;
+  sc_core::sc_time issue_time_;
+  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> payloads_;
+  std::vector<tlm::tlm_generic_payload*> free_payloads_;
   GroundTruth* gt_ = nullptr;
   StatGroup& stats_;
   Atc atc_;
@@ -114,6 +129,7 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   Histogram& stall_;
   Histogram& read_latency_;
   Histogram& write_latency_;
+  Histogram& read_round_trip_;
 };
 
 }  // namespace iosim

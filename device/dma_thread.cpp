@@ -4,6 +4,23 @@
 
 namespace iosim {
 
+bool decoupled(const QuantumKeeper* qk) {
+  return qk && tlm_utils::tlm_quantumkeeper::get_global_quantum() > sc_core::SC_ZERO_TIME;
+}
+
+sc_core::sc_time local_now(const QuantumKeeper* qk) {
+  return decoupled(qk) ? qk->get_current_time() : sc_core::sc_time_stamp();
+}
+
+void consume(QuantumKeeper* qk, const sc_core::sc_time& d) {
+  if (decoupled(qk)) {
+    qk->inc(d);
+    if (qk->need_sync()) qk->sync();
+  } else {
+    sc_core::wait(d);
+  }
+}
+
 DmaThread::DmaThread(std::string name, const DmaThreadConfig& cfg)
     : name_(std::move(name)), cfg_(cfg) {
   if (cfg_.pattern != "script") pattern_ = std::make_unique<AddressPattern>(cfg_);
@@ -18,14 +35,15 @@ void DmaThread::spawn(DmaAccessor& a) {
     if (cfg_.pattern == "script") {
       sc_core::sc_spawn([this, &a] { run_script(a); }, n.c_str());
     } else {
-      sc_core::sc_spawn([this, &a] { run_synthetic(a); }, n.c_str());
+      keepers_.push_back(std::make_unique<QuantumKeeper>());
+      QuantumKeeper& qk = *keepers_.back();
+      sc_core::sc_spawn([this, &a, &qk] { run_synthetic(a, qk); }, n.c_str());
     }
   }
 }
 
-std::optional<DmaRequest> DmaThread::next_request() {
+std::optional<DmaRequest> DmaThread::next_request(const sc_core::sc_time& now) {
   if (cfg_.request_count > 0 && issued_ >= cfg_.request_count) return std::nullopt;
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
   const sc_core::sc_time at = next_issue_ > now ? next_issue_ : now;
   if (cfg_.duration_ns > 0 && at >= start_ + ns(cfg_.duration_ns)) return std::nullopt;
   next_issue_ = at + ns(cfg_.issue_interval_ns);
@@ -38,14 +56,19 @@ void DmaThread::await_start() {
   start_ = sc_core::sc_time_stamp();
 }
 
-void DmaThread::run_synthetic(DmaAccessor& a) {
+void DmaThread::run_synthetic(DmaAccessor& a, QuantumKeeper& qk) {
   await_start();
-  while (auto r = next_request()) {
+  qk.reset();  // the global quantum is known once the simulation runs
+  QuantumKeeper* const k = decoupled(&qk) ? &qk : nullptr;
+  while (auto r = next_request(local_now(k))) {
     // next_request() reserved the issue time; wait for it.
     const sc_core::sc_time at = next_issue_ - ns(cfg_.issue_interval_ns);
-    if (at > sc_core::sc_time_stamp()) sc_core::wait(at - sc_core::sc_time_stamp());
-    record(*r, a.access(*this, *r, r->va));
+    const sc_core::sc_time now = local_now(k);
+    if (at > now) consume(k, at - now);
+    const AccessResult res = a.access(*this, *r, r->va, k);
+    record(*r, res, local_now(k));
   }
+  if (k) k->sync();
   slot_done();
 }
 
@@ -56,7 +79,7 @@ void DmaThread::run_script(DmaAccessor& a) {
       case ScriptOp::Kind::kRead:
       case ScriptOp::Kind::kWrite: {
         const DmaRequest r{op.va, op.len, op.kind == ScriptOp::Kind::kWrite};
-        record(r, a.access(*this, r, op.value));
+        record(r, a.access(*this, r, op.value, nullptr), sc_core::sc_time_stamp());
         break;
       }
       case ScriptOp::Kind::kWait:
@@ -75,12 +98,11 @@ void DmaThread::run_script(DmaAccessor& a) {
   slot_done();
 }
 
-void DmaThread::record(const DmaRequest& r, const AccessResult& res) {
+void DmaThread::record(const DmaRequest& r, const AccessResult& res, const sc_core::sc_time& now) {
   ++completed_;
   if (res.ok) bytes_ += r.len;
-  if (!r.write && cfg_.pattern == "script")
-    reads_.push_back({sc_core::sc_time_stamp(), r.va, res.value, res.ok});
-  if (!res.ok) errors_.push_back({sc_core::sc_time_stamp(), r.va, r.write, res.error});
+  if (!r.write && cfg_.pattern == "script") reads_.push_back({now, r.va, res.value, res.ok});
+  if (!res.ok) errors_.push_back({now, r.va, r.write, res.error});
 }
 
 void DmaThread::slot_done() {

@@ -8,6 +8,15 @@
 // assert what the device saw (synthetic threads record no values). Access errors (Invalid Request,
 // PRI disabled, translation errors) are recorded per thread.
 //
+// Temporal decoupling: when the TLM global quantum (tlm::tlm_global_quantum) is
+// non-zero, each slot of a synthetic thread keeps a tlm_utils::tlm_quantumkeeper:
+// its issue waits and the device's own latencies advance the slot's local time
+// instead of waiting, and the slot synchronises with the kernel only when its local
+// time reaches the quantum boundary (or before it needs another process, e.g. a
+// translation request). With a quantum of zero (the default) every delay is a
+// wait, exactly as without decoupling. Scripted threads are ordering scenarios and
+// never decouple.
+//
 // Simplifications: a synthetic thread stops issuing when request_count is
 // reached or at duration_ns; requests in flight then complete normally.
 #pragma once
@@ -16,6 +25,10 @@
 #include "device/device_config.h"
 
 #include <systemc>
+#include <tlm>
+
+// After <systemc>: the keeper header does not include the kernel declarations.
+#include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <cstdint>
 #include <memory>
@@ -34,11 +47,25 @@ struct AccessResult {
 
 class DmaThread;
 
+// The local time of a decoupled issue slot; nullptr (or a zero global quantum)
+// means every delay is a wait.
+using QuantumKeeper = tlm_utils::tlm_quantumkeeper;
+
+// True when `qk` is set and the global quantum is non-zero.
+bool decoupled(const QuantumKeeper* qk);
+// sc_time_stamp() plus the local time of `qk` when decoupled.
+sc_core::sc_time local_now(const QuantumKeeper* qk);
+// Consumes `d` of simulated time: adds it to the local time when decoupled (and
+// synchronises at the quantum boundary), else waits.
+void consume(QuantumKeeper* qk, const sc_core::sc_time& d);
+
 // What a DMA thread needs from the device to perform an access.
 class DmaAccessor {
  public:
   virtual ~DmaAccessor() = default;
-  virtual AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value) = 0;
+  // `qk`: the calling slot's quantum keeper (nullptr: not decoupled).
+  virtual AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value,
+                              QuantumKeeper* qk) = 0;
   virtual void stop_pasid(DmaThread& t) = 0;
 };
 
@@ -81,10 +108,10 @@ class DmaThread {
   const sc_core::sc_event& finished_event() const { return finished_; }
 
  private:
-  void run_synthetic(DmaAccessor& a);
+  void run_synthetic(DmaAccessor& a, QuantumKeeper& qk);
   void run_script(DmaAccessor& a);
-  std::optional<DmaRequest> next_request();
-  void record(const DmaRequest& r, const AccessResult& res);
+  std::optional<DmaRequest> next_request(const sc_core::sc_time& now);
+  void record(const DmaRequest& r, const AccessResult& res, const sc_core::sc_time& now);
   void slot_done();
   void await_start();
 
@@ -96,6 +123,7 @@ class DmaThread {
   uint64_t bytes_ = 0;
   sc_core::sc_time next_issue_ = sc_core::SC_ZERO_TIME;
   unsigned live_slots_ = 0;
+  std::vector<std::unique_ptr<QuantumKeeper>> keepers_;  // one per synthetic slot
   std::vector<ReadRecord> reads_;
   std::vector<ErrorRecord> errors_;
   sc_core::sc_event finished_;
