@@ -20,6 +20,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <vector>
 
 #include "os/mmu_notifier_range.h"
 
@@ -68,6 +69,45 @@ class OsObserver {
   // returns (end: duration = time spent in it, spinning for the IOMMU).
   virtual void on_secondary_flush_begin(const OsRangeEvent&) {}
   virtual void on_secondary_flush_end(const OsRangeEvent&) {}
+};
+
+// Forwards every callback to several observers, in the order they were added (the
+// memory manager holds one observer pointer).
+class OsObserverList : public OsObserver {
+ public:
+  void add(OsObserver* o) { list_.push_back(o); }
+  bool empty() const { return list_.empty(); }
+
+  void on_range_start(const OsRangeEvent& e) override {
+    for (OsObserver* o : list_) o->on_range_start(e);
+  }
+  void on_range_end(const OsRangeEvent& e) override {
+    for (OsObserver* o : list_) o->on_range_end(e);
+  }
+  void on_ptl_acquire(const OsEvent& e) override {
+    for (OsObserver* o : list_) o->on_ptl_acquire(e);
+  }
+  void on_ptl_release(const OsEvent& e) override {
+    for (OsObserver* o : list_) o->on_ptl_release(e);
+  }
+  void on_pte_update(const OsPteEvent& e) override {
+    for (OsObserver* o : list_) o->on_pte_update(e);
+  }
+  void on_preempt_begin(const OsEvent& e) override {
+    for (OsObserver* o : list_) o->on_preempt_begin(e);
+  }
+  void on_preempt_end(const OsEvent& e) override {
+    for (OsObserver* o : list_) o->on_preempt_end(e);
+  }
+  void on_secondary_flush_begin(const OsRangeEvent& e) override {
+    for (OsObserver* o : list_) o->on_secondary_flush_begin(e);
+  }
+  void on_secondary_flush_end(const OsRangeEvent& e) override {
+    for (OsObserver* o : list_) o->on_secondary_flush_end(e);
+  }
+
+ private:
+  std::vector<OsObserver*> list_;
 };
 
 }  // namespace iosim

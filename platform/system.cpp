@@ -156,6 +156,7 @@ void System::boot() {
     }
     outcome_.boot_end = sc_core::sc_time_stamp();
     booted_ = true;
+    for (const std::function<void()>& hook : start_hooks_) hook();
     start_.notify(sc_core::SC_ZERO_TIME);
   } catch (const std::exception& e) {
     outcome_.error =

@@ -36,6 +36,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -91,6 +92,9 @@ class System {
   // The core running scenario CPU thread `i`.
   Core& cpu_thread_core(size_t i) { return core(scenario_.cpu_threads.at(i).core); }
   const sc_core::sc_event& start_event() const { return start_; }
+  // Called in the boot thread when boot is over, just before the start event fires:
+  // where observers that should see only the scenario are attached.
+  void on_start(std::function<void()> fn) { start_hooks_.push_back(std::move(fn)); }
 
  private:
   void build_devices();
@@ -104,6 +108,7 @@ class System {
 
   SystemConfig cfg_;
   Scenario scenario_;
+  std::vector<std::function<void()>> start_hooks_;
   GroundTruth gt_;
   std::unique_ptr<CheckerSuite> checkers_;
   std::unique_ptr<PhysicalMemory> memory_;

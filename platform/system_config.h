@@ -5,8 +5,8 @@
 // Sections: sim (run length and seed), scenario (the script), memory (+ memory.bus),
 // cpu (core count + the CoreConfig every core uses), tlb_shootdown, os, iommu, link
 // (the PcieLinkConfig of every device's link), device (per-instance: device.count,
-// device.<i>.atc.sets ...), sva (the SVA driver), iopf (the I/O page-fault handler), check (checkers and what a clean run means) and workload
-// (synthetic DMA for throughput runs).
+// device.<i>.atc.sets ...), sva (the SVA driver), iopf (the I/O page-fault handler), check
+// (checkers and what a clean run means) and workload (synthetic DMA for throughput runs).
 //
 // Each device's root port is derived from the device (requester ID, ATS/PRI enabled,
 // Invalidate Queue Depth), so the two cannot disagree.
@@ -23,6 +23,7 @@
 #include "sc_models/checker.h"
 #include "sc_models/pcie_link.h"
 #include "sc_models/physical_memory.h"
+#include "sc_models/timeline.h"
 
 #include <cstdint>
 #include <string>
@@ -134,6 +135,21 @@ struct WorkloadConfig {
   }
 };
 
+// [timeline]: the text timeline printed by --timeline.
+struct TimelineSection : TimelineConfig {
+  // Only accesses and OS steps on pages named by a scenario symbol are shown (a
+  // symbol names each of its pages up to max_symbol_pages).
+  bool named_only = true;
+  uint32_t max_symbol_pages = 64;
+
+  template <class V>
+  void visit(V& v) {
+    TimelineConfig::visit(v);
+    v("named_only", named_only, "", "show only pages named by a scenario symbol");
+    v("max_symbol_pages", max_symbol_pages, "pages", "pages of each symbol that get a name");
+  }
+};
+
 struct SystemConfig {
   SimConfig sim;
   ScenarioConfig scenario;
@@ -148,6 +164,7 @@ struct SystemConfig {
   IopfConfig iopf;
   CheckSection check;
   WorkloadConfig workload;
+  TimelineSection timeline;
 
   template <class V>
   void visit(V& v) {
@@ -164,6 +181,7 @@ struct SystemConfig {
     v.section("iopf", iopf);
     v.section("check", check);
     v.section("workload", workload);
+    v.section("timeline", timeline);
   }
 
   // Throws ParamError naming the first invalid parameter.

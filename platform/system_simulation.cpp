@@ -3,12 +3,16 @@
 #include "platform/report.h"
 #include "platform/scenario.h"
 #include "platform/system.h"
+#include "platform/timeline_recorder.h"
+#include "platform/trace_recorder.h"
 #include "sc_models/json_writer.h"
 #include "sc_models/stats.h"
 
 #include <tlm>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -126,6 +130,47 @@ void write_scenario_json(JsonWriter& w, System& sys) {
   w.end_object();
 }
 
+namespace {
+
+// Names the scenario's threads and pages in the recorders and attaches them when boot
+// is over, so they show the scenario and not the boot steps.
+void attach_recorders(System& sys, const SystemConfig& cfg, TimelineRecorder* timeline,
+                      TraceRecorder* trace, OsObserverList& observers) {
+  for (const CpuThreadSpec& t : sys.scenario().cpu_threads) {
+    if (timeline) timeline->set_cpu_thread(t.core, t.program.name);
+    if (trace) trace->set_cpu_thread(t.core, t.program.name);
+  }
+  if (timeline) {
+    for (const DevThreadSpec& t : sys.scenario().dev_threads)
+      timeline->set_device_thread(t.name, t.name);
+    for (const ScenarioSymbol& s : sys.scenario().symbols) {
+      const uint64_t pages = std::min<uint64_t>((s.size + Mm::kPageBytes - 1) / Mm::kPageBytes,
+                                                cfg.timeline.max_symbol_pages);
+      for (uint64_t k = 0; k < pages; ++k) {
+        std::ostringstream name;
+        name << s.name;
+        if (k > 0) name << "+0x" << std::hex << k * Mm::kPageBytes;
+        timeline->set_symbol(s.mm_id, s.va + k * Mm::kPageBytes, name.str());
+      }
+    }
+  }
+  // The trace shows the boot too; the timeline only the scenario, but it follows the
+  // page tables from the beginning so that it knows which frame is the old page.
+  if (timeline) {
+    timeline->set_record_from(sc_core::sc_max_time());
+    sys.ground_truth().subscribe(timeline);
+  }
+  if (trace) sys.ground_truth().subscribe(trace);
+  sys.kernel().set_observer(&observers);
+  sys.on_start([&sys, timeline] {
+    if (!timeline) return;
+    for (const auto& [key, pasid] : sys.pasids()) timeline->bind_pasid(pasid, key.first);
+    timeline->set_record_from(sc_core::sc_time_stamp());
+  });
+}
+
+}  // namespace
+
 int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& opts,
                                  std::ostream& out) {
   SystemConfig cfg = config;
@@ -148,11 +193,27 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
                                                   : load_scenario(cfg.scenario.script, lim);
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.sim.quantum_ns, sc_core::SC_NS));
   const auto host_start = std::chrono::steady_clock::now();
+  // The recorders outlive the system that publishes to them.
+  std::unique_ptr<TimelineRecorder> timeline;
+  std::unique_ptr<TraceRecorder> trace;
+  OsObserverList observers;
+  if (opts.timeline) {
+    timeline = std::make_unique<TimelineRecorder>(cfg.timeline);
+    timeline->set_named_only(cfg.timeline.named_only);
+    observers.add(timeline.get());
+  }
+  if (!opts.trace_path.empty()) {
+    trace = std::make_unique<TraceRecorder>();
+    observers.add(trace.get());
+  }
   System sys(cfg, std::move(scenario));
+  if (!observers.empty()) attach_recorders(sys, cfg, timeline.get(), trace.get(), observers);
   const System::Outcome o = sys.run();
   const double host_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start).count();
   if (!o.error.empty()) throw std::runtime_error(o.error);
+  if (timeline) timeline->print(out);
+  if (trace) trace->finish(opts.trace_path);
   CheckerSuite* checkers = sys.checkers();
   if (checkers && checkers->total() > 0) checkers->report(out);
   const RunSummary summary = collect_summary(StatRegistry::global());

@@ -94,6 +94,7 @@ std::string TimelineRecorder::version_of(uint32_t mm_id, uint64_t va, uint64_t p
 
 void TimelineRecorder::add(const sc_core::sc_time& t, const std::string& thread, std::string text,
                            bool is_state, int range) {
+  if (t < record_from_) return;
   rows_.push_back({t, thread, std::move(text), is_state, range});
 }
 

@@ -56,6 +56,8 @@ class TimelineRecorder : public GroundTruthSink, public OsObserver {
   void bind_pasid(uint32_t pasid, uint32_t mm_id) { pasid_mm_[pasid] = mm_id; }
   // Only events on named pages (set_symbol) are recorded.
   void set_named_only(bool on) { named_only_ = on; }
+  // Rows before `t` are not kept (page versions are still tracked), e.g. the boot.
+  void set_record_from(const sc_core::sc_time& t) { record_from_ = t; }
 
   // GroundTruthSink
   void on_pte_change(const PteChangeEvent& e) override;
@@ -106,6 +108,7 @@ class TimelineRecorder : public GroundTruthSink, public OsObserver {
 
   TimelineConfig cfg_;
   bool named_only_ = false;
+  sc_core::sc_time record_from_ = sc_core::SC_ZERO_TIME;
   std::vector<std::string> named_threads_;  // naming order
   std::map<int, std::string> cpu_names_;
   std::map<std::string, std::string> device_names_;

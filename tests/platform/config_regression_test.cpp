@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -113,6 +115,70 @@ TEST(ConfigRegression, CowRaceDisappearsUnderPtl) {
   EXPECT_EQ(total_violations(r), 0u);
   EXPECT_EQ(dev_reads(r, "DEV-thread-0"), (V{1, 3}));
   EXPECT_EQ(dev_reads(r, "DEV-thread-2"), (V{1, 2}));
+}
+
+// Position of `line` in the output after `from`; npos when absent.
+size_t line_after(const std::string& out, const std::string& line, size_t from) {
+  return out.find("\n" + line + "\n", from);
+}
+
+TEST(ConfigRegression, CowRaceTimelineIsTheSeedTable) {
+  SimRun r = run_config("cow_race", "range_end", "--timeline");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("[Time N] ---"), std::string::npos) << r.output;
+  // The rows of seeds/001 in their order: both COWs start, thread 0 updates addrA's PTE
+  // and is preempted, thread 2 writes the new page, thread 1 ends its range (the device
+  // drops addrB only), and the device reads addrA from the old page, addrB from the new.
+  size_t at = 0;
+  for (const char* row :
+       {"CPU-thread-0  {COW: invalidate_range_start(addrA)}",
+        "CPU-thread-1  {COW: invalidate_range_start(addrB)}",
+        "CPU-thread-0  {update PTE addrA -> new page}", "CPU-thread-2  {store addrA (new page)}",
+        "CPU-thread-3  {store addrB (new page)}",
+        "CPU-thread-1  {COW: invalidate_range_end(addrB)}",
+        "DEV-thread-0  {read addrA from old page}", "DEV-thread-2  {read addrB from new page}",
+        "CPU-thread-0  {COW: invalidate_range_end(addrA)}"}) {
+    const size_t next = line_after(r.output, row, at);
+    ASSERT_NE(next, std::string::npos) << "missing or out of order: " << row << "\n" << r.output;
+    at = next + 1;
+  }
+  EXPECT_NE(r.output.find("CPU-thread-0  {preempted}"), std::string::npos);
+}
+
+TEST(ConfigRegression, CowRaceTimelineUnderPtlHasNoOldPageRead) {
+  SimRun r = run_config("cow_race", "under_ptl", "--timeline");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("from old page"), std::string::npos) << r.output;
+  EXPECT_NE(line_after(r.output, "DEV-thread-0  {read addrA from new page}", 0), std::string::npos)
+      << r.output;
+}
+
+TEST(ConfigRegression, CowRaceTraceHasEveryTrack) {
+  const std::string path = ::testing::TempDir() + "cow_race_trace.json";
+  std::remove(path.c_str());
+  SimRun r = run_config("cow_race", "range_end", "--trace " + path);
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream f(path);
+  ASSERT_TRUE(f) << "no trace written";
+  std::stringstream text;
+  text << f.rdbuf();
+  const JsonValue trace = parse_json(text.str());
+  std::map<std::string, int> names;
+  std::set<std::string> threads;
+  for (const JsonValue& e : trace["traceEvents"].items()) {
+    names[e["name"].str()]++;
+    if (e["name"].str() == "thread_name") threads.insert(e["args"]["name"].str());
+  }
+  // Two COWs (CLEAR ranges), two driver invalidations seen complete, four device reads,
+  // six CPU stores, and a track per scripted thread.
+  EXPECT_EQ(names["invalidate_range(CLEAR)"], 2);
+  EXPECT_EQ(names["invalidation_done"], 2);
+  EXPECT_EQ(names["read"], 4);
+  EXPECT_EQ(names["store"], 6);
+  for (const char* t : {"CPU-thread-0", "CPU-thread-1", "CPU-thread-2", "CPU-thread-3",
+                        "DEV-thread-0", "DEV-thread-2"}) {
+    EXPECT_EQ(threads.count(t), 1u) << t;
+  }
 }
 
 TEST(ConfigRegression, CowRaceRefusesAQuantum) {
