@@ -29,6 +29,8 @@ po::options_description visible_options() {
       "jobs", po::value<std::string>(), "sweep points run at once (default 1)")(
       "sweep-out", po::value<std::string>(), "write the sweep CSV to FILE (default stdout)")(
       "list-params", po::bool_switch(), "print every parameter with default, unit and help")(
+      "markdown", po::bool_switch(),
+      "with --list-params: print a Markdown table (the README's parameter reference)")(
       "help", po::bool_switch(), "print this help")("version", po::bool_switch(),
                                                     "print the version");
   return d;
@@ -63,6 +65,7 @@ void check_combinations(const CliOptions& o) {
       }
     }
   }
+  if (o.markdown && !o.list_params) throw UsageError("--markdown needs --list-params");
   if (o.config.empty() && !o.help && !o.version && !o.list_params) {
     throw UsageError("missing CONFIG file");
   }
@@ -91,6 +94,7 @@ CliOptions options_from(const po::variables_map& vm) {
   }
   o.sweep_out = get<std::string>(vm, "sweep-out").value_or("");
   o.list_params = vm["list-params"].as<bool>();
+  o.markdown = vm["markdown"].as<bool>();
   o.help = vm["help"].as<bool>();
   o.version = vm["version"].as<bool>();
   return o;
@@ -223,7 +227,8 @@ int run_cli(int argc, const char* const argv[], const CliEnvironment& env, std::
     return kExitBadInput;
   }
   if (o.list_params) {
-    out << format_param_table(env.simulation->params());
+    const std::vector<ParamInfo> params = env.simulation->params();
+    out << (o.markdown ? format_param_markdown(params) : format_param_table(params));
     return kExitOk;
   }
   if (!o.sweeps.empty()) return run_sweep_mode(o, env, out, err);

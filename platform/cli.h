@@ -2,7 +2,7 @@
 //
 //   iommu-sim CONFIG [--set k=v ...] [--stats FILE] [--trace FILE] [--timeline]
 //             [--seed N] [--sweep k=v1,v2,... ...] [--jobs N] [--sweep-out FILE.csv]
-//             [--list-params] [--help] [--version]
+//             [--list-params [--markdown]] [--help] [--version]
 //
 // parse_cli() turns argv into CliOptions (Boost.Program_options) and throws
 // UsageError for bad usage. run_cli() is the whole program: it prints help,
@@ -41,6 +41,7 @@ struct CliOptions {
   unsigned jobs = 1;              // --jobs
   std::string sweep_out;          // --sweep-out (CSV; stdout when empty)
   bool list_params = false;       // --list-params
+  bool markdown = false;          // --markdown (with --list-params)
   bool help = false;              // --help
   bool version = false;           // --version
 };

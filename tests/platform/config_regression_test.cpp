@@ -290,5 +290,28 @@ TEST(ConfigRegression, SameSeedSameStats) {
             b.stats["summary"]["dma_read_latency_ns"]["p99"].number());
 }
 
+// The README's parameter reference is the output of --list-params --markdown.
+TEST(ConfigRegression, ReadmeParameterReferenceIsCurrent) {
+  const std::string out = ::testing::TempDir() + "params.md";
+  const std::string cmd =
+      std::string(IOSIM_SIM_BINARY) + " --list-params --markdown > " + out + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream generated_file(out);
+  std::stringstream generated;
+  generated << generated_file.rdbuf();
+  ASSERT_GT(generated.str().size(), 1000u);
+  std::ifstream readme_file(std::string(IOSIM_CONFIG_DIR) + "/../README.md");
+  ASSERT_TRUE(readme_file);
+  std::stringstream readme;
+  readme << readme_file.rdbuf();
+  const std::string text = readme.str();
+  const std::string begin = "<!-- params:begin -->\n", end = "<!-- params:end -->";
+  const size_t b = text.find(begin), e = text.find(end);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(e, std::string::npos);
+  EXPECT_EQ(text.substr(b + begin.size(), e - b - begin.size()), generated.str())
+      << "regenerate with scripts/readme-params";
+}
+
 }  // namespace
 }  // namespace iosim
