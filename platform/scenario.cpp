@@ -324,14 +324,12 @@ class Builder {
 
   void dev_thread(const ScriptStatement& s) {
     thread_header(s);
-    s.check_args({"device", "process", "max_outstanding"}, 1);
+    s.check_args({"device", "process"}, 1);
     DevThreadSpec t;
     t.loc = s.loc;
     t.name = thread_name(s);
     t.device = device(s.value("device"), "device");
     t.mm_id = boot_process(s.value("process"), "process");
-    t.max_outstanding = static_cast<uint32_t>(s.integer_or("max_outstanding", 1));
-    if (t.max_outstanding == 0) fail(s.value("max_outstanding").loc, "max_outstanding", ">= 1");
     std::function<void(const ScriptStatement&)> emit = [&](const ScriptStatement& c) {
       if (c.keyword == "repeat") {
         if (c.time_ps) fail(c.time_loc, "repeat", "'@time' is not allowed on repeat");

@@ -10,7 +10,7 @@
 //   cpu thread NAME core=N process=P [hold=DUR]:   (one thread per core)
 //     [@T] load|store|wait|munmap|madvise|mprotect|mmap|mremap|fork|migrate|ksm|
 //          clear_soft_dirty|make_exclusive|age|exit|repeat N:
-//   dev thread NAME device=deviceN process=P [max_outstanding=N]:
+//   dev thread NAME device=deviceN process=P:   (one operation at a time, in order)
 //     [@T] read|write|wait|stop|repeat N:
 // "@T" is a time after the start event (when boot is done). An ADDR is a symbol
 // defined by a map (plus offset=N where allowed) or a number. Every semantic error is
@@ -68,7 +68,6 @@ struct DevThreadSpec {
   std::string name;
   size_t device = 0;
   uint32_t mm_id = 0;
-  uint32_t max_outstanding = 1;
   std::vector<ScriptOp> ops;  // kAtTime times count from the start event
   ScriptLoc loc;
 };

@@ -85,7 +85,7 @@ void System::build_devices() {
       DmaThreadConfig t;
       t.pattern = "script";
       t.script = s.ops;
-      t.max_outstanding = s.max_outstanding;
+      t.max_outstanding = 1;  // a scripted program runs one operation at a time
       dc.threads.push_back(t);
       mms.push_back(s.mm_id);
       scripted.push_back(&s);
