@@ -84,6 +84,10 @@ void read_summary(const std::string& stats, SweepResult& r) {
   try {
     JsonValue doc = parse_json(text.str());
     if (doc.is_object() && doc.has("summary")) flatten_json(doc["summary"], "", r.summary);
+    // The checker counts too, so a policy sweep shows where the violations appear.
+    if (doc.is_object() && doc.has("checkers")) {
+      flatten_json(doc["checkers"], "checkers", r.summary);
+    }
   } catch (const std::exception&) {
     r.summary.clear();  // unreadable stats: the row keeps only the status
   }

@@ -5,8 +5,8 @@
 // is a fork+exec of the simulator binary with the point's values as extra
 // "--set key=value" arguments and "--stats <temporary file>". At most 'jobs'
 // children run at once. After a child exits, its stats JSON is read
-// (sc_models/json_reader.h) and the "summary" object is flattened into columns
-// ("dma_read_latency_ns.p50"). A child that fails (non-zero status, signal, no or
+// (sc_models/json_reader.h) and the "summary" and "checkers" objects are flattened
+// into columns ("dma_read_latency_ns.p50", "checkers.use_after_free"). A child that fails (non-zero status, signal, no or
 // unreadable stats) gives a row with its status and empty summary cells; the
 // sweep goes on.
 //

@@ -7,6 +7,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -288,6 +289,57 @@ TEST(ConfigRegression, SameSeedSameStats) {
   EXPECT_EQ(a.stats["sim_time_ns"].number(), b.stats["sim_time_ns"].number());
   EXPECT_EQ(a.stats["summary"]["dma_read_latency_ns"]["p99"].number(),
             b.stats["summary"]["dma_read_latency_ns"]["p99"].number());
+}
+
+// A policy sweep over the invalidation storm: one CSV row per point, in axis order, with
+// the summary columns and the checker counts (the use after free appears only under
+// range_end).
+TEST(ConfigRegression, PolicySweepWritesOneRowPerPoint) {
+  const std::string csv = ::testing::TempDir() + "storm_sweep.csv";
+  std::remove(csv.c_str());
+  const std::string cmd = std::string(IOSIM_SIM_BINARY) + " " + IOSIM_CONFIG_DIR +
+                          "/invalidation_storm.cfg --sweep sva.policy=intel,amd_legacy"
+                          " --sweep os.secondary_tlb_flush=under_ptl,range_end --jobs 2"
+                          " --sweep-out " +
+                          csv + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream f(csv);
+  ASSERT_TRUE(f);
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(f, line);) {
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
+    rows.push_back(cells);
+  }
+  ASSERT_EQ(rows.size(), 5u);
+  const std::vector<std::string>& head = rows[0];
+  auto col = [&](const std::string& name) {
+    const auto it = std::find(head.begin(), head.end(), name);
+    EXPECT_NE(it, head.end()) << name;
+    return static_cast<size_t>(it - head.begin());
+  };
+  const size_t requests = col("dma_requests"), uaf = col("checkers.use_after_free"),
+               status = col("exit_status"), inval = col("invalidation_latency_ns.count");
+  const std::vector<std::pair<std::string, std::string>> points = {{"intel", "under_ptl"},
+                                                                   {"intel", "range_end"},
+                                                                   {"amd_legacy", "under_ptl"},
+                                                                   {"amd_legacy", "range_end"}};
+  for (size_t p = 0; p < points.size(); ++p) {
+    const std::vector<std::string>& r = rows[p + 1];
+    ASSERT_GT(r.size(), std::max({requests, uaf, status, inval}));
+    EXPECT_EQ(r[0], points[p].first);
+    EXPECT_EQ(r[1], points[p].second);
+    EXPECT_EQ(r[requests], "3200");
+    EXPECT_GT(std::stoul(r[inval]), 0u);
+    if (points[p].second == "under_ptl") {
+      EXPECT_EQ(r[uaf], "0");
+      EXPECT_EQ(r[status], "0");
+    } else {
+      EXPECT_GE(std::stoul(r[uaf]), 1u);
+      EXPECT_EQ(r[status], "1");  // the storm expects a clean run
+    }
+  }
 }
 
 // The README's parameter reference is the output of --list-params --markdown.
