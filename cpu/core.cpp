@@ -44,7 +44,6 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, Kernel& 
 void Core::set_program(const ThreadProgram& p) {
   program_ = p;
   has_program_ = true;
-  if (p.preempt_hold_ns >= 0) os_.set_preempt_hold_ns(id_, p.preempt_hold_ns);
 }
 
 tlm::tlm_response_status Core::mem_access(tlm::tlm_command cmd, uint64_t pa, uint64_t& data) {
@@ -143,6 +142,11 @@ void Core::run() {
   ExecContext::current().set_cpu(id_);  // OS code run by this thread runs on this core
   if (start_event_ && has_program_) wait(*start_event_);
   start_time_ = sc_core::sc_time_stamp();
+  // The program's preemption hold applies to its own OS work only, from its start (not
+  // to work the platform runs on this core before, such as a boot-time fork).
+  if (has_program_ && program_.preempt_hold_ns >= 0) {
+    os_.set_preempt_hold_ns(id_, program_.preempt_hold_ns);
+  }
   for (size_t i = 0; has_program_ && i < program_.ops.size() && !killed_; ++i) {
     const ThreadOp& op = program_.ops[i];
     const sc_core::sc_time at = start_time_ + ns(op.at_ns);
