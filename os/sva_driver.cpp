@@ -111,24 +111,10 @@ void SvaDriver::on_fault_irq() {
 
 // --- registers and memory ----------------------------------------------------------
 
-uint64_t SvaDriver::read_reg(uint64_t off) {
-  uint64_t v = 0;
+// One 64-bit register access over `regs`; the register latency is spent on the caller.
+void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value) {
   tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(off);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-  gp.set_data_length(8);
-  gp.set_streaming_width(8);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  sc_time d = sc_core::SC_ZERO_TIME;
-  regs->b_transport(gp, d);
-  ExecContext::current().run_for(d);
-  return v;
-}
-
-void SvaDriver::write_reg(uint64_t off, uint64_t value) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_command(cmd);
   gp.set_address(off);
   gp.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
   gp.set_data_length(8);
@@ -137,6 +123,16 @@ void SvaDriver::write_reg(uint64_t off, uint64_t value) {
   sc_time d = sc_core::SC_ZERO_TIME;
   regs->b_transport(gp, d);
   ExecContext::current().run_for(d);
+}
+
+uint64_t SvaDriver::read_reg(uint64_t off) {
+  uint64_t v = 0;
+  reg_access(tlm::TLM_READ_COMMAND, off, v);
+  return v;
+}
+
+void SvaDriver::write_reg(uint64_t off, uint64_t value) {
+  reg_access(tlm::TLM_WRITE_COMMAND, off, value);
 }
 
 uint64_t SvaDriver::alloc_frame(const char* what) {

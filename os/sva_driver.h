@@ -172,6 +172,8 @@ class SvaDriver : public sc_core::sc_module {
   Kernel& kernel() { return kernel_; }
 
  private:
+  void reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value);
+
   struct DeviceState {
     bool ats = false;
     bool pri = false;

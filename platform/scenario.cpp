@@ -211,14 +211,22 @@ class Builder {
                std::to_string(lim_.max_ops) + ")");
     }
   }
-  // Unrolls `body` `count` times through `emit`.
-  template <class Emit>
-  void repeat(const ScriptStatement& s, Emit emit) {
-    s.check_args({}, 1);
-    if (!s.is_block) fail(s.loc, "repeat", "expected ':' and the repeated operations below it");
-    const uint64_t n = s.integer_at(0, "a repeat count");
-    for (uint64_t i = 0; i < n; ++i) {
-      for (const ScriptStatement& c : s.children) emit(c);
+  // Calls `op` for every operation of a thread block in program order, unrolling
+  // `repeat N:` blocks (nested ones too) and counting operations against the limit.
+  void for_each_op(const std::vector<ScriptStatement>& body,
+                   const std::function<void(const ScriptStatement&)>& op) {
+    for (const ScriptStatement& c : body) {
+      if (c.keyword == "repeat") {
+        if (c.time_ps) fail(c.time_loc, "repeat", "'@time' is not allowed on repeat");
+        c.check_args({}, 1);
+        if (!c.is_block) fail(c.loc, "repeat", "expected ':' and the repeated operations below it");
+        const uint64_t n = c.integer_at(0, "a repeat count");
+        for (uint64_t i = 0; i < n; ++i) for_each_op(c.children, op);
+        continue;
+      }
+      no_block(c);
+      count_ops(c, 1);
+      op(c);
     }
   }
 
@@ -245,18 +253,11 @@ class Builder {
     t.core = static_cast<int>(core);
     t.program.mm_id = boot_process(s.value("process"), "process");
     if (s.has("hold")) t.program.preempt_hold_ns = to_ns(s.duration_ps("hold"));
-    std::function<void(const ScriptStatement&)> emit = [&](const ScriptStatement& c) {
-      if (c.keyword == "repeat") {
-        if (c.time_ps) fail(c.time_loc, "repeat", "'@time' is not allowed on repeat");
-        return repeat(c, emit);
-      }
-      no_block(c);
-      count_ops(c, 1);
+    for_each_op(s.children, [&](const ScriptStatement& c) {
       ThreadOp op = cpu_op(c);
       if (c.time_ps) op.at_ns = to_ns(*c.time_ps);
       t.program.ops.push_back(op);
-    };
-    for (const ScriptStatement& c : s.children) emit(c);
+    });
     sc_.cpu_threads.push_back(std::move(t));
   }
 
@@ -330,17 +331,10 @@ class Builder {
     t.name = thread_name(s);
     t.device = device(s.value("device"), "device");
     t.mm_id = boot_process(s.value("process"), "process");
-    std::function<void(const ScriptStatement&)> emit = [&](const ScriptStatement& c) {
-      if (c.keyword == "repeat") {
-        if (c.time_ps) fail(c.time_loc, "repeat", "'@time' is not allowed on repeat");
-        return repeat(c, emit);
-      }
-      no_block(c);
-      count_ops(c, 1);
+    for_each_op(s.children, [&](const ScriptStatement& c) {
       if (c.time_ps) t.ops.push_back(ScriptOp::at_ns(to_ns(*c.time_ps)));
       t.ops.push_back(dev_op(c));
-    };
-    for (const ScriptStatement& c : s.children) emit(c);
+    });
     dev_threads_loc_.push_back(s.value("process").loc);
     sc_.dev_threads.push_back(std::move(t));
   }
