@@ -117,6 +117,8 @@ class DmaThread {
 
   std::string name_;
   DmaThreadConfig cfg_;
+  sc_core::sc_time issue_interval_;  // cfg_ latencies as sc_time, converted once
+  sc_core::sc_time duration_;
   std::unique_ptr<AddressPattern> pattern_;
   uint64_t issued_ = 0;
   uint64_t completed_ = 0;

@@ -39,6 +39,7 @@
 #include <tlm>
 
 #include <cstdint>
+#include <vector>
 
 namespace iosim {
 
@@ -134,10 +135,12 @@ class PcieLink : public sc_core::sc_module {
   sc_core::sc_time send_read_request(Direction& d, const sc_core::sc_time& ready, uint64_t bytes);
   uint64_t completion_bytes(const tlm::tlm_generic_payload& gp, const PcieExtension* ext) const;
   DirectionStats stats_of(const Direction& d) const;
+  sc_core::sc_time compute_tlp_time(uint32_t payload_bytes) const;
 
   PcieLinkConfig cfg_;
   double ps_per_byte_;  // wire time of one byte
   sc_core::sc_time latency_;
+  std::vector<sc_core::sc_time> tlp_times_;  // tlp_time() of 0..max_payload_bytes
   Direction up_;
   Direction down_;
 };
