@@ -26,7 +26,10 @@
 // distinction, the opposite direction's DLLPs are charged as a per-TLP share);
 // no flow-control credits, replay or link errors; no relaxed ordering (strict
 // FIFO per direction); completions are split at max_payload_bytes rather than at
-// the read completion boundary. Debug transport passes through without timing;
+// the read completion boundary; with temporal decoupling (a non-zero global
+// quantum) TLPs share the wire in simulated-time order rather than call order
+// (server_pool.h), so the FIFO guarantee above holds only with a zero quantum.
+// Debug transport passes through without timing;
 // DMI is not offered because it would bypass the link timing.
 #pragma once
 
