@@ -108,20 +108,27 @@ uint32_t Device::pasid_of(const DmaThread& t) const {
 }
 
 Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool acquire,
-                            QuantumKeeper* qk) {
+                            QuantumKeeper* qk, sc_core::sc_time& pending) {
   const uint32_t pasid = pasid_of(t);
   const uint32_t need = write ? tperm::kWrite : tperm::kRead;
   bool counted = false;
   for (uint32_t attempt = 0; attempt < cfg_.max_translation_attempts; ++attempt) {
-    consume(qk, atc_lookup_time_);
+    // The lookup starts when the previous step's time has passed; a hit's latency
+    // is left pending and consumed with the issue latency (see device.h).
+    flush(qk, pending);
     if (auto hit = atc_.lookup(pasid, va)) {
-      if (hit->perms & tperm::kUntranslated) return {Route::kUntranslated, {}, {}};
+      if (hit->perms & tperm::kUntranslated) {
+        pending += atc_lookup_time_;
+        return {Route::kUntranslated, {}, {}};
+      }
       if (hit->perms & need) {
         if (!counted) atc_hits_.inc();
         if (acquire) atc_.acquire(hit->id);
+        pending += atc_lookup_time_;
         return {Route::kTranslated, *hit, {}};
       }
     }
+    consume(qk, atc_lookup_time_);  // the miss is known when the lookup ends
     if (!counted) atc_misses_.inc();
     counted = true;
     if (qk) qk->sync();  // the translation request involves the IOMMU's processes
@@ -167,6 +174,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
     va = end;
   }
   const sc_core::sc_time start = local_now(qk);
+  sc_core::sc_time pending = sc_core::SC_ZERO_TIME;  // ATC lookup time not yet consumed
   boost::container::small_vector<Route, 2> routes;
   if (!cfg_.ats_enabled) {
     routes.assign(pages.size(), Route{Route::kUntranslated, {}, {}});
@@ -176,13 +184,14 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
       routes.clear();
       std::vector<PriClient::Page> faults;
       for (const Page& p : pages) {
-        routes.push_back(route(t, p.va, r.write, true, qk));
+        routes.push_back(route(t, p.va, r.write, true, qk, pending));
         if (routes.back().kind == Route::kFault) faults.push_back({p.va, !r.write, r.write});
         if (routes.back().kind == Route::kError) break;
       }
       const bool failed = routes.back().kind == Route::kError;
       resolved = !failed && faults.empty();
       if (resolved) break;
+      flush(qk, pending);
       for (const Route& rt : routes) {
         if (rt.kind == Route::kTranslated) atc_.release(rt.hit.id);
       }
@@ -210,10 +219,11 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
       return res;
     }
   }
-  stall_.sample(local_now(qk) - start);
+  stall_.sample(local_now(qk) + pending - start);
   for (size_t i = 0; i < pages.size(); ++i) {
     std::string err;
-    if (!issue(t, pages[i], r.write, routes[i], data + pages[i].offset, err, qk) && res.ok) {
+    if (!issue(t, pages[i], r.write, routes[i], data + pages[i].offset, err, qk, pending) &&
+        res.ok) {
       res.ok = false;
       res.error = err;
     }
@@ -239,13 +249,15 @@ void Device::give_payload(tlm::tlm_generic_payload* gp) {
 }
 
 bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uint8_t* data,
-                   std::string& error, QuantumKeeper* qk) {
+                   std::string& error, QuantumKeeper* qk, sc_core::sc_time& pending) {
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  const sc_core::sc_time lead = pending + issue_time_;  // one wait: ATC hit + issue
+  pending = sc_core::SC_ZERO_TIME;
   if (qk) {
-    qk->inc(issue_time_);  // sent with the local time as its annotated delay
+    qk->inc(lead);  // sent with the local time as its annotated delay
     delay = qk->get_local_time();
   } else {
-    sc_core::wait(issue_time_);
+    sc_core::wait(lead);
   }
   const bool translated = rt.kind == Route::kTranslated;
   const uint32_t pasid = pasid_of(t);
@@ -300,6 +312,12 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   }
   bytes_.add(p.len);
   return true;
+}
+
+void Device::flush(QuantumKeeper* qk, sc_core::sc_time& pending) {
+  if (pending == sc_core::SC_ZERO_TIME) return;
+  consume(qk, pending);
+  pending = sc_core::SC_ZERO_TIME;
 }
 
 void Device::stop_pasid(DmaThread& t) {

@@ -11,7 +11,8 @@
 //    prefix when the thread has one;
 //  - ATS enabled: per page, an ATC lookup (atc_lookup_latency_ns); a hit with the
 //    needed permission goes out as a translated request (AT=10) to the cached
-//    PA; a miss sends a Translation Request and retries; pages without a usable
+//    PA; a miss sends a Translation Request (when the lookup latency has passed)
+//    and retries; pages without a usable
 //    translation are gathered into one Page Request Group (PRI), and after
 //    Success translated again; U=1 completions use untranslated requests.
 //  - the translation used is held (Atc::acquire) until the access completed, so
@@ -19,6 +20,13 @@
 //    published for every memory request, stamped with the simulated time at
 //    which the request is handed to the upstream socket (the memory model
 //    performs it in that call; the link adds annotated delay only).
+//
+// Timing of an ATC hit: the ATC is read when the lookup starts, and the lookup
+// latency is waited for together with the request issue latency (one wait, the
+// request leaves at the same simulated time as if each were waited for), so an
+// ATC-hit access costs one context switch less; an invalidation reaching the ATC
+// during the lookup latency finds the translation already held (Atc::acquire) and
+// waits for the access, as it would a moment later.
 //
 // Temporal decoupling (decoupled slots, see dma_thread.h): the ATC lookup and
 // issue latencies advance the slot's local time, each memory request is sent with
@@ -101,9 +109,14 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
 
   void b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   uint32_t pasid_of(const DmaThread& t) const;
-  Route route(const DmaThread& t, uint64_t va, bool write, bool acquire, QuantumKeeper* qk);
+  // `pending`: simulated time passed in the access but not yet waited for (ATC hit
+  // latencies); route() adds to it, issue() consumes it with the issue latency.
+  Route route(const DmaThread& t, uint64_t va, bool write, bool acquire, QuantumKeeper* qk,
+              sc_core::sc_time& pending);
   bool issue(DmaThread& t, const Page& p, bool write, const Route& route, uint8_t* data,
-             std::string& error, QuantumKeeper* qk);
+             std::string& error, QuantumKeeper* qk, sc_core::sc_time& pending);
+  // Consumes `pending` (wait, or local time when decoupled) and clears it.
+  static void flush(QuantumKeeper* qk, sc_core::sc_time& pending);
   // Payloads reused by issue() (constructing one allocates its extension array).
   tlm::tlm_generic_payload* take_payload();
   void give_payload(tlm::tlm_generic_payload* gp);

@@ -22,7 +22,10 @@ void consume(QuantumKeeper* qk, const sc_core::sc_time& d) {
 }
 
 DmaThread::DmaThread(std::string name, const DmaThreadConfig& cfg)
-    : name_(std::move(name)), cfg_(cfg) {
+    : name_(std::move(name)),
+      cfg_(cfg),
+      issue_interval_(ns(cfg_.issue_interval_ns)),
+      duration_(ns(cfg_.duration_ns)) {
   if (cfg_.pattern != "script") pattern_ = std::make_unique<AddressPattern>(cfg_);
 }
 
@@ -42,11 +45,19 @@ void DmaThread::spawn(DmaAccessor& a) {
   }
 }
 
-std::optional<DmaRequest> DmaThread::next_request(const sc_core::sc_time& now) {
+std::optional<DmaRequest> DmaThread::next_request(const sc_core::sc_time& now, bool decoupled,
+                                                  sc_core::sc_time& at) {
   if (cfg_.request_count > 0 && issued_ >= cfg_.request_count) return std::nullopt;
-  const sc_core::sc_time at = next_issue_ > now ? next_issue_ : now;
-  if (cfg_.duration_ns > 0 && at >= start_ + ns(cfg_.duration_ns)) return std::nullopt;
-  next_issue_ = at + ns(cfg_.issue_interval_ns);
+  if (decoupled) {
+    // Slots run ahead of one another: take the first free issue time at or after
+    // the slot's own time rather than after the latest one reserved.
+    at = issue_interval_ > sc_core::SC_ZERO_TIME ? issue_slots_.reserve(now, issue_interval_).start
+                                                 : now;
+  } else {
+    at = next_issue_ > now ? next_issue_ : now;
+  }
+  if (cfg_.duration_ns > 0 && at >= start_ + duration_) return std::nullopt;
+  if (!decoupled) next_issue_ = at + issue_interval_;
   ++issued_;
   return pattern_->next();
 }
@@ -60,9 +71,9 @@ void DmaThread::run_synthetic(DmaAccessor& a, QuantumKeeper& qk) {
   await_start();
   qk.reset();  // the global quantum is known once the simulation runs
   QuantumKeeper* const k = decoupled(&qk) ? &qk : nullptr;
-  while (auto r = next_request(local_now(k))) {
-    // next_request() reserved the issue time; wait for it.
-    const sc_core::sc_time at = next_issue_ - ns(cfg_.issue_interval_ns);
+  sc_core::sc_time at;
+  while (auto r = next_request(local_now(k), k != nullptr, at)) {
+    // next_request() reserved the issue time `at`; wait for it.
     const sc_core::sc_time now = local_now(k);
     if (at > now) consume(k, at - now);
     const AccessResult res = a.access(*this, *r, r->va, k);

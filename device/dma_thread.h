@@ -13,9 +13,10 @@
 // its issue waits and the device's own latencies advance the slot's local time
 // instead of waiting, and the slot synchronises with the kernel only when its local
 // time reaches the quantum boundary (or before it needs another process, e.g. a
-// translation request). With a quantum of zero (the default) every delay is a
-// wait, exactly as without decoupling. Scripted threads are ordering scenarios and
-// never decouple.
+// translation request); issue times are reserved in simulated-time order, not in the
+// order the slots ask (sc_models/server_pool.h). With a quantum of zero (the default) every delay
+// is a wait, exactly as without decoupling. Scripted threads are ordering scenarios and never
+// decouple.
 //
 // Simplifications: a synthetic thread stops issuing when request_count is
 // reached or at duration_ns; requests in flight then complete normally.
@@ -23,6 +24,7 @@
 
 #include "device/address_pattern.h"
 #include "device/device_config.h"
+#include "sc_models/server_pool.h"
 
 #include <systemc>
 #include <tlm>
@@ -110,18 +112,24 @@ class DmaThread {
  private:
   void run_synthetic(DmaAccessor& a, QuantumKeeper& qk);
   void run_script(DmaAccessor& a);
-  std::optional<DmaRequest> next_request(const sc_core::sc_time& now);
+  // The next request and its issue time `at` (reserved), or nothing when the thread
+  // is done.
+  std::optional<DmaRequest> next_request(const sc_core::sc_time& now, bool decoupled,
+                                         sc_core::sc_time& at);
   void record(const DmaRequest& r, const AccessResult& res, const sc_core::sc_time& now);
   void slot_done();
   void await_start();
 
   std::string name_;
   DmaThreadConfig cfg_;
+  sc_core::sc_time issue_interval_;  // cfg_ latencies as sc_time, converted once
+  sc_core::sc_time duration_;
   std::unique_ptr<AddressPattern> pattern_;
   uint64_t issued_ = 0;
   uint64_t completed_ = 0;
   uint64_t bytes_ = 0;
   sc_core::sc_time next_issue_ = sc_core::SC_ZERO_TIME;
+  ServerPool issue_slots_{1};  // issue times of decoupled slots (issue_interval_ each)
   unsigned live_slots_ = 0;
   std::vector<std::unique_ptr<QuantumKeeper>> keepers_;  // one per synthetic slot
   std::vector<ReadRecord> reads_;

@@ -139,7 +139,7 @@ void Iommu::upstream(RootPort& port, tlm::tlm_generic_payload& gp, sc_time& dela
 }
 
 void Iommu::record_fault(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
-                         FaultReason reason, uint64_t addr) {
+                         FaultReason reason, uint64_t addr, const sc_time& at) {
   FaultRecord r;
   r.sid = ext.requester_id;
   r.pasid_present = ext.pasid.present;
@@ -150,15 +150,16 @@ void Iommu::record_fault(const tlm::tlm_generic_payload& gp, const PcieExtension
   r.exe = ext.pasid.exe_requested;
   r.priv = ext.pasid.priv_requested;
   r.at = ext.address_type;
-  r.time = sc_core::sc_time_stamp();
+  r.time = at;
   faults_.record(r);
 }
 
 void Iommu::publish_access(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
-                           uint64_t va, uint64_t pa, const sc_time& obtained, bool through_atc) {
+                           uint64_t va, uint64_t pa, const sc_time& obtained, bool through_atc,
+                           const sc_time& at) {
   if (!gt_ || !gt_->active()) return;
   DeviceAccessEvent e;
-  e.time = sc_core::sc_time_stamp();
+  e.time = at;
   e.thread = "requester-" + std::to_string(ext.requester_id);
   e.requester_id = ext.requester_id;
   e.pasid = ext.pasid.present ? ext.pasid.pasid : DeviceAccessEvent::kNoPasid;
@@ -174,8 +175,9 @@ void Iommu::publish_access(const tlm::tlm_generic_payload& gp, const PcieExtensi
 
 void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
                          sc_time& delay) {
+  const MemoryPort::Decoupled scope;
   MemoryPort::sync(delay);
-  const sc_time t0 = sc_core::sc_time_stamp();
+  const sc_time t0 = sc_core::sc_time_stamp() + delay;
   const uint64_t va = gp.get_address();
   const unsigned len = gp.get_data_length();
   unsigned done = 0;
@@ -184,14 +186,15 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
     TranslateRequest req{ext.requester_id, ext.pasid, cur, gp.is_write(), true};
     const Translation t = translator_.translate(req, delay);
     MemoryPort::sync(delay);
+    const sc_time at = sc_core::sc_time_stamp() + delay;  // when it reaches memory
     if (!t.ok()) {
-      record_fault(gp, ext, t.fault, cur);
+      record_fault(gp, ext, t.fault, cur, at);
       gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
       return;
     }
     const uint64_t page_end = t.page_base + (1ull << t.log2_size);
     const auto chunk = static_cast<unsigned>(std::min<uint64_t>(len - done, page_end - cur));
-    tlm::tlm_generic_payload sub;
+    tlm::tlm_generic_payload& sub = sub_payload_;
     sub.set_command(gp.get_command());
     sub.set_address(t.pa(cur));
     sub.set_data_ptr(gp.get_data_ptr() + done);
@@ -204,7 +207,7 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
       gp.set_response_status(sub.get_response_status());
       return;
     }
-    publish_access(sub, ext, cur, t.pa(cur), t.obtained, false);
+    publish_access(sub, ext, cur, t.pa(cur), t.obtained, false, at);
     done += chunk;
     if (len == 0) break;
   }
@@ -214,11 +217,12 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
 
 void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
                        sc_time& delay) {
+  const MemoryPort::Decoupled scope;
   MemoryPort::sync(delay);
-  const sc_time t0 = sc_core::sc_time_stamp();
+  const sc_time t0 = sc_core::sc_time_stamp() + delay;
   if (cfg_.check_translated_requests && !port.config().ats_enabled) {
     translated_rejected_.inc();
-    record_fault(gp, ext, FaultReason::kAtsDisabled, gp.get_address());
+    record_fault(gp, ext, FaultReason::kAtsDisabled, gp.get_address(), t0);
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
@@ -228,8 +232,9 @@ void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieE
 
 void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, PcieExtension& ext,
                                 sc_time& delay) {
+  const MemoryPort::Decoupled scope;
   MemoryPort::sync(delay);
-  const sc_time t0 = sc_core::sc_time_stamp();
+  const sc_time t0 = sc_core::sc_time_stamp() + delay;
   ext.completions.clear();
   ext.completion_status = AtsCompletionStatus::kSuccess;
   const uint64_t va = gp.get_address() & ~0xfffull;

@@ -37,6 +37,12 @@
 //   0x400 + 16 i  FRCD i: qw0 ro, qw1 (bit 63 F rw1c) (see fault_recorder.h)
 // Interrupts are sc_events: fault_event(), inv_wait_event(), page_request_event().
 //
+// Temporal decoupling: with a non-zero TLM global quantum, upstream memory
+// requests and Translation Requests are handled inside a MemoryPort::Decoupled
+// scope: no wait per request, a synchronisation only when the request's annotated
+// delay reaches the quantum boundary (see memory_port.h). Register accesses, the
+// command queue and the page request queue always synchronise exactly.
+//
 // Simplifications: no second-level (nested) translation, interrupt remapping,
 // posted interrupts or performance monitoring; registers answer after a fixed
 // latency; unknown register offsets read 0 and ignore writes.
@@ -119,9 +125,10 @@ class Iommu : public sc_core::sc_module {
   void translation_request(RootPort& port, tlm::tlm_generic_payload& gp, PcieExtension& ext,
                            sc_core::sc_time& delay);
   void record_fault(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
-                    FaultReason reason, uint64_t addr);
+                    FaultReason reason, uint64_t addr, const sc_core::sc_time& at);
   void publish_access(const tlm::tlm_generic_payload& gp, const PcieExtension& ext, uint64_t va,
-                      uint64_t pa, const sc_core::sc_time& obtained, bool through_atc);
+                      uint64_t pa, const sc_core::sc_time& obtained, bool through_atc,
+                      const sc_core::sc_time& at);
 
   void reg_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   uint64_t read_reg(uint64_t off) const;
@@ -140,6 +147,9 @@ class Iommu : public sc_core::sc_module {
   std::unique_ptr<CommandQueue> cq_;
   std::unique_ptr<PageRequestQueue> prq_;
   GroundTruth* gt_ = nullptr;
+  // Per-page memory request of an untranslated request (constructing a payload
+  // allocates its extension array; the IOMMU forwards one at a time).
+  tlm::tlm_generic_payload sub_payload_;
 
   Histogram& lat_untranslated_read_;
   Histogram& lat_untranslated_write_;

@@ -3,11 +3,34 @@
 
 namespace iosim {
 
+bool MemoryPort::decoupled_ = false;
+
+MemoryPort::Decoupled::Decoupled() : outer_(decoupled_) {
+  decoupled_ = tlm::tlm_global_quantum::instance().get() > sc_core::SC_ZERO_TIME;
+}
+
 void MemoryPort::sync(sc_core::sc_time& delay) {
-  if (delay > sc_core::SC_ZERO_TIME) {
-    sc_core::wait(delay);
-    delay = sc_core::SC_ZERO_TIME;
-  }
+  if (delay == sc_core::SC_ZERO_TIME) return;
+  if (decoupled_ && delay < tlm::tlm_global_quantum::instance().compute_local_quantum()) return;
+  const bool scope = decoupled_;
+  decoupled_ = false;  // other processes run while this one waits
+  sc_core::wait(delay);
+  decoupled_ = scope;
+  delay = sc_core::SC_ZERO_TIME;
+}
+
+void MemoryPort::wait(const sc_core::sc_time& t) {
+  const bool scope = decoupled_;
+  decoupled_ = false;
+  sc_core::wait(t);
+  decoupled_ = scope;
+}
+
+void MemoryPort::wait(const sc_core::sc_event& e) {
+  const bool scope = decoupled_;
+  decoupled_ = false;
+  sc_core::wait(e);
+  decoupled_ = scope;
 }
 
 bool MemoryPort::access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,

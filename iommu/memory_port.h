@@ -7,6 +7,17 @@
 // called from one), then the access is issued and its latency is added to the
 // delay, so the next access or action waits for it in turn.
 //
+// Temporal decoupling: an upstream request handled while the TLM global quantum
+// is non-zero runs inside a Decoupled scope (opened by the Iommu). Within it,
+// sync() waits only when the pending delay reaches the next quantum boundary, as a
+// tlm_utils::tlm_quantumkeeper does, so the IOMMU, its table fetches and walks and
+// the memory cost no context switch per request: accesses carry their simulated
+// time as annotated delay and may reach memory before the kernel time gets there.
+// With a zero quantum the scope does nothing and every access happens at its own
+// simulated time. The scope belongs to the process that opened it: it is set
+// aside while that process waits, so other processes (the command queue, the
+// page request queue) always synchronise exactly.
+//
 // Simplification: no outstanding-read limit of its own; memory contention is
 // modelled by the memory target.
 #pragma once
@@ -22,8 +33,25 @@ class MemoryPort {
  public:
   explicit MemoryPort(tlm::tlm_initiator_socket<>& socket) : socket_(socket) {}
 
-  // Waits for `delay` (if any) and resets it to zero.
+  // Marks the current process as a decoupled initiator's request while it lives,
+  // when the global quantum is non-zero (see above).
+  class Decoupled {
+   public:
+    Decoupled();
+    ~Decoupled() { decoupled_ = outer_; }
+    Decoupled(const Decoupled&) = delete;
+    Decoupled& operator=(const Decoupled&) = delete;
+
+   private:
+    bool outer_;
+  };
+
+  // Waits for `delay` (if any) and resets it to zero; inside a Decoupled scope
+  // only when `delay` reaches the next quantum boundary.
   static void sync(sc_core::sc_time& delay);
+  // Waits for `e`, setting a Decoupled scope aside while waiting.
+  static void wait(const sc_core::sc_event& e);
+  static void wait(const sc_core::sc_time& t);
 
   // Each returns true on TLM_OK_RESPONSE.
   bool read(uint64_t addr, void* dst, unsigned len, sc_core::sc_time& delay);
@@ -39,6 +67,8 @@ class MemoryPort {
  private:
   bool access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
               sc_core::sc_time& delay);
+
+  static bool decoupled_;  // the running process is inside a Decoupled scope
 
   tlm::tlm_initiator_socket<>& socket_;
   uint64_t reads_ = 0, writes_ = 0;

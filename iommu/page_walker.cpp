@@ -30,10 +30,14 @@ PageWalker::PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& g)
 
 void PageWalker::acquire(sc_core::sc_time& delay) {
   MemoryPort::sync(delay);
-  const sc_core::sc_time t0 = sc_core::sc_time_stamp();
-  while (busy_ >= cfg_.walkers) sc_core::wait(freed_);
+  const sc_core::sc_time t0 = sc_core::sc_time_stamp() + delay;
+  if (busy_ >= cfg_.walkers) {  // wait for a walker from the request's own time
+    if (delay > sc_core::SC_ZERO_TIME) MemoryPort::wait(delay);
+    delay = sc_core::SC_ZERO_TIME;
+    while (busy_ >= cfg_.walkers) MemoryPort::wait(freed_);
+  }
   ++busy_;
-  walker_wait_.sample(sc_core::sc_time_stamp() - t0);
+  walker_wait_.sample(sc_core::sc_time_stamp() + delay - t0);
 }
 
 void PageWalker::release(sc_core::sc_time& delay) {
@@ -60,7 +64,7 @@ WalkOutcome PageWalker::walk(uint16_t rid, uint32_t pasid, uint64_t root, uint64
     return out;
   }
   acquire(delay);
-  const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  const sc_core::sc_time t0 = sc_core::sc_time_stamp() + delay;
   delay += ns(cfg_.walk_overhead_ns);
   const TranslationTag tag{pasid, rid};
   WalkRules rules;
@@ -95,7 +99,7 @@ WalkOutcome PageWalker::walk(uint16_t rid, uint32_t pasid, uint64_t root, uint64
     faults_.inc();
   }
   release(delay);
-  walk_latency_.sample(sc_core::sc_time_stamp() - t0);
+  walk_latency_.sample(sc_core::sc_time_stamp() + delay - t0);
   return out;
 }
 

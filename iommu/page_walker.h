@@ -10,7 +10,10 @@
 // (or an ATS request that may write) to a writable page, as the CPU walker does.
 //
 // A pool of `walkers` walkers: a walk holds one for its whole duration; further
-// walks wait until one is free, so contention grows miss latency.
+// walks wait until one is free, so contention grows miss latency. With temporal
+// decoupling (MemoryPort::Decoupled) a walk that needs no synchronisation holds its
+// walker only while the host runs it, so walkers are contended only across quantum
+// boundaries.
 //
 // The caches and the per-entry decisions are sc_models/walk_cache.h, shared with
 // the CPU walker.

@@ -26,7 +26,10 @@
 // distinction, the opposite direction's DLLPs are charged as a per-TLP share);
 // no flow-control credits, replay or link errors; no relaxed ordering (strict
 // FIFO per direction); completions are split at max_payload_bytes rather than at
-// the read completion boundary. Debug transport passes through without timing;
+// the read completion boundary; with temporal decoupling (a non-zero global
+// quantum) TLPs share the wire in simulated-time order rather than call order
+// (server_pool.h), so the FIFO guarantee above holds only with a zero quantum.
+// Debug transport passes through without timing;
 // DMI is not offered because it would bypass the link timing.
 #pragma once
 
@@ -39,6 +42,7 @@
 #include <tlm>
 
 #include <cstdint>
+#include <vector>
 
 namespace iosim {
 
@@ -134,10 +138,12 @@ class PcieLink : public sc_core::sc_module {
   sc_core::sc_time send_read_request(Direction& d, const sc_core::sc_time& ready, uint64_t bytes);
   uint64_t completion_bytes(const tlm::tlm_generic_payload& gp, const PcieExtension* ext) const;
   DirectionStats stats_of(const Direction& d) const;
+  sc_core::sc_time compute_tlp_time(uint32_t payload_bytes) const;
 
   PcieLinkConfig cfg_;
   double ps_per_byte_;  // wire time of one byte
   sc_core::sc_time latency_;
+  std::vector<sc_core::sc_time> tlp_times_;  // tlp_time() of 0..max_payload_bytes
   Direction up_;
   Direction down_;
 };

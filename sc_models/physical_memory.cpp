@@ -38,6 +38,9 @@ PhysicalMemory::PhysicalMemory(sc_core::sc_module_name name, const PhysicalMemor
   latency_ = ns(cfg_.access_latency_ns);
   interleave_burst_ =
       ns(static_cast<double>(cfg_.interleave_bytes) / cfg_.channel_bandwidth_gb_per_s);
+  for (uint64_t b = 0; b <= 64; ++b) {
+    small_bursts_.push_back(ns(static_cast<double>(b) / cfg_.channel_bandwidth_gb_per_s));
+  }
   socket.register_b_transport(this, &PhysicalMemory::b_transport);
   socket.register_transport_dbg(this, &PhysicalMemory::transport_dbg);
 }
@@ -105,6 +108,7 @@ unsigned int PhysicalMemory::transport_dbg(tlm::tlm_generic_payload& gp) {
 
 sc_time PhysicalMemory::burst_time(uint64_t bytes) const {
   if (bytes == cfg_.interleave_bytes) return interleave_burst_;
+  if (bytes < small_bursts_.size()) return small_bursts_[bytes];
   return ns(static_cast<double>(bytes) / cfg_.channel_bandwidth_gb_per_s);
 }
 

@@ -139,7 +139,8 @@ class PhysicalMemory : public sc_core::sc_module {
   std::vector<ServerPool> channels_;
   std::vector<uint64_t> channel_bytes_;  // scratch: bytes per channel of one access
   sc_core::sc_time latency_;
-  sc_core::sc_time interleave_burst_;  // burst time of one full interleave unit
+  sc_core::sc_time interleave_burst_;           // burst time of one full interleave unit
+  std::vector<sc_core::sc_time> small_bursts_;  // burst times of 0..64 bytes
   uint64_t reads_ = 0, writes_ = 0, bytes_ = 0;
 };
 

@@ -1,6 +1,10 @@
 #include "sc_models/server_pool.h"
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
+
+#include <tlm>
 
 namespace iosim {
 
@@ -11,6 +15,9 @@ ServerPool::ServerPool(unsigned servers) : free_at_(servers ? servers : 1, sc_co
 }
 
 ServerPool::Grant ServerPool::reserve(const sc_time& arrival, const sc_time& service) {
+  if (tlm::tlm_global_quantum::instance().get() > sc_core::SC_ZERO_TIME) {
+    return reserve_decoupled(arrival, service);
+  }
   unsigned best = 0;
   for (unsigned i = 1; i < free_at_.size(); ++i) {
     if (free_at_[i] < free_at_[best]) best = i;
@@ -22,6 +29,48 @@ ServerPool::Grant ServerPool::reserve(const sc_time& arrival, const sc_time& ser
   total_wait_ += start - arrival;
   total_busy_ += service;
   return {start, finish, best};
+}
+
+ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc_time& service) {
+  if (booked_.size() != free_at_.size()) booked_.resize(free_at_.size());
+  const sc_time now = sc_core::sc_time_stamp();
+  unsigned best = 0;
+  sc_time best_start;
+  size_t best_pos = 0;
+  for (unsigned i = 0; i < booked_.size(); ++i) {
+    Booked& b = booked_[i];
+    while (b.head < b.slots.size() && b.slots[b.head].second <= now) ++b.head;  // past
+    if (b.head > 64 && b.head * 2 > b.slots.size()) {
+      b.slots.erase(b.slots.begin(), b.slots.begin() + static_cast<std::ptrdiff_t>(b.head));
+      b.head = 0;
+    }
+    // First reservation starting after the arrival; the one before may overlap it.
+    auto it =
+        std::upper_bound(b.slots.begin() + static_cast<std::ptrdiff_t>(b.head), b.slots.end(),
+                         arrival, [](const sc_time& t, const Slot& s) { return t < s.first; });
+    sc_time t = arrival;
+    if (it != b.slots.begin() + static_cast<std::ptrdiff_t>(b.head) && std::prev(it)->second > t) {
+      t = std::prev(it)->second;
+    }
+    for (; it != b.slots.end() && it->first < t + service; ++it) {
+      if (it->second > t) t = it->second;
+    }
+    if (i == 0 || t < best_start) {
+      best = i;
+      best_start = t;
+      best_pos = static_cast<size_t>(it - b.slots.begin());
+    }
+  }
+  const sc_time finish = best_start + service;
+  if (service > sc_core::SC_ZERO_TIME) {
+    auto& slots = booked_[best].slots;
+    slots.insert(slots.begin() + static_cast<std::ptrdiff_t>(best_pos), Slot{best_start, finish});
+  }
+  if (finish > free_at_[best]) free_at_[best] = finish;
+  ++requests_;
+  total_wait_ += best_start - arrival;
+  total_busy_ += service;
+  return {best_start, finish, best};
 }
 
 sc_time ServerPool::earliest_free() const {

@@ -7,9 +7,17 @@
 // annotated delay or waits for it. Queueing delay therefore grows with load the way
 // an M/D/c queue does, at the cost of a few comparisons per request.
 //
-// Simplification: requests are served in the order reserve() is called, which with
-// a zero global quantum is the order of simulated arrival.
+// With a zero global quantum, requests are served in the order reserve() is called,
+// which is then the order of simulated arrival. With temporal decoupling (a non-zero
+// TLM global quantum) calls come in host order, and an initiator running ahead of the
+// kernel time would make every other one queue behind its future reservations: each
+// server then keeps its reservations not yet in the past and a request takes the
+// first gap of its service time at or after its arrival (so decoupled initiators
+// share a resource as if they had arrived in time order; the FIFO order of calls is
+// not kept).
 #pragma once
+
+#include <utility>
 
 #include <systemc>
 #include <vector>
@@ -38,7 +46,17 @@ class ServerPool {
   sc_core::sc_time total_busy() const { return total_busy_; }  // summed service time
 
  private:
+  Grant reserve_decoupled(const sc_core::sc_time& arrival, const sc_core::sc_time& service);
+
   std::vector<sc_core::sc_time> free_at_;
+  // With a non-zero quantum: per server, its reservations (start, finish) sorted by
+  // start; those before `head` have ended before the kernel time.
+  using Slot = std::pair<sc_core::sc_time, sc_core::sc_time>;
+  struct Booked {
+    std::vector<Slot> slots;
+    size_t head = 0;
+  };
+  std::vector<Booked> booked_;
   uint64_t requests_ = 0;
   sc_core::sc_time total_wait_ = sc_core::SC_ZERO_TIME;
   sc_core::sc_time total_busy_ = sc_core::SC_ZERO_TIME;

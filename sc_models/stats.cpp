@@ -50,11 +50,24 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }  // namespace
 
 double time_in(const sc_core::sc_time& t, sc_core::sc_time_unit unit) {
-  double res = sc_core::sc_get_time_resolution().to_seconds();
-  double u = unit_seconds(unit);
-  double ticks = static_cast<double>(t.value());
-  if (res <= u) return ticks / std::round(u / res);
-  return ticks * std::round(res / u);
+  // The resolution is fixed once read (sc_get_time_resolution() fixes it), so the
+  // scale of each unit is computed once: this runs for every histogram sample.
+  struct Scale {
+    bool known = false;
+    bool divide = false;
+    double factor = 0;
+  };
+  static Scale scales[sc_core::SC_SEC + 1];
+  Scale& sc = scales[unit];
+  if (!sc.known) {
+    const double res = sc_core::sc_get_time_resolution().to_seconds();
+    const double u = unit_seconds(unit);
+    sc.divide = res <= u;
+    sc.factor = sc.divide ? std::round(u / res) : std::round(res / u);
+    sc.known = true;
+  }
+  const double ticks = static_cast<double>(t.value());
+  return sc.divide ? ticks / sc.factor : ticks * sc.factor;
 }
 
 // ---------------------------------------------------------------- stat kinds

@@ -82,10 +82,10 @@ TEST(TemporalDecoupling, WithoutQuantumEveryDelayIsAWait) {
   EXPECT_EQ(r.translation_requests, 1u);
   EXPECT_EQ(r.completed, kRequests);
   EXPECT_EQ(r.finished, sc_time(kFinishNs, SC_NS));
-  // Three waits per access (lookup, issue, data back) and a few around the
-  // translation and the end of the thread.
-  EXPECT_GE(r.evaluations, 3 * kRequests);
-  EXPECT_LE(r.evaluations, 3 * kRequests + 10);
+  // Two waits per access (ATC lookup and issue together, data back) and a few
+  // around the translation and the end of the thread.
+  EXPECT_GE(r.evaluations, 2 * kRequests);
+  EXPECT_LE(r.evaluations, 2 * kRequests + 10);
 }
 
 TEST(TemporalDecoupling, WithAQuantumTheSameRequestsTakeFarFewerSynchronisations) {

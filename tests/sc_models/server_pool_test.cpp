@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tlm>
+
 namespace iosim {
 namespace {
 
@@ -30,6 +32,29 @@ TEST(ServerPool, TwoServersServeTwoRequestsInParallel) {
   EXPECT_NE(a.server, b.server);
   EXPECT_EQ(c.start, ns(10));
   EXPECT_EQ(p.earliest_free(), ns(10));
+}
+
+// With a zero quantum, requests are served in call order (FIFO).
+TEST(ServerPool, WithoutQuantumALaterCallQueuesBehindAnEarlierOne) {
+  ServerPool p(1);
+  EXPECT_EQ(p.reserve(ns(100), ns(10)).start, ns(100));
+  EXPECT_EQ(p.reserve(ns(0), ns(10)).start, ns(110));
+}
+
+// With a quantum, a call for an earlier arrival takes the first gap that fits.
+TEST(ServerPool, WithAQuantumRequestsFillGapsInSimulatedTimeOrder) {
+  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(1, sc_core::SC_US));
+  ServerPool p(1);
+  EXPECT_EQ(p.reserve(ns(100), ns(10)).start, ns(100));  // [100, 110)
+  EXPECT_EQ(p.reserve(ns(0), ns(10)).start, ns(0));      // [0, 10)
+  EXPECT_EQ(p.reserve(ns(95), ns(10)).start, ns(110));   // 95..105 overlaps [100, 110)
+  const auto g = p.reserve(ns(10), ns(85));              // exactly [10, 95)
+  EXPECT_EQ(g.start, ns(10));
+  EXPECT_EQ(g.finish, ns(95));
+  EXPECT_EQ(p.reserve(ns(5), ns(1)).start, ns(95));  // the gap [95, 100)
+  EXPECT_EQ(p.requests(), 5u);
+  EXPECT_EQ(p.total_wait(), ns(15 + 90));
+  EXPECT_EQ(p.total_busy(), ns(10 + 10 + 10 + 85 + 1));
 }
 
 TEST(Clock, CyclesToTime) {
