@@ -342,6 +342,27 @@ TEST(ConfigRegression, PolicySweepWritesOneRowPerPoint) {
   }
 }
 
+// The calibration config: random 64 B reads, untranslated, through the default system.
+// Inside the IOTLB's reach the median is the pcie-bench round trip (600 ns +-10%); far
+// beyond it nearly every read misses and walks with warm walk caches (+280 ns +-20%).
+TEST(ConfigRegression, CalibDmaLatencyFollowsTheIotlbReach) {
+  SimRun hit = run_config("calib_dma_latency", "under_ptl",
+                          "--set workload.window_bytes=64K --set workload.requests=4000");
+  SimRun miss = run_config("calib_dma_latency", "under_ptl",
+                           "--set workload.window_bytes=16M --set workload.requests=4000");
+  ASSERT_EQ(hit.status, 0) << hit.output;
+  ASSERT_EQ(miss.status, 0) << miss.output;
+  const JsonValue& h = hit.stats["summary"];
+  const JsonValue& m = miss.stats["summary"];
+  EXPECT_EQ(h["dma_requests"].number(), 4000);
+  const double p50_hit = h["dma_read_latency_ns"]["p50"].number();
+  const double p50_miss = m["dma_read_latency_ns"]["p50"].number();
+  EXPECT_NEAR(p50_hit, 600.0, 60.0);
+  EXPECT_NEAR(p50_miss - p50_hit, 280.0, 56.0);
+  EXPECT_GT(h["iotlb_hit_rate"].number(), 0.95);
+  EXPECT_LT(m["iotlb_hit_rate"].number(), 0.2);
+}
+
 // The README's parameter reference is the output of --list-params --markdown.
 TEST(ConfigRegression, ReadmeParameterReferenceIsCurrent) {
   const std::string out = ::testing::TempDir() + "params.md";
