@@ -189,6 +189,18 @@ TEST(ConfigRegression, CowRaceRefusesAQuantum) {
   EXPECT_TRUE(r.stats.is_null());  // no partial output file
 }
 
+// A driver registered with arch_invalidate_secondary_tlbs would never be called under
+// range_end: the combination is refused instead of silently never invalidating.
+TEST(ConfigRegression, ArchNotifierUnderRangeEndIsRefused) {
+  SimRun r = run_config("munmap_free", "range_end", "--set sva.notifier=arch_invalidate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("sva.notifier: arch_invalidate needs os.secondary_tlb_flush"),
+            std::string::npos)
+      << r.output;
+  EXPECT_TRUE(r.stats.is_null());
+  EXPECT_EQ(run_config("munmap_free", "under_ptl", "--set sva.notifier=arch_invalidate").status, 0);
+}
+
 TEST(ConfigRegression, MunmapFreeUseAfterFreeUnderRangeEnd) {
   SimRun r = run_config("munmap_free", "range_end");
   ASSERT_EQ(r.status, 0) << r.output;
