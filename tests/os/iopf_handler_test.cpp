@@ -67,6 +67,48 @@ TEST(IopfHandler, GroupOfThreeGetsOneSuccessAfterThreeFaults) {
                             3 * fc.per_request_ns);
 }
 
+// unbind drains the page requests of the PASID: a complete group already in the queue is
+// answered before unbind returns, and a partial group (no L=1 yet) is dropped.
+TEST(IopfHandler, UnbindDrainsOutstandingPageRequests) {
+  // No ATS on the function: the stub device answers no ATC invalidation, and unbind's
+  // teardown would wait for the ITag timeout.
+  SvaBench b;
+  Mm* mm = nullptr;
+  uint32_t pasid = 0;
+  sc_time unbound;
+  size_t responses_at_unbind = 0;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, true);
+    mm = &b.new_mm(1, kVa, 4);
+    pasid = b.drv.bind(*mm, kRid, 0);
+    b.page_request(pasid, kVa + 3 * kPage, false, false, 9);  // partial group 9
+    b.page_request(pasid, kVa, true, false, 7);
+    b.page_request(pasid, kVa + kPage, true, true, 7);  // group 7 complete
+    // Once the requests are in the page request queue (the posted messages arrive after
+    // their annotated delay) and while the handler is still entering its interrupt:
+    // requests still in the fabric would need the page-drain flag, which is not modelled.
+    sc_core::wait(sc_time(100, sc_core::SC_NS));
+    ASSERT_EQ(b.responses.size(), 0u);
+    b.drv.unbind(*mm, kRid, 0);
+    unbound = sc_core::sc_time_stamp();
+    responses_at_unbind = b.responses.size();
+  });
+  // The group was handled before unbind returned: both pages are mapped, one response.
+  EXPECT_EQ(responses_at_unbind, 1u);
+  ASSERT_EQ(b.responses.size(), 1u);
+  EXPECT_EQ(b.responses[0].prg_index, 7u);
+  EXPECT_EQ(b.responses[0].code, PrgResponseCode::kSuccess);
+  EXPECT_TRUE(mm->pte(kVa).writable());
+  EXPECT_TRUE(mm->pte(kVa + kPage).writable());
+  // Group 9 never got its last request: no response, and it is no longer kept.
+  EXPECT_FALSE(mm->pte(kVa + 3 * kPage).present());
+  EXPECT_EQ(b.iopf.page_requests(), 3u);
+  EXPECT_EQ(b.iopf.partial_groups(), 0u);
+  EXPECT_FALSE(b.drv.pasid_of(*mm).has_value());
+  EXPECT_GT(unbound, sc_time(0, sc_core::SC_NS));
+}
+
 TEST(IopfHandler, OutsideAnyVmaIsInvalidRequest) {
   Bound t;
   run_thread([&] {
