@@ -18,16 +18,19 @@ namespace {
 
 po::options_description visible_options() {
   po::options_description d("Options");
-  d.add_options()("set", po::value<std::vector<std::string>>()->composing(),
+  d.add_options()("set",
+                  po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
                   "override one parameter: section.key=value (repeatable; applied after CONFIG)")(
-      "stats", po::value<std::string>(), "write the stats JSON to FILE")(
-      "trace", po::value<std::string>(), "write a Chrome trace (Perfetto) to FILE")(
-      "timeline", po::bool_switch(), "print the per-thread text timeline")(
-      "seed", po::value<std::string>(), "random seed N")(
-      "sweep", po::value<std::vector<std::string>>()->composing(),
+      "stats", po::value<std::string>()->value_name("FILE"), "write the stats JSON to FILE")(
+      "trace", po::value<std::string>()->value_name("FILE"),
+      "write a Chrome trace (Perfetto) to FILE")("timeline", po::bool_switch(),
+                                                 "print the per-thread text timeline")(
+      "seed", po::value<std::string>()->value_name("N"), "random seed N")(
+      "sweep", po::value<std::vector<std::string>>()->composing()->value_name("KEY=V1,V2,..."),
       "sweep a parameter: key=v1,v2,... (repeatable; cartesian product)")(
-      "jobs", po::value<std::string>(), "sweep points run at once (default 1)")(
-      "sweep-out", po::value<std::string>(), "write the sweep CSV to FILE (default stdout)")(
+      "jobs", po::value<std::string>()->value_name("N"), "sweep points run at once (default 1)")(
+      "sweep-out", po::value<std::string>()->value_name("FILE"),
+      "write the sweep CSV to FILE (default stdout)")(
       "list-params", po::bool_switch(), "print every parameter with default, unit and help")(
       "markdown", po::bool_switch(),
       "with --list-params: print a Markdown table (the README's parameter reference)")(
