@@ -52,9 +52,9 @@ namespace {
 using iosim::bench::Driver;
 
 constexpr unsigned kDevices = 4;
-constexpr uint64_t kInvVa = uint64_t{1} << 32;   // the invalidation window of both mms
-constexpr uint64_t kInvPages = 4096;             // mapped (zero page) at boot
-constexpr uint64_t kPriVa = uint64_t{1} << 36;   // mm 1: a VMA never touched at boot
+constexpr uint64_t kInvVa = uint64_t{1} << 32;     // the invalidation window of both mms
+constexpr uint64_t kInvPages = 4096;               // mapped (zero page) at boot
+constexpr uint64_t kPriVa = uint64_t{1} << 36;     // mm 1: a VMA never touched at boot
 constexpr uint64_t kPriPages = uint64_t{1} << 22;  // 16 GiB of VMA: one new page per op
 // Invalidation batches: 32 pages, half of the 64-entry ATC, so every page of a batch
 // is still cached when the batch starts.
