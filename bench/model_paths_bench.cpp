@@ -22,11 +22,13 @@
 //    interrupt), submitted to the command queue with one tail write, until the wait
 //    completes: Invalidate Requests over each link, device processing, Invalidate
 //    Completions back. The descriptors are written straight into the queue (the
-//    OS-side notifier and SVA driver are not part of this program);
+//    same invalidation through the OS notifier and SVA driver is
+//    bench/sw_paths_bench.cpp's InvalidateNotifier);
 //  - PriFault: a 64-byte read of a page that is not mapped: ATS says not present,
 //    the device sends a Page Request, the IOMMU writes it to the page request queue,
 //    a software handler thread (register reads, PTE write, page group response
-//    through the command queue) answers, the device translates again and reads.
+//    through the command queue) answers, the device translates again and reads
+//    (with the real IopfHandler and Kernel: sw_paths_bench's PriFaultIopf).
 //
 // Each benchmark runs its iterations in batches, one sc_start per batch, inside
 // the single elaboration (see bench_system.h). Counters: sim_ns (simulated time
