@@ -22,11 +22,13 @@
 //    interrupt), submitted to the command queue with one tail write, until the wait
 //    completes: Invalidate Requests over each link, device processing, Invalidate
 //    Completions back. The descriptors are written straight into the queue (the
-//    OS-side notifier and SVA driver are not part of this program);
+//    same invalidation through the OS notifier and SVA driver is
+//    bench/sw_paths_bench.cpp's InvalidateNotifier);
 //  - PriFault: a 64-byte read of a page that is not mapped: ATS says not present,
 //    the device sends a Page Request, the IOMMU writes it to the page request queue,
 //    a software handler thread (register reads, PTE write, page group response
-//    through the command queue) answers, the device translates again and reads.
+//    through the command queue) answers, the device translates again and reads
+//    (with the real IopfHandler and Kernel: sw_paths_bench's PriFaultIopf).
 //
 // Each benchmark runs its iterations in batches, one sc_start per batch, inside
 // the single elaboration (see bench_system.h). Counters: sim_ns (simulated time
@@ -38,6 +40,7 @@
 #include <string>
 
 #include "bench/bench_system.h"
+#include "bench/floor.h"
 #include "sc_models/ats_encoding.h"
 #include "sc_models/server_pool.h"
 
@@ -52,34 +55,6 @@ constexpr uint64_t kDmaPa = uint64_t{8} << 30;  // frames never written
 constexpr uint64_t kPriVa = uint64_t{1} << 36;  // unmapped; each PRI op takes a new page
 constexpr uint64_t kPriPa = uint64_t{16} << 30;
 constexpr int64_t kBatch = 64;
-
-struct NullTarget : sc_core::sc_module {
-  tlm_utils::simple_target_socket<NullTarget> socket;
-  explicit NullTarget(sc_core::sc_module_name n) : sc_module(n), socket("socket") {
-    socket.register_b_transport(this, &NullTarget::b_transport);
-  }
-  void b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
-    delay += sc_time(1, sc_core::SC_NS);
-    gp.set_response_status(tlm::TLM_OK_RESPONSE);
-  }
-};
-
-struct FloorInitiator : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<FloorInitiator> socket;
-  explicit FloorInitiator(sc_core::sc_module_name n) : sc_module(n), socket("socket") {}
-};
-
-// Answers wait/notify round trips from the driver.
-struct Ponger : sc_core::sc_module {
-  sc_core::sc_event ping, pong;
-  SC_CTOR(Ponger) { SC_THREAD(run); }
-  void run() {
-    for (;;) {
-      sc_core::wait(ping);
-      pong.notify();
-    }
-  }
-};
 
 // The software side of PRI: on a page request event, reads the queue tail, maps
 // every requested page, moves the head and answers each last-in-group request.
@@ -126,55 +101,29 @@ struct PriHandler : sc_core::sc_module {
 
 BenchSystem* g_sys = nullptr;
 Driver* g_driver = nullptr;
-FloorInitiator* g_floor = nullptr;
-Ponger* g_ponger = nullptr;
+iosim::bench::Floor* g_floor = nullptr;
 PriHandler* g_pri = nullptr;
 
-// Runs `op` n times in the driver thread, in one sc_start.
 template <class Op>
 void run_ops(int64_t n, Op op) {
-  g_driver->run_job([n, &op] {
-    for (int64_t i = 0; i < n; ++i) op();
-  });
+  iosim::bench::run_ops(*g_driver, n, op);
 }
 
-// Times iterations in batches; reports the simulated time per operation.
 template <class Op>
 void timed(benchmark::State& state, Op op) {
-  const sc_time t0 = sc_core::sc_time_stamp();
-  while (state.KeepRunningBatch(kBatch)) run_ops(kBatch, op);
-  const double ops = static_cast<double>(state.iterations());
-  state.counters["sim_ns"] = iosim::to_ns(sc_core::sc_time_stamp() - t0) / ops;
-  state.SetItemsProcessed(state.iterations());
+  iosim::bench::timed(state, *g_driver, op, kBatch);
 }
 
-// --- floors -------------------------------------------------------------------
+// --- floors (bench/floor.h) -----------------------------------------------------
 
 void BM_Floor_WaitNotify(benchmark::State& state) {
-  timed(state, [] {
-    g_ponger->ping.notify();
-    sc_core::wait(g_ponger->pong);
-  });
+  iosim::bench::floor_wait_notify(state, *g_driver, *g_floor);
 }
-
 void BM_Floor_TimedWait(benchmark::State& state) {
-  timed(state, [] { sc_core::wait(1, sc_core::SC_NS); });
+  iosim::bench::floor_timed_wait(state, *g_driver);
 }
-
 void BM_Floor_TransportWait(benchmark::State& state) {
-  tlm::tlm_generic_payload gp;
-  uint8_t buf[64] = {};
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_data_ptr(buf);
-  gp.set_data_length(64);
-  gp.set_streaming_width(64);
-  timed(state, [&] {
-    gp.set_address(0);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_time delay = sc_core::SC_ZERO_TIME;
-    g_floor->socket->b_transport(gp, delay);
-    sc_core::wait(delay);
-  });
+  iosim::bench::floor_transport_wait(state, *g_driver, *g_floor);
 }
 
 // --- model paths ----------------------------------------------------------------
@@ -271,17 +220,13 @@ BENCHMARK(BM_PriFault);
 int sc_main(int argc, char** argv) {
   BenchSystem sys(iosim::bench::kMaxDevices);
   Driver driver("driver");
-  NullTarget null_target("null_target");
-  FloorInitiator floor("floor");
-  Ponger ponger("ponger");
+  iosim::bench::Floor floor;
   PriHandler pri("pri_handler");
-  floor.socket.bind(null_target.socket);
   pri.sys = &sys;
   sys.map(kDmaVa, kDmaPa, 4096);
   g_sys = &sys;
   g_driver = &driver;
   g_floor = &floor;
-  g_ponger = &ponger;
   g_pri = &pri;
   sc_core::sc_start(sc_core::SC_ZERO_TIME);  // elaboration, processes started
   driver.run_job([&] { sys.setup_queues(); });
