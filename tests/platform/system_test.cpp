@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -106,7 +108,10 @@ TEST(System, ARunThatWouldHangStopsAtMaxTime) {
 // Runs iommu-sim's front end on a config file; returns the exit status.
 int run_cli_on(const std::string& cfg_text, const std::vector<std::string>& extra, std::string& out,
                std::string& err) {
-  const std::string path = ::testing::TempDir() + "system_test.cfg";
+  // One file per test and process: ctest runs tests of this file in parallel.
+  const std::string path = ::testing::TempDir() + "system_test_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                           std::to_string(getpid()) + ".cfg";
   std::ofstream(path) << cfg_text;
   std::vector<std::string> args{"iommu-sim", path};
   args.insert(args.end(), extra.begin(), extra.end());
