@@ -5,7 +5,7 @@
 namespace iosim {
 
 bool decoupled(const QuantumKeeper* qk) {
-  return qk && tlm_utils::tlm_quantumkeeper::get_global_quantum() > sc_core::SC_ZERO_TIME;
+  return qk && quantum_set();
 }
 
 sc_core::sc_time local_now(const QuantumKeeper* qk) {

@@ -1,12 +1,14 @@
 // MemoryPort: timed memory accesses of the IOMMU.
 #include "iommu/memory_port.h"
 
+#include "sc_models/server_pool.h"
+
 namespace iosim {
 
 bool MemoryPort::decoupled_ = false;
 
 MemoryPort::Decoupled::Decoupled() : outer_(decoupled_) {
-  decoupled_ = tlm::tlm_global_quantum::instance().get() > sc_core::SC_ZERO_TIME;
+  decoupled_ = quantum_set();
 }
 
 void MemoryPort::sync(sc_core::sc_time& delay) {

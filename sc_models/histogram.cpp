@@ -13,10 +13,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Upper bounds (exclusive, ns) of the first six DMAR decades.
-constexpr std::array<double, LatencyHistogram::kDecades - 1> kDecadeLimitsNs = {100.0, 1e3, 1e4,
-                                                                                1e5,   1e6, 1e7};
-
 constexpr std::array<const char*, LatencyHistogram::kDecades> kDecadeLabels = {
     "<0.1us", "0.1us-1us", "1us-10us", "10us-100us", "100us-1ms", "1ms-10ms", ">=10ms"};
 
@@ -24,22 +20,6 @@ constexpr std::array<const char*, LatencyHistogram::kDecades> kDecadeLabels = {
 
 const char* LatencyHistogram::decade_label(size_t i) {
   return kDecadeLabels.at(i);
-}
-
-size_t LatencyHistogram::decade_of(double ns) {
-  size_t i = 0;
-  while (i < kDecadeLimitsNs.size() && ns >= kDecadeLimitsNs[i]) ++i;
-  return i;
-}
-
-size_t LatencyHistogram::index_of(double ns) {
-  // Octave from the IEEE-754 exponent, slice from the top mantissa bits.
-  uint64_t bits = 0;
-  std::memcpy(&bits, &ns, sizeof bits);
-  int octave = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
-  if (octave < kMinExponent) return 0;
-  uint64_t slice = (bits >> (52 - kSubBucketBits)) & (kSubBuckets - 1);
-  return 1 + static_cast<size_t>(octave - kMinExponent) * kSubBuckets + slice;
 }
 
 double LatencyHistogram::midpoint_of(size_t index) {
@@ -50,19 +30,9 @@ double LatencyHistogram::midpoint_of(size_t index) {
   return std::ldexp(1.0 + (slice + 0.5) / kSubBuckets, octave);
 }
 
-void LatencyHistogram::sample(double ns) {
-  if (!(ns >= 0.0) || !std::isfinite(ns)) {
-    throw std::invalid_argument("LatencyHistogram: sample must be finite and >= 0, got " +
-                                std::to_string(ns));
-  }
-  size_t idx = index_of(ns);
-  if (idx >= counts_.size()) counts_.resize(idx + 1, 0);
-  ++counts_[idx];
-  ++decades_[decade_of(ns)];
-  if (count_ == 0 || ns < min_) min_ = ns;
-  if (count_ == 0 || ns > max_) max_ = ns;
-  ++count_;
-  sum_ += ns;
+void LatencyHistogram::reject(double ns) {
+  throw std::invalid_argument("LatencyHistogram: sample must be finite and >= 0, got " +
+                              std::to_string(ns));
 }
 
 void LatencyHistogram::merge(const LatencyHistogram& other) {

@@ -24,6 +24,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 namespace iosim {
@@ -38,11 +40,28 @@ class LatencyHistogram {
   // Linux DMAR decade buckets: <0.1us, 0.1us-1us, 1us-10us, 10us-100us, 100us-1ms,
   // 1ms-10ms, >=10ms.
   static constexpr size_t kDecades = 7;
+  // Upper bounds (exclusive, ns) of the first six DMAR decades.
+  static constexpr std::array<double, kDecades - 1> kDecadeLimitsNs = {100.0, 1e3, 1e4,
+                                                                       1e5,   1e6, 1e7};
   static const char* decade_label(size_t i);  // "<0.1us", "0.1us-1us", ...
-  static size_t decade_of(double ns);         // index of the decade holding `ns`
+  static size_t decade_of(double ns) {        // index of the decade holding `ns`
+    size_t i = 0;
+    while (i < kDecadeLimitsNs.size() && ns >= kDecadeLimitsNs[i]) ++i;
+    return i;
+  }
 
   // Records one sample (ns). Throws std::invalid_argument if negative or not finite.
-  void sample(double ns);
+  void sample(double ns) {
+    if (!(ns >= 0.0 && ns <= std::numeric_limits<double>::max())) reject(ns);
+    const size_t idx = index_of(ns);
+    if (idx >= counts_.size()) counts_.resize(idx + 1, 0);
+    ++counts_[idx];
+    ++decades_[decade_of(ns)];
+    if (count_ == 0 || ns < min_) min_ = ns;
+    if (count_ == 0 || ns > max_) max_ = ns;
+    ++count_;
+    sum_ += ns;
+  }
   void reset();
   // Adds every sample of `other` (pooling two distributions): counts, sum, min, max,
   // decades and buckets add up exactly, so percentiles of the merged histogram keep
@@ -63,7 +82,16 @@ class LatencyHistogram {
   size_t bucket_count() const { return counts_.size(); }
 
  private:
-  static size_t index_of(double ns);  // 0 = underflow bucket
+  static size_t index_of(double ns) {  // 0 = underflow bucket
+    // Octave from the IEEE-754 exponent, slice from the top mantissa bits.
+    uint64_t bits = 0;
+    std::memcpy(&bits, &ns, sizeof bits);
+    const int octave = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
+    if (octave < kMinExponent) return 0;
+    const uint64_t slice = (bits >> (52 - kSubBucketBits)) & (kSubBuckets - 1);
+    return 1 + static_cast<size_t>(octave - kMinExponent) * kSubBuckets + slice;
+  }
+  [[noreturn]] static void reject(double ns);  // throws std::invalid_argument
   static double midpoint_of(size_t index);
 
   std::vector<uint64_t> counts_;

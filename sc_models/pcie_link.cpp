@@ -146,8 +146,7 @@ sc_time PcieLink::send(Direction& d, const sc_time& ready, uint64_t tlps, uint64
   assert(left == 0);
   const sc_time arrival = finish + latency_;
   // One FIFO server: arrivals never reorder (with a zero quantum; see server_pool.h).
-  assert(arrival >= d.last_arrival ||
-         tlm::tlm_global_quantum::instance().get() > sc_core::SC_ZERO_TIME);
+  assert(arrival >= d.last_arrival || quantum_set());
   d.last_arrival = arrival;
   return arrival;
 }

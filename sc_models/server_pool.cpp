@@ -10,12 +10,16 @@ namespace iosim {
 
 using sc_core::sc_time;
 
+const sc_time& global_quantum_storage() {
+  return tlm::tlm_global_quantum::instance().get();
+}
+
 ServerPool::ServerPool(unsigned servers) : free_at_(servers ? servers : 1, sc_core::SC_ZERO_TIME) {
   if (servers == 0) throw std::invalid_argument("ServerPool needs at least one server");
 }
 
 ServerPool::Grant ServerPool::reserve(const sc_time& arrival, const sc_time& service) {
-  if (tlm::tlm_global_quantum::instance().get() > sc_core::SC_ZERO_TIME) {
+  if (quantum_set()) {
     return reserve_decoupled(arrival, service);
   }
   unsigned best = 0;
@@ -44,6 +48,17 @@ ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc
       b.slots.erase(b.slots.begin(), b.slots.begin() + static_cast<std::ptrdiff_t>(b.head));
       b.head = 0;
     }
+    if (b.head == b.slots.size() || !(arrival < b.slots.back().second)) {
+      // Common case: nothing booked ends after the arrival, so the request starts at
+      // its arrival, after every reservation. No earlier start exists: the first
+      // such server is the best (later ones are pruned when next consulted).
+      if (i == 0 || arrival < best_start) {
+        best = i;
+        best_start = arrival;
+        best_pos = b.slots.size();
+      }
+      break;
+    }
     // First reservation starting after the arrival; the one before may overlap it.
     auto it =
         std::upper_bound(b.slots.begin() + static_cast<std::ptrdiff_t>(b.head), b.slots.end(),
@@ -59,12 +74,17 @@ ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc
       best = i;
       best_start = t;
       best_pos = static_cast<size_t>(it - b.slots.begin());
+      if (t == arrival) break;  // no server can start earlier
     }
   }
   const sc_time finish = best_start + service;
   if (service > sc_core::SC_ZERO_TIME) {
     auto& slots = booked_[best].slots;
-    slots.insert(slots.begin() + static_cast<std::ptrdiff_t>(best_pos), Slot{best_start, finish});
+    if (best_pos == slots.size()) {
+      slots.emplace_back(best_start, finish);
+    } else {
+      slots.insert(slots.begin() + static_cast<std::ptrdiff_t>(best_pos), Slot{best_start, finish});
+    }
   }
   if (finish > free_at_[best]) free_at_[best] = finish;
   ++requests_;

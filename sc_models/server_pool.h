@@ -24,6 +24,17 @@
 
 namespace iosim {
 
+// The TLM global quantum's storage (tlm::tlm_global_quantum::instance().get()).
+const sc_core::sc_time& global_quantum_storage();
+
+// True when the TLM global quantum is non-zero (temporal decoupling). Reads the
+// singleton's storage through a reference taken once, so a later set() is seen and
+// the hot paths make no library call per request.
+inline bool quantum_set() {
+  static const sc_core::sc_time& q = global_quantum_storage();
+  return q.value() != 0;
+}
+
 class ServerPool {
  public:
   explicit ServerPool(unsigned servers = 1);
