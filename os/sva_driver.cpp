@@ -96,6 +96,9 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
   SC_METHOD(on_fault_irq);
   sensitive << iommu_.fault_event();
   dont_initialize();
+  SC_METHOD(on_timeout);
+  sensitive << timeout_ev_;
+  dont_initialize();
 }
 
 SvaDriver::~SvaDriver() = default;
@@ -120,6 +123,16 @@ void SvaDriver::on_fault_irq() {
   if (spinning_ && sc_core::sc_time_stamp() < spin_start_) return;
   fault_pending_ = true;
   irq_.notify();
+}
+
+void SvaDriver::on_timeout() {
+  if (!spinning_ || !(cfg_.wait_timeout_ns > 0)) return;
+  const sc_time now = sc_core::sc_time_stamp();
+  if (now >= spin_deadline_) {
+    irq_.notify();
+  } else {
+    timeout_ev_.notify(spin_deadline_ - now);
+  }
 }
 
 sc_time SvaDriver::poll_seen(const sc_time& start, const sc_time& now) const {
@@ -458,7 +471,10 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail, const sc_time& pen
   bool ok = true;
   fault_pending_ = false;  // faults before the first poll are not about this batch
   spin_start_ = t0;
+  spin_deadline_ = deadline;
   spinning_ = true;
+  // An earlier pending deadline (of an earlier wait) fires first and re-arms.
+  if (bounded) timeout_ev_.notify(deadline - sc_core::sc_time_stamp());
   for (;;) {
     if (sc_core::sc_time_stamp() >= t0 && read_status() == data) break;
     if (fault_pending_) {
@@ -478,7 +494,6 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail, const sc_time& pen
       ok = false;
       break;
     }
-    if (bounded) irq_.notify(deadline - sc_core::sc_time_stamp());
     ctx.spin_until(
         [&] {
           const sc_time now = sc_core::sc_time_stamp();
@@ -487,7 +502,7 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail, const sc_time& pen
         },
         irq_);
   }
-  irq_.cancel();  // drop the pending timeout wake-up
+  irq_.cancel();  // drop a pending poll wake-up (only left after a fault)
   spinning_ = false;
   // Software sees the status at its first poll at or after the write.
   const sc_time seen =

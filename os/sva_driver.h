@@ -199,6 +199,7 @@ class SvaDriver : public sc_core::sc_module {
 
   void on_wait_irq();
   void on_fault_irq();
+  void on_timeout();
   uint64_t alloc_frame(const char* what);
   uint64_t alloc_frames(unsigned n, const char* what);  // contiguous
   uint32_t read_status() const;
@@ -227,7 +228,12 @@ class SvaDriver : public sc_core::sc_module {
   SpinLock queue_lock_;
   sc_core::sc_event irq_;  // IOMMU completion or fault event seen
   bool fault_pending_ = false;
-  bool spinning_ = false;                                // spin_for_status is polling
+  bool spinning_ = false;                                   // spin_for_status is polling
+  sc_core::sc_time spin_deadline_ = sc_core::SC_ZERO_TIME;  // its wait_timeout_ns deadline
+  // Wakes the poller at its deadline. Never cancelled: a cancelled timed notification
+  // stays in the kernel's queue until its time, so cancelling one per wait would
+  // grow that queue by one entry per invalidation; a stale firing re-arms instead.
+  sc_core::sc_event timeout_ev_;
   sc_core::sc_time spin_start_ = sc_core::SC_ZERO_TIME;  // its first poll
 
   uint64_t root_table_ = 0, cq_base_ = 0, pq_base_ = 0, status_addr_ = 0;
