@@ -1,6 +1,7 @@
 // CommandQueue: queued invalidation processing, ITags and inv_wait.
 #include "iommu/command_queue.h"
 
+#include <algorithm>
 #include <string>
 
 #include "sc_models/pcie_ext.h"
@@ -37,6 +38,13 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, const CommandQueueConfi
   SC_METHOD(deliver_completions);
   sensitive << arrival_event_;
   dont_initialize();
+  SC_METHOD(on_itag_timeout);
+  sensitive << itag_timeout_;
+  dont_initialize();
+}
+
+void CommandQueue::on_itag_timeout() {
+  itag_done_.notify();
 }
 
 CommandQueue::TypeStats& CommandQueue::stats_of(InvType t) {
@@ -233,9 +241,20 @@ void CommandQueue::expire_itags() {
 }
 
 void CommandQueue::wait_until(const std::function<bool()>& done, sc_time& d) {
-  MemoryPort::sync(d);
-  expire_itags();
-  while (!done()) {
+  // The condition is checked from `ready` (after the pending delay) on. When it does
+  // not hold yet, the wait for the pending delay and the wait for a completion or a
+  // deadline are one wait unless a completion arrives before `ready`.
+  const sc_time ready = sc_core::sc_time_stamp() + d;
+  d = sc_core::SC_ZERO_TIME;
+  for (;;) {
+    const sc_time now = sc_core::sc_time_stamp();
+    if (now >= ready) {
+      expire_itags();
+      if (done()) return;
+    } else if (done()) {
+      sc_core::wait(ready - now);  // ITags only become busy on this thread
+      continue;
+    }
     sc_time earliest = sc_core::SC_ZERO_TIME;
     bool any = false;
     for (RootPort* port : p_.ports()) {
@@ -245,12 +264,9 @@ void CommandQueue::wait_until(const std::function<bool()>& done, sc_time& d) {
         any = any || t.busy;
       }
     }
-    if (!any) {
-      sc_core::wait(itag_done_);  // nothing can time out: wait for a state change
-    } else {
-      sc_core::wait(earliest - sc_core::sc_time_stamp(), itag_done_);
-    }
-    expire_itags();
+    // Deadlines are acted on from `ready` on, as when the delay was waited for first.
+    if (any) itag_timeout_.notify(std::max(earliest, ready) - now);
+    sc_core::wait(itag_done_);
   }
 }
 

@@ -107,6 +107,7 @@ class CommandQueue : public sc_core::sc_module {
   // Waits (with ITag timeouts) until done() holds.
   void wait_until(const std::function<bool()>& done, sc_core::sc_time& delay);
   void expire_itags();
+  void on_itag_timeout();
   bool any_itag_busy() const;
   uint64_t size_bytes() const { return uint64_t{4096} << qs_; }
   TypeStats& stats_of(InvType t);
@@ -118,6 +119,11 @@ class CommandQueue : public sc_core::sc_module {
   bool failed_pending_ = false;
   uint64_t processed_ = 0;
   sc_core::sc_event tail_written_, wait_event_, itag_done_, arrival_event_;
+  // Fires at the earliest ITag deadline and notifies itag_done_. Never cancelled: a
+  // cancelled timed notification (or the timeout of a wait(t, e) woken by e) stays in
+  // the kernel's queue until its time, so with ITag timeouts of seconds each waited
+  // invalidation would grow that queue; a stale firing only re-checks.
+  sc_core::sc_event itag_timeout_;
   std::multimap<sc_core::sc_time, Arrival> arrivals_;
 
   StatGroup& stats_;

@@ -87,41 +87,45 @@ void IopfHandler::run() {
     irq_pending_ = false;
     busy_ = true;
     const sc_time irq_time = sc_core::sc_time_stamp();
-    ctx.run_for(ns(cfg_.interrupt_entry_ns));
-    round(irq_time);
+    sc_time pending = ns(cfg_.interrupt_entry_ns);
+    round(irq_time, pending);
+    ctx.run_for(pending);
     busy_ = false;
     idle_ev_.notify(sc_core::SC_ZERO_TIME);
   }
 }
 
-void IopfHandler::round(const sc_time& irq_time) {
+void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
   ExecContext& ctx = ExecContext::current();
   ExecContext::Frame frame(ctx, "iopf.prq_event_thread");
   PhysicalMemory& mem = *kernel_.env().mem;
   const uint64_t base = driver_.page_request_queue_base();
   const uint64_t size = uint64_t{4096} << driver_.config().page_request_queue_pqs;
   // Clear PPR before reading the pointers, so a later request raises a new interrupt.
-  driver_.write_reg(iommu_reg::kPrs, kPrsPpr);
-  const uint64_t tail = driver_.read_reg(iommu_reg::kPqt);
-  uint64_t head = driver_.read_reg(iommu_reg::kPqh);
+  driver_.write_reg(iommu_reg::kPrs, kPrsPpr, pending);
+  const uint64_t tail = driver_.read_reg(iommu_reg::kPqt, pending);
+  uint64_t head = driver_.read_reg(iommu_reg::kPqh, pending);
   while (head != tail) {
+    // The IOMMU wrote every descriptor up to PQT before advancing it: reading one
+    // before its time is charged sees the same bytes.
     uint64_t raw[4];
     mem.read(base + head, raw, sizeof raw);
-    ctx.run_for(ns(cfg_.descriptor_read_ns));
-    take(PageRequestDesc::decode(raw), irq_time);
+    pending += ns(cfg_.descriptor_read_ns);
+    take(PageRequestDesc::decode(raw), irq_time, pending);
     head = (head + PageRequestDesc::kBytes) % size;
   }
-  driver_.write_reg(iommu_reg::kPqh, tail);
-  if (driver_.read_reg(iommu_reg::kPrs) & kPrsPro) {
-    if (driver_.read_reg(iommu_reg::kPqh) == driver_.read_reg(iommu_reg::kPqt)) {
+  driver_.write_reg(iommu_reg::kPqh, tail, pending);
+  if (driver_.read_reg(iommu_reg::kPrs, pending) & kPrsPro) {
+    const uint64_t pqh = driver_.read_reg(iommu_reg::kPqh, pending);
+    if (pqh == driver_.read_reg(iommu_reg::kPqt, pending)) {
       discarded_groups_.add(partial_.size());
       partial_.clear();
-      driver_.write_reg(iommu_reg::kPrs, kPrsPro);
+      driver_.write_reg(iommu_reg::kPrs, kPrsPro, pending);
     }
   }
 }
 
-void IopfHandler::take(const PageRequestDesc& d, const sc_time& irq_time) {
+void IopfHandler::take(const PageRequestDesc& d, const sc_time& irq_time, sc_time& pending) {
   if (d.is_stop_marker()) {
     stop_markers_.inc();
     return;
@@ -133,11 +137,14 @@ void IopfHandler::take(const PageRequestDesc& d, const sc_time& irq_time) {
   if (!d.lpig) return;
   const std::vector<PageRequestDesc> complete = std::move(group);
   partial_.erase(key);
-  handle_group(complete, irq_time);
+  handle_group(complete, irq_time, pending);
 }
 
-PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d) {
-  ExecContext::current().run_for(ns(cfg_.per_request_ns));
+PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& pending) {
+  // Charged before the mm and VMA lookups and the fault handler, which others can change.
+  pending += ns(cfg_.per_request_ns);
+  ExecContext::current().run_for(pending);
+  pending = sc_core::SC_ZERO_TIME;
   if (!d.pasid_present || d.priv) return PrgResponseCode::kInvalidRequest;
   Mm* mm = driver_.mm_of_pasid(d.pasid);
   if (!mm || mm->users() <= 0) return PrgResponseCode::kInvalidRequest;
@@ -155,12 +162,13 @@ PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d) {
   }
 }
 
-void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group, const sc_time& irq_time) {
+void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group, const sc_time& irq_time,
+                               sc_time& pending) {
   groups_.inc();
-  ExecContext::current().run_for(ns(cfg_.group_dispatch_ns));
+  pending += ns(cfg_.group_dispatch_ns);
   PrgResponseCode code = PrgResponseCode::kSuccess;
   for (const PageRequestDesc& d : group) {
-    code = handle_request(d);
+    code = handle_request(d, pending);
     if (code != PrgResponseCode::kSuccess) break;  // errors are sticky in a group
   }
   const PageRequestDesc& last = group.back();
@@ -171,6 +179,8 @@ void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group, const 
   resp.pasid = last.pasid;
   resp.lpig = true;
   resp.prg_index = last.prg_index;
+  ExecContext::current().run_for(pending);  // nothing left unless the group is empty
+  pending = sc_core::SC_ZERO_TIME;
   driver_.submit_and_wait({resp.encode()});
   switch (code) {
     case PrgResponseCode::kSuccess:

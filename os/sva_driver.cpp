@@ -96,23 +96,68 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
   SC_METHOD(on_fault_irq);
   sensitive << iommu_.fault_event();
   dont_initialize();
+  SC_METHOD(on_timeout);
+  sensitive << timeout_ev_;
+  dont_initialize();
 }
 
 SvaDriver::~SvaDriver() = default;
 
 void SvaDriver::on_wait_irq() {
-  irq_.notify();
+  const sc_time now = sc_core::sc_time_stamp();
+  if (!spinning_) {
+    irq_.notify();
+    return;
+  }
+  // Wake the poller at the first poll that sees the status, not at the write.
+  const sc_time seen = poll_seen(spin_start_, now);
+  if (seen > now) {
+    irq_.notify(seen - now);
+  } else {
+    irq_.notify();
+  }
 }
 
 void SvaDriver::on_fault_irq() {
+  // Faults before the poller's first poll are not about its batch (see spin_for_status).
+  if (spinning_ && sc_core::sc_time_stamp() < spin_start_) return;
   fault_pending_ = true;
   irq_.notify();
 }
 
+void SvaDriver::on_timeout() {
+  if (!spinning_ || !(cfg_.wait_timeout_ns > 0)) return;
+  const sc_time now = sc_core::sc_time_stamp();
+  if (now >= spin_deadline_) {
+    irq_.notify();
+  } else {
+    timeout_ev_.notify(spin_deadline_ - now);
+  }
+}
+
+sc_time SvaDriver::poll_seen(const sc_time& start, const sc_time& now) const {
+  if (now <= start) return start;
+  if (!(cfg_.poll_interval_ns > 0)) return now;
+  const double p = cfg_.poll_interval_ns;
+  const double waited = time_in(now - start, sc_core::SC_NS);
+  const double polls = std::ceil(waited / p - 1e-9);
+  return start + ns(polls * p);
+}
+
 // --- registers and memory ----------------------------------------------------------
 
-// One 64-bit register access over `regs`; the register latency is spent on the caller.
-void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value) {
+namespace {
+// Charges time executed since the last action others can see.
+void charge(sc_time& pending) {
+  ExecContext::current().run_for(pending);
+  pending = sc_core::SC_ZERO_TIME;
+}
+}  // namespace
+
+// One 64-bit register access over `regs` after charging `pending`; the register
+// latency is added to `pending`.
+void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_time& pending) {
+  charge(pending);
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_address(off);
@@ -122,17 +167,30 @@ void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value) 
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   sc_time d = sc_core::SC_ZERO_TIME;
   regs->b_transport(gp, d);
-  ExecContext::current().run_for(d);
+  pending += d;
+}
+
+uint64_t SvaDriver::read_reg(uint64_t off, sc_time& pending) {
+  uint64_t v = 0;
+  reg_access(tlm::TLM_READ_COMMAND, off, v, pending);
+  return v;
+}
+
+void SvaDriver::write_reg(uint64_t off, uint64_t value, sc_time& pending) {
+  reg_access(tlm::TLM_WRITE_COMMAND, off, value, pending);
 }
 
 uint64_t SvaDriver::read_reg(uint64_t off) {
-  uint64_t v = 0;
-  reg_access(tlm::TLM_READ_COMMAND, off, v);
+  sc_time pending = sc_core::SC_ZERO_TIME;
+  const uint64_t v = read_reg(off, pending);
+  charge(pending);
   return v;
 }
 
 void SvaDriver::write_reg(uint64_t off, uint64_t value) {
-  reg_access(tlm::TLM_WRITE_COMMAND, off, value);
+  sc_time pending = sc_core::SC_ZERO_TIME;
+  write_reg(off, value, pending);
+  charge(pending);
 }
 
 uint64_t SvaDriver::alloc_frame(const char* what) {
@@ -362,22 +420,26 @@ bool SvaDriver::submit_and_wait(const std::vector<Desc128>& descs) {
 bool SvaDriver::run_batch(const Desc128* d, size_t n) {
   const uint32_t data = next_status_++;
   if (next_status_ == 0) next_status_ = 1;
-  for (size_t k = 0; k + 1 < n; ++k) put_descriptor(d[k]);
+  // The descriptor writes are seen by the IOMMU only after the doorbell: their time
+  // is charged once, before it.
+  sc_time pending = sc_core::SC_ZERO_TIME;
+  for (size_t k = 0; k + 1 < n; ++k) put_descriptor(d[k], pending);
   InvWait w = InvWait::decode(d[n - 1]);
   w.interrupt = true;
   w.status_write = true;
   w.status_data = data;
   w.status_addr = status_addr_;
-  put_descriptor(w.encode());
-  write_reg(iommu_reg::kIqt, cq_tail_);
+  put_descriptor(w.encode(), pending);
+  write_reg(iommu_reg::kIqt, cq_tail_, pending);
   batches_.inc();
-  return spin_for_status(data, cq_tail_);
+  return spin_for_status(data, cq_tail_, pending);
 }
 
-void SvaDriver::put_descriptor(const Desc128& d) {
+void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {
   ExecContext& ctx = ExecContext::current();
   const uint64_t next = (cq_tail_ + 16) % cq_bytes_;
   if (next == cq_head_cache_) {
+    charge(pending);
     cq_head_cache_ = read_reg(iommu_reg::kIqh);
     if (next == cq_head_cache_) {
       // Full: let the IOMMU consume what is already written, then poll the head.
@@ -394,20 +456,27 @@ void SvaDriver::put_descriptor(const Desc128& d) {
   PhysicalMemory& mem = *kernel_.env().mem;
   mem.write_u64(cq_base_ + cq_tail_, d.qw0);
   mem.write_u64(cq_base_ + cq_tail_ + 8, d.qw1);
-  ctx.run_for(ns(cfg_.descriptor_write_ns));
+  pending += ns(cfg_.descriptor_write_ns);
   descriptors_.inc();
   cq_tail_ = next;
 }
 
-bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail) {
+bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail, const sc_time& pending) {
   ExecContext& ctx = ExecContext::current();
-  const sc_time t0 = sc_core::sc_time_stamp();
+  // Polling starts after the doorbell's register latency (`pending`); nothing is
+  // seen before then, so that latency is not waited for on its own.
+  const sc_time t0 = sc_core::sc_time_stamp() + pending;
   const bool bounded = cfg_.wait_timeout_ns > 0;
   const sc_time deadline = t0 + ns(cfg_.wait_timeout_ns);
   bool ok = true;
-  fault_pending_ = false;  // faults before the doorbell are not about this batch
+  fault_pending_ = false;  // faults before the first poll are not about this batch
+  spin_start_ = t0;
+  spin_deadline_ = deadline;
+  spinning_ = true;
+  // An earlier pending deadline (of an earlier wait) fires first and re-arms.
+  if (bounded) timeout_ev_.notify(deadline - sc_core::sc_time_stamp());
   for (;;) {
-    if (read_status() == data) break;
+    if (sc_core::sc_time_stamp() >= t0 && read_status() == data) break;
     if (fault_pending_) {
       // qi_check_fault(): an ITag timeout or a rejected descriptor shows in FSTS.
       fault_pending_ = false;
@@ -425,23 +494,20 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail) {
       ok = false;
       break;
     }
-    if (bounded) irq_.notify(deadline - sc_core::sc_time_stamp());
     ctx.spin_until(
         [&] {
-          return read_status() == data || fault_pending_ ||
-                 (bounded && sc_core::sc_time_stamp() >= deadline);
+          const sc_time now = sc_core::sc_time_stamp();
+          return (now >= t0 && read_status() == data) || fault_pending_ ||
+                 (bounded && now >= deadline);
         },
         irq_);
   }
-  irq_.cancel();  // drop the pending timeout wake-up
-  if (ok && cfg_.poll_interval_ns > 0) {
-    // Software sees the status at its first poll at or after the write.
-    const double p = cfg_.poll_interval_ns;
-    const double waited = time_in(sc_core::sc_time_stamp() - t0, sc_core::SC_NS);
-    const double polls = std::ceil(waited / p - 1e-9);
-    const sc_time seen = t0 + ns(polls * p);
-    if (seen > sc_core::sc_time_stamp()) ctx.spin_for(seen - sc_core::sc_time_stamp());
-  }
+  irq_.cancel();  // drop a pending poll wake-up (only left after a fault)
+  spinning_ = false;
+  // Software sees the status at its first poll at or after the write.
+  const sc_time seen =
+      ok ? poll_seen(t0, sc_core::sc_time_stamp()) : std::max(t0, sc_core::sc_time_stamp());
+  if (seen > sc_core::sc_time_stamp()) ctx.spin_for(seen - sc_core::sc_time_stamp());
   if (!ok) failed_waits_.inc();
   spin_time_.sample(sc_core::sc_time_stamp() - t0);
   return ok;

@@ -30,7 +30,12 @@
 //
 // Costs: the descriptor and table writes use the memory backdoor (memory is
 // sequentially consistent) and are charged descriptor_write_ns / table_write_ns; the
-// register accesses take the IOMMU's register latency over TLM.
+// register accesses take the IOMMU's register latency over TLM. Time that orders
+// nothing against other processes is accumulated and charged in one wait before the
+// next action others can see: the descriptor writes of a batch before the doorbell,
+// the doorbell's register latency together with the polling (the wake-up at the
+// status write is scheduled directly at the first poll that sees it). The simulated
+// times of the observable actions are those of charging each cost on its own.
 //
 // Simplifications: one IOMMU; PASID tables are flat with 256 entries (PASIDs 1..255);
 // domain ID = PASID; one status word reused by every wait (the queue is serialised);
@@ -169,10 +174,15 @@ class SvaDriver : public sc_core::sc_module {
   void release(Mm& mm);
   uint64_t read_reg(uint64_t off);
   void write_reg(uint64_t off, uint64_t value);
+  // The same with deferred time: `pending` (time the caller has executed since its
+  // last action others can see) is charged before the access, and the register
+  // latency is added to it instead of being waited for.
+  uint64_t read_reg(uint64_t off, sc_core::sc_time& pending);
+  void write_reg(uint64_t off, uint64_t value, sc_core::sc_time& pending);
   Kernel& kernel() { return kernel_; }
 
  private:
-  void reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value);
+  void reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_core::sc_time& pending);
 
   struct DeviceState {
     bool ats = false;
@@ -189,6 +199,7 @@ class SvaDriver : public sc_core::sc_module {
 
   void on_wait_irq();
   void on_fault_irq();
+  void on_timeout();
   uint64_t alloc_frame(const char* what);
   uint64_t alloc_frames(unsigned n, const char* what);  // contiguous
   uint32_t read_status() const;
@@ -201,8 +212,11 @@ class SvaDriver : public sc_core::sc_module {
   Desc128 wait_descriptor() const;
   // One batch: the descriptors (the last is a wait) while holding the queue lock.
   bool run_batch(const Desc128* d, size_t n);
-  void put_descriptor(const Desc128& d);
-  bool spin_for_status(uint32_t data, uint64_t wait_slot_end);
+  void put_descriptor(const Desc128& d, sc_core::sc_time& pending);
+  // Polls from sc_time_stamp() + pending (the doorbell's register latency).
+  bool spin_for_status(uint32_t data, uint64_t wait_slot_end, const sc_core::sc_time& pending);
+  // First status poll at or after `now` of a spin that started at `start`.
+  sc_core::sc_time poll_seen(const sc_core::sc_time& start, const sc_core::sc_time& now) const;
 
   SvaConfig cfg_;
   Kernel& kernel_;
@@ -214,6 +228,13 @@ class SvaDriver : public sc_core::sc_module {
   SpinLock queue_lock_;
   sc_core::sc_event irq_;  // IOMMU completion or fault event seen
   bool fault_pending_ = false;
+  bool spinning_ = false;                                   // spin_for_status is polling
+  sc_core::sc_time spin_deadline_ = sc_core::SC_ZERO_TIME;  // its wait_timeout_ns deadline
+  // Wakes the poller at its deadline. Never cancelled: a cancelled timed notification
+  // stays in the kernel's queue until its time, so cancelling one per wait would
+  // grow that queue by one entry per invalidation; a stale firing re-arms instead.
+  sc_core::sc_event timeout_ev_;
+  sc_core::sc_time spin_start_ = sc_core::SC_ZERO_TIME;  // its first poll
 
   uint64_t root_table_ = 0, cq_base_ = 0, pq_base_ = 0, status_addr_ = 0;
   uint64_t cq_bytes_ = 0, cq_tail_ = 0, cq_head_cache_ = 0;
