@@ -18,8 +18,8 @@
 // TLB shootdowns come in through invalidate_range()/invalidate_asid(), called by
 // cpu/TlbShootdown (they also drop the walker's cached entries, as INVLPG does).
 //
-// Simplifications: no data caches (DESIGN 4), no out-of-order overlap, user mode only,
-// no instruction fetch; an IPI's handler costs the target core no time.
+// Simplifications: no data caches (memory is sequentially consistent), no out-of-order overlap,
+// user mode only, no instruction fetch; an IPI's handler costs the target core no time.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>

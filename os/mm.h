@@ -15,8 +15,8 @@
 //     invalidate their TLBs from invalidate_range_end, which runs after the PTL is
 //     dropped and after the preemption hold. Frames are freed where Linux frees them,
 //     after the CPU flush but before invalidate_range_end completes: a device can use
-//     a freed (and reused) frame in between (case A of seeds/001), and a COW can make
-//     a new PTE visible to the CPU while the device still uses the old page (case B).
+//     a freed (and reused) frame in between (case A of Documentation/mm/mmu_notifier.rst), and a
+//     COW can make a new PTE visible to the CPU while the device still uses the old page (case B).
 //   The preemption hold (os.preempt_hold_ns, per-CPU override in OsEnv) is spent
 //   between dropping the PTL and calling invalidate_range_end in every operation.
 //

@@ -8,7 +8,7 @@
 // as a bit mask; only those are called. The C++ dynamic type plays the role of the
 // ops pointer: mmu_notifier_get() finds an existing subscription of the same type.
 //
-// Callback contracts (seeds/004): release() tears down every secondary mapping;
+// Callback contracts (include/linux/mmu_notifier.h): release() tears down every secondary mapping;
 // invalidate_range_start() may return -EAGAIN only when the range is not blockable,
 // and a subscriber whose start can fail (kStartMayFail) may not implement
 // invalidate_range_end(); arch_invalidate_secondary_tlbs() runs under the page-table

@@ -21,7 +21,7 @@
 //   - registration under mmap_lock (write) plus mm_take_all_locks(), which waits out
 //     every active range_start..range_end section because those run with mmap_lock
 //     or an rmap lock held. Config knob register_take_all_locks = false skips the
-//     lock-all step to show the 2008 race (seeds/003);
+//     lock-all step to show the 2008 race (Arcangeli, "Core of mmu notifiers" review, 2008);
 //   - the interval notifiers (see MmuIntervalTree for the seq protocol).
 //
 // Checks, reported as Diagnostics: registration refusals (arch_invalidate_secondary_tlbs
@@ -62,7 +62,8 @@ class MmStruct;
 
 struct MmuNotifierConfig {
   // Registration takes all rmap locks (mm_take_all_locks) and so excludes in-flight
-  // range_start..range_end sections. false reproduces the race of seeds/003.
+  // range_start..range_end sections. false reproduces the race of the 2008 "Core of mmu notifiers"
+  // review.
   bool register_take_all_locks = true;
   // Report range start/end called without mmap_lock or an rmap lock held.
   bool check_range_locking = true;

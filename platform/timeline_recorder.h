@@ -1,5 +1,6 @@
 // TimelineRecorder: turns what the memory manager, the CPUs and the devices did into
-// the per-thread text timeline of the kernel's mmu_notifier.rst table (seeds/001):
+// the per-thread text timeline of the kernel's mmu_notifier.rst table
+// (Documentation/mm/mmu_notifier.rst):
 //
 //   [Time N+1] ------------------------------------------------------------------
 //   CPU-thread-0  {COW: invalidate_range_start(addrA)}

@@ -1,4 +1,4 @@
-// Checker infrastructure (DESIGN section 6): the violation record every checker
+// Checker infrastructure: the violation record every checker
 // produces, the bounded log that keeps them, the checkers' configuration and the
 // common base class of the four checkers.
 //

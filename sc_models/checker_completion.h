@@ -1,4 +1,4 @@
-// Completion-contract checker (DESIGN section 6).
+// Completion-contract checker.
 //
 // Flags a device access that used a translation obtained before an invalidation
 // covering its (PASID, VA) was reported complete to software, when the access took

@@ -1,4 +1,4 @@
-// Shared ground-truth history the four checkers read (DESIGN section 6).
+// Shared ground-truth history the four checkers read.
 //
 // A GroundTruthSink subscribed before the checkers. It keeps, with O(1) work per
 // event:

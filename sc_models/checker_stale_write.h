@@ -1,4 +1,4 @@
-// Stale-after-newer-write checker (case B of seeds/001, DESIGN section 6).
+// Stale-after-newer-write checker (case B of Documentation/mm/mmu_notifier.rst).
 //
 // Flags a device access, through the mm its PASID is bound to, that used a
 // translation older than the current PTE of its page (the PTE was changed to map

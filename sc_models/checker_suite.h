@@ -1,4 +1,4 @@
-// The checker suite (DESIGN section 6): owns the shared ground-truth history and
+// The checker suite: owns the shared ground-truth history and
 // the four checkers (use_after_free, stale_after_newer_write, write_after_protect,
 // completion_contract), subscribes them to a GroundTruth hub, counts violations
 // per checker and keeps the violation records for a readable report.

@@ -1,4 +1,4 @@
-// Use-after-free checker (case A of seeds/001, DESIGN section 6).
+// Use-after-free checker (case A of Documentation/mm/mmu_notifier.rst).
 //
 // Flags a device access to a 4 KiB frame that was freed (and possibly reallocated)
 // after the translation the device used was obtained and no later than the access

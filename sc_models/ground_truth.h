@@ -1,4 +1,4 @@
-// Ground-truth event stream for the checkers (DESIGN section 6).
+// Ground-truth event stream for the checkers.
 //
 // Models publish what really happened, with simulated times, to a GroundTruth hub:
 // every PTE change, frame allocation and free, CPU load and store, device memory

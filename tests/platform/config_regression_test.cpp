@@ -127,8 +127,8 @@ TEST(ConfigRegression, CowRaceTimelineIsTheSeedTable) {
   SimRun r = run_config("cow_race", "range_end", "--timeline");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("[Time N] ---"), std::string::npos) << r.output;
-  // The rows of seeds/001 in their order: both COWs start, thread 0 updates addrA's PTE
-  // and is preempted, thread 2 writes the new page, thread 1 ends its range (the device
+  // The rows of Documentation/mm/mmu_notifier.rst in their order: both COWs start, thread 0 updates
+  // addrA's PTE and is preempted, thread 2 writes the new page, thread 1 ends its range (the device
   // drops addrB only), and the device reads addrA from the old page, addrB from the new.
   size_t at = 0;
   for (const char* row :
