@@ -7,9 +7,10 @@
 //   - write of a never-touched page: allocates a page, zeroes it, maps it writable;
 //   - write to a read-only PTE of a writable VMA (COW): reuses the page when it is
 //     exclusively owned (refcount 1, not the zero page: wp_page_reuse, no notifier),
-//     else copies it (wp_page_copy) in the seed order: invalidate_range_start(CLEAR);
-//     take the PTL; clear the PTE and flush (CPU TLBs, and secondary TLBs under
-//     under_ptl); set the new PTE; drop the PTL; [preemption hold]; invalidate_range_end;
+//     else copies it (wp_page_copy) in the order of mmu_notifier.rst:
+//     invalidate_range_start(CLEAR); take the PTL; clear the PTE and flush (CPU TLBs, and secondary
+//     TLBs under under_ptl); set the new PTE; drop the PTL; [preemption hold];
+//     invalidate_range_end;
 //   - a device-exclusive entry is restored (EXCLUSIVE range, owner null);
 //   - a present PTE that already allows the access: spurious (stale TLB), nothing to do.
 // Costs: fault_entry_ns, page zero/copy at page_copy_gb_per_s, pte_update_ns per PTE.

@@ -4,7 +4,7 @@
 // translation older than the current PTE of its page (the PTE was changed to map
 // another frame at or after the time the translation was obtained) while a CPU
 // write to the frame the current PTE maps has already completed: the device can
-// observe an old value after a newer one (the COW timeline of the seed).
+// observe an old value after a newer one (the COW timeline of mmu_notifier.rst).
 //
 // Simplifications: only the current PTE is compared (an access through a
 // translation that matches it is fine whatever happened in between); the newer

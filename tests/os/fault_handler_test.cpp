@@ -108,7 +108,8 @@ TEST(FaultHandler, CowAfterForkCopiesAndLeavesParentPageIntact) {
   });
 }
 
-// The seed COW ordering, with the notifier calls, PTE changes and flushes interleaved.
+// The COW ordering of mmu_notifier.rst, with the notifier calls, PTE changes and flushes
+// interleaved.
 void cow_sequence(const std::string& policy, double hold_ns) {
   OsConfig cfg = test::small_os(policy);
   cfg.preempt_hold_ns = hold_ns;

@@ -56,7 +56,7 @@ struct Bench {
   }
 };
 
-// The seed's COW timeline: addrA and addrB in different pages, N = 1000 ns and one
+// The COW timeline of mmu_notifier.rst: addrA and addrB in different pages, N = 1000 ns and one
 // step = 100 ns.
 constexpr uint64_t kAddrA = 0x7f0000001010;
 constexpr uint64_t kAddrB = 0x7f0000003020;
