@@ -29,29 +29,8 @@ TimelineRecorder::TimelineRecorder(const TimelineConfig& cfg) : cfg_(cfg) {
   Timeline check(cfg);  // validates the configuration now (throws ParamError)
 }
 
-void TimelineRecorder::set_cpu_thread(int cpu, const std::string& name) {
-  cpu_names_[cpu] = name;
-  named_threads_.push_back(name);
-}
-
-void TimelineRecorder::set_device_thread(const std::string& event_thread, const std::string& name) {
-  device_names_[event_thread] = name;
-  named_threads_.push_back(name);
-}
-
 void TimelineRecorder::set_symbol(uint32_t mm_id, uint64_t va, const std::string& name) {
   symbols_[{mm_id, va & kPageMask}] = {name, va};
-}
-
-std::string TimelineRecorder::cpu_thread(int cpu) const {
-  auto it = cpu_names_.find(cpu);
-  if (it != cpu_names_.end()) return it->second;
-  return cpu < 0 ? "kernel" : "CPU-" + std::to_string(cpu);
-}
-
-std::string TimelineRecorder::device_thread(const std::string& event_thread) const {
-  auto it = device_names_.find(event_thread);
-  return it == device_names_.end() ? event_thread : it->second;
 }
 
 std::string TimelineRecorder::symbol(uint32_t mm_id, uint64_t va, bool* named) const {
@@ -126,7 +105,7 @@ void TimelineRecorder::on_device_access(const DeviceAccessEvent& e) {
   }
   if (named_only_ && !named) return;
   if (!v.empty()) text += (e.is_write ? " to " : " from ") + v + " page";
-  add(e.time, device_thread(e.thread), std::move(text));
+  add(e.time, names_.device(e.thread), std::move(text));
 }
 
 // ------------------------------------------------------------ OS steps
@@ -138,7 +117,7 @@ void TimelineRecorder::on_range_start(const OsRangeEvent& e) {
   ranges_.push_back({});
   open_ranges_[{e.cpu, e.mm_id}].push_back(idx);
   if (named_only_ && !named) return;
-  add(e.time, cpu_thread(e.cpu), std::move(text), false, idx);
+  add(e.time, names_.cpu(e.cpu), std::move(text), false, idx);
 }
 
 void TimelineRecorder::on_range_end(const OsRangeEvent& e) {
@@ -154,7 +133,7 @@ void TimelineRecorder::on_range_end(const OsRangeEvent& e) {
   bool named = false;
   std::string text = "invalidate_range_end(" + range_text(e.mm_id, e.start, e.end, &named) + ")";
   if (named_only_ && !named) return;
-  add(e.time, cpu_thread(e.cpu), std::move(text), false, idx);
+  add(e.time, names_.cpu(e.cpu), std::move(text), false, idx);
 }
 
 void TimelineRecorder::on_pte_update(const OsPteEvent& e) {
@@ -188,15 +167,15 @@ void TimelineRecorder::on_pte_update(const OsPteEvent& e) {
   } else {
     text = "update PTE " + page;
   }
-  add(e.time, cpu_thread(e.cpu), std::move(text));
+  add(e.time, names_.cpu(e.cpu), std::move(text));
 }
 
 void TimelineRecorder::on_preempt_begin(const OsEvent& e) {
-  add(e.time, cpu_thread(e.cpu), "preempted", true);
+  add(e.time, names_.cpu(e.cpu), "preempted", true);
 }
 
 void TimelineRecorder::on_preempt_end(const OsEvent& e) {
-  add(e.time + e.duration, cpu_thread(e.cpu), "", true);
+  add(e.time + e.duration, names_.cpu(e.cpu), "", true);
 }
 
 void TimelineRecorder::on_secondary_flush_begin(const OsRangeEvent& e) {
@@ -204,13 +183,13 @@ void TimelineRecorder::on_secondary_flush_begin(const OsRangeEvent& e) {
   std::string text =
       "arch_invalidate_secondary_tlbs(" + range_text(e.mm_id, e.start, e.end, &named) + ")";
   if (named_only_ && !named) return;
-  add(e.time, cpu_thread(e.cpu), std::move(text));
+  add(e.time, names_.cpu(e.cpu), std::move(text));
 }
 
 // ------------------------------------------------------------ output
 
 void TimelineRecorder::build(Timeline& out) const {
-  for (const std::string& n : named_threads_) out.thread(n);
+  for (const std::string& n : names_.named()) out.thread(n);
   for (const Row& r : rows_) {
     std::string text = r.text;
     if (r.range >= 0 && !ranges_[static_cast<size_t>(r.range)].op.empty()) {

@@ -35,6 +35,7 @@
 #pragma once
 
 #include "os/os_observer.h"
+#include "platform/thread_names.h"
 #include "sc_models/ground_truth.h"
 #include "sc_models/timeline.h"
 
@@ -51,8 +52,10 @@ class TimelineRecorder : public GroundTruthSink, public OsObserver {
  public:
   explicit TimelineRecorder(const TimelineConfig& cfg = {});
 
-  void set_cpu_thread(int cpu, const std::string& name);
-  void set_device_thread(const std::string& event_thread, const std::string& name);
+  void set_cpu_thread(int cpu, const std::string& name) { names_.set_cpu(cpu, name); }
+  void set_device_thread(const std::string& event_thread, const std::string& name) {
+    names_.set_device(event_thread, name);
+  }
   void set_symbol(uint32_t mm_id, uint64_t va, const std::string& name);
   void bind_pasid(uint32_t pasid, uint32_t mm_id) { pasid_mm_[pasid] = mm_id; }
   // Only events on named pages (set_symbol) are recorded.
@@ -95,8 +98,6 @@ class TimelineRecorder : public GroundTruthSink, public OsObserver {
     uint64_t current = 0;          // frame mapped now (0 = none)
   };
 
-  std::string cpu_thread(int cpu) const;
-  std::string device_thread(const std::string& event_thread) const;
   // "addrA", "addrA+0x8" or "0x7f001000"; `named` tells whether a symbol matched.
   std::string symbol(uint32_t mm_id, uint64_t va, bool* named = nullptr) const;
   std::string range_text(uint32_t mm_id, uint64_t start, uint64_t end, bool* named) const;
@@ -110,9 +111,7 @@ class TimelineRecorder : public GroundTruthSink, public OsObserver {
   TimelineConfig cfg_;
   bool named_only_ = false;
   sc_core::sc_time record_from_ = sc_core::SC_ZERO_TIME;
-  std::vector<std::string> named_threads_;  // naming order
-  std::map<int, std::string> cpu_names_;
-  std::map<std::string, std::string> device_names_;
+  ThreadNames names_;
   // (mm, page) -> (name, va the name stands for)
   std::map<std::pair<uint32_t, uint64_t>, std::pair<std::string, uint64_t>> symbols_;
   std::map<uint32_t, uint32_t> pasid_mm_;

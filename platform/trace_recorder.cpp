@@ -19,22 +19,6 @@ TraceRecorder::Event TraceRecorder::make(Kind kind, std::string track, std::stri
   return e;
 }
 
-void TraceRecorder::set_cpu_thread(int cpu, const std::string& name) {
-  cpu_names_[cpu] = name;
-  named_threads_.push_back(name);
-}
-
-void TraceRecorder::set_device_thread(const std::string& event_thread, const std::string& name) {
-  device_names_[event_thread] = name;
-  named_threads_.push_back(name);
-}
-
-std::string TraceRecorder::cpu_thread(int cpu) const {
-  auto it = cpu_names_.find(cpu);
-  if (it != cpu_names_.end()) return it->second;
-  return cpu < 0 ? "kernel" : "CPU-" + std::to_string(cpu);
-}
-
 void TraceRecorder::add(Event e) {
   if (events_.size() >= max_events_) {
     ++dropped_;
@@ -59,9 +43,7 @@ void TraceRecorder::on_cpu_access(const CpuAccessEvent& e) {
 }
 
 void TraceRecorder::on_device_access(const DeviceAccessEvent& e) {
-  auto it = device_names_.find(e.thread);
-  Event ev = make(Kind::kDevAccess, it == device_names_.end() ? e.thread : it->second,
-                  e.is_write ? "write" : "read", e.time);
+  Event ev = make(Kind::kDevAccess, names_.device(e.thread), e.is_write ? "write" : "read", e.time);
   ev.a = e.pasid;
   ev.b = e.va;
   ev.c = e.pa;
@@ -93,7 +75,7 @@ void TraceRecorder::on_range_end(const OsRangeEvent& e) {
       break;
     }
   }
-  Event ev = make(Kind::kRange, cpu_thread(e.cpu),
+  Event ev = make(Kind::kRange, names_.cpu(e.cpu),
                   std::string("invalidate_range(") + mmu_notifier_event_name(e.event) + ")", start,
                   e.time + e.duration - start);
   ev.a = e.mm_id;
@@ -103,20 +85,20 @@ void TraceRecorder::on_range_end(const OsRangeEvent& e) {
 }
 
 void TraceRecorder::on_ptl_release(const OsEvent& e) {
-  Event ev = make(Kind::kSpan, cpu_thread(e.cpu), "ptl_hold", e.time, e.duration);
+  Event ev = make(Kind::kSpan, names_.cpu(e.cpu), "ptl_hold", e.time, e.duration);
   ev.a = e.mm_id;
   add(std::move(ev));
 }
 
 void TraceRecorder::on_preempt_end(const OsEvent& e) {
-  Event ev = make(Kind::kSpan, cpu_thread(e.cpu), "preempted", e.time, e.duration);
+  Event ev = make(Kind::kSpan, names_.cpu(e.cpu), "preempted", e.time, e.duration);
   ev.a = e.mm_id;
   add(std::move(ev));
 }
 
 void TraceRecorder::on_secondary_flush_end(const OsRangeEvent& e) {
   Event ev =
-      make(Kind::kFlush, cpu_thread(e.cpu), "arch_invalidate_secondary_tlbs", e.time, e.duration);
+      make(Kind::kFlush, names_.cpu(e.cpu), "arch_invalidate_secondary_tlbs", e.time, e.duration);
   ev.a = e.mm_id;
   ev.b = e.start;
   ev.c = e.end;
@@ -124,7 +106,7 @@ void TraceRecorder::on_secondary_flush_end(const OsRangeEvent& e) {
 }
 
 void TraceRecorder::on_pte_update(const OsPteEvent& e) {
-  Event ev = make(Kind::kPte, cpu_thread(e.cpu), "pte_update", e.time);
+  Event ev = make(Kind::kPte, names_.cpu(e.cpu), "pte_update", e.time);
   ev.a = e.mm_id;
   ev.b = e.va;
   ev.c = e.old_frame;
@@ -135,7 +117,7 @@ void TraceRecorder::on_pte_update(const OsPteEvent& e) {
 
 void TraceRecorder::finish(std::ostream& out) const {
   ChromeTrace tr;
-  for (const std::string& n : named_threads_) tr.track(n);
+  for (const std::string& n : names_.named()) tr.track(n);
   tr.open(out);
   for (const Event& e : events_) {
     const int tid = tr.track(e.track);

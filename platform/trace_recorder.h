@@ -19,6 +19,7 @@
 #pragma once
 
 #include "os/os_observer.h"
+#include "platform/thread_names.h"
 #include "sc_models/ground_truth.h"
 
 #include <systemc>
@@ -36,8 +37,10 @@ class TraceRecorder : public GroundTruthSink, public OsObserver {
  public:
   explicit TraceRecorder(uint64_t max_events = 1000000) : max_events_(max_events) {}
 
-  void set_cpu_thread(int cpu, const std::string& name);
-  void set_device_thread(const std::string& event_thread, const std::string& name);
+  void set_cpu_thread(int cpu, const std::string& name) { names_.set_cpu(cpu, name); }
+  void set_device_thread(const std::string& event_thread, const std::string& name) {
+    names_.set_device(event_thread, name);
+  }
 
   // GroundTruthSink
   void on_cpu_access(const CpuAccessEvent& e) override;
@@ -75,13 +78,10 @@ class TraceRecorder : public GroundTruthSink, public OsObserver {
 
   static Event make(Kind kind, std::string track, std::string name, const sc_core::sc_time& ts,
                     const sc_core::sc_time& dur = sc_core::SC_ZERO_TIME);
-  std::string cpu_thread(int cpu) const;
   void add(Event e);
 
   uint64_t max_events_;
-  std::vector<std::string> named_threads_;
-  std::map<int, std::string> cpu_names_;
-  std::map<std::string, std::string> device_names_;
+  ThreadNames names_;
   std::vector<Event> events_;
   uint64_t dropped_ = 0;
   std::map<std::pair<int, uint32_t>, std::vector<sc_core::sc_time>> open_ranges_;
