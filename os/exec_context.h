@@ -86,6 +86,12 @@ class ExecContext {
   void spin_for(const sc_core::sc_time& t);
   // Executes instructions for `t`.
   void run_for(const sc_core::sc_time& t);
+  // Executes the time accumulated in `pending` (work done since the last action other
+  // processes can observe) and resets it.
+  void charge(sc_core::sc_time& pending) {
+    run_for(pending);
+    pending = sc_core::SC_ZERO_TIME;
+  }
 
   // --- frames ---
   class Frame {

@@ -143,8 +143,7 @@ void IopfHandler::take(const PageRequestDesc& d, const sc_time& irq_time, sc_tim
 PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& pending) {
   // Charged before the mm and VMA lookups and the fault handler, which others can change.
   pending += ns(cfg_.per_request_ns);
-  ExecContext::current().run_for(pending);
-  pending = sc_core::SC_ZERO_TIME;
+  ExecContext::current().charge(pending);
   if (!d.pasid_present || d.priv) return PrgResponseCode::kInvalidRequest;
   Mm* mm = driver_.mm_of_pasid(d.pasid);
   if (!mm || mm->users() <= 0) return PrgResponseCode::kInvalidRequest;
@@ -179,8 +178,7 @@ void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group, const 
   resp.pasid = last.pasid;
   resp.lpig = true;
   resp.prg_index = last.prg_index;
-  ExecContext::current().run_for(pending);  // nothing left unless the group is empty
-  pending = sc_core::SC_ZERO_TIME;
+  ExecContext::current().charge(pending);  // nothing left unless the group is empty
   driver_.submit_and_wait({resp.encode()});
   switch (code) {
     case PrgResponseCode::kSuccess:

@@ -146,18 +146,10 @@ sc_time SvaDriver::poll_seen(const sc_time& start, const sc_time& now) const {
 
 // --- registers and memory ----------------------------------------------------------
 
-namespace {
-// Charges time executed since the last action others can see.
-void charge(sc_time& pending) {
-  ExecContext::current().run_for(pending);
-  pending = sc_core::SC_ZERO_TIME;
-}
-}  // namespace
-
 // One 64-bit register access over `regs` after charging `pending`; the register
 // latency is added to `pending`.
 void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_time& pending) {
-  charge(pending);
+  ExecContext::current().charge(pending);
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_address(off);
@@ -183,14 +175,14 @@ void SvaDriver::write_reg(uint64_t off, uint64_t value, sc_time& pending) {
 uint64_t SvaDriver::read_reg(uint64_t off) {
   sc_time pending = sc_core::SC_ZERO_TIME;
   const uint64_t v = read_reg(off, pending);
-  charge(pending);
+  ExecContext::current().charge(pending);
   return v;
 }
 
 void SvaDriver::write_reg(uint64_t off, uint64_t value) {
   sc_time pending = sc_core::SC_ZERO_TIME;
   write_reg(off, value, pending);
-  charge(pending);
+  ExecContext::current().charge(pending);
 }
 
 uint64_t SvaDriver::alloc_frame(const char* what) {
@@ -439,7 +431,7 @@ void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {
   ExecContext& ctx = ExecContext::current();
   const uint64_t next = (cq_tail_ + 16) % cq_bytes_;
   if (next == cq_head_cache_) {
-    charge(pending);
+    ExecContext::current().charge(pending);
     cq_head_cache_ = read_reg(iommu_reg::kIqh);
     if (next == cq_head_cache_) {
       // Full: let the IOMMU consume what is already written, then poll the head.
