@@ -25,11 +25,11 @@
 #include "device/device.h"
 #include "iommu/iommu.h"
 #include "os/kernel.h"
-#include "platform/memory_bus.h"
 #include "platform/scenario.h"
 #include "platform/system_config.h"
 #include "sc_models/checker_suite.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/memory_bus.h"
 #include "sc_models/pcie_link.h"
 #include "sc_models/physical_memory.h"
 

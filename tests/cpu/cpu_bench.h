@@ -3,9 +3,6 @@
 // are round numbers (1 GHz cores: 1 ns per cycle; one 8-byte memory access 50.5 ns).
 #pragma once
 
-#include <tlm_utils/multi_passthrough_target_socket.h>
-#include <tlm_utils/simple_initiator_socket.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,24 +12,11 @@
 #include "cpu/tlb_shootdown.h"
 #include "os/kernel.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/memory_bus.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/stats.h"
 
 namespace iosim::test {
-
-// Forwards every initiator's transactions to one target.
-struct MemBus : sc_core::sc_module {
-  tlm_utils::multi_passthrough_target_socket<MemBus> in;
-  tlm_utils::simple_initiator_socket<MemBus> out;
-  explicit MemBus(sc_core::sc_module_name n) : sc_module(n), in("in"), out("out") {
-    in.register_b_transport(this, &MemBus::b_transport);
-    in.register_transport_dbg(this, &MemBus::transport_dbg);
-  }
-  void b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time& d) {
-    out->b_transport(gp, d);
-  }
-  unsigned int transport_dbg(int, tlm::tlm_generic_payload& gp) { return out->transport_dbg(gp); }
-};
 
 inline PhysicalMemoryConfig bench_memory() {
   PhysicalMemoryConfig c;
@@ -62,17 +46,17 @@ struct CpuBench {
                     const OsConfig& os_cfg = bench_os())
       : mem("mem", bench_memory()), bus("bus"), os(os_cfg, mem, &gt), shootdown("shootdown", sd) {
     gt.subscribe(&rec);
-    bus.out.bind(mem.socket);
+    bus.memory.bind(mem.socket);
     os.set_tlb_shootdown(&shootdown);
     for (unsigned i = 0; i < cores; ++i) {
       core.push_back(std::make_unique<Core>(("core" + std::to_string(i)).c_str(), bench_core(),
                                             static_cast<int>(i), os, &gt));
-      core.back()->socket.bind(bus.in);
+      core.back()->socket.bind(bus.targets);
       shootdown.add_core(*core.back());
     }
   }
   PhysicalMemory mem;
-  MemBus bus;
+  MemoryBus bus;
   GroundTruth gt;
   GroundTruthRecorder rec;
   Kernel os;

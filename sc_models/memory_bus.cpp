@@ -1,4 +1,4 @@
-#include "platform/memory_bus.h"
+#include "sc_models/memory_bus.h"
 
 #include "sc_models/params.h"
 #include "sc_models/stats.h"
