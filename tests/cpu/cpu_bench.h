@@ -41,6 +41,20 @@ inline CoreConfig bench_core() {
   return c;
 }
 
+// Puts a read-only translation of `va` for mm 1 in a core's TLB.
+inline void prime_tlb(Core& c, uint64_t va) {
+  TranslationEntry e;
+  e.domain = 1;
+  e.base = va;
+  e.target = 0x100000;
+  e.perms = tperm::kRead;
+  c.tlb().insert(e);
+}
+// Whether the core's TLB still holds a translation of `va` for mm 1.
+inline bool tlb_holds(Core& c, uint64_t va) {
+  return c.tlb().peek(TranslationTag{kNoPasid, 1}, va) != nullptr;
+}
+
 struct CpuBench {
   explicit CpuBench(unsigned cores, const TlbShootdownConfig& sd = {},
                     const OsConfig& os_cfg = bench_os())

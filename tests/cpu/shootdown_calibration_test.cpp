@@ -12,23 +12,12 @@ namespace {
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 using test::CpuBench;
+using test::prime_tlb;
 using test::run_thread;
+using test::tlb_holds;
 
 constexpr uint64_t kVa = uint64_t{1} << 32;
 constexpr uint64_t kPage = 4096;
-
-void prime(Core& c, uint64_t va) {
-  TranslationEntry e;
-  e.domain = 1;
-  e.base = va;
-  e.target = 0x100000;
-  e.perms = tperm::kRead;
-  c.tlb().insert(e);
-}
-
-bool cached(Core& c, uint64_t va) {
-  return c.tlb().peek(TranslationTag{kNoPasid, 1}, va) != nullptr;
-}
 
 TEST(ShootdownCalibration, OneRemoteCoreWithDefaultsTakesOneToThreeMicroseconds) {
   const TlbShootdownConfig defaults;
@@ -37,12 +26,12 @@ TEST(ShootdownCalibration, OneRemoteCoreWithDefaultsTakesOneToThreeMicroseconds)
   bool remote_dropped = false;
   run_thread([&] {
     Mm& mm = b.os.create_mm(1);
-    prime(*b.core[0], kVa);
-    prime(*b.core[1], kVa);
+    prime_tlb(*b.core[0], kVa);
+    prime_tlb(*b.core[1], kVa);
     const sc_time t0 = sc_time_stamp();
     b.shootdown.flush_tlb_range(mm, {0, 1}, kVa, kVa + kPage, 0);
     cost = to_ns(sc_time_stamp() - t0);
-    remote_dropped = !cached(*b.core[1], kVa) && !cached(*b.core[0], kVa);
+    remote_dropped = !tlb_holds(*b.core[1], kVa) && !tlb_holds(*b.core[0], kVa);
   });
   EXPECT_GE(cost, 1000.0);
   EXPECT_LE(cost, 3000.0);

@@ -11,7 +11,9 @@ namespace {
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 using test::CpuBench;
+using test::prime_tlb;
 using test::run_thread;
+using test::tlb_holds;
 
 constexpr uint64_t kVa = uint64_t{1} << 32;
 constexpr uint64_t kPage = 4096;
@@ -25,19 +27,6 @@ TlbShootdownConfig round_config() {
   return c;
 }
 
-// Puts a translation of kVa for mm 1 in a core's TLB.
-void prime(Core& c) {
-  TranslationEntry e;
-  e.domain = 1;
-  e.base = kVa;
-  e.target = 0x100000;
-  e.perms = tperm::kRead;
-  c.tlb().insert(e);
-}
-bool cached(Core& c) {
-  return c.tlb().peek(TranslationTag{kNoPasid, 1}, kVa) != nullptr;
-}
-
 TEST(TlbShootdown, CostGrowsWithTheNumberOfTargetCores) {
   const TlbShootdownConfig cfg = round_config();
   CpuBench b(5, cfg);
@@ -48,15 +37,15 @@ TEST(TlbShootdown, CostGrowsWithTheNumberOfTargetCores) {
     for (unsigned targets : {0u, 1u, 2u, 4u}) {
       std::set<int> mask = {0};
       for (unsigned i = 1; i <= targets; ++i) mask.insert(static_cast<int>(i));
-      for (auto& c : b.core) prime(*c);
+      for (auto& c : b.core) prime_tlb(*c, kVa);
       const sc_time t0 = sc_time_stamp();
       b.shootdown.flush_tlb_range(mm, mask, kVa, kVa + kPage, 0);
       cost.push_back(to_ns(sc_time_stamp() - t0));
-      bool all = !cached(*b.core[0]);
-      for (unsigned i = 1; i <= targets; ++i) all = all && !cached(*b.core[i]);
+      bool all = !tlb_holds(*b.core[0], kVa);
+      for (unsigned i = 1; i <= targets; ++i) all = all && !tlb_holds(*b.core[i], kVa);
       remote_flushed.push_back(all);
       if (targets < 4) {
-        EXPECT_TRUE(cached(*b.core[4]));  // not running the mm: untouched
+        EXPECT_TRUE(tlb_holds(*b.core[4], kVa));  // not running the mm: untouched
       }
     }
   });
@@ -81,7 +70,7 @@ TEST(TlbShootdown, AboveTheCeilingTheWholeTlbIsFlushed) {
     sc_time t0 = sc_time_stamp();
     b.shootdown.flush_tlb_range(mm, {0}, kVa, kVa + 33 * kPage, 0);
     cost33 = to_ns(sc_time_stamp() - t0);
-    prime(*b.core[0]);
+    prime_tlb(*b.core[0], kVa);
     TranslationEntry far;  // outside the flushed range: only a full flush drops it
     far.domain = 1;
     far.base = kVa + 1000 * kPage;
