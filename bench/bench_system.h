@@ -147,10 +147,7 @@ struct BenchSystem {
     memory.zero_frame(f);
     return f;
   }
-  void write_entry(uint64_t addr, const Desc128& d) {
-    memory.write_u64(addr, d.qw0);
-    memory.write_u64(addr + 8, d.qw1);
-  }
+  void write_entry(uint64_t addr, const Desc128& d) { write_desc(memory, addr, d); }
   static constexpr uint64_t kUserRw =
       Pte::kPresent | Pte::kWritable | Pte::kUser | Pte::kAccessed | Pte::kDirty;
   // Maps `pages` 4 KiB pages from `va` to frames from `pa` (never written, so they

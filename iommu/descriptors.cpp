@@ -1,7 +1,14 @@
 // Encoding and decoding of the IOMMU's in-memory formats (see descriptors.h).
 #include "iommu/descriptors.h"
 
+#include "sc_models/physical_memory.h"
+
 namespace iosim {
+
+void write_desc(PhysicalMemory& mem, uint64_t addr, const Desc128& d) {
+  mem.write_u64(addr, d.qw0);
+  mem.write_u64(addr + 8, d.qw1);
+}
 
 namespace {
 

@@ -43,10 +43,17 @@
 
 namespace iosim {
 
+class PhysicalMemory;
+
 struct Desc128 {
   uint64_t qw0 = 0, qw1 = 0;
   bool operator==(const Desc128& o) const { return qw0 == o.qw0 && qw1 == o.qw1; }
 };
+
+// Stores a 128-bit descriptor or table entry at `addr` (qw0 first, little endian)
+// through the memory's zero-time backdoor: how software and test benches fill the
+// tables and queues the IOMMU then fetches with latency.
+void write_desc(PhysicalMemory& mem, uint64_t addr, const Desc128& d);
 
 // A descriptor whose type or fields the hardware does not accept (the queue
 // processor records an Invalidation Queue Error for it).

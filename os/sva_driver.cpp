@@ -206,9 +206,7 @@ uint64_t SvaDriver::alloc_frames(unsigned n, const char* what) {
 }
 
 void SvaDriver::write_entry(uint64_t addr, const Desc128& d) {
-  PhysicalMemory& mem = *kernel_.env().mem;
-  mem.write_u64(addr, d.qw0);
-  mem.write_u64(addr + 8, d.qw1);
+  write_desc(*kernel_.env().mem, addr, d);
   ExecContext::current().run_for(ns(cfg_.table_write_ns));
 }
 
@@ -445,9 +443,7 @@ void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {
       spin_time_.sample(sc_core::sc_time_stamp() - t0);
     }
   }
-  PhysicalMemory& mem = *kernel_.env().mem;
-  mem.write_u64(cq_base_ + cq_tail_, d.qw0);
-  mem.write_u64(cq_base_ + cq_tail_ + 8, d.qw1);
+  write_desc(*kernel_.env().mem, cq_base_ + cq_tail_, d);
   pending += ns(cfg_.descriptor_write_ns);
   descriptors_.inc();
   cq_tail_ = next;

@@ -57,10 +57,7 @@ struct IommuSystem {
     memory.zero_frame(f);
     return f;
   }
-  void write_entry(uint64_t addr, const Desc128& d) {
-    memory.write_u64(addr, d.qw0);
-    memory.write_u64(addr + 8, d.qw1);
-  }
+  void write_entry(uint64_t addr, const Desc128& d) { write_desc(memory, addr, d); }
   // A new mm bound to `pasid` (PASID entry with a fresh PML4); returns the PML4.
   uint64_t bind(uint32_t pasid, uint16_t did = 1, bool sre = false) {
     const uint64_t root = editor.new_root();
