@@ -106,4 +106,18 @@ inline void floor_transport_wait(benchmark::State& state, Driver& driver, Floor&
   });
 }
 
+// Registers the three floors (BM_Floor_WaitNotify, BM_Floor_TimedWait,
+// BM_Floor_TransportWait) of a program; `driver` and `f` must live until the
+// benchmarks have run.
+inline void register_floors(Driver& driver, Floor& f) {
+  benchmark::RegisterBenchmark("BM_Floor_WaitNotify", [&driver, &f](benchmark::State& s) {
+    floor_wait_notify(s, driver, f);
+  });
+  benchmark::RegisterBenchmark("BM_Floor_TimedWait",
+                               [&driver](benchmark::State& s) { floor_timed_wait(s, driver); });
+  benchmark::RegisterBenchmark("BM_Floor_TransportWait", [&driver, &f](benchmark::State& s) {
+    floor_transport_wait(s, driver, f);
+  });
+}
+
 }  // namespace iosim::bench

@@ -101,7 +101,6 @@ struct PriHandler : sc_core::sc_module {
 
 BenchSystem* g_sys = nullptr;
 Driver* g_driver = nullptr;
-iosim::bench::Floor* g_floor = nullptr;
 PriHandler* g_pri = nullptr;
 
 template <class Op>
@@ -112,18 +111,6 @@ void run_ops(int64_t n, Op op) {
 template <class Op>
 void timed(benchmark::State& state, Op op) {
   iosim::bench::timed(state, *g_driver, op, kBatch);
-}
-
-// --- floors (bench/floor.h) -----------------------------------------------------
-
-void BM_Floor_WaitNotify(benchmark::State& state) {
-  iosim::bench::floor_wait_notify(state, *g_driver, *g_floor);
-}
-void BM_Floor_TimedWait(benchmark::State& state) {
-  iosim::bench::floor_timed_wait(state, *g_driver);
-}
-void BM_Floor_TransportWait(benchmark::State& state) {
-  iosim::bench::floor_transport_wait(state, *g_driver, *g_floor);
 }
 
 // --- model paths ----------------------------------------------------------------
@@ -206,9 +193,6 @@ void BM_PriFault(benchmark::State& state) {
   }
 }
 
-BENCHMARK(BM_Floor_WaitNotify);
-BENCHMARK(BM_Floor_TimedWait);
-BENCHMARK(BM_Floor_TransportWait);
 BENCHMARK(BM_AtcHitDma);
 BENCHMARK(BM_AtcMissIotlbHit);
 BENCHMARK(BM_IotlbMissWalk);
@@ -226,11 +210,11 @@ int sc_main(int argc, char** argv) {
   sys.map(kDmaVa, kDmaPa, 4096);
   g_sys = &sys;
   g_driver = &driver;
-  g_floor = &floor;
   g_pri = &pri;
   sc_core::sc_start(sc_core::SC_ZERO_TIME);  // elaboration, processes started
   driver.run_job([&] { sys.setup_queues(); });
 
+  iosim::bench::register_floors(driver, floor);  // bench/floor.h
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

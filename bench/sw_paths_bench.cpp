@@ -138,19 +138,6 @@ struct SwSystem {
 
 SwSystem* g_sys = nullptr;
 Driver* g_driver = nullptr;
-iosim::bench::Floor* g_floor = nullptr;
-
-// --- floors (bench/floor.h) -----------------------------------------------------
-
-void BM_Floor_WaitNotify(benchmark::State& state) {
-  iosim::bench::floor_wait_notify(state, *g_driver, *g_floor);
-}
-void BM_Floor_TimedWait(benchmark::State& state) {
-  iosim::bench::floor_timed_wait(state, *g_driver);
-}
-void BM_Floor_TransportWait(benchmark::State& state) {
-  iosim::bench::floor_transport_wait(state, *g_driver, *g_floor);
-}
 
 // --- software paths -------------------------------------------------------------
 
@@ -230,9 +217,6 @@ void BM_PriFaultIopf(benchmark::State& state) {
   }
 }
 
-BENCHMARK(BM_Floor_WaitNotify);
-BENCHMARK(BM_Floor_TimedWait);
-BENCHMARK(BM_Floor_TransportWait);
 BENCHMARK(BM_InvalidateNotifier)->Arg(1)->Arg(4);
 BENCHMARK(BM_PriFaultIopf);
 
@@ -244,11 +228,11 @@ int sc_main(int argc, char** argv) {
   iosim::bench::Floor floor;
   g_sys = &sys;
   g_driver = &driver;
-  g_floor = &floor;
   sc_core::sc_start(sc_core::SC_ZERO_TIME);  // elaboration, processes started
   driver.run_job([&] { sys.boot(); });
   if (sys.pasid1 == 0 || sys.pasid2 == 0) return 1;
 
+  iosim::bench::register_floors(driver, floor);  // bench/floor.h
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
