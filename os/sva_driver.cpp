@@ -29,8 +29,19 @@ SvaPolicyParams policy_params(const SvaConfig& c) {
                          c.arm_full_flush_pages};
 }
 
+// Throws ParamError for arch_invalidate under range_end: the memory manager calls
+// arch_invalidate_secondary_tlbs only under under_ptl, so the driver would never hear
+// of an invalidation.
 SvaNotifierMode resolve_mode(const SvaConfig& c, const Kernel& k) {
-  if (c.notifier == "arch_invalidate") return SvaNotifierMode::kArchInvalidate;
+  if (c.notifier == "arch_invalidate") {
+    if (k.config().secondary_policy() != SecondaryTlbFlush::kUnderPtl) {
+      throw ParamError(
+          "sva.notifier: arch_invalidate needs os.secondary_tlb_flush = under_ptl (with "
+          "range_end the memory manager never calls arch_invalidate_secondary_tlbs); use auto "
+          "or range_start_end");
+    }
+    return SvaNotifierMode::kArchInvalidate;
+  }
   if (c.notifier == "range_start_end") return SvaNotifierMode::kRangeStartEnd;
   return k.config().secondary_policy() == SecondaryTlbFlush::kUnderPtl
              ? SvaNotifierMode::kArchInvalidate

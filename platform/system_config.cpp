@@ -35,12 +35,6 @@ void SystemConfig::validate() const {
   iommu.validate();
   link.validate();
   sva.validate();
-  // The memory manager calls arch_invalidate_secondary_tlbs only under under_ptl: with
-  // range_end a driver registered that way would never hear of an invalidation.
-  require(!(sva.notifier == "arch_invalidate" && os.secondary_tlb_flush == "range_end"),
-          "sva.notifier",
-          "arch_invalidate needs os.secondary_tlb_flush = under_ptl (with range_end the memory "
-          "manager never calls arch_invalidate_secondary_tlbs); use auto or range_start_end");
   check.checker.validate();
   std::set<uint16_t> rids;
   for (size_t i = 0; i < device.size(); ++i) {

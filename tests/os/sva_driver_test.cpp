@@ -325,6 +325,20 @@ TEST(SvaDriverNotifier, UnderPtlMunmapInvalidatesOnceInsideThePtl) {
   EXPECT_EQ(mm->page_table_lock.stats().holds, 2u);  // fault + munmap
 }
 
+// Under range_end the memory manager never calls arch_invalidate_secondary_tlbs, so a
+// driver that would register only that op is refused; auto picks start/end there.
+TEST(SvaDriverNotifier, ArchInvalidateUnderRangeEndIsRefused) {
+  SvaConfig sc;
+  sc.notifier = "arch_invalidate";
+  try {
+    SvaBench b(test::sva_os("range_end"), sc);
+    FAIL() << "the driver accepted a notifier it would never be called on";
+  } catch (const ParamError& e) {
+    EXPECT_NE(std::string(e.what()).find("sva.notifier: arch_invalidate needs"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(SvaDriverNotifier, RangeEndInvalidatesAfterThePreemptHoldOutsideThePtl) {
   SvaBench b(test::sva_os("range_end"));
   DoneProbe probe;
