@@ -11,28 +11,30 @@ MemoryPort::Decoupled::Decoupled() : outer_(decoupled_) {
   decoupled_ = quantum_set();
 }
 
+namespace {
+// Waits for `what` with the Decoupled scope set aside: other processes run meanwhile.
+template <class What>
+void wait_outside_scope(bool& decoupled, const What& what) {
+  const bool scope = decoupled;
+  decoupled = false;
+  sc_core::wait(what);
+  decoupled = scope;
+}
+}  // namespace
+
 void MemoryPort::sync(sc_core::sc_time& delay) {
   if (delay == sc_core::SC_ZERO_TIME) return;
   if (decoupled_ && delay < tlm::tlm_global_quantum::instance().compute_local_quantum()) return;
-  const bool scope = decoupled_;
-  decoupled_ = false;  // other processes run while this one waits
-  sc_core::wait(delay);
-  decoupled_ = scope;
+  wait_outside_scope(decoupled_, delay);
   delay = sc_core::SC_ZERO_TIME;
 }
 
 void MemoryPort::wait(const sc_core::sc_time& t) {
-  const bool scope = decoupled_;
-  decoupled_ = false;
-  sc_core::wait(t);
-  decoupled_ = scope;
+  wait_outside_scope(decoupled_, t);
 }
 
 void MemoryPort::wait(const sc_core::sc_event& e) {
-  const bool scope = decoupled_;
-  decoupled_ = false;
-  sc_core::wait(e);
-  decoupled_ = scope;
+  wait_outside_scope(decoupled_, e);
 }
 
 bool MemoryPort::access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
