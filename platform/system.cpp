@@ -222,7 +222,6 @@ void System::boot_workload() {
     const uint32_t id = 1 + p;
     Mm& mm = kernel_->create_mm(id);
     map_and_populate(mm, w.base_va, w.window_bytes, kProtRead | kProtWrite, false, pop, 0);
-    workload_mms_.push_back(id);
     for (size_t d = 0; d < devices_.size(); ++d) bind(id, d);
   }
 }

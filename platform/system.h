@@ -125,7 +125,6 @@ class System {
   // Per device: DMA thread index -> mm id it runs for (scripted and synthetic).
   std::vector<std::vector<uint32_t>> thread_mm_;
   std::map<std::pair<uint32_t, size_t>, uint32_t> pasids_;
-  std::vector<uint32_t> workload_mms_;
   sc_core::sc_event start_;
   sc_core::sc_event boot_failed_;
   Outcome outcome_;
