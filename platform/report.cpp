@@ -138,12 +138,6 @@ LatencySummary summarize(const LatencyHistogram& h) {
   return l;
 }
 
-const std::vector<std::string>& checker_names() {
-  static const std::vector<std::string> names = {"use_after_free", "stale_after_newer_write",
-                                                 "write_after_protect", "completion_contract"};
-  return names;
-}
-
 RunSummary collect_summary(const StatRegistry& stats) {
   RunSummary s;
   s.dma_read_latency_ns = summarize(merged(stats, "dma_read_latency"));

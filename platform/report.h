@@ -82,9 +82,6 @@ struct RunInfo {
   std::vector<std::pair<std::string, std::string>> extra;
 };
 
-// Names of the checker counts in the JSON and the summary, in report order.
-const std::vector<std::string>& checker_names();
-
 RunSummary collect_summary(const StatRegistry& stats);
 void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info);
 

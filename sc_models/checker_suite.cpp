@@ -26,6 +26,12 @@ void CheckerSuite::attach(GroundTruth& hub) {
   for (Checker* c : checkers()) hub.subscribe(c);
 }
 
+const std::vector<std::string>& checker_names() {
+  static const std::vector<std::string> names = {"use_after_free", "stale_after_newer_write",
+                                                 "write_after_protect", "completion_contract"};
+  return names;
+}
+
 std::vector<std::string> CheckerSuite::names() const {
   std::vector<std::string> out;
   for (const Checker* c : checkers()) out.push_back(c->name());

@@ -29,6 +29,10 @@
 
 namespace iosim {
 
+// The names of the suite's checkers in report order, for reports written without a
+// suite (every count 0). CheckerSuite::names() returns the same list.
+const std::vector<std::string>& checker_names();
+
 class CheckerSuite {
  public:
   explicit CheckerSuite(const CheckerConfig& cfg = CheckerConfig{});

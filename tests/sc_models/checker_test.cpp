@@ -286,6 +286,7 @@ TEST(Checker, BadNamesAndConfigsGiveClearErrors) {
   EXPECT_EQ(suite.names(),
             (std::vector<std::string>{"use_after_free", "stale_after_newer_write",
                                       "write_after_protect", "completion_contract"}));
+  EXPECT_EQ(suite.names(), checker_names());
   try {
     suite.count("use-after-free");
     FAIL() << "expected std::invalid_argument";
