@@ -50,12 +50,14 @@ std::vector<uint64_t> Atc::invalidate(std::optional<uint32_t> pasid, const AtsRa
   return ids;
 }
 
-void Atc::release(uint64_t id) {
+void Atc::release(uint64_t id, const sc_core::sc_time& after) {
   auto it = users_.find(id);
   assert(it != users_.end() && it->second > 0);
   if (--it->second == 0) {
     users_.erase(it);
-    released_.notify(sc_core::SC_ZERO_TIME);
+    // Only a waiter needs the event (and a needless one would be pending activity
+    // that stops a lookahead, sc_models/lookahead.h).
+    if (waiting_ > 0) released_.notify(after);
   }
 }
 
@@ -69,7 +71,9 @@ void Atc::wait_unused(const std::vector<uint64_t>& ids) {
     bool busy = false;
     for (uint64_t id : ids) busy = busy || users(id) > 0;
     if (!busy) return;
+    ++waiting_;
     sc_core::wait(released_);
+    --waiting_;
   }
 }
 

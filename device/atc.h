@@ -51,7 +51,9 @@ class Atc {
                                    bool global_invalidate);
 
   void acquire(uint64_t id) { ++users_[id]; }
-  void release(uint64_t id);
+  // `after`: the release takes effect that long after the kernel time (the
+  // caller's annotated delay); a process in wait_unused() wakes then.
+  void release(uint64_t id, const sc_core::sc_time& after = sc_core::SC_ZERO_TIME);
   uint32_t users(uint64_t id) const;
   // Waits (SystemC thread context) until no access uses any of `ids`.
   void wait_unused(const std::vector<uint64_t>& ids);
@@ -64,6 +66,7 @@ class Atc {
   std::unordered_map<uint64_t, sc_core::sc_time> fill_time_;
   std::unordered_map<uint64_t, uint32_t> users_;
   sc_core::sc_event released_;
+  unsigned waiting_ = 0;  // processes in wait_unused()
 };
 
 }  // namespace iosim

@@ -1,5 +1,6 @@
 #include "device/device.h"
 
+#include "sc_models/lookahead.h"
 #include "sc_models/server_pool.h"
 
 #include <boost/container/small_vector.hpp>
@@ -257,7 +258,8 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
     qk->inc(lead);  // sent with the local time as its annotated delay
     delay = qk->get_local_time();
   } else {
-    sc_core::wait(lead);
+    delay = lead;
+    lookahead::sync(delay);  // sent at its own time, or ahead when nothing can run before
   }
   const bool translated = rt.kind == Route::kTranslated;
   const uint32_t pasid = pasid_of(t);
@@ -279,12 +281,14 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   gp.set_extension(&ext);
   const sc_core::sc_time issued = sc_core::sc_time_stamp() + delay;
   requests_.inc();
+  // A posted write no longer needs its translation once it is sent: an Invalidate
+  // Completion sent after it cannot pass it on the link (PCIe ordering).
+  if (write && translated) atc_.release(rt.hit.id, delay);
   transport(gp, delay);
   gp.clear_extension(&ext);
   const bool ok = gp.is_response_ok();
   const std::string status = ok ? std::string() : gp.get_response_string();
   give_payload(&gp);
-  if (write && translated) atc_.release(rt.hit.id);  // posted
   if (qk) {
     qk->set(delay);
     if (qk->need_sync()) qk->sync();

@@ -15,8 +15,10 @@
 //    and retries; pages without a usable
 //    translation are gathered into one Page Request Group (PRI), and after
 //    Success translated again; U=1 completions use untranslated requests.
-//  - the translation used is held (Atc::acquire) until the access completed, so
-//    an invalidation waits for it; a ground-truth DeviceAccessEvent is
+//  - the translation used is held (Atc::acquire) until the access completed (a
+//    read: its data is back; a posted write: it is sent, since an Invalidate
+//    Completion sent later cannot pass it on the link), so an invalidation waits
+//    for it; a ground-truth DeviceAccessEvent is
 //    published for every memory request, stamped with the simulated time at
 //    which the request is handed to the upstream socket (the memory model
 //    performs it in that call; the link adds annotated delay only).
@@ -26,7 +28,10 @@
 // request leaves at the same simulated time as if each were waited for), so an
 // ATC-hit access costs one context switch less; an invalidation reaching the ATC
 // during the lookup latency finds the translation already held (Atc::acquire) and
-// waits for the access, as it would a moment later.
+// waits for the access, as it would a moment later. When no other process can run
+// before the request reaches the IOMMU (sc_models/lookahead.h), the issue wait is
+// skipped and the request leaves with that time as annotated delay; the IOMMU does
+// the same, so a lone initiator's access costs one context switch (data back).
 //
 // Temporal decoupling (decoupled slots, see dma_thread.h): the ATC lookup and
 // issue latencies advance the slot's local time, each memory request is sent with
@@ -37,8 +42,8 @@
 // Simplifications: the DMA engine adds request_issue_latency_ns per request but
 // has no internal bandwidth limit besides the issue slots; the Function is a
 // single-function device; translated requests carry no Exe/Priv checks beyond
-// R/W. When decoupled, a translation is released when the request returns, which
-// can be earlier in simulated time than the local time of its completion.
+// R/W. When decoupled, a read's translation is released when the request returns,
+// which can be earlier in simulated time than the local time of its completion.
 #pragma once
 
 #include "device/atc.h"

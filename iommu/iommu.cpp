@@ -188,6 +188,7 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
     MemoryPort::sync(delay);
     const sc_time at = sc_core::sc_time_stamp() + delay;  // when it reaches memory
     if (!t.ok()) {
+      MemoryPort::settle(delay);  // the fault interrupt is raised at the request's time
       record_fault(gp, ext, t.fault, cur, at);
       gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
       return;
@@ -222,6 +223,7 @@ void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieE
   const sc_time t0 = sc_core::sc_time_stamp() + delay;
   if (cfg_.check_translated_requests && !port.config().ats_enabled) {
     translated_rejected_.inc();
+    MemoryPort::settle(delay);
     record_fault(gp, ext, FaultReason::kAtsDisabled, gp.get_address(), t0);
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;

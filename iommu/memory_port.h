@@ -13,10 +13,13 @@
 // tlm_utils::tlm_quantumkeeper does, so the IOMMU, its table fetches and walks and
 // the memory cost no context switch per request: accesses carry their simulated
 // time as annotated delay and may reach memory before the kernel time gets there.
-// With a zero quantum the scope does nothing and every access happens at its own
-// simulated time. The scope belongs to the process that opened it: it is set
-// aside while that process waits, so other processes (the command queue, the
-// page request queue) always synchronise exactly.
+// With a zero quantum every access happens at its own simulated time, and inside
+// the scope sync() may still keep a delay as annotated time when no other process
+// can run before it ends (sc_models/lookahead.h): that is exact, not decoupling.
+// Code inside the scope that wakes another process calls settle() first. The
+// scope belongs to the process that opened it: it is set aside while that process
+// waits, so other processes (the command queue, the page request queue) always
+// synchronise exactly.
 //
 // Simplification: no outstanding-read limit of its own; memory contention is
 // modelled by the memory target.
@@ -33,22 +36,30 @@ class MemoryPort {
  public:
   explicit MemoryPort(tlm::tlm_initiator_socket<>& socket) : socket_(socket) {}
 
+  // kExact: a Decoupled scope with a zero quantum (lookahead only).
+  enum class Scope : uint8_t { kNone, kExact, kDecoupled };
+
   // Marks the current process as a decoupled initiator's request while it lives,
   // when the global quantum is non-zero (see above).
   class Decoupled {
    public:
     Decoupled();
-    ~Decoupled() { decoupled_ = outer_; }
+    ~Decoupled() { scope_ = outer_; }
     Decoupled(const Decoupled&) = delete;
     Decoupled& operator=(const Decoupled&) = delete;
 
    private:
-    bool outer_;
+    Scope outer_;
   };
 
   // Waits for `delay` (if any) and resets it to zero; inside a Decoupled scope
-  // only when `delay` reaches the next quantum boundary.
+  // only when `delay` reaches the next quantum boundary (non-zero quantum), or when
+  // it may not be skipped (lookahead::may_skip, zero quantum).
   static void sync(sc_core::sc_time& delay);
+  // Inside a Decoupled scope with a zero quantum: waits for what sync() left
+  // annotated, so the kernel time is the caller's own simulated time (before
+  // waking another process). Does nothing otherwise.
+  static void settle(sc_core::sc_time& delay);
   // Waits for `e`, setting a Decoupled scope aside while waiting.
   static void wait(const sc_core::sc_event& e);
   static void wait(const sc_core::sc_time& t);
@@ -68,7 +79,7 @@ class MemoryPort {
   bool access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
               sc_core::sc_time& delay);
 
-  static bool decoupled_;  // the running process is inside a Decoupled scope
+  static Scope scope_;  // the running process's scope
 
   tlm::tlm_initiator_socket<>& socket_;
   uint64_t reads_ = 0, writes_ = 0;

@@ -34,7 +34,9 @@ void PageWalker::acquire(sc_core::sc_time& delay) {
   if (busy_ >= cfg_.walkers) {  // wait for a walker from the request's own time
     if (delay > sc_core::SC_ZERO_TIME) MemoryPort::wait(delay);
     delay = sc_core::SC_ZERO_TIME;
+    ++waiting_;
     while (busy_ >= cfg_.walkers) MemoryPort::wait(freed_);
+    --waiting_;
   }
   ++busy_;
   walker_wait_.sample(sc_core::sc_time_stamp() + delay - t0);
@@ -43,6 +45,8 @@ void PageWalker::acquire(sc_core::sc_time& delay) {
 void PageWalker::release(sc_core::sc_time& delay) {
   MemoryPort::sync(delay);  // the walker is busy until its last access finished
   --busy_;
+  if (waiting_ == 0) return;  // no wake-up (and nothing pending that a lookahead would see)
+  MemoryPort::settle(delay);  // the waiter wakes at the release's own time
   freed_.notify(sc_core::SC_ZERO_TIME);
 }
 

@@ -71,6 +71,7 @@ class PageWalker {
   MemoryPort& mem_;
   WalkCache pwc_;  // PML4E, PDPTE and PDE caches, tagged by PASID and Requester ID
   unsigned busy_ = 0;
+  unsigned waiting_ = 0;  // requests waiting for a walker
   sc_core::sc_event freed_;
 
   Counter& walks_;

@@ -243,6 +243,7 @@ void write_stats_json(std::ostream& out, const StatRegistry& stats, const RunSum
     g.second->write_json(w);
   }
   w.field("sim_time_ns", info.sim_time_ns).field("host_seconds", info.host_seconds);
+  w.field("lookahead_skips", info.lookahead_skips);
   w.key("checkers").begin_object();
   for (const std::string& n : checker_names()) w.field(n, checker_count(info, n));
   w.end_object();

@@ -21,7 +21,8 @@
 //                              <kind>_latency histograms (fetch -> command completion)
 // Rates are 0 when there was no lookup; a latency with no sample is all zeros.
 //
-// Stats JSON: the whole stats tree, then "sim_time_ns", "host_seconds", "checkers"
+// Stats JSON: the whole stats tree, then "sim_time_ns", "host_seconds",
+// "lookahead_skips" (waits kept as annotated time, sc_models/lookahead.h), "checkers"
 // (integer counts of the four checkers, 0 without a suite), "summary" (the fields of
 // RunSummary) and, when given, the caller's own objects (JsonExtra, e.g. "scenario").
 //
@@ -77,6 +78,7 @@ struct RunSummary {
 struct RunInfo {
   double sim_time_ns = 0;
   double host_seconds = 0;
+  uint64_t lookahead_skips = 0;
   const CheckerSuite* checkers = nullptr;  // null: no checkers ran
   // Extra summary lines (label, value), e.g. {"boot time", "1.2 us"}.
   std::vector<std::pair<std::string, std::string>> extra;

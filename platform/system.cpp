@@ -3,6 +3,7 @@
 
 #include "os/iopf_handler.h"
 #include "os/sva_driver.h"
+#include "sc_models/lookahead.h"
 
 #include <sstream>
 #include <stdexcept>
@@ -244,6 +245,8 @@ System::Outcome System::run() {
   // sc_stop() reports "Simulation stopped by user." as an info of this type.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                           sc_core::SC_DO_NOTHING);
+  lookahead::set_enabled(cfg_.sim.lookahead);
+  lookahead::set_horizon(ns(cfg_.sim.max_time_ns));
   sc_core::sc_start(ns(cfg_.sim.max_time_ns), sc_core::SC_RUN_TO_TIME);
   outcome_.end = sc_core::sc_time_stamp();
   if (!outcome_.error.empty() || outcome_.finished) return outcome_;

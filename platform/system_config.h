@@ -39,6 +39,9 @@ struct SimConfig {
   double max_time_ns = 1e9;
   // TLM global quantum for temporally decoupled initiators (0: none).
   double quantum_ns = 0;
+  // Skip a wait when no other process can run before it ends (exact; see
+  // sc_models/lookahead.h). Off: every wait is taken, for comparison.
+  bool lookahead = true;
   uint64_t seed = 1;
 
   template <class V>
@@ -47,6 +50,8 @@ struct SimConfig {
       "synthetic DMA stops issuing after this time from the start (0: until done)");
     v("max_time_ns", max_time_ns, "ns", "hard stop; a run not finished by then is an error");
     v("quantum_ns", quantum_ns, "ns", "TLM global quantum (0: no temporal decoupling)");
+    v("lookahead", lookahead, "",
+      "skip waits no other process could run within (exact, same results; false: take every wait)");
     v("seed", seed, "", "random seed of every synthetic thread (--seed overrides it)");
   }
 };

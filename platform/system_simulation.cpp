@@ -1,5 +1,7 @@
 #include "platform/system_simulation.h"
 
+#include "sc_models/lookahead.h"
+
 #include "platform/report.h"
 #include "platform/scenario.h"
 #include "platform/system.h"
@@ -220,6 +222,7 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
   RunInfo info;
   info.sim_time_ns = ns_of(o.end);
   info.host_seconds = host_seconds;
+  info.lookahead_skips = lookahead::skips();
   info.checkers = checkers;
   info.extra.push_back({"boot time", us_text(o.boot_end)});
   print_summary(out, summary, info);

@@ -21,7 +21,7 @@ namespace iosim::test {
 
 struct StubIommu : sc_core::sc_module {
   struct Tlp {
-    sc_core::sc_time time;  // sc_time_stamp() at the call
+    sc_core::sc_time time;  // sc_time_stamp() + the annotated delay: its arrival
     PcieKind kind;
     AddressType at;
     uint64_t addr;
@@ -72,8 +72,8 @@ struct StubIommu : sc_core::sc_module {
 
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
     PcieExtension* ext = PcieExtension::of(gp);
-    log.push_back({sc_core::sc_time_stamp(), ext->kind(), ext->address_type, gp.get_address(),
-                   gp.is_write(), ext->pasid, ext->no_write, ext->body});
+    log.push_back({sc_core::sc_time_stamp() + delay, ext->kind(), ext->address_type,
+                   gp.get_address(), gp.is_write(), ext->pasid, ext->no_write, ext->body});
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
     switch (ext->kind()) {
       case PcieKind::kTranslationRequest:

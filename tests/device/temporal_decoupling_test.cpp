@@ -7,6 +7,7 @@
 // translation 100 ns, memory read 50 ns; the stub never waits, so every
 // synchronisation counted is the device's own.
 #include "device/device.h"
+#include "sc_models/lookahead.h"
 #include "tests/common/tlm_bench.h"
 #include "tests/device/stub_iommu.h"
 
@@ -48,7 +49,8 @@ struct Outcome {
   uint64_t evaluations = 0;
 };
 
-Outcome run(const sc_time& quantum) {
+Outcome run(const sc_time& quantum, bool lookahead = true) {
+  lookahead::set_enabled(lookahead);
   tlm::tlm_global_quantum::instance().set(quantum);
   Device dev("dev", streaming_device());
   StubIommu iommu("iommu");
@@ -77,7 +79,7 @@ std::vector<uint64_t> expected_addresses() {
 const double kFinishNs = (4 + 100 + 4 + 4 + 50) + (kRequests - 1) * (4 + 4 + 50.0);
 
 TEST(TemporalDecoupling, WithoutQuantumEveryDelayIsAWait) {
-  const Outcome r = run(sc_core::SC_ZERO_TIME);
+  const Outcome r = run(sc_core::SC_ZERO_TIME, false);
   EXPECT_EQ(r.read_addresses, expected_addresses());
   EXPECT_EQ(r.translation_requests, 1u);
   EXPECT_EQ(r.completed, kRequests);
@@ -86,6 +88,19 @@ TEST(TemporalDecoupling, WithoutQuantumEveryDelayIsAWait) {
   // around the translation and the end of the thread.
   EXPECT_GE(r.evaluations, 2 * kRequests);
   EXPECT_LE(r.evaluations, 2 * kRequests + 10);
+}
+
+// With the lookahead (sc_models/lookahead.h): the device is the only process, so
+// the ATC lookup + issue wait is kept as annotated delay and only the data back is
+// waited for: one wait per access, same requests and times.
+TEST(TemporalDecoupling, WithoutQuantumALoneDeviceWaitsOncePerAccess) {
+  const Outcome r = run(sc_core::SC_ZERO_TIME, true);
+  EXPECT_EQ(r.read_addresses, expected_addresses());
+  EXPECT_EQ(r.translation_requests, 1u);
+  EXPECT_EQ(r.completed, kRequests);
+  EXPECT_EQ(r.finished, sc_time(kFinishNs, SC_NS));
+  EXPECT_GE(r.evaluations, kRequests);
+  EXPECT_LE(r.evaluations, kRequests + 10);
 }
 
 TEST(TemporalDecoupling, WithAQuantumTheSameRequestsTakeFarFewerSynchronisations) {

@@ -303,6 +303,62 @@ TEST(ConfigRegression, SameSeedSameStats) {
             b.stats["summary"]["dma_read_latency_ns"]["p99"].number());
 }
 
+// Every leaf of a stats JSON as path -> text, without the host-side fields.
+void flatten(const JsonValue& v, const std::string& path, std::map<std::string, std::string>& out) {
+  if (v.is_object()) {
+    for (const auto& m : v.members()) {
+      if (m.first != "host_seconds" && m.first != "lookahead_skips") {
+        flatten(m.second, path + "/" + m.first, out);
+      }
+    }
+  } else if (v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i) flatten(v[i], path + "[" + std::to_string(i) + "]", out);
+  } else if (v.is_number()) {
+    out[path] = std::to_string(v.number());
+  } else if (v.is_string()) {
+    out[path] = v.str();
+  } else {
+    out[path] = v.is_null() ? "null" : (v.boolean() ? "true" : "false");
+  }
+}
+
+// The lookahead (sim.lookahead) skips waits (lookahead_skips > 0) and changes no
+// result: every stat, checker count and scripted read is the same without it.
+void expect_lookahead_changes_nothing(const std::string& config, const std::string& policy,
+                                      const std::string& extra = "") {
+  SimRun on = run_config(config, policy, extra + " --set sim.lookahead=true");
+  SimRun off = run_config(config, policy, extra + " --set sim.lookahead=false");
+  ASSERT_EQ(on.status, off.status) << on.output;
+  ASSERT_TRUE(on.stats.is_object()) << on.output;
+  ASSERT_TRUE(off.stats.is_object()) << off.output;
+  EXPECT_GT(on.stats["lookahead_skips"].number(), 0.0);
+  EXPECT_EQ(off.stats["lookahead_skips"].number(), 0.0);
+  std::map<std::string, std::string> a, b;
+  flatten(on.stats, "", a);
+  flatten(off.stats, "", b);
+  EXPECT_GT(a.size(), 100u);
+  for (const auto& [path, value] : b) {
+    auto it = a.find(path);
+    ASSERT_NE(it, a.end()) << path;
+    EXPECT_EQ(it->second, value) << path;
+  }
+  EXPECT_EQ(a.size(), b.size());
+}
+
+TEST(ConfigRegression, LookaheadChangesNoResultOfTheCowRace) {
+  expect_lookahead_changes_nothing("cow_race", "range_end");
+}
+TEST(ConfigRegression, LookaheadChangesNoResultOfTheInvalidationStorm) {
+  expect_lookahead_changes_nothing("invalidation_storm", "range_end");
+}
+TEST(ConfigRegression, LookaheadChangesNoResultOfPriDemandPaging) {
+  expect_lookahead_changes_nothing("pri_demand_paging", "under_ptl");
+}
+TEST(ConfigRegression, LookaheadChangesNoResultOfAThroughputRun) {
+  expect_lookahead_changes_nothing("calib_dma_latency", "under_ptl",
+                                   "--set device.ats_enabled=true --set workload.requests=2000");
+}
+
 // A policy sweep over the invalidation storm: one CSV row per point, in axis order, with
 // the summary columns and the checker counts (the use after free appears only under
 // range_end).

@@ -204,20 +204,22 @@ TEST(Report, StatsJsonHasTheTreeTheRunAndTheSummary) {
   fill_system(r);
   SuiteWithOneViolation v;
   ASSERT_EQ(v.suite.count("use_after_free"), 1u);
-  RunInfo info{12345.5, 0.25, &v.suite, {}};
+  RunInfo info{12345.5, 0.25, 42, &v.suite, {}};
   const RunSummary s = collect_summary(r);
   ScenarioExtra extra;
   std::ostringstream out;
   write_stats_json(out, r, s, info, &extra);
   const JsonValue j = parse_json(out.str());
-  EXPECT_EQ(j.keys(), (std::vector<std::string>{"os", "top", "sim_time_ns", "host_seconds",
-                                                "checkers", "summary", "scenario"}));
+  EXPECT_EQ(j.keys(),
+            (std::vector<std::string>{"os", "top", "sim_time_ns", "host_seconds", "lookahead_skips",
+                                      "checkers", "summary", "scenario"}));
   // The hierarchy, as StatRegistry dumps it.
   EXPECT_EQ(j["top"]["iommu"]["iotlb"]["iotlb_hits"]["value"].number(), 75);
   EXPECT_EQ(j["os"]["mm1"]["ptl_hold"]["kind"].str(), "histogram");
   EXPECT_EQ(j["os"]["mm1"]["ptl_hold"]["count"].number(), 66);
   EXPECT_DOUBLE_EQ(j["sim_time_ns"].number(), 12345.5);
   EXPECT_DOUBLE_EQ(j["host_seconds"].number(), 0.25);
+  EXPECT_EQ(j["lookahead_skips"].number(), 42);
   const JsonValue& c = j["checkers"];
   EXPECT_EQ(c.keys(), checker_names());
   EXPECT_EQ(c["use_after_free"].number(), 1);
@@ -247,7 +249,7 @@ TEST(Report, StatsJsonHasTheTreeTheRunAndTheSummary) {
 TEST(Report, StatsJsonWithoutCheckersOrExtraCountsZeroAndEmptyLatenciesAreZero) {
   StatRegistry r;
   r.group("top.dev0").histogram("dma_read_latency", "");
-  RunInfo info{0, 0, nullptr, {}};
+  RunInfo info{0, 0, 0, nullptr, {}};
   std::ostringstream out;
   write_stats_json(out, r, collect_summary(r), info, nullptr);
   const JsonValue j = parse_json(out.str());
@@ -263,7 +265,7 @@ TEST(Report, StatsJsonWithoutCheckersOrExtraCountsZeroAndEmptyLatenciesAreZero) 
 TEST(Report, StatsJsonFileAndUnwritablePath) {
   StatRegistry r;
   r.group("a").counter("n", "x", "").add(3);
-  RunInfo info{5, 1, nullptr, {}};
+  RunInfo info{5, 1, 0, nullptr, {}};
   const std::string path = ::testing::TempDir() + "report_test_stats.json";
   write_stats_json(path, r, collect_summary(r), info, nullptr);
   std::ifstream f(path);
@@ -298,7 +300,7 @@ TEST(Report, PrintSummaryShowsTheNumbers) {
   s.dma_read_latency_ns.p90 = 2300.0;
   s.dma_read_latency_ns.p99 = 2390.0;
   CheckerSuite clean;
-  RunInfo info{20000, 1.5, &clean, {{"boot time", "2.00 us"}}};
+  RunInfo info{20000, 1.5, 0, &clean, {{"boot time", "2.00 us"}}};
   std::ostringstream out;
   print_summary(out, s, info);
   const std::vector<std::string> l = lines_of(out.str());
@@ -341,8 +343,8 @@ TEST(Report, PrintSummaryFlagsViolationsAndMissingCheckers) {
   const RunSummary s = collect_summary(r);
   SuiteWithOneViolation v;
   std::ostringstream with, without;
-  print_summary(with, s, RunInfo{100, 0.01, &v.suite, {}});
-  print_summary(without, s, RunInfo{100, 0.01, nullptr, {}});
+  print_summary(with, s, RunInfo{100, 0.01, 0, &v.suite, {}});
+  print_summary(without, s, RunInfo{100, 0.01, 0, nullptr, {}});
   EXPECT_EQ(line_starting(lines_of(with.str()), "checkers"),
             "checkers              VIOLATIONS: use_after_free 1, stale_after_newer_write 0, "
             "write_after_protect 0, completion_contract 0");
