@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "bench/bench_system.h"
+#include "sc_models/lookahead.h"
 #include "sc_models/server_pool.h"
 
 namespace iosim::bench {
@@ -67,9 +68,15 @@ void run_ops(Driver& driver, int64_t n, Op& op) {
 template <class Op>
 void timed(benchmark::State& state, Driver& driver, Op op, int64_t batch = 64) {
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  const uint64_t deltas = sc_core::sc_delta_count();
+  const uint64_t skips = lookahead::skips();
   while (state.KeepRunningBatch(batch)) run_ops(driver, batch, op);
   const double ops = static_cast<double>(state.iterations());
   state.counters["sim_ns"] = to_ns(sc_core::sc_time_stamp() - t0) / ops;
+  // Kernel evaluation phases (about the context switches) and lookahead skips per op;
+  // the batch's own start and pause count too.
+  state.counters["deltas"] = static_cast<double>(sc_core::sc_delta_count() - deltas) / ops;
+  state.counters["skips"] = static_cast<double>(lookahead::skips() - skips) / ops;
   state.SetItemsProcessed(state.iterations());
 }
 

@@ -1,5 +1,7 @@
 #include "device/ats_client.h"
 
+#include "sc_models/lookahead.h"
+
 #include <array>
 
 namespace iosim {
@@ -36,8 +38,8 @@ bool AtsClient::is_stale(const Pending& p, uint64_t va,
   return false;
 }
 
-AtsClient::Result AtsClient::translate(const Request& r) {
-  const sc_core::sc_time start = sc_core::sc_time_stamp();
+AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay) {
+  const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
   const uint64_t page = r.va & ~((1ull << kAtsPageShift) - 1);
   const PasidPrefix prefix =
       r.pasid == kNoPasid ? PasidPrefix{} : PasidPrefix::with(r.pasid, r.exe, r.priv);
@@ -54,11 +56,10 @@ AtsClient::Result AtsClient::translate(const Request& r) {
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     gp.set_extension(&ext);
     auto it = pending_.insert(pending_.end(), Pending{r.pasid, {}});
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     sent_.inc();
     up_.transport(gp, delay);
     gp.clear_extension(&ext);
-    sc_core::wait(delay);
+    lookahead::sync(delay);
     const Pending done = std::move(*it);
     pending_.erase(it);
 
@@ -71,13 +72,14 @@ AtsClient::Result AtsClient::translate(const Request& r) {
       stale_.inc();
       continue;
     }
-    latency_.sample(sc_core::sc_time_stamp() - start);
+    const sc_core::sc_time now = sc_core::sc_time_stamp() + delay;
+    latency_.sample(now - start);
     // Entry i of a multi-page completion covers the i-th range after the first.
     const AtsCompletionEntry& mine = ext.completions.front();
     if (mine.untranslated_only) return {Outcome::kUntranslatedOnly, mine};
     uint64_t va = page;
     for (const AtsCompletionEntry& c : ext.completions) {
-      atc_.fill(r.pasid, va, c, sc_core::sc_time_stamp());
+      atc_.fill(r.pasid, va, c, now);
       if (c.range.is_whole_space()) break;
       va = (va & ~(c.range.size_bytes() - 1)) + c.range.size_bytes();
     }

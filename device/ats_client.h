@@ -51,8 +51,11 @@ class AtsClient {
   AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& stats, uint32_t max_attempts);
 
   // Translates the page of r.va (SystemC thread context; takes the time of the
-  // request round trip).
-  Result translate(const Request& r);
+  // request round trip). `delay`: the caller's annotated time on entry (the request
+  // leaves then); on return, what is still annotated: the round trip is waited for
+  // unless no other process could run meanwhile (sc_models/lookahead.h), and then
+  // no invalidation can have overlapped it either.
+  Result translate(const Request& r, sc_core::sc_time& delay);
   // Called by the invalidation handler when it processes an Invalidate Request.
   void on_invalidate(std::optional<uint32_t> pasid, const AtsRange& range);
 

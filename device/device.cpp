@@ -114,9 +114,14 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
   const uint32_t need = write ? tperm::kWrite : tperm::kRead;
   bool counted = false;
   for (uint32_t attempt = 0; attempt < cfg_.max_translation_attempts; ++attempt) {
-    // The lookup starts when the previous step's time has passed; a hit's latency
-    // is left pending and consumed with the issue latency (see device.h).
-    flush(qk, pending);
+    // The lookup starts when the previous step's time has passed (or ahead of the
+    // kernel time when nothing else can run meanwhile); a hit's latency is left
+    // pending and consumed with the issue latency (see device.h).
+    if (qk) {
+      flush(qk, pending);
+    } else {
+      lookahead::sync(pending);
+    }
     if (auto hit = atc_.lookup(pasid, va)) {
       if (hit->perms & tperm::kUntranslated) {
         pending += atc_lookup_time_;
@@ -129,13 +134,16 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
         return {Route::kTranslated, *hit, {}};
       }
     }
-    consume(qk, atc_lookup_time_);  // the miss is known when the lookup ends
+    pending += atc_lookup_time_;  // the miss is known when the lookup ends
     if (!counted) atc_misses_.inc();
     counted = true;
-    if (qk) qk->sync();  // the translation request involves the IOMMU's processes
+    if (qk) {
+      flush(qk, pending);
+      qk->sync();  // the translation request involves the IOMMU's processes
+    }
     AtsClient::Request req{pasid, va, !write && cfg_.no_write_for_reads, t.config().exe_requested,
                            t.config().priv_requested};
-    const AtsClient::Result res = ats_->translate(req);
+    const AtsClient::Result res = ats_->translate(req, pending);  // sent after the lookup
     switch (res.outcome) {
       case AtsClient::Outcome::kFilled:
         if (!(write ? res.entry.write : res.entry.read)) return {Route::kFault, {}, {}};
