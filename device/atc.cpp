@@ -1,5 +1,9 @@
 #include "device/atc.h"
 
+#include "sc_models/lookahead.h"
+
+#include <algorithm>
+
 #include <cassert>
 
 namespace iosim {
@@ -50,20 +54,37 @@ std::vector<uint64_t> Atc::invalidate(std::optional<uint32_t> pasid, const AtsRa
   return ids;
 }
 
+void Atc::acquire(uint64_t id) {
+  for (auto& u : users_) {
+    if (u.first == id) {
+      ++u.second;
+      return;
+    }
+  }
+  users_.emplace_back(id, 1);
+}
+
 void Atc::release(uint64_t id, const sc_core::sc_time& after) {
-  auto it = users_.find(id);
+  auto it =
+      std::find_if(users_.begin(), users_.end(), [id](const auto& u) { return u.first == id; });
   assert(it != users_.end() && it->second > 0);
   if (--it->second == 0) {
-    users_.erase(it);
+    *it = users_.back();
+    users_.pop_back();
     // Only a waiter needs the event (and a needless one would be pending activity
     // that stops a lookahead, sc_models/lookahead.h).
-    if (waiting_ > 0) released_.notify(after);
+    if (waiting_ > 0) {
+      released_.notify(after);
+      lookahead::forget();
+    }
   }
 }
 
 uint32_t Atc::users(uint64_t id) const {
-  auto it = users_.find(id);
-  return it == users_.end() ? 0 : it->second;
+  for (const auto& u : users_) {
+    if (u.first == id) return u.second;
+  }
+  return 0;
 }
 
 void Atc::wait_unused(const std::vector<uint64_t>& ids) {

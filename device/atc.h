@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace iosim {
@@ -50,7 +51,7 @@ class Atc {
   std::vector<uint64_t> invalidate(std::optional<uint32_t> pasid, const AtsRange& range,
                                    bool global_invalidate);
 
-  void acquire(uint64_t id) { ++users_[id]; }
+  void acquire(uint64_t id);
   // `after`: the release takes effect that long after the kernel time (the
   // caller's annotated delay); a process in wait_unused() wakes then.
   void release(uint64_t id, const sc_core::sc_time& after = sc_core::SC_ZERO_TIME);
@@ -64,7 +65,9 @@ class Atc {
   TranslationCache cache_;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, sc_core::sc_time> fill_time_;
-  std::unordered_map<uint64_t, uint32_t> users_;
+  // (id, number of accesses using it): the translations in flight, a handful, so a
+  // flat list (no node allocation per access).
+  std::vector<std::pair<uint64_t, uint32_t>> users_;
   sc_core::sc_event released_;
   unsigned waiting_ = 0;  // processes in wait_unused()
 };

@@ -108,8 +108,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   // How a page is to be reached.
   struct Route {
     enum Kind { kTranslated, kUntranslated, kFault, kError } kind = kError;
-    Atc::Hit hit;  // kTranslated: acquired, must be released
-    std::string error;
+    Atc::Hit hit;                 // kTranslated: acquired, must be released
+    const char* error = nullptr;  // kError: why
   };
 
   void b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

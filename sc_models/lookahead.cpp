@@ -7,6 +7,10 @@ bool on = true;
 bool horizon_set = false;
 sc_core::sc_time horizon;
 uint64_t skipped = 0;
+// The kernel's next pending activity (absolute), as found for this process run.
+sc_core::sc_time bound;
+uint64_t bound_delta = 0;
+const sc_core::sc_process_b* bound_process = nullptr;
 }  // namespace
 
 bool enabled() {
@@ -24,13 +28,26 @@ void set_horizon(const sc_core::sc_time& t) {
 
 bool may_skip(const sc_core::sc_time& d) {
   if (!on || d == sc_core::SC_ZERO_TIME) return false;
-  // Zero when a process is runnable or a delta notification is pending now.
-  const sc_core::sc_time next =
-      sc_core::sc_time_to_pending_activity(sc_core::sc_get_curr_simcontext());
-  if (!(d < next)) return false;
-  if (horizon_set && !(sc_core::sc_time_stamp() + d < horizon)) return false;
+  // The bound is asked of the kernel once per run of a process (one evaluation
+  // phase): until the process waits, only its own notifications could change what
+  // is pending, and the call sites make none without forget() or a real wait.
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const uint64_t delta = sc_core::sc_delta_count();
+  const sc_core::sc_process_b* proc = sc_core::sc_get_current_process_b();
+  if (delta != bound_delta || proc != bound_process) {
+    // Zero when a process is runnable or a delta notification is pending now.
+    bound = now + sc_core::sc_time_to_pending_activity(sc_core::sc_get_curr_simcontext());
+    bound_delta = delta;
+    bound_process = proc;
+  }
+  if (!(now + d < bound)) return false;
+  if (horizon_set && !(now + d < horizon)) return false;
   ++skipped;
   return true;
+}
+
+void forget() {
+  bound_process = nullptr;
 }
 
 uint64_t skips() {

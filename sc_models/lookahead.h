@@ -49,6 +49,10 @@ void set_horizon(const sc_core::sc_time& t);
 // runnable now, or when any activity is pending at or before now + d.
 bool may_skip(const sc_core::sc_time& d);
 
+// To be called after notifying an event while ahead (a timed notification at the
+// caller's own time): may_skip() asks the kernel again.
+void forget();
+
 // How many waits may_skip() allowed to skip (over the whole process).
 uint64_t skips();
 
