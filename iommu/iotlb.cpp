@@ -18,9 +18,9 @@ Iotlb::Iotlb(const IotlbConfig& cfg, StatGroup& g)
 
 const TranslationEntry* Iotlb::lookup(const TranslationTag& tag, uint64_t va,
                                       sc_core::sc_time& delay) {
-  const sc_core::sc_time arrival = sc_core::sc_time_stamp() + delay;
-  const ServerPool::Grant g = ports_.reserve(arrival, lookup_);
-  delay = g.finish - sc_core::sc_time_stamp();
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const ServerPool::Grant g = ports_.reserve(now + delay, lookup_);
+  delay = g.finish - now;
   lookups_.inc();
   const TranslationEntry* e = cache_.lookup(tag, va);
   if (e) {

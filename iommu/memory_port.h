@@ -82,6 +82,8 @@ class MemoryPort {
   static Scope scope_;  // the running process's scope
 
   tlm::tlm_initiator_socket<>& socket_;
+  tlm::tlm_generic_payload payload_;
+  bool payload_busy_ = false;
   uint64_t reads_ = 0, writes_ = 0;
 };
 
