@@ -1,6 +1,8 @@
 // Lookahead: the check that no other process can run before a wait would end.
 #include "sc_models/lookahead.h"
 
+#include "sc_models/server_pool.h"
+
 namespace iosim::lookahead {
 namespace {
 bool on = true;
@@ -27,7 +29,8 @@ void set_horizon(const sc_core::sc_time& t) {
 }
 
 bool may_skip(const sc_core::sc_time& d) {
-  if (!on || d == sc_core::SC_ZERO_TIME) return false;
+  // With a non-zero quantum the decoupled paths decide (sc_models/server_pool.h).
+  if (!on || d == sc_core::SC_ZERO_TIME || quantum_set()) return false;
   // The bound is asked of the kernel once per run of a process (one evaluation
   // phase): until the process waits, only its own notifications could change what
   // is pending, and the call sites make none without forget() or a real wait.

@@ -45,7 +45,8 @@ void set_enabled(bool on);
 void set_horizon(const sc_core::sc_time& t);
 
 // True when the running process may keep `d` as annotated time instead of waiting
-// for it (see above). False when disabled, when d is zero, when another process is
+// for it (see above). False when disabled, with a non-zero TLM global quantum
+// (temporal decoupling has its own rules), when d is zero, when another process is
 // runnable now, or when any activity is pending at or before now + d.
 bool may_skip(const sc_core::sc_time& d);
 
