@@ -55,7 +55,9 @@ void Atc::release(uint64_t id) {
   assert(it != users_.end() && it->second > 0);
   if (--it->second == 0) {
     users_.erase(it);
-    released_.notify(sc_core::SC_ZERO_TIME);
+    // Only wait_unused() waits for the event: without a waiter the notification
+    // would wake nobody (and cost a delta notification per access).
+    if (waiters_ > 0) released_.notify(sc_core::SC_ZERO_TIME);
   }
 }
 
@@ -69,7 +71,9 @@ void Atc::wait_unused(const std::vector<uint64_t>& ids) {
     bool busy = false;
     for (uint64_t id : ids) busy = busy || users(id) > 0;
     if (!busy) return;
+    ++waiters_;
     sc_core::wait(released_);
+    --waiters_;
   }
 }
 

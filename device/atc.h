@@ -64,6 +64,7 @@ class Atc {
   std::unordered_map<uint64_t, sc_core::sc_time> fill_time_;
   std::unordered_map<uint64_t, uint32_t> users_;
   sc_core::sc_event released_;
+  unsigned waiters_ = 0;  // processes in wait_unused()
 };
 
 }  // namespace iosim
