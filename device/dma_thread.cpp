@@ -4,6 +4,24 @@
 
 namespace iosim {
 
+namespace {
+
+// Stack size of the n-th issue slot spawned in the process. SystemC gives every
+// thread a stack of the same size (SC_DEFAULT_STACK_SIZE, 256 KiB) from aligned
+// allocations, so the frames in use when a slot waits sit at the same address
+// modulo 64 KiB in every slot: with tens of slots they all compete for the same few
+// sets of the host's L1 and L2 caches, and every context switch misses. A different
+// extra size per slot (73 cache lines apart, odd, so 64 slots get 64 different
+// offsets modulo 4 KiB and modulo 64 KiB) spreads them. Host-side only: nothing
+// simulated depends on it.
+int slot_stack_size() {
+  static unsigned spawned = 0;
+  constexpr int kStrideBytes = 73 * 64;
+  return sc_core::SC_DEFAULT_STACK_SIZE + static_cast<int>(spawned++ % 64) * kStrideBytes;
+}
+
+}  // namespace
+
 bool decoupled(const QuantumKeeper* qk) {
   return qk && quantum_set();
 }
@@ -35,12 +53,14 @@ void DmaThread::spawn(DmaAccessor& a) {
     ++live_slots_;
     // Process names may not contain '.': use the thread's own (last) name part.
     const std::string n = name_.substr(name_.rfind('.') + 1) + "_slot" + std::to_string(i);
+    sc_core::sc_spawn_options opts;
+    opts.set_stack_size(slot_stack_size());
     if (cfg_.pattern == "script") {
-      sc_core::sc_spawn([this, &a] { run_script(a); }, n.c_str());
+      sc_core::sc_spawn([this, &a] { run_script(a); }, n.c_str(), &opts);
     } else {
       keepers_.push_back(std::make_unique<QuantumKeeper>());
       QuantumKeeper& qk = *keepers_.back();
-      sc_core::sc_spawn([this, &a, &qk] { run_synthetic(a, qk); }, n.c_str());
+      sc_core::sc_spawn([this, &a, &qk] { run_synthetic(a, qk); }, n.c_str(), &opts);
     }
   }
 }
