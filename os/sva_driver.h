@@ -211,7 +211,8 @@ class SvaDriver : public sc_core::sc_module {
   std::vector<Desc128> teardown_commands(uint32_t pasid, const std::vector<uint16_t>& rids) const;
   Desc128 wait_descriptor() const;
   // One batch: the descriptors (the last is a wait) while holding the queue lock.
-  bool run_batch(const Desc128* d, size_t n);
+  // `pending` (time not yet waited for) is charged with the doorbell and reset.
+  bool run_batch(const Desc128* d, size_t n, sc_core::sc_time& pending);
   void put_descriptor(const Desc128& d, sc_core::sc_time& pending);
   // Polls from sc_time_stamp() + pending (the doorbell's register latency).
   bool spin_for_status(uint32_t data, uint64_t wait_slot_end, const sc_core::sc_time& pending);
