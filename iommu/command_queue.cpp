@@ -230,15 +230,22 @@ void CommandQueue::dev_tlb_inv(const DevTlbInv& c, sc_time& d) {
   MemoryPort::sync(d);
   req.itag = port->allocate_itag(sc_core::sc_time_stamp(), itag_timeout_time_);
   itag_occupancy_.sample(port->itags_in_flight());
-  PcieExtension ext = PcieExtension::message(0, req);
-  tlm::tlm_generic_payload gp;
+  send_message(*port, PcieExtension::message(0, req));
+}
+
+void CommandQueue::send_message(RootPort& port, PcieExtension ext) {
+  // One payload reused (constructing one allocates its extension array): only this
+  // thread sends, and the send returns before the next.
+  tlm::tlm_generic_payload& gp = message_gp_;
   gp.set_command(tlm::TLM_WRITE_COMMAND);
   gp.set_address(0);
   gp.set_data_ptr(nullptr);
   gp.set_data_length(0);
   gp.set_streaming_width(0);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   gp.set_extension(&ext);
-  port->send(gp, sc_core::SC_ZERO_TIME);
+  port.send(gp, sc_core::SC_ZERO_TIME);
   gp.clear_extension(&ext);
 }
 
@@ -342,15 +349,7 @@ void CommandQueue::page_group_response(const PageGroupResponseDesc& c, sc_time& 
   }
   if (c.pasid_present) r.pasid = PasidPrefix::with(c.pasid);
   MemoryPort::sync(d);
-  PcieExtension ext = PcieExtension::message(0, r);
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_data_ptr(nullptr);
-  gp.set_data_length(0);
-  gp.set_streaming_width(0);
-  gp.set_extension(&ext);
-  port->send(gp, sc_core::SC_ZERO_TIME);
-  gp.clear_extension(&ext);
+  send_message(*port, PcieExtension::message(0, r));
 }
 
 void CommandQueue::on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,

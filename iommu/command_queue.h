@@ -50,6 +50,7 @@
 #include "iommu/page_walker.h"
 #include "iommu/root_port.h"
 #include "sc_models/ats_encoding.h"
+#include "sc_models/pcie_ext.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -110,6 +111,8 @@ class CommandQueue : public sc_core::sc_module {
   void dev_tlb_inv(const DevTlbInv& c, sc_core::sc_time& delay);
   void inv_wait(const InvWait& c, sc_core::sc_time& delay);
   void page_group_response(const PageGroupResponseDesc& c, sc_core::sc_time& delay);
+  // Sends a downstream message on `port` now.
+  void send_message(RootPort& port, PcieExtension ext);
   // Waits (with ITag timeouts) until done() holds.
   void wait_until(const std::function<bool(const std::vector<RootPort*>&)>& done,
                   sc_core::sc_time& delay);
@@ -143,6 +146,7 @@ class CommandQueue : public sc_core::sc_module {
   // invalidation would grow that queue; a stale firing only re-checks.
   sc_core::sc_event itag_timeout_;
   std::multimap<sc_core::sc_time, Arrival> arrivals_;
+  tlm::tlm_generic_payload message_gp_;  // see send_message()
 
   StatGroup& stats_;
   TypeStats type_stats_[16] = {};  // by InvType value
