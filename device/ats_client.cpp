@@ -46,7 +46,14 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
   for (uint32_t attempt = 0; attempt < max_attempts_; ++attempt) {
     PcieExtension ext = PcieExtension::translation_request(up_.requester_id(), prefix, r.no_write);
     std::array<unsigned char, 8> data{};
-    tlm::tlm_generic_payload gp;
+    // Payloads are reused (constructing one allocates its extension array); each
+    // thread translating at once has its own.
+    if (free_gps_.empty()) {
+      gps_.push_back(std::make_unique<tlm::tlm_generic_payload>());
+      free_gps_.push_back(gps_.back().get());
+    }
+    tlm::tlm_generic_payload& gp = *free_gps_.back();
+    free_gps_.pop_back();
     gp.set_command(tlm::TLM_READ_COMMAND);
     gp.set_address(page);
     gp.set_data_ptr(data.data());
@@ -59,11 +66,13 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
     sent_.inc();
     up_.transport(gp, delay);
     gp.clear_extension(&ext);
+    const bool response_ok = gp.is_response_ok();
+    free_gps_.push_back(&gp);
     lookahead::sync(delay);
     const Pending done = std::move(*it);
     pending_.erase(it);
 
-    if (!gp.is_response_ok() || ext.completion_status != AtsCompletionStatus::kSuccess ||
+    if (!response_ok || ext.completion_status != AtsCompletionStatus::kSuccess ||
         ext.completions.empty()) {
       errors_.inc();
       return {Outcome::kError, {}};

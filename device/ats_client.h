@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <optional>
 
 namespace iosim {
@@ -78,6 +79,8 @@ class AtsClient {
   Atc& atc_;
   uint32_t max_attempts_;
   std::list<Pending> pending_;
+  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> gps_;  // request payloads
+  std::vector<tlm::tlm_generic_payload*> free_gps_;
   Counter& sent_;
   Counter& stale_;
   Counter& errors_;

@@ -1,5 +1,7 @@
 #include "device/invalidation_handler.h"
 
+#include <algorithm>
+
 #include "sc_models/server_pool.h"
 
 namespace iosim {
@@ -21,28 +23,48 @@ InvalidationHandler::InvalidationHandler(const Config& cfg, DeviceUpstream& up, 
       service_time_(g.histogram("invalidation_service_time",
                                 "Invalidate Request arrival to Invalidate Completion sent")),
       drain_wait_(g.histogram("invalidation_drain_wait",
-                              "wait for in-flight accesses using dropped translations")) {}
+                              "wait for in-flight accesses using dropped translations")) {
+  processing_ = ns(cfg_.processing_latency_ns);
+}
+
+void InvalidationHandler::release_slot() {
+  if (!slot_freed()) return;
+  queue_.pop_front();
+  holding_ = false;
+}
 
 void InvalidationHandler::accept(const InvalidateRequest& r) {
   received_.inc();
+  release_slot();
   if (queue_.size() >= cfg_.queue_depth) overflows_.inc();
   queue_.push_back({r, sc_core::sc_time_stamp()});
   queue_depth_.sample(static_cast<double>(queue_.size()));
-  arrived_.notify(sc_core::SC_ZERO_TIME);
+  if (idle_) {
+    // Wake the handler when this request's processing latency has passed.
+    idle_ = false;
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    wake_.notify(std::max(now, free_at_) + processing_ - now);
+  }
 }
 
 void InvalidationHandler::run() {
   for (;;) {
-    while (queue_.empty()) sc_core::wait(arrived_);
-    // The request keeps its queue slot until its completion is sent.
+    // The request keeps its queue slot until its completion has arrived.
+    release_slot();
+    if (queue_.size() == (holding_ ? 1u : 0u)) {
+      idle_ = true;
+      sc_core::wait(wake_);
+    } else {
+      const sc_core::sc_time now = sc_core::sc_time_stamp();
+      sc_core::wait(std::max(now, free_at_) + processing_ - now);
+    }
+    release_slot();
     process(queue_.front());
-    queue_.pop_front();
   }
 }
 
 void InvalidationHandler::process(const Item& item) {
   const InvalidateRequest& r = item.req;
-  sc_core::wait(ns(cfg_.processing_latency_ns));
   std::optional<uint32_t> pasid;
   if (r.pasid.present) pasid = r.pasid.pasid;
   const std::vector<uint64_t> ids = atc_.invalidate(pasid, r.range, r.global_invalidate);
@@ -59,7 +81,8 @@ void InvalidationHandler::process(const Item& item) {
   c.completion_count = 1;
   completions_.inc();
   service_time_.sample(sc_core::sc_time_stamp() - item.arrival);
-  up_.send_message(c);
+  holding_ = true;
+  free_at_ = sc_core::sc_time_stamp() + up_.post_message(c);
 }
 
 }  // namespace iosim

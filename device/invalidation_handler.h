@@ -14,6 +14,14 @@
 //      the device's ordered upstream path, after every posted write issued
 //      before it.
 //
+// The handler is busy with a request until its completion has reached the
+// translation agent (the message's annotated delay); only then does the request
+// free its queue slot and the next one start. That wait is not a wait of its own:
+// the slot is freed when the next request starts or arrives, and the next
+// request's processing is one wait that ends processing_latency_ns after the later
+// of its arrival and that time (an idle handler is woken there directly by the
+// arrival).
+//
 // Simplifications: requests are processed one at a time; one completion per
 // request (no coalescing of ITags into one vector); the 8-request Completion
 // Count of multi-function devices is not used.
@@ -47,7 +55,7 @@ class InvalidationHandler {
   // The processing loop; run it as an SC_THREAD.
   void run();
 
-  size_t queued() const { return queue_.size(); }
+  size_t queued() const { return queue_.size() - (slot_freed() ? 1 : 0); }
   uint64_t completions_sent() const { return completions_.value(); }
   uint64_t overflows() const { return overflows_.value(); }
 
@@ -57,13 +65,20 @@ class InvalidationHandler {
     sc_core::sc_time arrival;
   };
   void process(const Item& item);
+  // The front request's completion was sent and has arrived (its slot is free).
+  bool slot_freed() const { return holding_ && sc_core::sc_time_stamp() >= free_at_; }
+  void release_slot();
 
   Config cfg_;
+  sc_core::sc_time processing_;  // cfg_.processing_latency_ns
+  bool holding_ = false;         // the front request's completion is in flight
+  bool idle_ = false;            // run() waits for an arrival on wake_
+  sc_core::sc_time free_at_;     // when that completion arrives
+  sc_core::sc_event wake_;       // an idle handler's processing latency has passed
   DeviceUpstream& up_;
   Atc& atc_;
   AtsClient& ats_;
   std::deque<Item> queue_;
-  sc_core::sc_event arrived_;
   Counter& received_;
   Counter& completions_;
   Counter& overflows_;

@@ -57,6 +57,7 @@ PriClient::Outcome PriClient::send_group(std::optional<uint32_t> pasid, const Pa
   groups_sent_.inc();
   const sc_core::sc_time start = sc_core::sc_time_stamp();
   const PasidPrefix prefix = pasid ? PasidPrefix::with(*pasid) : PasidPrefix{};
+  sc_core::sc_time last_arrival = start;
   for (uint32_t i = 0; i < n; ++i) {
     PageRequest pr;
     pr.page_address = pages[i].va & ~((1ull << kAtsPageShift) - 1);
@@ -66,9 +67,18 @@ PriClient::Outcome PriClient::send_group(std::optional<uint32_t> pasid, const Pa
     pr.prg_index = index;
     pr.pasid = prefix;
     page_requests_.inc();
-    up_.send_message(pr);
+    if (i + 1 < n) {
+      up_.send_message(pr);
+    } else {
+      // The response comes after the last request has arrived: waiting for the
+      // arrival and for the response is one wait (the arrival is only waited for
+      // when the response came first: a Response Failure of another group).
+      last_arrival = sc_core::sc_time_stamp() + up_.post_message(pr);
+    }
   }
   while (!g->outcome) sc_core::wait(g->done);
+  if (sc_core::sc_time_stamp() < last_arrival)
+    sc_core::wait(last_arrival - sc_core::sc_time_stamp());
   const Outcome o = *g->outcome;
   round_trip_.sample(sc_core::sc_time_stamp() - start);
   groups_.erase(index);

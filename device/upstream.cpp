@@ -5,6 +5,13 @@
 namespace iosim {
 
 tlm::tlm_response_status DeviceUpstream::send_message(const PcieExtension::Body& body) {
+  tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
+  sc_core::wait(post_message(body, &status));
+  return status;
+}
+
+sc_core::sc_time DeviceUpstream::post_message(const PcieExtension::Body& body,
+                                              tlm::tlm_response_status* status) {
   PcieExtension ext = PcieExtension::message(requester_id(), body);
   std::array<unsigned char, 8> dummy{};
   tlm::tlm_generic_payload gp;
@@ -20,8 +27,8 @@ tlm::tlm_response_status DeviceUpstream::send_message(const PcieExtension::Body&
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   transport(gp, delay);
   gp.clear_extension(&ext);
-  sc_core::wait(delay);
-  return gp.get_response_status();
+  if (status) *status = gp.get_response_status();
+  return delay;
 }
 
 }  // namespace iosim

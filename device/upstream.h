@@ -26,6 +26,10 @@ class DeviceUpstream {
   // Sends a posted message (Page Request, Stop Marker, Invalidate Completion)
   // and waits for its annotated delay. Returns the TLM response status.
   tlm::tlm_response_status send_message(const PcieExtension::Body& body);
+  // The same without the wait: the message's annotated delay (its arrival is
+  // sc_time_stamp() + the result) is returned for the caller to wait for later.
+  sc_core::sc_time post_message(const PcieExtension::Body& body,
+                                tlm::tlm_response_status* status = nullptr);
 };
 
 }  // namespace iosim

@@ -33,6 +33,9 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, const CommandQueueConfi
                                           "dev-TLB commands that waited for a free ITag")),
       no_port_(stats_.counter("no_port", "commands",
                               "device commands for a Requester ID without a root port")) {
+  fetch_latency_ = ns(cfg_.fetch_latency_ns);
+  process_latency_ = ns(cfg_.process_latency_ns);
+  itag_timeout_time_ = ns(cfg_.itag_timeout_ns);
   SC_HAS_PROCESS(CommandQueue);
   SC_THREAD(run);
   SC_METHOD(deliver_completions);
@@ -48,15 +51,29 @@ void CommandQueue::on_itag_timeout() {
 }
 
 CommandQueue::TypeStats& CommandQueue::stats_of(InvType t) {
-  auto it = type_stats_.find(t);
-  if (it != type_stats_.end()) return it->second;
+  TypeStats& s = type_stats_[static_cast<uint8_t>(t) & 15];
+  if (s.count) return s;
   const std::string n = to_string(t);
-  TypeStats s{&stats_.counter(n + "_count", "commands", "commands of this type executed"),
-              &stats_.histogram(n + "_latency", "fetch start to command completion")};
-  return type_stats_.emplace(t, s).first->second;
+  s = TypeStats{&stats_.counter(n + "_count", "commands", "commands of this type executed"),
+                &stats_.histogram(n + "_latency", "fetch start to command completion")};
+  return s;
+}
+
+void CommandQueue::settle_iwc() {
+  if (iwc_at_settle_ && !settling()) {
+    iwc_at_settle_ = false;
+    iwc_ = true;
+  }
+}
+
+void CommandQueue::clear_iwc() {
+  settle_iwc();  // a clear before the bit is set leaves the later setting alone
+  iwc_ = false;
 }
 
 void CommandQueue::write_iqa(uint64_t v) {
+  settle_iwc();
+  settle_at_ = sc_core::SC_ZERO_TIME;
   base_ = v & ~0xfffull;
   qs_ = v & 0x7;
   head_ = tail_ = 0;
@@ -64,7 +81,7 @@ void CommandQueue::write_iqa(uint64_t v) {
 
 void CommandQueue::write_iqt(uint64_t v) {
   tail_ = (v & 0x7fff0) % size_bytes();
-  const uint64_t pending = (tail_ + size_bytes() - head_) % size_bytes();
+  const uint64_t pending = (tail_ + size_bytes() - iqh()) % size_bytes();
   queue_depth_.sample(static_cast<double>(pending / 16));
   tail_written_.notify(sc_core::SC_ZERO_TIME);
 }
@@ -72,11 +89,14 @@ void CommandQueue::write_iqt(uint64_t v) {
 void CommandQueue::run() {
   for (;;) {
     while (head_ == tail_) sc_core::wait(tail_written_);
+    // The last command's execution was not waited for: the next starts after it.
+    if (settling()) sc_core::wait(settle_at_ - sc_core::sc_time_stamp());
+    settle_iwc();
     const sc_time t0 = sc_core::sc_time_stamp();
     sc_time d = sc_core::SC_ZERO_TIME;
     uint8_t b[16] = {};
     const bool ok = p_.mem.read(base_ + head_, b, 16, d);
-    d += ns(cfg_.fetch_latency_ns);
+    d += fetch_latency_;
     Desc128 raw;
     for (int i = 7; i >= 0; --i) {
       raw.qw0 = (raw.qw0 << 8) | b[i];
@@ -86,10 +106,15 @@ void CommandQueue::run() {
       if (!ok) throw DescriptorError("descriptor fetch failed");
       const InvType type = descriptor_type(raw);
       execute(raw, d);
-      MemoryPort::sync(d);
+      if (d > sc_core::SC_ZERO_TIME && last_command()) {
+        settle_at_ = sc_core::sc_time_stamp() + d;  // not waited for (see the header)
+        d = sc_core::SC_ZERO_TIME;
+      } else {
+        MemoryPort::sync(d);
+      }
       TypeStats& s = stats_of(type);
       s.count->inc();
-      s.latency->sample(sc_core::sc_time_stamp() - t0);
+      s.latency->sample(std::max(settle_at_, sc_core::sc_time_stamp()) - t0);
     } catch (const DescriptorError&) {
       iqe_ = true;
       bad_descriptors_.inc();
@@ -102,7 +127,7 @@ void CommandQueue::run() {
 }
 
 void CommandQueue::execute(const Desc128& raw, sc_time& d) {
-  d += ns(cfg_.process_latency_ns);
+  d += process_latency_;
   switch (descriptor_type(raw)) {
     case InvType::kContextCache: {
       const auto c = ContextCacheInv::decode(raw);
@@ -200,34 +225,41 @@ void CommandQueue::dev_tlb_inv(const DevTlbInv& c, sc_time& d) {
   req.global_invalidate = c.pasid_based && c.global;
   if (!port->can_issue()) {
     backpressure_stalls_.inc();
-    wait_until([port] { return port->can_issue(); }, d);
+    wait_until([port](const std::vector<RootPort*>&) { return port->can_issue(); }, d);
   }
   MemoryPort::sync(d);
-  const sc_time timeout = ns(cfg_.itag_timeout_ns);
-  req.itag = port->allocate_itag(sc_core::sc_time_stamp(), timeout);
+  req.itag = port->allocate_itag(sc_core::sc_time_stamp(), itag_timeout_time_);
   itag_occupancy_.sample(port->itags_in_flight());
-  PcieExtension ext = PcieExtension::message(0, req);
-  tlm::tlm_generic_payload gp;
+  send_message(*port, PcieExtension::message(0, req));
+}
+
+void CommandQueue::send_message(RootPort& port, PcieExtension ext) {
+  // One payload reused (constructing one allocates its extension array): only this
+  // thread sends, and the send returns before the next.
+  tlm::tlm_generic_payload& gp = message_gp_;
   gp.set_command(tlm::TLM_WRITE_COMMAND);
   gp.set_address(0);
   gp.set_data_ptr(nullptr);
   gp.set_data_length(0);
   gp.set_streaming_width(0);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   gp.set_extension(&ext);
-  port->send(gp, sc_core::SC_ZERO_TIME);
+  port.send(gp, sc_core::SC_ZERO_TIME);
   gp.clear_extension(&ext);
 }
 
-bool CommandQueue::any_itag_busy() const {
-  for (RootPort* port : p_.ports()) {
+bool CommandQueue::any_itag_busy(const std::vector<RootPort*>& ports) const {
+  for (RootPort* port : ports) {
     if (port->itags_in_flight() > 0) return true;
   }
   return false;
 }
 
-void CommandQueue::expire_itags() {
+void CommandQueue::expire_itags(const std::vector<RootPort*>& ports) {
   const sc_time now = sc_core::sc_time_stamp();
-  for (RootPort* port : p_.ports()) {
+  for (RootPort* port : ports) {
+    if (port->itags_in_flight() == 0) continue;
     for (uint8_t i = 0; i < 32; ++i) {
       const RootPort::Itag& t = port->itag(i);
       if (!t.busy || t.deadline > now) continue;
@@ -240,24 +272,27 @@ void CommandQueue::expire_itags() {
   }
 }
 
-void CommandQueue::wait_until(const std::function<bool()>& done, sc_time& d) {
+void CommandQueue::wait_until(const std::function<bool(const std::vector<RootPort*>&)>& done,
+                              sc_time& d) {
   // The condition is checked from `ready` (after the pending delay) on. When it does
   // not hold yet, the wait for the pending delay and the wait for a completion or a
   // deadline are one wait unless a completion arrives before `ready`.
   const sc_time ready = sc_core::sc_time_stamp() + d;
   d = sc_core::SC_ZERO_TIME;
   for (;;) {
+    const std::vector<RootPort*> ports = p_.ports();
     const sc_time now = sc_core::sc_time_stamp();
     if (now >= ready) {
-      expire_itags();
-      if (done()) return;
-    } else if (done()) {
+      expire_itags(ports);
+      if (done(ports)) return;
+    } else if (done(ports)) {
       sc_core::wait(ready - now);  // ITags only become busy on this thread
       continue;
     }
     sc_time earliest = sc_core::SC_ZERO_TIME;
     bool any = false;
-    for (RootPort* port : p_.ports()) {
+    for (RootPort* port : ports) {
+      if (port->itags_in_flight() == 0) continue;
       for (uint8_t i = 0; i < 32; ++i) {
         const RootPort::Itag& t = port->itag(i);
         if (t.busy && (!any || t.deadline < earliest)) earliest = t.deadline;
@@ -271,7 +306,7 @@ void CommandQueue::wait_until(const std::function<bool()>& done, sc_time& d) {
 }
 
 void CommandQueue::inv_wait(const InvWait& c, sc_time& d) {
-  wait_until([this] { return !any_itag_busy(); }, d);
+  wait_until([this](const std::vector<RootPort*>& ports) { return !any_itag_busy(ports); }, d);
   if (failed_pending_) {
     failed_pending_ = false;
     failed_waits_.inc();
@@ -284,9 +319,16 @@ void CommandQueue::inv_wait(const InvWait& c, sc_time& d) {
     p_.mem.write(c.status_addr, b, 4, d);
   }
   if (c.interrupt) {
-    MemoryPort::sync(d);
-    iwc_ = true;
-    wait_event_.notify(sc_core::SC_ZERO_TIME);
+    if (d > sc_core::SC_ZERO_TIME && last_command()) {
+      // run() does not wait for the status write either: IWC and the interrupt
+      // take effect when it ends.
+      iwc_at_settle_ = true;
+      wait_event_.notify(d);
+    } else {
+      MemoryPort::sync(d);
+      iwc_ = true;
+      wait_event_.notify(sc_core::SC_ZERO_TIME);
+    }
   }
 }
 
@@ -307,15 +349,7 @@ void CommandQueue::page_group_response(const PageGroupResponseDesc& c, sc_time& 
   }
   if (c.pasid_present) r.pasid = PasidPrefix::with(c.pasid);
   MemoryPort::sync(d);
-  PcieExtension ext = PcieExtension::message(0, r);
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_data_ptr(nullptr);
-  gp.set_data_length(0);
-  gp.set_streaming_width(0);
-  gp.set_extension(&ext);
-  port->send(gp, sc_core::SC_ZERO_TIME);
-  gp.clear_extension(&ext);
+  send_message(*port, PcieExtension::message(0, r));
 }
 
 void CommandQueue::on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,

@@ -18,6 +18,12 @@
 // completed; then it writes its 32-bit status data to its status address (SW=1)
 // and/or sets ICS.IWC and notifies the completion interrupt (IF=1).
 //
+// The processor is busy with a command until its execution time (and, for an
+// inv_wait, its status write) has passed. After the last command written, that
+// time is not waited for: IQH, the processed count, ICS.IWC and the completion
+// interrupt take effect at its end (the register values are those of that time
+// whenever they are read), and the processor starts the next command no earlier.
+//
 // Invalidate Completions count per ITag up to the Completion Count of the first
 // completion. An ATC invalidation not answered within itag_timeout_ns is abandoned:
 // its ITag is freed, FSTS.ITE is set, the fault interrupt fires, and the next
@@ -44,6 +50,7 @@
 #include "iommu/page_walker.h"
 #include "iommu/root_port.h"
 #include "sc_models/ats_encoding.h"
+#include "sc_models/pcie_ext.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -67,9 +74,9 @@ class CommandQueue : public sc_core::sc_module {
   uint64_t iqa() const { return base_ | qs_; }
   void write_iqt(uint64_t v);
   uint64_t iqt() const { return tail_; }
-  uint64_t iqh() const { return head_; }
-  bool iwc() const { return iwc_; }
-  void clear_iwc() { iwc_ = false; }
+  uint64_t iqh() const { return settling() ? (head_ + size_bytes() - 16) % size_bytes() : head_; }
+  bool iwc() const { return iwc_ || (iwc_at_settle_ && !settling()); }
+  void clear_iwc();
   bool ite() const { return ite_; }
   void clear_ite() { ite_ = false; }
   bool iqe() const { return iqe_; }
@@ -82,7 +89,7 @@ class CommandQueue : public sc_core::sc_module {
   void on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,
                                 const sc_core::sc_time& delay);
 
-  uint64_t processed() const { return processed_; }
+  uint64_t processed() const { return processed_ - (settling() ? 1 : 0); }
   uint64_t failed_waits() const { return failed_waits_.value(); }
   uint64_t timeouts() const { return timeouts_.value(); }
 
@@ -104,11 +111,20 @@ class CommandQueue : public sc_core::sc_module {
   void dev_tlb_inv(const DevTlbInv& c, sc_core::sc_time& delay);
   void inv_wait(const InvWait& c, sc_core::sc_time& delay);
   void page_group_response(const PageGroupResponseDesc& c, sc_core::sc_time& delay);
+  // Sends a downstream message on `port` now.
+  void send_message(RootPort& port, PcieExtension ext);
   // Waits (with ITag timeouts) until done() holds.
-  void wait_until(const std::function<bool()>& done, sc_core::sc_time& delay);
-  void expire_itags();
+  void wait_until(const std::function<bool(const std::vector<RootPort*>&)>& done,
+                  sc_core::sc_time& delay);
+  void expire_itags(const std::vector<RootPort*>& ports);
   void on_itag_timeout();
-  bool any_itag_busy() const;
+  bool any_itag_busy(const std::vector<RootPort*>& ports) const;
+  // The last command's execution has not ended yet (see the header comment).
+  bool settling() const { return sc_core::sc_time_stamp() < settle_at_; }
+  // Sets ICS.IWC when the last command's execution that sets it has ended.
+  void settle_iwc();
+  // Whether the command at head_ is the last one written.
+  bool last_command() const { return (head_ + 16) % size_bytes() == tail_; }
   uint64_t size_bytes() const { return uint64_t{4096} << qs_; }
   TypeStats& stats_of(InvType t);
 
@@ -118,6 +134,11 @@ class CommandQueue : public sc_core::sc_module {
   bool iwc_ = false, ite_ = false, iqe_ = false;
   bool failed_pending_ = false;
   uint64_t processed_ = 0;
+  // End of the last command's execution, not waited for (see the header comment);
+  // head_ and processed_ already count that command.
+  sc_core::sc_time settle_at_ = sc_core::SC_ZERO_TIME;
+  bool iwc_at_settle_ = false;  // ICS.IWC is set at settle_at_
+  sc_core::sc_time fetch_latency_, process_latency_, itag_timeout_time_;
   sc_core::sc_event tail_written_, wait_event_, itag_done_, arrival_event_;
   // Fires at the earliest ITag deadline and notifies itag_done_. Never cancelled: a
   // cancelled timed notification (or the timeout of a wait(t, e) woken by e) stays in
@@ -125,9 +146,10 @@ class CommandQueue : public sc_core::sc_module {
   // invalidation would grow that queue; a stale firing only re-checks.
   sc_core::sc_event itag_timeout_;
   std::multimap<sc_core::sc_time, Arrival> arrivals_;
+  tlm::tlm_generic_payload message_gp_;  // see send_message()
 
   StatGroup& stats_;
-  std::map<InvType, TypeStats> type_stats_;
+  TypeStats type_stats_[16] = {};  // by InvType value
   Histogram& atc_latency_;
   Average& itag_occupancy_;
   Average& queue_depth_;

@@ -25,8 +25,11 @@ PageRequestQueue::PageRequestQueue(sc_core::sc_module_name name, const PageReque
           "queue_depth", "descriptors", "descriptors in the queue after each write")),
       latency_(StatRegistry::global().group(*this).histogram(
           "write_latency", "page request arrival to descriptor written")) {
+  write_latency_ = ns(cfg_.write_latency_ns);
   SC_HAS_PROCESS(PageRequestQueue);
-  SC_THREAD(run);
+  SC_METHOD(step);
+  sensitive << wake_;
+  dont_initialize();
 }
 
 void PageRequestQueue::write_pqa(uint64_t v) {
@@ -42,47 +45,98 @@ void PageRequestQueue::write_prs(uint64_t w1c) {
 
 void PageRequestQueue::on_request(RootPort& port, const PageRequestDesc& d, const sc_time& delay) {
   arrivals_.push_back({sc_core::sc_time_stamp() + delay, &port, d});
-  arrived_.notify(sc_core::SC_ZERO_TIME);
-}
-
-void PageRequestQueue::run() {
-  for (;;) {
-    while (arrivals_.empty()) sc_core::wait(arrived_);
-    const Arrival a = arrivals_.front();
-    arrivals_.pop_front();
-    if (a.time > sc_core::sc_time_stamp()) sc_core::wait(a.time - sc_core::sc_time_stamp());
-    handle(a);
+  if (phase_ == Phase::kIdle) {
+    phase_ = Phase::kTake;
+    wake_at(arrivals_.front().time);
   }
 }
 
-void PageRequestQueue::handle(const Arrival& a) {
-  if (!a.port->config().pri_enabled) {
+void PageRequestQueue::wake_at(const sc_time& t) {
+  // Even at the current time: the request is taken in a later delta cycle, as a
+  // thread woken by the arrival would.
+  const sc_time now = sc_core::sc_time_stamp();
+  wake_.notify(t > now ? t - now : sc_core::SC_ZERO_TIME);
+}
+
+void PageRequestQueue::step() {
+  switch (phase_) {
+    case Phase::kTake:
+      take();
+      break;
+    case Phase::kWrite:
+      write();
+      break;
+    case Phase::kDone:
+      complete();
+      break;
+    case Phase::kIdle:
+      break;
+  }
+}
+
+void PageRequestQueue::next() {
+  if (arrivals_.empty()) {
+    phase_ = Phase::kIdle;
+    return;
+  }
+  phase_ = Phase::kTake;
+  if (arrivals_.front().time > sc_core::sc_time_stamp()) {
+    wake_at(arrivals_.front().time);
+  } else {
+    take();
+  }
+}
+
+void PageRequestQueue::take() {
+  current_ = arrivals_.front();
+  arrivals_.pop_front();
+  if (!current_.port->config().pri_enabled) {
     pri_disabled_.inc();
+    next();
     return;
   }
   const uint64_t entries = size_bytes() / PageRequestDesc::kBytes;
-  const uint64_t tail_index = tail_ / PageRequestDesc::kBytes;
-  const uint64_t next = (tail_index + 1) % entries;
-  if (pro_ || next == head_ / PageRequestDesc::kBytes) {
-    overflow(a);
+  const uint64_t next_index = (tail_ / PageRequestDesc::kBytes + 1) % entries;
+  if (pro_ || next_index == head_ / PageRequestDesc::kBytes) {
+    overflow(current_);
+    next();
     return;
   }
-  sc_time d = ns(cfg_.write_latency_ns);
+  phase_ = Phase::kWrite;
+  if (write_latency_ > sc_core::SC_ZERO_TIME) {
+    wake_.notify(write_latency_);  // formatting, then the write at its own time
+  } else {
+    write();
+  }
+}
+
+void PageRequestQueue::write() {
   uint64_t q[4];
-  a.desc.encode(q);
+  current_.desc.encode(q);
   uint8_t bytes[PageRequestDesc::kBytes];
   for (unsigned i = 0; i < PageRequestDesc::kBytes; ++i) {
     bytes[i] = static_cast<uint8_t>(q[i / 8] >> (8 * (i % 8)));
   }
+  sc_time d = sc_core::SC_ZERO_TIME;
   mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
-  MemoryPort::sync(d);
-  tail_ = next * PageRequestDesc::kBytes;
+  phase_ = Phase::kDone;
+  if (d > sc_core::SC_ZERO_TIME) {
+    wake_.notify(d);  // the descriptor is in place when the write completes
+  } else {
+    complete();
+  }
+}
+
+void PageRequestQueue::complete() {
+  const uint64_t entries = size_bytes() / PageRequestDesc::kBytes;
+  tail_ = (tail_ / PageRequestDesc::kBytes + 1) % entries * PageRequestDesc::kBytes;
   ppr_ = true;
   written_.inc();
   const uint64_t depth = (tail_ + size_bytes() - head_) % size_bytes() / PageRequestDesc::kBytes;
   depth_.sample(static_cast<double>(depth));
-  latency_.sample(sc_core::sc_time_stamp() - a.time);
+  latency_.sample(sc_core::sc_time_stamp() - current_.time);
   event_.notify(sc_core::SC_ZERO_TIME);
+  next();
 }
 
 void PageRequestQueue::overflow(const Arrival& a) {

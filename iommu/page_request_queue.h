@@ -2,10 +2,14 @@
 // descriptor format in descriptors.h).
 //
 // Page Requests and Stop Markers arriving on a root port are taken in arrival
-// order by one thread, formatted (write_latency_ns) and written as 32-byte
-// descriptors at PQT through memory; PQT advances, PRS.PPR is set and the page
-// request interrupt (event()) fires. Software reads descriptors from PQH, then
-// writes PQH to free them.
+// order, one at a time, formatted (write_latency_ns) and written as 32-byte
+// descriptors at PQT through memory; when the write has completed, PQT advances,
+// PRS.PPR is set and the page request interrupt (event()) fires. Software reads
+// descriptors from PQH, then writes PQH to free them.
+//
+// The writer is a method that runs at each of those instants (the request taken,
+// the memory write issued, the write completed), woken by timed notifications:
+// no thread wakes at the arrival to wait for the formatting and then for the write.
 //
 // Registers: PQA = base (63:12) | PQS (2:0): 2^PQS 4 KiB pages = 128 << PQS
 // descriptors; PQH / PQT byte offsets (bits 18:5); PRS bit 0 PPR (pending page
@@ -63,8 +67,16 @@ class PageRequestQueue : public sc_core::sc_module {
     RootPort* port;
     PageRequestDesc desc;
   };
-  void run();
-  void handle(const Arrival& a);
+  // Where the writer is; step() runs at the instant each phase starts.
+  enum class Phase { kIdle, kTake, kWrite, kDone };
+  void step();
+  // The front request at the current time: dropped, overflowed, or its write begun.
+  void take();
+  void write();
+  void complete();
+  // Takes the next request now or wakes step() at its arrival; idle when none.
+  void next();
+  void wake_at(const sc_core::sc_time& t);
   void overflow(const Arrival& a);
   uint64_t size_bytes() const { return uint64_t{4096} << pqs_; }
 
@@ -73,7 +85,10 @@ class PageRequestQueue : public sc_core::sc_module {
   uint64_t base_ = 0, pqs_ = 0, head_ = 0, tail_ = 0;
   bool ppr_ = false, pro_ = false;
   std::deque<Arrival> arrivals_;
-  sc_core::sc_event arrived_, event_;
+  Phase phase_ = Phase::kIdle;
+  Arrival current_{};  // the request being written
+  sc_core::sc_time write_latency_;
+  sc_core::sc_event wake_, event_;
 
   Counter& written_;
   Counter& overflows_;

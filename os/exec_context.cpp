@@ -20,6 +20,12 @@ std::map<sc_core::sc_process_handle, std::unique_ptr<ExecContext>>& registry() {
 }  // namespace
 
 ExecContext& ExecContext::current() {
+  // The last process asked about, by its object: the registry keeps every process
+  // object alive, so its address is never reused by another process.
+  static const sc_core::sc_process_b* last_process = nullptr;
+  static ExecContext* last_context = nullptr;
+  const sc_core::sc_process_b* p = sc_core::sc_get_current_process_b();
+  if (p && p == last_process) return *last_context;
   sc_core::sc_process_handle h = sc_core::sc_get_current_process_handle();
   if (!h.valid()) {
     static auto* none = new ExecContext("");
@@ -30,6 +36,8 @@ ExecContext& ExecContext::current() {
   if (it == reg.end()) {
     it = reg.emplace(h, std::make_unique<ExecContext>(h.name())).first;
   }
+  last_process = p;
+  last_context = it->second.get();
   return *it->second;
 }
 

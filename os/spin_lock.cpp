@@ -26,11 +26,19 @@ SpinLock::SpinLock(std::string name, const SpinLockConfig& cfg, Kind kind)
   if (cfg_.acquire_ns < 0) {
     throw ParamError(name_ + ": acquire_ns must be >= 0, got " + std::to_string(cfg_.acquire_ns));
   }
+  acquire_time_ = ns(cfg_.acquire_ns);
 }
 
 void SpinLock::lock() {
+  sc_core::sc_time pending = sc_core::SC_ZERO_TIME;
+  lock(pending);
+  if (pending > sc_core::SC_ZERO_TIME) sc_core::wait(pending);
+}
+
+void SpinLock::lock(sc_core::sc_time& pending) {
   sc_core::sc_process_handle me = calling_thread(name_, "lock");
   ExecContext& ctx = ExecContext::current();
+  ctx.charge(pending);
   ctx.preempt_disable();
   if (kind_ == Kind::kPageTable) ctx.page_table_lock_acquired();
   if (owner_ == me) {
@@ -46,7 +54,7 @@ void SpinLock::lock() {
   } else {
     owner_ = me;
   }
-  take(t0, contended);
+  take(t0, contended, pending);
 }
 
 bool SpinLock::trylock() {
@@ -56,18 +64,20 @@ bool SpinLock::trylock() {
   ctx.preempt_disable();
   if (kind_ == Kind::kPageTable) ctx.page_table_lock_acquired();
   owner_ = me;
-  take(sc_core::sc_time_stamp(), false);
+  sc_core::sc_time pending = sc_core::SC_ZERO_TIME;
+  take(sc_core::sc_time_stamp(), false, pending);
+  if (pending > sc_core::SC_ZERO_TIME) sc_core::wait(pending);
   return true;
 }
 
-void SpinLock::take(const sc_core::sc_time& requested, bool contended) {
+void SpinLock::take(const sc_core::sc_time& requested, bool contended, sc_core::sc_time& pending) {
   sc_core::sc_time spun = sc_core::sc_time_stamp() - requested;
   ++stats_.acquisitions;
   if (contended) ++stats_.contended;
   stats_.spin_total += spun;
   if (spun > stats_.spin_max) stats_.spin_max = spun;
-  if (cfg_.acquire_ns > 0) sc_core::wait(ns(cfg_.acquire_ns));
-  hold_start_ = sc_core::sc_time_stamp();
+  if (cfg_.acquire_ns > 0) pending += acquire_time_;
+  hold_start_ = sc_core::sc_time_stamp() + pending;
 }
 
 void SpinLock::unlock() {

@@ -54,6 +54,12 @@ class SpinLock {
   SpinLock& operator=(const SpinLock&) = delete;
 
   void lock();
+  // The same, with the acquisition cost deferred: it is added to `pending` (time the
+  // caller has executed but not yet waited for, charged before its next action others
+  // can see) instead of being waited for. `pending` is charged first: the request
+  // itself is an action others can see. The lock is owned from the request on, as
+  // with lock().
+  void lock(sc_core::sc_time& pending);
   bool trylock();
   void unlock();
 
@@ -71,10 +77,12 @@ class SpinLock {
   const SpinLockStats& stats() const { return stats_; }
 
  private:
-  void take(const sc_core::sc_time& requested, bool contended);
+  // Records the acquisition; its cost is added to `pending`.
+  void take(const sc_core::sc_time& requested, bool contended, sc_core::sc_time& pending);
 
   std::string name_;
   SpinLockConfig cfg_;
+  sc_core::sc_time acquire_time_ = sc_core::SC_ZERO_TIME;  // cfg_.acquire_ns
   Kind kind_;
   sc_core::sc_process_handle owner_;
   std::deque<sc_core::sc_process_handle> queue_;

@@ -157,20 +157,28 @@ sc_time SvaDriver::poll_seen(const sc_time& start, const sc_time& now) const {
 
 // --- registers and memory ----------------------------------------------------------
 
-// One 64-bit register access over `regs` after charging `pending`; the register
-// latency is added to `pending`.
+// One 64-bit register access over `regs` at sc_time_stamp() + `pending`: `pending` is
+// the transport's annotated delay (a target that synchronises waits for it together
+// with its register latency, one wait instead of two); whatever delay the target
+// leaves annotated becomes the new `pending`.
 void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_time& pending) {
-  ExecContext::current().charge(pending);
-  tlm::tlm_generic_payload gp;
+  // Payloads are reused (constructing one allocates its extension array); several
+  // threads may be inside an access at once, so each takes its own.
+  if (free_gps_.empty()) {
+    gps_.push_back(std::make_unique<tlm::tlm_generic_payload>());
+    free_gps_.push_back(gps_.back().get());
+  }
+  tlm::tlm_generic_payload& gp = *free_gps_.back();
+  free_gps_.pop_back();
   gp.set_command(cmd);
   gp.set_address(off);
   gp.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
   gp.set_data_length(8);
   gp.set_streaming_width(8);
+  gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  sc_time d = sc_core::SC_ZERO_TIME;
-  regs->b_transport(gp, d);
-  pending += d;
+  regs->b_transport(gp, pending);
+  free_gps_.push_back(&gp);
 }
 
 uint64_t SvaDriver::read_reg(uint64_t off, sc_time& pending) {
@@ -405,25 +413,26 @@ bool SvaDriver::submit_and_wait(const std::vector<Desc128>& descs) {
   if (all.empty() || descriptor_type(all.back()) != InvType::kInvWait) {
     all.push_back(wait_descriptor());
   }
-  queue_lock_.lock();
+  // The lock's acquisition cost is charged with the first batch's descriptor writes.
+  sc_time pending = sc_core::SC_ZERO_TIME;
+  queue_lock_.lock(pending);
   bool ok = true;
   size_t i = 0;
   while (i < all.size()) {
     size_t j = i;
     while (descriptor_type(all[j]) != InvType::kInvWait) ++j;
-    ok = run_batch(&all[i], j - i + 1) && ok;
+    ok = run_batch(&all[i], j - i + 1, pending) && ok;
     i = j + 1;
   }
   queue_lock_.unlock();
   return ok;
 }
 
-bool SvaDriver::run_batch(const Desc128* d, size_t n) {
+bool SvaDriver::run_batch(const Desc128* d, size_t n, sc_time& pending) {
   const uint32_t data = next_status_++;
   if (next_status_ == 0) next_status_ = 1;
   // The descriptor writes are seen by the IOMMU only after the doorbell: their time
-  // is charged once, before it.
-  sc_time pending = sc_core::SC_ZERO_TIME;
+  // is charged once, with it.
   for (size_t k = 0; k + 1 < n; ++k) put_descriptor(d[k], pending);
   InvWait w = InvWait::decode(d[n - 1]);
   w.interrupt = true;
@@ -433,7 +442,9 @@ bool SvaDriver::run_batch(const Desc128* d, size_t n) {
   put_descriptor(w.encode(), pending);
   write_reg(iommu_reg::kIqt, cq_tail_, pending);
   batches_.inc();
-  return spin_for_status(data, cq_tail_, pending);
+  const bool ok = spin_for_status(data, cq_tail_, pending);
+  pending = sc_core::SC_ZERO_TIME;
+  return ok;
 }
 
 void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {

@@ -32,10 +32,13 @@
 // sequentially consistent) and are charged descriptor_write_ns / table_write_ns; the
 // register accesses take the IOMMU's register latency over TLM. Time that orders
 // nothing against other processes is accumulated and charged in one wait before the
-// next action others can see: the descriptor writes of a batch before the doorbell,
-// the doorbell's register latency together with the polling (the wake-up at the
-// status write is scheduled directly at the first poll that sees it). The simulated
-// times of the observable actions are those of charging each cost on its own.
+// next action others can see: the queue lock's acquisition cost and the descriptor
+// writes of a batch with the doorbell (a register access is issued with that time as
+// its annotated delay, which the IOMMU waits for together with its register
+// latency), the doorbell's register latency together with the polling (the wake-up
+// at the status write is scheduled directly at the first poll that sees it). The
+// simulated times of the observable actions are those of charging each cost on its
+// own.
 //
 // Simplifications: one IOMMU; PASID tables are flat with 256 entries (PASIDs 1..255);
 // domain ID = PASID; one status word reused by every wait (the queue is serialised);
@@ -211,7 +214,8 @@ class SvaDriver : public sc_core::sc_module {
   std::vector<Desc128> teardown_commands(uint32_t pasid, const std::vector<uint16_t>& rids) const;
   Desc128 wait_descriptor() const;
   // One batch: the descriptors (the last is a wait) while holding the queue lock.
-  bool run_batch(const Desc128* d, size_t n);
+  // `pending` (time not yet waited for) is charged with the doorbell and reset.
+  bool run_batch(const Desc128* d, size_t n, sc_core::sc_time& pending);
   void put_descriptor(const Desc128& d, sc_core::sc_time& pending);
   // Polls from sc_time_stamp() + pending (the doorbell's register latency).
   bool spin_for_status(uint32_t data, uint64_t wait_slot_end, const sc_core::sc_time& pending);
@@ -243,6 +247,8 @@ class SvaDriver : public sc_core::sc_module {
   std::map<uint16_t, DeviceState> devices_;
   std::map<uint32_t, Binding> bindings_;  // by PASID
   std::vector<std::unique_ptr<SvaNotifier>> notifiers_;
+  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> gps_;  // register access payloads
+  std::vector<tlm::tlm_generic_payload*> free_gps_;
 
   StatGroup& stats_;
   Histogram& invalidation_latency_;

@@ -317,6 +317,44 @@ TEST(Iommu, WaitSyncCompletesOnlyAfterTheAtcInvalidationCompletes) {
   EXPECT_EQ(b.port.itags_in_flight(), 0u);
 }
 
+TEST(Iommu, WaitCompletionRegistersChangeWhenTheStatusWriteEnds) {
+  // The command queue does not wait for the end of the last command: IQH, ICS.IWC
+  // and the interrupt must still take effect when the status write has completed,
+  // not when it starts (the status word is in memory from the start).
+  IommuBench b;
+  const uint64_t status = 0x90000;
+  const double reg_ns = IommuConfig{}.register_latency_ns;
+  sc_time write_seen, irq;
+  uint64_t ics_during = 9, iqh_during = 9, ics_after = 9, iqh_after = 9;
+  auto status_written = [&] {
+    while (b.memory.read_u64(status) != 0xC0FFEEu) sc_core::wait(ns(1));
+  };
+  test::run_threads({[&] {
+                       b.setup_command_queue();
+                       b.submit(InvWait{true, true, false, 0xC0FFEE, status}.encode());
+                       status_written();
+                       write_seen = sc_core::sc_time_stamp();
+                       ics_during = b.read_reg(iommu_reg::kIcs);  // acts reg_ns later
+                     },
+                     [&] {
+                       sc_core::wait(ns(1));
+                       status_written();
+                       iqh_during = b.read_reg(iommu_reg::kIqh);
+                     },
+                     [&] {
+                       sc_core::wait(b.iommu.inv_wait_event());
+                       irq = sc_core::sc_time_stamp();
+                       ics_after = b.read_reg(iommu_reg::kIcs);
+                       iqh_after = b.read_reg(iommu_reg::kIqh);
+                     }});
+  ASSERT_GT(irq, write_seen + ns(reg_ns));  // the reads above acted inside the write
+  EXPECT_EQ(ics_during, 0u);
+  EXPECT_EQ(iqh_during, 0u);
+  EXPECT_EQ(ics_after, 1u);
+  EXPECT_EQ(iqh_after, 16u);
+  EXPECT_EQ(b.iommu.command_queue().processed(), 1u);
+}
+
 TEST(Iommu, ItagBackPressureAtTheInvalidateQueueDepth) {
   RootPortConfig pc;
   pc.invalidate_queue_depth = 2;

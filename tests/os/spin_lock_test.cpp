@@ -47,6 +47,30 @@ TEST(SpinLock, UncontendedLockCostsOneAtomicAndHoldIsMeasured) {
   EXPECT_FALSE(l.is_locked());
 }
 
+TEST(SpinLock, DeferredLockChargesPendingFirstAndAddsTheAcquisitionCost) {
+  Diagnostics::global().clear();
+  SpinLock l("l", cfg());
+  sc_time requested, after_lock, pending_after;
+  std::string owner_at_request;
+  test::run_thread([&] {
+    sc_time pending = ns(30);  // executed before the request: charged first
+    l.lock(pending);
+    after_lock = sc_time_stamp();
+    pending_after = pending;
+    owner_at_request = l.owner_name();
+    sc_core::wait(pending + ns(100));
+    l.unlock();
+  });
+  // The request is made at 30 ns and the lock is owned from then on; its cost is
+  // left pending, and the hold is measured from the end of the acquisition.
+  EXPECT_EQ(after_lock, ns(30));
+  EXPECT_EQ(pending_after, ns(kAcquireNs));
+  EXPECT_FALSE(owner_at_request.empty());
+  EXPECT_EQ(l.stats().acquisitions, 1u);
+  EXPECT_EQ(l.stats().hold_total, ns(100));
+  EXPECT_EQ(l.stats().spin_total, sc_core::SC_ZERO_TIME);
+}
+
 TEST(SpinLock, WaitersAreServedInFifoOrderAndSpinTimeIsMeasured) {
   Diagnostics::global().clear();
   SpinLock l("l", cfg());
