@@ -46,14 +46,8 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
   for (uint32_t attempt = 0; attempt < max_attempts_; ++attempt) {
     PcieExtension ext = PcieExtension::translation_request(up_.requester_id(), prefix, r.no_write);
     std::array<unsigned char, 8> data{};
-    // Payloads are reused (constructing one allocates its extension array); each
-    // thread translating at once has its own.
-    if (free_gps_.empty()) {
-      gps_.push_back(std::make_unique<tlm::tlm_generic_payload>());
-      free_gps_.push_back(gps_.back().get());
-    }
-    tlm::tlm_generic_payload& gp = *free_gps_.back();
-    free_gps_.pop_back();
+    // Each thread translating at once has its own payload.
+    tlm::tlm_generic_payload& gp = payloads_.take();
     gp.set_command(tlm::TLM_READ_COMMAND);
     gp.set_address(page);
     gp.set_data_ptr(data.data());
@@ -67,7 +61,7 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
     up_.transport(gp, delay);
     gp.clear_extension(&ext);
     const bool response_ok = gp.is_response_ok();
-    free_gps_.push_back(&gp);
+    payloads_.give(gp);
     lookahead::sync(delay);
     const Pending done = std::move(*it);
     pending_.erase(it);

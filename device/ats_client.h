@@ -17,13 +17,13 @@
 
 #include "device/atc.h"
 #include "device/upstream.h"
+#include "sc_models/payload_pool.h"
 #include "sc_models/stats.h"
 
 #include <systemc>
 
 #include <cstdint>
 #include <list>
-#include <memory>
 #include <optional>
 
 namespace iosim {
@@ -79,8 +79,7 @@ class AtsClient {
   Atc& atc_;
   uint32_t max_attempts_;
   std::list<Pending> pending_;
-  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> gps_;  // request payloads
-  std::vector<tlm::tlm_generic_payload*> free_gps_;
+  PayloadPool payloads_;  // Translation Request payloads
   Counter& sent_;
   Counter& stale_;
   Counter& errors_;

@@ -80,12 +80,7 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
   for (auto& t : threads_) t->spawn(*this);
 }
 
-Device::~Device() {
-  // A simulation stopped mid-request leaves the request's extension (on the stack
-  // of the suspended process) attached to its payload: detach it, or the payload's
-  // destructor would free it.
-  for (auto& gp : payloads_) gp->clear_extension<PcieExtension>();
-}
+Device::~Device() = default;
 
 void Device::transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   upstream->b_transport(gp, delay);
@@ -243,20 +238,6 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
   return res;
 }
 
-tlm::tlm_generic_payload* Device::take_payload() {
-  if (free_payloads_.empty()) {
-    payloads_.push_back(std::make_unique<tlm::tlm_generic_payload>());
-    return payloads_.back().get();
-  }
-  tlm::tlm_generic_payload* gp = free_payloads_.back();
-  free_payloads_.pop_back();
-  return gp;
-}
-
-void Device::give_payload(tlm::tlm_generic_payload* gp) {
-  free_payloads_.push_back(gp);
-}
-
 bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uint8_t* data,
                    std::string& error, QuantumKeeper* qk, sc_core::sc_time& pending) {
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
@@ -278,7 +259,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
       cfg_.requester_id, translated ? AddressType::kTranslated : AddressType::kUntranslated,
       prefix);
   const uint64_t addr = translated ? rt.hit.pa : p.va;
-  tlm::tlm_generic_payload& gp = *take_payload();
+  tlm::tlm_generic_payload& gp = payloads_.take();
   gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   gp.set_address(addr);
   gp.set_data_ptr(data);
@@ -296,7 +277,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   gp.clear_extension(&ext);
   const bool ok = gp.is_response_ok();
   const std::string status = ok ? std::string() : gp.get_response_string();
-  give_payload(&gp);
+  payloads_.give(gp);
   if (qk) {
     qk->set(delay);
     if (qk->need_sync()) qk->sync();

@@ -54,6 +54,7 @@
 #include "device/pri_client.h"
 #include "device/upstream.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/payload_pool.h"
 #include "sc_models/stats.h"
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -122,15 +123,11 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
              std::string& error, QuantumKeeper* qk, sc_core::sc_time& pending);
   // Consumes `pending` (wait, or local time when decoupled) and clears it.
   static void flush(QuantumKeeper* qk, sc_core::sc_time& pending);
-  // Payloads reused by issue() (constructing one allocates its extension array).
-  tlm::tlm_generic_payload* take_payload();
-  void give_payload(tlm::tlm_generic_payload* gp);
 
   DeviceConfig cfg_;
   sc_core::sc_time atc_lookup_time_;
   sc_core::sc_time issue_time_;
-  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> payloads_;
-  std::vector<tlm::tlm_generic_payload*> free_payloads_;
+  PayloadPool payloads_;  // memory request payloads
   GroundTruth* gt_ = nullptr;
   StatGroup& stats_;
   Atc atc_;

@@ -51,12 +51,7 @@ void MemoryPort::wait(const sc_core::sc_event& e) {
 bool MemoryPort::access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
                         sc_core::sc_time& delay) {
   sync(delay);
-  // The payload is reused (constructing one allocates its extension array); the
-  // memory target never waits inside b_transport, but a nested use gets its own.
-  tlm::tlm_generic_payload local;
-  tlm::tlm_generic_payload& gp = payload_busy_ ? local : payload_;
-  const bool outer = !payload_busy_;
-  payload_busy_ = true;
+  tlm::tlm_generic_payload& gp = payloads_.take();
   gp.set_command(cmd);
   gp.set_address(addr);
   gp.set_data_ptr(static_cast<unsigned char*>(data));
@@ -65,13 +60,14 @@ bool MemoryPort::access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigne
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   socket_->b_transport(gp, delay);
-  if (outer) payload_busy_ = false;
+  const bool ok = gp.is_response_ok();
+  payloads_.give(gp);
   if (cmd == tlm::TLM_READ_COMMAND) {
     ++reads_;
   } else {
     ++writes_;
   }
-  return gp.is_response_ok();
+  return ok;
 }
 
 bool MemoryPort::read(uint64_t addr, void* dst, unsigned len, sc_core::sc_time& delay) {

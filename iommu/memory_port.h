@@ -28,6 +28,8 @@
 #include <systemc>
 #include <tlm>
 
+#include "sc_models/payload_pool.h"
+
 #include <cstdint>
 
 namespace iosim {
@@ -82,8 +84,7 @@ class MemoryPort {
   static Scope scope_;  // the running process's scope
 
   tlm::tlm_initiator_socket<>& socket_;
-  tlm::tlm_generic_payload payload_;
-  bool payload_busy_ = false;
+  PayloadPool payloads_;
   uint64_t reads_ = 0, writes_ = 0;
 };
 

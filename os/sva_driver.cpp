@@ -162,14 +162,8 @@ sc_time SvaDriver::poll_seen(const sc_time& start, const sc_time& now) const {
 // with its register latency, one wait instead of two); whatever delay the target
 // leaves annotated becomes the new `pending`.
 void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_time& pending) {
-  // Payloads are reused (constructing one allocates its extension array); several
-  // threads may be inside an access at once, so each takes its own.
-  if (free_gps_.empty()) {
-    gps_.push_back(std::make_unique<tlm::tlm_generic_payload>());
-    free_gps_.push_back(gps_.back().get());
-  }
-  tlm::tlm_generic_payload& gp = *free_gps_.back();
-  free_gps_.pop_back();
+  // Several threads may be inside an access at once: each takes its own payload.
+  tlm::tlm_generic_payload& gp = payloads_.take();
   gp.set_command(cmd);
   gp.set_address(off);
   gp.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
@@ -178,7 +172,7 @@ void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, 
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   regs->b_transport(gp, pending);
-  free_gps_.push_back(&gp);
+  payloads_.give(gp);
 }
 
 uint64_t SvaDriver::read_reg(uint64_t off, sc_time& pending) {

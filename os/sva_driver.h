@@ -64,6 +64,7 @@
 #include "os/sva_notifier.h"
 #include "os/sva_policy.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/payload_pool.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -247,8 +248,7 @@ class SvaDriver : public sc_core::sc_module {
   std::map<uint16_t, DeviceState> devices_;
   std::map<uint32_t, Binding> bindings_;  // by PASID
   std::vector<std::unique_ptr<SvaNotifier>> notifiers_;
-  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> gps_;  // register access payloads
-  std::vector<tlm::tlm_generic_payload*> free_gps_;
+  PayloadPool payloads_;  // register access payloads
 
   StatGroup& stats_;
   Histogram& invalidation_latency_;
