@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 
 namespace iosim {
 namespace {
@@ -60,6 +61,10 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       read_round_trip_(stats_.histogram(
           "read_round_trip", "memory read request handed to the link until its data is back")) {
   downstream.register_b_transport(this, &Device::b_transport_down);
+  SC_HAS_PROCESS(Device);
+  SC_METHOD(deliver_arrived);
+  sensitive << arrival_;
+  dont_initialize();
   stats_.ratio("atc_hit_rate", "ATC hits / lookups", atc_hits_, atc_misses_);
   stats_.formula("bandwidth", "GB/s", "bytes moved per simulated second", [this] {
     const double t = sc_core::sc_time_stamp().to_seconds();
@@ -86,17 +91,52 @@ void Device::transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   upstream->b_transport(gp, delay);
 }
 
-void Device::b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time&) {
+void Device::b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   const PcieExtension* ext = PcieExtension::of(gp);
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  DownMessage m;
   if (ext && ext->kind() == PcieKind::kInvalidateRequest) {
-    inv_->accept(std::get<InvalidateRequest>(ext->body));
+    m = std::get<InvalidateRequest>(ext->body);
   } else if (ext && ext->kind() == PcieKind::kPrgResponse) {
-    pri_->on_response(std::get<PrgResponse>(ext->body));
+    m = std::get<PrgResponse>(ext->body);
   } else {
     bad_downstream_.inc();
     gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return;
   }
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
+  if (delay == sc_core::SC_ZERO_TIME && arrivals_.empty()) {
+    deliver(m);
+    return;
+  }
+  // Posted messages on one link arrive in order; a later send never arrives first.
+  if (!arrivals_.empty() && at < arrivals_.back().first) {
+    throw std::logic_error(std::string(name()) +
+                           ": downstream message arrives before the previous one");
+  }
+  if (arrivals_.empty()) {
+    arrival_.notify(delay);
+    lookahead::forget();
+  }
+  arrivals_.emplace_back(at, std::move(m));
+}
+
+void Device::deliver(const DownMessage& m) {
+  if (const auto* r = std::get_if<InvalidateRequest>(&m)) {
+    inv_->accept(*r);
+  } else {
+    pri_->on_response(std::get<PrgResponse>(m));
+  }
+}
+
+void Device::deliver_arrived() {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  while (!arrivals_.empty() && arrivals_.front().first <= now) {
+    const DownMessage m = std::move(arrivals_.front().second);
+    arrivals_.pop_front();
+    deliver(m);
+  }
+  if (!arrivals_.empty()) arrival_.notify(arrivals_.front().first - now);
 }
 
 uint32_t Device::pasid_of(const DmaThread& t) const {

@@ -4,7 +4,9 @@
 // Sockets: `upstream` (initiator, towards PcieLink.up_in and the IOMMU) carries
 // every TLP the Function sends; `downstream` (target, from PcieLink.down_out)
 // receives Invalidate Requests and PRG Responses, which are queued and served
-// by the device's own processes, so the caller is never blocked.
+// by the device's own processes, so the caller is never blocked. A downstream
+// message takes effect when it arrives: at the caller's time plus the annotated
+// delay (the link's latency), in arrival order.
 //
 // An access of a DMA thread (any length; split at 4 KiB pages):
 //  - ATS disabled: one untranslated request (AT=00) per page, with the PASID
@@ -62,7 +64,10 @@
 #include <systemc>
 #include <tlm>
 
+#include <deque>
 #include <memory>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace iosim {
@@ -113,7 +118,10 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
     const char* error = nullptr;  // kError: why
   };
 
+  using DownMessage = std::variant<InvalidateRequest, PrgResponse>;
   void b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  void deliver(const DownMessage& m);
+  void deliver_arrived();  // SC_METHOD: the queued messages whose arrival has come
   uint32_t pasid_of(const DmaThread& t) const;
   // `pending`: simulated time passed in the access but not yet waited for (ATC hit
   // latencies); route() adds to it, issue() consumes it with the issue latency.
@@ -135,6 +143,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   std::unique_ptr<PriClient> pri_;
   std::unique_ptr<InvalidationHandler> inv_;
   std::vector<std::unique_ptr<DmaThread>> threads_;
+  std::deque<std::pair<sc_core::sc_time, DownMessage>> arrivals_;  // by arrival time
+  sc_core::sc_event arrival_;
   Counter& atc_hits_;
   Counter& atc_misses_;
   Counter& requests_;

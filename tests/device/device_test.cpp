@@ -180,6 +180,34 @@ TEST(Device, InvalidationWithoutUsersCompletesAfterProcessingLatency) {
   EXPECT_EQ(b.dev.atc().cache().size(), 0u);
 }
 
+TEST(Device, DownstreamMessagesTakeEffectWhenTheyArrive) {
+  // Invalidate Requests sent at 1000 and 1100 ns with a 250 ns link latency
+  // arrive at 1250 and 1350 ns; each is served 500 ns after it arrived, in order.
+  DeviceConfig cfg;
+  cfg.threads = {script({ScriptOp::read(kA)})};
+  Bench b(cfg);
+  b.iommu.down_delay = sc_time(250, SC_NS);
+  test::run_thread([&] {
+    sc_core::wait(sc_time(1000, SC_NS));
+    b.iommu.send_invalidate(1, std::nullopt, AtsRange::whole_space());
+    EXPECT_EQ(b.dev.invalidations().queued(), 0u);  // still on the link
+    EXPECT_TRUE(b.dev.atc().lookup(1, kA));
+    sc_core::wait(sc_time(100, SC_NS));
+    b.iommu.send_invalidate(2, std::nullopt, AtsRange::whole_space());
+    sc_core::wait(sc_time(150, SC_NS));
+    EXPECT_EQ(b.dev.invalidations().queued(), 1u);  // the first arrived at 1250 ns
+    sc_core::wait(sc_time(100, SC_NS));
+    EXPECT_EQ(b.dev.invalidations().queued(), 2u);
+  });
+  auto comps = b.iommu.of_kind(PcieKind::kInvalidateCompletion);
+  ASSERT_EQ(comps.size(), 2u);
+  EXPECT_EQ(std::get<InvalidateCompletion>(comps[0].body).itag_vector, 1u << 1);
+  EXPECT_EQ(comps[0].time, sc_time(1750, SC_NS));
+  EXPECT_EQ(std::get<InvalidateCompletion>(comps[1].body).itag_vector, 1u << 2);
+  EXPECT_EQ(comps[1].time, sc_time(2250, SC_NS));
+  EXPECT_EQ(b.dev.atc().cache().size(), 0u);
+}
+
 TEST(Device, InvalidateQueueDepthBackPressureIsCountedAndAllComplete) {
   DeviceConfig cfg;
   cfg.invalidate_queue_depth = 2;
@@ -244,6 +272,27 @@ TEST(Device, PriGroupHasLOnLastAndRespectsAllocation) {
   EXPECT_EQ(b.dev.pri().outstanding(), 0u);
   // After Success the pages are translated again and written.
   EXPECT_EQ(b.iommu.of_kind(PcieKind::kMemory).size(), 3u);
+  EXPECT_TRUE(b.dev.thread(0).errors().empty());
+}
+
+TEST(Device, PrgResponseLatencyIncludesItsLinkDelay) {
+  // The group's round trip is the stub's 1000 ns plus the response's 300 ns on
+  // the link: the read is retried when the response has arrived (an ATC lookup,
+  // 4 ns, then the Translation Request).
+  DeviceConfig cfg;
+  cfg.threads = {script({ScriptOp::read(kA)})};
+  Bench b(cfg);
+  std::set<uint64_t> present;
+  fault_until_requested(b.iommu, present);
+  b.iommu.auto_prg = PrgResponseCode::kSuccess;
+  b.iommu.down_delay = sc_time(300, SC_NS);
+  test::run_thread([] {});
+  const auto prs = b.iommu.of_kind(PcieKind::kPageRequest);
+  ASSERT_EQ(prs.size(), 1u);
+  const auto trs = b.iommu.of_kind(PcieKind::kTranslationRequest);
+  ASSERT_EQ(trs.size(), 2u);
+  EXPECT_EQ(trs[1].time, prs[0].time + sc_time(1304, SC_NS));
+  EXPECT_EQ(b.reads().size(), 1u);
   EXPECT_TRUE(b.dev.thread(0).errors().empty());
 }
 

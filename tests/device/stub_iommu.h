@@ -1,7 +1,8 @@
 // A stub IOMMU for device tests: answers Translation Requests from a table,
 // performs memory reads/writes on a byte map, records every upstream TLP with
 // its time, and sends Invalidate Requests and PRG Responses downstream on
-// demand (or PRG Responses automatically after a latency).
+// demand (or PRG Responses automatically after a latency), with an optional
+// annotated delay.
 #pragma once
 
 #include "sc_models/pcie_ext.h"
@@ -45,6 +46,9 @@ struct StubIommu : sc_core::sc_module {
   std::optional<PrgResponseCode> auto_prg;
   sc_core::sc_time prg_latency = sc_core::sc_time(1000, sc_core::SC_NS);
   std::function<void(const PageRequest&)> on_page_request;
+  // Annotated delay of every downstream message (a link's latency): the device acts
+  // on the message when it arrives, at the send time plus this delay.
+  sc_core::sc_time down_delay = sc_core::SC_ZERO_TIME;
 
   explicit StubIommu(sc_core::sc_module_name n) : sc_module(n), up("up"), down("down") {
     up.register_b_transport(this, &StubIommu::b_transport);
@@ -117,7 +121,7 @@ struct StubIommu : sc_core::sc_module {
     gp.set_data_length(ext.message_payload_bytes());
     gp.set_streaming_width(ext.message_payload_bytes());
     gp.set_extension(&ext);
-    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    sc_core::sc_time d = down_delay;
     down->b_transport(gp, d);
     gp.clear_extension(&ext);
   }

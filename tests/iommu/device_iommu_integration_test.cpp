@@ -93,6 +93,16 @@ TEST(DeviceIommuIntegration, AtcInvalidationThroughTheCommandQueueMakesTheDevice
       s.dev.config().invalidation_processing_latency_ns + 2 * PcieLinkConfig{}.latency_ns;
   EXPECT_GE(to_ns(wait_done - submitted), min_ns);
   EXPECT_LT(to_ns(wait_done - submitted), min_ns + 2000.0);
+  // ITag allocated to Invalidate Completion received: the request's serialisation
+  // and latency down the link, the device's processing, the completion's back.
+  const auto* inv =
+      StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency");
+  ASSERT_NE(inv, nullptr);
+  ASSERT_EQ(inv->count(), 1u);
+  const sc_time expected = s.link.tlp_time(InvalidateRequest::kPayloadBytes) + s.link.latency() +
+                           ns(s.dev.config().invalidation_processing_latency_ns) +
+                           s.link.tlp_time(0) + s.link.latency();
+  EXPECT_DOUBLE_EQ(inv->max(), to_ns(expected));
 }
 
 TEST(DeviceIommuIntegration, NonPresentPageFaultsInThroughPriAndTheReadSucceeds) {
