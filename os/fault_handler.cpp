@@ -2,6 +2,7 @@
 
 #include "os/exec_context.h"
 #include "sc_models/physical_memory.h"
+#include "sc_models/server_pool.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -47,8 +48,16 @@ uint64_t FaultHandler::count(FaultResult r) const {
 }
 
 FaultResult FaultHandler::handle(Mm& mm, int cpu, uint64_t va, bool write) {
-  ExecContext::Frame frame(ExecContext::current(), "handle_mm_fault");
-  mm.run_for_ns(env_.cfg.fault_entry_ns);
+  sc_core::sc_time pending = sc_core::SC_ZERO_TIME;
+  return handle(mm, cpu, va, write, pending);
+}
+
+FaultResult FaultHandler::handle(Mm& mm, int cpu, uint64_t va, bool write,
+                                 sc_core::sc_time& pending) {
+  ExecContext& ctx = ExecContext::current();
+  ExecContext::Frame frame(ctx, "handle_mm_fault");
+  if (env_.cfg.fault_entry_ns > 0) pending += ns(env_.cfg.fault_entry_ns);
+  ctx.charge(pending);
   mm.mmap_lock.down_read();
   FaultResult r = handle_locked(mm, cpu, va & ~(Mm::kPageBytes - 1), write);
   mm.mmap_lock.up_read();

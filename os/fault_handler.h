@@ -19,6 +19,8 @@
 // as kOom (the core treats it as fatal for the thread).
 #pragma once
 
+#include <systemc>
+
 #include <cstdint>
 
 #include "os/mm.h"
@@ -48,6 +50,9 @@ class FaultHandler {
 
   // handle_mm_fault for a user access to `va` on `cpu`.
   FaultResult handle(Mm& mm, int cpu, uint64_t va, bool write);
+  // The same for a caller that has executed `pending` without waiting for it: it is
+  // charged together with the fault entry cost, in one wait, and reset.
+  FaultResult handle(Mm& mm, int cpu, uint64_t va, bool write, sc_core::sc_time& pending);
 
   uint64_t count(FaultResult r) const;
 

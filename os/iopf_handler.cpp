@@ -1,8 +1,11 @@
 #include "os/iopf_handler.h"
 
+#include <optional>
 #include <string>
 
+#include "iommu/memory_port.h"
 #include "os/sva_driver.h"
+#include "sc_models/lookahead.h"
 #include "sc_models/params.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
@@ -20,6 +23,26 @@ const IopfConfig& validated(const IopfConfig& c) {
   c.validate();
   return c;
 }
+
+// Register accesses made while one lives may keep their latency as annotated time
+// (the caller's `pending`) when no other process can run before it ends
+// (sc_models/lookahead.h): the IOMMU's register target then takes the access
+// without a context switch, and consecutive accesses cost one wait, not one each.
+// Exact because the handler's accesses (PRS, PQT, PQH) wake no process and the
+// handler computes every time from sc_time_stamp() + pending. The scope is the
+// IOMMU's MemoryPort::Decoupled, which MemoryPort sets aside only in its own waits:
+// nothing else may wait while one lives (another process would run inside the
+// scope). With a non-zero quantum no scope is opened: the handler is no decoupled
+// initiator, and its accesses synchronise as before.
+class RegisterLookahead {
+ public:
+  RegisterLookahead() {
+    if (!quantum_set()) scope_.emplace();
+  }
+
+ private:
+  std::optional<MemoryPort::Decoupled> scope_;
+};
 
 }  // namespace
 
@@ -101,10 +124,14 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
   PhysicalMemory& mem = *kernel_.env().mem;
   const uint64_t base = driver_.page_request_queue_base();
   const uint64_t size = uint64_t{4096} << driver_.config().page_request_queue_pqs;
-  // Clear PPR before reading the pointers, so a later request raises a new interrupt.
-  driver_.write_reg(iommu_reg::kPrs, kPrsPpr, pending);
-  const uint64_t tail = driver_.read_reg(iommu_reg::kPqt, pending);
-  uint64_t head = driver_.read_reg(iommu_reg::kPqh, pending);
+  uint64_t tail, head;
+  {
+    RegisterLookahead ahead;
+    // Clear PPR before reading the pointers, so a later request raises a new interrupt.
+    driver_.write_reg(iommu_reg::kPrs, kPrsPpr, pending);
+    tail = driver_.read_reg(iommu_reg::kPqt, pending);
+    head = driver_.read_reg(iommu_reg::kPqh, pending);
+  }
   while (head != tail) {
     // The IOMMU wrote every descriptor up to PQT before advancing it: reading one
     // before its time is charged sees the same bytes.
@@ -114,6 +141,7 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
     take(PageRequestDesc::decode(raw), irq_time, pending);
     head = (head + PageRequestDesc::kBytes) % size;
   }
+  RegisterLookahead ahead;  // to the end: run() charges `pending` after the return
   driver_.write_reg(iommu_reg::kPqh, tail, pending);
   if (driver_.read_reg(iommu_reg::kPrs, pending) & kPrsPro) {
     const uint64_t pqh = driver_.read_reg(iommu_reg::kPqh, pending);
@@ -141,9 +169,11 @@ void IopfHandler::take(const PageRequestDesc& d, const sc_time& irq_time, sc_tim
 }
 
 PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& pending) {
-  // Charged before the mm and VMA lookups and the fault handler, which others can change.
   pending += ns(cfg_.per_request_ns);
-  ExecContext::current().charge(pending);
+  // The mm and VMA lookups read what others can change: they happen at the end of
+  // `pending`, which is charged first unless no other process can run before then
+  // (the state is then the same now); the fault handler charges what is left.
+  if (!lookahead::may_skip(pending)) ExecContext::current().charge(pending);
   if (!d.pasid_present || d.priv) return PrgResponseCode::kInvalidRequest;
   Mm* mm = driver_.mm_of_pasid(d.pasid);
   if (!mm || mm->users() <= 0) return PrgResponseCode::kInvalidRequest;
@@ -151,7 +181,7 @@ PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& p
   if (!vma || (d.read && !vma->readable()) || (d.write && !vma->writable())) {
     return PrgResponseCode::kInvalidRequest;
   }
-  switch (kernel_.handle_fault(*mm, cfg_.cpu, d.addr, d.write)) {
+  switch (kernel_.handle_fault(*mm, cfg_.cpu, d.addr, d.write, pending)) {
     case FaultResult::kSegv:
       return PrgResponseCode::kInvalidRequest;
     case FaultResult::kOom:

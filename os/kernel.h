@@ -46,6 +46,10 @@ class Kernel {
   FaultResult handle_fault(Mm& mm, int cpu, uint64_t va, bool write) {
     return faults_.handle(mm, cpu, va, write);
   }
+  // The same, charging the caller's `pending` time with the fault entry (one wait).
+  FaultResult handle_fault(Mm& mm, int cpu, uint64_t va, bool write, sc_core::sc_time& pending) {
+    return faults_.handle(mm, cpu, va, write, pending);
+  }
   int64_t mmap(Mm& mm, int cpu, uint64_t addr, uint64_t len, uint32_t prot, bool shared) {
     return ops_.mmap(mm, cpu, addr, len, prot, shared);
   }
