@@ -21,11 +21,27 @@ PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, Stat
       allocation_wait_(
           g.histogram("pri_allocation_wait", "wait for Outstanding Page Request Allocation")) {}
 
-uint16_t PriClient::allocate_index() {
-  while (groups_.count(next_index_)) next_index_ = (next_index_ + 1) & kPrgIndexMax;
+uint16_t PriClient::open_group(uint32_t size) {
+  while (groups_[next_index_]) next_index_ = (next_index_ + 1) & kPrgIndexMax;
   const uint16_t i = next_index_;
   next_index_ = (next_index_ + 1) & kPrgIndexMax;
+  if (spare_.empty()) {
+    pool_.push_back(std::make_unique<Group>());
+    spare_.push_back(pool_.back().get());
+  }
+  Group* g = spare_.back();
+  spare_.pop_back();
+  g->size = size;
+  g->outcome.reset();
+  groups_[i] = g;
+  ++active_groups_;
   return i;
+}
+
+void PriClient::close_group(uint16_t index) {
+  spare_.push_back(groups_[index]);
+  groups_[index] = nullptr;
+  --active_groups_;
 }
 
 PriClient::Outcome PriClient::request(std::optional<uint32_t> pasid,
@@ -43,16 +59,13 @@ PriClient::Outcome PriClient::send_group(std::optional<uint32_t> pasid, const Pa
   if (!enabled_) return Outcome::kDisabled;
   const sc_core::sc_time wait_start = sc_core::sc_time_stamp();
   // 512 indices: a group also needs a free index.
-  while (enabled_ && (outstanding_ + n > allocation_ || groups_.size() > kPrgIndexMax)) {
+  while (enabled_ && (outstanding_ + n > allocation_ || active_groups_ > kPrgIndexMax)) {
     sc_core::wait(credits_);
   }
   if (!enabled_) return Outcome::kDisabled;
   allocation_wait_.sample(sc_core::sc_time_stamp() - wait_start);
-  const uint16_t index = allocate_index();
-  auto& group = groups_[index];
-  group = std::make_unique<Group>();
-  Group* g = group.get();
-  g->size = n;
+  const uint16_t index = open_group(n);
+  Group* g = groups_[index];
   outstanding_ += n;
   groups_sent_.inc();
   const sc_core::sc_time start = sc_core::sc_time_stamp();
@@ -81,13 +94,12 @@ PriClient::Outcome PriClient::send_group(std::optional<uint32_t> pasid, const Pa
     sc_core::wait(last_arrival - sc_core::sc_time_stamp());
   const Outcome o = *g->outcome;
   round_trip_.sample(sc_core::sc_time_stamp() - start);
-  groups_.erase(index);
+  close_group(index);
   return o;
 }
 
 void PriClient::finish(uint16_t index, Outcome o) {
-  auto it = groups_.find(index);
-  Group& g = *it->second;
+  Group& g = *groups_[index];
   if (g.outcome) return;
   g.outcome = o;
   outstanding_ -= g.size;
@@ -96,8 +108,7 @@ void PriClient::finish(uint16_t index, Outcome o) {
 }
 
 void PriClient::on_response(const PrgResponse& r) {
-  auto it = groups_.find(r.prg_index);
-  if (it == groups_.end() || it->second->outcome) {
+  if (r.prg_index > kPrgIndexMax || !groups_[r.prg_index] || groups_[r.prg_index]->outcome) {
     protocol_errors_.inc();
     return;
   }
@@ -112,7 +123,9 @@ void PriClient::on_response(const PrgResponse& r) {
     case PrgResponseCode::kResponseFailure:
       response_failures_.inc();
       enabled_ = false;
-      for (auto& [index, g] : groups_) finish(index, Outcome::kResponseFailure);
+      for (uint16_t i = 0; i <= kPrgIndexMax; ++i) {  // in index order
+        if (groups_[i]) finish(i, Outcome::kResponseFailure);
+      }
       break;
   }
 }

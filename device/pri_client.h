@@ -23,8 +23,8 @@
 
 #include <systemc>
 
+#include <array>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -53,6 +53,8 @@ class PriClient {
 
   bool enabled() const { return enabled_; }
   uint32_t outstanding() const { return outstanding_; }
+  // Groups sent and not yet finished (at most kPrgIndexMax + 1: one per PRG index).
+  uint32_t outstanding_groups() const { return active_groups_; }
   uint64_t page_requests_sent() const { return page_requests_.value(); }
 
  private:
@@ -62,7 +64,9 @@ class PriClient {
     sc_core::sc_event done;
   };
   Outcome send_group(std::optional<uint32_t> pasid, const Page* pages, uint32_t n);
-  uint16_t allocate_index();
+  // A free PRG index, taken for a new group (reused from a finished one when there is one).
+  uint16_t open_group(uint32_t size);
+  void close_group(uint16_t index);
   void finish(uint16_t index, Outcome o);
 
   DeviceUpstream& up_;
@@ -70,7 +74,13 @@ class PriClient {
   bool enabled_;
   uint32_t outstanding_ = 0;
   uint16_t next_index_ = 0;
-  std::map<uint16_t, std::unique_ptr<Group>> groups_;
+  // Outstanding groups by PRG index (null: free). Groups, with their events, are
+  // kept for reuse (pool_ owns them all, spare_ lists the free ones): a group costs
+  // no allocation once as many have been outstanding at once before.
+  std::array<Group*, kPrgIndexMax + 1> groups_{};
+  uint32_t active_groups_ = 0;
+  std::vector<std::unique_ptr<Group>> pool_;
+  std::vector<Group*> spare_;
   sc_core::sc_event credits_;
   Counter& page_requests_;
   Counter& groups_sent_;
