@@ -160,12 +160,17 @@ void IopfHandler::take(const PageRequestDesc& d, const sc_time& irq_time, sc_tim
   }
   page_requests_.inc();
   const GroupKey key{d.rid, d.pasid_present ? d.pasid : 0, d.prg_index};
-  auto& group = partial_[key];
-  group.push_back(d);
+  auto it = partial_.find(key);
+  if (it == partial_.end()) {
+    // A group of one request is handled as it is, without collecting it.
+    if (d.lpig) return handle_group(&d, 1, irq_time, pending);
+    it = partial_.emplace(key, std::vector<PageRequestDesc>()).first;
+  }
+  it->second.push_back(d);
   if (!d.lpig) return;
-  const std::vector<PageRequestDesc> complete = std::move(group);
-  partial_.erase(key);
-  handle_group(complete, irq_time, pending);
+  const std::vector<PageRequestDesc> complete = std::move(it->second);
+  partial_.erase(it);
+  handle_group(complete.data(), complete.size(), irq_time, pending);
 }
 
 PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& pending) {
@@ -191,16 +196,16 @@ PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& p
   }
 }
 
-void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group, const sc_time& irq_time,
+void IopfHandler::handle_group(const PageRequestDesc* group, size_t n, const sc_time& irq_time,
                                sc_time& pending) {
   groups_.inc();
   pending += ns(cfg_.group_dispatch_ns);
   PrgResponseCode code = PrgResponseCode::kSuccess;
-  for (const PageRequestDesc& d : group) {
-    code = handle_request(d, pending);
+  for (size_t i = 0; i < n; ++i) {
+    code = handle_request(group[i], pending);
     if (code != PrgResponseCode::kSuccess) break;  // errors are sticky in a group
   }
-  const PageRequestDesc& last = group.back();
+  const PageRequestDesc& last = group[n - 1];
   PageGroupResponseDesc resp;
   resp.pasid_present = last.pasid_present;
   resp.response_code = static_cast<uint8_t>(code);
@@ -208,8 +213,9 @@ void IopfHandler::handle_group(const std::vector<PageRequestDesc>& group, const 
   resp.pasid = last.pasid;
   resp.lpig = true;
   resp.prg_index = last.prg_index;
-  ExecContext::current().charge(pending);  // nothing left unless the group is empty
-  driver_.submit_and_wait({resp.encode()});
+  ExecContext::current().charge(pending);  // left when a check failed before the fault
+  response_.assign(1, resp.encode());
+  driver_.submit_and_wait(response_);
   switch (code) {
     case PrgResponseCode::kSuccess:
       responses_success_.inc();

@@ -96,7 +96,8 @@ class IopfHandler : public sc_core::sc_module {
   // the next one (a register access, the fault handler).
   void round(const sc_core::sc_time& irq_time, sc_core::sc_time& pending);
   void take(const PageRequestDesc& d, const sc_core::sc_time& irq_time, sc_core::sc_time& pending);
-  void handle_group(const std::vector<PageRequestDesc>& group, const sc_core::sc_time& irq_time,
+  // The `n` requests of one group, in order (the last has L=1).
+  void handle_group(const PageRequestDesc* group, size_t n, const sc_core::sc_time& irq_time,
                     sc_core::sc_time& pending);
   PrgResponseCode handle_request(const PageRequestDesc& d, sc_core::sc_time& pending);
 
@@ -108,6 +109,7 @@ class IopfHandler : public sc_core::sc_module {
   bool busy_ = false;
   sc_core::sc_event irq_ev_, idle_ev_;
   std::map<GroupKey, std::vector<PageRequestDesc>> partial_;
+  std::vector<Desc128> response_;  // the Page Group Response being submitted (reused)
 
   StatGroup& stats_;
   Histogram& fault_latency_;
