@@ -1,6 +1,7 @@
 #include "os/fault_handler.h"
 
 #include "os/exec_context.h"
+#include "sc_models/lookahead.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
 #include "sc_models/stats.h"
@@ -57,23 +58,35 @@ FaultResult FaultHandler::handle(Mm& mm, int cpu, uint64_t va, bool write,
   ExecContext& ctx = ExecContext::current();
   ExecContext::Frame frame(ctx, "handle_mm_fault");
   if (env_.cfg.fault_entry_ns > 0) pending += ns(env_.cfg.fault_entry_ns);
+  // Charged with mmap_lock's acquisition, or carried on while no other process can
+  // run before it ends (RwSemaphore::down_read(pending)): the reads of the VMA and
+  // the PTE then see the state of its end, and the first action others can see (the
+  // PTL, a notifier call, a page allocation, the lock's release) charges it.
+  mm.mmap_lock.down_read(pending);
+  FaultResult r = handle_locked(mm, cpu, va & ~(Mm::kPageBytes - 1), write, pending);
   ctx.charge(pending);
-  mm.mmap_lock.down_read();
-  FaultResult r = handle_locked(mm, cpu, va & ~(Mm::kPageBytes - 1), write);
   mm.mmap_lock.up_read();
   counts_[static_cast<int>(r)]->inc();
   return r;
 }
 
-FaultResult FaultHandler::handle_locked(Mm& mm, int cpu, uint64_t va, bool write) {
+FaultResult FaultHandler::handle_locked(Mm& mm, int cpu, uint64_t va, bool write,
+                                        sc_core::sc_time& pending) {
   const Vma* vma = mm.vmas().find(va);
   if (!vma || (write && !vma->writable()) || (!write && !vma->readable())) {
     return FaultResult::kSegv;
   }
-  if (mm.exclusive_entries().count(va)) return restore_exclusive(mm, cpu, va);
+  ExecContext& ctx = ExecContext::current();
+  if (mm.exclusive_entries().count(va)) {
+    ctx.charge(pending);
+    return restore_exclusive(mm, cpu, va);
+  }
   const Pte p = mm.pte(va);
-  if (!p.present()) return do_anonymous(mm, *vma, va, write);
-  if (write && !p.writable()) return do_wp_page(mm, cpu, va, p);
+  if (!p.present()) return do_anonymous(mm, *vma, va, write, pending);
+  if (write && !p.writable()) {
+    ctx.charge(pending);
+    return do_wp_page(mm, cpu, va, p);
+  }
   return FaultResult::kSpurious;
 }
 
@@ -89,20 +102,31 @@ uint64_t FaultHandler::new_page(Mm& mm, uint64_t src) {
   return pa;
 }
 
-FaultResult FaultHandler::do_anonymous(Mm& mm, const Vma& vma, uint64_t va, bool write) {
+bool FaultHandler::lock_pte_none(Mm& mm, uint64_t va, sc_core::sc_time& pending) {
+  mm.ptl_lock(pending);  // charges what was pending, defers the lock's cost
+  // The PTE is read at the end of the lock's cost: now when nothing else can run
+  // before then.
+  if (!lookahead::may_skip(pending)) ExecContext::current().charge(pending);
+  return !mm.pte(va).present();
+}
+
+FaultResult FaultHandler::do_anonymous(Mm& mm, const Vma& vma, uint64_t va, bool write,
+                                       sc_core::sc_time& pending) {
+  ExecContext& ctx = ExecContext::current();
   if (!write && !vma.shared) {
-    mm.ptl_lock();
-    if (!mm.pte(va).present()) {
+    if (lock_pte_none(mm, va, pending)) {
       mm.set_pte(va, Pte::leaf(env_.alloc->zero_page(), PageSize::k4K, Mm::leaf_flags(false)),
-                 "zero_page");
+                 "zero_page", pending);
     }
+    ctx.charge(pending);
     mm.ptl_unlock();
     return FaultResult::kZeroPage;
   }
+  ctx.charge(pending);
   const uint64_t pa = new_page(mm, PageAllocator::kNoFrame);
   if (pa == PageAllocator::kNoFrame) return FaultResult::kOom;
-  mm.ptl_lock();
-  if (mm.pte(va).present()) {  // another thread won the race
+  if (!lock_pte_none(mm, va, pending)) {  // another thread won the race
+    ctx.charge(pending);
     mm.ptl_unlock();
     env_.alloc->put(pa);
     return FaultResult::kSpurious;
@@ -110,7 +134,7 @@ FaultResult FaultHandler::do_anonymous(Mm& mm, const Vma& vma, uint64_t va, bool
   const uint64_t dirty = write ? (Pte::kDirty | Mm::kSoftDirty) : 0;
   mm.set_pte(va,
              Pte::leaf(pa, PageSize::k4K, Mm::leaf_flags(vma.writable()) | Pte::kAccessed | dirty),
-             "anonymous");
+             "anonymous", pending);
   env_.alloc->map(pa);
   mm.ptl_unlock();
   return FaultResult::kAnonymous;

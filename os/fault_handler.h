@@ -51,14 +51,21 @@ class FaultHandler {
   // handle_mm_fault for a user access to `va` on `cpu`.
   FaultResult handle(Mm& mm, int cpu, uint64_t va, bool write);
   // The same for a caller that has executed `pending` without waiting for it: it is
-  // charged together with the fault entry cost, in one wait, and reset.
+  // charged together with the fault entry cost and reset (in one wait, at the first
+  // action others can see: see RwSemaphore::down_read(pending)).
   FaultResult handle(Mm& mm, int cpu, uint64_t va, bool write, sc_core::sc_time& pending);
 
   uint64_t count(FaultResult r) const;
 
  private:
-  FaultResult handle_locked(Mm& mm, int cpu, uint64_t va, bool write);
-  FaultResult do_anonymous(Mm& mm, const Vma& vma, uint64_t va, bool write);
+  // `pending`: time executed and not yet waited for (see handle()); the state read
+  // here is that at its end.
+  FaultResult handle_locked(Mm& mm, int cpu, uint64_t va, bool write, sc_core::sc_time& pending);
+  FaultResult do_anonymous(Mm& mm, const Vma& vma, uint64_t va, bool write,
+                           sc_core::sc_time& pending);
+  // Takes the PTL (its cost added to `pending`) and tells whether va's PTE is still
+  // not present, as read at the end of `pending`.
+  bool lock_pte_none(Mm& mm, uint64_t va, sc_core::sc_time& pending);
   FaultResult do_wp_page(Mm& mm, int cpu, uint64_t va, Pte old);
   FaultResult restore_exclusive(Mm& mm, int cpu, uint64_t va);
   // A zeroed (or copied from `src`) frame, with the copy time charged; kNoFrame on OOM.

@@ -72,7 +72,13 @@ Pte Mm::pte(uint64_t va) const {
 }
 
 Pte Mm::set_pte(uint64_t va, Pte value, const char* reason) {
-  run_for_ns(env_.cfg.pte_update_ns);
+  sc_core::sc_time pending = sc_core::SC_ZERO_TIME;
+  return set_pte(va, value, reason, pending);
+}
+
+Pte Mm::set_pte(uint64_t va, Pte value, const char* reason, sc_core::sc_time& pending) {
+  if (env_.cfg.pte_update_ns > 0) pending += iosim::ns(env_.cfg.pte_update_ns);
+  ExecContext::current().charge(pending);
   Pte old;
   if (editor_.lookup(root_, va)) {
     old = editor_.set_leaf(root_, va, value);
@@ -103,11 +109,20 @@ Pte Mm::clear_pte(uint64_t va, const char* reason) {
 }
 
 void Mm::ptl_lock() {
-  const sc_core::sc_time asked = sc_core::sc_time_stamp();
-  page_table_lock.lock();
-  ptl_taken_ = sc_core::sc_time_stamp();
+  sc_core::sc_time pending = sc_core::SC_ZERO_TIME;
+  ptl_lock(pending);
+  ExecContext::current().charge(pending);
+}
+
+void Mm::ptl_lock(sc_core::sc_time& pending) {
+  const sc_core::sc_time asked = sc_core::sc_time_stamp() + pending;
+  page_table_lock.lock(pending);
+  ptl_taken_ = sc_core::sc_time_stamp() + pending;  // taken when its cost is paid
   ptl_spin_->sample(ptl_taken_ - asked);
-  if (env_.observer) env_.observer->on_ptl_acquire(observed(ptl_taken_));
+  if (env_.observer) {
+    ExecContext::current().charge(pending);  // the event is stamped with the kernel time
+    env_.observer->on_ptl_acquire(observed(ptl_taken_));
+  }
 }
 
 void Mm::ptl_unlock() {

@@ -72,12 +72,18 @@ class Mm : public MmStruct {
   Pte pte(uint64_t va) const;
   // Writes the leaf (creating tables), charges pte_update_ns, publishes the change.
   Pte set_pte(uint64_t va, Pte value, const char* reason);
+  // The same for a caller with `pending` time not yet waited for: it is charged with
+  // pte_update_ns in one wait before the write.
+  Pte set_pte(uint64_t va, Pte value, const char* reason, sc_core::sc_time& pending);
   Pte clear_pte(uint64_t va, const char* reason);
   // Leaf flags of a user page with `prot` (RW only when `writable`).
   static uint64_t leaf_flags(bool writable);
 
   // --- page-table lock, with hold and spin histograms ---
   void ptl_lock();
+  // The same with `pending` (SpinLock::lock(pending)): charged before the request, and
+  // the acquisition cost is added to it instead of being waited for.
+  void ptl_lock(sc_core::sc_time& pending);
   void ptl_unlock();
 
   // --- the flush point (caller holds the PTL) ---

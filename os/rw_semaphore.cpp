@@ -1,8 +1,11 @@
 #include "os/rw_semaphore.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "os/diagnostics.h"
+#include "sc_models/lookahead.h"
 #include "sc_models/params.h"
 #include "sc_models/server_pool.h"
 
@@ -30,10 +33,24 @@ RwSemaphore::RwSemaphore(std::string name, const RwSemaphoreConfig& cfg)
     throw ParamError(name_ + ": wakeup_latency_ns must be >= 0, got " +
                      std::to_string(cfg_.wakeup_latency_ns));
   }
+  acquire_time_ = ns(cfg_.acquire_ns);
 }
 
 void RwSemaphore::down_read() {
   acquire(false, "down_read");
+}
+
+void RwSemaphore::down_read(sc_core::sc_time& pending) {
+  ExecContext& ctx = ExecContext::current();
+  if (queue_.empty() && !writer_.valid() && ctx.may_sleep() &&
+      lookahead::may_skip(pending + acquire_time_)) {
+    ++read_hold(calling_thread(name_, "down_read")).count;
+    ++stats_.read_acquisitions;
+    pending += acquire_time_;
+    return;
+  }
+  ctx.charge(pending);
+  down_read();
 }
 void RwSemaphore::down_write() {
   acquire(true, "down_write");
@@ -42,7 +59,7 @@ void RwSemaphore::down_write() {
 void RwSemaphore::acquire(bool writer, const char* what) {
   sc_core::sc_process_handle me = calling_thread(name_, what);
   ExecContext& ctx = ExecContext::current();
-  if (write_held_by_current() || (writer && read_held_by_current())) {
+  if (writer_ == me || (writer && find_reader(me) != readers_.end())) {
     Diagnostics::global().report(DiagKind::kRecursiveLock,
                                  std::string(what) + " of '" + name_ + "' by a holder: deadlock");
   }
@@ -64,9 +81,27 @@ void RwSemaphore::grant(Waiter& w) {
   if (w.writer) {
     writer_ = w.proc;
   } else {
-    ++readers_[w.proc].count;
+    ++read_hold(w.proc).count;
   }
   w.granted = true;
+}
+
+std::vector<RwSemaphore::ReadHold>::iterator RwSemaphore::find_reader(
+    const sc_core::sc_process_handle& proc) {
+  return readers_.begin() + (std::as_const(*this).find_reader(proc) - readers_.cbegin());
+}
+
+std::vector<RwSemaphore::ReadHold>::const_iterator RwSemaphore::find_reader(
+    const sc_core::sc_process_handle& proc) const {
+  return std::find_if(readers_.begin(), readers_.end(),
+                      [&proc](const ReadHold& r) { return r.proc == proc; });
+}
+
+RwSemaphore::ReadHold& RwSemaphore::read_hold(const sc_core::sc_process_handle& proc) {
+  auto it = find_reader(proc);
+  if (it != readers_.end()) return *it;
+  readers_.push_back(ReadHold{proc, 0});
+  return readers_.back();
 }
 
 void RwSemaphore::finish_acquire(bool writer, const sc_core::sc_time& requested, bool slept) {
@@ -82,7 +117,7 @@ void RwSemaphore::finish_acquire(bool writer, const sc_core::sc_time& requested,
   } else {
     ++stats_.read_acquisitions;
   }
-  if (cfg_.acquire_ns > 0) sc_core::wait(ns(cfg_.acquire_ns));
+  if (cfg_.acquire_ns > 0) sc_core::wait(acquire_time_);
   if (writer) write_since_ = sc_core::sc_time_stamp();
 }
 
@@ -119,13 +154,13 @@ void RwSemaphore::wake_waiters() {
 
 void RwSemaphore::up_read() {
   sc_core::sc_process_handle me = calling_thread(name_, "up_read");
-  auto it = readers_.find(me);
+  auto it = find_reader(me);
   if (it == readers_.end()) {
     Diagnostics::global().report(DiagKind::kLockNotHeld,
                                  "up_read of '" + name_ + "' by a thread that does not hold it");
     return;
   }
-  if (--it->second.count == 0) readers_.erase(it);
+  if (--it->count == 0) readers_.erase(it);
   wake_waiters();
 }
 
@@ -154,19 +189,19 @@ void RwSemaphore::downgrade_write() {
   stats_.write_hold_total += held;
   if (held > stats_.write_hold_max) stats_.write_hold_max = held;
   writer_ = sc_core::sc_process_handle();
-  ++readers_[me].count;
+  ++read_hold(me).count;
   wake_waiters();
 }
 
 unsigned RwSemaphore::reader_count() const {
   unsigned n = 0;
-  for (const auto& r : readers_) n += r.second.count;
+  for (const ReadHold& r : readers_) n += r.count;
   return n;
 }
 
 bool RwSemaphore::read_held_by_current() const {
   sc_core::sc_process_handle me = sc_core::sc_get_current_process_handle();
-  return me.valid() && readers_.count(me) > 0;
+  return me.valid() && find_reader(me) != readers_.end();
 }
 
 bool RwSemaphore::write_held_by_current() const {

@@ -19,8 +19,8 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <string>
+#include <vector>
 
 #include "os/exec_context.h"
 
@@ -57,6 +57,14 @@ class RwSemaphore {
   RwSemaphore& operator=(const RwSemaphore&) = delete;
 
   void down_read();
+  // down_read() for a caller that has executed `pending` without waiting for it (see
+  // ExecContext::charge). When the lock is free, the caller may sleep and no other
+  // process can run before `pending` and the acquisition cost end
+  // (sc_models/lookahead.h), the lock is taken now and the cost is added to
+  // `pending`: nobody can tell it from taking it at the end of `pending`, and the
+  // caller computes its times from sc_time_stamp() + pending. Otherwise `pending` is
+  // charged and down_read() follows.
+  void down_read(sc_core::sc_time& pending);
   void down_write();
   bool down_read_trylock();
   bool down_write_trylock();
@@ -86,8 +94,14 @@ class RwSemaphore {
     bool granted;
   };
   struct ReadHold {
+    sc_core::sc_process_handle proc;
     unsigned count = 0;
   };
+  // The read hold of `proc`, readers_.end() when it holds none.
+  std::vector<ReadHold>::iterator find_reader(const sc_core::sc_process_handle& proc);
+  std::vector<ReadHold>::const_iterator find_reader(const sc_core::sc_process_handle& proc) const;
+  // The read hold of `proc`, added (with count 0) when it holds none.
+  ReadHold& read_hold(const sc_core::sc_process_handle& proc);
 
   void acquire(bool writer, const char* what);
   void grant(Waiter& w);
@@ -96,8 +110,11 @@ class RwSemaphore {
 
   std::string name_;
   RwSemaphoreConfig cfg_;
+  sc_core::sc_time acquire_time_;  // cfg_.acquire_ns
   sc_core::sc_process_handle writer_;
-  std::map<sc_core::sc_process_handle, ReadHold> readers_;
+  // One entry per reading thread, unordered: a few at most, so a scan is cheaper than
+  // a tree node per acquisition.
+  std::vector<ReadHold> readers_;
   std::deque<Waiter*> queue_;
   sc_core::sc_event wake_;
   sc_core::sc_time write_since_ = sc_core::SC_ZERO_TIME;

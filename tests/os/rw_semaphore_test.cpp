@@ -168,6 +168,64 @@ TEST(RwSemaphore, HolderQueriesAndMisuseReports) {
   EXPECT_FALSE(s.is_locked());
 }
 
+TEST(RwSemaphore, ReadHoldsAreCountedPerThreadAndReleasedInAnyOrder) {
+  // The read holds are a list per thread: a thread reading twice holds it until its
+  // second up_read, the first reader leaving does not end the second's hold, and
+  // the writer gets the lock when the last hold is gone.
+  Diagnostics::global().clear();
+  RwSemaphore s("s", cfg());
+  unsigned count_at_100 = 0, count_at_250 = 0;
+  bool a_at_250 = true, b_at_250 = false, c_at_250 = false;
+  sc_time w_in;
+  run_threads({[&] {  // a: twice, leaves at 200
+                 s.down_read();
+                 s.down_read();
+                 until(150);
+                 s.up_read();
+                 until(200);
+                 s.up_read();
+                 until(250);
+                 a_at_250 = s.read_held_by_current();
+               },
+               [&] {  // b: leaves at 400
+                 until(20);
+                 s.down_read();
+                 until(250);
+                 b_at_250 = s.read_held_by_current();
+                 until(400);
+                 s.up_read();
+               },
+               [&] {  // c: leaves at 300
+                 until(40);
+                 s.down_read();
+                 until(250);
+                 c_at_250 = s.read_held_by_current();
+                 until(300);
+                 s.up_read();
+               },
+               [&] {
+                 until(100);
+                 count_at_100 = s.reader_count();
+                 until(250);
+                 count_at_250 = s.reader_count();
+               },
+               [&] {
+                 until(60);
+                 s.down_write();
+                 w_in = sc_time_stamp();
+                 s.up_write();
+               }});
+  EXPECT_EQ(count_at_100, 4u);
+  EXPECT_EQ(count_at_250, 2u);
+  EXPECT_FALSE(a_at_250);
+  EXPECT_TRUE(b_at_250);
+  EXPECT_TRUE(c_at_250);
+  EXPECT_EQ(w_in, ns(400 + kWakeNs + kAcquireNs));
+  EXPECT_EQ(s.stats().read_acquisitions, 4u);
+  EXPECT_FALSE(s.is_locked());
+  EXPECT_EQ(Diagnostics::global().total(), 0u);
+}
+
 TEST(RwSemaphore, InvalidConfigIsAParamError) {
   RwSemaphoreConfig c;
   c.wakeup_latency_ns = -5;
