@@ -1,6 +1,7 @@
 // PageRequestQueue: page request descriptors written to memory, with overflow.
 #include "iommu/page_request_queue.h"
 
+#include "sc_models/lookahead.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/server_pool.h"
 
@@ -64,7 +65,7 @@ void PageRequestQueue::step() {
       take();
       break;
     case Phase::kWrite:
-      write();
+      write(sc_core::SC_ZERO_TIME);
       break;
     case Phase::kDone:
       complete();
@@ -103,22 +104,31 @@ void PageRequestQueue::take() {
     return;
   }
   phase_ = Phase::kWrite;
-  if (write_latency_ > sc_core::SC_ZERO_TIME) {
-    wake_.notify(write_latency_);  // formatting, then the write at its own time
+  // Formatting, then the write at its own time; issued now, ahead by the formatting
+  // time, when no other process can run before it ends (sc_models/lookahead.h): the
+  // memory takes the write at sc_time_stamp() + its delay, and nothing here wakes
+  // another process before the completion's timed notification.
+  if (write_latency_ == sc_core::SC_ZERO_TIME || lookahead::may_skip(write_latency_)) {
+    write(write_latency_);
   } else {
-    write();
+    wake_.notify(write_latency_);
   }
 }
 
-void PageRequestQueue::write() {
+void PageRequestQueue::write(const sc_time& ahead) {
   uint64_t q[4];
   current_.desc.encode(q);
   uint8_t bytes[PageRequestDesc::kBytes];
   for (unsigned i = 0; i < PageRequestDesc::kBytes; ++i) {
     bytes[i] = static_cast<uint8_t>(q[i / 8] >> (8 * (i % 8)));
   }
-  sc_time d = sc_core::SC_ZERO_TIME;
-  mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
+  sc_time d = ahead;
+  if (ahead == sc_core::SC_ZERO_TIME) {
+    mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
+  } else {
+    MemoryPort::Decoupled exact;  // a zero quantum here (may_skip): the port keeps `d`
+    mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
+  }
   phase_ = Phase::kDone;
   if (d > sc_core::SC_ZERO_TIME) {
     wake_.notify(d);  // the descriptor is in place when the write completes

@@ -72,7 +72,9 @@ class PageRequestQueue : public sc_core::sc_module {
   void step();
   // The front request at the current time: dropped, overflowed, or its write begun.
   void take();
-  void write();
+  // Writes the descriptor `ahead` of the current time (zero, or a time no other
+  // process can run before: lookahead).
+  void write(const sc_core::sc_time& ahead);
   void complete();
   // Takes the next request now or wakes step() at its arrival; idle when none.
   void next();
