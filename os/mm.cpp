@@ -80,8 +80,10 @@ Pte Mm::set_pte(uint64_t va, Pte value, const char* reason, sc_core::sc_time& pe
   if (env_.cfg.pte_update_ns > 0) pending += iosim::ns(env_.cfg.pte_update_ns);
   ExecContext::current().charge(pending);
   Pte old;
-  if (editor_.lookup(root_, va)) {
-    old = editor_.set_leaf(root_, va, value);
+  if (const auto slot = editor_.lookup(root_, va)) {
+    // What PageTableEditor::set_leaf does, without walking the tables a second time.
+    old = slot->pte;
+    env_.mem->write_u64(slot->entry_addr, value.raw());
   } else if (value.present()) {
     old = editor_.map(root_, va, value.page_address(PageSize::k4K), PageSize::k4K, value.flags());
   }
