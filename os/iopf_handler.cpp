@@ -112,9 +112,17 @@ void IopfHandler::run() {
     const sc_time irq_time = sc_core::sc_time_stamp();
     sc_time pending = ns(cfg_.interrupt_entry_ns);
     round(irq_time, pending);
-    ctx.run_for(pending);
+    // What is left (the last register accesses) is kept as annotated time when no
+    // interrupt came meanwhile and no other process can run before it ends: nobody
+    // can see busy_ before then, the next interrupt comes later (the next round starts
+    // from the kernel time), and a drain() waiting is woken at that time.
+    const bool ahead = !irq_pending_ && lookahead::may_skip(pending);
+    if (!ahead) ctx.run_for(pending);
     busy_ = false;
-    idle_ev_.notify(sc_core::SC_ZERO_TIME);
+    if (draining_ > 0) {
+      idle_ev_.notify(ahead ? pending : sc_core::SC_ZERO_TIME);
+      lookahead::forget();
+    }
   }
 }
 
@@ -235,7 +243,9 @@ void IopfHandler::drain(uint32_t pasid) {
   for (;;) {
     const bool empty = driver_.read_reg(iommu_reg::kPqh) == driver_.read_reg(iommu_reg::kPqt);
     if (empty && !busy_ && !irq_pending_) break;
+    ++draining_;
     ctx.sleep_on(idle_ev_, "iopf drain");
+    --draining_;
   }
   for (auto it = partial_.begin(); it != partial_.end();) {
     it = std::get<1>(it->first) == pasid ? partial_.erase(it) : std::next(it);
