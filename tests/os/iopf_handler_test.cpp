@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "device/device.h"
+#include "sc_models/lookahead.h"
 #include "sc_models/pcie_link.h"
 #include "sc_models/server_pool.h"
 #include "sva_bench.h"
@@ -107,6 +108,39 @@ TEST(IopfHandler, UnbindDrainsOutstandingPageRequests) {
   EXPECT_EQ(b.iopf.partial_groups(), 0u);
   EXPECT_FALSE(b.drv.pasid_of(*mm).has_value());
   EXPECT_GT(unbound, sc_time(0, sc_core::SC_NS));
+}
+
+// drain() called at the page request interrupt sleeps until the handler's round ends
+// (the response, then PQH written and PRS read: two register accesses), then reads PQH
+// and PQT. With the lookahead the handler keeps the round's last two accesses as
+// annotated time and wakes the drain at their end: the same times as without it.
+void expect_drain_returns_after_the_round(bool lookahead) {
+  lookahead::set_enabled(lookahead);
+  Bound t;
+  sc_time irq, drained;
+  const uint64_t skips_before = lookahead::skips();
+  run_thread([&] {
+    t.setup();
+    t.b.page_request(t.pasid, kVa, false, true, 3);
+    sc_core::wait(t.b.iommu.page_request_event());
+    irq = sc_core::sc_time_stamp();
+    t.b.iopf.drain(t.pasid);
+    drained = sc_core::sc_time_stamp();
+  });
+  ASSERT_EQ(t.b.responses.size(), 1u);
+  const auto* lat = StatRegistry::global().find_as<Histogram>("iopf.fault_latency");
+  ASSERT_EQ(lat->count(), 1u);
+  const sc_time reg = sc_time(IommuConfig{}.register_latency_ns, sc_core::SC_NS);
+  EXPECT_EQ(drained, irq + sc_time(lat->max(), sc_core::SC_NS) + 4 * reg);
+  EXPECT_EQ(lookahead::skips() > skips_before, lookahead);
+}
+
+TEST(IopfHandler, DrainReturnsAfterTheRoundWithTheLookahead) {
+  expect_drain_returns_after_the_round(true);
+}
+
+TEST(IopfHandler, DrainReturnsAfterTheRoundWithoutTheLookahead) {
+  expect_drain_returns_after_the_round(false);
 }
 
 TEST(IopfHandler, OutsideAnyVmaIsInvalidRequest) {
