@@ -4,6 +4,8 @@
 
 #include "common/tlm_bench.h"
 #include "os/diagnostics.h"
+#include "os/exec_context.h"
+#include "sc_models/lookahead.h"
 #include "tests/os/mm_bench.h"
 
 namespace iosim {
@@ -75,6 +77,63 @@ TEST(FaultHandler, WriteFaultAllocatesZeroedPageWithComputedCost) {
     EXPECT_EQ(b.rec.ptes.back().reason, "anonymous");
     EXPECT_TRUE(b.log.ev.empty());  // a fresh page needs no invalidation
   });
+}
+
+// A caller's pending time (Kernel::handle_fault with `pending`) is charged as if it
+// had been waited for before the call: the fault ends, and its PTE is written, at
+// the same offsets. Alone, the fault handler keeps the time annotated through
+// mmap_lock and the PTL (the lookahead); while another thread holds mmap_lock for
+// write during the pending time it waits first. Both give the charged-first times.
+TEST(FaultHandler, PendingTimeIsChargedAsIfWaitedForFirst) {
+  MmBench b;
+  const sc_core::sc_time kPending(500, sc_core::SC_NS);
+  // Offsets from the call of the fault's end and of its PTE write.
+  struct Offsets {
+    sc_core::sc_time end, pte;
+  };
+  std::vector<Offsets> charged, carried;
+  Mm* mm = nullptr;
+  auto fault = [&](uint64_t va, bool write, bool carry) {
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    sc_core::sc_time pending = kPending;
+    if (!carry) ExecContext::current().charge(pending);
+    EXPECT_TRUE(fault_handled(b.os.handle_fault(*mm, 0, va, write, pending)));
+    EXPECT_EQ(pending, sc_core::SC_ZERO_TIME);
+    (carry ? carried : charged)
+        .push_back({sc_core::sc_time_stamp() - t0, b.rec.ptes.back().time - t0});
+  };
+  test::run_threads({[&] {
+                       mm = &b.setup();
+                       b.os.mmap(*mm, 0, kVa, 8 * kPage, kProtRead | kProtWrite, false);
+                       fault(kVa, false, false);  // zero page
+                       const uint64_t skips = lookahead::skips();
+                       fault(kVa + kPage, false, true);
+                       EXPECT_GT(lookahead::skips(), skips);  // carried, not waited for
+                       fault(kVa + 2 * kPage, true, false);   // new page
+                       fault(kVa + 3 * kPage, true, true);
+                       test::until(10000);
+                       fault(kVa + 4 * kPage, false, true);  // mmap_lock held until 10300
+                     },
+                     [&] {
+                       test::until(9000);
+                       mm->mmap_lock.down_write();
+                       test::until(10300);
+                       mm->mmap_lock.up_write();
+                     }});
+  ASSERT_EQ(charged.size(), 2u);
+  ASSERT_EQ(carried.size(), 3u);
+  const OsConfig& c = b.os.config();
+  const double read_ns = to_ns(kPending) + c.fault_entry_ns + c.mm.mmap_lock.acquire_ns +
+                         c.mm.page_table_lock.acquire_ns + c.pte_update_ns;
+  EXPECT_NEAR(to_ns(charged[0].end), read_ns, 0.01);
+  EXPECT_EQ(charged[0].pte, charged[0].end);  // the PTE write ends the fault's work
+  for (size_t i : {size_t{0}, size_t{2}}) {
+    EXPECT_EQ(carried[i].end, charged[0].end);
+    EXPECT_EQ(carried[i].pte, charged[0].pte);
+  }
+  EXPECT_EQ(carried[1].end, charged[1].end);
+  EXPECT_EQ(carried[1].pte, charged[1].pte);
+  EXPECT_EQ(mm->mmap_lock.stats().contended, 0u);  // released before the pending time ended
 }
 
 TEST(FaultHandler, CowAfterForkCopiesAndLeavesParentPageIntact) {
