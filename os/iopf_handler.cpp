@@ -62,6 +62,10 @@ IopfHandler::IopfHandler(sc_core::sc_module_name name, const IopfConfig& cfg, Sv
                          Kernel& kernel, Iommu& iommu)
     : sc_module(name),
       cfg_(validated(cfg)),
+      interrupt_entry_(ns(cfg_.interrupt_entry_ns)),
+      descriptor_read_(ns(cfg_.descriptor_read_ns)),
+      per_request_(ns(cfg_.per_request_ns)),
+      group_dispatch_(ns(cfg_.group_dispatch_ns)),
       driver_(driver),
       kernel_(kernel),
       iommu_(iommu),
@@ -110,7 +114,7 @@ void IopfHandler::run() {
     irq_pending_ = false;
     busy_ = true;
     const sc_time irq_time = sc_core::sc_time_stamp();
-    sc_time pending = ns(cfg_.interrupt_entry_ns);
+    sc_time pending = interrupt_entry_;
     round(irq_time, pending);
     // What is left (the last register accesses) is kept as annotated time when no
     // interrupt came meanwhile and no other process can run before it ends: nobody
@@ -145,7 +149,7 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
     // before its time is charged sees the same bytes.
     uint64_t raw[4];
     mem.read(base + head, raw, sizeof raw);
-    pending += ns(cfg_.descriptor_read_ns);
+    pending += descriptor_read_;
     take(PageRequestDesc::decode(raw), irq_time, pending);
     head = (head + PageRequestDesc::kBytes) % size;
   }
@@ -182,7 +186,7 @@ void IopfHandler::take(const PageRequestDesc& d, const sc_time& irq_time, sc_tim
 }
 
 PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& pending) {
-  pending += ns(cfg_.per_request_ns);
+  pending += per_request_;
   // The mm and VMA lookups read what others can change: they happen at the end of
   // `pending`, which is charged first unless no other process can run before then
   // (the state is then the same now); the fault handler charges what is left.
@@ -207,7 +211,7 @@ PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& p
 void IopfHandler::handle_group(const PageRequestDesc* group, size_t n, const sc_time& irq_time,
                                sc_time& pending) {
   groups_.inc();
-  pending += ns(cfg_.group_dispatch_ns);
+  pending += group_dispatch_;
   PrgResponseCode code = PrgResponseCode::kSuccess;
   for (size_t i = 0; i < n; ++i) {
     code = handle_request(group[i], pending);

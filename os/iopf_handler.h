@@ -102,6 +102,8 @@ class IopfHandler : public sc_core::sc_module {
   PrgResponseCode handle_request(const PageRequestDesc& d, sc_core::sc_time& pending);
 
   IopfConfig cfg_;
+  // The costs of cfg_ as times, converted once.
+  sc_core::sc_time interrupt_entry_, descriptor_read_, per_request_, group_dispatch_;
   SvaDriver& driver_;
   Kernel& kernel_;
   Iommu& iommu_;
