@@ -66,8 +66,22 @@ uint64_t Mm::leaf_flags(bool writable) {
   return Pte::kUser | (writable ? Pte::kWritable : 0);
 }
 
-Pte Mm::pte(uint64_t va) const {
+std::optional<PageTableEditor::Slot> Mm::leaf_slot(uint64_t va) const {
+  const uint64_t region = va >> 21;  // a non-canonical va never matches a canonical one
+  if (region == pt_region_) {
+    const uint64_t ea = entry_address(pt_table_, va, kPtLevel);
+    return PageTableEditor::Slot{ea, Pte(env_.mem->read_u64(ea)), kPtLevel, PageSize::k4K};
+  }
   auto slot = editor_.lookup(root_, va);
+  if (slot && slot->level == kPtLevel) {
+    pt_region_ = region;
+    pt_table_ = slot->entry_addr & ~uint64_t{0xfff};
+  }
+  return slot;
+}
+
+Pte Mm::pte(uint64_t va) const {
+  auto slot = leaf_slot(va);
   return slot ? slot->pte : Pte();
 }
 
@@ -80,7 +94,7 @@ Pte Mm::set_pte(uint64_t va, Pte value, const char* reason, sc_core::sc_time& pe
   if (env_.cfg.pte_update_ns > 0) pending += iosim::ns(env_.cfg.pte_update_ns);
   ExecContext::current().charge(pending);
   Pte old;
-  if (const auto slot = editor_.lookup(root_, va)) {
+  if (const auto slot = leaf_slot(va)) {
     // What PageTableEditor::set_leaf does, without walking the tables a second time.
     old = slot->pte;
     env_.mem->write_u64(slot->entry_addr, value.raw());

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "os/mm_struct.h"
@@ -115,12 +116,19 @@ class Mm : public MmStruct {
   // Observer records of a step that began at `began` and ends now; cpu < 0: the
   // calling thread's core (ExecContext::cpu()).
   OsEvent observed(const sc_core::sc_time& began, int cpu = -1) const;
+  // The leaf slot for va (PageTableEditor::lookup). The page table (PT) found last is
+  // remembered with the 2 MiB region it maps: the tables of an Mm are only ever added
+  // (4 KiB leaves, never freed, never replaced), so a region's PT stays where it is,
+  // and a lookup in that region reads one entry instead of walking four levels.
+  std::optional<PageTableEditor::Slot> leaf_slot(uint64_t va) const;
   OsRangeEvent observed_range(const sc_core::sc_time& began, int cpu, uint64_t start, uint64_t end,
                               MmuNotifierEvent ev) const;
 
   OsEnv& env_;
   PageTableEditor editor_;
   uint64_t root_;
+  mutable uint64_t pt_region_ = ~uint64_t{0};  // va >> 21 of the remembered PT (none)
+  mutable uint64_t pt_table_ = 0;              // its physical address
   VmaList vmas_;
   std::set<int> cpus_;
   std::map<uint64_t, uint64_t> exclusive_;
