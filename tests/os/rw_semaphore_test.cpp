@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "os/spin_lock.h"
 #include "sc_models/params.h"
 #include "tests/os/lock_bench.h"
@@ -170,44 +172,33 @@ TEST(RwSemaphore, HolderQueriesAndMisuseReports) {
 
 TEST(RwSemaphore, ReadHoldsAreCountedPerThreadAndReleasedInAnyOrder) {
   // The read holds are a list per thread: a thread reading twice holds it until its
-  // second up_read, the first reader leaving does not end the second's hold, and
-  // the writer gets the lock when the last hold is gone.
+  // second up_read, readers leave in another order than they came, and the writer
+  // gets the lock when the last hold is gone.
   Diagnostics::global().clear();
   RwSemaphore s("s", cfg());
-  unsigned count_at_100 = 0, count_at_250 = 0;
-  bool a_at_250 = true, b_at_250 = false, c_at_250 = false;
+  std::vector<unsigned> counts;  // reader_count() at 100, 250 and 350
+  unsigned held_before_release = 0, held_after_leaving = 0;
   sc_time w_in;
-  run_threads({[&] {  // a: twice, leaves at 200
-                 s.down_read();
-                 s.down_read();
-                 until(150);
-                 s.up_read();
-                 until(200);
-                 s.up_read();
-                 until(250);
-                 a_at_250 = s.read_held_by_current();
-               },
-               [&] {  // b: leaves at 400
-                 until(20);
-                 s.down_read();
-                 until(250);
-                 b_at_250 = s.read_held_by_current();
-                 until(400);
-                 s.up_read();
-               },
-               [&] {  // c: leaves at 300
-                 until(40);
-                 s.down_read();
-                 until(250);
-                 c_at_250 = s.read_held_by_current();
-                 until(300);
-                 s.up_read();
-               },
+  // Takes the lock `times` times at `in`, releases one hold 50 ns before the next,
+  // the last at `out`.
+  auto reader = [&](double in, int times, double out) {
+    return [&, in, times, out] {
+      until(in);
+      for (int n = 0; n < times; ++n) s.down_read();
+      for (int n = times - 1; n >= 0; --n) {
+        until(out - 50 * n);
+        held_before_release += s.read_held_by_current();
+        s.up_read();
+      }
+      held_after_leaving += s.read_held_by_current();
+    };
+  };
+  run_threads({reader(0, 2, 200), reader(20, 1, 400), reader(40, 1, 300),
                [&] {
-                 until(100);
-                 count_at_100 = s.reader_count();
-                 until(250);
-                 count_at_250 = s.reader_count();
+                 for (double t : {100, 250, 350}) {
+                   until(t);
+                   counts.push_back(s.reader_count());
+                 }
                },
                [&] {
                  until(60);
@@ -215,11 +206,9 @@ TEST(RwSemaphore, ReadHoldsAreCountedPerThreadAndReleasedInAnyOrder) {
                  w_in = sc_time_stamp();
                  s.up_write();
                }});
-  EXPECT_EQ(count_at_100, 4u);
-  EXPECT_EQ(count_at_250, 2u);
-  EXPECT_FALSE(a_at_250);
-  EXPECT_TRUE(b_at_250);
-  EXPECT_TRUE(c_at_250);
+  EXPECT_EQ(counts, (std::vector<unsigned>{4, 2, 1}));
+  EXPECT_EQ(held_before_release, 4u);
+  EXPECT_EQ(held_after_leaving, 0u);
   EXPECT_EQ(w_in, ns(400 + kWakeNs + kAcquireNs));
   EXPECT_EQ(s.stats().read_acquisitions, 4u);
   EXPECT_FALSE(s.is_locked());
