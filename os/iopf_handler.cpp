@@ -119,13 +119,17 @@ void IopfHandler::run() {
     // What is left (the last register accesses) is kept as annotated time when no
     // interrupt came meanwhile and no other process can run before it ends: nobody
     // can see busy_ before then, the next interrupt comes later (the next round starts
-    // from the kernel time), and a drain() waiting is woken at that time.
+    // from the kernel time), and idle_ev_ is notified for that time: a drain() waiting
+    // wakes then, and the kernel gets there even when nothing else happens (a run
+    // that ends when no event is left ends at the same time).
     const bool ahead = !irq_pending_ && lookahead::may_skip(pending);
     if (!ahead) ctx.run_for(pending);
     busy_ = false;
-    if (draining_ > 0) {
-      idle_ev_.notify(ahead ? pending : sc_core::SC_ZERO_TIME);
+    if (ahead) {
+      idle_ev_.notify(pending);
       lookahead::forget();
+    } else if (draining_ > 0) {
+      idle_ev_.notify(sc_core::SC_ZERO_TIME);
     }
   }
 }

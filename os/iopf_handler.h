@@ -109,7 +109,7 @@ class IopfHandler : public sc_core::sc_module {
   Iommu& iommu_;
   bool irq_pending_ = false;
   bool busy_ = false;
-  unsigned draining_ = 0;  // drain() calls sleeping on idle_ev_ (notified only for them)
+  unsigned draining_ = 0;  // drain() calls sleeping on idle_ev_
   sc_core::sc_event irq_ev_, idle_ev_;
   std::map<GroupKey, std::vector<PageRequestDesc>> partial_;
   std::vector<Desc128> response_;  // the Page Group Response being submitted (reused)

@@ -191,6 +191,37 @@ TEST(IopfHandler, StopMarkerGetsNoResponse) {
   EXPECT_EQ(t.b.iopf.page_requests(), 0u);
 }
 
+// A round that only drops a Stop Marker is the last activity of the run: the run
+// ends when the round does (interrupt entry, PRS write, PQT and PQH reads, the
+// descriptor, PQH write, PRS read), with or without the lookahead.
+void expect_run_ends_with_the_round(bool lookahead) {
+  lookahead::set_enabled(lookahead);
+  Bound t;
+  sc_time irq;
+  run_thread([&] {
+    t.setup();
+    StopMarker m;
+    m.pasid = PasidPrefix::with(t.pasid);
+    t.b.message(m);
+    sc_core::wait(t.b.iommu.page_request_event());
+    irq = sc_core::sc_time_stamp();
+  });
+  const IopfConfig fc;
+  const double reg_ns = IommuConfig{}.register_latency_ns;
+  EXPECT_EQ(
+      sc_core::sc_time_stamp(),
+      irq + sc_time(fc.interrupt_entry_ns + 5 * reg_ns + fc.descriptor_read_ns, sc_core::SC_NS));
+  EXPECT_EQ(StatRegistry::global().find_as<Counter>("iopf.stop_markers")->value(), 1u);
+}
+
+TEST(IopfHandler, RunEndsWithTheLastRoundWithTheLookahead) {
+  expect_run_ends_with_the_round(true);
+}
+
+TEST(IopfHandler, RunEndsWithTheLastRoundWithoutTheLookahead) {
+  expect_run_ends_with_the_round(false);
+}
+
 TEST(IopfHandler, UnknownPasidIsInvalidRequest) {
   Bound t;
   run_thread([&] {
