@@ -2,6 +2,8 @@
 #include "iommu/command_queue.h"
 
 #include <algorithm>
+#include <cassert>
+#include <optional>
 #include <string>
 
 #include "sc_models/pcie_ext.h"
@@ -87,13 +89,25 @@ void CommandQueue::write_iqt(uint64_t v) {
 }
 
 void CommandQueue::run() {
+  // Time this thread is ahead of the kernel: a command's execution time is kept as
+  // annotated delay instead of waited for when no other process can run before it
+  // ends (sc_models/lookahead.h); the next command starts from there.
+  sc_time d = sc_core::SC_ZERO_TIME;
   for (;;) {
-    while (head_ == tail_) sc_core::wait(tail_written_);
-    // The last command's execution was not waited for: the next starts after it.
-    if (settling()) sc_core::wait(settle_at_ - sc_core::sc_time_stamp());
+    // Only commands other than the last one written are carried over, so a thread
+    // that is ahead always has a command to execute.
+    assert(d == sc_core::SC_ZERO_TIME || head_ != tail_);
+    if (d == sc_core::SC_ZERO_TIME) {
+      while (head_ == tail_) sc_core::wait(tail_written_);
+      // The last command's execution was not waited for: the next starts after it.
+      if (settling()) sc_core::wait(settle_at_ - sc_core::sc_time_stamp());
+    }
     settle_iwc();
-    const sc_time t0 = sc_core::sc_time_stamp();
-    sc_time d = sc_core::SC_ZERO_TIME;
+    // With a zero quantum the memory port may keep delays as annotated time within
+    // this scope (with a quantum it would decouple this thread: not opened then).
+    std::optional<MemoryPort::Decoupled> lookahead_scope;
+    if (!quantum_set()) lookahead_scope.emplace();
+    const sc_time t0 = sc_core::sc_time_stamp() + d;
     uint8_t b[16] = {};
     const bool ok = p_.mem.read(base_ + head_, b, 16, d);
     d += fetch_latency_;
@@ -110,20 +124,30 @@ void CommandQueue::run() {
         settle_at_ = sc_core::sc_time_stamp() + d;  // not waited for (see the header)
         d = sc_core::SC_ZERO_TIME;
       } else {
-        MemoryPort::sync(d);
+        MemoryPort::sync(d);  // may leave d annotated (lookahead)
       }
       TypeStats& s = stats_of(type);
       s.count->inc();
-      s.latency->sample(std::max(settle_at_, sc_core::sc_time_stamp()) - t0);
+      s.latency->sample(std::max(settle_at_, sc_core::sc_time_stamp() + d) - t0);
     } catch (const DescriptorError&) {
+      // Rejected at the fetch start (t0), as when every delay is waited for: the
+      // fault is notified there, then the rest of the delay passes.
+      const sc_time end = sc_core::sc_time_stamp() + d;
+      if (t0 > sc_core::sc_time_stamp()) MemoryPort::wait(t0 - sc_core::sc_time_stamp());
       iqe_ = true;
       bad_descriptors_.inc();
       p_.fault_event.notify(sc_core::SC_ZERO_TIME);
-      MemoryPort::sync(d);
+      d = end - sc_core::sc_time_stamp();
+      wait_now(d);
     }
     head_ = (head_ + 16) % size_bytes();
     ++processed_;
   }
+}
+
+void CommandQueue::wait_now(sc_time& d) {
+  if (d > sc_core::SC_ZERO_TIME) MemoryPort::wait(d);
+  d = sc_core::SC_ZERO_TIME;
 }
 
 void CommandQueue::execute(const Desc128& raw, sc_time& d) {
@@ -227,13 +251,13 @@ void CommandQueue::dev_tlb_inv(const DevTlbInv& c, sc_time& d) {
     backpressure_stalls_.inc();
     wait_until([port](const std::vector<RootPort*>&) { return port->can_issue(); }, d);
   }
-  MemoryPort::sync(d);
-  req.itag = port->allocate_itag(sc_core::sc_time_stamp(), itag_timeout_time_);
+  MemoryPort::sync(d);  // may leave d annotated: the request is sent at now + d
+  req.itag = port->allocate_itag(sc_core::sc_time_stamp() + d, itag_timeout_time_);
   itag_occupancy_.sample(port->itags_in_flight());
-  send_message(*port, PcieExtension::message(0, req));
+  send_message(*port, PcieExtension::message(0, req), d);
 }
 
-void CommandQueue::send_message(RootPort& port, PcieExtension ext) {
+void CommandQueue::send_message(RootPort& port, PcieExtension ext, const sc_time& delay) {
   // One payload reused (constructing one allocates its extension array): only this
   // thread sends, and the send returns before the next.
   tlm::tlm_generic_payload& gp = message_gp_;
@@ -245,7 +269,7 @@ void CommandQueue::send_message(RootPort& port, PcieExtension ext) {
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   gp.set_extension(&ext);
-  port.send(gp, sc_core::SC_ZERO_TIME);
+  port.send(gp, delay);
   gp.clear_extension(&ext);
 }
 
@@ -286,7 +310,7 @@ void CommandQueue::wait_until(const std::function<bool(const std::vector<RootPor
       expire_itags(ports);
       if (done(ports)) return;
     } else if (done(ports)) {
-      sc_core::wait(ready - now);  // ITags only become busy on this thread
+      MemoryPort::wait(ready - now);  // ITags only become busy on this thread
       continue;
     }
     sc_time earliest = sc_core::SC_ZERO_TIME;
@@ -301,7 +325,7 @@ void CommandQueue::wait_until(const std::function<bool(const std::vector<RootPor
     }
     // Deadlines are acted on from `ready` on, as when the delay was waited for first.
     if (any) itag_timeout_.notify(std::max(earliest, ready) - now);
-    sc_core::wait(itag_done_);
+    MemoryPort::wait(itag_done_);
   }
 }
 
@@ -325,7 +349,7 @@ void CommandQueue::inv_wait(const InvWait& c, sc_time& d) {
       iwc_at_settle_ = true;
       wait_event_.notify(d);
     } else {
-      MemoryPort::sync(d);
+      wait_now(d);  // the notification wakes the driver: the kernel must be there
       iwc_ = true;
       wait_event_.notify(sc_core::SC_ZERO_TIME);
     }
@@ -348,8 +372,8 @@ void CommandQueue::page_group_response(const PageGroupResponseDesc& c, sc_time& 
                           std::to_string(c.response_code));
   }
   if (c.pasid_present) r.pasid = PasidPrefix::with(c.pasid);
-  MemoryPort::sync(d);
-  send_message(*port, PcieExtension::message(0, r));
+  MemoryPort::sync(d);  // may leave d annotated: the response is sent at now + d
+  send_message(*port, PcieExtension::message(0, r), d);
 }
 
 void CommandQueue::on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,

@@ -23,6 +23,11 @@
 // time is not waited for: IQH, the processed count, ICS.IWC and the completion
 // interrupt take effect at its end (the register values are those of that time
 // whenever they are read), and the processor starts the next command no earlier.
+// Before any other command, the processor keeps the execution time as annotated
+// delay instead of waiting when no other process can run before it ends
+// (sc_models/lookahead.h): the next command's fetch, an Invalidate Request or a PRG
+// Response then carries it, and a notification that wakes another process is made
+// only after a real wait.
 //
 // Invalidate Completions count per ITag up to the Completion Count of the first
 // completion. An ATC invalidation not answered within itag_timeout_ns is abandoned:
@@ -111,8 +116,10 @@ class CommandQueue : public sc_core::sc_module {
   void dev_tlb_inv(const DevTlbInv& c, sc_core::sc_time& delay);
   void inv_wait(const InvWait& c, sc_core::sc_time& delay);
   void page_group_response(const PageGroupResponseDesc& c, sc_core::sc_time& delay);
-  // Sends a downstream message on `port` now.
-  void send_message(RootPort& port, PcieExtension ext);
+  // Sends a downstream message on `port` at sc_time_stamp() + delay.
+  void send_message(RootPort& port, PcieExtension ext, const sc_core::sc_time& delay);
+  // Waits for `d` (even where the lookahead could skip it) and resets it.
+  static void wait_now(sc_core::sc_time& d);
   // Waits (with ITag timeouts) until done() holds.
   void wait_until(const std::function<bool(const std::vector<RootPort*>&)>& done,
                   sc_core::sc_time& delay);
