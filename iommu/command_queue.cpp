@@ -89,6 +89,8 @@ void CommandQueue::write_iqt(uint64_t v) {
 }
 
 void CommandQueue::run() {
+  // Root ports are added during elaboration only (Iommu::add_root_port).
+  ports_ = p_.ports();
   // Time this thread is ahead of the kernel: a command's execution time is kept as
   // annotated delay instead of waited for when no other process can run before it
   // ends (sc_models/lookahead.h); the next command starts from there.
@@ -249,7 +251,7 @@ void CommandQueue::dev_tlb_inv(const DevTlbInv& c, sc_time& d) {
   req.global_invalidate = c.pasid_based && c.global;
   if (!port->can_issue()) {
     backpressure_stalls_.inc();
-    wait_until([port](const std::vector<RootPort*>&) { return port->can_issue(); }, d);
+    wait_until([port] { return port->can_issue(); }, d);
   }
   MemoryPort::sync(d);  // may leave d annotated: the request is sent at now + d
   req.itag = port->allocate_itag(sc_core::sc_time_stamp() + d, itag_timeout_time_);
@@ -273,55 +275,50 @@ void CommandQueue::send_message(RootPort& port, PcieExtension ext, const sc_time
   gp.clear_extension(&ext);
 }
 
-bool CommandQueue::any_itag_busy(const std::vector<RootPort*>& ports) const {
-  for (RootPort* port : ports) {
+bool CommandQueue::any_itag_busy() const {
+  for (RootPort* port : ports_) {
     if (port->itags_in_flight() > 0) return true;
   }
   return false;
 }
 
-void CommandQueue::expire_itags(const std::vector<RootPort*>& ports) {
+void CommandQueue::expire_itags() {
   const sc_time now = sc_core::sc_time_stamp();
-  for (RootPort* port : ports) {
-    if (port->itags_in_flight() == 0) continue;
-    for (uint8_t i = 0; i < 32; ++i) {
-      const RootPort::Itag& t = port->itag(i);
-      if (!t.busy || t.deadline > now) continue;
+  for (RootPort* port : ports_) {
+    port->for_each_busy_itag([&](uint8_t i, const RootPort::Itag& t) {
+      if (t.deadline > now) return;
       port->free_itag(i);
       timeouts_.inc();
       ite_ = true;
       failed_pending_ = true;
       p_.fault_event.notify(sc_core::SC_ZERO_TIME);
-    }
+    });
   }
 }
 
-void CommandQueue::wait_until(const std::function<bool(const std::vector<RootPort*>&)>& done,
-                              sc_time& d) {
+template <class Done>
+void CommandQueue::wait_until(const Done& done, sc_time& d) {
   // The condition is checked from `ready` (after the pending delay) on. When it does
   // not hold yet, the wait for the pending delay and the wait for a completion or a
   // deadline are one wait unless a completion arrives before `ready`.
   const sc_time ready = sc_core::sc_time_stamp() + d;
   d = sc_core::SC_ZERO_TIME;
   for (;;) {
-    const std::vector<RootPort*> ports = p_.ports();
     const sc_time now = sc_core::sc_time_stamp();
     if (now >= ready) {
-      expire_itags(ports);
-      if (done(ports)) return;
-    } else if (done(ports)) {
+      expire_itags();
+      if (done()) return;
+    } else if (done()) {
       MemoryPort::wait(ready - now);  // ITags only become busy on this thread
       continue;
     }
     sc_time earliest = sc_core::SC_ZERO_TIME;
     bool any = false;
-    for (RootPort* port : ports) {
-      if (port->itags_in_flight() == 0) continue;
-      for (uint8_t i = 0; i < 32; ++i) {
-        const RootPort::Itag& t = port->itag(i);
-        if (t.busy && (!any || t.deadline < earliest)) earliest = t.deadline;
-        any = any || t.busy;
-      }
+    for (RootPort* port : ports_) {
+      port->for_each_busy_itag([&](uint8_t, const RootPort::Itag& t) {
+        if (!any || t.deadline < earliest) earliest = t.deadline;
+        any = true;
+      });
     }
     // Deadlines are acted on from `ready` on, as when the delay was waited for first.
     if (any) itag_timeout_.notify(std::max(earliest, ready) - now);
@@ -330,7 +327,7 @@ void CommandQueue::wait_until(const std::function<bool(const std::vector<RootPor
 }
 
 void CommandQueue::inv_wait(const InvWait& c, sc_time& d) {
-  wait_until([this](const std::vector<RootPort*>& ports) { return !any_itag_busy(ports); }, d);
+  wait_until([this] { return !any_itag_busy(); }, d);
   if (failed_pending_) {
     failed_pending_ = false;
     failed_waits_.inc();

@@ -121,11 +121,11 @@ class CommandQueue : public sc_core::sc_module {
   // Waits for `d` (even where the lookahead could skip it) and resets it.
   static void wait_now(sc_core::sc_time& d);
   // Waits (with ITag timeouts) until done() holds.
-  void wait_until(const std::function<bool(const std::vector<RootPort*>&)>& done,
-                  sc_core::sc_time& delay);
-  void expire_itags(const std::vector<RootPort*>& ports);
+  template <class Done>
+  void wait_until(const Done& done, sc_core::sc_time& delay);
+  void expire_itags();
   void on_itag_timeout();
-  bool any_itag_busy(const std::vector<RootPort*>& ports) const;
+  bool any_itag_busy() const;
   // The last command's execution has not ended yet (see the header comment).
   bool settling() const { return sc_core::sc_time_stamp() < settle_at_; }
   // Sets ICS.IWC when the last command's execution that sets it has ended.
@@ -137,6 +137,7 @@ class CommandQueue : public sc_core::sc_module {
 
   CommandQueueConfig cfg_;
   Parts p_;
+  std::vector<RootPort*> ports_;  // p_.ports(), fetched when the simulation starts
   uint64_t base_ = 0, qs_ = 0, head_ = 0, tail_ = 0;
   bool iwc_ = false, ite_ = false, iqe_ = false;
   bool failed_pending_ = false;

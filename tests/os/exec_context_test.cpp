@@ -121,6 +121,29 @@ TEST(ExecContext, FramesNameWhereADiagnosticHappened) {
   EXPECT_EQ(d[0].time, sc_core::SC_ZERO_TIME);
 }
 
+TEST(ExecContext, FrameOfAnOwnerNamesOwnerDotLabel) {
+  Diagnostics::global().clear();
+  const std::string owner = "sva";
+  std::string inner, outer;
+  test::run_thread([&] {
+    ExecContext& ctx = ExecContext::current();
+    ExecContext::Frame f1(ctx, owner, "arch_invalidate_secondary_tlbs");
+    outer = ctx.where();
+    {
+      ExecContext::Frame f2(ctx, "spin");
+      inner = ctx.where();
+    }
+    ctx.preempt_disable();
+    ctx.sleep_for(ns(1), "schedule");
+    ctx.preempt_enable();
+  });
+  EXPECT_EQ(outer, "sva.arch_invalidate_secondary_tlbs");
+  EXPECT_EQ(inner, "spin");
+  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].where, "sva.arch_invalidate_secondary_tlbs");
+}
+
 TEST(ExecContext, UnbalancedPreemptEnableIsReported) {
   Diagnostics::global().clear();
   unsigned count = 9;
