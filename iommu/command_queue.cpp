@@ -322,7 +322,13 @@ void CommandQueue::wait_until(const Done& done, sc_time& d) {
     }
     // Deadlines are acted on from `ready` on, as when the delay was waited for first.
     if (any) itag_timeout_.notify(std::max(earliest, ready) - now);
+    // Completions already on their way wake this thread when they arrive (those
+    // announced to the method are taken by whichever runs first).
+    if (!arrivals_.empty()) itag_done_.notify(std::max(arrivals_.begin()->first, now) - now);
+    waiting_for_itags_ = true;
     MemoryPort::wait(itag_done_);
+    waiting_for_itags_ = false;
+    take_arrivals();
   }
 }
 
@@ -376,11 +382,18 @@ void CommandQueue::page_group_response(const PageGroupResponseDesc& c, sc_time& 
 void CommandQueue::on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,
                                             const sc_time& delay) {
   arrivals_.emplace(sc_core::sc_time_stamp() + delay, Arrival{&port, c});
-  arrival_event_.notify(delay);
+  // A processor waiting for ITags takes the completion itself when it arrives (one
+  // activation instead of the method's and then its own); otherwise the method does.
+  if (waiting_for_itags_) {
+    itag_done_.notify(delay);
+  } else {
+    arrival_event_.notify(delay);
+  }
 }
 
-void CommandQueue::deliver_completions() {
+bool CommandQueue::take_arrivals() {
   const sc_time now = sc_core::sc_time_stamp();
+  bool freed = false;
   while (!arrivals_.empty() && arrivals_.begin()->first <= now) {
     const Arrival a = arrivals_.begin()->second;
     arrivals_.erase(arrivals_.begin());
@@ -393,11 +406,17 @@ void CommandQueue::deliver_completions() {
       const sc_time issued = a.port->itag(i).issued;
       if (a.port->complete_itag(i, a.completion.completion_count)) {
         atc_latency_.sample(now - issued);
-        itag_done_.notify(sc_core::SC_ZERO_TIME);
+        freed = true;
       }
     }
   }
-  if (!arrivals_.empty()) arrival_event_.notify(arrivals_.begin()->first - now);
+  return freed;
+}
+
+void CommandQueue::deliver_completions() {
+  if (take_arrivals()) itag_done_.notify(sc_core::SC_ZERO_TIME);
+  if (!arrivals_.empty())
+    arrival_event_.notify(arrivals_.begin()->first - sc_core::sc_time_stamp());
 }
 
 }  // namespace iosim

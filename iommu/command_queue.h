@@ -110,6 +110,8 @@ class CommandQueue : public sc_core::sc_module {
 
   void run();
   void deliver_completions();
+  // Counts the completions that have arrived by now; true when one freed an ITag.
+  bool take_arrivals();
   void execute(const Desc128& raw, sc_core::sc_time& delay);
   void iotlb_inv(const IotlbInv& c);
   void pasid_iotlb_inv(const PasidIotlbInv& c);
@@ -141,6 +143,7 @@ class CommandQueue : public sc_core::sc_module {
   uint64_t base_ = 0, qs_ = 0, head_ = 0, tail_ = 0;
   bool iwc_ = false, ite_ = false, iqe_ = false;
   bool failed_pending_ = false;
+  bool waiting_for_itags_ = false;  // run() waits on itag_done_ in wait_until()
   uint64_t processed_ = 0;
   // End of the last command's execution, not waited for (see the header comment);
   // head_ and processed_ already count that command.

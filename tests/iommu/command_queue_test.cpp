@@ -104,5 +104,56 @@ TEST(CommandQueue, CommandsBeforeTheLastKeepTheirTimesWithoutTheLookahead) {
   EXPECT_EQ(t.skips, 0u);
 }
 
+// Two ATC invalidations in flight while the processor waits for them: the
+// completion announced first arrives last. The wait completes at the later arrival,
+// each ITag's latency is counted at its own arrival, and a completion for an ITag
+// no longer in flight (delivered while the processor does not wait) is stale.
+TEST(CommandQueue, WaitingProcessorTakesCompletionsAtTheirArrival) {
+  IommuBench b;
+  std::vector<sc_time> sent;
+  b.down.hook = [&sent](tlm::tlm_generic_payload&, sc_time& d) {
+    sent.push_back(sc_core::sc_time_stamp() + d);
+  };
+  const uint64_t status = 0x90000;
+  sc_time announced, irq;
+  test::run_thread([&] {
+    b.setup_command_queue();
+    const SBitAddress a = encode_s_range(0x1000, 0x1000);
+    b.submit(DevTlbInv{true, kRid, 0, 5, a.address, a.s, false}.encode());
+    b.submit(DevTlbInv{true, kRid, 0, 5, a.address, a.s, false}.encode());
+    b.submit(InvWait{true, true, false, 7, status}.encode());
+    sc_core::wait(ns(2000));
+    announced = sc_core::sc_time_stamp();
+    InvalidateCompletion c;
+    c.requester_id = kRid;
+    c.completion_count = 1;
+    CommandQueue& cq = b.iommu.command_queue();
+    c.itag_vector = 1u << 1;
+    cq.on_invalidate_completion(b.port, c, ns(500));
+    c.itag_vector = 1u << 0;
+    cq.on_invalidate_completion(b.port, c, ns(200));
+    sc_core::wait(b.iommu.inv_wait_event());
+    irq = sc_core::sc_time_stamp();
+    cq.on_invalidate_completion(b.port, c, ns(10));  // ITag 0 is free by now
+    sc_core::wait(ns(100));
+  });
+  ASSERT_EQ(sent.size(), 2u);
+  const PhysicalMemoryConfig m = test::small_memory();
+  const double status_write_ns = m.access_latency_ns + 4 / m.channel_bandwidth_gb_per_s;
+  EXPECT_EQ(irq, announced + ns(500 + status_write_ns));
+  EXPECT_EQ(b.memory.read_u64(status), 7u);
+  EXPECT_EQ(b.port.itags_in_flight(), 0u);
+  const auto* lat =
+      StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency");
+  ASSERT_NE(lat, nullptr);
+  ASSERT_EQ(lat->count(), 2u);
+  EXPECT_DOUBLE_EQ(lat->min(), to_ns(announced + ns(200) - sent[0]));
+  EXPECT_DOUBLE_EQ(lat->max(), to_ns(announced + ns(500) - sent[1]));
+  const auto* stale =
+      StatRegistry::global().find_as<Counter>("iommu.command_queue.stale_completions");
+  ASSERT_NE(stale, nullptr);
+  EXPECT_EQ(stale->value(), 1u);
+}
+
 }  // namespace
 }  // namespace iosim
