@@ -255,6 +255,7 @@ void CommandQueue::dev_tlb_inv(const DevTlbInv& c, sc_time& d) {
   }
   MemoryPort::sync(d);  // may leave d annotated: the request is sent at now + d
   req.itag = port->allocate_itag(sc_core::sc_time_stamp() + d, itag_timeout_time_);
+  deadline_bound_ = std::min(deadline_bound_, port->itag(req.itag).deadline);
   itag_occupancy_.sample(port->itags_in_flight());
   send_message(*port, PcieExtension::message(0, req), d);
 }
@@ -284,6 +285,7 @@ bool CommandQueue::any_itag_busy() const {
 
 void CommandQueue::expire_itags() {
   const sc_time now = sc_core::sc_time_stamp();
+  if (now < deadline_bound_) return;  // no ITag can have expired
   for (RootPort* port : ports_) {
     port->for_each_busy_itag([&](uint8_t i, const RootPort::Itag& t) {
       if (t.deadline > now) return;
@@ -320,6 +322,7 @@ void CommandQueue::wait_until(const Done& done, sc_time& d) {
         any = true;
       });
     }
+    deadline_bound_ = any ? earliest : sc_core::sc_max_time();
     // Deadlines are acted on from `ready` on, as when the delay was waited for first.
     if (any) itag_timeout_.notify(std::max(earliest, ready) - now);
     // Completions already on their way wake this thread when they arrive (those
@@ -397,8 +400,8 @@ bool CommandQueue::take_arrivals() {
   while (!arrivals_.empty() && arrivals_.begin()->first <= now) {
     const Arrival a = arrivals_.begin()->second;
     arrivals_.erase(arrivals_.begin());
-    for (uint8_t i = 0; i < 32; ++i) {
-      if (!(a.completion.itag_vector & (1u << i))) continue;
+    for (uint32_t v = a.completion.itag_vector; v != 0; v &= v - 1) {
+      const auto i = static_cast<uint8_t>(__builtin_ctz(v));  // lowest ITag first
       if (!a.port->itag(i).busy) {
         stale_completions_.inc();
         continue;

@@ -140,6 +140,9 @@ class CommandQueue : public sc_core::sc_module {
   CommandQueueConfig cfg_;
   Parts p_;
   std::vector<RootPort*> ports_;  // p_.ports(), fetched when the simulation starts
+  // A lower bound of the deadlines of the ITags in flight (every ITag's deadline is
+  // at or after it): expire_itags() has nothing to do before it.
+  sc_core::sc_time deadline_bound_ = sc_core::sc_max_time();
   uint64_t base_ = 0, qs_ = 0, head_ = 0, tail_ = 0;
   bool iwc_ = false, ite_ = false, iqe_ = false;
   bool failed_pending_ = false;
