@@ -31,7 +31,9 @@
 //    Checked: every read succeeded, every page is mapped afterwards, and the handler
 //    answered exactly one Success per operation.
 //
-// Counters: sim_ns (simulated time per operation, timed part only).
+// Counters: sim_ns (simulated time per operation, timed part only); deltas (kernel
+// evaluation phases per operation, about the context switches; timed part only, the
+// batch's own start included).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -148,6 +150,7 @@ void BM_InvalidateNotifier(benchmark::State& state) {
   uint64_t next = 0;  // page index of the next batch in the window
   std::string error;
   sc_core::sc_time sim;
+  uint64_t deltas = 0;  // kernel evaluation phases of the timed part
   while (state.KeepRunningBatch(kInvBatch)) {
     state.PauseTiming();
     const uint64_t first = next;
@@ -169,6 +172,7 @@ void BM_InvalidateNotifier(benchmark::State& state) {
       }
     }
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    const uint64_t d0 = sc_core::sc_delta_count();
     state.ResumeTiming();
     g_driver->run_job([&] {
       for (int64_t i = 0; i < kInvBatch; ++i) {
@@ -180,6 +184,7 @@ void BM_InvalidateNotifier(benchmark::State& state) {
     });
     state.PauseTiming();
     sim += sc_core::sc_time_stamp() - t0;
+    deltas += sc_core::sc_delta_count() - d0;
     for (int64_t i = 0; i < kInvBatch && error.empty(); ++i) {
       for (unsigned d = 0; d < n; ++d) {
         if (g_sys->atc_holds(d, pasid, kInvVa + 4096 * ((first + i) % kInvPages))) {
@@ -192,6 +197,7 @@ void BM_InvalidateNotifier(benchmark::State& state) {
   if (g_sys->drv.failed_waits() != 0) error = "an invalidation wait failed";
   if (!error.empty()) state.SkipWithError(error.c_str());
   state.counters["sim_ns"] = iosim::to_ns(sim) / static_cast<double>(state.iterations());
+  state.counters["deltas"] = static_cast<double>(deltas) / static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations());
 }
 

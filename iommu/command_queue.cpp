@@ -2,6 +2,8 @@
 #include "iommu/command_queue.h"
 
 #include <algorithm>
+#include <cassert>
+#include <optional>
 #include <string>
 
 #include "sc_models/pcie_ext.h"
@@ -87,13 +89,27 @@ void CommandQueue::write_iqt(uint64_t v) {
 }
 
 void CommandQueue::run() {
+  // Root ports are added during elaboration only (Iommu::add_root_port).
+  ports_ = p_.ports();
+  // Time this thread is ahead of the kernel: a command's execution time is kept as
+  // annotated delay instead of waited for when no other process can run before it
+  // ends (sc_models/lookahead.h); the next command starts from there.
+  sc_time d = sc_core::SC_ZERO_TIME;
   for (;;) {
-    while (head_ == tail_) sc_core::wait(tail_written_);
-    // The last command's execution was not waited for: the next starts after it.
-    if (settling()) sc_core::wait(settle_at_ - sc_core::sc_time_stamp());
+    // Only commands other than the last one written are carried over, so a thread
+    // that is ahead always has a command to execute.
+    assert(d == sc_core::SC_ZERO_TIME || head_ != tail_);
+    if (d == sc_core::SC_ZERO_TIME) {
+      while (head_ == tail_) sc_core::wait(tail_written_);
+      // The last command's execution was not waited for: the next starts after it.
+      if (settling()) sc_core::wait(settle_at_ - sc_core::sc_time_stamp());
+    }
     settle_iwc();
-    const sc_time t0 = sc_core::sc_time_stamp();
-    sc_time d = sc_core::SC_ZERO_TIME;
+    // With a zero quantum the memory port may keep delays as annotated time within
+    // this scope (with a quantum it would decouple this thread: not opened then).
+    std::optional<MemoryPort::Decoupled> lookahead_scope;
+    if (!quantum_set()) lookahead_scope.emplace();
+    const sc_time t0 = sc_core::sc_time_stamp() + d;
     uint8_t b[16] = {};
     const bool ok = p_.mem.read(base_ + head_, b, 16, d);
     d += fetch_latency_;
@@ -110,20 +126,30 @@ void CommandQueue::run() {
         settle_at_ = sc_core::sc_time_stamp() + d;  // not waited for (see the header)
         d = sc_core::SC_ZERO_TIME;
       } else {
-        MemoryPort::sync(d);
+        MemoryPort::sync(d);  // may leave d annotated (lookahead)
       }
       TypeStats& s = stats_of(type);
       s.count->inc();
-      s.latency->sample(std::max(settle_at_, sc_core::sc_time_stamp()) - t0);
+      s.latency->sample(std::max(settle_at_, sc_core::sc_time_stamp() + d) - t0);
     } catch (const DescriptorError&) {
+      // Rejected at the fetch start (t0), as when every delay is waited for: the
+      // fault is notified there, then the rest of the delay passes.
+      const sc_time end = sc_core::sc_time_stamp() + d;
+      if (t0 > sc_core::sc_time_stamp()) MemoryPort::wait(t0 - sc_core::sc_time_stamp());
       iqe_ = true;
       bad_descriptors_.inc();
       p_.fault_event.notify(sc_core::SC_ZERO_TIME);
-      MemoryPort::sync(d);
+      d = end - sc_core::sc_time_stamp();
+      wait_now(d);
     }
     head_ = (head_ + 16) % size_bytes();
     ++processed_;
   }
+}
+
+void CommandQueue::wait_now(sc_time& d) {
+  if (d > sc_core::SC_ZERO_TIME) MemoryPort::wait(d);
+  d = sc_core::SC_ZERO_TIME;
 }
 
 void CommandQueue::execute(const Desc128& raw, sc_time& d) {
@@ -225,15 +251,16 @@ void CommandQueue::dev_tlb_inv(const DevTlbInv& c, sc_time& d) {
   req.global_invalidate = c.pasid_based && c.global;
   if (!port->can_issue()) {
     backpressure_stalls_.inc();
-    wait_until([port](const std::vector<RootPort*>&) { return port->can_issue(); }, d);
+    wait_until([port] { return port->can_issue(); }, d);
   }
-  MemoryPort::sync(d);
-  req.itag = port->allocate_itag(sc_core::sc_time_stamp(), itag_timeout_time_);
+  MemoryPort::sync(d);  // may leave d annotated: the request is sent at now + d
+  req.itag = port->allocate_itag(sc_core::sc_time_stamp() + d, itag_timeout_time_);
+  deadline_bound_ = std::min(deadline_bound_, port->itag(req.itag).deadline);
   itag_occupancy_.sample(port->itags_in_flight());
-  send_message(*port, PcieExtension::message(0, req));
+  send_message(*port, PcieExtension::message(0, req), d);
 }
 
-void CommandQueue::send_message(RootPort& port, PcieExtension ext) {
+void CommandQueue::send_message(RootPort& port, PcieExtension ext, const sc_time& delay) {
   // One payload reused (constructing one allocates its extension array): only this
   // thread sends, and the send returns before the next.
   tlm::tlm_generic_payload& gp = message_gp_;
@@ -245,68 +272,71 @@ void CommandQueue::send_message(RootPort& port, PcieExtension ext) {
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   gp.set_extension(&ext);
-  port.send(gp, sc_core::SC_ZERO_TIME);
+  port.send(gp, delay);
   gp.clear_extension(&ext);
 }
 
-bool CommandQueue::any_itag_busy(const std::vector<RootPort*>& ports) const {
-  for (RootPort* port : ports) {
+bool CommandQueue::any_itag_busy() const {
+  for (RootPort* port : ports_) {
     if (port->itags_in_flight() > 0) return true;
   }
   return false;
 }
 
-void CommandQueue::expire_itags(const std::vector<RootPort*>& ports) {
+void CommandQueue::expire_itags() {
   const sc_time now = sc_core::sc_time_stamp();
-  for (RootPort* port : ports) {
-    if (port->itags_in_flight() == 0) continue;
-    for (uint8_t i = 0; i < 32; ++i) {
-      const RootPort::Itag& t = port->itag(i);
-      if (!t.busy || t.deadline > now) continue;
+  if (now < deadline_bound_) return;  // no ITag can have expired
+  for (RootPort* port : ports_) {
+    port->for_each_busy_itag([&](uint8_t i, const RootPort::Itag& t) {
+      if (t.deadline > now) return;
       port->free_itag(i);
       timeouts_.inc();
       ite_ = true;
       failed_pending_ = true;
       p_.fault_event.notify(sc_core::SC_ZERO_TIME);
-    }
+    });
   }
 }
 
-void CommandQueue::wait_until(const std::function<bool(const std::vector<RootPort*>&)>& done,
-                              sc_time& d) {
+template <class Done>
+void CommandQueue::wait_until(const Done& done, sc_time& d) {
   // The condition is checked from `ready` (after the pending delay) on. When it does
   // not hold yet, the wait for the pending delay and the wait for a completion or a
   // deadline are one wait unless a completion arrives before `ready`.
   const sc_time ready = sc_core::sc_time_stamp() + d;
   d = sc_core::SC_ZERO_TIME;
   for (;;) {
-    const std::vector<RootPort*> ports = p_.ports();
     const sc_time now = sc_core::sc_time_stamp();
     if (now >= ready) {
-      expire_itags(ports);
-      if (done(ports)) return;
-    } else if (done(ports)) {
-      sc_core::wait(ready - now);  // ITags only become busy on this thread
+      expire_itags();
+      if (done()) return;
+    } else if (done()) {
+      MemoryPort::wait(ready - now);  // ITags only become busy on this thread
       continue;
     }
     sc_time earliest = sc_core::SC_ZERO_TIME;
     bool any = false;
-    for (RootPort* port : ports) {
-      if (port->itags_in_flight() == 0) continue;
-      for (uint8_t i = 0; i < 32; ++i) {
-        const RootPort::Itag& t = port->itag(i);
-        if (t.busy && (!any || t.deadline < earliest)) earliest = t.deadline;
-        any = any || t.busy;
-      }
+    for (RootPort* port : ports_) {
+      port->for_each_busy_itag([&](uint8_t, const RootPort::Itag& t) {
+        if (!any || t.deadline < earliest) earliest = t.deadline;
+        any = true;
+      });
     }
+    deadline_bound_ = any ? earliest : sc_core::sc_max_time();
     // Deadlines are acted on from `ready` on, as when the delay was waited for first.
     if (any) itag_timeout_.notify(std::max(earliest, ready) - now);
-    sc_core::wait(itag_done_);
+    // Completions already on their way wake this thread when they arrive (those
+    // announced to the method are taken by whichever runs first).
+    if (!arrivals_.empty()) itag_done_.notify(std::max(arrivals_.begin()->first, now) - now);
+    waiting_for_itags_ = true;
+    MemoryPort::wait(itag_done_);
+    waiting_for_itags_ = false;
+    take_arrivals();
   }
 }
 
 void CommandQueue::inv_wait(const InvWait& c, sc_time& d) {
-  wait_until([this](const std::vector<RootPort*>& ports) { return !any_itag_busy(ports); }, d);
+  wait_until([this] { return !any_itag_busy(); }, d);
   if (failed_pending_) {
     failed_pending_ = false;
     failed_waits_.inc();
@@ -325,7 +355,7 @@ void CommandQueue::inv_wait(const InvWait& c, sc_time& d) {
       iwc_at_settle_ = true;
       wait_event_.notify(d);
     } else {
-      MemoryPort::sync(d);
+      wait_now(d);  // the notification wakes the driver: the kernel must be there
       iwc_ = true;
       wait_event_.notify(sc_core::SC_ZERO_TIME);
     }
@@ -348,23 +378,30 @@ void CommandQueue::page_group_response(const PageGroupResponseDesc& c, sc_time& 
                           std::to_string(c.response_code));
   }
   if (c.pasid_present) r.pasid = PasidPrefix::with(c.pasid);
-  MemoryPort::sync(d);
-  send_message(*port, PcieExtension::message(0, r));
+  MemoryPort::sync(d);  // may leave d annotated: the response is sent at now + d
+  send_message(*port, PcieExtension::message(0, r), d);
 }
 
 void CommandQueue::on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,
                                             const sc_time& delay) {
   arrivals_.emplace(sc_core::sc_time_stamp() + delay, Arrival{&port, c});
-  arrival_event_.notify(delay);
+  // A processor waiting for ITags takes the completion itself when it arrives (one
+  // activation instead of the method's and then its own); otherwise the method does.
+  if (waiting_for_itags_) {
+    itag_done_.notify(delay);
+  } else {
+    arrival_event_.notify(delay);
+  }
 }
 
-void CommandQueue::deliver_completions() {
+bool CommandQueue::take_arrivals() {
   const sc_time now = sc_core::sc_time_stamp();
+  bool freed = false;
   while (!arrivals_.empty() && arrivals_.begin()->first <= now) {
     const Arrival a = arrivals_.begin()->second;
     arrivals_.erase(arrivals_.begin());
-    for (uint8_t i = 0; i < 32; ++i) {
-      if (!(a.completion.itag_vector & (1u << i))) continue;
+    for (uint32_t v = a.completion.itag_vector; v != 0; v &= v - 1) {
+      const auto i = static_cast<uint8_t>(__builtin_ctz(v));  // lowest ITag first
       if (!a.port->itag(i).busy) {
         stale_completions_.inc();
         continue;
@@ -372,11 +409,17 @@ void CommandQueue::deliver_completions() {
       const sc_time issued = a.port->itag(i).issued;
       if (a.port->complete_itag(i, a.completion.completion_count)) {
         atc_latency_.sample(now - issued);
-        itag_done_.notify(sc_core::SC_ZERO_TIME);
+        freed = true;
       }
     }
   }
-  if (!arrivals_.empty()) arrival_event_.notify(arrivals_.begin()->first - now);
+  return freed;
+}
+
+void CommandQueue::deliver_completions() {
+  if (take_arrivals()) itag_done_.notify(sc_core::SC_ZERO_TIME);
+  if (!arrivals_.empty())
+    arrival_event_.notify(arrivals_.begin()->first - sc_core::sc_time_stamp());
 }
 
 }  // namespace iosim

@@ -23,6 +23,11 @@
 // time is not waited for: IQH, the processed count, ICS.IWC and the completion
 // interrupt take effect at its end (the register values are those of that time
 // whenever they are read), and the processor starts the next command no earlier.
+// Before any other command, the processor keeps the execution time as annotated
+// delay instead of waiting when no other process can run before it ends
+// (sc_models/lookahead.h): the next command's fetch, an Invalidate Request or a PRG
+// Response then carries it, and a notification that wakes another process is made
+// only after a real wait.
 //
 // Invalidate Completions count per ITag up to the Completion Count of the first
 // completion. An ATC invalidation not answered within itag_timeout_ns is abandoned:
@@ -105,20 +110,24 @@ class CommandQueue : public sc_core::sc_module {
 
   void run();
   void deliver_completions();
+  // Counts the completions that have arrived by now; true when one freed an ITag.
+  bool take_arrivals();
   void execute(const Desc128& raw, sc_core::sc_time& delay);
   void iotlb_inv(const IotlbInv& c);
   void pasid_iotlb_inv(const PasidIotlbInv& c);
   void dev_tlb_inv(const DevTlbInv& c, sc_core::sc_time& delay);
   void inv_wait(const InvWait& c, sc_core::sc_time& delay);
   void page_group_response(const PageGroupResponseDesc& c, sc_core::sc_time& delay);
-  // Sends a downstream message on `port` now.
-  void send_message(RootPort& port, PcieExtension ext);
+  // Sends a downstream message on `port` at sc_time_stamp() + delay.
+  void send_message(RootPort& port, PcieExtension ext, const sc_core::sc_time& delay);
+  // Waits for `d` (even where the lookahead could skip it) and resets it.
+  static void wait_now(sc_core::sc_time& d);
   // Waits (with ITag timeouts) until done() holds.
-  void wait_until(const std::function<bool(const std::vector<RootPort*>&)>& done,
-                  sc_core::sc_time& delay);
-  void expire_itags(const std::vector<RootPort*>& ports);
+  template <class Done>
+  void wait_until(const Done& done, sc_core::sc_time& delay);
+  void expire_itags();
   void on_itag_timeout();
-  bool any_itag_busy(const std::vector<RootPort*>& ports) const;
+  bool any_itag_busy() const;
   // The last command's execution has not ended yet (see the header comment).
   bool settling() const { return sc_core::sc_time_stamp() < settle_at_; }
   // Sets ICS.IWC when the last command's execution that sets it has ended.
@@ -130,9 +139,14 @@ class CommandQueue : public sc_core::sc_module {
 
   CommandQueueConfig cfg_;
   Parts p_;
+  std::vector<RootPort*> ports_;  // p_.ports(), fetched when the simulation starts
+  // A lower bound of the deadlines of the ITags in flight (every ITag's deadline is
+  // at or after it): expire_itags() has nothing to do before it.
+  sc_core::sc_time deadline_bound_ = sc_core::sc_max_time();
   uint64_t base_ = 0, qs_ = 0, head_ = 0, tail_ = 0;
   bool iwc_ = false, ite_ = false, iqe_ = false;
   bool failed_pending_ = false;
+  bool waiting_for_itags_ = false;  // run() waits on itag_done_ in wait_until()
   uint64_t processed_ = 0;
   // End of the last command's execution, not waited for (see the header comment);
   // head_ and processed_ already count that command.

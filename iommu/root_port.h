@@ -57,6 +57,17 @@ class RootPort : public sc_core::sc_module {
   bool complete_itag(uint8_t itag, unsigned completion_count);
   void free_itag(uint8_t itag);
   const Itag& itag(uint8_t i) const { return itags_.at(i); }
+  // Calls f(index, itag) for each ITag in flight, in index order; f may free the
+  // ITag it is given. Stops once every ITag in flight at the call has been seen.
+  template <class F>
+  void for_each_busy_itag(F&& f) const {
+    unsigned left = in_flight_;
+    for (uint8_t i = 0; i < 32 && left > 0; ++i) {
+      if (!itags_[i].busy) continue;
+      --left;
+      f(i, itags_[i]);
+    }
+  }
 
   // Sends a posted message downstream at sc_time_stamp() + delay (not waited for).
   void send(tlm::tlm_generic_payload& gp, sc_core::sc_time delay);

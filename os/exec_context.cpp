@@ -81,24 +81,10 @@ void ExecContext::sleep_on(const sc_core::sc_event& ev, const char* what) {
   sleep_time_ += sc_core::sc_time_stamp() - t0;
 }
 
-void ExecContext::sleep_until(const std::function<bool()>& done, const sc_core::sc_event& ev,
-                              const char* what) {
-  might_sleep(what);
-  sc_core::sc_time t0 = sc_core::sc_time_stamp();
-  while (!done()) sc_core::wait(ev);
-  sleep_time_ += sc_core::sc_time_stamp() - t0;
-}
-
 void ExecContext::sleep_for(const sc_core::sc_time& t, const char* what) {
   might_sleep(what);
   sc_core::wait(t);
   sleep_time_ += t;
-}
-
-void ExecContext::spin_until(const std::function<bool()>& done, const sc_core::sc_event& ev) {
-  sc_core::sc_time t0 = sc_core::sc_time_stamp();
-  while (!done()) sc_core::wait(ev);
-  spin_time_ += sc_core::sc_time_stamp() - t0;
 }
 
 void ExecContext::spin_for(const sc_core::sc_time& t) {
@@ -110,8 +96,13 @@ void ExecContext::run_for(const sc_core::sc_time& t) {
   if (t > sc_core::SC_ZERO_TIME) sc_core::wait(t);
 }
 
-ExecContext::Frame::Frame(ExecContext& ctx, std::string label) : ctx_(ctx) {
-  ctx_.frames_.push_back(std::move(label));
+ExecContext::Frame::Frame(ExecContext& ctx, const char* label) : ctx_(ctx) {
+  ctx_.frames_.push_back({nullptr, label});
+}
+
+ExecContext::Frame::Frame(ExecContext& ctx, const std::string& owner, const char* label)
+    : ctx_(ctx) {
+  ctx_.frames_.push_back({&owner, label});
 }
 
 ExecContext::Frame::~Frame() {
@@ -119,8 +110,12 @@ ExecContext::Frame::~Frame() {
 }
 
 const std::string& ExecContext::where() const {
-  static const std::string kNone;
-  return frames_.empty() ? kNone : frames_.back();
+  where_.clear();
+  if (frames_.empty()) return where_;
+  const FrameLabel& f = frames_.back();
+  if (f.owner) where_ = *f.owner + ".";
+  where_ += f.label;
+  return where_;
 }
 
 }  // namespace iosim

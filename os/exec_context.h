@@ -26,7 +26,6 @@
 #include <systemc>
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -75,13 +74,23 @@ class ExecContext {
   void sleep_on(const sc_core::sc_event& ev, const char* what);
   // Sleeps until done() is true, re-checking each time `ev` fires (wait_event()).
   // might_sleep is checked once, whether or not the thread actually blocks.
-  void sleep_until(const std::function<bool()>& done, const sc_core::sc_event& ev,
-                   const char* what);
+  template <class Done>
+  void sleep_until(const Done& done, const sc_core::sc_event& ev, const char* what) {
+    might_sleep(what);
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    while (!done()) sc_core::wait(ev);
+    sleep_time_ += sc_core::sc_time_stamp() - t0;
+  }
   // Sleeps for a fixed time (msleep, usleep_range).
   void sleep_for(const sc_core::sc_time& t, const char* what);
   // Busy-waits until done() is true, re-checking each time `ev` fires. Allowed in
   // atomic context; the time is accounted as spin time.
-  void spin_until(const std::function<bool()>& done, const sc_core::sc_event& ev);
+  template <class Done>
+  void spin_until(const Done& done, const sc_core::sc_event& ev) {
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    while (!done()) sc_core::wait(ev);
+    spin_time_ += sc_core::sc_time_stamp() - t0;
+  }
   // Busy-waits for a fixed time (udelay, a polling loop).
   void spin_for(const sc_core::sc_time& t);
   // Executes instructions for `t`.
@@ -94,9 +103,13 @@ class ExecContext {
   }
 
   // --- frames ---
+  // A label naming what the thread executes while the frame lives: `label`, or
+  // `owner` + "." + `label`. Nothing is copied: both must outlive the frame (string
+  // literals, names of the objects called); where() builds the text when asked.
   class Frame {
    public:
-    Frame(ExecContext& ctx, std::string label);
+    Frame(ExecContext& ctx, const char* label);
+    Frame(ExecContext& ctx, const std::string& owner, const char* label);
     ~Frame();
     Frame(const Frame&) = delete;
     Frame& operator=(const Frame&) = delete;
@@ -118,7 +131,12 @@ class ExecContext {
   unsigned preempt_count_ = 0;
   unsigned ptl_held_ = 0;
   unsigned non_block_count_ = 0;
-  std::vector<std::string> frames_;
+  struct FrameLabel {
+    const std::string* owner;  // nullptr: the label alone
+    const char* label;
+  };
+  std::vector<FrameLabel> frames_;
+  mutable std::string where_;  // where()'s text
   sc_core::sc_time spin_time_ = sc_core::SC_ZERO_TIME;
   sc_core::sc_time sleep_time_ = sc_core::SC_ZERO_TIME;
   uint64_t sleep_violations_ = 0;

@@ -60,7 +60,7 @@ MmuNotifierSubscriptions::MmuNotifierSubscriptions(MmStruct& mm, const MmuNotifi
 template <class F>
 auto MmuNotifierSubscriptions::call_op(MmuNotifier& sub, MmuNotifierOp op, F&& fn) {
   CallbackTimer timer;
-  ExecContext::Frame frame(timer.ctx, sub.name() + "." + mmu_notifier_op_name(op));
+  ExecContext::Frame frame(timer.ctx, sub.name(), mmu_notifier_op_name(op));
   auto result = fn();
   sc_core::sc_time dt = timer.elapsed();
   MmuNotifierStats& st = sub.stats_;
@@ -286,7 +286,7 @@ int MmuNotifierSubscriptions::itree_invalidate(const MmuNotifierRange& r) {
 bool MmuNotifierSubscriptions::call_interval(MmuIntervalNotifier& sub, const MmuNotifierRange& r,
                                              uint64_t cur_seq) {
   CallbackTimer timer;
-  ExecContext::Frame frame(timer.ctx, sub.name() + ".invalidate");
+  ExecContext::Frame frame(timer.ctx, sub.name(), "invalidate");
   bool non_block = !mmu_notifier_range_blockable(r);
   if (non_block) timer.ctx.non_block_start();
   bool ok = sub.invalidate(r, cur_seq);

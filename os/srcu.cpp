@@ -1,5 +1,7 @@
 #include "os/srcu.h"
 
+#include <algorithm>
+
 #include "os/diagnostics.h"
 #include "os/exec_context.h"
 #include "sc_models/server_pool.h"
@@ -13,17 +15,21 @@ Srcu::Srcu(std::string name, double grace_period_ns, double wakeup_latency_ns)
 
 uint64_t Srcu::read_lock() {
   uint64_t t = next_ticket_++;
-  readers_.emplace(t, sc_core::sc_get_current_process_handle());
+  readers_.emplace_back(t, sc_core::sc_get_current_process_handle());  // stays sorted
   return t;
 }
 
 void Srcu::read_unlock(uint64_t ticket) {
-  if (readers_.erase(ticket) == 0) {
+  auto it = std::lower_bound(readers_.begin(), readers_.end(), ticket,
+                             [](const Reader& r, uint64_t t) { return r.first < t; });
+  if (it == readers_.end() || it->first != ticket) {
     Diagnostics::global().report(DiagKind::kSrcuDeadlock,
                                  "srcu_read_unlock of '" + name_ + "' without a matching lock");
     return;
   }
-  reader_done_.notify(sc_core::SC_ZERO_TIME);
+  readers_.erase(it);
+  // Only a grace period waits for this event (it re-checks the readers when woken).
+  if (grace_waiters_ > 0) reader_done_.notify(sc_core::SC_ZERO_TIME);
 }
 
 bool Srcu::current_in_reader() const {
@@ -47,7 +53,9 @@ void Srcu::wait_grace(uint64_t before, const sc_core::sc_process_handle& skip,
                       const sc_core::sc_time& min_end) {
   bool waited = false;
   while (readers_before(before, skip)) {
+    ++grace_waiters_;
     sc_core::wait(reader_done_);
+    --grace_waiters_;
     waited = true;
   }
   if (waited && wakeup_latency_ > sc_core::SC_ZERO_TIME) sc_core::wait(wakeup_latency_);
@@ -77,7 +85,7 @@ void Srcu::call(std::function<void()> cb) {
     ExecContext& ctx = ExecContext::current();
     ctx.non_block_start();
     {
-      ExecContext::Frame f(ctx, name_ + ".srcu_callback");
+      ExecContext::Frame f(ctx, name_, "srcu_callback");
       cb();
     }
     ctx.non_block_end();

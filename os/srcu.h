@@ -19,8 +19,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace iosim {
 
@@ -61,7 +62,10 @@ class Srcu {
   sc_core::sc_time grace_period_;
   sc_core::sc_time wakeup_latency_;
   uint64_t next_ticket_ = 1;
-  std::map<uint64_t, sc_core::sc_process_handle> readers_;
+  // Open read-side sections by ticket, in ticket order (tickets only grow).
+  using Reader = std::pair<uint64_t, sc_core::sc_process_handle>;
+  std::vector<Reader> readers_;
+  unsigned grace_waiters_ = 0;  // threads waiting on reader_done_
   sc_core::sc_event reader_done_;
   sc_core::sc_event callback_done_;
   uint64_t grace_periods_ = 0;

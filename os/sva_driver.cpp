@@ -392,8 +392,11 @@ void SvaDriver::invalidate(Mm& mm, uint64_t start, uint64_t end) {
   const uint32_t pasid = b->pasid;
   invalidations_.inc();
   std::vector<SvaTarget> targets;
+  targets.reserve(b->rids.size());
   for (uint16_t rid : b->rids) targets.push_back(SvaTarget{rid, devices_.at(rid).ats});
-  const SvaCommands c = policy_->commands(pasid, targets, start, end, wait_descriptor());
+  SvaCommands c;
+  c.descs.reserve(targets.size() + 3);  // a page-selective flush needs no more
+  policy_->build(pasid, targets, start, end, wait_descriptor(), c);
   if (c.full_flush) full_flushes_.inc();
   if (!submit_and_wait(c.descs)) return;
   const sc_time now = sc_core::sc_time_stamp();
@@ -403,19 +406,23 @@ void SvaDriver::invalidate(Mm& mm, uint64_t start, uint64_t end) {
 
 bool SvaDriver::submit_and_wait(const std::vector<Desc128>& descs) {
   if (!cq_base_) throw std::runtime_error("SVA driver: command submitted before init");
-  std::vector<Desc128> all = descs;
-  if (all.empty() || descriptor_type(all.back()) != InvType::kInvWait) {
-    all.push_back(wait_descriptor());
+  // Every batch ends with a wait: one is appended (to a copy) when the list does not.
+  std::vector<Desc128> with_wait;
+  const std::vector<Desc128>* all = &descs;
+  if (descs.empty() || descriptor_type(descs.back()) != InvType::kInvWait) {
+    with_wait = descs;
+    with_wait.push_back(wait_descriptor());
+    all = &with_wait;
   }
   // The lock's acquisition cost is charged with the first batch's descriptor writes.
   sc_time pending = sc_core::SC_ZERO_TIME;
   queue_lock_.lock(pending);
   bool ok = true;
   size_t i = 0;
-  while (i < all.size()) {
+  while (i < all->size()) {
     size_t j = i;
-    while (descriptor_type(all[j]) != InvType::kInvWait) ++j;
-    ok = run_batch(&all[i], j - i + 1, pending) && ok;
+    while (descriptor_type((*all)[j]) != InvType::kInvWait) ++j;
+    ok = run_batch(&(*all)[i], j - i + 1, pending) && ok;
     i = j + 1;
   }
   queue_lock_.unlock();

@@ -31,49 +31,43 @@ void aligned_block(uint64_t start, uint64_t end, uint64_t& base, unsigned& mask)
   base = mask >= kMaxMask ? 0 : (first >> mask) << (mask + kPageShift);
 }
 
-std::vector<SvaTarget> with_ats(const std::vector<SvaTarget>& devs) {
-  std::vector<SvaTarget> out;
-  for (const auto& d : devs) {
-    if (d.ats) out.push_back(d);
-  }
-  return out;
-}
-
 class IntelPolicy : public SvaPolicy {
  public:
   using SvaPolicy::SvaPolicy;
-  SvaCommands commands(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
-                       uint64_t end, const Desc128& wait) const override {
-    SvaCommands c;
-    std::vector<Desc128> flat;
+  void build(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start, uint64_t end,
+             const Desc128& wait, SvaCommands& c) const override {
+    c.descs.clear();
     uint64_t base = 0;
     unsigned mask = kMaxMask;
     if (!whole_space(start, end)) aligned_block(start, end, base, mask);
     c.full_flush = whole_space(start, end) || mask > p_.intel_max_address_mask;
-    if (c.full_flush) {
-      flat.push_back(pasid_iotlb_all(pasid));
-    } else {
-      flat.push_back(pasid_iotlb_page(pasid, base, static_cast<uint8_t>(mask)));
-    }
-    for (const auto& d : with_ats(devs)) {
-      flat.push_back(c.full_flush ? pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2)
-                                  : pasid_dev_tlb(d.rid, pasid, base, mask + kPageShift));
-    }
+    // A wait after every intel_batch_descriptors descriptors and after the last.
     const size_t per = p_.intel_batch_descriptors;
-    for (size_t i = 0; i < flat.size(); ++i) {
-      c.descs.push_back(flat[i]);
-      if ((i + 1) % per == 0 || i + 1 == flat.size()) c.descs.push_back(wait);
+    size_t in_batch = 0;
+    auto add = [&](const Desc128& d) {
+      c.descs.push_back(d);
+      if (++in_batch == per) {
+        c.descs.push_back(wait);
+        in_batch = 0;
+      }
+    };
+    add(c.full_flush ? pasid_iotlb_all(pasid)
+                     : pasid_iotlb_page(pasid, base, static_cast<uint8_t>(mask)));
+    for (const auto& d : devs) {
+      if (!d.ats) continue;
+      add(c.full_flush ? pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2)
+                       : pasid_dev_tlb(d.rid, pasid, base, mask + kPageShift));
     }
-    return c;
+    if (in_batch > 0) c.descs.push_back(wait);
   }
 };
 
 class ArmPolicy : public SvaPolicy {
  public:
   using SvaPolicy::SvaPolicy;
-  SvaCommands commands(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
-                       uint64_t end, const Desc128& wait) const override {
-    SvaCommands c;
+  void build(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start, uint64_t end,
+             const Desc128& wait, SvaCommands& c) const override {
+    c.descs.clear();
     const uint64_t first = start >> kPageShift;
     const uint64_t pages = whole_space(start, end) ? 0 : ((end - 1) >> kPageShift) - first + 1;
     c.full_flush = whole_space(start, end) || pages >= p_.arm_full_flush_pages;
@@ -85,9 +79,9 @@ class ArmPolicy : public SvaPolicy {
       }
     }
     c.descs.push_back(wait);
-    const auto ats = with_ats(devs);
-    if (ats.empty()) return c;
-    for (const auto& d : ats) {
+    const size_t before_atc = c.descs.size();
+    for (const auto& d : devs) {
+      if (!d.ats) continue;
       if (c.full_flush) {
         c.descs.push_back(pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2));
       } else {
@@ -95,27 +89,26 @@ class ArmPolicy : public SvaPolicy {
         c.descs.push_back(pasid_dev_tlb(d.rid, pasid, r.base, r.log2_size));
       }
     }
-    c.descs.push_back(wait);
-    return c;
+    if (c.descs.size() > before_atc) c.descs.push_back(wait);  // only with an ATS device
   }
 };
 
 class AmdLegacyPolicy : public SvaPolicy {
  public:
   using SvaPolicy::SvaPolicy;
-  SvaCommands commands(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
-                       uint64_t end, const Desc128& wait) const override {
-    SvaCommands c;
+  void build(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start, uint64_t end,
+             const Desc128& wait, SvaCommands& c) const override {
+    c.descs.clear();
     const bool one_page = !whole_space(start, end) && (start ^ (end - 1)) < (1u << kPageShift);
     c.full_flush = !one_page;
     const uint64_t page = start & ~uint64_t{(1u << kPageShift) - 1};
     c.descs.push_back(one_page ? pasid_iotlb_page(pasid, page, 0) : pasid_iotlb_all(pasid));
-    for (const auto& d : with_ats(devs)) {
+    for (const auto& d : devs) {
+      if (!d.ats) continue;
       c.descs.push_back(one_page ? pasid_dev_tlb(d.rid, pasid, page, kPageShift)
                                  : pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2));
     }
     c.descs.push_back(wait);
-    return c;
   }
 };
 

@@ -60,8 +60,15 @@ class SvaPolicy {
   explicit SvaPolicy(const SvaPolicyParams& p) : p_(p) {}
   virtual ~SvaPolicy() = default;
 
-  virtual SvaCommands commands(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
-                               uint64_t end, const Desc128& wait) const = 0;
+  SvaCommands commands(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
+                       uint64_t end, const Desc128& wait) const {
+    SvaCommands c;
+    build(pasid, devs, start, end, wait, c);
+    return c;
+  }
+  // The same into `out` (its descriptors are replaced; its capacity is reused).
+  virtual void build(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
+                     uint64_t end, const Desc128& wait, SvaCommands& out) const = 0;
 
   // The policy registered as `name`; throws std::invalid_argument for an unknown one.
   static std::unique_ptr<SvaPolicy> create(const std::string& name, const SvaPolicyParams& p);

@@ -121,6 +121,30 @@ TEST(ExecContext, FramesNameWhereADiagnosticHappened) {
   EXPECT_EQ(d[0].time, sc_core::SC_ZERO_TIME);
 }
 
+TEST(ExecContext, FrameOfAnOwnerNamesOwnerDotLabel) {
+  // The owner's name is read when the text is asked for, not copied at entry.
+  Diagnostics::global().clear();
+  std::string owner = "sva";
+  std::vector<std::string> seen;
+  test::run_thread([&] {
+    ExecContext& ctx = ExecContext::current();
+    ExecContext::Frame outer(ctx, owner, "arch_invalidate_secondary_tlbs");
+    seen.push_back(ctx.where());
+    {
+      ExecContext::Frame inner(ctx, "spin");
+      seen.push_back(ctx.where());
+    }
+    owner = "sva1";
+    seen.push_back(ctx.where());
+    Diagnostics::global().report(DiagKind::kLockNotHeld, "test");
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"sva.arch_invalidate_secondary_tlbs", "spin",
+                                            "sva1.arch_invalidate_secondary_tlbs"}));
+  ASSERT_EQ(Diagnostics::global().total(), 1u);
+  EXPECT_EQ(Diagnostics::global().of_kind(DiagKind::kLockNotHeld)[0].where,
+            "sva1.arch_invalidate_secondary_tlbs");
+}
+
 TEST(ExecContext, UnbalancedPreemptEnableIsReported) {
   Diagnostics::global().clear();
   unsigned count = 9;

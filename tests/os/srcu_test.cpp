@@ -40,6 +40,34 @@ TEST(Srcu, SynchronizeWaitsOnlyForReadersThatStartedBefore) {
   EXPECT_EQ(srcu.readers(), 0u);
 }
 
+TEST(Srcu, ReadersLeavingOutOfTicketOrderEndTheGracePeriodAtTheLast) {
+  Diagnostics::global().clear();
+  Srcu srcu("s", kGraceNs, kWakeNs);
+  sc_time synced;
+  uint64_t first = 0, second = 0;
+  run_threads({[&] {  // first ticket, leaves last: 0..500
+                 first = srcu.read_lock();
+                 until(500);
+                 srcu.read_unlock(first);
+               },
+               [&] {  // second ticket, leaves first: 10..200
+                 until(10);
+                 second = srcu.read_lock();
+                 until(200);
+                 srcu.read_unlock(second);
+                 srcu.read_unlock(second);  // no longer held: reported
+               },
+               [&] {
+                 until(100);
+                 srcu.synchronize();
+                 synced = sc_time_stamp();
+               }});
+  EXPECT_LT(first, second);
+  EXPECT_EQ(synced, ns(500 + kWakeNs));
+  EXPECT_EQ(srcu.readers(), 0u);
+  EXPECT_EQ(Diagnostics::global().of_kind(DiagKind::kSrcuDeadlock).size(), 1u);
+}
+
 TEST(Srcu, SynchronizeWithNoReadersLastsTheMinimumGracePeriod) {
   Srcu srcu("s", kGraceNs, kWakeNs);
   sc_time synced;
