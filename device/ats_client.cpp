@@ -3,6 +3,7 @@
 #include "sc_models/lookahead.h"
 
 #include <array>
+#include <cassert>
 
 namespace iosim {
 
@@ -44,10 +45,21 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
   const PasidPrefix prefix =
       r.pasid == kNoPasid ? PasidPrefix{} : PasidPrefix::with(r.pasid, r.exe, r.priv);
   for (uint32_t attempt = 0; attempt < max_attempts_; ++attempt) {
-    PcieExtension ext = PcieExtension::translation_request(up_.requester_id(), prefix, r.no_write);
+    // Each thread translating at once has its own payload, held until the
+    // completion has been read. Its extension is set as translation_request() would
+    // (the prefix is validated by PasidPrefix::with); a reused one keeps the
+    // capacity of its completion list.
+    const Payloads::Lease req(payloads_);
+    PcieExtension& ext = req->ext;
+    ext.requester_id = up_.requester_id();
+    ext.address_type = AddressType::kTranslationRequest;
+    ext.pasid = prefix;
+    ext.no_write = r.no_write;
+    ext.completion_status = AtsCompletionStatus::kSuccess;
+    ext.completions.clear();
+    assert(ext.kind() == PcieKind::kTranslationRequest);
     std::array<unsigned char, 8> data{};
-    // Each thread translating at once has its own payload.
-    tlm::tlm_generic_payload& gp = payloads_.take();
+    tlm::tlm_generic_payload& gp = req->gp;
     gp.set_command(tlm::TLM_READ_COMMAND);
     gp.set_address(page);
     gp.set_data_ptr(data.data());
@@ -55,13 +67,10 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
     gp.set_streaming_width(8);
     gp.set_byte_enable_ptr(nullptr);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    gp.set_extension(&ext);
     auto it = pending_.insert(pending_.end(), Pending{r.pasid, {}});
     sent_.inc();
     up_.transport(gp, delay);
-    gp.clear_extension(&ext);
     const bool response_ok = gp.is_response_ok();
-    payloads_.give(gp);
     lookahead::sync(delay);
     const Pending done = std::move(*it);
     pending_.erase(it);

@@ -79,7 +79,8 @@ class AtsClient {
   Atc& atc_;
   uint32_t max_attempts_;
   std::list<Pending> pending_;
-  PayloadPool payloads_;  // Translation Request payloads
+  using Payloads = ExtendedPayloadPool<PcieExtension>;
+  Payloads payloads_;  // Translation Request payloads
   Counter& sent_;
   Counter& stale_;
   Counter& errors_;

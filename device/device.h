@@ -135,7 +135,7 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   DeviceConfig cfg_;
   sc_core::sc_time atc_lookup_time_;
   sc_core::sc_time issue_time_;
-  PayloadPool payloads_;  // memory request payloads
+  ExtendedPayloadPool<PcieExtension> payloads_;  // memory request payloads
   GroundTruth* gt_ = nullptr;
   StatGroup& stats_;
   Atc atc_;

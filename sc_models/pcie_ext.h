@@ -30,6 +30,7 @@
 #include <tlm>
 
 #include <cstdint>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -90,7 +91,25 @@ class PcieExtension : public tlm::tlm_extension<PcieExtension> {
   // A message; the TLP prefix is taken from the body's PASID.
   static PcieExtension message(uint16_t requester_id, Body body);
 
-  PcieKind kind() const;
+  // Inline: the link and the IOMMU ask it several times per TLP.
+  PcieKind kind() const {
+    // Indices of the Body alternatives, in their order above.
+    switch (body.index()) {
+      case 1:
+        return PcieKind::kInvalidateRequest;
+      case 2:
+        return PcieKind::kInvalidateCompletion;
+      case 3:
+        return PcieKind::kPageRequest;
+      case 4:
+        return PcieKind::kStopMarker;
+      case 5:
+        return PcieKind::kPrgResponse;
+      default:
+        return address_type == AddressType::kTranslationRequest ? PcieKind::kTranslationRequest
+                                                                : PcieKind::kMemory;
+    }
+  }
   // Bytes of data the TLP carrying this message has (8 for an Invalidate
   // Request, 0 for the header-only messages); 0 for non-messages.
   uint32_t message_payload_bytes() const;
@@ -100,10 +119,21 @@ class PcieExtension : public tlm::tlm_extension<PcieExtension> {
   void validate() const;
 
   // The extension of `gp`, or nullptr.
-  static PcieExtension* of(const tlm::tlm_generic_payload& gp);
+  static PcieExtension* of(const tlm::tlm_generic_payload& gp) {
+    return gp.get_extension<PcieExtension>();
+  }
 
   tlm::tlm_extension_base* clone() const override;
   void copy_from(const tlm::tlm_extension_base& other) override;
 };
+
+// kind() relies on the order of the Body alternatives.
+static_assert(
+    std::is_same_v<std::variant_alternative_t<1, PcieExtension::Body>, InvalidateRequest>);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<2, PcieExtension::Body>, InvalidateCompletion>);
+static_assert(std::is_same_v<std::variant_alternative_t<3, PcieExtension::Body>, PageRequest>);
+static_assert(std::is_same_v<std::variant_alternative_t<4, PcieExtension::Body>, StopMarker>);
+static_assert(std::is_same_v<std::variant_alternative_t<5, PcieExtension::Body>, PrgResponse>);
 
 }  // namespace iosim
