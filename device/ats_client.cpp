@@ -1,6 +1,7 @@
 #include "device/ats_client.h"
 
 #include "sc_models/lookahead.h"
+#include "sc_models/server_pool.h"
 
 #include <array>
 #include <cassert>
@@ -40,7 +41,7 @@ bool AtsClient::is_stale(const Pending& p, uint64_t va,
 }
 
 AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay) {
-  const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time start = kernel_time() + delay;
   const uint64_t page = r.va & ~((1ull << kAtsPageShift) - 1);
   const PasidPrefix prefix =
       r.pasid == kNoPasid ? PasidPrefix{} : PasidPrefix::with(r.pasid, r.exe, r.priv);
@@ -67,13 +68,19 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
     gp.set_streaming_width(8);
     gp.set_byte_enable_ptr(nullptr);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    auto it = pending_.insert(pending_.end(), Pending{r.pasid, {}});
+    // A list node from the spares (no allocation per request); the iterator stays
+    // valid while other threads add and remove theirs.
+    if (spare_.empty()) spare_.emplace_back();
+    pending_.splice(pending_.end(), spare_, spare_.begin());
+    const auto it = std::prev(pending_.end());
+    it->pasid = r.pasid;
+    it->seen.clear();
     sent_.inc();
     up_.transport(gp, delay);
     const bool response_ok = gp.is_response_ok();
     lookahead::sync(delay);
-    const Pending done = std::move(*it);
-    pending_.erase(it);
+    spare_.splice(spare_.begin(), pending_, it);
+    const Pending& done = *it;  // a spare now, unchanged until the next request
 
     if (!response_ok || ext.completion_status != AtsCompletionStatus::kSuccess ||
         ext.completions.empty()) {
@@ -84,7 +91,7 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
       stale_.inc();
       continue;
     }
-    const sc_core::sc_time now = sc_core::sc_time_stamp() + delay;
+    const sc_core::sc_time now = kernel_time() + delay;
     latency_.sample(now - start);
     // Entry i of a multi-page completion covers the i-th range after the first.
     const AtsCompletionEntry& mine = ext.completions.front();

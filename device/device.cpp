@@ -322,7 +322,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   gp.set_streaming_width(p.len);
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  const sc_core::sc_time issued = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time issued = kernel_time() + delay;
   requests_.inc();
   // A posted write no longer needs its translation once it is sent: an Invalidate
   // Completion sent after it cannot pass it on the link (PCIe ordering).

@@ -60,7 +60,7 @@ inline bool decoupled(const QuantumKeeper* qk) {
 // sc_time_stamp() plus the local time of `qk` when decoupled (inline: several calls
 // per request).
 inline sc_core::sc_time local_now(const QuantumKeeper* qk) {
-  return decoupled(qk) ? qk->get_current_time() : sc_core::sc_time_stamp();
+  return decoupled(qk) ? kernel_time() + qk->get_local_time() : kernel_time();
 }
 // Consumes `d` of simulated time: adds it to the local time when decoupled (and
 // synchronises at the quantum boundary), else waits.

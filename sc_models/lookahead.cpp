@@ -34,7 +34,7 @@ bool may_skip(const sc_core::sc_time& d) {
   // The bound is asked of the kernel once per run of a process (one evaluation
   // phase): until the process waits, only its own notifications could change what
   // is pending, and the call sites make none without forget() or a real wait.
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time now = kernel_time();
   const uint64_t delta = sc_core::sc_delta_count();
   const sc_core::sc_process_b* proc = sc_core::sc_get_current_process_b();
   if (delta != bound_delta || proc != bound_process) {

@@ -37,7 +37,7 @@ ServerPool::Grant ServerPool::reserve(const sc_time& arrival, const sc_time& ser
 
 ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc_time& service) {
   if (booked_.size() != free_at_.size()) booked_.resize(free_at_.size());
-  const sc_time now = sc_core::sc_time_stamp();
+  const sc_time now = kernel_time();
   unsigned best = 0;
   sc_time best_start;
   size_t best_pos = 0;

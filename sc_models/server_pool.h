@@ -86,6 +86,12 @@ class Clock {
   sc_core::sc_time period_;
 };
 
+// sc_core::sc_time_stamp() (the running context's time) without the library call,
+// for the per-request paths: the kernel's accessors are inline.
+inline const sc_core::sc_time& kernel_time() {
+  return sc_core::sc_get_curr_simcontext()->time_stamp();
+}
+
 // Convenience: nanoseconds as sc_time.
 inline sc_core::sc_time ns(double v) {
   return sc_core::sc_time(v, sc_core::SC_NS);
