@@ -153,6 +153,18 @@ uint32_t Device::pasid_of(const DmaThread& t) const {
   return cfg_.pasid_enabled && t.config().has_pasid ? t.config().pasid : kNoPasid;
 }
 
+const PasidPrefix& Device::prefix_of(const DmaThread& t, uint32_t pasid) {
+  static const PasidPrefix kNone{};
+  if (pasid == kNoPasid) return kNone;
+  const DmaThreadConfig& c = t.config();
+  if (!prefix_memo_.present || prefix_memo_.pasid != pasid ||
+      prefix_memo_.exe_requested != c.exe_requested ||
+      prefix_memo_.priv_requested != c.priv_requested) {
+    prefix_memo_ = PasidPrefix::with(pasid, c.exe_requested, c.priv_requested);
+  }
+  return prefix_memo_;
+}
+
 Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool acquire,
                             QuantumKeeper* qk, sc_core::sc_time& pending) {
   const uint32_t pasid = pasid_of(t);
@@ -302,9 +314,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   }
   const bool translated = rt.kind == Route::kTranslated;
   const uint32_t pasid = pasid_of(t);
-  const PasidPrefix prefix = pasid == kNoPasid ? PasidPrefix{}
-                                               : PasidPrefix::with(pasid, t.config().exe_requested,
-                                                                   t.config().priv_requested);
+  const PasidPrefix& prefix = prefix_of(t, pasid);  // may throw: before taking a payload
   // The payload's own extension, set as PcieExtension::memory() would (the prefix
   // is validated by PasidPrefix::with, the Address Type is 00 or 10).
   PayloadWithExtension<PcieExtension>& req = payloads_.take();

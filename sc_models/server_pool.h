@@ -17,9 +17,9 @@
 // not kept).
 #pragma once
 
-#include <utility>
-
 #include <systemc>
+
+#include <cstdint>
 #include <vector>
 
 namespace iosim {
@@ -61,8 +61,12 @@ class ServerPool {
 
   std::vector<sc_core::sc_time> free_at_;
   // With a non-zero quantum: per server, its reservations (start, finish) sorted by
-  // start; those before `head` have ended before the kernel time.
-  using Slot = std::pair<sc_core::sc_time, sc_core::sc_time>;
+  // start; those before `head` have ended before the kernel time. Times as their
+  // raw values (sc_time::value()).
+  struct Slot {
+    uint64_t start;
+    uint64_t finish;
+  };
   struct Booked {
     std::vector<Slot> slots;
     size_t head = 0;
