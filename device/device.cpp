@@ -20,7 +20,11 @@ namespace {
 // per byte: this runs for every request).
 uint64_t load_le(const uint8_t* p, uint32_t len) {
   uint64_t v = 0;
-  std::memcpy(&v, p, std::min<uint32_t>(len, sizeof v));
+  if (len >= sizeof v) {
+    std::memcpy(&v, p, sizeof v);  // a constant size: one load
+  } else {
+    std::memcpy(&v, p, len);
+  }
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   v = __builtin_bswap64(v);
 #endif

@@ -29,7 +29,9 @@
 
 #include <tlm>
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -93,22 +95,15 @@ class PcieExtension : public tlm::tlm_extension<PcieExtension> {
 
   // Inline: the link and the IOMMU ask it several times per TLP.
   PcieKind kind() const {
-    // Indices of the Body alternatives, in their order above.
-    switch (body.index()) {
-      case 1:
-        return PcieKind::kInvalidateRequest;
-      case 2:
-        return PcieKind::kInvalidateCompletion;
-      case 3:
-        return PcieKind::kPageRequest;
-      case 4:
-        return PcieKind::kStopMarker;
-      case 5:
-        return PcieKind::kPrgResponse;
-      default:
-        return address_type == AddressType::kTranslationRequest ? PcieKind::kTranslationRequest
-                                                                : PcieKind::kMemory;
-    }
+    // The kind of each Body alternative, in their order above; the monostate (and a
+    // valueless body) is a memory request or a translation request.
+    constexpr PcieKind kOfBody[] = {
+        PcieKind::kMemory,      PcieKind::kInvalidateRequest, PcieKind::kInvalidateCompletion,
+        PcieKind::kPageRequest, PcieKind::kStopMarker,        PcieKind::kPrgResponse};
+    const size_t i = body.index();
+    if (i != 0 && i < std::size(kOfBody)) return kOfBody[i];
+    return address_type == AddressType::kTranslationRequest ? PcieKind::kTranslationRequest
+                                                            : PcieKind::kMemory;
   }
   // Bytes of data the TLP carrying this message has (8 for an Invalidate
   // Request, 0 for the header-only messages); 0 for non-messages.
@@ -127,7 +122,8 @@ class PcieExtension : public tlm::tlm_extension<PcieExtension> {
   void copy_from(const tlm::tlm_extension_base& other) override;
 };
 
-// kind() relies on the order of the Body alternatives.
+// kind() relies on the order and number of the Body alternatives.
+static_assert(std::variant_size_v<PcieExtension::Body> == 6);
 static_assert(
     std::is_same_v<std::variant_alternative_t<1, PcieExtension::Body>, InvalidateRequest>);
 static_assert(
