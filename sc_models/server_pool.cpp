@@ -18,23 +18,6 @@ ServerPool::ServerPool(unsigned servers) : free_at_(servers ? servers : 1, sc_co
   if (servers == 0) throw std::invalid_argument("ServerPool needs at least one server");
 }
 
-ServerPool::Grant ServerPool::reserve(const sc_time& arrival, const sc_time& service) {
-  if (quantum_set()) {
-    return reserve_decoupled(arrival, service);
-  }
-  unsigned best = 0;
-  for (unsigned i = 1; i < free_at_.size(); ++i) {
-    if (free_at_[i] < free_at_[best]) best = i;
-  }
-  sc_time start = free_at_[best] > arrival ? free_at_[best] : arrival;
-  sc_time finish = start + service;
-  free_at_[best] = finish;
-  ++requests_;
-  total_wait_ += start - arrival;
-  total_busy_ += service;
-  return {start, finish, best};
-}
-
 ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc_time& service) {
   if (booked_.size() != free_at_.size()) booked_.resize(free_at_.size());
   // Raw values (the time resolution's units): the same comparisons and sums as on

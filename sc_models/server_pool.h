@@ -46,7 +46,21 @@ class ServerPool {
   };
 
   // Reserves the earliest-free server for `service` starting no earlier than `arrival`.
-  Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& service);
+  // Inline: every TLP and memory burst makes one.
+  Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& service) {
+    if (quantum_set()) return reserve_decoupled(arrival, service);
+    unsigned best = 0;
+    for (unsigned i = 1; i < free_at_.size(); ++i) {
+      if (free_at_[i] < free_at_[best]) best = i;
+    }
+    const sc_core::sc_time start = free_at_[best] > arrival ? free_at_[best] : arrival;
+    const sc_core::sc_time finish = start + service;
+    free_at_[best] = finish;
+    ++requests_;
+    total_wait_ += start - arrival;
+    total_busy_ += service;
+    return {start, finish, best};
+  }
 
   unsigned servers() const { return static_cast<unsigned>(free_at_.size()); }
   // Time at which the earliest-free server becomes free.
