@@ -15,9 +15,41 @@ std::optional<Atc::Hit> Atc::lookup(uint32_t pasid, uint64_t va) {
   h.id = e->user;
   h.pa = e->translate(va);
   h.perms = e->perms;
-  auto it = fill_time_.find(e->user);
-  h.obtained = it == fill_time_.end() ? sc_core::SC_ZERO_TIME : it->second;
+  h.obtained = fill_time_of(e->user);
   return h;
+}
+
+Atc::FillTimes::iterator Atc::fill_time_slot(uint64_t id) {
+  auto it = std::lower_bound(fill_time_.begin(), fill_time_.end(), id,
+                             [](const auto& f, uint64_t i) { return f.first < i; });
+  return it != fill_time_.end() && it->first == id ? it : fill_time_.end();
+}
+
+sc_core::sc_time Atc::fill_time_of(uint64_t id) {
+  if (id == memo_id_) return memo_time_;
+  auto it = fill_time_slot(id);
+  if (it == fill_time_.end()) return sc_core::SC_ZERO_TIME;
+  memo_id_ = id;
+  memo_time_ = it->second;
+  return memo_time_;
+}
+
+// Keeps the fill times of the live ids only (ids of evicted, invalidated or replaced
+// entries are not looked up again; dropping them as they go would shift the list
+// per fill).
+void Atc::prune_fill_times() {
+  std::vector<uint64_t> live;
+  live.reserve(cache_.size());
+  cache_.for_each([&live](const TranslationEntry& e) { live.push_back(e.user); });
+  std::sort(live.begin(), live.end());
+  // Both lists are sorted by id: one pass over them.
+  size_t kept = 0;
+  auto l = live.begin();
+  for (const auto& f : fill_time_) {
+    while (l != live.end() && *l < f.first) ++l;
+    if (l != live.end() && *l == f.first) fill_time_[kept++] = f;
+  }
+  fill_time_.resize(kept);
 }
 
 uint64_t Atc::fill(uint32_t pasid, uint64_t va, const AtsCompletionEntry& c, sc_core::sc_time now) {
@@ -33,8 +65,9 @@ uint64_t Atc::fill(uint32_t pasid, uint64_t va, const AtsCompletionEntry& c, sc_
             (c.non_snooped ? tperm::kNoSnoop : 0);
   e.target = c.range.base;
   e.user = next_id_++;
-  if (auto evicted = cache_.insert(e)) fill_time_.erase(evicted->user);
-  fill_time_[e.user] = now;
+  cache_.insert(e);                      // an evicted entry's fill time goes with the next pruning
+  fill_time_.emplace_back(e.user, now);  // the largest id so far
+  if (fill_time_.size() > 4 * cache_.capacity()) prune_fill_times();
   return e.user;
 }
 
@@ -50,7 +83,6 @@ std::vector<uint64_t> Atc::invalidate(std::optional<uint32_t> pasid, const AtsRa
     if (f.matches(e) && e.overlaps(first, last)) ids.push_back(e.user);
   });
   cache_.invalidate(f, first, last);
-  for (uint64_t id : ids) fill_time_.erase(id);
   return ids;
 }
 

@@ -1,8 +1,10 @@
 #include "device/ats_client.h"
 
 #include "sc_models/lookahead.h"
+#include "sc_models/server_pool.h"
 
 #include <array>
+#include <cassert>
 
 namespace iosim {
 
@@ -39,15 +41,26 @@ bool AtsClient::is_stale(const Pending& p, uint64_t va,
 }
 
 AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay) {
-  const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time start = kernel_time() + delay;
   const uint64_t page = r.va & ~((1ull << kAtsPageShift) - 1);
   const PasidPrefix prefix =
       r.pasid == kNoPasid ? PasidPrefix{} : PasidPrefix::with(r.pasid, r.exe, r.priv);
   for (uint32_t attempt = 0; attempt < max_attempts_; ++attempt) {
-    PcieExtension ext = PcieExtension::translation_request(up_.requester_id(), prefix, r.no_write);
+    // Each thread translating at once has its own payload, held until the
+    // completion has been read. Its extension is set as translation_request() would
+    // (the prefix is validated by PasidPrefix::with); a reused one keeps the
+    // capacity of its completion list.
+    const Payloads::Lease req(payloads_);
+    PcieExtension& ext = req->ext;
+    ext.requester_id = up_.requester_id();
+    ext.address_type = AddressType::kTranslationRequest;
+    ext.pasid = prefix;
+    ext.no_write = r.no_write;
+    ext.completion_status = AtsCompletionStatus::kSuccess;
+    ext.completions.clear();
+    assert(ext.kind() == PcieKind::kTranslationRequest);
     std::array<unsigned char, 8> data{};
-    // Each thread translating at once has its own payload.
-    tlm::tlm_generic_payload& gp = payloads_.take();
+    tlm::tlm_generic_payload& gp = req->gp;
     gp.set_command(tlm::TLM_READ_COMMAND);
     gp.set_address(page);
     gp.set_data_ptr(data.data());
@@ -55,16 +68,19 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
     gp.set_streaming_width(8);
     gp.set_byte_enable_ptr(nullptr);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    gp.set_extension(&ext);
-    auto it = pending_.insert(pending_.end(), Pending{r.pasid, {}});
+    // A list node from the spares (no allocation per request); the iterator stays
+    // valid while other threads add and remove theirs.
+    if (spare_.empty()) spare_.emplace_back();
+    pending_.splice(pending_.end(), spare_, spare_.begin());
+    const auto it = std::prev(pending_.end());
+    it->pasid = r.pasid;
+    it->seen.clear();
     sent_.inc();
     up_.transport(gp, delay);
-    gp.clear_extension(&ext);
     const bool response_ok = gp.is_response_ok();
-    payloads_.give(gp);
     lookahead::sync(delay);
-    const Pending done = std::move(*it);
-    pending_.erase(it);
+    spare_.splice(spare_.begin(), pending_, it);
+    const Pending& done = *it;  // a spare now, unchanged until the next request
 
     if (!response_ok || ext.completion_status != AtsCompletionStatus::kSuccess ||
         ext.completions.empty()) {
@@ -75,7 +91,7 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
       stale_.inc();
       continue;
     }
-    const sc_core::sc_time now = sc_core::sc_time_stamp() + delay;
+    const sc_core::sc_time now = kernel_time() + delay;
     latency_.sample(now - start);
     // Entry i of a multi-page completion covers the i-th range after the first.
     const AtsCompletionEntry& mine = ext.completions.front();

@@ -70,7 +70,7 @@ class AtsClient {
     AtsRange range;
   };
   struct Pending {
-    uint32_t pasid;
+    uint32_t pasid = kNoPasid;
     std::vector<Invalidation> seen;
   };
   bool is_stale(const Pending& p, uint64_t va, const std::vector<AtsCompletionEntry>& cs) const;
@@ -79,7 +79,9 @@ class AtsClient {
   Atc& atc_;
   uint32_t max_attempts_;
   std::list<Pending> pending_;
-  PayloadPool payloads_;  // Translation Request payloads
+  std::list<Pending> spare_;  // nodes for later requests
+  using Payloads = ExtendedPayloadPool<PcieExtension>;
+  Payloads payloads_;  // Translation Request payloads
   Counter& sent_;
   Counter& stale_;
   Counter& errors_;

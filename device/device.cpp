@@ -5,7 +5,9 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -14,14 +16,26 @@
 namespace iosim {
 namespace {
 
+// The first min(len, 8) bytes at p as a little-endian value (one load, not a loop
+// per byte: this runs for every request).
 uint64_t load_le(const uint8_t* p, uint32_t len) {
   uint64_t v = 0;
-  for (uint32_t i = 0; i < len && i < 8; ++i) v |= uint64_t{p[i]} << (8 * i);
+  if (len >= sizeof v) {
+    std::memcpy(&v, p, sizeof v);  // a constant size: one load
+  } else {
+    std::memcpy(&v, p, len);
+  }
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
   return v;
 }
 
 void store_le(uint8_t* p, uint32_t len, uint64_t v) {
-  for (uint32_t i = 0; i < len && i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  std::memcpy(p, &v, std::min<uint32_t>(len, sizeof v));
 }
 
 InvalidationHandler::Config inv_config(const DeviceConfig& c) {
@@ -141,6 +155,18 @@ void Device::deliver_arrived() {
 
 uint32_t Device::pasid_of(const DmaThread& t) const {
   return cfg_.pasid_enabled && t.config().has_pasid ? t.config().pasid : kNoPasid;
+}
+
+const PasidPrefix& Device::prefix_of(const DmaThread& t, uint32_t pasid) {
+  static const PasidPrefix kNone{};
+  if (pasid == kNoPasid) return kNone;
+  const DmaThreadConfig& c = t.config();
+  if (!prefix_memo_.present || prefix_memo_.pasid != pasid ||
+      prefix_memo_.exe_requested != c.exe_requested ||
+      prefix_memo_.priv_requested != c.priv_requested) {
+    prefix_memo_ = PasidPrefix::with(pasid, c.exe_requested, c.priv_requested);
+  }
+  return prefix_memo_;
 }
 
 Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool acquire,
@@ -292,14 +318,17 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   }
   const bool translated = rt.kind == Route::kTranslated;
   const uint32_t pasid = pasid_of(t);
-  const PasidPrefix prefix = pasid == kNoPasid ? PasidPrefix{}
-                                               : PasidPrefix::with(pasid, t.config().exe_requested,
-                                                                   t.config().priv_requested);
-  PcieExtension ext = PcieExtension::memory(
-      cfg_.requester_id, translated ? AddressType::kTranslated : AddressType::kUntranslated,
-      prefix);
+  const PasidPrefix& prefix = prefix_of(t, pasid);  // may throw: before taking a payload
+  // The payload's own extension, set as PcieExtension::memory() would (the prefix
+  // is validated by PasidPrefix::with, the Address Type is 00 or 10).
+  PayloadWithExtension<PcieExtension>& req = payloads_.take();
+  PcieExtension& ext = req.ext;
+  assert(ext.kind() == PcieKind::kMemory && !ext.no_write);
+  ext.requester_id = cfg_.requester_id;
+  ext.address_type = translated ? AddressType::kTranslated : AddressType::kUntranslated;
+  ext.pasid = prefix;
   const uint64_t addr = translated ? rt.hit.pa : p.va;
-  tlm::tlm_generic_payload& gp = payloads_.take();
+  tlm::tlm_generic_payload& gp = req.gp;
   gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   gp.set_address(addr);
   gp.set_data_ptr(data);
@@ -307,17 +336,15 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   gp.set_streaming_width(p.len);
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  gp.set_extension(&ext);
-  const sc_core::sc_time issued = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time issued = kernel_time() + delay;
   requests_.inc();
   // A posted write no longer needs its translation once it is sent: an Invalidate
   // Completion sent after it cannot pass it on the link (PCIe ordering).
   if (write && translated) atc_.release(rt.hit.id, delay);
   transport(gp, delay);
-  gp.clear_extension(&ext);
   const bool ok = gp.is_response_ok();
   const std::string status = ok ? std::string() : gp.get_response_string();
-  payloads_.give(gp);
+  payloads_.give(req);
   if (qk) {
     qk->set(delay);
     if (qk->need_sync()) qk->sync();

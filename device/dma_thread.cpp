@@ -22,14 +22,6 @@ int slot_stack_size() {
 
 }  // namespace
 
-bool decoupled(const QuantumKeeper* qk) {
-  return qk && quantum_set();
-}
-
-sc_core::sc_time local_now(const QuantumKeeper* qk) {
-  return decoupled(qk) ? qk->get_current_time() : sc_core::sc_time_stamp();
-}
-
 void consume(QuantumKeeper* qk, const sc_core::sc_time& d) {
   if (decoupled(qk)) {
     qk->inc(d);
@@ -44,6 +36,7 @@ DmaThread::DmaThread(std::string name, const DmaThreadConfig& cfg)
       cfg_(cfg),
       issue_interval_(ns(cfg_.issue_interval_ns)),
       duration_(ns(cfg_.duration_ns)) {
+  // Scripted threads have no pattern (record() tells them apart by that).
   if (cfg_.pattern != "script") pattern_ = std::make_unique<AddressPattern>(cfg_);
 }
 
@@ -132,7 +125,7 @@ void DmaThread::run_script(DmaAccessor& a) {
 void DmaThread::record(const DmaRequest& r, const AccessResult& res, const sc_core::sc_time& now) {
   ++completed_;
   if (res.ok) bytes_ += r.len;
-  if (!r.write && cfg_.pattern == "script") reads_.push_back({now, r.va, res.value, res.ok});
+  if (!r.write && !pattern_) reads_.push_back({now, r.va, res.value, res.ok});
   if (!res.ok) errors_.push_back({now, r.va, r.write, res.error});
 }
 

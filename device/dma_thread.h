@@ -54,9 +54,14 @@ class DmaThread;
 using QuantumKeeper = tlm_utils::tlm_quantumkeeper;
 
 // True when `qk` is set and the global quantum is non-zero.
-bool decoupled(const QuantumKeeper* qk);
-// sc_time_stamp() plus the local time of `qk` when decoupled.
-sc_core::sc_time local_now(const QuantumKeeper* qk);
+inline bool decoupled(const QuantumKeeper* qk) {
+  return qk && quantum_set();
+}
+// sc_time_stamp() plus the local time of `qk` when decoupled (inline: several calls
+// per request).
+inline sc_core::sc_time local_now(const QuantumKeeper* qk) {
+  return decoupled(qk) ? kernel_time() + qk->get_local_time() : kernel_time();
+}
 // Consumes `d` of simulated time: adds it to the local time when decoupled (and
 // synchronises at the quantum boundary), else waits.
 void consume(QuantumKeeper* qk, const sc_core::sc_time& d);

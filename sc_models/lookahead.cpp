@@ -9,7 +9,8 @@ bool on = true;
 bool horizon_set = false;
 sc_core::sc_time horizon;
 uint64_t skipped = 0;
-// The kernel's next pending activity (absolute), as found for this process run.
+// The kernel's next pending activity (absolute), as found for this process run,
+// or the horizon when that is earlier.
 sc_core::sc_time bound;
 uint64_t bound_delta = 0;
 const sc_core::sc_process_b* bound_process = nullptr;
@@ -26,7 +27,22 @@ void set_enabled(bool v) {
 void set_horizon(const sc_core::sc_time& t) {
   horizon = t;
   horizon_set = t != sc_core::sc_max_time();
+  forget();  // the bound includes the horizon
 }
+
+namespace {
+// Asks the kernel for its next pending activity, for this run of `proc` (out of
+// line: the common case, a bound already known, then saves no registers).
+[[gnu::noinline]] void refresh_bound(const sc_core::sc_time& now, uint64_t delta,
+                                     const sc_core::sc_process_b* proc) {
+  // Zero when a process is runnable or a delta notification is pending now.
+  bound = now + sc_core::sc_time_to_pending_activity(sc_core::sc_get_curr_simcontext());
+  // No skip may reach the horizon either: one bound for both.
+  if (horizon_set && horizon < bound) bound = horizon;
+  bound_delta = delta;
+  bound_process = proc;
+}
+}  // namespace
 
 bool may_skip(const sc_core::sc_time& d) {
   // With a non-zero quantum the decoupled paths decide (sc_models/server_pool.h).
@@ -34,17 +50,11 @@ bool may_skip(const sc_core::sc_time& d) {
   // The bound is asked of the kernel once per run of a process (one evaluation
   // phase): until the process waits, only its own notifications could change what
   // is pending, and the call sites make none without forget() or a real wait.
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time& now = kernel_time();
   const uint64_t delta = sc_core::sc_delta_count();
   const sc_core::sc_process_b* proc = sc_core::sc_get_current_process_b();
-  if (delta != bound_delta || proc != bound_process) {
-    // Zero when a process is runnable or a delta notification is pending now.
-    bound = now + sc_core::sc_time_to_pending_activity(sc_core::sc_get_curr_simcontext());
-    bound_delta = delta;
-    bound_process = proc;
-  }
+  if (delta != bound_delta || proc != bound_process) refresh_bound(now, delta, proc);
   if (!(now + d < bound)) return false;
-  if (horizon_set && !(now + d < horizon)) return false;
   ++skipped;
   return true;
 }

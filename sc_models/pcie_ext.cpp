@@ -124,16 +124,6 @@ PcieExtension PcieExtension::message(uint16_t requester_id, Body body) {
 
 // ------------------------------------------------------------------ queries
 
-PcieKind PcieExtension::kind() const {
-  if (std::holds_alternative<InvalidateRequest>(body)) return PcieKind::kInvalidateRequest;
-  if (std::holds_alternative<InvalidateCompletion>(body)) return PcieKind::kInvalidateCompletion;
-  if (std::holds_alternative<PageRequest>(body)) return PcieKind::kPageRequest;
-  if (std::holds_alternative<StopMarker>(body)) return PcieKind::kStopMarker;
-  if (std::holds_alternative<PrgResponse>(body)) return PcieKind::kPrgResponse;
-  return address_type == AddressType::kTranslationRequest ? PcieKind::kTranslationRequest
-                                                          : PcieKind::kMemory;
-}
-
 uint32_t PcieExtension::message_payload_bytes() const {
   return kind() == PcieKind::kInvalidateRequest ? InvalidateRequest::kPayloadBytes : 0;
 }
@@ -160,10 +150,6 @@ void PcieExtension::validate() const {
     }
   }
   for (const auto& c : completions) c.range.validate();
-}
-
-PcieExtension* PcieExtension::of(const tlm::tlm_generic_payload& gp) {
-  return gp.get_extension<PcieExtension>();
 }
 
 tlm::tlm_extension_base* PcieExtension::clone() const {

@@ -29,7 +29,10 @@
 
 #include <tlm>
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -90,7 +93,18 @@ class PcieExtension : public tlm::tlm_extension<PcieExtension> {
   // A message; the TLP prefix is taken from the body's PASID.
   static PcieExtension message(uint16_t requester_id, Body body);
 
-  PcieKind kind() const;
+  // Inline: the link and the IOMMU ask it several times per TLP.
+  PcieKind kind() const {
+    // The kind of each Body alternative, in their order above; the monostate (and a
+    // valueless body) is a memory request or a translation request.
+    constexpr PcieKind kOfBody[] = {
+        PcieKind::kMemory,      PcieKind::kInvalidateRequest, PcieKind::kInvalidateCompletion,
+        PcieKind::kPageRequest, PcieKind::kStopMarker,        PcieKind::kPrgResponse};
+    const size_t i = body.index();
+    if (i != 0 && i < std::size(kOfBody)) return kOfBody[i];
+    return address_type == AddressType::kTranslationRequest ? PcieKind::kTranslationRequest
+                                                            : PcieKind::kMemory;
+  }
   // Bytes of data the TLP carrying this message has (8 for an Invalidate
   // Request, 0 for the header-only messages); 0 for non-messages.
   uint32_t message_payload_bytes() const;
@@ -100,10 +114,22 @@ class PcieExtension : public tlm::tlm_extension<PcieExtension> {
   void validate() const;
 
   // The extension of `gp`, or nullptr.
-  static PcieExtension* of(const tlm::tlm_generic_payload& gp);
+  static PcieExtension* of(const tlm::tlm_generic_payload& gp) {
+    return gp.get_extension<PcieExtension>();
+  }
 
   tlm::tlm_extension_base* clone() const override;
   void copy_from(const tlm::tlm_extension_base& other) override;
 };
+
+// kind() relies on the order and number of the Body alternatives.
+static_assert(std::variant_size_v<PcieExtension::Body> == 6);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<1, PcieExtension::Body>, InvalidateRequest>);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<2, PcieExtension::Body>, InvalidateCompletion>);
+static_assert(std::is_same_v<std::variant_alternative_t<3, PcieExtension::Body>, PageRequest>);
+static_assert(std::is_same_v<std::variant_alternative_t<4, PcieExtension::Body>, StopMarker>);
+static_assert(std::is_same_v<std::variant_alternative_t<5, PcieExtension::Body>, PrgResponse>);
 
 }  // namespace iosim

@@ -108,7 +108,8 @@ void PcieLink::transport(Direction& there, Direction& back,
   const PcieExtension* ext = PcieExtension::of(gp);
   const bool message = ext && is_message(ext->kind());
   const bool non_posted = !message && gp.is_read();
-  const sc_time ready = sc_core::sc_time_stamp() + delay;
+  const sc_time now = kernel_time();  // nothing waits before out->b_transport
+  const sc_time ready = now + delay;
 
   sc_time arrival;
   if (!non_posted) {
@@ -119,15 +120,16 @@ void PcieLink::transport(Direction& there, Direction& back,
   } else {
     arrival = send_read_request(there, ready, gp.get_data_length());
   }
-  delay = arrival - sc_core::sc_time_stamp();
+  delay = arrival - now;
   out->b_transport(gp, delay);
   if (!non_posted) return;
 
-  // The completion leaves when the target has answered.
-  const sc_time answered = sc_core::sc_time_stamp() + delay;
+  // The completion leaves when the target has answered (the target may have waited).
+  const sc_time after = kernel_time();
+  const sc_time answered = after + delay;
   const sc_time back_arrival =
       send_data(back, answered, completion_bytes(gp, PcieExtension::of(gp)));
-  delay = back_arrival - sc_core::sc_time_stamp();
+  delay = back_arrival - after;
 }
 
 sc_time PcieLink::send(Direction& d, const sc_time& ready, uint64_t tlps, uint64_t payload_bytes,

@@ -18,79 +18,62 @@ ServerPool::ServerPool(unsigned servers) : free_at_(servers ? servers : 1, sc_co
   if (servers == 0) throw std::invalid_argument("ServerPool needs at least one server");
 }
 
-ServerPool::Grant ServerPool::reserve(const sc_time& arrival, const sc_time& service) {
-  if (quantum_set()) {
-    return reserve_decoupled(arrival, service);
-  }
-  unsigned best = 0;
-  for (unsigned i = 1; i < free_at_.size(); ++i) {
-    if (free_at_[i] < free_at_[best]) best = i;
-  }
-  sc_time start = free_at_[best] > arrival ? free_at_[best] : arrival;
-  sc_time finish = start + service;
-  free_at_[best] = finish;
-  ++requests_;
-  total_wait_ += start - arrival;
-  total_busy_ += service;
-  return {start, finish, best};
-}
-
 ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc_time& service) {
   if (booked_.size() != free_at_.size()) booked_.resize(free_at_.size());
-  const sc_time now = sc_core::sc_time_stamp();
+  // Raw values (the time resolution's units): the same comparisons and sums as on
+  // sc_time, on a trivially copyable slot (an insert is one memmove).
+  const uint64_t now = kernel_time().value();
+  const uint64_t a = arrival.value();
+  const uint64_t s = service.value();
   unsigned best = 0;
-  sc_time best_start;
+  uint64_t best_start = 0;
   size_t best_pos = 0;
   for (unsigned i = 0; i < booked_.size(); ++i) {
     Booked& b = booked_[i];
-    while (b.head < b.slots.size() && b.slots[b.head].second <= now) ++b.head;  // past
+    while (b.head < b.slots.size() && b.slots[b.head].finish <= now) ++b.head;  // past
     if (b.head > 64 && b.head * 2 > b.slots.size()) {
       b.slots.erase(b.slots.begin(), b.slots.begin() + static_cast<std::ptrdiff_t>(b.head));
       b.head = 0;
     }
-    if (b.head == b.slots.size() || !(arrival < b.slots.back().second)) {
+    if (b.head == b.slots.size() || !(a < b.slots.back().finish)) {
       // Common case: nothing booked ends after the arrival, so the request starts at
       // its arrival, after every reservation. No earlier start exists: the first
       // such server is the best (later ones are pruned when next consulted).
-      if (i == 0 || arrival < best_start) {
+      if (i == 0 || a < best_start) {
         best = i;
-        best_start = arrival;
+        best_start = a;
         best_pos = b.slots.size();
       }
       break;
     }
     // First reservation starting after the arrival; the one before may overlap it.
-    auto it =
-        std::upper_bound(b.slots.begin() + static_cast<std::ptrdiff_t>(b.head), b.slots.end(),
-                         arrival, [](const sc_time& t, const Slot& s) { return t < s.first; });
-    sc_time t = arrival;
-    if (it != b.slots.begin() + static_cast<std::ptrdiff_t>(b.head) && std::prev(it)->second > t) {
-      t = std::prev(it)->second;
-    }
-    for (; it != b.slots.end() && it->first < t + service; ++it) {
-      if (it->second > t) t = it->second;
+    const auto first = b.slots.begin() + static_cast<std::ptrdiff_t>(b.head);
+    auto it = std::upper_bound(first, b.slots.end(), a,
+                               [](uint64_t t, const Slot& x) { return t < x.start; });
+    uint64_t t = a;
+    if (it != first && std::prev(it)->finish > t) t = std::prev(it)->finish;
+    for (; it != b.slots.end() && it->start < t + s; ++it) {
+      if (it->finish > t) t = it->finish;
     }
     if (i == 0 || t < best_start) {
       best = i;
       best_start = t;
       best_pos = static_cast<size_t>(it - b.slots.begin());
-      if (t == arrival) break;  // no server can start earlier
+      if (t == a) break;  // no server can start earlier
     }
   }
-  const sc_time finish = best_start + service;
-  if (service > sc_core::SC_ZERO_TIME) {
+  if (s > 0) {
     auto& slots = booked_[best].slots;
-    if (best_pos == slots.size()) {
-      slots.emplace_back(best_start, finish);
-    } else {
-      slots.insert(slots.begin() + static_cast<std::ptrdiff_t>(best_pos), Slot{best_start, finish});
-    }
+    slots.insert(slots.begin() + static_cast<std::ptrdiff_t>(best_pos),
+                 Slot{best_start, best_start + s});
   }
+  const sc_time start = best_start == a ? arrival : sc_time::from_value(best_start);
+  const sc_time finish = start + service;
   if (finish > free_at_[best]) free_at_[best] = finish;
   ++requests_;
-  total_wait_ += best_start - arrival;
+  total_wait_ += start - arrival;
   total_busy_ += service;
-  return {best_start, finish, best};
+  return {start, finish, best};
 }
 
 sc_time ServerPool::earliest_free() const {

@@ -17,9 +17,9 @@
 // not kept).
 #pragma once
 
-#include <utility>
-
 #include <systemc>
+
+#include <cstdint>
 #include <vector>
 
 namespace iosim {
@@ -46,7 +46,21 @@ class ServerPool {
   };
 
   // Reserves the earliest-free server for `service` starting no earlier than `arrival`.
-  Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& service);
+  // Inline: every TLP and memory burst makes one.
+  Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& service) {
+    if (quantum_set()) return reserve_decoupled(arrival, service);
+    unsigned best = 0;
+    for (unsigned i = 1; i < free_at_.size(); ++i) {
+      if (free_at_[i] < free_at_[best]) best = i;
+    }
+    const sc_core::sc_time start = free_at_[best] > arrival ? free_at_[best] : arrival;
+    const sc_core::sc_time finish = start + service;
+    free_at_[best] = finish;
+    ++requests_;
+    total_wait_ += start - arrival;
+    total_busy_ += service;
+    return {start, finish, best};
+  }
 
   unsigned servers() const { return static_cast<unsigned>(free_at_.size()); }
   // Time at which the earliest-free server becomes free.
@@ -61,8 +75,12 @@ class ServerPool {
 
   std::vector<sc_core::sc_time> free_at_;
   // With a non-zero quantum: per server, its reservations (start, finish) sorted by
-  // start; those before `head` have ended before the kernel time.
-  using Slot = std::pair<sc_core::sc_time, sc_core::sc_time>;
+  // start; those before `head` have ended before the kernel time. Times as their
+  // raw values (sc_time::value()).
+  struct Slot {
+    uint64_t start;
+    uint64_t finish;
+  };
   struct Booked {
     std::vector<Slot> slots;
     size_t head = 0;
@@ -85,6 +103,12 @@ class Clock {
   double freq_mhz_;
   sc_core::sc_time period_;
 };
+
+// sc_core::sc_time_stamp() (the running context's time) without the library call,
+// for the per-request paths: the kernel's accessors are inline.
+inline const sc_core::sc_time& kernel_time() {
+  return sc_core::sc_get_curr_simcontext()->time_stamp();
+}
 
 // Convenience: nanoseconds as sc_time.
 inline sc_core::sc_time ns(double v) {

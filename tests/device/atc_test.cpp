@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace iosim {
 namespace {
 
@@ -59,4 +61,43 @@ TEST(Atc, UsersAreCountedPerTranslation) {
 }
 
 }  // namespace
+// The fill times (a sorted list with a memo of the last lookup) give every live
+// entry the time of its own fill through evictions, invalidations and in-place
+// replacements (the same range filled again under a new id), checked against a
+// map of every fill.
+TEST(Atc, LookupGivesEachEntryItsOwnFillTime) {
+  TranslationCacheConfig cfg;
+  cfg.ways = 4;
+  Atc atc(cfg);
+  std::map<uint64_t, sc_core::sc_time> filled;  // id -> fill time
+  uint64_t x = 12345;
+  auto next = [&x] {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return x >> 33;
+  };
+  for (int step = 0; step < 2000; ++step) {
+    const uint64_t page = next() % 8;  // 8 pages, 4 entries: evictions and refills
+    if (step % 13 == 0) {
+      atc.invalidate(1u, AtsRange::of_size(page << 12, 4096), false);
+    } else {
+      const sc_core::sc_time t(static_cast<double>(step), sc_core::SC_NS);
+      const uint64_t id =
+          atc.fill(1, page << 12, entry(0x100000 + (page << 12), 4096, true, true), t);
+      filled[id] = t;
+    }
+    for (uint64_t p = 0; p < 8; ++p) {
+      // Twice: the second lookup of an id is answered by the memo.
+      for (int again = 0; again < 2; ++again) {
+        const auto h = atc.lookup(1, (p << 12) + 8);
+        if (!h) continue;
+        ASSERT_EQ(filled.count(h->id), 1u);
+        EXPECT_EQ(h->obtained, filled[h->id]) << "step " << step << " page " << p;
+      }
+    }
+  }
+  size_t live = 0;
+  atc.cache().for_each([&live](const TranslationEntry&) { ++live; });
+  EXPECT_EQ(live, 4u);
+}
+
 }  // namespace iosim
