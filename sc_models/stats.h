@@ -130,12 +130,23 @@ class Histogram final : public Stat, public LatencyHistogram {
  public:
   Histogram(std::string name, std::string desc) : Stat(std::move(name), "ns", std::move(desc)) {}
   using LatencyHistogram::sample;
-  void sample(const sc_core::sc_time& t) { sample(time_in_ns(t)); }
+  void sample(const sc_core::sc_time& t) {
+    // The conversion divides; a repeated duration reuses its result (the scale is fixed).
+    if (t.value() != last_ticks_) {
+      last_ticks_ = t.value();
+      last_ns_ = time_in_ns(t);
+    }
+    sample(last_ns_);
+  }
   const char* kind() const override { return "histogram"; }
   void reset() override { LatencyHistogram::reset(); }
 
  protected:
   void write_values(JsonWriter& w) const override;
+
+ private:
+  sc_core::sc_time::value_type last_ticks_ = 0;  // the last converted duration...
+  double last_ns_ = 0;                           // ...in ns (0 ticks = 0 ns)
 };
 
 // A value computed when it is read or dumped (e.g. hit rate from two counters).
