@@ -171,8 +171,10 @@ std::optional<TranslationEntry> TranslationCache::insert(const TranslationEntry&
   std::optional<TranslationEntry> evicted;
   s = choose_victim(set);
   if (valid_[s]) {
+    // The victim's slot is refilled at once: it goes from its place in the recency
+    // list straight to the front (remove() would first move it to the tail).
     evicted = entries_[s];
-    remove(s);
+    drop(s);
     ++stats_.evictions;
   }
   entries_[s] = e;
@@ -191,12 +193,16 @@ uint32_t TranslationCache::choose_victim(uint32_t set) {
   return set * ways_ + static_cast<uint32_t>(next_random() % ways_);
 }
 
-void TranslationCache::remove(uint32_t slot) {
+void TranslationCache::drop(uint32_t slot) {
   assert(valid_[slot]);
   index_erase(slot);
   count_class(entries_[slot], -1);
   valid_[slot] = 0;
   --valid_count_;
+}
+
+void TranslationCache::remove(uint32_t slot) {
+  drop(slot);
   unlink(slot);
   push_back(slot / ways_, slot);
 }

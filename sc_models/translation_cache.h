@@ -208,6 +208,9 @@ class TranslationCache {
   uint32_t probe(bool global, uint32_t pasid, uint32_t domain, uint64_t base, unsigned log2) const;
   uint32_t find_same(const TranslationEntry& e) const;
   uint32_t choose_victim(uint32_t set);
+  // Drops a valid entry from the index and the population counts (not from its
+  // recency list); remove() also moves the slot to its set's tail.
+  void drop(uint32_t slot);
   void remove(uint32_t slot);
   void check_range(uint64_t first, uint64_t last) const;
   // Probes the index for the entries invalidate(f, first, last) removes; false when
