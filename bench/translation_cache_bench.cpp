@@ -2,7 +2,8 @@
 // 2048-entry caches, fully and set associative, with only 4K entries present or
 // with 4K/2M/1G and global entries mixed (so a lookup probes several size classes);
 // plus, for reference, fills that evict, PASID-wide invalidations of a full cache
-// and page invalidations that find nothing (the cost of the full scan).
+// and page invalidations that find nothing: without a domain (the full scan) and
+// with domain and PASID named (index probes).
 //
 // Run: translation_cache_bench [--benchmark_filter=Lookup] (Release build).
 // No SystemC kernel is involved; libsystemc provides main() and calls sc_main().
@@ -136,6 +137,21 @@ void BM_InvalidateUncachedPage(benchmark::State& st) {
   st.counters["entries"] = static_cast<double>(c.capacity());
 }
 
+// The same flush as the IOMMU issues it, naming the domain and the PASID (a PASID-
+// based page-selective IOTLB invalidation): index probes for the page's blocks
+// instead of the scan (with mixed sizes: one per size class present).
+void BM_InvalidateUncachedPageTagged(benchmark::State& st) {
+  TranslationCache c(shape(st));
+  fill(c, st.range(2) != 0);
+  iosim::TagFilter f;
+  f.domain = 0;
+  f.pasid = kPasid;
+  f.global = iosim::GlobalEntries::kRemove;
+  for (auto _ : st) benchmark::DoNotOptimize(c.invalidate_va(1ull << 45, f));
+  if (c.size() != c.capacity()) st.SkipWithError("an uncached page removed entries");
+  st.counters["entries"] = static_cast<double>(c.capacity());
+}
+
 // sets, ways, mixed sizes: 64 entries fully associative and 16x4; 2048 entries fully
 // associative and 256x8.
 void lookup_shapes(benchmark::internal::Benchmark* b) {
@@ -155,6 +171,7 @@ BENCHMARK(BM_LookupMiss)->Apply(lookup_shapes);
 BENCHMARK(BM_InsertEvict)->Apply(fill_shapes);
 BENCHMARK(BM_InvalidatePasid)->Apply(fill_shapes);
 BENCHMARK(BM_InvalidateUncachedPage)->Apply(fill_shapes);
+BENCHMARK(BM_InvalidateUncachedPageTagged)->Apply(lookup_shapes);
 
 }  // namespace
 

@@ -35,6 +35,21 @@ ContextTables::ContextTables(const TableCacheConfig& cfg, MemoryPort& mem, StatG
       pasid_misses_(g.counter("pasid_cache_misses", "lookups", "PASID-cache misses")),
       fetch_reads_(g.counter("table_reads", "reads", "root/context/PASID entry reads")) {}
 
+namespace {
+// The cached value of `key` in an LRU cache (list front = most recent, `index` maps
+// each key to its list node), moved to the front; nullptr when absent. The front
+// entry is checked first: back-to-back requests of one device and PASID then need no
+// index lookup (keys are unique, so it is the entry the index would give).
+template <class List, class Index, class Key>
+typename List::value_type::second_type* find_lru(List& lru, Index& index, const Key& key) {
+  if (!lru.empty() && lru.front().first == key) return &lru.front().second;
+  auto it = index.find(key);
+  if (it == index.end()) return nullptr;
+  lru.splice(lru.begin(), lru, it->second);
+  return &lru.front().second;
+}
+}  // namespace
+
 bool ContextTables::fetch(uint64_t addr, Desc128& out, sc_core::sc_time& delay) {
   fetch_reads_.inc();
   uint8_t b[16] = {};
@@ -61,11 +76,9 @@ TableStatus ContextTables::fetch_context(uint16_t rid, ContextEntry& out, sc_cor
 
 TableStatus ContextTables::context(uint16_t rid, ContextEntry& out, sc_core::sc_time& delay) {
   delay += lookup_;
-  auto it = ctx_index_.find(rid);
-  if (it != ctx_index_.end()) {
+  if (const ContextEntry* e = find_lru(ctx_lru_, ctx_index_, rid)) {
     ctx_hits_.inc();
-    ctx_lru_.splice(ctx_lru_.begin(), ctx_lru_, it->second);
-    out = it->second->second;
+    out = *e;
     return TableStatus::kOk;
   }
   ctx_misses_.inc();
@@ -78,11 +91,9 @@ TableStatus ContextTables::fetch_pasid(uint16_t rid, const ContextEntry& ctx, ui
                                        PasidEntry& out, sc_core::sc_time& delay) {
   delay += lookup_;
   const PasidKey key{rid, pasid};
-  auto it = pasid_index_.find(key);
-  if (it != pasid_index_.end()) {
+  if (const PasidEntry* e = find_lru(pasid_lru_, pasid_index_, key)) {
     pasid_hits_.inc();
-    pasid_lru_.splice(pasid_lru_.begin(), pasid_lru_, it->second);
-    out = it->second->second;
+    out = *e;
     return TableStatus::kOk;
   }
   pasid_misses_.inc();

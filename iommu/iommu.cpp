@@ -32,6 +32,7 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuConfig& cfg)
       walker_(cfg_.walker, mem_port_, stats_),
       translator_(iotlb_, tables_, walker_),
       faults_(cfg_.fault_records, stats_),
+      register_latency_(ns(cfg_.register_latency_ns)),
       lat_untranslated_read_(
           stats_.histogram("untranslated_read_latency", "untranslated DMA read, arrival to data")),
       lat_untranslated_write_(stats_.histogram("untranslated_write_latency",
@@ -86,9 +87,12 @@ void Iommu::upstream(RootPort& port, tlm::tlm_generic_payload& gp, sc_time& dela
     gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     return;
   }
-  if (!rid_port_.count(ext->requester_id)) {
-    rid_port_[ext->requester_id] = &port;
-    port.add_requester(ext->requester_id);
+  if (ext->requester_id != last_rid_) {  // rid_port_ never forgets a requester
+    if (!rid_port_.count(ext->requester_id)) {
+      rid_port_[ext->requester_id] = &port;
+      port.add_requester(ext->requester_id);
+    }
+    last_rid_ = ext->requester_id;
   }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
   switch (ext->kind()) {
@@ -219,10 +223,12 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
 void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
                        sc_time& delay) {
   const MemoryPort::Decoupled scope;
-  MemoryPort::sync(delay);
+  // The arrival; sync() keeps sc_time_stamp() + delay. Nothing here reads state others
+  // change before forward(), which synchronises to the arrival first.
   const sc_time t0 = sc_core::sc_time_stamp() + delay;
   if (cfg_.check_translated_requests && !port.config().ats_enabled) {
     translated_rejected_.inc();
+    MemoryPort::sync(delay);
     MemoryPort::settle(delay);
     record_fault(gp, ext, FaultReason::kAtsDisabled, gp.get_address(), t0);
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -251,17 +257,16 @@ void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, Pc
     ext.completion_status = AtsCompletionStatus::kUnsupportedRequest;
   } else {
     AtsCompletionEntry e;
-    e.range = AtsRange::with_log2(va, 12);
-    if (t.ok()) {
-      const bool priv = ext.pasid.priv_requested;
-      e.read = priv || t.user;
-      if (e.read) {
-        e.range = AtsRange::with_log2(t.page_pa, t.log2_size);
-        e.write = t.writable && !ext.no_write;
-        e.exe = ext.pasid.exe_requested && !t.no_execute;
-        e.priv = priv;
-        e.global = t.global;
-      }
+    const bool priv = ext.pasid.priv_requested;
+    e.read = t.ok() && (priv || t.user);
+    if (e.read) {
+      e.range = AtsRange::with_log2(t.page_pa, t.log2_size);
+      e.write = t.writable && !ext.no_write;
+      e.exe = ext.pasid.exe_requested && !t.no_execute;
+      e.priv = priv;
+      e.global = t.global;
+    } else {
+      e.range = AtsRange::with_log2(va, 12);
     }
     ext.completions.push_back(e);
     if (gp.get_data_ptr() && gp.get_data_length() >= 8) {
@@ -280,7 +285,7 @@ void Iommu::reg_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
     gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     return;
   }
-  delay += ns(cfg_.register_latency_ns);
+  delay += register_latency_;
   MemoryPort::sync(delay);
   const uint64_t off = addr & ~7ull;
   const unsigned shift = static_cast<unsigned>(addr - off) * 8;

@@ -142,8 +142,10 @@ class Iommu : public sc_core::sc_module {
   PageWalker walker_;
   Translator translator_;
   FaultRecorder faults_;
+  sc_core::sc_time register_latency_;  // register_latency_ns
   std::vector<std::unique_ptr<RootPort>> ports_;
   std::map<uint16_t, RootPort*> rid_port_;
+  int32_t last_rid_ = -1;  // the last upstream requester, known to rid_port_ (-1: none)
   std::unique_ptr<CommandQueue> cq_;
   std::unique_ptr<PageRequestQueue> prq_;
   GroundTruth* gt_ = nullptr;

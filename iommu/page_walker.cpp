@@ -14,6 +14,7 @@ const char* const kLevelName[5] = {"", "pte", "pde", "pdpte", "pml4e"};
 PageWalker::PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& g)
     : cfg_(cfg),
       mem_(mem),
+      overhead_(ns(cfg.walk_overhead_ns)),
       pwc_(cfg.pml4e_cache_entries, cfg.pdpte_cache_entries, cfg.pde_cache_entries),
       walks_(g.counter("walks", "walks", "page walks started")),
       reads_(g.counter("walk_reads", "reads", "page-table entries read by walks")),
@@ -69,7 +70,7 @@ WalkOutcome PageWalker::walk(uint16_t rid, uint32_t pasid, uint64_t root, uint64
   }
   acquire(delay);
   const sc_core::sc_time t0 = sc_core::sc_time_stamp() + delay;
-  delay += ns(cfg_.walk_overhead_ns);
+  delay += overhead_;
   const TranslationTag tag{pasid, rid};
   WalkRules rules;
   rules.write = write_intent;

@@ -69,7 +69,8 @@ class PageWalker {
 
   WalkerConfig cfg_;
   MemoryPort& mem_;
-  WalkCache pwc_;  // PML4E, PDPTE and PDE caches, tagged by PASID and Requester ID
+  sc_core::sc_time overhead_;  // walk_overhead_ns
+  WalkCache pwc_;              // PML4E, PDPTE and PDE caches, tagged by PASID and Requester ID
   unsigned busy_ = 0;
   unsigned waiting_ = 0;  // requests waiting for a walker
   sc_core::sc_event freed_;

@@ -81,8 +81,7 @@ const char* to_string(FaultReason r) {
   return "?";
 }
 
-Translation Translator::from_entry(const TranslationEntry& e) const {
-  Translation t;
+void Translator::from_entry(const TranslationEntry& e, Translation& t) const {
   t.page_base = e.base;
   t.page_pa = e.target;
   t.log2_size = e.log2_size;
@@ -94,7 +93,6 @@ Translation Translator::from_entry(const TranslationEntry& e) const {
   t.ats_allowed = e.perms & iotlb_perm::kAtsAllowed;
   t.iotlb_hit = true;
   t.obtained = sc_core::sc_time::from_value(e.user);
-  return t;
 }
 
 FaultReason Translator::check(const TranslateRequest& req, const Translation& t) const {
@@ -122,7 +120,7 @@ Translation Translator::translate(const TranslateRequest& req, sc_core::sc_time&
   if (const TranslationEntry* e = iotlb_.lookup(tag, req.va, delay)) {
     const bool needs_dirty = req.write && (e->perms & tperm::kWrite) && !(e->perms & tperm::kDirty);
     if (!needs_dirty) {
-      t = from_entry(*e);
+      from_entry(*e, t);
       t.pasid_used = tag.pasid;
       t.fault = check(req, t);
       return t;

@@ -77,7 +77,8 @@ class Translator {
   Translation translate(const TranslateRequest& req, sc_core::sc_time& delay);
 
  private:
-  Translation from_entry(const TranslationEntry& e) const;
+  // Sets t's translation fields from an IOTLB entry (in place: t is the returned object).
+  void from_entry(const TranslationEntry& e, Translation& t) const;
   FaultReason check(const TranslateRequest& req, const Translation& t) const;
 
   Iotlb& iotlb_;

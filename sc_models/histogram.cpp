@@ -53,6 +53,7 @@ void LatencyHistogram::reset() {
   sum_ = 0;
   min_ = 0;
   max_ = 0;
+  last_ = kNaN;
 }
 
 double LatencyHistogram::min() const {

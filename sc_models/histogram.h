@@ -52,15 +52,28 @@ class LatencyHistogram {
 
   // Records one sample (ns). Throws std::invalid_argument if negative or not finite.
   void sample(double ns) {
+    // A repeat of the previous sample (fixed latencies repeat often) lands in the
+    // same bucket and decade and cannot move min or max.
+    if (ns == last_) {
+      ++counts_[last_index_];
+      ++decades_[last_decade_];
+      ++count_;
+      sum_ += ns;
+      return;
+    }
     if (!(ns >= 0.0 && ns <= std::numeric_limits<double>::max())) reject(ns);
     const size_t idx = index_of(ns);
     if (idx >= counts_.size()) counts_.resize(idx + 1, 0);
     ++counts_[idx];
-    ++decades_[decade_of(ns)];
+    const size_t decade = decade_of(ns);
+    ++decades_[decade];
     if (count_ == 0 || ns < min_) min_ = ns;
     if (count_ == 0 || ns > max_) max_ = ns;
     ++count_;
     sum_ += ns;
+    last_ = ns;
+    last_index_ = idx;
+    last_decade_ = decade;
   }
   void reset();
   // Adds every sample of `other` (pooling two distributions): counts, sum, min, max,
@@ -100,6 +113,11 @@ class LatencyHistogram {
   double sum_ = 0;
   double min_ = 0;
   double max_ = 0;
+  // The previous sample and where it went; NaN (equal to nothing) when there is none.
+  // merge() keeps it: the pooled min and max still enclose it, and buckets only grow.
+  double last_ = std::numeric_limits<double>::quiet_NaN();
+  size_t last_index_ = 0;
+  size_t last_decade_ = 0;
 };
 
 }  // namespace iosim

@@ -207,18 +207,46 @@ void PhysicalMemory::write(uint64_t addr, const void* src, uint64_t len) {
   copy_in(addr, static_cast<const uint8_t*>(src), len);
 }
 
-uint64_t PhysicalMemory::read_u64(uint64_t addr) const {
-  uint8_t b[8];
-  read(addr, b, sizeof b);
+namespace {
+uint64_t load_le64(const uint8_t* b) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
   return v;
 }
+void store_le64(uint8_t* b, uint64_t value) {
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(value >> (8 * i));
+}
+}  // namespace
+
+bool PhysicalMemory::within_one_frame(uint64_t addr, uint64_t len) const {
+  return (addr & (kFrameBytes - 1)) <= kFrameBytes - len && addr < cfg_.size_bytes &&
+         cfg_.size_bytes - addr >= len;
+}
+
+// The page-table editors and walkers read and write entries this way: the common
+// case (inside one frame, inside memory) goes straight to the frame; the rest takes
+// the general path with its range check.
+uint64_t PhysicalMemory::read_u64(uint64_t addr) const {
+  if (within_one_frame(addr, 8)) {
+    const Frame* f = find(addr >> kFrameShift);
+    return f ? load_le64(f->bytes.data() + (addr & (kFrameBytes - 1))) : 0;
+  }
+  uint8_t b[8];
+  read(addr, b, sizeof b);
+  return load_le64(b);
+}
 
 void PhysicalMemory::write_u64(uint64_t addr, uint64_t value) {
   uint8_t b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(value >> (8 * i));
-  write(addr, b, sizeof b);
+  store_le64(b, value);
+  if (within_one_frame(addr, 8)) {
+    auto it = frames_.find(addr >> kFrameShift);
+    if (it != frames_.end()) {
+      std::memcpy(it->second->bytes.data() + (addr & (kFrameBytes - 1)), b, sizeof b);
+      return;
+    }
+  }
+  write(addr, b, sizeof b);  // allocates the frame unless the value is zero
 }
 
 void PhysicalMemory::fill_frame(uint64_t frame_pa, uint8_t value) {

@@ -129,6 +129,8 @@ class PhysicalMemory : public sc_core::sc_module {
   sc_core::sc_time service_time(uint64_t addr, uint64_t len, const sc_core::sc_time& arrival);
   sc_core::sc_time burst_time(uint64_t bytes) const;
   void check_range(uint64_t addr, uint64_t len, const char* what) const;
+  // [addr, addr + len) lies inside memory and inside one frame (len <= kFrameBytes).
+  bool within_one_frame(uint64_t addr, uint64_t len) const;
   void check_frame(uint64_t frame_pa, const char* what) const;
   const Frame* find(uint64_t frame_number) const;
   void copy_out(uint64_t addr, uint8_t* dst, uint64_t len) const;

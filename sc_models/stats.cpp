@@ -49,25 +49,31 @@ std::vector<std::string_view> split_path(std::string_view path) {
 
 }  // namespace
 
-double time_in(const sc_core::sc_time& t, sc_core::sc_time_unit unit) {
+const TickScale& tick_scale(sc_core::sc_time_unit unit) {
   // The resolution is fixed once read (sc_get_time_resolution() fixes it), so the
-  // scale of each unit is computed once: this runs for every histogram sample.
-  struct Scale {
+  // scale of each unit is computed once.
+  struct Entry {
     bool known = false;
-    bool divide = false;
-    double factor = 0;
+    TickScale scale;
   };
-  static Scale scales[sc_core::SC_SEC + 1];
-  Scale& sc = scales[unit];
-  if (!sc.known) {
+  static Entry entries[sc_core::SC_SEC + 1];
+  Entry& e = entries[unit];
+  if (!e.known) {
     const double res = sc_core::sc_get_time_resolution().to_seconds();
     const double u = unit_seconds(unit);
-    sc.divide = res <= u;
-    sc.factor = sc.divide ? std::round(u / res) : std::round(res / u);
-    sc.known = true;
+    if (res <= u) {
+      e.scale.div = std::round(u / res);
+    } else {
+      e.scale.mul = std::round(res / u);
+    }
+    e.known = true;
   }
-  const double ticks = static_cast<double>(t.value());
-  return sc.divide ? ticks / sc.factor : ticks * sc.factor;
+  return e.scale;
+}
+
+double time_in(const sc_core::sc_time& t, sc_core::sc_time_unit unit) {
+  const TickScale& s = tick_scale(unit);
+  return static_cast<double>(t.value()) * s.mul / s.div;
 }
 
 // ---------------------------------------------------------------- stat kinds

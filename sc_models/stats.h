@@ -44,6 +44,20 @@ namespace iosim {
 // round values stay exact (100 ns -> 100.0 ns, 1500 ps -> 0.0015 us).
 double time_in(const sc_core::sc_time& t, sc_core::sc_time_unit unit);
 
+// How time_in converts ticks to a unit: ticks * mul / div, where one of the two is 1
+// (x * 1 and x / 1 are exact, so this is the one rounding of ticks / div or
+// ticks * mul). Fixed once computed: reading it fixes the time resolution.
+struct TickScale {
+  double mul = 1, div = 1;
+};
+const TickScale& tick_scale(sc_core::sc_time_unit unit);
+
+// time_in(t, SC_NS), inline for the hot paths (every histogram sample).
+inline double time_in_ns(const sc_core::sc_time& t) {
+  static const TickScale& s = tick_scale(sc_core::SC_NS);
+  return static_cast<double>(t.value()) * s.mul / s.div;
+}
+
 // Base of every statistic: name, unit, one-line description.
 class Stat {
  public:
@@ -116,12 +130,23 @@ class Histogram final : public Stat, public LatencyHistogram {
  public:
   Histogram(std::string name, std::string desc) : Stat(std::move(name), "ns", std::move(desc)) {}
   using LatencyHistogram::sample;
-  void sample(const sc_core::sc_time& t) { sample(time_in(t, sc_core::SC_NS)); }
+  void sample(const sc_core::sc_time& t) {
+    // The conversion divides; a repeated duration reuses its result (the scale is fixed).
+    if (t.value() != last_ticks_) {
+      last_ticks_ = t.value();
+      last_ns_ = time_in_ns(t);
+    }
+    sample(last_ns_);
+  }
   const char* kind() const override { return "histogram"; }
   void reset() override { LatencyHistogram::reset(); }
 
  protected:
   void write_values(JsonWriter& w) const override;
+
+ private:
+  sc_core::sc_time::value_type last_ticks_ = 0;  // the last converted duration...
+  double last_ns_ = 0;                           // ...in ns (0 ticks = 0 ns)
 };
 
 // A value computed when it is read or dumped (e.g. hit rate from two counters).

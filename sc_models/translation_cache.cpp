@@ -2,6 +2,7 @@
 // for the parallel tag compare. See translation_cache.h for the model.
 #include "sc_models/translation_cache.h"
 
+#include <algorithm>
 #include <cassert>
 #include <stdexcept>
 
@@ -170,8 +171,10 @@ std::optional<TranslationEntry> TranslationCache::insert(const TranslationEntry&
   std::optional<TranslationEntry> evicted;
   s = choose_victim(set);
   if (valid_[s]) {
+    // The victim's slot is refilled at once: it goes from its place in the recency
+    // list straight to the front (remove() would first move it to the tail).
     evicted = entries_[s];
-    remove(s);
+    drop(s);
     ++stats_.evictions;
   }
   entries_[s] = e;
@@ -190,23 +193,79 @@ uint32_t TranslationCache::choose_victim(uint32_t set) {
   return set * ways_ + static_cast<uint32_t>(next_random() % ways_);
 }
 
-void TranslationCache::remove(uint32_t slot) {
+void TranslationCache::drop(uint32_t slot) {
   assert(valid_[slot]);
   index_erase(slot);
   count_class(entries_[slot], -1);
   valid_[slot] = 0;
   --valid_count_;
+}
+
+void TranslationCache::remove(uint32_t slot) {
+  drop(slot);
   unlink(slot);
   push_back(slot / ways_, slot);
 }
 
 // ---------------------------------------------------------------- invalidation
 
-size_t TranslationCache::invalidate(const TagFilter& f, uint64_t first, uint64_t last) {
+void TranslationCache::check_range(uint64_t first, uint64_t last) const {
   if (first > last) {
     throw std::invalid_argument("invalidation range first " + hex(first) + " is above last " +
                                 hex(last));
   }
+}
+
+bool TranslationCache::probe_matches(const TagFilter& f, uint64_t first, uint64_t last,
+                                     ProbeHits& hits) const {
+  if (!f.domain) return false;
+  // Which key families f matches (see TagFilter::matches): non-global entries of
+  // one PASID, global entries of the domain.
+  const bool global_match = !f.pasid || f.global == GlobalEntries::kRemove;
+  const uint64_t families[2] = {f.pasid ? present_[0] : 0, global_match ? present_[1] : 0};
+  if (!f.pasid && present_[0] != 0) return false;  // non-global entries of any PASID
+  // The aligned blocks of each present size class that overlap [first, last].
+  const size_t limit = std::min<size_t>(kMaxInvalidateProbes, entries_.size() / 8);
+  size_t probes = 0;
+  for (const uint64_t classes : families) {
+    for (uint64_t c = classes; c; c &= c - 1) {
+      const unsigned log2 = static_cast<unsigned>(__builtin_ctzll(c)) + kMinLog2;
+      const uint64_t blocks = log2 >= 64 ? 1 : (last >> log2) - (first >> log2) + 1;
+      if (blocks > limit - probes) return false;
+      probes += blocks;
+    }
+  }
+  for (int g = 0; g < 2; ++g) {
+    const uint32_t pasid = f.pasid.value_or(kNoPasid);  // global keys ignore it
+    for (uint64_t c = families[g]; c; c &= c - 1) {
+      const unsigned log2 = static_cast<unsigned>(__builtin_ctzll(c)) + kMinLog2;
+      const uint64_t lo = log2 >= 64 ? 0 : first >> log2;
+      const uint64_t hi = log2 >= 64 ? 0 : last >> log2;
+      for (uint64_t b = lo;; ++b) {
+        const uint64_t base = log2 >= 64 ? 0 : b << log2;
+        const uint32_t s = probe(g != 0, pasid, *f.domain, base, log2);
+        if (s != kNone) hits.slots[hits.count++] = s;
+        if (b == hi) break;
+      }
+    }
+  }
+  return true;
+}
+
+size_t TranslationCache::invalidate(const TagFilter& f, uint64_t first, uint64_t last) {
+  check_range(first, last);
+  ProbeHits hits;
+  if (!probe_matches(f, first, last, hits)) return invalidate_by_scan(f, first, last);
+  // Slot order, as the scan removes them: removal pushes the slot to its set's tail,
+  // so the order decides which slot the next fills take.
+  std::sort(hits.slots, hits.slots + hits.count);
+  for (size_t i = 0; i < hits.count; ++i) remove(hits.slots[i]);
+  stats_.invalidated += hits.count;
+  return hits.count;
+}
+
+size_t TranslationCache::invalidate_by_scan(const TagFilter& f, uint64_t first, uint64_t last) {
+  check_range(first, last);
   size_t removed = 0;
   // Every slot of every set: an entry's set depends on its own size and base, so no
   // single set can be trusted to hold all matches.

@@ -16,8 +16,12 @@
 //   for that class; a per-size-class population count (two bitmasks, non-global and
 //   global) makes absent classes cost nothing. Classes are probed from the smallest
 //   up, non-global before global, and the first match is the hit.
-// - Invalidations remove every matching entry whatever set it lives in: they scan
-//   the whole array, never one set. Global entries and PASID-scoped invalidations:
+// - Invalidations remove every matching entry whatever set it lives in. One that
+//   names its domain (and its PASID, unless only global entries can match) and
+//   covers few aligned blocks of the size classes present probes the index for each
+//   block; any other scans the whole array. Both remove the same entries, in slot
+//   order, so the replacement state after them is the same too. Global entries and
+//   PASID-scoped invalidations:
 //   with GlobalEntries::kKeep (the default) a PASID-scoped invalidation leaves global
 //   entries alone, as x86 INVPCID types 0, 1 and 3 do (Intel SDM vol. 2A, INVPCID);
 //   kRemove treats global entries as belonging to every PASID (as INVLPG does).
@@ -160,6 +164,9 @@ class TranslationCache {
   size_t invalidate_all();
   // General form: entries of f overlapping [first, last] (inclusive).
   size_t invalidate(const TagFilter& f, uint64_t first = 0, uint64_t last = ~0ull);
+  // The same by scanning every slot, whatever f and the range (the reference the
+  // index probes of invalidate() are tested against).
+  size_t invalidate_by_scan(const TagFilter& f, uint64_t first = 0, uint64_t last = ~0ull);
 
   // Calls fn(const TranslationEntry&) for every valid entry, in slot order.
   template <class Fn>
@@ -183,6 +190,15 @@ class TranslationCache {
  private:
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
   static constexpr unsigned kMinLog2 = 12;
+  // Most index probes an invalidation makes instead of scanning (also at most an
+  // eighth of the capacity: a small array scans about as fast).
+  static constexpr size_t kMaxInvalidateProbes = 32;
+
+  // Slots an invalidation removes, found by index probes.
+  struct ProbeHits {
+    uint32_t slots[kMaxInvalidateProbes];
+    size_t count = 0;
+  };
 
   struct Link {
     uint32_t prev, next;
@@ -192,7 +208,14 @@ class TranslationCache {
   uint32_t probe(bool global, uint32_t pasid, uint32_t domain, uint64_t base, unsigned log2) const;
   uint32_t find_same(const TranslationEntry& e) const;
   uint32_t choose_victim(uint32_t set);
+  // Drops a valid entry from the index and the population counts (not from its
+  // recency list); remove() also moves the slot to its set's tail.
+  void drop(uint32_t slot);
   void remove(uint32_t slot);
+  void check_range(uint64_t first, uint64_t last) const;
+  // Probes the index for the entries invalidate(f, first, last) removes; false when
+  // it cannot (f leaves part of the key open) or should not (too many probes).
+  bool probe_matches(const TagFilter& f, uint64_t first, uint64_t last, ProbeHits& hits) const;
 
   // Hash index over valid slots (open addressing, linear probing).
   size_t bucket_of(bool global, uint32_t pasid, uint32_t domain, uint64_t base,

@@ -188,6 +188,56 @@ TEST(LatencyHistogram, MergePoolsSamplesExactly) {
   EXPECT_DOUBLE_EQ(empty.percentile(50), b.percentile(50));
 }
 
+// Repeated samples take a shortcut (same bucket and decade, min and max unchanged):
+// the result must equal pooling one-sample histograms, each recorded the long way.
+TEST(LatencyHistogram, RepeatedSamplesMatchTheFullPath) {
+  std::mt19937_64 rng(7);
+  const double values[] = {0.0, 0.5, 99.0, 100.0, 616.0, 1130.0, 5e6, 2e7};
+  LatencyHistogram h, pooled;
+  for (int i = 0; i < 2000; ++i) {
+    // Runs of 1..4 equal values, so most samples repeat the previous one.
+    const double v = values[rng() % 8];
+    for (unsigned n = 1 + rng() % 4; n > 0; --n) {
+      h.sample(v);
+      LatencyHistogram one;
+      one.sample(v);
+      pooled.merge(one);
+    }
+  }
+  EXPECT_EQ(h.count(), pooled.count());
+  EXPECT_EQ(h.sum(), pooled.sum());
+  EXPECT_EQ(h.min(), 0.0);
+  EXPECT_EQ(h.max(), 2e7);
+  EXPECT_EQ(h.bucket_count(), pooled.bucket_count());
+  for (size_t d = 0; d < LatencyHistogram::kDecades; ++d) {
+    EXPECT_EQ(h.decade_count(d), pooled.decade_count(d)) << d;
+  }
+  for (double p = 0; p <= 100; p += 0.5) EXPECT_EQ(h.percentile(p), pooled.percentile(p)) << p;
+}
+
+TEST(LatencyHistogram, RepeatAfterResetOrMergeIsRecordedInFull) {
+  LatencyHistogram h;
+  h.sample(300);
+  h.reset();
+  h.sample(300);  // the previous sample was forgotten: min, max and decade are set again
+  EXPECT_EQ(h.count(), 1u);
+  EXPECT_EQ(h.min(), 300.0);
+  EXPECT_EQ(h.max(), 300.0);
+  EXPECT_EQ(h.decade_count(1), 1u);
+  EXPECT_EQ(h.percentile(50), 300.0);
+  LatencyHistogram wide;
+  wide.sample(10);
+  wide.sample(1e6);
+  h.merge(wide);
+  h.sample(300);
+  EXPECT_EQ(h.count(), 4u);
+  EXPECT_EQ(h.min(), 10.0);
+  EXPECT_EQ(h.max(), 1e6);
+  EXPECT_EQ(h.decade_count(0), 1u);
+  EXPECT_EQ(h.decade_count(1), 2u);
+  EXPECT_EQ(h.decade_count(5), 1u);  // 1 ms: 1ms-10ms
+}
+
 TEST(LatencyHistogram, RejectsInvalidSamplesAndPercentiles) {
   LatencyHistogram h;
   EXPECT_THROW(h.sample(-1), std::invalid_argument);

@@ -115,6 +115,37 @@ TEST(PhysicalMemory, BackdoorFrameOperationsAndErrors) {
   EXPECT_NO_THROW(mem.read_u64(size - 8));
 }
 
+// read_u64 / write_u64 take a shortcut inside one frame; across frames and at the
+// end of memory they take the general path. Both must agree with read() / write().
+TEST(PhysicalMemory, U64BackdoorAgreesWithByteAccessesEverywhere) {
+  PhysicalMemory mem("mem", small_config());
+  const uint64_t f = 5 * 4096;
+  mem.write_u64(f + 16, 0);  // zero into an untouched frame: stays sparse
+  EXPECT_EQ(mem.frames_allocated(), 0u);
+  EXPECT_EQ(mem.read_u64(f + 16), 0u);
+  for (uint64_t off : {uint64_t{0}, uint64_t{8}, uint64_t{13}, uint64_t{4088}, uint64_t{4092}}) {
+    const uint64_t v = 0x0102030405060708ull * (off + 1);
+    mem.write_u64(f + off, v);
+    EXPECT_EQ(mem.read_u64(f + off), v) << off;
+    uint8_t b[8];
+    mem.read(f + off, b, 8);
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(b[i], static_cast<uint8_t>(v >> (8 * i))) << off;
+  }
+  EXPECT_EQ(mem.frames_allocated(), 2u);  // the write at 4092 reached into frame f + 4096
+  mem.write_u64(f + 4088, 0);             // into an allocated frame: stored
+  EXPECT_EQ(mem.read_u64(f + 4088), 0u);
+  // Bytes 4092..4095 now zero, 4096..4099 still the high half of the write at 4092.
+  EXPECT_EQ(mem.read_u64(f + 4092), (0x0102030405060708ull * 4093) >> 32 << 32);
+  // The last 8 bytes of memory, and past them.
+  const uint64_t end = small_config().size_bytes;
+  mem.write_u64(end - 8, 0xfeedfacecafebeefull);
+  EXPECT_EQ(mem.read_u64(end - 8), 0xfeedfacecafebeefull);
+  EXPECT_THROW(mem.read_u64(end - 4), std::out_of_range);
+  EXPECT_THROW(mem.write_u64(end - 4, 1), std::out_of_range);
+  EXPECT_THROW(mem.read_u64(end), std::out_of_range);
+  EXPECT_THROW(mem.read_u64(~0ull - 3), std::out_of_range);
+}
+
 TEST(PhysicalMemory, ConfigIsListedAndValidated) {
   PhysicalMemoryConfig cfg;
   auto ps = list_params(cfg, "memory.");

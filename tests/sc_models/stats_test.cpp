@@ -89,6 +89,33 @@ TEST(Stats, HistogramTakesSystemCTimesExactlyAtDecadeBoundaries) {
   EXPECT_EQ(time_in(sc_time(3, sc_core::SC_MS), SC_NS), 3e6);
 }
 
+// A repeated duration reuses its conversion; the samples equal time_in's values.
+TEST(Stats, HistogramTimeSamplesEqualTimeInNs) {
+  StatRegistry r;
+  Histogram& h = r.group("x").histogram("lat", "");
+  LatencyHistogram ref;
+  const sc_time times[] = {sc_time(616, SC_NS),
+                           sc_time(616, SC_NS),
+                           sc_core::SC_ZERO_TIME,
+                           sc_time(1130033, sc_core::SC_PS),
+                           sc_time(616, SC_NS),
+                           sc_core::SC_ZERO_TIME,
+                           sc_time(1130033, sc_core::SC_PS)};
+  for (const sc_time& t : times) {
+    h.sample(t);
+    ref.sample(time_in(t, SC_NS));
+    EXPECT_EQ(time_in_ns(t), time_in(t, SC_NS));
+  }
+  EXPECT_EQ(h.count(), 7u);
+  EXPECT_EQ(h.sum(), ref.sum());
+  EXPECT_EQ(h.min(), 0.0);
+  EXPECT_EQ(h.max(), 1130.033);
+  EXPECT_EQ(h.percentile(50), ref.percentile(50));
+  EXPECT_EQ(h.decade_count(0), 2u);
+  EXPECT_EQ(h.decade_count(1), 3u);
+  EXPECT_EQ(h.decade_count(2), 2u);
+}
+
 TEST(Stats, EmptyHistogramAndAverageDumpNulls) {
   StatRegistry r;
   r.root().histogram("lat", "never sampled");

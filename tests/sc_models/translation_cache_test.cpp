@@ -444,6 +444,109 @@ TEST(TranslationCache, LookupsDoNotAllocate) {
   EXPECT_GT(c.stats().misses, 0u);
 }
 
+// ------------------------------------------------------------------ invalidation by index probes
+
+// Every valid entry in slot order (slot positions included: two caches that agree
+// here also pick the same slots for later fills).
+std::vector<std::pair<size_t, TranslationEntry>> slots_of(const TranslationCache& c) {
+  std::vector<std::pair<size_t, TranslationEntry>> v;
+  size_t i = 0;
+  c.for_each([&](const TranslationEntry& e) { v.emplace_back(i++, e); });
+  return v;
+}
+
+bool same_entries(const TranslationCache& a, const TranslationCache& b) {
+  std::vector<std::pair<size_t, TranslationEntry>> x = slots_of(a), y = slots_of(b);
+  if (x.size() != y.size()) return false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const TranslationEntry &e = x[i].second, &f = y[i].second;
+    if (e.pasid != f.pasid || e.domain != f.domain || e.base != f.base ||
+        e.log2_size != f.log2_size || e.global != f.global || e.user != f.user) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST(TranslationCache, PageInvalidationDropsTheEntriesOfItsPasidDomainAndGlobals) {
+  TranslationCache c(geometry(1, 512));
+  const uint64_t va = (5ull << 30) + 3 * k2M + 7 * k4K;
+  c.insert(entry(1, va, 12, 0, false, 1));               // the page, PASID 1, domain 1
+  c.insert(entry(1, va & ~(k2M - 1), 21, 0, false, 1));  // 2M page around it
+  c.insert(entry(1, va & ~(k1G - 1), 30, 0, true, 1));   // global 1G page around it
+  c.insert(entry(2, va, 12, 0, false, 1));               // other PASID
+  c.insert(entry(1, va, 12, 0, false, 2));               // other domain
+  c.insert(entry(1, va + k4K, 12, 0, false, 1));         // next page
+  c.insert(entry(1, va & ~(k1G - 1), 30, 0, true, 2));   // global, other domain
+  TagFilter f;
+  f.domain = 1;
+  f.pasid = 1;
+  f.global = GlobalEntries::kKeep;
+  EXPECT_EQ(c.invalidate_va(va, f), 2u);  // the 4K and 2M pages; the global entry stays
+  EXPECT_EQ(c.peek(tag(3, 1), va)->log2_size, 30);
+  f.global = GlobalEntries::kRemove;
+  EXPECT_EQ(c.invalidate_va(va, f), 1u);  // now the global 1G page
+  EXPECT_EQ(c.peek(tag(1, 1), va), nullptr);
+  EXPECT_NE(c.peek(tag(2, 1), va), nullptr);
+  EXPECT_NE(c.peek(tag(1, 2), va), nullptr);
+  EXPECT_NE(c.peek(tag(1, 1), va + k4K), nullptr);
+  EXPECT_EQ(c.size(), 4u);
+  EXPECT_EQ(c.stats().invalidated, 3u);
+}
+
+// invalidate() probes the index for small ranges of a named domain (and PASID); it
+// must remove exactly what invalidate_by_scan() removes and leave the same slots and
+// replacement state, for every policy and geometry.
+TEST(TranslationCache, ProbedInvalidationsMatchTheScan) {
+  for (const char* policy : {"lru", "fifo", "random"}) {
+    for (auto [sets, ways] : {std::pair<uint32_t, uint32_t>{1, 512}, {64, 8}, {8, 32}}) {
+      TranslationCache probed(geometry(sets, ways, policy, 99));
+      TranslationCache scanned(geometry(sets, ways, policy, 99));
+      std::mt19937_64 rng(sets * 31 + ways);
+      auto pick = [&](uint64_t n) { return rng() % n; };
+      const unsigned sizes[] = {12, 12, 12, 12, 12, 21, 21, 30};
+      size_t removed = 0;
+      for (int step = 0; step < 20000; ++step) {
+        const uint64_t op = pick(100);
+        const uint32_t pasid = static_cast<uint32_t>(pick(4));  // 0..2, 3 = kNoPasid
+        const uint32_t domain = static_cast<uint32_t>(pick(3));
+        const uint64_t va = pick(2048) * k4K + (pick(4) << 30);
+        if (op < 60) {
+          const unsigned log2 = sizes[pick(8)];
+          TranslationEntry e = entry(pasid == 3 ? kNoPasid : pasid, va & ~((1ull << log2) - 1),
+                                     log2, 0, pick(8) == 0, domain);
+          e.user = rng();
+          const auto a = probed.insert(e);
+          const auto b = scanned.insert(e);
+          ASSERT_EQ(a.has_value(), b.has_value()) << policy << " step " << step;
+          if (a) {
+            ASSERT_EQ(a->user, b->user) << policy << " step " << step;
+          }
+        } else if (op < 75) {
+          probed.lookup(tag(pasid, domain), va);
+          scanned.lookup(tag(pasid, domain), va);
+        } else {
+          TagFilter f;
+          f.domain = domain;
+          if (pick(4)) f.pasid = pasid == 3 ? kNoPasid : pasid;
+          f.global = pick(2) ? GlobalEntries::kKeep : GlobalEntries::kRemove;
+          // One page, a few pages, a 2M or 1G block, or the whole space.
+          const uint64_t span = op < 85 ? k4K : op < 93 ? pick(8) * k4K + k4K : op < 98 ? k2M : k1G;
+          const uint64_t first = va & ~(span - 1);
+          const uint64_t last = op == 99 ? ~0ull : first + span - 1;
+          const size_t n = probed.invalidate(f, first, last);
+          ASSERT_EQ(n, scanned.invalidate_by_scan(f, first, last)) << policy << " step " << step;
+          removed += n;
+        }
+        ASSERT_TRUE(same_entries(probed, scanned)) << policy << " step " << step;
+      }
+      EXPECT_GT(removed, 500u) << policy;
+      EXPECT_EQ(probed.stats().invalidated, scanned.stats().invalidated);
+      EXPECT_EQ(probed.stats().evictions, scanned.stats().evictions);
+    }
+  }
+}
+
 // ------------------------------------------------------------------ reference model
 
 // A plain model of the same semantics: per-set vectors in recency order, lookups by
