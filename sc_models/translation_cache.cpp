@@ -86,7 +86,8 @@ TranslationCache::TranslationCache(const TranslationCacheConfig& cfg)
   // At most half full, so probe sequences stay short.
   unsigned bits = log2_ceil(cap * 2);
   if (bits < 4) bits = 4;
-  buckets_.assign(size_t{1} << bits, kNone);
+  // bits <= 25 (kMaxEntries), so bucket_shift_ >= 32 as home_of() needs.
+  buckets_.assign(size_t{1} << bits, Bucket{kNone, 0});
   bucket_mask_ = (uint64_t{1} << bits) - 1;
   bucket_shift_ = 64 - bits;
 }
@@ -139,9 +140,13 @@ uint32_t TranslationCache::find(const TranslationTag& tag, uint64_t va) const {
 
 uint32_t TranslationCache::probe(bool global, uint32_t pasid, uint32_t domain, uint64_t base,
                                  unsigned log2) const {
-  for (size_t i = bucket_of(global, pasid, domain, base, log2);; i = (i + 1) & bucket_mask_) {
-    uint32_t s = buckets_[i];
-    if (s == kNone) return kNone;
+  const uint64_t h = hash_of(global, pasid, domain, base, log2);
+  const auto hash_hi = static_cast<uint32_t>(h >> 32);
+  for (size_t i = h >> bucket_shift_;; i = (i + 1) & bucket_mask_) {
+    const Bucket& b = buckets_[i];
+    if (b.slot == kNone) return kNone;
+    if (b.hash_hi != hash_hi) continue;  // another key
+    const uint32_t s = b.slot;
     const TranslationEntry& e = entries_[s];
     if (e.base == base && e.log2_size == log2 && e.global == global && e.domain == domain &&
         (global || e.pasid == pasid)) {
@@ -313,29 +318,30 @@ size_t TranslationCache::invalidate_all() {
 
 // ---------------------------------------------------------------- hash index
 
-size_t TranslationCache::bucket_of(bool global, uint32_t pasid, uint32_t domain, uint64_t base,
+uint64_t TranslationCache::hash_of(bool global, uint32_t pasid, uint32_t domain, uint64_t base,
                                    unsigned log2) const {
   // base has at least 12 zero low bits, which carry the size class and global flag.
   uint64_t k1 = base ^ (static_cast<uint64_t>(log2) << 1) ^ (global ? 1 : 0);
   uint64_t k2 = (static_cast<uint64_t>(domain) << 32) | (global ? 0 : pasid);
   uint64_t h = (k1 ^ (k2 * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull;
-  return static_cast<size_t>((h ^ (h >> 29)) >> bucket_shift_);
+  return h ^ (h >> 29);
 }
 
-size_t TranslationCache::bucket_of(const TranslationEntry& e) const {
-  return bucket_of(e.global, e.pasid, e.domain, e.base, e.log2_size);
+uint64_t TranslationCache::hash_of(const TranslationEntry& e) const {
+  return hash_of(e.global, e.pasid, e.domain, e.base, e.log2_size);
 }
 
 void TranslationCache::index_insert(uint32_t slot) {
-  size_t i = bucket_of(entries_[slot]);
-  while (buckets_[i] != kNone) i = (i + 1) & bucket_mask_;
-  buckets_[i] = slot;
+  const uint64_t h = hash_of(entries_[slot]);
+  size_t i = h >> bucket_shift_;
+  while (buckets_[i].slot != kNone) i = (i + 1) & bucket_mask_;
+  buckets_[i] = {slot, static_cast<uint32_t>(h >> 32)};
 }
 
 void TranslationCache::index_erase(uint32_t slot) {
-  size_t i = bucket_of(entries_[slot]);
-  while (buckets_[i] != slot) {
-    assert(buckets_[i] != kNone);
+  size_t i = hash_of(entries_[slot]) >> bucket_shift_;
+  while (buckets_[i].slot != slot) {
+    assert(buckets_[i].slot != kNone);
     i = (i + 1) & bucket_mask_;
   }
   // Backward-shift deletion: pull later members of the probe run into the hole
@@ -343,16 +349,16 @@ void TranslationCache::index_erase(uint32_t slot) {
   size_t j = i;
   for (;;) {
     j = (j + 1) & bucket_mask_;
-    uint32_t b = buckets_[j];
-    if (b == kNone) break;
-    size_t home = bucket_of(entries_[b]);
+    const Bucket b = buckets_[j];
+    if (b.slot == kNone) break;
+    const size_t home = home_of(b.hash_hi);
     bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
     if (!stays) {
       buckets_[i] = b;
       i = j;
     }
   }
-  buckets_[i] = kNone;
+  buckets_[i] = {kNone, 0};
 }
 
 // ---------------------------------------------------------------- recency lists

@@ -217,10 +217,18 @@ class TranslationCache {
   // it cannot (f leaves part of the key open) or should not (too many probes).
   bool probe_matches(const TagFilter& f, uint64_t first, uint64_t last, ProbeHits& hits) const;
 
-  // Hash index over valid slots (open addressing, linear probing).
-  size_t bucket_of(bool global, uint32_t pasid, uint32_t domain, uint64_t base,
+  // Hash index over valid slots (open addressing, linear probing). Each bucket keeps
+  // the high 32 bits of its key's hash next to the slot: a probe compares an entry
+  // only when they match, and deletion finds a member's home bucket from them
+  // (bucket index = hash >> bucket_shift_, bucket_shift_ >= 32, so those bits hold it).
+  struct Bucket {
+    uint32_t slot;
+    uint32_t hash_hi;
+  };
+  uint64_t hash_of(bool global, uint32_t pasid, uint32_t domain, uint64_t base,
                    unsigned log2) const;
-  size_t bucket_of(const TranslationEntry& e) const;
+  uint64_t hash_of(const TranslationEntry& e) const;
+  size_t home_of(uint32_t hash_hi) const { return hash_hi >> (bucket_shift_ - 32); }
   void index_insert(uint32_t slot);
   void index_erase(uint32_t slot);
 
@@ -241,7 +249,7 @@ class TranslationCache {
   std::vector<TranslationEntry> entries_;
   std::vector<uint8_t> valid_;
   std::vector<Link> links_;
-  std::vector<uint32_t> buckets_;
+  std::vector<Bucket> buckets_;
   uint64_t bucket_mask_;
   unsigned bucket_shift_;
 
