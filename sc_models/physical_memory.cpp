@@ -36,6 +36,9 @@ PhysicalMemory::PhysicalMemory(sc_core::sc_module_name name, const PhysicalMemor
   channels_.assign(cfg_.channels, ServerPool(1));
   channel_bytes_.assign(cfg_.channels, 0);
   latency_ = ns(cfg_.access_latency_ns);
+  if (cfg_.interleave_bytes > 1 && (cfg_.interleave_bytes & (cfg_.interleave_bytes - 1)) == 0) {
+    interleave_shift_ = static_cast<unsigned>(__builtin_ctzll(cfg_.interleave_bytes));
+  }
   interleave_burst_ =
       ns(static_cast<double>(cfg_.interleave_bytes) / cfg_.channel_bandwidth_gb_per_s);
   for (uint64_t b = 0; b <= 64; ++b) {
@@ -82,7 +85,7 @@ void PhysicalMemory::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
     ++writes_;
   }
   bytes_ += len;
-  delay += service_time(addr, len, sc_core::sc_time_stamp() + delay);
+  delay += service_time(addr, len, kernel_time() + delay);
   gp.set_dmi_allowed(false);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
@@ -114,8 +117,10 @@ sc_time PhysicalMemory::burst_time(uint64_t bytes) const {
 
 sc_time PhysicalMemory::service_time(uint64_t addr, uint64_t len, const sc_time& arrival) {
   const uint64_t unit = cfg_.interleave_bytes;
-  const uint64_t first = addr / unit;
-  const uint64_t last = (addr + len - 1) / unit;
+  // A power-of-two unit (the usual case) shifts instead of dividing.
+  const uint64_t first = interleave_shift_ ? addr >> interleave_shift_ : addr / unit;
+  const uint64_t last =
+      interleave_shift_ ? (addr + len - 1) >> interleave_shift_ : (addr + len - 1) / unit;
   if (first == last) {  // common case: the access stays on one channel
     ServerPool& ch = channels_[first % cfg_.channels];
     return ch.reserve(arrival, burst_time(len)).finish - arrival + latency_;

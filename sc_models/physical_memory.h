@@ -141,7 +141,8 @@ class PhysicalMemory : public sc_core::sc_module {
   std::vector<ServerPool> channels_;
   std::vector<uint64_t> channel_bytes_;  // scratch: bytes per channel of one access
   sc_core::sc_time latency_;
-  sc_core::sc_time interleave_burst_;           // burst time of one full interleave unit
+  unsigned interleave_shift_ = 0;      // log2(interleave_bytes) when a power of two > 1, else 0
+  sc_core::sc_time interleave_burst_;  // burst time of one full interleave unit
   std::vector<sc_core::sc_time> small_bursts_;  // burst times of 0..64 bytes
   uint64_t reads_ = 0, writes_ = 0, bytes_ = 0;
 };
