@@ -181,7 +181,7 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
                          sc_time& delay) {
   const MemoryPort::Decoupled scope;
   MemoryPort::sync(delay);
-  const sc_time t0 = sc_core::sc_time_stamp() + delay;
+  const sc_time t0 = kernel_time() + delay;
   const uint64_t va = gp.get_address();
   const unsigned len = gp.get_data_length();
   unsigned done = 0;
@@ -190,7 +190,7 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
     TranslateRequest req{ext.requester_id, ext.pasid, cur, gp.is_write(), true};
     const Translation t = translator_.translate(req, delay);
     MemoryPort::sync(delay);
-    const sc_time at = sc_core::sc_time_stamp() + delay;  // when it reaches memory
+    const sc_time at = kernel_time() + delay;  // when it reaches memory
     if (!t.ok()) {
       MemoryPort::settle(delay);  // the fault interrupt is raised at the request's time
       record_fault(gp, ext, t.fault, cur, at);
@@ -217,7 +217,7 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
     if (len == 0) break;
   }
   (gp.is_read() ? lat_untranslated_read_ : lat_untranslated_write_)
-      .sample(sc_core::sc_time_stamp() + delay - t0);
+      .sample(kernel_time() + delay - t0);
 }
 
 void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
@@ -225,7 +225,7 @@ void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieE
   const MemoryPort::Decoupled scope;
   // The arrival; sync() keeps sc_time_stamp() + delay. Nothing here reads state others
   // change before forward(), which synchronises to the arrival first.
-  const sc_time t0 = sc_core::sc_time_stamp() + delay;
+  const sc_time t0 = kernel_time() + delay;
   if (cfg_.check_translated_requests && !port.config().ats_enabled) {
     translated_rejected_.inc();
     MemoryPort::sync(delay);
@@ -235,14 +235,14 @@ void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieE
     return;
   }
   mem_port_.forward(gp, delay);
-  lat_translated_.sample(sc_core::sc_time_stamp() + delay - t0);
+  lat_translated_.sample(kernel_time() + delay - t0);
 }
 
 void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, PcieExtension& ext,
                                 sc_time& delay) {
   const MemoryPort::Decoupled scope;
   MemoryPort::sync(delay);
-  const sc_time t0 = sc_core::sc_time_stamp() + delay;
+  const sc_time t0 = kernel_time() + delay;
   ext.completions.clear();
   ext.completion_status = AtsCompletionStatus::kSuccess;
   const uint64_t va = gp.get_address() & ~0xfffull;
@@ -269,12 +269,13 @@ void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, Pc
       e.range = AtsRange::with_log2(va, 12);
     }
     ext.completions.push_back(e);
-    if (gp.get_data_ptr() && gp.get_data_length() >= 8) {
+    unsigned char* data = gp.get_data_ptr();  // read once: the stores may alias gp
+    if (data && gp.get_data_length() >= 8) {
       const uint64_t raw = e.encode();
-      for (int i = 0; i < 8; ++i) gp.get_data_ptr()[i] = static_cast<uint8_t>(raw >> (8 * i));
+      for (int i = 0; i < 8; ++i) data[i] = static_cast<uint8_t>(raw >> (8 * i));
     }
   }
-  lat_translation_request_.sample(sc_core::sc_time_stamp() + delay - t0);
+  lat_translation_request_.sample(kernel_time() + delay - t0);
 }
 
 void Iommu::reg_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {

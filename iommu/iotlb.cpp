@@ -18,7 +18,7 @@ Iotlb::Iotlb(const IotlbConfig& cfg, StatGroup& g)
 
 const TranslationEntry* Iotlb::lookup(const TranslationTag& tag, uint64_t va,
                                       sc_core::sc_time& delay) {
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time now = kernel_time();
   const ServerPool::Grant g = ports_.reserve(now + delay, lookup_);
   delay = g.finish - now;
   lookups_.inc();

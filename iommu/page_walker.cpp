@@ -31,7 +31,7 @@ PageWalker::PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& g)
 
 void PageWalker::acquire(sc_core::sc_time& delay) {
   MemoryPort::sync(delay);
-  const sc_core::sc_time t0 = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time t0 = kernel_time() + delay;
   if (busy_ >= cfg_.walkers) {  // wait for a walker from the request's own time
     if (delay > sc_core::SC_ZERO_TIME) MemoryPort::wait(delay);
     delay = sc_core::SC_ZERO_TIME;
@@ -40,7 +40,7 @@ void PageWalker::acquire(sc_core::sc_time& delay) {
     --waiting_;
   }
   ++busy_;
-  walker_wait_.sample(sc_core::sc_time_stamp() + delay - t0);
+  walker_wait_.sample(kernel_time() + delay - t0);
 }
 
 void PageWalker::release(sc_core::sc_time& delay) {
@@ -69,7 +69,7 @@ WalkOutcome PageWalker::walk(uint16_t rid, uint32_t pasid, uint64_t root, uint64
     return out;
   }
   acquire(delay);
-  const sc_core::sc_time t0 = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time t0 = kernel_time() + delay;
   delay += overhead_;
   const TranslationTag tag{pasid, rid};
   WalkRules rules;
@@ -104,7 +104,7 @@ WalkOutcome PageWalker::walk(uint16_t rid, uint32_t pasid, uint64_t root, uint64
     faults_.inc();
   }
   release(delay);
-  walk_latency_.sample(sc_core::sc_time_stamp() + delay - t0);
+  walk_latency_.sample(kernel_time() + delay - t0);
   return out;
 }
 

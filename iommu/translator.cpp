@@ -148,7 +148,7 @@ Translation Translator::translate(const TranslateRequest& req, sc_core::sc_time&
   t.global = w.global && pasid.has_value();
   t.sre = tr.pasid_entry.sre;
   t.ats_allowed = tr.context.dte;
-  t.obtained = sc_core::sc_time_stamp() + delay;
+  t.obtained = kernel_time() + delay;
 
   TranslationEntry e;
   e.pasid = tr.pasid;
