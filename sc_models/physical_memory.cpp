@@ -142,9 +142,17 @@ sc_time PhysicalMemory::service_time(uint64_t addr, uint64_t len, const sc_time&
 // ----------------------------------------------------------------------------
 // Sparse storage
 
-const PhysicalMemory::Frame* PhysicalMemory::find(uint64_t frame_number) const {
+PhysicalMemory::Frame* PhysicalMemory::find(uint64_t frame_number) const {
+  FrameMemo& m = memo_[frame_number % kMemoSlots];
+  if (m.number == frame_number) return m.frame;
   auto it = frames_.find(frame_number);
-  return it == frames_.end() ? nullptr : it->second.get();
+  m = {frame_number, it == frames_.end() ? nullptr : it->second.get()};
+  return m.frame;
+}
+
+void PhysicalMemory::forget_frame(uint64_t frame_number) {
+  FrameMemo& m = memo_[frame_number % kMemoSlots];
+  if (m.number == frame_number) m = FrameMemo{};
 }
 
 void PhysicalMemory::copy_out(uint64_t addr, uint8_t* dst, uint64_t len) const {
@@ -166,15 +174,13 @@ void PhysicalMemory::copy_in(uint64_t addr, const uint8_t* src, uint64_t len) {
   while (len > 0) {
     const uint64_t off = addr & (kFrameBytes - 1);
     const uint64_t n = std::min(len, kFrameBytes - off);
-    auto it = frames_.find(addr >> kFrameShift);
-    if (it == frames_.end()) {
-      // Writing zeros into an untouched frame changes nothing: keep it sparse.
-      const bool all_zero = std::all_of(src, src + n, [](uint8_t b) { return b == 0; });
-      if (!all_zero) {
-        it = frames_.emplace(addr >> kFrameShift, std::make_unique<Frame>()).first;
-      }
+    Frame* f = find(addr >> kFrameShift);
+    // Writing zeros into an untouched frame changes nothing: keep it sparse.
+    if (!f && !std::all_of(src, src + n, [](uint8_t b) { return b == 0; })) {
+      f = frames_.emplace(addr >> kFrameShift, std::make_unique<Frame>()).first->second.get();
+      forget_frame(addr >> kFrameShift);
     }
-    if (it != frames_.end()) std::memcpy(it->second->bytes.data() + off, src, n);
+    if (f) std::memcpy(f->bytes.data() + off, src, n);
     addr += n;
     src += n;
     len -= n;
@@ -245,9 +251,8 @@ void PhysicalMemory::write_u64(uint64_t addr, uint64_t value) {
   uint8_t b[8];
   store_le64(b, value);
   if (within_one_frame(addr, 8)) {
-    auto it = frames_.find(addr >> kFrameShift);
-    if (it != frames_.end()) {
-      std::memcpy(it->second->bytes.data() + (addr & (kFrameBytes - 1)), b, sizeof b);
+    if (Frame* f = find(addr >> kFrameShift)) {
+      std::memcpy(f->bytes.data() + (addr & (kFrameBytes - 1)), b, sizeof b);
       return;
     }
   }
@@ -256,6 +261,7 @@ void PhysicalMemory::write_u64(uint64_t addr, uint64_t value) {
 
 void PhysicalMemory::fill_frame(uint64_t frame_pa, uint8_t value) {
   check_frame(frame_pa, "fill_frame");
+  forget_frame(frame_pa >> kFrameShift);
   if (value == 0) {
     frames_.erase(frame_pa >> kFrameShift);
     return;
@@ -274,6 +280,7 @@ void PhysicalMemory::copy_frame(uint64_t dst_pa, uint64_t src_pa) {
   check_frame(src_pa, "copy_frame");
   if (dst_pa == src_pa) return;
   const Frame* src = find(src_pa >> kFrameShift);
+  forget_frame(dst_pa >> kFrameShift);
   if (src == nullptr) {
     frames_.erase(dst_pa >> kFrameShift);
     return;
@@ -284,7 +291,7 @@ void PhysicalMemory::copy_frame(uint64_t dst_pa, uint64_t src_pa) {
 }
 
 bool PhysicalMemory::frame_allocated(uint64_t addr) const {
-  return frames_.count(addr >> kFrameShift) != 0;
+  return find(addr >> kFrameShift) != nullptr;
 }
 
 }  // namespace iosim

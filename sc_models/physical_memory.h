@@ -27,6 +27,10 @@
 // transport_dbg takes no time, is not counted, ignores byte enables and transfers
 // up to the end of memory (returning the byte count).
 //
+// Host cost: frames are found through a small direct-mapped memo of recent frame
+// lookups (present or absent) in front of the frame hash map; creating or releasing
+// a frame updates its memo slot, so the memo always agrees with the map.
+//
 // Simplifications: no banks, rows, refresh or read/write turnaround; reads and
 // writes cost the same; no DMI.
 #pragma once
@@ -132,12 +136,24 @@ class PhysicalMemory : public sc_core::sc_module {
   // [addr, addr + len) lies inside memory and inside one frame (len <= kFrameBytes).
   bool within_one_frame(uint64_t addr, uint64_t len) const;
   void check_frame(uint64_t frame_pa, const char* what) const;
-  const Frame* find(uint64_t frame_number) const;
+  // The frame, nullptr when it holds no data (through the memo).
+  Frame* find(uint64_t frame_number) const;
+  // The map changed for this frame (created or released): its memo slot must not
+  // answer from before.
+  void forget_frame(uint64_t frame_number);
   void copy_out(uint64_t addr, uint8_t* dst, uint64_t len) const;
   void copy_in(uint64_t addr, const uint8_t* src, uint64_t len);
 
   PhysicalMemoryConfig cfg_;
   std::unordered_map<uint64_t, std::unique_ptr<Frame>> frames_;
+  // Recent find() answers, slot = frame number % kMemoSlots (frames are owned by
+  // unique_ptr, so a Frame* stays valid until the frame is released).
+  struct FrameMemo {
+    uint64_t number = ~0ull;  // no frame has this number
+    Frame* frame = nullptr;
+  };
+  static constexpr size_t kMemoSlots = 256;
+  mutable std::array<FrameMemo, kMemoSlots> memo_{};
   std::vector<ServerPool> channels_;
   std::vector<uint64_t> channel_bytes_;  // scratch: bytes per channel of one access
   sc_core::sc_time latency_;

@@ -115,6 +115,54 @@ TEST(PhysicalMemory, BackdoorFrameOperationsAndErrors) {
   EXPECT_NO_THROW(mem.read_u64(size - 8));
 }
 
+// Frames are found through a memo of recent lookups, absent frames included. Every
+// way a frame comes or goes must be seen by the next read of a frame the memo holds,
+// also for two frames sharing a memo slot (frame numbers 256 apart).
+TEST(PhysicalMemory, FrameLookupsSeeEveryFrameCreatedOrReleased) {
+  PhysicalMemory mem("mem", small_config());
+  const uint64_t a = 0x40000, b = a + 256 * PhysicalMemory::kFrameBytes;  // one memo slot
+  const uint64_t c = 0x80000;
+  EXPECT_EQ(mem.read_u64(a), 0u);  // remembered as absent
+  EXPECT_FALSE(mem.frame_allocated(a));
+  mem.write_u64(a, 0x1111);  // created by a backdoor write
+  EXPECT_EQ(mem.read_u64(a), 0x1111u);
+  EXPECT_TRUE(mem.frame_allocated(a));
+  EXPECT_EQ(mem.read_u64(b), 0u);  // takes the slot: absent
+  const uint8_t two[2] = {0x22, 0x22};
+  mem.write(b + 8, two, 2);  // created by a byte write
+  EXPECT_EQ(mem.read_u64(b + 8), 0x2222u);
+  EXPECT_EQ(mem.read_u64(a), 0x1111u);  // back in the slot
+  mem.zero_frame(a);                    // released
+  EXPECT_EQ(mem.read_u64(a), 0u);
+  EXPECT_FALSE(mem.frame_allocated(a));
+  mem.fill_frame(a, 0x33);  // created by a fill
+  EXPECT_EQ(mem.read_u64(a), 0x3333333333333333ull);
+  EXPECT_EQ(mem.read_u64(c), 0u);
+  mem.copy_frame(c, a);  // created by a copy
+  EXPECT_EQ(mem.read_u64(c + 16), 0x3333333333333333ull);
+  mem.copy_frame(c, b + PhysicalMemory::kFrameBytes);  // released by copying an absent frame
+  EXPECT_EQ(mem.read_u64(c + 16), 0u);
+  EXPECT_EQ(mem.frames_allocated(), 2u);
+
+  // The timed path reads and writes through the same lookups.
+  StubInitiator init("init");
+  init.socket.bind(mem.socket);
+  run_thread([&] {
+    const uint64_t d = 0xc0000;
+    uint8_t buf[8] = {};
+    sc_time t = SC_ZERO_TIME;
+    init.transport(tlm::TLM_READ_COMMAND, d, buf, 8, t);  // absent
+    EXPECT_EQ(buf[0], 0);
+    buf[0] = 0x44;
+    init.transport(tlm::TLM_WRITE_COMMAND, d, buf, 8, t);  // created
+    buf[0] = 0;
+    init.transport(tlm::TLM_READ_COMMAND, d, buf, 8, t);
+    EXPECT_EQ(buf[0], 0x44);
+  });
+  EXPECT_EQ(mem.read_u64(0xc0000), 0x44u);
+  EXPECT_EQ(mem.frames_allocated(), 3u);
+}
+
 // read_u64 / write_u64 take a shortcut inside one frame; across frames and at the
 // end of memory they take the general path. Both must agree with read() / write().
 TEST(PhysicalMemory, U64BackdoorAgreesWithByteAccessesEverywhere) {
