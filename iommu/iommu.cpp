@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
 
 namespace iosim {
@@ -269,11 +270,7 @@ void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, Pc
       e.range = AtsRange::with_log2(va, 12);
     }
     ext.completions.push_back(e);
-    unsigned char* data = gp.get_data_ptr();  // read once: the stores may alias gp
-    if (data && gp.get_data_length() >= 8) {
-      const uint64_t raw = e.encode();
-      for (int i = 0; i < 8; ++i) data[i] = static_cast<uint8_t>(raw >> (8 * i));
-    }
+    if (gp.get_data_ptr() && gp.get_data_length() >= 8) store_le64(gp.get_data_ptr(), e.encode());
   }
   lat_translation_request_.sample(kernel_time() + delay - t0);
 }

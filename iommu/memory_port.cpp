@@ -2,6 +2,7 @@
 #include "iommu/memory_port.h"
 
 #include "sc_models/lookahead.h"
+#include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
 
 namespace iosim {
@@ -13,24 +14,6 @@ MemoryPort::Decoupled::Decoupled() : outer_(scope_) {
 }
 
 namespace {
-// Little-endian 64-bit values as one expression each, which the compiler turns into
-// a single load or store (a loop over the bytes it does not).
-uint64_t load_le64(const uint8_t* b) {
-  return uint64_t{b[0]} | uint64_t{b[1]} << 8 | uint64_t{b[2]} << 16 | uint64_t{b[3]} << 24 |
-         uint64_t{b[4]} << 32 | uint64_t{b[5]} << 40 | uint64_t{b[6]} << 48 | uint64_t{b[7]} << 56;
-}
-
-void store_le64(uint8_t* b, uint64_t v) {
-  b[0] = static_cast<uint8_t>(v);
-  b[1] = static_cast<uint8_t>(v >> 8);
-  b[2] = static_cast<uint8_t>(v >> 16);
-  b[3] = static_cast<uint8_t>(v >> 24);
-  b[4] = static_cast<uint8_t>(v >> 32);
-  b[5] = static_cast<uint8_t>(v >> 40);
-  b[6] = static_cast<uint8_t>(v >> 48);
-  b[7] = static_cast<uint8_t>(v >> 56);
-}
-
 // Waits for `what` with the Decoupled scope set aside: other processes run meanwhile.
 template <class Scope, class What>
 void wait_outside_scope(Scope& current, const What& what) {

@@ -218,17 +218,6 @@ void PhysicalMemory::write(uint64_t addr, const void* src, uint64_t len) {
   copy_in(addr, static_cast<const uint8_t*>(src), len);
 }
 
-namespace {
-uint64_t load_le64(const uint8_t* b) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
-  return v;
-}
-void store_le64(uint8_t* b, uint64_t value) {
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(value >> (8 * i));
-}
-}  // namespace
-
 bool PhysicalMemory::within_one_frame(uint64_t addr, uint64_t len) const {
   return (addr & (kFrameBytes - 1)) <= kFrameBytes - len && addr < cfg_.size_bytes &&
          cfg_.size_bytes - addr >= len;

@@ -49,6 +49,23 @@
 
 namespace iosim {
 
+// A little-endian 64-bit value at b, and its store, each written as one expression
+// the compiler turns into a single load or store (a loop over the bytes it keeps).
+inline uint64_t load_le64(const uint8_t* b) {
+  return uint64_t{b[0]} | uint64_t{b[1]} << 8 | uint64_t{b[2]} << 16 | uint64_t{b[3]} << 24 |
+         uint64_t{b[4]} << 32 | uint64_t{b[5]} << 40 | uint64_t{b[6]} << 48 | uint64_t{b[7]} << 56;
+}
+inline void store_le64(uint8_t* b, uint64_t v) {
+  b[0] = static_cast<uint8_t>(v);
+  b[1] = static_cast<uint8_t>(v >> 8);
+  b[2] = static_cast<uint8_t>(v >> 16);
+  b[3] = static_cast<uint8_t>(v >> 24);
+  b[4] = static_cast<uint8_t>(v >> 32);
+  b[5] = static_cast<uint8_t>(v >> 40);
+  b[6] = static_cast<uint8_t>(v >> 48);
+  b[7] = static_cast<uint8_t>(v >> 56);
+}
+
 struct PhysicalMemoryConfig {
   // Simulated DRAM size. Host memory is used only for touched frames.
   uint64_t size_bytes = uint64_t{64} << 30;
