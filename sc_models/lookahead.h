@@ -76,7 +76,8 @@ bool may_skip_refresh(const sc_core::sc_time& d);
 inline bool may_skip(const sc_core::sc_time& d) {
   detail::State& s = detail::state;
   // With a non-zero quantum the decoupled paths decide (sc_models/server_pool.h).
-  if (!s.on || d == sc_core::SC_ZERO_TIME || quantum_set()) return false;
+  // (value() == 0: SC_ZERO_TIME is a library global, one more load per call.)
+  if (!s.on || d.value() == 0 || quantum_set()) return false;
   if (sc_core::sc_delta_count() != s.bound_delta ||
       sc_core::sc_get_current_process_b() != s.bound_process) {
     return detail::may_skip_refresh(d);
@@ -98,7 +99,7 @@ uint64_t skips();
 // Waits for `delay` unless it may be skipped; on return, `delay` is what is still
 // annotated (zero after a wait).
 inline void sync(sc_core::sc_time& delay) {
-  if (delay == sc_core::SC_ZERO_TIME || may_skip(delay)) return;
+  if (delay.value() == 0 || may_skip(delay)) return;
   sc_core::wait(delay);
   delay = sc_core::SC_ZERO_TIME;
 }
