@@ -69,7 +69,7 @@ uint64_t Atc::fill(uint32_t pasid, uint64_t va, const AtsCompletionEntry& c, sc_
   fill_time_.emplace_back(e.user, now);  // the largest id so far
   memo_id_ = e.user;                     // looked up next (the access that missed)
   memo_time_ = now;
-  if (fill_time_.size() > 4 * cache_.capacity()) prune_fill_times();
+  if (fill_time_.size() > 16 * cache_.capacity()) prune_fill_times();
   return e.user;
 }
 

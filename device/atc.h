@@ -65,7 +65,7 @@ class Atc {
   uint64_t next_id_ = 1;
   // The fill time of each id, sorted by id: ids are handed out in increasing
   // order, so a fill appends (no node allocation per fill, a binary search per
-  // lookup). Ids no longer in the cache stay until the list holds four times the cache's
+  // lookup). Ids no longer in the cache stay until the list holds 16 times the cache's
   // capacity, then go all at once (prune_fill_times).
   using FillTimes = std::vector<std::pair<uint64_t, sc_core::sc_time>>;
   FillTimes fill_time_;
