@@ -67,7 +67,9 @@ uint64_t Atc::fill(uint32_t pasid, uint64_t va, const AtsCompletionEntry& c, sc_
   e.user = next_id_++;
   cache_.insert(e);                      // an evicted entry's fill time goes with the next pruning
   fill_time_.emplace_back(e.user, now);  // the largest id so far
-  if (fill_time_.size() > 4 * cache_.capacity()) prune_fill_times();
+  memo_id_ = e.user;                     // looked up next (the access that missed)
+  memo_time_ = now;
+  if (fill_time_.size() > 16 * cache_.capacity()) prune_fill_times();
   return e.user;
 }
 

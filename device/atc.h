@@ -65,13 +65,14 @@ class Atc {
   uint64_t next_id_ = 1;
   // The fill time of each id, sorted by id: ids are handed out in increasing
   // order, so a fill appends (no node allocation per fill, a binary search per
-  // lookup). Ids no longer in the cache stay until the list holds four times the cache's
+  // lookup). Ids no longer in the cache stay until the list holds 16 times the cache's
   // capacity, then go all at once (prune_fill_times).
   using FillTimes = std::vector<std::pair<uint64_t, sc_core::sc_time>>;
   FillTimes fill_time_;
-  // The last id looked up and its fill time: a stream of accesses hits one entry
-  // many times. A fill time never changes, so the memo stays right after the id is
-  // gone (ids are not reused).
+  // The last id looked up or filled and its fill time: a stream of accesses hits
+  // one entry many times, and a miss looks up the entry it has just filled. A fill
+  // time never changes, so the memo stays right after the id is gone (ids are not
+  // reused).
   uint64_t memo_id_ = 0;
   sc_core::sc_time memo_time_;
   sc_core::sc_time fill_time_of(uint64_t id);

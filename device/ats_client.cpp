@@ -28,6 +28,7 @@ void AtsClient::on_invalidate(std::optional<uint32_t> pasid, const AtsRange& ran
 
 bool AtsClient::is_stale(const Pending& p, uint64_t va,
                          const std::vector<AtsCompletionEntry>& cs) const {
+  if (p.seen.empty()) return false;  // the common case: no invalidation while in flight
   for (const AtsCompletionEntry& c : cs) {
     const uint64_t first = c.range.is_whole_space() ? 0 : va & ~(c.range.size_bytes() - 1);
     const uint64_t last = c.range.is_whole_space() ? ~0ull : first + (c.range.size_bytes() - 1);

@@ -32,6 +32,8 @@
 // should not have one (configs/cow_race.scn staggers its two faults by 1 ns).
 #pragma once
 
+#include "sc_models/server_pool.h"
+
 #include <systemc>
 
 #include <cstdint>
@@ -44,15 +46,52 @@ void set_enabled(bool on);
 // No wait is skipped past this absolute simulated time (default: none).
 void set_horizon(const sc_core::sc_time& t);
 
+namespace detail {
+// What may_skip() keeps between calls: the kernel's next pending activity
+// (absolute), or the horizon when that is earlier, as found for one run of one
+// process (one delta cycle and process pointer). Inline so that the common case,
+// a bound already known, makes no call (the IOMMU and the device ask several times
+// per request).
+struct State {
+  bool on = true;
+  sc_core::sc_time bound;
+  uint64_t bound_delta = 0;
+  const sc_core::sc_process_b* bound_process = nullptr;
+  uint64_t skipped = 0;
+};
+extern State state;
+
+// may_skip() for a process run whose bound is not known yet: asks the kernel.
+bool may_skip_refresh(const sc_core::sc_time& d);
+}  // namespace detail
+
 // True when the running process may keep `d` as annotated time instead of waiting
 // for it (see above). False when disabled, with a non-zero TLM global quantum
 // (temporal decoupling has its own rules), when d is zero, when another process is
 // runnable now, or when any activity is pending at or before now + d.
-bool may_skip(const sc_core::sc_time& d);
+//
+// The bound is asked of the kernel once per run of a process (one evaluation
+// phase): until the process waits, only its own notifications could change what is
+// pending, and the call sites make none without forget() or a real wait.
+inline bool may_skip(const sc_core::sc_time& d) {
+  detail::State& s = detail::state;
+  // With a non-zero quantum the decoupled paths decide (sc_models/server_pool.h).
+  // (value() == 0: SC_ZERO_TIME is a library global, one more load per call.)
+  if (!s.on || d.value() == 0 || quantum_set()) return false;
+  if (sc_core::sc_delta_count() != s.bound_delta ||
+      sc_core::sc_get_current_process_b() != s.bound_process) {
+    return detail::may_skip_refresh(d);
+  }
+  if (!(kernel_time() + d < s.bound)) return false;
+  ++s.skipped;
+  return true;
+}
 
 // To be called after notifying an event while ahead (a timed notification at the
 // caller's own time): may_skip() asks the kernel again.
-void forget();
+inline void forget() {
+  detail::state.bound_process = nullptr;
+}
 
 // How many waits may_skip() allowed to skip (over the whole process).
 uint64_t skips();
@@ -60,7 +99,7 @@ uint64_t skips();
 // Waits for `delay` unless it may be skipped; on return, `delay` is what is still
 // annotated (zero after a wait).
 inline void sync(sc_core::sc_time& delay) {
-  if (delay == sc_core::SC_ZERO_TIME || may_skip(delay)) return;
+  if (delay.value() == 0 || may_skip(delay)) return;
   sc_core::wait(delay);
   delay = sc_core::SC_ZERO_TIME;
 }

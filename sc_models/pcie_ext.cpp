@@ -76,10 +76,6 @@ const char* to_string(PcieKind kind) {
   return "unknown";
 }
 
-bool is_message(PcieKind kind) {
-  return kind != PcieKind::kMemory && kind != PcieKind::kTranslationRequest;
-}
-
 RequesterId RequesterId::from_bdf(unsigned bus, unsigned device, unsigned function) {
   if (bus > 0xff) fail("bus " + std::to_string(bus) + " out of range 0..255");
   if (device > 0x1f) fail("device " + std::to_string(device) + " out of range 0..31");
@@ -126,11 +122,6 @@ PcieExtension PcieExtension::message(uint16_t requester_id, Body body) {
 
 uint32_t PcieExtension::message_payload_bytes() const {
   return kind() == PcieKind::kInvalidateRequest ? InvalidateRequest::kPayloadBytes : 0;
-}
-
-uint32_t PcieExtension::completion_payload_bytes() const {
-  if (completion_status != AtsCompletionStatus::kSuccess) return 0;
-  return static_cast<uint32_t>(completions.size() * sizeof(uint64_t));
 }
 
 void PcieExtension::validate() const {

@@ -58,7 +58,10 @@ enum class PcieKind : uint8_t {
   kPrgResponse,
 };
 const char* to_string(PcieKind kind);
-bool is_message(PcieKind kind);
+// Inline: the link asks it of every transaction.
+inline bool is_message(PcieKind kind) {
+  return kind != PcieKind::kMemory && kind != PcieKind::kTranslationRequest;
+}
 
 // 16-bit Requester ID: bus[15:8], device[7:3], function[2:0].
 struct RequesterId {
@@ -109,7 +112,10 @@ class PcieExtension : public tlm::tlm_extension<PcieExtension> {
   // Request, 0 for the header-only messages); 0 for non-messages.
   uint32_t message_payload_bytes() const;
   // Bytes of data of the Translation Completion: 8 per entry on success, 0 otherwise.
-  uint32_t completion_payload_bytes() const;
+  uint32_t completion_payload_bytes() const {
+    if (completion_status != AtsCompletionStatus::kSuccess) return 0;
+    return static_cast<uint32_t>(completions.size() * sizeof(uint64_t));
+  }
   // Checks field ranges and consistency; throws PcieEncodingError with the reason.
   void validate() const;
 

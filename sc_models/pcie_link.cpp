@@ -127,8 +127,8 @@ void PcieLink::transport(Direction& there, Direction& back,
   // The completion leaves when the target has answered (the target may have waited).
   const sc_time after = kernel_time();
   const sc_time answered = after + delay;
-  const sc_time back_arrival =
-      send_data(back, answered, completion_bytes(gp, PcieExtension::of(gp)));
+  // The target fills the extension in place (an ATS completion) and adds none.
+  const sc_time back_arrival = send_data(back, answered, completion_bytes(gp, ext));
   delay = back_arrival - after;
 }
 
@@ -139,13 +139,12 @@ sc_time PcieLink::send(Direction& d, const sc_time& ready, uint64_t tlps, uint64
   for (uint64_t i = 0; i < tlps; ++i) {
     const auto p = static_cast<uint32_t>(std::min<uint64_t>(left, chunk));
     left -= p;
-    const ServerPool::Grant g = d.wire.reserve(ready, tlp_time(p));
-    finish = g.finish;
-    d.stats.tlps += 1;
-    d.stats.payload_bytes += p;
-    d.stats.wire_bytes += uint64_t{p} + cfg_.tlp_overhead_bytes;
+    finish = d.wire.reserve(ready, tlp_time(p)).finish;
   }
   assert(left == 0);
+  d.stats.tlps += tlps;
+  d.stats.payload_bytes += payload_bytes;
+  d.stats.wire_bytes += payload_bytes + tlps * cfg_.tlp_overhead_bytes;
   const sc_time arrival = finish + latency_;
   // One FIFO server: arrivals never reorder (with a zero quantum; see server_pool.h).
   assert(arrival >= d.last_arrival || quantum_set());
