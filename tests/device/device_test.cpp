@@ -208,6 +208,30 @@ TEST(Device, DownstreamMessagesTakeEffectWhenTheyArrive) {
   EXPECT_EQ(b.dev.atc().cache().size(), 0u);
 }
 
+TEST(Device, ALaterDownstreamMessageDoesNotPassAnEarlierOne) {
+  // Sent together, the second with a shorter delay: it takes effect with the first
+  // (at 1300 ns) and is served after it.
+  DeviceConfig cfg;
+  Bench b(cfg);
+  test::run_thread([&] {
+    sc_core::wait(sc_time(1000, SC_NS));
+    b.iommu.down_delay = sc_time(300, SC_NS);
+    b.iommu.send_invalidate(1, 1u, AtsRange::of_size(kA, 4096));
+    b.iommu.down_delay = sc_time(100, SC_NS);
+    b.iommu.send_invalidate(2, 1u, AtsRange::of_size(kA, 4096));
+    sc_core::wait(sc_time(299, SC_NS));
+    EXPECT_EQ(b.dev.invalidations().queued(), 0u);
+    sc_core::wait(sc_time(1, SC_NS));
+    EXPECT_EQ(b.dev.invalidations().queued(), 2u);
+  });
+  auto comps = b.iommu.of_kind(PcieKind::kInvalidateCompletion);
+  ASSERT_EQ(comps.size(), 2u);
+  EXPECT_EQ(std::get<InvalidateCompletion>(comps[0].body).itag_vector, 1u << 1);
+  EXPECT_EQ(comps[0].time, sc_time(1800, SC_NS));
+  EXPECT_EQ(std::get<InvalidateCompletion>(comps[1].body).itag_vector, 1u << 2);
+  EXPECT_EQ(comps[1].time, sc_time(2300, SC_NS));
+}
+
 TEST(Device, InvalidateQueueDepthBackPressureIsCountedAndAllComplete) {
   DeviceConfig cfg;
   cfg.invalidate_queue_depth = 2;
