@@ -6,7 +6,7 @@
 // receives Invalidate Requests and PRG Responses, which are queued and served
 // by the device's own processes, so the caller is never blocked. A downstream
 // message takes effect when it arrives: at the caller's time plus the annotated
-// delay (the link's latency), in arrival order.
+// delay (the link's latency), and never before an earlier one (posted ordering).
 //
 // An access of a DMA thread (any length; split at 4 KiB pages):
 //  - ATS disabled: one untranslated request (AT=00) per page, with the PASID
