@@ -180,6 +180,16 @@ TEST(Device, InvalidationWithoutUsersCompletesAfterProcessingLatency) {
   EXPECT_EQ(b.dev.atc().cache().size(), 0u);
 }
 
+// The Invalidate Completions the stub received: (ITag, arrival ns) in order.
+void expect_completions(const StubIommu& s, const std::vector<std::pair<uint8_t, double>>& want) {
+  const auto comps = s.of_kind(PcieKind::kInvalidateCompletion);
+  ASSERT_EQ(comps.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(std::get<InvalidateCompletion>(comps[i].body).itag_vector, 1u << want[i].first);
+    EXPECT_EQ(comps[i].time, sc_time(want[i].second, SC_NS));
+  }
+}
+
 TEST(Device, DownstreamMessagesTakeEffectWhenTheyArrive) {
   // Invalidate Requests sent at 1000 and 1100 ns with a 250 ns link latency
   // arrive at 1250 and 1350 ns; each is served 500 ns after it arrived, in order.
@@ -199,12 +209,7 @@ TEST(Device, DownstreamMessagesTakeEffectWhenTheyArrive) {
     sc_core::wait(sc_time(100, SC_NS));
     EXPECT_EQ(b.dev.invalidations().queued(), 2u);
   });
-  auto comps = b.iommu.of_kind(PcieKind::kInvalidateCompletion);
-  ASSERT_EQ(comps.size(), 2u);
-  EXPECT_EQ(std::get<InvalidateCompletion>(comps[0].body).itag_vector, 1u << 1);
-  EXPECT_EQ(comps[0].time, sc_time(1750, SC_NS));
-  EXPECT_EQ(std::get<InvalidateCompletion>(comps[1].body).itag_vector, 1u << 2);
-  EXPECT_EQ(comps[1].time, sc_time(2250, SC_NS));
+  expect_completions(b.iommu, {{1, 1750}, {2, 2250}});
   EXPECT_EQ(b.dev.atc().cache().size(), 0u);
 }
 
@@ -224,12 +229,7 @@ TEST(Device, ALaterDownstreamMessageDoesNotPassAnEarlierOne) {
     sc_core::wait(sc_time(1, SC_NS));
     EXPECT_EQ(b.dev.invalidations().queued(), 2u);
   });
-  auto comps = b.iommu.of_kind(PcieKind::kInvalidateCompletion);
-  ASSERT_EQ(comps.size(), 2u);
-  EXPECT_EQ(std::get<InvalidateCompletion>(comps[0].body).itag_vector, 1u << 1);
-  EXPECT_EQ(comps[0].time, sc_time(1800, SC_NS));
-  EXPECT_EQ(std::get<InvalidateCompletion>(comps[1].body).itag_vector, 1u << 2);
-  EXPECT_EQ(comps[1].time, sc_time(2300, SC_NS));
+  expect_completions(b.iommu, {{1, 1800}, {2, 2300}});
 }
 
 TEST(Device, InvalidateQueueDepthBackPressureIsCountedAndAllComplete) {
