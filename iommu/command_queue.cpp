@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <optional>
 #include <string>
 
 #include "sc_models/pcie_ext.h"
@@ -105,10 +104,8 @@ void CommandQueue::run() {
       if (settling()) sc_core::wait(settle_at_ - sc_core::sc_time_stamp());
     }
     settle_iwc();
-    // With a zero quantum the memory port may keep delays as annotated time within
-    // this scope (with a quantum it would decouple this thread: not opened then).
-    std::optional<MemoryPort::Decoupled> lookahead_scope;
-    if (!quantum_set()) lookahead_scope.emplace();
+    // With a zero quantum the memory port may keep delays as annotated time.
+    const MemoryPort::Lookahead lookahead_scope;
     const sc_time t0 = sc_core::sc_time_stamp() + d;
     uint8_t b[16] = {};
     const bool ok = p_.mem.read(base_ + head_, b, 16, d);

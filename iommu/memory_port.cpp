@@ -13,6 +13,10 @@ MemoryPort::Decoupled::Decoupled() : outer_(scope_) {
   scope_ = quantum_set() ? Scope::kDecoupled : Scope::kExact;
 }
 
+MemoryPort::Lookahead::Lookahead() : outer_(scope_) {
+  if (!quantum_set()) scope_ = Scope::kExact;
+}
+
 namespace {
 // Waits for `what` with the Decoupled scope set aside: other processes run meanwhile.
 template <class Scope, class What>

@@ -54,6 +54,21 @@ class MemoryPort {
     Scope outer_;
   };
 
+  // For processes that are no decoupled initiator (the command queue, the page
+  // request queue, the OS's IOPF handler): while it lives, sync() may keep a delay as
+  // annotated time when the lookahead allows, as in a Decoupled scope with a zero
+  // quantum; with a non-zero quantum it changes nothing (every wait is taken).
+  class Lookahead {
+   public:
+    Lookahead();
+    ~Lookahead() { scope_ = outer_; }
+    Lookahead(const Lookahead&) = delete;
+    Lookahead& operator=(const Lookahead&) = delete;
+
+   private:
+    Scope outer_;
+  };
+
   // Waits for `delay` (if any) and resets it to zero; inside a Decoupled scope
   // only when `delay` reaches the next quantum boundary (non-zero quantum), or when
   // it may not be skipped (lookahead::may_skip, zero quantum).

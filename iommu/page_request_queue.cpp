@@ -123,10 +123,8 @@ void PageRequestQueue::write(const sc_time& ahead) {
     bytes[i] = static_cast<uint8_t>(q[i / 8] >> (8 * (i % 8)));
   }
   sc_time d = ahead;
-  if (ahead == sc_core::SC_ZERO_TIME) {
-    mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
-  } else {
-    MemoryPort::Decoupled exact;  // a zero quantum here (may_skip): the port keeps `d`
+  {
+    const MemoryPort::Lookahead scope;  // the port keeps `ahead` (take() asked may_skip)
     mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
   }
   phase_ = Phase::kDone;

@@ -1,6 +1,5 @@
 #include "os/iopf_handler.h"
 
-#include <optional>
 #include <string>
 
 #include "iommu/memory_port.h"
@@ -24,25 +23,15 @@ const IopfConfig& validated(const IopfConfig& c) {
   return c;
 }
 
-// Register accesses made while one lives may keep their latency as annotated time
-// (the caller's `pending`) when no other process can run before it ends
-// (sc_models/lookahead.h): the IOMMU's register target then takes the access
-// without a context switch, and consecutive accesses cost one wait, not one each.
-// Exact because the handler's accesses (PRS, PQT, PQH) wake no process and the
-// handler computes every time from sc_time_stamp() + pending. The scope is the
-// IOMMU's MemoryPort::Decoupled, which MemoryPort sets aside only in its own waits:
-// nothing else may wait while one lives (another process would run inside the
-// scope). With a non-zero quantum no scope is opened: the handler is no decoupled
-// initiator, and its accesses synchronise as before.
-class RegisterLookahead {
- public:
-  RegisterLookahead() {
-    if (!quantum_set()) scope_.emplace();
-  }
-
- private:
-  std::optional<MemoryPort::Decoupled> scope_;
-};
+// Register accesses made inside a RegisterLookahead scope may keep their latency
+// as annotated time (the caller's `pending`) when no other process can run before
+// it ends (sc_models/lookahead.h): the IOMMU's register target then takes the
+// access without a context switch, and consecutive accesses cost one wait, not one
+// each. Exact because the handler's accesses (PRS, PQT, PQH) wake no process and the
+// handler computes every time from sc_time_stamp() + pending. MemoryPort sets the
+// scope aside only in its own waits: nothing else may wait while one lives (another
+// process would run inside the scope). With a non-zero quantum it changes nothing.
+using RegisterLookahead = MemoryPort::Lookahead;
 
 }  // namespace
 
