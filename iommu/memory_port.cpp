@@ -9,13 +9,10 @@ namespace iosim {
 
 MemoryPort::Scope MemoryPort::scope_ = MemoryPort::Scope::kNone;
 
-MemoryPort::Decoupled::Decoupled() : outer_(scope_) {
-  scope_ = quantum_set() ? Scope::kDecoupled : Scope::kExact;
-}
+MemoryPort::Decoupled::Decoupled()
+    : ScopeGuard(quantum_set() ? Scope::kDecoupled : Scope::kExact) {}
 
-MemoryPort::Lookahead::Lookahead() : outer_(scope_) {
-  if (!quantum_set()) scope_ = Scope::kExact;
-}
+MemoryPort::Lookahead::Lookahead() : ScopeGuard(quantum_set() ? scope_ : Scope::kExact) {}
 
 namespace {
 // Waits for `what` with the Decoupled scope set aside: other processes run meanwhile.

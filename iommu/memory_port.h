@@ -41,32 +41,33 @@ class MemoryPort {
   // kExact: a Decoupled scope with a zero quantum (lookahead only).
   enum class Scope : uint8_t { kNone, kExact, kDecoupled };
 
-  // Marks the current process as a decoupled initiator's request while it lives,
-  // when the global quantum is non-zero (see above).
-  class Decoupled {
+  // Sets the running process's scope while it lives (the two kinds below), and
+  // restores the outer one when it ends.
+  class ScopeGuard {
    public:
-    Decoupled();
-    ~Decoupled() { scope_ = outer_; }
-    Decoupled(const Decoupled&) = delete;
-    Decoupled& operator=(const Decoupled&) = delete;
+    explicit ScopeGuard(Scope inner) : outer_(scope_) { scope_ = inner; }
+    ~ScopeGuard() { scope_ = outer_; }
+    ScopeGuard(const ScopeGuard&) = delete;
+    ScopeGuard& operator=(const ScopeGuard&) = delete;
 
    private:
     Scope outer_;
+  };
+
+  // Marks the current process as a decoupled initiator's request while it lives,
+  // when the global quantum is non-zero (see above).
+  class Decoupled : ScopeGuard {
+   public:
+    Decoupled();
   };
 
   // For processes that are no decoupled initiator (the command queue, the page
   // request queue, the OS's IOPF handler): while it lives, sync() may keep a delay as
   // annotated time when the lookahead allows, as in a Decoupled scope with a zero
   // quantum; with a non-zero quantum it changes nothing (every wait is taken).
-  class Lookahead {
+  class Lookahead : ScopeGuard {
    public:
     Lookahead();
-    ~Lookahead() { scope_ = outer_; }
-    Lookahead(const Lookahead&) = delete;
-    Lookahead& operator=(const Lookahead&) = delete;
-
-   private:
-    Scope outer_;
   };
 
   // Waits for `delay` (if any) and resets it to zero; inside a Decoupled scope
