@@ -15,41 +15,8 @@ std::optional<Atc::Hit> Atc::lookup(uint32_t pasid, uint64_t va) {
   h.id = e->user;
   h.pa = e->translate(va);
   h.perms = e->perms;
-  h.obtained = fill_time_of(e->user);
+  h.obtained = fill_time_[cache_.slot_of(*e)];
   return h;
-}
-
-Atc::FillTimes::iterator Atc::fill_time_slot(uint64_t id) {
-  auto it = std::lower_bound(fill_time_.begin(), fill_time_.end(), id,
-                             [](const auto& f, uint64_t i) { return f.first < i; });
-  return it != fill_time_.end() && it->first == id ? it : fill_time_.end();
-}
-
-sc_core::sc_time Atc::fill_time_of(uint64_t id) {
-  if (id == memo_id_) return memo_time_;
-  auto it = fill_time_slot(id);
-  if (it == fill_time_.end()) return sc_core::SC_ZERO_TIME;
-  memo_id_ = id;
-  memo_time_ = it->second;
-  return memo_time_;
-}
-
-// Keeps the fill times of the live ids only (ids of evicted, invalidated or replaced
-// entries are not looked up again; dropping them as they go would shift the list
-// per fill).
-void Atc::prune_fill_times() {
-  std::vector<uint64_t> live;
-  live.reserve(cache_.size());
-  cache_.for_each([&live](const TranslationEntry& e) { live.push_back(e.user); });
-  std::sort(live.begin(), live.end());
-  // Both lists are sorted by id: one pass over them.
-  size_t kept = 0;
-  auto l = live.begin();
-  for (const auto& f : fill_time_) {
-    while (l != live.end() && *l < f.first) ++l;
-    if (l != live.end() && *l == f.first) fill_time_[kept++] = f;
-  }
-  fill_time_.resize(kept);
 }
 
 uint64_t Atc::fill(uint32_t pasid, uint64_t va, const AtsCompletionEntry& c, sc_core::sc_time now) {
@@ -65,11 +32,8 @@ uint64_t Atc::fill(uint32_t pasid, uint64_t va, const AtsCompletionEntry& c, sc_
             (c.non_snooped ? tperm::kNoSnoop : 0);
   e.target = c.range.base;
   e.user = next_id_++;
-  cache_.insert(e);                      // an evicted entry's fill time goes with the next pruning
-  fill_time_.emplace_back(e.user, now);  // the largest id so far
-  memo_id_ = e.user;                     // looked up next (the access that missed)
-  memo_time_ = now;
-  if (fill_time_.size() > 16 * cache_.capacity()) prune_fill_times();
+  cache_.insert(e);  // replaces an entry of the same key in place, or takes a slot
+  fill_time_[cache_.last_insert_slot()] = now;
   return e.user;
 }
 
@@ -88,37 +52,62 @@ std::vector<uint64_t> Atc::invalidate(std::optional<uint32_t> pasid, const AtsRa
   return ids;
 }
 
-void Atc::acquire(uint64_t id) {
-  for (auto& u : users_) {
-    if (u.first == id) {
-      ++u.second;
-      return;
-    }
+size_t Atc::user_bucket(uint64_t id) const {
+  const size_t mask = users_.size() - 1;
+  size_t b = user_home(id, mask);
+  while (users_[b].id != 0 && users_[b].id != id) b = (b + 1) & mask;
+  return b;
+}
+
+void Atc::grow_users() {
+  std::vector<User> old(users_.size() * 2);
+  old.swap(users_);
+  for (const User& u : old) {
+    if (u.id != 0) users_[user_bucket(u.id)] = u;
   }
-  users_.emplace_back(id, 1);
+}
+
+void Atc::acquire(uint64_t id) {
+  assert(id != 0);
+  size_t b = user_bucket(id);
+  if (users_[b].id == 0) {
+    if (2 * (user_count_ + 1) > users_.size()) {  // at most half full
+      grow_users();
+      b = user_bucket(id);
+    }
+    users_[b].id = id;
+    ++user_count_;
+  }
+  ++users_[b].count;
 }
 
 void Atc::release(uint64_t id, const sc_core::sc_time& after) {
-  auto it =
-      std::find_if(users_.begin(), users_.end(), [id](const auto& u) { return u.first == id; });
-  assert(it != users_.end() && it->second > 0);
-  if (--it->second == 0) {
-    *it = users_.back();
-    users_.pop_back();
-    // Only a waiter needs the event (and a needless one would be pending activity
-    // that stops a lookahead, sc_models/lookahead.h).
-    if (waiting_ > 0) {
-      released_.notify(after);
-      lookahead::forget();
+  size_t b = user_bucket(id);
+  assert(users_[b].id == id && users_[b].count > 0);
+  if (--users_[b].count > 0) return;
+  // Backward-shift deletion: move later members of the probe run into the hole
+  // when the hole lies between their home bucket and where they are.
+  const size_t mask = users_.size() - 1;
+  users_[b] = User{};
+  --user_count_;
+  for (size_t i = (b + 1) & mask; users_[i].id != 0; i = (i + 1) & mask) {
+    if (((i - user_home(users_[i].id, mask)) & mask) >= ((i - b) & mask)) {
+      users_[b] = users_[i];
+      users_[i] = User{};
+      b = i;
     }
+  }
+  // Only a waiter needs the event (and a needless one would be pending activity
+  // that stops a lookahead, sc_models/lookahead.h).
+  if (waiting_ > 0) {
+    released_.notify(after);
+    lookahead::forget();
   }
 }
 
 uint32_t Atc::users(uint64_t id) const {
-  for (const auto& u : users_) {
-    if (u.first == id) return u.second;
-  }
-  return 0;
+  const User& u = users_[user_bucket(id)];
+  return u.id == id ? u.count : 0;
 }
 
 void Atc::wait_unused(const std::vector<uint64_t>& ids) {

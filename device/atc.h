@@ -36,7 +36,7 @@ class Atc {
     sc_core::sc_time obtained;
   };
 
-  explicit Atc(const TranslationCacheConfig& cfg) : cache_(cfg) {}
+  explicit Atc(const TranslationCacheConfig& cfg) : cache_(cfg), fill_time_(cache_.capacity()) {}
 
   // Finds the translation of va for pasid (kNoPasid without a PASID).
   std::optional<Hit> lookup(uint32_t pasid, uint64_t va);
@@ -63,24 +63,24 @@ class Atc {
  private:
   TranslationCache cache_;
   uint64_t next_id_ = 1;
-  // The fill time of each id, sorted by id: ids are handed out in increasing
-  // order, so a fill appends (no node allocation per fill, a binary search per
-  // lookup). Ids no longer in the cache stay until the list holds 16 times the cache's
-  // capacity, then go all at once (prune_fill_times).
-  using FillTimes = std::vector<std::pair<uint64_t, sc_core::sc_time>>;
-  FillTimes fill_time_;
-  // The last id looked up or filled and its fill time: a stream of accesses hits
-  // one entry many times, and a miss looks up the entry it has just filled. A fill
-  // time never changes, so the memo stays right after the id is gone (ids are not
-  // reused).
-  uint64_t memo_id_ = 0;
-  sc_core::sc_time memo_time_;
-  sc_core::sc_time fill_time_of(uint64_t id);
-  FillTimes::iterator fill_time_slot(uint64_t id);  // end() when absent
-  void prune_fill_times();
-  // (id, number of accesses using it): the translations in flight, a handful, so a
-  // flat list (no node allocation per access).
-  std::vector<std::pair<uint64_t, uint32_t>> users_;
+  // The fill time of the entry in each cache slot (written by fill(), read by a hit).
+  std::vector<sc_core::sc_time> fill_time_;
+
+  // (id, number of accesses using it) for the translations in flight, an
+  // open-addressing table (linear probing, id 0 = empty): at a few hundred accesses
+  // in flight a list scan per acquire and release would dominate. Ids may outlive
+  // their entry (an access keeps using an evicted translation).
+  struct User {
+    uint64_t id = 0;
+    uint32_t count = 0;
+  };
+  std::vector<User> users_ = std::vector<User>(16);
+  size_t user_count_ = 0;
+  static size_t user_home(uint64_t id, size_t mask) {  // Fibonacci hashing
+    return (id * 0x9E3779B97F4A7C15ull) >> 32 & mask;
+  }
+  size_t user_bucket(uint64_t id) const;  // where id is, or the empty bucket it would go
+  void grow_users();
   sc_core::sc_event released_;
   unsigned waiting_ = 0;  // processes in wait_unused()
 };

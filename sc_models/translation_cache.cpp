@@ -168,6 +168,7 @@ std::optional<TranslationEntry> TranslationCache::insert(const TranslationEntry&
   uint32_t s = find_same(e);
   if (s != kNone) {
     // Same key: the hash position does not change (global entries ignore the PASID).
+    last_insert_slot_ = s;
     entries_[s] = e;
     unlink(s);
     push_front(set, s);
@@ -182,6 +183,7 @@ std::optional<TranslationEntry> TranslationCache::insert(const TranslationEntry&
     drop(s);
     ++stats_.evictions;
   }
+  last_insert_slot_ = s;
   entries_[s] = e;
   valid_[s] = 1;
   ++valid_count_;

@@ -179,6 +179,13 @@ class TranslationCache {
   // The set an entry of this base and size lives in (and a lookup of a VA inside it probes).
   uint32_t set_of(uint64_t base, unsigned log2_size) const;
 
+  // The slot of an entry lookup() or peek() returned (for callers keeping data per
+  // slot), and the slot the last insert() wrote.
+  size_t slot_of(const TranslationEntry& e) const {
+    return static_cast<size_t>(&e - entries_.data());
+  }
+  size_t last_insert_slot() const { return last_insert_slot_; }
+
   size_t size() const { return valid_count_; }
   size_t capacity() const { return entries_.size(); }
   uint32_t sets() const { return sets_; }
@@ -258,6 +265,7 @@ class TranslationCache {
   uint32_t count_[2][65] = {};
   uint64_t present_[2] = {0, 0};
   size_t valid_count_ = 0;
+  size_t last_insert_slot_ = 0;
   TranslationCacheStats stats_;
 };
 

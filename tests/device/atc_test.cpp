@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
+#include <vector>
 
 namespace iosim {
 namespace {
@@ -61,10 +64,9 @@ TEST(Atc, UsersAreCountedPerTranslation) {
 }
 
 }  // namespace
-// The fill times (a sorted list with a memo of the last lookup) give every live
-// entry the time of its own fill through evictions, invalidations and in-place
-// replacements (the same range filled again under a new id), checked against a
-// map of every fill.
+// The fill times (kept per cache slot) give every live entry the time of its own
+// fill through evictions, invalidations and in-place replacements (the same range
+// filled again under a new id), checked against a map of every fill.
 TEST(Atc, LookupGivesEachEntryItsOwnFillTime) {
   TranslationCacheConfig cfg;
   cfg.ways = 4;
@@ -86,7 +88,7 @@ TEST(Atc, LookupGivesEachEntryItsOwnFillTime) {
       filled[id] = t;
     }
     for (uint64_t p = 0; p < 8; ++p) {
-      // Twice: the second lookup of an id is answered by the memo.
+      // Twice: a lookup does not disturb what the next one finds.
       for (int again = 0; again < 2; ++again) {
         const auto h = atc.lookup(1, (p << 12) + 8);
         if (!h) continue;
@@ -98,6 +100,53 @@ TEST(Atc, LookupGivesEachEntryItsOwnFillTime) {
   size_t live = 0;
   atc.cache().for_each([&live](const TranslationEntry&) { ++live; });
   EXPECT_EQ(live, 4u);
+}
+
+// The user counts (an open-addressing table that grows and deletes by backward
+// shift) against a map, with hundreds of translations in flight at once, ids far
+// apart and ids released long after their entry was evicted.
+TEST(Atc, UserCountsMatchAReferenceWithManyTranslationsInFlight) {
+  TranslationCacheConfig cfg;
+  cfg.ways = 8;
+  Atc atc(cfg);
+  std::vector<uint64_t> ids;
+  for (uint64_t p = 0; p < 600; ++p) {
+    ids.push_back(atc.fill(1, p << 12, entry(0x100000 + (p << 12), 4096, true, true), {}));
+  }
+  std::map<uint64_t, uint32_t> ref;
+  uint64_t x = 99;
+  auto next = [&x] {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return x >> 33;
+  };
+  size_t max_live = 0;
+  for (int step = 0; step < 20000; ++step) {
+    // Mostly acquires in the first half, mostly releases in the second.
+    const bool acquire = ref.empty() || next() % 100 < (step < 10000 ? 70u : 30u);
+    if (acquire) {
+      const uint64_t id = ids[next() % ids.size()];
+      atc.acquire(id);
+      ++ref[id];
+    } else {
+      auto it = ref.begin();
+      std::advance(it, static_cast<long>(next() % ref.size()));
+      atc.release(it->first);
+      if (--it->second == 0) ref.erase(it);
+    }
+    max_live = std::max(max_live, ref.size());
+    if (step % 97 == 0) {
+      for (uint64_t id : ids) {
+        const auto r = ref.find(id);
+        ASSERT_EQ(atc.users(id), r == ref.end() ? 0u : r->second) << "step " << step;
+      }
+    }
+  }
+  EXPECT_GT(max_live, 400u);  // the table grew well past its first size
+  while (!ref.empty()) {
+    atc.release(ref.begin()->first);
+    if (--ref.begin()->second == 0) ref.erase(ref.begin());
+  }
+  for (uint64_t id : ids) EXPECT_EQ(atc.users(id), 0u);
 }
 
 }  // namespace iosim
