@@ -156,16 +156,16 @@ uint32_t Device::pasid_of(const DmaThread& t) const {
   return cfg_.pasid_enabled && t.config().has_pasid ? t.config().pasid : kNoPasid;
 }
 
-const PasidPrefix& Device::prefix_of(const DmaThread& t, uint32_t pasid) {
+const PasidPrefix& Device::prefix_of(DmaThread& t, uint32_t pasid) {
   static const PasidPrefix kNone{};
   if (pasid == kNoPasid) return kNone;
   const DmaThreadConfig& c = t.config();
-  if (!prefix_memo_.present || prefix_memo_.pasid != pasid ||
-      prefix_memo_.exe_requested != c.exe_requested ||
-      prefix_memo_.priv_requested != c.priv_requested) {
-    prefix_memo_ = PasidPrefix::with(pasid, c.exe_requested, c.priv_requested);
+  PasidPrefix& memo = t.prefix_memo();
+  if (!memo.present || memo.pasid != pasid || memo.exe_requested != c.exe_requested ||
+      memo.priv_requested != c.priv_requested) {
+    memo = PasidPrefix::with(pasid, c.exe_requested, c.priv_requested);
   }
-  return prefix_memo_;
+  return memo;
 }
 
 Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool acquire,

@@ -123,10 +123,10 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   void deliver(const DownMessage& m);
   void deliver_arrived();  // SC_METHOD: the queued messages whose arrival has come
   uint32_t pasid_of(const DmaThread& t) const;
-  // PasidPrefix::with(pasid, the thread's Exe/Priv), remembered for the last values
-  // asked (a thread issues many requests; a prefix built per request also made the
-  // extension's copy of it wait on its byte stores).
-  const PasidPrefix& prefix_of(const DmaThread& t, uint32_t pasid);
+  // PasidPrefix::with(pasid, the thread's Exe/Priv), remembered per thread for the
+  // last values asked (a thread issues many requests; a prefix built per request
+  // also made the extension's copy of it wait on its byte stores).
+  const PasidPrefix& prefix_of(DmaThread& t, uint32_t pasid);
   // `pending`: simulated time passed in the access but not yet waited for (ATC hit
   // latencies); route() adds to it, issue() consumes it with the issue latency.
   Route route(const DmaThread& t, uint64_t va, bool write, bool acquire, QuantumKeeper* qk,
@@ -141,7 +141,6 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   sc_core::sc_time issue_time_;
   ExtendedPayloadPool<PcieExtension> payloads_;  // memory request payloads
   GroundTruth* gt_ = nullptr;
-  PasidPrefix prefix_memo_;  // present once set (prefix_of)
   StatGroup& stats_;
   Atc atc_;
   std::unique_ptr<AtsClient> ats_;

@@ -24,6 +24,7 @@
 
 #include "device/address_pattern.h"
 #include "device/device_config.h"
+#include "sc_models/pcie_ext.h"
 #include "sc_models/server_pool.h"
 
 #include <systemc>
@@ -111,6 +112,9 @@ class DmaThread {
   uint64_t completed() const { return completed_; }
   uint64_t bytes() const { return bytes_; }
   bool finished() const { return live_slots_ == 0; }
+  // The device's memo of the PASID prefix of this thread's requests (kept per
+  // thread: with many threads one memo per device would miss on every request).
+  PasidPrefix& prefix_memo() { return prefix_memo_; }
   // Notified when the last slot has finished.
   const sc_core::sc_event& finished_event() const { return finished_; }
 
@@ -142,6 +146,7 @@ class DmaThread {
   sc_core::sc_event finished_;
   const sc_core::sc_event* start_event_ = nullptr;
   sc_core::sc_time start_ = sc_core::SC_ZERO_TIME;
+  PasidPrefix prefix_memo_;  // present once set
 };
 
 }  // namespace iosim
