@@ -88,12 +88,12 @@ void Iommu::upstream(RootPort& port, tlm::tlm_generic_payload& gp, sc_time& dela
     gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     return;
   }
-  if (ext->requester_id != last_rid_) {  // rid_port_ never forgets a requester
+  if (!seen_rid_[ext->requester_id]) {  // rid_port_ never forgets a requester
+    seen_rid_.set(ext->requester_id);
     if (!rid_port_.count(ext->requester_id)) {
       rid_port_[ext->requester_id] = &port;
       port.add_requester(ext->requester_id);
     }
-    last_rid_ = ext->requester_id;
   }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
   switch (ext->kind()) {
@@ -165,7 +165,13 @@ void Iommu::publish_access(const tlm::tlm_generic_payload& gp, const PcieExtensi
   if (!gt_ || !gt_->active()) return;
   DeviceAccessEvent e;
   e.time = at;
-  e.thread = "requester-" + std::to_string(ext.requester_id);
+  auto name = requester_names_.find(ext.requester_id);
+  if (name == requester_names_.end()) {
+    name =
+        requester_names_.emplace(ext.requester_id, "requester-" + std::to_string(ext.requester_id))
+            .first;
+  }
+  e.thread = name->second;
   e.requester_id = ext.requester_id;
   e.pasid = ext.pasid.present ? ext.pasid.pasid : DeviceAccessEvent::kNoPasid;
   e.va = va;

@@ -53,8 +53,10 @@
 #include <systemc>
 #include <tlm>
 
+#include <bitset>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "iommu/command_queue.h"
@@ -145,10 +147,15 @@ class Iommu : public sc_core::sc_module {
   sc_core::sc_time register_latency_;  // register_latency_ns
   std::vector<std::unique_ptr<RootPort>> ports_;
   std::map<uint16_t, RootPort*> rid_port_;
-  int32_t last_rid_ = -1;  // the last upstream requester, known to rid_port_ (-1: none)
+  // Requesters upstream() has seen (so rid_port_ knows them): one bit per Requester ID,
+  // a test per request instead of a tree lookup when requesters interleave.
+  std::bitset<65536> seen_rid_;
   std::unique_ptr<CommandQueue> cq_;
   std::unique_ptr<PageRequestQueue> prq_;
   GroundTruth* gt_ = nullptr;
+  // "requester-<rid>", the thread name of the accesses published for a requester
+  // (events refer to it).
+  std::map<uint16_t, std::string> requester_names_;
   // Per-page memory request of an untranslated request (constructing a payload
   // allocates its extension array; the IOMMU forwards one at a time).
   tlm::tlm_generic_payload sub_payload_;

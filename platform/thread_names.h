@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace iosim {
@@ -25,16 +26,16 @@ class ThreadNames {
     if (it != cpu_.end()) return it->second;
     return cpu < 0 ? "kernel" : "CPU-" + std::to_string(cpu);
   }
-  const std::string& device(const std::string& event_thread) const {
+  std::string device(std::string_view event_thread) const {
     auto it = device_.find(event_thread);
-    return it == device_.end() ? event_thread : it->second;
+    return it == device_.end() ? std::string(event_thread) : it->second;
   }
   // Every name given, in naming order.
   const std::vector<std::string>& named() const { return order_; }
 
  private:
   std::map<int, std::string> cpu_;
-  std::map<std::string, std::string> device_;
+  std::map<std::string, std::string, std::less<>> device_;
   std::vector<std::string> order_;
 };
 

@@ -45,13 +45,13 @@ void ViolationLog::add(Violation v) {
 }
 
 ViolationStep translation_step(const DeviceAccessEvent& e) {
-  return {e.translation_time, e.thread + " obtained translation VA " + hex(e.va) + " -> PA " +
-                                  hex(e.pa) + (e.through_atc ? " (ATC)" : " (IOMMU)")};
+  return {e.translation_time, std::string(e.thread) + " obtained translation VA " + hex(e.va) +
+                                  " -> PA " + hex(e.pa) + (e.through_atc ? " (ATC)" : " (IOMMU)")};
 }
 
 ViolationStep access_step(const DeviceAccessEvent& e) {
-  return {e.time, e.thread + (e.is_write ? " write" : " read") + " VA " + hex(e.va) + " at PA " +
-                      hex(e.pa) + " took effect"};
+  return {e.time, std::string(e.thread) + (e.is_write ? " write" : " read") + " VA " + hex(e.va) +
+                      " at PA " + hex(e.pa) + " took effect"};
 }
 
 Violation violation_from(const char* checker, const DeviceAccessEvent& e) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace iosim {
@@ -46,7 +47,9 @@ struct CpuAccessEvent {
 // A device memory access and the translation it used.
 struct DeviceAccessEvent {
   sc_core::sc_time time;  // when the access took effect at memory
-  std::string thread;     // e.g. "DEV-thread-0"
+  // e.g. "DEV-thread-0"; the producer keeps the characters alive (a device thread's
+  // name) so that an event costs no allocation.
+  std::string_view thread;
   uint16_t requester_id;
   uint32_t pasid;  // kNoPasid when the request carried none
   uint64_t va;     // untranslated address
