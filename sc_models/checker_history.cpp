@@ -69,11 +69,16 @@ CheckerHistory::CheckerHistory(const CheckerConfig& cfg) : cfg_(cfg) {
 }
 
 const uint32_t* CheckerHistory::mm_of(uint32_t pasid) const {
+  if (mm_memo_.valid && mm_memo_.pasid == pasid) return mm_memo_.mm;
   auto it = pasid_mm_.find(pasid);
-  return it == pasid_mm_.end() ? nullptr : &it->second;
+  mm_memo_ = {true, pasid, it == pasid_mm_.end() ? nullptr : &it->second};
+  return mm_memo_.mm;
 }
 
 PageHistory* CheckerHistory::find_page(uint32_t mm_id, uint64_t va) {
+  if (page_memo_.valid && page_memo_.mm_id == mm_id && page_memo_.vpn == va >> 12) {
+    return page_memo_.page;
+  }
   PageHistory* best = nullptr;
   for (unsigned i = 0; i < 3; ++i) {
     if (!(page_sizes_seen_ & (1u << i))) continue;
@@ -81,6 +86,7 @@ PageHistory* CheckerHistory::find_page(uint32_t mm_id, uint64_t va) {
     if (it == pages_.end()) continue;
     if (!best || best->current().since < it->second.current().since) best = &it->second;
   }
+  page_memo_ = {true, mm_id, va >> 12, best};
   return best;
 }
 
@@ -94,6 +100,7 @@ const FrameHistory* CheckerHistory::frame(uint64_t pa) const {
 }
 
 void CheckerHistory::on_pte_change(const PteChangeEvent& e) {
+  page_memo_ = {};
   page_sizes_seen_ |= size_bit(e.page_bytes);
   const PageKey key{e.mm_id, e.va & ~(e.page_bytes - 1), e.page_bytes};
   auto [it, inserted] = pages_.try_emplace(key);

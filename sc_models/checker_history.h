@@ -90,8 +90,14 @@ class CheckerHistory : public GroundTruthSink {
 
   // Device accesses tagged `pasid` use the page tables of `mm_id` (rebinding
   // replaces the earlier binding).
-  void bind_pasid(uint32_t pasid, uint32_t mm_id) { pasid_mm_[pasid] = mm_id; }
-  void unbind_pasid(uint32_t pasid) { pasid_mm_.erase(pasid); }
+  void bind_pasid(uint32_t pasid, uint32_t mm_id) {
+    pasid_mm_[pasid] = mm_id;
+    mm_memo_ = {};
+  }
+  void unbind_pasid(uint32_t pasid) {
+    pasid_mm_.erase(pasid);
+    mm_memo_ = {};
+  }
   // nullptr when `pasid` is not bound.
   const uint32_t* mm_of(uint32_t pasid) const;
 
@@ -132,6 +138,22 @@ class CheckerHistory : public GroundTruthSink {
   std::unordered_map<uint32_t, uint32_t> pasid_mm_;
   std::unordered_map<PageKey, PageHistory, PageKeyHash> pages_;
   unsigned page_sizes_seen_ = 0;  // bit 0: 4 KiB, bit 1: 2 MiB, bit 2: 1 GiB
+  // The last answers of mm_of() and find_page(): the checkers ask in turn about the
+  // same access. Reset by whatever can change them (binding; any PTE change, which
+  // may add a page or change which one is newest). Pages are never erased.
+  struct MmMemo {
+    bool valid = false;
+    uint32_t pasid = 0;
+    const uint32_t* mm = nullptr;
+  };
+  mutable MmMemo mm_memo_;
+  struct PageMemo {
+    bool valid = false;
+    uint32_t mm_id = 0;
+    uint64_t vpn = 0;  // va >> 12
+    PageHistory* page = nullptr;
+  };
+  PageMemo page_memo_;
   std::unordered_map<uint64_t, FrameHistory> frames_;
   std::unordered_map<uint32_t, InvalList> inval_by_pasid_;
   std::unordered_map<uint32_t, InvalList> inval_by_mm_;

@@ -114,6 +114,35 @@ TEST(CheckerHistory, InvalidationLookupByPasidAndMm) {
   EXPECT_EQ(h.latest_invalidation(7, 0x8000)->time, at(50));
 }
 
+// The checkers ask about one access in turn, so the last page and binding looked up
+// are remembered; a PTE change or a (re)binding in between must be seen at once.
+TEST(CheckerHistory, RepeatedLookupsSeeChangesMadeBetweenThem) {
+  CheckerHistory h(CheckerConfig{});
+  const uint64_t va = 0x40001000;
+  EXPECT_EQ(h.page(1, va), nullptr);
+  h.on_pte_change({at(10), 1, va, 4096, 0, pte(0x5000, true), "fault"});
+  const PageHistory* small = h.page(1, va + 8);
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(small->page_bytes, 4096u);
+  // A newer 2 MiB mapping covering the same VA is now the page in effect.
+  h.on_pte_change({at(20), 1, va & ~(k2M - 1), k2M, 0, pte(0x80000000, true) | 0x80, "thp"});
+  const PageHistory* large = h.page(1, va + 8);
+  ASSERT_NE(large, nullptr);
+  EXPECT_EQ(large->page_bytes, k2M);
+  EXPECT_EQ(h.page(2, va + 8), nullptr);  // another mm, same VA
+  EXPECT_EQ(h.page(1, va + 8), large);
+
+  EXPECT_EQ(h.mm_of(5), nullptr);
+  h.bind_pasid(5, 7);
+  ASSERT_NE(h.mm_of(5), nullptr);
+  EXPECT_EQ(*h.mm_of(5), 7u);
+  h.unbind_pasid(5);
+  EXPECT_EQ(h.mm_of(5), nullptr);
+  h.bind_pasid(5, 8);
+  ASSERT_NE(h.mm_of(5), nullptr);
+  EXPECT_EQ(*h.mm_of(5), 8u);
+}
+
 TEST(CheckerHistory, ConfigBoundsAreValidated) {
   CheckerConfig cfg;
   cfg.invalidations_per_pasid = 0;
