@@ -2,8 +2,6 @@
 
 #include "sc_models/lookahead.h"
 
-#include <algorithm>
-
 #include <cassert>
 
 namespace iosim {

@@ -4,6 +4,7 @@
 // Named threads are remembered in naming order, so outputs list them first, in that order.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
