@@ -58,8 +58,8 @@ size_t Atc::user_bucket(uint64_t id) const {
 }
 
 void Atc::grow_users() {
-  std::vector<User> old(users_.size() * 2);
-  old.swap(users_);
+  const std::vector<User> old = std::move(users_);
+  users_.assign(old.size() * 2, User{});
   for (const User& u : old) {
     if (u.id != 0) users_[user_bucket(u.id)] = u;
   }

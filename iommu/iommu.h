@@ -57,6 +57,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "iommu/command_queue.h"
@@ -154,8 +155,8 @@ class Iommu : public sc_core::sc_module {
   std::unique_ptr<PageRequestQueue> prq_;
   GroundTruth* gt_ = nullptr;
   // "requester-<rid>", the thread name of the accesses published for a requester
-  // (events refer to it).
-  std::map<uint16_t, std::string> requester_names_;
+  // (events refer to it; a hash map, not a tree: looked up per published access).
+  std::unordered_map<uint16_t, std::string> requester_names_;
   // Per-page memory request of an untranslated request (constructing a payload
   // allocates its extension array; the IOMMU forwards one at a time).
   tlm::tlm_generic_payload sub_payload_;
