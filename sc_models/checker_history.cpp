@@ -64,20 +64,38 @@ void PageHistory::append_changes(const sc_core::sc_time& from, const sc_core::sc
   }
 }
 
-CheckerHistory::CheckerHistory(const CheckerConfig& cfg) : cfg_(cfg) {
+CheckerHistory::CheckerHistory(const CheckerConfig& cfg)
+    : cfg_(cfg), pasid_chunks_(kPasidLimit >> kChunkShift) {
   cfg_.validate();
 }
 
-const uint32_t* CheckerHistory::mm_of(uint32_t pasid) const {
-  if (mm_memo_.valid && mm_memo_.pasid == pasid) return mm_memo_.mm;
-  auto it = pasid_mm_.find(pasid);
-  mm_memo_ = {true, pasid, it == pasid_mm_.end() ? nullptr : &it->second};
-  return mm_memo_.mm;
+void CheckerHistory::bind_pasid(uint32_t pasid, uint32_t mm_id) {
+  if (pasid >= kPasidLimit) {
+    wide_pasid_mm_[pasid] = mm_id;
+    return;
+  }
+  auto& chunk = pasid_chunks_[pasid >> kChunkShift];
+  if (!chunk) chunk = std::make_unique<Chunk>();
+  (*chunk)[pasid & (kChunkSize - 1)] = {mm_id, true};
+}
+
+void CheckerHistory::unbind_pasid(uint32_t pasid) {
+  if (pasid >= kPasidLimit) {
+    wide_pasid_mm_.erase(pasid);
+    return;
+  }
+  if (auto& chunk = pasid_chunks_[pasid >> kChunkShift]) {
+    (*chunk)[pasid & (kChunkSize - 1)] = {};
+  }
 }
 
 PageHistory* CheckerHistory::find_page(uint32_t mm_id, uint64_t va) {
-  if (page_memo_.valid && page_memo_.mm_id == mm_id && page_memo_.vpn == va >> 12) {
-    return page_memo_.page;
+  const uint64_t vpn = va >> 12;
+  // Fibonacci hashing of (mm, page): neighbouring pages and mms get different entries.
+  const uint64_t key = (uint64_t{mm_id} << 40) ^ vpn;
+  PageMemo& memo = page_memos_[(key * 0x9e3779b97f4a7c15ull) >> (64 - kPageMemoBits)];
+  if (memo.generation == page_generation_ && memo.mm_id == mm_id && memo.vpn == vpn) {
+    return memo.page;
   }
   PageHistory* best = nullptr;
   for (unsigned i = 0; i < 3; ++i) {
@@ -86,7 +104,7 @@ PageHistory* CheckerHistory::find_page(uint32_t mm_id, uint64_t va) {
     if (it == pages_.end()) continue;
     if (!best || best->current().since < it->second.current().since) best = &it->second;
   }
-  page_memo_ = {true, mm_id, va >> 12, best};
+  memo = {page_generation_, mm_id, vpn, best};
   return best;
 }
 
@@ -100,7 +118,7 @@ const FrameHistory* CheckerHistory::frame(uint64_t pa) const {
 }
 
 void CheckerHistory::on_pte_change(const PteChangeEvent& e) {
-  page_memo_ = {};
+  ++page_generation_;
   page_sizes_seen_ |= size_bit(e.page_bytes);
   const PageKey key{e.mm_id, e.va & ~(e.page_bytes - 1), e.page_bytes};
   auto [it, inserted] = pages_.try_emplace(key);

@@ -20,8 +20,10 @@
 
 #include <systemc>
 
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -90,16 +92,19 @@ class CheckerHistory : public GroundTruthSink {
 
   // Device accesses tagged `pasid` use the page tables of `mm_id` (rebinding
   // replaces the earlier binding).
-  void bind_pasid(uint32_t pasid, uint32_t mm_id) {
-    pasid_mm_[pasid] = mm_id;
-    mm_memo_ = {};
+  void bind_pasid(uint32_t pasid, uint32_t mm_id);
+  void unbind_pasid(uint32_t pasid);
+  // nullptr when `pasid` is not bound. Inline: every checker asks for every access.
+  const uint32_t* mm_of(uint32_t pasid) const {
+    if (pasid < kPasidLimit) {
+      const auto& chunk = pasid_chunks_[pasid >> kChunkShift];
+      if (!chunk) return nullptr;
+      const Binding& b = (*chunk)[pasid & (kChunkSize - 1)];
+      return b.bound ? &b.mm_id : nullptr;
+    }
+    auto it = wide_pasid_mm_.find(pasid);
+    return it == wide_pasid_mm_.end() ? nullptr : &it->second;
   }
-  void unbind_pasid(uint32_t pasid) {
-    pasid_mm_.erase(pasid);
-    mm_memo_ = {};
-  }
-  // nullptr when `pasid` is not bound.
-  const uint32_t* mm_of(uint32_t pasid) const;
 
   // History of the page of `mm_id` containing `va` (the most recently changed
   // one when several page sizes were recorded), nullptr when its PTE never changed.
@@ -135,25 +140,35 @@ class CheckerHistory : public GroundTruthSink {
   static const InvalidationRecord* newest_covering(const InvalList* list, uint64_t va);
 
   CheckerConfig cfg_;
-  std::unordered_map<uint32_t, uint32_t> pasid_mm_;
+  // PASID -> mm: a table indexed by the 20-bit PASID, in chunks allocated when a PASID
+  // of the chunk is first bound (a hash lookup per access missed the host's caches
+  // with tens of PASIDs); larger values (not PCIe PASIDs) in a map.
+  struct Binding {
+    uint32_t mm_id = 0;
+    bool bound = false;
+  };
+  static constexpr uint32_t kPasidLimit = 1u << 20;
+  static constexpr unsigned kChunkShift = 10;
+  static constexpr uint32_t kChunkSize = 1u << kChunkShift;
+  using Chunk = std::array<Binding, kChunkSize>;
+  std::vector<std::unique_ptr<Chunk>> pasid_chunks_;  // kPasidLimit >> kChunkShift
+  std::unordered_map<uint32_t, uint32_t> wide_pasid_mm_;
   std::unordered_map<PageKey, PageHistory, PageKeyHash> pages_;
   unsigned page_sizes_seen_ = 0;  // bit 0: 4 KiB, bit 1: 2 MiB, bit 2: 1 GiB
-  // The last answers of mm_of() and find_page(): the checkers ask in turn about the
-  // same access. Reset by whatever can change them (binding; any PTE change, which
-  // may add a page or change which one is newest). Pages are never erased.
-  struct MmMemo {
-    bool valid = false;
-    uint32_t pasid = 0;
-    const uint32_t* mm = nullptr;
-  };
-  mutable MmMemo mm_memo_;
+  // The last answers of find_page(), per (mm, 4 KiB page) in a direct-mapped table:
+  // the checkers ask in turn about the same access, and a device's accesses to a page
+  // come in runs, interleaved with other PASIDs' runs. An entry is valid while no PTE
+  // changed since it was filled (any change may add a page or change which one is
+  // newest; pages are never erased).
   struct PageMemo {
-    bool valid = false;
+    uint64_t generation = 0;  // page_generation_ when filled; 0: never
     uint32_t mm_id = 0;
     uint64_t vpn = 0;  // va >> 12
     PageHistory* page = nullptr;
   };
-  PageMemo page_memo_;
+  static constexpr unsigned kPageMemoBits = 8;
+  std::array<PageMemo, size_t{1} << kPageMemoBits> page_memos_{};
+  uint64_t page_generation_ = 1;  // advanced by every PTE change
   std::unordered_map<uint64_t, FrameHistory> frames_;
   std::unordered_map<uint32_t, InvalList> inval_by_pasid_;
   std::unordered_map<uint32_t, InvalList> inval_by_mm_;

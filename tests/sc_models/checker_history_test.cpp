@@ -143,6 +143,64 @@ TEST(CheckerHistory, RepeatedLookupsSeeChangesMadeBetweenThem) {
   EXPECT_EQ(*h.mm_of(5), 8u);
 }
 
+// Many mms and pages interleaved (more than the memo has entries, so entries are
+// shared): every lookup still returns the page of its own (mm, VA), before and after
+// the PTEs change; PASIDs far apart and beyond 20 bits keep their own bindings.
+TEST(CheckerHistory, InterleavedLookupsOfManyPagesAndPasids) {
+  CheckerHistory h(CheckerConfig{});
+  // More mms, and (for mm 1) more pages of one mm, than the memo has entries: some
+  // must share one.
+  constexpr uint32_t kMms = 300;
+  auto pages_of = [](uint32_t mm) -> uint64_t { return mm == 1 ? 300 : 4; };
+  const uint64_t base = 0x7f0000000000;
+  for (uint32_t mm = 1; mm <= kMms; ++mm) {
+    for (uint64_t p = 0; p < pages_of(mm); ++p) {
+      h.on_pte_change(
+          {at(1), mm, base + p * 4096, 4096, 0, pte((mm * 1000 + p) << 12, true), "fault"});
+    }
+  }
+  auto check = [&](uint32_t mm, uint64_t p, uint64_t frame_shift) {
+    const PageHistory* page = h.page(mm, base + p * 4096 + 64);
+    ASSERT_NE(page, nullptr);
+    EXPECT_EQ(page->mm_id, mm);
+    EXPECT_EQ(page->va, base + p * 4096);
+    EXPECT_EQ(page->current().frame_of(base + p * 4096, 4096), (mm * 1000 + p + frame_shift) << 12);
+  };
+  for (uint64_t round = 0; round < 2; ++round) {
+    // Page-major (one page of every mm in turn), then mm-major (every page of one mm).
+    for (uint64_t p = 0; p < pages_of(2); ++p) {
+      for (uint32_t mm = 1; mm <= kMms; ++mm) check(mm, p, round);
+    }
+    for (uint32_t mm = 1; mm <= kMms; ++mm) {
+      for (uint64_t p = 0; p < pages_of(mm); ++p) check(mm, p, round);
+      EXPECT_EQ(h.page(mm, base + pages_of(mm) * 4096), nullptr);  // never mapped
+    }
+    // Every page moves to the next frame: the remembered answers must not hide it.
+    for (uint32_t mm = 1; mm <= kMms; ++mm) {
+      for (uint64_t p = 0; p < pages_of(mm); ++p) {
+        h.on_pte_change({at(2), mm, base + p * 4096, 4096, pte((mm * 1000 + p) << 12, true),
+                         pte((mm * 1000 + p + 1) << 12, true), "migrate"});
+      }
+    }
+  }
+
+  const uint32_t pasids[] = {1, 1023, 1024, 70000, 0xfffff, 0x100000, 0xfffffffe};
+  for (uint32_t i = 0; i < 7; ++i) h.bind_pasid(pasids[i], 100 + i);
+  for (uint32_t i = 0; i < 7; ++i) {
+    ASSERT_NE(h.mm_of(pasids[i]), nullptr) << pasids[i];
+    EXPECT_EQ(*h.mm_of(pasids[i]), 100 + i);
+  }
+  EXPECT_EQ(h.mm_of(2), nullptr);
+  EXPECT_EQ(h.mm_of(1025), nullptr);
+  EXPECT_EQ(h.mm_of(DeviceAccessEvent::kNoPasid), nullptr);
+  h.unbind_pasid(1024);
+  h.unbind_pasid(0x100000);
+  EXPECT_EQ(h.mm_of(1024), nullptr);
+  EXPECT_EQ(h.mm_of(0x100000), nullptr);
+  EXPECT_EQ(*h.mm_of(1023), 101u);
+  EXPECT_EQ(*h.mm_of(0xfffffffe), 106u);
+}
+
 TEST(CheckerHistory, ConfigBoundsAreValidated) {
   CheckerConfig cfg;
   cfg.invalidations_per_pasid = 0;
