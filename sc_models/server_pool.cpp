@@ -1,6 +1,7 @@
 #include "sc_models/server_pool.h"
 
 #include <algorithm>
+#include <cassert>
 #include <iterator>
 #include <stdexcept>
 
@@ -18,6 +19,28 @@ ServerPool::ServerPool(unsigned servers) : free_at_(servers ? servers : 1, sc_co
   if (servers == 0) throw std::invalid_argument("ServerPool needs at least one server");
 }
 
+namespace {
+
+// Index of the first of `n` slots (sorted by start) that starts after `a`, or n: a
+// binary search whose steps select with a conditional move instead of a branch (where
+// the arrival lands among the booked slots is unpredictable, and a mispredicted
+// branch per step cost more than the search itself).
+template <typename Slot>
+size_t first_starting_after(const Slot* x, size_t n, uint64_t a) {
+  if (n == 0) return 0;
+  // The answer stays within [base, base + n]: everything before base starts at or
+  // before `a`, everything from base + n on after it.
+  const Slot* base = x;
+  while (n > 1) {
+    const size_t half = n / 2;
+    base = base[half].start <= a ? base + half : base;
+    n -= half;
+  }
+  return static_cast<size_t>(base - x) + (base->start <= a ? 1 : 0);
+}
+
+}  // namespace
+
 ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc_time& service) {
   if (booked_.size() != free_at_.size()) booked_.resize(free_at_.size());
   // Raw values (the time resolution's units): the same comparisons and sums as on
@@ -25,15 +48,23 @@ ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc
   const uint64_t now = kernel_time().value();
   const uint64_t a = arrival.value();
   const uint64_t s = service.value();
+  assert(a >= now && "a request cannot arrive before the kernel time");
   unsigned best = 0;
   uint64_t best_start = 0;
   size_t best_pos = 0;
   for (unsigned i = 0; i < booked_.size(); ++i) {
     Booked& b = booked_[i];
-    while (b.head < b.slots.size() && b.slots[b.head].finish <= now) ++b.head;  // past
-    if (b.head > 64 && b.head * 2 > b.slots.size()) {
-      b.slots.erase(b.slots.begin(), b.slots.begin() + static_cast<std::ptrdiff_t>(b.head));
-      b.head = 0;
+    // Reservations that ended by `now` cannot delay a request arriving at or after it;
+    // they are skipped (and dropped now and then) only to keep the search short. At
+    // the same kernel time nothing new has ended (a reservation starts at or after its
+    // arrival, which is not before `now`), so they are looked for once per time.
+    if (now != b.pruned_at) {
+      b.pruned_at = now;
+      while (b.head < b.slots.size() && b.slots[b.head].finish <= now) ++b.head;
+      if (b.head > 64 && b.head * 2 > b.slots.size()) {
+        b.slots.erase(b.slots.begin(), b.slots.begin() + static_cast<std::ptrdiff_t>(b.head));
+        b.head = 0;
+      }
     }
     if (b.head == b.slots.size() || !(a < b.slots.back().finish)) {
       // Common case: nothing booked ends after the arrival, so the request starts at
@@ -48,8 +79,8 @@ ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc
     }
     // First reservation starting after the arrival; the one before may overlap it.
     const auto first = b.slots.begin() + static_cast<std::ptrdiff_t>(b.head);
-    auto it = std::upper_bound(first, b.slots.end(), a,
-                               [](uint64_t t, const Slot& x) { return t < x.start; });
+    auto it = first + static_cast<std::ptrdiff_t>(
+                          first_starting_after(&*first, b.slots.size() - b.head, a));
     uint64_t t = a;
     if (it != first && std::prev(it)->finish > t) t = std::prev(it)->finish;
     for (; it != b.slots.end() && it->start < t + s; ++it) {
@@ -63,9 +94,13 @@ ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc
     }
   }
   if (s > 0) {
+    // Made in place, field by field: a Slot built on the stack and copied in was
+    // stored as two 8-byte halves and reloaded as one 16-byte value, which the host
+    // cannot forward from its store buffer (a stall on every reservation).
     auto& slots = booked_[best].slots;
-    slots.insert(slots.begin() + static_cast<std::ptrdiff_t>(best_pos),
-                 Slot{best_start, best_start + s});
+    Slot& slot = *slots.emplace(slots.begin() + static_cast<std::ptrdiff_t>(best_pos));
+    slot.start = best_start;
+    slot.finish = best_start + s;
   }
   const sc_time start = best_start == a ? arrival : sc_time::from_value(best_start);
   const sc_time finish = start + service;

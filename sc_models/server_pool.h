@@ -84,6 +84,7 @@ class ServerPool {
   struct Booked {
     std::vector<Slot> slots;
     size_t head = 0;
+    uint64_t pruned_at = ~uint64_t{0};  // kernel time of the last skip past ended ones
   };
   std::vector<Booked> booked_;
   uint64_t requests_ = 0;

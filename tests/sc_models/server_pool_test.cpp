@@ -4,6 +4,10 @@
 
 #include <tlm>
 
+#include <random>
+#include <utility>
+#include <vector>
+
 namespace iosim {
 namespace {
 
@@ -55,6 +59,54 @@ TEST(ServerPool, WithAQuantumRequestsFillGapsInSimulatedTimeOrder) {
   EXPECT_EQ(p.requests(), 5u);
   EXPECT_EQ(p.total_wait(), ns(15 + 90));
   EXPECT_EQ(p.total_busy(), ns(10 + 10 + 10 + 85 + 1));
+}
+
+// With a quantum, many requests in random arrival order: every grant is the one a
+// plain search over all earlier reservations gives (the earliest start on any server
+// whose gap at or after the arrival fits the service; the lowest server on a tie).
+// Arrivals are spread over 20 us against a 1 us quantum, so each lands among many
+// booked reservations.
+TEST(ServerPool, WithAQuantumGrantsMatchAReferenceSearch) {
+  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(1, sc_core::SC_US));
+  for (unsigned servers : {1u, 3u}) {
+    ServerPool p(servers);
+    std::vector<std::vector<std::pair<uint64_t, uint64_t>>> booked(servers);  // [start, end)
+    std::mt19937_64 rng(servers);
+    for (int i = 0; i < 3000; ++i) {
+      const uint64_t a = rng() % 20000;
+      const uint64_t s = rng() % 8 == 0 ? 0 : 1 + rng() % 30;
+      uint64_t best_t = 0;
+      unsigned best = 0;
+      for (unsigned k = 0; k < servers; ++k) {
+        uint64_t t = a;
+        if (s == 0) {  // no service: waits only for the reservation in progress at arrival
+          for (const auto& [b, e] : booked[k]) {
+            if (b <= a && a < e) t = e;
+          }
+        }
+        for (bool moved = s > 0; moved;) {  // push t past every overlapping reservation
+          moved = false;
+          for (const auto& [b, e] : booked[k]) {
+            if (b < t + s && t < e) {
+              t = e;
+              moved = true;
+            }
+          }
+        }
+        if (k == 0 || t < best_t) {
+          best_t = t;
+          best = k;
+        }
+      }
+      const ServerPool::Grant g = p.reserve(ns(static_cast<double>(a)), ns(static_cast<double>(s)));
+      ASSERT_EQ(g.start, ns(static_cast<double>(best_t)))
+          << "request " << i << " servers " << servers;
+      ASSERT_EQ(g.finish, ns(static_cast<double>(best_t + s)));
+      ASSERT_EQ(g.server, best);
+      if (s > 0) booked[best].push_back({best_t, best_t + s});
+    }
+  }
+  tlm::tlm_global_quantum::instance().set(sc_core::SC_ZERO_TIME);
 }
 
 TEST(Clock, CyclesToTime) {
