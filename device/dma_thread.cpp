@@ -4,20 +4,16 @@
 
 namespace iosim {
 
+int issue_slot_stack_size(unsigned n) {
+  constexpr int kStrideBytes = 73 * 64;
+  return sc_core::SC_DEFAULT_STACK_SIZE + static_cast<int>(n % 64) * kStrideBytes;
+}
+
 namespace {
 
-// Stack size of the n-th issue slot spawned in the process. SystemC gives every
-// thread a stack of the same size (SC_DEFAULT_STACK_SIZE, 256 KiB) from aligned
-// allocations, so the frames in use when a slot waits sit at the same address
-// modulo 64 KiB in every slot: with tens of slots they all compete for the same few
-// sets of the host's L1 and L2 caches, and every context switch misses. A different
-// extra size per slot (73 cache lines apart, odd, so 64 slots get 64 different
-// offsets modulo 4 KiB and modulo 64 KiB) spreads them. Host-side only: nothing
-// simulated depends on it.
 int slot_stack_size() {
   static unsigned spawned = 0;
-  constexpr int kStrideBytes = 73 * 64;
-  return sc_core::SC_DEFAULT_STACK_SIZE + static_cast<int>(spawned++ % 64) * kStrideBytes;
+  return issue_slot_stack_size(spawned++);
 }
 
 }  // namespace

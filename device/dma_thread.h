@@ -63,6 +63,15 @@ inline bool decoupled(const QuantumKeeper* qk) {
 inline sc_core::sc_time local_now(const QuantumKeeper* qk) {
   return decoupled(qk) ? kernel_time() + qk->get_local_time() : kernel_time();
 }
+// Stack size of the n-th issue slot spawned in the process. SystemC gives every
+// thread a stack of the same size (SC_DEFAULT_STACK_SIZE, 256 KiB) from aligned
+// allocations, so the frames in use when a slot waits sit at the same address
+// modulo 64 KiB in every slot: with tens of slots they all compete for the same few
+// sets of the host's L1 and L2 caches, and every context switch misses. A different
+// extra size per slot (73 cache lines apart, odd, so 64 slots get 64 different
+// offsets modulo 4 KiB and modulo 64 KiB) spreads them. Host-side only: nothing
+// simulated depends on it.
+int issue_slot_stack_size(unsigned n);
 // Consumes `d` of simulated time: adds it to the local time when decoupled (and
 // synchronises at the quantum boundary), else waits.
 void consume(QuantumKeeper* qk, const sc_core::sc_time& d);
