@@ -65,7 +65,9 @@ void PageHistory::append_changes(const sc_core::sc_time& from, const sc_core::sc
 }
 
 CheckerHistory::CheckerHistory(const CheckerConfig& cfg)
-    : cfg_(cfg), pasid_chunks_(kPasidLimit >> kChunkShift) {
+    : cfg_(cfg),
+      pasid_chunks_(kPasidLimit >> kChunkShift),
+      page_memos_(size_t{1} << kPageMemoBits) {
   cfg_.validate();
 }
 

@@ -148,15 +148,15 @@ TEST(CheckerHistory, RepeatedLookupsSeeChangesMadeBetweenThem) {
 // the PTEs change; PASIDs far apart and beyond 20 bits keep their own bindings.
 TEST(CheckerHistory, InterleavedLookupsOfManyPagesAndPasids) {
   CheckerHistory h(CheckerConfig{});
-  // More mms, and (for mm 1) more pages of one mm, than the memo has entries: some
-  // must share one.
-  constexpr uint32_t kMms = 300;
-  auto pages_of = [](uint32_t mm) -> uint64_t { return mm == 1 ? 300 : 4; };
+  // More mms, and (for mm 1) more pages of one mm, than the memo has entries (4096):
+  // some must share one.
+  constexpr uint32_t kMms = 4200;
+  auto pages_of = [](uint32_t mm) -> uint64_t { return mm == 1 ? 4200 : 2; };
   const uint64_t base = 0x7f0000000000;
   for (uint32_t mm = 1; mm <= kMms; ++mm) {
     for (uint64_t p = 0; p < pages_of(mm); ++p) {
       h.on_pte_change(
-          {at(1), mm, base + p * 4096, 4096, 0, pte((mm * 1000 + p) << 12, true), "fault"});
+          {at(1), mm, base + p * 4096, 4096, 0, pte((mm * 10000 + p) << 12, true), "fault"});
     }
   }
   auto check = [&](uint32_t mm, uint64_t p, uint64_t frame_shift) {
@@ -164,7 +164,8 @@ TEST(CheckerHistory, InterleavedLookupsOfManyPagesAndPasids) {
     ASSERT_NE(page, nullptr);
     EXPECT_EQ(page->mm_id, mm);
     EXPECT_EQ(page->va, base + p * 4096);
-    EXPECT_EQ(page->current().frame_of(base + p * 4096, 4096), (mm * 1000 + p + frame_shift) << 12);
+    EXPECT_EQ(page->current().frame_of(base + p * 4096, 4096), (mm * 10000 + p + frame_shift)
+                                                                   << 12);
   };
   for (uint64_t round = 0; round < 2; ++round) {
     // Page-major (one page of every mm in turn), then mm-major (every page of one mm).
@@ -178,8 +179,8 @@ TEST(CheckerHistory, InterleavedLookupsOfManyPagesAndPasids) {
     // Every page moves to the next frame: the remembered answers must not hide it.
     for (uint32_t mm = 1; mm <= kMms; ++mm) {
       for (uint64_t p = 0; p < pages_of(mm); ++p) {
-        h.on_pte_change({at(2), mm, base + p * 4096, 4096, pte((mm * 1000 + p) << 12, true),
-                         pte((mm * 1000 + p + 1) << 12, true), "migrate"});
+        h.on_pte_change({at(2), mm, base + p * 4096, 4096, pte((mm * 10000 + p) << 12, true),
+                         pte((mm * 10000 + p + 1) << 12, true), "migrate"});
       }
     }
   }
