@@ -17,11 +17,10 @@ bool still_current(const PageHistory* h, const sc_core::sc_time& t, const Device
 }  // namespace
 
 void CompletionContractChecker::on_device_access(const DeviceAccessEvent& e) {
-  const uint32_t* mm = history().mm_of(e.pasid);
-  if (!mm) return;
+  if (!history().mm_of(e.pasid)) return;
   const InvalidationRecord* inv = history().latest_invalidation(e.pasid, e.va);
   if (!inv || !(e.translation_time < inv->time) || inv->time > e.time) return;
-  const PageHistory* h = history().page(*mm, e.va);
+  const PageHistory* h = history().page_of_pasid(e.pasid, e.va);
   if (still_current(h, inv->time, e)) return;
   Violation v = violation_from(kName, e);
   v.summary =

@@ -65,25 +65,26 @@ void PageHistory::append_changes(const sc_core::sc_time& from, const sc_core::sc
 }
 
 CheckerHistory::CheckerHistory(const CheckerConfig& cfg)
-    : cfg_(cfg),
-      pasid_chunks_(kPasidLimit >> kChunkShift),
-      page_memos_(size_t{1} << kPageMemoBits) {
+    : cfg_(cfg), pasid_chunks_(kPasidLimit >> kChunkShift) {
   cfg_.validate();
 }
 
 void CheckerHistory::bind_pasid(uint32_t pasid, uint32_t mm_id) {
+  last_binding_ = {};
+  const Binding b{mm_id, true, {}};  // a fresh page memo: the mm may differ
   if (pasid >= kPasidLimit) {
-    wide_pasid_mm_[pasid] = mm_id;
+    wide_bindings_[pasid] = b;
     return;
   }
   auto& chunk = pasid_chunks_[pasid >> kChunkShift];
   if (!chunk) chunk = std::make_unique<Chunk>();
-  (*chunk)[pasid & (kChunkSize - 1)] = {mm_id, true};
+  (*chunk)[pasid & (kChunkSize - 1)] = b;
 }
 
 void CheckerHistory::unbind_pasid(uint32_t pasid) {
+  last_binding_ = {};
   if (pasid >= kPasidLimit) {
-    wide_pasid_mm_.erase(pasid);
+    wide_bindings_.erase(pasid);
     return;
   }
   if (auto& chunk = pasid_chunks_[pasid >> kChunkShift]) {
@@ -91,13 +92,25 @@ void CheckerHistory::unbind_pasid(uint32_t pasid) {
   }
 }
 
+CheckerHistory::Binding* CheckerHistory::find_binding(uint32_t pasid) const {
+  Binding* b = nullptr;
+  if (pasid < kPasidLimit) {
+    if (const auto& chunk = pasid_chunks_[pasid >> kChunkShift]) {
+      Binding& e = (*chunk)[pasid & (kChunkSize - 1)];
+      if (e.bound) b = &e;
+    }
+  } else if (auto it = wide_bindings_.find(pasid); it != wide_bindings_.end()) {
+    b = &it->second;
+  }
+  last_binding_ = {true, pasid, b};
+  return b;
+}
+
 PageHistory* CheckerHistory::find_page(uint32_t mm_id, uint64_t va) {
   const uint64_t vpn = va >> 12;
-  // Fibonacci hashing of (mm, page): neighbouring pages and mms get different entries.
-  const uint64_t key = (uint64_t{mm_id} << 40) ^ vpn;
-  PageMemo& memo = page_memos_[(key * 0x9e3779b97f4a7c15ull) >> (64 - kPageMemoBits)];
-  if (memo.generation == page_generation_ && memo.mm_id == mm_id && memo.vpn == vpn) {
-    return memo.page;
+  if (last_page_.generation == page_generation_ && last_page_.mm_id == mm_id &&
+      last_page_.vpn == vpn) {
+    return last_page_.page;
   }
   PageHistory* best = nullptr;
   for (unsigned i = 0; i < 3; ++i) {
@@ -106,8 +119,19 @@ PageHistory* CheckerHistory::find_page(uint32_t mm_id, uint64_t va) {
     if (it == pages_.end()) continue;
     if (!best || best->current().since < it->second.current().since) best = &it->second;
   }
-  memo = {page_generation_, mm_id, vpn, best};
+  last_page_ = {page_generation_, mm_id, vpn, best};
   return best;
+}
+
+const PageHistory* CheckerHistory::page_of_pasid(uint32_t pasid, uint64_t va) const {
+  Binding* b = binding(pasid);
+  if (!b) return nullptr;
+  const uint64_t vpn = va >> 12;
+  PageMemo& memo = b->page;
+  if (memo.generation == page_generation_ && memo.vpn == vpn) return memo.page;
+  PageHistory* p = const_cast<CheckerHistory*>(this)->find_page(b->mm_id, va);
+  memo = {page_generation_, b->mm_id, vpn, p};
+  return p;
 }
 
 const PageHistory* CheckerHistory::page(uint32_t mm_id, uint64_t va) const {

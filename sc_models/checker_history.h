@@ -96,15 +96,14 @@ class CheckerHistory : public GroundTruthSink {
   void unbind_pasid(uint32_t pasid);
   // nullptr when `pasid` is not bound. Inline: every checker asks for every access.
   const uint32_t* mm_of(uint32_t pasid) const {
-    if (pasid < kPasidLimit) {
-      const auto& chunk = pasid_chunks_[pasid >> kChunkShift];
-      if (!chunk) return nullptr;
-      const Binding& b = (*chunk)[pasid & (kChunkSize - 1)];
-      return b.bound ? &b.mm_id : nullptr;
-    }
-    auto it = wide_pasid_mm_.find(pasid);
-    return it == wide_pasid_mm_.end() ? nullptr : &it->second;
+    const Binding* b = binding(pasid);
+    return b ? &b->mm_id : nullptr;
   }
+  // page(*mm_of(pasid), va), or nullptr when `pasid` is not bound: what the checkers
+  // check a device access against. The answer is remembered per PASID (a device's
+  // accesses to a page come in runs, interleaved with other PASIDs' runs) until a PTE
+  // changes or the PASID is bound again.
+  const PageHistory* page_of_pasid(uint32_t pasid, uint64_t va) const;
 
   // History of the page of `mm_id` containing `va` (the most recently changed
   // one when several page sizes were recorded), nullptr when its PTE never changed.
@@ -139,39 +138,52 @@ class CheckerHistory : public GroundTruthSink {
   void push_invalidation(InvalList& list, const InvalidationRecord& r);
   static const InvalidationRecord* newest_covering(const InvalList* list, uint64_t va);
 
-  CheckerConfig cfg_;
-  // PASID -> mm: a table indexed by the 20-bit PASID, in chunks allocated when a PASID
-  // of the chunk is first bound (a hash lookup per access missed the host's caches
-  // with tens of PASIDs); larger values (not PCIe PASIDs) in a map.
-  struct Binding {
-    uint32_t mm_id = 0;
-    bool bound = false;
-  };
-  static constexpr uint32_t kPasidLimit = 1u << 20;
-  static constexpr unsigned kChunkShift = 10;
-  static constexpr uint32_t kChunkSize = 1u << kChunkShift;
-  using Chunk = std::array<Binding, kChunkSize>;
-  std::vector<std::unique_ptr<Chunk>> pasid_chunks_;  // kPasidLimit >> kChunkShift
-  std::unordered_map<uint32_t, uint32_t> wide_pasid_mm_;
-  std::unordered_map<PageKey, PageHistory, PageKeyHash> pages_;
-  unsigned page_sizes_seen_ = 0;  // bit 0: 4 KiB, bit 1: 2 MiB, bit 2: 1 GiB
-  // The last answers of find_page(), per (mm, 4 KiB page) in a direct-mapped table:
-  // the checkers ask in turn about the same access, and a device's accesses to a page
-  // come in runs, interleaved with other PASIDs' runs. An entry is valid while no PTE
-  // changed since it was filled (any change may add a page or change which one is
-  // newest; pages are never erased).
   struct PageMemo {
     uint64_t generation = 0;  // page_generation_ when filled; 0: never
     uint32_t mm_id = 0;
     uint64_t vpn = 0;  // va >> 12
     PageHistory* page = nullptr;
   };
-  // 4096 entries (128 KiB): 64 mms streaming over their own pages share one less than
-  // 2% of the time (with 256 entries, 22%; each miss is a hash lookup that misses the
-  // host caches).
-  static constexpr unsigned kPageMemoBits = 12;
-  std::vector<PageMemo> page_memos_;  // 1 << kPageMemoBits (on the heap: large)
-  uint64_t page_generation_ = 1;      // advanced by every PTE change
+  struct Binding {
+    uint32_t mm_id = 0;
+    bool bound = false;
+    PageMemo page;  // page_of_pasid()'s last answer for this PASID
+  };
+  struct LastBinding {
+    bool valid = false;
+    uint32_t pasid = 0;
+    Binding* binding = nullptr;
+  };
+  // The binding of `pasid`, nullptr when unbound; the last answer first (the
+  // checkers ask in turn about the same access).
+  Binding* binding(uint32_t pasid) const {
+    if (last_binding_.valid && last_binding_.pasid == pasid) return last_binding_.binding;
+    return find_binding(pasid);
+  }
+  // binding() when the last answer was for another PASID (out of line: the checkers'
+  // frames stay small).
+  Binding* find_binding(uint32_t pasid) const;
+
+  // First, in one cache line: the last binding asked for, find_page()'s last answer
+  // (CPU accesses, and PASIDs whose own memo missed) and the PTE change count that
+  // invalidates the remembered pages (any change may add a page or change which one
+  // is newest; pages are never erased).
+  mutable LastBinding last_binding_;
+  PageMemo last_page_;
+  uint64_t page_generation_ = 1;
+
+  CheckerConfig cfg_;
+  // PASID -> binding: a table indexed by the 20-bit PASID, in chunks allocated when a
+  // PASID of the chunk is first bound (a hash lookup per access missed the host's
+  // caches with tens of PASIDs); larger values (not PCIe PASIDs) in a map.
+  static constexpr uint32_t kPasidLimit = 1u << 20;
+  static constexpr unsigned kChunkShift = 10;
+  static constexpr uint32_t kChunkSize = 1u << kChunkShift;
+  using Chunk = std::array<Binding, kChunkSize>;
+  std::vector<std::unique_ptr<Chunk>> pasid_chunks_;  // kPasidLimit >> kChunkShift
+  mutable std::unordered_map<uint32_t, Binding> wide_bindings_;
+  std::unordered_map<PageKey, PageHistory, PageKeyHash> pages_;
+  unsigned page_sizes_seen_ = 0;  // bit 0: 4 KiB, bit 1: 2 MiB, bit 2: 1 GiB
   std::unordered_map<uint64_t, FrameHistory> frames_;
   std::unordered_map<uint32_t, InvalList> inval_by_pasid_;
   std::unordered_map<uint32_t, InvalList> inval_by_mm_;

@@ -4,9 +4,7 @@
 namespace iosim {
 
 void StaleAfterNewerWriteChecker::on_device_access(const DeviceAccessEvent& e) {
-  const uint32_t* mm = history().mm_of(e.pasid);
-  if (!mm) return;
-  const PageHistory* h = history().page(*mm, e.va);
+  const PageHistory* h = history().page_of_pasid(e.pasid, e.va);
   if (!h) return;
   const PteVersion& cur = h->current();
   if (!cur.present() || !cur.cpu_written || cur.write_time > e.time) return;

@@ -11,10 +11,8 @@ void UseAfterFreeChecker::on_device_access(const DeviceAccessEvent& e) {
   v.summary = "device access through a translation obtained before its frame was freed" +
               std::string(f->reallocated ? " and reallocated" : "");
   const uint64_t frame = e.pa & kCheckerFrameMask;
-  if (const uint32_t* mm = history().mm_of(e.pasid)) {
-    if (const PageHistory* h = history().page(*mm, e.va)) {
-      h->append_changes(e.translation_time, e.time, v.steps);
-    }
+  if (const PageHistory* h = history().page_of_pasid(e.pasid, e.va)) {
+    h->append_changes(e.translation_time, e.time, v.steps);
   }
   v.steps.push_back({f->last_free, "frame " + hex(frame) + " freed"});
   if (f->reallocated) v.steps.push_back({f->last_alloc, "frame " + hex(frame) + " reallocated"});

@@ -5,9 +5,7 @@ namespace iosim {
 
 void WriteAfterProtectChecker::on_device_access(const DeviceAccessEvent& e) {
   if (!e.is_write) return;
-  const uint32_t* mm = history().mm_of(e.pasid);
-  if (!mm) return;
-  const PageHistory* h = history().page(*mm, e.va);
+  const PageHistory* h = history().page_of_pasid(e.pasid, e.va);
   if (!h) return;
   const uint64_t used = e.pa & kCheckerFrameMask;
   const int k = h->version_at(e.translation_time, used, e.va);

@@ -143,53 +143,65 @@ TEST(CheckerHistory, RepeatedLookupsSeeChangesMadeBetweenThem) {
   EXPECT_EQ(*h.mm_of(5), 8u);
 }
 
-// Many mms and pages interleaved (more than the memo has entries, so entries are
-// shared): every lookup still returns the page of its own (mm, VA), before and after
-// the PTEs change; PASIDs far apart and beyond 20 bits keep their own bindings.
-TEST(CheckerHistory, InterleavedLookupsOfManyPagesAndPasids) {
+// Many PASIDs, each bound to its own mm, asking about their pages in turn (one page of
+// every PASID, then every page of one PASID): every answer is the page of the PASID's
+// own mm and VA, before and after the PTEs change, after a rebinding and after a
+// newer large page; PASIDs far apart and beyond 20 bits keep their own bindings.
+TEST(CheckerHistory, InterleavedPageLookupsOfManyPasids) {
   CheckerHistory h(CheckerConfig{});
-  // More mms, and (for mm 1) more pages of one mm, than the memo has entries (4096):
-  // some must share one.
-  constexpr uint32_t kMms = 4200;
-  auto pages_of = [](uint32_t mm) -> uint64_t { return mm == 1 ? 4200 : 2; };
+  constexpr uint32_t kMms = 300;
+  constexpr uint64_t kPages = 6;
   const uint64_t base = 0x7f0000000000;
+  auto pasid_of = [](uint32_t mm) { return mm + 10; };
+  auto frame = [](uint32_t mm, uint64_t p, uint64_t shift) { return (mm * 100 + p + shift) << 12; };
   for (uint32_t mm = 1; mm <= kMms; ++mm) {
-    for (uint64_t p = 0; p < pages_of(mm); ++p) {
-      h.on_pte_change(
-          {at(1), mm, base + p * 4096, 4096, 0, pte((mm * 10000 + p) << 12, true), "fault"});
+    h.bind_pasid(pasid_of(mm), mm);
+    for (uint64_t p = 0; p < kPages; ++p) {
+      h.on_pte_change({at(1), mm, base + p * 4096, 4096, 0, pte(frame(mm, p, 0), true), "fault"});
     }
   }
-  auto check = [&](uint32_t mm, uint64_t p, uint64_t frame_shift) {
-    const PageHistory* page = h.page(mm, base + p * 4096 + 64);
+  auto check = [&](uint32_t mm, uint64_t p, uint64_t shift) {
+    const PageHistory* page = h.page_of_pasid(pasid_of(mm), base + p * 4096 + 64);
     ASSERT_NE(page, nullptr);
     EXPECT_EQ(page->mm_id, mm);
     EXPECT_EQ(page->va, base + p * 4096);
-    EXPECT_EQ(page->current().frame_of(base + p * 4096, 4096), (mm * 10000 + p + frame_shift)
-                                                                   << 12);
+    EXPECT_EQ(page->current().frame_of(base + p * 4096, 4096), frame(mm, p, shift));
+    EXPECT_EQ(page, h.page(mm, base + p * 4096));
   };
-  for (uint64_t round = 0; round < 2; ++round) {
-    // Page-major (one page of every mm in turn), then mm-major (every page of one mm).
-    for (uint64_t p = 0; p < pages_of(2); ++p) {
-      for (uint32_t mm = 1; mm <= kMms; ++mm) check(mm, p, round);
+  for (uint64_t shift = 0; shift < 2; ++shift) {
+    for (uint64_t p = 0; p < kPages; ++p) {
+      for (uint32_t mm = 1; mm <= kMms; ++mm) check(mm, p, shift);
     }
     for (uint32_t mm = 1; mm <= kMms; ++mm) {
-      for (uint64_t p = 0; p < pages_of(mm); ++p) check(mm, p, round);
-      EXPECT_EQ(h.page(mm, base + pages_of(mm) * 4096), nullptr);  // never mapped
+      for (uint64_t p = 0; p < kPages; ++p) check(mm, p, shift);
+      EXPECT_EQ(h.page_of_pasid(pasid_of(mm), base + kPages * 4096), nullptr);  // unmapped
     }
     // Every page moves to the next frame: the remembered answers must not hide it.
     for (uint32_t mm = 1; mm <= kMms; ++mm) {
-      for (uint64_t p = 0; p < pages_of(mm); ++p) {
-        h.on_pte_change({at(2), mm, base + p * 4096, 4096, pte((mm * 10000 + p) << 12, true),
-                         pte((mm * 10000 + p + 1) << 12, true), "migrate"});
+      for (uint64_t p = 0; p < kPages; ++p) {
+        h.on_pte_change({at(2), mm, base + p * 4096, 4096, pte(frame(mm, p, shift), true),
+                         pte(frame(mm, p, shift + 1), true), "migrate"});
       }
     }
   }
+  // Rebinding: the PASID's next answer comes from the new mm.
+  ASSERT_NE(h.page_of_pasid(pasid_of(1), base), nullptr);
+  h.bind_pasid(pasid_of(1), 2);
+  ASSERT_NE(h.page_of_pasid(pasid_of(1), base), nullptr);
+  EXPECT_EQ(h.page_of_pasid(pasid_of(1), base)->mm_id, 2u);
+  h.unbind_pasid(pasid_of(1));
+  EXPECT_EQ(h.page_of_pasid(pasid_of(1), base), nullptr);
+  // A newer 2 MiB page over the same VA is the page in effect from then on.
+  ASSERT_EQ(h.page_of_pasid(pasid_of(3), base + 8)->page_bytes, 4096u);
+  h.on_pte_change({at(3), 3, base, k2M, 0, pte(0x80000000, true) | 0x80, "thp"});
+  ASSERT_NE(h.page_of_pasid(pasid_of(3), base + 8), nullptr);
+  EXPECT_EQ(h.page_of_pasid(pasid_of(3), base + 8)->page_bytes, k2M);
 
   const uint32_t pasids[] = {1, 1023, 1024, 70000, 0xfffff, 0x100000, 0xfffffffe};
-  for (uint32_t i = 0; i < 7; ++i) h.bind_pasid(pasids[i], 100 + i);
+  for (uint32_t i = 0; i < 7; ++i) h.bind_pasid(pasids[i], 1000 + i);
   for (uint32_t i = 0; i < 7; ++i) {
     ASSERT_NE(h.mm_of(pasids[i]), nullptr) << pasids[i];
-    EXPECT_EQ(*h.mm_of(pasids[i]), 100 + i);
+    EXPECT_EQ(*h.mm_of(pasids[i]), 1000 + i);
   }
   EXPECT_EQ(h.mm_of(2), nullptr);
   EXPECT_EQ(h.mm_of(1025), nullptr);
@@ -198,8 +210,8 @@ TEST(CheckerHistory, InterleavedLookupsOfManyPagesAndPasids) {
   h.unbind_pasid(0x100000);
   EXPECT_EQ(h.mm_of(1024), nullptr);
   EXPECT_EQ(h.mm_of(0x100000), nullptr);
-  EXPECT_EQ(*h.mm_of(1023), 101u);
-  EXPECT_EQ(*h.mm_of(0xfffffffe), 106u);
+  EXPECT_EQ(*h.mm_of(1023), 1001u);
+  EXPECT_EQ(*h.mm_of(0xfffffffe), 1006u);
 }
 
 TEST(CheckerHistory, ConfigBoundsAreValidated) {
