@@ -164,10 +164,10 @@ class CheckerHistory : public GroundTruthSink {
   // frames stay small).
   Binding* find_binding(uint32_t pasid) const;
 
-  // First, in one cache line: the last binding asked for, find_page()'s last answer
-  // (CPU accesses, and PASIDs whose own memo missed) and the PTE change count that
-  // invalidates the remembered pages (any change may add a page or change which one
-  // is newest; pages are never erased).
+  // First and together (a line or two the checkers touch on every access): the last
+  // binding asked for, find_page()'s last answer (CPU accesses, and PASIDs whose own
+  // memo missed) and the PTE change count that invalidates the remembered pages (any
+  // change may add a page or change which one is newest; pages are never erased).
   mutable LastBinding last_binding_;
   PageMemo last_page_;
   uint64_t page_generation_ = 1;
