@@ -1,6 +1,5 @@
 #include "sc_models/server_pool.h"
 
-#include <algorithm>
 #include <cassert>
 #include <iterator>
 #include <stdexcept>
