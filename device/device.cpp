@@ -56,6 +56,7 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       cfg_(validated(cfg)),
       atc_lookup_time_(ns(cfg_.atc_lookup_latency_ns)),
       issue_time_(ns(cfg_.request_issue_latency_ns)),
+      min_send_gap_(std::min(atc_lookup_time_, issue_time_)),
       stats_(StatRegistry::global().group(*this)),
       atc_(cfg_.atc),
       atc_hits_(stats_.counter("atc_hits", "lookups", "ATC lookups that hit with permission")),
@@ -95,7 +96,14 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
     threads_.push_back(std::make_unique<DmaThread>(
         std::string(basename()) + ".thread" + std::to_string(i), cfg_.threads[i]));
   }
-  for (auto& t : threads_) t->spawn(*this);
+  size_t slots = 0;
+  for (auto& t : threads_) slots += t->slot_count();
+  slot_clocks_.resize(slots);  // not resized later: each slot keeps a pointer
+  SlotClock* next = slot_clocks_.data();
+  for (auto& t : threads_) {
+    t->spawn(*this, next);
+    next += t->slot_count();
+  }
 }
 
 Device::~Device() = default;
@@ -168,8 +176,26 @@ const PasidPrefix& Device::prefix_of(DmaThread& t, uint32_t pasid) {
   return memo;
 }
 
+void Device::before_wait(SlotClock* clock, const sc_core::sc_time& d) const {
+  if (clock) clock->next_send = (kernel_time() + d + min_send_gap_).value();
+}
+
+bool Device::may_skip_issue_wait(const SlotClock* self, const sc_core::sc_time& d) const {
+  if (!self || slot_clocks_.size() > kLocalLookaheadSlots || !(d < link_latency_) ||
+      !lookahead::may_skip_locally(d) || !inv_->idle()) {
+    return false;
+  }
+  const uint64_t end = (kernel_time() + d).value();
+  if (!arrivals_.empty() && arrivals_.front().first.value() <= end) return false;
+  for (const SlotClock& c : slot_clocks_) {
+    if (&c != self && c.next_send <= end) return false;
+  }
+  lookahead::count_skip();
+  return true;
+}
+
 Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool acquire,
-                            QuantumKeeper* qk, sc_core::sc_time& pending) {
+                            QuantumKeeper* qk, SlotClock* clock, sc_core::sc_time& pending) {
   const uint32_t pasid = pasid_of(t);
   const uint32_t need = write ? tperm::kWrite : tperm::kRead;
   bool counted = false;
@@ -180,6 +206,7 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
     if (qk) {
       flush(qk, pending);
     } else {
+      if (clock) clock->next_send = (kernel_time() + pending).value();  // a lookup, then
       lookahead::sync(pending);
     }
     if (auto hit = atc_.lookup(pasid, va)) {
@@ -201,6 +228,7 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
       flush(qk, pending);
       qk->sync();  // the translation request involves the IOMMU's processes
     }
+    if (clock) clock->next_send = 0;  // the translation's waits are not known here
     AtsClient::Request req{pasid, va, !write && cfg_.no_write_for_reads, t.config().exe_requested,
                            t.config().priv_requested};
     const AtsClient::Result res = ats_->translate(req, pending);  // sent after the lookup
@@ -222,7 +250,7 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
 }
 
 AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_value,
-                            QuantumKeeper* qk) {
+                            QuantumKeeper* qk, SlotClock* clock) {
   AccessResult res;
   if (r.len == 0) return res;
   if (!decoupled(qk)) qk = nullptr;
@@ -253,13 +281,14 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
       routes.clear();
       std::vector<PriClient::Page> faults;
       for (const Page& p : pages) {
-        routes.push_back(route(t, p.va, r.write, true, qk, pending));
+        routes.push_back(route(t, p.va, r.write, true, qk, clock, pending));
         if (routes.back().kind == Route::kFault) faults.push_back({p.va, !r.write, r.write});
         if (routes.back().kind == Route::kError) break;
       }
       const bool failed = routes.back().kind == Route::kError;
       resolved = !failed && faults.empty();
       if (resolved) break;
+      if (clock) clock->next_send = 0;  // a Page Request may follow the wait at once
       flush(qk, pending);
       for (const Route& rt : routes) {
         if (rt.kind == Route::kTranslated) atc_.release(rt.hit.id);
@@ -291,7 +320,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
   stall_.sample(local_now(qk) + pending - start);
   for (size_t i = 0; i < pages.size(); ++i) {
     std::string err;
-    if (!issue(t, pages[i], r.write, routes[i], data + pages[i].offset, err, qk, pending) &&
+    if (!issue(t, pages[i], r.write, routes[i], data + pages[i].offset, err, qk, clock, pending) &&
         res.ok) {
       res.ok = false;
       res.error = err;
@@ -304,7 +333,8 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
 }
 
 bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uint8_t* data,
-                   std::string& error, QuantumKeeper* qk, sc_core::sc_time& pending) {
+                   std::string& error, QuantumKeeper* qk, SlotClock* clock,
+                   sc_core::sc_time& pending) {
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   const sc_core::sc_time lead = pending + issue_time_;  // one wait: ATC hit + issue
   pending = sc_core::SC_ZERO_TIME;
@@ -312,8 +342,14 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
     qk->inc(lead);  // sent with the local time as its annotated delay
     delay = qk->get_local_time();
   } else {
+    // Sent at its own time, or ahead when nothing can run before (lookahead.h) or
+    // nothing that could act before can touch the request (the local lookahead).
     delay = lead;
-    lookahead::sync(delay);  // sent at its own time, or ahead when nothing can run before
+    if (delay.value() != 0 && !lookahead::may_skip(delay) && !may_skip_issue_wait(clock, delay)) {
+      if (clock) clock->next_send = (kernel_time() + delay).value();  // sends when it wakes
+      sc_core::wait(delay);
+      delay = sc_core::SC_ZERO_TIME;
+    }
   }
   const bool translated = rt.kind == Route::kTranslated;
   const uint32_t pasid = pasid_of(t);
@@ -340,6 +376,10 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   // A posted write no longer needs its translation once it is sent: an Invalidate
   // Completion sent after it cannot pass it on the link (PCIe ordering).
   if (write && translated) atc_.release(rt.hit.id, delay);
+  // Its next send: after its wake past this transport (the data back, a write's
+  // arrival, or its wait in the IOMMU for the arrival), which is at least a link
+  // crossing after the issue.
+  before_wait(clock, delay + link_latency_);
   transport(gp, delay);
   const bool ok = gp.is_response_ok();
   const std::string status = ok ? std::string() : gp.get_response_string();
@@ -348,6 +388,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
     qk->set(delay);
     if (qk->need_sync()) qk->sync();
   } else {
+    before_wait(clock, delay);
     sc_core::wait(delay);
   }
   if (!write && translated) atc_.release(rt.hit.id);  // data returned

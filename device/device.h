@@ -35,6 +35,21 @@
 // skipped and the request leaves with that time as annotated delay; the IOMMU does
 // the same, so a lone initiator's access costs one context switch (data back).
 //
+// Local lookahead: with several devices the kernel nearly always has something
+// pending within the issue wait (another device's slots), so the check above fails
+// although nothing pending could touch what the wait protects. Until the request
+// reaches the IOMMU, which synchronises to its arrival before it touches shared
+// state, the request changes only this device's state and its link's upstream
+// direction, which only this device's own processes use. The issue wait may
+// therefore also be skipped when none of them can act before it ends: every other
+// issue slot's SlotClock lies after its end, the invalidation handler is idle, no
+// downstream message arrives by then, and any message not yet sent to the device
+// arrives later (the wait is shorter than the link's latency, set_link_latency(),
+// which the platform sets; zero, the default, turns the local lookahead off).
+// Devices with more than kLocalLookaheadSlots slots do not try it (the check reads
+// every slot's clock). Exact like the kernel check: both executions send the same
+// TLPs at the same simulated times in the same order.
+//
 // Temporal decoupling (decoupled slots, see dma_thread.h): the ATC lookup and
 // issue latencies advance the slot's local time, each memory request is sent with
 // that local time as its annotated delay and the returned delay becomes the new
@@ -82,6 +97,11 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   ~Device() override;
 
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
+  // The least time a TLP takes over the link between this device and the root port,
+  // in either direction (see the local lookahead above).
+  void set_link_latency(const sc_core::sc_time& t) { link_latency_ = t; }
+  // Devices with more issue slots in all than this make no local lookahead check.
+  static constexpr size_t kLocalLookaheadSlots = 16;
   // Every DMA thread begins when `e` fires (DmaThread::set_start_event).
   void set_start_event(const sc_core::sc_event* e) {
     for (auto& t : threads_) t->set_start_event(e);
@@ -101,8 +121,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   void transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) override;
   uint16_t requester_id() const override { return cfg_.requester_id; }
   // DmaAccessor
-  AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value,
-                      QuantumKeeper* qk) override;
+  AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value, QuantumKeeper* qk,
+                      SlotClock* clock) override;
   void stop_pasid(DmaThread& t) override;
 
  private:
@@ -130,15 +150,27 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   // `pending`: simulated time passed in the access but not yet waited for (ATC hit
   // latencies); route() adds to it, issue() consumes it with the issue latency.
   Route route(const DmaThread& t, uint64_t va, bool write, bool acquire, QuantumKeeper* qk,
-              sc_core::sc_time& pending);
+              SlotClock* clock, sc_core::sc_time& pending);
   bool issue(DmaThread& t, const Page& p, bool write, const Route& route, uint8_t* data,
-             std::string& error, QuantumKeeper* qk, sc_core::sc_time& pending);
+             std::string& error, QuantumKeeper* qk, SlotClock* clock, sc_core::sc_time& pending);
+  // The local lookahead's check for the issue wait `d` of the slot whose clock is
+  // `self` (see above); counts the skip.
+  bool may_skip_issue_wait(const SlotClock* self, const sc_core::sc_time& d) const;
+  // Sets `clock` (when kept) to the end of a wait of `d` from now plus the least
+  // time from the slot's waking to its next send.
+  void before_wait(SlotClock* clock, const sc_core::sc_time& d) const;
   // Consumes `pending` (wait, or local time when decoupled) and clears it.
   static void flush(QuantumKeeper* qk, sc_core::sc_time& pending);
 
   DeviceConfig cfg_;
   sc_core::sc_time atc_lookup_time_;
   sc_core::sc_time issue_time_;
+  // The least time from a slot's waking after a request (its data back, or its
+  // issue time) to its next send: an ATC lookup, or the issue latency alone (a
+  // further page of the access, no ATS).
+  sc_core::sc_time min_send_gap_;
+  sc_core::sc_time link_latency_ = sc_core::SC_ZERO_TIME;
+  std::vector<SlotClock> slot_clocks_;           // of every thread's slots, in thread order
   ExtendedPayloadPool<PcieExtension> payloads_;  // memory request payloads
   GroundTruth* gt_ = nullptr;
   StatGroup& stats_;

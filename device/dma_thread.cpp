@@ -36,20 +36,24 @@ DmaThread::DmaThread(std::string name, const DmaThreadConfig& cfg)
   if (cfg_.pattern != "script") pattern_ = std::make_unique<AddressPattern>(cfg_);
 }
 
-void DmaThread::spawn(DmaAccessor& a) {
-  const unsigned slots = cfg_.pattern == "script" ? 1 : cfg_.max_outstanding;
-  for (unsigned i = 0; i < slots; ++i) {
+unsigned DmaThread::slot_count() const {
+  return cfg_.pattern == "script" ? 1 : cfg_.max_outstanding;
+}
+
+void DmaThread::spawn(DmaAccessor& a, SlotClock* clocks) {
+  for (unsigned i = 0; i < slot_count(); ++i) {
+    SlotClock* const c = clocks ? clocks + i : nullptr;
     ++live_slots_;
     // Process names may not contain '.': use the thread's own (last) name part.
     const std::string n = name_.substr(name_.rfind('.') + 1) + "_slot" + std::to_string(i);
     sc_core::sc_spawn_options opts;
     opts.set_stack_size(slot_stack_size());
     if (cfg_.pattern == "script") {
-      sc_core::sc_spawn([this, &a] { run_script(a); }, n.c_str(), &opts);
+      sc_core::sc_spawn([this, &a, c] { run_script(a, c); }, n.c_str(), &opts);
     } else {
       keepers_.push_back(std::make_unique<QuantumKeeper>());
       QuantumKeeper& qk = *keepers_.back();
-      sc_core::sc_spawn([this, &a, &qk] { run_synthetic(a, qk); }, n.c_str(), &opts);
+      sc_core::sc_spawn([this, &a, &qk, c] { run_synthetic(a, qk, c); }, n.c_str(), &opts);
     }
   }
 }
@@ -76,7 +80,7 @@ void DmaThread::await_start() {
   start_ = sc_core::sc_time_stamp();
 }
 
-void DmaThread::run_synthetic(DmaAccessor& a, QuantumKeeper& qk) {
+void DmaThread::run_synthetic(DmaAccessor& a, QuantumKeeper& qk, SlotClock* clock) {
   await_start();
   qk.reset();  // the global quantum is known once the simulation runs
   QuantumKeeper* const k = decoupled(&qk) ? &qk : nullptr;
@@ -84,29 +88,35 @@ void DmaThread::run_synthetic(DmaAccessor& a, QuantumKeeper& qk) {
   while (auto r = next_request(local_now(k), k != nullptr, at)) {
     // next_request() reserved the issue time `at`; wait for it.
     const sc_core::sc_time now = local_now(k);
-    if (at > now) consume(k, at - now);
-    const AccessResult res = a.access(*this, *r, r->va, k);
+    if (at > now) {
+      if (clock) clock->next_send = at.value();  // no sooner than the issue time
+      consume(k, at - now);
+    }
+    const AccessResult res = a.access(*this, *r, r->va, k, clock);
     record(*r, res, local_now(k));
   }
   if (k) k->sync();
-  slot_done();
+  slot_done(clock);
 }
 
-void DmaThread::run_script(DmaAccessor& a) {
+void DmaThread::run_script(DmaAccessor& a, SlotClock* clock) {
   await_start();
   for (const ScriptOp& op : cfg_.script) {
     switch (op.kind) {
       case ScriptOp::Kind::kRead:
       case ScriptOp::Kind::kWrite: {
         const DmaRequest r{op.va, op.len, op.kind == ScriptOp::Kind::kWrite};
-        record(r, a.access(*this, r, op.value, nullptr), sc_core::sc_time_stamp());
+        record(r, a.access(*this, r, op.value, nullptr, clock), sc_core::sc_time_stamp());
         break;
       }
       case ScriptOp::Kind::kWait:
+        // The next op may send at once when the wait ends.
+        if (clock) clock->next_send = (sc_core::sc_time_stamp() + ns(op.time_ns)).value();
         sc_core::wait(ns(op.time_ns));
         break;
       case ScriptOp::Kind::kAtTime:
         if (start_ + ns(op.time_ns) > sc_core::sc_time_stamp()) {
+          if (clock) clock->next_send = (start_ + ns(op.time_ns)).value();
           sc_core::wait(start_ + ns(op.time_ns) - sc_core::sc_time_stamp());
         }
         break;
@@ -115,7 +125,7 @@ void DmaThread::run_script(DmaAccessor& a) {
         break;
     }
   }
-  slot_done();
+  slot_done(clock);
 }
 
 void DmaThread::record(const DmaRequest& r, const AccessResult& res, const sc_core::sc_time& now) {
@@ -125,7 +135,8 @@ void DmaThread::record(const DmaRequest& r, const AccessResult& res, const sc_co
   if (!res.ok) errors_.push_back({now, r.va, r.write, res.error});
 }
 
-void DmaThread::slot_done() {
+void DmaThread::slot_done(SlotClock* clock) {
+  if (clock) clock->next_send = ~uint64_t{0};  // sends nothing more
   if (--live_slots_ == 0) finished_.notify(sc_core::SC_ZERO_TIME);
 }
 

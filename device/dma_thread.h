@@ -76,13 +76,25 @@ int issue_slot_stack_size(unsigned n);
 // synchronises at the quantum boundary), else waits.
 void consume(QuantumKeeper* qk, const sc_core::sc_time& d);
 
+// What the device knows of one issue slot while the slot waits: the earliest
+// simulated time (a raw sc_time value) at which the slot may next hand a TLP to the
+// device's upstream port. Whoever makes the slot wait sets it first: the end of the
+// wait plus the least time the slot takes from waking to sending when that is known,
+// 0 ("any time") when the wait's end or the slot's next step is not known, ~0 once
+// the slot has finished. Only the device's local lookahead reads it
+// (Device::may_skip_issue_wait); a bound set too early only costs a skipped skip.
+struct SlotClock {
+  uint64_t next_send = 0;
+};
+
 // What a DMA thread needs from the device to perform an access.
 class DmaAccessor {
  public:
   virtual ~DmaAccessor() = default;
-  // `qk`: the calling slot's quantum keeper (nullptr: not decoupled).
+  // `qk`: the calling slot's quantum keeper (nullptr: not decoupled); `clock`: the
+  // calling slot's SlotClock (nullptr: the accessor keeps none).
   virtual AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value,
-                              QuantumKeeper* qk) = 0;
+                              QuantumKeeper* qk, SlotClock* clock) = 0;
   virtual void stop_pasid(DmaThread& t) = 0;
 };
 
@@ -103,8 +115,12 @@ class DmaThread {
 
   DmaThread(std::string name, const DmaThreadConfig& cfg);
 
-  // Creates the issue slots (call during elaboration).
-  void spawn(DmaAccessor& accessor);
+  // Number of issue slots spawn() creates.
+  unsigned slot_count() const;
+  // Creates the issue slots (call during elaboration). `clocks`: slot_count()
+  // SlotClocks, one per slot, kept up to date at the thread's own waits (nullptr:
+  // none).
+  void spawn(DmaAccessor& accessor, SlotClock* clocks = nullptr);
   // With a start event (set before sc_start), the slots begin when it fires, and
   // script times (kAtTime) and duration_ns count from that moment.
   void set_start_event(const sc_core::sc_event* e) { start_event_ = e; }
@@ -128,14 +144,14 @@ class DmaThread {
   const sc_core::sc_event& finished_event() const { return finished_; }
 
  private:
-  void run_synthetic(DmaAccessor& a, QuantumKeeper& qk);
-  void run_script(DmaAccessor& a);
+  void run_synthetic(DmaAccessor& a, QuantumKeeper& qk, SlotClock* clock);
+  void run_script(DmaAccessor& a, SlotClock* clock);
   // The next request and its issue time `at` (reserved), or nothing when the thread
   // is done.
   std::optional<DmaRequest> next_request(const sc_core::sc_time& now, bool decoupled,
                                          sc_core::sc_time& at);
   void record(const DmaRequest& r, const AccessResult& res, const sc_core::sc_time& now);
-  void slot_done();
+  void slot_done(SlotClock* clock);
   void await_start();
 
   std::string name_;

@@ -55,6 +55,9 @@ class InvalidationHandler {
   // The processing loop; run it as an SC_THREAD.
   void run();
 
+  // Waiting for a request, none arrived meanwhile: the handler sends nothing
+  // before the next accept().
+  bool idle() const { return idle_; }
   size_t queued() const { return queue_.size() - (slot_freed() ? 1 : 0); }
   uint64_t completions_sent() const { return completions_.value(); }
   uint64_t overflows() const { return overflows_.value(); }

@@ -123,6 +123,7 @@ void System::build_devices() {
     link.up_out.bind(port.upstream);
     port.downstream.bind(link.down_in);
     link.down_out.bind(dev.downstream);
+    dev.set_link_latency(link.latency());
     dev.set_ground_truth(&gt_);
     dev.set_start_event(&start_);
     for (size_t i = 0; i < scripted.size(); ++i) {

@@ -36,6 +36,16 @@ void set_horizon(const sc_core::sc_time& t) {
   forget();  // the bound includes the horizon
 }
 
+bool may_skip_locally(const sc_core::sc_time& d) {
+  const detail::State& s = detail::state;
+  if (!s.on || d.value() == 0 || quantum_set()) return false;
+  return !horizon_set || kernel_time() + d < horizon;
+}
+
+void count_skip() {
+  ++detail::state.skipped;
+}
+
 uint64_t skips() {
   return detail::state.skipped;
 }

@@ -21,7 +21,8 @@
 //    so a run that stops early has not done work that lies after its end.
 //
 // Where it is used: the IOMMU's upstream request handling (MemoryPort::sync inside
-// a MemoryPort::Decoupled scope) and the device's request issue. A model with a
+// a MemoryPort::Decoupled scope) and the device's request issue; the device also
+// makes a narrower check of its own (may_skip_locally, device/device.h). A model with a
 // single active initiator then costs one context switch per memory round trip
 // instead of three; with several active initiators the check usually fails and the
 // model synchronises as before. `sim.lookahead = false` turns it off; results are
@@ -93,7 +94,14 @@ inline void forget() {
   detail::state.bound_process = nullptr;
 }
 
-// How many waits may_skip() allowed to skip (over the whole process).
+// For a model's own, narrower check (Device's local lookahead): true when the
+// lookahead is on, the quantum zero, `d` non-zero and now + d before the horizon;
+// the caller decides the rest and calls count_skip() when it skips.
+bool may_skip_locally(const sc_core::sc_time& d);
+void count_skip();
+
+// How many waits may_skip() (or a model's own check, count_skip()) allowed to skip
+// (over the whole process).
 uint64_t skips();
 
 // Waits for `delay` unless it may be skipped; on return, `delay` is what is still
