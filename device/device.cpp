@@ -98,11 +98,12 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
   }
   size_t slots = 0;
   for (auto& t : threads_) slots += t->slot_count();
-  slot_clocks_.resize(slots);  // not resized later: each slot keeps a pointer
-  SlotClock* next = slot_clocks_.data();
+  // Clocks only where the local lookahead may be tried (none kept: never tried).
+  if (slots <= kLocalLookaheadSlots) slot_clocks_.resize(slots);  // each slot keeps a pointer
+  SlotClock* next = slot_clocks_.empty() ? nullptr : slot_clocks_.data();
   for (auto& t : threads_) {
     t->spawn(*this, next);
-    next += t->slot_count();
+    if (next) next += t->slot_count();
   }
 }
 
@@ -177,12 +178,11 @@ const PasidPrefix& Device::prefix_of(DmaThread& t, uint32_t pasid) {
 }
 
 void Device::before_wait(SlotClock* clock, const sc_core::sc_time& d) const {
-  if (clock) clock->next_send = (kernel_time() + d + min_send_gap_).value();
+  set_next_send(clock, kernel_time() + d + min_send_gap_);
 }
 
 bool Device::may_skip_issue_wait(const SlotClock* self, const sc_core::sc_time& d) const {
-  if (!self || slot_clocks_.size() > kLocalLookaheadSlots || !(d < link_latency_) ||
-      !lookahead::may_skip_locally(d) || !inv_->idle()) {
+  if (!self || !(d < link_latency_) || !lookahead::may_skip_locally(d) || !inv_->idle()) {
     return false;
   }
   const uint64_t end = (kernel_time() + d).value();
@@ -206,7 +206,7 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
     if (qk) {
       flush(qk, pending);
     } else {
-      if (clock) clock->next_send = (kernel_time() + pending).value();  // a lookup, then
+      set_next_send(clock, kernel_time() + pending);  // wakes to a lookup, then sends
       lookahead::sync(pending);
     }
     if (auto hit = atc_.lookup(pasid, va)) {
@@ -228,7 +228,7 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
       flush(qk, pending);
       qk->sync();  // the translation request involves the IOMMU's processes
     }
-    if (clock) clock->next_send = 0;  // the translation's waits are not known here
+    set_next_send(clock, sc_core::SC_ZERO_TIME);  // the translation's waits are not known here
     AtsClient::Request req{pasid, va, !write && cfg_.no_write_for_reads, t.config().exe_requested,
                            t.config().priv_requested};
     const AtsClient::Result res = ats_->translate(req, pending);  // sent after the lookup
@@ -288,7 +288,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
       const bool failed = routes.back().kind == Route::kError;
       resolved = !failed && faults.empty();
       if (resolved) break;
-      if (clock) clock->next_send = 0;  // a Page Request may follow the wait at once
+      set_next_send(clock, sc_core::SC_ZERO_TIME);  // a Page Request may follow at once
       flush(qk, pending);
       for (const Route& rt : routes) {
         if (rt.kind == Route::kTranslated) atc_.release(rt.hit.id);
@@ -346,7 +346,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
     // nothing that could act before can touch the request (the local lookahead).
     delay = lead;
     if (delay.value() != 0 && !lookahead::may_skip(delay) && !may_skip_issue_wait(clock, delay)) {
-      if (clock) clock->next_send = (kernel_time() + delay).value();  // sends when it wakes
+      set_next_send(clock, kernel_time() + delay);  // sends when it wakes
       sc_core::wait(delay);
       delay = sc_core::SC_ZERO_TIME;
     }

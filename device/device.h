@@ -46,9 +46,9 @@
 // downstream message arrives by then, and any message not yet sent to the device
 // arrives later (the wait is shorter than the link's latency, set_link_latency(),
 // which the platform sets; zero, the default, turns the local lookahead off).
-// Devices with more than kLocalLookaheadSlots slots do not try it (the check reads
-// every slot's clock). Exact like the kernel check: both executions send the same
-// TLPs at the same simulated times in the same order.
+// Devices with more than kLocalLookaheadSlots slots keep no clocks and do not try
+// it (the check reads every slot's clock). Exact like the kernel check: both executions send the
+// same TLPs at the same simulated times in the same order.
 //
 // Temporal decoupling (decoupled slots, see dma_thread.h): the ATC lookup and
 // issue latencies advance the slot's local time, each memory request is sent with
@@ -170,7 +170,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   // further page of the access, no ATS).
   sc_core::sc_time min_send_gap_;
   sc_core::sc_time link_latency_ = sc_core::SC_ZERO_TIME;
-  std::vector<SlotClock> slot_clocks_;           // of every thread's slots, in thread order
+  // Of every thread's slots, in thread order; empty above kLocalLookaheadSlots.
+  std::vector<SlotClock> slot_clocks_;
   ExtendedPayloadPool<PcieExtension> payloads_;  // memory request payloads
   GroundTruth* gt_ = nullptr;
   StatGroup& stats_;

@@ -89,7 +89,7 @@ void DmaThread::run_synthetic(DmaAccessor& a, QuantumKeeper& qk, SlotClock* cloc
     // next_request() reserved the issue time `at`; wait for it.
     const sc_core::sc_time now = local_now(k);
     if (at > now) {
-      if (clock) clock->next_send = at.value();  // no sooner than the issue time
+      set_next_send(clock, at);  // no sooner than the issue time
       consume(k, at - now);
     }
     const AccessResult res = a.access(*this, *r, r->va, k, clock);
@@ -111,12 +111,12 @@ void DmaThread::run_script(DmaAccessor& a, SlotClock* clock) {
       }
       case ScriptOp::Kind::kWait:
         // The next op may send at once when the wait ends.
-        if (clock) clock->next_send = (sc_core::sc_time_stamp() + ns(op.time_ns)).value();
+        set_next_send(clock, sc_core::sc_time_stamp() + ns(op.time_ns));
         sc_core::wait(ns(op.time_ns));
         break;
       case ScriptOp::Kind::kAtTime:
         if (start_ + ns(op.time_ns) > sc_core::sc_time_stamp()) {
-          if (clock) clock->next_send = (start_ + ns(op.time_ns)).value();
+          set_next_send(clock, start_ + ns(op.time_ns));
           sc_core::wait(start_ + ns(op.time_ns) - sc_core::sc_time_stamp());
         }
         break;
@@ -136,7 +136,7 @@ void DmaThread::record(const DmaRequest& r, const AccessResult& res, const sc_co
 }
 
 void DmaThread::slot_done(SlotClock* clock) {
-  if (clock) clock->next_send = ~uint64_t{0};  // sends nothing more
+  set_next_send(clock, sc_core::sc_max_time());  // sends nothing more
   if (--live_slots_ == 0) finished_.notify(sc_core::SC_ZERO_TIME);
 }
 

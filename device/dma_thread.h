@@ -86,6 +86,10 @@ void consume(QuantumKeeper* qk, const sc_core::sc_time& d);
 struct SlotClock {
   uint64_t next_send = 0;
 };
+// Sets the clock (when kept) to `t`.
+inline void set_next_send(SlotClock* c, const sc_core::sc_time& t) {
+  if (c) c->next_send = t.value();
+}
 
 // What a DMA thread needs from the device to perform an access.
 class DmaAccessor {
@@ -119,7 +123,7 @@ class DmaThread {
   unsigned slot_count() const;
   // Creates the issue slots (call during elaboration). `clocks`: slot_count()
   // SlotClocks, one per slot, kept up to date at the thread's own waits (nullptr:
-  // none).
+  // none are kept).
   void spawn(DmaAccessor& accessor, SlotClock* clocks = nullptr);
   // With a start event (set before sc_start), the slots begin when it fires, and
   // script times (kAtTime) and duration_ns count from that moment.
