@@ -181,7 +181,14 @@ void Device::before_wait(SlotClock* clock, const sc_core::sc_time& d) const {
   set_next_send(clock, kernel_time() + d + min_send_gap_);
 }
 
-bool Device::may_skip_issue_wait(const SlotClock* self, const sc_core::sc_time& d) const {
+void Device::wait_to_send(SlotClock* clock, sc_core::sc_time& lead) {
+  if (lead.value() == 0 || lookahead::may_skip(lead) || may_skip_send_wait(clock, lead)) return;
+  set_next_send(clock, kernel_time() + lead);  // sends when it wakes
+  sc_core::wait(lead);
+  lead = sc_core::SC_ZERO_TIME;
+}
+
+bool Device::may_skip_send_wait(const SlotClock* self, const sc_core::sc_time& d) const {
   if (!self || !(d < link_latency_) || !lookahead::may_skip_locally(d) || !inv_->idle()) {
     return false;
   }
@@ -227,6 +234,10 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
     if (qk) {
       flush(qk, pending);
       qk->sync();  // the translation request involves the IOMMU's processes
+    } else {
+      // Sent at its own time like a memory request (on the link it may not pass a
+      // TLP that another slot sends before it), or ahead where that is safe.
+      wait_to_send(clock, pending);
     }
     set_next_send(clock, sc_core::SC_ZERO_TIME);  // the translation's waits are not known here
     AtsClient::Request req{pasid, va, !write && cfg_.no_write_for_reads, t.config().exe_requested,
@@ -345,11 +356,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
     // Sent at its own time, or ahead when nothing can run before (lookahead.h) or
     // nothing that could act before can touch the request (the local lookahead).
     delay = lead;
-    if (delay.value() != 0 && !lookahead::may_skip(delay) && !may_skip_issue_wait(clock, delay)) {
-      set_next_send(clock, kernel_time() + delay);  // sends when it wakes
-      sc_core::wait(delay);
-      delay = sc_core::SC_ZERO_TIME;
-    }
+    wait_to_send(clock, delay);
   }
   const bool translated = rt.kind == Route::kTranslated;
   const uint32_t pasid = pasid_of(t);

@@ -40,8 +40,9 @@
 // although nothing pending could touch what the wait protects. Until the request
 // reaches the IOMMU, which synchronises to its arrival before it touches shared
 // state, the request changes only this device's state and its link's upstream
-// direction, which only this device's own processes use. The issue wait may
-// therefore also be skipped when none of them can act before it ends: every other
+// direction, which only this device's own processes use. The issue wait (and the
+// lookup's wait before a Translation Request, which crosses the link the same way)
+// may therefore also be skipped when none of them can act before it ends: every other
 // issue slot's SlotClock lies after its end, the invalidation handler is idle, no
 // downstream message arrives by then, and any message not yet sent to the device
 // arrives later (the wait is shorter than the link's latency, set_link_latency(),
@@ -153,9 +154,13 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
               SlotClock* clock, sc_core::sc_time& pending);
   bool issue(DmaThread& t, const Page& p, bool write, const Route& route, uint8_t* data,
              std::string& error, QuantumKeeper* qk, SlotClock* clock, sc_core::sc_time& pending);
-  // The local lookahead's check for the issue wait `d` of the slot whose clock is
-  // `self` (see above); counts the skip.
-  bool may_skip_issue_wait(const SlotClock* self, const sc_core::sc_time& d) const;
+  // Waits `lead` before the slot whose clock is `clock` sends a TLP upstream, unless
+  // the kernel's or the local lookahead lets it be kept as annotated delay; clears
+  // `lead` when waited.
+  void wait_to_send(SlotClock* clock, sc_core::sc_time& lead);
+  // The local lookahead's check for the wait `d` before a send of the slot whose
+  // clock is `self` (see above); counts the skip.
+  bool may_skip_send_wait(const SlotClock* self, const sc_core::sc_time& d) const;
   // Sets `clock` (when kept) to the end of a wait of `d` from now plus the least
   // time from the slot's waking to its next send.
   void before_wait(SlotClock* clock, const sc_core::sc_time& d) const;

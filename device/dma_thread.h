@@ -82,7 +82,7 @@ void consume(QuantumKeeper* qk, const sc_core::sc_time& d);
 // wait plus the least time the slot takes from waking to sending when that is known,
 // 0 ("any time") when the wait's end or the slot's next step is not known, ~0 once
 // the slot has finished. Only the device's local lookahead reads it
-// (Device::may_skip_issue_wait); a bound set too early only costs a skipped skip.
+// (Device::may_skip_send_wait); a bound set too early only costs a skipped skip.
 struct SlotClock {
   uint64_t next_send = 0;
 };

@@ -15,6 +15,9 @@
 
 #include <tlm>
 
+#include <algorithm>
+#include <tuple>
+
 namespace iosim {
 namespace {
 
@@ -138,11 +141,129 @@ TEST(TemporalDecoupling, BesideABusyProcessWithoutTheLinkLatencyTheDeviceWaits) 
   EXPECT_EQ(r.skips, 0u);
 }
 
-// The wait is skipped only when shorter than the link latency (a message sent by
-// the IOMMU meanwhile could arrive before the request leaves).
+// A wait is skipped only when shorter than the link latency (a message sent by the
+// IOMMU meanwhile could arrive before the request leaves): with 8 ns, every issue
+// wait (lookup + issue, 8 ns) is kept and only the lookup before the one
+// Translation Request (4 ns) is skipped.
 TEST(TemporalDecoupling, BesideABusyProcessALinkFasterThanTheIssueWaitKeepsTheWait) {
   const Outcome r = run(sc_core::SC_ZERO_TIME, true, sc_time(8, SC_NS), true);
   expect_the_same_requests(r);
+  EXPECT_EQ(r.skips, 1u);
+}
+
+// Two devices side by side, each on its own stub IOMMU, beside a process that wakes
+// every nanosecond (so the kernel check never lets a wait be skipped): `local` knows
+// its link latency (50 ns) and may skip its issue waits itself, `strict` does not and
+// takes every wait. Their logs (arrival time, kind, address of every upstream TLP)
+// must be the same.
+struct SideBySide {
+  std::vector<StubIommu::Tlp> local, strict;
+  uint64_t skips = 0;  // all the local device's: the strict one never skips
+};
+
+SideBySide run_side_by_side(const DeviceConfig& cfg) {
+  lookahead::set_enabled(true);
+  Device local("local", cfg);
+  Device strict("strict", cfg);
+  local.set_link_latency(sc_time(50, SC_NS));
+  StubIommu iommu_l("iommu_l");
+  StubIommu iommu_s("iommu_s");
+  local.upstream.bind(iommu_l.up);
+  iommu_l.down.bind(local.downstream);
+  strict.upstream.bind(iommu_s.up);
+  iommu_s.down.bind(strict.downstream);
+  auto all_finished = [&] {
+    for (size_t i = 0; i < cfg.threads.size(); ++i) {
+      if (!local.thread(i).finished() || !strict.thread(i).finished()) return false;
+    }
+    return true;
+  };
+  const uint64_t skips0 = lookahead::skips();
+  test::run_thread([&] {
+    while (!all_finished()) sc_core::wait(1, SC_NS);
+  });
+  SideBySide r;
+  r.local = iommu_l.log;
+  r.strict = iommu_s.log;
+  r.skips = lookahead::skips() - skips0;
+  return r;
+}
+
+// The same TLPs at the same times, each device's in time order on the link (no TLP
+// sent ahead passed one sent after it). TLPs sent at the same simulated time
+// may come in either order (SystemC leaves the order of processes that run at the
+// same time to the kernel), so the logs are compared in time order.
+std::vector<std::tuple<sc_time, PcieKind, uint64_t>> by_time(
+    const std::vector<StubIommu::Tlp>& log) {
+  std::vector<std::tuple<sc_time, PcieKind, uint64_t>> v;
+  for (const auto& t : log) v.emplace_back(t.time, t.kind, t.addr);
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+void expect_the_same_log(const SideBySide& r) {
+  EXPECT_EQ(by_time(r.local), by_time(r.strict));
+  for (const auto* log : {&r.local, &r.strict}) {
+    for (size_t i = 1; i < log->size(); ++i) {
+      EXPECT_LE((*log)[i - 1].time, (*log)[i].time) << "TLP " << i;
+    }
+  }
+}
+
+size_t memory_requests(const std::vector<StubIommu::Tlp>& log) {
+  size_t n = 0;
+  for (const auto& t : log) n += t.kind == PcieKind::kMemory;
+  return n;
+}
+
+// Thread 0 streams 64-byte reads over one page (ATC hits, sent 8 ns after the
+// lookup); thread 1 strides over 64 pages that a 16-entry ATC cannot hold, so each
+// of its accesses sends a Translation Request 4 ns after its lookup, and the two
+// threads' phases drift apart. When thread 1 can send inside thread 0's issue wait,
+// thread 0 must wait even though nothing outside the device can act meanwhile:
+// skipping would put its read on the link before a TLP sent earlier.
+TEST(TemporalDecoupling, AnotherSlotAboutToSendKeepsTheIssueWait) {
+  DeviceConfig cfg = streaming_device();
+  cfg.atc.ways = 16;
+  DmaThreadConfig strided = cfg.threads[0];
+  strided.pattern = "strided";
+  strided.base_va = kBase + 0x100000;
+  strided.window_bytes = 64 * 4096;
+  strided.stride_bytes = 4096;
+  strided.request_count = kRequests / 4;
+  cfg.threads.push_back(strided);
+  const SideBySide r = run_side_by_side(cfg);
+  expect_the_same_log(r);
+  EXPECT_EQ(memory_requests(r.local), kRequests + kRequests / 4);
+  EXPECT_EQ(r.local.size(), memory_requests(r.local) + kRequests / 4 + 1);  // + translations
+  // Skipped where thread 1 cannot send before the read, kept where it can.
+  EXPECT_GE(r.skips, kRequests / 2);
+  EXPECT_LE(r.skips, kRequests + kRequests / 4 - 100);
+}
+
+// The check reads every other slot's clock, so a device with more slots than
+// Device::kLocalLookaheadSlots does not try it. Slots 10 ns apart (the issue
+// interval) never send within another's 8 ns issue wait: every read is skipped
+// at the limit and none above it.
+DeviceConfig spaced_slots(uint32_t slots) {
+  DeviceConfig cfg = streaming_device();
+  cfg.threads[0].max_outstanding = slots;
+  cfg.threads[0].issue_interval_ns = 10;
+  return cfg;
+}
+
+TEST(TemporalDecoupling, UpToTheSlotLimitTheDeviceSkipsItsIssueWaits) {
+  const SideBySide r = run_side_by_side(spaced_slots(Device::kLocalLookaheadSlots));
+  expect_the_same_log(r);
+  EXPECT_EQ(memory_requests(r.local), kRequests);
+  EXPECT_GE(r.skips, kRequests - 3 * Device::kLocalLookaheadSlots);
+  EXPECT_LE(r.skips, kRequests + 2);
+}
+
+TEST(TemporalDecoupling, AboveTheSlotLimitTheDeviceTakesEveryIssueWait) {
+  const SideBySide r = run_side_by_side(spaced_slots(Device::kLocalLookaheadSlots + 1));
+  expect_the_same_log(r);
+  EXPECT_EQ(memory_requests(r.local), kRequests);
   EXPECT_EQ(r.skips, 0u);
 }
 
