@@ -139,15 +139,17 @@ sc_time PcieLink::send(Direction& d, const sc_time& ready, uint64_t tlps, uint64
   for (uint64_t i = 0; i < tlps; ++i) {
     const auto p = static_cast<uint32_t>(std::min<uint64_t>(left, chunk));
     left -= p;
-    finish = d.wire.reserve(ready, tlp_time(p)).finish;
+    finish = d.wire.reserve_in_time_order(ready, tlp_time(p)).finish;  // after the one before
   }
   assert(left == 0);
   d.stats.tlps += tlps;
   d.stats.payload_bytes += payload_bytes;
   d.stats.wire_bytes += payload_bytes + tlps * cfg_.tlp_overhead_bytes;
   const sc_time arrival = finish + latency_;
-  // One FIFO server: arrivals never reorder (with a zero quantum; see server_pool.h).
-  assert(arrival >= d.last_arrival || quantum_set());
+  // Served by simulated time: a TLP ready no earlier than the one sent before it
+  // never arrives before it (with a zero quantum; see server_pool.h).
+  assert(ready < d.last_ready || arrival >= d.last_arrival || quantum_set());
+  d.last_ready = ready;
   d.last_arrival = arrival;
   return arrival;
 }

@@ -5,10 +5,15 @@
 //     (payload + tlp_overhead_bytes) * 8 / (GT/s * 128/130 * lanes)
 // and arrives latency_ns after its last byte left, so the latency covers
 // propagation and the PHY/data-link pipelines at both ends. TLPs of one direction
-// are served strictly in the order they are sent, so a later TLP never arrives
-// before an earlier one, whatever their sizes (an Invalidate Completion never
-// passes the posted writes sent before it, a read completion never passes an
-// earlier posted write).
+// are served first come, first served by the simulated time at which they are
+// ready to leave, so a TLP never arrives before one ready no later than it,
+// whatever their sizes (an Invalidate Completion never passes the posted writes
+// sent before it, a read completion never passes an earlier posted write). A
+// read's completion is booked when its target answers, which is at the request's
+// simulated time for a completion ready later; a TLP ready before that completion
+// but sent afterwards in host order (a message another process sends meanwhile)
+// takes the gap before it when it fits, as the wire would send it first, and
+// follows it otherwise (ServerPool::reserve_in_time_order).
 //
 // Sockets: upstream (device -> root complex) enters at `up_in` and leaves at
 // `up_out`; downstream (root complex -> device) enters at `down_in` and leaves
@@ -24,10 +29,10 @@
 //
 // Simplifications: every TLP has the same overhead (no 3DW/4DW header
 // distinction, the opposite direction's DLLPs are charged as a per-TLP share);
-// no flow-control credits, replay or link errors; no relaxed ordering (strict
-// FIFO per direction); completions are split at max_payload_bytes rather than at
-// the read completion boundary; with temporal decoupling (a non-zero global
-// quantum) TLPs share the wire in simulated-time order rather than call order
+// no flow-control credits, replay or link errors; no relaxed ordering (FIFO by
+// ready time per direction); a booked TLP is not moved for one ready earlier; completions are split
+// at max_payload_bytes rather than at the read completion boundary; with temporal decoupling (a
+// non-zero global quantum) TLPs share the wire in simulated-time order rather than call order
 // (server_pool.h), so the FIFO guarantee above holds only with a zero quantum.
 // Debug transport passes through without timing;
 // DMI is not offered because it would bypass the link timing.
@@ -119,6 +124,7 @@ class PcieLink : public sc_core::sc_module {
   struct Direction {
     ServerPool wire{1};
     DirectionStats stats;
+    sc_core::sc_time last_ready = sc_core::SC_ZERO_TIME;
     sc_core::sc_time last_arrival = sc_core::SC_ZERO_TIME;
   };
 

@@ -62,6 +62,16 @@ class ServerPool {
     return {start, finish, best};
   }
 
+  // One server (a link direction) whose requests are made when they are known, which
+  // may be before a request ready earlier in simulated time is made (a completion is
+  // booked when its target answers, a message sent meanwhile by another process is
+  // ready before it). A request is served after every booked one ready no later than
+  // it (first come, first served by simulated time) and, if it fits, in the gap before
+  // a booked one ready later; else after it (a booked request keeps its time, which
+  // its initiator already knows). Made in simulated-time order, requests are served
+  // exactly as by reserve(). With a non-zero quantum: as reserve().
+  Grant reserve_in_time_order(const sc_core::sc_time& ready, const sc_core::sc_time& service);
+
   unsigned servers() const { return static_cast<unsigned>(free_at_.size()); }
   // Time at which the earliest-free server becomes free.
   sc_core::sc_time earliest_free() const;
@@ -87,6 +97,15 @@ class ServerPool {
     uint64_t pruned_at = ~uint64_t{0};  // kernel time of the last skip past ended ones
   };
   std::vector<Booked> booked_;
+  // reserve_in_time_order(): the bookings not yet ended, by start (those before
+  // `ordered_head_` have ended), with the time each was ready.
+  struct ReadySlot {
+    uint64_t ready;
+    uint64_t start;
+    uint64_t finish;
+  };
+  std::vector<ReadySlot> ordered_;
+  size_t ordered_head_ = 0;
   uint64_t requests_ = 0;
   sc_core::sc_time total_wait_ = sc_core::SC_ZERO_TIME;
   sc_core::sc_time total_busy_ = sc_core::SC_ZERO_TIME;

@@ -135,6 +135,43 @@ TEST(PcieLink, ReadCompletionDoesNotPassAnEarlierPostedWrite) {
   EXPECT_GT(to_ns(b.link.downstream_stats().queueing), 0.0);
 }
 
+// A read's completion is booked on the downstream wire when the root complex
+// answers, at the read's simulated time, for when its data is ready (300 ns
+// later). An Invalidate Request sent meanwhile is ready first and leaves first,
+// in the gap before the booked completion (which keeps its time); a message too
+// long for that gap follows the completion.
+TEST(PcieLink, AMessageReadyBeforeABookedCompletionLeavesFirst) {
+  const PcieLinkConfig cfg;
+  Bench b("b", cfg);
+  b.rc.latency = ns(300);
+  sc_core::sc_time read_delay, inv_delay, long_delay;
+  run_thread([&] {
+    std::vector<uint8_t> word(64), none, big(4096);
+    read_delay = post(b.dev, tlm::TLM_READ_COMMAND, 0x1000, word);
+    InvalidateRequest ir;
+    ir.range = AtsRange::of_size(0x10000, 4096);
+    PcieExtension inv_req = PcieExtension::message(0, ir);
+    inv_delay = post(b.host, tlm::TLM_WRITE_COMMAND, 0, none, &inv_req);
+    long_delay = post(b.host, tlm::TLM_WRITE_COMMAND, 0x20000, big);  // 16 TLPs
+  });
+  const double ready = tlp_ns(cfg, 0) + cfg.latency_ns + 300;  // the completion's
+  EXPECT_NEAR(to_ns(read_delay), ready + tlp_ns(cfg, 64) + cfg.latency_ns, 2 * kPsNs);
+  EXPECT_NEAR(to_ns(inv_delay), tlp_ns(cfg, 8) + cfg.latency_ns, kPsNs);
+  ASSERT_EQ(b.ep.log.size(), 2u);
+  EXPECT_LT(b.ep.log[0].time, read_delay);  // the Invalidate Request arrived first
+  // The write's TLPs: those that fit before the completion go first (the wire is
+  // free from the Invalidate Request's end), the rest after it.
+  const double first = tlp_ns(cfg, 8), each = tlp_ns(cfg, 256);
+  const auto before = static_cast<int>((ready - first) / each);
+  ASSERT_GT(before, 0);
+  ASSERT_LT(before, 16);
+  EXPECT_NEAR(to_ns(long_delay), ready + tlp_ns(cfg, 64) + (16 - before) * each + cfg.latency_ns,
+              20 * kPsNs);
+  EXPECT_GT(long_delay, read_delay);
+  EXPECT_NEAR(to_ns(b.link.downstream_stats().busy), first + 16 * each + tlp_ns(cfg, 64),
+              20 * kPsNs);
+}
+
 TEST(PcieLink, BackToBackWritesTakeNSerialisationTimes) {
   const PcieLinkConfig cfg;
   Bench b("b", cfg);

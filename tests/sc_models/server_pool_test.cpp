@@ -109,6 +109,42 @@ TEST(ServerPool, WithAQuantumGrantsMatchAReferenceSearch) {
   tlm::tlm_global_quantum::instance().set(sc_core::SC_ZERO_TIME);
 }
 
+// reserve_in_time_order(), made in simulated-time order: exactly reserve()'s FIFO.
+TEST(ServerPool, InTimeOrderCallsMadeInTimeOrderAreServedAsByReserve) {
+  ServerPool fifo(1), ordered(1);
+  std::mt19937_64 rng(7);
+  uint64_t a = 0;
+  for (int i = 0; i < 2000; ++i) {
+    a += rng() % 20;
+    const sc_core::sc_time ready = ns(static_cast<double>(a));
+    const sc_core::sc_time service = ns(static_cast<double>(1 + rng() % 30));
+    const ServerPool::Grant f = fifo.reserve(ready, service);
+    const ServerPool::Grant o = ordered.reserve_in_time_order(ready, service);
+    ASSERT_EQ(o.start, f.start) << "request " << i;
+    ASSERT_EQ(o.finish, f.finish) << "request " << i;
+  }
+  EXPECT_EQ(ordered.total_wait(), fifo.total_wait());
+  EXPECT_EQ(ordered.total_busy(), fifo.total_busy());
+}
+
+// A request made after one ready later takes the gap before it when it fits, else
+// follows it; it never goes before a booked request ready no later than itself.
+TEST(ServerPool, InTimeOrderAnEarlierRequestTakesTheGapBeforeALaterOne) {
+  ServerPool p(1);
+  EXPECT_EQ(p.reserve_in_time_order(ns(100), ns(10)).start, ns(100));  // [100, 110)
+  EXPECT_EQ(p.reserve_in_time_order(ns(0), ns(10)).start, ns(0));      // [0, 10): before it
+  EXPECT_EQ(p.reserve_in_time_order(ns(95), ns(10)).start, ns(110));   // no room before 100
+  EXPECT_EQ(p.reserve_in_time_order(ns(20), ns(50)).start, ns(20));    // [20, 70)
+  // Ready at 10: after [0, 10); [10, 20) is too short, so after [20, 70): [70, 100).
+  EXPECT_EQ(p.reserve_in_time_order(ns(10), ns(30)).start, ns(70));
+  // Ready at 15, 5 ns: [15, 20) would fit, but the request ready at 10 is served
+  // first (first come, first served): after it, and after [100, 110) and [110, 120).
+  EXPECT_EQ(p.reserve_in_time_order(ns(15), ns(5)).start, ns(120));
+  EXPECT_EQ(p.requests(), 6u);
+  EXPECT_EQ(p.total_wait(), ns(15 + 60 + 105));
+  EXPECT_EQ(p.total_busy(), ns(10 + 10 + 10 + 50 + 30 + 5));
+}
+
 TEST(Clock, CyclesToTime) {
   Clock c(2000.0);  // 2 GHz
   EXPECT_EQ(c.period(), sc_core::sc_time(500, sc_core::SC_PS));
