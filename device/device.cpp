@@ -181,7 +181,7 @@ void Device::before_wait(SlotClock* clock, const sc_core::sc_time& d) const {
   set_next_send(clock, kernel_time() + d + min_send_gap_);
 }
 
-void Device::wait_to_send(SlotClock* clock, sc_core::sc_time& lead) {
+inline void Device::wait_to_send(SlotClock* clock, sc_core::sc_time& lead) {
   if (lead.value() == 0 || lookahead::may_skip(lead) || may_skip_send_wait(clock, lead)) return;
   set_next_send(clock, kernel_time() + lead);  // sends when it wakes
   sc_core::wait(lead);

@@ -110,8 +110,7 @@ ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc
   return {start, finish, best};
 }
 
-ServerPool::Grant ServerPool::reserve_in_time_order(const sc_time& ready, const sc_time& service) {
-  if (quantum_set()) return reserve_decoupled(ready, service);
+ServerPool::Grant ServerPool::reserve_out_of_order(const sc_time& ready, const sc_time& service) {
   assert(free_at_.size() == 1 && "reserve_in_time_order() serves with one server");
   const uint64_t now = kernel_time().value();
   const uint64_t a = ready.value();
@@ -119,28 +118,19 @@ ServerPool::Grant ServerPool::reserve_in_time_order(const sc_time& ready, const 
   assert(a >= now && "a request cannot be ready before the kernel time");
   // One server: bookings do not overlap, so their finishes are in start order too,
   // and the ended ones (they cannot delay a request ready at or after now) a prefix.
-  while (ordered_head_ < ordered_.size() && ordered_[ordered_head_].finish <= now) ++ordered_head_;
-  if (ordered_head_ > 64 && ordered_head_ * 2 > ordered_.size()) {
-    ordered_.erase(ordered_.begin(), ordered_.begin() + static_cast<std::ptrdiff_t>(ordered_head_));
-    ordered_head_ = 0;
-  }
-  // After the last booking ready no later than this one (in the common case, calls
-  // in simulated-time order, the last booking: a FIFO queue)...
+  size_t ended = 0;
+  while (ended < ordered_.size() && ordered_[ended].finish <= now) ++ended;
+  ordered_.erase(ordered_.begin(), ordered_.begin() + static_cast<std::ptrdiff_t>(ended));
+  // After the last booking ready no later than this one (with calls in simulated-time
+  // order, the last booking: a FIFO queue)...
   size_t pos = ordered_.size();
-  while (pos > ordered_head_ && ordered_[pos - 1].ready > a) --pos;
+  while (pos > 0 && ordered_[pos - 1].ready > a) --pos;
   uint64_t t = a;
-  if (pos > ordered_head_ && ordered_[pos - 1].finish > t) t = ordered_[pos - 1].finish;
+  if (pos > 0 && ordered_[pos - 1].finish > t) t = ordered_[pos - 1].finish;
   // ...in the first gap that fits among those ready later (each starts at or after
   // both its ready time, which is after a, and the finish of the one before).
   for (; pos < ordered_.size() && ordered_[pos].start < t + s; ++pos) t = ordered_[pos].finish;
-  if (s > 0) ordered_.insert(ordered_.begin() + static_cast<std::ptrdiff_t>(pos), {a, t, t + s});
-  const sc_time start = t == a ? ready : sc_time::from_value(t);
-  const sc_time finish = start + service;
-  if (finish > free_at_[0]) free_at_[0] = finish;
-  ++requests_;
-  total_wait_ += start - ready;
-  total_busy_ += service;
-  return {start, finish, 0};
+  return book_ordered(pos, ready, t, service);
 }
 
 sc_time ServerPool::earliest_free() const {

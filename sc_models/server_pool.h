@@ -35,6 +35,12 @@ inline bool quantum_set() {
   return q.value() != 0;
 }
 
+// sc_core::sc_time_stamp() (the running context's time) without the library call,
+// for the per-request paths: the kernel's accessors are inline.
+inline const sc_core::sc_time& kernel_time() {
+  return sc_core::sc_get_curr_simcontext()->time_stamp();
+}
+
 class ServerPool {
  public:
   explicit ServerPool(unsigned servers = 1);
@@ -70,7 +76,20 @@ class ServerPool {
   // a booked one ready later; else after it (a booked request keeps its time, which
   // its initiator already knows). Made in simulated-time order, requests are served
   // exactly as by reserve(). With a non-zero quantum: as reserve().
-  Grant reserve_in_time_order(const sc_core::sc_time& ready, const sc_core::sc_time& service);
+  // Inline: every TLP makes one. The common case, a request ready no earlier than
+  // the last one booked, is a FIFO queue's append.
+  Grant reserve_in_time_order(const sc_core::sc_time& ready, const sc_core::sc_time& service) {
+    if (quantum_set()) return reserve_decoupled(ready, service);
+    const uint64_t a = ready.value();
+    if (!ordered_.empty() && ordered_.back().finish <= kernel_time().value()) {
+      ordered_.clear();  // every booking has ended (in order of start, so of finish)
+    }
+    if (!ordered_.empty() && (ordered_.back().ready > a || ordered_.size() >= kOrderedBatch)) {
+      return reserve_out_of_order(ready, service);
+    }
+    const uint64_t t = ordered_.empty() || ordered_.back().finish <= a ? a : ordered_.back().finish;
+    return book_ordered(ordered_.size(), ready, t, service);
+  }
 
   unsigned servers() const { return static_cast<unsigned>(free_at_.size()); }
   // Time at which the earliest-free server becomes free.
@@ -82,6 +101,31 @@ class ServerPool {
 
  private:
   Grant reserve_decoupled(const sc_core::sc_time& arrival, const sc_core::sc_time& service);
+  // reserve_in_time_order() for a request ready before the last booked one (or with
+  // many booked): drops the ended bookings and searches.
+  Grant reserve_out_of_order(const sc_core::sc_time& ready, const sc_core::sc_time& service);
+  // Books [t, t + service) at `pos` of ordered_ for a request ready at `ready`.
+  Grant book_ordered(size_t pos, const sc_core::sc_time& ready, uint64_t t,
+                     const sc_core::sc_time& service) {
+    const uint64_t s = service.value();
+    if (s > 0) {
+      // Made in place, field by field (as in reserve_decoupled: a slot built on the
+      // stack and copied in stalls on its reload).
+      ReadySlot& b = pos == ordered_.size()
+                         ? ordered_.emplace_back()
+                         : *ordered_.emplace(ordered_.begin() + static_cast<std::ptrdiff_t>(pos));
+      b.ready = ready.value();
+      b.start = t;
+      b.finish = t + s;
+    }
+    const sc_core::sc_time start = t == ready.value() ? ready : sc_core::sc_time::from_value(t);
+    const sc_core::sc_time finish = start + service;
+    if (finish > free_at_[0]) free_at_[0] = finish;
+    ++requests_;
+    total_wait_ += start - ready;
+    total_busy_ += service;
+    return {start, finish, 0};
+  }
 
   std::vector<sc_core::sc_time> free_at_;
   // With a non-zero quantum: per server, its reservations (start, finish) sorted by
@@ -97,15 +141,15 @@ class ServerPool {
     uint64_t pruned_at = ~uint64_t{0};  // kernel time of the last skip past ended ones
   };
   std::vector<Booked> booked_;
-  // reserve_in_time_order(): the bookings not yet ended, by start (those before
-  // `ordered_head_` have ended), with the time each was ready.
+  // reserve_in_time_order(): the bookings, by start (some may have ended), with the
+  // time each was ready. Past kOrderedBatch of them the ended ones are dropped.
   struct ReadySlot {
     uint64_t ready;
     uint64_t start;
     uint64_t finish;
   };
+  static constexpr size_t kOrderedBatch = 64;
   std::vector<ReadySlot> ordered_;
-  size_t ordered_head_ = 0;
   uint64_t requests_ = 0;
   sc_core::sc_time total_wait_ = sc_core::SC_ZERO_TIME;
   sc_core::sc_time total_busy_ = sc_core::SC_ZERO_TIME;
@@ -123,12 +167,6 @@ class Clock {
   double freq_mhz_;
   sc_core::sc_time period_;
 };
-
-// sc_core::sc_time_stamp() (the running context's time) without the library call,
-// for the per-request paths: the kernel's accessors are inline.
-inline const sc_core::sc_time& kernel_time() {
-  return sc_core::sc_get_curr_simcontext()->time_stamp();
-}
 
 // Convenience: nanoseconds as sc_time.
 inline sc_core::sc_time ns(double v) {
