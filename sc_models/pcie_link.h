@@ -30,10 +30,11 @@
 // Simplifications: every TLP has the same overhead (no 3DW/4DW header
 // distinction, the opposite direction's DLLPs are charged as a per-TLP share);
 // no flow-control credits, replay or link errors; no relaxed ordering (FIFO by
-// ready time per direction); a booked TLP is not moved for one ready earlier; completions are split
-// at max_payload_bytes rather than at the read completion boundary; with temporal decoupling (a
-// non-zero global quantum) TLPs share the wire in simulated-time order rather than call order
-// (server_pool.h), so the FIFO guarantee above holds only with a zero quantum.
+// ready time per direction); a booked TLP is not moved for one ready earlier;
+// completions are split at max_payload_bytes rather than at the read completion
+// boundary; with temporal decoupling (a non-zero global quantum) TLPs share the
+// wire in simulated-time order rather than call order (server_pool.h), so the FIFO
+// guarantee above holds only with a zero quantum.
 // Debug transport passes through without timing;
 // DMI is not offered because it would bypass the link timing.
 #pragma once

@@ -1,5 +1,6 @@
 #include "sc_models/server_pool.h"
 
+#include <algorithm>
 #include <cassert>
 #include <iterator>
 #include <stdexcept>
@@ -112,25 +113,32 @@ ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc
 
 ServerPool::Grant ServerPool::reserve_out_of_order(const sc_time& ready, const sc_time& service) {
   assert(free_at_.size() == 1 && "reserve_in_time_order() serves with one server");
-  const uint64_t now = kernel_time().value();
   const uint64_t a = ready.value();
   const uint64_t s = service.value();
-  assert(a >= now && "a request cannot be ready before the kernel time");
-  // One server: bookings do not overlap, so their finishes are in start order too,
-  // and the ended ones (they cannot delay a request ready at or after now) a prefix.
-  size_t ended = 0;
-  while (ended < ordered_.size() && ordered_[ended].finish <= now) ++ended;
-  ordered_.erase(ordered_.begin(), ordered_.begin() + static_cast<std::ptrdiff_t>(ended));
+  assert(a >= kernel_time().value() && "a request cannot be ready before the kernel time");
+  compact_ordered();
   // After the last booking ready no later than this one (with calls in simulated-time
   // order, the last booking: a FIFO queue)...
   size_t pos = ordered_.size();
-  while (pos > 0 && ordered_[pos - 1].ready > a) --pos;
+  while (pos > ordered_head_ && ordered_[pos - 1].ready > a) --pos;
   uint64_t t = a;
-  if (pos > 0 && ordered_[pos - 1].finish > t) t = ordered_[pos - 1].finish;
+  if (pos > ordered_head_ && ordered_[pos - 1].finish > t) t = ordered_[pos - 1].finish;
   // ...in the first gap that fits among those ready later (each starts at or after
   // both its ready time, which is after a, and the finish of the one before).
   for (; pos < ordered_.size() && ordered_[pos].start < t + s; ++pos) t = ordered_[pos].finish;
   return book_ordered(pos, ready, t, service);
+}
+
+void ServerPool::compact_ordered() {
+  // One server: bookings do not overlap, so their finishes are in start order too,
+  // and the ended ones (they cannot delay a request ready at or after now) a prefix.
+  const uint64_t now = kernel_time().value();
+  while (ordered_head_ < ordered_.size() && ordered_[ordered_head_].finish <= now) ++ordered_head_;
+  if (ordered_head_ * 2 >= ordered_.size()) {
+    ordered_.erase(ordered_.begin(), ordered_.begin() + static_cast<std::ptrdiff_t>(ordered_head_));
+    ordered_head_ = 0;
+  }
+  compact_at_ = std::max<size_t>(64, 2 * ordered_.size());
 }
 
 sc_time ServerPool::earliest_free() const {

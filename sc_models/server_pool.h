@@ -81,13 +81,17 @@ class ServerPool {
   Grant reserve_in_time_order(const sc_core::sc_time& ready, const sc_core::sc_time& service) {
     if (quantum_set()) return reserve_decoupled(ready, service);
     const uint64_t a = ready.value();
-    if (!ordered_.empty() && ordered_.back().finish <= kernel_time().value()) {
+    if (ordered_head_ < ordered_.size() && ordered_.back().finish <= kernel_time().value()) {
       ordered_.clear();  // every booking has ended (in order of start, so of finish)
+      ordered_head_ = 0;
     }
-    if (!ordered_.empty() && (ordered_.back().ready > a || ordered_.size() >= kOrderedBatch)) {
+    if (ordered_head_ < ordered_.size() && ordered_.back().ready > a) {
       return reserve_out_of_order(ready, service);
     }
-    const uint64_t t = ordered_.empty() || ordered_.back().finish <= a ? a : ordered_.back().finish;
+    if (ordered_.size() >= compact_at_) compact_ordered();
+    const uint64_t t = ordered_head_ == ordered_.size() || ordered_.back().finish <= a
+                           ? a
+                           : ordered_.back().finish;
     return book_ordered(ordered_.size(), ready, t, service);
   }
 
@@ -101,9 +105,11 @@ class ServerPool {
 
  private:
   Grant reserve_decoupled(const sc_core::sc_time& arrival, const sc_core::sc_time& service);
-  // reserve_in_time_order() for a request ready before the last booked one (or with
-  // many booked): drops the ended bookings and searches.
+  // reserve_in_time_order() for a request ready before the last booked one: skips
+  // the ended bookings and searches.
   Grant reserve_out_of_order(const sc_core::sc_time& ready, const sc_core::sc_time& service);
+  // Skips the ended bookings and drops them once they are half of ordered_.
+  void compact_ordered();
   // Books [t, t + service) at `pos` of ordered_ for a request ready at `ready`.
   Grant book_ordered(size_t pos, const sc_core::sc_time& ready, uint64_t t,
                      const sc_core::sc_time& service) {
@@ -141,15 +147,17 @@ class ServerPool {
     uint64_t pruned_at = ~uint64_t{0};  // kernel time of the last skip past ended ones
   };
   std::vector<Booked> booked_;
-  // reserve_in_time_order(): the bookings, by start (some may have ended), with the
-  // time each was ready. Past kOrderedBatch of them the ended ones are dropped.
+  // reserve_in_time_order(): the bookings, by start, with the time each was ready;
+  // those before ordered_head_ have ended. At compact_at_ of them the ended ones are
+  // dropped (compact_ordered()).
   struct ReadySlot {
     uint64_t ready;
     uint64_t start;
     uint64_t finish;
   };
-  static constexpr size_t kOrderedBatch = 64;
   std::vector<ReadySlot> ordered_;
+  size_t ordered_head_ = 0;
+  size_t compact_at_ = 64;
   uint64_t requests_ = 0;
   sc_core::sc_time total_wait_ = sc_core::SC_ZERO_TIME;
   sc_core::sc_time total_busy_ = sc_core::SC_ZERO_TIME;
