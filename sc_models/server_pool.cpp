@@ -102,13 +102,7 @@ ServerPool::Grant ServerPool::reserve_decoupled(const sc_time& arrival, const sc
     slot.start = best_start;
     slot.finish = best_start + s;
   }
-  const sc_time start = best_start == a ? arrival : sc_time::from_value(best_start);
-  const sc_time finish = start + service;
-  if (finish > free_at_[best]) free_at_[best] = finish;
-  ++requests_;
-  total_wait_ += start - arrival;
-  total_busy_ += service;
-  return {start, finish, best};
+  return grant(best, arrival, best_start, service);
 }
 
 ServerPool::Grant ServerPool::reserve_out_of_order(const sc_time& ready, const sc_time& service) {

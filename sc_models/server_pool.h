@@ -19,6 +19,7 @@
 
 #include <systemc>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -59,13 +60,7 @@ class ServerPool {
     for (unsigned i = 1; i < free_at_.size(); ++i) {
       if (free_at_[i] < free_at_[best]) best = i;
     }
-    const sc_core::sc_time start = free_at_[best] > arrival ? free_at_[best] : arrival;
-    const sc_core::sc_time finish = start + service;
-    free_at_[best] = finish;
-    ++requests_;
-    total_wait_ += start - arrival;
-    total_busy_ += service;
-    return {start, finish, best};
+    return grant(best, arrival, std::max(free_at_[best], arrival).value(), service);
   }
 
   // One server (a link direction) whose requests are made when they are known, which
@@ -124,13 +119,20 @@ class ServerPool {
       b.start = t;
       b.finish = t + s;
     }
-    const sc_core::sc_time start = t == ready.value() ? ready : sc_core::sc_time::from_value(t);
+    return grant(0, ready, t, service);
+  }
+  // The grant of `server` from `start` (a raw time value) to a request arriving at
+  // `arrival`: the server's free time and the counters follow it.
+  Grant grant(unsigned server, const sc_core::sc_time& arrival, uint64_t start_value,
+              const sc_core::sc_time& service) {
+    const sc_core::sc_time start =
+        start_value == arrival.value() ? arrival : sc_core::sc_time::from_value(start_value);
     const sc_core::sc_time finish = start + service;
-    if (finish > free_at_[0]) free_at_[0] = finish;
+    if (finish > free_at_[server]) free_at_[server] = finish;
     ++requests_;
-    total_wait_ += start - ready;
+    total_wait_ += start - arrival;
     total_busy_ += service;
-    return {start, finish, 0};
+    return {start, finish, server};
   }
 
   std::vector<sc_core::sc_time> free_at_;

@@ -138,8 +138,8 @@ TEST(PcieLink, ReadCompletionDoesNotPassAnEarlierPostedWrite) {
 // A read's completion is booked on the downstream wire when the root complex
 // answers, at the read's simulated time, for when its data is ready (300 ns
 // later). An Invalidate Request sent meanwhile is ready first and leaves first,
-// in the gap before the booked completion (which keeps its time); a message too
-// long for that gap follows the completion.
+// in the gap before the booked completion (which keeps its time); of a write sent
+// next, the TLPs that fit in the rest of the gap go before it and the others after.
 TEST(PcieLink, AMessageReadyBeforeABookedCompletionLeavesFirst) {
   const PcieLinkConfig cfg;
   Bench b("b", cfg);
