@@ -56,8 +56,8 @@ class ServerPool {
   };
 
   // Reserves the earliest-free server for `service` starting no earlier than `arrival`.
-  // Always inline: every memory burst and IOTLB lookup makes one, and since grant()
-  // the compiler made it a call.
+  // Always inline: every memory burst and IOTLB lookup makes one (left to itself, the
+  // compiler makes it a call).
   [[gnu::always_inline]] Grant reserve(const sc_core::sc_time& arrival,
                                        const sc_core::sc_time& service) {
     if (quantum_set()) return reserve_decoupled(arrival, service);
