@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 #include <stdexcept>
 
@@ -79,7 +80,7 @@ void SvaConfig::validate() const {
 void SvaConfig::validate_wait_timeout(double itag_timeout_ns) const {
   if (wait_timeout_ns > 0 && wait_timeout_ns < itag_timeout_ns) {
     std::ostringstream o;
-    o << "sva.wait_timeout_ns must be 0 (no software limit) or at least "
+    o << std::setprecision(15) << "sva.wait_timeout_ns must be 0 (no software limit) or at least "
          "iommu.command_queue.itag_timeout_ns ("
       << itag_timeout_ns << " ns), got " << wait_timeout_ns
       << ": a shorter limit abandons waits for ATC invalidations the IOMMU still tracks";
