@@ -80,7 +80,8 @@ void SvaConfig::validate() const {
 void SvaConfig::validate_wait_timeout(double itag_timeout_ns) const {
   if (wait_timeout_ns > 0 && wait_timeout_ns < itag_timeout_ns) {
     std::ostringstream o;
-    o << std::setprecision(15) << "sva.wait_timeout_ns must be 0 (no software limit) or at least "
+    o << std::setprecision(15)
+      << "sva.wait_timeout_ns must be 0 (no software limit) or at least "
          "iommu.command_queue.itag_timeout_ns ("
       << itag_timeout_ns << " ns), got " << wait_timeout_ns
       << ": a shorter limit abandons waits for ATC invalidations the IOMMU still tracks";
@@ -114,8 +115,9 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
           "a rejected descriptor, or sva.wait_timeout_ns")),
       wait_timeouts_(
           stats_.counter("wait_timeouts", "waits", "waits abandoned after sva.wait_timeout_ns")),
-      retries_(stats_.counter("retries", "batches",
-                              "batches (intel) or waits (arm) written again after an ITag timeout")),
+      retries_(
+          stats_.counter("retries", "batches",
+                         "batches (intel) or waits (arm) written again after an ITag timeout")),
       queue_full_stalls_(
           stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")) {
   SC_HAS_PROCESS(SvaDriver);
@@ -542,7 +544,7 @@ SvaDriver::WaitResult SvaDriver::spin_for_status(uint32_t data, uint64_t tail,
   const bool bounded = cfg_.wait_timeout_ns > 0;
   const sc_time deadline = t0 + ns(cfg_.wait_timeout_ns);
   WaitResult result = WaitResult::kDone;
-  uint64_t errors = 0;  // FSTS error bits seen during this wait
+  uint64_t errors = 0;     // FSTS error bits seen during this wait
   fault_pending_ = false;  // faults before the first poll are not about this batch
   spin_start_ = t0;
   spin_deadline_ = deadline;

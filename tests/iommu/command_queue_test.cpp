@@ -190,10 +190,12 @@ TEST(CommandQueue, ItagRetiresAfterTheLastOfCompletionCountCompletions) {
   EXPECT_EQ(irq, announced + ns(400 + status_write_ns));
   EXPECT_EQ(b.memory.read_u64(status), 7u);
   EXPECT_EQ(b.port.itags_in_flight(), 0u);
-  EXPECT_EQ(StatRegistry::global().find_as<Counter>("iommu.command_queue.stale_completions")->value(),
-            1u);
-  EXPECT_EQ(StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency")->count(),
-            1u);
+  EXPECT_EQ(
+      StatRegistry::global().find_as<Counter>("iommu.command_queue.stale_completions")->value(),
+      1u);
+  EXPECT_EQ(
+      StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency")->count(),
+      1u);
 }
 
 }  // namespace

@@ -105,13 +105,13 @@ TEST(SvaPolicyIntel, ExtraDevTlbInvalidationQuirkWritesEachDeviceTwice) {
   SvaConfig sc = Policy::config("intel");
   sc.intel_dtlb_extra_inval = true;
   SvaBench b(test::sva_os(), sc);
-  EXPECT_EQ(describe(b.drv.build_commands(1, {kRid, kRid2}, kBase, kBase + kPage)),
-            (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=0",
-                                      "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
-                                      "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
-                                      "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12",
-                                      "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12",
-                                      "wait sw if"}));
+  EXPECT_EQ(
+      describe(b.drv.build_commands(1, {kRid, kRid2}, kBase, kBase + kPage)),
+      (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=0",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
+                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12",
+                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12", "wait sw if"}));
 }
 
 TEST(SvaPolicyIntel, ThirtyThreePagesRoundUpToSixtyFour) {
@@ -472,9 +472,9 @@ TEST(SvaDriverInvalidate, AbsentDeviceEndsTheWaitAfterOneTimeout) {
 struct TimeoutRun {
   uint64_t retries = 0, failed_waits = 0, wait_timeouts = 0;
   uint64_t cq_timeouts = 0, cq_failed_waits = 0;
-  size_t requests = 0;   // Invalidate Requests sent
-  size_t done = 0;       // InvalidationDoneEvents published
-  double latency = 0;    // invalidate() entry to return, ns
+  size_t requests = 0;  // Invalidate Requests sent
+  size_t done = 0;      // InvalidationDoneEvents published
+  double latency = 0;   // invalidate() entry to return, ns
   double first_request_to_done = 0;
 };
 
