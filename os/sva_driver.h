@@ -52,7 +52,9 @@
 //
 // Simplifications: one IOMMU; PASID tables are flat with 256 entries (PASIDs 1..255);
 // domain ID = PASID; one status word reused by every wait (the queue is serialised);
-// no interrupt remapping; unbind of a device that was never bound is ignored.
+// no interrupt remapping; unbind of a device that was never bound is ignored; after
+// an ITag timeout the presence check covers every device the batch invalidates (the
+// IOMMU has no ITESID register naming the one that timed out).
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>

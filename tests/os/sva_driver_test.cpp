@@ -1,7 +1,7 @@
 // SvaDriver tests: the three invalidation policies' exact descriptor lists, bind
 // (PASID entry in memory, DMA through the mm's page tables, PASID numbering), the
 // notifier placement under under_ptl and range_end, the invalidation latency from the
-// configured costs, and a failed wait that returns instead of hanging.
+// configured costs, and each policy's answer to an ATC invalidation time-out.
 #include <gtest/gtest.h>
 
 #include <sstream>
