@@ -39,7 +39,7 @@ void store_le(uint8_t* p, uint32_t len, uint64_t v) {
 
 InvalidationHandler::Config inv_config(const DeviceConfig& c) {
   return {c.effective_invalidate_queue_depth(), c.invalidation_processing_latency_ns,
-          c.translation_agent_id};
+          c.translation_agent_id, c.invalidate_completion_count};
 }
 
 const DeviceConfig& validated(const DeviceConfig& c) {

@@ -44,6 +44,9 @@ void DeviceConfig::validate() const {
   check(request_issue_latency_ns >= 0, "request_issue_latency_ns", "must be >= 0");
   check(invalidation_processing_latency_ns >= 0, "invalidation_processing_latency_ns",
         "must be >= 0");
+  check(invalidate_completion_count >= 1 && invalidate_completion_count <= 8,
+        "invalidate_completion_count",
+        "must be 1..8 (the Invalidate Completion's 3-bit Completion Count field)");
   check(!pri_enabled || outstanding_page_request_allocation >= 1,
         "outstanding_page_request_allocation", "must be >= 1 when PRI is enabled");
   check(!pri_enabled || ats_enabled, "pri_enabled", "PRI needs ATS");

@@ -115,6 +115,11 @@ struct DeviceConfig {
   // ATC entries) before it waits for in-flight users. Assumed ~0.5 us, a
   // mid-range device figure (not calibrated; the ATS spec allows up to 1 min).
   double invalidation_processing_latency_ns = 500.0;
+  // Invalidate Completions the Function sends per Invalidate Request, the value of
+  // their Completion Count field (PCIe ATS, Invalidate Completion: CC, 1..8; a
+  // Function may split its answer, e.g. one per internal ATC or sub-function).
+  // 1: one completion, what most Functions send (assumed; no published figures).
+  uint32_t invalidate_completion_count = 1;
   // PRI "Outstanding Page Request Allocation" written by software.
   uint32_t outstanding_page_request_allocation = 32;
   // Ask for no-write (NW=1) translations when a read misses.
@@ -140,6 +145,8 @@ struct DeviceConfig {
       "ATS Invalidate Queue Depth field (0 = 32)");
     v("invalidation_processing_latency_ns", invalidation_processing_latency_ns, "ns",
       "processing time of one Invalidate Request");
+    v("invalidate_completion_count", invalidate_completion_count, "messages",
+      "Invalidate Completions sent per Invalidate Request (the CC field, 1..8)");
     v("outstanding_page_request_allocation", outstanding_page_request_allocation, "requests",
       "PRI Outstanding Page Request Allocation");
     v("no_write_for_reads", no_write_for_reads, "", "request NW translations for reads");

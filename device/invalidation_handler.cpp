@@ -78,11 +78,14 @@ void InvalidationHandler::process(const Item& item) {
   c.requester_id = up_.requester_id();
   c.destination_id = cfg_.translation_agent_id;
   c.itag_vector = 1u << r.itag;
-  c.completion_count = 1;
-  completions_.inc();
+  c.completion_count = cfg_.completion_count;
   service_time_.sample(sc_core::sc_time_stamp() - item.arrival);
   holding_ = true;
-  free_at_ = sc_core::sc_time_stamp() + up_.post_message(c);
+  // The messages are posted in order; the last one's arrival frees the slot.
+  for (uint32_t k = 0; k < cfg_.completion_count; ++k) {
+    completions_.inc();
+    free_at_ = sc_core::sc_time_stamp() + up_.post_message(c);
+  }
 }
 
 }  // namespace iosim

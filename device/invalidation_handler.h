@@ -10,11 +10,14 @@
 //      tells the ATS client, so completions in flight for the range are stale,
 //   3. waits until every in-flight access that used one of the dropped
 //      translations has completed (reads returned, writes posted),
-//   4. sends the Invalidate Completion (ITag bit, Completion Count 1) through
-//      the device's ordered upstream path, after every posted write issued
-//      before it.
+//   4. sends its Invalidate Completions through the device's ordered upstream
+//      path, after every posted write issued before them: completion_count
+//      messages (1..8), each with the request's ITag bit and the Completion Count
+//      field set to completion_count (PCIe ATS: the CC field says how many
+//      Invalidate Completions the Function sends for the request; the translation
+//      agent retires the ITag when the last has arrived).
 //
-// The handler is busy with a request until its completion has reached the
+// The handler is busy with a request until its last completion has reached the
 // translation agent (the message's annotated delay); only then does the request
 // free its queue slot and the next one start. That wait is not a wait of its own:
 // the slot is freed when the next request starts or arrives, and the next
@@ -22,9 +25,8 @@
 // of its arrival and that time (an idle handler is woken there directly by the
 // arrival).
 //
-// Simplifications: requests are processed one at a time; one completion per
-// request (no coalescing of ITags into one vector); the 8-request Completion
-// Count of multi-function devices is not used.
+// Simplifications: requests are processed one at a time; the split completions of
+// a request are sent back to back (no coalescing of ITags into one vector).
 #pragma once
 
 #include "device/atc.h"
@@ -45,6 +47,7 @@ class InvalidationHandler {
     uint32_t queue_depth = 32;
     double processing_latency_ns = 0;
     uint16_t translation_agent_id = 0;
+    uint32_t completion_count = 1;  // Invalidate Completions per request (1..8)
   };
 
   InvalidationHandler(const Config& cfg, DeviceUpstream& up, Atc& atc, AtsClient& ats,

@@ -30,10 +30,17 @@
 // only after a real wait.
 //
 // Invalidate Completions count per ITag up to the Completion Count of the first
-// completion. An ATC invalidation not answered within itag_timeout_ns is abandoned:
-// its ITag is freed, FSTS.ITE is set, the fault interrupt fires, and the next
-// inv_wait fails (no status write, no IWC; counted and reported through
-// failed_waits()). Processing then continues.
+// completion; the ITag is retired when the last has arrived, and a completion for
+// an ITag not in flight is counted as stale. An ATC invalidation not answered within
+// itag_timeout_ns is abandoned: its ITag is freed, FSTS.ITE is set, the fault
+// interrupt fires, and the next inv_wait fails (no status write, no IWC; counted and
+// reported through failed_waits()). Processing then continues. A late completion
+// that arrives while its ITag is in flight again counts for the new request (the
+// ITag is all a completion carries).
+//
+// Waiting for a free server: only the processor thread allocates ITags and waits
+// for one (the device's Invalidate Queue Depth), and it serves the queue in order,
+// so there is a single waiter and no request can overtake another.
 //
 // Simplifications: a malformed descriptor sets FSTS.IQE and is skipped (VT-d stops
 // the queue until software fixes it); the fence and page-drain flags are not

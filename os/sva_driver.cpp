@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 #include <stdexcept>
 
 #include "os/exec_context.h"
@@ -19,14 +21,15 @@ namespace {
 constexpr uint32_t kPasidTableEntries = 256;  // one 4 KiB frame of 16-byte entries
 constexpr uint8_t kPasidTablePts = 8;
 
-const SvaConfig& validated(const SvaConfig& c) {
+const SvaConfig& validated(const SvaConfig& c, double itag_timeout_ns) {
   c.validate();
+  c.validate_wait_timeout(itag_timeout_ns);
   return c;
 }
 
 SvaPolicyParams policy_params(const SvaConfig& c) {
   return SvaPolicyParams{c.intel_batch_descriptors, c.intel_max_address_mask,
-                         c.arm_full_flush_pages};
+                         c.arm_full_flush_pages, c.intel_dtlb_extra_inval};
 }
 
 // Throws ParamError for arch_invalidate under range_end: the memory manager calls
@@ -74,11 +77,23 @@ void SvaConfig::validate() const {
   }
 }
 
+void SvaConfig::validate_wait_timeout(double itag_timeout_ns) const {
+  if (wait_timeout_ns > 0 && wait_timeout_ns < itag_timeout_ns) {
+    std::ostringstream o;
+    o << std::setprecision(15)
+      << "sva.wait_timeout_ns must be 0 (no software limit) or at least "
+         "iommu.command_queue.itag_timeout_ns ("
+      << itag_timeout_ns << " ns), got " << wait_timeout_ns
+      << ": a shorter limit abandons waits for ATC invalidations the IOMMU still tracks";
+    throw ParamError(o.str());
+  }
+}
+
 SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel& kernel,
                      Iommu& iommu)
     : sc_module(name),
       regs("regs"),
-      cfg_(validated(cfg)),
+      cfg_(validated(cfg, iommu.config().command_queue.itag_timeout_ns)),
       kernel_(kernel),
       iommu_(iommu),
       policy_(SvaPolicy::create(cfg.policy, policy_params(cfg))),
@@ -94,10 +109,15 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       batches_(stats_.counter("batches", "batches", "tail writes followed by a wait")),
       full_flushes_(
           stats_.counter("full_flushes", "calls", "invalidations that flushed the whole PASID")),
-      failed_waits_(stats_.counter("failed_waits", "waits",
-                                   "waits that failed (ITag timeout) or were abandoned")),
+      failed_waits_(stats_.counter(
+          "failed_waits", "waits",
+          "waits given up: device gone after an ITag timeout, amd_legacy's timed-out wait, "
+          "a rejected descriptor, or sva.wait_timeout_ns")),
       wait_timeouts_(
           stats_.counter("wait_timeouts", "waits", "waits abandoned after sva.wait_timeout_ns")),
+      retries_(
+          stats_.counter("retries", "batches",
+                         "batches (intel) or waits (arm) written again after an ITag timeout")),
       queue_full_stalls_(
           stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")) {
   SC_HAS_PROCESS(SvaDriver);
@@ -422,14 +442,57 @@ bool SvaDriver::submit_and_wait(const std::vector<Desc128>& descs) {
   while (i < all->size()) {
     size_t j = i;
     while (descriptor_type((*all)[j]) != InvType::kInvWait) ++j;
-    ok = run_batch(&(*all)[i], j - i + 1, pending) && ok;
+    ok = complete_batch(&(*all)[i], j - i + 1, pending) && ok;
     i = j + 1;
   }
   queue_lock_.unlock();
   return ok;
 }
 
-bool SvaDriver::run_batch(const Desc128* d, size_t n, sc_time& pending) {
+// One batch until its wait completes, with the policy's answer to an ATC
+// invalidation time-out (see os/sva_policy.h). False when the driver gives up.
+bool SvaDriver::complete_batch(const Desc128* d, size_t n, sc_time& pending) {
+  WaitResult r = run_batch(d, n, pending);
+  while (r == WaitResult::kAtcTimeout) {
+    switch (policy_->on_atc_timeout()) {
+      case AtcTimeoutRecovery::kResubmitBatch:
+        // qi_check_fault: -ETIMEDOUT when a device of the batch is gone, else -EAGAIN.
+        if (!devices_present(d, n)) {
+          failed_waits_.inc();
+          return false;
+        }
+        retries_.inc();
+        r = run_batch(d, n, pending);
+        break;
+      case AtcTimeoutRecovery::kRepeatSync:
+        retries_.inc();
+        r = run_batch(&d[n - 1], 1, pending);
+        break;
+      case AtcTimeoutRecovery::kProceed:
+        failed_waits_.inc();
+        return true;
+    }
+  }
+  if (r != WaitResult::kDone) failed_waits_.inc();
+  return r == WaitResult::kDone;
+}
+
+bool SvaDriver::devices_present(const Desc128* d, size_t n) const {
+  for (size_t k = 0; k < n; ++k) {
+    const InvType t = descriptor_type(d[k]);
+    if (t != InvType::kDevTlb && t != InvType::kPasidDevTlb) continue;
+    auto it = devices_.find(DevTlbInv::decode(d[k]).sid);
+    if (it != devices_.end() && !it->second.present) return false;
+  }
+  return true;
+}
+
+void SvaDriver::set_device_present(uint16_t rid, bool present) {
+  auto it = devices_.find(rid);
+  if (it != devices_.end()) it->second.present = present;
+}
+
+SvaDriver::WaitResult SvaDriver::run_batch(const Desc128* d, size_t n, sc_time& pending) {
   const uint32_t data = next_status_++;
   if (next_status_ == 0) next_status_ = 1;
   // The descriptor writes are seen by the IOMMU only after the doorbell: their time
@@ -443,9 +506,9 @@ bool SvaDriver::run_batch(const Desc128* d, size_t n, sc_time& pending) {
   put_descriptor(w.encode(), pending);
   write_reg(iommu_reg::kIqt, cq_tail_, pending);
   batches_.inc();
-  const bool ok = spin_for_status(data, cq_tail_, pending);
+  const WaitResult r = spin_for_status(data, cq_tail_, pending);
   pending = sc_core::SC_ZERO_TIME;
-  return ok;
+  return r;
 }
 
 void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {
@@ -472,14 +535,16 @@ void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {
   cq_tail_ = next;
 }
 
-bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail, const sc_time& pending) {
+SvaDriver::WaitResult SvaDriver::spin_for_status(uint32_t data, uint64_t tail,
+                                                 const sc_time& pending) {
   ExecContext& ctx = ExecContext::current();
   // Polling starts after the doorbell's register latency (`pending`); nothing is
   // seen before then, so that latency is not waited for on its own.
   const sc_time t0 = sc_core::sc_time_stamp() + pending;
   const bool bounded = cfg_.wait_timeout_ns > 0;
   const sc_time deadline = t0 + ns(cfg_.wait_timeout_ns);
-  bool ok = true;
+  WaitResult result = WaitResult::kDone;
+  uint64_t errors = 0;     // FSTS error bits seen during this wait
   fault_pending_ = false;  // faults before the first poll are not about this batch
   spin_start_ = t0;
   spin_deadline_ = deadline;
@@ -494,15 +559,17 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail, const sc_time& pen
       const uint64_t errs =
           read_reg(iommu_reg::kFsts) & (iommu_reg::kFstsIte | iommu_reg::kFstsIqe);
       if (errs) write_reg(iommu_reg::kFsts, errs);
+      errors |= errs;
       if (read_status() != data && read_reg(iommu_reg::kIqh) == tail) {
-        ok = false;
+        // The wait was processed without its status write: it failed.
+        result = (errors & iommu_reg::kFstsIte) ? WaitResult::kAtcTimeout : WaitResult::kRejected;
         break;
       }
       continue;
     }
     if (bounded && sc_core::sc_time_stamp() >= deadline) {
       wait_timeouts_.inc();
-      ok = false;
+      result = WaitResult::kAbandoned;
       break;
     }
     ctx.spin_until(
@@ -515,13 +582,13 @@ bool SvaDriver::spin_for_status(uint32_t data, uint64_t tail, const sc_time& pen
   }
   irq_.cancel();  // drop a pending poll wake-up (only left after a fault)
   spinning_ = false;
+  const bool ok = result == WaitResult::kDone;
   // Software sees the status at its first poll at or after the write.
   const sc_time seen =
       ok ? poll_seen(t0, sc_core::sc_time_stamp()) : std::max(t0, sc_core::sc_time_stamp());
   if (seen > sc_core::sc_time_stamp()) ctx.spin_for(seen - sc_core::sc_time_stamp());
-  if (!ok) failed_waits_.inc();
   spin_time_.sample(sc_core::sc_time_stamp() - t0);
-  return ok;
+  return result;
 }
 
 }  // namespace iosim

@@ -22,11 +22,21 @@
 // Polling: software polls the status word every poll_interval_ns; the model wakes at
 // the IOMMU's status write (the wait descriptor also sets IF, so the IOMMU raises its
 // completion event there) and advances to the first poll at or after it, so no poll is
-// simulated one by one. The whole wait is charged as spin time. A wait that fails (an
-// ATC invalidation timed out: FSTS.ITE, no status write) or a rejected descriptor
-// (FSTS.IQE) is seen through the fault event and FSTS; a wait that neither completes
-// nor fails within wait_timeout_ns is abandoned. Both are counted as errors and the
-// caller returns; no InvalidationDoneEvent is published for them.
+// simulated one by one. The whole wait is charged as spin time.
+//
+// A failed wait is seen through the fault event and FSTS (qi_check_fault). After an
+// ATC invalidation time-out (FSTS.ITE) the policy decides (os/sva_policy.h): intel
+// writes the batch again while its devices are present (qi_submit_sync's restart;
+// unbounded, as in Linux: a present device that never answers keeps the caller
+// spinning) and gives up when one is gone (-ETIMEDOUT); arm writes the wait again
+// (the repeated CMD_SYNC); amd_legacy goes on as if the wait had completed (its
+// IOMMU completes the wait and logs an event the driver does not read). A rejected
+// descriptor (FSTS.IQE) fails the wait. A wait that neither completes nor fails
+// within wait_timeout_ns (0: never, the default; Linux VT-d has no software limit)
+// is abandoned. Counters: retries (batches or waits written again), failed_waits
+// (given up, or amd_legacy going on after a time-out), wait_timeouts (abandoned).
+// The caller publishes an InvalidationDoneEvent only when the driver believes the
+// invalidation complete (amd_legacy after a time-out included).
 //
 // Costs: the descriptor and table writes use the memory backdoor (memory is
 // sequentially consistent) and are charged descriptor_write_ns / table_write_ns; the
@@ -42,7 +52,9 @@
 //
 // Simplifications: one IOMMU; PASID tables are flat with 256 entries (PASIDs 1..255);
 // domain ID = PASID; one status word reused by every wait (the queue is serialised);
-// no interrupt remapping; unbind of a device that was never bound is ignored.
+// no interrupt remapping; unbind of a device that was never bound is ignored; after
+// an ITag timeout the presence check covers every device the batch invalidates (the
+// IOMMU has no ITESID register naming the one that timed out).
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -103,9 +115,14 @@ struct SvaConfig {
   // ~40 ns at 3.5 GHz).
   double poll_interval_ns = 130.0;
   // Model safety net: give up a wait after this long without completion or failure
-  // (0 disables it). Linux has no such timeout; the IOMMU's ITag timeout is the
-  // modelled failure path.
-  double wait_timeout_ns = 10e9;
+  // (0 disables it). Linux VT-d's qi_submit_sync has no such limit; the IOMMU's ITag
+  // timeout is the modelled failure path, so a non-zero value must be at least
+  // iommu.command_queue.itag_timeout_ns (see validate_wait_timeout()).
+  double wait_timeout_ns = 0;
+  // Linux info->dtlb_extra_inval (intel/iommu.c, dev_needs_extra_dtlb_flush: Intel
+  // QAT devices 0x4940-0x4943): every device-TLB invalidation is written twice into
+  // the same batch (cache_tag_flush_devtlb_psi). Applies to every ATS device here.
+  bool intel_dtlb_extra_inval = false;
   // The lock serialising the command queue (Linux qi->q_lock, a raw spin lock).
   SpinLockConfig queue_lock;
 
@@ -119,6 +136,8 @@ struct SvaConfig {
       "intel: descriptors per batch before an inv_wait");
     v("intel_max_address_mask", intel_max_address_mask, "",
       "intel: largest page-selective address mask (CAP.MAMV); larger ranges flush the PASID");
+    v("intel_dtlb_extra_inval", intel_dtlb_extra_inval, "",
+      "intel: write every device-TLB invalidation twice per batch (Linux dtlb_extra_inval quirk)");
     v("arm_full_flush_pages", arm_full_flush_pages, "pages",
       "arm: ranges of at least this many pages invalidate the whole PASID");
     v("command_queue_qs", command_queue_qs, "", "command queue size: 256 << QS descriptors");
@@ -128,11 +147,17 @@ struct SvaConfig {
     v("table_write_ns", table_write_ns, "ns", "writing one context/PASID table entry");
     v("poll_interval_ns", poll_interval_ns, "ns", "status-word polling period");
     v("wait_timeout_ns", wait_timeout_ns, "ns",
-      "abandon a wait without completion or failure after this long (0 = never)");
+      "abandon a wait without completion or failure after this long (0 = never; else >= "
+      "iommu.command_queue.itag_timeout_ns)");
     v.section("queue_lock", queue_lock);
   }
   // Throws ParamError naming the first invalid key.
   void validate() const;
+  // Throws ParamError when wait_timeout_ns is non-zero and below the IOMMU's ITag
+  // timeout: such a limit abandons waits for ATC invalidations the IOMMU still tracks
+  // (with 1 ns, every wait), so the driver would go on before the device answered or
+  // the IOMMU reported the time-out.
+  void validate_wait_timeout(double itag_timeout_ns) const;
 };
 
 class IopfHandler;
@@ -172,6 +197,11 @@ class SvaDriver : public sc_core::sc_module {
   uint64_t page_request_queue_base() const { return pq_base_; }
   uint64_t pasid_table_of(uint16_t rid) const;
   uint64_t failed_waits() const { return failed_waits_.value(); }
+  uint64_t retries() const { return retries_.value(); }
+  uint64_t wait_timeouts() const { return wait_timeouts_.value(); }
+  // Surprise removal (or return) of an attached device: the presence check the
+  // intel policy makes after an ITag timeout (Linux pci_device_is_present()).
+  void set_device_present(uint16_t rid, bool present);
 
   // --- used by the IOPF handler and the notifier ---
   void set_iopf_handler(IopfHandler* h) { iopf_ = h; }
@@ -191,7 +221,14 @@ class SvaDriver : public sc_core::sc_module {
   struct DeviceState {
     bool ats = false;
     bool pri = false;
+    bool present = true;  // what pci_device_is_present() would answer
     uint64_t pasid_table = 0;
+  };
+  enum class WaitResult {
+    kDone,        // the status was written
+    kAtcTimeout,  // failed with FSTS.ITE: an ATC invalidation timed out
+    kRejected,    // failed with FSTS.IQE only
+    kAbandoned,   // sva.wait_timeout_ns passed
   };
   struct Binding {
     Mm* mm = nullptr;
@@ -216,10 +253,15 @@ class SvaDriver : public sc_core::sc_module {
   Desc128 wait_descriptor() const;
   // One batch: the descriptors (the last is a wait) while holding the queue lock.
   // `pending` (time not yet waited for) is charged with the doorbell and reset.
-  bool run_batch(const Desc128* d, size_t n, sc_core::sc_time& pending);
+  WaitResult run_batch(const Desc128* d, size_t n, sc_core::sc_time& pending);
+  // run_batch() again after ATC time-outs as the policy says; false when given up.
+  bool complete_batch(const Desc128* d, size_t n, sc_core::sc_time& pending);
+  // Every device a dev-TLB descriptor of the batch targets is present.
+  bool devices_present(const Desc128* d, size_t n) const;
   void put_descriptor(const Desc128& d, sc_core::sc_time& pending);
   // Polls from sc_time_stamp() + pending (the doorbell's register latency).
-  bool spin_for_status(uint32_t data, uint64_t wait_slot_end, const sc_core::sc_time& pending);
+  WaitResult spin_for_status(uint32_t data, uint64_t wait_slot_end,
+                             const sc_core::sc_time& pending);
   // First status poll at or after `now` of a spin that started at `start`.
   sc_core::sc_time poll_seen(const sc_core::sc_time& start, const sc_core::sc_time& now) const;
 
@@ -259,6 +301,7 @@ class SvaDriver : public sc_core::sc_module {
   Counter& full_flushes_;
   Counter& failed_waits_;
   Counter& wait_timeouts_;
+  Counter& retries_;
   Counter& queue_full_stalls_;
 };
 

@@ -55,11 +55,14 @@ class IntelPolicy : public SvaPolicy {
                      : pasid_iotlb_page(pasid, base, static_cast<uint8_t>(mask)));
     for (const auto& d : devs) {
       if (!d.ats) continue;
-      add(c.full_flush ? pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2)
-                       : pasid_dev_tlb(d.rid, pasid, base, mask + kPageShift));
+      const Desc128 dev_tlb = c.full_flush ? pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2)
+                                           : pasid_dev_tlb(d.rid, pasid, base, mask + kPageShift);
+      add(dev_tlb);
+      if (p_.intel_dtlb_extra_inval) add(dev_tlb);
     }
     if (in_batch > 0) c.descs.push_back(wait);
   }
+  AtcTimeoutRecovery on_atc_timeout() const override { return AtcTimeoutRecovery::kResubmitBatch; }
 };
 
 class ArmPolicy : public SvaPolicy {
@@ -91,6 +94,7 @@ class ArmPolicy : public SvaPolicy {
     }
     if (c.descs.size() > before_atc) c.descs.push_back(wait);  // only with an ATS device
   }
+  AtcTimeoutRecovery on_atc_timeout() const override { return AtcTimeoutRecovery::kRepeatSync; }
 };
 
 class AmdLegacyPolicy : public SvaPolicy {
@@ -110,6 +114,7 @@ class AmdLegacyPolicy : public SvaPolicy {
     }
     c.descs.push_back(wait);
   }
+  AtcTimeoutRecovery on_atc_timeout() const override { return AtcTimeoutRecovery::kProceed; }
 };
 
 using Factory = std::function<std::unique_ptr<SvaPolicy>(const SvaPolicyParams&)>;

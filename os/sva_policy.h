@@ -24,6 +24,29 @@
 //     page invalidates that page (IOTLB and ATC, 4 KiB); anything larger flushes the
 //     whole PASID (IOTLB and ATC); then one completion wait.
 //
+// Several ATC invalidations to one device in one batch (all outstanding at once,
+// bounded by the device's Invalidate Queue Depth in the IOMMU): intel with
+// intel_dtlb_extra_inval, Linux's info->dtlb_extra_inval (iommu.c,
+// dev_needs_extra_dtlb_flush: Intel QAT device IDs 0x4940-0x4943), for which
+// cache_tag_flush_devtlb_psi adds every device-TLB descriptor twice to the batch.
+// The other multiplicities Linux has do not arise for SVA here: a cache tag (intel)
+// or master_domain (arm) per PASID of a device needs one domain attached at several
+// PASIDs, which an mm (one PASID) is not; arm's one CMD_ATC_INV per stream ID of a
+// master (master->num_streams) needs several Requester IDs behind one ATC.
+//
+// What the driver does when an ATC invalidation of a batch times out (the IOMMU
+// sets FSTS.ITE and fails the batch's wait; on_atc_timeout()):
+//   intel (drivers/iommu/intel/dmar.c, qi_check_fault/qi_submit_sync): ITE aborts
+//     the pending waits; qi_check_fault returns -EAGAIN and qi_submit_sync restarts,
+//     writing the whole batch again, for as long as the device is present (a
+//     device that pci_device_is_present() no longer finds ends it with -ETIMEDOUT).
+//   arm (arm-smmu-v3.c, arm_smmu_cmdq_skip_err, CMDQ_ERR_CERROR_ATC_INV_IDX): the
+//     CMD_SYNC is repeated (CONS still points at it; the ATC_INV is not sent again),
+//     so the repeated sync completes once the timed-out invalidation is gone.
+//   amd_legacy (amd/iommu.c, iommu_completion_wait/wait_on_sem): the IOMMU logs an
+//     IOTLB_INV_TIMEOUT event and the completion wait still completes; the driver
+//     neither retries nor looks at the event and goes on.
+//
 // Descriptors use the IOMMU's VT-d-like formats (iommu/descriptors.h) for all three
 // policies; the domain ID is the PASID (see os/sva_driver.h).
 #pragma once
@@ -46,6 +69,14 @@ struct SvaPolicyParams {
   uint32_t intel_batch_descriptors = 16;
   uint32_t intel_max_address_mask = 18;
   uint32_t arm_full_flush_pages = 512;
+  bool intel_dtlb_extra_inval = false;
+};
+
+// The driver's answer to a wait that failed because an ATC invalidation timed out.
+enum class AtcTimeoutRecovery {
+  kResubmitBatch,  // write the batch again (while its devices are present)
+  kRepeatSync,     // write the wait again
+  kProceed,        // go on as if the wait had completed
 };
 
 struct SvaCommands {
@@ -69,6 +100,8 @@ class SvaPolicy {
   // The same into `out` (its descriptors are replaced; its capacity is reused).
   virtual void build(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
                      uint64_t end, const Desc128& wait, SvaCommands& out) const = 0;
+
+  virtual AtcTimeoutRecovery on_atc_timeout() const = 0;
 
   // The policy registered as `name`; throws std::invalid_argument for an unknown one.
   static std::unique_ptr<SvaPolicy> create(const std::string& name, const SvaPolicyParams& p);

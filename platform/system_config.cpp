@@ -35,6 +35,7 @@ void SystemConfig::validate() const {
   iommu.validate();
   link.validate();
   sva.validate();
+  sva.validate_wait_timeout(iommu.command_queue.itag_timeout_ns);
   check.checker.validate();
   std::set<uint16_t> rids;
   for (size_t i = 0; i < device.size(); ++i) {

@@ -180,6 +180,48 @@ TEST(Device, InvalidationWithoutUsersCompletesAfterProcessingLatency) {
   EXPECT_EQ(b.dev.atc().cache().size(), 0u);
 }
 
+// A Function configured to split its answer sends invalidate_completion_count
+// completions per request, each with the ITag bit and that Completion Count; the
+// next request starts only after the last of them has arrived.
+TEST(Device, SplitCompletionSendsCompletionCountMessagesPerRequest) {
+  DeviceConfig cfg;
+  cfg.invalidate_completion_count = 3;
+  cfg.threads = {script({ScriptOp::read(kA)})};
+  Bench b(cfg);
+  test::run_thread([&] {
+    sc_core::wait(sc_time(1000, SC_NS));
+    b.iommu.send_invalidate(5, 1u, AtsRange::of_size(kA, 4096));
+    b.iommu.send_invalidate(6, 1u, AtsRange::of_size(kA, 4096));
+  });
+  const auto comps = b.iommu.of_kind(PcieKind::kInvalidateCompletion);
+  ASSERT_EQ(comps.size(), 6u);
+  for (size_t i = 0; i < comps.size(); ++i) {
+    const auto& c = std::get<InvalidateCompletion>(comps[i].body);
+    EXPECT_EQ(c.itag_vector, 1u << (i < 3 ? 5 : 6)) << i;
+    EXPECT_EQ(c.completion_count, 3u) << i;
+  }
+  // Each request is processed 500 ns after the previous one's last completion.
+  EXPECT_EQ(comps[0].time, sc_time(1500, SC_NS));
+  EXPECT_EQ(comps[2].time, sc_time(1500, SC_NS));
+  EXPECT_EQ(comps[3].time, sc_time(2000, SC_NS));
+  EXPECT_EQ(b.dev.invalidations().completions_sent(), 6u);
+}
+
+TEST(Device, CompletionCountIsValidatedAgainstTheThreeBitField) {
+  DeviceConfig cfg;
+  cfg.invalidate_completion_count = 0;
+  EXPECT_THROW(cfg.validate(), ParamError);
+  cfg.invalidate_completion_count = 9;
+  try {
+    cfg.validate();
+    ADD_FAILURE() << "no error";
+  } catch (const ParamError& e) {
+    EXPECT_NE(std::string(e.what()).find("invalidate_completion_count"), std::string::npos);
+  }
+  cfg.invalidate_completion_count = 8;
+  EXPECT_NO_THROW(cfg.validate());
+}
+
 // The Invalidate Completions the stub received: (ITag, arrival ns) in order.
 void expect_completions(const StubIommu& s, const std::vector<std::pair<uint8_t, double>>& want) {
   const auto comps = s.of_kind(PcieKind::kInvalidateCompletion);

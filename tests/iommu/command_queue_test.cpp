@@ -155,5 +155,48 @@ TEST(CommandQueue, WaitingProcessorTakesCompletionsAtTheirArrival) {
   EXPECT_EQ(stale->value(), 1u);
 }
 
+// A split answer (Completion Count 3): the ITag is retired and the wait completes
+// only when the third completion arrives; a fourth (a duplicate) is stale.
+TEST(CommandQueue, ItagRetiresAfterTheLastOfCompletionCountCompletions) {
+  IommuBench b;
+  const uint64_t status = 0x90000;
+  sc_time announced, irq;
+  unsigned in_flight_after_two = 99;
+  test::run_thread([&] {
+    b.setup_command_queue();
+    const SBitAddress a = encode_s_range(0x1000, 0x1000);
+    b.submit(DevTlbInv{true, kRid, 0, 5, a.address, a.s, false}.encode());
+    b.submit(InvWait{true, true, false, 7, status}.encode());
+    sc_core::wait(ns(2000));
+    announced = sc_core::sc_time_stamp();
+    InvalidateCompletion c;
+    c.requester_id = kRid;
+    c.itag_vector = 1u << 0;
+    c.completion_count = 3;
+    CommandQueue& cq = b.iommu.command_queue();
+    cq.on_invalidate_completion(b.port, c, ns(200));
+    cq.on_invalidate_completion(b.port, c, ns(300));
+    cq.on_invalidate_completion(b.port, c, ns(400));
+    sc_core::wait(ns(350));
+    in_flight_after_two = b.port.itags_in_flight();
+    sc_core::wait(b.iommu.inv_wait_event());
+    irq = sc_core::sc_time_stamp();
+    cq.on_invalidate_completion(b.port, c, ns(10));  // a duplicate: ITag 0 is free
+    sc_core::wait(ns(100));
+  });
+  EXPECT_EQ(in_flight_after_two, 1u);
+  const PhysicalMemoryConfig m = test::small_memory();
+  const double status_write_ns = m.access_latency_ns + 4 / m.channel_bandwidth_gb_per_s;
+  EXPECT_EQ(irq, announced + ns(400 + status_write_ns));
+  EXPECT_EQ(b.memory.read_u64(status), 7u);
+  EXPECT_EQ(b.port.itags_in_flight(), 0u);
+  EXPECT_EQ(
+      StatRegistry::global().find_as<Counter>("iommu.command_queue.stale_completions")->value(),
+      1u);
+  EXPECT_EQ(
+      StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency")->count(),
+      1u);
+}
+
 }  // namespace
 }  // namespace iosim

@@ -28,7 +28,8 @@ struct System : IommuSystem {
   PcieLink link;
   Device dev;
 
-  explicit System(const DeviceConfig& dc) : link("link", PcieLinkConfig{}), dev("dev", dc) {
+  explicit System(const DeviceConfig& dc, const RootPortConfig& pc = {})
+      : IommuSystem(IommuConfig{}, pc), link("link", PcieLinkConfig{}), dev("dev", dc) {
     dev.upstream.bind(link.up_in);
     link.up_out.bind(port.upstream);
     port.downstream.bind(link.down_in);
@@ -144,6 +145,97 @@ TEST(DeviceIommuIntegration, NonPresentPageFaultsInThroughPriAndTheReadSucceeds)
   EXPECT_TRUE(reads[0].ok);
   EXPECT_EQ(reads[0].value, 0x3333u);
   EXPECT_TRUE(s.dev.thread(0).errors().empty());
+}
+
+// Two ATC invalidations to one device in one batch (two pages, then the wait), with
+// the device's Invalidate Queue Depth (the port's copy bounds the ITags in flight)
+// at `qdep`. Returns the ATC invalidation latencies (ITag allocated to completion)
+// and the ITag back-pressure stalls.
+struct TwoInvalidations {
+  double first = 0, second = 0;  // min and max of atc_inv_latency
+  double done = 0;               // tail write to the wait's completion interrupt
+  uint64_t stalls = 0;
+  double rt = 0;   // one request's round trip: down, processing, completion up
+  double tr = 0;   // the Invalidate Request's serialisation and latency down the link
+  double cmd = 0;  // one descriptor's fetch and execution in the IOMMU
+  double p = 0, tc = 0;
+  double status_write = 0;  // the wait's 4-byte status write
+};
+
+TwoInvalidations two_invalidations(uint32_t qdep) {
+  DeviceConfig dc = one_script_thread({ScriptOp::read(kVa)});
+  dc.invalidate_queue_depth = qdep;
+  RootPortConfig pc;
+  pc.requester_id = kRid;
+  pc.invalidate_queue_depth = qdep;
+  System s(dc, pc);
+  s.bind(kPasid);
+  const uint64_t status = s.alloc();
+  sc_time tail_written, wait_done;
+  run_thread([&] {
+    s.setup_command_queue();
+    until(5000);
+    std::vector<Desc128> descs;
+    for (uint64_t page : {kVa, kVa + 0x1000}) {
+      const SBitAddress a = encode_s_range(page, 0x1000);
+      descs.push_back(DevTlbInv{true, kRid, 0, kPasid, a.address, a.s, false}.encode());
+    }
+    descs.push_back(InvWait{true, true, false, 1, status}.encode());
+    for (const Desc128& d : descs) {
+      s.write_entry(s.cq_base + s.cq_tail, d);
+      s.cq_tail += 16;
+    }
+    s.write_reg(iommu_reg::kIqt, s.cq_tail);
+    tail_written = sc_core::sc_time_stamp();
+    sc_core::wait(s.iommu.inv_wait_event());
+    wait_done = sc_core::sc_time_stamp();
+  });
+  TwoInvalidations t;
+  t.done = to_ns(wait_done - tail_written);
+  const auto* inv =
+      StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency");
+  EXPECT_EQ(inv->count(), 2u);
+  t.first = inv->min();
+  t.second = inv->max();
+  t.stalls = StatRegistry::global()
+                 .find_as<Counter>("iommu.command_queue.itag_backpressure_stalls")
+                 ->value();
+  t.p = s.dev.config().invalidation_processing_latency_ns;
+  t.tr = to_ns(s.link.tlp_time(InvalidateRequest::kPayloadBytes) + s.link.latency());
+  t.tc = to_ns(s.link.tlp_time(0) + s.link.latency());
+  t.rt = t.tr + t.p + t.tc;
+  const PhysicalMemoryConfig m = test::small_memory();
+  const CommandQueueConfig cq;
+  t.cmd = m.access_latency_ns + 16 / m.channel_bandwidth_gb_per_s + cq.fetch_latency_ns +
+          cq.process_latency_ns;
+  t.status_write = m.access_latency_ns + 4 / m.channel_bandwidth_gb_per_s;
+  return t;
+}
+
+// Queue depth 1: the second request waits for the first's ITag to come back, so the
+// batch takes two full round trips from the first request on: the wait completes
+// cmd + 2 rt after the tail write (plus its status write).
+TEST(DeviceIommuIntegration, QueueDepthOneSerialisesTheInvalidationsOfABatch) {
+  const TwoInvalidations t = two_invalidations(1);
+  EXPECT_EQ(t.stalls, 1u);
+  EXPECT_DOUBLE_EQ(t.first, t.rt);
+  EXPECT_DOUBLE_EQ(t.second, t.rt);
+  EXPECT_NEAR(t.done, t.cmd + 2 * t.rt + t.status_write, 0.002);
+  // Default link and device: tr = 250 ns + the request's serialisation, p = 500 ns.
+  EXPECT_NEAR(t.done, 2226.17, 0.01);
+}
+
+// Queue depth 8: both requests are outstanding at once (the second is sent one
+// command after the first); the device serves them in order, so the second
+// completes p + tc after the first. The wait completes cmd + tr + 2p + 2tc after the
+// tail write: tr (the second request's way down) earlier than with depth 1.
+TEST(DeviceIommuIntegration, QueueDepthEightKeepsTheInvalidationsOfABatchOutstanding) {
+  const TwoInvalidations t = two_invalidations(8);
+  EXPECT_EQ(t.stalls, 0u);
+  EXPECT_DOUBLE_EQ(t.first, t.rt);
+  EXPECT_NEAR(t.second, t.tr + 2 * t.p + 2 * t.tc - t.cmd, 0.002);
+  EXPECT_NEAR(t.done, t.cmd + t.tr + 2 * t.p + 2 * t.tc + t.status_write, 0.002);
+  EXPECT_NEAR(t.done, 2226.17 - t.tr, 0.01);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // SvaDriver tests: the three invalidation policies' exact descriptor lists, bind
 // (PASID entry in memory, DMA through the mm's page tables, PASID numbering), the
 // notifier placement under under_ptl and range_end, the invalidation latency from the
-// configured costs, and a failed wait that returns instead of hanging.
+// configured costs, and each policy's answer to an ATC invalidation time-out.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -96,6 +96,21 @@ TEST(SvaPolicyIntel, OnePage) {
       p(kBase, kBase + kPage),
       (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=0",
                                 "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
+                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12", "wait sw if"}));
+}
+
+// Linux dtlb_extra_inval: each device-TLB descriptor twice in the same batch, so two
+// ATC invalidations per device are outstanding before the wait.
+TEST(SvaPolicyIntel, ExtraDevTlbInvalidationQuirkWritesEachDeviceTwice) {
+  SvaConfig sc = Policy::config("intel");
+  sc.intel_dtlb_extra_inval = true;
+  SvaBench b(test::sva_os(), sc);
+  EXPECT_EQ(
+      describe(b.drv.build_commands(1, {kRid, kRid2}, kBase, kBase + kPage)),
+      (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=0",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
+                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
+                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12",
                                 "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12", "wait sw if"}));
 }
 
@@ -222,7 +237,7 @@ TEST(SvaConfigTest, ValidateNamesTheKey) {
   SvaConfig d;
   d.poll_interval_ns = -1;
   EXPECT_THROW(d.validate(), ParamError);
-  EXPECT_EQ(list_params(d).size(), 12u);
+  EXPECT_EQ(list_params(d).size(), 13u);
 }
 
 // --- bind ---
@@ -421,7 +436,10 @@ TEST(SvaDriverInvalidate, LatencyIsTheSumOfTheModelledCostsAndTheIotlbEntryIsGon
   EXPECT_EQ(b.rec.invals[0].time, t_done);
 }
 
-TEST(SvaDriverInvalidate, FailedWaitIsCountedAndReturnsWithoutHanging) {
+// The stub device never answers; once it is gone (surprise removal), the intel
+// policy's ITag-timeout check ends the wait with an error (qi_check_fault's
+// -ETIMEDOUT) instead of writing the batch again.
+TEST(SvaDriverInvalidate, AbsentDeviceEndsTheWaitAfterOneTimeout) {
   IommuConfig ic;
   ic.command_queue.itag_timeout_ns = 5000;
   SvaBench b(test::sva_os(), SvaConfig{}, ic);
@@ -429,20 +447,149 @@ TEST(SvaDriverInvalidate, FailedWaitIsCountedAndReturnsWithoutHanging) {
   sc_time t0, t1;
   run_thread([&] {
     b.drv.init();
-    b.drv.attach_device(kRid, true, true);  // the stub device never answers
+    b.drv.attach_device(kRid, true, true);
     mm = &b.new_mm(1, kVa, 1);
     b.drv.bind(*mm, kRid, 0);
+    b.drv.set_device_present(kRid, false);
     t0 = sc_core::sc_time_stamp();
     b.drv.invalidate(*mm, kVa, kVa + kPage);
     t1 = sc_core::sc_time_stamp();
   });
   EXPECT_EQ(b.drv.failed_waits(), 1u);
+  EXPECT_EQ(b.drv.retries(), 0u);
   EXPECT_GE(to_ns(t1 - t0), 5000.0);
   EXPECT_LT(to_ns(t1 - t0), 7000.0);
   EXPECT_TRUE(b.rec.invals.empty());
   EXPECT_EQ(StatRegistry::global().find_as<Histogram>("sva.invalidation_latency")->count(), 0u);
   EXPECT_EQ(b.inv_requests.size(), 1u);
   EXPECT_EQ(b.iommu.command_queue().failed_waits(), 1u);
+  EXPECT_EQ(b.iommu.command_queue().timeouts(), 1u);
+}
+
+// What each policy does when the device answers an ATC invalidation only after the
+// IOMMU's ITag timeout (the stub device answers Invalidate Request number
+// `answered` (0-based) 1 us after it was sent, and no other).
+struct TimeoutRun {
+  uint64_t retries = 0, failed_waits = 0, wait_timeouts = 0;
+  uint64_t cq_timeouts = 0, cq_failed_waits = 0;
+  size_t requests = 0;  // Invalidate Requests sent
+  size_t done = 0;      // InvalidationDoneEvents published
+  double latency = 0;   // invalidate() entry to return, ns
+  double first_request_to_done = 0;
+};
+
+TimeoutRun run_with_late_device(const std::string& policy, size_t answered) {
+  IommuConfig ic;
+  ic.command_queue.itag_timeout_ns = 5000;
+  SvaConfig sc;
+  sc.policy = policy;
+  SvaBench b(test::sva_os(), sc, ic);
+  std::vector<sc_time> sent;
+  b.down.hook = [&](tlm::tlm_generic_payload& gp, sc_time& d) {
+    const PcieExtension* ext = PcieExtension::of(gp);
+    if (!ext) return;
+    const auto* r = std::get_if<InvalidateRequest>(&ext->body);
+    if (!r) return;
+    sent.push_back(sc_core::sc_time_stamp() + d);
+    if (sent.size() - 1 != answered) return;
+    InvalidateCompletion c;
+    c.requester_id = kRid;
+    c.itag_vector = 1u << r->itag;
+    c.completion_count = 1;
+    b.iommu.command_queue().on_invalidate_completion(b.port, c, d + ns(1000));
+  };
+  TimeoutRun out;
+  sc_time t0, t1;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, true, true);
+    Mm& mm = b.new_mm(1, kVa, 1);
+    b.drv.bind(mm, kRid, 0);
+    t0 = sc_core::sc_time_stamp();
+    b.drv.invalidate(mm, kVa, kVa + kPage);
+    t1 = sc_core::sc_time_stamp();
+  });
+  out.retries = b.drv.retries();
+  out.failed_waits = b.drv.failed_waits();
+  out.wait_timeouts = b.drv.wait_timeouts();
+  out.cq_timeouts = b.iommu.command_queue().timeouts();
+  out.cq_failed_waits = b.iommu.command_queue().failed_waits();
+  out.requests = sent.size();
+  out.done = b.rec.invals.size();
+  out.latency = to_ns(t1 - t0);
+  if (!sent.empty()) out.first_request_to_done = to_ns(t1 - sent[0]);
+  return out;
+}
+
+// intel: ITE fails the wait, qi_submit_sync writes the batch again; the second
+// request is answered, the wait completes and only then is the invalidation done.
+TEST(SvaDriverInvalidate, IntelWritesTheBatchAgainAfterAnItagTimeout) {
+  const TimeoutRun r = run_with_late_device("intel", 1);
+  EXPECT_EQ(r.requests, 2u);
+  EXPECT_EQ(r.retries, 1u);
+  EXPECT_EQ(r.failed_waits, 0u);
+  EXPECT_EQ(r.wait_timeouts, 0u);
+  EXPECT_EQ(r.cq_timeouts, 1u);
+  EXPECT_EQ(r.cq_failed_waits, 1u);
+  EXPECT_EQ(r.done, 1u);
+  // The first request's 5 us timeout, then the second's 1 us answer.
+  EXPECT_GT(r.first_request_to_done, 6000.0);
+  EXPECT_LT(r.first_request_to_done, 7500.0);
+}
+
+// Several timeouts in a row: the batch is written once per timeout.
+TEST(SvaDriverInvalidate, IntelKeepsRetryingWhileTheDevicePresentDoesNotAnswer) {
+  const TimeoutRun r = run_with_late_device("intel", 3);
+  EXPECT_EQ(r.requests, 4u);
+  EXPECT_EQ(r.retries, 3u);
+  EXPECT_EQ(r.failed_waits, 0u);
+  EXPECT_EQ(r.cq_timeouts, 3u);
+  EXPECT_EQ(r.done, 1u);
+  EXPECT_GT(r.first_request_to_done, 3 * 5000.0 + 1000.0);
+}
+
+// arm: CERROR_ATC_INV_SYNC repeats the CMD_SYNC only; the ATC invalidation is not
+// sent again, so the repeated sync completes with the device still unanswered and
+// the driver goes on (visible in retries and itag_timeouts).
+TEST(SvaDriverInvalidate, ArmRepeatsTheSyncAfterAnItagTimeout) {
+  const TimeoutRun r = run_with_late_device("arm", 99);
+  EXPECT_EQ(r.requests, 1u);
+  EXPECT_EQ(r.retries, 1u);
+  EXPECT_EQ(r.failed_waits, 0u);
+  EXPECT_EQ(r.cq_timeouts, 1u);
+  EXPECT_EQ(r.cq_failed_waits, 1u);
+  EXPECT_EQ(r.done, 1u);
+  EXPECT_LT(r.first_request_to_done, 7000.0);
+}
+
+// amd_legacy: the completion wait completes with an event logged; the driver neither
+// retries nor waits longer, and counts the wait as failed.
+TEST(SvaDriverInvalidate, AmdLegacyGoesOnAfterAnItagTimeout) {
+  const TimeoutRun r = run_with_late_device("amd_legacy", 99);
+  EXPECT_EQ(r.requests, 1u);
+  EXPECT_EQ(r.retries, 0u);
+  EXPECT_EQ(r.failed_waits, 1u);
+  EXPECT_EQ(r.cq_timeouts, 1u);
+  EXPECT_EQ(r.done, 1u);
+  EXPECT_LT(r.first_request_to_done, 7000.0);
+}
+
+TEST(SvaDriverConfig, WaitTimeoutBelowTheItagTimeoutIsRejected) {
+  SvaConfig c;
+  c.wait_timeout_ns = 1;
+  try {
+    c.validate_wait_timeout(5000);
+    ADD_FAILURE() << "no error";
+  } catch (const ParamError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("sva.wait_timeout_ns"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("iommu.command_queue.itag_timeout_ns"), std::string::npos) << msg;
+  }
+  c.wait_timeout_ns = 0;
+  EXPECT_NO_THROW(c.validate_wait_timeout(5000));
+  c.wait_timeout_ns = 5000;
+  EXPECT_NO_THROW(c.validate_wait_timeout(5000));
+  EXPECT_EQ(SvaConfig{}.wait_timeout_ns, 0.0);
 }
 
 // --- unbind and release ---
