@@ -199,8 +199,7 @@ RunSummary collect_summary(const StatRegistry& stats, const StatsLayout& at) {
   s.translation_latency_ns = summarize(merged(stats, dev, "ats.translation_latency"));
   s.translation_source = s.translation_latency_ns.count ? "ats" : "";
   if (s.translation_latency_ns.count == 0) {
-    s.translation_latency_ns =
-        summarize(merged(stats, {at.iommu}, "translation_request_latency"));
+    s.translation_latency_ns = summarize(merged(stats, {at.iommu}, "translation_request_latency"));
     if (s.translation_latency_ns.count) s.translation_source = "iommu";
   }
   s.invalidation_latency_ns = summarize(merged(stats, {at.sva}, "invalidation_latency"));
@@ -236,8 +235,8 @@ void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) 
                     std::to_string(s.dma_write_latency_ns.count) + " writes, " +
                     std::to_string(s.dma_errors) + " errors)";
   if (s.dma_phase_ns > 0) {
-    dma += fmt(", %.2f M req/s", s.dma_mreq_per_s) + fmt(", %.3f GB/s", s.dma_gb_per_s) +
-           " over " + fmt_ns(s.dma_phase_ns) + " of DMA";
+    dma += fmt(", %.2f M req/s", s.dma_mreq_per_s) + fmt(", %.3f GB/s", s.dma_gb_per_s) + " over " +
+           fmt_ns(s.dma_phase_ns) + " of DMA";
   }
   out << dma << '\n';
   out << pad("latency", kLabel) << cell("count", kCount) << cell("p50", kValue)
@@ -284,7 +283,7 @@ void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) 
       total += c;
       counts += (counts.empty() ? "" : ", ") + n + " " + std::to_string(c);
     }
-    const char* verdict = total                                  ? "VIOLATIONS: "
+    const char* verdict = total                               ? "VIOLATIONS: "
                           : s.invalidation_errors.total() > 0 ? "not clean (invalidation errors): "
                                                               : "clean: ";
     out << verdict << counts << '\n';

@@ -95,8 +95,8 @@ void TraceRecorder::on_preempt_end(const OsEvent& e) {
 }
 
 void TraceRecorder::on_secondary_flush_end(const OsRangeEvent& e) {
-  Event ev =
-      make(Kind::kFlush, names_.os_step(e.cpu), "arch_invalidate_secondary_tlbs", e.time, e.duration);
+  Event ev = make(Kind::kFlush, names_.os_step(e.cpu), "arch_invalidate_secondary_tlbs", e.time,
+                  e.duration);
   ev.a = e.mm_id;
   ev.b = e.start;
   ev.c = e.end;

@@ -194,7 +194,7 @@ std::vector<std::string> chrome_trace_nesting_errors(const JsonValue& trace) {
   std::map<int, std::string> tracks;
   std::map<int, std::vector<Slice>> slices;
   std::map<int, std::vector<Slice>> open;  // "B" without its "E" yet, by track
-  std::vector<int> stray_ends;  // tracks with an "E" that closes nothing
+  std::vector<int> stray_ends;             // tracks with an "E" that closes nothing
   for (const JsonValue& e : trace["traceEvents"].items()) {
     const std::string ph = string_or(e, "ph", "");
     if (!e.has("tid")) continue;

@@ -367,10 +367,10 @@ TEST(TraceRecorder, AKernelThreadWithoutACoreGetsItsOwnTrack) {
 
 // Runs configs/<name>.cfg with --trace and returns the parsed trace.
 JsonValue shipped_trace(const std::string& name) {
-  const std::string trace = ::testing::TempDir() + "recorder_test_" + name + "_" +
-                            std::to_string(getpid()) + ".json";
-  const std::vector<std::string> args{"iommu-sim", std::string(IOSIM_CONFIG_DIR) + "/" + name +
-                                      ".cfg", "--trace", trace};
+  const std::string trace =
+      ::testing::TempDir() + "recorder_test_" + name + "_" + std::to_string(getpid()) + ".json";
+  const std::vector<std::string> args{
+      "iommu-sim", std::string(IOSIM_CONFIG_DIR) + "/" + name + ".cfg", "--trace", trace};
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
   SystemSimulation sim;
@@ -399,8 +399,7 @@ TEST(TraceRecorder, ShippedPriDemandPagingTraceNestsWithTheFaultHandlerOnItsTrac
   // Every page the device touches is faulted in by the handler: 6 Page Requests, one
   // PTL hold each, on the handler's own track.
   ASSERT_EQ(tracks.count("iopf.run"), 1u);
-  EXPECT_EQ(std::count(tracks.at("iopf.run").begin(), tracks.at("iopf.run").end(), "ptl_hold"),
-            6);
+  EXPECT_EQ(std::count(tracks.at("iopf.run").begin(), tracks.at("iopf.run").end(), "ptl_hold"), 6);
   EXPECT_EQ(tracks.count("CPU-thread-0"), 0u);
 }
 

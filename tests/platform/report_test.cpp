@@ -139,7 +139,7 @@ TEST(Report, CollectSummaryMergesInstancesAndComputesRates) {
   // First issue 1500 ns (dev1), last completion 11500 ns (dev0): 10 us of DMA.
   EXPECT_DOUBLE_EQ(s.dma_phase_ns, 10000.0);
   EXPECT_DOUBLE_EQ(s.dma_mreq_per_s, 110.0 / 10000.0 * 1e3);  // 11 M req/s
-  EXPECT_DOUBLE_EQ(s.dma_gb_per_s, 64.0 * 110 / 10000.0);    // 0.704 GB/s
+  EXPECT_DOUBLE_EQ(s.dma_gb_per_s, 64.0 * 110 / 10000.0);     // 0.704 GB/s
   EXPECT_EQ(s.translation_latency_ns.count, 2u);
   EXPECT_EQ(s.translation_source, "ats");
   EXPECT_DOUBLE_EQ(s.translation_latency_ns.max, 1100.0);
@@ -302,9 +302,9 @@ TEST(Report, StatsJsonFileAndUnwritablePath) {
   text << f.rdbuf();
   EXPECT_EQ(parse_json(text.str())["a"]["n"]["value"].number(), 3);
   std::remove(path.c_str());
-  EXPECT_THROW(
-      write_stats_json("/nonexistent-dir/x/stats.json", r, collect_summary(r, kLayout), info, nullptr),
-      std::runtime_error);
+  EXPECT_THROW(write_stats_json("/nonexistent-dir/x/stats.json", r, collect_summary(r, kLayout),
+                                info, nullptr),
+               std::runtime_error);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -422,8 +422,8 @@ TEST(Report, HugeAndTinyLatenciesKeepTheirColumnsSeparate) {
     std::string label;
     LatencySummary lat;
   };
-  for (const Row& row : {Row{"  DMA read", s.dma_read_latency_ns},
-                         Row{"  DMA write", s.dma_write_latency_ns}}) {
+  for (const Row& row :
+       {Row{"  DMA read", s.dma_read_latency_ns}, Row{"  DMA write", s.dma_write_latency_ns}}) {
     SCOPED_TRACE(row.label);
     const std::string line = line_starting(l, row.label);
     // Label (2 words), count, then four "<number> <unit>" cells.
@@ -505,8 +505,8 @@ struct ConfigRun {
 // Runs iommu-sim's front end on configs/<name>.cfg with --stats.
 ConfigRun run_shipped(const std::string& name) {
   const std::string configs = std::string(IOSIM_CONFIG_DIR) + "/";
-  const std::string stats = ::testing::TempDir() + "report_test_" + name + "_" +
-                            std::to_string(getpid()) + ".json";
+  const std::string stats =
+      ::testing::TempDir() + "report_test_" + name + "_" + std::to_string(getpid()) + ".json";
   const std::vector<std::string> args{"iommu-sim", configs + name + ".cfg", "--stats", stats};
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());

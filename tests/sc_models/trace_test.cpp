@@ -372,13 +372,12 @@ TEST(ChromeTrace, NestingCheckAcceptsNestedAndDisjointSlices) {
 
 TEST(ChromeTrace, NestingCheckReportsPartialOverlapsPerTrack) {
   const std::vector<std::string> e = nesting_errors_with([](ChromeTrace& tr, int a, int b) {
-    tr.complete(a, "straddles", "t", sc_time(11, SC_NS), sc_time(2, SC_NS));  // 11..13 vs 10..12
+    tr.complete(a, "straddles", "t", sc_time(11, SC_NS), sc_time(2, SC_NS));     // 11..13 vs 10..12
     tr.complete(b, "crosses_end", "t", sc_time(35, SC_NS), sc_time(10, SC_NS));  // 35..45 vs B/E
   });
   ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
   EXPECT_EQ(e[0], "A: straddles [0.011000, 0.013000] us overlaps next [0.010000, 0.012000] us");
-  EXPECT_EQ(e[1],
-            "B: crosses_end [0.035000, 0.045000] us overlaps b_span [0.030000, 0.040000] us");
+  EXPECT_EQ(e[1], "B: crosses_end [0.035000, 0.045000] us overlaps b_span [0.030000, 0.040000] us");
 }
 
 TEST(ChromeTrace, NestingCheckReportsUnmatchedBeginAndEnd) {
