@@ -73,7 +73,11 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       write_latency_(stats_.histogram("dma_write_latency",
                                       "DMA write access, issue by the thread to completion")),
       read_round_trip_(stats_.histogram(
-          "read_round_trip", "memory read request handed to the link until its data is back")) {
+          "read_round_trip", "memory read request handed to the link until its data is back")),
+      issue_times_(stats_.average("dma_issue_time", "ns",
+                                  "simulated time of each completed access's issue (min: first)")),
+      completion_times_(stats_.average("dma_completion_time", "ns",
+                                       "simulated time of each access's completion (max: last)")) {
   downstream.register_b_transport(this, &Device::b_transport_down);
   SC_HAS_PROCESS(Device);
   SC_METHOD(deliver_arrived);
@@ -338,7 +342,12 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
     }
   }
   if (!res.ok) access_errors_.inc();
-  if (res.ok) (r.write ? write_latency_ : read_latency_).sample(local_now(qk) - start);
+  if (res.ok) {
+    const sc_core::sc_time done = local_now(qk);
+    (r.write ? write_latency_ : read_latency_).sample(done - start);
+    issue_times_.sample(time_in_ns(start));
+    completion_times_.sample(time_in_ns(done));
+  }
   res.value = load_le(data, r.len);
   return res;
 }

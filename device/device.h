@@ -197,6 +197,10 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   Histogram& read_latency_;
   Histogram& write_latency_;
   Histogram& read_round_trip_;
+  // Simulated times (ns) of each completed access's issue and completion: their min and
+  // max bound the DMA phase (the run summary's rates divide by it).
+  Average& issue_times_;
+  Average& completion_times_;
 };
 
 }  // namespace iosim

@@ -2,9 +2,9 @@
 
 #include "sc_models/checker_suite.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <stdexcept>
 
@@ -12,30 +12,33 @@ namespace iosim {
 
 namespace {
 
-// Every group of the tree, depth first in dump order.
-void for_each_group(const StatGroup& g, const std::function<void(const StatGroup&)>& fn) {
-  fn(g);
-  for (const auto& child : g.groups()) for_each_group(*child.second, fn);
+// An owner not in the system has an empty path: nothing is read for it.
+std::string join(const std::string& group, const char* leaf) {
+  return group + "." + leaf;
 }
 
-// All histograms named `leaf`, merged.
-LatencyHistogram merged(const StatRegistry& stats, const std::string& leaf) {
-  LatencyHistogram h;
-  stats.root().for_each([&](const std::string&, const Stat& s) {
-    if (s.name() != leaf) return;
-    if (const auto* hist = dynamic_cast<const Histogram*>(&s)) h.merge(*hist);
-  });
-  return h;
+uint64_t counter(const StatRegistry& stats, const std::string& group, const char* leaf) {
+  if (group.empty()) return 0;
+  const auto* c = stats.find_as<Counter>(join(group, leaf));
+  return c ? c->value() : 0;
 }
 
-// Sum of every counter named `leaf`.
-uint64_t sum_counters(const StatRegistry& stats, const std::string& leaf) {
+// Sum of counter `leaf` of every group in `groups`.
+uint64_t sum(const StatRegistry& stats, const std::vector<std::string>& groups, const char* leaf) {
   uint64_t n = 0;
-  stats.root().for_each([&](const std::string&, const Stat& s) {
-    if (s.name() != leaf) return;
-    if (const auto* c = dynamic_cast<const Counter*>(&s)) n += c->value();
-  });
+  for (const std::string& g : groups) n += counter(stats, g, leaf);
   return n;
+}
+
+// Histogram `leaf` of every group in `groups`, merged.
+LatencyHistogram merged(const StatRegistry& stats, const std::vector<std::string>& groups,
+                        const char* leaf) {
+  LatencyHistogram h;
+  for (const std::string& g : groups) {
+    if (g.empty()) continue;
+    if (const auto* hist = stats.find_as<Histogram>(join(g, leaf))) h.merge(*hist);
+  }
+  return h;
 }
 
 double rate(uint64_t num, uint64_t den) {
@@ -47,35 +50,50 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Command-queue style "<kind>_count" (unit "commands") + "<kind>_latency" pairs, merged
-// over every group that has them.
-std::vector<InvalidationKindSummary> invalidation_kinds(const StatRegistry& stats) {
-  std::map<std::string, std::pair<uint64_t, LatencyHistogram>> kinds;
-  for_each_group(stats.root(), [&](const StatGroup& g) {
-    for (const auto& s : g.stats()) {
-      const auto* c = dynamic_cast<const Counter*>(s.get());
-      if (!c || c->unit() != "commands" || !ends_with(c->name(), "_count")) continue;
-      const std::string kind = c->name().substr(0, c->name().size() - 6);
-      const auto* h = dynamic_cast<const Histogram*>(g.find(kind + "_latency"));
-      if (!h) continue;
-      auto& k = kinds[kind];
-      k.first += c->value();
-      k.second.merge(*h);
-    }
-  });
+// The group at a dotted path; nullptr when absent.
+const StatGroup* find_group(const StatRegistry& stats, const std::string& path) {
+  const StatGroup* g = &stats.root();
+  for (size_t pos = 0; g && pos < path.size();) {
+    size_t dot = path.find('.', pos);
+    if (dot == std::string::npos) dot = path.size();
+    g = g->find_group(std::string_view(path).substr(pos, dot - pos));
+    pos = dot + 1;
+  }
+  return g;
+}
+
+// The command queue's "<kind>_count" (unit "commands") + "<kind>_latency" pairs, by kind.
+std::vector<InvalidationKindSummary> invalidation_kinds(const StatRegistry& stats,
+                                                        const std::string& command_queue) {
+  std::map<std::string, InvalidationKindSummary> kinds;
+  const StatGroup* g = command_queue.empty() ? nullptr : find_group(stats, command_queue);
+  if (!g) return {};
+  for (const auto& s : g->stats()) {
+    const auto* c = dynamic_cast<const Counter*>(s.get());
+    if (!c || c->unit() != "commands" || !ends_with(c->name(), "_count")) continue;
+    const std::string kind = c->name().substr(0, c->name().size() - 6);
+    const auto* h = dynamic_cast<const Histogram*>(g->find(kind + "_latency"));
+    if (h) kinds[kind] = {kind, c->value(), summarize(*h)};
+  }
   std::vector<InvalidationKindSummary> out;
-  for (const auto& [kind, v] : kinds) out.push_back({kind, v.first, summarize(v.second)});
+  for (auto& [kind, k] : kinds) out.push_back(std::move(k));
   return out;
 }
 
-// Bytes counted by devices: the "bytes" counter of groups that hold DMA latency histograms.
-uint64_t dma_bytes(const StatRegistry& stats) {
-  uint64_t n = 0;
-  for_each_group(stats.root(), [&](const StatGroup& g) {
-    if (!g.find("dma_read_latency") && !g.find("dma_write_latency")) return;
-    if (const auto* c = dynamic_cast<const Counter*>(g.find("bytes"))) n += c->value();
-  });
-  return n;
+// [first issue, last completion] over the devices' dma_issue_time / dma_completion_time.
+double dma_phase_ns(const StatRegistry& stats, const std::vector<std::string>& devices) {
+  bool any = false;
+  double first = 0, last = 0;
+  for (const std::string& d : devices) {
+    if (d.empty()) continue;
+    const auto* issue = stats.find_as<Average>(join(d, "dma_issue_time"));
+    const auto* done = stats.find_as<Average>(join(d, "dma_completion_time"));
+    if (!issue || !done || issue->count() == 0 || done->count() == 0) continue;
+    first = any ? std::min(first, issue->min()) : issue->min();
+    last = any ? std::max(last, done->max()) : done->max();
+    any = true;
+  }
+  return any ? last - first : 0.0;
 }
 
 uint64_t checker_count(const RunInfo& info, const std::string& name) {
@@ -112,11 +130,38 @@ std::string rpad(const std::string& s, size_t width) {
 
 constexpr size_t kLabel = 22;
 
+// A latency cell's text, at most 10 characters up to 99999 s: ns below 10 us, then
+// us below 10 ms, ms below 10 s, then s (the unit chosen on the rounded value).
+std::string fmt_latency(double ns) {
+  if (ns < 9999.95) return fmt("%.1f ns", ns);
+  if (ns < 9999.995e3) return fmt("%.2f us", ns / 1e3);
+  if (ns < 9999.995e6) return fmt("%.2f ms", ns / 1e6);
+  return fmt("%.2f s", ns / 1e9);
+}
+
+// `s` right-aligned in a column of `width`, always with a space before it.
+std::string cell(const std::string& s, size_t width) {
+  return " " + rpad(s, width - 1);
+}
+
+constexpr size_t kCount = 9, kValue = 11;
+
+std::string row_label(const std::string& label) {
+  return "  " + pad(label, kLabel - 2);
+}
+
 std::string latency_row(const std::string& label, const LatencySummary& l) {
-  if (l.count == 0) return "  " + pad(label, kLabel - 2) + rpad("0", 9) + "   -";
-  return "  " + pad(label, kLabel - 2) + rpad(std::to_string(l.count), 9) +
-         rpad(fmt("%.1f", l.p50), 11) + rpad(fmt("%.1f", l.p90), 11) +
-         rpad(fmt("%.1f", l.p99), 11) + rpad(fmt("%.1f", l.max), 11);
+  if (l.count == 0) return row_label(label) + cell("0", kCount) + "   -";
+  return row_label(label) + cell(std::to_string(l.count), kCount) +
+         cell(fmt_latency(l.p50), kValue) + cell(fmt_latency(l.p90), kValue) +
+         cell(fmt_latency(l.p99), kValue) + cell(fmt_latency(l.max), kValue);
+}
+
+std::string invalidation_errors_text(const InvalidationErrors& e) {
+  return "IOMMU " + std::to_string(e.itag_timeouts) + " ITag time-outs, " +
+         std::to_string(e.iommu_failed_waits) + " failed waits; driver " +
+         std::to_string(e.wait_timeouts) + " wait time-outs, " + std::to_string(e.retries) +
+         " retries, " + std::to_string(e.driver_failed_waits) + " failed waits";
 }
 
 void write_latency(JsonWriter& w, const char* key, const LatencySummary& l) {
@@ -138,53 +183,64 @@ LatencySummary summarize(const LatencyHistogram& h) {
   return l;
 }
 
-RunSummary collect_summary(const StatRegistry& stats) {
+RunSummary collect_summary(const StatRegistry& stats, const StatsLayout& at) {
   RunSummary s;
-  s.dma_read_latency_ns = summarize(merged(stats, "dma_read_latency"));
-  s.dma_write_latency_ns = summarize(merged(stats, "dma_write_latency"));
+  const std::vector<std::string>& dev = at.devices;
+  s.dma_read_latency_ns = summarize(merged(stats, dev, "dma_read_latency"));
+  s.dma_write_latency_ns = summarize(merged(stats, dev, "dma_write_latency"));
   s.dma_requests = s.dma_read_latency_ns.count + s.dma_write_latency_ns.count;
-  s.dma_errors = sum_counters(stats, "access_errors");
-  s.dma_bytes = dma_bytes(stats);
-  s.translation_latency_ns = summarize(merged(stats, "translation_latency"));
+  s.dma_errors = sum(stats, dev, "access_errors");
+  s.dma_bytes = sum(stats, dev, "bytes");
+  s.dma_phase_ns = dma_phase_ns(stats, dev);
+  if (s.dma_phase_ns > 0) {
+    s.dma_mreq_per_s = static_cast<double>(s.dma_requests) / s.dma_phase_ns * 1e3;
+    s.dma_gb_per_s = static_cast<double>(s.dma_bytes) / s.dma_phase_ns;
+  }
+  s.translation_latency_ns = summarize(merged(stats, dev, "ats.translation_latency"));
   s.translation_source = s.translation_latency_ns.count ? "ats" : "";
   if (s.translation_latency_ns.count == 0) {
-    s.translation_latency_ns = summarize(merged(stats, "translation_request_latency"));
+    s.translation_latency_ns = summarize(merged(stats, {at.iommu}, "translation_request_latency"));
     if (s.translation_latency_ns.count) s.translation_source = "iommu";
   }
-  s.invalidation_latency_ns = summarize(merged(stats, "invalidation_latency"));
-  s.pri_round_trip_ns = summarize(merged(stats, "pri_round_trip"));
-  s.ptl_hold_ns = summarize(merged(stats, "ptl_hold"));
-  s.iotlb_lookups = sum_counters(stats, "iotlb_lookups");
-  s.iotlb_hit_rate = rate(sum_counters(stats, "iotlb_hits"), s.iotlb_lookups);
-  const uint64_t atc_hits = sum_counters(stats, "atc_hits");
-  s.atc_lookups = atc_hits + sum_counters(stats, "atc_misses");
+  s.invalidation_latency_ns = summarize(merged(stats, {at.sva}, "invalidation_latency"));
+  s.pri_round_trip_ns = summarize(merged(stats, dev, "pri.pri_round_trip"));
+  s.ptl_hold_ns = summarize(merged(stats, at.mms, "ptl_hold"));
+  s.iotlb_lookups = counter(stats, at.iommu, "iotlb_lookups");
+  s.iotlb_hit_rate = rate(counter(stats, at.iommu, "iotlb_hits"), s.iotlb_lookups);
+  const uint64_t atc_hits = sum(stats, dev, "atc_hits");
+  s.atc_lookups = atc_hits + sum(stats, dev, "atc_misses");
   s.atc_hit_rate = rate(atc_hits, s.atc_lookups);
-  s.invalidations = invalidation_kinds(stats);
-  s.cpu_loads = sum_counters(stats, "loads");
-  s.cpu_stores = sum_counters(stats, "stores");
-  s.cpu_page_faults = sum_counters(stats, "page_faults");
-  s.pri_page_requests = sum_counters(stats, "page_requests");
-  s.iommu_faults = sum_counters(stats, "faults_recorded");
+  s.invalidations = invalidation_kinds(stats, at.command_queue);
+  s.cpu_loads = sum(stats, at.cores, "loads");
+  s.cpu_stores = sum(stats, at.cores, "stores");
+  s.cpu_page_faults = sum(stats, at.cores, "page_faults");
+  s.pri_page_requests = sum(stats, dev, "pri.page_requests");
+  s.iommu_faults = counter(stats, at.iommu, "faults_recorded");
+  InvalidationErrors& e = s.invalidation_errors;
+  e.itag_timeouts = counter(stats, at.command_queue, "itag_timeouts");
+  e.iommu_failed_waits = counter(stats, at.command_queue, "failed_waits");
+  e.wait_timeouts = counter(stats, at.sva, "wait_timeouts");
+  e.retries = counter(stats, at.sva, "retries");
+  e.driver_failed_waits = counter(stats, at.sva, "failed_waits");
   return s;
 }
 
 void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) {
   out << "== iommu-sim summary ==\n";
-  std::string sim = pad("simulated time", kLabel) + fmt_ns(info.sim_time_ns);
-  out << sim << '\n';
+  out << pad("simulated time", kLabel) << fmt_ns(info.sim_time_ns) << '\n';
   for (const auto& [label, value] : info.extra) out << pad(label, kLabel) << value << '\n';
   out << pad("host time", kLabel) << fmt("%.3f s", info.host_seconds) << '\n';
   std::string dma = pad("DMA requests", kLabel) + std::to_string(s.dma_requests) + " (" +
                     std::to_string(s.dma_read_latency_ns.count) + " reads, " +
                     std::to_string(s.dma_write_latency_ns.count) + " writes, " +
                     std::to_string(s.dma_errors) + " errors)";
-  if (info.sim_time_ns > 0) {
-    dma += fmt(", %.2f M req/s", static_cast<double>(s.dma_requests) / info.sim_time_ns * 1e3);
-    dma += fmt(", %.3f GB/s", static_cast<double>(s.dma_bytes) / info.sim_time_ns);
+  if (s.dma_phase_ns > 0) {
+    dma += fmt(", %.2f M req/s", s.dma_mreq_per_s) + fmt(", %.3f GB/s", s.dma_gb_per_s) + " over " +
+           fmt_ns(s.dma_phase_ns) + " of DMA";
   }
   out << dma << '\n';
-  out << pad("latency (ns)", kLabel) << rpad("count", 9) << rpad("p50", 11) << rpad("p90", 11)
-      << rpad("p99", 11) << rpad("max", 11) << '\n';
+  out << pad("latency", kLabel) << cell("count", kCount) << cell("p50", kValue)
+      << cell("p90", kValue) << cell("p99", kValue) << cell("max", kValue) << '\n';
   out << latency_row("DMA read", s.dma_read_latency_ns) << '\n';
   out << latency_row("DMA write", s.dma_write_latency_ns) << '\n';
   out << latency_row(s.translation_source == "iommu" ? "translation (IOMMU)" : "translation (ATS)",
@@ -196,16 +252,19 @@ void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) 
   if (s.invalidations.empty()) {
     out << pad("invalidations", kLabel) << "none\n";
   } else {
-    out << pad("invalidations", kLabel) << rpad("count", 9) << rpad("p50", 11) << rpad("p99", 11)
-        << '\n';
+    out << pad("invalidations", kLabel) << cell("count", kCount) << cell("p50", kValue)
+        << cell("p99", kValue) << '\n';
     for (const InvalidationKindSummary& k : s.invalidations) {
-      out << "  " << pad(k.kind, kLabel - 2) << rpad(std::to_string(k.count), 9);
+      out << row_label(k.kind) << cell(std::to_string(k.count), kCount);
       if (k.latency_ns.count) {
-        out << rpad(fmt("%.1f", k.latency_ns.p50), 11) << rpad(fmt("%.1f", k.latency_ns.p99), 11);
+        out << cell(fmt_latency(k.latency_ns.p50), kValue)
+            << cell(fmt_latency(k.latency_ns.p99), kValue);
       }
       out << '\n';
     }
   }
+  out << pad("invalidation errors", kLabel) << invalidation_errors_text(s.invalidation_errors)
+      << '\n';
   out << pad("hit rates", kLabel) << "IOTLB " << fmt("%.1f%%", 100 * s.iotlb_hit_rate) << " of "
       << s.iotlb_lookups << ", ATC " << fmt("%.1f%%", 100 * s.atc_hit_rate) << " of "
       << s.atc_lookups << '\n';
@@ -224,7 +283,10 @@ void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) 
       total += c;
       counts += (counts.empty() ? "" : ", ") + n + " " + std::to_string(c);
     }
-    out << (total ? "VIOLATIONS: " : "clean: ") << counts << '\n';
+    const char* verdict = total                               ? "VIOLATIONS: "
+                          : s.invalidation_errors.total() > 0 ? "not clean (invalidation errors): "
+                                                              : "clean: ";
+    out << verdict << counts << '\n';
   }
 }
 
@@ -257,9 +319,16 @@ void write_stats_json(std::ostream& out, const StatRegistry& stats, const RunSum
   write_latency(w, "ptl_hold_ns", s.ptl_hold_ns);
   w.field("iotlb_hit_rate", s.iotlb_hit_rate).field("atc_hit_rate", s.atc_hit_rate);
   w.field("dma_errors", s.dma_errors).field("dma_bytes", s.dma_bytes);
+  w.field("dma_phase_ns", s.dma_phase_ns);
+  w.field("dma_mreq_per_s", s.dma_mreq_per_s).field("dma_gb_per_s", s.dma_gb_per_s);
   w.field("cpu_loads", s.cpu_loads).field("cpu_stores", s.cpu_stores);
   w.field("cpu_page_faults", s.cpu_page_faults);
   w.field("pri_page_requests", s.pri_page_requests).field("iommu_faults", s.iommu_faults);
+  const InvalidationErrors& e = s.invalidation_errors;
+  w.key("invalidation_errors").begin_object();
+  w.field("itag_timeouts", e.itag_timeouts).field("iommu_failed_waits", e.iommu_failed_waits);
+  w.field("wait_timeouts", e.wait_timeouts).field("retries", e.retries);
+  w.field("driver_failed_waits", e.driver_failed_waits).end_object();
   w.key("invalidations").begin_object();
   for (const InvalidationKindSummary& k : s.invalidations) {
     w.key(k.kind).begin_object().field("count", k.count);

@@ -1,33 +1,48 @@
 // Run report: the short human summary printed at the end of every run and the
 // machine-readable stats JSON (--stats).
 //
-// collect_summary() reads the statistics the modules registered, wherever they sit in
-// the hierarchy: it finds them by leaf name and merges every instance (all devices'
-// DMA latencies, all mms' PTL hold times), so it does not depend on module names.
-//   dma_read/write_latency_ns  histograms dma_read_latency / dma_write_latency of the
-//                              devices (thread issues the access -> data back / write
-//                              done, successful accesses only); dma_requests = both counts
-//   translation_latency_ns     translation_latency (device ATS client: Translation
-//                              Request -> usable completion); when no device sent one,
-//                              the IOMMU's translation_request_latency instead
-//   invalidation_latency_ns    invalidation_latency (SVA driver: notifier call ->
-//                              completion seen by software)
-//   pri_round_trip_ns          pri_round_trip (device PRI client: Page Request -> PRG
-//                              Response)
-//   ptl_hold_ns                ptl_hold (every mm's page-table lock)
-//   iotlb_hit_rate             sum iotlb_hits / sum iotlb_lookups
-//   atc_hit_rate               sum atc_hits / (sum atc_hits + sum atc_misses)
-//   invalidations by kind      the IOMMU command queue's <kind>_count counters and their
-//                              <kind>_latency histograms (fetch -> command completion)
+// collect_summary() reads each figure from the statistics of the module it is about,
+// by full path: a StatsLayout names the stats group of every device, core, mm, the
+// IOMMU, its command queue and the SVA driver (System::stats_layout() gives the one
+// of a built system). Figures over several owners add or merge their instances.
+//   dma_read/write_latency_ns  <device>.dma_read_latency / dma_write_latency (the
+//                              thread issues the access -> data back / write done,
+//                              successful accesses only); dma_requests = both counts
+//   dma_errors, dma_bytes      <device>.access_errors, <device>.bytes
+//   dma_phase_ns               first <device>.dma_issue_time (min) to last
+//                              <device>.dma_completion_time (max); the M req/s and
+//                              GB/s rates divide by it, so boot and idle tails do
+//                              not dilute them
+//   translation_latency_ns     <device>.ats.translation_latency (Translation Request
+//                              -> usable completion); when no device sent one, the
+//                              IOMMU's <iommu>.translation_request_latency instead
+//   invalidation_latency_ns    <sva>.invalidation_latency (notifier call -> completion
+//                              seen by software)
+//   pri_round_trip_ns          <device>.pri.pri_round_trip (Page Request -> PRG Response)
+//   ptl_hold_ns                <mm>.ptl_hold (every mm's page-table lock)
+//   iotlb_hit_rate             <iommu>.iotlb_hits / <iommu>.iotlb_lookups
+//   atc_hit_rate               sum <device>.atc_hits / (atc_hits + atc_misses)
+//   invalidations by kind      <command_queue>.<kind>_count (unit "commands") and
+//                              <kind>_latency (fetch -> command completion)
+//   cpu_loads/stores/faults    <core>.loads, stores, page_faults
+//   pri_page_requests          <device>.pri.page_requests (Page Requests sent)
+//   iommu_faults               <iommu>.faults_recorded
+//   invalidation_errors        <command_queue>.itag_timeouts, failed_waits and
+//                              <sva>.wait_timeouts, retries, failed_waits
+// A statistic the layout names but the tree lacks counts as 0 (an empty histogram).
 // Rates are 0 when there was no lookup; a latency with no sample is all zeros.
+//
+// The printed summary gives every latency cell with its unit (ns below 10 us, then
+// us, ms, s) in a fixed-width column with at least one space before it, so columns
+// never run together. The checkers line says "VIOLATIONS" when a checker fired,
+// otherwise "not clean" when any invalidation error was counted, otherwise "clean".
 //
 // Stats JSON: the whole stats tree, then "sim_time_ns", "host_seconds",
 // "lookahead_skips" (waits kept as annotated time, sc_models/lookahead.h), "checkers"
 // (integer counts of the four checkers, 0 without a suite), "summary" (the fields of
 // RunSummary) and, when given, the caller's own objects (JsonExtra, e.g. "scenario").
 //
-// Simplifications: a stats name is trusted to mean the same thing wherever it is
-// registered; percentiles of merged histograms keep the Histogram error bound.
+// Simplifications: percentiles of merged histograms keep the Histogram error bound.
 #pragma once
 
 #include "sc_models/json_writer.h"
@@ -59,10 +74,36 @@ struct InvalidationKindSummary {
   LatencySummary latency_ns;
 };
 
+// Where collect_summary() reads: the dotted stats-group path of each owner.
+struct StatsLayout {
+  std::vector<std::string> devices;  // Device groups ("device0", ...)
+  std::vector<std::string> cores;    // Core groups ("core0", ...)
+  std::vector<std::string> mms;      // Mm groups ("os.mm1", ...)
+  std::string iommu;                 // the Iommu ("iommu")
+  std::string command_queue;         // its CommandQueue ("iommu.command_queue")
+  std::string sva;                   // the SvaDriver ("sva")
+};
+
+// Invalidations that timed out or failed, from the IOMMU's command queue and the SVA
+// driver; any of them makes a run "not clean".
+struct InvalidationErrors {
+  uint64_t itag_timeouts = 0;        // ATC invalidations whose ITag timed out
+  uint64_t iommu_failed_waits = 0;   // inv_wait commands failed after an ITag timeout
+  uint64_t wait_timeouts = 0;        // driver waits abandoned after sva.wait_timeout_ns
+  uint64_t retries = 0;              // driver invalidations sent again after a failure
+  uint64_t driver_failed_waits = 0;  // driver waits that failed or were abandoned
+  uint64_t total() const {
+    return itag_timeouts + iommu_failed_waits + wait_timeouts + retries + driver_failed_waits;
+  }
+};
+
 struct RunSummary {
   uint64_t dma_requests = 0;  // completed DMA reads + writes
   uint64_t dma_errors = 0;    // DMA accesses that failed (access_errors)
   uint64_t dma_bytes = 0;     // bytes moved by the devices' DMA
+  // First completed access's issue to the last one's completion (0 without DMA).
+  double dma_phase_ns = 0;
+  double dma_mreq_per_s = 0, dma_gb_per_s = 0;  // over dma_phase_ns; 0 when it is 0
   LatencySummary dma_read_latency_ns, dma_write_latency_ns, translation_latency_ns,
       invalidation_latency_ns, pri_round_trip_ns, ptl_hold_ns;
   // "ats" (device round trips) or "iommu" (IOMMU side) or "" (no translations).
@@ -73,6 +114,7 @@ struct RunSummary {
   uint64_t cpu_loads = 0, cpu_stores = 0, cpu_page_faults = 0;
   uint64_t pri_page_requests = 0;
   uint64_t iommu_faults = 0;  // fault records written by the IOMMU
+  InvalidationErrors invalidation_errors;
 };
 
 struct RunInfo {
@@ -84,7 +126,7 @@ struct RunInfo {
   std::vector<std::pair<std::string, std::string>> extra;
 };
 
-RunSummary collect_summary(const StatRegistry& stats);
+RunSummary collect_summary(const StatRegistry& stats, const StatsLayout& layout);
 void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info);
 
 // Caller-provided top-level objects for the stats JSON. write() is called with the

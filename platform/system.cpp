@@ -3,6 +3,7 @@
 
 #include "os/iopf_handler.h"
 #include "os/sva_driver.h"
+#include "platform/report.h"
 #include "sc_models/lookahead.h"
 
 #include <sstream>
@@ -132,6 +133,23 @@ void System::build_devices() {
     }
     thread_mm_.push_back(std::move(mms));
   }
+}
+
+StatsLayout System::stats_layout() const {
+  StatsLayout l;
+  for (const auto& d : devices_) l.devices.push_back(d->name());
+  for (const auto& c : cores_) l.cores.push_back(c->name());
+  l.iommu = iommu_->name();
+  l.command_queue = iommu_->command_queue().name();
+  l.sva = sva_->name();
+  // Every Mm registers its statistics as "os.<mm name>" (os/mm.cpp); "os" holds only
+  // those and the fault handler's "faults".
+  if (const StatGroup* os = StatRegistry::global().root().find_group("os")) {
+    for (const auto& [name, g] : os->groups()) {
+      if (name.rfind("mm", 0) == 0) l.mms.push_back(g->path());
+    }
+  }
+  return l;
 }
 
 std::optional<uint32_t> System::pasid(uint32_t mm_id, size_t dev) const {

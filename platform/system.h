@@ -47,6 +47,7 @@ namespace iosim {
 
 class SvaDriver;
 class IopfHandler;
+struct StatsLayout;
 
 class System {
  public:
@@ -92,6 +93,9 @@ class System {
   // The core running scenario CPU thread `i`.
   Core& cpu_thread_core(size_t i) { return core(scenario_.cpu_threads.at(i).core); }
   const sc_core::sc_event& start_event() const { return start_; }
+  // Where the run summary reads each module's statistics (platform/report.h); the
+  // mms are those that registered statistics so far.
+  StatsLayout stats_layout() const;
   // Called in the boot thread when boot is over, just before the start event fires:
   // where observers that should see only the scenario are attached.
   void on_start(std::function<void()> fn) { start_hooks_.push_back(std::move(fn)); }

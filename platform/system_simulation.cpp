@@ -218,7 +218,7 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
   if (trace) trace->finish(opts.trace_path);
   CheckerSuite* checkers = sys.checkers();
   if (checkers && checkers->total() > 0) checkers->report(out);
-  const RunSummary summary = collect_summary(StatRegistry::global());
+  const RunSummary summary = collect_summary(StatRegistry::global(), sys.stats_layout());
   RunInfo info;
   info.sim_time_ns = ns_of(o.end);
   info.host_seconds = host_seconds;

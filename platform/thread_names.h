@@ -1,8 +1,16 @@
 // ThreadNames: the names the recorders (timeline, trace) show for the threads that
 // produce events: a core's thread by cpu id ("CPU-thread-0"; default "CPU-<cpu>", and
-// "kernel" for work no core runs) and a device DMA thread by the name its events carry.
+// "kernel" for work no core runs), a kernel thread that runs on no core (the I/O
+// page-fault handler) by its SystemC process name ("iopf.run") unless named otherwise,
+// and a device DMA thread by the name its events carry.
 // Named threads are remembered in naming order, so outputs list them first, in that order.
+// os_step() names the thread of an OS step from the context that runs it: an observer
+// callback runs on that thread (os/os_observer.h), so a kernel thread without a core
+// (the I/O page-fault handler, whose faults carry the core it is configured on) gets its
+// own name and never shares a core thread's row or track.
 #pragma once
+
+#include "os/exec_context.h"
 
 #include <functional>
 #include <map>
@@ -22,6 +30,10 @@ class ThreadNames {
     device_[event_thread] = name;
     order_.push_back(name);
   }
+  void set_kernel_thread(const std::string& process, const std::string& name) {
+    kernel_[process] = name;
+    order_.push_back(name);
+  }
   std::string cpu(int cpu) const {
     auto it = cpu_.find(cpu);
     if (it != cpu_.end()) return it->second;
@@ -31,12 +43,25 @@ class ThreadNames {
     auto it = device_.find(event_thread);
     return it == device_.end() ? std::string(event_thread) : it->second;
   }
+  std::string kernel_thread(const std::string& process) const {
+    auto it = kernel_.find(process);
+    return it == kernel_.end() ? process : it->second;
+  }
+  // The thread of an OS step reported with `cpu` and run by the calling process: a
+  // kernel thread without a core by its process, else the core's thread (outside any
+  // process, e.g. a unit test calling the memory manager, the event's cpu decides).
+  std::string os_step(int cpu) const {
+    const ExecContext& ctx = ExecContext::current();
+    if (ctx.cpu() < 0 && !ctx.name().empty()) return kernel_thread(ctx.name());
+    return this->cpu(cpu >= 0 ? cpu : ctx.cpu());
+  }
   // Every name given, in naming order.
   const std::vector<std::string>& named() const { return order_; }
 
  private:
   std::map<int, std::string> cpu_;
   std::map<std::string, std::string, std::less<>> device_;
+  std::map<std::string, std::string> kernel_;
   std::vector<std::string> order_;
 };
 

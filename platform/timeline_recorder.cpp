@@ -115,25 +115,24 @@ void TimelineRecorder::on_range_start(const OsRangeEvent& e) {
   std::string text = "invalidate_range_start(" + range_text(e.mm_id, e.start, e.end, &named) + ")";
   const int idx = static_cast<int>(ranges_.size());
   ranges_.push_back({});
-  open_ranges_[{e.cpu, e.mm_id}].push_back(idx);
+  std::string thread = names_.os_step(e.cpu);
+  open_ranges_[{thread, e.mm_id}].push_back(idx);
   if (named_only_ && !named) return;
-  add(e.time, names_.cpu(e.cpu), std::move(text), false, idx);
+  add(e.time, thread, std::move(text), false, idx);
 }
 
 void TimelineRecorder::on_range_end(const OsRangeEvent& e) {
   int idx = -1;
-  for (int cpu : {e.cpu, -1}) {
-    auto it = open_ranges_.find({cpu, e.mm_id});
-    if (it != open_ranges_.end() && !it->second.empty()) {
-      idx = it->second.back();
-      it->second.pop_back();
-      break;
-    }
+  std::string thread = names_.os_step(e.cpu);
+  auto it = open_ranges_.find({thread, e.mm_id});
+  if (it != open_ranges_.end() && !it->second.empty()) {
+    idx = it->second.back();
+    it->second.pop_back();
   }
   bool named = false;
   std::string text = "invalidate_range_end(" + range_text(e.mm_id, e.start, e.end, &named) + ")";
   if (named_only_ && !named) return;
-  add(e.time, names_.cpu(e.cpu), std::move(text), false, idx);
+  add(e.time, thread, std::move(text), false, idx);
 }
 
 void TimelineRecorder::on_pte_update(const OsPteEvent& e) {
@@ -144,7 +143,8 @@ void TimelineRecorder::on_pte_update(const OsPteEvent& e) {
     if (p != pages_.end() && !p->second.frames.empty()) before = p->second.frames.back();
   }
   track_pte(e.mm_id, e.va, e.new_raw);
-  auto open = open_ranges_.find({e.cpu, e.mm_id});
+  const std::string thread = names_.os_step(e.cpu);
+  auto open = open_ranges_.find({thread, e.mm_id});
   if (open != open_ranges_.end() && !open->second.empty()) {
     Range& r = ranges_[static_cast<size_t>(open->second.back())];
     if (r.op.empty()) r.op = op_name(e.reason);
@@ -167,15 +167,15 @@ void TimelineRecorder::on_pte_update(const OsPteEvent& e) {
   } else {
     text = "update PTE " + page;
   }
-  add(e.time, names_.cpu(e.cpu), std::move(text));
+  add(e.time, thread, std::move(text));
 }
 
 void TimelineRecorder::on_preempt_begin(const OsEvent& e) {
-  add(e.time, names_.cpu(e.cpu), "preempted", true);
+  add(e.time, names_.os_step(e.cpu), "preempted", true);
 }
 
 void TimelineRecorder::on_preempt_end(const OsEvent& e) {
-  add(e.time + e.duration, names_.cpu(e.cpu), "", true);
+  add(e.time + e.duration, names_.os_step(e.cpu), "", true);
 }
 
 void TimelineRecorder::on_secondary_flush_begin(const OsRangeEvent& e) {
@@ -183,7 +183,7 @@ void TimelineRecorder::on_secondary_flush_begin(const OsRangeEvent& e) {
   std::string text =
       "arch_invalidate_secondary_tlbs(" + range_text(e.mm_id, e.start, e.end, &named) + ")";
   if (named_only_ && !named) return;
-  add(e.time, names_.cpu(e.cpu), std::move(text));
+  add(e.time, names_.os_step(e.cpu), std::move(text));
 }
 
 // ------------------------------------------------------------ output

@@ -9,11 +9,12 @@
 //
 // Rows come from two sources: the OS steps (OsObserver: range start/end, PTE updates,
 // the secondary-TLB flush under the PTL, the preemption hold shown as the thread's
-// state "preempted") on the thread named for the core that ran them, and the ground
+// state "preempted") on the thread that ran them (ThreadNames::os_step: a core's
+// thread, or a kernel thread without a core such as "iopf.run"), and the ground
 // truth (CPU loads/stores, device reads/writes) on the thread the event names.
 //
 // Naming: set_cpu_thread(cpu, "CPU-thread-0") names a core's thread (default
-// "CPU-<cpu>", and "kernel" for steps not run by a core); set_device_thread(event
+// "CPU-<cpu>", and "kernel" for steps run outside any process); set_device_thread(event
 // thread, "DEV-thread-0") renames a device DMA thread; set_symbol(mm, va, "addrA")
 // names a page (addresses inside it print as "addrA+0x8"; others as hex);
 // bind_pasid(pasid, mm) says which mm a device PASID uses. Named threads come first,
@@ -118,7 +119,8 @@ class TimelineRecorder : public GroundTruthSink, public OsObserver {
   std::map<std::pair<uint32_t, uint64_t>, PageVersions> pages_;
   std::vector<Row> rows_;
   std::vector<Range> ranges_;
-  std::map<std::pair<int, uint32_t>, std::vector<int>> open_ranges_;  // (cpu, mm) -> stack
+  // (thread, mm) -> stack of the ranges open on that thread
+  std::map<std::pair<std::string, uint32_t>, std::vector<int>> open_ranges_;
 };
 
 }  // namespace iosim

@@ -62,20 +62,18 @@ void TraceRecorder::on_invalidation_done(const InvalidationDoneEvent& e) {
 }
 
 void TraceRecorder::on_range_start(const OsRangeEvent& e) {
-  open_ranges_[{e.cpu, e.mm_id}].push_back(e.time);
+  open_ranges_[{names_.os_step(e.cpu), e.mm_id}].push_back(e.time);
 }
 
 void TraceRecorder::on_range_end(const OsRangeEvent& e) {
+  std::string track = names_.os_step(e.cpu);
   sc_core::sc_time start = e.time;
-  for (int cpu : {e.cpu, -1}) {
-    auto it = open_ranges_.find({cpu, e.mm_id});
-    if (it != open_ranges_.end() && !it->second.empty()) {
-      start = it->second.back();
-      it->second.pop_back();
-      break;
-    }
+  auto it = open_ranges_.find({track, e.mm_id});
+  if (it != open_ranges_.end() && !it->second.empty()) {
+    start = it->second.back();
+    it->second.pop_back();
   }
-  Event ev = make(Kind::kRange, names_.cpu(e.cpu),
+  Event ev = make(Kind::kRange, std::move(track),
                   std::string("invalidate_range(") + mmu_notifier_event_name(e.event) + ")", start,
                   e.time + e.duration - start);
   ev.a = e.mm_id;
@@ -85,20 +83,20 @@ void TraceRecorder::on_range_end(const OsRangeEvent& e) {
 }
 
 void TraceRecorder::on_ptl_release(const OsEvent& e) {
-  Event ev = make(Kind::kSpan, names_.cpu(e.cpu), "ptl_hold", e.time, e.duration);
+  Event ev = make(Kind::kSpan, names_.os_step(e.cpu), "ptl_hold", e.time, e.duration);
   ev.a = e.mm_id;
   add(std::move(ev));
 }
 
 void TraceRecorder::on_preempt_end(const OsEvent& e) {
-  Event ev = make(Kind::kSpan, names_.cpu(e.cpu), "preempted", e.time, e.duration);
+  Event ev = make(Kind::kSpan, names_.os_step(e.cpu), "preempted", e.time, e.duration);
   ev.a = e.mm_id;
   add(std::move(ev));
 }
 
 void TraceRecorder::on_secondary_flush_end(const OsRangeEvent& e) {
-  Event ev =
-      make(Kind::kFlush, names_.cpu(e.cpu), "arch_invalidate_secondary_tlbs", e.time, e.duration);
+  Event ev = make(Kind::kFlush, names_.os_step(e.cpu), "arch_invalidate_secondary_tlbs", e.time,
+                  e.duration);
   ev.a = e.mm_id;
   ev.b = e.start;
   ev.c = e.end;
@@ -106,7 +104,7 @@ void TraceRecorder::on_secondary_flush_end(const OsRangeEvent& e) {
 }
 
 void TraceRecorder::on_pte_update(const OsPteEvent& e) {
-  Event ev = make(Kind::kPte, names_.cpu(e.cpu), "pte_update", e.time);
+  Event ev = make(Kind::kPte, names_.os_step(e.cpu), "pte_update", e.time);
   ev.a = e.mm_id;
   ev.b = e.va;
   ev.c = e.old_frame;

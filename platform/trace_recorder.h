@@ -1,7 +1,9 @@
 // TraceRecorder: a Chrome trace-event JSON file (sc_models/chrome_trace.h, opens in
 // Perfetto) of the memory manager's steps, the CPU and device accesses and the
 // completed invalidations, one track per thread:
-//   CPU thread tracks   "invalidate_range(<event>)" spans from range start to the return
+//   CPU thread tracks   (and a track per kernel thread that runs on no core, such as the
+//                       I/O page-fault handler's, named after its SystemC process)
+//                       "invalidate_range(<event>)" spans from range start to the return
 //                       of range end, "ptl_hold" spans, "preempted" spans,
 //                       "arch_invalidate_secondary_tlbs" spans, "pte_update" instants,
 //                       "load"/"store" instants;
@@ -14,8 +16,13 @@
 // Events are kept in memory (at most max_events; later ones are counted as dropped)
 // and written by finish(), so the file appears only when the run is over.
 //
-// Simplifications: nested ranges on one core pair up last-in first-out; PTE changes
-// made outside a core's thread go to the "kernel" track.
+// An OS step goes to the track of the thread that runs it (ThreadNames::os_step): a
+// core's thread by its cpu, a kernel thread without a core by its process, so one
+// track's slices always nest (chrome_trace_nesting_errors()).
+//
+// Simplifications: nested ranges on one thread pair up last-in first-out; steps made
+// outside any SystemC process (unit tests calling the memory manager directly) go to
+// the track of the event's cpu, "kernel" when it has none.
 #pragma once
 
 #include "os/os_observer.h"
@@ -40,6 +47,9 @@ class TraceRecorder : public GroundTruthSink, public OsObserver {
   void set_cpu_thread(int cpu, const std::string& name) { names_.set_cpu(cpu, name); }
   void set_device_thread(const std::string& event_thread, const std::string& name) {
     names_.set_device(event_thread, name);
+  }
+  void set_kernel_thread(const std::string& process, const std::string& name) {
+    names_.set_kernel_thread(process, name);
   }
 
   // GroundTruthSink
@@ -84,7 +94,8 @@ class TraceRecorder : public GroundTruthSink, public OsObserver {
   ThreadNames names_;
   std::vector<Event> events_;
   uint64_t dropped_ = 0;
-  std::map<std::pair<int, uint32_t>, std::vector<sc_core::sc_time>> open_ranges_;
+  // (track, mm) -> start times of the ranges open on that thread.
+  std::map<std::pair<std::string, uint32_t>, std::vector<sc_core::sc_time>> open_ranges_;
 };
 
 }  // namespace iosim

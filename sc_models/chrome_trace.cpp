@@ -1,10 +1,13 @@
 #include "sc_models/chrome_trace.h"
 
+#include "sc_models/json_reader.h"
 #include "sc_models/json_writer.h"
 #include "sc_models/stats.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 
 namespace iosim {
@@ -165,6 +168,82 @@ void ChromeTrace::write_counter(std::string_view name, const sc_core::sc_time& t
 ChromeTrace& ChromeTrace::global() {
   static ChromeTrace trace;
   return trace;
+}
+
+namespace {
+
+struct Slice {
+  double begin, end;  // us
+  std::string name;
+};
+
+std::string slice_text(const Slice& s) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " [%.6f, %.6f] us", s.begin, s.end);
+  return s.name + buf;
+}
+
+std::string string_or(const JsonValue& e, const char* key, const std::string& fallback) {
+  return e.has(key) && e[key].is_string() ? e[key].str() : fallback;
+}
+
+}  // namespace
+
+std::vector<std::string> chrome_trace_nesting_errors(const JsonValue& trace) {
+  constexpr double kTolUs = 1e-6;
+  std::map<int, std::string> tracks;
+  std::map<int, std::vector<Slice>> slices;
+  std::map<int, std::vector<Slice>> open;  // "B" without its "E" yet, by track
+  std::vector<int> stray_ends;             // tracks with an "E" that closes nothing
+  for (const JsonValue& e : trace["traceEvents"].items()) {
+    const std::string ph = string_or(e, "ph", "");
+    if (!e.has("tid")) continue;
+    const int tid = static_cast<int>(e["tid"].number());
+    if (ph == "M" && string_or(e, "name", "") == "thread_name") {
+      tracks[tid] = e["args"]["name"].str();
+    } else if (ph == "X") {
+      const double ts = e["ts"].number();
+      slices[tid].push_back({ts, ts + e["dur"].number(), string_or(e, "name", "")});
+    } else if (ph == "B") {
+      const double ts = e["ts"].number();
+      open[tid].push_back({ts, ts, string_or(e, "name", "")});
+    } else if (ph == "E") {
+      auto& stack = open[tid];
+      if (stack.empty()) {
+        stray_ends.push_back(tid);
+        continue;
+      }
+      Slice s = stack.back();
+      stack.pop_back();
+      s.end = e["ts"].number();
+      slices[tid].push_back(std::move(s));
+    }
+  }
+  auto track = [&tracks](int tid) {
+    auto it = tracks.find(tid);
+    return it == tracks.end() ? "track " + std::to_string(tid) : it->second;
+  };
+  std::vector<std::string> errors;
+  for (int tid : stray_ends) errors.push_back(track(tid) + ": \"E\" without a \"B\"");
+  for (const auto& [tid, stack] : open) {
+    for (const Slice& s : stack) errors.push_back(track(tid) + ": " + s.name + " never ends");
+  }
+  for (auto& [tid, list] : slices) {
+    // By start, the longer first: a slice's enclosing ones come before it.
+    std::stable_sort(list.begin(), list.end(), [](const Slice& a, const Slice& b) {
+      return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    });
+    std::vector<const Slice*> enclosing;
+    for (const Slice& s : list) {
+      while (!enclosing.empty() && enclosing.back()->end <= s.begin + kTolUs) enclosing.pop_back();
+      if (!enclosing.empty() && s.end > enclosing.back()->end + kTolUs) {
+        errors.push_back(track(tid) + ": " + slice_text(s) + " overlaps " +
+                         slice_text(*enclosing.back()));
+      }
+      enclosing.push_back(&s);
+    }
+  }
+  return errors;
 }
 
 }  // namespace iosim

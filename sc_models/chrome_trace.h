@@ -17,6 +17,9 @@
 // file is open every recording call is one branch; guard argument formatting that
 // costs something (string building) with enabled().
 //
+// chrome_trace_nesting_errors() checks a written trace: viewers draw a track's slices
+// as a stack, so two slices of one track must be disjoint or nested.
+//
 // Simplifications: a single process (pid 1); no flow events; events are written in
 // call order, not sorted by timestamp (viewers sort them).
 #pragma once
@@ -34,6 +37,8 @@
 #include <vector>
 
 namespace iosim {
+
+class JsonValue;
 
 // One entry of an event's "args" object. Strings are referenced, not copied: they
 // must outlive the recording call (temporaries in the call expression are fine).
@@ -137,5 +142,12 @@ class ChromeTrace {
   std::vector<std::string> names_;  // by tid - 1
   uint64_t events_ = 0;
 };
+
+// The slices of every track of a trace document (parsed, sc_models/json_reader.h) that
+// do not nest: "X" spans and "B"/"E" pairs alike (instants and counters are no slices).
+// One line per slice that starts inside another and ends after it ("<track>: <name>
+// [t0, t1] us overlaps <name> [t0, t1] us") and per unmatched "B" or "E"; empty when
+// every track nests. Times compare with a 1 ps tolerance (the file holds decimal us).
+std::vector<std::string> chrome_trace_nesting_errors(const JsonValue& trace);
 
 }  // namespace iosim

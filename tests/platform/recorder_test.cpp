@@ -1,9 +1,18 @@
 #include "platform/timeline_recorder.h"
 #include "platform/trace_recorder.h"
 
+#include "platform/cli.h"
+#include "platform/system_simulation.h"
+#include "sc_models/chrome_trace.h"
+
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -265,6 +274,144 @@ TEST(TraceRecorder, BoundedAndUnwritablePath) {
   EXPECT_EQ(rec.size(), 2u);
   EXPECT_EQ(rec.dropped(), 3u);
   EXPECT_THROW(rec.finish("/nonexistent-dir/x/trace.json"), std::runtime_error);
+}
+
+// Slices ("X") per track name of a trace document.
+std::map<std::string, std::vector<std::string>> slices_by_track(const JsonValue& doc) {
+  std::map<int, std::string> names;
+  std::map<std::string, std::vector<std::string>> out;
+  for (const JsonValue& e : doc["traceEvents"].items()) {
+    if (e["ph"].str() == "M" && e["name"].str() == "thread_name") {
+      names[static_cast<int>(e["tid"].number())] = e["args"]["name"].str();
+    }
+  }
+  for (const JsonValue& e : doc["traceEvents"].items()) {
+    if (e["ph"].str() == "X") {
+      out[names.at(static_cast<int>(e["tid"].number()))].push_back(e["name"].str());
+    }
+  }
+  return out;
+}
+
+// A core's thread (cpu 0) inside an invalidation range while a kernel thread without a
+// core (as the I/O page-fault handler, which passes its configured core, 0, to the
+// fault handler) runs a range and a PTL hold of its own in the middle of it.
+TEST(TraceRecorder, AKernelThreadWithoutACoreGetsItsOwnTrack) {
+  using sc_core::SC_NS;
+  using sc_core::sc_time;
+  TraceRecorder trace;
+  TimelineRecorder timeline;
+  trace.set_cpu_thread(0, "CPU-thread-0");
+  timeline.set_cpu_thread(0, "CPU-thread-0");
+  OsObserverList both;
+  both.add(&trace);
+  both.add(&timeline);
+  auto range = [](double t, double dur, int cpu) {
+    OsRangeEvent e;
+    e.time = sc_time(t, SC_NS);
+    e.duration = sc_time(dur, SC_NS);
+    e.cpu = cpu;
+    e.mm_id = 1;
+    e.start = kVa;
+    e.end = kVa + kPage;
+    e.event = MmuNotifierEvent::kClear;
+    return e;
+  };
+  auto ptl = [](double t, double dur, int cpu) {
+    OsEvent e;
+    e.time = sc_time(t, SC_NS);
+    e.duration = sc_time(dur, SC_NS);
+    e.cpu = cpu;
+    e.mm_id = 1;
+    return e;
+  };
+  test::run_threads({
+      [&] {  // "thread0": the core's thread, range 10..70 ns with a PTL hold 20..60
+        ExecContext::current().set_cpu(0);
+        test::until(10);
+        both.on_range_start(range(10, 0, -1));
+        test::until(60);
+        both.on_ptl_release(ptl(20, 40, 0));
+        test::until(70);
+        both.on_range_end(range(70, 0, 0));
+      },
+      [&] {  // "thread1": no core; range 30..45 with a PTL hold 35..40, reported on cpu 0
+        test::until(30);
+        both.on_range_start(range(30, 0, -1));
+        test::until(40);
+        both.on_ptl_release(ptl(35, 5, 0));
+        test::until(45);
+        both.on_range_end(range(45, 0, 0));
+      },
+  });
+  std::ostringstream out;
+  trace.finish(out);
+  const JsonValue doc = parse_json(out.str());
+  EXPECT_EQ(chrome_trace_nesting_errors(doc), std::vector<std::string>{});
+  const auto tracks = slices_by_track(doc);
+  EXPECT_EQ(tracks.at("CPU-thread-0"),
+            (std::vector<std::string>{"ptl_hold", "invalidate_range(CLEAR)"}));
+  EXPECT_EQ(tracks.at("thread1"),
+            (std::vector<std::string>{"ptl_hold", "invalidate_range(CLEAR)"}));
+  for (const JsonValue& e : doc["traceEvents"].items()) {
+    if (e["ph"].str() != "X" || e["name"].str() != "invalidate_range(CLEAR)") continue;
+    // Each range from its own start: 10..70 on the core, 30..45 on the kernel thread.
+    const bool core = e["ts"].number() == 0.010;
+    EXPECT_DOUBLE_EQ(e["dur"].number(), core ? 0.060 : 0.015) << out.str();
+  }
+  // The timeline shows the kernel thread's steps on its own row too.
+  std::ostringstream text;
+  timeline.print(text);
+  EXPECT_NE(text.str().find("thread1"), std::string::npos) << text.str();
+}
+
+// Runs configs/<name>.cfg with --trace and returns the parsed trace.
+JsonValue shipped_trace(const std::string& name) {
+  const std::string trace =
+      ::testing::TempDir() + "recorder_test_" + name + "_" + std::to_string(getpid()) + ".json";
+  const std::vector<std::string> args{
+      "iommu-sim", std::string(IOSIM_CONFIG_DIR) + "/" + name + ".cfg", "--trace", trace};
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  SystemSimulation sim;
+  CliEnvironment env;
+  env.simulation = &sim;
+  std::ostringstream o, e;
+  const int rc = run_cli(static_cast<int>(argv.size()), argv.data(), env, o, e);
+  EXPECT_EQ(rc, 0) << o.str() << e.str();
+  std::ifstream f(trace);
+  std::stringstream text;
+  text << f.rdbuf();
+  std::remove(trace.c_str());
+  return rc == 0 ? parse_json(text.str()) : JsonValue();
+}
+
+// Every track's slices nest; returns the slices by track.
+std::map<std::string, std::vector<std::string>> expect_nested(const std::string& config) {
+  const JsonValue doc = shipped_trace(config);
+  if (doc.is_null()) return {};
+  EXPECT_EQ(chrome_trace_nesting_errors(doc), std::vector<std::string>{});
+  return slices_by_track(doc);
+}
+
+TEST(TraceRecorder, ShippedPriDemandPagingTraceNestsWithTheFaultHandlerOnItsTrack) {
+  const auto tracks = expect_nested("pri_demand_paging");
+  // Every page the device touches is faulted in by the handler: 6 Page Requests, one
+  // PTL hold each, on the handler's own track.
+  ASSERT_EQ(tracks.count("iopf.run"), 1u);
+  EXPECT_EQ(std::count(tracks.at("iopf.run").begin(), tracks.at("iopf.run").end(), "ptl_hold"), 6);
+  EXPECT_EQ(tracks.count("CPU-thread-0"), 0u);
+}
+
+TEST(TraceRecorder, ShippedDefaultTraceNests) {
+  const auto tracks = expect_nested("default");
+  EXPECT_EQ(tracks.count("iopf.run"), 1u);
+  EXPECT_GT(tracks.count("CPU-thread-0"), 0u);
+}
+
+TEST(TraceRecorder, ShippedInvalidationStormTraceNests) {
+  const auto tracks = expect_nested("invalidation_storm");
+  EXPECT_EQ(tracks.count("iopf.run"), 1u);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "platform/report.h"
 
+#include "platform/cli.h"
+#include "platform/system_simulation.h"
+
 #include "sc_models/checker_suite.h"
 #include "sc_models/ground_truth.h"
 #include "sc_models/json_reader.h"
@@ -18,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 namespace iosim {
 namespace {
 
@@ -35,10 +40,14 @@ void expect_near_exact(double got, const std::vector<double>& pooled, double p) 
 }
 
 // Fills `r` like a small system: two devices, an IOMMU, two mms, an SVA driver and two
-// cores. Returns the pooled DMA read and PTL hold samples.
+// cores, with the layout kLayout. Returns the pooled DMA read and PTL hold samples.
 struct Pooled {
   std::vector<double> reads, ptl;
 };
+
+const StatsLayout kLayout{{"top.dev0", "top.dev1"}, {"top.cpu0", "top.cpu1"},
+                          {"os.mm1", "os.mm2"},     "top.iommu",
+                          "top.iommu.cmdq",         "os.sva"};
 
 Pooled fill_system(StatRegistry& r) {
   Pooled p;
@@ -67,6 +76,21 @@ Pooled fill_system(StatRegistry& r) {
   d1.group("ats").histogram("translation_latency", "").sample(1100);
   d0.group("pri").histogram("pri_round_trip", "").sample(5000);
   d0.group("pri").counter("page_requests", "requests", "").add(3);
+  // The same leaf names elsewhere, not what the summary means: the fault handler's
+  // requests read, a third device the layout does not list, an mm-like group elsewhere.
+  r.group("top.iopf").counter("page_requests", "requests", "").add(3);
+  r.group("top.dev9.pri").counter("page_requests", "requests", "").add(40);
+  r.group("top.dev9").histogram("dma_read_latency", "").sample(1e6);
+  r.group("top.cpu0.tlb").counter("loads", "accesses", "").add(1000);
+  // The DMA phase: dev1 issues first (at 1.5 us), dev0 completes last (at 11.5 us).
+  Average& i0 = d0.average("dma_issue_time", "ns", "");
+  Average& c0 = d0.average("dma_completion_time", "ns", "");
+  Average& i1 = d1.average("dma_issue_time", "ns", "");
+  Average& c1 = d1.average("dma_completion_time", "ns", "");
+  for (double t : {2000.0, 5000.0}) i0.sample(t);
+  for (double t : {3000.0, 11500.0}) c0.sample(t);
+  for (double t : {1500.0, 4000.0}) i1.sample(t);
+  for (double t : {2500.0, 9000.0}) c1.sample(t);
   Histogram& p1 = r.group("os.mm1").histogram("ptl_hold", "");
   Histogram& p2 = r.group("os.mm2").histogram("ptl_hold", "");
   for (int i = 1; i <= 99; ++i) {
@@ -74,7 +98,7 @@ Pooled fill_system(StatRegistry& r) {
     p.ptl.push_back(100.0 * i);
   }
   r.group("os.sva").histogram("invalidation_latency", "").sample(1500);
-  StatGroup& iotlb = r.group("top.iommu.iotlb");
+  StatGroup& iotlb = r.group("top.iommu");
   iotlb.counter("iotlb_hits", "lookups", "").add(75);
   iotlb.counter("iotlb_lookups", "lookups", "").add(100);
   // The IOMMU side of ATS must not replace the devices' round trips.
@@ -90,7 +114,7 @@ Pooled fill_system(StatRegistry& r) {
   r.group("top.cpu1").counter("loads", "accesses", "").add(5);
   r.group("top.cpu0").counter("stores", "accesses", "").add(3);
   r.group("top.cpu0").counter("page_faults", "faults", "").add(2);
-  r.group("top.iommu.faults").counter("faults_recorded", "faults", "").add(1);
+  r.group("top.iommu").counter("faults_recorded", "faults", "").add(1);
   return p;
 }
 
@@ -99,7 +123,7 @@ TEST(Report, CollectSummaryMergesInstancesAndComputesRates) {
   const Pooled pooled = fill_system(r);
   const std::vector<double>& reads = pooled.reads;
   const std::vector<double>& ptl = pooled.ptl;
-  const RunSummary s = collect_summary(r);
+  const RunSummary s = collect_summary(r, kLayout);
   EXPECT_EQ(s.dma_requests, 110u);
   EXPECT_EQ(s.dma_read_latency_ns.count, 100u);
   expect_near_exact(s.dma_read_latency_ns.p50, reads, 50);
@@ -112,6 +136,10 @@ TEST(Report, CollectSummaryMergesInstancesAndComputesRates) {
   EXPECT_DOUBLE_EQ(s.dma_write_latency_ns.p99, 300.0);
   EXPECT_EQ(s.dma_errors, 2u);
   EXPECT_EQ(s.dma_bytes, 64u * 110);
+  // First issue 1500 ns (dev1), last completion 11500 ns (dev0): 10 us of DMA.
+  EXPECT_DOUBLE_EQ(s.dma_phase_ns, 10000.0);
+  EXPECT_DOUBLE_EQ(s.dma_mreq_per_s, 110.0 / 10000.0 * 1e3);  // 11 M req/s
+  EXPECT_DOUBLE_EQ(s.dma_gb_per_s, 64.0 * 110 / 10000.0);     // 0.704 GB/s
   EXPECT_EQ(s.translation_latency_ns.count, 2u);
   EXPECT_EQ(s.translation_source, "ats");
   EXPECT_DOUBLE_EQ(s.translation_latency_ns.max, 1100.0);
@@ -138,16 +166,17 @@ TEST(Report, CollectSummaryMergesInstancesAndComputesRates) {
   EXPECT_EQ(s.cpu_loads, 12u);
   EXPECT_EQ(s.cpu_stores, 3u);
   EXPECT_EQ(s.cpu_page_faults, 2u);
-  EXPECT_EQ(s.pri_page_requests, 3u);
+  EXPECT_EQ(s.pri_page_requests, 3u);  // the device's, not the handler's nor dev9's
   EXPECT_EQ(s.iommu_faults, 1u);
+  EXPECT_EQ(s.invalidation_errors.total(), 0u);
 }
 
 TEST(Report, EmptyRegistryGivesZerosNotNaN) {
   StatRegistry r;
   r.group("top.dev0").histogram("dma_read_latency", "");
   r.group("top.dev0").counter("atc_hits", "lookups", "");
-  r.group("top.iommu.iotlb").counter("iotlb_lookups", "lookups", "");
-  const RunSummary s = collect_summary(r);
+  r.group("top.iommu").counter("iotlb_lookups", "lookups", "");
+  const RunSummary s = collect_summary(r, kLayout);
   EXPECT_EQ(s.dma_requests, 0u);
   EXPECT_EQ(s.dma_read_latency_ns.count, 0u);
   EXPECT_EQ(s.dma_read_latency_ns.p50, 0.0);
@@ -164,7 +193,7 @@ TEST(Report, TranslationFallsBackToTheIommuWithoutAtsRoundTrips) {
   Histogram& h = r.group("top.iommu").histogram("translation_request_latency", "");
   h.sample(400);
   h.sample(800);
-  const RunSummary s = collect_summary(r);
+  const RunSummary s = collect_summary(r, kLayout);
   EXPECT_EQ(s.translation_source, "iommu");
   EXPECT_EQ(s.translation_latency_ns.count, 2u);
   EXPECT_DOUBLE_EQ(s.translation_latency_ns.max, 800.0);
@@ -205,7 +234,7 @@ TEST(Report, StatsJsonHasTheTreeTheRunAndTheSummary) {
   SuiteWithOneViolation v;
   ASSERT_EQ(v.suite.count("use_after_free"), 1u);
   RunInfo info{12345.5, 0.25, 42, &v.suite, {}};
-  const RunSummary s = collect_summary(r);
+  const RunSummary s = collect_summary(r, kLayout);
   ScenarioExtra extra;
   std::ostringstream out;
   write_stats_json(out, r, s, info, &extra);
@@ -214,7 +243,7 @@ TEST(Report, StatsJsonHasTheTreeTheRunAndTheSummary) {
             (std::vector<std::string>{"os", "top", "sim_time_ns", "host_seconds", "lookahead_skips",
                                       "checkers", "summary", "scenario"}));
   // The hierarchy, as StatRegistry dumps it.
-  EXPECT_EQ(j["top"]["iommu"]["iotlb"]["iotlb_hits"]["value"].number(), 75);
+  EXPECT_EQ(j["top"]["iommu"]["iotlb_hits"]["value"].number(), 75);
   EXPECT_EQ(j["os"]["mm1"]["ptl_hold"]["kind"].str(), "histogram");
   EXPECT_EQ(j["os"]["mm1"]["ptl_hold"]["count"].number(), 66);
   EXPECT_DOUBLE_EQ(j["sim_time_ns"].number(), 12345.5);
@@ -251,7 +280,7 @@ TEST(Report, StatsJsonWithoutCheckersOrExtraCountsZeroAndEmptyLatenciesAreZero) 
   r.group("top.dev0").histogram("dma_read_latency", "");
   RunInfo info{0, 0, 0, nullptr, {}};
   std::ostringstream out;
-  write_stats_json(out, r, collect_summary(r), info, nullptr);
+  write_stats_json(out, r, collect_summary(r, kLayout), info, nullptr);
   const JsonValue j = parse_json(out.str());
   EXPECT_FALSE(j.has("scenario"));
   for (const std::string& n : checker_names()) EXPECT_EQ(j["checkers"][n].number(), 0) << n;
@@ -267,15 +296,15 @@ TEST(Report, StatsJsonFileAndUnwritablePath) {
   r.group("a").counter("n", "x", "").add(3);
   RunInfo info{5, 1, 0, nullptr, {}};
   const std::string path = ::testing::TempDir() + "report_test_stats.json";
-  write_stats_json(path, r, collect_summary(r), info, nullptr);
+  write_stats_json(path, r, collect_summary(r, kLayout), info, nullptr);
   std::ifstream f(path);
   std::stringstream text;
   text << f.rdbuf();
   EXPECT_EQ(parse_json(text.str())["a"]["n"]["value"].number(), 3);
   std::remove(path.c_str());
-  EXPECT_THROW(
-      write_stats_json("/nonexistent-dir/x/stats.json", r, collect_summary(r), info, nullptr),
-      std::runtime_error);
+  EXPECT_THROW(write_stats_json("/nonexistent-dir/x/stats.json", r, collect_summary(r, kLayout),
+                                info, nullptr),
+               std::runtime_error);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -295,7 +324,7 @@ std::string line_starting(const std::vector<std::string>& lines, const std::stri
 TEST(Report, PrintSummaryShowsTheNumbers) {
   StatRegistry r;
   fill_system(r);
-  RunSummary s = collect_summary(r);
+  RunSummary s = collect_summary(r, kLayout);
   s.dma_read_latency_ns.p50 = 550.0;  // exact values for the text
   s.dma_read_latency_ns.p90 = 2300.0;
   s.dma_read_latency_ns.p99 = 2390.0;
@@ -311,23 +340,30 @@ TEST(Report, PrintSummaryShowsTheNumbers) {
   EXPECT_EQ(line_starting(l, "simulated time"), "simulated time        20.00 us");
   EXPECT_EQ(line_starting(l, "boot time"), "boot time             2.00 us");
   EXPECT_EQ(line_starting(l, "host time"), "host time             1.500 s");
-  // 110 requests in 20 us = 5.5 M/s; 7040 bytes / 20000 ns = 0.352 GB/s.
+  // 110 requests in the 10 us between the first issue and the last completion (not the
+  // 20 us of simulated time): 11 M/s; 7040 bytes / 10000 ns = 0.704 GB/s.
   EXPECT_EQ(line_starting(l, "DMA requests"),
-            "DMA requests          110 (100 reads, 10 writes, 2 errors), 5.50 M req/s, 0.352 GB/s");
+            "DMA requests          110 (100 reads, 10 writes, 2 errors), 11.00 M req/s, "
+            "0.704 GB/s over 10.00 us of DMA");
+  EXPECT_EQ(line_starting(l, "latency"),
+            "latency                   count        p50        p90        p99        max");
   EXPECT_EQ(line_starting(l, "  DMA read"),
-            "  DMA read                  100      550.0     2300.0     2390.0     2400.0");
+            "  DMA read                  100   550.0 ns  2300.0 ns  2390.0 ns  2400.0 ns");
   EXPECT_EQ(line_starting(l, "  DMA write"),
-            "  DMA write                  10      300.0      300.0      300.0      300.0");
+            "  DMA write                  10   300.0 ns   300.0 ns   300.0 ns   300.0 ns");
   // 1096: the histogram's bucket midpoint for 1100 (within 1/128), max is exact.
   EXPECT_EQ(line_starting(l, "  translation (ATS)"),
-            "  translation (ATS)           2      900.0     1096.0     1096.0     1100.0");
+            "  translation (ATS)           2   900.0 ns  1096.0 ns  1096.0 ns  1100.0 ns");
   EXPECT_EQ(line_starting(l, "  invalidation (sw)"),
-            "  invalidation (sw)           1     1500.0     1500.0     1500.0     1500.0");
+            "  invalidation (sw)           1  1500.0 ns  1500.0 ns  1500.0 ns  1500.0 ns");
   EXPECT_EQ(line_starting(l, "  PRI round trip").substr(0, 31), "  PRI round trip              1");
   EXPECT_EQ(line_starting(l, "  PTL hold").substr(0, 31), "  PTL hold                   99");
   EXPECT_EQ(line_starting(l, "  inv_wait"),
-            "  inv_wait                    2       50.0       50.0");
+            "  inv_wait                    2    50.0 ns    50.0 ns");
   EXPECT_EQ(line_starting(l, "  pasid_iotlb").substr(0, 31), "  pasid_iotlb                 4");
+  EXPECT_EQ(line_starting(l, "invalidation errors"),
+            "invalidation errors   IOMMU 0 ITag time-outs, 0 failed waits; driver 0 wait "
+            "time-outs, 0 retries, 0 failed waits");
   EXPECT_EQ(line_starting(l, "hit rates"),
             "hit rates             IOTLB 75.0% of 100, ATC 80.0% of 100");
   EXPECT_EQ(line_starting(l, "CPU"), "CPU                   12 loads, 3 stores, 2 page faults");
@@ -340,7 +376,7 @@ TEST(Report, PrintSummaryShowsTheNumbers) {
 
 TEST(Report, PrintSummaryFlagsViolationsAndMissingCheckers) {
   StatRegistry r;
-  const RunSummary s = collect_summary(r);
+  const RunSummary s = collect_summary(r, kLayout);
   SuiteWithOneViolation v;
   std::ostringstream with, without;
   print_summary(with, s, RunInfo{100, 0.01, 0, &v.suite, {}});
@@ -352,6 +388,175 @@ TEST(Report, PrintSummaryFlagsViolationsAndMissingCheckers) {
   EXPECT_EQ(line_starting(lines_of(without.str()), "invalidations"), "invalidations         none");
   EXPECT_EQ(line_starting(lines_of(without.str()), "  DMA read"),
             "  DMA read                    0   -");
+}
+
+// A latency cell's text ("615.7 ns", "2.40 us", "161.00 s") in ns.
+double cell_ns(const std::string& number, const std::string& unit) {
+  const double v = std::stod(number);
+  if (unit == "ns") return v;
+  if (unit == "us") return v * 1e3;
+  if (unit == "ms") return v * 1e6;
+  if (unit == "s") return v * 1e9;
+  ADD_FAILURE() << "unknown unit '" << unit << "'";
+  return 0;
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+TEST(Report, HugeAndTinyLatenciesKeepTheirColumnsSeparate) {
+  RunSummary s;
+  // 161 s (a run that waited on a lost completion) next to sub-ns and mid-range values.
+  s.dma_read_latency_ns = {123456789012u, 0.25, 161000001036.0, 161000001036.0, 9.9999e14};
+  s.dma_write_latency_ns = {7, 9999.96, 9999999.0, 12345678.9, 9999999999.0};
+  s.invalidations = {{"pasid_iotlb", 98765432101u, {3, 1e12, 0, 5e10, 0}}};
+  std::ostringstream out;
+  print_summary(out, s, RunInfo{2e11, 1, 0, nullptr, {}});
+  const std::vector<std::string> l = lines_of(out.str());
+  const std::string header = line_starting(l, "latency");
+  struct Row {
+    std::string label;
+    LatencySummary lat;
+  };
+  for (const Row& row :
+       {Row{"  DMA read", s.dma_read_latency_ns}, Row{"  DMA write", s.dma_write_latency_ns}}) {
+    SCOPED_TRACE(row.label);
+    const std::string line = line_starting(l, row.label);
+    // Label (2 words), count, then four "<number> <unit>" cells.
+    const std::vector<std::string> w = words(line);
+    ASSERT_EQ(w.size(), 2u + 1 + 8) << line;
+    EXPECT_EQ(std::stoull(w[2]), row.lat.count);
+    const double want[] = {row.lat.p50, row.lat.p90, row.lat.p99, row.lat.max};
+    for (size_t i = 0; i < 4; ++i) {
+      const double got = cell_ns(w[3 + 2 * i], w[4 + 2 * i]);
+      EXPECT_NEAR(got, want[i], want[i] * 1e-3 + 0.05) << w[3 + 2 * i] << " " << w[4 + 2 * i];
+    }
+    // Values up to 99999 s fit the header's fixed columns: each ends where its title ends.
+    if (row.lat.max < 1e14) {
+      EXPECT_EQ(line.size(), header.size()) << line << "\n" << header;
+    }
+  }
+  const std::vector<std::string> inv = words(line_starting(l, "  pasid_iotlb"));
+  ASSERT_EQ(inv.size(), 1u + 1 + 4);
+  EXPECT_EQ(std::stoull(inv[1]), 98765432101u);
+  EXPECT_DOUBLE_EQ(cell_ns(inv[2], inv[3]), 1e12);
+  EXPECT_DOUBLE_EQ(cell_ns(inv[4], inv[5]), 5e10);
+}
+
+TEST(Report, InvalidationTimeoutsAreShownAndTheRunIsNotClean) {
+  StatRegistry r;
+  fill_system(r);
+  StatGroup& cq = r.group("top.iommu.cmdq");
+  cq.counter("itag_timeouts", "requests", "").add(3);
+  cq.counter("failed_waits", "commands", "").add(1);
+  StatGroup& sva = r.group("os.sva");
+  sva.counter("wait_timeouts", "waits", "").add(2);
+  sva.counter("failed_waits", "waits", "").add(4);
+  // No "retries" counter in this tree: it counts as 0.
+  const RunSummary s = collect_summary(r, kLayout);
+  EXPECT_EQ(s.invalidation_errors.itag_timeouts, 3u);
+  EXPECT_EQ(s.invalidation_errors.iommu_failed_waits, 1u);
+  EXPECT_EQ(s.invalidation_errors.wait_timeouts, 2u);
+  EXPECT_EQ(s.invalidation_errors.retries, 0u);
+  EXPECT_EQ(s.invalidation_errors.driver_failed_waits, 4u);
+  CheckerSuite clean;
+  std::ostringstream out;
+  print_summary(out, s, RunInfo{100, 0.01, 0, &clean, {}});
+  const std::vector<std::string> l = lines_of(out.str());
+  EXPECT_EQ(line_starting(l, "invalidation errors"),
+            "invalidation errors   IOMMU 3 ITag time-outs, 1 failed waits; driver 2 wait "
+            "time-outs, 0 retries, 4 failed waits");
+  EXPECT_EQ(line_starting(l, "checkers"),
+            "checkers              not clean (invalidation errors): use_after_free 0, "
+            "stale_after_newer_write 0, write_after_protect 0, completion_contract 0");
+  // Only the retries: still not clean. A checker violation still says VIOLATIONS.
+  RunSummary retried;
+  retried.invalidation_errors.retries = 1;
+  std::ostringstream r1, r2;
+  print_summary(r1, retried, RunInfo{100, 0.01, 0, &clean, {}});
+  EXPECT_EQ(line_starting(lines_of(r1.str()), "checkers").substr(0, 31),
+            "checkers              not clean");
+  SuiteWithOneViolation v;
+  print_summary(r2, s, RunInfo{100, 0.01, 0, &v.suite, {}});
+  EXPECT_EQ(line_starting(lines_of(r2.str()), "checkers").substr(0, 34),
+            "checkers              VIOLATIONS: ");
+  std::ostringstream json;
+  write_stats_json(json, r, s, RunInfo{100, 0.01, 0, &clean, {}}, nullptr);
+  const JsonValue e = parse_json(json.str())["summary"]["invalidation_errors"];
+  EXPECT_EQ(e["itag_timeouts"].number(), 3);
+  EXPECT_EQ(e["iommu_failed_waits"].number(), 1);
+  EXPECT_EQ(e["wait_timeouts"].number(), 2);
+  EXPECT_EQ(e["retries"].number(), 0);
+  EXPECT_EQ(e["driver_failed_waits"].number(), 4);
+}
+
+// ---------------------------------------------------------------- shipped configs
+
+struct ConfigRun {
+  int status = -1;
+  std::string output;
+  JsonValue stats;
+};
+
+// Runs iommu-sim's front end on configs/<name>.cfg with --stats.
+ConfigRun run_shipped(const std::string& name) {
+  const std::string configs = std::string(IOSIM_CONFIG_DIR) + "/";
+  const std::string stats =
+      ::testing::TempDir() + "report_test_" + name + "_" + std::to_string(getpid()) + ".json";
+  const std::vector<std::string> args{"iommu-sim", configs + name + ".cfg", "--stats", stats};
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  SystemSimulation sim;
+  CliEnvironment env;
+  env.simulation = &sim;
+  std::ostringstream o, e;
+  ConfigRun r;
+  r.status = run_cli(static_cast<int>(argv.size()), argv.data(), env, o, e);
+  r.output = o.str() + e.str();
+  std::ifstream f(stats);
+  std::stringstream text;
+  text << f.rdbuf();
+  if (r.status == 0) r.stats = parse_json(text.str());
+  std::remove(stats.c_str());
+  return r;
+}
+
+TEST(Report, PriDemandPagingCountsTheDevicesPageRequests) {
+  const ConfigRun r = run_shipped("pri_demand_paging");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const double device = r.stats["device0"]["pri"]["page_requests"]["value"].number();
+  EXPECT_EQ(device, 6);
+  // The fault handler read the same requests: a sum over every "page_requests" doubles them.
+  EXPECT_EQ(r.stats["iopf"]["page_requests"]["value"].number(), device);
+  EXPECT_EQ(r.stats["summary"]["pri_page_requests"].number(), device);
+  EXPECT_EQ(line_starting(lines_of(r.output), "faults"),
+            "faults                6 PRI page requests, 0 IOMMU fault records");
+}
+
+TEST(Report, DefaultRatesDivideByTheDmaPhase) {
+  const ConfigRun r = run_shipped("default");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const JsonValue& d = r.stats["device0"];
+  const double first = d["dma_issue_time"]["min"].number();
+  const double last = d["dma_completion_time"]["max"].number();
+  const double phase = last - first;
+  const double boot = r.stats["boot_ns"].number();
+  EXPECT_GE(first, boot * (1 - 1e-9));  // the devices start when the boot ends
+  EXPECT_LT(phase, r.stats["sim_time_ns"].number() - boot);
+  const JsonValue& s = r.stats["summary"];
+  const double requests = s["dma_requests"].number();
+  EXPECT_EQ(requests, 2000);
+  EXPECT_DOUBLE_EQ(s["dma_phase_ns"].number(), phase);
+  EXPECT_DOUBLE_EQ(s["dma_mreq_per_s"].number(), requests / phase * 1e3);
+  EXPECT_DOUBLE_EQ(s["dma_gb_per_s"].number(), s["dma_bytes"].number() / phase);
+  char rate[32];
+  std::snprintf(rate, sizeof rate, ", %.2f M req/s,", requests / phase * 1e3);
+  EXPECT_NE(line_starting(lines_of(r.output), "DMA requests").find(rate), std::string::npos)
+      << rate;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -342,6 +343,51 @@ TEST(Timeline, LongLabelStillGetsDashes) {
   Timeline tl(cfg);
   tl.record(sc_time(1, SC_NS), "T", "e");
   EXPECT_EQ(tl.lines()[0], "[Time 1 ns] ---");
+}
+
+// A trace with tracks "A" and "B" and the given slices on "A" after the nested ones.
+std::vector<std::string> nesting_errors_with(
+    const std::function<void(ChromeTrace&, int a, int b)>& more) {
+  ChromeTrace tr;
+  std::ostringstream os;
+  tr.open(os);
+  const int a = tr.track("A"), b = tr.track("B");
+  tr.complete(a, "outer", "t", sc_time(0, SC_NS), sc_time(10, SC_NS));
+  tr.complete(a, "inner", "t", sc_time(2, SC_NS), sc_time(3, SC_NS));
+  tr.complete(a, "inner_end", "t", sc_time(7, SC_NS), sc_time(3, SC_NS));  // ends with outer
+  tr.complete(a, "next", "t", sc_time(10, SC_NS), sc_time(2, SC_NS));      // starts as it ends
+  tr.instant(a, "point", "t", sc_time(5, SC_NS));
+  tr.complete(b, "other_track", "t", sc_time(4, SC_NS), sc_time(20, SC_NS));
+  tr.begin(b, "b_span", "t", sc_time(30, SC_NS));
+  tr.complete(b, "in_b_span", "t", sc_time(31, SC_NS), sc_time(2, SC_NS));
+  tr.end(b, sc_time(40, SC_NS));
+  more(tr, a, b);
+  tr.close();
+  return chrome_trace_nesting_errors(parse_json(os.str()));
+}
+
+TEST(ChromeTrace, NestingCheckAcceptsNestedAndDisjointSlices) {
+  EXPECT_EQ(nesting_errors_with([](ChromeTrace&, int, int) {}), std::vector<std::string>{});
+}
+
+TEST(ChromeTrace, NestingCheckReportsPartialOverlapsPerTrack) {
+  const std::vector<std::string> e = nesting_errors_with([](ChromeTrace& tr, int a, int b) {
+    tr.complete(a, "straddles", "t", sc_time(11, SC_NS), sc_time(2, SC_NS));     // 11..13 vs 10..12
+    tr.complete(b, "crosses_end", "t", sc_time(35, SC_NS), sc_time(10, SC_NS));  // 35..45 vs B/E
+  });
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0], "A: straddles [0.011000, 0.013000] us overlaps next [0.010000, 0.012000] us");
+  EXPECT_EQ(e[1], "B: crosses_end [0.035000, 0.045000] us overlaps b_span [0.030000, 0.040000] us");
+}
+
+TEST(ChromeTrace, NestingCheckReportsUnmatchedBeginAndEnd) {
+  const std::vector<std::string> e = nesting_errors_with([](ChromeTrace& tr, int a, int b) {
+    tr.end(a, sc_time(50, SC_NS));
+    tr.begin(b, "open", "t", sc_time(60, SC_NS));
+  });
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "A: \"E\" without a \"B\"");
+  EXPECT_EQ(e[1], "B: open never ends");
 }
 
 }  // namespace
