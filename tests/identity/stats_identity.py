@@ -11,9 +11,11 @@ point below with the build before the change, then compare the build after it.
   stats_identity.py compare BASEDIR [NEWDIR]  compare NEWDIR (or a fresh run of BASEDIR's
                                               points) with BASEDIR; exit 0 only if every
                                               point is identical
-  stats_identity.py instructions              host instructions per simulated operation of
+  stats_identity.py instructions [--out F] [--baseline F]
+                                              host instructions per simulated operation of
                                               the model paths (callgrind, or perf stat
-                                              where the instructions counter works)
+                                              where the instructions counter works); with
+                                              --baseline, exit 1 if a path costs > 10% more
 
 A point is one iommu-sim run: a config with --set overrides (and a seed). Its record
 is the exit status, the stats JSON less `host_seconds`, and stdout + stderr less the
@@ -43,6 +45,12 @@ HOST_LINE = re.compile(r"^host time\s")
 # outstanding per thread.
 THROUGHPUT = [("device.ats_enabled", "true"), ("device.pri_enabled", "true"),
               ("workload.pattern", "stream"), ("workload.max_outstanding", "4")]
+
+
+def fail(message):
+    """An error of the input or of a run (not a difference): exit status 2."""
+    print("stats_identity.py: " + message, file=sys.stderr)
+    sys.exit(2)
 
 
 # ---------------------------------------------------------------------------------
@@ -231,12 +239,18 @@ def selected(entries, globs):
                                                    for g in globs)]
 
 
+def manifest_points(directory):
+    path = os.path.join(directory, "manifest.json")
+    if not os.path.isfile(path):
+        fail("%s: no manifest.json (not a directory written by record)" % directory)
+    with open(path) as f:
+        return json.load(f)["points"]
+
+
 def compare(bdir, ndir, max_diffs, ignore, globs):
     """Prints one line per point and the differences; returns the exit status."""
-    with open(os.path.join(bdir, "manifest.json")) as f:
-        base = {e["name"]: e for e in selected(json.load(f)["points"], globs)}
-    with open(os.path.join(ndir, "manifest.json")) as f:
-        new = {e["name"]: e for e in selected(json.load(f)["points"], globs)}
+    base = {e["name"]: e for e in selected(manifest_points(bdir), globs)}
+    new = {e["name"]: e for e in selected(manifest_points(ndir), globs)}
     same = differ = 0
     for name in list(base) + [n for n in new if n not in base]:
         if name not in new or name not in base:
@@ -320,6 +334,10 @@ MODEL_PATHS = [
      dma_path(ATC_HIT + [("sim.lookahead", "false")], 2048, 20480)),
     ("atc_hit_quantum", "the same with sim.quantum_ns=10000",
      dma_path(ATC_HIT + [("sim.quantum_ns", "10000")], 2048, 20480)),
+    ("atc_miss_iotlb_hit", "ATS, 64 B reads 4 KiB apart over 64 KiB, 1-entry ATC: every "
+     "read a Translation Request that hits the IOTLB",
+     dma_path(THROUGHPUT + [("workload.pattern", "strided"), ("workload.window_bytes", "64K"),
+                            ("device.atc.sets", "1"), ("device.atc.ways", "1")], 2048, 20480)),
     ("iotlb_hit", "untranslated random reads, IOTLB hits (64 KiB window, no ATS)",
      dma_path([("workload.window_bytes", "64K")], 2048, 20480)),
     ("iotlb_miss_walk", "untranslated random reads over 64 MiB: IOTLB misses and walks",
@@ -358,8 +376,7 @@ def count_instructions(tool, sim, cfg, sets, tmp, tag):
                        stderr=subprocess.PIPE, text=True)
     m = re.search(pattern, r.stderr, re.M)
     if r.returncode != 0 or m is None:
-        raise SystemExit("failed (exit %d): %s\n%s" % (r.returncode, " ".join(cmd),
-                                                        r.stderr[-2000:]))
+        fail("failed (exit %d): %s\n%s" % (r.returncode, " ".join(cmd), r.stderr[-2000:]))
     with open(stats_file) as f:
         return int(m.group(1)), json.load(f)
 
@@ -376,27 +393,59 @@ def measure_path(tool, sim, name, spec, tmp):
             "instr_short": i1, "instr_long": i2, "per_op": (i2 - i1) / float(o2 - o1)}
 
 
-def instructions(sim, only, jobs, tool):
+# A path may cost this much more than its baseline (--baseline).
+INSTRUCTION_LIMIT = 1.10
+
+
+def instructions(sim, only, jobs, tool, out, baseline):
     if tool == "auto":
         tool = "perf" if perf_works() else "callgrind"
+    if tool == "callgrind" and shutil.which("valgrind") is None:
+        fail("valgrind is not installed (Debian package valgrind)")
+    if tool == "perf" and not perf_works():
+        fail("perf stat -e instructions:u counts nothing here; use --tool callgrind")
     chosen = [(n, w, s) for n, w, s in MODEL_PATHS if not only or n in only]
     unknown = set(only or []) - {n for n, _, _ in MODEL_PATHS}
     if unknown:
-        raise SystemExit("unknown path(s): %s (known: %s)" % (
+        fail("unknown path(s): %s (known: %s)" % (
             ", ".join(sorted(unknown)), ", ".join(n for n, _, _ in MODEL_PATHS)))
     with tempfile.TemporaryDirectory() as tmp:
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             rows = list(pool.map(lambda c: measure_path(tool, sim, c[0], c[2], tmp), chosen))
+    if out:
+        with open(out, "w") as f:
+            json.dump({"tool": tool, "paths": rows}, f, indent=1)
+            f.write("\n")
+    before = {}
+    if baseline:
+        with open(baseline) as f:
+            before = {r["path"]: r["per_op"] for r in json.load(f)["paths"]}
     print("host instructions per simulated operation (%s; (I_long - I_short) / "
           "(ops_long - ops_short))\n" % tool)
-    print("| path | what | ops counter | ops short / long | instructions short / long "
-          "| instructions per op |")
-    print("|---|---|---|---|---|---|")
+    head = ["path", "what", "ops counter", "ops short / long", "instructions short / long",
+            "instructions per op"]
+    if baseline:
+        head += ["baseline per op", "ratio (limit %.2f)" % INSTRUCTION_LIMIT]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    over = []
     for (name, what, _), r in zip(chosen, rows):
-        print("| %s | %s | %s | %d / %d | %d / %d | %.0f |" % (
-            name, what, r["ops"], r["ops_short"], r["ops_long"], r["instr_short"],
-            r["instr_long"], r["per_op"]))
-    return 0
+        cells = [name, what, r["ops"], "%d / %d" % (r["ops_short"], r["ops_long"]),
+                 "%d / %d" % (r["instr_short"], r["instr_long"]), "%.0f" % r["per_op"]]
+        if baseline:
+            if name in before:
+                ratio = r["per_op"] / before[name]
+                cells += ["%.0f" % before[name], "%.3f" % ratio]
+                if ratio > INSTRUCTION_LIMIT:
+                    over.append(name)
+            else:
+                cells += ["-", "not in baseline"]
+        print("| " + " | ".join(cells) + " |")
+    if baseline:
+        print("\n%s" % ("every path within %.0f%% of the baseline" % (
+            100 * (INSTRUCTION_LIMIT - 1)) if not over else "above the limit: " +
+            ", ".join(over)))
+    return 1 if over else 0
 
 
 # ---------------------------------------------------------------------------------
@@ -419,6 +468,11 @@ def main():
                          "repeatable; default every point)")
     ap.add_argument("--only", action="append", metavar="PATH",
                     help="instructions: measure only this model path (repeatable)")
+    ap.add_argument("--out", metavar="FILE",
+                    help="instructions: also write the numbers as JSON to FILE")
+    ap.add_argument("--baseline", metavar="FILE",
+                    help="instructions: compare with a JSON written by --out; exit 1 if a "
+                         "path costs more than %.0f%% above it" % (100 * (INSTRUCTION_LIMIT - 1)))
     ap.add_argument("--tool", choices=["auto", "callgrind", "perf"], default="auto",
                     help="instructions: the counter (default: perf if it counts "
                          "instructions here, else callgrind)")
@@ -445,14 +499,12 @@ def main():
         print("recorded %d points in %s" % (len(m["points"]), a.dirs[0]))
         return 0
     if a.mode == "instructions":
-        return instructions(sim, a.only, a.jobs, a.tool)
+        return instructions(sim, a.only, a.jobs, a.tool, a.out, a.baseline)
     bdir = a.dirs[0]
     if len(a.dirs) == 2:
         return compare(bdir, a.dirs[1], a.max_diffs, a.ignore, a.point)
     # Re-run BASEDIR's own points (its exact command lines) with this build.
-    with open(os.path.join(bdir, "manifest.json")) as f:
-        pts = [{"name": e["name"], "args": e["args"]}
-               for e in selected(json.load(f)["points"], a.point)]
+    pts = [{"name": e["name"], "args": e["args"]} for e in selected(manifest_points(bdir), a.point)]
     ndir = tempfile.mkdtemp(prefix="stats_identity.")
     record(sim, pts, ndir, a.jobs)
     status = compare(bdir, ndir, a.max_diffs, a.ignore, a.point)
