@@ -27,6 +27,7 @@ namespace iosim {
 constexpr int kExitOk = 0;
 constexpr int kExitViolations = 1;  // run completed; checkers found violations
 constexpr int kExitBadInput = 2;    // usage, config, script or other input error
+constexpr int kExitInternal = 3;    // internal error, including host memory exhausted
 
 struct RunOptions {
   std::string stats_path;  // write the stats JSON here when non-empty (a temporary name)

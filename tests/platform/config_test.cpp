@@ -1,5 +1,6 @@
 #include "platform/config_file.h"
 #include "platform/config_params.h"
+#include "platform/input_file.h"
 #include "test_system_config.h"
 
 #include <gtest/gtest.h>
@@ -132,6 +133,64 @@ TEST(ConfigFile, IncludeCycleAndMissingFileAreErrors) {
   load_config_file(dir.path("missing.cfg"), entries, errors);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].file, dir.path("missing.cfg"));
+}
+
+TEST(ConfigFile, DirectoriesEmptyIncludesAndEndlessFilesAreRefused) {
+  TempDir dir;
+  dir.write("adir/x.cfg", "seed = 1\n");
+  std::vector<ConfigEntry> entries;
+  std::vector<ConfigError> errors;
+  // A directory as the config itself.
+  load_config_file(dir.path("adir/"), entries, errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(), dir.path("adir/") + ": '" + dir.path("adir/") +
+                                       "' is a directory, not a config file");
+  // A directory as an include, and an empty include (which would name the
+  // including file's directory).
+  errors.clear();
+  const std::string inc = dir.write("inc.cfg", "include = adir\ninclude =\nseed = 2\n");
+  load_config_file(inc, entries, errors);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].to_string(), inc + ":1: include: '" + dir.path("adir") +
+                                       "' is a directory, not a config file");
+  EXPECT_EQ(errors[1].to_string(), inc + ":2: include: expected a file name after '='");
+  // /dev/zero as an include never ends: reading stops at the limit (1 MiB).
+  errors.clear();
+  const std::string zero = dir.write("zero.cfg", "include = /dev/zero\n");
+  load_config_file(zero, entries, errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(),
+            zero + ":1: include: config file '/dev/zero' is larger than 1 MiB (the limit for a "
+                   "config file)");
+  // A file just over the limit is refused, one at the limit is read.
+  errors.clear();
+  entries.clear();
+  std::string big = "seed = 3\n";
+  big += std::string(kMaxConfigFileBytes - big.size(), '#');
+  load_config_file(dir.write("big.cfg", big), entries, errors);
+  EXPECT_TRUE(errors.empty());
+  ASSERT_EQ(entries.size(), 1u);
+  load_config_file(dir.write("big.cfg", big + "\n"), entries, errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("is larger than 1 MiB"), std::string::npos);
+}
+
+TEST(ConfigFile, IncludesAreCountedSoADiamondCannotExplode) {
+  TempDir dir;
+  // Each level includes the next one twice: 2^20 reads without the count limit.
+  for (int i = 0; i < 20; ++i) {
+    const std::string next = "l" + std::to_string(i + 1) + ".cfg";
+    dir.write("l" + std::to_string(i) + ".cfg", "include = " + next + "\ninclude = " + next + "\n");
+  }
+  dir.write("l20.cfg", "seed = 1\n");
+  std::vector<ConfigEntry> entries;
+  std::vector<ConfigError> errors;
+  load_config_file(dir.path("l0.cfg"), entries, errors);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].key, "include");
+  EXPECT_NE(errors[0].message.find("more than 256 config files read"), std::string::npos)
+      << errors[0];
+  EXPECT_LE(entries.size(), 256u);
 }
 
 TEST(ConfigApply, PerInstanceOverridesTouchOnlyThatInstance) {

@@ -178,7 +178,21 @@ TEST(ScriptAccessors, TypeErrorsPointAtTheArgument) {
 TEST(ScriptParser, MissingFileIsOneError) {
   ScriptParseResult r = parse_script_file("/nonexistent/dir/x.scn");
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0].message, "cannot open script file '/nonexistent/dir/x.scn'");
+  EXPECT_EQ(r.errors[0].message,
+            "cannot open script file '/nonexistent/dir/x.scn': No such file or directory");
+}
+
+TEST(ScriptParser, ADirectoryOrAnEndlessFileIsRefused) {
+  ScriptParseResult dir = parse_script_file("/tmp");
+  ASSERT_EQ(dir.errors.size(), 1u);
+  EXPECT_EQ(dir.errors[0].file, "/tmp");
+  EXPECT_EQ(dir.errors[0].message, "'/tmp' is a directory, not a script file");
+  // /dev/zero never ends: reading stops at the limit.
+  ScriptParseResult zero = parse_script_file("/dev/zero");
+  ASSERT_EQ(zero.errors.size(), 1u);
+  EXPECT_EQ(zero.errors[0].message,
+            "script file '/dev/zero' is larger than 16 MiB (the limit for a script file)");
+  EXPECT_TRUE(zero.statements.empty());
 }
 
 }  // namespace
