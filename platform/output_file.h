@@ -26,7 +26,8 @@ class OutputFile {
   const std::string& temp_path() const { return temp_; }
   const std::string& final_path() const { return final_; }
   // Checks that the final path is not a directory and that the temporary can be
-  // created (it is removed again: the producer writes it). Returns false (and sets error()) when either fails.
+  // created (it is removed again: the producer writes it). Returns false (and sets error()) when
+  // either fails.
   bool prepare();
   // Renames the temporary onto the final name. Returns false (and sets error())
   // when the producer did not write it or the rename fails.
