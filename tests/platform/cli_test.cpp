@@ -101,16 +101,15 @@ TEST(Cli, SweepSizeIsCheckedBeforeExpanding) {
   std::string values;
   for (int i = 0; i < 1000; ++i) values += (i ? "," : "") + std::to_string(i);
   const std::string a = "a=" + values, b = "b=" + values, c = "c=" + values;
-  EXPECT_EQ(usage_error({"x.cfg", "--sweep", a.c_str(), "--sweep", b.c_str(), "--sweep",
-                         c.c_str()}),
-            "--sweep: 1000 x 1000 x 1000 = 1000000000 points, more than the limit of 10000 "
-            "(raise it with --max-points N, at most 1000000)");
+  EXPECT_EQ(
+      usage_error({"x.cfg", "--sweep", a.c_str(), "--sweep", b.c_str(), "--sweep", c.c_str()}),
+      "--sweep: 1000 x 1000 x 1000 = 1000000000 points, more than the limit of 10000 "
+      "(raise it with --max-points N, at most 1000000)");
   EXPECT_EQ(usage_error({"x.cfg", "--sweep", a.c_str(), "--sweep", "b=1,2,3,4,5,6,7,8,9,10,11"}),
             "--sweep: 1000 x 11 = 11000 points, more than the limit of 10000 (raise it with "
             "--max-points N, at most 1000000)");
-  CliOptions o =
-      parse({"x.cfg", "--sweep", a.c_str(), "--sweep", "b=1,2,3,4,5,6,7,8,9,10,11", "--max-points",
-             "11000"});
+  CliOptions o = parse({"x.cfg", "--sweep", a.c_str(), "--sweep", "b=1,2,3,4,5,6,7,8,9,10,11",
+                        "--max-points", "11000"});
   EXPECT_EQ(o.max_points, 11000u);
   EXPECT_EQ(expand_sweep(o.sweeps, o.max_points).size(), 11000u);
   EXPECT_THROW(expand_sweep(o.sweeps, 10999), std::length_error);
@@ -219,11 +218,10 @@ TEST(Cli, AnUnwritableOutputStopsTheRunBeforeItStartsAndLeavesNothing) {
   EXPECT_EQ(files_in(dir), (std::vector<std::string>{"adir", "sys.cfg"}));
   // A stats file in a directory that does not exist.
   const std::string nowhere = (dir / "none" / "s.json").string();
-  EXPECT_EQ(run({cfg.c_str(), "--stats", nowhere.c_str(), "--trace", stats.c_str()}, &sim, out,
-                err),
-            kExitBadInput);
-  EXPECT_EQ(err, "iommu-sim: --stats: cannot write '" + nowhere +
-                     "': No such file or directory\n");
+  EXPECT_EQ(
+      run({cfg.c_str(), "--stats", nowhere.c_str(), "--trace", stats.c_str()}, &sim, out, err),
+      kExitBadInput);
+  EXPECT_EQ(err, "iommu-sim: --stats: cannot write '" + nowhere + "': No such file or directory\n");
   EXPECT_EQ(sim.runs, 0);
   EXPECT_EQ(files_in(dir), (std::vector<std::string>{"adir", "sys.cfg"}));
   // Both writable: both written.
@@ -272,7 +270,7 @@ TEST(Cli, SweepOutDashWritesTheCsvToStdout) {
   const fs::path cwd = fs::current_path();
   fs::current_path(dir);
   RecordingSimulation sim;
-  std::vector<const char*> args{"iommu-sim", cfg.c_str(), "--sweep", "iommu.walk_latency_ns=1,2",
+  std::vector<const char*> args{"iommu-sim",   cfg.c_str(), "--sweep", "iommu.walk_latency_ns=1,2",
                                 "--sweep-out", "-"};
   std::ostringstream o, e;
   CliEnvironment env;

@@ -57,8 +57,8 @@ TEST(ConfigCheck, BoundsAndTimes) {
 TEST(ConfigCheck, SubConfigurationMessagesGetTheirFullKey) {
   const std::vector<std::string> names{"iommu.iotlb.sets", "iommu.iotlb.ways",
                                        "iommu.iotlb.lookup_ports", "iommu.walker.walkers"};
-  ConfigProblem p = ConfigCheck::problem_from_message(
-      "iommu.", names, "iommu: iotlb.lookup_ports must be >= 1");
+  ConfigProblem p =
+      ConfigCheck::problem_from_message("iommu.", names, "iommu: iotlb.lookup_ports must be >= 1");
   EXPECT_EQ(p.keys, std::vector<std::string>{"iommu.iotlb.lookup_ports"});
   EXPECT_EQ(p.message, "must be >= 1");
   p = ConfigCheck::problem_from_message("iommu.", names, "'ways' must be at least 1");
@@ -69,8 +69,7 @@ TEST(ConfigCheck, SubConfigurationMessagesGetTheirFullKey) {
   EXPECT_EQ(p.keys, std::vector<std::string>{"iommu"});
   EXPECT_EQ(p.message, "walkers_total is wrong");
   ConfigCheck c;
-  c.run_validate("iommu.", names,
-                 [] { throw ParamError("iommu: walker.walkers must be >= 1"); });
+  c.run_validate("iommu.", names, [] { throw ParamError("iommu: walker.walkers must be >= 1"); });
   c.run_validate("iommu.", names, [] {});
   const std::vector<ConfigError> errors =
       locate_problems(c.problems(), {{"iommu.walker.walkers", "0", "x.cfg", 9}});

@@ -143,16 +143,16 @@ TEST(ConfigFile, DirectoriesEmptyIncludesAndEndlessFilesAreRefused) {
   // A directory as the config itself.
   load_config_file(dir.path("adir/"), entries, errors);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].to_string(), dir.path("adir/") + ": '" + dir.path("adir/") +
-                                       "' is a directory, not a config file");
+  EXPECT_EQ(errors[0].to_string(),
+            dir.path("adir/") + ": '" + dir.path("adir/") + "' is a directory, not a config file");
   // A directory as an include, and an empty include (which would name the
   // including file's directory).
   errors.clear();
   const std::string inc = dir.write("inc.cfg", "include = adir\ninclude =\nseed = 2\n");
   load_config_file(inc, entries, errors);
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0].to_string(), inc + ":1: include: '" + dir.path("adir") +
-                                       "' is a directory, not a config file");
+  EXPECT_EQ(errors[0].to_string(),
+            inc + ":1: include: '" + dir.path("adir") + "' is a directory, not a config file");
   EXPECT_EQ(errors[1].to_string(), inc + ":2: include: expected a file name after '='");
   // /dev/zero as an include never ends: reading stops at the limit (1 MiB).
   errors.clear();
@@ -160,8 +160,9 @@ TEST(ConfigFile, DirectoriesEmptyIncludesAndEndlessFilesAreRefused) {
   load_config_file(zero, entries, errors);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].to_string(),
-            zero + ":1: include: config file '/dev/zero' is larger than 1 MiB (the limit for a "
-                   "config file)");
+            zero +
+                ":1: include: config file '/dev/zero' is larger than 1 MiB (the limit for a "
+                "config file)");
   // A file just over the limit is refused, one at the limit is read.
   errors.clear();
   entries.clear();

@@ -230,8 +230,9 @@ TEST(ScenarioErrors, AnEmptyRepeatCountsEveryPass) {
                      "  repeat 50:\n    repeat 50:\n      repeat 0:\n        wait 1ns\n"),
             4, 5, "repeat", "too many operations");
   // Within the limit it loads, with no operations.
-  Scenario sc = load("process P0\ncpu thread A core=0 process=P0:\n"
-                     "  repeat 900:\n    repeat 0:\n      wait 1ns\n  exit\n");
+  Scenario sc = load(
+      "process P0\ncpu thread A core=0 process=P0:\n"
+      "  repeat 900:\n    repeat 0:\n      wait 1ns\n  exit\n");
   ASSERT_EQ(sc.cpu_threads.size(), 1u);
   EXPECT_EQ(sc.cpu_threads[0].program.ops.size(), 1u);
 }
@@ -243,8 +244,9 @@ TEST(ScenarioErrorsDeathTest, AHugeRepeatOfNothingIsRefusedWithoutIterating) {
       {
         ::alarm(20);
         try {
-          load("process P0\ncpu thread A core=0 process=P0:\n"
-               "  repeat 10000000000000:\n    repeat 0:\n      wait 1ns\n");
+          load(
+              "process P0\ncpu thread A core=0 process=P0:\n"
+              "  repeat 10000000000000:\n    repeat 0:\n      wait 1ns\n");
         } catch (const ScriptError& e) {
           std::fprintf(stderr, "%s\n", e.what());
           std::_Exit(0);

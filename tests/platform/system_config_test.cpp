@@ -12,9 +12,9 @@ namespace iosim {
 namespace {
 
 const char* kBase =
-    "[memory]\n"             // 1
-    "size_bytes = 4G\n"      // 2
-    "[os]\n"                 // 3
+    "[memory]\n"                        // 1
+    "size_bytes = 4G\n"                 // 2
+    "[os]\n"                            // 3
     "allocator.base_pa = 0x10000000\n"  // 4
     "allocator.frames = 8192\n";        // 5
 
@@ -141,9 +141,9 @@ TEST(SystemConfigRules, SubConfigurationRulesGetTheirFullKey) {
   EXPECT_EQ(errors_of(kBase, {"iommu.iotlb.lookup_ports=0"}),
             Errors{"--set: iommu.iotlb.lookup_ports: must be >= 1"});
   EXPECT_EQ(errors_of(std::string(kBase) + "[link]\nlanes = 64\n").size(), 1u);
-  EXPECT_EQ(errors_of(std::string(kBase) + "[link]\nlanes = 64\n")[0].rfind(
-                "t.cfg:7: link.lanes: ", 0),
-            0u)
+  EXPECT_EQ(
+      errors_of(std::string(kBase) + "[link]\nlanes = 64\n")[0].rfind("t.cfg:7: link.lanes: ", 0),
+      0u)
       << errors_of(std::string(kBase) + "[link]\nlanes = 64\n")[0];
 }
 
