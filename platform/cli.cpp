@@ -8,6 +8,7 @@
 #include <systemc>
 
 #include <fstream>
+#include <new>
 #include <sstream>
 
 namespace iosim {
@@ -138,6 +139,15 @@ void load_entries(const CliOptions& o, const std::vector<Setting>& extra,
   for (const Setting& s : extra) entries.push_back({s.first, s.second, "--sweep", 0});
 }
 
+// An allocation that failed, thrown directly or reported by the SystemC kernel
+// (a std::bad_alloc in a process, or a coroutine stack it could not allocate).
+bool out_of_host_memory(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return true;
+  const std::string what = e.what();
+  return what.find("std::bad_alloc") != std::string::npos ||
+         what.find("failed to allocate") != std::string::npos;
+}
+
 int run_single(const CliOptions& o, Simulation& sim, std::ostream& out, std::ostream& err) {
   OutputFile stats(o.stats_file), trace(o.trace_file);
   // Every output must be writable before the run: all outputs or none.
@@ -151,9 +161,11 @@ int run_single(const CliOptions& o, Simulation& sim, std::ostream& out, std::ost
   int status = kExitBadInput;
   try {
     status = sim.run(ro, out);
-  } catch (const std::bad_alloc&) {
-    throw;  // not an input error: run_cli reports it as an internal error
   } catch (const std::exception& e) {
+    if (out_of_host_memory(e)) {
+      err << "iommu-sim: internal error: out of host memory (" << e.what() << ")\n";
+      return kExitInternal;
+    }
     err << "iommu-sim: " << e.what() << "\n";
     return kExitBadInput;
   }

@@ -256,7 +256,7 @@ TEST(Cli, AnInternalErrorIsStatus3NotTheCheckersStatus1) {
   sim.exhaust_memory = true;
   std::string out, err;
   EXPECT_EQ(run({cfg.c_str(), "--stats", stats.c_str()}, &sim, out, err), kExitInternal);
-  EXPECT_EQ(err, "iommu-sim: internal error: out of host memory\n");
+  EXPECT_EQ(err, "iommu-sim: internal error: out of host memory (std::bad_alloc)\n");
   EXPECT_EQ(out, "");
   EXPECT_EQ(files_in(dir), std::vector<std::string>{"sys.cfg"});
   EXPECT_NE(cli_usage().find("3 internal error"), std::string::npos);
