@@ -8,6 +8,7 @@
 #include <systemc>
 
 #include <fstream>
+#include <new>
 #include <sstream>
 
 namespace iosim {
@@ -25,12 +26,16 @@ po::options_description visible_options() {
       "trace", po::value<std::string>()->value_name("FILE"),
       "write a Chrome trace (Perfetto) to FILE")("timeline", po::bool_switch(),
                                                  "print the per-thread text timeline")(
-      "seed", po::value<std::string>()->value_name("N"), "random seed N")(
+      "seed", po::value<std::string>()->value_name("N"),
+      "random seed N (overrides sim.seed; refused with --sweep sim.seed, where the sweep sets "
+      "each point's seed)")(
       "sweep", po::value<std::vector<std::string>>()->composing()->value_name("KEY=V1,V2,..."),
       "sweep a parameter: key=v1,v2,... (repeatable; cartesian product)")(
       "jobs", po::value<std::string>()->value_name("N"), "sweep points run at once (default 1)")(
       "sweep-out", po::value<std::string>()->value_name("FILE"),
-      "write the sweep CSV to FILE (default stdout)")(
+      "write the sweep CSV to FILE (default, or '-': stdout)")(
+      "max-points", po::value<std::string>()->value_name("N"),
+      "run a sweep of up to N points (default 10000, at most 1000000)")(
       "list-params", po::bool_switch(), "print every parameter with default, unit and help")(
       "markdown", po::bool_switch(),
       "with --list-params: print a Markdown table (the README's parameter reference)")(
@@ -57,6 +62,7 @@ std::optional<T> get(const po::variables_map& vm, const char* name) {
 
 void check_combinations(const CliOptions& o) {
   if (!o.sweep_out.empty() && o.sweeps.empty()) throw UsageError("--sweep-out needs --sweep");
+  if (o.max_points_given && o.sweeps.empty()) throw UsageError("--max-points needs --sweep");
   if (o.jobs == 0) throw UsageError("--jobs: must be at least 1");
   if (!o.sweeps.empty() && (!o.stats_file.empty() || !o.trace_file.empty() || o.timeline)) {
     throw UsageError("--stats, --trace and --timeline cannot be used with --sweep");
@@ -67,6 +73,21 @@ void check_combinations(const CliOptions& o) {
         throw UsageError("--sweep " + o.sweeps[i].key + " given twice");
       }
     }
+  }
+  for (const SweepAxis& a : o.sweeps) {
+    if (a.key == "sim.seed" && o.seed) {
+      throw UsageError(
+          "--seed cannot be used with --sweep sim.seed: the sweep sets each point's seed (drop "
+          "--seed)");
+    }
+  }
+  try {
+    check_sweep_size(o.sweeps, o.max_points);
+  } catch (const std::length_error& e) {
+    throw UsageError(e.what());
+  }
+  if (!o.stats_file.empty() && o.stats_file == o.trace_file) {
+    throw UsageError("--stats and --trace name the same file");
   }
   if (o.markdown && !o.list_params) throw UsageError("--markdown needs --list-params");
   if (o.config.empty() && !o.help && !o.version && !o.list_params) {
@@ -96,6 +117,13 @@ CliOptions options_from(const po::variables_map& vm) {
     o.jobs = static_cast<unsigned>(n);
   }
   o.sweep_out = get<std::string>(vm, "sweep-out").value_or("");
+  if (auto m = get<std::string>(vm, "max-points")) {
+    o.max_points = parse_count("max-points", *m);
+    if (o.max_points > kMaxSweepPointsLimit) {
+      throw UsageError("--max-points: at most " + std::to_string(kMaxSweepPointsLimit));
+    }
+    o.max_points_given = true;
+  }
   o.list_params = vm["list-params"].as<bool>();
   o.markdown = vm["markdown"].as<bool>();
   o.help = vm["help"].as<bool>();
@@ -111,22 +139,41 @@ void load_entries(const CliOptions& o, const std::vector<Setting>& extra,
   for (const Setting& s : extra) entries.push_back({s.first, s.second, "--sweep", 0});
 }
 
+// An allocation that failed, thrown directly or reported by the SystemC kernel
+// (a std::bad_alloc in a process, or a coroutine stack it could not allocate).
+bool out_of_host_memory(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return true;
+  const std::string what = e.what();
+  return what.find("std::bad_alloc") != std::string::npos ||
+         what.find("failed to allocate") != std::string::npos;
+}
+
 int run_single(const CliOptions& o, Simulation& sim, std::ostream& out, std::ostream& err) {
   OutputFile stats(o.stats_file), trace(o.trace_file);
+  // Every output must be writable before the run: all outputs or none.
+  for (auto [f, option] : {std::pair{&stats, "--stats"}, std::pair{&trace, "--trace"}}) {
+    if (!f->prepare()) {
+      err << "iommu-sim: " << option << ": " << f->error() << "\n";
+      return kExitBadInput;
+    }
+  }
   RunOptions ro{stats.temp_path(), trace.temp_path(), o.timeline, o.seed};
   int status = kExitBadInput;
   try {
     status = sim.run(ro, out);
   } catch (const std::exception& e) {
+    if (out_of_host_memory(e)) {
+      err << "iommu-sim: internal error: out of host memory (" << e.what() << ")\n";
+      return kExitInternal;
+    }
     err << "iommu-sim: " << e.what() << "\n";
     return kExitBadInput;
   }
   if (status != kExitOk && status != kExitViolations) return status;
-  for (OutputFile* f : {&stats, &trace}) {
-    if (!f->commit()) {
-      err << "iommu-sim: " << f->error() << "\n";
-      return kExitBadInput;
-    }
+  std::string error;
+  if (!commit_outputs({&stats, &trace}, error)) {
+    err << "iommu-sim: " << error << "\n";
+    return kExitBadInput;
   }
   return status;
 }
@@ -146,7 +193,7 @@ std::vector<std::string> child_base_args(const CliOptions& o) {
 
 int run_sweep_mode(const CliOptions& o, const CliEnvironment& env, std::ostream& out,
                    std::ostream& err) {
-  std::vector<SweepPoint> points = expand_sweep(o.sweeps);
+  std::vector<SweepPoint> points = expand_sweep(o.sweeps, o.max_points);
   // Check every point's settings before starting any child.
   for (const SweepPoint& p : points) {
     std::vector<ConfigEntry> entries;
@@ -158,13 +205,18 @@ int run_sweep_mode(const CliOptions& o, const CliEnvironment& env, std::ostream&
       return kExitBadInput;
     }
   }
+  const bool to_stdout = o.sweep_out.empty() || o.sweep_out == "-";
+  OutputFile csv(to_stdout ? std::string() : o.sweep_out);
+  if (!csv.prepare()) {
+    err << "iommu-sim: --sweep-out: " << csv.error() << "\n";
+    return kExitBadInput;
+  }
   std::vector<SweepResult> results =
       run_sweep(points, {env.self_executable, child_base_args(o), o.jobs});
-  if (o.sweep_out.empty()) {
+  if (to_stdout) {
     write_sweep_csv(out, o.sweeps, results);
     return kExitOk;
   }
-  OutputFile csv(o.sweep_out);
   std::ofstream f(csv.temp_path());
   write_sweep_csv(f, o.sweeps, results);
   f.close();
@@ -175,41 +227,8 @@ int run_sweep_mode(const CliOptions& o, const CliEnvironment& env, std::ostream&
   return kExitOk;
 }
 
-}  // namespace
-
-CliOptions parse_cli(int argc, const char* const argv[]) {
-  po::options_description all;
-  all.add(visible_options());
-  all.add_options()("config", po::value<std::string>(), "CONFIG file");
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
-  CliOptions o = options_from(vm);
-  check_combinations(o);
-  return o;
-}
-
-std::string cli_usage() {
-  std::ostringstream os;
-  os << "Usage: iommu-sim CONFIG [options]\n"
-        "Simulates the system described by the INI file CONFIG (see --list-params).\n\n"
-     << visible_options()
-     << "\nExit status: 0 success, 1 checker violations, 2 bad usage or input.\n";
-  return os.str();
-}
-
-std::string cli_version() {
-  return std::string("iommu-sim 0.1.0 (SystemC ") + sc_core::sc_release() + ")";
-}
-
-int run_cli(int argc, const char* const argv[], const CliEnvironment& env, std::ostream& out,
-            std::ostream& err) {
+int run_checked(int argc, const char* const argv[], const CliEnvironment& env, std::ostream& out,
+                std::ostream& err) {
   CliOptions o;
   try {
     o = parse_cli(argc, argv);
@@ -244,6 +263,56 @@ int run_cli(int argc, const char* const argv[], const CliEnvironment& env, std::
     return kExitBadInput;
   }
   return run_single(o, *env.simulation, out, err);
+}
+
+}  // namespace
+
+CliOptions parse_cli(int argc, const char* const argv[]) {
+  po::options_description all;
+  all.add(visible_options());
+  all.add_options()("config", po::value<std::string>(), "CONFIG file");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  CliOptions o = options_from(vm);
+  check_combinations(o);
+  return o;
+}
+
+std::string cli_usage() {
+  std::ostringstream os;
+  os << "Usage: iommu-sim CONFIG [options]\n"
+        "Simulates the system described by the INI file CONFIG (see --list-params).\n\n"
+     << visible_options()
+     << "\nExit status: 0 success, 1 checker violations, 2 bad usage or input, 3 internal "
+        "error\n(including host memory exhausted).\n";
+  return os.str();
+}
+
+std::string cli_version() {
+  return std::string("iommu-sim 0.1.0 (SystemC ") + sc_core::sc_release() + ")";
+}
+
+int run_cli(int argc, const char* const argv[], const CliEnvironment& env, std::ostream& out,
+            std::ostream& err) {
+  // Nothing escapes: an exception here is the simulator's fault or the host's, and
+  // must not end as SystemC's status 1, which is the checkers' verdict.
+  try {
+    return run_checked(argc, argv, env, out, err);
+  } catch (const std::bad_alloc&) {
+    err << "iommu-sim: internal error: out of host memory\n";
+  } catch (const std::exception& e) {
+    err << "iommu-sim: internal error: " << e.what() << "\n";
+  } catch (...) {
+    err << "iommu-sim: internal error: unknown exception\n";
+  }
+  return kExitInternal;
 }
 
 }  // namespace iosim

@@ -1,7 +1,8 @@
 // The iommu-sim command line.
 //
 //   iommu-sim CONFIG [--set k=v ...] [--stats FILE] [--trace FILE] [--timeline]
-//             [--seed N] [--sweep k=v1,v2,... ...] [--jobs N] [--sweep-out FILE.csv]
+//             [--seed N] [--sweep k=v1,v2,... ...] [--jobs N] [--sweep-out FILE.csv|-]
+//             [--max-points N]
 //             [--list-params [--markdown]] [--help] [--version]
 //
 // parse_cli() turns argv into CliOptions (Boost.Program_options) and throws
@@ -39,7 +40,9 @@ struct CliOptions {
   std::optional<uint64_t> seed;   // --seed
   std::vector<SweepAxis> sweeps;  // --sweep, in order
   unsigned jobs = 1;              // --jobs
-  std::string sweep_out;          // --sweep-out (CSV; stdout when empty)
+  std::string sweep_out;          // --sweep-out (CSV; stdout when empty or "-")
+  uint64_t max_points = kDefaultMaxSweepPoints;  // --max-points
+  bool max_points_given = false;
   bool list_params = false;       // --list-params
   bool markdown = false;          // --markdown (with --list-params)
   bool help = false;              // --help

@@ -1,12 +1,13 @@
 // Config files: pre-scan for positions, Boost.Program_options for the values.
 #include "platform/config_file.h"
 
+#include "platform/input_file.h"
+
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/parsers.hpp>
 
 #include <cassert>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace iosim {
@@ -54,17 +55,21 @@ class FileLoader {
         return;
       }
     }
-    std::ifstream in(path);
-    if (!in) {
-      errors_.push_back({from_file.empty() ? path : from_file, from_line, std::nullopt,
-                         from_file.empty() ? "" : "include",
-                         "cannot open config file '" + path + "'"});
+    const std::string where = from_file.empty() ? path : from_file;
+    const std::string key = from_file.empty() ? "" : "include";
+    if (++files_read_ > kMaxConfigFiles) {
+      errors_.push_back({where, from_line, std::nullopt, key,
+                         "more than " + std::to_string(kMaxConfigFiles) +
+                             " config files read (every include counts)"});
       return;
     }
-    std::stringstream text;
-    text << in.rdbuf();
+    std::string text, error;
+    if (!read_input_file(path, kMaxConfigFileBytes, "config file", text, error)) {
+      errors_.push_back({where, from_line, std::nullopt, key, error});
+      return;
+    }
     stack_.push_back(id);
-    load_text(text.str(), path);
+    load_text(text, path);
     stack_.pop_back();
   }
 
@@ -76,6 +81,11 @@ class FileLoader {
     assert(values.size() == keys.size());
     for (size_t i = 0; i < keys.size() && i < values.size(); ++i) {
       if (keys[i].key == "include") {
+        if (values[i].second.empty()) {
+          errors_.push_back(
+              {file, keys[i].line, std::nullopt, "include", "expected a file name after '='"});
+          continue;
+        }
         load_path(resolve(values[i].second, file), file, keys[i].line);
       } else {
         entries_.push_back({values[i].first, values[i].second, file, keys[i].line});
@@ -155,6 +165,7 @@ class FileLoader {
   std::vector<ConfigEntry>& entries_;
   std::vector<ConfigError>& errors_;
   std::vector<std::string> stack_;
+  int files_read_ = 0;
 };
 
 }  // namespace

@@ -14,7 +14,9 @@
 // pre-scanned to attach file:line to each key and to reject malformed lines with
 // their position. An include is expanded in place, so a later line (or a later
 // file) overrides an earlier one; --set overrides (parse_set_override) are
-// appended last by the caller. Include cycles and missing files are errors.
+// appended last by the caller. Include cycles, missing files, directories, an
+// empty include, a file larger than kMaxConfigFileBytes and more than
+// kMaxConfigFiles files in all (platform/input_file.h) are errors.
 //
 // Simplifications: '#' starts a comment anywhere on a line (Boost's rule, so a
 // value cannot contain '#'); ';' only at the start of a line; no line

@@ -3,6 +3,7 @@
 
 #include "platform/script_parser.h"
 
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <utility>
@@ -203,30 +204,55 @@ class Builder {
     }
     return name;
   }
-  void count_ops(const ScriptStatement& s, size_t n) {
-    total_ops_ += n;
-    if (total_ops_ > lim_.max_ops) {
-      fail(s.loc, s.keyword,
-           "too many operations after unrolling repeat blocks (at most " +
-               std::to_string(lim_.max_ops) + ")");
+  // The count of a `repeat N:` statement, after checking its form.
+  static uint64_t repeat_count(const ScriptStatement& c) {
+    if (c.time_ps) fail(c.time_loc, "repeat", "'@time' is not allowed on repeat");
+    c.check_args({}, 1);
+    if (!c.is_block) fail(c.loc, "repeat", "expected ':' and the repeated operations below it");
+    return c.integer_at(0, "a repeat count");
+  }
+  // Operations one pass over `body` unrolls to, where a pass of a repeat whose body
+  // unrolls to nothing counts as one; saturates at UINT64_MAX.
+  static uint64_t pass_cost(const std::vector<ScriptStatement>& body) {
+    uint64_t total = 0;
+    for (const ScriptStatement& c : body) {
+      uint64_t cost = 1;
+      if (c.keyword == "repeat") {
+        const uint64_t n = repeat_count(c);
+        const uint64_t each = std::max<uint64_t>(1, pass_cost(c.children));
+        cost = n > UINT64_MAX / each ? UINT64_MAX : n * each;
+      }
+      total = cost > UINT64_MAX - total ? UINT64_MAX : total + cost;
     }
+    return total;
   }
   // Calls `op` for every operation of a thread block in program order, unrolling
   // `repeat N:` blocks (nested ones too) and counting operations against the limit.
+  // A repeat whose body unrolls to nothing counts one operation per pass and is
+  // not iterated, so the work done here is bounded by the limit.
   void for_each_op(const std::vector<ScriptStatement>& body,
                    const std::function<void(const ScriptStatement&)>& op) {
     for (const ScriptStatement& c : body) {
       if (c.keyword == "repeat") {
-        if (c.time_ps) fail(c.time_loc, "repeat", "'@time' is not allowed on repeat");
-        c.check_args({}, 1);
-        if (!c.is_block) fail(c.loc, "repeat", "expected ':' and the repeated operations below it");
-        const uint64_t n = c.integer_at(0, "a repeat count");
+        const uint64_t n = repeat_count(c);
+        if (n > 0 && pass_cost(c.children) == 0) {
+          count_ops(c, n);
+          continue;
+        }
         for (uint64_t i = 0; i < n; ++i) for_each_op(c.children, op);
         continue;
       }
       no_block(c);
       count_ops(c, 1);
       op(c);
+    }
+  }
+  void count_ops(const ScriptStatement& s, uint64_t n) {
+    total_ops_ = n > UINT64_MAX - total_ops_ ? UINT64_MAX : total_ops_ + n;
+    if (total_ops_ > lim_.max_ops) {
+      fail(s.loc, s.keyword,
+           "too many operations after unrolling repeat blocks (at most " +
+               std::to_string(lim_.max_ops) + "; a pass of an empty repeat counts as one)");
     }
   }
 

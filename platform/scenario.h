@@ -20,7 +20,8 @@
 // first, then process, fork at boot, fork in a thread).
 //
 // Simplifications: a thread may only run in a process that exists at boot; repeat
-// blocks are unrolled (at most ScenarioLimits::max_ops operations in all).
+// blocks are unrolled (at most ScenarioLimits::max_ops operations in all; a pass of a
+// repeat whose body unrolls to nothing counts as one).
 #pragma once
 
 #include "cpu/thread_program.h"

@@ -1,7 +1,8 @@
 // Scenario-script lexer and parser.
 #include "platform/script_parser.h"
 
-#include <fstream>
+#include "platform/input_file.h"
+
 #include <sstream>
 
 namespace iosim {
@@ -275,15 +276,13 @@ ScriptParseResult parse_script(const std::string& text, const std::string& file,
 
 ScriptParseResult parse_script_file(const std::string& path,
                                     const std::vector<std::string>& multiword_keywords) {
-  std::ifstream in(path);
-  if (!in) {
+  std::string text, error;
+  if (!read_input_file(path, kMaxScriptFileBytes, "script file", text, error)) {
     ScriptParseResult r;
-    r.errors.push_back({path, 0, std::nullopt, "", "cannot open script file '" + path + "'"});
+    r.errors.push_back({path, 0, std::nullopt, "", error});
     return r;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_script(text.str(), path, multiword_keywords);
+  return parse_script(text, path, multiword_keywords);
 }
 
 }  // namespace iosim

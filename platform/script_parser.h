@@ -47,7 +47,8 @@ struct ScriptParseResult {
 ScriptParseResult parse_script(const std::string& text, const std::string& file,
                                const std::vector<std::string>& multiword_keywords = {});
 
-// Reads and parses a file; a missing file is one error.
+// Reads and parses a file; a missing file, a directory or a file larger than
+// kMaxScriptFileBytes (platform/input_file.h) is one error.
 ScriptParseResult parse_script_file(const std::string& path,
                                     const std::vector<std::string>& multiword_keywords = {});
 

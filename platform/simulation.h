@@ -27,6 +27,7 @@ namespace iosim {
 constexpr int kExitOk = 0;
 constexpr int kExitViolations = 1;  // run completed; checkers found violations
 constexpr int kExitBadInput = 2;    // usage, config, script or other input error
+constexpr int kExitInternal = 3;    // internal error, including host memory exhausted
 
 struct RunOptions {
   std::string stats_path;  // write the stats JSON here when non-empty (a temporary name)
@@ -40,7 +41,8 @@ class Simulation {
   virtual ~Simulation() = default;
   // Every parameter with its default (template rows for per-instance configs).
   virtual std::vector<ParamInfo> params() = 0;
-  // Applies config entries in order; appends one error per bad entry.
+  // Starts from the defaults and applies config entries in order; appends one
+  // error per bad entry.
   virtual void configure(const std::vector<ConfigEntry>& entries,
                          std::vector<ConfigError>& errors) = 0;
   // Runs the configured system, prints the human summary on out and writes the
@@ -59,6 +61,7 @@ class ConfiguredSimulation : public Simulation {
   }
   void configure(const std::vector<ConfigEntry>& entries,
                  std::vector<ConfigError>& errors) override {
+    config_ = Config{};
     apply_config_entries(config_, entries, errors);
   }
   int run(const RunOptions& opts, std::ostream& out) override {

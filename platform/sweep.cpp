@@ -110,8 +110,35 @@ SweepAxis parse_sweep_axis(const std::string& arg) {
   return axis;
 }
 
-std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes) {
+uint64_t sweep_point_count(const std::vector<SweepAxis>& axes) {
+  if (axes.empty()) return 0;
+  uint64_t n = 1;
+  for (const SweepAxis& axis : axes) {
+    const uint64_t k = axis.values.size();
+    if (k != 0 && n > UINT64_MAX / k) return UINT64_MAX;
+    n *= k;
+  }
+  return n;
+}
+
+void check_sweep_size(const std::vector<SweepAxis>& axes, uint64_t max_points) {
+  const uint64_t n = sweep_point_count(axes);
+  if (n > max_points) {
+    std::string sizes;
+    for (const SweepAxis& axis : axes) {
+      sizes += (sizes.empty() ? "" : " x ") + std::to_string(axis.values.size());
+    }
+    throw std::length_error("--sweep: " + sizes + " = " +
+                            (n == UINT64_MAX ? std::string("more than 2^64") : std::to_string(n)) +
+                            " points, more than the limit of " + std::to_string(max_points) +
+                            " (raise it with --max-points N, at most " +
+                            std::to_string(kMaxSweepPointsLimit) + ")");
+  }
+}
+
+std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes, uint64_t max_points) {
   if (axes.empty()) return {};
+  check_sweep_size(axes, max_points);
   std::vector<SweepPoint> points{SweepPoint{}};
   for (const SweepAxis& axis : axes) {
     std::vector<SweepPoint> next;

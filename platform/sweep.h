@@ -17,6 +17,7 @@
 
 #include "sc_models/json_reader.h"
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -38,8 +39,24 @@ struct SweepPoint {
   std::vector<Setting> settings;  // one per axis, in axis order
 };
 
-// Cartesian product; the last axis varies fastest. No axes -> no points.
-std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes);
+// Points a sweep expands to by default at most; --max-points raises it (up to
+// kMaxSweepPointsLimit). Each point is one process and one CSV row, and the points
+// are held in memory.
+constexpr uint64_t kDefaultMaxSweepPoints = 10000;
+constexpr uint64_t kMaxSweepPointsLimit = 1000000;
+
+// The number of points of the cartesian product, saturating at UINT64_MAX; it is
+// computed without expanding.
+uint64_t sweep_point_count(const std::vector<SweepAxis>& axes);
+
+// Throws std::length_error saying how many points there are and how to raise the
+// limit when there are more than max_points.
+void check_sweep_size(const std::vector<SweepAxis>& axes, uint64_t max_points);
+
+// Cartesian product; the last axis varies fastest. No axes -> no points. Checks
+// the size first (check_sweep_size), so nothing is expanded past the limit.
+std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes,
+                                     uint64_t max_points = kDefaultMaxSweepPoints);
 
 struct SweepResult {
   SweepPoint point;

@@ -31,6 +31,8 @@
 
 namespace iosim {
 
+class ConfigCheck;
+
 struct SimConfig {
   // Synthetic DMA stops issuing this long after the start (0: run until every
   // program and every thread is done).
@@ -189,7 +191,10 @@ struct SystemConfig {
     v.section("timeline", timeline);
   }
 
-  // Throws ParamError naming the first invalid parameter.
+  // Every rule of a loaded configuration (platform/system_config.cpp): ranges,
+  // upper bounds on counts that cost host memory, parameters that must agree.
+  void check_rules(ConfigCheck& c) const;
+  // Throws ParamError "key: message" for the first problem check_rules() finds.
   void validate() const;
   // Requester ID of device i: device.<i>.requester_id, where the default 0x100 means
   // 0x100 + 8 * i (bus 1, device i, function 0) so instances differ by default.

@@ -2,6 +2,7 @@
 
 #include "sc_models/lookahead.h"
 
+#include "platform/config_check.h"
 #include "platform/report.h"
 #include "platform/scenario.h"
 #include "platform/system.h"
@@ -60,6 +61,43 @@ class ScenarioJson : public JsonExtra {
 
 }  // namespace
 
+namespace {
+
+ScenarioLimits scenario_limits(const SystemConfig& cfg) {
+  ScenarioLimits lim;
+  lim.cores = cfg.cpu.cores;
+  lim.devices = cfg.device.size();
+  lim.workload_processes = cfg.workload.processes;
+  lim.workload_base_va = cfg.workload.base_va;
+  lim.workload_window_bytes = cfg.workload.window_bytes;
+  return lim;
+}
+
+Scenario load_configured_scenario(const SystemConfig& cfg) {
+  const ScenarioLimits lim = scenario_limits(cfg);
+  return cfg.scenario.script.empty() ? build_scenario({}, lim)
+                                     : load_scenario(cfg.scenario.script, lim);
+}
+
+void check_run_rules(const SystemConfig& cfg, const Scenario& scenario, ConfigCheck& c) {
+  c.require_keys(
+      !cfg.check.ordering_sensitive || cfg.sim.quantum_ns == 0,
+      {"sim.quantum_ns", "check.ordering_sensitive"},
+      "this configuration is ordering-sensitive (check.ordering_sensitive = true) and "
+      "refuses sim.quantum_ns = " +
+          format_value(cfg.sim.quantum_ns) +
+          ": temporal decoupling would reorder the accesses it checks; set sim.quantum_ns "
+          "= 0");
+  for (const DevThreadSpec& t : scenario.dev_threads) {
+    c.require(cfg.device.at(t.device).pasid_enabled,
+              "device." + std::to_string(t.device) + ".pasid_enabled",
+              "is false, but the scenario's dev thread '" + t.name + "' (" + t.loc.file + ":" +
+                  std::to_string(t.loc.line) + ") uses a PASID (SVA bind)");
+  }
+}
+
+}  // namespace
+
 void SystemSimulation::configure(const std::vector<ConfigEntry>& entries,
                                  std::vector<ConfigError>& errors) {
   std::vector<ConfigEntry> resolved = entries;
@@ -69,6 +107,20 @@ void SystemSimulation::configure(const std::vector<ConfigEntry>& entries,
     }
   }
   ConfiguredSimulation<SystemConfig>::configure(resolved, errors);
+  if (!errors.empty()) return;
+  // Every check of the loaded configuration and the script runs here, before any
+  // output file is created; each is reported at the line that gave the value.
+  ConfigCheck c;
+  config().check_rules(c);
+  if (c.ok()) {
+    try {
+      check_run_rules(config(), load_configured_scenario(config()), c);
+    } catch (const ScriptError& e) {
+      errors.push_back(e.error());
+    }
+  }
+  const std::vector<ConfigError> located = locate_problems(c.problems(), resolved);
+  errors.insert(errors.end(), located.begin(), located.end());
 }
 
 void write_scenario_json(JsonWriter& w, System& sys) {
@@ -178,21 +230,13 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
   SystemConfig cfg = config;
   if (opts.seed) cfg.sim.seed = *opts.seed;
   cfg.validate();
-  if (cfg.check.ordering_sensitive && cfg.sim.quantum_ns > 0) {
-    throw std::runtime_error(
-        "this configuration is ordering-sensitive (check.ordering_sensitive = true) and refuses "
-        "sim.quantum_ns = " +
-        format_value(cfg.sim.quantum_ns) +
-        ": temporal decoupling would reorder the accesses it checks; set sim.quantum_ns = 0");
+  Scenario scenario = load_configured_scenario(cfg);
+  ConfigCheck rules;
+  check_run_rules(cfg, scenario, rules);
+  if (!rules.ok()) {
+    const ConfigProblem& p = rules.problems().front();
+    throw std::runtime_error(p.keys.front() + ": " + p.message);
   }
-  ScenarioLimits lim;
-  lim.cores = cfg.cpu.cores;
-  lim.devices = cfg.device.size();
-  lim.workload_processes = cfg.workload.processes;
-  lim.workload_base_va = cfg.workload.base_va;
-  lim.workload_window_bytes = cfg.workload.window_bytes;
-  Scenario scenario = cfg.scenario.script.empty() ? build_scenario({}, lim)
-                                                  : load_scenario(cfg.scenario.script, lim);
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.sim.quantum_ns, sc_core::SC_NS));
   const auto host_start = std::chrono::steady_clock::now();
   // The recorders outlive the system that publishes to them.

@@ -51,14 +51,26 @@ void parse_value(const std::string& text, std::string& out) {
 namespace {
 
 // Accepts decimal or 0x-prefixed hexadecimal, with an optional binary size
-// suffix K/KiB, M/MiB, G/GiB, T/TiB (powers of 1024).
+// suffix K/KiB, M/MiB, G/GiB, T/TiB (powers of 1024). A leading zero does not
+// make a number octal: "010" is ten.
 bool parse_magnitude(const std::string& text, uint64_t& out) {
-  if (text.empty() || text[0] == '-' || text[0] == '+' || text[0] == ' ') return false;
-  const char* s = text.c_str();
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(s, &end, 0);
-  if (end == s || errno == ERANGE) return false;
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const uint64_t base = hex ? 16 : 10;
+  size_t i = hex ? 2 : 0;
+  const size_t first = i;
+  uint64_t v = 0;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    if (d < 0) break;
+    if (v > (UINT64_MAX - static_cast<uint64_t>(d)) / base) return false;
+    v = v * base + static_cast<uint64_t>(d);
+  }
+  if (i == first) return false;
+  const char* end = text.c_str() + i;
   std::string suffix(end);
   unsigned shift = 0;
   if (suffix.empty()) {

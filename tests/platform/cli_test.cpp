@@ -1,10 +1,12 @@
 #include "platform/cli.h"
+#include "platform/output_file.h"
 #include "platform/param_table.h"
 #include "test_system_config.h"
 
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -75,6 +77,42 @@ TEST(Cli, UsageErrors) {
   EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--sweep", "x=2"}), "--sweep x given twice");
   EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--stats", "s.json"}),
             "--stats, --trace and --timeline cannot be used with --sweep");
+  EXPECT_EQ(usage_error({"a.cfg", "--stats", "o.json", "--trace", "o.json"}),
+            "--stats and --trace name the same file");
+  EXPECT_EQ(usage_error({"a.cfg", "--max-points", "5"}), "--max-points needs --sweep");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--max-points", "1000001"}),
+            "--max-points: at most 1000000");
+}
+
+TEST(Cli, SeedIsRefusedWithASeedSweep) {
+  // --seed would override every point's sim.seed: rows labelled 1, 2, 3 would all
+  // run seed 5.
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "sim.seed=1,2,3", "--seed", "5"}),
+            "--seed cannot be used with --sweep sim.seed: the sweep sets each point's seed (drop "
+            "--seed)");
+  // Without a seed sweep, --seed goes to every point.
+  CliOptions o = parse({"a.cfg", "--sweep", "x=1,2", "--seed", "5"});
+  EXPECT_EQ(o.seed, 5u);
+  EXPECT_NE(cli_usage().find("overrides sim.seed; refused with --sweep"), std::string::npos);
+}
+
+TEST(Cli, SweepSizeIsCheckedBeforeExpanding) {
+  // Three axes of 1000 values: 10^9 points are refused without being expanded.
+  std::string values;
+  for (int i = 0; i < 1000; ++i) values += (i ? "," : "") + std::to_string(i);
+  const std::string a = "a=" + values, b = "b=" + values, c = "c=" + values;
+  EXPECT_EQ(
+      usage_error({"x.cfg", "--sweep", a.c_str(), "--sweep", b.c_str(), "--sweep", c.c_str()}),
+      "--sweep: 1000 x 1000 x 1000 = 1000000000 points, more than the limit of 10000 "
+      "(raise it with --max-points N, at most 1000000)");
+  EXPECT_EQ(usage_error({"x.cfg", "--sweep", a.c_str(), "--sweep", "b=1,2,3,4,5,6,7,8,9,10,11"}),
+            "--sweep: 1000 x 11 = 11000 points, more than the limit of 10000 (raise it with "
+            "--max-points N, at most 1000000)");
+  CliOptions o = parse({"x.cfg", "--sweep", a.c_str(), "--sweep", "b=1,2,3,4,5,6,7,8,9,10,11",
+                        "--max-points", "11000"});
+  EXPECT_EQ(o.max_points, 11000u);
+  EXPECT_EQ(expand_sweep(o.sweeps, o.max_points).size(), 11000u);
+  EXPECT_THROW(expand_sweep(o.sweeps, 10999), std::length_error);
 }
 
 // A Simulation that only records what it was given and writes its output files;
@@ -82,6 +120,7 @@ TEST(Cli, UsageErrors) {
 class RecordingSimulation : public ConfiguredSimulation<testcfg::SystemCfg> {
  public:
   bool fail_run = false;
+  bool exhaust_memory = false;
   RunOptions seen;
   int runs = 0;
 
@@ -91,6 +130,8 @@ class RecordingSimulation : public ConfiguredSimulation<testcfg::SystemCfg> {
     ++runs;
     seen = opts;
     if (!opts.stats_path.empty()) std::ofstream(opts.stats_path) << "{\"partial\": true";
+    if (!opts.trace_path.empty()) std::ofstream(opts.trace_path) << "[]";
+    if (exhaust_memory) throw std::bad_alloc();
     if (fail_run) throw std::runtime_error("script.scn:3:7: expected a duration such as 100ns");
     out << "walk " << cfg.iommu.walk_latency_ns << "\n";
     return kExitOk;
@@ -151,6 +192,94 @@ TEST(Cli, FailedRunsLeaveNoOutputFiles) {
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
   EXPECT_EQ(left, std::vector<std::string>{"sys.cfg"});
+  fs::remove_all(dir);
+}
+
+std::vector<std::string> files_in(const fs::path& dir) {
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  return left;
+}
+
+TEST(Cli, AnUnwritableOutputStopsTheRunBeforeItStartsAndLeavesNothing) {
+  fs::path dir = temp_dir();
+  std::string cfg = (dir / "sys.cfg").string(), stats = (dir / "s.json").string();
+  fs::create_directories(dir / "adir");
+  std::ofstream(cfg) << "[iommu]\nwalk_latency_ns = 300\n";
+  RecordingSimulation sim;
+  std::string out, err;
+  // The trace names a directory: refused before the run, so no stats file either.
+  const std::string adir = (dir / "adir").string();
+  EXPECT_EQ(run({cfg.c_str(), "--stats", stats.c_str(), "--trace", adir.c_str()}, &sim, out, err),
+            kExitBadInput);
+  EXPECT_EQ(err, "iommu-sim: --trace: cannot write '" + adir + "': it is a directory\n");
+  EXPECT_EQ(sim.runs, 0);
+  EXPECT_EQ(files_in(dir), (std::vector<std::string>{"adir", "sys.cfg"}));
+  // A stats file in a directory that does not exist.
+  const std::string nowhere = (dir / "none" / "s.json").string();
+  EXPECT_EQ(
+      run({cfg.c_str(), "--stats", nowhere.c_str(), "--trace", stats.c_str()}, &sim, out, err),
+      kExitBadInput);
+  EXPECT_EQ(err, "iommu-sim: --stats: cannot write '" + nowhere + "': No such file or directory\n");
+  EXPECT_EQ(sim.runs, 0);
+  EXPECT_EQ(files_in(dir), (std::vector<std::string>{"adir", "sys.cfg"}));
+  // Both writable: both written.
+  const std::string trace = (dir / "t.json").string();
+  EXPECT_EQ(run({cfg.c_str(), "--stats", stats.c_str(), "--trace", trace.c_str()}, &sim, out, err),
+            kExitOk);
+  EXPECT_EQ(files_in(dir), (std::vector<std::string>{"adir", "s.json", "sys.cfg", "t.json"}));
+  fs::remove_all(dir);
+}
+
+TEST(Cli, CommitIsAllOrNothing) {
+  fs::path dir = temp_dir();
+  OutputFile a((dir / "a.json").string()), b((dir / "b.json").string());
+  ASSERT_TRUE(a.prepare());
+  ASSERT_TRUE(b.prepare());
+  std::ofstream(a.temp_path()) << "a";
+  std::ofstream(b.temp_path()) << "b";
+  // b's final name becomes a directory between the check and the commit.
+  fs::create_directories(dir / "b.json" / "x");
+  std::string error;
+  EXPECT_FALSE(commit_outputs({&a, &b}, error));
+  EXPECT_NE(error.find("cannot write '" + (dir / "b.json").string() + "'"), std::string::npos);
+  EXPECT_EQ(files_in(dir), std::vector<std::string>{"b.json"});  // a.json was taken back
+  fs::remove_all(dir);
+}
+
+TEST(Cli, AnInternalErrorIsStatus3NotTheCheckersStatus1) {
+  fs::path dir = temp_dir();
+  std::string cfg = (dir / "sys.cfg").string(), stats = (dir / "s.json").string();
+  std::ofstream(cfg) << "[iommu]\nwalk_latency_ns = 300\n";
+  RecordingSimulation sim;
+  sim.exhaust_memory = true;
+  std::string out, err;
+  EXPECT_EQ(run({cfg.c_str(), "--stats", stats.c_str()}, &sim, out, err), kExitInternal);
+  EXPECT_EQ(err, "iommu-sim: internal error: out of host memory (std::bad_alloc)\n");
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(files_in(dir), std::vector<std::string>{"sys.cfg"});
+  EXPECT_NE(cli_usage().find("3 internal error"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(Cli, SweepOutDashWritesTheCsvToStdout) {
+  fs::path dir = temp_dir();
+  std::string cfg = (dir / "sys.cfg").string();
+  std::ofstream(cfg) << "[iommu]\nwalk_latency_ns = 300\n";
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);
+  RecordingSimulation sim;
+  std::vector<const char*> args{"iommu-sim",   cfg.c_str(), "--sweep", "iommu.walk_latency_ns=1,2",
+                                "--sweep-out", "-"};
+  std::ostringstream o, e;
+  CliEnvironment env;
+  env.simulation = &sim;
+  env.self_executable = "/nonexistent/iommu-sim";  // every point: status 127
+  EXPECT_EQ(run_cli(static_cast<int>(args.size()), args.data(), env, o, e), kExitOk);
+  fs::current_path(cwd);
+  EXPECT_EQ(o.str(), "iommu.walk_latency_ns,exit_status\n1,127\n2,127\n");
+  EXPECT_EQ(files_in(dir), std::vector<std::string>{"sys.cfg"});  // no file named '-'
   fs::remove_all(dir);
 }
 

@@ -1,10 +1,14 @@
 #include "platform/config_file.h"
 #include "platform/config_params.h"
+#include "platform/input_file.h"
 #include "test_system_config.h"
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -132,6 +136,82 @@ TEST(ConfigFile, IncludeCycleAndMissingFileAreErrors) {
   load_config_file(dir.path("missing.cfg"), entries, errors);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].file, dir.path("missing.cfg"));
+}
+
+TEST(ConfigFile, DirectoriesEmptyIncludesAndEndlessFilesAreRefused) {
+  TempDir dir;
+  dir.write("adir/x.cfg", "seed = 1\n");
+  std::vector<ConfigEntry> entries;
+  std::vector<ConfigError> errors;
+  // A directory as the config itself.
+  load_config_file(dir.path("adir/"), entries, errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(),
+            dir.path("adir/") + ": '" + dir.path("adir/") + "' is a directory, not a config file");
+  // A directory as an include, and an empty include (which would name the
+  // including file's directory).
+  errors.clear();
+  const std::string inc = dir.write("inc.cfg", "include = adir\ninclude =\nseed = 2\n");
+  load_config_file(inc, entries, errors);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].to_string(),
+            inc + ":1: include: '" + dir.path("adir") + "' is a directory, not a config file");
+  EXPECT_EQ(errors[1].to_string(), inc + ":2: include: expected a file name after '='");
+  // A file just over the limit is refused, one at the limit is read.
+  errors.clear();
+  entries.clear();
+  std::string big = "seed = 3\n";
+  big += std::string(kMaxConfigFileBytes - big.size(), '#');
+  load_config_file(dir.write("big.cfg", big), entries, errors);
+  EXPECT_TRUE(errors.empty());
+  ASSERT_EQ(entries.size(), 1u);
+  load_config_file(dir.write("big.cfg", big + "\n"), entries, errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("is larger than 1 MiB"), std::string::npos);
+}
+
+TEST(ConfigFileDeathTest, DevZeroAsAnIncludeStopsAtTheLimit) {
+  TempDir dir;
+  const std::string zero = dir.write("zero.cfg", "include = /dev/zero\n");
+  // /dev/zero never ends: reading stops one byte past the limit (1 MiB).
+  // In a child with an alarm and a memory limit, so a reader without a limit fails
+  // the test instead of hanging it or exhausting the machine.
+  EXPECT_EXIT(
+      {
+        ::alarm(20);
+#if !defined(__SANITIZE_ADDRESS__)
+        struct rlimit r {};
+        r.rlim_cur = r.rlim_max = rlim_t{1} << 30;
+        ::setrlimit(RLIMIT_DATA, &r);
+#endif
+        std::vector<ConfigEntry> entries;
+        std::vector<ConfigError> errors;
+        load_config_file(zero, entries, errors);
+        std::fprintf(stderr, "%zu %s\n", errors.size(),
+                     errors.empty() ? "" : errors[0].to_string().c_str());
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      "^1 .*zero.cfg:1: include: config file '/dev/zero' is larger than 1 MiB \\(the "
+      "limit for a config file\\)");
+}
+
+TEST(ConfigFile, IncludesAreCountedSoADiamondCannotExplode) {
+  TempDir dir;
+  // Each level includes the next one twice: 2^16 reads without the count limit.
+  for (int i = 0; i < 16; ++i) {
+    const std::string next = "l" + std::to_string(i + 1) + ".cfg";
+    dir.write("l" + std::to_string(i) + ".cfg", "include = " + next + "\ninclude = " + next + "\n");
+  }
+  dir.write("l16.cfg", "seed = 1\n");
+  std::vector<ConfigEntry> entries;
+  std::vector<ConfigError> errors;
+  load_config_file(dir.path("l0.cfg"), entries, errors);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].key, "include");
+  EXPECT_NE(errors[0].message.find("more than 256 config files read"), std::string::npos)
+      << errors[0];
+  EXPECT_LE(entries.size(), 256u);
 }
 
 TEST(ConfigApply, PerInstanceOverridesTouchOnlyThatInstance) {

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+#include <cstdio>
+#include <cstdlib>
+
 namespace iosim {
 namespace {
 
@@ -213,6 +217,43 @@ TEST(ScenarioErrors, TooManyOpsAfterUnrolling) {
   expect_at(error_of("process P0\ncpu thread A core=0 process=P0:\n"
                      "  repeat 600:\n    wait 1ns\n    wait 1ns\n"),
             4, 5, "wait", "too many operations");
+}
+
+TEST(ScenarioErrors, AnEmptyRepeatCountsEveryPass) {
+  // 2000 passes over a body that unrolls to nothing: each pass counts as one
+  // operation against the limit (1000), so the repeat is refused at its line.
+  expect_at(error_of("process P0\ncpu thread A core=0 process=P0:\n"
+                     "  repeat 2000:\n    repeat 0:\n      wait 1ns\n"),
+            3, 3, "repeat", "too many operations after unrolling repeat blocks (at most 1000");
+  // Nested: the middle repeat's passes count too.
+  expect_at(error_of("process P0\ncpu thread A core=0 process=P0:\n"
+                     "  repeat 50:\n    repeat 50:\n      repeat 0:\n        wait 1ns\n"),
+            4, 5, "repeat", "too many operations");
+  // Within the limit it loads, with no operations.
+  Scenario sc = load(
+      "process P0\ncpu thread A core=0 process=P0:\n"
+      "  repeat 900:\n    repeat 0:\n      wait 1ns\n  exit\n");
+  ASSERT_EQ(sc.cpu_threads.size(), 1u);
+  EXPECT_EQ(sc.cpu_threads[0].program.ops.size(), 1u);
+}
+
+TEST(ScenarioErrorsDeathTest, AHugeRepeatOfNothingIsRefusedWithoutIterating) {
+  // 10^13 passes of nothing. The check runs in a child with a 20 s alarm, so a
+  // loader that iterated would fail the test instead of hanging it.
+  EXPECT_EXIT(
+      {
+        ::alarm(20);
+        try {
+          load(
+              "process P0\ncpu thread A core=0 process=P0:\n"
+              "  repeat 10000000000000:\n    repeat 0:\n      wait 1ns\n");
+        } catch (const ScriptError& e) {
+          std::fprintf(stderr, "%s\n", e.what());
+          std::_Exit(0);
+        }
+        std::_Exit(1);
+      },
+      ::testing::ExitedWithCode(0), "s.scn:3:3: repeat: too many operations");
 }
 
 TEST(ScenarioErrors, SyntaxErrorsAreAllListed) {

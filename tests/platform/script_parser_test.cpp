@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+#include <cstdio>
+#include <cstdlib>
+
 namespace iosim {
 namespace {
 
@@ -178,7 +183,35 @@ TEST(ScriptAccessors, TypeErrorsPointAtTheArgument) {
 TEST(ScriptParser, MissingFileIsOneError) {
   ScriptParseResult r = parse_script_file("/nonexistent/dir/x.scn");
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0].message, "cannot open script file '/nonexistent/dir/x.scn'");
+  EXPECT_EQ(r.errors[0].message,
+            "cannot open script file '/nonexistent/dir/x.scn': No such file or directory");
+}
+
+TEST(ScriptParser, ADirectoryOrAnEndlessFileIsRefused) {
+  ScriptParseResult dir = parse_script_file("/tmp");
+  ASSERT_EQ(dir.errors.size(), 1u);
+  EXPECT_EQ(dir.errors[0].file, "/tmp");
+  EXPECT_EQ(dir.errors[0].message, "'/tmp' is a directory, not a script file");
+}
+
+TEST(ScriptParserDeathTest, DevZeroStopsAtTheLimit) {
+  // /dev/zero never ends: reading stops one byte past the limit. In a child with an
+  // alarm and a memory limit, so a reader without a limit fails instead of hanging.
+  EXPECT_EXIT(
+      {
+        ::alarm(20);
+#if !defined(__SANITIZE_ADDRESS__)
+        struct rlimit r {};
+        r.rlim_cur = r.rlim_max = rlim_t{1} << 30;
+        ::setrlimit(RLIMIT_DATA, &r);
+#endif
+        ScriptParseResult zero = parse_script_file("/dev/zero");
+        std::fprintf(stderr, "%zu %zu %s\n", zero.errors.size(), zero.statements.size(),
+                     zero.errors.empty() ? "" : zero.errors[0].message.c_str());
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      "^1 0 script file '/dev/zero' is larger than 16 MiB \\(the limit for a script file\\)");
 }
 
 }  // namespace

@@ -74,6 +74,29 @@ TEST(Params, AssignerParsesAndRejects) {
   EXPECT_EQ(c.cache.entries, 2048u);  // failed assignments leave the value alone
 }
 
+TEST(Params, IntegersAreDecimalOrExplicitHex) {
+  uint64_t v = 0;
+  parse_unsigned("010", UINT64_MAX, v);  // a leading zero is not octal
+  EXPECT_EQ(v, 10u);
+  parse_unsigned("08", UINT64_MAX, v);
+  EXPECT_EQ(v, 8u);
+  parse_unsigned("0x10", UINT64_MAX, v);
+  EXPECT_EQ(v, 16u);
+  parse_unsigned("0X1fK", UINT64_MAX, v);
+  EXPECT_EQ(v, 31u * 1024);
+  parse_unsigned("18446744073709551615", UINT64_MAX, v);
+  EXPECT_EQ(v, UINT64_MAX);
+  EXPECT_THROW(parse_unsigned("18446744073709551616", UINT64_MAX, v), ParamError);
+  EXPECT_THROW(parse_unsigned("0x", UINT64_MAX, v), ParamError);
+  EXPECT_THROW(parse_unsigned("0b101", UINT64_MAX, v), ParamError);
+  int64_t s = 0;
+  parse_signed("-010", INT64_MIN, INT64_MAX, s);
+  EXPECT_EQ(s, -10);
+  OuterCfg c;
+  EXPECT_TRUE(assign_param(c, "cache.entries", "010"));
+  EXPECT_EQ(c.cache.entries, 10u);
+}
+
 TEST(Params, InstancesListTemplateOrEveryInstance) {
   FleetCfg c;
   c.unit[1].entries = 8;
