@@ -1,6 +1,7 @@
 #include "os/fault_handler.h"
 
 #include "os/exec_context.h"
+#include "os/mmu_gather.h"
 #include "sc_models/lookahead.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
@@ -149,6 +150,10 @@ FaultResult FaultHandler::do_wp_page(Mm& mm, int cpu, uint64_t va, Pte old) {
     mm.ptl_unlock();
     return FaultResult::kCowReuse;
   }
+  // do_wp_page's reference to the old page: it stays allocated while it is copied and
+  // until after range_end (wp_page_copy puts it then), whatever else unmaps it.
+  MmuGather tlb(mm, cpu);
+  tlb.hold_page(old_pa);
   const uint64_t pa = new_page(mm, old_pa);
   if (pa == PageAllocator::kNoFrame) return FaultResult::kOom;
   MmuNotifierRange r;  // wp_page_copy: MMU_NOTIFY_CLEAR over the page
@@ -163,12 +168,13 @@ FaultResult FaultHandler::do_wp_page(Mm& mm, int cpu, uint64_t va, Pte old) {
     return FaultResult::kSpurious;
   }
   mm.clear_pte(va, "cow_clear");  // ptep_clear_flush
-  mm.flush_under_ptl(cpu, va, va + Mm::kPageBytes);
+  tlb.remove_page(old_pa);
+  tlb.flush(va, va + Mm::kPageBytes);
   mm.set_pte(va, Pte::leaf(pa, PageSize::k4K, Mm::leaf_flags(true) | dirty), "cow");
   env_.alloc->map(pa);
-  mm.release_frame(old_pa);
   mm.ptl_unlock();
   mm.range_end(cpu, r);
+  tlb.finish();
   return FaultResult::kCowCopy;
 }
 

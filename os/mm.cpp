@@ -1,9 +1,9 @@
 #include "os/mm.h"
 
 #include <stdexcept>
-#include <vector>
 
 #include "os/exec_context.h"
+#include "os/mmu_gather.h"
 #include "os/os_observer.h"
 #include "os/tlb_flush.h"
 #include "sc_models/ground_truth.h"
@@ -193,35 +193,37 @@ uint64_t Mm::zap(int cpu, uint64_t start, uint64_t end, MmuNotifierEvent event,
                  const char* reason) {
   MmuNotifierRange r;
   mmu_notifier_range_init(r, event, kMmuNotifierRangeBlockable, *this, start, end);
+  MmuGather tlb(*this, cpu);
   range_start(r);
   ptl_lock();
-  std::vector<uint64_t> frames;
+  uint64_t cleared = 0;
   for (const Vma& v : vmas_.in_range(start, end)) {
-    for (uint64_t va = v.start; va < v.end; va += kPageBytes) {
-      exclusive_.erase(va);
-      Pte p = pte(va);
-      if (!p.present()) continue;
+    // A device-exclusive entry holds the page's mapping (zap_nonpresent_ptes); it has
+    // no CPU TLB entry, so it needs no flush.
+    for (auto it = exclusive_.lower_bound(v.start); it != exclusive_.end() && it->first < v.end;) {
+      tlb.remove_page(it->second);
+      it = exclusive_.erase(it);
+    }
+    for_each_present_pte(v.start, v.end, [&](uint64_t va, Pte p) {
       run_for_ns(env_.cfg.per_page_ns);
       clear_pte(va, reason);
-      frames.push_back(p.page_address(PageSize::k4K));
-    }
+      tlb.remove_page(p.page_address(PageSize::k4K));
+      ++cleared;
+    });
   }
-  if (!frames.empty()) flush_under_ptl(cpu, start, end);
-  const bool free_under_ptl = policy() == SecondaryTlbFlush::kUnderPtl;
-  if (free_under_ptl) {
-    for (uint64_t f : frames) release_frame(f);
-  }
+  if (cleared) tlb.flush(start, end);
   ptl_unlock();
-  if (!free_under_ptl) {
-    for (uint64_t f : frames) release_frame(f);
-  }
   range_end(cpu, r);
-  return frames.size();
+  tlb.finish();
+  return cleared;
 }
 
-void Mm::release_frame(uint64_t pa) {
-  env_.alloc->unmap(pa);
-  env_.alloc->put(pa);
+void Mm::for_each_present_pte(uint64_t start, uint64_t end,
+                              const std::function<void(uint64_t va, Pte pte)>& fn) {
+  pt_walk_reads_ += editor_.for_each_present_leaf(root_, start, end,
+                                                  [&](uint64_t va, const PageTableEditor::Slot& s) {
+                                                    if (s.size == PageSize::k4K) fn(va, s.pte);
+                                                  });
 }
 
 void Mm::run_for_ns(double ns) {

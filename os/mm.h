@@ -5,7 +5,8 @@
 // (timed, published to the ground truth), the PTL with hold/spin histograms, the flush
 // point, the notifier range start/end, and the zap loop of munmap/madvise/exit.
 //
-// Secondary-TLB policy (os.secondary_tlb_flush) and where frames are freed:
+// Secondary-TLB policy (os.secondary_tlb_flush) and where frames are freed (one rule,
+// kept in os/mmu_gather.h):
 //   under_ptl (Linux 6.6+): at the flush point, inside the PTL, the CPU TLBs are shot
 //     down and then mmu_notifier_arch_invalidate_secondary_tlbs(mm, start, end) is
 //     called (a subscriber such as the SVA driver spins there until the IOMMU reports
@@ -13,10 +14,13 @@
 //     reach a freed frame.
 //   range_end (deferred): the mm makes no secondary call under the PTL; subscribers
 //     invalidate their TLBs from invalidate_range_end, which runs after the PTL is
-//     dropped and after the preemption hold. Frames are freed where Linux frees them,
-//     after the CPU flush but before invalidate_range_end completes: a device can use
-//     a freed (and reused) frame in between (case A of Documentation/mm/mmu_notifier.rst), and a
-//     COW can make a new PTE visible to the CPU while the device still uses the old page (case B).
+//     dropped and after the preemption hold. A frame whose last reference is the
+//     mapping's (munmap, madvise, exit) is freed at the flush point, after the CPU flush
+//     but before invalidate_range_end completes: a device can use a freed (and reused)
+//     frame in between (case A of Documentation/mm/mmu_notifier.rst). A COW can make a
+//     new PTE visible to the CPU while the device still uses the old page (case B).
+//     Paths that hold their own reference to the old page (COW, KSM, migration) free it
+//     only after invalidate_range_end, under both policies.
 //   The preemption hold (os.preempt_hold_ns, per-CPU override in OsEnv) is spent
 //   between dropping the PTL and calling invalidate_range_end in every operation.
 //
@@ -31,6 +35,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -97,12 +102,20 @@ class Mm : public MmStruct {
   void range_end(int cpu, MmuNotifierRange& r);
 
   // Clears every PTE in [start, end) inside one notifier range of `event` (zap_page_range):
-  // start; PTL; clear; flush; (free after the flush, under_ptl); unlock; free (range_end);
-  // hold; end. The caller holds mmap_lock. Returns the pages cleared.
+  // start; PTL; clear (frames gathered, os/mmu_gather.h); flush (the gathered frames are
+  // freed); unlock; hold; end. Device-exclusive entries in the range are dropped too.
+  // The caller holds mmap_lock. Returns the PTEs cleared.
   uint64_t zap(int cpu, uint64_t start, uint64_t end, MmuNotifierEvent event, const char* reason);
 
-  // Drops one mapping of frame `pa` (mapcount and reference).
-  void release_frame(uint64_t pa);
+  // Page-table range walk (walk_page_range): fn(va, pte) for every present 4 KiB PTE in
+  // [start, end), in address order. Empty upper-level entries are skipped whole, so the
+  // host work follows the populated tables, not the range length; the walk itself takes
+  // no simulated time (callers charge per page they act on). `fn` may change the PTE it
+  // is given and wait.
+  void for_each_present_pte(uint64_t start, uint64_t end,
+                            const std::function<void(uint64_t va, Pte pte)>& fn);
+  // Page-table entries read by range walks of this mm so far.
+  uint64_t pt_walk_reads() const { return pt_walk_reads_; }
   // Charges `ns` of CPU time on the calling thread.
   void run_for_ns(double ns);
 
@@ -129,6 +142,7 @@ class Mm : public MmStruct {
   uint64_t root_;
   mutable uint64_t pt_region_ = ~uint64_t{0};  // va >> 21 of the remembered PT (none)
   mutable uint64_t pt_table_ = 0;              // its physical address
+  uint64_t pt_walk_reads_ = 0;
   VmaList vmas_;
   std::set<int> cpus_;
   std::map<uint64_t, uint64_t> exclusive_;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "os/exec_context.h"
+#include "os/mmu_gather.h"
 #include "os/tlb_flush.h"
 
 namespace iosim {
@@ -77,33 +78,31 @@ void MmOps::protect_ptes(Mm& mm, int cpu, uint64_t start, uint64_t end, uint32_t
   MmuNotifierRange r;
   mmu_notifier_range_init(r, MmuNotifierEvent::kProtectionVma, kMmuNotifierRangeBlockable, mm,
                           start, end);
+  MmuGather tlb(mm, cpu);
   mm.range_start(r);
   mm.ptl_lock();
   bool changed = false;
-  std::vector<uint64_t> released;
   for (const Vma& v : mm.vmas().in_range(start, end)) {
-    for (uint64_t va = v.start; va < v.end; va += Mm::kPageBytes) {
-      const Pte p = mm.pte(va);
-      if (!p.present()) continue;
+    mm.for_each_present_pte(v.start, v.end, [&](uint64_t va, Pte p) {
       mm.run_for_ns(env_.cfg.per_page_ns);
       const uint64_t pa = p.page_address(PageSize::k4K);
       if (!(prot & kProtRead) && !(prot & kProtWrite)) {
         mm.clear_pte(va, "mprotect");
-        released.push_back(pa);
+        tlb.remove_page(pa);
         changed = true;
-        continue;
+        return;
       }
       const bool exclusive = !env_.alloc->is_zero_page(pa) && env_.alloc->refcount(pa) == 1;
       const bool want_w = (prot & kProtWrite) && (v.shared || (exclusive && p.dirty()));
-      if (want_w == p.writable()) continue;
+      if (want_w == p.writable()) return;
       mm.set_pte(va, want_w ? p.with(Pte::kWritable) : p.without(Pte::kWritable), "mprotect");
       changed = true;
-    }
+    });
   }
-  if (changed) mm.flush_under_ptl(cpu, start, end);
-  for (uint64_t pa : released) mm.release_frame(pa);
+  if (changed) tlb.flush(start, end);
   mm.ptl_unlock();
   mm.range_end(cpu, r);
+  tlb.finish();
 }
 
 int MmOps::mremap(Mm& mm, int cpu, uint64_t old_addr, uint64_t len, uint64_t new_addr) {
@@ -138,13 +137,11 @@ void MmOps::move_ptes(Mm& mm, int cpu, uint64_t old_addr, uint64_t len, uint64_t
   mm.range_start(r);
   mm.ptl_lock();
   std::vector<std::pair<uint64_t, Pte>> moved;
-  for (uint64_t off = 0; off < len; off += Mm::kPageBytes) {
-    const Pte p = mm.pte(old_addr + off);
-    if (!p.present()) continue;
+  mm.for_each_present_pte(old_addr, old_addr + len, [&](uint64_t va, Pte p) {
     mm.run_for_ns(env_.cfg.per_page_ns);
-    mm.clear_pte(old_addr + off, "mremap");
-    moved.emplace_back(new_addr + off, p);
-  }
+    mm.clear_pte(va, "mremap");
+    moved.emplace_back(new_addr + (va - old_addr), p);
+  });
   if (!moved.empty()) mm.flush_under_ptl(cpu, old_addr, old_addr + len);
   for (const auto& [va, p] : moved) mm.set_pte(va, p, "mremap");
   mm.ptl_unlock();
@@ -172,9 +169,7 @@ void MmOps::copy_vma(Mm& parent, Mm& child, int cpu, const Vma& v) {
   }
   parent.ptl_lock();
   bool protected_any = false;
-  for (uint64_t va = v.start; va < v.end; va += Mm::kPageBytes) {
-    Pte p = parent.pte(va);
-    if (!p.present()) continue;
+  parent.for_each_present_pte(v.start, v.end, [&](uint64_t va, Pte p) {
     parent.run_for_ns(env_.cfg.per_page_ns);
     if (v.cow() && p.writable()) {
       p = p.without(Pte::kWritable);
@@ -185,7 +180,7 @@ void MmOps::copy_vma(Mm& parent, Mm& child, int cpu, const Vma& v) {
     env_.alloc->get(pa);
     env_.alloc->map(pa);
     child.set_pte(va, v.cow() ? p.without(Pte::kDirty) : p, "fork_copy");
-  }
+  });
   if (protected_any) parent.flush_under_ptl(cpu, v.start, v.end);
   parent.ptl_unlock();
   if (v.cow()) parent.range_end(cpu, r);

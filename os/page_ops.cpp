@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "os/mm_ops.h"
+#include "os/mmu_gather.h"
 #include "os/tlb_flush.h"
 #include "sc_models/physical_memory.h"
 
@@ -30,71 +31,82 @@ int PageOps::migrate(Mm& mm, int cpu, uint64_t start, uint64_t len, const void* 
   MmuNotifierRange r;
   mmu_notifier_range_init_owner(r, MmuNotifierEvent::kMigrate, kMmuNotifierRangeBlockable, mm,
                                 start, start + len, owner);
+  MmuGather tlb(mm, cpu);
   mm.range_start(r);
-  std::vector<uint64_t> old_frames;
   int moved = 0;
-  for (uint64_t va = start; va < start + len; va += Mm::kPageBytes) {
-    const Pte p = mm.pte(va);
+  bool out_of_frames = false;
+  mm.for_each_present_pte(start, start + len, [&](uint64_t va, Pte p) {
     const uint64_t old_pa = p.page_address(PageSize::k4K);
-    if (!p.present() || env_.alloc->is_zero_page(old_pa)) continue;
+    if (out_of_frames || env_.alloc->is_zero_page(old_pa)) return;
     const uint64_t pa = env_.alloc->alloc();
-    if (pa == PageAllocator::kNoFrame) break;
+    if (pa == PageAllocator::kNoFrame) {
+      out_of_frames = true;
+      return;
+    }
+    tlb.hold_page(old_pa);  // the isolation reference (migrate_vma_collect)
     mm.ptl_lock();
     mm.clear_pte(va, "migrate_clear");
-    mm.flush_under_ptl(cpu, va, va + Mm::kPageBytes);
+    tlb.remove_page(old_pa);
+    tlb.flush(va, va + Mm::kPageBytes);
     mm.run_for_ns(env_.page_copy_ns());
     env_.mem->copy_frame(pa, old_pa);
     mm.set_pte(va, Pte::leaf(pa, PageSize::k4K, p.flags()), "migrate");
     env_.alloc->map(pa);
-    if (mm.policy() == SecondaryTlbFlush::kUnderPtl) {
-      mm.release_frame(old_pa);
-    } else {
-      old_frames.push_back(old_pa);
-    }
     mm.ptl_unlock();
     ++moved;
-  }
-  for (uint64_t f : old_frames) mm.release_frame(f);
+  });
   mm.range_end(cpu, r);
+  tlb.finish();  // the old frames are freed after range_end (migrate_vma_finalize)
   mm.mmap_lock.up_read();
   return moved;
 }
 
-uint64_t PageOps::write_protect_page(Mm& mm, int cpu, uint64_t va) {
+uint64_t PageOps::write_protect_page(Mm& mm, int cpu, uint64_t va, MmuGather& tlb, Pte& orig) {
   const Pte p = mm.pte(va);
   if (!p.present()) return PageAllocator::kNoFrame;
+  const uint64_t pa = p.page_address(PageSize::k4K);
+  tlb.hold_page(pa);  // ksmd's reference on the page it scans (scan_get_next_rmap_item)
   MmuNotifierRange r;
   mmu_notifier_range_init(r, MmuNotifierEvent::kClear, kMmuNotifierRangeBlockable, mm, va,
                           va + Mm::kPageBytes);
   mm.range_start(r);
   mm.ptl_lock();
-  const Pte cur = mm.pte(va);
-  if (cur.writable() || cur.dirty()) {
+  Pte cur = mm.pte(va);
+  const bool same_page = cur.present() && cur.page_address(PageSize::k4K) == pa;
+  if (same_page && (cur.writable() || cur.dirty())) {
     mm.clear_pte(va, "ksm_wrprotect_clear");  // ptep_clear_flush
     mm.flush_under_ptl(cpu, va, va + Mm::kPageBytes);
-    mm.set_pte(va, cur.without(Pte::kWritable | Pte::kDirty), "ksm_wrprotect");
+    cur = cur.without(Pte::kWritable | Pte::kDirty);
+    mm.set_pte(va, cur, "ksm_wrprotect");
   }
   mm.ptl_unlock();
   mm.range_end(cpu, r);
-  return cur.page_address(PageSize::k4K);
+  orig = cur;
+  return same_page ? pa : PageAllocator::kNoFrame;
 }
 
-void PageOps::replace_page(Mm& mm, int cpu, uint64_t va, uint64_t kpage) {
+bool PageOps::replace_page(Mm& mm, int cpu, uint64_t va, uint64_t kpage, Pte orig, MmuGather& tlb) {
   MmuNotifierRange r;
   mmu_notifier_range_init(r, MmuNotifierEvent::kClear, kMmuNotifierRangeBlockable, mm, va,
                           va + Mm::kPageBytes);
   mm.range_start(r);
   mm.ptl_lock();
   const Pte old = mm.pte(va);
-  env_.alloc->get(kpage);
-  env_.alloc->map(kpage);
-  mm.clear_pte(va, "ksm_replace_clear");
-  mm.flush_under_ptl(cpu, va, va + Mm::kPageBytes);
-  mm.set_pte(va, Pte::leaf(kpage, PageSize::k4K, old.flags() & ~(Pte::kWritable | Pte::kDirty)),
-             "ksm");
-  mm.release_frame(old.page_address(PageSize::k4K));
+  const bool same = old == orig;  // pte_same: not written (COW) or unmapped meanwhile
+  if (same) {
+    env_.alloc->get(kpage);
+    env_.alloc->map(kpage);
+    mm.clear_pte(va, "ksm_replace_clear");
+    tlb.remove_page(old.page_address(PageSize::k4K));
+    // ptep_clear_flush: the old page stays allocated (the caller holds it) until after
+    // range_end, so a secondary TLB may keep it until then.
+    tlb.flush(va, va + Mm::kPageBytes);
+    mm.set_pte(va, Pte::leaf(kpage, PageSize::k4K, old.flags() & ~(Pte::kWritable | Pte::kDirty)),
+               "ksm");
+  }
   mm.ptl_unlock();
   mm.range_end(cpu, r);
+  return same;
 }
 
 int PageOps::ksm_merge(Mm& mm_a, uint64_t va_a, Mm& mm_b, uint64_t va_b, int cpu) {
@@ -103,15 +115,20 @@ int PageOps::ksm_merge(Mm& mm_a, uint64_t va_a, Mm& mm_b, uint64_t va_b, int cpu
   mm_a.mmap_lock.down_read();
   if (&mm_b != &mm_a) mm_b.mmap_lock.down_read();
   int ret = err::kEinval;
-  const uint64_t ka = write_protect_page(mm_a, cpu, va_a);
-  const uint64_t kb = ka == PageAllocator::kNoFrame ? ka : write_protect_page(mm_b, cpu, va_b);
-  if (kb != PageAllocator::kNoFrame) {
-    ret = 0;
-    if (ka != kb && frames_identical(*env_.mem, ka, kb)) {
-      mm_a.run_for_ns(env_.page_copy_ns());  // memcmp of the two pages
-      replace_page(mm_b, cpu, va_b, ka);
-      ret = 1;
+  {
+    MmuGather tlb(mm_b, cpu);  // holds both pages until the merge is done (ksm_do_scan)
+    Pte orig_a, orig_b;
+    const uint64_t ka = write_protect_page(mm_a, cpu, va_a, tlb, orig_a);
+    const uint64_t kb =
+        ka == PageAllocator::kNoFrame ? ka : write_protect_page(mm_b, cpu, va_b, tlb, orig_b);
+    if (kb != PageAllocator::kNoFrame) {
+      ret = 0;
+      if (ka != kb && frames_identical(*env_.mem, ka, kb)) {
+        mm_a.run_for_ns(env_.page_copy_ns());  // memcmp of the two pages
+        if (replace_page(mm_b, cpu, va_b, ka, orig_b, tlb)) ret = 1;
+      }
     }
+    tlb.finish();
   }
   if (&mm_b != &mm_a) mm_b.mmap_lock.up_read();
   mm_a.mmap_lock.up_read();
@@ -127,13 +144,12 @@ int PageOps::clear_soft_dirty(Mm& mm, int cpu) {
   mm.ptl_lock();
   int n = 0;
   for (const Vma& v : mm.vmas().all()) {
-    for (uint64_t va = v.start; va < v.end; va += Mm::kPageBytes) {
-      const Pte p = mm.pte(va);
-      if (!p.present() || !(p.writable() || (p.raw() & Mm::kSoftDirty))) continue;
+    mm.for_each_present_pte(v.start, v.end, [&](uint64_t va, Pte p) {
+      if (!(p.writable() || (p.raw() & Mm::kSoftDirty))) return;
       mm.run_for_ns(env_.cfg.per_page_ns);
       mm.set_pte(va, p.without(Pte::kWritable | Mm::kSoftDirty), "soft_dirty");
       ++n;
-    }
+    });
   }
   if (n) mm.flush_under_ptl(cpu, 0, ~uint64_t{0});
   mm.ptl_unlock();

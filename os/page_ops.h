@@ -4,12 +4,17 @@
 //
 //   migrate             MIGRATE range over [start, end) with an owner cookie
 //                       (migrate_vma_setup); per present page: PTL; clear PTE; flush;
-//                       copy to a new frame; set the new PTE; unlock; old frame freed
-//                       (before range_end under range_end); hold; end.
+//                       copy to a new frame; set the new PTE; unlock; hold; end; the
+//                       old frames are freed after range_end (the isolation reference,
+//                       migrate_vma_finalize).
 //   ksm_merge           write_protect_page on both pages (CLEAR range of one page: PTL;
 //                       clear + flush; set read-only clean PTE), then, if the contents
-//                       are identical, replace_page (CLEAR range: PTL; clear + flush;
-//                       map the kept page read-only; release the merged page) (mm/ksm.c).
+//                       are identical, replace_page (CLEAR range: PTL; pte_same check;
+//                       clear + flush; map the kept page read-only; drop the merged
+//                       page's mapping) (mm/ksm.c). ksmd holds a reference to both pages
+//                       until the merge is done, so the merged page is freed after
+//                       replace_page's range_end: deferring the secondary-TLB flush to
+//                       range_end is safe on both sides, as mmu_notifier.rst says.
 //   clear_soft_dirty    SOFT_DIRTY range [0, 2^64 - 1) (clear_refs with "4"); PTL;
 //                       write-protect and clear soft-dirty in every writable PTE; flush.
 //   make_device_exclusive  EXCLUSIVE range of one page with the caller's owner; PTL;
@@ -31,6 +36,8 @@
 
 namespace iosim {
 
+class MmuGather;
+
 class PageOps {
  public:
   explicit PageOps(OsEnv& env) : env_(env) {}
@@ -49,9 +56,14 @@ class PageOps {
   int test_young(Mm& mm, int cpu, uint64_t va);
 
  private:
-  // write_protect_page(); returns the page's frame or kNoFrame when not mapped.
-  uint64_t write_protect_page(Mm& mm, int cpu, uint64_t va);
-  void replace_page(Mm& mm, int cpu, uint64_t va, uint64_t kpage);
+  // write_protect_page(): takes a reference to the page in `tlb` (dropped at its
+  // finish()), write-protects its PTE and returns the frame with the PTE in `orig`;
+  // kNoFrame when not mapped.
+  uint64_t write_protect_page(Mm& mm, int cpu, uint64_t va, MmuGather& tlb, Pte& orig);
+  // Maps `kpage` read-only at va in place of the page `orig` maps; false (nothing
+  // changed) when the PTE is no longer `orig`. The old page's mapping reference goes
+  // through `tlb`.
+  bool replace_page(Mm& mm, int cpu, uint64_t va, uint64_t kpage, Pte orig, MmuGather& tlb);
   int age(Mm& mm, uint64_t va, bool flush, int cpu);
 
   OsEnv& env_;

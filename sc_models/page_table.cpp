@@ -1,6 +1,7 @@
 // x86-64 4-level page tables: entry codec, functional walk and the OS-side editor.
 #include "sc_models/page_table.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <stdexcept>
@@ -23,6 +24,11 @@ std::string hex(uint64_t v) {
 PageSize size_at_level(int level) {
   assert(level >= kPtLevel && level <= kPdptLevel);
   return level == kPtLevel ? PageSize::k4K : level == kPdLevel ? PageSize::k2M : PageSize::k1G;
+}
+
+// The canonical VA of a 48-bit VA offset (bit 47 extended into 63:48).
+uint64_t canonical_of(uint64_t offset) {
+  return (offset >> 47) ? offset | (~uint64_t{0} << 48) : offset;
 }
 
 bool entry_in_memory(const PhysicalMemory& mem, uint64_t entry_addr) {
@@ -317,6 +323,46 @@ void PageTableEditor::collect_unmap(uint64_t root, uint64_t start, uint64_t last
     if (next == 0 || next - 1 >= last) return;
     cur = next;
   }
+}
+
+void PageTableEditor::walk_table(uint64_t table, int level, uint64_t base, uint64_t first,
+                                 uint64_t last, const LeafVisitor& fn, uint64_t& reads) const {
+  const unsigned shift = level_span_shift(level);
+  const uint64_t lo = first > base ? (first - base) >> shift : 0;
+  const uint64_t hi = std::min<uint64_t>(kEntriesPerTable - 1, (last - base) >> shift);
+  for (uint64_t i = lo; i <= hi; ++i) {
+    const uint64_t ea = table + 8 * i;
+    const Pte e(mem_.read_u64(ea));
+    ++reads;
+    if (!e.present() || (level == kPml4Level && e.page_size_bit())) continue;
+    const uint64_t va = base + (i << shift);
+    if (e.is_leaf_at(level)) {
+      Slot s{ea, e, level, PageSize::k4K};
+      if (level <= kPdptLevel) s.size = size_at_level(level);
+      fn(canonical_of(va), s);
+    } else {
+      walk_table(e.table_address(), level - 1, va, first, last, fn, reads);
+    }
+  }
+}
+
+uint64_t PageTableEditor::for_each_present_leaf(uint64_t root, uint64_t start, uint64_t end,
+                                                const LeafVisitor& fn) const {
+  uint64_t reads = 0;
+  if (end <= start) return reads;
+  const uint64_t last = end - 1;
+  constexpr uint64_t kHalf = uint64_t{1} << 47;              // end of the lower half
+  constexpr uint64_t kUpper = ~uint64_t{0} << 47;            // start of the upper half
+  constexpr uint64_t kOffsetMask = (uint64_t{1} << 48) - 1;  // 48-bit VA offset
+  const uint64_t table = root & Pte::kAddressMask;
+  if (start < kHalf) {
+    walk_table(table, kPml4Level, 0, start, std::min(last, kHalf - 1), fn, reads);
+  }
+  if (last >= kUpper) {
+    walk_table(table, kPml4Level, 0, std::max(start, kUpper) & kOffsetMask, last & kOffsetMask, fn,
+               reads);
+  }
+  return reads;
 }
 
 std::vector<PageTableEditor::Unmapped> PageTableEditor::unmap(uint64_t root, uint64_t va,

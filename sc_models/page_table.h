@@ -223,6 +223,17 @@ class PageTableEditor {
   Pte set_accessed(uint64_t root, uint64_t va, bool on);
   Pte set_dirty(uint64_t root, uint64_t va, bool on);
 
+  // Calls fn(va, slot) for every present leaf in [start, end), in address order (va
+  // is the first address of the leaf's page). An entry above the leaf level that is
+  // not present skips the whole span it covers (pgd/pud/pmd_none: on to the next
+  // boundary), so the cost follows the tables that exist, not the range length; a
+  // range that is not canonical is clipped to the canonical halves. Each entry is read
+  // when the walk reaches it, so `fn` may change the leaf it is given (and wait).
+  // Returns the number of entries read.
+  using LeafVisitor = std::function<void(uint64_t va, const Slot& slot)>;
+  uint64_t for_each_present_leaf(uint64_t root, uint64_t start, uint64_t end,
+                                 const LeafVisitor& fn) const;
+
   // Clears every present leaf in [va, va + length) (4 KiB aligned). A large page
   // only partly inside the range is an error, reported before anything changes.
   std::vector<Unmapped> unmap(uint64_t root, uint64_t va, uint64_t length);
@@ -239,6 +250,10 @@ class PageTableEditor {
                           const char* what);
   void collect_unmap(uint64_t root, uint64_t start, uint64_t last,
                      std::vector<Unmapped>& out) const;
+  // The entries of the table at `table` (at `level`, mapping 48-bit VA offsets from
+  // `base`) that overlap [first, last] (48-bit offsets).
+  void walk_table(uint64_t table, int level, uint64_t base, uint64_t first, uint64_t last,
+                  const LeafVisitor& fn, uint64_t& reads) const;
 
   PhysicalMemory& mem_;
   FrameAllocator alloc_;

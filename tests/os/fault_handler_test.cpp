@@ -211,6 +211,47 @@ TEST(FaultHandler, CowOrderingRangeEndWithPreemptionHold) {
   cow_sequence("range_end", 5000);
 }
 
+// do_wp_page holds its own reference to the old page until after range_end
+// (wp_page_copy's folio_put): when the other mapping goes away during the COW's
+// preemption hold, the old page is freed only after invalidate_range_end, so a
+// secondary TLB flushed there never reaches a freed frame.
+void expect_cow_old_page_outlives_range_end(const std::string& policy) {
+  MmBench b(test::small_os(policy));
+  b.os.env().preempt_hold_ns_by_cpu[0] = 10000;  // the COW thread is preempted 10 us
+  test::FreeLogger frees(b.gt, b.log);
+  uint64_t orig = 0;
+  sc_core::sc_event forked;
+  test::run_threads({[&] {
+                       Mm& parent = b.setup();
+                       b.os.mmap(parent, 0, kVa, kPage, kProtRead | kProtWrite, false);
+                       b.os.handle_fault(parent, 0, kVa, true);
+                       orig = frame_of(parent, kVa);
+                       b.os.fork(parent, 0, 2);
+                       b.log.ev.clear();
+                       forked.notify();
+                       EXPECT_EQ(b.os.handle_fault(parent, 0, kVa, true), FaultResult::kCowCopy);
+                     },
+                     [&] {
+                       sc_core::wait(forked);
+                       sc_core::wait(sc_core::sc_time(5, sc_core::SC_US));  // inside the hold
+                       EXPECT_EQ(b.os.munmap(b.os.mm(2), 1, kVa, kPage), 0);
+                     }});
+  const std::string r = "[" + hexs(kVa) + "," + hexs(kVa + kPage) + ")";
+  std::vector<std::string> expect = {"start CLEAR " + r + " -", "cpu_flush " + r + " ptl"};
+  if (policy == "under_ptl") expect.push_back("arch " + r + " ptl");
+  expect.push_back("cpu_flush " + r + " ptl");  // the child's munmap, during the hold
+  expect.push_back("end CLEAR " + r + " -");
+  expect.push_back("free " + hexs(orig));
+  EXPECT_EQ(b.log.ev, expect);
+  EXPECT_FALSE(b.os.allocator().allocated(orig));
+}
+TEST(FaultHandler, CowOldPageOutlivesRangeEndUnderRangeEnd) {
+  expect_cow_old_page_outlives_range_end("range_end");
+}
+TEST(FaultHandler, CowOldPageOutlivesRangeEndUnderPtl) {
+  expect_cow_old_page_outlives_range_end("under_ptl");
+}
+
 TEST(FaultHandler, BadAccessesAreSegv) {
   MmBench b;
   run_thread([&] {

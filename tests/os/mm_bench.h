@@ -119,6 +119,19 @@ class ArchRecorder : public MmuNotifier {
   EventLog& log_;
 };
 
+// Logs every frame the allocator frees ("free 0x...") into a bench's event log, so a
+// free can be placed relative to the notifier calls at the same simulated time.
+class FreeLogger : public GroundTruthSink {
+ public:
+  FreeLogger(GroundTruth& gt, EventLog& log) : log_(log) { gt.subscribe(this); }
+  void on_frame(const FrameEvent& e) override {
+    if (!e.allocated) log_.add("free " + hexs(e.frame_pa));
+  }
+
+ private:
+  EventLog& log_;
+};
+
 inline PhysicalMemoryConfig small_memory() {
   PhysicalMemoryConfig c;
   c.size_bytes = uint64_t{1} << 30;

@@ -161,5 +161,59 @@ TEST(MmOps, ExitReleasesNotifiersThenTearsDown) {
   });
 }
 
+// munmap and mprotect of a 1 TiB mapping with three pages populated: the page-table
+// walk reads only the tables that exist (pgd/pud/pmd_none skip to the next boundary),
+// and the simulated time follows the populated pages, not the range length.
+TEST(MmOps, HugeMostlyEmptyRangeCostsWhatIsPopulated) {
+  MmBench b;
+  constexpr uint64_t kTiB = uint64_t{1} << 40, kGiB = uint64_t{1} << 30;
+  const OsConfig& cfg = b.os.env().cfg;
+  // One populated page's cost: the loop step and the PTE write.
+  const sc_core::sc_time per_page = ns(cfg.per_page_ns + cfg.pte_update_ns);
+  run_thread([&] {
+    Mm& mm = b.setup();
+    const uint32_t rw = kProtRead | kProtWrite;
+    ASSERT_EQ(b.os.mmap(mm, 0, kTiB, kTiB, rw, false), int64_t(kTiB));           // populated
+    ASSERT_EQ(b.os.mmap(mm, 0, 2 * kTiB, kTiB, rw, false), int64_t(2 * kTiB));   // empty
+    ASSERT_EQ(b.os.mmap(mm, 0, 3 * kTiB, kPage, rw, false), int64_t(3 * kTiB));  // small
+    // Three pages: two under one PDPT (neighbouring 1 GiB entries), one under the second
+    // PML4 entry of the range.
+    for (uint64_t va : {kTiB, kTiB + kGiB, kTiB + 600 * kGiB}) {
+      ASSERT_TRUE(fault_handled(b.os.handle_fault(mm, 0, va, true)));
+    }
+    // The small mapping has no tables: its PML4 entry is read. The empty 1 TiB: its two
+    // PML4 entries. The populated 1 TiB: 2 PML4 entries, the PDPT of each, and for each
+    // of the three pages a PD and a PT.
+    const uint64_t populated_reads = 2 + 2 * 512 + 3 * (512 + 512);
+    auto timed = [&](const std::function<int()>& op, uint64_t expect_reads) {
+      const uint64_t reads = mm.pt_walk_reads();
+      const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+      EXPECT_EQ(op(), 0);
+      EXPECT_EQ(mm.pt_walk_reads() - reads, expect_reads);
+      return sc_core::sc_time_stamp() - t0;
+    };
+    const sc_core::sc_time prot_small =
+        timed([&] { return b.os.mprotect(mm, 0, 3 * kTiB, kPage, kProtRead); }, 1);
+    const sc_core::sc_time prot_empty =
+        timed([&] { return b.os.mprotect(mm, 0, 2 * kTiB, kTiB, kProtRead); }, 2);
+    const sc_core::sc_time prot_three =
+        timed([&] { return b.os.mprotect(mm, 0, kTiB, kTiB, kProtRead); }, populated_reads);
+    EXPECT_EQ(prot_empty, prot_small);
+    EXPECT_EQ(prot_three - prot_empty, 3 * per_page);
+    EXPECT_FALSE(mm.pte(kTiB + 600 * kGiB).writable());
+
+    const sc_core::sc_time unmap_small =
+        timed([&] { return b.os.munmap(mm, 0, 3 * kTiB, kPage); }, 1);
+    const sc_core::sc_time unmap_empty =
+        timed([&] { return b.os.munmap(mm, 0, 2 * kTiB, kTiB); }, 2);
+    const sc_core::sc_time unmap_three =
+        timed([&] { return b.os.munmap(mm, 0, kTiB, kTiB); }, populated_reads);
+    EXPECT_EQ(unmap_empty, unmap_small);
+    EXPECT_EQ(unmap_three - unmap_empty, 3 * per_page);
+    EXPECT_FALSE(mm.pte(kTiB + kGiB).present());
+    EXPECT_EQ(mm.vmas().size(), 0u);
+  });
+}
+
 }  // namespace
 }  // namespace iosim

@@ -10,6 +10,7 @@ namespace iosim {
 namespace {
 
 using test::frame_of;
+using test::FreeLogger;
 using test::hexs;
 using test::MmBench;
 using test::range_str;
@@ -71,6 +72,95 @@ TEST(PageOps, KsmWriteProtectsBothThenReplacesIdenticalPage) {
     EXPECT_NE(frame_of(mm, c), fa);
     EXPECT_EQ(b.mem.read_u64(frame_of(mm, c)), 7u);
   });
+}
+
+// mm/ksm.c: ksmd holds its reference to the scanned page until cmp_and_merge_page has
+// returned, after replace_page's invalidate_range_end; the page replace_page unmaps is
+// freed only then, so a secondary TLB flushed at range_end never reaches a freed frame.
+void expect_ksm_frees_replaced_page_after_range_end(const std::string& policy) {
+  MmBench b(test::small_os(policy));
+  FreeLogger frees(b.gt, b.log);
+  const bool arch = policy == "under_ptl";
+  run_thread([&] {
+    Mm& mm = b.populate(2);
+    const uint64_t a = kVa, c = kVa + kPage;
+    const uint64_t fa = frame_of(mm, a), fc = frame_of(mm, c);
+    b.mem.write_u64(fa, 7);
+    b.mem.write_u64(fc, 7);
+    EXPECT_EQ(b.os.ksm_merge(mm, a, mm, c, 0), 1);
+    std::vector<std::string> expect = one_page("CLEAR", a, arch);
+    for (auto& s : one_page("CLEAR", c, arch)) expect.push_back(s);  // write_protect_page
+    for (auto& s : one_page("CLEAR", c, arch)) expect.push_back(s);  // replace_page
+    expect.push_back("free " + hexs(fc));
+    EXPECT_EQ(b.log.ev, expect);
+    EXPECT_FALSE(b.os.allocator().allocated(fc));
+    EXPECT_EQ(b.os.allocator().refcount(fa), 2);  // two mappings, ksmd's reference dropped
+  });
+  EXPECT_EQ(Diagnostics::global().total(), 0u);
+}
+TEST(PageOps, KsmFreesReplacedPageAfterRangeEndUnderRangeEnd) {
+  expect_ksm_frees_replaced_page_after_range_end("range_end");
+}
+TEST(PageOps, KsmFreesReplacedPageAfterRangeEndUnderPtl) {
+  expect_ksm_frees_replaced_page_after_range_end("under_ptl");
+}
+
+// replace_page maps the KSM page only over the PTE write_protect_page left (pte_same):
+// a page written (and so copied on write) after its write protection is not replaced.
+TEST(PageOps, KsmDoesNotReplaceAPageWrittenAfterWriteProtect) {
+  MmBench b;
+  b.os.env().preempt_hold_ns_by_cpu[0] = 20000;  // ksmd is preempted before each range_end
+  const uint64_t a = kVa, c = kVa + kPage;
+  uint64_t fa = 0, fc = 0;
+  sc_core::sc_event c_protected;
+  int arch_calls = 0;
+  b.ar.on_arch = [&] {  // the second is write_protect_page(c)'s flush
+    if (++arch_calls == 2) c_protected.notify(sc_core::sc_time(5, sc_core::SC_US));
+  };
+  test::run_threads({[&] {
+                       Mm& mm = b.populate(2);
+                       fa = frame_of(mm, a);
+                       fc = frame_of(mm, c);
+                       b.mem.write_u64(fa, 7);
+                       b.mem.write_u64(fc, 7);
+                       EXPECT_EQ(b.os.ksm_merge(mm, a, mm, c, 0), 0);
+                     },
+                     [&] {
+                       sc_core::wait(c_protected);
+                       Mm& mm = b.os.mm(1);
+                       // ksmd's reference makes the page shared: the write copies it.
+                       EXPECT_EQ(b.os.handle_fault(mm, 1, c, true), FaultResult::kCowCopy);
+                     }});
+  Mm& mm = b.os.mm(1);
+  EXPECT_NE(frame_of(mm, c), fa);
+  EXPECT_NE(frame_of(mm, c), fc);
+  EXPECT_TRUE(mm.pte(c).writable());
+  EXPECT_EQ(b.mem.read_u64(frame_of(mm, c)), 7u);
+  EXPECT_FALSE(b.os.allocator().allocated(fc));
+  EXPECT_EQ(b.os.allocator().refcount(fa), 1);
+}
+
+// The old frame of a migrated page is freed after range_end (migrate_vma_finalize),
+// under both policies.
+void expect_migrate_frees_old_frame_after_range_end(const std::string& policy) {
+  MmBench b(test::small_os(policy));
+  FreeLogger frees(b.gt, b.log);
+  run_thread([&] {
+    Mm& mm = b.populate(2);
+    const uint64_t f0 = frame_of(mm, kVa), f1 = frame_of(mm, kVa + kPage);
+    EXPECT_EQ(b.os.migrate(mm, 0, kVa, 2 * kPage, nullptr), 2);
+    ASSERT_GE(b.log.ev.size(), 3u);
+    const size_t n = b.log.ev.size();
+    EXPECT_EQ(b.log.ev[n - 3], "end MIGRATE " + range_str(kVa, kVa + 2 * kPage) + " -");
+    EXPECT_EQ(b.log.ev[n - 2], "free " + hexs(f0));
+    EXPECT_EQ(b.log.ev[n - 1], "free " + hexs(f1));
+  });
+}
+TEST(PageOps, MigrateFreesOldFramesAfterRangeEndUnderRangeEnd) {
+  expect_migrate_frees_old_frame_after_range_end("range_end");
+}
+TEST(PageOps, MigrateFreesOldFramesAfterRangeEndUnderPtl) {
+  expect_migrate_frees_old_frame_after_range_end("under_ptl");
 }
 
 TEST(PageOps, KsmLeavesDifferentPagesWriteProtectedOnly) {

@@ -217,12 +217,25 @@ TEST(ConfigRegression, MunmapFreeCleanUnderPtl) {
   EXPECT_EQ(thread(r, "dev_threads", "DEV-thread-0")["errors"].size(), 1u);
 }
 
+// The device reads both sides of the KSM merge: the kept page (DEV-thread-0) and the
+// replaced one (DEV-thread-1, which translates it again during the slowed compare).
+// The replaced page is freed only after replace_page's range_end, so neither policy
+// lets the device reach a freed frame.
 void expect_ksm_clean(const std::string& policy) {
   SimRun r = run_config("ksm_wrprotect", policy);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(total_violations(r), 0u);
+  EXPECT_EQ(checker(r, "use_after_free"), 0u);
   EXPECT_EQ(dev_reads(r, "DEV-thread-0"), (V{42, 5, 42, 5, 42, 5}));
+  EXPECT_EQ(dev_reads(r, "DEV-thread-1"), V(33, 42));
   EXPECT_EQ(cpu_loads(r, "CPU-thread-2"), (V{42, 5}));
+  const JsonValue& ksm = thread(r, "cpu_threads", "CPU-thread-1")["ops"][0];
+  EXPECT_EQ(ksm["op"].str(), "ksm_merge");
+  EXPECT_EQ(ksm["result"].number(), 1.0);  // addrK was merged into addrA
+  // DEV-thread-1 kept reading past the merge's end.
+  const JsonValue& reads = thread(r, "dev_threads", "DEV-thread-1")["reads"];
+  ASSERT_GT(reads.size(), 0u);
+  EXPECT_GT(reads[reads.size() - 1]["time_ns"].number(), ksm["end_ns"].number());
 }
 TEST(ConfigRegression, KsmWrprotectCleanUnderRangeEnd) {
   expect_ksm_clean("range_end");

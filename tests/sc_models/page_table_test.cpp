@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "sc_models/physical_memory.h"
 
 namespace iosim {
@@ -380,6 +382,68 @@ TEST_F(PageTableTest, UnmapOfPartOfALargePageChangesNothing) {
   EXPECT_THROW(ed.unmap(root, 0x7ffffffff000ull, 0x2000), std::invalid_argument);  // hole
   EXPECT_TRUE(ed.unmap(root, 0x7ff000, 0).empty());
   EXPECT_EQ(ed.unmap(root, 0x7ff000, 0x201000).size(), 2u);
+}
+
+// The range walk visits the present leaves in address order and reads only the
+// entries inside the range of the tables that exist: a non-present upper-level entry
+// skips its whole span.
+TEST_F(PageTableTest, RangeWalkSkipsEmptyUpperLevels) {
+  const uint64_t a = make_va(0, 4, 0, 0), b = make_va(0, 4, 0, 1), c = make_va(2, 0, 0, 7);
+  const uint64_t big = make_va(0, 4, 1, 0);
+  for (uint64_t va : {a, b, c}) ed.map(root, va, va & (kGiB - 1), PageSize::k4K, kRW);
+  ed.map(root, big, 0x400000, PageSize::k2M, kRW);
+  const uint64_t upper = 0xffff800000000000ull + make_va(0, 1, 0, 0);
+  ed.map(root, upper, 0x1000, PageSize::k4K, kRW);
+
+  std::vector<uint64_t> seen;
+  std::vector<PageSize> sizes;
+  auto record = [&](uint64_t va, const PageTableEditor::Slot& s) {
+    seen.push_back(va);
+    sizes.push_back(s.size);
+    EXPECT_EQ(s.entry_addr, *find_entry_address(mem, root, va, leaf_level(s.size)));
+    EXPECT_TRUE(s.pte.present());
+  };
+  // The lower half: 256 PML4 entries, then the whole PDPT, PD and PT under each
+  // present entry on the way to a, b, big (PML4 0) and c (PML4 2).
+  EXPECT_EQ(ed.for_each_present_leaf(root, 0, uint64_t{1} << 47, record),
+            256u + 512u * 3 + 512u * 3);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{a, b, big, c}));
+  EXPECT_EQ(sizes,
+            (std::vector<PageSize>{PageSize::k4K, PageSize::k4K, PageSize::k2M, PageSize::k4K}));
+
+  // Two pages of one PT: one entry per level and the two leaves.
+  seen.clear();
+  EXPECT_EQ(ed.for_each_present_leaf(root, a, a + 2 * 4096, record), 5u);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{a, b}));
+
+  // 1 TiB with nothing mapped: the two PML4 entries that cover it.
+  seen.clear();
+  EXPECT_EQ(ed.for_each_present_leaf(root, make_va(4, 0, 0, 0), make_va(6, 0, 0, 0), record), 2u);
+  EXPECT_TRUE(seen.empty());
+
+  // The whole space, both canonical halves: the upper-half page has its canonical VA.
+  seen.clear();
+  ed.for_each_present_leaf(root, 0, ~uint64_t{0}, record);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{a, b, big, c, upper}));
+  seen.clear();
+  EXPECT_EQ(ed.for_each_present_leaf(root, a, a, record), 0u);  // empty range
+  EXPECT_TRUE(seen.empty());
+}
+
+// The visitor may clear the leaf it is given; the walk goes on with the next entry.
+TEST_F(PageTableTest, RangeWalkVisitorMayChangeItsLeaf) {
+  for (uint64_t i = 0; i < 4; ++i) ed.map(root, make_va(1, 2, 3, i), 0x1000, PageSize::k4K, kRW);
+  unsigned visited = 0;
+  ed.for_each_present_leaf(root, make_va(1, 0, 0, 0), make_va(2, 0, 0, 0),
+                           [&](uint64_t va, const PageTableEditor::Slot& s) {
+                             mem.write_u64(s.entry_addr, 0);
+                             EXPECT_EQ(va, make_va(1, 2, 3, visited));
+                             ++visited;
+                           });
+  EXPECT_EQ(visited, 4u);
+  for (uint64_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(walk(mem, root, make_va(1, 2, 3, i)).status, WalkStatus::kNotPresent);
+  }
 }
 
 }  // namespace
