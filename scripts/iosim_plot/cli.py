@@ -11,7 +11,8 @@ import sys
 from typing import List, Optional
 
 from .data import (BAND_STATS, LATENCY_STATS, PlotError, build_sweep_plot,
-                   histogram_paths, load_stats, load_sweep_csv, select_histogram)
+                   check_format, histogram_paths, load_stats, load_sweep_csv,
+                   select_histogram)
 
 PROG = "iommu-sim-plot"
 
@@ -72,7 +73,6 @@ def _default_out(source: str, what: str) -> str:
 
 
 def _sweep(args) -> List:
-    from .figures import sweep_figure
     table = load_sweep_csv(args.csv)
     plot = build_sweep_plot(table, args.x, args.y, lines=args.lines, band=args.band,
                             center=args.center, where=args.where)
@@ -82,12 +82,12 @@ def _sweep(args) -> List:
         plot.x_label = args.xlabel
     if args.ylabel:
         plot.y_label = args.ylabel
+    from .figures import sweep_figure  # matplotlib loads only to draw
     fig = sweep_figure(plot, title=args.title, logx=args.logx, logy=args.logy)
     return [(fig, args.out or [_default_out(args.csv, args.y)])]
 
 
 def _hist(args) -> List:
-    from .figures import hist_figure
     trees = [(path, load_stats(path)) for path in args.stats]
     if args.list:
         for path in histogram_paths(trees[0][1]):
@@ -97,15 +97,19 @@ def _hist(args) -> List:
         raise PlotError("hist: give --histogram PATH (--list prints the paths)")
     hists = [select_histogram(tree, source, path)
              for source, tree in trees for path in args.histogram]
+    from .figures import hist_figure
     fig = hist_figure(hists, title=args.title, logy=args.logy)
     return [(fig, args.out or [_default_out(args.stats[0], args.histogram[0])])]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
-    from .figures import save_figure
     try:
+        for out in args.out:
+            check_format(out)
         figures = _sweep(args) if args.command == "sweep" else _hist(args)
+        if figures:
+            from .figures import save_figure
         for fig, outs in figures:
             for out in outs:
                 save_figure(fig, out)

@@ -26,6 +26,7 @@ import csv
 import difflib
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
@@ -38,6 +39,7 @@ class PlotError(Exception):
 # Statistics a latency base name carries in the sweep CSV.
 LATENCY_STATS = ("p50", "p90", "p99", "max", "mean")
 BAND_STATS = ("p90", "p99", "max")
+FORMATS = (".png", ".svg")  # figure files, chosen by extension
 
 _SIZE_SHIFT = {"": 0, "K": 10, "KiB": 10, "M": 20, "MiB": 20, "G": 30, "GiB": 30,
                "T": 40, "TiB": 40}
@@ -342,6 +344,15 @@ def _check_unique(table: SweepTable, rows: List[int], x_order: KnobOrder,
             f"{table.path}:{table.lines[r]}: same point as line {table.lines[first]} "
             f"({fixed}) but different {', '.join(differ)}: plot that knob with --lines "
             f"or pick one value with --where KEY=VALUE")
+
+
+def check_format(path: str) -> str:
+    """The figure format of an output file name (.png or .svg); PlotError otherwise."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in FORMATS:
+        raise PlotError(f"--out {path}: unknown format '{ext or '(none)'}', "
+                        f"expected {' or '.join(FORMATS)}")
+    return ext
 
 
 # ------------------------------------------------------------------ stats JSON

@@ -26,13 +26,12 @@ from matplotlib.figure import Figure  # noqa: E402  (after selecting the backend
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
-from .data import Histogram, PlotError, SweepPlot  # noqa: E402
+from .data import Histogram, PlotError, SweepPlot, check_format  # noqa: E402
 
 FIGSIZE_IN = (6.4, 3.9)
 PNG_DPI = 150
 BAND_ALPHA = 0.18
 MAX_LABELLED_TICKS = 12  # more distinct knob values than this get plain numeric ticks
-FORMATS = (".png", ".svg")
 _PLAIN = FuncFormatter(lambda v, _pos: f"{v:g}")
 # Minor ticks of a log axis: label 2x and 5x the decade only.
 _PLAIN_2_5 = FuncFormatter(lambda v, _pos: f"{v:g}" if f"{v:e}"[0] in "25" else "")
@@ -161,10 +160,7 @@ def _hist_title(h: Histogram) -> str:
 
 def save_figure(fig: Figure, path: str) -> None:
     """Writes PNG or SVG (by the file's extension), the same bytes on every run."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in FORMATS:
-        raise PlotError(f"--out {path}: unknown format '{ext or '(none)'}', "
-                        f"expected {' or '.join(FORMATS)}")
+    ext = check_format(path)
     metadata = {"Date": None} if ext == ".svg" else {"Software": None}
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "iommu-sim-plot"}):
         try:

@@ -7,6 +7,7 @@ started again under the system interpreter, once; if that has no matplotlib eith
 the error says which package to install.
 """
 
+import importlib.util
 import os
 import sys
 
@@ -15,12 +16,9 @@ _REEXEC_MARK = "IOSIM_PLOT_SYSTEM_PYTHON"
 
 
 def ensure_matplotlib(script: str) -> None:
-    """Returns when matplotlib imports; else re-executes `script` or exits with status 1."""
-    try:
-        import matplotlib  # noqa: F401
-        return
-    except ImportError:
-        pass
+    """Returns when matplotlib is installed; else re-executes `script` or exits with status 1."""
+    if importlib.util.find_spec("matplotlib") is not None:
+        return  # found; imported only when a figure is drawn
     here = os.path.realpath(sys.executable or "")
     if (not os.environ.get(_REEXEC_MARK) and os.access(SYSTEM_PYTHON, os.X_OK)
             and here != os.path.realpath(SYSTEM_PYTHON)):
