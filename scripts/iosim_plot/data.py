@@ -340,10 +340,12 @@ def _check_unique(table: SweepTable, rows: List[int], x_order: KnobOrder,
         fixed = f"{x_order.name}={table.rows[r][x_order.name].strip()}"
         if line_order:
             fixed += f" {line_order.name}={table.rows[r][line_order.name].strip()}"
+        where = f"{table.path}:{table.lines[r]}: same point as line {table.lines[first]}"
+        if not differ:
+            raise PlotError(f"{where} ({fixed}): the point appears twice")
         raise PlotError(
-            f"{table.path}:{table.lines[r]}: same point as line {table.lines[first]} "
-            f"({fixed}) but different {', '.join(differ)}: plot that knob with --lines "
-            f"or pick one value with --where KEY=VALUE")
+            f"{where} ({fixed}) but different {', '.join(differ)}: plot that knob with "
+            f"--lines or pick one value with --where KEY=VALUE")
 
 
 def check_format(path: str) -> str:

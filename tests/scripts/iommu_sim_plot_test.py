@@ -386,6 +386,13 @@ class CommandLineTest(unittest.TestCase):
         self.assert_input_error(self.plot("sweep", bad, "--x", "device.count", "--y",
                                           "invalidation_latency_ns", "--lines", "sva.policy"),
                                 "bad.csv:4: invalidation_latency_ns.p50: 'fast'")
+        rows = read_rows(STORM_CSV)
+        twice = os.path.join(TMP, "twice.csv")
+        write_csv(twice, list(rows[0].keys()), rows + rows[:1])
+        self.assert_input_error(self.plot("sweep", twice, "--x", "device.count", "--y",
+                                          "invalidation_latency_ns", "--lines", "sva.policy"),
+                                f"twice.csv:{len(rows) + 2}: same point as line 2",
+                                "appears twice")
 
     def test_hist_errors_list_the_histograms(self):
         r = self.run_command("hist", STATS, "--histogram", "sva.invalidation_latencies")
