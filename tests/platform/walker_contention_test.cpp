@@ -28,18 +28,26 @@ SystemConfig contention_config() {
       "allocator.base_pa = 0x100000000\n"
       "allocator.frames = 65536\n"
       "[device]\n"
-      "count = " + std::to_string(kDevices) + "\n"
+      "count = " +
+      std::to_string(kDevices) +
+      "\n"
       "ats_enabled = true\n"
       "pri_enabled = true\n"
       "pasid_enabled = true\n"
       "[workload]\n"
-      "processes = " + std::to_string(kPasids) + "\n"
+      "processes = " +
+      std::to_string(kPasids) +
+      "\n"
       "threads_per_device = 1\n"
       "pattern = random\n"
       "request_bytes = 64\n"
       "read_fraction = 1.0\n"
-      "max_outstanding = " + std::to_string(kOutstanding) + "\n"
-      "requests = " + std::to_string(kRequestsPerThread) + "\n"
+      "max_outstanding = " +
+      std::to_string(kOutstanding) +
+      "\n"
+      "requests = " +
+      std::to_string(kRequestsPerThread) +
+      "\n"
       "window_bytes = 1M\n"
       "populate = write\n"
       "[sim]\n"
