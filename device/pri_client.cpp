@@ -8,6 +8,8 @@ PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, Stat
     : up_(up),
       allocation_(allocation),
       enabled_(enabled),
+      credits_(allocation > 0 ? allocation : 1),  // 0 only with PRI disabled (DeviceConfig)
+      indices_(kPrgIndexMax + 1),
       page_requests_(g.counter("page_requests", "requests", "PRI Page Requests sent")),
       groups_sent_(g.counter("page_request_groups", "groups", "Page Request Groups sent")),
       stop_markers_(g.counter("stop_markers", "messages", "Stop Markers sent")),
@@ -42,6 +44,7 @@ void PriClient::close_group(uint16_t index) {
   spare_.push_back(groups_[index]);
   groups_[index] = nullptr;
   --active_groups_;
+  indices_.release(1);
 }
 
 PriClient::Outcome PriClient::request(std::optional<uint32_t> pasid,
@@ -58,15 +61,17 @@ PriClient::Outcome PriClient::send_group(std::optional<uint32_t> pasid, const Pa
                                          uint32_t n) {
   if (!enabled_) return Outcome::kDisabled;
   const sc_core::sc_time wait_start = sc_core::sc_time_stamp();
-  // 512 indices: a group also needs a free index.
-  while (enabled_ && (outstanding_ + n > allocation_ || active_groups_ > kPrgIndexMax)) {
-    sc_core::wait(credits_);
+  // Credits for the group's requests, then a PRG index, each in the order asked.
+  credits_.acquire(n);
+  indices_.acquire(1);
+  if (!enabled_) {  // a Response Failure while waiting
+    indices_.release(1);
+    credits_.release(n);
+    return Outcome::kDisabled;
   }
-  if (!enabled_) return Outcome::kDisabled;
   allocation_wait_.sample(sc_core::sc_time_stamp() - wait_start);
   const uint16_t index = open_group(n);
   Group* g = groups_[index];
-  outstanding_ += n;
   groups_sent_.inc();
   const sc_core::sc_time start = sc_core::sc_time_stamp();
   const PasidPrefix prefix = pasid ? PasidPrefix::with(*pasid) : PasidPrefix{};
@@ -102,9 +107,8 @@ void PriClient::finish(uint16_t index, Outcome o) {
   Group& g = *groups_[index];
   if (g.outcome) return;
   g.outcome = o;
-  outstanding_ -= g.size;
   g.done.notify();
-  credits_.notify();
+  credits_.release(g.size);
 }
 
 void PriClient::on_response(const PrgResponse& r) {

@@ -5,7 +5,9 @@
 //   last one has L=1. A group larger than the Outstanding Page Request
 //   Allocation is sent as several groups, one after the other.
 // - The allocation bounds the page requests outstanding (sent, response not yet
-//   received): a group waits until it fits.
+//   received): a group waits until it fits, and waiting groups are sent in the
+//   order they asked (a response wakes only the groups its credits let go). A
+//   group also needs one of the 512 PRG indices, taken the same way.
 // - Response codes: Success -> the caller retries the translation; Invalid
 //   Request -> the caller reports an access error; Response Failure -> PRI is
 //   disabled for the Function (every outstanding group fails too, new requests
@@ -19,6 +21,7 @@
 #pragma once
 
 #include "device/upstream.h"
+#include "sc_models/server_semaphore.h"
 #include "sc_models/stats.h"
 
 #include <systemc>
@@ -52,7 +55,9 @@ class PriClient {
   void stop_pasid(uint32_t pasid);
 
   bool enabled() const { return enabled_; }
-  uint32_t outstanding() const { return outstanding_; }
+  uint32_t outstanding() const { return credits_.in_use(); }
+  // Groups waiting for allocation credits or a PRG index.
+  size_t waiting_groups() const { return credits_.waiting() + indices_.waiting(); }
   // Groups sent and not yet finished (at most kPrgIndexMax + 1: one per PRG index).
   uint32_t outstanding_groups() const { return active_groups_; }
   uint64_t page_requests_sent() const { return page_requests_.value(); }
@@ -72,7 +77,11 @@ class PriClient {
   DeviceUpstream& up_;
   uint32_t allocation_;
   bool enabled_;
-  uint32_t outstanding_ = 0;
+  // Outstanding Page Request Allocation: one credit per page request, from sending
+  // until the group's response.
+  ServerSemaphore credits_;
+  // Free PRG indices: taken with the credits, returned when the group is closed.
+  ServerSemaphore indices_;
   uint16_t next_index_ = 0;
   // Outstanding groups by PRG index (null: free). Groups, with their events, are
   // kept for reuse (pool_ owns them all, spare_ lists the free ones): a group costs
@@ -81,7 +90,6 @@ class PriClient {
   uint32_t active_groups_ = 0;
   std::vector<std::unique_ptr<Group>> pool_;
   std::vector<Group*> spare_;
-  sc_core::sc_event credits_;
   Counter& page_requests_;
   Counter& groups_sent_;
   Counter& stop_markers_;

@@ -16,6 +16,7 @@ PageWalker::PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& g)
       mem_(mem),
       overhead_(ns(cfg.walk_overhead_ns)),
       pwc_(cfg.pml4e_cache_entries, cfg.pdpte_cache_entries, cfg.pde_cache_entries),
+      walkers_(cfg.walkers),
       walks_(g.counter("walks", "walks", "page walks started")),
       reads_(g.counter("walk_reads", "reads", "page-table entries read by walks")),
       ad_writes_(g.counter("ad_writes", "writes", "accessed/dirty bit write-backs")),
@@ -32,23 +33,20 @@ PageWalker::PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& g)
 void PageWalker::acquire(sc_core::sc_time& delay) {
   MemoryPort::sync(delay);
   const sc_core::sc_time t0 = kernel_time() + delay;
-  if (busy_ >= cfg_.walkers) {  // wait for a walker from the request's own time
+  if (walkers_.free_units() == 0 || walkers_.waiting() > 0) {
+    // Queues from the request's own time.
     if (delay > sc_core::SC_ZERO_TIME) MemoryPort::wait(delay);
     delay = sc_core::SC_ZERO_TIME;
-    ++waiting_;
-    while (busy_ >= cfg_.walkers) MemoryPort::wait(freed_);
-    --waiting_;
   }
-  ++busy_;
+  walkers_.acquire(1, [](const sc_core::sc_event& e) { MemoryPort::wait(e); });
   walker_wait_.sample(kernel_time() + delay - t0);
 }
 
 void PageWalker::release(sc_core::sc_time& delay) {
   MemoryPort::sync(delay);  // the walker is busy until its last access finished
-  --busy_;
-  if (waiting_ == 0) return;  // no wake-up (and nothing pending that a lookahead would see)
-  MemoryPort::settle(delay);  // the waiter wakes at the release's own time
-  freed_.notify(sc_core::SC_ZERO_TIME);
+  // A waiter takes the walker at the release's own time.
+  if (walkers_.waiting() > 0) MemoryPort::settle(delay);
+  walkers_.release(1);
 }
 
 WalkCache::Start PageWalker::start_point(const TranslationTag& tag, uint64_t va, uint64_t root) {

@@ -9,8 +9,10 @@
 // in every entry used and the Dirty bit in the leaf when the walk is for a write
 // (or an ATS request that may write) to a writable page, as the CPU walker does.
 //
-// A pool of `walkers` walkers: a walk holds one for its whole duration; further
-// walks wait until one is free, so contention grows miss latency. With temporal
+// A pool of `walkers` walkers (a ServerSemaphore): a walk holds one for its whole
+// duration; further walks queue in arrival order and a finished walk hands its
+// walker to the oldest waiting one (waking only that one), so contention grows miss
+// latency evenly. With temporal
 // decoupling (MemoryPort::Decoupled) a walk that needs no synchronisation holds its
 // walker only while the host runs it, so walkers are contended only across quantum
 // boundaries.
@@ -28,6 +30,7 @@
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
 #include "sc_models/page_table.h"
+#include "sc_models/server_semaphore.h"
 #include "sc_models/stats.h"
 #include "sc_models/walk_cache.h"
 
@@ -59,7 +62,9 @@ class PageWalker {
 
   // Walk cache of a level (4, 3, 2), or nullptr when disabled.
   const TranslationCache* cache(int level) const { return pwc_.cache(level); }
-  unsigned busy() const { return busy_; }
+  unsigned busy() const { return walkers_.in_use(); }
+  // Walks waiting for a walker.
+  size_t waiting() const { return walkers_.waiting(); }
 
  private:
   void acquire(sc_core::sc_time& delay);
@@ -71,9 +76,7 @@ class PageWalker {
   MemoryPort& mem_;
   sc_core::sc_time overhead_;  // walk_overhead_ns
   WalkCache pwc_;              // PML4E, PDPTE and PDE caches, tagged by PASID and Requester ID
-  unsigned busy_ = 0;
-  unsigned waiting_ = 0;  // requests waiting for a walker
-  sc_core::sc_event freed_;
+  ServerSemaphore walkers_;    // the walkers, handed over in arrival order
 
   Counter& walks_;
   Counter& reads_;

@@ -1,9 +1,12 @@
 // PriClient on its own, behind a recording upstream: PRG index allocation (an index
-// still outstanding is skipped), reuse of finished groups, responses for no group.
+// still outstanding is skipped), reuse of finished groups, responses for no group;
+// groups waiting for Outstanding Page Request Allocation credits or a PRG index are
+// sent in the order they asked.
 #include "device/pri_client.h"
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <variant>
 #include <vector>
 
@@ -19,9 +22,13 @@ using sc_core::sc_time;
 // Records the Page Requests and delivers each message 10 ns after it is sent.
 struct RecordingUpstream : DeviceUpstream {
   std::vector<PageRequest> requests;
+  std::vector<sc_time> sent;  // when each Page Request was sent
   void transport(tlm::tlm_generic_payload& gp, sc_time& delay) override {
     const PcieExtension* ext = PcieExtension::of(gp);
-    if (const auto* pr = std::get_if<PageRequest>(&ext->body)) requests.push_back(*pr);
+    if (const auto* pr = std::get_if<PageRequest>(&ext->body)) {
+      requests.push_back(*pr);
+      sent.push_back(sc_core::sc_time_stamp() + delay);
+    }
     delay += sc_time(10, SC_NS);
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
   }
@@ -114,6 +121,105 @@ TEST(PriClient, AnIndexIsSkippedWhileItsGroupIsOutstanding) {
   EXPECT_EQ(up.requests[0].prg_index, 0u);
   EXPECT_EQ(up.requests[kPrgIndexMax].prg_index, kPrgIndexMax);  // 1..511, then
   EXPECT_EQ(up.requests[kPrgIndexMax + 1].prg_index, 1u);        // 0 is skipped
+  EXPECT_EQ(pri.outstanding_groups(), 0u);
+}
+
+// The PRG index of the last Page Request sent for `va`'s page.
+int index_of(const RecordingUpstream& up, uint64_t va) {
+  for (size_t i = up.requests.size(); i-- > 0;) {
+    if (up.requests[i].page_address == va) return up.requests[i].prg_index;
+  }
+  return -1;
+}
+
+// Allocation 4, all held by one group; three groups ask for 3, 1 and 2 credits in
+// that order. The first response frees 4: the 3- and 1-page groups go (in order),
+// the 2-page one waits. When the 1-page group is answered, one credit is free: a
+// new 1-page group that asks then does not take it ahead of the waiting 2-page one.
+TEST(PriClient, GroupsWaitingForCreditsAreSentInTheOrderTheyAsked) {
+  RecordingUpstream up;
+  StatGroup& stats = StatRegistry::global().group("test.pri");
+  PriClient pri(up, 4, true, stats);
+  std::vector<uint64_t> done;  // first page of each group, as it finished
+  auto group = [&](double at, uint64_t va, unsigned pages) {
+    return [&, at, va, pages] {
+      test::until(at);
+      std::vector<PriClient::Page> p;
+      for (unsigned i = 0; i < pages; ++i) p.push_back({va + i * 0x1000, true, false});
+      EXPECT_EQ(pri.request(1, p), PriClient::Outcome::kSuccess);
+      done.push_back(va);
+    };
+  };
+  test::run_threads({
+      group(0, 0x10000, 4),
+      group(10, 0x20000, 3),
+      group(20, 0x30000, 1),
+      group(30, 0x40000, 2),
+      group(250, 0x50000, 1),
+      [&] {
+        test::until(100);
+        EXPECT_EQ(up.requests.size(), 4u);  // only the first group is out
+        pri.on_response(response(index_of(up, 0x10000)));
+        test::until(200);
+        EXPECT_EQ(up.requests.size(), 8u);  // + the 3- and 1-page groups
+        pri.on_response(response(index_of(up, 0x30000)));
+        test::until(300);
+        EXPECT_EQ(up.requests.size(), 8u);  // 2 credits are needed, 1 is free
+        pri.on_response(response(index_of(up, 0x20000)));
+        test::until(400);
+        pri.on_response(response(index_of(up, 0x40000)));
+        pri.on_response(response(index_of(up, 0x50000)));
+      },
+  });
+  ASSERT_EQ(up.requests.size(), 11u);
+  // The first Page Request of each group, in the order sent, and when.
+  std::vector<uint64_t> firsts;
+  std::vector<sc_time> at;
+  for (size_t i = 0; i < up.requests.size(); ++i) {
+    if ((up.requests[i].page_address & 0xffff) == 0) {
+      firsts.push_back(up.requests[i].page_address);
+      at.push_back(up.sent[i]);
+    }
+  }
+  EXPECT_EQ(firsts, (std::vector<uint64_t>{0x10000, 0x20000, 0x30000, 0x40000, 0x50000}));
+  EXPECT_EQ(at, (std::vector<sc_time>{sc_time(0, SC_NS), sc_time(100, SC_NS), sc_time(100, SC_NS),
+                                      sc_time(300, SC_NS), sc_time(300, SC_NS)}));
+  EXPECT_EQ(done, (std::vector<uint64_t>{0x10000, 0x30000, 0x20000, 0x40000, 0x50000}));
+  EXPECT_EQ(pri.outstanding(), 0u);
+}
+
+// Every one of the 512 PRG indices outstanding (the allocation is larger): a group
+// waits for an index, and gets the one a finished group gives back when that group
+// is closed.
+TEST(PriClient, AGroupWaitingForAPrgIndexGetsTheFirstOneFreed) {
+  RecordingUpstream up;
+  StatGroup& stats = StatRegistry::global().group("test.pri");
+  PriClient pri(up, 1024, true, stats);
+  std::vector<std::function<void()>> threads;
+  for (unsigned i = 0; i <= kPrgIndexMax; ++i) {
+    threads.push_back([&, i] {
+      test::until(1 + i);
+      pri.request(1, {{0x100000 + i * 0x1000ull, true, false}});
+    });
+  }
+  bool last_done = false;
+  threads.push_back([&] {
+    test::until(1000);
+    EXPECT_EQ(pri.request(1, {{0x8000, true, false}}), PriClient::Outcome::kSuccess);
+    last_done = true;
+  });
+  threads.push_back([&] {
+    test::until(2000);
+    EXPECT_EQ(up.requests.size(), kPrgIndexMax + 1u);  // the last group waits
+    pri.on_response(response(5));
+    test::until(2100);
+    ASSERT_EQ(up.requests.size(), kPrgIndexMax + 2u);
+    EXPECT_EQ(up.requests.back().prg_index, 5u);
+    EXPECT_EQ(up.sent.back(), sc_time(2000, SC_NS));  // at the response
+    for (uint16_t i = 0; i <= kPrgIndexMax; ++i) pri.on_response(response(i));
+  });
+  test::run_threads(threads);
+  EXPECT_TRUE(last_done);
   EXPECT_EQ(pri.outstanding_groups(), 0u);
 }
 

@@ -10,9 +10,14 @@
 //  - IOTLB miss with warm page-walk caches: +280 ns +-20% over the hit and 2 memory
 //    reads per miss (1.9-2.4 reads per miss in the F&S artifact, "Fast & Safe IO
 //    memory protection", SOSP 2024).
+//  - IOTLB reach: random reads over a window keep the median at the hit level up to
+//    a 256-512 KiB window and are at the miss level from 1 MiB (pcie-bench, as above;
+//    about 64 IOTLB entries of 4 KiB).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "device/device.h"
@@ -113,6 +118,24 @@ Measurement run(const std::vector<uint64_t>& vas, unsigned pages) {
   return m;
 }
 
+// The idle round trip of a read with an IOTLB hit: the sum of the default latencies
+// (issue, link both ways with serialisation, IOTLB, DRAM).
+double idle_hit_ns() {
+  const double link_bits_per_ns = 8 * 8 * 128 / 130.0;  // Gen3 x8 after 128b/130b
+  const double dram_bits_per_ns = 21.33 * 8;            // one DDR4-2666 channel
+  return 4.0                                            // device issue
+         + 250.0 + 26 * 8 / link_bits_per_ns            // header-only read request
+         + 3.0                                          // IOTLB lookup
+         + 90.0 + 64 * 8 / dram_bits_per_ns             // DRAM access and burst
+         + 250.0 + (64 + 26) * 8 / link_bits_per_ns;    // completion with data
+}
+
+// What an IOTLB miss with warm walk caches adds: context- and PASID-cache lookups
+// (hits), the walker overhead and two idle DRAM reads of 8 bytes.
+double warm_miss_added_ns() {
+  return 2 * 2.0 + 90.0 + 2 * (90.0 + 8 * 8 / 170.64);
+}
+
 std::vector<double> tail(const std::vector<double>& v, size_t from) {
   return {v.begin() + static_cast<std::ptrdiff_t>(from), v.end()};
 }
@@ -128,16 +151,8 @@ TEST(Calibration, Gen3x8UntranslatedReadWithIotlbHitTakes600Ns) {
   const double hit = median(tail(m.round_trip_ns, kWarmup));
   EXPECT_GE(hit, 600 * 0.9);
   EXPECT_LE(hit, 600 * 1.1);
-  // The model is deterministic: every idle hit costs the same (the sum of the
-  // default latencies: issue, link both ways with serialisation, IOTLB, DRAM).
-  const double link_bits_per_ns = 8 * 8 * 128 / 130.0;                 // Gen3 x8 after 128b/130b
-  const double dram_bits_per_ns = 21.33 * 8;                           // one DDR4-2666 channel
-  const double expected = 4.0                                          // device issue
-                          + 250.0 + 26 * 8 / link_bits_per_ns          // header-only read request
-                          + 3.0                                        // IOTLB lookup
-                          + 90.0 + 64 * 8 / dram_bits_per_ns           // DRAM access and burst
-                          + 250.0 + (64 + 26) * 8 / link_bits_per_ns;  // completion with data
-  EXPECT_NEAR(hit, expected, 0.01);
+  // The model is deterministic: every idle hit costs the same.
+  EXPECT_NEAR(hit, idle_hit_ns(), 0.01);
   for (double t : tail(m.round_trip_ns, kWarmup)) EXPECT_NEAR(t, hit, 0.01);
   for (size_t i = kWarmup; i < m.walk_reads.size(); ++i) EXPECT_EQ(m.walk_reads[i], 0u);
 }
@@ -171,10 +186,48 @@ TEST(Calibration, IotlbMissWithWarmWalkCachesAdds280NsAndTwoMemoryReads) {
   const double added = miss - hit;
   EXPECT_GE(added, 280 * 0.8);
   EXPECT_LE(added, 280 * 1.2);
-  // Context- and PASID-cache lookups (hits), the walker overhead and two idle DRAM
-  // reads of 8 bytes.
-  EXPECT_NEAR(added, 2 * 2.0 + 90.0 + 2 * (90.0 + 8 * 8 / 170.64), 0.01);
+  EXPECT_NEAR(added, warm_miss_added_ns(), 0.01);
 }
+
+// Random 64 B reads over a window of the parameter's KiB (pcie-bench's latency
+// benchmark): after a warm-up that fills the IOTLB, the median read is at the hit
+// level while the window fits the IOTLB's 64 entries (256 KiB), half the reads hit at
+// 512 KiB, and from 1 MiB most reads miss, so the median is at the miss level.
+class IotlbReach : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(IotlbReach, MedianReadLatencyAgainstTheWindow) {
+  const unsigned window_kib = GetParam();
+  const unsigned pages = window_kib / 4;
+  constexpr unsigned kWarm = 1024, kReads = 401;
+  std::mt19937_64 rng(window_kib);
+  std::vector<uint64_t> vas;
+  for (unsigned i = 0; i < kWarm + kReads; ++i) {
+    vas.push_back(kVa + (rng() % pages) * 4096ull + 64 * (rng() % 64));
+  }
+  const Measurement m = run(vas, pages);
+  ASSERT_EQ(m.round_trip_ns.size(), vas.size());
+  const std::vector<double> measured = tail(m.round_trip_ns, kWarm);
+  unsigned hits = 0;
+  for (double t : measured) hits += t < idle_hit_ns() + 1 ? 1 : 0;
+  const double hit_rate = static_cast<double>(hits) / kReads;
+  const double p50 = median(measured);
+  if (window_kib <= 256) {
+    EXPECT_EQ(hits, kReads);
+    EXPECT_NEAR(p50, idle_hit_ns(), 0.01);
+  } else if (window_kib == 512) {
+    // 128 pages, 16 per set of 8 ways: about every second read hits.
+    EXPECT_GE(hit_rate, 0.35);
+    EXPECT_LE(hit_rate, 0.65);
+  } else {
+    EXPECT_LE(hit_rate, 256.0 / window_kib + 0.1);
+    EXPECT_NEAR(p50, idle_hit_ns() + warm_miss_added_ns(), 0.01);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(WindowKiB, IotlbReach, ::testing::Values(64, 256, 512, 1024, 2048, 4096),
+                         [](const ::testing::TestParamInfo<unsigned>& i) {
+                           return std::to_string(i.param) + "KiB";
+                         });
 
 }  // namespace
 }  // namespace iosim
