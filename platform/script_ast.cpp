@@ -99,12 +99,17 @@ std::string ScriptStatement::symbol_at(size_t index, const char* what) const {
 
 void ScriptStatement::check_args(std::initializer_list<const char*> allowed,
                                  size_t max_positional) const {
+  check_args(std::vector<std::string>(allowed.begin(), allowed.end()), max_positional);
+}
+
+void ScriptStatement::check_args(const std::vector<std::string>& allowed,
+                                 size_t max_positional) const {
   for (size_t i = 0; i < named.size(); ++i) {
     bool ok = false;
     std::string list;
-    for (const char* a : allowed) {
+    for (const std::string& a : allowed) {
       ok = ok || named[i].key == a;
-      list += (list.empty() ? "" : ", ") + std::string(a);
+      list += (list.empty() ? "" : ", ") + a;
     }
     if (!ok) {
       fail(named[i].loc, named[i].key,
