@@ -60,24 +60,45 @@ OpArg size() {
 
 // ---- the table ---------------------------------------------------------------------
 
+using RunFn = int64_t (*)(CpuThread&, const ThreadOp&);
+
+CpuOperation entry(const char* name, const char* recorded_as, const char* help, bool in_process,
+                   std::vector<OpArg> args, RunFn run) {
+  CpuOperation o;
+  o.name = name;
+  o.recorded_as = recorded_as;
+  o.help = help;
+  o.in_process = in_process;
+  o.args = std::move(args);
+  o.run = run;
+  for (const OpArg& a : o.args) {
+    if (a.positional) {
+      ++o.positional_count;
+    } else {
+      o.named_keys.push_back(a.name);
+    }
+  }
+  return o;
+}
+
 std::vector<CpuOperation> make_table() {
   using T = CpuThread;
   using Op = ThreadOp;
   std::vector<CpuOperation> ops;
-  ops.push_back({"load", "load",
+  ops.push_back(entry("load", "load",
                  "8-byte load through the core's TLB and page walker; a page fault runs the OS "
                  "fault handler and retries, a fatal one (SIGSEGV) kills the thread",
                  true,
                  {addr(), offset()},
-                 [](T& t, const Op& o) { return t.load(o.addr); }});
-  ops.push_back({"store", "store",
+                 [](T& t, const Op& o) { return t.load(o.addr); }));
+  ops.push_back(entry("store", "store",
                  "8-byte store of `value`, on the same path as a load (a write to a read-only "
                  "PTE is a write or COW fault)",
                  true,
                  {addr(), offset(),
                   required("value", ArgKind::kInteger, ArgField::kValue, "the value stored")},
-                 [](T& t, const Op& o) { return t.store(o.addr, o.value); }});
-  ops.push_back({"wait", "wait",
+                 [](T& t, const Op& o) { return t.store(o.addr, o.value); }));
+  ops.push_back(entry("wait", "wait",
                  "the thread does nothing for the duration",
                  false,
                  {positional("DURATION", ArgKind::kDuration, ArgField::kDurationNs,
@@ -85,30 +106,30 @@ std::vector<CpuOperation> make_table() {
                  [](T&, const Op& o) -> int64_t {
                    sc_core::wait(ns(o.duration_ns));
                    return 0;
-                 }});
-  ops.push_back({"munmap", "munmap",
+                 }));
+  ops.push_back(entry("munmap", "munmap",
                  "munmap(2) of the range (notifier event UNMAP)",
                  true,
                  {addr(), offset(), size()},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().munmap(t.mm(), t.cpu(), o.addr, o.len);
-                 }});
-  ops.push_back({"madvise", "madvise_dontneed",
+                 }));
+  ops.push_back(entry("madvise", "madvise_dontneed",
                  "madvise(MADV_DONTNEED) of the range (CLEAR)",
                  true,
                  {addr(), offset(), size()},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().madvise_dontneed(t.mm(), t.cpu(), o.addr, o.len);
-                 }});
-  ops.push_back({"mprotect", "mprotect",
+                 }));
+  ops.push_back(entry("mprotect", "mprotect",
                  "mprotect(2) of the range (PROTECTION_VMA)",
                  true,
                  {addr(), offset(), size(),
                   required("prot", ArgKind::kProt, ArgField::kProt, "the new protection")},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().mprotect(t.mm(), t.cpu(), o.addr, o.len, o.prot);
-                 }});
-  ops.push_back({"mmap", "mmap",
+                 }));
+  ops.push_back(entry("mmap", "mmap",
                  "mmap(2) of anonymous memory; the result is the address",
                  true,
                  {optional("at", ArgKind::kAddress, ArgField::kAddr, 0,
@@ -118,8 +139,8 @@ std::vector<CpuOperation> make_table() {
                   optional("shared", ArgKind::kFlag, ArgField::kShared, 0, "MAP_SHARED")},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().mmap(t.mm(), t.cpu(), o.addr, o.len, o.prot, o.shared);
-                 }});
-  ops.push_back({"mremap", "mremap",
+                 }));
+  ops.push_back(entry("mremap", "mremap",
                  "mremap(2) of the range to a fixed destination of the same size (UNMAP over "
                  "the old range)",
                  true,
@@ -127,8 +148,8 @@ std::vector<CpuOperation> make_table() {
                   required("to", ArgKind::kAddress, ArgField::kAddr2, "the destination")},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().mremap(t.mm(), t.cpu(), o.addr, o.len, o.addr2);
-                 }});
-  ops.push_back({"fork", "fork",
+                 }));
+  ops.push_back(entry("fork", "fork",
                  "fork(2): CHILD is a copy of the process (COW; PROTECTION_PAGE on the parent); "
                  "no thread can run in it",
                  true,
@@ -136,15 +157,15 @@ std::vector<CpuOperation> make_table() {
                              "process", "the new process's name")},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().fork(t.mm(), t.cpu(), o.mm2);
-                 }});
-  ops.push_back({"migrate", "migrate",
+                 }));
+  ops.push_back(entry("migrate", "migrate",
                  "migrate the range's pages to new frames (MIGRATE)",
                  true,
                  {addr(), offset(), size()},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().migrate(t.mm(), t.cpu(), o.addr, o.len, nullptr);
-                 }});
-  ops.push_back({"ksm", "ksm_merge",
+                 }));
+  ops.push_back(entry("ksm", "ksm_merge",
                  "KSM merge of the page at ADDR with the page at other_addr of process other: "
                  "both write-protected, then merged when identical (CLEAR)",
                  true,
@@ -156,31 +177,31 @@ std::vector<CpuOperation> make_table() {
                    Kernel& k = t.kernel();
                    return k.ksm_merge(t.mm(), o.addr, o.mm2 ? k.mm(o.mm2) : t.mm(), o.addr2,
                                       t.cpu());
-                 }});
-  ops.push_back({"clear_soft_dirty", "clear_soft_dirty",
+                 }));
+  ops.push_back(entry("clear_soft_dirty", "clear_soft_dirty",
                  "clear the soft-dirty bits of the whole process (SOFT_DIRTY)",
                  true,
                  {},
                  [](T& t, const Op&) -> int64_t {
                    return t.kernel().clear_soft_dirty(t.mm(), t.cpu());
-                 }});
-  ops.push_back({"make_exclusive", "make_device_exclusive",
+                 }));
+  ops.push_back(entry("make_exclusive", "make_device_exclusive",
                  "make the page device-exclusive (EXCLUSIVE; the owner is this core): the next "
                  "CPU access faults and restores it",
                  true,
                  {addr(), offset()},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().make_device_exclusive(t.mm(), t.cpu(), o.addr, &t.core());
-                 }});
-  ops.push_back({"age", "clear_flush_young",
+                 }));
+  ops.push_back(entry("age", "clear_flush_young",
                  "page aging of one page: test and clear its accessed bit with a flush "
                  "(clear_flush_young); the result is whether it was young",
                  true,
                  {addr(), offset()},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().clear_flush_young(t.mm(), t.cpu(), o.addr);
-                 }});
-  ops.push_back({"exit", "exit",
+                 }));
+  ops.push_back(entry("exit", "exit",
                  "the thread leaves its process (mmput; the last user tears it down: RELEASE, "
                  "then UNMAP); the thread ends",
                  true,
@@ -189,7 +210,7 @@ std::vector<CpuOperation> make_table() {
                    t.kernel().exit(t.mm(), t.cpu());
                    t.end();
                    return 0;
-                 }});
+                 }));
   return ops;
 }
 
@@ -274,16 +295,7 @@ ThreadOp decode_cpu_operation(const ScriptStatement& s, ScriptOperands& names) {
     fail(s.loc, s.keyword,
          "unknown CPU operation '" + s.keyword + "' (expected one of: " + operation_list() + ")");
   }
-  std::vector<std::string> named;
-  size_t positionals = 0;
-  for (const OpArg& a : op->args) {
-    if (a.positional) {
-      ++positionals;
-    } else {
-      named.push_back(a.name);
-    }
-  }
-  s.check_args(named, positionals);
+  s.check_args(op->named_keys, op->positional_count);
   ThreadOp t;
   t.op = op;
   size_t index = 0;

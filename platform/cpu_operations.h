@@ -71,6 +71,11 @@ struct CpuOperation {
   // Runs the operation on the thread's core; returns its result (an OS call's return
   // value; a load or store 0, or CpuThread::kKilled).
   int64_t (*run)(CpuThread& thread, const ThreadOp& op) = nullptr;
+
+  // Derived from args when the table is built: the named arguments' keys and the
+  // number of positional ones.
+  std::vector<std::string> named_keys;
+  size_t positional_count = 0;
 };
 
 // Every operation, in the order the reference lists them.
