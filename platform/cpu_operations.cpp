@@ -48,14 +48,13 @@ OpArg optional(const char* name, ArgKind kind, ArgField field, uint64_t default_
 
 // The operation's address (positional) and the offset added to it.
 OpArg addr() {
-  return positional("ADDR", ArgKind::kAddress, ArgField::kAddr, "an address", "address",
-                    "a map symbol or a number");
+  return positional("ADDR", ArgKind::kAddress, ArgField::kAddr, "an address", "address", "");
 }
 OpArg offset() {
-  return optional("offset", ArgKind::kOffset, ArgField::kAddr, 0, "bytes added to ADDR");
+  return optional("offset", ArgKind::kOffset, ArgField::kAddr, 0, "added to ADDR");
 }
 OpArg size() {
-  return required("size", ArgKind::kPageBytes, ArgField::kLen, "bytes of the range");
+  return required("size", ArgKind::kPageBytes, ArgField::kLen, "the range's length");
 }
 
 // ---- the table ---------------------------------------------------------------------
@@ -92,8 +91,8 @@ std::vector<CpuOperation> make_table() {
                  {addr(), offset()},
                  [](T& t, const Op& o) { return t.load(o.addr); }));
   ops.push_back(entry("store", "store",
-                 "8-byte store of `value`, on the same path as a load (a write to a read-only "
-                 "PTE is a write or COW fault)",
+                 "8-byte store of value, on the same path as a load (a write to a read-only PTE "
+                 "faults: COW or write-protect)",
                  true,
                  {addr(), offset(),
                   required("value", ArgKind::kInteger, ArgField::kValue, "the value stored")},
@@ -102,7 +101,7 @@ std::vector<CpuOperation> make_table() {
                  "the thread does nothing for the duration",
                  false,
                  {positional("DURATION", ArgKind::kDuration, ArgField::kDurationNs,
-                             "a duration such as 2us", "a duration such as 2us", "how long")},
+                             "a duration such as 2us", "a duration such as 2us", "")},
                  [](T&, const Op& o) -> int64_t {
                    sc_core::wait(ns(o.duration_ns));
                    return 0;
@@ -154,7 +153,7 @@ std::vector<CpuOperation> make_table() {
                  "no thread can run in it",
                  true,
                  {positional("CHILD", ArgKind::kNewProcess, ArgField::kMm2, "the child process",
-                             "process", "the new process's name")},
+                             "process", "")},
                  [](T& t, const Op& o) -> int64_t {
                    return t.kernel().fork(t.mm(), t.cpu(), o.mm2);
                  }));
@@ -194,8 +193,8 @@ std::vector<CpuOperation> make_table() {
                    return t.kernel().make_device_exclusive(t.mm(), t.cpu(), o.addr, &t.core());
                  }));
   ops.push_back(entry("age", "clear_flush_young",
-                 "page aging of one page: test and clear its accessed bit with a flush "
-                 "(clear_flush_young); the result is whether it was young",
+                 "page aging of one page: test and clear its accessed bit, flushing, and the "
+                 "secondary TLBs' (clear_flush_young); the result is 1 when any was young",
                  true,
                  {addr(), offset()},
                  [](T& t, const Op& o) -> int64_t {

@@ -47,9 +47,10 @@ std::string default_text(const OpArg& a) {
   return std::to_string(a.default_value);
 }
 
-// "name: type; help (default D)".
+// "type; help (default D)".
 std::string describe(const OpArg& a) {
-  std::string s = op_arg_type(a) + "; " + a.help;
+  std::string s = op_arg_type(a);
+  if (!a.help.empty()) s += "; " + a.help;
   const std::string d = default_text(a);
   if (!d.empty()) s += " (default " + d + ")";
   return s;
