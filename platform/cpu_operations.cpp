@@ -16,6 +16,9 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kProtRw = kProtRead | kProtWrite;
+// CpuOperation::in_process.
+constexpr bool kInProcess = true;
+constexpr bool kOnThread = false;
 
 // ---- argument schemas ------------------------------------------------------------
 
@@ -84,132 +87,108 @@ std::vector<CpuOperation> make_table() {
   using T = CpuThread;
   using Op = ThreadOp;
   std::vector<CpuOperation> ops;
-  ops.push_back(entry("load", "load",
-                 "8-byte load through the core's TLB and page walker; a page fault runs the OS "
-                 "fault handler and retries, a fatal one (SIGSEGV) kills the thread",
-                 true,
-                 {addr(), offset()},
-                 [](T& t, const Op& o) { return t.load(o.addr); }));
-  ops.push_back(entry("store", "store",
-                 "8-byte store of value, on the same path as a load (a write to a read-only PTE "
-                 "faults: COW or write-protect)",
-                 true,
-                 {addr(), offset(),
-                  required("value", ArgKind::kInteger, ArgField::kValue, "the value stored")},
-                 [](T& t, const Op& o) { return t.store(o.addr, o.value); }));
-  ops.push_back(entry("wait", "wait",
-                 "the thread does nothing for the duration",
-                 false,
-                 {positional("DURATION", ArgKind::kDuration, ArgField::kDurationNs,
-                             "a duration such as 2us", "a duration such as 2us", "")},
-                 [](T&, const Op& o) -> int64_t {
-                   sc_core::wait(ns(o.duration_ns));
-                   return 0;
-                 }));
-  ops.push_back(entry("munmap", "munmap",
-                 "munmap(2) of the range (notifier event UNMAP)",
-                 true,
-                 {addr(), offset(), size()},
-                 [](T& t, const Op& o) -> int64_t {
-                   return t.kernel().munmap(t.mm(), t.cpu(), o.addr, o.len);
-                 }));
-  ops.push_back(entry("madvise", "madvise_dontneed",
-                 "madvise(MADV_DONTNEED) of the range (CLEAR)",
-                 true,
-                 {addr(), offset(), size()},
-                 [](T& t, const Op& o) -> int64_t {
-                   return t.kernel().madvise_dontneed(t.mm(), t.cpu(), o.addr, o.len);
-                 }));
-  ops.push_back(entry("mprotect", "mprotect",
-                 "mprotect(2) of the range (PROTECTION_VMA)",
-                 true,
-                 {addr(), offset(), size(),
-                  required("prot", ArgKind::kProt, ArgField::kProt, "the new protection")},
-                 [](T& t, const Op& o) -> int64_t {
-                   return t.kernel().mprotect(t.mm(), t.cpu(), o.addr, o.len, o.prot);
-                 }));
-  ops.push_back(entry("mmap", "mmap",
-                 "mmap(2) of anonymous memory; the result is the address",
-                 true,
-                 {optional("at", ArgKind::kAddress, ArgField::kAddr, 0,
-                           "where (MAP_FIXED on a free range); 0: the kernel picks"),
-                  size(),
-                  optional("prot", ArgKind::kProt, ArgField::kProt, kProtRw, "the protection"),
-                  optional("shared", ArgKind::kFlag, ArgField::kShared, 0, "MAP_SHARED")},
-                 [](T& t, const Op& o) -> int64_t {
-                   return t.kernel().mmap(t.mm(), t.cpu(), o.addr, o.len, o.prot, o.shared);
-                 }));
+  ops.push_back(
+      entry("load", "load",
+            "8-byte load through the core's TLB and page walker; a page fault runs the OS "
+            "fault handler and retries, a fatal one (SIGSEGV) kills the thread",
+            kInProcess, {addr(), offset()}, [](T& t, const Op& o) { return t.load(o.addr); }));
+  ops.push_back(
+      entry("store", "store",
+            "8-byte store of value, on the same path as a load (a write to a read-only PTE "
+            "faults: COW or write-protect)",
+            kInProcess,
+            {addr(), offset(),
+             required("value", ArgKind::kInteger, ArgField::kValue, "the value stored")},
+            [](T& t, const Op& o) { return t.store(o.addr, o.value); }));
+  ops.push_back(entry("wait", "wait", "the thread does nothing for the duration", kOnThread,
+                      {positional("DURATION", ArgKind::kDuration, ArgField::kDurationNs,
+                                  "a duration such as 2us", "a duration such as 2us", "")},
+                      [](T&, const Op& o) -> int64_t {
+                        sc_core::wait(ns(o.duration_ns));
+                        return 0;
+                      }));
+  ops.push_back(entry("munmap", "munmap", "munmap(2) of the range (notifier event UNMAP)",
+                      kInProcess, {addr(), offset(), size()}, [](T& t, const Op& o) -> int64_t {
+                        return t.kernel().munmap(t.mm(), t.cpu(), o.addr, o.len);
+                      }));
+  ops.push_back(entry("madvise", "madvise_dontneed", "madvise(MADV_DONTNEED) of the range (CLEAR)",
+                      kInProcess, {addr(), offset(), size()}, [](T& t, const Op& o) -> int64_t {
+                        return t.kernel().madvise_dontneed(t.mm(), t.cpu(), o.addr, o.len);
+                      }));
+  ops.push_back(entry("mprotect", "mprotect", "mprotect(2) of the range (PROTECTION_VMA)",
+                      kInProcess,
+                      {addr(), offset(), size(),
+                       required("prot", ArgKind::kProt, ArgField::kProt, "the new protection")},
+                      [](T& t, const Op& o) -> int64_t {
+                        return t.kernel().mprotect(t.mm(), t.cpu(), o.addr, o.len, o.prot);
+                      }));
+  ops.push_back(
+      entry("mmap", "mmap", "mmap(2) of anonymous memory; the result is the address", kInProcess,
+            {optional("at", ArgKind::kAddress, ArgField::kAddr, 0,
+                      "where (MAP_FIXED on a free range); 0: the kernel picks"),
+             size(), optional("prot", ArgKind::kProt, ArgField::kProt, kProtRw, "the protection"),
+             optional("shared", ArgKind::kFlag, ArgField::kShared, 0, "MAP_SHARED")},
+            [](T& t, const Op& o) -> int64_t {
+              return t.kernel().mmap(t.mm(), t.cpu(), o.addr, o.len, o.prot, o.shared);
+            }));
   ops.push_back(entry("mremap", "mremap",
-                 "mremap(2) of the range to a fixed destination of the same size (UNMAP over "
-                 "the old range)",
-                 true,
-                 {addr(), offset(), size(),
-                  required("to", ArgKind::kAddress, ArgField::kAddr2, "the destination")},
-                 [](T& t, const Op& o) -> int64_t {
-                   return t.kernel().mremap(t.mm(), t.cpu(), o.addr, o.len, o.addr2);
-                 }));
-  ops.push_back(entry("fork", "fork",
-                 "fork(2): CHILD is a copy of the process (COW; PROTECTION_PAGE on the parent); "
-                 "no thread can run in it",
-                 true,
-                 {positional("CHILD", ArgKind::kNewProcess, ArgField::kMm2, "the child process",
-                             "process", "")},
-                 [](T& t, const Op& o) -> int64_t {
-                   return t.kernel().fork(t.mm(), t.cpu(), o.mm2);
-                 }));
-  ops.push_back(entry("migrate", "migrate",
-                 "migrate the range's pages to new frames (MIGRATE)",
-                 true,
-                 {addr(), offset(), size()},
-                 [](T& t, const Op& o) -> int64_t {
-                   return t.kernel().migrate(t.mm(), t.cpu(), o.addr, o.len, nullptr);
-                 }));
-  ops.push_back(entry("ksm", "ksm_merge",
-                 "KSM merge of the page at ADDR with the page at other_addr of process other: "
-                 "both write-protected, then merged when identical (CLEAR)",
-                 true,
-                 {addr(), offset(),
-                  required("other", ArgKind::kProcess, ArgField::kMm2, "the other page's process"),
-                  required("other_addr", ArgKind::kAddress, ArgField::kAddr2,
-                           "the other page's address")},
-                 [](T& t, const Op& o) -> int64_t {
-                   Kernel& k = t.kernel();
-                   return k.ksm_merge(t.mm(), o.addr, o.mm2 ? k.mm(o.mm2) : t.mm(), o.addr2,
-                                      t.cpu());
-                 }));
-  ops.push_back(entry("clear_soft_dirty", "clear_soft_dirty",
-                 "clear the soft-dirty bits of the whole process (SOFT_DIRTY)",
-                 true,
-                 {},
-                 [](T& t, const Op&) -> int64_t {
-                   return t.kernel().clear_soft_dirty(t.mm(), t.cpu());
-                 }));
-  ops.push_back(entry("make_exclusive", "make_device_exclusive",
-                 "make the page device-exclusive (EXCLUSIVE; the owner is this core): the next "
-                 "CPU access faults and restores it",
-                 true,
-                 {addr(), offset()},
-                 [](T& t, const Op& o) -> int64_t {
-                   return t.kernel().make_device_exclusive(t.mm(), t.cpu(), o.addr, &t.core());
-                 }));
+                      "mremap(2) of the range to a fixed destination of the same size (UNMAP over "
+                      "the old range)",
+                      kInProcess,
+                      {addr(), offset(), size(),
+                       required("to", ArgKind::kAddress, ArgField::kAddr2, "the destination")},
+                      [](T& t, const Op& o) -> int64_t {
+                        return t.kernel().mremap(t.mm(), t.cpu(), o.addr, o.len, o.addr2);
+                      }));
+  ops.push_back(
+      entry("fork", "fork",
+            "fork(2): CHILD is a copy of the process (COW; PROTECTION_PAGE on the parent); "
+            "no thread can run in it",
+            kInProcess,
+            {positional("CHILD", ArgKind::kNewProcess, ArgField::kMm2, "the child process",
+                        "process", "")},
+            [](T& t, const Op& o) -> int64_t { return t.kernel().fork(t.mm(), t.cpu(), o.mm2); }));
+  ops.push_back(entry("migrate", "migrate", "migrate the range's pages to new frames (MIGRATE)",
+                      kInProcess, {addr(), offset(), size()}, [](T& t, const Op& o) -> int64_t {
+                        return t.kernel().migrate(t.mm(), t.cpu(), o.addr, o.len, nullptr);
+                      }));
+  ops.push_back(entry(
+      "ksm", "ksm_merge",
+      "KSM merge of the page at ADDR with the page at other_addr of process other: "
+      "both write-protected, then merged when identical (CLEAR)",
+      kInProcess,
+      {addr(), offset(),
+       required("other", ArgKind::kProcess, ArgField::kMm2, "the other page's process"),
+       required("other_addr", ArgKind::kAddress, ArgField::kAddr2, "the other page's address")},
+      [](T& t, const Op& o) -> int64_t {
+        Kernel& k = t.kernel();
+        return k.ksm_merge(t.mm(), o.addr, o.mm2 ? k.mm(o.mm2) : t.mm(), o.addr2, t.cpu());
+      }));
+  ops.push_back(entry(
+      "clear_soft_dirty", "clear_soft_dirty",
+      "clear the soft-dirty bits of the whole process (SOFT_DIRTY)", kInProcess, {},
+      [](T& t, const Op&) -> int64_t { return t.kernel().clear_soft_dirty(t.mm(), t.cpu()); }));
+  ops.push_back(
+      entry("make_exclusive", "make_device_exclusive",
+            "make the page device-exclusive (EXCLUSIVE; the owner is this core): the next "
+            "CPU access faults and restores it",
+            kInProcess, {addr(), offset()}, [](T& t, const Op& o) -> int64_t {
+              return t.kernel().make_device_exclusive(t.mm(), t.cpu(), o.addr, &t.core());
+            }));
   ops.push_back(entry("age", "clear_flush_young",
-                 "page aging of one page: test and clear its accessed bit, flushing, and the "
-                 "secondary TLBs' (clear_flush_young); the result is 1 when any was young",
-                 true,
-                 {addr(), offset()},
-                 [](T& t, const Op& o) -> int64_t {
-                   return t.kernel().clear_flush_young(t.mm(), t.cpu(), o.addr);
-                 }));
+                      "page aging of one page: test and clear its accessed bit, flushing, and the "
+                      "secondary TLBs' (clear_flush_young); the result is 1 when any was young",
+                      kInProcess, {addr(), offset()}, [](T& t, const Op& o) -> int64_t {
+                        return t.kernel().clear_flush_young(t.mm(), t.cpu(), o.addr);
+                      }));
   ops.push_back(entry("exit", "exit",
-                 "the thread leaves its process (mmput; the last user tears it down: RELEASE, "
-                 "then UNMAP); the thread ends",
-                 true,
-                 {},
-                 [](T& t, const Op&) -> int64_t {
-                   t.kernel().exit(t.mm(), t.cpu());
-                   t.end();
-                   return 0;
-                 }));
+                      "the thread leaves its process (mmput; the last user tears it down: RELEASE, "
+                      "then UNMAP); the thread ends",
+                      kInProcess, {}, [](T& t, const Op&) -> int64_t {
+                        t.kernel().exit(t.mm(), t.cpu());
+                        t.end();
+                        return 0;
+                      }));
   return ops;
 }
 

@@ -41,7 +41,7 @@ class CpuThread {
 
   const ThreadProgram& program() const { return program_; }
   const std::string& name() const { return program_.name; }
-  Core& core() { return core_; }
+  Core& core() const { return core_; }
   sc_core::sc_time start_time() const { return start_time_; }
   // Ended by a fatal fault or by exit.
   bool killed() const { return killed_; }

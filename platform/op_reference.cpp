@@ -122,8 +122,8 @@ std::string format_op_markdown(const std::vector<CpuOperation>& ops) {
     for (const OpArg& a : op.args) {
       args += (args.empty() ? "" : "<br>") + ("`" + a.name + "`: " + describe(a));
     }
-    out += "| `" + md_escape(op_synopsis(op)) + "` | " + md_escape(args) + " | `" +
-           op.recorded_as + "` | " + md_escape(op.help) + " |\n";
+    out += "| `" + md_escape(op_synopsis(op)) + "` | " + md_escape(args) + " | `" + op.recorded_as +
+           "` | " + md_escape(op.help) + " |\n";
   }
   return out;
 }

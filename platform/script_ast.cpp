@@ -117,8 +117,7 @@ void check_statement_args(const ScriptStatement& s, const Names& allowed, size_t
   }
   if (s.positional.size() > max_positional) {
     fail(s.positional[max_positional].loc, "",
-         "'" + s.keyword + "' takes " + std::to_string(max_positional) +
-             " positional argument(s)");
+         "'" + s.keyword + "' takes " + std::to_string(max_positional) + " positional argument(s)");
   }
 }
 

@@ -539,7 +539,8 @@ TEST(ConfigRegression, ReadmeParameterReferenceIsCurrent) {
 // The README's script reference of CPU operations is the output of --list-ops --markdown.
 TEST(ConfigRegression, ReadmeOperationReferenceIsCurrent) {
   const std::string out = ::testing::TempDir() + "ops.md";
-  const std::string cmd = std::string(IOSIM_SIM_BINARY) + " --list-ops --markdown > " + out + " 2>&1";
+  const std::string cmd =
+      std::string(IOSIM_SIM_BINARY) + " --list-ops --markdown > " + out + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream generated_file(out);
   std::stringstream generated;

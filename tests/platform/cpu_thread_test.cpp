@@ -82,8 +82,7 @@ TEST(CpuThread, ProgramFaultsRetriesAndRecordsLoads) {
   CpuBench b(1);
   ThreadProgram p;
   p.name = "CPU-thread-0";
-  p.ops = {mmap(kVa, 2 * kPage), load(kVa), store(kVa, 0x77),
-           at(load(kVa), 100000)};
+  p.ops = {mmap(kVa, 2 * kPage), load(kVa), store(kVa, 0x77), at(load(kVa), 100000)};
   CpuThread c(p, *b.core[0], b.os);
   b.os.create_mm(1);
   sc_core::sc_start(sc_time(1, sc_core::SC_MS));
@@ -107,12 +106,8 @@ TEST(CpuThread, ProgramFaultsRetriesAndRecordsLoads) {
 TEST(CpuThread, MprotectMakesStoresFaultAndKillsTheThread) {
   CpuBench b(1);
   ThreadProgram p;
-  p.ops = {mmap(kVa, kPage),
-           store(kVa, 1),
-           mprotect(kVa, kPage, kProtRead),
-           load(kVa),
-           store(kVa, 2),
-           load(kVa)};
+  p.ops = {mmap(kVa, kPage), store(kVa, 1), mprotect(kVa, kPage, kProtRead),
+           load(kVa),        store(kVa, 2), load(kVa)};
   CpuThread c(p, *b.core[0], b.os);
   b.os.create_mm(1);
   sc_core::sc_start(sc_time(1, sc_core::SC_MS));
@@ -130,7 +125,7 @@ TEST(CpuThread, CowAfterForkEachProcessSeesItsOwnValue) {
   CpuBench b(2);
   ThreadProgram parent, child;
   parent.name = "parent";
-  parent.ops = {mmap(kVa, kPage),     store(kVa, 1), fork(2),
+  parent.ops = {mmap(kVa, kPage),      store(kVa, 1), fork(2),
                 at(load(kVa), 200000), store(kVa, 3), load(kVa)};
   child.name = "child";
   child.mm_id = 2;
@@ -160,8 +155,7 @@ TEST(CpuThread, ProgramPreemptionHoldDelaysRangeEnd) {
   sc_core::sc_spawn([&] { mm.notifier_subscriptions().register_notifier(&rr); });
   ThreadProgram p;
   p.preempt_hold_ns = 3000;
-  p.ops = {at(mmap(kVa, kPage), 1000), store(kVa, 1), fork(2),
-           store(kVa, 2)};
+  p.ops = {at(mmap(kVa, kPage), 1000), store(kVa, 1), fork(2), store(kVa, 2)};
   CpuThread t(p, *b.core[0], b.os);
   sc_core::sc_start(sc_time(1, sc_core::SC_MS));
   // fork (PROTECTION_PAGE) and the COW (CLEAR).
@@ -179,8 +173,7 @@ TEST(CpuThread, ProgramPreemptionHoldDelaysRangeEnd) {
 TEST(CpuThread, MunmapOnOneCoreInvalidatesTheOtherCoresTlb) {
   CpuBench b(2, round_config());
   ThreadProgram p0, p1;
-  p0.ops = {mmap(kVa, kPage), store(kVa, 9),
-            at(range("munmap", kVa, kPage), 50000)};
+  p0.ops = {mmap(kVa, kPage), store(kVa, 9), at(range("munmap", kVa, kPage), 50000)};
   p1.ops = {at(load(kVa), 20000), at(load(kVa), 100000)};
   CpuThread t0(p0, *b.core[0], b.os), t1(p1, *b.core[1], b.os);
   b.os.create_mm(1);
@@ -192,7 +185,6 @@ TEST(CpuThread, MunmapOnOneCoreInvalidatesTheOtherCoresTlb) {
   EXPECT_EQ(b.shootdown.ipis_sent(), 1u);
   EXPECT_EQ(Diagnostics::global().total(), 0u);
 }
-
 
 // Every operation is recorded with its table entry (the stats' name) and its start and
 // end; a wait is not in the process (no mm lookup: it runs before any mm exists).
