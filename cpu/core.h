@@ -1,4 +1,5 @@
-// Core: one CPU core running one thread program against an address space.
+// Core: one CPU core executing the loads and stores of the software thread that runs
+// on it.
 //
 // Models: a TLB (TranslationCache tagged with the mm id as ASID/PCID; default 64
 // entries, 4-way, like the Skylake L1 DTLB for 4 KiB pages: Intel 64 and IA-32
@@ -10,10 +11,14 @@
 // An access looks up the TLB (tlb_lookup_cycles). A hit that allows it translates; a
 // write hitting an entry whose D bit is not yet set in memory re-walks (x86 sets D
 // through a walk). A miss walks; a walk that ends not present or without permission
-// is a page fault: the stale TLB entry is dropped, the OS fault handler runs on this
-// core's thread (Kernel::handle_fault), and the access retries. SIGSEGV/OOM ends the
-// thread (recorded in ops()). Every load is recorded (value, time, VA, PA); every
-// store and load is published to the ground truth.
+// is a page fault: the stale TLB entry is dropped, the page-fault handler
+// (cpu/page_fault_handler.h, implemented by os/) runs on this core's thread, and the
+// access retries; a fatal fault (SIGSEGV, OOM) fails the access. Every load and store
+// is published to the ground truth under the name of the thread running on the core.
+//
+// The software: one SystemC thread per core runs the body given with set_thread()
+// (the platform's thread-program interpreter, platform/cpu_thread.h); the core knows
+// no system call and no thread program.
 //
 // TLB shootdowns come in through invalidate_range()/invalidate_asid(), called by
 // cpu/TlbShootdown (they also drop the walker's cached entries, as INVLPG does).
@@ -27,19 +32,17 @@
 #include <tlm>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "cpu/cpu_page_walker.h"
-#include "cpu/thread_program.h"
+#include "cpu/page_fault_handler.h"
 #include "sc_models/server_pool.h"
 #include "sc_models/translation_cache.h"
 
 namespace iosim {
 
-class Kernel;
-class Mm;
 class GroundTruth;
 class Counter;
 class Histogram;
@@ -71,66 +74,68 @@ struct CoreConfig {
   }
 };
 
+// The address space an access runs in: the page-table root (CR3) and the ASID (PCID)
+// that tags the TLB entries (the mm id).
+struct AddressSpace {
+  uint32_t asid = 0;
+  uint64_t root = 0;
+};
+
 class Core : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Core> socket;
 
   SC_HAS_PROCESS(Core);
-  Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, Kernel& os,
+  Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, PageFaultHandler& faults,
        GroundTruth* gt = nullptr);
 
   int id() const { return id_; }
-  // The program this core's thread runs from time 0 (call before sc_start).
-  void set_program(const ThreadProgram& p);
-  // With a start event (call before sc_start), the program begins when it fires and
-  // every op's at_ns counts from that moment instead of from time 0.
-  void set_start_event(const sc_core::sc_event* e) { start_event_ = e; }
-  sc_core::sc_time start_time() const { return start_time_; }
-  // True once the program has ended (or at once when there is none).
+  // The software thread that runs on this core (call before sc_start): the core's
+  // process runs `body` from time 0, and the core is finished when it returns.
+  // `name` names the thread's accesses in the ground truth.
+  void set_thread(const std::string& name, std::function<void()> body);
+  // The name of the thread running on the core ("<core>-thread" until one is set).
+  const std::string& thread_name() const { return thread_name_; }
+  // True once the thread has returned (or at once when there is none).
   bool finished() const { return finished_; }
   const sc_core::sc_event& finished_event() const { return finished_event_; }
-  const std::string& thread_name() const { return program_.name; }
 
-  // Timed user accesses on behalf of `mm` from the calling thread. nullopt / false
-  // when the access faulted fatally (SIGSEGV or OOM).
-  std::optional<uint64_t> load(Mm& mm, uint64_t va, size_t op_index = 0);
-  bool store(Mm& mm, uint64_t va, uint64_t value);
+  // A load as it took effect at memory.
+  struct Access {
+    uint64_t pa;
+    uint64_t value;
+    sc_core::sc_time time;  // when the data access reached memory
+  };
+  // Timed user accesses in `as` from the calling thread. nullopt / false when the
+  // access faulted fatally (SIGSEGV or OOM).
+  std::optional<Access> load(const AddressSpace& as, uint64_t va);
+  bool store(const AddressSpace& as, uint64_t va, uint64_t value);
 
   // Shootdown targets.
   void invalidate_range(uint32_t asid, uint64_t start, uint64_t end);
   void invalidate_asid(uint32_t asid);
 
   TranslationCache& tlb() { return tlb_; }
-  const std::vector<LoadRecord>& loads() const { return loads_; }
-  const std::vector<OpRecord>& ops() const { return records_; }
-  bool killed() const { return killed_; }
   const Clock& clock() const { return clock_; }
 
  private:
   void run();
-  void execute(size_t index, const ThreadOp& op);
-  int64_t os_call(const ThreadOp& op, Mm& mm);
   // Physical address for the access, after TLB, walk and faults; nullopt if fatal.
-  std::optional<uint64_t> translate(Mm& mm, uint64_t va, bool write);
+  std::optional<uint64_t> translate(const AddressSpace& as, uint64_t va, bool write);
   tlm::tlm_response_status mem_access(tlm::tlm_command cmd, uint64_t pa, uint64_t& data);
   bool cmpxchg(uint64_t pa, uint64_t expected, uint64_t desired);
 
   CoreConfig cfg_;
   int id_;
-  Kernel& os_;
+  PageFaultHandler& fault_handler_;
   GroundTruth* gt_;
   Clock clock_;
   TranslationCache tlb_;
   CpuPageWalker walker_;
-  ThreadProgram program_;
-  bool has_program_ = false;
-  bool killed_ = false;
-  const sc_core::sc_event* start_event_ = nullptr;
-  sc_core::sc_time start_time_ = sc_core::SC_ZERO_TIME;
+  std::string thread_name_;
+  std::function<void()> thread_;
   bool finished_ = false;
   sc_core::sc_event finished_event_;
-  std::vector<LoadRecord> loads_;
-  std::vector<OpRecord> records_;
   Counter* tlb_hits_;
   Counter* tlb_misses_;
   Counter* walk_reads_;

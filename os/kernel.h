@@ -1,11 +1,15 @@
-// Kernel: the OS memory manager as the cores call it. It owns the page allocator, the
-// address spaces (Mm by id) and the code paths (FaultHandler, MmOps, PageOps), and
-// charges a system call's entry cost. Every entry point runs on the calling core's
-// SystemC thread (the `cpu` argument names that core for TLB shootdown and for the
-// per-CPU preemption hold) and consumes simulated time there.
+// Kernel: the OS memory manager as the cores and the threads running on them call it.
+// It owns the page allocator, the address spaces (Mm by id) and the code paths
+// (FaultHandler, MmOps, PageOps), and charges a system call's entry cost. Every entry
+// point runs on the calling core's SystemC thread (the `cpu` argument names that core
+// for TLB shootdown and for the per-CPU preemption hold) and consumes simulated time
+// there. The system calls are the entry points below; the platform's operation table
+// (platform/cpu_operations.h) is what calls them from a thread program.
 //
-// Layering: os/ must not include cpu/ headers; the cores are reached through the
-// CpuTlbShootdown interface (os/tlb_flush.h) set with set_tlb_shootdown().
+// Layering: of cpu/, os/ sees only the page-fault handler interface it implements
+// (cpu/page_fault_handler.h: a core's fault enters here, the ASID naming the mm); the
+// cores' TLBs are reached through the CpuTlbShootdown interface (os/tlb_flush.h) set
+// with set_tlb_shootdown().
 //
 // Simplifications: no scheduler, no processes beyond their mm; an mm is created
 // explicitly (create_mm) or by fork, and exists until the Kernel is destroyed.
@@ -16,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "cpu/page_fault_handler.h"
 #include "os/fault_handler.h"
 #include "os/mm.h"
 #include "os/mm_ops.h"
@@ -25,7 +30,7 @@
 
 namespace iosim {
 
-class Kernel {
+class Kernel : public PageFaultHandler {
  public:
   // Throws ParamError for an invalid configuration.
   Kernel(const OsConfig& cfg, PhysicalMemory& mem, GroundTruth* gt = nullptr);
@@ -43,6 +48,10 @@ class Kernel {
   Mm& mm(uint32_t id);
 
   // --- entry points (see MmOps / PageOps / FaultHandler for the exact sequences) ---
+  // A core's page fault (cpu/page_fault_handler.h): handle_fault on mm `asid`.
+  bool handle_page_fault(int cpu, uint32_t asid, uint64_t va, bool write) override {
+    return fault_handled(faults_.handle(mm(asid), cpu, va, write));
+  }
   FaultResult handle_fault(Mm& mm, int cpu, uint64_t va, bool write) {
     return faults_.handle(mm, cpu, va, write);
   }

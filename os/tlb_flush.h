@@ -1,6 +1,6 @@
 // CpuTlbShootdown: how the OS reaches the CPU TLBs (native_flush_tlb_multi and friends).
 //
-// The memory manager lives in os/ and must not include cpu/ headers, so it flushes CPU
+// The memory manager lives in os/ and does not know the cores, so it flushes CPU
 // TLBs through this interface; cpu/TlbShootdown implements it (local invalidation,
 // IPIs to the other cores running the mm, waiting for every acknowledgement, the
 // full-flush threshold). Calls are made from the SystemC thread of the initiating

@@ -1,6 +1,7 @@
 // The iommu-sim command line: option parsing and the top-level run.
 #include "platform/cli.h"
 
+#include "platform/op_reference.h"
 #include "platform/output_file.h"
 #include "platform/param_table.h"
 
@@ -37,8 +38,10 @@ po::options_description visible_options() {
       "max-points", po::value<std::string>()->value_name("N"),
       "run a sweep of up to N points (default 10000, at most 1000000)")(
       "list-params", po::bool_switch(), "print every parameter with default, unit and help")(
+      "list-ops", po::bool_switch(),
+      "print every CPU thread operation of a scenario script with its arguments")(
       "markdown", po::bool_switch(),
-      "with --list-params: print a Markdown table (the README's parameter reference)")(
+      "with --list-params or --list-ops: print a Markdown table (the README's reference)")(
       "help", po::bool_switch(), "print this help")("version", po::bool_switch(),
                                                     "print the version");
   return d;
@@ -89,8 +92,11 @@ void check_combinations(const CliOptions& o) {
   if (!o.stats_file.empty() && o.stats_file == o.trace_file) {
     throw UsageError("--stats and --trace name the same file");
   }
-  if (o.markdown && !o.list_params) throw UsageError("--markdown needs --list-params");
-  if (o.config.empty() && !o.help && !o.version && !o.list_params) {
+  if (o.list_params && o.list_ops) throw UsageError("--list-params and --list-ops: give one");
+  if (o.markdown && !o.list_params && !o.list_ops) {
+    throw UsageError("--markdown needs --list-params or --list-ops");
+  }
+  if (o.config.empty() && !o.help && !o.version && !o.list_params && !o.list_ops) {
     throw UsageError("missing CONFIG file");
   }
 }
@@ -125,6 +131,7 @@ CliOptions options_from(const po::variables_map& vm) {
     o.max_points_given = true;
   }
   o.list_params = vm["list-params"].as<bool>();
+  o.list_ops = vm["list-ops"].as<bool>();
   o.markdown = vm["markdown"].as<bool>();
   o.help = vm["help"].as<bool>();
   o.version = vm["version"].as<bool>();
@@ -242,6 +249,10 @@ int run_checked(int argc, const char* const argv[], const CliEnvironment& env, s
   }
   if (o.version) {
     out << cli_version() << "\n";
+    return kExitOk;
+  }
+  if (o.list_ops) {
+    out << (o.markdown ? format_op_markdown(cpu_operations()) : format_op_table(cpu_operations()));
     return kExitOk;
   }
   if (!env.simulation && (o.list_params || o.sweeps.empty())) {

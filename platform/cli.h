@@ -3,7 +3,7 @@
 //   iommu-sim CONFIG [--set k=v ...] [--stats FILE] [--trace FILE] [--timeline]
 //             [--seed N] [--sweep k=v1,v2,... ...] [--jobs N] [--sweep-out FILE.csv|-]
 //             [--max-points N]
-//             [--list-params [--markdown]] [--help] [--version]
+//             [--list-params [--markdown]] [--list-ops [--markdown]] [--help] [--version]
 //
 // parse_cli() turns argv into CliOptions (Boost.Program_options) and throws
 // UsageError for bad usage. run_cli() is the whole program: it prints help,
@@ -44,7 +44,8 @@ struct CliOptions {
   uint64_t max_points = kDefaultMaxSweepPoints;  // --max-points
   bool max_points_given = false;
   bool list_params = false;       // --list-params
-  bool markdown = false;          // --markdown (with --list-params)
+  bool list_ops = false;          // --list-ops (the CPU thread operations)
+  bool markdown = false;          // --markdown (with --list-params or --list-ops)
   bool help = false;              // --help
   bool version = false;           // --version
 };

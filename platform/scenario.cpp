@@ -1,6 +1,7 @@
 // Scenario statements -> boot steps and thread programs.
 #include "platform/scenario.h"
 
+#include "platform/cpu_operations.h"
 #include "platform/script_parser.h"
 
 #include <algorithm>
@@ -22,7 +23,7 @@ double to_ns(uint64_t ps) {
   return static_cast<double>(ps) / 1000.0;
 }
 
-class Builder {
+class Builder : public ScriptOperands {
  public:
   explicit Builder(const ScenarioLimits& lim) : lim_(lim) {
     for (uint32_t i = 0; i < lim.workload_processes; ++i) {
@@ -46,7 +47,8 @@ class Builder {
   }
 
  private:
-  // ---- names -------------------------------------------------------------------
+  // ---- names (ScriptOperands: the operation table's arguments resolve here) ---------
+  uint32_t new_process(const ScriptValue& v) override { return declare_process(v); }
   uint32_t declare_process(const ScriptValue& v) {
     const std::string name = script_symbol(v, "process");
     if (process_ids_.count(name)) fail(v.loc, "process", "process '" + name + "' already exists");
@@ -56,7 +58,7 @@ class Builder {
     return id;
   }
   // A process that exists at boot.
-  uint32_t boot_process(const ScriptValue& v, const std::string& key) {
+  uint32_t boot_process(const ScriptValue& v, const std::string& key) override {
     const std::string name = script_symbol(v, key);
     auto it = process_ids_.find(name);
     if (it == process_ids_.end()) {
@@ -76,7 +78,7 @@ class Builder {
          "unknown device '" + name + "' (expected device0.." + "device" +
              std::to_string(lim_.devices == 0 ? 0 : lim_.devices - 1) + ", see device.count)");
   }
-  uint64_t address(const ScriptValue& v, const std::string& key) {
+  uint64_t address(const ScriptValue& v, const std::string& key) override {
     if (v.kind == ScriptValue::Kind::kSymbol) {
       for (const ScenarioSymbol& s : sc_.symbols) {
         if (s.name == v.text) return s.va;
@@ -95,26 +97,14 @@ class Builder {
   }
   static uint32_t prot(const ScriptStatement& s, uint32_t fallback) {
     const ScriptValue* v = s.find("prot");
-    if (!v) return fallback;
-    const std::string p = script_symbol(*v, "prot");
-    if (p == "none") return kProtNone;
-    if (p == "r") return kProtRead;
-    if (p == "rw") return kProtRead | kProtWrite;
-    if (p == "rx") return kProtRead | kProtExec;
-    if (p == "rwx") return kProtRead | kProtWrite | kProtExec;
-    fail(v->loc, "prot", "expected one of none, r, rw, rx, rwx, got '" + p + "'");
+    return v ? script_prot(*v, "prot") : fallback;
   }
   static bool flag(const ScriptStatement& s, const std::string& key) {
     const ScriptValue* v = s.find(key);
-    if (!v) return false;
-    const uint64_t x = script_integer(*v, key);
-    if (x > 1) fail(v->loc, key, "expected 0 or 1");
-    return x == 1;
+    return v && script_flag(*v, key);
   }
   static uint64_t page_multiple(const ScriptStatement& s, const std::string& key) {
-    const uint64_t n = s.integer(key);
-    if (n == 0 || n % kPage) fail(s.value(key).loc, key, "expected a non-zero multiple of 4K");
-    return n;
+    return script_page_bytes(s.value(key), key);
   }
   static void no_block(const ScriptStatement& s) {
     if (s.is_block) fail(s.loc, s.keyword, "'" + s.keyword + "' does not take a block (':')");
@@ -280,73 +270,11 @@ class Builder {
     t.program.mm_id = boot_process(s.value("process"), "process");
     if (s.has("hold")) t.program.preempt_hold_ns = to_ns(s.duration_ps("hold"));
     for_each_op(s.children, [&](const ScriptStatement& c) {
-      ThreadOp op = cpu_op(c);
+      ThreadOp op = decode_cpu_operation(c, *this);
       if (c.time_ps) op.at_ns = to_ns(*c.time_ps);
       t.program.ops.push_back(op);
     });
     sc_.cpu_threads.push_back(std::move(t));
-  }
-
-  ThreadOp cpu_op(const ScriptStatement& c) {
-    const std::string& k = c.keyword;
-    if (k == "load") {
-      c.check_args({"offset"}, 1);
-      return ThreadOp::load(main_address(c));
-    }
-    if (k == "store") {
-      c.check_args({"offset", "value"}, 1);
-      return ThreadOp::store(main_address(c), c.integer("value"));
-    }
-    if (k == "wait") {
-      c.check_args({}, 1);
-      return ThreadOp::wait(to_ns(c.duration_ps_at(0, "a duration such as 2us")));
-    }
-    if (k == "munmap" || k == "madvise" || k == "migrate") {
-      c.check_args({"offset", "size"}, 1);
-      const OpKind kind = k == "munmap"    ? OpKind::kMunmap
-                          : k == "madvise" ? OpKind::kMadviseDontneed
-                                           : OpKind::kMigrate;
-      return ThreadOp::range(kind, main_address(c), page_multiple(c, "size"));
-    }
-    if (k == "mprotect") {
-      c.check_args({"offset", "size", "prot"}, 1);
-      if (!c.has("prot")) c.value("prot");  // throws "needs the argument prot=..."
-      return ThreadOp::mprotect(main_address(c), page_multiple(c, "size"), prot(c, 0));
-    }
-    if (k == "mmap") {
-      c.check_args({"at", "size", "prot", "shared"}, 0);
-      const uint64_t at = c.has("at") ? address(c.value("at"), "at") : 0;
-      return ThreadOp::mmap(at, page_multiple(c, "size"), prot(c, kProtRead | kProtWrite),
-                            flag(c, "shared"));
-    }
-    if (k == "mremap") {
-      c.check_args({"offset", "size", "to"}, 1);
-      const uint64_t from = main_address(c);
-      return ThreadOp::mremap(from, page_multiple(c, "size"), address(c.value("to"), "to"));
-    }
-    if (k == "fork") {
-      c.check_args({}, 1);
-      return ThreadOp::fork(declare_process(c.at(0, "the child process")));
-    }
-    if (k == "ksm") {
-      c.check_args({"offset", "other", "other_addr"}, 1);
-      const uint64_t va = main_address(c);
-      const uint32_t other = boot_process(c.value("other"), "other");
-      return ThreadOp::ksm(va, other, address(c.value("other_addr"), "other_addr"));
-    }
-    if (k == "clear_soft_dirty" || k == "exit") {
-      c.check_args({}, 0);
-      return ThreadOp::simple(k == "exit" ? OpKind::kExit : OpKind::kClearSoftDirty);
-    }
-    if (k == "make_exclusive" || k == "age") {
-      c.check_args({"offset"}, 1);
-      return ThreadOp::simple(k == "age" ? OpKind::kClearFlushYoung : OpKind::kMakeExclusive,
-                              main_address(c));
-    }
-    fail(c.loc, k,
-         "unknown CPU operation '" + k +
-             "' (expected one of: load, store, wait, munmap, madvise, mprotect, mmap, mremap, "
-             "fork, migrate, ksm, clear_soft_dirty, make_exclusive, age, exit, repeat)");
   }
 
   void dev_thread(const ScriptStatement& s) {

@@ -1,6 +1,6 @@
 // Scenario: a scenario script (platform/script_parser.h) turned into what the system
 // builder runs: boot steps (processes, boot-time mappings, forks and SVA binds, in
-// script order), CPU thread programs (cpu/thread_program.h) and device thread
+// script order), CPU thread programs (platform/thread_program.h) and device thread
 // programs (ScriptOp lists, device/device_config.h).
 //
 // Statements (README, "Writing a scenario script"):
@@ -8,8 +8,7 @@
 //   fork P Q                          [populate=none|read|write] [value=V]
 //   bind P deviceN
 //   cpu thread NAME core=N process=P [hold=DUR]:   (one thread per core)
-//     [@T] load|store|wait|munmap|madvise|mprotect|mmap|mremap|fork|migrate|ksm|
-//          clear_soft_dirty|make_exclusive|age|exit|repeat N:
+//     [@T] OPERATION ...|repeat N:   (the table of platform/cpu_operations.h)
 //   dev thread NAME device=deviceN process=P:   (one operation at a time, in order)
 //     [@T] read|write|wait|stop|repeat N:
 // "@T" is a time after the start event (when boot is done). An ADDR is a symbol
@@ -24,9 +23,9 @@
 // repeat whose body unrolls to nothing counts as one).
 #pragma once
 
-#include "cpu/thread_program.h"
 #include "device/device_config.h"
 #include "platform/script_ast.h"
+#include "platform/thread_program.h"
 
 #include <cstdint>
 #include <map>

@@ -97,27 +97,40 @@ std::string ScriptStatement::symbol_at(size_t index, const char* what) const {
   return script_symbol(at(index, what), what);
 }
 
-void ScriptStatement::check_args(std::initializer_list<const char*> allowed,
-                                 size_t max_positional) const {
-  for (size_t i = 0; i < named.size(); ++i) {
+namespace {
+
+template <class Names>
+void check_statement_args(const ScriptStatement& s, const Names& allowed, size_t max_positional) {
+  for (size_t i = 0; i < s.named.size(); ++i) {
+    const ScriptNamedArg& arg = s.named[i];
     bool ok = false;
-    std::string list;
-    for (const char* a : allowed) {
-      ok = ok || named[i].key == a;
-      list += (list.empty() ? "" : ", ") + std::string(a);
-    }
+    for (const auto& a : allowed) ok = ok || arg.key == a;
     if (!ok) {
-      fail(named[i].loc, named[i].key,
-           "unknown argument of '" + keyword + "' (expected one of: " + list + ")");
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      fail(arg.loc, arg.key,
+           "unknown argument of '" + s.keyword + "' (expected one of: " + list + ")");
     }
     for (size_t j = 0; j < i; ++j) {
-      if (named[j].key == named[i].key) fail(named[i].loc, named[i].key, "argument given twice");
+      if (s.named[j].key == arg.key) fail(arg.loc, arg.key, "argument given twice");
     }
   }
-  if (positional.size() > max_positional) {
-    fail(positional[max_positional].loc, "",
-         "'" + keyword + "' takes " + std::to_string(max_positional) + " positional argument(s)");
+  if (s.positional.size() > max_positional) {
+    fail(s.positional[max_positional].loc, "",
+         "'" + s.keyword + "' takes " + std::to_string(max_positional) + " positional argument(s)");
   }
+}
+
+}  // namespace
+
+void ScriptStatement::check_args(std::initializer_list<const char*> allowed,
+                                 size_t max_positional) const {
+  check_statement_args(*this, allowed, max_positional);
+}
+
+void ScriptStatement::check_args(const std::vector<std::string>& allowed,
+                                 size_t max_positional) const {
+  check_statement_args(*this, allowed, max_positional);
 }
 
 }  // namespace iosim

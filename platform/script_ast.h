@@ -87,6 +87,7 @@ struct ScriptStatement {
   // Throws at the first named argument not in allowed, or given twice; and when
   // there are more than max_positional positional values.
   void check_args(std::initializer_list<const char*> allowed, size_t max_positional) const;
+  void check_args(const std::vector<std::string>& allowed, size_t max_positional) const;
 };
 
 // Typed conversions of one value (errors at the value's column).

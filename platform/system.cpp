@@ -53,11 +53,11 @@ System::System(const SystemConfig& cfg, Scenario scenario)
     cores_.push_back(
         std::make_unique<Core>(name.c_str(), cfg_.cpu.core, static_cast<int>(i), *kernel_, &gt_));
     cores_.back()->socket.bind(bus_->targets);
-    cores_.back()->set_start_event(&start_);
     shootdown_->add_core(*cores_.back());
   }
   for (const CpuThreadSpec& t : scenario_.cpu_threads) {
-    cores_.at(t.core)->set_program(t.program);
+    cpu_threads_.push_back(
+        std::make_unique<CpuThread>(t.program, *cores_.at(t.core), *kernel_, &start_));
   }
   iommu_ = std::make_unique<Iommu>("iommu", cfg_.iommu);
   iommu_->set_ground_truth(&gt_);
@@ -219,9 +219,10 @@ void System::map_and_populate(Mm& mm, uint64_t va, uint64_t size, uint32_t prot,
   if (populate == Populate::kNone) return;
   Core& c = *cores_.front();
   mm.cpu_enter(c.id());
+  const AddressSpace as{mm.id(), mm.root()};
   for (uint64_t off = 0; off < size; off += Mm::kPageBytes) {
-    const bool ok = populate == Populate::kWrite ? c.store(mm, va + off, value)
-                                                 : c.load(mm, va + off).has_value();
+    const bool ok = populate == Populate::kWrite ? c.store(as, va + off, value)
+                                                 : c.load(as, va + off).has_value();
     if (!ok) throw std::runtime_error("populating the mapping faulted (check prot=)");
   }
 }

@@ -12,7 +12,8 @@
 // every device, runs the scenario's boot steps in script order (processes, maps with
 // population through core0, forks, binds; every bind tells the checkers which mm a
 // PASID belongs to), then sets up the synthetic workload's processes and notifies
-// the start event. Core programs and DMA threads begin at that event and their
+// the start event. CPU threads (CpuThread, one per scenario CPU thread, on its core)
+// and DMA threads begin at that event and their
 // "@T" times count from it. A watcher stops the simulation when every program and
 // every DMA thread is done; sc_start is bounded by sim.max_time_ns.
 //
@@ -25,6 +26,7 @@
 #include "device/device.h"
 #include "iommu/iommu.h"
 #include "os/kernel.h"
+#include "platform/cpu_thread.h"
 #include "platform/scenario.h"
 #include "platform/system_config.h"
 #include "sc_models/checker_suite.h"
@@ -90,8 +92,8 @@ class System {
   std::optional<uint32_t> pasid(uint32_t mm_id, size_t dev) const;
   // Every bind done at boot: (mm id, device) -> PASID.
   const std::map<std::pair<uint32_t, size_t>, uint32_t>& pasids() const { return pasids_; }
-  // The core running scenario CPU thread `i`.
-  Core& cpu_thread_core(size_t i) { return core(scenario_.cpu_threads.at(i).core); }
+  // Scenario CPU thread `i` (on core scenario().cpu_threads[i].core).
+  CpuThread& cpu_thread(size_t i) { return *cpu_threads_.at(i); }
   const sc_core::sc_event& start_event() const { return start_; }
   // Where the run summary reads each module's statistics (platform/report.h); the
   // mms are those that registered statistics so far.
@@ -120,6 +122,7 @@ class System {
   std::unique_ptr<Kernel> kernel_;
   std::unique_ptr<TlbShootdown> shootdown_;
   std::vector<std::unique_ptr<Core>> cores_;
+  std::vector<std::unique_ptr<CpuThread>> cpu_threads_;
   std::unique_ptr<Iommu> iommu_;
   std::vector<std::unique_ptr<PcieLink>> links_;
   std::vector<std::unique_ptr<Device>> devices_;

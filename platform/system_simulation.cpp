@@ -3,6 +3,7 @@
 #include "sc_models/lookahead.h"
 
 #include "platform/config_check.h"
+#include "platform/cpu_operations.h"
 #include "platform/report.h"
 #include "platform/scenario.h"
 #include "platform/system.h"
@@ -125,8 +126,11 @@ void SystemSimulation::configure(const std::vector<ConfigEntry>& entries,
 
 void write_scenario_json(JsonWriter& w, System& sys) {
   const Scenario& sc = sys.scenario();
-  const sc_core::sc_time start =
-      sys.core_count() ? sys.core(0).start_time() : sc_core::SC_ZERO_TIME;
+  // Times count from the start of core0's thread (time 0 when core0 runs none).
+  sc_core::sc_time start = sc_core::SC_ZERO_TIME;
+  for (size_t i = 0; i < sc.cpu_threads.size(); ++i) {
+    if (sc.cpu_threads[i].core == 0) start = sys.cpu_thread(i).start_time();
+  }
   auto rel = [&start](const sc_core::sc_time& t) { return ns_of(t) - ns_of(start); };
   w.begin_object();
   w.key("processes").begin_array();
@@ -143,7 +147,7 @@ void write_scenario_json(JsonWriter& w, System& sys) {
   w.key("cpu_threads").begin_array();
   for (size_t i = 0; i < sc.cpu_threads.size(); ++i) {
     const CpuThreadSpec& t = sc.cpu_threads[i];
-    Core& c = sys.cpu_thread_core(i);
+    const CpuThread& c = sys.cpu_thread(i);
     w.begin_object().field("name", t.program.name).field("core", t.core);
     w.field("killed", c.killed());
     w.key("loads").begin_array();
@@ -154,7 +158,7 @@ void write_scenario_json(JsonWriter& w, System& sys) {
     w.end_array();
     w.key("ops").begin_array();
     for (const OpRecord& r : c.ops()) {
-      w.begin_object().field("op", op_kind_name(r.kind)).field("result", r.result);
+      w.begin_object().field("op", r.op->recorded_as).field("result", r.result);
       w.field("start_ns", rel(r.start)).field("end_ns", rel(r.end)).end_object();
     }
     w.end_array();

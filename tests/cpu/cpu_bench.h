@@ -41,6 +41,11 @@ inline CoreConfig bench_core() {
   return c;
 }
 
+// The address space of `mm` as a core accesses it.
+inline AddressSpace space(const Mm& mm) {
+  return {mm.id(), mm.root()};
+}
+
 // Puts a read-only translation of `va` for mm 1 in a core's TLB.
 inline void prime_tlb(Core& c, uint64_t va) {
   TranslationEntry e;

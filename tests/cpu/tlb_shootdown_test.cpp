@@ -85,23 +85,5 @@ TEST(TlbShootdown, AboveTheCeilingTheWholeTlbIsFlushed) {
   EXPECT_EQ(b.shootdown.full_flushes(), 1u);
 }
 
-TEST(TlbShootdown, MunmapOnOneCoreInvalidatesTheOtherCoresTlb) {
-  CpuBench b(2, round_config());
-  ThreadProgram t0, t1;
-  t0.ops = {ThreadOp::mmap(kVa, kPage), ThreadOp::store(kVa, 9),
-            ThreadOp::range(OpKind::kMunmap, kVa, kPage).at(50000)};
-  t1.ops = {ThreadOp::load(kVa).at(20000), ThreadOp::load(kVa).at(100000)};
-  b.core[0]->set_program(t0);
-  b.core[1]->set_program(t1);
-  b.os.create_mm(1);
-  sc_core::sc_start(sc_time(1, sc_core::SC_MS));
-  ASSERT_EQ(b.core[1]->loads().size(), 1u);
-  EXPECT_EQ(b.core[1]->loads()[0].value, 9u);
-  // The second load found no stale TLB entry: it walked, faulted and was killed.
-  EXPECT_TRUE(b.core[1]->killed());
-  EXPECT_EQ(b.shootdown.ipis_sent(), 1u);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
-}
-
 }  // namespace
 }  // namespace iosim

@@ -536,5 +536,28 @@ TEST(ConfigRegression, ReadmeParameterReferenceIsCurrent) {
       << "regenerate with scripts/readme-params";
 }
 
+// The README's script reference of CPU operations is the output of --list-ops --markdown.
+TEST(ConfigRegression, ReadmeOperationReferenceIsCurrent) {
+  const std::string out = ::testing::TempDir() + "ops.md";
+  const std::string cmd =
+      std::string(IOSIM_SIM_BINARY) + " --list-ops --markdown > " + out + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream generated_file(out);
+  std::stringstream generated;
+  generated << generated_file.rdbuf();
+  ASSERT_GT(generated.str().size(), 1000u);
+  std::ifstream readme_file(std::string(IOSIM_CONFIG_DIR) + "/../README.md");
+  ASSERT_TRUE(readme_file);
+  std::stringstream readme;
+  readme << readme_file.rdbuf();
+  const std::string text = readme.str();
+  const std::string begin = "<!-- ops:begin -->\n", end = "<!-- ops:end -->";
+  const size_t b = text.find(begin), e = text.find(end);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(e, std::string::npos);
+  EXPECT_EQ(text.substr(b + begin.size(), e - b - begin.size()), generated.str())
+      << "regenerate with scripts/readme-ops";
+}
+
 }  // namespace
 }  // namespace iosim

@@ -2,6 +2,8 @@
 // error class with its file:line:column.
 #include "platform/scenario.h"
 
+#include "platform/cpu_operations.h"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -84,30 +86,30 @@ TEST(Scenario, CpuThreadOpsWithTimesRepeatAndAddresses) {
   EXPECT_DOUBLE_EQ(t.program.preempt_hold_ns, 5000.0);
   const std::vector<ThreadOp>& ops = t.program.ops;
   ASSERT_EQ(ops.size(), 11u);
-  EXPECT_EQ(ops[0].kind, OpKind::kStore);
+  EXPECT_EQ(ops[0].op, find_cpu_operation("store"));
   EXPECT_EQ(ops[0].addr, 0x10000008u);
   EXPECT_EQ(ops[0].value, 1u);
   EXPECT_DOUBLE_EQ(ops[0].at_ns, 100.0);
   for (int i : {1, 3}) {
-    EXPECT_EQ(ops[i].kind, OpKind::kLoad);
+    EXPECT_EQ(ops[i].op, find_cpu_operation("load"));
     EXPECT_EQ(ops[i].addr, 0x10003000u);
     EXPECT_LT(ops[i].at_ns, 0);
-    EXPECT_EQ(ops[i + 1].kind, OpKind::kWait);
+    EXPECT_EQ(ops[i + 1].op, find_cpu_operation("wait"));
     EXPECT_DOUBLE_EQ(ops[i + 1].duration_ns, 2000.0);
   }
-  EXPECT_EQ(ops[5].kind, OpKind::kMprotect);
+  EXPECT_EQ(ops[5].op, find_cpu_operation("mprotect"));
   EXPECT_EQ(ops[5].prot, kProtRead);
-  EXPECT_EQ(ops[6].kind, OpKind::kMremap);
+  EXPECT_EQ(ops[6].op, find_cpu_operation("mremap"));
   EXPECT_EQ(ops[6].addr2, 0x20000000u);
-  EXPECT_EQ(ops[7].kind, OpKind::kKsmMerge);
+  EXPECT_EQ(ops[7].op, find_cpu_operation("ksm"));
   EXPECT_EQ(ops[7].mm2, 1u);
   EXPECT_EQ(ops[7].addr2, 0x10000000u);
-  EXPECT_EQ(ops[8].kind, OpKind::kFork);
+  EXPECT_EQ(ops[8].op, find_cpu_operation("fork"));
   EXPECT_EQ(ops[8].mm2, 3u);
   EXPECT_DOUBLE_EQ(ops[8].at_ns, 3000.0);
-  EXPECT_EQ(ops[9].kind, OpKind::kMmap);
+  EXPECT_EQ(ops[9].op, find_cpu_operation("mmap"));
   EXPECT_EQ(ops[9].len, 8192u);
-  EXPECT_EQ(ops[10].kind, OpKind::kExit);
+  EXPECT_EQ(ops[10].op, find_cpu_operation("exit"));
   EXPECT_EQ(s.processes.back(), "P2");
 }
 

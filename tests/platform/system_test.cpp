@@ -75,7 +75,8 @@ TEST(System, BootEndsBeforeTheFirstOpAndScriptTimesCountFromTheStart) {
   ASSERT_TRUE(o.finished) << o.error;
   // Boot wrote-faulted 4 pages through core0: well after time 0.
   EXPECT_GT(ns_of(o.boot_end), 1000.0);
-  const Core& c = sys.core(1);
+  const CpuThread& c = sys.cpu_thread(0);
+  EXPECT_EQ(&c.core(), &sys.core(1));
   EXPECT_EQ(c.start_time(), o.boot_end);
   ASSERT_EQ(c.ops().size(), 4u);
   EXPECT_EQ(c.ops()[0].start, o.boot_end + sc_time(100, SC_NS));
