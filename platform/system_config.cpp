@@ -15,7 +15,9 @@ namespace {
 
 // One SystemC thread per DMA issue slot; each has its own stack.
 constexpr uint64_t kMaxIssueSlotsPerThread = 1024;
-constexpr uint64_t kMaxIssueSlots = 4096;
+// The contention benchmark (16 devices x 64 PASIDs x 16 outstanding) needs 16384; stacks
+// are reserved address space, committed only as far as a slot's thread touches them.
+constexpr uint64_t kMaxIssueSlots = 32768;
 constexpr uint64_t kMaxCacheEntries = uint64_t{1} << 20;
 constexpr uint64_t kMaxCacheWays = 65536;
 constexpr uint64_t kMaxWalkCacheEntries = 4096;

@@ -86,16 +86,16 @@ TEST(SystemConfigRules, EveryHostMemoryCountHasABound) {
 }
 
 TEST(SystemConfigRules, IssueSlotsInAllAreBounded) {
-  // 4 processes x 4 threads x 256 slots x 1 device = 4096: the limit; one more device
-  // doubles it. Reported at the first key an entry set.
+  // 4 processes x 4 threads x 256 slots = 4096 per device: 8 devices are the limit, a
+  // ninth is over it. Reported at the first key an entry set.
   const std::string w = std::string(kBase) +
                         "[workload]\nprocesses = 4\nthreads_per_device = 4\nmax_outstanding = "
                         "256\nwindow_bytes = 64K\n";
-  EXPECT_EQ(errors_of(w), Errors{});
-  EXPECT_EQ(errors_of(w, {"device.count=2"}),
+  EXPECT_EQ(errors_of(w, {"device.count=8"}), Errors{});
+  EXPECT_EQ(errors_of(w, {"device.count=9"}),
             Errors{"t.cfg:9: workload.max_outstanding: device.count x workload.processes x "
-                   "threads_per_device x max_outstanding = 8192 issue slots, more than the limit "
-                   "of 4096: each is a SystemC thread with its own stack (256 KiB)"});
+                   "threads_per_device x max_outstanding = 36864 issue slots, more than the limit "
+                   "of 32768: each is a SystemC thread with its own stack (256 KiB)"});
 }
 
 TEST(SystemConfigRules, TimesMustFitSystemCTime) {
