@@ -1,6 +1,7 @@
 # Install rules and the CMake package `iommu_sim`:
 #   include/iommu_sim/<folder>/*.h   headers, included as "<folder>/<file>.h"
 #   lib/libiommu_sim_<folder>.a      one static library per folder
+#   include/iommu_sim/testing/       the TLM test fixtures of iommu_sim::testing
 #   bin/iommu-sim                    the command line
 #   lib/cmake/iommu_sim/             iommu_simConfig.cmake, its version file, the
 #                                    exported targets iommu_sim::<folder>
@@ -21,6 +22,14 @@ foreach(_folder ${_iosim_folders})
           FILES_MATCHING PATTERN "*.h")
   list(APPEND _iosim_targets iommu_sim_${_folder})
 endforeach()
+
+# The test fixtures of iommu_sim::testing (CMakeLists.txt).
+foreach(_h common/tlm_bench.h device/stub_iommu.h iommu/iommu_bench.h)
+  get_filename_component(_dir ${_h} DIRECTORY)
+  install(FILES ${PROJECT_SOURCE_DIR}/tests/${_h}
+          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/iommu_sim/testing/${_dir})
+endforeach()
+list(APPEND _iosim_targets iommu_sim_testing)
 
 install(TARGETS ${_iosim_targets} EXPORT iommu_simTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
