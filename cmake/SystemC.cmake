@@ -2,6 +2,11 @@
 # Default: pkg-config module 'systemc' (Debian's libsystemc-dev, 2.3.4 with TLM-2.0).
 # With -DSYSTEMC_HOME=<prefix>: headers from <prefix>/include and the library from
 # <prefix>/lib, <prefix>/lib64 or <prefix>/lib-linux64 (Accellera install layouts).
+# A parent project (or a second find_package) that already defines SystemC::systemc
+# keeps its own. Installed with the package as iommu_simSystemC.cmake.
+if(TARGET SystemC::systemc)
+  return()
+endif()
 if(SYSTEMC_HOME)
   find_path(SYSTEMC_INCLUDE_DIR systemc.h PATHS ${SYSTEMC_HOME}/include NO_DEFAULT_PATH)
   find_library(SYSTEMC_LIBRARY systemc
