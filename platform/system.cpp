@@ -4,6 +4,7 @@
 #include "os/iopf_handler.h"
 #include "os/sva_driver.h"
 #include "sc_models/lookahead.h"
+#include "sc_models/sim_teardown.h"
 
 #include <sstream>
 #include <stdexcept>
@@ -163,6 +164,7 @@ void System::boot() {
   } catch (const std::exception& e) {
     outcome_.error =
         std::string("boot failed at ") + ns_text(sc_core::sc_time_stamp()) + ": " + e.what();
+    kill_live_threads();  // no thread left suspended with live locals
     sc_core::sc_stop();
   }
 }
@@ -239,6 +241,7 @@ void System::watch() {
     }
   }
   outcome_.finished = true;
+  kill_live_threads();  // the server loops still waiting for work
   sc_core::sc_stop();
 }
 
@@ -265,6 +268,7 @@ System::Outcome System::run() {
       "simulation did not finish by sim.max_time_ns = " + ns_text(ns(cfg_.sim.max_time_ns)) +
       (booted_ ? "; still running:" + busy : "; the boot did not complete") +
       (starved ? " (nothing left to simulate: they wait for each other)" : "");
+  end_simulation();  // the threads that did not finish unwind, freeing their locals
   return outcome_;
 }
 
