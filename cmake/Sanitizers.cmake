@@ -6,8 +6,8 @@
 #   -DIOSIM_FUZZ=ON                      also build the libFuzzer targets in fuzz/
 #                                        (needs clang and its compiler-rt runtime)
 #
-# LeakSanitizer is part of AddressSanitizer on Linux; tests/lsan.supp lists the only
-# leaks it is told to ignore (inside the SystemC library itself).
+# LeakSanitizer is part of AddressSanitizer on Linux. scripts/sanitizer-env has the
+# run-time options the suite runs with.
 set(IOSIM_SANITIZE "" CACHE STRING
     "Comma-separated sanitizers (e.g. address,undefined); empty for none")
 option(IOSIM_FUZZ "Build the libFuzzer targets in fuzz/ (clang only)" OFF)

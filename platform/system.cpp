@@ -252,6 +252,7 @@ System::Outcome System::run() {
   lookahead::set_enabled(cfg_.sim.lookahead);
   lookahead::set_horizon(ns(cfg_.sim.max_time_ns));
   sc_core::sc_start(ns(cfg_.sim.max_time_ns), sc_core::SC_RUN_TO_TIME);
+  restore_main_stack_for_asan();
   outcome_.end = sc_core::sc_time_stamp();
   if (!outcome_.error.empty() || outcome_.finished) return outcome_;
   std::string busy;

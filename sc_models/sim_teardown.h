@@ -14,6 +14,13 @@
 // modules are destroyed). Killing runs the destructors of the threads' locals and
 // nothing else; no model code runs after a kill.
 //
+// AddressSanitizer: libsystemc 2.3.4 announces its coroutine switches to ASan, but
+// after a thread ends (returns or is killed) ASan can be left believing that the
+// host thread still runs on that thread's coroutine stack. Once the stack is freed,
+// LeakSanitizer's exit-time scan reads unmapped memory and crashes ("Tracer caught
+// signal 11"). restore_main_stack_for_asan() announces the real stack again; call it
+// from sc_main once sc_start() has returned (end_simulation() does).
+//
 // SystemC 2.3.x cannot kill a thread from sc_main (the kill is carried out by
 // preempting the caller, which must be a process), so end_simulation() does it from
 // a method process spawned for one delta cycle.
@@ -36,5 +43,9 @@ size_t kill_live_threads();
 // Returns how many threads were killed. Does nothing (returns 0) when the
 // simulation has not started or has stopped.
 size_t end_simulation();
+
+// From sc_main: tells AddressSanitizer that the caller runs on the host thread's own
+// stack (see above). Does nothing in a build without AddressSanitizer.
+void restore_main_stack_for_asan();
 
 }  // namespace iosim

@@ -32,7 +32,13 @@ SystemConfig config_from(const std::string& text) {
 }
 
 Scenario scenario_from(const SystemConfig& cfg, const std::string& text) {
-  return load_scenario_text(text, "t.scn", {cfg.cpu.cores, cfg.device.size()});
+  ScenarioLimits lim;
+  lim.cores = cfg.cpu.cores;
+  lim.devices = cfg.device.size();
+  lim.workload_processes = cfg.workload.processes;
+  lim.workload_base_va = cfg.workload.base_va;
+  lim.workload_window_bytes = cfg.workload.window_bytes;
+  return load_scenario_text(text, "t.scn", lim);
 }
 
 // Names of the thread processes at or below `objects` that have not terminated.
@@ -67,7 +73,7 @@ TEST(SystemTeardown, AFinishedRunLeavesNoThreadSuspended) {
                               "map P0 addrA at=0x40000000 size=16K populate=write value=7\n"
                               "cpu thread T0 core=1 process=P0:\n"
                               "  store addrA value=1\n"
-                              "  munmap addrA\n");
+                              "  munmap addrA size=16K\n");
   System sys(cfg, std::move(sc));
   const System::Outcome o = sys.run();
   ASSERT_TRUE(o.finished) << o.error;
