@@ -5,6 +5,7 @@
 #include "os/sva_driver.h"
 #include "platform/report.h"
 #include "sc_models/lookahead.h"
+#include "sc_models/sim_teardown.h"
 
 #include <sstream>
 #include <stdexcept>
@@ -181,6 +182,7 @@ void System::boot() {
   } catch (const std::exception& e) {
     outcome_.error =
         std::string("boot failed at ") + ns_text(sc_core::sc_time_stamp()) + ": " + e.what();
+    kill_live_threads();  // no thread left suspended with live locals
     sc_core::sc_stop();
   }
 }
@@ -258,6 +260,7 @@ void System::watch() {
     }
   }
   outcome_.finished = true;
+  kill_live_threads();  // the server loops still waiting for work
   sc_core::sc_stop();
 }
 
@@ -268,6 +271,7 @@ System::Outcome System::run() {
   lookahead::set_enabled(cfg_.sim.lookahead);
   lookahead::set_horizon(ns(cfg_.sim.max_time_ns));
   sc_core::sc_start(ns(cfg_.sim.max_time_ns), sc_core::SC_RUN_TO_TIME);
+  restore_main_stack_for_asan();
   outcome_.end = sc_core::sc_time_stamp();
   if (!outcome_.error.empty() || outcome_.finished) return outcome_;
   std::string busy;
@@ -284,6 +288,7 @@ System::Outcome System::run() {
       "simulation did not finish by sim.max_time_ns = " + ns_text(ns(cfg_.sim.max_time_ns)) +
       (booted_ ? "; still running:" + busy : "; the boot did not complete") +
       (starved ? " (nothing left to simulate: they wait for each other)" : "");
+  end_simulation();  // the threads that did not finish unwind, freeing their locals
   return outcome_;
 }
 

@@ -5,6 +5,8 @@
 // because SystemC allows one elaboration and one simulation per process.
 #pragma once
 
+#include "sc_models/sim_teardown.h"
+
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 #include <systemc>
@@ -20,18 +22,25 @@ namespace iosim::test {
 
 // Runs `body` as an SC_THREAD and simulates until every event is consumed (or
 // `limit` of simulated time has passed, so a broken model cannot hang a test).
+// Then ends the simulation: every thread still waiting (the model's server loops,
+// a body stuck on a completion that never came) is killed and unwinds, so its
+// locals are freed while the test's objects are still alive (sim_teardown.h).
+// A test simulates once: call it once, then check the results.
 inline void run_thread(std::function<void()> body,
                        sc_core::sc_time limit = sc_core::sc_time(1, sc_core::SC_SEC)) {
   sc_core::sc_spawn(std::move(body), "test_body");
   sc_core::sc_start(limit, sc_core::SC_EXIT_ON_STARVATION);
+  iosim::end_simulation();
 }
 
-// Runs each body as its own SC_THREAD ("thread0", "thread1", ...) and simulates
-// until every event is consumed or one simulated second has passed.
+// Runs each body as its own SC_THREAD ("thread0", "thread1", ...), simulates until
+// every event is consumed or one simulated second has passed, and ends the
+// simulation as run_thread() does.
 inline void run_threads(std::vector<std::function<void()>> bodies) {
   int i = 0;
   for (auto& b : bodies) sc_core::sc_spawn(b, ("thread" + std::to_string(i++)).c_str());
   sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_SEC), sc_core::SC_EXIT_ON_STARVATION);
+  iosim::end_simulation();
 }
 
 // From a SystemC thread: waits until absolute simulated time `t_ns` (no-op if past).
