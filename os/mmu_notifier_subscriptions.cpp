@@ -95,6 +95,14 @@ void MmuNotifierSubscriptions::close_range(uint64_t token) {
                 active_.end());
 }
 
+std::optional<MmuNotifierEvent> MmuNotifierSubscriptions::current_range_event() const {
+  const std::string& thread = ExecContext::current().name();
+  for (auto it = active_.rbegin(); it != active_.rend(); ++it) {
+    if (it->thread == thread) return it->event;
+  }
+  return std::nullopt;
+}
+
 void MmuNotifierSubscriptions::check_range_locks(const char* who) {
   if (!cfg_.check_range_locking) return;
   if (mm_.mmap_lock.held_by_current() || mm_.rmap_lock_held_by_current()) return;

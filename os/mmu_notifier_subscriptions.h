@@ -46,6 +46,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,10 @@ class MmuNotifierSubscriptions {
   // --- introspection ---
   std::vector<MmuNotifier*> subscribers() const { return list_; }  // call order
   size_t active_ranges() const { return active_.size(); }
+  // The event of the innermost invalidate_range_start..end window the calling thread
+  // has open (the range an arch_invalidate_secondary_tlbs call runs inside); nullopt
+  // when it has none.
+  std::optional<MmuNotifierEvent> current_range_event() const;
   const MmuIntervalTree& itree() const { return itree_; }
   Srcu& srcu() { return srcu_; }
   const MmuNotifierConfig& config() const { return cfg_; }

@@ -119,7 +119,8 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
           stats_.counter("retries", "batches",
                          "batches (intel) or waits (arm) written again after an ITag timeout")),
       queue_full_stalls_(
-          stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")) {
+          stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")),
+      breakdown_(stats_) {
   SC_HAS_PROCESS(SvaDriver);
   SC_METHOD(on_wait_irq);
   sensitive << iommu_.inv_wait_event();
@@ -405,7 +406,8 @@ std::vector<Desc128> SvaDriver::build_commands(uint32_t pasid, const std::vector
   return policy_->commands(pasid, targets, start, end, wait_descriptor()).descs;
 }
 
-void SvaDriver::invalidate(Mm& mm, uint64_t start, uint64_t end) {
+void SvaDriver::invalidate(Mm& mm, uint64_t start, uint64_t end,
+                           std::optional<MmuNotifierEvent> event) {
   const sc_time t0 = sc_core::sc_time_stamp();
   Binding* b = binding_of(mm);
   if (!b || b->rids.empty() || end <= start) return;
@@ -421,6 +423,7 @@ void SvaDriver::invalidate(Mm& mm, uint64_t start, uint64_t end) {
   if (!submit_and_wait(c.descs)) return;
   const sc_time now = sc_core::sc_time_stamp();
   invalidation_latency_.sample(now - t0);
+  breakdown_.sample(event, start, end, now - t0);
   if (gt_) gt_->invalidation_done(InvalidationDoneEvent{now, mm.id(), pasid, start, end});
 }
 

@@ -10,7 +10,8 @@
 //     MMU notifier per mm (SvaNotifier: arch_invalidate_secondary_tlbs + release, or
 //     invalidate_range_start/end + release);
 //   - invalidate(): the range-to-command policy (SvaPolicy, os/sva_policy.h) turns the
-//     range into descriptors and inv_waits; each batch (descriptors up to a wait) is
+//     range into descriptors and inv_waits (its latency also broken down by notifier
+//     event and range size, os/sva_invalidation_stats.h); each batch (descriptors up to a wait) is
 //     written into the queue, the tail register is rung, and the caller spins until the
 //     wait's status word is written. The queue is serialised by a spin lock, so this is
 //     legal under a page-table lock;
@@ -73,6 +74,7 @@
 #include "iommu/iommu.h"
 #include "os/kernel.h"
 #include "os/spin_lock.h"
+#include "os/sva_invalidation_stats.h"
 #include "os/sva_notifier.h"
 #include "os/sva_policy.h"
 #include "sc_models/ground_truth.h"
@@ -178,7 +180,11 @@ class SvaDriver : public sc_core::sc_module {
   // the device is not attached, init() was not called or no PASID is free.
   uint32_t bind(Mm& mm, uint16_t rid, int cpu);
   void unbind(Mm& mm, uint16_t rid, int cpu);
-  void invalidate(Mm& mm, uint64_t start, uint64_t end);
+  // The notifier's invalidation of [start, end) of `mm`; `event` is the notifier
+  // range's (nullopt: called outside any range). Its latency is sampled in
+  // invalidation_latency and in the breakdown (os/sva_invalidation_stats.h).
+  void invalidate(Mm& mm, uint64_t start, uint64_t end,
+                  std::optional<MmuNotifierEvent> event = std::nullopt);
   // Writes the descriptors (a wait is appended when the list does not end with one),
   // rings the tail per batch and spins on each wait. False when a wait failed.
   bool submit_and_wait(const std::vector<Desc128>& descs);
@@ -303,6 +309,7 @@ class SvaDriver : public sc_core::sc_module {
   Counter& wait_timeouts_;
   Counter& retries_;
   Counter& queue_full_stalls_;
+  SvaInvalidationStats breakdown_;  // invalidation_latency by event and range size
 };
 
 }  // namespace iosim

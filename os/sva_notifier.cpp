@@ -22,7 +22,10 @@ SvaNotifier::SvaNotifier(SvaDriver& driver, SvaNotifierMode mode)
 
 void SvaNotifier::arch_invalidate_secondary_tlbs(MmStruct& mm, uint64_t start, uint64_t end) {
   ExecContext::Frame f(ExecContext::current(), "sva.arch_invalidate_secondary_tlbs");
-  driver_.invalidate(static_cast<Mm&>(mm), start, end);
+  // The op has no range argument (as in Linux): the event is that of the range the
+  // calling thread has open around the PTE change.
+  driver_.invalidate(static_cast<Mm&>(mm), start, end,
+                     mm.notifier_subscriptions().current_range_event());
 }
 
 int SvaNotifier::invalidate_range_start(const MmuNotifierRange&) {
@@ -31,7 +34,7 @@ int SvaNotifier::invalidate_range_start(const MmuNotifierRange&) {
 
 void SvaNotifier::invalidate_range_end(const MmuNotifierRange& range) {
   ExecContext::Frame f(ExecContext::current(), "sva.invalidate_range_end");
-  driver_.invalidate(static_cast<Mm&>(*range.mm), range.start, range.end);
+  driver_.invalidate(static_cast<Mm&>(*range.mm), range.start, range.end, range.event);
 }
 
 void SvaNotifier::release(MmStruct& mm) {

@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 #include <systemc>
 
+#include <algorithm>
 #include <fstream>
 #include <new>
 #include <sstream>
@@ -37,6 +38,11 @@ po::options_description visible_options() {
       "write the sweep CSV to FILE (default, or '-': stdout)")(
       "max-points", po::value<std::string>()->value_name("N"),
       "run a sweep of up to N points (default 10000, at most 1000000)")(
+      "stats-dir", po::value<std::string>()->value_name("DIR"),
+      "keep every sweep point's stats JSON in DIR, named by its point (created if missing)")(
+      "resume", po::bool_switch(),
+      "with --stats-dir: do not run points whose stats in DIR are complete; their CSV rows "
+      "are rebuilt from them")(
       "list-params", po::bool_switch(), "print every parameter with default, unit and help")(
       "list-ops", po::bool_switch(),
       "print every CPU thread operation of a scenario script with its arguments")(
@@ -66,6 +72,11 @@ std::optional<T> get(const po::variables_map& vm, const char* name) {
 void check_combinations(const CliOptions& o) {
   if (!o.sweep_out.empty() && o.sweeps.empty()) throw UsageError("--sweep-out needs --sweep");
   if (o.max_points_given && o.sweeps.empty()) throw UsageError("--max-points needs --sweep");
+  if (!o.stats_dir.empty() && o.sweeps.empty()) throw UsageError("--stats-dir needs --sweep");
+  if (o.resume && o.stats_dir.empty()) {
+    throw UsageError(
+        "--resume needs --stats-dir DIR: a sweep resumes from the point stats kept there");
+  }
   if (o.jobs == 0) throw UsageError("--jobs: must be at least 1");
   if (!o.sweeps.empty() && (!o.stats_file.empty() || !o.trace_file.empty() || o.timeline)) {
     throw UsageError("--stats, --trace and --timeline cannot be used with --sweep");
@@ -130,6 +141,9 @@ CliOptions options_from(const po::variables_map& vm) {
     }
     o.max_points_given = true;
   }
+  o.stats_dir = get<std::string>(vm, "stats-dir").value_or("");
+  if (vm.count("stats-dir") && o.stats_dir.empty()) throw UsageError("--stats-dir: empty path");
+  o.resume = vm["resume"].as<bool>();
   o.list_params = vm["list-params"].as<bool>();
   o.list_ops = vm["list-ops"].as<bool>();
   o.markdown = vm["markdown"].as<bool>();
@@ -218,8 +232,22 @@ int run_sweep_mode(const CliOptions& o, const CliEnvironment& env, std::ostream&
     err << "iommu-sim: --sweep-out: " << csv.error() << "\n";
     return kExitBadInput;
   }
+  if (!o.stats_dir.empty()) {
+    try {
+      prepare_stats_dir(o.stats_dir);
+    } catch (const std::runtime_error& e) {
+      err << "iommu-sim: --stats-dir: " << e.what() << "\n";
+      return kExitBadInput;
+    }
+  }
   std::vector<SweepResult> results =
-      run_sweep(points, {env.self_executable, child_base_args(o), o.jobs});
+      run_sweep(points, {env.self_executable, child_base_args(o), o.jobs, o.stats_dir, o.resume});
+  if (o.resume) {
+    const size_t resumed = static_cast<size_t>(std::count_if(
+        results.begin(), results.end(), [](const SweepResult& r) { return r.resumed; }));
+    err << "iommu-sim: --resume: " << resumed << " of " << results.size() << " points taken from '"
+        << o.stats_dir << "', " << results.size() - resumed << " run\n";
+  }
   if (to_stdout) {
     write_sweep_csv(out, o.sweeps, results);
     return kExitOk;

@@ -1,6 +1,9 @@
 #include "platform/report.h"
 
+#include "iommu/descriptors.h"
+#include "os/sva_invalidation_stats.h"
 #include "sc_models/checker_suite.h"
+#include "sc_models/json.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -164,10 +167,54 @@ std::string invalidation_errors_text(const InvalidationErrors& e) {
          " retries, " + std::to_string(e.driver_failed_waits) + " failed waits";
 }
 
-void write_latency(JsonWriter& w, const char* key, const LatencySummary& l) {
-  w.key(key).begin_object();
-  w.field("count", l.count).field("p50", l.p50).field("p90", l.p90).field("p99", l.p99);
-  w.field("max", l.max).end_object();
+Json latency_json(const LatencySummary& l) {
+  Json o = Json::object();
+  o["count"] = l.count;
+  o["mean"] = l.mean;
+  o["p50"] = l.p50;
+  o["p90"] = l.p90;
+  o["p99"] = l.p99;
+  o["max"] = l.max;
+  return o;
+}
+
+Json breakdown_json(const std::vector<NamedLatency>& list) {
+  Json o = Json::object();
+  for (const NamedLatency& l : list) o[l.name] = latency_json(l.latency_ns);
+  return o;
+}
+
+// Histogram `<group>.<sub>.<name>` for every name, in that order.
+std::vector<NamedLatency> breakdown(const StatRegistry& stats, const std::string& group,
+                                    const char* sub, const std::vector<std::string>& names) {
+  std::vector<NamedLatency> out;
+  for (const std::string& n : names) {
+    const std::string leaf = std::string(sub) + "." + n;
+    out.push_back({n, summarize(merged(stats, {group}, leaf.c_str()))});
+  }
+  return out;
+}
+
+// Every invalidation command kind the IOMMU knows, sorted by name.
+std::vector<std::string> all_invalidation_kinds() {
+  std::vector<std::string> kinds;
+  for (unsigned t = 0; t < 16; ++t) {
+    const std::string name = to_string(static_cast<InvType>(t));
+    if (name != "?") kinds.push_back(name);
+  }
+  std::sort(kinds.begin(), kinds.end());
+  return kinds;
+}
+
+// The dotted paths of the leaves of `v` ("a.b"), in order.
+void leaf_paths(const Json& v, const std::string& prefix, std::vector<std::string>& out) {
+  if (!v.is_object()) {
+    out.push_back(prefix);
+    return;
+  }
+  for (const auto& [key, value] : v.items()) {
+    leaf_paths(value, prefix.empty() ? key : prefix + "." + key, out);
+  }
 }
 
 }  // namespace
@@ -176,6 +223,7 @@ LatencySummary summarize(const LatencyHistogram& h) {
   LatencySummary l;
   l.count = h.count();
   if (l.count == 0) return l;
+  l.mean = h.mean();
   l.p50 = h.percentile(50);
   l.p90 = h.percentile(90);
   l.p99 = h.percentile(99);
@@ -203,6 +251,10 @@ RunSummary collect_summary(const StatRegistry& stats, const StatsLayout& at) {
     if (s.translation_latency_ns.count) s.translation_source = "iommu";
   }
   s.invalidation_latency_ns = summarize(merged(stats, {at.sva}, "invalidation_latency"));
+  s.invalidation_latency_by_event_ns = breakdown(stats, at.sva, SvaInvalidationStats::kByEventGroup,
+                                                 SvaInvalidationStats::event_names());
+  s.invalidation_latency_by_range_ns = breakdown(stats, at.sva, SvaInvalidationStats::kByRangeGroup,
+                                                 SvaInvalidationStats::range_names());
   s.pri_round_trip_ns = summarize(merged(stats, dev, "pri.pri_round_trip"));
   s.ptl_hold_ns = summarize(merged(stats, at.mms, "ptl_hold"));
   s.iotlb_lookups = counter(stats, at.iommu, "iotlb_lookups");
@@ -290,56 +342,76 @@ void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) 
   }
 }
 
+Json summary_json(const RunSummary& s) {
+  Json o = Json::object();
+  o["dma_requests"] = s.dma_requests;
+  o["dma_read_latency_ns"] = latency_json(s.dma_read_latency_ns);
+  o["dma_write_latency_ns"] = latency_json(s.dma_write_latency_ns);
+  o["translation_latency_ns"] = latency_json(s.translation_latency_ns);
+  o["invalidation_latency_ns"] = latency_json(s.invalidation_latency_ns);
+  o["pri_round_trip_ns"] = latency_json(s.pri_round_trip_ns);
+  o["ptl_hold_ns"] = latency_json(s.ptl_hold_ns);
+  o["invalidation_latency_by_event_ns"] = breakdown_json(s.invalidation_latency_by_event_ns);
+  o["invalidation_latency_by_range_ns"] = breakdown_json(s.invalidation_latency_by_range_ns);
+  o["iotlb_hit_rate"] = s.iotlb_hit_rate;
+  o["atc_hit_rate"] = s.atc_hit_rate;
+  o["dma_errors"] = s.dma_errors;
+  o["dma_bytes"] = s.dma_bytes;
+  o["dma_phase_ns"] = s.dma_phase_ns;
+  o["dma_mreq_per_s"] = s.dma_mreq_per_s;
+  o["dma_gb_per_s"] = s.dma_gb_per_s;
+  o["cpu_loads"] = s.cpu_loads;
+  o["cpu_stores"] = s.cpu_stores;
+  o["cpu_page_faults"] = s.cpu_page_faults;
+  o["pri_page_requests"] = s.pri_page_requests;
+  o["iommu_faults"] = s.iommu_faults;
+  const InvalidationErrors& e = s.invalidation_errors;
+  Json& errors = o["invalidation_errors"] = Json::object();
+  errors["itag_timeouts"] = e.itag_timeouts;
+  errors["iommu_failed_waits"] = e.iommu_failed_waits;
+  errors["wait_timeouts"] = e.wait_timeouts;
+  errors["retries"] = e.retries;
+  errors["driver_failed_waits"] = e.driver_failed_waits;
+  Json& kinds = o["invalidations"] = Json::object();
+  for (const InvalidationKindSummary& k : s.invalidations) {
+    Json& kind = kinds[k.kind] = Json::object();
+    kind["count"] = k.count;
+    kind["latency_ns"] = latency_json(k.latency_ns);
+  }
+  return o;
+}
+
+Json stats_json(const StatRegistry& stats, const RunSummary& s, const RunInfo& info,
+                const JsonExtra* extra) {
+  // The stats tree's members, then the run's own.
+  Json doc = stats.json();
+  doc["sim_time_ns"] = info.sim_time_ns;
+  doc["host_seconds"] = info.host_seconds;
+  doc["lookahead_skips"] = info.lookahead_skips;
+  Json& checkers = doc["checkers"] = Json::object();
+  for (const std::string& n : checker_names()) checkers[n] = checker_count(info, n);
+  doc["summary"] = summary_json(s);
+  if (extra) extra->add_to(doc);
+  return doc;
+}
+
+const std::vector<std::string>& summary_columns() {
+  static const std::vector<std::string> columns = [] {
+    // A summary with every invalidation kind and every breakdown entry.
+    RunSummary all = collect_summary(StatRegistry(), StatsLayout{});
+    for (const std::string& kind : all_invalidation_kinds())
+      all.invalidations.push_back({kind, 0, {}});
+    std::vector<std::string> c;
+    leaf_paths(summary_json(all), "", c);
+    for (const std::string& n : checker_names()) c.push_back("checkers." + n);
+    return c;
+  }();
+  return columns;
+}
+
 void write_stats_json(std::ostream& out, const StatRegistry& stats, const RunSummary& s,
                       const RunInfo& info, const JsonExtra* extra) {
-  JsonWriter w(out, 2);
-  w.begin_object();
-  // The stats tree's members (as StatGroup::write_json writes them), then the run's own.
-  const StatGroup& root = stats.root();
-  for (const auto& st : root.stats()) {
-    w.key(st->name());
-    st->write_json(w);
-  }
-  for (const auto& g : root.groups()) {
-    w.key(g.first);
-    g.second->write_json(w);
-  }
-  w.field("sim_time_ns", info.sim_time_ns).field("host_seconds", info.host_seconds);
-  w.field("lookahead_skips", info.lookahead_skips);
-  w.key("checkers").begin_object();
-  for (const std::string& n : checker_names()) w.field(n, checker_count(info, n));
-  w.end_object();
-  w.key("summary").begin_object();
-  w.field("dma_requests", s.dma_requests);
-  write_latency(w, "dma_read_latency_ns", s.dma_read_latency_ns);
-  write_latency(w, "dma_write_latency_ns", s.dma_write_latency_ns);
-  write_latency(w, "translation_latency_ns", s.translation_latency_ns);
-  write_latency(w, "invalidation_latency_ns", s.invalidation_latency_ns);
-  write_latency(w, "pri_round_trip_ns", s.pri_round_trip_ns);
-  write_latency(w, "ptl_hold_ns", s.ptl_hold_ns);
-  w.field("iotlb_hit_rate", s.iotlb_hit_rate).field("atc_hit_rate", s.atc_hit_rate);
-  w.field("dma_errors", s.dma_errors).field("dma_bytes", s.dma_bytes);
-  w.field("dma_phase_ns", s.dma_phase_ns);
-  w.field("dma_mreq_per_s", s.dma_mreq_per_s).field("dma_gb_per_s", s.dma_gb_per_s);
-  w.field("cpu_loads", s.cpu_loads).field("cpu_stores", s.cpu_stores);
-  w.field("cpu_page_faults", s.cpu_page_faults);
-  w.field("pri_page_requests", s.pri_page_requests).field("iommu_faults", s.iommu_faults);
-  const InvalidationErrors& e = s.invalidation_errors;
-  w.key("invalidation_errors").begin_object();
-  w.field("itag_timeouts", e.itag_timeouts).field("iommu_failed_waits", e.iommu_failed_waits);
-  w.field("wait_timeouts", e.wait_timeouts).field("retries", e.retries);
-  w.field("driver_failed_waits", e.driver_failed_waits).end_object();
-  w.key("invalidations").begin_object();
-  for (const InvalidationKindSummary& k : s.invalidations) {
-    w.key(k.kind).begin_object().field("count", k.count);
-    write_latency(w, "latency_ns", k.latency_ns);
-    w.end_object();
-  }
-  w.end_object();
-  w.end_object();
-  if (extra) extra->write(w);
-  w.end_object();
-  out << '\n';
+  out << json_text(stats_json(stats, s, info, extra), 2) << '\n';
 }
 
 void write_stats_json(const std::string& path, const StatRegistry& stats, const RunSummary& s,

@@ -18,6 +18,11 @@
 //                              IOMMU's <iommu>.translation_request_latency instead
 //   invalidation_latency_ns    <sva>.invalidation_latency (notifier call -> completion
 //                              seen by software)
+//   invalidation_latency_by_event_ns, invalidation_latency_by_range_ns
+//                              <sva>.invalidation_latency_by_event.<event> and
+//                              <sva>.invalidation_latency_by_range.<bucket>: the same
+//                              latency by notifier event and range size, every event
+//                              and bucket always present (os/sva_invalidation_stats.h)
 //   pri_round_trip_ns          <device>.pri.pri_round_trip (Page Request -> PRG Response)
 //   ptl_hold_ns                <mm>.ptl_hold (every mm's page-table lock)
 //   iotlb_hit_rate             <iommu>.iotlb_hits / <iommu>.iotlb_lookups
@@ -30,7 +35,8 @@
 //   invalidation_errors        <command_queue>.itag_timeouts, failed_waits and
 //                              <sva>.wait_timeouts, retries, failed_waits
 // A statistic the layout names but the tree lacks counts as 0 (an empty histogram).
-// Rates are 0 when there was no lookup; a latency with no sample is all zeros.
+// Rates are 0 when there was no lookup; a latency with no sample is all zeros (count,
+// mean, p50, p90, p99, max).
 //
 // The printed summary gives every latency cell with its unit (ns below 10 us, then
 // us, ms, s) in a fixed-width column with at least one space before it, so columns
@@ -40,12 +46,19 @@
 // Stats JSON: the whole stats tree, then "sim_time_ns", "host_seconds",
 // "lookahead_skips" (waits kept as annotated time, sc_models/lookahead.h), "checkers"
 // (integer counts of the four checkers, 0 without a suite), "summary" (the fields of
-// RunSummary) and, when given, the caller's own objects (JsonExtra, e.g. "scenario").
+// RunSummary, in the order write_stats_json writes them) and, when given, the
+// caller's own objects (JsonExtra, e.g. "scenario").
+//
+// summary_columns() is the fixed list of the summary's fields flattened
+// ("dma_read_latency_ns.p50", "invalidations.inv_wait.count") and the checker counts
+// ("checkers.use_after_free"): the columns of a sweep CSV (platform/sweep.h). It lists
+// every invalidation command kind the IOMMU knows, while the stats JSON lists only
+// those that ran, so the columns do not depend on what a run did.
 //
 // Simplifications: percentiles of merged histograms keep the Histogram error bound.
 #pragma once
 
-#include "sc_models/json_writer.h"
+#include "sc_models/json_fwd.h"
 #include "sc_models/stats.h"
 
 #include <cstdint>
@@ -58,10 +71,17 @@ namespace iosim {
 
 class CheckerSuite;
 
-// Percentiles of one latency path, in ns; all zero when count == 0.
+// Mean and percentiles of one latency path, in ns; all zero when count == 0.
 struct LatencySummary {
   uint64_t count = 0;
   double p50 = 0, p90 = 0, p99 = 0, max = 0;
+  double mean = 0;
+};
+
+// One latency of a breakdown ("unmap", "2_16_pages", ...).
+struct NamedLatency {
+  std::string name;
+  LatencySummary latency_ns;
 };
 
 // Summary of a latency histogram (0s when empty).
@@ -106,6 +126,8 @@ struct RunSummary {
   double dma_mreq_per_s = 0, dma_gb_per_s = 0;  // over dma_phase_ns; 0 when it is 0
   LatencySummary dma_read_latency_ns, dma_write_latency_ns, translation_latency_ns,
       invalidation_latency_ns, pri_round_trip_ns, ptl_hold_ns;
+  // invalidation_latency_ns by notifier event and by range size (every name, in order).
+  std::vector<NamedLatency> invalidation_latency_by_event_ns, invalidation_latency_by_range_ns;
   // "ats" (device round trips) or "iommu" (IOMMU side) or "" (no translations).
   std::string translation_source;
   double iotlb_hit_rate = 0, atc_hit_rate = 0;  // 0..1, 0 when no lookups
@@ -129,12 +151,20 @@ struct RunInfo {
 RunSummary collect_summary(const StatRegistry& stats, const StatsLayout& layout);
 void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info);
 
-// Caller-provided top-level objects for the stats JSON. write() is called with the
-// writer inside the top-level object and must write complete key/value pairs.
+// Caller-provided top-level members for the stats JSON: add_to() adds them to the
+// top-level object, after the summary.
 struct JsonExtra {
   virtual ~JsonExtra() = default;
-  virtual void write(JsonWriter& w) const = 0;
+  virtual void add_to(Json& doc) const = 0;
 };
+
+// The "summary" object of the stats JSON.
+Json summary_json(const RunSummary& s);
+// The document described above.
+Json stats_json(const StatRegistry& stats, const RunSummary& s, const RunInfo& info,
+                const JsonExtra* extra);
+// The flattened summary fields and checker counts, in order (see the file comment).
+const std::vector<std::string>& summary_columns();
 
 // The document described above, into `out` (2-space indent).
 void write_stats_json(std::ostream& out, const StatRegistry& stats, const RunSummary& s,

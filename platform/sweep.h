@@ -5,17 +5,33 @@
 // is a fork+exec of the simulator binary with the point's values as extra
 // "--set key=value" arguments and "--stats <temporary file>". At most 'jobs'
 // children run at once. After a child exits, its stats JSON is read
-// (sc_models/json_reader.h) and the "summary" and "checkers" objects are flattened
-// into columns ("dma_read_latency_ns.p50", "checkers.use_after_free"). A child that fails (non-zero status, signal, no or
-// unreadable stats) gives a row with its status and empty summary cells; the
-// sweep goes on.
+// (sc_models/json.h) and the "summary" and "checkers" objects are flattened
+// ("dma_read_latency_ns.p50", "checkers.use_after_free"). A child that fails
+// (status other than 0 or 1, signal, no or unreadable stats) gives a row with its
+// status and empty summary cells; the sweep goes on.
+//
+// CSV columns (sweep_csv_columns): the swept keys in command-line order, then
+// summary_columns() (platform/report.h: the same fixed list for every point and
+// every sweep), then "exit_status". A point with stats fills every column (a field
+// its stats lack, such as a command kind that never ran, is 0); a point without
+// stats has empty summary cells.
+//
+// Point files (stats_dir): a point whose child exited 0 or 1 with readable stats is
+// kept as <stats_dir>/<point_file_name>: its stats JSON as --stats writes it, plus a
+// top-level "sweep_point" object {"settings": {key: value, ...}, "args": [the
+// child's arguments but --stats], "exit_status": N}. It is written under a
+// temporary name and renamed, so a stopped sweep leaves whole files or none. With
+// resume, a point whose file is complete (parses, has "summary", "checkers" and
+// "sweep_point" with an integer exit_status, and its args are the point's args now)
+// is not run again: its row is rebuilt from the file. Anything else is run again
+// and its file replaced.
 //
 // Simplifications: children's standard output is discarded (their stderr is
 // inherited, so errors are visible); a status of 128+N means killed by signal N,
 // 127 means the binary could not be executed.
 #pragma once
 
-#include "sc_models/json_reader.h"
+#include "sc_models/json_fwd.h"
 
 #include <cstdint>
 #include <ostream>
@@ -61,27 +77,53 @@ std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes,
 struct SweepResult {
   SweepPoint point;
   int exit_status = 0;
-  std::vector<Setting> summary;  // flattened summary fields, file order
+  // Flattened summary fields and checker counts ("checkers.<name>"), file order;
+  // empty when the point left no readable stats.
+  std::vector<Setting> summary;
+  bool resumed = false;  // rebuilt from its point file, not run
 };
 
 struct SweepRunOptions {
   std::string executable;              // binary to exec (the simulator itself)
   std::vector<std::string> base_args;  // CONFIG and the user's options, without argv[0]
   unsigned jobs = 1;                   // children running at once (>= 1)
+  std::string stats_dir;               // keep every point's stats here (empty: none)
+  bool resume = false;                 // reuse complete point files of stats_dir
 };
 
-// Runs every point and returns the results in point order. Throws
-// std::runtime_error only for host failures (no temporary directory, fork fails).
+// Runs every point (with resume, every point without a complete point file) and
+// returns the results in point order. Throws std::runtime_error only for host
+// failures (no temporary directory, fork fails, a point file cannot be written).
 std::vector<SweepResult> run_sweep(const std::vector<SweepPoint>& points,
                                    const SweepRunOptions& opts);
+
+// Creates the directory if needed and checks that files can be written in it;
+// throws std::runtime_error saying why not.
+void prepare_stats_dir(const std::string& dir);
+
+// File name of a point's stats: "key=value" per setting joined by '+', then
+// ".json" ("sva.policy=arm+link.lanes=16.json"). Bytes other than letters, digits,
+// '.', '_' and '-' in keys and values are written %XX, so distinct points never
+// share a name; a name over 200 bytes is cut and ends with a hash of the whole.
+std::string point_file_name(const SweepPoint& p);
+
+// The child's arguments but the executable and --stats: base args, then
+// "--set key=value" per setting.
+std::vector<std::string> point_args(const SweepRunOptions& opts, const SweepPoint& p);
+
+// Reads a point file; true when it is complete for `args` (see the file comment),
+// then r.exit_status and r.summary are set from it.
+bool read_point_file(const std::string& path, const std::vector<std::string>& args, SweepResult& r);
 
 // Flattens a JSON object: nested objects join keys with '.', numbers are printed
 // as integers when integral, booleans as true/false, null as empty; arrays are
 // skipped.
-void flatten_json(const JsonValue& v, const std::string& prefix, std::vector<Setting>& out);
+void flatten_json(const Json& v, const std::string& prefix, std::vector<Setting>& out);
 
-// Header: the axis keys, the union of summary columns (first-seen order), then
-// "exit_status". One row per result.
+// The axis keys, summary_columns() (platform/report.h), then "exit_status".
+std::vector<std::string> sweep_csv_columns(const std::vector<SweepAxis>& axes);
+
+// The header (sweep_csv_columns) and one row per result.
 void write_sweep_csv(std::ostream& os, const std::vector<SweepAxis>& axes,
                      const std::vector<SweepResult>& results);
 

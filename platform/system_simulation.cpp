@@ -9,7 +9,7 @@
 #include "platform/system.h"
 #include "platform/timeline_recorder.h"
 #include "platform/trace_recorder.h"
-#include "sc_models/json_writer.h"
+#include "sc_models/json.h"
 #include "sc_models/stats.h"
 
 #include <tlm>
@@ -49,10 +49,9 @@ std::string us_text(const sc_core::sc_time& t) {
 class ScenarioJson : public JsonExtra {
  public:
   ScenarioJson(System& sys, const System::Outcome& o) : sys_(sys), o_(o) {}
-  void write(JsonWriter& w) const override {
-    w.field("boot_ns", ns_of(o_.boot_end));
-    w.key("scenario");
-    write_scenario_json(w, sys_);
+  void add_to(Json& doc) const override {
+    doc["boot_ns"] = ns_of(o_.boot_end);
+    doc["scenario"] = scenario_json(sys_);
   }
 
  private:
@@ -124,7 +123,7 @@ void SystemSimulation::configure(const std::vector<ConfigEntry>& entries,
   errors.insert(errors.end(), located.begin(), located.end());
 }
 
-void write_scenario_json(JsonWriter& w, System& sys) {
+Json scenario_json(System& sys) {
   const Scenario& sc = sys.scenario();
   // Times count from the start of core0's thread (time 0 when core0 runs none).
   sc_core::sc_time start = sc_core::SC_ZERO_TIME;
@@ -132,60 +131,54 @@ void write_scenario_json(JsonWriter& w, System& sys) {
     if (sc.cpu_threads[i].core == 0) start = sys.cpu_thread(i).start_time();
   }
   auto rel = [&start](const sc_core::sc_time& t) { return ns_of(t) - ns_of(start); };
-  w.begin_object();
-  w.key("processes").begin_array();
+  Json o = Json::object();
+  Json& processes = o["processes"] = Json::array();
   for (size_t i = 0; i < sc.processes.size(); ++i) {
-    w.begin_object().field("name", sc.processes[i]).field("mm_id", i + 1).end_object();
+    processes.push_back({{"name", sc.processes[i]}, {"mm_id", i + 1}});
   }
-  w.end_array();
-  w.key("binds").begin_array();
+  Json& binds = o["binds"] = Json::array();
   for (const auto& [key, pasid] : sys.pasids()) {
-    w.begin_object().field("process", sc.processes.at(key.first - 1));
-    w.field("device", "device" + std::to_string(key.second)).field("pasid", pasid).end_object();
+    binds.push_back({{"process", sc.processes.at(key.first - 1)},
+                     {"device", "device" + std::to_string(key.second)},
+                     {"pasid", pasid}});
   }
-  w.end_array();
-  w.key("cpu_threads").begin_array();
+  Json& cpu_threads = o["cpu_threads"] = Json::array();
   for (size_t i = 0; i < sc.cpu_threads.size(); ++i) {
     const CpuThreadSpec& t = sc.cpu_threads[i];
     const CpuThread& c = sys.cpu_thread(i);
-    w.begin_object().field("name", t.program.name).field("core", t.core);
-    w.field("killed", c.killed());
-    w.key("loads").begin_array();
+    Json thread = {{"name", t.program.name}, {"core", t.core}, {"killed", c.killed()}};
+    Json& loads = thread["loads"] = Json::array();
     for (const LoadRecord& l : c.loads()) {
-      w.begin_object().field("va", l.va).field("value", l.value).field("time_ns", rel(l.time));
-      w.end_object();
+      loads.push_back({{"va", l.va}, {"value", l.value}, {"time_ns", rel(l.time)}});
     }
-    w.end_array();
-    w.key("ops").begin_array();
+    Json& ops = thread["ops"] = Json::array();
     for (const OpRecord& r : c.ops()) {
-      w.begin_object().field("op", r.op->recorded_as).field("result", r.result);
-      w.field("start_ns", rel(r.start)).field("end_ns", rel(r.end)).end_object();
+      ops.push_back({{"op", r.op->recorded_as},
+                     {"result", r.result},
+                     {"start_ns", rel(r.start)},
+                     {"end_ns", rel(r.end)}});
     }
-    w.end_array();
-    w.end_object();
+    cpu_threads.push_back(std::move(thread));
   }
-  w.end_array();
-  w.key("dev_threads").begin_array();
+  Json& dev_threads = o["dev_threads"] = Json::array();
   for (const System::DevThreadRef& r : sys.scripted_dev_threads()) {
     const DmaThread& t = r.device->thread(r.index);
-    w.begin_object().field("name", t.name()).field("device", r.device->basename());
-    w.field("pasid", t.config().pasid).field("completed", t.completed());
-    w.key("reads").begin_array();
+    Json thread = {{"name", t.name()},
+                   {"device", r.device->basename()},
+                   {"pasid", t.config().pasid},
+                   {"completed", t.completed()}};
+    Json& reads = thread["reads"] = Json::array();
     for (const DmaThread::ReadRecord& x : t.reads()) {
-      w.begin_object().field("va", x.va).field("value", x.value).field("time_ns", rel(x.time));
-      w.field("ok", x.ok).end_object();
+      reads.push_back({{"va", x.va}, {"value", x.value}, {"time_ns", rel(x.time)}, {"ok", x.ok}});
     }
-    w.end_array();
-    w.key("errors").begin_array();
+    Json& errors = thread["errors"] = Json::array();
     for (const DmaThread::ErrorRecord& x : t.errors()) {
-      w.begin_object().field("va", x.va).field("write", x.write).field("time_ns", rel(x.time));
-      w.field("reason", x.reason).end_object();
+      errors.push_back(
+          {{"va", x.va}, {"write", x.write}, {"time_ns", rel(x.time)}, {"reason", x.reason}});
     }
-    w.end_array();
-    w.end_object();
+    dev_threads.push_back(std::move(thread));
   }
-  w.end_array();
-  w.end_object();
+  return o;
 }
 
 namespace {

@@ -17,6 +17,7 @@
 
 #include "platform/simulation.h"
 #include "platform/system_config.h"
+#include "sc_models/json_fwd.h"
 
 namespace iosim {
 
@@ -33,7 +34,6 @@ class SystemSimulation : public ConfiguredSimulation<SystemConfig> {
 };
 
 // The "scenario" object of the stats JSON (see the header comment).
-class JsonWriter;
-void write_scenario_json(JsonWriter& w, System& sys);
+Json scenario_json(System& sys);
 
 }  // namespace iosim

@@ -1,10 +1,10 @@
 #include "sc_models/chrome_trace.h"
 
-#include "sc_models/json_reader.h"
-#include "sc_models/json_writer.h"
+#include "sc_models/json.h"
 #include "sc_models/stats.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -20,32 +20,93 @@ double to_us(const sc_core::sc_time& t) {
   return time_in(t, sc_core::SC_US);
 }
 
-void write_args(JsonWriter& w, TraceArgs args) {
-  w.key("args").begin_object();
+// One event as a JSON object on one line, written member by member: events are
+// the trace's hot path (one per recorded step), so no document is built for them.
+class EventText {
+ public:
+  EventText& str(const char* key, std::string_view v) {
+    this->key(key);
+    append_json_string(out_, v);
+    return *this;
+  }
+  EventText& num(const char* key, double v) {
+    this->key(key);
+    out_ += json_number_text(v);
+    return *this;
+  }
+  template <class T>
+  EventText& integer(const char* key, T v) {
+    this->key(key);
+    char buf[24];
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, res.ptr);
+    return *this;
+  }
+  EventText& begin(const char* key) {
+    this->key(key);
+    out_ += '{';
+    first_ = true;
+    return *this;
+  }
+  EventText& end() {
+    out_ += '}';
+    first_ = false;
+    return *this;
+  }
+  const std::string& done() {
+    end();
+    return out_;
+  }
+
+ private:
+  void key(const char* k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    append_json_string(out_, k);
+    out_ += ':';
+  }
+
+  std::string out_ = "{";
+  bool first_ = true;
+};
+
+void write_args(EventText& e, TraceArgs args) {
+  e.begin("args");
   for (const TraceArg& a : args) {
-    w.key(a.key);
     switch (a.kind) {
       case TraceArg::Kind::kSigned:
-        w.value(a.i);
+        e.integer(a.key, a.i);
         break;
       case TraceArg::Kind::kUnsigned:
-        w.value(a.u);
+        e.integer(a.key, a.u);
         break;
       case TraceArg::Kind::kDouble:
-        w.value(a.d);
+        e.num(a.key, a.d);
         break;
       case TraceArg::Kind::kString:
-        w.value(a.s);
+        e.str(a.key, a.s);
         break;
       case TraceArg::Kind::kHex: {
         char buf[24];
         std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(a.u));
-        w.value(buf);
+        e.str(a.key, buf);
         break;
       }
     }
   }
-  w.end_object();
+  e.end();
+}
+
+// A metadata ("M") event; tid 0 is the process's own.
+Json metadata_json(const char* name, int tid, const char* arg, Json value) {
+  Json e = Json::object();
+  e["name"] = name;
+  e["ph"] = "M";
+  e["pid"] = kPid;
+  if (tid) e["tid"] = tid;
+  e["args"] = Json::object();
+  e["args"][arg] = std::move(value);
+  return e;
 }
 
 }  // namespace
@@ -81,10 +142,7 @@ void ChromeTrace::start(const std::string& process_name) {
   events_ = 0;
   *out_ << "{\"traceEvents\":[";
   next_line();
-  JsonWriter w(*out_);
-  w.begin_object().field("name", "process_name").field("ph", "M").field("pid", kPid);
-  w.key("args").begin_object().field("name", process_name).end_object();
-  w.end_object();
+  *out_ << json_text(metadata_json("process_name", 0, "name", process_name));
   for (size_t tid = 1; tid <= names_.size(); ++tid) write_track_metadata(static_cast<int>(tid));
 }
 
@@ -126,17 +184,9 @@ const std::string& ChromeTrace::track_name(int tid) const {
 
 void ChromeTrace::write_track_metadata(int tid) {
   next_line();
-  JsonWriter w(*out_);
-  w.begin_object().field("name", "thread_name").field("ph", "M").field("pid", kPid);
-  w.field("tid", tid);
-  w.key("args").begin_object().field("name", track_name(tid)).end_object();
-  w.end_object();
+  *out_ << json_text(metadata_json("thread_name", tid, "name", track_name(tid)));
   next_line();
-  JsonWriter s(*out_);
-  s.begin_object().field("name", "thread_sort_index").field("ph", "M").field("pid", kPid);
-  s.field("tid", tid);
-  s.key("args").begin_object().field("sort_index", tid).end_object();
-  s.end_object();
+  *out_ << json_text(metadata_json("thread_sort_index", tid, "sort_index", tid));
 }
 
 void ChromeTrace::write_event(int tid, std::string_view name, std::string_view cat, char ph,
@@ -144,25 +194,23 @@ void ChromeTrace::write_event(int tid, std::string_view name, std::string_view c
                               TraceArgs args) {
   track_name(tid);  // validates tid before anything is written
   next_line();
-  JsonWriter w(*out_);
-  w.begin_object();
-  if (!name.empty()) w.field("name", name);
-  if (!cat.empty()) w.field("cat", cat);
-  w.field("ph", std::string_view(&ph, 1)).field("ts", to_us(t));
-  if (dur) w.field("dur", to_us(*dur));
-  w.field("pid", kPid).field("tid", tid);
-  if (ph == 'i') w.field("s", "t");
-  if (args.size()) write_args(w, args);
-  w.end_object();
+  EventText e;
+  if (!name.empty()) e.str("name", name);
+  if (!cat.empty()) e.str("cat", cat);
+  e.str("ph", std::string_view(&ph, 1)).num("ts", to_us(t));
+  if (dur) e.num("dur", to_us(*dur));
+  e.integer("pid", kPid).integer("tid", tid);
+  if (ph == 'i') e.str("s", "t");
+  if (args.size()) write_args(e, args);
+  *out_ << e.done();
 }
 
 void ChromeTrace::write_counter(std::string_view name, const sc_core::sc_time& t, double value) {
   next_line();
-  JsonWriter w(*out_);
-  w.begin_object().field("name", name).field("ph", "C").field("ts", to_us(t));
-  w.field("pid", kPid);
-  w.key("args").begin_object().field("value", value).end_object();
-  w.end_object();
+  EventText e;
+  e.str("name", name).str("ph", "C").num("ts", to_us(t)).integer("pid", kPid);
+  e.begin("args").num("value", value).end();
+  *out_ << e.done();
 }
 
 ChromeTrace& ChromeTrace::global() {
@@ -183,29 +231,30 @@ std::string slice_text(const Slice& s) {
   return s.name + buf;
 }
 
-std::string string_or(const JsonValue& e, const char* key, const std::string& fallback) {
-  return e.has(key) && e[key].is_string() ? e[key].str() : fallback;
+std::string string_or(const Json& e, const char* key, const std::string& fallback) {
+  auto it = e.find(key);
+  return it != e.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
 }  // namespace
 
-std::vector<std::string> chrome_trace_nesting_errors(const JsonValue& trace) {
+std::vector<std::string> chrome_trace_nesting_errors(const Json& trace) {
   constexpr double kTolUs = 1e-6;
   std::map<int, std::string> tracks;
   std::map<int, std::vector<Slice>> slices;
   std::map<int, std::vector<Slice>> open;  // "B" without its "E" yet, by track
   std::vector<int> stray_ends;             // tracks with an "E" that closes nothing
-  for (const JsonValue& e : trace["traceEvents"].items()) {
+  for (const Json& e : trace.at("traceEvents")) {
     const std::string ph = string_or(e, "ph", "");
-    if (!e.has("tid")) continue;
-    const int tid = static_cast<int>(e["tid"].number());
+    if (!e.contains("tid")) continue;
+    const int tid = e.at("tid").get<int>();
     if (ph == "M" && string_or(e, "name", "") == "thread_name") {
-      tracks[tid] = e["args"]["name"].str();
+      tracks[tid] = e.at("args").at("name").get<std::string>();
     } else if (ph == "X") {
-      const double ts = e["ts"].number();
-      slices[tid].push_back({ts, ts + e["dur"].number(), string_or(e, "name", "")});
+      const double ts = e.at("ts").get<double>();
+      slices[tid].push_back({ts, ts + e.at("dur").get<double>(), string_or(e, "name", "")});
     } else if (ph == "B") {
-      const double ts = e["ts"].number();
+      const double ts = e.at("ts").get<double>();
       open[tid].push_back({ts, ts, string_or(e, "name", "")});
     } else if (ph == "E") {
       auto& stack = open[tid];
@@ -215,7 +264,7 @@ std::vector<std::string> chrome_trace_nesting_errors(const JsonValue& trace) {
       }
       Slice s = stack.back();
       stack.pop_back();
-      s.end = e["ts"].number();
+      s.end = e.at("ts").get<double>();
       slices[tid].push_back(std::move(s));
     }
   }

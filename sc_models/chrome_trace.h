@@ -24,6 +24,8 @@
 // call order, not sorted by timestamp (viewers sort them).
 #pragma once
 
+#include "sc_models/json_fwd.h"
+
 #include <systemc>
 
 #include <cstdint>
@@ -37,8 +39,6 @@
 #include <vector>
 
 namespace iosim {
-
-class JsonValue;
 
 // One entry of an event's "args" object. Strings are referenced, not copied: they
 // must outlive the recording call (temporaries in the call expression are fine).
@@ -143,11 +143,11 @@ class ChromeTrace {
   uint64_t events_ = 0;
 };
 
-// The slices of every track of a trace document (parsed, sc_models/json_reader.h) that
+// The slices of every track of a trace document (parsed, sc_models/json.h) that
 // do not nest: "X" spans and "B"/"E" pairs alike (instants and counters are no slices).
 // One line per slice that starts inside another and ends after it ("<track>: <name>
 // [t0, t1] us overlaps <name> [t0, t1] us") and per unmatched "B" or "E"; empty when
 // every track nests. Times compare with a 1 ps tolerance (the file holds decimal us).
-std::vector<std::string> chrome_trace_nesting_errors(const JsonValue& trace);
+std::vector<std::string> chrome_trace_nesting_errors(const Json& trace);
 
 }  // namespace iosim

@@ -1,5 +1,7 @@
 #include "sc_models/stats.h"
 
+#include "sc_models/json.h"
+
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -81,15 +83,17 @@ double time_in(const sc_core::sc_time& t, sc_core::sc_time_unit unit) {
 Stat::Stat(std::string name, std::string unit, std::string desc)
     : name_(std::move(name)), unit_(std::move(unit)), desc_(std::move(desc)) {}
 
-void Stat::write_json(JsonWriter& w) const {
-  w.begin_object();
-  w.field("kind", kind()).field("unit", unit_).field("desc", desc_);
-  write_values(w);
-  w.end_object();
+Json Stat::json() const {
+  Json o = Json::object();
+  o["kind"] = kind();
+  o["unit"] = unit_;
+  o["desc"] = desc_;
+  write_values(o);
+  return o;
 }
 
-void Counter::write_values(JsonWriter& w) const {
-  w.field("value", value_);
+void Counter::write_values(Json& o) const {
+  o["value"] = value_;
 }
 
 double Average::min() const {
@@ -107,18 +111,24 @@ void Average::reset() {
   sum_ = min_ = max_ = 0;
 }
 
-void Average::write_values(JsonWriter& w) const {
-  w.field("count", count_).field("sum", sum_).field("min", min());
-  w.field("max", max()).field("mean", mean());
+void Average::write_values(Json& o) const {
+  o["count"] = count_;
+  o["sum"] = sum_;
+  o["min"] = min();
+  o["max"] = max();
+  o["mean"] = mean();
 }
 
-void Histogram::write_values(JsonWriter& w) const {
-  w.field("count", count()).field("min", min()).field("mean", mean());
-  w.field("p50", percentile(50)).field("p90", percentile(90)).field("p99", percentile(99));
-  w.field("max", max());
-  w.key("buckets").begin_object();
-  for (size_t i = 0; i < kDecades; ++i) w.field(decade_label(i), decade_count(i));
-  w.end_object();
+void Histogram::write_values(Json& o) const {
+  o["count"] = count();
+  o["min"] = min();
+  o["mean"] = mean();
+  o["p50"] = percentile(50);
+  o["p90"] = percentile(90);
+  o["p99"] = percentile(99);
+  o["max"] = max();
+  Json& buckets = o["buckets"] = Json::object();
+  for (size_t i = 0; i < kDecades; ++i) buckets[decade_label(i)] = decade_count(i);
 }
 
 Formula::Formula(std::string name, std::string unit, std::string desc, std::function<double()> fn)
@@ -126,8 +136,8 @@ Formula::Formula(std::string name, std::string unit, std::string desc, std::func
   if (!fn_) throw std::invalid_argument("formula '" + this->name() + "' has no function");
 }
 
-void Formula::write_values(JsonWriter& w) const {
-  w.field("value", value());
+void Formula::write_values(Json& o) const {
+  o["value"] = value();
 }
 
 // ---------------------------------------------------------------- groups
@@ -214,17 +224,11 @@ void StatGroup::reset() {
   for (auto& g : groups_) g.second->reset();
 }
 
-void StatGroup::write_json(JsonWriter& w) const {
-  w.begin_object();
-  for (const auto& s : stats_) {
-    w.key(s->name());
-    s->write_json(w);
-  }
-  for (const auto& g : groups_) {
-    w.key(g.first);
-    g.second->write_json(w);
-  }
-  w.end_object();
+Json StatGroup::json() const {
+  Json o = Json::object();
+  for (const auto& s : stats_) o[s->name()] = s->json();
+  for (const auto& g : groups_) o[g.first] = g.second->json();
+  return o;
 }
 
 void StatGroup::for_each(const std::function<void(const std::string&, const Stat&)>& fn) const {
@@ -256,16 +260,12 @@ void StatRegistry::reset() {
   root_->reset();
 }
 
-void StatRegistry::write_json(JsonWriter& w) const {
-  root_->write_json(w);
+Json StatRegistry::json() const {
+  return root_->json();
 }
 
 std::string StatRegistry::to_json(int indent) const {
-  std::ostringstream os;
-  JsonWriter w(os, indent);
-  write_json(w);
-  os << '\n';
-  return os.str();
+  return json_text(json(), indent) + "\n";
 }
 
 void StatRegistry::write_json_file(const std::string& file, int indent) const {

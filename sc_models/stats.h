@@ -26,7 +26,7 @@
 #pragma once
 
 #include "sc_models/histogram.h"
-#include "sc_models/json_writer.h"
+#include "sc_models/json_fwd.h"
 
 #include <systemc>
 
@@ -71,11 +71,12 @@ class Stat {
   const std::string& desc() const { return desc_; }
   virtual const char* kind() const = 0;
   virtual void reset() = 0;
-  // Writes this stat as one JSON object.
-  void write_json(JsonWriter& w) const;
+  // This stat as one JSON object.
+  Json json() const;
 
  protected:
-  virtual void write_values(JsonWriter& w) const = 0;
+  // Adds the values after "kind", "unit" and "desc".
+  virtual void write_values(Json& o) const = 0;
 
  private:
   std::string name_, unit_, desc_;
@@ -92,7 +93,7 @@ class Counter final : public Stat {
   void reset() override { value_ = 0; }
 
  protected:
-  void write_values(JsonWriter& w) const override;
+  void write_values(Json& o) const override;
 
  private:
   uint64_t value_ = 0;
@@ -117,7 +118,7 @@ class Average final : public Stat {
   void reset() override;
 
  protected:
-  void write_values(JsonWriter& w) const override;
+  void write_values(Json& o) const override;
 
  private:
   uint64_t count_ = 0;
@@ -142,7 +143,7 @@ class Histogram final : public Stat, public LatencyHistogram {
   void reset() override { LatencyHistogram::reset(); }
 
  protected:
-  void write_values(JsonWriter& w) const override;
+  void write_values(Json& o) const override;
 
  private:
   sc_core::sc_time::value_type last_ticks_ = 0;  // the last converted duration...
@@ -158,7 +159,7 @@ class Formula final : public Stat {
   void reset() override {}
 
  protected:
-  void write_values(JsonWriter& w) const override;
+  void write_values(Json& o) const override;
 
  private:
   std::function<double()> fn_;
@@ -194,7 +195,8 @@ class StatGroup {
   }
 
   void reset();  // this group and everything below it
-  void write_json(JsonWriter& w) const;
+  // This group as one JSON object (see the file comment for the layout).
+  Json json() const;
   // Calls fn(dotted stat path, stat) for every stat below, in dump order.
   void for_each(const std::function<void(const std::string&, const Stat&)>& fn) const;
 
@@ -230,7 +232,8 @@ class StatRegistry {
   }
 
   void reset();  // zero every stat (e.g. after warm-up); references stay valid
-  void write_json(JsonWriter& w) const;
+  Json json() const;
+  // The JSON document as text (sc_models/json.h), with a final newline.
   std::string to_json(int indent = 2) const;
   // Writes the JSON document to `file`; throws std::runtime_error if it cannot.
   void write_json_file(const std::string& file, int indent = 2) const;

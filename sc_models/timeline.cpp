@@ -1,6 +1,6 @@
 #include "sc_models/timeline.h"
 
-#include "sc_models/json_writer.h"
+#include "sc_models/json.h"
 #include "sc_models/params.h"
 #include "sc_models/stats.h"
 
@@ -51,7 +51,7 @@ std::string Timeline::header(const sc_core::sc_time& t, size_t step) const {
   if (cfg_.time_format == "steps") {
     label += step == 0 ? "N" : "N+" + std::to_string(step);
   } else {
-    label += JsonWriter::number(time_in(t, sc_core::SC_NS)) + " ns";
+    label += json_number_text(time_in(t, sc_core::SC_NS)) + " ns";
   }
   label += "] ";
   size_t dashes = cfg_.line_width > label.size() + 3 ? cfg_.line_width - label.size() : 3;

@@ -1,6 +1,7 @@
 #include "platform/cli.h"
 #include "platform/output_file.h"
 #include "platform/param_table.h"
+#include "platform/report.h"
 #include "test_system_config.h"
 
 #include <gtest/gtest.h>
@@ -278,8 +279,35 @@ TEST(Cli, SweepOutDashWritesTheCsvToStdout) {
   env.self_executable = "/nonexistent/iommu-sim";  // every point: status 127
   EXPECT_EQ(run_cli(static_cast<int>(args.size()), args.data(), env, o, e), kExitOk);
   fs::current_path(cwd);
-  EXPECT_EQ(o.str(), "iommu.walk_latency_ns,exit_status\n1,127\n2,127\n");
+  const std::string empty(summary_columns().size(), ',');
+  std::string header = "iommu.walk_latency_ns";
+  for (const std::string& c : summary_columns()) header += "," + c;
+  EXPECT_EQ(o.str(), header + ",exit_status\n1" + empty + ",127\n2" + empty + ",127\n");
   EXPECT_EQ(files_in(dir), std::vector<std::string>{"sys.cfg"});  // no file named '-'
+  fs::remove_all(dir);
+}
+
+TEST(Cli, StatsDirAndResumeNeedASweepAndADirectory) {
+  EXPECT_EQ(usage_error({"a.cfg", "--stats-dir", "d"}), "--stats-dir needs --sweep");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--resume"}),
+            "--resume needs --stats-dir DIR: a sweep resumes from the point stats kept there");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--stats-dir", ""}), "--stats-dir: empty path");
+  CliOptions o = parse({"a.cfg", "--sweep", "x=1", "--stats-dir", "d", "--resume"});
+  EXPECT_EQ(o.stats_dir, "d");
+  EXPECT_TRUE(o.resume);
+  std::string out, err;
+  RecordingSimulation sim;
+  EXPECT_EQ(run({"a.cfg", "--sweep", "x=1", "--resume"}, &sim, out, err), kExitBadInput);
+  EXPECT_NE(err.find("--resume needs --stats-dir"), std::string::npos) << err;
+  // A stats directory that is a file: refused before any point runs.
+  fs::path dir = temp_dir();
+  std::string cfg = (dir / "sys.cfg").string();
+  std::ofstream(cfg) << "[iommu]\nwalk_latency_ns = 300\n";
+  EXPECT_EQ(run({cfg.c_str(), "--sweep", "iommu.walk_latency_ns=1,2", "--stats-dir", cfg.c_str()},
+                &sim, out, err),
+            kExitBadInput);
+  EXPECT_EQ(err.rfind("iommu-sim: --stats-dir: cannot use '" + cfg + "'", 0), 0u) << err;
+  EXPECT_EQ(out, "");
   fs::remove_all(dir);
 }
 

@@ -1,15 +1,17 @@
 // Config regressions: every configs/*.cfg run by the real iommu-sim binary under
 // both secondary-TLB policies; the checker counts and what each scripted thread saw
 // are read back from the --stats JSON.
-#include "sc_models/json_reader.h"
+#include "sc_models/json.h"
 
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -23,7 +25,7 @@ namespace {
 struct SimRun {
   int status = -1;
   std::string output;
-  JsonValue stats;
+  Json stats;
 };
 
 // Runs iommu-sim on configs/<name>.cfg with os.secondary_tlb_flush=<policy>.
@@ -56,7 +58,7 @@ SimRun run_config(const std::string& name, const std::string& policy,
 }
 
 uint64_t checker(const SimRun& r, const char* name) {
-  return static_cast<uint64_t>(r.stats["checkers"][name].number());
+  return static_cast<uint64_t>(r.stats.at("checkers")[name].get<double>());
 }
 
 uint64_t total_violations(const SimRun& r) {
@@ -68,34 +70,34 @@ uint64_t total_violations(const SimRun& r) {
   return n;
 }
 
-const JsonValue& thread(const SimRun& r, const char* kind, const std::string& name) {
-  for (const JsonValue& t : r.stats["scenario"][kind].items()) {
-    if (t["name"].str() == name) return t;
+const Json& thread(const SimRun& r, const char* kind, const std::string& name) {
+  for (const Json& t : r.stats.at("scenario")[kind]) {
+    if (t.at("name").get<std::string>() == name) return t;
   }
   ADD_FAILURE() << "no thread " << name;
-  static JsonValue none;
+  static Json none;
   return none;
 }
 
 // Values a device thread read, in order.
 std::vector<uint64_t> dev_reads(const SimRun& r, const std::string& name) {
   std::vector<uint64_t> v;
-  for (const JsonValue& x : thread(r, "dev_threads", name)["reads"].items()) {
-    v.push_back(static_cast<uint64_t>(x["value"].number()));
+  for (const Json& x : thread(r, "dev_threads", name).at("reads")) {
+    v.push_back(static_cast<uint64_t>(x.at("value").get<double>()));
   }
   return v;
 }
 std::vector<uint64_t> cpu_loads(const SimRun& r, const std::string& name) {
   std::vector<uint64_t> v;
-  for (const JsonValue& x : thread(r, "cpu_threads", name)["loads"].items()) {
-    v.push_back(static_cast<uint64_t>(x["value"].number()));
+  for (const Json& x : thread(r, "cpu_threads", name).at("loads")) {
+    v.push_back(static_cast<uint64_t>(x.at("value").get<double>()));
   }
   return v;
 }
 double stat(const SimRun& r, std::initializer_list<const char*> path) {
-  const JsonValue* v = &r.stats;
+  const Json* v = &r.stats;
   for (const char* p : path) v = &(*v)[p];
-  return (*v)["value"].number();
+  return (*v).at("value").get<double>();
 }
 
 using V = std::vector<uint64_t>;
@@ -163,19 +165,20 @@ TEST(ConfigRegression, CowRaceTraceHasEveryTrack) {
   ASSERT_TRUE(f) << "no trace written";
   std::stringstream text;
   text << f.rdbuf();
-  const JsonValue trace = parse_json(text.str());
+  const Json trace = parse_json(text.str());
   std::map<std::string, int> names;
   std::set<std::string> threads;
-  for (const JsonValue& e : trace["traceEvents"].items()) {
-    names[e["name"].str()]++;
-    if (e["name"].str() == "thread_name") threads.insert(e["args"]["name"].str());
+  for (const Json& e : trace.at("traceEvents")) {
+    names[e.at("name").get<std::string>()]++;
+    if (e.at("name").get<std::string>() == "thread_name")
+      threads.insert(e.at("args").at("name").get<std::string>());
   }
   // Two COWs (CLEAR ranges), two driver invalidations seen complete, four device reads,
   // six CPU stores, and a track per scripted thread.
-  EXPECT_EQ(names["invalidate_range(CLEAR)"], 2);
-  EXPECT_EQ(names["invalidation_done"], 2);
-  EXPECT_EQ(names["read"], 4);
-  EXPECT_EQ(names["store"], 6);
+  EXPECT_EQ(names.at("invalidate_range(CLEAR)"), 2);
+  EXPECT_EQ(names.at("invalidation_done"), 2);
+  EXPECT_EQ(names.at("read"), 4);
+  EXPECT_EQ(names.at("store"), 6);
   for (const char* t : {"CPU-thread-0", "CPU-thread-1", "CPU-thread-2", "CPU-thread-3",
                         "DEV-thread-0", "DEV-thread-2"}) {
     EXPECT_EQ(threads.count(t), 1u) << t;
@@ -214,7 +217,7 @@ TEST(ConfigRegression, MunmapFreeCleanUnderPtl) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(total_violations(r), 0u);
   EXPECT_EQ(cpu_loads(r, "CPU-thread-1"), (V{7}));
-  EXPECT_EQ(thread(r, "dev_threads", "DEV-thread-0")["errors"].size(), 1u);
+  EXPECT_EQ(thread(r, "dev_threads", "DEV-thread-0").at("errors").size(), 1u);
 }
 
 // The device reads both sides of the KSM merge: the kept page (DEV-thread-0) and the
@@ -250,7 +253,7 @@ void expect_pri(const std::string& policy) {
   EXPECT_EQ(total_violations(r), 0u);
   EXPECT_EQ(stat(r, {"iopf", "page_requests"}), 6.0);
   EXPECT_EQ(stat(r, {"iopf", "responses_success"}), 6.0);
-  EXPECT_EQ(r.stats["summary"]["pri_round_trip_ns"]["count"].number(), 6.0);
+  EXPECT_EQ(r.stats.at("summary").at("pri_round_trip_ns").at("count").get<double>(), 6.0);
   EXPECT_EQ(dev_reads(r, "DEV-thread-0"), (V{0, 0, 1, 4}));
   EXPECT_EQ(cpu_loads(r, "CPU-thread-0"), (V{3}));
 }
@@ -270,9 +273,9 @@ void expect_multi_pasid(const std::string& policy) {
   // P1's second round hit its ATC entries: P0's invalidations left them alone.
   EXPECT_EQ(stat(r, {"device0", "atc_hits"}), 4.0);
   EXPECT_EQ(stat(r, {"device0", "ats", "translation_requests"}), 12.0);
-  const JsonValue& binds = r.stats["scenario"]["binds"];
+  const Json& binds = r.stats.at("scenario").at("binds");
   ASSERT_EQ(binds.size(), 2u);
-  EXPECT_NE(binds[0]["pasid"].number(), binds[1]["pasid"].number());
+  EXPECT_NE(binds[0].at("pasid").get<double>(), binds[1].at("pasid").get<double>());
 }
 TEST(ConfigRegression, MultiPasidIsolationUnderRangeEnd) {
   expect_multi_pasid("range_end");
@@ -285,7 +288,7 @@ TEST(ConfigRegression, InvalidationStormCleanUnderPtl) {
   SimRun r = run_config("invalidation_storm", "under_ptl");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(total_violations(r), 0u);
-  EXPECT_EQ(r.stats["summary"]["dma_requests"].number(), 3200.0);
+  EXPECT_EQ(r.stats.at("summary").at("dma_requests").get<double>(), 3200.0);
   EXPECT_GT(stat(r, {"sva", "invalidations"}), 20.0);
 }
 
@@ -348,7 +351,7 @@ double storm_latency(uint32_t qdep, bool extra, double* stalls) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(total_violations(r), 0u);
   *stalls = stat(r, {"iommu", "command_queue", "itag_backpressure_stalls"});
-  return r.stats["sva"]["invalidation_latency"]["mean"].number();
+  return r.stats.at("sva").at("invalidation_latency").at("mean").get<double>();
 }
 TEST(ConfigRegression, InvalidationStormQueueDepthMattersWithTwoInvalidationsPerDevice) {
   double stalls1 = 0, stalls8 = 0;
@@ -368,10 +371,10 @@ TEST(ConfigRegression, DefaultRunsCleanAndShowsLatencies) {
   SimRun r = run_config("default", "under_ptl");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(total_violations(r), 0u);
-  const JsonValue& s = r.stats["summary"];
-  EXPECT_EQ(s["dma_requests"].number(), 2000.0);
-  EXPECT_GT(s["invalidation_latency_ns"]["count"].number(), 0.0);
-  EXPECT_GT(s["translation_latency_ns"]["count"].number(), 0.0);
+  const Json& s = r.stats.at("summary");
+  EXPECT_EQ(s.at("dma_requests").get<double>(), 2000.0);
+  EXPECT_GT(s.at("invalidation_latency_ns").at("count").get<double>(), 0.0);
+  EXPECT_GT(s.at("translation_latency_ns").at("count").get<double>(), 0.0);
   EXPECT_NE(r.output.find("iommu-sim summary"), std::string::npos);
 }
 
@@ -380,27 +383,25 @@ TEST(ConfigRegression, SameSeedSameStats) {
   SimRun b = run_config("default", "range_end", "--seed 7 --set os.secondary_tlb_flush=under_ptl");
   ASSERT_EQ(a.status, 0);
   ASSERT_EQ(b.status, 0);
-  EXPECT_EQ(a.stats["sim_time_ns"].number(), b.stats["sim_time_ns"].number());
-  EXPECT_EQ(a.stats["summary"]["dma_read_latency_ns"]["p99"].number(),
-            b.stats["summary"]["dma_read_latency_ns"]["p99"].number());
+  EXPECT_EQ(a.stats.at("sim_time_ns").get<double>(), b.stats.at("sim_time_ns").get<double>());
+  EXPECT_EQ(a.stats.at("summary").at("dma_read_latency_ns").at("p99").get<double>(),
+            b.stats.at("summary").at("dma_read_latency_ns").at("p99").get<double>());
 }
 
 // Every leaf of a stats JSON as path -> text, without the host-side fields.
-void flatten(const JsonValue& v, const std::string& path, std::map<std::string, std::string>& out) {
+void flatten(const Json& v, const std::string& path, std::map<std::string, std::string>& out) {
   if (v.is_object()) {
-    for (const auto& m : v.members()) {
-      if (m.first != "host_seconds" && m.first != "lookahead_skips") {
-        flatten(m.second, path + "/" + m.first, out);
-      }
+    for (const auto& [key, value] : v.items()) {
+      if (key != "host_seconds" && key != "lookahead_skips") flatten(value, path + "/" + key, out);
     }
   } else if (v.is_array()) {
     for (size_t i = 0; i < v.size(); ++i) flatten(v[i], path + "[" + std::to_string(i) + "]", out);
   } else if (v.is_number()) {
-    out[path] = std::to_string(v.number());
+    out[path] = std::to_string(v.get<double>());
   } else if (v.is_string()) {
-    out[path] = v.str();
+    out[path] = v.get<std::string>();
   } else {
-    out[path] = v.is_null() ? "null" : (v.boolean() ? "true" : "false");
+    out[path] = v.is_null() ? "null" : (v.get<bool>() ? "true" : "false");
   }
 }
 
@@ -413,8 +414,8 @@ void expect_lookahead_changes_nothing(const std::string& config, const std::stri
   ASSERT_EQ(on.status, off.status) << on.output;
   ASSERT_TRUE(on.stats.is_object()) << on.output;
   ASSERT_TRUE(off.stats.is_object()) << off.output;
-  EXPECT_GT(on.stats["lookahead_skips"].number(), 0.0);
-  EXPECT_EQ(off.stats["lookahead_skips"].number(), 0.0);
+  EXPECT_GT(on.stats.at("lookahead_skips").get<double>(), 0.0);
+  EXPECT_EQ(off.stats.at("lookahead_skips").get<double>(), 0.0);
   std::map<std::string, std::string> a, b;
   flatten(on.stats, "", a);
   flatten(off.stats, "", b);
@@ -502,15 +503,180 @@ TEST(ConfigRegression, CalibDmaLatencyFollowsTheIotlbReach) {
                            "--set workload.window_bytes=16M --set workload.requests=4000");
   ASSERT_EQ(hit.status, 0) << hit.output;
   ASSERT_EQ(miss.status, 0) << miss.output;
-  const JsonValue& h = hit.stats["summary"];
-  const JsonValue& m = miss.stats["summary"];
-  EXPECT_EQ(h["dma_requests"].number(), 4000);
-  const double p50_hit = h["dma_read_latency_ns"]["p50"].number();
-  const double p50_miss = m["dma_read_latency_ns"]["p50"].number();
+  const Json& h = hit.stats.at("summary");
+  const Json& m = miss.stats.at("summary");
+  EXPECT_EQ(h.at("dma_requests").get<double>(), 4000);
+  const double p50_hit = h.at("dma_read_latency_ns").at("p50").get<double>();
+  const double p50_miss = m.at("dma_read_latency_ns").at("p50").get<double>();
   EXPECT_NEAR(p50_hit, 600.0, 60.0);
   EXPECT_NEAR(p50_miss - p50_hit, 280.0, 56.0);
-  EXPECT_GT(h["iotlb_hit_rate"].number(), 0.95);
-  EXPECT_LT(m["iotlb_hit_rate"].number(), 0.2);
+  EXPECT_GT(h.at("iotlb_hit_rate").get<double>(), 0.95);
+  EXPECT_LT(m.at("iotlb_hit_rate").get<double>(), 0.2);
+}
+
+// --- sweeps of the real simulator ------------------------------------------------
+
+struct CliRun {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string file_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream text;
+  text << f.rdbuf();
+  return text.str();
+}
+
+// iommu-sim configs/<config>.cfg <args>, stdout and stderr kept apart.
+CliRun run_sim(const std::string& config, const std::string& args, const std::string& dir) {
+  const std::string out = dir + "/stdout", err = dir + "/stderr";
+  const std::string cmd = std::string(IOSIM_SIM_BINARY) + " " + IOSIM_CONFIG_DIR + "/" + config +
+                          ".cfg " + args + " > " + out + " 2> " + err;
+  const int rc = std::system(cmd.c_str());
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, file_text(out), file_text(err)};
+}
+
+std::string sweep_dir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "sweep_" + name + "_" + std::to_string(getpid());
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
+  return dir;
+}
+
+std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(line);
+  while (std::getline(in, cur, ',')) out.push_back(cur);
+  if (!line.empty() && line.back() == ',') out.push_back("");
+  return out;
+}
+
+// Header and rows (column -> cell) of a CSV text.
+std::vector<std::map<std::string, std::string>> csv_rows(const std::string& text,
+                                                         std::vector<std::string>& header) {
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  header = csv_cells(line);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> cells = csv_cells(line);
+    std::map<std::string, std::string> row;
+    for (size_t i = 0; i < cells.size() && i < header.size(); ++i) row[header[i]] = cells[i];
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+double cell(const std::map<std::string, std::string>& row, const std::string& column) {
+  auto it = row.find(column);
+  if (it == row.end() || it->second.empty()) {
+    ADD_FAILURE() << "no value in column " << column;
+    return -1;
+  }
+  return std::stod(it->second);
+}
+
+// Two sweeps of the invalidation storm over different policies: the same columns;
+// every point's stats kept in --stats-dir under its point's name; the CSV's means
+// are the stats' exact means; the breakdowns add up to the invalidation count.
+TEST(ConfigSweep, SameColumnsForEverySweepAndPointFilesNamedByPoint) {
+  const std::string dir = sweep_dir("columns");
+  const CliRun a = run_sim(
+      "invalidation_storm",
+      "--sweep sva.policy=intel --sweep-out " + dir + "/a.csv --stats-dir " + dir + "/a", dir);
+  ASSERT_EQ(a.status, 0) << a.err;
+  const CliRun b = run_sim("invalidation_storm",
+                           "--sweep sva.policy=amd_legacy,arm --sweep os.preempt_hold_ns=0 "
+                           "--jobs 2 --sweep-out " +
+                               dir + "/b.csv --stats-dir " + dir + "/b",
+                           dir);
+  ASSERT_EQ(b.status, 0) << b.err;
+  std::vector<std::string> ha, hb;
+  const auto ra = csv_rows(file_text(dir + "/a.csv"), ha);
+  const auto rb = csv_rows(file_text(dir + "/b.csv"), hb);
+  ASSERT_EQ(ra.size(), 1u);
+  ASSERT_EQ(rb.size(), 2u);
+  EXPECT_EQ(ha.at(0), "sva.policy");
+  EXPECT_EQ(std::vector<std::string>(ha.begin() + 1, ha.end()),
+            std::vector<std::string>(hb.begin() + 2, hb.end()));
+  const std::vector<std::pair<std::string, std::map<std::string, std::string>>> points{
+      {dir + "/a/sva.policy=intel.json", ra[0]},
+      {dir + "/b/sva.policy=amd_legacy+os.preempt_hold_ns=0.json", rb[0]},
+      {dir + "/b/sva.policy=arm+os.preempt_hold_ns=0.json", rb[1]}};
+  for (const auto& [file, row] : points) {
+    SCOPED_TRACE(file);
+    Json stats;
+    ASSERT_NO_THROW(stats = read_json_file(file));
+    EXPECT_EQ(stats.at("sweep_point").at("settings").at("sva.policy").get<std::string>(),
+              row.at("sva.policy"));
+    const Json& inv = stats.at("sva").at("invalidation_latency");
+    const double count = inv.at("count").get<double>();
+    ASSERT_GT(count, 0.0);
+    EXPECT_EQ(cell(row, "invalidation_latency_ns.count"), count);
+    EXPECT_NEAR(cell(row, "invalidation_latency_ns.mean"), inv.at("mean").get<double>(),
+                inv.at("mean").get<double>() * 1e-9);
+    // The DMA read mean: the pooled mean of the four devices' histograms.
+    double sum = 0, n = 0;
+    for (int d = 0; d < 4; ++d) {
+      const Json& h = stats.at("device" + std::to_string(d)).at("dma_read_latency");
+      sum += h.at("mean").get<double>() * h.at("count").get<double>();
+      n += h.at("count").get<double>();
+    }
+    EXPECT_NEAR(cell(row, "dma_read_latency_ns.mean"), sum / n, sum / n * 1e-9);
+    double events = 0, ranges = 0;
+    for (const auto& [name, h] : stats.at("sva").at("invalidation_latency_by_event").items()) {
+      events += h.at("count").get<double>();
+      EXPECT_EQ(cell(row, "invalidation_latency_by_event_ns." + name + ".count"),
+                h.at("count").get<double>());
+    }
+    for (const auto& [name, h] : stats.at("sva").at("invalidation_latency_by_range").items()) {
+      ranges += h.at("count").get<double>();
+    }
+    EXPECT_EQ(events, count);
+    EXPECT_EQ(ranges, count);
+    // The storm's CPU threads madvise (CLEAR) and munmap (UNMAP), nothing else.
+    EXPECT_GT(cell(row, "invalidation_latency_by_event_ns.clear.count"), 0);
+    EXPECT_GT(cell(row, "invalidation_latency_by_event_ns.unmap.count"), 0);
+    EXPECT_EQ(cell(row, "invalidation_latency_by_event_ns.clear.count") +
+                  cell(row, "invalidation_latency_by_event_ns.unmap.count"),
+              count);
+  }
+}
+
+// --resume: the stored points are not run again (their files keep their time, the
+// CSV is the same); a removed one is.
+TEST(ConfigSweep, ResumeRunsOnlyThePointsWithoutStoredStats) {
+  namespace fs = std::filesystem;
+  const std::string dir = sweep_dir("resume");
+  const std::string sweep = "--sweep sva.policy=intel,arm --stats-dir " + dir + "/points";
+  const CliRun first = run_sim("invalidation_storm", sweep + " --sweep-out " + dir + "/1.csv", dir);
+  ASSERT_EQ(first.status, 0) << first.err;
+  const fs::path intel = dir + "/points/sva.policy=intel.json";
+  const fs::path arm = dir + "/points/sva.policy=arm.json";
+  ASSERT_TRUE(fs::exists(intel));
+  const auto intel_time = fs::last_write_time(intel);
+  const auto arm_time = fs::last_write_time(arm);
+  const CliRun again =
+      run_sim("invalidation_storm", sweep + " --resume --sweep-out " + dir + "/2.csv", dir);
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.err.find("--resume: 2 of 2 points taken from"), std::string::npos) << again.err;
+  EXPECT_EQ(file_text(dir + "/2.csv"), file_text(dir + "/1.csv"));
+  EXPECT_EQ(fs::last_write_time(intel), intel_time);
+  EXPECT_EQ(fs::last_write_time(arm), arm_time);
+  fs::remove(arm);
+  const CliRun third =
+      run_sim("invalidation_storm", sweep + " --resume --sweep-out " + dir + "/3.csv", dir);
+  ASSERT_EQ(third.status, 0) << third.err;
+  EXPECT_NE(third.err.find("1 of 2 points taken"), std::string::npos) << third.err;
+  EXPECT_EQ(file_text(dir + "/3.csv"), file_text(dir + "/1.csv"));
+  EXPECT_EQ(fs::last_write_time(intel), intel_time);
+  EXPECT_TRUE(fs::exists(arm));
+  // Without --stats-dir there is nothing to resume from.
+  const CliRun bad = run_sim("invalidation_storm", "--sweep sva.policy=intel --resume", dir);
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--resume needs --stats-dir"), std::string::npos) << bad.err;
 }
 
 // The README's parameter reference is the output of --list-params --markdown.

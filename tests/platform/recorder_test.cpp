@@ -21,7 +21,7 @@
 
 #include "common/tlm_bench.h"
 #include "os/exec_context.h"
-#include "sc_models/json_reader.h"
+#include "sc_models/json.h"
 #include "sc_models/stats.h"
 #include "tests/os/mm_bench.h"
 
@@ -217,18 +217,19 @@ TEST(TraceRecorder, WritesValidJsonWithEveryKindOfEvent) {
   const CowRun run = cow_scenario(b);
   std::ostringstream out;
   rec.finish(out);
-  const JsonValue doc = parse_json(out.str());
-  const JsonValue& events = doc["traceEvents"];
+  const Json doc = parse_json(out.str());
+  const Json& events = doc.at("traceEvents");
   std::map<std::string, int> tids;   // track name -> tid
   std::map<std::string, int> count;  // "name/ph"
-  for (const JsonValue& e : events.items()) {
-    if (e["ph"].str() == "M") {
-      if (e["name"].str() == "thread_name") {
-        tids[e["args"]["name"].str()] = static_cast<int>(e["tid"].number());
+  for (const Json& e : events) {
+    if (e.at("ph").get<std::string>() == "M") {
+      if (e.at("name").get<std::string>() == "thread_name") {
+        tids[e.at("args").at("name").get<std::string>()] =
+            static_cast<int>(e.at("tid").get<double>());
       }
       continue;
     }
-    ++count[e["name"].str() + "/" + e["ph"].str()];
+    ++count[e.at("name").get<std::string>() + "/" + e.at("ph").get<std::string>()];
   }
   EXPECT_EQ(tids.at("CPU-thread-0"), 1);
   EXPECT_EQ(tids.at("DEV-thread-0"), 2);
@@ -242,27 +243,29 @@ TEST(TraceRecorder, WritesValidJsonWithEveryKindOfEvent) {
   EXPECT_EQ(ptl_holds, 3u);  // anonymous fault, fork, COW
   EXPECT_EQ(ptes, 5u);       // fault; fork: write-protect + child copy; COW: clear + set
   EXPECT_EQ(flushes, 2u);    // fork and COW, under the PTL
-  EXPECT_EQ(count["ptl_hold/X"], static_cast<int>(ptl_holds));
-  EXPECT_EQ(count["pte_update/i"], static_cast<int>(ptes));
-  EXPECT_EQ(count["arch_invalidate_secondary_tlbs/X"], static_cast<int>(flushes));
-  EXPECT_EQ(count["invalidate_range(PROTECTION_PAGE)/X"], 1);  // fork
-  EXPECT_EQ(count["invalidate_range(CLEAR)/X"], 1);            // COW
-  EXPECT_EQ(count["preempted/X"], 1);
-  EXPECT_EQ(count["store/i"], 1);
-  EXPECT_EQ(count["read/i"], 2);
-  EXPECT_EQ(count["invalidation_done/i"], 1);
+  EXPECT_EQ(count.at("ptl_hold/X"), static_cast<int>(ptl_holds));
+  EXPECT_EQ(count.at("pte_update/i"), static_cast<int>(ptes));
+  EXPECT_EQ(count.at("arch_invalidate_secondary_tlbs/X"), static_cast<int>(flushes));
+  EXPECT_EQ(count.at("invalidate_range(PROTECTION_PAGE)/X"), 1);  // fork
+  EXPECT_EQ(count.at("invalidate_range(CLEAR)/X"), 1);            // COW
+  EXPECT_EQ(count.at("preempted/X"), 1);
+  EXPECT_EQ(count.at("store/i"), 1);
+  EXPECT_EQ(count.at("read/i"), 2);
+  EXPECT_EQ(count.at("invalidation_done/i"), 1);
   EXPECT_EQ(count.size(), 9u);
   EXPECT_EQ(rec.count("ptl_hold"), ptl_holds);
   EXPECT_EQ(rec.dropped(), 0u);
   // The COW range spans from its start to the return of range_end: it holds the PTL
   // hold and the preemption, and its duration is at least the hold.
-  for (const JsonValue& e : events.items()) {
-    if (e["ph"].str() != "X" || e["name"].str() != "invalidate_range(CLEAR)") continue;
-    EXPECT_GE(e["ts"].number(), time_in(run.cow_start, sc_core::SC_US));
-    EXPECT_LT(e["ts"].number(), time_in(run.dev_read_old, sc_core::SC_US));
-    EXPECT_GE(e["dur"].number(), kHoldNs / 1000);
-    EXPECT_EQ(e["tid"].number(), 1);
-    EXPECT_EQ(e["args"]["start"].str(), "0x100000000");
+  for (const Json& e : events) {
+    if (e.at("ph").get<std::string>() != "X" ||
+        e.at("name").get<std::string>() != "invalidate_range(CLEAR)")
+      continue;
+    EXPECT_GE(e.at("ts").get<double>(), time_in(run.cow_start, sc_core::SC_US));
+    EXPECT_LT(e.at("ts").get<double>(), time_in(run.dev_read_old, sc_core::SC_US));
+    EXPECT_GE(e.at("dur").get<double>(), kHoldNs / 1000);
+    EXPECT_EQ(e.at("tid").get<double>(), 1);
+    EXPECT_EQ(e.at("args").at("start").get<std::string>(), "0x100000000");
   }
 }
 
@@ -277,17 +280,19 @@ TEST(TraceRecorder, BoundedAndUnwritablePath) {
 }
 
 // Slices ("X") per track name of a trace document.
-std::map<std::string, std::vector<std::string>> slices_by_track(const JsonValue& doc) {
+std::map<std::string, std::vector<std::string>> slices_by_track(const Json& doc) {
   std::map<int, std::string> names;
   std::map<std::string, std::vector<std::string>> out;
-  for (const JsonValue& e : doc["traceEvents"].items()) {
-    if (e["ph"].str() == "M" && e["name"].str() == "thread_name") {
-      names[static_cast<int>(e["tid"].number())] = e["args"]["name"].str();
+  for (const Json& e : doc.at("traceEvents")) {
+    if (e.at("ph").get<std::string>() == "M" && e.at("name").get<std::string>() == "thread_name") {
+      names[static_cast<int>(e.at("tid").get<double>())] =
+          e.at("args").at("name").get<std::string>();
     }
   }
-  for (const JsonValue& e : doc["traceEvents"].items()) {
-    if (e["ph"].str() == "X") {
-      out[names.at(static_cast<int>(e["tid"].number()))].push_back(e["name"].str());
+  for (const Json& e : doc.at("traceEvents")) {
+    if (e.at("ph").get<std::string>() == "X") {
+      out[names.at(static_cast<int>(e.at("tid").get<double>()))].push_back(
+          e.at("name").get<std::string>());
     }
   }
   return out;
@@ -346,18 +351,20 @@ TEST(TraceRecorder, AKernelThreadWithoutACoreGetsItsOwnTrack) {
   });
   std::ostringstream out;
   trace.finish(out);
-  const JsonValue doc = parse_json(out.str());
+  const Json doc = parse_json(out.str());
   EXPECT_EQ(chrome_trace_nesting_errors(doc), std::vector<std::string>{});
   const auto tracks = slices_by_track(doc);
   EXPECT_EQ(tracks.at("CPU-thread-0"),
             (std::vector<std::string>{"ptl_hold", "invalidate_range(CLEAR)"}));
   EXPECT_EQ(tracks.at("thread1"),
             (std::vector<std::string>{"ptl_hold", "invalidate_range(CLEAR)"}));
-  for (const JsonValue& e : doc["traceEvents"].items()) {
-    if (e["ph"].str() != "X" || e["name"].str() != "invalidate_range(CLEAR)") continue;
+  for (const Json& e : doc.at("traceEvents")) {
+    if (e.at("ph").get<std::string>() != "X" ||
+        e.at("name").get<std::string>() != "invalidate_range(CLEAR)")
+      continue;
     // Each range from its own start: 10..70 on the core, 30..45 on the kernel thread.
-    const bool core = e["ts"].number() == 0.010;
-    EXPECT_DOUBLE_EQ(e["dur"].number(), core ? 0.060 : 0.015) << out.str();
+    const bool core = e.at("ts").get<double>() == 0.010;
+    EXPECT_DOUBLE_EQ(e.at("dur").get<double>(), core ? 0.060 : 0.015) << out.str();
   }
   // The timeline shows the kernel thread's steps on its own row too.
   std::ostringstream text;
@@ -366,7 +373,7 @@ TEST(TraceRecorder, AKernelThreadWithoutACoreGetsItsOwnTrack) {
 }
 
 // Runs configs/<name>.cfg with --trace and returns the parsed trace.
-JsonValue shipped_trace(const std::string& name) {
+Json shipped_trace(const std::string& name) {
   const std::string trace =
       ::testing::TempDir() + "recorder_test_" + name + "_" + std::to_string(getpid()) + ".json";
   const std::vector<std::string> args{
@@ -383,12 +390,12 @@ JsonValue shipped_trace(const std::string& name) {
   std::stringstream text;
   text << f.rdbuf();
   std::remove(trace.c_str());
-  return rc == 0 ? parse_json(text.str()) : JsonValue();
+  return rc == 0 ? parse_json(text.str()) : Json();
 }
 
 // Every track's slices nest; returns the slices by track.
 std::map<std::string, std::vector<std::string>> expect_nested(const std::string& config) {
-  const JsonValue doc = shipped_trace(config);
+  const Json doc = shipped_trace(config);
   if (doc.is_null()) return {};
   EXPECT_EQ(chrome_trace_nesting_errors(doc), std::vector<std::string>{});
   return slices_by_track(doc);

@@ -3,9 +3,10 @@
 #include "platform/cli.h"
 #include "platform/system_simulation.h"
 
+#include "os/sva_invalidation_stats.h"
 #include "sc_models/checker_suite.h"
 #include "sc_models/ground_truth.h"
-#include "sc_models/json_reader.h"
+#include "sc_models/json.h"
 
 #include <gtest/gtest.h>
 #include <systemc>
@@ -222,9 +223,8 @@ struct SuiteWithOneViolation {
 };
 
 struct ScenarioExtra : JsonExtra {
-  void write(JsonWriter& w) const override {
-    w.key("scenario").begin_object().field("name", "cow_race").field("expect_clean", false);
-    w.end_object();
+  void add_to(Json& doc) const override {
+    doc["scenario"] = {{"name", "cow_race"}, {"expect_clean", false}};
   }
 };
 
@@ -238,41 +238,107 @@ TEST(Report, StatsJsonHasTheTreeTheRunAndTheSummary) {
   ScenarioExtra extra;
   std::ostringstream out;
   write_stats_json(out, r, s, info, &extra);
-  const JsonValue j = parse_json(out.str());
-  EXPECT_EQ(j.keys(),
+  const Json j = parse_json(out.str());
+  EXPECT_EQ(json_keys(j),
             (std::vector<std::string>{"os", "top", "sim_time_ns", "host_seconds", "lookahead_skips",
                                       "checkers", "summary", "scenario"}));
   // The hierarchy, as StatRegistry dumps it.
-  EXPECT_EQ(j["top"]["iommu"]["iotlb_hits"]["value"].number(), 75);
-  EXPECT_EQ(j["os"]["mm1"]["ptl_hold"]["kind"].str(), "histogram");
-  EXPECT_EQ(j["os"]["mm1"]["ptl_hold"]["count"].number(), 66);
-  EXPECT_DOUBLE_EQ(j["sim_time_ns"].number(), 12345.5);
-  EXPECT_DOUBLE_EQ(j["host_seconds"].number(), 0.25);
-  EXPECT_EQ(j["lookahead_skips"].number(), 42);
-  const JsonValue& c = j["checkers"];
-  EXPECT_EQ(c.keys(), checker_names());
-  EXPECT_EQ(c["use_after_free"].number(), 1);
-  EXPECT_EQ(c["stale_after_newer_write"].number(), 0);
-  EXPECT_EQ(c["write_after_protect"].number(), 0);
-  EXPECT_EQ(c["completion_contract"].number(), 0);
-  const JsonValue& sum = j["summary"];
-  EXPECT_EQ(sum["dma_requests"].number(), 110);
+  EXPECT_EQ(j.at("top").at("iommu").at("iotlb_hits").at("value").get<double>(), 75);
+  EXPECT_EQ(j.at("os").at("mm1").at("ptl_hold").at("kind").get<std::string>(), "histogram");
+  EXPECT_EQ(j.at("os").at("mm1").at("ptl_hold").at("count").get<double>(), 66);
+  EXPECT_DOUBLE_EQ(j.at("sim_time_ns").get<double>(), 12345.5);
+  EXPECT_DOUBLE_EQ(j.at("host_seconds").get<double>(), 0.25);
+  EXPECT_EQ(j.at("lookahead_skips").get<double>(), 42);
+  const Json& c = j.at("checkers");
+  EXPECT_EQ(json_keys(c), checker_names());
+  EXPECT_EQ(c.at("use_after_free").get<double>(), 1);
+  EXPECT_EQ(c.at("stale_after_newer_write").get<double>(), 0);
+  EXPECT_EQ(c.at("write_after_protect").get<double>(), 0);
+  EXPECT_EQ(c.at("completion_contract").get<double>(), 0);
+  const Json& sum = j.at("summary");
+  EXPECT_EQ(sum.at("dma_requests").get<double>(), 110);
   for (const char* k : {"dma_read_latency_ns", "dma_write_latency_ns", "translation_latency_ns",
                         "invalidation_latency_ns", "pri_round_trip_ns", "ptl_hold_ns"}) {
     SCOPED_TRACE(k);
-    EXPECT_EQ(sum[k].keys(), (std::vector<std::string>{"count", "p50", "p90", "p99", "max"}));
+    EXPECT_EQ(json_keys(sum.at(k)),
+              (std::vector<std::string>{"count", "mean", "p50", "p90", "p99", "max"}));
   }
-  EXPECT_EQ(sum["dma_read_latency_ns"]["count"].number(), 100);
-  EXPECT_DOUBLE_EQ(sum["dma_read_latency_ns"]["max"].number(), 2400);
-  EXPECT_DOUBLE_EQ(sum["dma_read_latency_ns"]["p50"].number(), s.dma_read_latency_ns.p50);
-  EXPECT_DOUBLE_EQ(sum["invalidation_latency_ns"]["p99"].number(), 1500);
-  EXPECT_DOUBLE_EQ(sum["pri_round_trip_ns"]["max"].number(), 5000);
-  EXPECT_EQ(sum["ptl_hold_ns"]["count"].number(), 99);
-  EXPECT_DOUBLE_EQ(sum["iotlb_hit_rate"].number(), 0.75);
-  EXPECT_DOUBLE_EQ(sum["atc_hit_rate"].number(), 0.8);
-  EXPECT_EQ(sum["invalidations"]["pasid_iotlb"]["count"].number(), 4);
-  EXPECT_DOUBLE_EQ(sum["invalidations"]["pasid_iotlb"]["latency_ns"]["max"].number(), 400);
-  EXPECT_EQ(j["scenario"]["name"].str(), "cow_race");
+  EXPECT_EQ(sum.at("dma_read_latency_ns").at("count").get<double>(), 100);
+  EXPECT_DOUBLE_EQ(sum.at("dma_read_latency_ns").at("max").get<double>(), 2400);
+  EXPECT_DOUBLE_EQ(sum.at("dma_read_latency_ns").at("p50").get<double>(),
+                   s.dma_read_latency_ns.p50);
+  EXPECT_DOUBLE_EQ(sum.at("invalidation_latency_ns").at("p99").get<double>(), 1500);
+  EXPECT_DOUBLE_EQ(sum.at("pri_round_trip_ns").at("max").get<double>(), 5000);
+  EXPECT_EQ(sum.at("ptl_hold_ns").at("count").get<double>(), 99);
+  EXPECT_DOUBLE_EQ(sum.at("iotlb_hit_rate").get<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(sum.at("atc_hit_rate").get<double>(), 0.8);
+  EXPECT_EQ(sum.at("invalidations").at("pasid_iotlb").at("count").get<double>(), 4);
+  EXPECT_DOUBLE_EQ(
+      sum.at("invalidations").at("pasid_iotlb").at("latency_ns").at("max").get<double>(), 400);
+  EXPECT_EQ(j.at("scenario").at("name").get<std::string>(), "cow_race");
+}
+
+// Every summary latency has the exact mean of its pooled samples (the histograms'
+// sums), in the struct and in the stats JSON; an empty one has mean 0.
+TEST(Report, LatencyMeanIsTheExactMeanOfThePooledSamples) {
+  StatRegistry r;
+  const Pooled p = fill_system(r);
+  const RunSummary s = collect_summary(r, kLayout);
+  double reads = 0;
+  for (double v : p.reads) reads += v;
+  EXPECT_DOUBLE_EQ(s.dma_read_latency_ns.mean, reads / static_cast<double>(p.reads.size()));
+  double ptl = 0;
+  for (double v : p.ptl) ptl += v;
+  EXPECT_DOUBLE_EQ(s.ptl_hold_ns.mean, ptl / 99.0);
+  EXPECT_DOUBLE_EQ(s.translation_latency_ns.mean, 1000.0);         // 900 and 1100
+  EXPECT_DOUBLE_EQ(s.invalidations.at(1).latency_ns.mean, 250.0);  // pasid_iotlb 100..400
+  EXPECT_EQ(s.invalidations.at(1).kind, "pasid_iotlb");
+  const Json sum = summary_json(s);
+  EXPECT_DOUBLE_EQ(sum.at("dma_read_latency_ns").at("mean").get<double>(),
+                   s.dma_read_latency_ns.mean);
+  EXPECT_DOUBLE_EQ(
+      sum.at("invalidations").at("pasid_iotlb").at("latency_ns").at("mean").get<double>(), 250.0);
+  StatRegistry empty;
+  empty.group("top.dev0").histogram("dma_read_latency", "");
+  EXPECT_EQ(collect_summary(empty, kLayout).dma_read_latency_ns.mean, 0.0);
+}
+
+// The breakdown histograms are read by path under the SVA driver's group; every
+// event and bucket is in the summary, in order, whether it ran or not.
+TEST(Report, InvalidationLatencyBreakdownByEventAndRangeSize) {
+  StatRegistry r;
+  SvaInvalidationStats b(r.group("os.sva"));
+  using sc_core::SC_NS;
+  using sc_core::sc_time;
+  b.sample(MmuNotifierEvent::kUnmap, 0, 4096, sc_time(1000, SC_NS));
+  b.sample(MmuNotifierEvent::kUnmap, 0, 600 * 4096, sc_time(3000, SC_NS));
+  b.sample(MmuNotifierEvent::kClear, 0, 16 * 4096, sc_time(2000, SC_NS));
+  b.sample(std::nullopt, 0, 17 * 4096, sc_time(500, SC_NS));
+  const RunSummary s = collect_summary(r, kLayout);
+  std::vector<std::string> events, ranges;
+  for (const NamedLatency& l : s.invalidation_latency_by_event_ns) events.push_back(l.name);
+  for (const NamedLatency& l : s.invalidation_latency_by_range_ns) ranges.push_back(l.name);
+  EXPECT_EQ(events, SvaInvalidationStats::event_names());
+  EXPECT_EQ(ranges, SvaInvalidationStats::range_names());
+  const LatencySummary& unmap = s.invalidation_latency_by_event_ns.at(0).latency_ns;
+  EXPECT_EQ(unmap.count, 2u);
+  EXPECT_DOUBLE_EQ(unmap.mean, 2000.0);
+  EXPECT_DOUBLE_EQ(unmap.max, 3000.0);
+  EXPECT_EQ(s.invalidation_latency_by_event_ns.at(1).latency_ns.count, 1u);   // clear
+  EXPECT_EQ(s.invalidation_latency_by_event_ns.at(2).latency_ns.count, 0u);   // protection_vma
+  EXPECT_EQ(s.invalidation_latency_by_event_ns.back().latency_ns.count, 1u);  // none
+  EXPECT_DOUBLE_EQ(s.invalidation_latency_by_event_ns.back().latency_ns.p50, 500.0);
+  const std::vector<uint64_t> range_counts{1, 1, 1, 1};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(s.invalidation_latency_by_range_ns.at(i).latency_ns.count, range_counts[i]) << i;
+  }
+  const Json sum = summary_json(s);
+  EXPECT_EQ(json_keys(sum.at("invalidation_latency_by_event_ns")),
+            SvaInvalidationStats::event_names());
+  EXPECT_EQ(sum.at("invalidation_latency_by_range_ns").at("over_512_pages").at("max").get<double>(),
+            3000.0);
+  EXPECT_EQ(json_keys(sum.at("invalidation_latency_by_event_ns").at("soft_dirty")),
+            (std::vector<std::string>{"count", "mean", "p50", "p90", "p99", "max"}));
 }
 
 TEST(Report, StatsJsonWithoutCheckersOrExtraCountsZeroAndEmptyLatenciesAreZero) {
@@ -281,14 +347,16 @@ TEST(Report, StatsJsonWithoutCheckersOrExtraCountsZeroAndEmptyLatenciesAreZero) 
   RunInfo info{0, 0, 0, nullptr, {}};
   std::ostringstream out;
   write_stats_json(out, r, collect_summary(r, kLayout), info, nullptr);
-  const JsonValue j = parse_json(out.str());
-  EXPECT_FALSE(j.has("scenario"));
-  for (const std::string& n : checker_names()) EXPECT_EQ(j["checkers"][n].number(), 0) << n;
-  EXPECT_EQ(j["summary"]["dma_read_latency_ns"]["count"].number(), 0);
-  EXPECT_EQ(j["summary"]["dma_read_latency_ns"]["p99"].number(), 0);  // a number, not null
-  EXPECT_EQ(j["summary"]["atc_hit_rate"].number(), 0);
+  const Json j = parse_json(out.str());
+  EXPECT_FALSE(j.contains("scenario"));
+  for (const std::string& n : checker_names())
+    EXPECT_EQ(j.at("checkers").at(n).get<double>(), 0) << n;
+  EXPECT_EQ(j.at("summary").at("dma_read_latency_ns").at("count").get<double>(), 0);
+  EXPECT_EQ(j.at("summary").at("dma_read_latency_ns").at("p99").get<double>(),
+            0);  // a number, not null
+  EXPECT_EQ(j.at("summary").at("atc_hit_rate").get<double>(), 0);
   // The histogram itself keeps its null percentiles in the tree.
-  EXPECT_TRUE(j["top"]["dev0"]["dma_read_latency"]["p50"].is_null());
+  EXPECT_TRUE(j.at("top").at("dev0").at("dma_read_latency").at("p50").is_null());
 }
 
 TEST(Report, StatsJsonFileAndUnwritablePath) {
@@ -300,7 +368,7 @@ TEST(Report, StatsJsonFileAndUnwritablePath) {
   std::ifstream f(path);
   std::stringstream text;
   text << f.rdbuf();
-  EXPECT_EQ(parse_json(text.str())["a"]["n"]["value"].number(), 3);
+  EXPECT_EQ(parse_json(text.str()).at("a").at("n").at("value").get<double>(), 3);
   std::remove(path.c_str());
   EXPECT_THROW(write_stats_json("/nonexistent-dir/x/stats.json", r, collect_summary(r, kLayout),
                                 info, nullptr),
@@ -486,12 +554,12 @@ TEST(Report, InvalidationTimeoutsAreShownAndTheRunIsNotClean) {
             "checkers              VIOLATIONS: ");
   std::ostringstream json;
   write_stats_json(json, r, s, RunInfo{100, 0.01, 0, &clean, {}}, nullptr);
-  const JsonValue e = parse_json(json.str())["summary"]["invalidation_errors"];
-  EXPECT_EQ(e["itag_timeouts"].number(), 3);
-  EXPECT_EQ(e["iommu_failed_waits"].number(), 1);
-  EXPECT_EQ(e["wait_timeouts"].number(), 2);
-  EXPECT_EQ(e["retries"].number(), 0);
-  EXPECT_EQ(e["driver_failed_waits"].number(), 4);
+  const Json e = parse_json(json.str()).at("summary").at("invalidation_errors");
+  EXPECT_EQ(e.at("itag_timeouts").get<double>(), 3);
+  EXPECT_EQ(e.at("iommu_failed_waits").get<double>(), 1);
+  EXPECT_EQ(e.at("wait_timeouts").get<double>(), 2);
+  EXPECT_EQ(e.at("retries").get<double>(), 0);
+  EXPECT_EQ(e.at("driver_failed_waits").get<double>(), 4);
 }
 
 // ---------------------------------------------------------------- shipped configs
@@ -499,7 +567,7 @@ TEST(Report, InvalidationTimeoutsAreShownAndTheRunIsNotClean) {
 struct ConfigRun {
   int status = -1;
   std::string output;
-  JsonValue stats;
+  Json stats;
 };
 
 // Runs iommu-sim's front end on configs/<name>.cfg with --stats.
@@ -528,11 +596,12 @@ ConfigRun run_shipped(const std::string& name) {
 TEST(Report, PriDemandPagingCountsTheDevicesPageRequests) {
   const ConfigRun r = run_shipped("pri_demand_paging");
   ASSERT_EQ(r.status, 0) << r.output;
-  const double device = r.stats["device0"]["pri"]["page_requests"]["value"].number();
+  const double device =
+      r.stats.at("device0").at("pri").at("page_requests").at("value").get<double>();
   EXPECT_EQ(device, 6);
   // The fault handler read the same requests: a sum over every "page_requests" doubles them.
-  EXPECT_EQ(r.stats["iopf"]["page_requests"]["value"].number(), device);
-  EXPECT_EQ(r.stats["summary"]["pri_page_requests"].number(), device);
+  EXPECT_EQ(r.stats.at("iopf").at("page_requests").at("value").get<double>(), device);
+  EXPECT_EQ(r.stats.at("summary").at("pri_page_requests").get<double>(), device);
   EXPECT_EQ(line_starting(lines_of(r.output), "faults"),
             "faults                6 PRI page requests, 0 IOMMU fault records");
 }
@@ -540,19 +609,19 @@ TEST(Report, PriDemandPagingCountsTheDevicesPageRequests) {
 TEST(Report, DefaultRatesDivideByTheDmaPhase) {
   const ConfigRun r = run_shipped("default");
   ASSERT_EQ(r.status, 0) << r.output;
-  const JsonValue& d = r.stats["device0"];
-  const double first = d["dma_issue_time"]["min"].number();
-  const double last = d["dma_completion_time"]["max"].number();
+  const Json& d = r.stats.at("device0");
+  const double first = d.at("dma_issue_time").at("min").get<double>();
+  const double last = d.at("dma_completion_time").at("max").get<double>();
   const double phase = last - first;
-  const double boot = r.stats["boot_ns"].number();
+  const double boot = r.stats.at("boot_ns").get<double>();
   EXPECT_GE(first, boot * (1 - 1e-9));  // the devices start when the boot ends
-  EXPECT_LE(phase, (r.stats["sim_time_ns"].number() - boot) * (1 + 1e-9));
-  const JsonValue& s = r.stats["summary"];
-  const double requests = s["dma_requests"].number();
+  EXPECT_LE(phase, (r.stats.at("sim_time_ns").get<double>() - boot) * (1 + 1e-9));
+  const Json& s = r.stats.at("summary");
+  const double requests = s.at("dma_requests").get<double>();
   EXPECT_EQ(requests, 2000);
-  EXPECT_DOUBLE_EQ(s["dma_phase_ns"].number(), phase);
-  EXPECT_DOUBLE_EQ(s["dma_mreq_per_s"].number(), requests / phase * 1e3);
-  EXPECT_DOUBLE_EQ(s["dma_gb_per_s"].number(), s["dma_bytes"].number() / phase);
+  EXPECT_DOUBLE_EQ(s.at("dma_phase_ns").get<double>(), phase);
+  EXPECT_DOUBLE_EQ(s.at("dma_mreq_per_s").get<double>(), requests / phase * 1e3);
+  EXPECT_DOUBLE_EQ(s.at("dma_gb_per_s").get<double>(), s.at("dma_bytes").get<double>() / phase);
   char rate[32];
   std::snprintf(rate, sizeof rate, ", %.2f M req/s,", requests / phase * 1e3);
   EXPECT_NE(line_starting(lines_of(r.output), "DMA requests").find(rate), std::string::npos)

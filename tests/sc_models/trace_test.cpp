@@ -1,6 +1,6 @@
 #include "sc_models/trace.h"
 
-#include "sc_models/json_reader.h"
+#include "sc_models/json.h"
 #include "sc_models/params.h"
 
 #include <gtest/gtest.h>
@@ -22,23 +22,24 @@ using sc_core::SC_PS;
 using sc_core::sc_time;
 using sc_core::SC_US;
 
-std::vector<JsonValue> events_of(const JsonValue& doc) {
-  return doc["traceEvents"].items();
+std::vector<Json> events_of(const Json& doc) {
+  return doc.at("traceEvents").get<std::vector<Json>>();
 }
 
 // Events with ph == "M" and the given metadata name.
-std::vector<JsonValue> metadata(const JsonValue& doc, const std::string& name) {
-  std::vector<JsonValue> out;
-  for (const JsonValue& e : events_of(doc)) {
-    if (e["ph"].str() == "M" && e["name"].str() == name) out.push_back(e);
+std::vector<Json> metadata(const Json& doc, const std::string& name) {
+  std::vector<Json> out;
+  for (const Json& e : events_of(doc)) {
+    if (e.at("ph").get<std::string>() == "M" && e.at("name").get<std::string>() == name)
+      out.push_back(e);
   }
   return out;
 }
 
-std::vector<JsonValue> non_metadata(const JsonValue& doc) {
-  std::vector<JsonValue> out;
-  for (const JsonValue& e : events_of(doc)) {
-    if (e["ph"].str() != "M") out.push_back(e);
+std::vector<Json> non_metadata(const Json& doc) {
+  std::vector<Json> out;
+  for (const Json& e : events_of(doc)) {
+    if (e.at("ph").get<std::string>() != "M") out.push_back(e);
   }
   return out;
 }
@@ -67,50 +68,50 @@ TEST(ChromeTrace, WritesEventsWithMicrosecondTimesAndOneThreadNamePerTrack) {
   tr.close();
   EXPECT_FALSE(tr.enabled());
 
-  JsonValue doc = parse_json(os.str());
-  EXPECT_EQ(doc["displayTimeUnit"].str(), "ns");
+  Json doc = parse_json(os.str());
+  EXPECT_EQ(doc.at("displayTimeUnit").get<std::string>(), "ns");
   ASSERT_EQ(events_of(doc).size(), 1u + 2 * 3 + 6);  // process + 2 per track + events
   EXPECT_EQ(tr.events_written(), events_of(doc).size());
   auto procs = metadata(doc, "process_name");
   ASSERT_EQ(procs.size(), 1u);
-  EXPECT_EQ(procs[0]["args"]["name"].str(), "sim");
+  EXPECT_EQ(procs[0].at("args").at("name").get<std::string>(), "sim");
   auto names = metadata(doc, "thread_name");
   ASSERT_EQ(names.size(), 3u);
   const char* expected[] = {"CPU-thread-0", "DEV-thread-2", "iommu.cmdq"};
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(names[i]["tid"].number(), i + 1);
-    EXPECT_EQ(names[i]["pid"].number(), 1);
-    EXPECT_EQ(names[i]["args"]["name"].str(), expected[i]);
+    EXPECT_EQ(names[i].at("tid").get<double>(), i + 1);
+    EXPECT_EQ(names[i].at("pid").get<double>(), 1);
+    EXPECT_EQ(names[i].at("args").at("name").get<std::string>(), expected[i]);
   }
   EXPECT_EQ(metadata(doc, "thread_sort_index").size(), 3u);
 
   auto ev = non_metadata(doc);
   ASSERT_EQ(ev.size(), 6u);
-  EXPECT_EQ(ev[0]["name"].str(), "cow_fault");
-  EXPECT_EQ(ev[0]["cat"].str(), "mm");
-  EXPECT_EQ(ev[0]["ph"].str(), "X");
-  EXPECT_EQ(ev[0]["ts"].number(), 1.5);
-  EXPECT_EQ(ev[0]["dur"].number(), 0.25);
-  EXPECT_EQ(ev[0]["tid"].number(), cpu0);
-  EXPECT_EQ(ev[0]["args"]["pasid"].number(), 5);
-  EXPECT_EQ(ev[0]["args"]["addr"].str(), "0x7f0000001000");
-  EXPECT_EQ(ev[0]["args"]["note"].str(), "a \"b\"");
-  EXPECT_EQ(ev[1]["ph"].str(), "i");
-  EXPECT_EQ(ev[1]["s"].str(), "t");
-  EXPECT_EQ(ev[1]["ts"].number(), 1e-6);  // 1 ps
-  EXPECT_FALSE(ev[1].has("dur"));
-  EXPECT_EQ(ev[1]["args"]["delta"].number(), -3);
-  EXPECT_EQ(ev[1]["args"]["ratio"].number(), 0.5);
-  EXPECT_EQ(ev[2]["ph"].str(), "B");
-  EXPECT_EQ(ev[2]["ts"].number(), 2.0);
-  EXPECT_EQ(ev[3]["ph"].str(), "E");
-  EXPECT_EQ(ev[3]["ts"].number(), 2.75);
-  EXPECT_EQ(ev[3]["tid"].number(), cmdq);
-  EXPECT_EQ(ev[4]["ph"].str(), "C");
-  EXPECT_EQ(ev[4]["name"].str(), "cmdq_depth");
-  EXPECT_EQ(ev[4]["args"]["value"].number(), 4);
-  EXPECT_EQ(ev[5]["name"].str(), "late");
-  EXPECT_EQ(ev[5]["ts"].number(), 0.001);
+  EXPECT_EQ(ev[0].at("name").get<std::string>(), "cow_fault");
+  EXPECT_EQ(ev[0].at("cat").get<std::string>(), "mm");
+  EXPECT_EQ(ev[0].at("ph").get<std::string>(), "X");
+  EXPECT_EQ(ev[0].at("ts").get<double>(), 1.5);
+  EXPECT_EQ(ev[0].at("dur").get<double>(), 0.25);
+  EXPECT_EQ(ev[0].at("tid").get<double>(), cpu0);
+  EXPECT_EQ(ev[0].at("args").at("pasid").get<double>(), 5);
+  EXPECT_EQ(ev[0].at("args").at("addr").get<std::string>(), "0x7f0000001000");
+  EXPECT_EQ(ev[0].at("args").at("note").get<std::string>(), "a \"b\"");
+  EXPECT_EQ(ev[1].at("ph").get<std::string>(), "i");
+  EXPECT_EQ(ev[1].at("s").get<std::string>(), "t");
+  EXPECT_EQ(ev[1].at("ts").get<double>(), 1e-6);  // 1 ps
+  EXPECT_FALSE(ev[1].contains("dur"));
+  EXPECT_EQ(ev[1].at("args").at("delta").get<double>(), -3);
+  EXPECT_EQ(ev[1].at("args").at("ratio").get<double>(), 0.5);
+  EXPECT_EQ(ev[2].at("ph").get<std::string>(), "B");
+  EXPECT_EQ(ev[2].at("ts").get<double>(), 2.0);
+  EXPECT_EQ(ev[3].at("ph").get<std::string>(), "E");
+  EXPECT_EQ(ev[3].at("ts").get<double>(), 2.75);
+  EXPECT_EQ(ev[3].at("tid").get<double>(), cmdq);
+  EXPECT_EQ(ev[4].at("ph").get<std::string>(), "C");
+  EXPECT_EQ(ev[4].at("name").get<std::string>(), "cmdq_depth");
+  EXPECT_EQ(ev[4].at("args").at("value").get<double>(), 4);
+  EXPECT_EQ(ev[5].at("name").get<std::string>(), "late");
+  EXPECT_EQ(ev[5].at("ts").get<double>(), 0.001);
 }
 
 TEST(ChromeTrace, DisabledTracerWritesNothingAndReopenRepeatsMetadataOnce) {
@@ -128,11 +129,11 @@ TEST(ChromeTrace, DisabledTracerWritesNothingAndReopenRepeatsMetadataOnce) {
   tr.instant(t, "two", "x", sc_time(2, SC_NS));
   tr.close();
   for (const std::string& text : {first.str(), second.str()}) {
-    JsonValue doc = parse_json(text);
+    Json doc = parse_json(text);
     EXPECT_EQ(metadata(doc, "thread_name").size(), 1u);
     EXPECT_EQ(non_metadata(doc).size(), 1u);
   }
-  EXPECT_EQ(non_metadata(parse_json(second.str()))[0]["name"].str(), "two");
+  EXPECT_EQ(non_metadata(parse_json(second.str()))[0].at("name").get<std::string>(), "two");
 }
 
 TEST(ChromeTrace, ErrorsAreClear) {
@@ -175,17 +176,17 @@ TEST(ChromeTrace, StreamsSimulatedTimeToAFile) {
   std::stringstream ss;
   ss << in.rdbuf();
   std::remove(file.c_str());
-  JsonValue doc = parse_json(ss.str());
+  Json doc = parse_json(ss.str());
   EXPECT_EQ(metadata(doc, "thread_name").size(), 2u);
   auto ev = non_metadata(doc);
   ASSERT_EQ(ev.size(), 8u);
   std::vector<int> per_tid(3, 0);
-  for (const JsonValue& e : ev) {
-    int tid = static_cast<int>(e["tid"].number());
-    int i = static_cast<int>(e["args"]["i"].number());
+  for (const Json& e : ev) {
+    int tid = static_cast<int>(e.at("tid").get<double>());
+    int i = static_cast<int>(e.at("args").at("i").get<double>());
     EXPECT_EQ(i, per_tid.at(tid)++);  // each track's events in order
-    EXPECT_EQ(e["ts"].number(), 0.125 * i);
-    EXPECT_EQ(e["dur"].number(), 0.125);
+    EXPECT_EQ(e.at("ts").get<double>(), 0.125 * i);
+    EXPECT_EQ(e.at("dur").get<double>(), 0.125);
   }
   EXPECT_EQ(per_tid[1], 4);
   EXPECT_EQ(per_tid[2], 4);
