@@ -232,13 +232,13 @@ void expect_ksm_clean(const std::string& policy) {
   EXPECT_EQ(dev_reads(r, "DEV-thread-0"), (V{42, 5, 42, 5, 42, 5}));
   EXPECT_EQ(dev_reads(r, "DEV-thread-1"), V(33, 42));
   EXPECT_EQ(cpu_loads(r, "CPU-thread-2"), (V{42, 5}));
-  const JsonValue& ksm = thread(r, "cpu_threads", "CPU-thread-1")["ops"][0];
-  EXPECT_EQ(ksm["op"].str(), "ksm_merge");
-  EXPECT_EQ(ksm["result"].number(), 1.0);  // addrK was merged into addrA
+  const Json& ksm = thread(r, "cpu_threads", "CPU-thread-1").at("ops").at(0);
+  EXPECT_EQ(ksm.at("op").get<std::string>(), "ksm_merge");
+  EXPECT_EQ(ksm.at("result").get<double>(), 1.0);  // addrK was merged into addrA
   // DEV-thread-1 kept reading past the merge's end.
-  const JsonValue& reads = thread(r, "dev_threads", "DEV-thread-1")["reads"];
+  const Json& reads = thread(r, "dev_threads", "DEV-thread-1").at("reads");
   ASSERT_GT(reads.size(), 0u);
-  EXPECT_GT(reads[reads.size() - 1]["time_ns"].number(), ksm["end_ns"].number());
+  EXPECT_GT(reads.back().at("time_ns").get<double>(), ksm.at("end_ns").get<double>());
 }
 TEST(ConfigRegression, KsmWrprotectCleanUnderRangeEnd) {
   expect_ksm_clean("range_end");

@@ -204,16 +204,21 @@ class SweepFigureTest(unittest.TestCase):
         self.assertEqual(ax.get_xscale(), "log")
 
     def test_columns_found_by_name_and_mean_optional(self):
+        # A CSV without mean columns, then the same columns reversed with a mean added.
         rows = read_rows(STORM_CSV)
-        columns = list(reversed(list(rows[0].keys()))) + ["invalidation_latency_ns.mean",
-                                                           "extra.column"]
+        base = [c for c in rows[0].keys() if not c.endswith(".mean")]
+        rows = [{c: r[c] for c in base} for r in rows]
+        no_mean = os.path.join(TMP, "no_mean.csv")
+        write_csv(no_mean, base, rows)
+        columns = list(reversed(base)) + ["invalidation_latency_ns.mean", "extra.column"]
         for i, r in enumerate(rows):
             r["invalidation_latency_ns.mean"] = str(1000 + i)
             r["extra.column"] = "x"
         shuffled = os.path.join(TMP, "shuffled.csv")
         write_csv(shuffled, columns, rows)
         original = figures.sweep_figure(storm_plot(
-            x="device.count", y="invalidation_latency_ns", lines="sva.policy")).axes[0]
+            path=no_mean, x="device.count", y="invalidation_latency_ns",
+            lines="sva.policy")).axes[0]
         reordered = figures.sweep_figure(storm_plot(
             path=shuffled, x="device.count", y="invalidation_latency_ns",
             lines="sva.policy")).axes[0]
@@ -226,8 +231,8 @@ class SweepFigureTest(unittest.TestCase):
                                              sva__policy="intel", device__count=d)
                                    for d in DEVICES])
         with self.assertRaisesRegex(data.PlotError, r"invalidation_latency_ns\.mean"):
-            storm_plot(x="device.count", y="invalidation_latency_ns", center="mean",
-                       lines="sva.policy")
+            storm_plot(path=no_mean, x="device.count", y="invalidation_latency_ns",
+                       center="mean", lines="sva.policy")
 
     def test_failed_point_is_left_out_with_a_warning(self):
         rows = read_rows(STORM_CSV)
