@@ -1,3 +1,4 @@
+#include "common/asan.h"
 #include "platform/config_file.h"
 #include "platform/config_params.h"
 #include "platform/input_file.h"
@@ -179,7 +180,7 @@ TEST(ConfigFileDeathTest, DevZeroAsAnIncludeStopsAtTheLimit) {
   EXPECT_EXIT(
       {
         ::alarm(20);
-#if !defined(__SANITIZE_ADDRESS__)
+#if !IOSIM_ASAN
         struct rlimit r {};
         r.rlim_cur = r.rlim_max = rlim_t{1} << 30;
         ::setrlimit(RLIMIT_DATA, &r);

@@ -1,3 +1,4 @@
+#include "common/asan.h"
 #include "platform/script_parser.h"
 
 #include <gtest/gtest.h>
@@ -200,7 +201,7 @@ TEST(ScriptParserDeathTest, DevZeroStopsAtTheLimit) {
   EXPECT_EXIT(
       {
         ::alarm(20);
-#if !defined(__SANITIZE_ADDRESS__)
+#if !IOSIM_ASAN
         struct rlimit r {};
         r.rlim_cur = r.rlim_max = rlim_t{1} << 30;
         ::setrlimit(RLIMIT_DATA, &r);
