@@ -4,11 +4,13 @@
 #include "platform/op_reference.h"
 #include "platform/output_file.h"
 #include "platform/param_table.h"
+#include "platform/slurm_sweep.h"
 
 #include <boost/program_options.hpp>
 #include <systemc>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <new>
 #include <sstream>
@@ -43,6 +45,11 @@ po::options_description visible_options() {
       "resume", po::bool_switch(),
       "with --stats-dir: do not run points whose stats in DIR are complete; their CSV rows "
       "are rebuilt from them")(
+      "slurm", po::bool_switch(),
+      "run the sweep as one Slurm job array (needs --stats-dir on a file system the compute "
+      "nodes share; --jobs N: at most N tasks at once)")(
+      "slurm-opt", po::value<std::vector<std::string>>()->composing()->value_name("ARG"),
+      "with --slurm: pass ARG to sbatch (repeatable; write --slurm-opt=--partition=P)")(
       "list-params", po::bool_switch(), "print every parameter with default, unit and help")(
       "list-ops", po::bool_switch(),
       "print every CPU thread operation of a scenario script with its arguments")(
@@ -78,6 +85,13 @@ void check_combinations(const CliOptions& o) {
         "--resume needs --stats-dir DIR: a sweep resumes from the point stats kept there");
   }
   if (o.jobs == 0) throw UsageError("--jobs: must be at least 1");
+  if (o.slurm && o.sweeps.empty()) throw UsageError("--slurm needs --sweep");
+  if (o.slurm && o.stats_dir.empty()) {
+    throw UsageError(
+        "--slurm needs --stats-dir DIR: the array tasks write their stats there, so it must be "
+        "on a file system the compute nodes share");
+  }
+  if (!o.slurm_opts.empty() && !o.slurm) throw UsageError("--slurm-opt needs --slurm");
   if (!o.sweeps.empty() && (!o.stats_file.empty() || !o.trace_file.empty() || o.timeline)) {
     throw UsageError("--stats, --trace and --timeline cannot be used with --sweep");
   }
@@ -132,6 +146,7 @@ CliOptions options_from(const po::variables_map& vm) {
     uint64_t n = parse_count("jobs", *j);
     if (n > 1024) throw UsageError("--jobs: at most 1024");
     o.jobs = static_cast<unsigned>(n);
+    o.jobs_given = true;
   }
   o.sweep_out = get<std::string>(vm, "sweep-out").value_or("");
   if (auto m = get<std::string>(vm, "max-points")) {
@@ -144,6 +159,9 @@ CliOptions options_from(const po::variables_map& vm) {
   o.stats_dir = get<std::string>(vm, "stats-dir").value_or("");
   if (vm.count("stats-dir") && o.stats_dir.empty()) throw UsageError("--stats-dir: empty path");
   o.resume = vm["resume"].as<bool>();
+  o.slurm = vm["slurm"].as<bool>();
+  o.slurm_opts =
+      get<std::vector<std::string>>(vm, "slurm-opt").value_or(std::vector<std::string>{});
   o.list_params = vm["list-params"].as<bool>();
   o.list_ops = vm["list-ops"].as<bool>();
   o.markdown = vm["markdown"].as<bool>();
@@ -240,8 +258,25 @@ int run_sweep_mode(const CliOptions& o, const CliEnvironment& env, std::ostream&
       return kExitBadInput;
     }
   }
-  std::vector<SweepResult> results =
-      run_sweep(points, {env.self_executable, child_base_args(o), o.jobs, o.stats_dir, o.resume});
+  std::vector<SweepResult> results;
+  if (o.slurm) {
+    // The tasks run on other hosts: they need the binary's real path.
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::canonical(env.self_executable, ec);
+    SlurmOptions slurm{env.sbatch, o.slurm_opts, o.jobs_given ? o.jobs : 0};
+    try {
+      results = run_sweep_slurm(
+          points,
+          {ec ? env.self_executable : self.string(), child_base_args(o), 1, o.stats_dir, o.resume},
+          slurm, err);
+    } catch (const SlurmError& e) {
+      err << "iommu-sim: --slurm: " << e.what() << "\n";
+      return kExitBadInput;
+    }
+  } else {
+    results =
+        run_sweep(points, {env.self_executable, child_base_args(o), o.jobs, o.stats_dir, o.resume});
+  }
   if (o.resume) {
     const size_t resumed = static_cast<size_t>(std::count_if(
         results.begin(), results.end(), [](const SweepResult& r) { return r.resumed; }));

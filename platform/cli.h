@@ -2,7 +2,7 @@
 //
 //   iommu-sim CONFIG [--set k=v ...] [--stats FILE] [--trace FILE] [--timeline]
 //             [--seed N] [--sweep k=v1,v2,... ...] [--jobs N] [--sweep-out FILE.csv|-]
-//             [--max-points N] [--stats-dir DIR [--resume]]
+//             [--max-points N] [--stats-dir DIR [--resume]] [--slurm [--slurm-opt ARG ...]]
 //             [--list-params [--markdown]] [--list-ops [--markdown]] [--help] [--version]
 //
 // parse_cli() turns argv into CliOptions (Boost.Program_options) and throws
@@ -11,7 +11,8 @@
 // --set overrides, applies them to the Simulation and runs it with its output
 // files under temporary names that are renamed only when the run completes; with
 // --sweep it runs every point as a child process (platform/sweep.h) and writes
-// the CSV (--stats-dir keeps every point's stats, --resume reuses them). Every input
+// the CSV (--stats-dir keeps every point's stats, --resume reuses them); with --slurm
+// the points run as one Slurm job array instead (platform/slurm_sweep.h). Every input
 // error goes to stderr and gives exit status 2.
 #pragma once
 
@@ -41,11 +42,14 @@ struct CliOptions {
   std::optional<uint64_t> seed;   // --seed
   std::vector<SweepAxis> sweeps;  // --sweep, in order
   unsigned jobs = 1;              // --jobs
+  bool jobs_given = false;
   std::string sweep_out;          // --sweep-out (CSV; stdout when empty or "-")
   uint64_t max_points = kDefaultMaxSweepPoints;  // --max-points
   bool max_points_given = false;
   std::string stats_dir;          // --stats-dir (sweep: every point's stats JSON)
   bool resume = false;            // --resume (sweep: skip points with complete stats)
+  bool slurm = false;             // --slurm (sweep: one Slurm job array)
+  std::vector<std::string> slurm_opts;  // --slurm-opt, in order (sbatch options)
   bool list_params = false;       // --list-params
   bool list_ops = false;          // --list-ops (the CPU thread operations)
   bool markdown = false;          // --markdown (with --list-params or --list-ops)
@@ -64,6 +68,7 @@ std::string cli_version();
 struct CliEnvironment {
   Simulation* simulation = nullptr;                // null: no system builder in this build
   std::string self_executable = "/proc/self/exe";  // what sweep points exec
+  std::string sbatch = "sbatch";                   // what --slurm submits with
 };
 
 // Runs the program; returns the exit status.

@@ -94,31 +94,6 @@ bool flatten_stats(const Json& doc, std::vector<Setting>& out) {
   return true;
 }
 
-// A finished child's stats: the row's summary cells, and with a stats directory the
-// point file.
-void take_stats(const std::string& stats, const SweepRunOptions& opts, SweepResult& r) {
-  if (r.exit_status != 0 && r.exit_status != 1) return;  // no stats are committed then
-  Json doc;
-  try {
-    doc = read_json_file(stats);
-  } catch (const std::exception&) {
-    return;  // unreadable stats: the row keeps only the status
-  }
-  if (!flatten_stats(doc, r.summary) || opts.stats_dir.empty()) return;
-  Json& point = doc["sweep_point"] = Json::object();
-  Json& settings = point["settings"] = Json::object();
-  for (const Setting& s : r.point.settings) settings[s.first] = s.second;
-  point["args"] = point_args(opts, r.point);
-  point["exit_status"] = r.exit_status;
-  const std::string path =
-      (std::filesystem::path(opts.stats_dir) / point_file_name(r.point)).string();
-  OutputFile out(path);
-  std::ofstream f(out.temp_path());
-  f << json_text(doc, 2) << '\n';
-  f.close();
-  if (!f || !out.commit()) throw std::runtime_error("cannot write the point file '" + path + "'");
-}
-
 bool name_byte_ok(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == '-';
@@ -149,6 +124,29 @@ uint64_t fnv1a(const std::string& s) {
 }
 
 }  // namespace
+
+void take_point_stats(const std::string& stats, const SweepRunOptions& opts, SweepResult& r) {
+  if (r.exit_status != 0 && r.exit_status != 1) return;  // no stats are committed then
+  Json doc;
+  try {
+    doc = read_json_file(stats);
+  } catch (const std::exception&) {
+    return;  // unreadable stats: the row keeps only the status
+  }
+  if (!flatten_stats(doc, r.summary) || opts.stats_dir.empty()) return;
+  Json& point = doc["sweep_point"] = Json::object();
+  Json& settings = point["settings"] = Json::object();
+  for (const Setting& s : r.point.settings) settings[s.first] = s.second;
+  point["args"] = point_args(opts, r.point);
+  point["exit_status"] = r.exit_status;
+  const std::string path =
+      (std::filesystem::path(opts.stats_dir) / point_file_name(r.point)).string();
+  OutputFile out(path);
+  std::ofstream f(out.temp_path());
+  f << json_text(doc, 2) << '\n';
+  f.close();
+  if (!f || !out.commit()) throw std::runtime_error("cannot write the point file '" + path + "'");
+}
 
 std::vector<std::string> point_args(const SweepRunOptions& opts, const SweepPoint& p) {
   std::vector<std::string> args = opts.base_args;
@@ -272,24 +270,32 @@ std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes, uint64_
   return points;
 }
 
+std::vector<size_t> points_to_run(const std::vector<SweepPoint>& points,
+                                  const SweepRunOptions& opts, std::vector<SweepResult>& results) {
+  results.assign(points.size(), SweepResult{});
+  std::vector<size_t> to_run;
+  for (size_t i = 0; i < points.size(); ++i) {
+    results[i].point = points[i];
+    if (opts.resume && !opts.stats_dir.empty() &&
+        read_point_file(
+            (std::filesystem::path(opts.stats_dir) / point_file_name(points[i])).string(),
+            point_args(opts, points[i]), results[i])) {
+      results[i].resumed = true;
+    } else {
+      to_run.push_back(i);
+    }
+  }
+  return to_run;
+}
+
 std::vector<SweepResult> run_sweep(const std::vector<SweepPoint>& points,
                                    const SweepRunOptions& opts) {
   namespace fs = std::filesystem;
   std::string tmpl = (fs::temp_directory_path() / "iommu-sim-sweep-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary directory");
   fs::path dir(tmpl);
-  std::vector<SweepResult> results(points.size());
-  std::vector<size_t> to_run;
-  for (size_t i = 0; i < points.size(); ++i) {
-    results[i].point = points[i];
-    if (opts.resume && !opts.stats_dir.empty() &&
-        read_point_file((fs::path(opts.stats_dir) / point_file_name(points[i])).string(),
-                        point_args(opts, points[i]), results[i])) {
-      results[i].resumed = true;
-    } else {
-      to_run.push_back(i);
-    }
-  }
+  std::vector<SweepResult> results;
+  const std::vector<size_t> to_run = points_to_run(points, opts, results);
   std::map<pid_t, size_t> running;
   size_t next = 0;
   auto stats_of = [&](size_t i) {
@@ -312,7 +318,7 @@ std::vector<SweepResult> run_sweep(const std::vector<SweepPoint>& points,
     SweepResult& r = results[it->second];
     r.exit_status = decode_status(wstatus);
     try {
-      take_stats(stats_of(it->second), opts, r);
+      take_point_stats(stats_of(it->second), opts, r);
     } catch (const std::runtime_error& e) {
       if (failure.empty()) failure = e.what();
     }

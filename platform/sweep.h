@@ -97,6 +97,17 @@ struct SweepRunOptions {
 std::vector<SweepResult> run_sweep(const std::vector<SweepPoint>& points,
                                    const SweepRunOptions& opts);
 
+// Sets `results` to one per point (in point order) and returns the indices of the
+// points to run: every point, or with resume those without a complete point file
+// (the others' results are rebuilt from their files and marked resumed).
+std::vector<size_t> points_to_run(const std::vector<SweepPoint>& points,
+                                  const SweepRunOptions& opts, std::vector<SweepResult>& results);
+
+// Takes the stats a point's run wrote to `stats` (r.exit_status set): when the
+// status is 0 or 1 and the stats are readable, r.summary is filled and, with a stats
+// directory, the point file is written (throws std::runtime_error if it cannot be).
+void take_point_stats(const std::string& stats, const SweepRunOptions& opts, SweepResult& r);
+
 // Creates the directory if needed and checks that files can be written in it;
 // throws std::runtime_error saying why not.
 void prepare_stats_dir(const std::string& dir);

@@ -179,6 +179,8 @@ void System::boot() {
     booted_ = true;
     for (const std::function<void()>& hook : start_hooks_) hook();
     start_.notify(sc_core::SC_ZERO_TIME);
+  } catch (const sc_core::sc_unwind_exception&) {
+    throw;  // the kernel is killing this thread (end of run): it must unwind
   } catch (const std::exception& e) {
     outcome_.error =
         std::string("boot failed at ") + ns_text(sc_core::sc_time_stamp()) + ": " + e.what();
@@ -196,6 +198,8 @@ void System::boot_step(const BootStep& b) {
     case BootStep::Kind::kMap:
       try {
         map_and_populate(kernel_->mm(b.mm_id), b.va, b.size, b.prot, b.shared, b.populate, b.value);
+      } catch (const sc_core::sc_unwind_exception&) {
+        throw;
       } catch (const std::exception& e) {
         throw std::runtime_error(where + e.what());
       }

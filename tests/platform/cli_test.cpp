@@ -287,6 +287,44 @@ TEST(Cli, SweepOutDashWritesTheCsvToStdout) {
   fs::remove_all(dir);
 }
 
+TEST(Cli, SlurmNeedsASweepAndASharedStatsDirectory) {
+  EXPECT_EQ(usage_error({"a.cfg", "--slurm"}), "--slurm needs --sweep");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--slurm"}),
+            "--slurm needs --stats-dir DIR: the array tasks write their stats there, so it must "
+            "be on a file system the compute nodes share");
+  EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--slurm-opt=--partition=p"}),
+            "--slurm-opt needs --slurm");
+  CliOptions o = parse({"a.cfg", "--sweep", "x=1", "--stats-dir", "d", "--slurm",
+                        "--slurm-opt=--partition=p", "--slurm-opt", "--time=5"});
+  EXPECT_TRUE(o.slurm);
+  EXPECT_EQ(o.slurm_opts, (std::vector<std::string>{"--partition=p", "--time=5"}));
+  EXPECT_FALSE(o.jobs_given);
+  EXPECT_TRUE(parse({"a.cfg", "--sweep", "x=1", "--jobs", "1"}).jobs_given);
+}
+
+// sbatch that cannot be run: exit 2 with a message, no CSV.
+TEST(Cli, SlurmWithoutSbatchSaysSo) {
+  fs::path dir = temp_dir();
+  std::string cfg = (dir / "sys.cfg").string();
+  std::ofstream(cfg) << "[iommu]\nwalk_latency_ns = 300\n";
+  const std::string stats = (dir / "points").string();
+  std::vector<const char*> args{
+      "iommu-sim", cfg.c_str(),   "--sweep",    "iommu.walk_latency_ns=1,2",
+      "--slurm",   "--stats-dir", stats.c_str()};
+  RecordingSimulation sim;
+  CliEnvironment env;
+  env.simulation = &sim;
+  env.sbatch = "/nonexistent/sbatch";
+  std::ostringstream o, e;
+  EXPECT_EQ(run_cli(static_cast<int>(args.size()), args.data(), env, o, e), kExitBadInput);
+  EXPECT_EQ(
+      e.str(),
+      "iommu-sim: --slurm: cannot run '/nonexistent/sbatch' (is Slurm's client installed?)\n");
+  EXPECT_EQ(o.str(), "");
+  EXPECT_TRUE(fs::is_empty(stats));  // the job directory is removed
+  fs::remove_all(dir);
+}
+
 TEST(Cli, StatsDirAndResumeNeedASweepAndADirectory) {
   EXPECT_EQ(usage_error({"a.cfg", "--stats-dir", "d"}), "--stats-dir needs --sweep");
   EXPECT_EQ(usage_error({"a.cfg", "--sweep", "x=1", "--resume"}),

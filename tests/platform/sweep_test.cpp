@@ -1,5 +1,7 @@
 #include "platform/sweep.h"
 
+#include "platform/slurm_sweep.h"
+
 #include "platform/report.h"
 #include "sc_models/json.h"
 
@@ -43,7 +45,7 @@ struct TempDir {
 // A fake simulator: reads "--set k=v" and "--stats FILE", appends "<x><y>" to `log`
 // (one line per run) and writes a stats JSON whose summary depends on the settings:
 // y = p adds an inv_wait command kind, y = r a pasid_iotlb one; the point x=2,y=q
-// fails with status 3 and writes nothing.
+// fails with status 3, a line on stderr and no stats.
 std::string write_fake_child(const fs::path& dir, const fs::path& log) {
   fs::path p = dir / "fake-sim.sh";
   std::ofstream(p)
@@ -60,7 +62,7 @@ std::string write_fake_child(const fs::path& dir, const fs::path& log) {
          "echo \"$x$y\" >> '"
       << log.string()
       << "'\n"
-         "[ \"$x$y\" = 2q ] && exit 3\n"
+         "[ \"$x$y\" = 2q ] && { echo 'point 2q: no stats' >&2; exit 3; }\n"
          "kinds=\n"
          "[ \"$y\" = p ] && kinds='\"inv_wait\": {\"count\": 7}'\n"
          "[ \"$y\" = r ] && kinds='\"pasid_iotlb\": {\"count\": 9}'\n"
@@ -322,6 +324,170 @@ TEST(Sweep, MissingExecutableGivesStatus127Rows) {
   const std::string csv = csv_of(axes, results);
   const std::string row = csv.substr(csv.find('\n') + 1);
   EXPECT_EQ(row, "\"v,1\"," + std::string(summary_columns().size(), ',') + "127\n");
+}
+
+TEST(SlurmSweep, JobScriptRunsEachTaskOnItsPointAndRecordsTheStatus) {
+  const std::string script = slurm_job_script("/shared/it's/job", 6, 2);
+  EXPECT_NE(script.find("\n#SBATCH --array=0-5%2\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("\n#SBATCH --output=/shared/it's/job/task-%a.out\n"), std::string::npos);
+  EXPECT_NE(script.find("\n#SBATCH --error=/shared/it's/job/task-%a.err\n"), std::string::npos);
+  EXPECT_NE(script.find("\ndir='/shared/it'\\''s/job'\n"), std::string::npos) << script;
+  EXPECT_NE(slurm_job_script("/d", 1, 0).find("\n#SBATCH --array=0-0\n"), std::string::npos);
+}
+
+TEST(SlurmSweep, JobIdOfParsableOutput) {
+  EXPECT_EQ(parse_sbatch_job_id("1234\n"), "1234");
+  EXPECT_EQ(parse_sbatch_job_id("77;cluster\n"), "77");
+  EXPECT_EQ(parse_sbatch_job_id("sbatch: warning: x\n88\n"), "88");
+  EXPECT_EQ(parse_sbatch_job_id(""), "");
+  EXPECT_EQ(parse_sbatch_job_id("sbatch: error: Batch job submission failed\n"), "");
+}
+
+// A stand-in for sbatch on one host: logs its arguments, runs the script's array
+// tasks one after the other with Slurm's variable and output files, and prints the
+// job id as --parsable does. Task ids listed in `skip` are not run (a cancelled task);
+// with a file `refuse` it refuses the job as sbatch does.
+std::string write_fake_sbatch(const fs::path& dir, const fs::path& log, const fs::path& skip,
+                              const fs::path& refuse) {
+  fs::path p = dir / "fake-sbatch.sh";
+  std::ofstream(p) << "#!/bin/bash\n"
+                      "echo \"$*\" >> '"
+                   << log.string()
+                   << "'\n"
+                      "if [ -e '"
+                   << refuse.string()
+                   << "' ]; then\n"
+                      "  echo 'sbatch: error: invalid partition specified: nope' >&2; exit 1\n"
+                      "fi\n"
+                      "script=\"${@: -1}\"\n"
+                      "array=$(sed -n 's/^#SBATCH --array=//p' \"$script\")\n"
+                      "range=${array%%\\%*}\n"
+                      "out=$(sed -n 's/^#SBATCH --output=//p' \"$script\")\n"
+                      "err=$(sed -n 's/^#SBATCH --error=//p' \"$script\")\n"
+                      "for ((i=${range%-*}; i<=${range#*-}; i++)); do\n"
+                      "  grep -qx \"$i\" '"
+                   << skip.string()
+                   << "' 2>/dev/null && continue\n"
+                      "  SLURM_ARRAY_TASK_ID=$i bash \"$script\" > \"${out//%a/$i}\" "
+                      "2> \"${err//%a/$i}\"\n"
+                      "done\n"
+                      "echo 42\n";
+  fs::permissions(p, fs::perms::owner_all);
+  return p.string();
+}
+
+std::vector<fs::path> job_dirs(const fs::path& stats) {
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(stats)) {
+    if (e.is_directory()) dirs.push_back(e.path());
+  }
+  return dirs;
+}
+
+// The array job gives the CSV of a local run; the failed point is listed with its
+// status and stderr, its files are kept, and --resume submits only it.
+TEST(SlurmSweep, ArrayJobGivesTheLocalCsvListsFailuresAndResumesOnlyThem) {
+  TempDir dir("iosim_sweep_slurm");
+  const fs::path stats = dir.path / "points", sbatch_log = dir.path / "sbatch-log";
+  prepare_stats_dir(stats.string());
+  const std::string sim = write_fake_child(dir.path, dir.path / "log");
+  const std::string local =
+      csv_of(kAxes, run_sweep(expand_sweep(kAxes), {sim, {"sys.cfg"}, 2, "", false}));
+  SlurmOptions slurm{
+      write_fake_sbatch(dir.path, sbatch_log, dir.path / "skip", dir.path / "refuse"),
+      {"--partition=p"},
+      3};
+  SweepRunOptions opts{sim, {"sys.cfg"}, 1, stats.string(), false};
+  std::ostringstream log;
+  std::vector<SweepResult> results = run_sweep_slurm(expand_sweep(kAxes), opts, slurm, log);
+  EXPECT_EQ(csv_of(kAxes, results), local);
+  EXPECT_EQ(lines_in(dir.path / "log"), 12u);  // 6 local runs, 6 array tasks
+  std::ifstream in(sbatch_log);
+  std::string args;
+  std::getline(in, args);
+  EXPECT_EQ(args.rfind("--parsable --wait --partition=p ", 0), 0u) << args;
+  const std::vector<fs::path> kept = job_dirs(stats);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(log.str(),
+            "iommu-sim: --slurm: 1 of 6 points failed in job 42 (its files are kept in '" +
+                kept[0].string() +
+                "'; --resume runs only these again):\n"
+                "  a.x=2 b.y=q: exit status 3\n"
+                "    | point 2q: no stats\n");
+  EXPECT_NE(std::ifstream(kept[0] / "job.sh").good(), false);
+  EXPECT_TRUE(fs::exists(stats / "a.x=1+b.y=p.json"));
+  EXPECT_FALSE(fs::exists(stats / "a.x=2+b.y=q.json"));
+
+  opts.resume = true;
+  log.str("");
+  results = run_sweep_slurm(expand_sweep(kAxes), opts, slurm, log);
+  EXPECT_EQ(csv_of(kAxes, results), local);
+  EXPECT_EQ(lines_in(dir.path / "log"), 13u);  // the failed point alone ran again
+  std::vector<fs::path> now = job_dirs(stats);
+  ASSERT_EQ(now.size(), 2u);
+  const fs::path second = now[0] == kept[0] ? now[1] : now[0];
+  std::ifstream script(second / "job.sh");
+  std::string text((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("#SBATCH --array=0-0%3\n"), std::string::npos) << text;
+}
+
+// A task that left no status (cancelled) is failed with 255; a job that every task
+// passed leaves no job directory.
+TEST(SlurmSweep, TaskWithoutStatusFailsAndACleanJobLeavesNoFiles) {
+  TempDir dir("iosim_sweep_slurm_skip");
+  const fs::path stats = dir.path / "points";
+  prepare_stats_dir(stats.string());
+  const std::vector<SweepAxis> axes{{"a.x", {"1"}}, {"b.y", {"p", "r"}}};
+  SlurmOptions slurm{
+      write_fake_sbatch(dir.path, dir.path / "sbatch-log", dir.path / "skip", dir.path / "refuse"),
+      {},
+      0};
+  SweepRunOptions opts{
+      write_fake_child(dir.path, dir.path / "log"), {"sys.cfg"}, 1, stats.string(), false};
+  std::ofstream(dir.path / "skip") << "1\n";
+  std::ostringstream log;
+  std::vector<SweepResult> results = run_sweep_slurm(expand_sweep(axes), opts, slurm, log);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].exit_status, 0);
+  EXPECT_EQ(results[1].exit_status, 255);
+  EXPECT_TRUE(results[1].summary.empty());
+  EXPECT_NE(log.str().find("  a.x=1 b.y=r: exit status 255 (the task left no status: it did not "
+                           "run to its end)\n"),
+            std::string::npos)
+      << log.str();
+
+  fs::remove(dir.path / "skip");
+  opts.resume = true;
+  for (const fs::path& d : job_dirs(stats)) fs::remove_all(d);
+  log.str("");
+  results = run_sweep_slurm(expand_sweep(axes), opts, slurm, log);
+  EXPECT_EQ(results[1].exit_status, 0);
+  EXPECT_EQ(log.str(), "");
+  EXPECT_TRUE(job_dirs(stats).empty());
+}
+
+TEST(SlurmSweep, RefusedJobIsAnErrorWithSbatchsMessage) {
+  TempDir dir("iosim_sweep_slurm_refuse");
+  const fs::path stats = dir.path / "points";
+  prepare_stats_dir(stats.string());
+  std::ofstream(dir.path / "refuse") << "";
+  SlurmOptions slurm{
+      write_fake_sbatch(dir.path, dir.path / "sbatch-log", dir.path / "skip", dir.path / "refuse"),
+      {"--partition=nope"},
+      0};
+  SweepRunOptions opts{
+      write_fake_child(dir.path, dir.path / "log"), {"sys.cfg"}, 1, stats.string(), false};
+  std::ostringstream log;
+  try {
+    run_sweep_slurm(expand_sweep(kAxes), opts, slurm, log);
+    ADD_FAILURE() << "no SlurmError";
+  } catch (const SlurmError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "sbatch refused the job (exit status 1):\n"
+              "    | sbatch: error: invalid partition specified: nope\n");
+  }
+  EXPECT_TRUE(job_dirs(stats).empty());
+  EXPECT_EQ(lines_in(dir.path / "log"), 0u);
 }
 
 }  // namespace

@@ -106,6 +106,21 @@ TEST(System, ARunThatWouldHangStopsAtMaxTime) {
             "(Sleeper)");
 }
 
+// The run ends while boot is still populating a mapping: the kernel kills the boot
+// thread at the end, and the boot's error handling must let it unwind (a thread that
+// swallows the kill makes SystemC abort the program).
+TEST(System, ARunEndingDuringBootStopsCleanly) {
+  SystemConfig cfg = config_from(std::string(kSmallSystem) + "[sim]\nmax_time_ns = 100\n");
+  Scenario sc = scenario_from(cfg,
+                              "process P0\n"
+                              "map P0 a at=0x40000000 size=64K populate=write value=1\n");
+  System sys(cfg, std::move(sc));
+  const System::Outcome o = sys.run();
+  EXPECT_FALSE(o.finished);
+  EXPECT_EQ(o.end, sc_time(100, SC_NS));
+  EXPECT_EQ(o.error, "simulation did not finish by sim.max_time_ns = 100 ns; the boot did not complete");
+}
+
 // Runs iommu-sim's front end on a config file; returns the exit status.
 int run_cli_on(const std::string& cfg_text, const std::vector<std::string>& extra, std::string& out,
                std::string& err) {
