@@ -61,11 +61,13 @@ struct SvaSystem {
         os(oc, mem, &gt),
         iommu("iommu", ic),
         port(iommu.add_root_port("rp0", pc)),
-        drv("sva", sc, os, iommu),
-        iopf("iopf", fc, drv, os, iommu) {
+        drv("sva", sc, os),
+        iopf("iopf", fc, drv, os) {
     gt.subscribe(&rec);
     iommu.mem.bind(mem.socket);
     drv.regs.bind(iommu.regs);
+    drv.irq.bind(iommu.irq);
+    iopf.irq.bind(iommu.irq);
     drv.set_ground_truth(&gt);
   }
   // From a thread: a new mm with one RW anonymous VMA of `pages` at `va`.
