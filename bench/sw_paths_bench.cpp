@@ -76,8 +76,8 @@ struct SwSystem {
   iosim::Iommu iommu{"iommu", iosim::IommuConfig{}};
   std::vector<std::unique_ptr<iosim::PcieLink>> links;
   std::vector<std::unique_ptr<iosim::Device>> devices;
-  iosim::SvaDriver drv{"sva", iosim::SvaConfig{}, os, iommu};
-  iosim::IopfHandler iopf{"iopf", iosim::IopfConfig{}, drv, os, iommu};
+  iosim::SvaDriver drv{"sva", iosim::SvaConfig{}, os};
+  iosim::IopfHandler iopf{"iopf", iosim::IopfConfig{}, drv, os};
   iosim::Mm* mm1 = nullptr;  // device 0 only
   iosim::Mm* mm2 = nullptr;  // all four devices
   uint32_t pasid1 = 0, pasid2 = 0;
@@ -85,6 +85,8 @@ struct SwSystem {
   SwSystem() {
     iommu.mem.bind(memory.socket);
     drv.regs.bind(iommu.regs);
+    drv.irq.bind(iommu.irq);
+    iopf.irq.bind(iommu.irq);
     drv.set_ground_truth(&gt);
     for (unsigned i = 0; i < kDevices; ++i) {
       iosim::RootPortConfig pc;

@@ -57,6 +57,7 @@ class FaultRecorder {
   bool overflow() const { return overflow_; }
   void clear_overflow() { overflow_ = false; }
   sc_core::sc_event& event() { return event_; }
+  const sc_core::sc_event& event() const { return event_; }
   uint64_t recorded() const { return recorded_.value(); }
 
  private:

@@ -25,6 +25,7 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuConfig& cfg)
     : sc_module(name),
       regs("regs"),
       mem("mem"),
+      irq("irq"),
       cfg_((cfg.validate(), cfg)),
       stats_(StatRegistry::global().group(*this)),
       mem_port_(mem),
@@ -46,6 +47,7 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuConfig& cfg)
       bad_requests_(stats_.counter("bad_requests", "requests",
                                    "upstream transactions without a usable PCIe extension")) {
   regs.register_b_transport(this, &Iommu::reg_transport);
+  irq.bind(*this);
   CommandQueue::Parts parts{mem_port_,
                             iotlb_,
                             walker_,

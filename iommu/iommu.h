@@ -2,7 +2,9 @@
 // translation of PASID-tagged DMA through the CPU's x86-64 page tables).
 //
 // Sockets and ports
-//  - `regs` (target): the software register interface (map below);
+//  - `regs` (target): the software register interface;
+//  - `irq` (export): the interrupt lines (fault, invalidation-wait completion, page
+//    request), the Iommu's own IommuInterrupts;
 //  - `mem` (initiator): every memory access of the IOMMU (table fetches, walks,
 //    queue fetches, status and page-request writes, DMA forwarding);
 //  - root ports: add_root_port("rp0", cfg) during elaboration returns a RootPort with
@@ -21,21 +23,8 @@
 // A Requester ID maps to the port configured for it, else to the first port it
 // was seen on.
 //
-// Register map (64-bit registers, 4- or 8-byte aligned accesses; offsets after VT-d
-// where a VT-d register exists):
-//   0x000 VER     ro  0x10
-//   0x020 RTADDR  rw  root table address (4 KiB aligned)
-//   0x038 FSTS    rw1c bit 0 PFO, 1 PPF (ro), 4 IQE, 6 ITE
-//   0x080 IQH     ro  command queue head (byte offset)
-//   0x088 IQT     rw  command queue tail (byte offset, bits 18:4); a write starts processing
-//   0x090 IQA     rw  command queue base | QS (resets IQH/IQT)
-//   0x098 ICS     rw1c bit 0 IWC (an inv_wait with IF=1 completed)
-//   0x0C0 PQH     rw  page request queue head (byte offset)
-//   0x0C8 PQT     ro  page request queue tail
-//   0x0D0 PQA     rw  page request queue base | PQS (resets PQH/PQT)
-//   0x0D8 PRS     rw1c bit 0 PPR, 1 PRO
-//   0x400 + 16 i  FRCD i: qw0 ro, qw1 (bit 63 F rw1c) (see fault_recorder.h)
-// Interrupts are sc_events: fault_event(), inv_wait_event(), page_request_event().
+// The register map, the in-memory formats and the interrupt interface are in
+// iommu/sw_interface.h: all that software sees of the IOMMU.
 //
 // Temporal decoupling: with a non-zero TLM global quantum, upstream memory
 // requests and Translation Requests are handled inside a MemoryPort::Decoupled
@@ -69,33 +58,18 @@
 #include "iommu/page_request_queue.h"
 #include "iommu/page_walker.h"
 #include "iommu/root_port.h"
+#include "iommu/sw_interface.h"
 #include "iommu/translator.h"
 #include "sc_models/ground_truth.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
 
-namespace iommu_reg {
-inline constexpr uint64_t kVer = 0x000;
-inline constexpr uint64_t kRtaddr = 0x020;
-inline constexpr uint64_t kFsts = 0x038;
-inline constexpr uint64_t kIqh = 0x080;
-inline constexpr uint64_t kIqt = 0x088;
-inline constexpr uint64_t kIqa = 0x090;
-inline constexpr uint64_t kIcs = 0x098;
-inline constexpr uint64_t kPqh = 0x0c0;
-inline constexpr uint64_t kPqt = 0x0c8;
-inline constexpr uint64_t kPqa = 0x0d0;
-inline constexpr uint64_t kPrs = 0x0d8;
-inline constexpr uint64_t kFrcdBase = 0x400;
-inline constexpr uint64_t kFstsPfo = 1u << 0, kFstsPpf = 1u << 1, kFstsIqe = 1u << 4,
-                          kFstsIte = 1u << 6;
-}  // namespace iommu_reg
-
-class Iommu : public sc_core::sc_module {
+class Iommu : public sc_core::sc_module, public IommuInterrupts {
  public:
   tlm_utils::simple_target_socket<Iommu> regs;
   tlm_utils::simple_initiator_socket<Iommu> mem;
+  sc_core::sc_export<IommuInterrupts> irq;
 
   Iommu(sc_core::sc_module_name name, const IommuConfig& cfg);
 
@@ -104,9 +78,10 @@ class Iommu : public sc_core::sc_module {
   RootPort& add_root_port(const char* name, const RootPortConfig& cfg);
   RootPort* port_of(uint16_t rid) const;
 
-  sc_core::sc_event& fault_event() { return faults_.event(); }
-  sc_core::sc_event& inv_wait_event() { return cq_->wait_event(); }
-  sc_core::sc_event& page_request_event() { return prq_->event(); }
+  // IommuInterrupts
+  const sc_core::sc_event& fault_event() const override { return faults_.event(); }
+  const sc_core::sc_event& inv_wait_event() const override { return cq_->wait_event(); }
+  const sc_core::sc_event& page_request_event() const override { return prq_->event(); }
 
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
 

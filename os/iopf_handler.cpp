@@ -15,9 +15,6 @@ using sc_core::sc_time;
 
 namespace {
 
-constexpr uint64_t kPrsPpr = 1u << 0;
-constexpr uint64_t kPrsPro = 1u << 1;
-
 const IopfConfig& validated(const IopfConfig& c) {
   c.validate();
   return c;
@@ -48,8 +45,10 @@ void IopfConfig::validate() const {
 }
 
 IopfHandler::IopfHandler(sc_core::sc_module_name name, const IopfConfig& cfg, SvaDriver& driver,
-                         Kernel& kernel, Iommu& iommu)
+                         Kernel& kernel)
     : sc_module(name),
+      irq("irq"),
+      page_request_line_(irq, &IommuInterrupts::page_request_event),
       cfg_(validated(cfg)),
       interrupt_entry_(ns(cfg_.interrupt_entry_ns)),
       descriptor_read_(ns(cfg_.descriptor_read_ns)),
@@ -57,7 +56,6 @@ IopfHandler::IopfHandler(sc_core::sc_module_name name, const IopfConfig& cfg, Sv
       group_dispatch_(ns(cfg_.group_dispatch_ns)),
       driver_(driver),
       kernel_(kernel),
-      iommu_(iommu),
       stats_(StatRegistry::global().group(*this)),
       fault_latency_(stats_.histogram("fault_latency",
                                       "page request interrupt to the group's response submitted")),
@@ -74,7 +72,7 @@ IopfHandler::IopfHandler(sc_core::sc_module_name name, const IopfConfig& cfg, Sv
   SC_HAS_PROCESS(IopfHandler);
   SC_THREAD(run);
   SC_METHOD(on_irq);
-  sensitive << iommu_.page_request_event();
+  sensitive << page_request_line_;
   dont_initialize();
   driver_.set_iopf_handler(this);
 }
@@ -133,7 +131,7 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
   {
     RegisterLookahead ahead;
     // Clear PPR before reading the pointers, so a later request raises a new interrupt.
-    driver_.write_reg(iommu_reg::kPrs, kPrsPpr, pending);
+    driver_.write_reg(iommu_reg::kPrs, iommu_reg::kPrsPpr, pending);
     tail = driver_.read_reg(iommu_reg::kPqt, pending);
     head = driver_.read_reg(iommu_reg::kPqh, pending);
   }
@@ -148,12 +146,12 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
   }
   RegisterLookahead ahead;  // to the end: run() charges `pending` after the return
   driver_.write_reg(iommu_reg::kPqh, tail, pending);
-  if (driver_.read_reg(iommu_reg::kPrs, pending) & kPrsPro) {
+  if (driver_.read_reg(iommu_reg::kPrs, pending) & iommu_reg::kPrsPro) {
     const uint64_t pqh = driver_.read_reg(iommu_reg::kPqh, pending);
     if (pqh == driver_.read_reg(iommu_reg::kPqt, pending)) {
       discarded_groups_.add(partial_.size());
       partial_.clear();
-      driver_.write_reg(iommu_reg::kPrs, kPrsPro, pending);
+      driver_.write_reg(iommu_reg::kPrs, iommu_reg::kPrsPro, pending);
     }
   }
 }

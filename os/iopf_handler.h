@@ -36,8 +36,7 @@
 #include <tuple>
 #include <vector>
 
-#include "iommu/descriptors.h"
-#include "iommu/iommu.h"
+#include "iommu/sw_interface.h"
 #include "os/exec_context.h"
 #include "os/kernel.h"
 #include "sc_models/ats_encoding.h"
@@ -75,8 +74,11 @@ struct IopfConfig {
 
 class IopfHandler : public sc_core::sc_module {
  public:
+  // The IOMMU's interrupt lines: the page request interrupt wakes the handler.
+  sc_core::sc_port<IommuInterrupts> irq;
+
   IopfHandler(sc_core::sc_module_name name, const IopfConfig& cfg, SvaDriver& driver,
-              Kernel& kernel, Iommu& iommu);
+              Kernel& kernel);
 
   // From a thread that may sleep: returns when no page request of `pasid` is left in
   // the queue or being handled, and drops its partial groups.
@@ -101,12 +103,12 @@ class IopfHandler : public sc_core::sc_module {
                     sc_core::sc_time& pending);
   PrgResponseCode handle_request(const PageRequestDesc& d, sc_core::sc_time& pending);
 
+  sc_core::sc_event_finder_t<IommuInterrupts> page_request_line_;  // through `irq`
   IopfConfig cfg_;
   // The costs of cfg_ as times, converted once.
   sc_core::sc_time interrupt_entry_, descriptor_read_, per_request_, group_dispatch_;
   SvaDriver& driver_;
   Kernel& kernel_;
-  Iommu& iommu_;
   bool irq_pending_ = false;
   bool busy_ = false;
   unsigned draining_ = 0;  // drain() calls sleeping on idle_ev_

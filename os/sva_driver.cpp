@@ -21,9 +21,8 @@ namespace {
 constexpr uint32_t kPasidTableEntries = 256;  // one 4 KiB frame of 16-byte entries
 constexpr uint8_t kPasidTablePts = 8;
 
-const SvaConfig& validated(const SvaConfig& c, double itag_timeout_ns) {
+const SvaConfig& validated(const SvaConfig& c) {
   c.validate();
-  c.validate_wait_timeout(itag_timeout_ns);
   return c;
 }
 
@@ -89,13 +88,14 @@ void SvaConfig::validate_wait_timeout(double itag_timeout_ns) const {
   }
 }
 
-SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel& kernel,
-                     Iommu& iommu)
+SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel& kernel)
     : sc_module(name),
       regs("regs"),
-      cfg_(validated(cfg, iommu.config().command_queue.itag_timeout_ns)),
+      irq("irq"),
+      inv_wait_line_(irq, &IommuInterrupts::inv_wait_event),
+      fault_line_(irq, &IommuInterrupts::fault_event),
+      cfg_(validated(cfg)),
       kernel_(kernel),
-      iommu_(iommu),
       policy_(SvaPolicy::create(cfg.policy, policy_params(cfg))),
       mode_(resolve_mode(cfg, kernel)),
       queue_lock_(std::string(this->name()) + ".queue_lock", cfg.queue_lock),
@@ -123,10 +123,10 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       breakdown_(stats_) {
   SC_HAS_PROCESS(SvaDriver);
   SC_METHOD(on_wait_irq);
-  sensitive << iommu_.inv_wait_event();
+  sensitive << inv_wait_line_;
   dont_initialize();
   SC_METHOD(on_fault_irq);
-  sensitive << iommu_.fault_event();
+  sensitive << fault_line_;
   dont_initialize();
   SC_METHOD(on_timeout);
   sensitive << timeout_ev_;

@@ -1,6 +1,8 @@
 // SvaDriver: the IOMMU driver's shared-virtual-addressing (SVA) part, running on
-// the cores that call it. It programs the IOMMU through its registers (`regs`, TLM,
-// timed) and through tables and queues in simulated memory:
+// the cores that call it. It sees the IOMMU as software does (iommu/sw_interface.h):
+// it programs it through its registers (`regs`, TLM, timed) and through tables and
+// queues in simulated memory, and hears its interrupt lines (`irq`: completion and
+// fault):
 //   - init(): root table, command (invalidation) queue, page request queue, a status
 //     frame for inv_wait status writes; RTADDR, IQA and PQA written over TLM;
 //   - attach_device(): the device's context entry and a flat PASID table (256 entries);
@@ -70,8 +72,7 @@
 #include <string>
 #include <vector>
 
-#include "iommu/descriptors.h"
-#include "iommu/iommu.h"
+#include "iommu/sw_interface.h"
 #include "os/kernel.h"
 #include "os/spin_lock.h"
 #include "os/sva_invalidation_stats.h"
@@ -167,8 +168,11 @@ class IopfHandler;
 class SvaDriver : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<SvaDriver> regs;
+  sc_core::sc_port<IommuInterrupts> irq;
 
-  SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel& kernel, Iommu& iommu);
+  // The configuration is validated here; validate_wait_timeout() needs the IOMMU's
+  // configuration and is the platform's to call.
+  SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel& kernel);
   ~SvaDriver() override;
 
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
@@ -271,9 +275,11 @@ class SvaDriver : public sc_core::sc_module {
   // First status poll at or after `now` of a spin that started at `start`.
   sc_core::sc_time poll_seen(const sc_core::sc_time& start, const sc_core::sc_time& now) const;
 
+  // The interrupt lines the methods are sensitive to, found through `irq` once it is
+  // bound (at the end of elaboration).
+  sc_core::sc_event_finder_t<IommuInterrupts> inv_wait_line_, fault_line_;
   SvaConfig cfg_;
   Kernel& kernel_;
-  Iommu& iommu_;
   std::unique_ptr<SvaPolicy> policy_;
   SvaNotifierMode mode_;
   GroundTruth* gt_ = nullptr;

@@ -56,7 +56,7 @@
 #include <string>
 #include <vector>
 
-#include "iommu/descriptors.h"
+#include "iommu/sw_interface.h"
 
 namespace iosim {
 

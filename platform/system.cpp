@@ -64,10 +64,12 @@ System::System(const SystemConfig& cfg, Scenario scenario)
   iommu_->set_ground_truth(&gt_);
   iommu_->mem.bind(bus_->targets);
   build_devices();
-  sva_ = std::make_unique<SvaDriver>("sva", cfg_.sva, *kernel_, *iommu_);
+  sva_ = std::make_unique<SvaDriver>("sva", cfg_.sva, *kernel_);
   sva_->regs.bind(iommu_->regs);
+  sva_->irq.bind(iommu_->irq);
   sva_->set_ground_truth(&gt_);
-  iopf_ = std::make_unique<IopfHandler>("iopf", cfg_.iopf, *sva_, *kernel_, *iommu_);
+  iopf_ = std::make_unique<IopfHandler>("iopf", cfg_.iopf, *sva_, *kernel_);
+  iopf_->irq.bind(iommu_->irq);
   sc_core::sc_spawn([this] { boot(); }, "boot");
   sc_core::sc_spawn([this] { watch(); }, "watch");
 }

@@ -1,5 +1,6 @@
-// IopfHandler tests with a stub device (page requests sent as PCIe messages, PRG
-// Responses recorded downstream), and end to end with the real Device through a
+// IopfHandler tests on the stub register target (page requests written into the
+// queue, Page Group Responses read from the command queue), the queue overflow on the
+// real IOMMU with a stub device, and end to end with the real Device through a
 // PcieLink: PRI fault-in of a never-touched page, and a munmap that invalidates the
 // device's ATC so its next read faults.
 #include <gtest/gtest.h>
@@ -16,14 +17,16 @@ namespace {
 using sc_core::sc_time;
 using test::kRid;
 using test::run_thread;
+using test::StubSvaBench;
 using test::SvaBench;
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kVa = uint64_t{1} << 32;
 
 // Bench with one bound mm: kVa..+4 pages RW, kVa + 4 pages: 1 page read-only.
-struct Bound {
-  SvaBench b;
+template <class Bench>
+struct BoundOn {
+  Bench b;
   Mm* mm = nullptr;
   uint32_t pasid = 0;
   void setup() {
@@ -34,6 +37,11 @@ struct Bound {
     pasid = b.drv.bind(*mm, kRid, 0);
   }
 };
+using Bound = BoundOn<StubSvaBench>;
+
+PrgResponseCode code(const PageGroupResponseDesc& r) {
+  return static_cast<PrgResponseCode>(r.response_code);
+}
 
 TEST(IopfHandler, GroupOfThreeGetsOneSuccessAfterThreeFaults) {
   Bound t;
@@ -45,11 +53,13 @@ TEST(IopfHandler, GroupOfThreeGetsOneSuccessAfterThreeFaults) {
     t.b.page_request(t.pasid, kVa + kPage, false, false, 7);
     t.b.page_request(t.pasid, kVa + 2 * kPage, true, true, 7);
   });
-  ASSERT_EQ(t.b.responses.size(), 1u);
-  EXPECT_EQ(t.b.responses[0].code, PrgResponseCode::kSuccess);
-  EXPECT_EQ(t.b.responses[0].prg_index, 7u);
-  EXPECT_EQ(t.b.responses[0].destination_id, kRid);
-  EXPECT_EQ(t.b.responses[0].pasid.pasid, t.pasid);
+  const auto responses = t.b.iommu.responses();
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(code(responses[0]), PrgResponseCode::kSuccess);
+  EXPECT_EQ(responses[0].prg_index, 7u);
+  EXPECT_EQ(responses[0].rid, kRid);
+  EXPECT_TRUE(responses[0].pasid_present);
+  EXPECT_EQ(responses[0].pasid, t.pasid);
   EXPECT_EQ(t.b.os.faults().count(FaultResult::kAnonymous), 2u);
   EXPECT_EQ(t.b.os.faults().count(FaultResult::kZeroPage), 1u);
   EXPECT_TRUE(t.mm->pte(kVa).present() && t.mm->pte(kVa).writable());
@@ -71,9 +81,7 @@ TEST(IopfHandler, GroupOfThreeGetsOneSuccessAfterThreeFaults) {
 // unbind drains the page requests of the PASID: a complete group already in the queue is
 // answered before unbind returns, and a partial group (no L=1 yet) is dropped.
 TEST(IopfHandler, UnbindDrainsOutstandingPageRequests) {
-  // No ATS on the function: the stub device answers no ATC invalidation, and unbind's
-  // teardown would wait for the ITag timeout.
-  SvaBench b;
+  StubSvaBench b;
   Mm* mm = nullptr;
   uint32_t pasid = 0;
   sc_time unbound;
@@ -86,20 +94,20 @@ TEST(IopfHandler, UnbindDrainsOutstandingPageRequests) {
     b.page_request(pasid, kVa + 3 * kPage, false, false, 9);  // partial group 9
     b.page_request(pasid, kVa, true, false, 7);
     b.page_request(pasid, kVa + kPage, true, true, 7);  // group 7 complete
-    // Once the requests are in the page request queue (the posted messages arrive after
-    // their annotated delay) and while the handler is still entering its interrupt:
-    // requests still in the fabric would need the page-drain flag, which is not modelled.
+    // While the handler is still entering its interrupt: requests still in the fabric
+    // would need the page-drain flag, which is not modelled.
     sc_core::wait(sc_time(100, sc_core::SC_NS));
-    ASSERT_EQ(b.responses.size(), 0u);
+    ASSERT_EQ(b.iommu.responses().size(), 0u);
     b.drv.unbind(*mm, kRid, 0);
     unbound = sc_core::sc_time_stamp();
-    responses_at_unbind = b.responses.size();
+    responses_at_unbind = b.iommu.responses().size();
   });
   // The group was handled before unbind returned: both pages are mapped, one response.
   EXPECT_EQ(responses_at_unbind, 1u);
-  ASSERT_EQ(b.responses.size(), 1u);
-  EXPECT_EQ(b.responses[0].prg_index, 7u);
-  EXPECT_EQ(b.responses[0].code, PrgResponseCode::kSuccess);
+  const auto responses = b.iommu.responses();
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].prg_index, 7u);
+  EXPECT_EQ(code(responses[0]), PrgResponseCode::kSuccess);
   EXPECT_TRUE(mm->pte(kVa).writable());
   EXPECT_TRUE(mm->pte(kVa + kPage).writable());
   // Group 9 never got its last request: no response, and it is no longer kept.
@@ -127,10 +135,10 @@ void expect_drain_returns_after_the_round(bool lookahead) {
     t.b.iopf.drain(t.pasid);
     drained = sc_core::sc_time_stamp();
   });
-  ASSERT_EQ(t.b.responses.size(), 1u);
+  ASSERT_EQ(t.b.iommu.responses().size(), 1u);
   const auto* lat = StatRegistry::global().find_as<Histogram>("iopf.fault_latency");
   ASSERT_EQ(lat->count(), 1u);
-  const sc_time reg = sc_time(IommuConfig{}.register_latency_ns, sc_core::SC_NS);
+  const sc_time reg = t.b.iommu.register_latency;
   EXPECT_EQ(drained, irq + sc_time(lat->max(), sc_core::SC_NS) + 4 * reg);
   EXPECT_EQ(lookahead::skips() > skips_before, lookahead);
 }
@@ -149,8 +157,8 @@ TEST(IopfHandler, OutsideAnyVmaIsInvalidRequest) {
     t.setup();
     t.b.page_request(t.pasid, kVa + 64 * kPage, false, true, 3);
   });
-  ASSERT_EQ(t.b.responses.size(), 1u);
-  EXPECT_EQ(t.b.responses[0].code, PrgResponseCode::kInvalidRequest);
+  ASSERT_EQ(t.b.iommu.responses().size(), 1u);
+  EXPECT_EQ(code(t.b.iommu.responses()[0]), PrgResponseCode::kInvalidRequest);
   EXPECT_EQ(t.b.iopf.responses(PrgResponseCode::kInvalidRequest), 1u);
 }
 
@@ -160,8 +168,8 @@ TEST(IopfHandler, WriteToReadOnlyVmaIsInvalidRequestAndNothingIsMapped) {
     t.setup();
     t.b.page_request(t.pasid, kVa + 4 * kPage, true, true, 4);
   });
-  ASSERT_EQ(t.b.responses.size(), 1u);
-  EXPECT_EQ(t.b.responses[0].code, PrgResponseCode::kInvalidRequest);
+  ASSERT_EQ(t.b.iommu.responses().size(), 1u);
+  EXPECT_EQ(code(t.b.iommu.responses()[0]), PrgResponseCode::kInvalidRequest);
   EXPECT_FALSE(t.mm->pte(kVa + 4 * kPage).present());
 }
 
@@ -172,8 +180,8 @@ TEST(IopfHandler, ErrorIsStickyInItsGroup) {
     t.b.page_request(t.pasid, kVa + 64 * kPage, false, false, 9);  // no VMA
     t.b.page_request(t.pasid, kVa, true, true, 9);                 // valid, not handled
   });
-  ASSERT_EQ(t.b.responses.size(), 1u);
-  EXPECT_EQ(t.b.responses[0].code, PrgResponseCode::kInvalidRequest);
+  ASSERT_EQ(t.b.iommu.responses().size(), 1u);
+  EXPECT_EQ(code(t.b.iommu.responses()[0]), PrgResponseCode::kInvalidRequest);
   EXPECT_FALSE(t.mm->pte(kVa).present());
 }
 
@@ -181,12 +189,9 @@ TEST(IopfHandler, StopMarkerGetsNoResponse) {
   Bound t;
   run_thread([&] {
     t.setup();
-    StopMarker m;
-    m.prg_index = 2;
-    m.pasid = PasidPrefix::with(t.pasid);
-    t.b.message(m);
+    t.b.stop_marker(t.pasid, 2);
   });
-  EXPECT_TRUE(t.b.responses.empty());
+  EXPECT_TRUE(t.b.iommu.responses().empty());
   EXPECT_EQ(StatRegistry::global().find_as<Counter>("iopf.stop_markers")->value(), 1u);
   EXPECT_EQ(t.b.iopf.page_requests(), 0u);
 }
@@ -200,14 +205,12 @@ void expect_run_ends_with_the_round(bool lookahead) {
   sc_time irq;
   run_thread([&] {
     t.setup();
-    StopMarker m;
-    m.pasid = PasidPrefix::with(t.pasid);
-    t.b.message(m);
+    t.b.stop_marker(t.pasid, 0);
     sc_core::wait(t.b.iommu.page_request_event());
     irq = sc_core::sc_time_stamp();
   });
   const IopfConfig fc;
-  const double reg_ns = IommuConfig{}.register_latency_ns;
+  const double reg_ns = to_ns(t.b.iommu.register_latency);
   EXPECT_EQ(
       sc_core::sc_time_stamp(),
       irq + sc_time(fc.interrupt_entry_ns + 5 * reg_ns + fc.descriptor_read_ns, sc_core::SC_NS));
@@ -228,8 +231,8 @@ TEST(IopfHandler, UnknownPasidIsInvalidRequest) {
     t.setup();
     t.b.page_request(42, kVa, false, true, 1);
   });
-  ASSERT_EQ(t.b.responses.size(), 1u);
-  EXPECT_EQ(t.b.responses[0].code, PrgResponseCode::kInvalidRequest);
+  ASSERT_EQ(t.b.iommu.responses().size(), 1u);
+  EXPECT_EQ(code(t.b.iommu.responses()[0]), PrgResponseCode::kInvalidRequest);
 }
 
 TEST(IopfHandler, OverflowDiscardsPartialGroups) {
@@ -237,7 +240,7 @@ TEST(IopfHandler, OverflowDiscardsPartialGroups) {
   sc.page_request_queue_pqs = 0;  // 128 descriptors
   IopfConfig fc;
   fc.interrupt_entry_ns = 100000;  // a slow handler: the requests pile up meanwhile
-  Bound t{SvaBench(test::sva_os(), sc, IommuConfig{}, test::sva_port(), fc)};
+  BoundOn<SvaBench> t{SvaBench(test::sva_os(), sc, IommuConfig{}, test::sva_port(), fc)};
   run_thread([&] {
     t.setup();
     // 130 requests arrive before the handler runs; 127 fit (full at PQT + 1 == PQH).

@@ -1,7 +1,9 @@
-// Test bench for the SVA driver and the I/O page-fault handler: physical memory, a
-// Kernel, the IOMMU with one root port, the SvaDriver on its registers and an
-// IopfHandler, plus (SvaBench) a stub device upstream and a stub target downstream
-// that records the PRG Responses and Invalidate Requests the IOMMU sends.
+// Test benches for the SVA driver and the I/O page-fault handler: physical memory, a
+// Kernel, the SvaDriver on the registers and interrupt lines of an IOMMU, and an
+// IopfHandler. StubSvaBench puts the stub register target (stub_iommu_regs.h) there;
+// SvaSystem the real IOMMU with one root port, and SvaBench adds a stub device
+// upstream and a stub target downstream that records the PRG Responses and
+// Invalidate Requests the IOMMU sends (the integration tests).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "sc_models/ground_truth.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/physical_memory.h"
+#include "stub_iommu_regs.h"
 
 namespace iosim::test {
 
@@ -44,6 +47,64 @@ inline RootPortConfig sva_port(bool ats = true) {
   return p;
 }
 
+// The driver and the handler on the stub register target.
+struct StubSvaBench {
+  PhysicalMemory mem;
+  StubInitiator mem_user;  // binds the memory's socket: driver and stub use its backdoor
+  GroundTruth gt;
+  GroundTruthRecorder rec;
+  Kernel os;
+  StubIommuRegs iommu;
+  SvaDriver drv;
+  IopfHandler iopf;
+
+  explicit StubSvaBench(const OsConfig& oc = sva_os(), const SvaConfig& sc = {},
+                        const IopfConfig& fc = {})
+      : mem("mem", sva_memory()),
+        mem_user("mem_user"),
+        os(oc, mem, &gt),
+        iommu("iommu", mem),
+        drv("sva", sc, os),
+        iopf("iopf", fc, drv, os) {
+    gt.subscribe(&rec);
+    mem_user.socket.bind(mem.socket);
+    drv.regs.bind(iommu.regs);
+    drv.irq.bind(iommu.irq);
+    iopf.irq.bind(iommu.irq);
+    drv.set_ground_truth(&gt);
+  }
+  Mm& new_mm(uint32_t id, uint64_t va, uint64_t pages, uint32_t prot = kProtRead | kProtWrite) {
+    Mm& mm = os.create_mm(id);
+    mm.cpu_enter(0);
+    os.mmap(mm, 0, va, pages * 4096, prot, false);
+    return mm;
+  }
+  uint64_t frame_of(Mm& mm, uint64_t va) { return mm.pte(va).page_address(PageSize::k4K); }
+  // A page request from `kRid` written to the queue (the device and the IOMMU's
+  // formatting are not modelled).
+  void page_request(uint32_t pasid, uint64_t va, bool write, bool last, uint16_t prg) {
+    PageRequestDesc d;
+    d.pasid_present = true;
+    d.rid = kRid;
+    d.pasid = pasid;
+    d.read = !write;
+    d.write = write;
+    d.lpig = last;
+    d.prg_index = prg;
+    d.addr = va;
+    iommu.inject(d);
+  }
+  void stop_marker(uint32_t pasid, uint16_t prg) {
+    PageRequestDesc d;
+    d.pasid_present = true;
+    d.rid = kRid;
+    d.pasid = pasid;
+    d.lpig = true;
+    d.prg_index = prg;
+    iommu.inject(d);
+  }
+};
+
 // Everything but the device.
 struct SvaSystem {
   PhysicalMemory mem;
@@ -61,11 +122,13 @@ struct SvaSystem {
         os(oc, mem, &gt),
         iommu("iommu", ic),
         port(iommu.add_root_port("rp0", pc)),
-        drv("sva", sc, os, iommu),
-        iopf("iopf", fc, drv, os, iommu) {
+        drv("sva", sc, os),
+        iopf("iopf", fc, drv, os) {
     gt.subscribe(&rec);
     iommu.mem.bind(mem.socket);
     drv.regs.bind(iommu.regs);
+    drv.irq.bind(iommu.irq);
+    iopf.irq.bind(iommu.irq);
     drv.set_ground_truth(&gt);
   }
   // From a thread: a new mm with one RW anonymous VMA of `pages` at `va`.

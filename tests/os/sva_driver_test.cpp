@@ -1,9 +1,13 @@
-// SvaDriver tests: the three invalidation policies' exact descriptor lists, bind
-// (PASID entry in memory, DMA through the mm's page tables, PASID numbering), the
-// notifier placement under under_ptl and range_end, the invalidation latency from the
-// configured costs, and each policy's answer to an ATC invalidation time-out.
+// SvaDriver tests. On the stub register target: the three invalidation policies'
+// exact descriptor lists, the registers and entries init/attach/bind write, PASID
+// numbering, the notifier placement under under_ptl and range_end, the latency of a
+// batch, and a wait that never completes or is rejected. With the real IOMMU
+// (integration): DMA through the mm's page tables after bind, the invalidation
+// latency from the configured costs of both sides, each policy's answer to an ATC
+// invalidation time-out, and unbind/release.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "os/exec_context.h"
@@ -18,6 +22,7 @@ namespace {
 using sc_core::sc_time;
 using test::kRid;
 using test::run_thread;
+using test::StubSvaBench;
 using test::SvaBench;
 
 constexpr uint16_t kRid2 = 0x0108;
@@ -78,7 +83,7 @@ struct Policy {
                                       std::vector<uint16_t> rids = {kRid, kRid2}) const {
     return describe(b.drv.build_commands(1, rids, start, end));
   }
-  SvaBench b;
+  StubSvaBench b;
 };
 
 std::vector<std::string> pages(uint64_t first, uint64_t n) {
@@ -104,7 +109,7 @@ TEST(SvaPolicyIntel, OnePage) {
 TEST(SvaPolicyIntel, ExtraDevTlbInvalidationQuirkWritesEachDeviceTwice) {
   SvaConfig sc = Policy::config("intel");
   sc.intel_dtlb_extra_inval = true;
-  SvaBench b(test::sva_os(), sc);
+  StubSvaBench b(test::sva_os(), sc);
   EXPECT_EQ(
       describe(b.drv.build_commands(1, {kRid, kRid2}, kBase, kBase + kPage)),
       (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=0",
@@ -200,7 +205,7 @@ TEST(SvaPolicyArm, FiveHundredTwelvePagesAndMoreInvalidateThePasid) {
 TEST(SvaPolicyArm, NoAtsDeviceMeansNoAtcBatch) {
   SvaConfig sc;
   sc.policy = "arm";
-  SvaBench b(test::sva_os(), sc);
+  StubSvaBench b(test::sva_os(), sc);
   run_thread([&] {
     b.drv.init();
     b.drv.attach_device(kRid, false, false);
@@ -279,7 +284,7 @@ TEST(SvaDriverBind, WritesThePasidEntryAndDmaTranslatesThroughTheMmPageTables) {
 }
 
 TEST(SvaDriverBind, SecondDeviceReusesThePasidAndTheNotifier) {
-  SvaBench b;
+  StubSvaBench b;
   Mm* mm = nullptr;
   uint32_t a = 0, c = 0;
   run_thread([&] {
@@ -308,7 +313,7 @@ struct DoneProbe : GroundTruthSink {
 };
 
 TEST(SvaDriverNotifier, UnderPtlMunmapInvalidatesOnceInsideThePtl) {
-  SvaBench b;  // under_ptl -> arch_invalidate_secondary_tlbs
+  StubSvaBench b;  // under_ptl -> arch_invalidate_secondary_tlbs
   DoneProbe probe;
   b.gt.subscribe(&probe);
   Mm* mm = nullptr;
@@ -346,7 +351,7 @@ TEST(SvaDriverNotifier, ArchInvalidateUnderRangeEndIsRefused) {
   SvaConfig sc;
   sc.notifier = "arch_invalidate";
   try {
-    SvaBench b(test::sva_os("range_end"), sc);
+    StubSvaBench b(test::sva_os("range_end"), sc);
     FAIL() << "the driver accepted a notifier it would never be called on";
   } catch (const ParamError& e) {
     EXPECT_NE(std::string(e.what()).find("sva.notifier: arch_invalidate needs"), std::string::npos)
@@ -355,7 +360,7 @@ TEST(SvaDriverNotifier, ArchInvalidateUnderRangeEndIsRefused) {
 }
 
 TEST(SvaDriverNotifier, RangeEndInvalidatesAfterThePreemptHoldOutsideThePtl) {
-  SvaBench b(test::sva_os("range_end"));
+  StubSvaBench b(test::sva_os("range_end"));
   DoneProbe probe;
   b.gt.subscribe(&probe);
   Mm* mm = nullptr;
@@ -386,6 +391,116 @@ TEST(SvaDriverNotifier, RangeEndInvalidatesAfterThePreemptHoldOutsideThePtl) {
   // Deferred: the frame was freed before the IOMMU was told.
   EXPECT_LT(freed, b.rec.invals[0].time);
   EXPECT_LE(to_ns(b.rec.invals[0].time - freed), 5000.0 + 2000.0);
+}
+
+// --- against the stub register target ---
+
+TEST(SvaDriverRegisters, InitProgramsTheQueuesAndAttachWritesTheContextEntry) {
+  SvaConfig sc;
+  sc.command_queue_qs = 1;
+  StubSvaBench b(test::sva_os(), sc);
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, true, false);
+  });
+  EXPECT_EQ(b.iommu.iqa, b.drv.command_queue_base() | 1u);
+  EXPECT_EQ(b.iommu.pqa, b.drv.page_request_queue_base());
+  ASSERT_NE(b.iommu.rtaddr, 0u);
+  const RootEntry re =
+      RootEntry::decode(Desc128{b.mem.read_u64(b.iommu.rtaddr + 16 * (kRid >> 8)), 0});
+  ASSERT_TRUE(re.present);
+  const uint64_t ce_addr = re.context_table + 16 * (kRid & 0xff);
+  const ContextEntry ce =
+      ContextEntry::decode(Desc128{b.mem.read_u64(ce_addr), b.mem.read_u64(ce_addr + 8)});
+  EXPECT_TRUE(ce.present && ce.dte && ce.pasid_enable);
+  EXPECT_FALSE(ce.pre);
+  EXPECT_EQ(ce.pasid_table, b.drv.pasid_table_of(kRid));
+  // The context-cache invalidation of the device, then a wait with status write and
+  // interrupt at the driver's status word.
+  ASSERT_EQ(b.iommu.commands.size(), 2u);
+  const ContextCacheInv cc = ContextCacheInv::decode(b.iommu.commands[0].desc);
+  EXPECT_EQ(cc.granularity, ContextCacheInv::kDevice);
+  EXPECT_EQ(cc.sid, kRid);
+  const InvWait w = InvWait::decode(b.iommu.commands[1].desc);
+  EXPECT_TRUE(w.status_write && w.interrupt);
+  EXPECT_EQ(w.status_addr, b.drv.status_address());
+  EXPECT_EQ(b.iommu.iqh, b.iommu.iqt);  // everything consumed
+}
+
+// Lock, two descriptor writes and the doorbell's register latency; the stub writes
+// the status 200 ns after the doorbell, seen at the second 130 ns poll.
+TEST(SvaDriverRegisters, InvalidateReturnsAtTheFirstPollAfterTheStatusWrite) {
+  const SvaConfig sc;
+  StubSvaBench b(test::sva_os(), sc);
+  sc_time t_entry, t_done;
+  size_t before = 0;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, false);
+    Mm& mm = b.new_mm(1, kVa, 1);
+    b.drv.bind(mm, kRid, 0);
+    before = b.iommu.commands.size();
+    t_entry = sc_core::sc_time_stamp();
+    b.drv.invalidate(mm, kVa, kVa + kPage);
+    t_done = sc_core::sc_time_stamp();
+  });
+  ASSERT_EQ(b.iommu.commands.size(), before + 2);
+  const PasidIotlbInv inv = PasidIotlbInv::decode(b.iommu.commands[before].desc);
+  EXPECT_EQ(inv.granularity, PasidIotlbInv::kPage);
+  EXPECT_EQ(inv.addr, kVa);
+  EXPECT_EQ(inv.pasid, 1u);
+  const double doorbell = sc.queue_lock.acquire_ns + 2 * sc.descriptor_write_ns;
+  EXPECT_DOUBLE_EQ(to_ns(b.iommu.commands[before].time - t_entry), doorbell);
+  const double reg = to_ns(b.iommu.register_latency);
+  const double status = to_ns(b.iommu.wait_latency) - reg;  // after polling started
+  EXPECT_DOUBLE_EQ(to_ns(t_done - t_entry),
+                   doorbell + reg + std::ceil(status / sc.poll_interval_ns) * sc.poll_interval_ns);
+  EXPECT_EQ(b.drv.failed_waits(), 0u);
+  ASSERT_EQ(b.rec.invals.size(), 1u);
+  EXPECT_EQ(b.rec.invals[0].time, t_done);
+}
+
+// A wait the IOMMU never completes: with sva.wait_timeout_ns the driver abandons it,
+// and the invalidation is not reported done.
+TEST(SvaDriverRegisters, WaitNeverCompletedIsAbandonedAfterTheTimeout) {
+  SvaConfig sc;
+  sc.wait_timeout_ns = 10000;
+  StubSvaBench b(test::sva_os(), sc);
+  sc_time t0, t1;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, false);
+    Mm& mm = b.new_mm(1, kVa, 1);
+    b.drv.bind(mm, kRid, 0);
+    b.iommu.stall_waits = true;
+    t0 = sc_core::sc_time_stamp();
+    b.drv.invalidate(mm, kVa, kVa + kPage);
+    t1 = sc_core::sc_time_stamp();
+  });
+  EXPECT_EQ(b.drv.wait_timeouts(), 1u);
+  EXPECT_EQ(b.drv.failed_waits(), 1u);
+  EXPECT_GE(to_ns(t1 - t0), sc.wait_timeout_ns);
+  EXPECT_LT(to_ns(t1 - t0), sc.wait_timeout_ns + 1000.0);
+  EXPECT_TRUE(b.rec.invals.empty());
+}
+
+// A wait the IOMMU rejects (FSTS.IQE, the fault interrupt, the head past the wait
+// without a status write): the driver clears FSTS and gives the invalidation up.
+TEST(SvaDriverRegisters, RejectedWaitFailsTheInvalidation) {
+  StubSvaBench b;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, false, false);
+    Mm& mm = b.new_mm(1, kVa, 1);
+    b.drv.bind(mm, kRid, 0);
+    b.iommu.reject_waits = true;
+    b.drv.invalidate(mm, kVa, kVa + kPage);
+  });
+  EXPECT_EQ(b.drv.failed_waits(), 1u);
+  EXPECT_EQ(b.drv.retries(), 0u);
+  EXPECT_EQ(b.drv.wait_timeouts(), 0u);
+  EXPECT_EQ(b.iommu.fsts, 0u);
+  EXPECT_TRUE(b.rec.invals.empty());
 }
 
 // --- latency and failure ---
