@@ -117,6 +117,13 @@ def check_instructions(build_dir, failures):
         if p.returncode != 2 or "usage:" not in p.stderr:
             failures.append("bench/run %s: expected a usage error (exit 2), got exit %d:\n%s"
                             % (" ".join(bad), p.returncode, p.stderr[-500:]))
+    helped = subprocess.run([sys.executable, RUN, "--help"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    text = " ".join(helped.stdout.split())
+    if (helped.returncode != 0 or "more than 10% above it --out" not in text or
+            "option_strings" in text):
+        failures.append("bench/run --help does not state the 10% limit:\n" +
+                        (helped.stdout + helped.stderr)[-1000:])
     run = load_run()
     run.instructions.count_instructions = fake_count
     run.instructions.choose_tool = lambda tool: "callgrind"

@@ -310,7 +310,7 @@ def main():
                     help="instructions: also write the numbers as JSON to FILE")
     ap.add_argument("--baseline", metavar="FILE",
                     help="instructions: compare with a JSON written by --out; exit 1 if a "
-                         "path costs more than %.0f%% above it" % (100 * (model_instructions.LIMIT - 1)))
+                         "path costs more than %.0f%%%% above it" % (100 * (model_instructions.LIMIT - 1)))
     ap.add_argument("--tool", choices=["auto", "callgrind", "perf"], default="auto",
                     help="instructions: the counter (default: perf if it counts "
                          "instructions here, else callgrind)")
