@@ -106,9 +106,9 @@ struct BenchSystem {
   uint64_t root = 0;  // PML4 of the address space bound to kPasid
   uint64_t cq_base = 0, cq_tail = 0, pq_base = 0;
 
-  explicit BenchSystem(unsigned n_devices)
+  explicit BenchSystem(unsigned n_devices, const IommuConfig& iommu_config = IommuConfig{})
       : memory("memory", PhysicalMemoryConfig{}),
-        iommu("iommu", IommuConfig{}),
+        iommu("iommu", iommu_config),
         sw("sw"),
         editor(memory, [this] { return alloc(); }) {
     iommu.mem.bind(memory.socket);
