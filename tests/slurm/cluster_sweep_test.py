@@ -85,7 +85,7 @@ class Cluster:
         with open(self.conf, "w") as f:
             f.write("\n".join([
                 "ClusterName=iosimtest",
-                "SlurmctldHost=" + self.node,
+                "SlurmctldHost=%s(127.0.0.1)" % self.node,
                 "SlurmUser=root",
                 "SlurmdUser=root",
                 "AuthType=auth/munge",
