@@ -171,7 +171,10 @@ class Builder : public ScriptOperands {
     if (const ChoiceValue<Populate>* c = kPopulate.find(pop)) {
       b.populate = c->value;
     } else {
-      fail(s.value("populate").loc, "populate", "expected one of none, read, write");
+      std::string names;
+      for (const ChoiceValue<Populate>& v : kPopulate)
+        names += (names.empty() ? "" : ", ") + std::string(v.name);
+      fail(s.value("populate").loc, "populate", "expected one of " + names);
     }
     sc_.symbols.push_back({name, b.mm_id, b.va, b.size});
   }
