@@ -89,7 +89,7 @@ inline DeviceConfig bench_device(unsigned i) {
   DeviceConfig dc;
   dc.requester_id = rid_of(i);
   DmaThreadConfig t;
-  t.pattern = "script";  // empty program: the slot ends at once
+  t.pattern = AccessPattern::kScript;  // empty program: the slot ends at once
   t.pasid = kPasid;
   dc.threads = {t};
   return dc;

@@ -64,7 +64,7 @@ constexpr int64_t kInvBatch = 32;
 
 iosim::OsConfig os_config() {
   iosim::OsConfig c;
-  c.secondary_tlb_flush = "under_ptl";
+  c.secondary_tlb_flush = iosim::SecondaryTlbFlush::kUnderPtl;
   return c;
 }
 

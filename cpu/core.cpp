@@ -1,6 +1,7 @@
 #include "cpu/core.h"
 
 #include "sc_models/ground_truth.h"
+#include "sc_models/page_size.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -87,12 +88,12 @@ std::optional<uint64_t> Core::translate(const AddressSpace& as, uint64_t va, boo
     if (w.ok() && w.user && (!write || w.writable)) {
       TranslationEntry te;
       te.domain = as.asid;
-      te.base = va & ~uint64_t{0xfff};
+      te.base = va & kPageMask;
       te.target = w.page_pa;
       te.perms = tperm::kRead | tperm::kUser | (w.writable ? tperm::kWrite : 0) |
                  (w.leaf.dirty() ? tperm::kDirty : 0);
       tlb_.insert(te);
-      return w.page_pa + (va & 0xfff);
+      return w.page_pa + (va & kPageOffsetMask);
     }
     tlb_.invalidate_va(va, TagFilter{std::nullopt, as.asid});
     faults_->inc();

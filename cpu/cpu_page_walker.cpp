@@ -1,4 +1,5 @@
 #include "cpu/cpu_page_walker.h"
+#include "sc_models/page_size.h"
 
 namespace iosim {
 
@@ -60,7 +61,7 @@ CpuPageWalker::Result CpuPageWalker::walk_once(uint32_t asid, uint64_t root, uin
   }
   r.status = WalkStatus::kOk;
   r.leaf = w.leaf;
-  r.page_pa = w.leaf.page_address(w.size) + (va & page_offset_mask(w.size) & ~uint64_t{0xfff});
+  r.page_pa = w.leaf.page_address(w.size) + (va & page_offset_mask(w.size) & kPageMask);
   r.writable = w.perms & tperm::kWrite;
   r.user = w.perms & tperm::kUser;
   return r;

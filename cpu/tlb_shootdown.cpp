@@ -6,6 +6,7 @@
 #include "cpu/core.h"
 #include "os/exec_context.h"
 #include "os/mm_struct.h"
+#include "sc_models/page_size.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -34,7 +35,7 @@ uint64_t TlbShootdown::full_flushes() const {
 
 void TlbShootdown::flush_tlb_range(MmStruct& mm, const std::set<int>& cpumask, uint64_t start,
                                    uint64_t end, int initiator_cpu) {
-  const uint64_t pages = end > start ? (end - start + 4095) / 4096 : 0;
+  const uint64_t pages = end > start ? pages_in(end - start) : 0;
   shootdown(mm, cpumask, start, end, pages > cfg_.single_page_flush_ceiling, initiator_cpu);
 }
 
@@ -48,7 +49,7 @@ double TlbShootdown::flush_core(Core& c, uint32_t asid, uint64_t start, uint64_t
     return cfg_.full_flush_ns;
   }
   c.invalidate_range(asid, start, end);
-  return cfg_.invlpg_ns * static_cast<double>((end - start + 4095) / 4096);
+  return cfg_.invlpg_ns * static_cast<double>(pages_in(end - start));
 }
 
 void TlbShootdown::shootdown(MmStruct& mm, const std::set<int>& cpumask, uint64_t start,

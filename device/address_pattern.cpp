@@ -10,17 +10,14 @@ constexpr uint64_t kMaxZipfSlots = 1ull << 20;
 }
 
 AddressPattern::AddressPattern(const DmaThreadConfig& cfg)
-    : cfg_(cfg), slots_(cfg.window_bytes / cfg.request_bytes), rng_(cfg.seed | 1) {
-  if (cfg.pattern == "stream") {
-    kind_ = Kind::kStream;
-  } else if (cfg.pattern == "random") {
-    kind_ = Kind::kRandom;
-  } else if (cfg.pattern == "strided") {
-    kind_ = Kind::kStrided;
-  } else if (cfg.pattern == "hotset") {
-    kind_ = Kind::kHotset;
-  } else if (cfg.pattern == "zipf") {
-    kind_ = Kind::kZipf;
+    : kind_(cfg.pattern),
+      cfg_(cfg),
+      slots_(cfg.window_bytes / cfg.request_bytes),
+      rng_(cfg.seed | 1) {
+  if (kind_ == AccessPattern::kScript) {
+    throw std::invalid_argument("AddressPattern: a scripted thread has no synthetic pattern");
+  }
+  if (kind_ == AccessPattern::kZipf) {
     const uint64_t n = std::min(slots_, kMaxZipfSlots);
     zipf_cdf_.resize(n);
     double sum = 0;
@@ -29,9 +26,6 @@ AddressPattern::AddressPattern(const DmaThreadConfig& cfg)
       zipf_cdf_[k] = sum;
     }
     for (double& c : zipf_cdf_) c /= sum;
-  } else {
-    throw std::invalid_argument("AddressPattern: pattern '" + cfg.pattern +
-                                "' is not a synthetic pattern");
   }
 }
 
@@ -48,30 +42,32 @@ double AddressPattern::uniform() {
 
 uint64_t AddressPattern::next_slot() {
   switch (kind_) {
-    case Kind::kStream: {
+    case AccessPattern::kStream: {
       const uint64_t s = position_ % slots_;
       position_ = s + 1;
       return s;
     }
-    case Kind::kStrided: {
+    case AccessPattern::kStrided: {
       const uint64_t s = (position_ % cfg_.window_bytes) / cfg_.request_bytes;
       position_ = (position_ + cfg_.stride_bytes) % cfg_.window_bytes;
       return s;
     }
-    case Kind::kRandom:
+    case AccessPattern::kRandom:
       return random() % slots_;
-    case Kind::kHotset: {
+    case AccessPattern::kHotset: {
       const uint64_t hot = std::max<uint64_t>(
           1, static_cast<uint64_t>(static_cast<double>(slots_) * cfg_.hot_fraction));
       if (hot >= slots_ || uniform() < cfg_.hot_access_fraction) return random() % hot;
       return hot + random() % (slots_ - hot);
     }
-    case Kind::kZipf: {
+    case AccessPattern::kZipf: {
       const double u = uniform();
       auto it = std::lower_bound(zipf_cdf_.begin(), zipf_cdf_.end(), u);
       if (it == zipf_cdf_.end()) --it;
       return static_cast<uint64_t>(it - zipf_cdf_.begin());
     }
+    case AccessPattern::kScript:
+      break;  // rejected by the constructor
   }
   return 0;
 }

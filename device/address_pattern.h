@@ -35,8 +35,7 @@ class AddressPattern {
   uint64_t random();  // 64 random bits
   double uniform();   // [0, 1)
 
-  enum class Kind { kStream, kRandom, kStrided, kHotset, kZipf };
-  Kind kind_;
+  AccessPattern kind_;  // a synthetic one
   DmaThreadConfig cfg_;
   uint64_t slots_;
   uint64_t position_ = 0;  // stream / strided cursor, in bytes from base

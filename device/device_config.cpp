@@ -1,6 +1,8 @@
 #include "device/device_config.h"
 
+#include "sc_models/page_size.h"
 #include "sc_models/params.h"
+#include "sc_models/pcie_fields.h"
 
 namespace iosim {
 namespace {
@@ -16,8 +18,8 @@ bool is_pow2(uint64_t v) {
 }  // namespace
 
 void DmaThreadConfig::validate(const std::string& p) const {
-  check(pasid <= kMaxPasid, p + "pasid", "must fit in 20 bits");
-  check(is_pow2(request_bytes) && request_bytes <= 4096, p + "request_bytes",
+  check(pasid <= kPasidMax, p + "pasid", "must fit in 20 bits");
+  check(is_pow2(request_bytes) && request_bytes <= kPageBytes, p + "request_bytes",
         "must be a power of two <= 4096");
   check(read_fraction >= 0 && read_fraction <= 1, p + "read_fraction", "must be in 0..1");
   check(hot_fraction > 0 && hot_fraction <= 1, p + "hot_fraction", "must be in (0, 1]");
@@ -27,19 +29,20 @@ void DmaThreadConfig::validate(const std::string& p) const {
   check(issue_interval_ns >= 0, p + "issue_interval_ns", "must be >= 0");
   check(duration_ns >= 0, p + "duration_ns", "must be >= 0");
   check(max_outstanding >= 1, p + "max_outstanding", "must be >= 1");
-  if (pattern == "script") return;
+  if (pattern == AccessPattern::kScript) return;
   check(window_bytes >= request_bytes, p + "window_bytes", "must hold at least one request");
   check(base_va % request_bytes == 0, p + "base_va", "must be aligned to request_bytes");
   check(request_count > 0 || duration_ns > 0, p + "request_count",
         "a synthetic pattern needs request_count or duration_ns");
-  if (pattern == "strided") {
+  if (pattern == AccessPattern::kStrided) {
     check(stride_bytes > 0 && stride_bytes % request_bytes == 0, p + "stride_bytes",
           "must be a non-zero multiple of request_bytes");
   }
 }
 
 void DeviceConfig::validate() const {
-  check(invalidate_queue_depth <= 31, "invalidate_queue_depth", "is a 5-bit field (0..31)");
+  check(invalidate_queue_depth <= kInvalidateQueueDepthMax, "invalidate_queue_depth",
+        "is a 5-bit field (0..31)");
   check(atc_lookup_latency_ns >= 0, "atc_lookup_latency_ns", "must be >= 0");
   check(request_issue_latency_ns >= 0, "request_issue_latency_ns", "must be >= 0");
   check(invalidation_processing_latency_ns >= 0, "invalidation_processing_latency_ns",

@@ -10,9 +10,12 @@
 // thread makes.
 #pragma once
 
+#include "sc_models/choice.h"
+#include "sc_models/page_size.h"
 #include "sc_models/translation_cache.h"
 
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -42,17 +45,29 @@ struct ScriptOp {
   static ScriptOp stop_pasid() { return {Kind::kStopPasid, 0, 0, 0, 0}; }
 };
 
+// What a DMA thread issues. The synthetic patterns come first: a workload
+// (platform/system_config.h) accepts those, a device thread also "script".
+enum class AccessPattern { kStream, kRandom, kStrided, kHotset, kZipf, kScript };
+inline constexpr ChoiceValue<AccessPattern> kAccessPatternValues[] = {
+    {"stream", AccessPattern::kStream, "sequential through the window, wrapping"},
+    {"random", AccessPattern::kRandom, "uniform over the window"},
+    {"strided", AccessPattern::kStrided, "every stride_bytes, wrapping"},
+    {"hotset", AccessPattern::kHotset, "hot_access_fraction of requests to a hot_fraction part"},
+    {"zipf", AccessPattern::kZipf, "request-sized slots ranked by a Zipf law"},
+    {"script", AccessPattern::kScript, "the scenario's program for the thread"}};
+inline constexpr Choices<AccessPattern> kAccessPattern{kAccessPatternValues};
+inline constexpr Choices<AccessPattern> kSyntheticPattern{kAccessPatternValues,
+                                                          std::size(kAccessPatternValues) - 1};
+
 struct DmaThreadConfig {
   bool has_pasid = true;  // requests carry a PASID prefix (needs DeviceConfig::pasid_enabled)
   uint32_t pasid = 1;
-  // "stream" (sequential), "random" (uniform), "strided", "hotset", "zipf",
-  // or "script" (runs `script`).
-  std::string pattern = "stream";
+  AccessPattern pattern = AccessPattern::kStream;
   uint64_t base_va = 0x10000000;
   uint64_t window_bytes = 1 << 20;
   uint32_t request_bytes = 64;  // power of two, 1..4096: a synthetic request never crosses a page
   double read_fraction = 1.0;   // share of synthetic requests that are reads
-  uint64_t stride_bytes = 4096;
+  uint64_t stride_bytes = kPageBytes;
   double hot_fraction = 0.1;         // hotset: share of the window that is hot
   double hot_access_fraction = 0.9;  // hotset: share of requests that go to the hot part
   double zipf_exponent = 1.0;        // zipf: P(rank k) ~ 1 / k^s over request-sized slots
@@ -63,14 +78,13 @@ struct DmaThreadConfig {
   uint64_t seed = 1;
   bool exe_requested = false;    // PASID prefix Execute Requested
   bool priv_requested = false;   // PASID prefix Privileged Mode Requested
-  std::vector<ScriptOp> script;  // for pattern "script"
+  std::vector<ScriptOp> script;  // for AccessPattern::kScript
 
   template <class V>
   void visit(V& v) {
     v("has_pasid", has_pasid, "", "requests carry a PASID prefix");
     v("pasid", pasid, "", "PASID of the thread (20 bits)");
-    v.choice("pattern", pattern, {"stream", "random", "strided", "hotset", "zipf", "script"},
-             "address pattern, or a scripted program");
+    v.choice("pattern", pattern, kAccessPattern, "address pattern, or a scripted program");
     v("base_va", base_va, "bytes", "first virtual address of the window");
     v("window_bytes", window_bytes, "bytes", "size of the address window");
     v("request_bytes", request_bytes, "bytes", "bytes per request (power of two, <= 4096)");

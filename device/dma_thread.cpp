@@ -33,11 +33,11 @@ DmaThread::DmaThread(std::string name, const DmaThreadConfig& cfg)
       issue_interval_(ns(cfg_.issue_interval_ns)),
       duration_(ns(cfg_.duration_ns)) {
   // Scripted threads have no pattern (record() tells them apart by that).
-  if (cfg_.pattern != "script") pattern_ = std::make_unique<AddressPattern>(cfg_);
+  if (cfg_.pattern != AccessPattern::kScript) pattern_ = std::make_unique<AddressPattern>(cfg_);
 }
 
 unsigned DmaThread::slot_count() const {
-  return cfg_.pattern == "script" ? 1 : cfg_.max_outstanding;
+  return cfg_.pattern == AccessPattern::kScript ? 1 : cfg_.max_outstanding;
 }
 
 void DmaThread::spawn(DmaAccessor& a, SlotClock* clocks) {
@@ -48,7 +48,7 @@ void DmaThread::spawn(DmaAccessor& a, SlotClock* clocks) {
     const std::string n = name_.substr(name_.rfind('.') + 1) + "_slot" + std::to_string(i);
     sc_core::sc_spawn_options opts;
     opts.set_stack_size(slot_stack_size());
-    if (cfg_.pattern == "script") {
+    if (cfg_.pattern == AccessPattern::kScript) {
       sc_core::sc_spawn([this, &a, c] { run_script(a, c); }, n.c_str(), &opts);
     } else {
       keepers_.push_back(std::make_unique<QuantumKeeper>());

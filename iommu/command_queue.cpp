@@ -5,6 +5,7 @@
 #include <cassert>
 #include <string>
 
+#include "sc_models/page_size.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/server_pool.h"
 
@@ -75,7 +76,7 @@ void CommandQueue::clear_iwc() {
 void CommandQueue::write_iqa(uint64_t v) {
   settle_iwc();
   settle_at_ = sc_core::SC_ZERO_TIME;
-  base_ = v & ~0xfffull;
+  base_ = v & kPageMask;
   qs_ = v & 0x7;
   head_ = tail_ = 0;
 }
@@ -194,7 +195,7 @@ void CommandQueue::execute(const Desc128& raw, sc_time& d) {
 namespace {
 uint64_t range_last(uint64_t addr, uint8_t am) {
   if (am > 52) throw DescriptorError("invalidation: address mask above 52");
-  const uint64_t size = uint64_t{4096} << am;
+  const uint64_t size = kPageBytes << am;
   if (addr & (size - 1)) throw DescriptorError("invalidation: address not aligned to 2^AM pages");
   return addr + size - 1;
 }

@@ -62,6 +62,7 @@
 #include "iommu/page_walker.h"
 #include "iommu/root_port.h"
 #include "sc_models/ats_encoding.h"
+#include "sc_models/page_size.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/stats.h"
 
@@ -141,7 +142,7 @@ class CommandQueue : public sc_core::sc_module {
   void settle_iwc();
   // Whether the command at head_ is the last one written.
   bool last_command() const { return (head_ + 16) % size_bytes() == tail_; }
-  uint64_t size_bytes() const { return uint64_t{4096} << qs_; }
+  uint64_t size_bytes() const { return kPageBytes << qs_; }
   TypeStats& stats_of(InvType t);
 
   CommandQueueConfig cfg_;

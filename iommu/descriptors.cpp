@@ -1,6 +1,7 @@
 // Encoding and decoding of the IOMMU's in-memory formats (see descriptors.h).
 #include "iommu/descriptors.h"
 
+#include "sc_models/page_size.h"
 #include "sc_models/physical_memory.h"
 
 namespace iosim {
@@ -21,7 +22,6 @@ constexpr uint64_t field(uint64_t v, unsigned hi, unsigned lo) {
 constexpr uint64_t bit(bool b, unsigned pos) {
   return uint64_t{b} << pos;
 }
-constexpr uint64_t kPageMask = ~0xfffull;
 
 uint64_t type_field(InvType t) {
   return static_cast<uint64_t>(t);

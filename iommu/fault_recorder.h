@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "iommu/translator.h"
+#include "sc_models/page_size.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -38,7 +39,7 @@ struct FaultRecord {
   AddressType at = AddressType::kUntranslated;
   sc_core::sc_time time;
 
-  uint64_t qw0() const { return addr & ~0xfffull; }
+  uint64_t qw0() const { return addr & kPageMask; }
   uint64_t qw1() const;
 };
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sc_models/page_size.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
 
@@ -254,7 +255,7 @@ void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, Pc
   const sc_time t0 = kernel_time() + delay;
   ext.completions.clear();
   ext.completion_status = AtsCompletionStatus::kSuccess;
-  const uint64_t va = gp.get_address() & ~0xfffull;
+  const uint64_t va = gp.get_address() & kPageMask;
   Translation t;
   if (port.config().ats_enabled) {
     TranslateRequest req{ext.requester_id, ext.pasid, va, !ext.no_write, false};
@@ -355,7 +356,7 @@ void Iommu::write_reg(uint64_t off, uint64_t value, uint64_t mask) {
   }
   switch (off) {
     case kRtaddr:
-      tables_.set_root_table(merged & ~0xfffull);
+      tables_.set_root_table(merged & kPageMask);
       break;
     case kFsts:
       if (w1c & kFstsPfo) faults_.clear_overflow();

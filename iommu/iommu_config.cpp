@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sc_models/params.h"
+#include "sc_models/pcie_fields.h"
 
 namespace iosim {
 
@@ -42,15 +43,12 @@ void IommuConfig::validate() const {
   if (command_queue.itag_timeout_ns <= 0) {
     throw ParamError("iommu: command_queue.itag_timeout_ns must be > 0");
   }
-  if (page_request_queue.overflow_response != "success" &&
-      page_request_queue.overflow_response != "failure") {
-    throw ParamError("iommu: page_request_queue.overflow_response must be success or failure");
-  }
 }
 
 void RootPortConfig::validate() const {
-  if (requester_id > 0xffff) throw ParamError("root port: requester_id must fit in 16 bits");
-  if (invalidate_queue_depth > 31) {
+  if (requester_id > kRequesterIdMax)
+    throw ParamError("root port: requester_id must fit in 16 bits");
+  if (invalidate_queue_depth > kInvalidateQueueDepthMax) {
     throw ParamError("root port: invalidate_queue_depth must be 0..31 (0 encodes 32)");
   }
 }

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sc_models/ats_encoding.h"
+#include "sc_models/choice.h"
 #include "sc_models/translation_cache.h"
 
 namespace iosim {
@@ -25,7 +27,7 @@ struct IotlbConfig {
   // The organisation (8 sets x 8 ways) is an assumption.
   uint32_t sets = 8;
   uint32_t ways = 8;
-  std::string replacement = "lru";
+  Replacement replacement = Replacement::kLru;
   // A few cycles at a ~1 GHz IOMMU clock (design target: "IOTLB lookup latency a few
   // ns at the IOMMU clock").
   double lookup_latency_ns = 3.0;
@@ -37,7 +39,7 @@ struct IotlbConfig {
   void visit(V& v) {
     v("sets", sets, "sets", "IOTLB sets (power of two)");
     v("ways", ways, "entries", "IOTLB ways per set");
-    v.choice("replacement", replacement, {"lru", "fifo", "random"}, "IOTLB victim choice");
+    v.choice("replacement", replacement, kReplacement, "IOTLB victim choice");
     v("lookup_latency_ns", lookup_latency_ns, "ns", "IOTLB lookup time (hit or miss)");
     v("lookup_ports", lookup_ports, "ports", "IOTLB lookups served in parallel");
   }
@@ -103,17 +105,24 @@ struct CommandQueueConfig {
   }
 };
 
+// Page Request Group Response code sent for a last-in-group request lost to overflow.
+inline constexpr ChoiceValue<PrgResponseCode> kOverflowResponseValues[] = {
+    {"success", PrgResponseCode::kSuccess, "the device faults again and re-requests (VT-d)"},
+    {"failure", PrgResponseCode::kResponseFailure,
+     "Response Failure: the device disables its PRI"}};
+inline constexpr Choices<PrgResponseCode> kOverflowResponse{kOverflowResponseValues};
+
 struct PageRequestQueueConfig {
   // Assumption: time to format a page request descriptor before its memory write.
   double write_latency_ns = 10.0;
   // Answer to a last-in-group page request dropped by a full queue: "success" (the
   // device retries, faults again and re-requests; VT-d behaviour) or "failure".
-  std::string overflow_response = "success";
+  PrgResponseCode overflow_response = PrgResponseCode::kSuccess;
 
   template <class V>
   void visit(V& v) {
     v("write_latency_ns", write_latency_ns, "ns", "per page request formatting time");
-    v.choice("overflow_response", overflow_response, {"success", "failure"},
+    v.choice("overflow_response", overflow_response, kOverflowResponse,
              "PRG response sent for a last-in-group request dropped on overflow");
   }
 };

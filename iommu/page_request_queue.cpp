@@ -2,6 +2,7 @@
 #include "iommu/page_request_queue.h"
 
 #include "sc_models/lookahead.h"
+#include "sc_models/page_size.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/server_pool.h"
 
@@ -34,7 +35,7 @@ PageRequestQueue::PageRequestQueue(sc_core::sc_module_name name, const PageReque
 }
 
 void PageRequestQueue::write_pqa(uint64_t v) {
-  base_ = v & ~0xfffull;
+  base_ = v & kPageMask;
   pqs_ = v & 0x7;
   head_ = tail_ = 0;
 }
@@ -155,8 +156,7 @@ void PageRequestQueue::overflow(const Arrival& a) {
   PrgResponse r;
   r.destination_id = a.desc.rid;
   r.prg_index = a.desc.prg_index;
-  r.code = cfg_.overflow_response == "success" ? PrgResponseCode::kSuccess
-                                               : PrgResponseCode::kResponseFailure;
+  r.code = cfg_.overflow_response;
   if (a.desc.pasid_present) r.pasid = PasidPrefix::with(a.desc.pasid);
   PcieExtension ext = PcieExtension::message(0, r);
   tlm::tlm_generic_payload gp;

@@ -34,6 +34,7 @@
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
 #include "iommu/root_port.h"
+#include "sc_models/page_size.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -80,7 +81,7 @@ class PageRequestQueue : public sc_core::sc_module {
   void next();
   void wake_at(const sc_core::sc_time& t);
   void overflow(const Arrival& a);
-  uint64_t size_bytes() const { return uint64_t{4096} << pqs_; }
+  uint64_t size_bytes() const { return kPageBytes << pqs_; }
 
   PageRequestQueueConfig cfg_;
   MemoryPort& mem_;

@@ -5,6 +5,7 @@
 #include "iommu/memory_port.h"
 #include "os/sva_driver.h"
 #include "sc_models/lookahead.h"
+#include "sc_models/page_size.h"
 #include "sc_models/params.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
@@ -126,7 +127,7 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
   ExecContext::Frame frame(ctx, "iopf.prq_event_thread");
   PhysicalMemory& mem = *kernel_.env().mem;
   const uint64_t base = driver_.page_request_queue_base();
-  const uint64_t size = uint64_t{4096} << driver_.config().page_request_queue_pqs;
+  const uint64_t size = kPageBytes << driver_.config().page_request_queue_pqs;
   uint64_t tail, head;
   {
     RegisterLookahead ahead;

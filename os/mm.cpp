@@ -7,6 +7,7 @@
 #include "os/os_observer.h"
 #include "os/tlb_flush.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/page_size.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
 #include "sc_models/stats.h"
@@ -75,7 +76,7 @@ std::optional<PageTableEditor::Slot> Mm::leaf_slot(uint64_t va) const {
   auto slot = editor_.lookup(root_, va);
   if (slot && slot->level == kPtLevel) {
     pt_region_ = region;
-    pt_table_ = slot->entry_addr & ~uint64_t{0xfff};
+    pt_table_ = slot->entry_addr & kPageMask;
   }
   return slot;
 }

@@ -44,6 +44,7 @@
 #include "os/mmu_notifier_range.h"
 #include "os/os_config.h"
 #include "os/vma.h"
+#include "sc_models/page_size.h"
 #include "sc_models/page_table.h"
 
 namespace iosim {
@@ -55,7 +56,7 @@ struct OsRangeEvent;
 
 class Mm : public MmStruct {
  public:
-  static constexpr uint64_t kPageBytes = 4096;
+  static constexpr uint64_t kPageBytes = iosim::kPageBytes;
   // x86 _PAGE_SOFT_DIRTY (_PAGE_BIT_SOFTW3, bit 11; arch/x86/include/asm/pgtable_types.h).
   static constexpr uint64_t kSoftDirty = uint64_t{1} << 11;
 
@@ -63,7 +64,7 @@ class Mm : public MmStruct {
   Mm(uint32_t id, OsEnv& env);
 
   OsEnv& env() { return env_; }
-  SecondaryTlbFlush policy() const { return env_.cfg.secondary_policy(); }
+  SecondaryTlbFlush policy() const { return env_.cfg.secondary_tlb_flush; }
   uint64_t root() const { return root_; }
   VmaList& vmas() { return vmas_; }
   const VmaList& vmas() const { return vmas_; }

@@ -4,16 +4,7 @@
 
 namespace iosim {
 
-SecondaryTlbFlush OsConfig::secondary_policy() const {
-  return secondary_tlb_flush == "range_end" ? SecondaryTlbFlush::kRangeEnd
-                                            : SecondaryTlbFlush::kUnderPtl;
-}
-
 void OsConfig::validate() const {
-  if (secondary_tlb_flush != "under_ptl" && secondary_tlb_flush != "range_end") {
-    throw ParamError("os.secondary_tlb_flush must be under_ptl or range_end, got '" +
-                     secondary_tlb_flush + "'");
-  }
   const std::pair<const char*, double> non_negative[] = {
       {"os.preempt_hold_ns", preempt_hold_ns}, {"os.syscall_entry_ns", syscall_entry_ns},
       {"os.fault_entry_ns", fault_entry_ns},   {"os.pte_update_ns", pte_update_ns},

@@ -15,6 +15,8 @@
 
 #include "os/mm_struct.h"
 #include "os/page_allocator.h"
+#include "sc_models/choice.h"
+#include "sc_models/page_size.h"
 
 namespace iosim {
 
@@ -25,11 +27,14 @@ class OsObserver;
 
 // Where secondary TLBs (IOMMU, device ATCs) are invalidated, see os/mm.h.
 enum class SecondaryTlbFlush { kUnderPtl, kRangeEnd };
+inline constexpr ChoiceValue<SecondaryTlbFlush> kSecondaryTlbFlushValues[] = {
+    {"under_ptl", SecondaryTlbFlush::kUnderPtl,
+     "arch_invalidate_secondary_tlbs at the flush point, inside the PTL (Linux 6.6+)"},
+    {"range_end", SecondaryTlbFlush::kRangeEnd, "deferred to invalidate_range_end"}};
+inline constexpr Choices<SecondaryTlbFlush> kSecondaryTlbFlush{kSecondaryTlbFlushValues};
 
 struct OsConfig {
-  // "under_ptl": arch_invalidate_secondary_tlbs at the flush point, inside the PTL
-  // (Linux 6.6+). "range_end": deferred to invalidate_range_end.
-  std::string secondary_tlb_flush = "under_ptl";
+  SecondaryTlbFlush secondary_tlb_flush = SecondaryTlbFlush::kUnderPtl;
   // Preemption window: time between dropping the PTL and invalidate_range_end.
   double preempt_hold_ns = 0.0;
   // Kernel entry + exit of a system call. Estimate: ~100 ns on a modern x86 core
@@ -52,14 +57,13 @@ struct OsConfig {
   MmStructConfig mm;
   PageAllocatorConfig allocator;
 
-  SecondaryTlbFlush secondary_policy() const;
   // Throws ParamError naming the first invalid parameter.
   void validate() const;
 
   template <class V>
   void visit(V& v) {
-    v.choice("secondary_tlb_flush", secondary_tlb_flush, {"under_ptl", "range_end"},
-             "where secondary TLBs are invalidated: inside the PTL or at invalidate_range_end");
+    v.choice("secondary_tlb_flush", secondary_tlb_flush, kSecondaryTlbFlush,
+             "where secondary TLBs are invalidated");
     v("preempt_hold_ns", preempt_hold_ns, "ns",
       "hold between dropping the PTL and invalidate_range_end (preemption window)");
     v("syscall_entry_ns", syscall_entry_ns, "ns", "system call entry and exit");
@@ -88,7 +92,7 @@ struct OsEnv {
     auto it = preempt_hold_ns_by_cpu.find(cpu);
     return it == preempt_hold_ns_by_cpu.end() ? cfg.preempt_hold_ns : it->second;
   }
-  double page_copy_ns() const { return 4096.0 / cfg.page_copy_gb_per_s; }
+  double page_copy_ns() const { return static_cast<double>(kPageBytes) / cfg.page_copy_gb_per_s; }
 };
 
 }  // namespace iosim

@@ -12,14 +12,11 @@ PageAllocator::PageAllocator(PhysicalMemory& mem, const PageAllocatorConfig& cfg
     : mem_(mem), cfg_(cfg), gt_(gt) {
   if (cfg.base_pa % kFrameBytes) throw ParamError("allocator.base_pa must be 4 KiB aligned");
   if (cfg.frames < 2) throw ParamError("allocator.frames must be >= 2 (zero page + one frame)");
-  if (cfg.reuse != "lifo" && cfg.reuse != "fifo") {
-    throw ParamError("allocator.reuse must be lifo or fifo, got " + cfg.reuse);
-  }
   end_ = cfg.base_pa + cfg.frames * kFrameBytes;
   if (end_ > mem.size_bytes() || end_ < cfg.base_pa) {
     throw ParamError("allocator.base_pa + allocator.frames * 4096 exceeds the memory size");
   }
-  lifo_ = cfg.reuse == "lifo";
+  lifo_ = cfg.reuse == FrameReuse::kLifo;
   zero_page_ = cfg.base_pa;
   mem_.zero_frame(zero_page_);
   next_never_used_ = cfg.base_pa + kFrameBytes;

@@ -19,10 +19,20 @@
 #include <string>
 #include <unordered_map>
 
+#include "sc_models/choice.h"
+#include "sc_models/page_size.h"
+
 namespace iosim {
 
 class PhysicalMemory;
 class GroundTruth;
+
+// Which freed frame alloc() hands out first.
+enum class FrameReuse { kLifo, kFifo };
+inline constexpr ChoiceValue<FrameReuse> kFrameReuseValues[] = {
+    {"lifo", FrameReuse::kLifo, "most recently freed first"},
+    {"fifo", FrameReuse::kFifo, "oldest freed first"}};
+inline constexpr Choices<FrameReuse> kFrameReuse{kFrameReuseValues};
 
 struct PageAllocatorConfig {
   // First frame handed out (the memory below is left to firmware/kernel image/tables
@@ -30,21 +40,20 @@ struct PageAllocatorConfig {
   uint64_t base_pa = uint64_t{1} << 30;
   // Frames managed.
   uint64_t frames = 1u << 18;  // 1 GiB
-  // "lifo": most recently freed first; "fifo": oldest freed first.
-  std::string reuse = "lifo";
+  FrameReuse reuse = FrameReuse::kLifo;
 
   template <class V>
   void visit(V& v) {
     v("base_pa", base_pa, "bytes", "physical address of the first allocatable frame");
     v("frames", frames, "frames", "4 KiB frames managed by the page allocator");
-    v.choice("reuse", reuse, {"lifo", "fifo"}, "order in which freed frames are reused");
+    v.choice("reuse", reuse, kFrameReuse, "order in which freed frames are reused");
   }
 };
 
 class PageAllocator {
  public:
   static constexpr uint64_t kNoFrame = ~uint64_t{0};
-  static constexpr uint64_t kFrameBytes = 4096;
+  static constexpr uint64_t kFrameBytes = kPageBytes;
 
   // Throws ParamError for a misaligned base or a range outside memory.
   PageAllocator(PhysicalMemory& mem, const PageAllocatorConfig& cfg, GroundTruth* gt = nullptr);

@@ -35,8 +35,8 @@ SvaPolicyParams policy_params(const SvaConfig& c) {
 // arch_invalidate_secondary_tlbs only under under_ptl, so the driver would never hear
 // of an invalidation.
 SvaNotifierMode resolve_mode(const SvaConfig& c, const Kernel& k) {
-  if (c.notifier == "arch_invalidate") {
-    if (k.config().secondary_policy() != SecondaryTlbFlush::kUnderPtl) {
+  if (c.notifier == SvaNotifierMode::kArchInvalidate) {
+    if (k.config().secondary_tlb_flush != SecondaryTlbFlush::kUnderPtl) {
       throw ParamError(
           "sva.notifier: arch_invalidate needs os.secondary_tlb_flush = under_ptl (with "
           "range_end the memory manager never calls arch_invalidate_secondary_tlbs); use auto "
@@ -44,8 +44,8 @@ SvaNotifierMode resolve_mode(const SvaConfig& c, const Kernel& k) {
     }
     return SvaNotifierMode::kArchInvalidate;
   }
-  if (c.notifier == "range_start_end") return SvaNotifierMode::kRangeStartEnd;
-  return k.config().secondary_policy() == SecondaryTlbFlush::kUnderPtl
+  if (c.notifier) return *c.notifier;
+  return k.config().secondary_tlb_flush == SecondaryTlbFlush::kUnderPtl
              ? SvaNotifierMode::kArchInvalidate
              : SvaNotifierMode::kRangeStartEnd;
 }
@@ -53,13 +53,6 @@ SvaNotifierMode resolve_mode(const SvaConfig& c, const Kernel& k) {
 }  // namespace
 
 void SvaConfig::validate() const {
-  if (policy != "intel" && policy != "arm" && policy != "amd_legacy") {
-    throw ParamError("sva.policy must be intel, arm or amd_legacy, got '" + policy + "'");
-  }
-  if (notifier != "auto" && notifier != "arch_invalidate" && notifier != "range_start_end") {
-    throw ParamError("sva.notifier must be auto, arch_invalidate or range_start_end, got '" +
-                     notifier + "'");
-  }
   if (intel_batch_descriptors < 1) throw ParamError("sva.intel_batch_descriptors must be >= 1");
   if (intel_max_address_mask > 52) throw ParamError("sva.intel_max_address_mask must be <= 52");
   if (arm_full_flush_pages < 1) throw ParamError("sva.arm_full_flush_pages must be >= 1");
@@ -96,7 +89,7 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       fault_line_(irq, &IommuInterrupts::fault_event),
       cfg_(validated(cfg)),
       kernel_(kernel),
-      policy_(SvaPolicy::create(cfg.policy, policy_params(cfg))),
+      policy_(cfg.policy(policy_params(cfg))),
       mode_(resolve_mode(cfg, kernel)),
       queue_lock_(std::string(this->name()) + ".queue_lock", cfg.queue_lock),
       stats_(StatRegistry::global().group(*this)),

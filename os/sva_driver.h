@@ -88,10 +88,9 @@ class SvaNotifier;
 
 struct SvaConfig {
   // Range-to-command policy (see os/sva_policy.h).
-  std::string policy = "intel";
-  // auto: arch_invalidate when os.secondary_tlb_flush is under_ptl, range_start_end
-  // when it is range_end.
-  std::string notifier = "auto";
+  SvaPolicyFactory policy = sva_policies().find("intel")->value;
+  // MMU-notifier ops (os/sva_notifier.h); none (auto) follows os.secondary_tlb_flush.
+  std::optional<SvaNotifierMode> notifier;
   // Linux QI_MAX_BATCHED_DESC_COUNT (drivers/iommu/intel/iommu.h, qi_batch, 6.12+):
   // 16 descriptors, then qi_submit_sync adds the wait. 1 models the older drivers that
   // submitted every descriptor with its own wait.
@@ -131,10 +130,8 @@ struct SvaConfig {
 
   template <class V>
   void visit(V& v) {
-    v.choice("policy", policy, {"intel", "arm", "amd_legacy"},
-             "range-to-command invalidation policy");
-    v.choice("notifier", notifier, {"auto", "arch_invalidate", "range_start_end"},
-             "MMU-notifier ops the driver registers (auto follows os.secondary_tlb_flush)");
+    v.choice("policy", policy, sva_policies(), "range-to-command invalidation policy");
+    v.choice("notifier", notifier, kSvaNotifier, "MMU-notifier ops the driver registers");
     v("intel_batch_descriptors", intel_batch_descriptors, "descriptors",
       "intel: descriptors per batch before an inv_wait");
     v("intel_max_address_mask", intel_max_address_mask, "",

@@ -1,4 +1,5 @@
 #include "os/sva_invalidation_stats.h"
+#include "sc_models/page_size.h"
 
 #include <cctype>
 
@@ -6,7 +7,6 @@ namespace iosim {
 
 namespace {
 
-constexpr uint64_t kPageBytes = 4096;
 // Largest page count of each bucket but the last.
 constexpr uint64_t kRangeBucketMaxPages[SvaInvalidationStats::kRangeBuckets - 1] = {1, 16, 512};
 

@@ -10,13 +10,25 @@
 // release() (mm exit) clears the PASID entries and flushes the PASID everywhere.
 #pragma once
 
+#include <optional>
+
 #include "os/mmu_notifier.h"
+#include "sc_models/choice.h"
 
 namespace iosim {
 
 class SvaDriver;
 
 enum class SvaNotifierMode { kArchInvalidate, kRangeStartEnd };
+// sva.notifier; no mode (auto) follows os.secondary_tlb_flush.
+inline constexpr ChoiceValue<std::optional<SvaNotifierMode>> kSvaNotifierValues[] = {
+    {"auto", std::nullopt,
+     "arch_invalidate under os.secondary_tlb_flush = under_ptl, else range_start_end"},
+    {"arch_invalidate", SvaNotifierMode::kArchInvalidate,
+     "arch_invalidate_secondary_tlbs, inside the page-table lock (Linux 6.6+)"},
+    {"range_start_end", SvaNotifierMode::kRangeStartEnd,
+     "invalidate_range_start/end, after the page-table lock is dropped"}};
+inline constexpr Choices<std::optional<SvaNotifierMode>> kSvaNotifier{kSvaNotifierValues};
 
 class SvaNotifier : public MmuNotifier {
  public:

@@ -1,16 +1,12 @@
 #include "os/sva_policy.h"
 
-#include <functional>
-#include <map>
-#include <stdexcept>
-
 #include "sc_models/ats_encoding.h"
+#include "sc_models/page_size.h"
 
 namespace iosim {
 
 namespace {
 
-constexpr unsigned kPageShift = 12;
 constexpr unsigned kMaxMask = 52;  // MAX_AGAW_PFN_WIDTH: 64-bit space in 4 KiB pages
 
 uint16_t did_of(uint32_t pasid) {
@@ -117,26 +113,21 @@ class AmdLegacyPolicy : public SvaPolicy {
   AtcTimeoutRecovery on_atc_timeout() const override { return AtcTimeoutRecovery::kProceed; }
 };
 
-using Factory = std::function<std::unique_ptr<SvaPolicy>(const SvaPolicyParams&)>;
-
 template <class P>
-Factory factory() {
-  return [](const SvaPolicyParams& p) { return std::make_unique<P>(p); };
+std::unique_ptr<SvaPolicy> make(const SvaPolicyParams& p) {
+  return std::make_unique<P>(p);
 }
 
-const std::map<std::string, Factory>& registry() {
-  static const std::map<std::string, Factory> r{{"intel", factory<IntelPolicy>()},
-                                                {"arm", factory<ArmPolicy>()},
-                                                {"amd_legacy", factory<AmdLegacyPolicy>()}};
-  return r;
-}
+constexpr ChoiceValue<SvaPolicyFactory> kPolicies[] = {
+    {"intel", &make<IntelPolicy>, "Linux 6.12+ VT-d cache-tag flush: aligned PSI blocks, batched"},
+    {"arm", &make<ArmPolicy>, "Linux SMMUv3 SVA: per-page TLBIs up to a full flush, then ATC"},
+    {"amd_legacy", &make<AmdLegacyPolicy>,
+     "Linux <= 6.6 AMD iommu_v2: one page, else the whole PASID"}};
 
 }  // namespace
 
-std::unique_ptr<SvaPolicy> SvaPolicy::create(const std::string& name, const SvaPolicyParams& p) {
-  auto it = registry().find(name);
-  if (it == registry().end()) throw std::invalid_argument("unknown SVA policy '" + name + "'");
-  return it->second(p);
+Choices<SvaPolicyFactory> sva_policies() {
+  return Choices<SvaPolicyFactory>{kPolicies};
 }
 
 Desc128 pasid_iotlb_page(uint32_t pasid, uint64_t addr, uint8_t am) {

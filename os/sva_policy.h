@@ -1,7 +1,8 @@
 // SvaPolicy: how the SVA driver turns "invalidate [start, end) of a PASID on these
-// devices" into invalidation-queue descriptors. Each policy is a class registered
-// under its config name (sva.policy); every batch it returns ends with the wait
-// descriptor it is given (the driver fills in the status data when it submits).
+// devices" into invalidation-queue descriptors. Each policy is a class with one entry
+// (its sva.policy name) in the table of sva_policies(); every batch it returns ends
+// with the wait descriptor it is given (the driver fills in the status data when it
+// submits).
 //
 //   intel (Linux 6.12+ drivers/iommu/intel/cache.c, cache_tag_flush_range): one
 //     PASID-IOTLB page-selective invalidation for the domain (the IOTLB tag is per
@@ -57,6 +58,7 @@
 #include <vector>
 
 #include "iommu/sw_interface.h"
+#include "sc_models/choice.h"
 
 namespace iosim {
 
@@ -103,8 +105,6 @@ class SvaPolicy {
 
   virtual AtcTimeoutRecovery on_atc_timeout() const = 0;
 
-  // The policy registered as `name`; throws std::invalid_argument for an unknown one.
-  static std::unique_ptr<SvaPolicy> create(const std::string& name, const SvaPolicyParams& p);
   static bool whole_space(uint64_t start, uint64_t end) {
     return start == 0 && end == kWholeSpaceEnd;
   }
@@ -112,6 +112,12 @@ class SvaPolicy {
  protected:
   SvaPolicyParams p_;
 };
+
+// Makes a policy with the given parameters.
+using SvaPolicyFactory = std::unique_ptr<SvaPolicy> (*)(const SvaPolicyParams&);
+// Every policy, by its sva.policy name: adding a policy is one entry in this table
+// (os/sva_policy.cpp).
+Choices<SvaPolicyFactory> sva_policies();
 
 // Shared builders (also used by the driver's teardown).
 Desc128 pasid_iotlb_page(uint32_t pasid, uint64_t addr, uint8_t am);

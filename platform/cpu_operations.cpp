@@ -3,6 +3,7 @@
 
 #include "platform/cpu_thread.h"
 #include "platform/script_ast.h"
+#include "sc_models/page_size.h"
 
 #include <systemc>
 
@@ -14,7 +15,7 @@ namespace {
   throw ScriptError(script_error(loc, key, msg));
 }
 
-constexpr uint64_t kPage = 4096;
+constexpr uint64_t kPage = kPageBytes;
 constexpr uint64_t kProtRw = kProtRead | kProtWrite;
 // CpuOperation::in_process.
 constexpr bool kInProcess = true;

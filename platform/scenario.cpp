@@ -3,6 +3,7 @@
 
 #include "platform/cpu_operations.h"
 #include "platform/script_parser.h"
+#include "sc_models/page_size.h"
 
 #include <algorithm>
 #include <functional>
@@ -17,7 +18,7 @@ namespace {
   throw ScriptError(script_error(loc, key, msg));
 }
 
-constexpr uint64_t kPage = 4096;
+constexpr uint64_t kPage = kPageBytes;
 
 double to_ns(uint64_t ps) {
   return static_cast<double>(ps) / 1000.0;
@@ -167,14 +168,13 @@ class Builder : public ScriptOperands {
     b.shared = flag(s, "shared");
     b.value = s.integer_or("value", 0);
     const std::string pop = s.symbol_or("populate", "none");
-    if (pop == "none") {
-      b.populate = Populate::kNone;
-    } else if (pop == "read") {
-      b.populate = Populate::kRead;
-    } else if (pop == "write") {
-      b.populate = Populate::kWrite;
+    if (const ChoiceValue<Populate>* c = kPopulate.find(pop)) {
+      b.populate = c->value;
     } else {
-      fail(s.value("populate").loc, "populate", "expected one of none, read, write");
+      std::string names;
+      for (const ChoiceValue<Populate>& v : kPopulate)
+        names += (names.empty() ? "" : ", ") + std::string(v.name);
+      fail(s.value("populate").loc, "populate", "expected one of " + names);
     }
     sc_.symbols.push_back({name, b.mm_id, b.va, b.size});
   }
@@ -297,7 +297,7 @@ class Builder : public ScriptOperands {
     const std::string& k = c.keyword;
     auto len = [&c]() {
       const uint64_t n = c.integer_or("len", 8);
-      if (n == 0 || n > 4096) fail(c.value("len").loc, "len", "expected 1..4096 bytes");
+      if (n == 0 || n > kPageBytes) fail(c.value("len").loc, "len", "expected 1..4096 bytes");
       if (n > 8 && c.keyword == "write") fail(c.value("len").loc, "len", "a write is 1..8 bytes");
       return static_cast<uint32_t>(n);
     };

@@ -24,6 +24,7 @@
 #pragma once
 
 #include "device/device_config.h"
+#include "platform/populate.h"
 #include "platform/script_ast.h"
 #include "platform/thread_program.h"
 
@@ -33,8 +34,6 @@
 #include <vector>
 
 namespace iosim {
-
-enum class Populate { kNone, kRead, kWrite };
 
 struct BootStep {
   enum class Kind { kProcess, kMap, kFork, kBind };

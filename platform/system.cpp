@@ -88,7 +88,7 @@ void System::build_devices() {
     for (const DevThreadSpec& s : scenario_.dev_threads) {
       if (s.device != d) continue;
       DmaThreadConfig t;
-      t.pattern = "script";
+      t.pattern = AccessPattern::kScript;
       t.script = s.ops;
       t.max_outstanding = 1;  // a scripted program runs one operation at a time
       dc.threads.push_back(t);
@@ -244,13 +244,10 @@ void System::bind(uint32_t mm_id, size_t dev) {
 
 void System::boot_workload() {
   const WorkloadConfig& w = cfg_.workload;
-  const Populate pop = w.populate == "write"  ? Populate::kWrite
-                       : w.populate == "read" ? Populate::kRead
-                                              : Populate::kNone;
   for (uint32_t p = 0; p < w.processes; ++p) {
     const uint32_t id = 1 + p;
     Mm& mm = kernel_->create_mm(id);
-    map_and_populate(mm, w.base_va, w.window_bytes, kProtRead | kProtWrite, false, pop, 0);
+    map_and_populate(mm, w.base_va, w.window_bytes, kProtRead | kProtWrite, false, w.populate, 0);
     for (size_t d = 0; d < devices_.size(); ++d) bind(id, d);
   }
 }

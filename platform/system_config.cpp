@@ -4,6 +4,7 @@
 #include "platform/system_config.h"
 
 #include "platform/config_check.h"
+#include "sc_models/page_size.h"
 #include "sc_models/params.h"
 
 #include <cmath>
@@ -98,16 +99,16 @@ void check_counts(const SystemConfig& s, ConfigCheck& c) {
 
 void check_workload(const SystemConfig& s, ConfigCheck& c) {
   const WorkloadConfig& w = s.workload;
-  c.require(w.request_bytes >= 1 && w.request_bytes <= 4096 && is_pow2(w.request_bytes),
+  c.require(w.request_bytes >= 1 && w.request_bytes <= kPageBytes && is_pow2(w.request_bytes),
             "workload.request_bytes", "must be a power of two <= 4096");
   c.require(w.read_fraction >= 0 && w.read_fraction <= 1, "workload.read_fraction",
             "must be in 0..1");
   c.require(w.max_outstanding >= 1, "workload.max_outstanding", "must be >= 1");
   c.at_most("workload.max_outstanding", w.max_outstanding, kMaxIssueSlotsPerThread,
             "every request in flight is a SystemC thread with its own stack");
-  c.require(w.window_bytes >= 4096 && w.window_bytes % 4096 == 0, "workload.window_bytes",
-            "must be a non-zero multiple of 4096");
-  c.require_keys(w.base_va % 4096 == 0 && w.window_bytes <= (uint64_t{1} << 47) &&
+  c.require(w.window_bytes >= kPageBytes && w.window_bytes % kPageBytes == 0,
+            "workload.window_bytes", "must be a non-zero multiple of 4096");
+  c.require_keys(w.base_va % kPageBytes == 0 && w.window_bytes <= (uint64_t{1} << 47) &&
                      w.base_va + w.window_bytes <= (uint64_t{1} << 47),
                  {"workload.base_va", "workload.window_bytes"},
                  "must be page aligned, window below 2^47");
@@ -136,10 +137,10 @@ void check_workload(const SystemConfig& s, ConfigCheck& c) {
               "is false, but the workload's DMA threads use a PASID (SVA bind of each "
               "workload process)");
   }
-  if (w.populate != "none") {
+  if (w.populate != Populate::kNone) {
     // Each process's window, plus its page tables (one table page per 512 pages,
     // and the upper levels), must fit in the allocator with the zero page.
-    const uint64_t pages = w.window_bytes / 4096;
+    const uint64_t pages = w.window_bytes / kPageBytes;
     const uint64_t per_process = pages + pages / 512 + 4;
     const uint64_t frames = s.os.allocator.frames;
     c.require_keys(frames >= 1 && (frames - 1) / w.processes >= per_process,

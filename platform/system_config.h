@@ -19,6 +19,7 @@
 #include "os/iopf_handler.h"
 #include "os/os_config.h"
 #include "os/sva_driver.h"
+#include "platform/populate.h"
 #include "sc_models/checker.h"
 #include "sc_models/memory_bus.h"
 #include "sc_models/pcie_link.h"
@@ -113,7 +114,7 @@ struct WorkloadConfig {
   // Processes with one window each, bound to every device (0: no synthetic load).
   uint32_t processes = 0;
   uint32_t threads_per_device = 1;  // per process
-  std::string pattern = "stream";
+  AccessPattern pattern = AccessPattern::kStream;
   uint32_t request_bytes = 64;
   double read_fraction = 1.0;
   uint32_t max_outstanding = 4;
@@ -121,15 +122,14 @@ struct WorkloadConfig {
   uint64_t requests = 1000;  // per thread
   uint64_t window_bytes = 1 << 20;
   uint64_t base_va = 0x10000000;
-  std::string populate = "write";
+  Populate populate = Populate::kWrite;
 
   template <class V>
   void visit(V& v) {
     v("processes", processes, "processes",
       "processes mapping a window bound to every device (0: no synthetic DMA)");
     v("threads_per_device", threads_per_device, "threads", "DMA threads per device and process");
-    v.choice("pattern", pattern, {"stream", "random", "strided", "hotset", "zipf"},
-             "address pattern of the synthetic threads");
+    v.choice("pattern", pattern, kSyntheticPattern, "address pattern of the synthetic threads");
     v("request_bytes", request_bytes, "bytes", "bytes per request (power of two, <= 4096)");
     v("read_fraction", read_fraction, "", "share of requests that are reads (0..1)");
     v("max_outstanding", max_outstanding, "requests", "requests in flight per thread");
@@ -137,8 +137,7 @@ struct WorkloadConfig {
     v("requests", requests, "requests", "requests per thread (0: until sim.duration_ns)");
     v("window_bytes", window_bytes, "bytes", "bytes mapped per process");
     v("base_va", base_va, "bytes", "virtual address of every process's window");
-    v.choice("populate", populate, {"none", "read", "write"},
-             "fault the window in at boot (none: the device faults it in through PRI)");
+    v.choice("populate", populate, kPopulate, "fault the window in at boot");
   }
 };
 

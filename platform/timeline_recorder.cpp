@@ -1,4 +1,5 @@
 #include "platform/timeline_recorder.h"
+#include "sc_models/page_size.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,7 +9,6 @@ namespace iosim {
 
 namespace {
 
-constexpr uint64_t kPageMask = ~uint64_t{0xfff};
 constexpr uint64_t kFrameMask = 0x000ffffffffff000ull;
 
 std::string hex(uint64_t v) {
@@ -45,7 +45,7 @@ std::string TimelineRecorder::symbol(uint32_t mm_id, uint64_t va, bool* named) c
 std::string TimelineRecorder::range_text(uint32_t mm_id, uint64_t start, uint64_t end,
                                          bool* named) const {
   std::string s = symbol(mm_id, start, named);
-  const uint64_t pages = end > start ? ((end - start) + 0xfff) >> 12 : 0;
+  const uint64_t pages = end > start ? pages_in(end - start) : 0;
   if (pages > 1) s += "..+" + std::to_string(pages) + " pages";
   return s;
 }

@@ -28,6 +28,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "sc_models/pcie_fields.h"
+
 namespace iosim {
 
 // A field value that the encoding cannot represent, or a malformed encoding.
@@ -35,13 +37,6 @@ class PcieEncodingError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
 };
-
-constexpr unsigned kAtsPageShift = 12;            // 4 KiB: smallest ATS translation/invalidation
-constexpr unsigned kAtsWholeSpaceLog2 = 64;       // log2 size of "the whole address space"
-constexpr uint32_t kPasidMax = (1u << 20) - 1;    // PASID is 20 bits
-constexpr unsigned kItagMax = 31;                 // ITag is 5 bits
-constexpr unsigned kPrgIndexMax = (1u << 9) - 1;  // PRG index is 9 bits
-constexpr unsigned kInvCompletionCountMax = 8;    // CC is 3 bits, 0 encodes 8
 
 // Contents of a PASID TLP prefix. `present` false means the TLP has no prefix.
 struct PasidPrefix {

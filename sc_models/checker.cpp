@@ -1,5 +1,6 @@
 // Checker infrastructure: violation text, the bounded log, shared step helpers.
 #include "sc_models/checker.h"
+#include "sc_models/page_size.h"
 
 #include <algorithm>
 #include <sstream>
@@ -62,7 +63,7 @@ Violation violation_from(const char* checker, const DeviceAccessEvent& e) {
   v.pasid = e.pasid;
   v.va = e.va;
   v.is_write = e.is_write;
-  v.frames.push_back(e.pa & ~uint64_t{0xfff});
+  v.frames.push_back(e.pa & kPageMask);
   v.steps.push_back(translation_step(e));
   return v;
 }

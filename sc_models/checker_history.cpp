@@ -1,12 +1,13 @@
 // Shared ground-truth history for the checkers.
 #include "sc_models/checker_history.h"
+#include "sc_models/page_size.h"
 
 #include <stdexcept>
 
 namespace iosim {
 namespace {
 
-constexpr uint64_t kPageSizes[] = {uint64_t{1} << 12, uint64_t{1} << 21, uint64_t{1} << 30};
+constexpr uint64_t kPageSizes[] = {kPageBytes, k2MiBPageBytes, k1GiBPageBytes};
 constexpr uint64_t kPteAddressMask = 0x000ffffffffff000ull;
 
 unsigned size_bit(uint64_t page_bytes) {
@@ -107,7 +108,7 @@ CheckerHistory::Binding* CheckerHistory::find_binding(uint32_t pasid) const {
 }
 
 PageHistory* CheckerHistory::find_page(uint32_t mm_id, uint64_t va) {
-  const uint64_t vpn = va >> 12;
+  const uint64_t vpn = va >> kPageShift;
   if (last_page_.generation == page_generation_ && last_page_.mm_id == mm_id &&
       last_page_.vpn == vpn) {
     return last_page_.page;
@@ -126,7 +127,7 @@ PageHistory* CheckerHistory::find_page(uint32_t mm_id, uint64_t va) {
 const PageHistory* CheckerHistory::page_of_pasid(uint32_t pasid, uint64_t va) const {
   Binding* b = binding(pasid);
   if (!b) return nullptr;
-  const uint64_t vpn = va >> 12;
+  const uint64_t vpn = va >> kPageShift;
   PageMemo& memo = b->page;
   if (memo.generation == page_generation_ && memo.vpn == vpn) return memo.page;
   PageHistory* p = const_cast<CheckerHistory*>(this)->find_page(b->mm_id, va);

@@ -17,6 +17,7 @@
 
 #include "sc_models/checker.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/page_size.h"
 
 #include <systemc>
 
@@ -30,7 +31,7 @@
 
 namespace iosim {
 
-constexpr uint64_t kCheckerFrameMask = ~uint64_t{0xfff};
+constexpr uint64_t kCheckerFrameMask = kPageMask;
 
 // One value a PTE held from `since` until the next version.
 struct PteVersion {
@@ -52,7 +53,7 @@ struct PteVersion {
 struct PageHistory {
   uint32_t mm_id = 0;
   uint64_t va = 0;  // aligned to page_bytes
-  uint64_t page_bytes = 4096;
+  uint64_t page_bytes = kPageBytes;
   bool truncated = false;           // older versions were forgotten
   std::deque<PteVersion> versions;  // oldest first, never empty
 
@@ -141,7 +142,7 @@ class CheckerHistory : public GroundTruthSink {
   struct PageMemo {
     uint64_t generation = 0;  // page_generation_ when filled; 0: never
     uint32_t mm_id = 0;
-    uint64_t vpn = 0;  // va >> 12
+    uint64_t vpn = 0;  // va >> kPageShift
     PageHistory* page = nullptr;
   };
   struct Binding {

@@ -25,6 +25,8 @@
 #include <optional>
 #include <vector>
 
+#include "sc_models/page_size.h"
+
 namespace iosim {
 
 class PhysicalMemory;
@@ -51,15 +53,15 @@ constexpr int kPdptLevel = 3;
 constexpr int kPdLevel = 2;
 constexpr int kPtLevel = 1;
 constexpr unsigned kEntriesPerTable = 512;
-constexpr uint64_t kTableBytes = 4096;
+constexpr uint64_t kTableBytes = kPageBytes;
 
 // log2 of the bytes of VA space one entry at `level` covers (4 KiB, 2 MiB, 1 GiB, 512 GiB).
 constexpr unsigned level_span_shift(int level) {
-  return 12 + 9 * static_cast<unsigned>(level - 1);
+  return kPageShift + kLevelIndexBits * static_cast<unsigned>(level - 1);
 }
 // Index (0..511) of the entry for `va` in the table at `level` (4..1).
 constexpr unsigned pt_index(uint64_t va, int level) {
-  return static_cast<unsigned>((va >> (12 + 9 * (level - 1))) & 0x1ff);
+  return static_cast<unsigned>((va >> level_span_shift(level)) & (kEntriesPerTable - 1));
 }
 // 48-bit canonical: bits 63:47 all equal.
 constexpr bool is_canonical(uint64_t va) {

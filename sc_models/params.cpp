@@ -125,17 +125,6 @@ void parse_signed(const std::string& text, int64_t min, int64_t max, int64_t& ou
   }
 }
 
-namespace {
-std::string join_choices(std::initializer_list<const char*> allowed) {
-  std::string s;
-  for (const char* a : allowed) {
-    if (!s.empty()) s += "|";
-    s += a;
-  }
-  return s;
-}
-}  // namespace
-
 bool ParamAssigner::split_index(const std::string& rest, size_t& index) {
   size_t dot = rest.find('.');
   if (dot == 0 || dot == std::string::npos || dot > 6) return false;
@@ -144,24 +133,6 @@ bool ParamAssigner::split_index(const std::string& rest, size_t& index) {
   }
   index = std::stoul(rest.substr(0, dot));
   return true;
-}
-
-void ParamLister::choice(const char* name, std::string& field,
-                         std::initializer_list<const char*> allowed, const char* help) {
-  out_.push_back({prefix_ + name, field, "", help, join_choices(allowed)});
-}
-
-void ParamAssigner::choice(const char* name, std::string& field,
-                           std::initializer_list<const char*> allowed, const char*) {
-  if (found_ || prefix_ + name != name_) return;
-  for (const char* a : allowed) {
-    if (value_ == a) {
-      field = value_;
-      found_ = true;
-      return;
-    }
-  }
-  throw ParamError("'" + value_ + "' is not one of " + join_choices(allowed));
 }
 
 }  // namespace iosim

@@ -10,8 +10,9 @@
 //     }
 //   };
 //
-// Nested configurations use v.section("name", sub), enumerated choices
-// v.choice("name", field, {"a", "b"}, "help") and vectors of per-instance
+// Nested configurations use v.section("name", sub), choices
+// v.choice("name", field, kTable, "help") (sc_models/choice.h: the field holds the
+// value the chosen name stands for) and vectors of per-instance
 // configurations v.instances("device", vec, "help") (keys "device.count",
 // "device.<i>.x" and "device.x", see ParamAssigner). Visitors list the parameters with
 // their defaults (ParamLister) or assign one by dotted name from text
@@ -20,12 +21,13 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include "sc_models/choice.h"
 
 namespace iosim {
 
@@ -87,8 +89,12 @@ class ParamLister {
   void operator()(const char* name, T& field, const char* unit, const char* help) {
     out_.push_back({prefix_ + name, format_value(field), unit, help, ""});
   }
-  void choice(const char* name, std::string& field, std::initializer_list<const char*> allowed,
-              const char* help);
+  // The help is followed by every name's help: "help (a: ...; b: ...)".
+  template <class T>
+  void choice(const char* name, T& field, const Choices<T>& choices, const char* help) {
+    out_.push_back({prefix_ + name, choices.name_of(field), "",
+                    std::string(help) + " (" + choices.help() + ")", choices.names()});
+  }
   template <class C>
   void section(const char* name, C& sub) {
     ParamLister child(prefix_ + name + ".", expand_);
@@ -132,8 +138,14 @@ class ParamAssigner {
       found_ = true;
     }
   }
-  void choice(const char* name, std::string& field, std::initializer_list<const char*> allowed,
-              const char* help);
+  template <class T>
+  void choice(const char* name, T& field, const Choices<T>& choices, const char*) {
+    if (found_ || prefix_ + name != name_) return;
+    const ChoiceValue<T>* c = choices.find(value_);
+    if (!c) throw ParamError("'" + value_ + "' is not one of " + choices.names());
+    field = c->value;
+    found_ = true;
+  }
   template <class C>
   void section(const char* name, C& sub) {
     std::string saved = prefix_;

@@ -2,6 +2,7 @@
 #include "sc_models/pcie_link.h"
 
 #include "sc_models/params.h"
+#include "sc_models/pcie_fields.h"
 
 #include <algorithm>
 #include <cassert>
@@ -23,7 +24,7 @@ bool is_pow2(uint32_t v) {
 }
 
 void check_size(const char* name, uint32_t v) {
-  if (!is_pow2(v) || v < 128 || v > 4096) {
+  if (!is_pow2(v) || v < kMinPayloadBytes || v > kMaxPayloadBytes) {
     bad_param(name, "must be a power of two from 128 to 4096 bytes", std::to_string(v));
   }
 }

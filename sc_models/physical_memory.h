@@ -45,6 +45,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sc_models/page_size.h"
 #include "sc_models/server_pool.h"
 
 namespace iosim {
@@ -103,8 +104,8 @@ struct PhysicalMemoryConfig {
 
 class PhysicalMemory : public sc_core::sc_module {
  public:
-  static constexpr uint64_t kFrameBytes = 4096;
-  static constexpr unsigned kFrameShift = 12;
+  static constexpr uint64_t kFrameBytes = kPageBytes;
+  static constexpr unsigned kFrameShift = kPageShift;
 
   tlm_utils::simple_target_socket<PhysicalMemory> socket;
 

@@ -1,7 +1,6 @@
 #include "sc_models/timeline.h"
 
 #include "sc_models/json.h"
-#include "sc_models/params.h"
 #include "sc_models/stats.h"
 
 #include <algorithm>
@@ -15,9 +14,6 @@ Timeline::Timeline(const TimelineConfig& cfg, bool enabled) : enabled_(enabled) 
 }
 
 void Timeline::configure(const TimelineConfig& cfg) {
-  if (cfg.time_format != "ns" && cfg.time_format != "steps") {
-    throw ParamError("time_format: expected one of ns|steps, got '" + cfg.time_format + "'");
-  }
   cfg_ = cfg;
 }
 
@@ -48,7 +44,7 @@ void Timeline::clear() {
 
 std::string Timeline::header(const sc_core::sc_time& t, size_t step) const {
   std::string label = "[Time ";
-  if (cfg_.time_format == "steps") {
+  if (cfg_.time_format == TimeFormat::kSteps) {
     label += step == 0 ? "N" : "N+" + std::to_string(step);
   } else {
     label += json_number_text(time_in(t, sc_core::SC_NS)) + " ns";

@@ -36,31 +36,37 @@
 #include <string>
 #include <vector>
 
+#include "sc_models/choice.h"
+
 namespace iosim {
+
+// How time steps are labelled.
+enum class TimeFormat { kNs, kSteps };
+inline constexpr ChoiceValue<TimeFormat> kTimeFormatValues[] = {
+    {"ns", TimeFormat::kNs, "simulated time, [Time 12.5 ns]"},
+    {"steps", TimeFormat::kSteps, "N, N+1, ... as in the mmu_notifier.rst table"}};
+inline constexpr Choices<TimeFormat> kTimeFormat{kTimeFormatValues};
 
 struct TimelineConfig {
   // Width of a "[Time ...] ---" line: 77 characters, as in the mmu_notifier.rst table.
   uint32_t line_width = 77;
   // Events kept for printing; beyond this they are counted as dropped (bounded memory).
   uint64_t max_events = 1000000;
-  // How time steps are labelled: "ns" (simulated time) or "steps" (N, N+1, ...).
-  std::string time_format = "ns";
+  TimeFormat time_format = TimeFormat::kNs;
 
   template <class V>
   void visit(V& v) {
     v("line_width", line_width, "chars", "width of the [Time ...] separator lines");
     v("max_events", max_events, "events", "events kept for the timeline; later ones are dropped");
-    v.choice("time_format", time_format, {"ns", "steps"},
-             "time step labels: simulated ns or N, N+1, ...");
+    v.choice("time_format", time_format, kTimeFormat, "time step labels");
   }
 };
 
 class Timeline {
  public:
-  // Throws ParamError if cfg.time_format is not "ns" or "steps".
   explicit Timeline(const TimelineConfig& cfg = {}, bool enabled = true);
 
-  void configure(const TimelineConfig& cfg);  // same checks as the constructor
+  void configure(const TimelineConfig& cfg);
   void set_enabled(bool on) { enabled_ = on; }
   bool enabled() const { return enabled_; }
 

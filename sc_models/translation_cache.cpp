@@ -15,13 +15,6 @@ namespace {
 // Largest array we accept; far beyond any hardware TLB, small enough for 32-bit slots.
 constexpr uint64_t kMaxEntries = 1ull << 24;
 
-TranslationCache::Policy parse_policy(const std::string& name) {
-  if (name == "lru") return TranslationCache::Policy::kLru;
-  if (name == "fifo") return TranslationCache::Policy::kFifo;
-  if (name == "random") return TranslationCache::Policy::kRandom;
-  throw ParamError("'replacement' must be one of lru|fifo|random (got '" + name + "')");
-}
-
 unsigned log2_ceil(uint64_t v) {
   unsigned b = 0;
   while ((1ull << b) < v) ++b;
@@ -47,7 +40,7 @@ void validate(const TranslationEntry& e) {
     throw std::invalid_argument("translation entry base " + hex(e.base) +
                                 " is not aligned to its size 2^" + std::to_string(e.log2_size));
   }
-  if (e.pasid != kNoPasid && e.pasid > kMaxPasid) {
+  if (e.pasid != kNoPasid && e.pasid > kPasidMax) {
     throw std::invalid_argument("translation entry PASID " + hex(e.pasid) +
                                 " is wider than 20 bits");
   }
@@ -63,10 +56,7 @@ bool TagFilter::matches(const TranslationEntry& e) const {
 }
 
 TranslationCache::TranslationCache(const TranslationCacheConfig& cfg)
-    : sets_(cfg.sets),
-      ways_(cfg.ways),
-      policy_(parse_policy(cfg.replacement)),
-      rng_state_(cfg.random_seed) {
+    : sets_(cfg.sets), ways_(cfg.ways), policy_(cfg.replacement), rng_state_(cfg.random_seed) {
   if (sets_ == 0 || (sets_ & (sets_ - 1)) != 0) {
     throw ParamError("'sets' must be a power of two >= 1 (got " + std::to_string(sets_) + ")");
   }
@@ -106,7 +96,7 @@ const TranslationEntry* TranslationCache::lookup(const TranslationTag& tag, uint
     return nullptr;
   }
   ++stats_.hits;
-  if (policy_ == Policy::kLru) {
+  if (policy_ == Replacement::kLru) {
     const TranslationEntry& e = entries_[s];
     unlink(s);
     push_front(set_of(e.base, e.log2_size), s);
@@ -196,7 +186,7 @@ std::optional<TranslationEntry> TranslationCache::insert(const TranslationEntry&
 
 uint32_t TranslationCache::choose_victim(uint32_t set) {
   uint32_t tail = links_[sentinel(set)].prev;
-  if (!valid_[tail] || policy_ != Policy::kRandom) return tail;
+  if (!valid_[tail] || policy_ != Replacement::kRandom) return tail;
   return set * ways_ + static_cast<uint32_t>(next_random() % ways_);
 }
 

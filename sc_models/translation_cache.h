@@ -44,12 +44,13 @@
 #include <string>
 #include <vector>
 
+#include "sc_models/choice.h"
+#include "sc_models/pcie_fields.h"
+
 namespace iosim {
 
 // PASID value of translations made without a PASID.
 inline constexpr uint32_t kNoPasid = 0xFFFFFFFFu;
-// Largest PCIe PASID (20 bits).
-inline constexpr uint32_t kMaxPasid = (1u << 20) - 1;
 
 // Who a lookup is for.
 struct TranslationTag {
@@ -92,18 +93,27 @@ struct TranslationEntry {
   uint64_t translate(uint64_t va) const { return target + (va & offset_mask()); }
 };
 
+// Victim choice within a set. A new policy is one entry in this table, and its rule in
+// TranslationCache::lookup (what a hit does) and choose_victim (which way goes).
+enum class Replacement { kLru, kFifo, kRandom };
+inline constexpr ChoiceValue<Replacement> kReplacementValues[] = {
+    {"lru", Replacement::kLru, "least recently used"},
+    {"fifo", Replacement::kFifo, "oldest fill first"},
+    {"random", Replacement::kRandom, "seeded pseudo-random way once the set is full"}};
+inline constexpr Choices<Replacement> kReplacement{kReplacementValues};
+
 struct TranslationCacheConfig {
   // Generic default (64-entry fully associative); each user sets its own geometry.
   uint32_t sets = 1;
   uint32_t ways = 64;
-  std::string replacement = "lru";
+  Replacement replacement = Replacement::kLru;
   uint64_t random_seed = 1;
 
   template <class V>
   void visit(V& v) {
     v("sets", sets, "sets", "number of sets (power of two; 1 = fully associative)");
     v("ways", ways, "entries", "entries per set");
-    v.choice("replacement", replacement, {"lru", "fifo", "random"}, "victim choice within a set");
+    v.choice("replacement", replacement, kReplacement, "victim choice within a set");
     v("random_seed", random_seed, "", "seed of the random replacement policy");
   }
 };
@@ -134,9 +144,7 @@ struct TranslationCacheStats {
 
 class TranslationCache {
  public:
-  enum class Policy { kLru, kFifo, kRandom };
-
-  // Throws ParamError naming the parameter for a bad geometry or policy.
+  // Throws ParamError naming the parameter for a bad geometry.
   explicit TranslationCache(const TranslationCacheConfig& cfg);
 
   // Finds the entry covering va for tag, updating replacement state and counters.
@@ -190,7 +198,7 @@ class TranslationCache {
   size_t capacity() const { return entries_.size(); }
   uint32_t sets() const { return sets_; }
   uint32_t ways() const { return ways_; }
-  Policy policy() const { return policy_; }
+  Replacement policy() const { return policy_; }
   const TranslationCacheStats& stats() const { return stats_; }
   void reset_stats() { stats_ = {}; }
 
@@ -250,7 +258,7 @@ class TranslationCache {
   uint64_t next_random();
 
   uint32_t sets_, ways_;
-  Policy policy_;
+  Replacement policy_;
   uint64_t rng_state_;
 
   std::vector<TranslationEntry> entries_;

@@ -8,7 +8,7 @@
 namespace iosim {
 namespace {
 
-DmaThreadConfig cfg(const char* pattern) {
+DmaThreadConfig cfg(AccessPattern pattern) {
   DmaThreadConfig c;
   c.pattern = pattern;
   c.base_va = 0x100000;
@@ -19,7 +19,7 @@ DmaThreadConfig cfg(const char* pattern) {
 }
 
 TEST(AddressPattern, StreamWrapsInsideTheWindow) {
-  AddressPattern p(cfg("stream"));
+  AddressPattern p(cfg(AccessPattern::kStream));
   for (uint64_t i = 0; i < 20; ++i) {
     const DmaRequest r = p.next();
     EXPECT_EQ(r.va, 0x100000 + (i % 16) * 64);
@@ -29,7 +29,7 @@ TEST(AddressPattern, StreamWrapsInsideTheWindow) {
 }
 
 TEST(AddressPattern, StridedStepsByStride) {
-  DmaThreadConfig c = cfg("strided");
+  DmaThreadConfig c = cfg(AccessPattern::kStrided);
   c.stride_bytes = 256;
   AddressPattern p(c);
   EXPECT_EQ(p.next().va, 0x100000u);
@@ -40,8 +40,9 @@ TEST(AddressPattern, StridedStepsByStride) {
 }
 
 TEST(AddressPattern, RandomHotsetZipfStayAlignedInWindowAndMixWrites) {
-  for (const char* name : {"random", "hotset", "zipf"}) {
-    DmaThreadConfig c = cfg(name);
+  for (AccessPattern pattern :
+       {AccessPattern::kRandom, AccessPattern::kHotset, AccessPattern::kZipf}) {
+    DmaThreadConfig c = cfg(pattern);
     c.read_fraction = 0.5;
     AddressPattern p(c);
     uint64_t writes = 0;
@@ -54,23 +55,23 @@ TEST(AddressPattern, RandomHotsetZipfStayAlignedInWindowAndMixWrites) {
       writes += r.write;
       ++hits[r.va];
     }
-    EXPECT_NEAR(static_cast<double>(writes), 5000, 300) << name;
-    if (std::string(name) == "hotset") {
+    EXPECT_NEAR(static_cast<double>(writes), 5000, 300) << kAccessPattern.name_of(pattern);
+    if (pattern == AccessPattern::kHotset) {
       // hot part: 10% of 16 slots -> 1 slot, 90% of the requests (plus its share of the rest)
       EXPECT_NEAR(static_cast<double>(hits[c.base_va]), 9000, 300);
     }
-    if (std::string(name) == "zipf") {
+    if (pattern == AccessPattern::kZipf) {
       EXPECT_GT(hits[c.base_va], hits[c.base_va + 64]);  // rank 1 beats rank 2
     }
   }
 }
 
 TEST(AddressPattern, ScriptIsNotAPatternAndBadValuesNameTheParameter) {
-  EXPECT_THROW(AddressPattern(cfg("script")), std::invalid_argument);
-  DmaThreadConfig c = cfg("stream");
+  EXPECT_THROW(AddressPattern(cfg(AccessPattern::kScript)), std::invalid_argument);
+  DmaThreadConfig c = cfg(AccessPattern::kStream);
   c.read_fraction = 1.5;
   EXPECT_THROW(c.validate("t."), ParamError);
-  c = cfg("stream");
+  c = cfg(AccessPattern::kStream);
   c.request_count = 0;
   EXPECT_THROW(c.validate("t."), ParamError);
 }

@@ -22,7 +22,7 @@ constexpr uint64_t kOff = 0x100000000ull;  // stub PA offset
 
 DmaThreadConfig script(std::vector<ScriptOp> ops, uint32_t pasid = 1) {
   DmaThreadConfig t;
-  t.pattern = "script";
+  t.pattern = AccessPattern::kScript;
   t.pasid = pasid;
   t.script = std::move(ops);
   return t;
@@ -457,7 +457,7 @@ TEST(Device, StopPasidSendsStopMarker) {
 TEST(Device, SyntheticStreamHonoursCountIntervalAndOutstanding) {
   DeviceConfig cfg;
   DmaThreadConfig t;
-  t.pattern = "stream";
+  t.pattern = AccessPattern::kStream;
   t.request_bytes = 1024;
   t.request_count = 8;
   t.max_outstanding = 2;

@@ -29,7 +29,7 @@ constexpr uint64_t kBase = 0x10000000;
 constexpr uint64_t kRequests = 1000;
 
 // One slot streaming 64-byte reads over one page: one translation, then ATC hits.
-DeviceConfig streaming_device(const std::string& pattern = "stream") {
+DeviceConfig streaming_device(AccessPattern pattern = AccessPattern::kStream) {
   DeviceConfig cfg;
   DmaThreadConfig t;
   t.pattern = pattern;
@@ -226,7 +226,7 @@ TEST(TemporalDecoupling, AnotherSlotAboutToSendKeepsTheIssueWait) {
   DeviceConfig cfg = streaming_device();
   cfg.atc.ways = 16;
   DmaThreadConfig strided = cfg.threads[0];
-  strided.pattern = "strided";
+  strided.pattern = AccessPattern::kStrided;
   strided.base_va = kBase + 0x100000;
   strided.window_bytes = 64 * 4096;
   strided.stride_bytes = 4096;

@@ -59,7 +59,7 @@ DeviceConfig reads_at(const std::vector<uint64_t>& vas) {
   dc.ats_enabled = false;
   dc.pri_enabled = false;  // PRI needs ATS
   DmaThreadConfig t;
-  t.pattern = "script";
+  t.pattern = AccessPattern::kScript;
   t.pasid = kPasid;
   for (size_t i = 0; i < vas.size(); ++i) {
     t.script.push_back(ScriptOp::at_ns(kStartNs + static_cast<double>(i) * kSpacingNs));

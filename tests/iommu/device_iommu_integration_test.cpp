@@ -41,7 +41,7 @@ DeviceConfig one_script_thread(std::vector<ScriptOp> ops) {
   DeviceConfig dc;
   dc.requester_id = kRid;
   DmaThreadConfig t;
-  t.pattern = "script";
+  t.pattern = AccessPattern::kScript;
   t.pasid = kPasid;
   t.script = std::move(ops);
   dc.threads = {t};

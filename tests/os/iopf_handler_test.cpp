@@ -273,7 +273,7 @@ TEST(SvaEndToEnd, PriFaultInThenCpuWriteThenMunmapMakesTheNextReadFault) {
   DeviceConfig dc;
   dc.requester_id = kRid;
   DmaThreadConfig th;
-  th.pattern = "script";
+  th.pattern = AccessPattern::kScript;
   th.pasid = 1;
   th.script = {ScriptOp::at_ns(100000), ScriptOp::read(kVa),     ScriptOp::at_ns(300000),
                ScriptOp::read(kVa),     ScriptOp::at_ns(500000), ScriptOp::read(kVa)};

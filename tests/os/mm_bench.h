@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "os/mmu_notifier.h"
 #include "os/tlb_flush.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/params.h"
 #include "sc_models/physical_memory.h"
 
 namespace iosim::test {
@@ -140,7 +142,7 @@ inline PhysicalMemoryConfig small_memory() {
 
 inline OsConfig small_os(const std::string& policy = "under_ptl") {
   OsConfig c;
-  c.secondary_tlb_flush = policy;
+  if (!assign_param(c, "secondary_tlb_flush", policy)) throw std::logic_error(policy);
   c.allocator.base_pa = uint64_t{16} << 20;
   c.allocator.frames = 4096;
   return c;

@@ -21,7 +21,7 @@ TEST(OsConfig, ParametersAreListedAndAssignable) {
   EXPECT_TRUE(found_policy);
   EXPECT_TRUE(found_ptl);
   EXPECT_TRUE(assign_param(c, "secondary_tlb_flush", "range_end"));
-  EXPECT_EQ(c.secondary_policy(), SecondaryTlbFlush::kRangeEnd);
+  EXPECT_EQ(c.secondary_tlb_flush, SecondaryTlbFlush::kRangeEnd);
   EXPECT_THROW(assign_param(c, "secondary_tlb_flush", "later"), ParamError);
   EXPECT_TRUE(assign_param(c, "preempt_hold_ns", "2500"));
   EXPECT_DOUBLE_EQ(c.preempt_hold_ns, 2500.0);

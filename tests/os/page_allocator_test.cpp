@@ -15,7 +15,7 @@ PhysicalMemoryConfig mem_cfg() {
   return c;
 }
 
-PageAllocatorConfig alloc_cfg(const std::string& reuse = "lifo", uint64_t frames = 8) {
+PageAllocatorConfig alloc_cfg(FrameReuse reuse = FrameReuse::kLifo, uint64_t frames = 8) {
   PageAllocatorConfig c;
   c.base_pa = uint64_t{1} << 20;
   c.frames = frames;
@@ -61,7 +61,7 @@ TEST(PageAllocator, RefcountsMapcountsAndLifoReuse) {
 
 TEST(PageAllocator, FifoReuseAndExhaustion) {
   PhysicalMemory mem("mem", mem_cfg());
-  PageAllocator a(mem, alloc_cfg("fifo", 4));  // zero page + 3 frames
+  PageAllocator a(mem, alloc_cfg(FrameReuse::kFifo, 4));  // zero page + 3 frames
   const uint64_t p1 = a.alloc(), p2 = a.alloc(), p3 = a.alloc();
   EXPECT_EQ(a.alloc(), PageAllocator::kNoFrame);
   EXPECT_EQ(a.free_frames(), 0u);
@@ -77,14 +77,13 @@ TEST(PageAllocator, BadConfigurationNamesTheParameter) {
   PageAllocatorConfig c = alloc_cfg();
   c.base_pa = 100;
   EXPECT_THROW(PageAllocator(mem, c), ParamError);
-  c = alloc_cfg("mru");
   try {
-    PageAllocator a(mem, c);
+    assign_param(c, "reuse", "mru");
     FAIL();
   } catch (const ParamError& e) {
-    EXPECT_NE(std::string(e.what()).find("allocator.reuse"), std::string::npos);
+    EXPECT_EQ(std::string(e.what()), "'mru' is not one of lifo|fifo");
   }
-  c = alloc_cfg("lifo", uint64_t{1} << 40);
+  c = alloc_cfg(FrameReuse::kLifo, uint64_t{1} << 40);
   EXPECT_THROW(PageAllocator(mem, c), ParamError);
 }
 

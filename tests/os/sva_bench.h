@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "os/kernel.h"
 #include "os/sva_driver.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/params.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/physical_memory.h"
 #include "stub_iommu_regs.h"
@@ -34,7 +36,7 @@ inline PhysicalMemoryConfig sva_memory() {
 
 inline OsConfig sva_os(const std::string& policy = "under_ptl") {
   OsConfig c;
-  c.secondary_tlb_flush = policy;
+  if (!assign_param(c, "secondary_tlb_flush", policy)) throw std::logic_error(policy);
   c.allocator.base_pa = uint64_t{16} << 20;
   c.allocator.frames = 4096;
   return c;

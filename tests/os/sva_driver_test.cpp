@@ -76,7 +76,7 @@ struct Policy {
   explicit Policy(const std::string& name) : b(test::sva_os(), config(name)) {}
   static SvaConfig config(const std::string& name) {
     SvaConfig sc;
-    sc.policy = name;
+    assign_param(sc, "policy", name);
     return sc;
   }
   std::vector<std::string> operator()(uint64_t start, uint64_t end,
@@ -204,7 +204,7 @@ TEST(SvaPolicyArm, FiveHundredTwelvePagesAndMoreInvalidateThePasid) {
 
 TEST(SvaPolicyArm, NoAtsDeviceMeansNoAtcBatch) {
   SvaConfig sc;
-  sc.policy = "arm";
+  sc.policy = sva_policies().find("arm")->value;
   StubSvaBench b(test::sva_os(), sc);
   run_thread([&] {
     b.drv.init();
@@ -349,7 +349,7 @@ TEST(SvaDriverNotifier, UnderPtlMunmapInvalidatesOnceInsideThePtl) {
 // driver that would register only that op is refused; auto picks start/end there.
 TEST(SvaDriverNotifier, ArchInvalidateUnderRangeEndIsRefused) {
   SvaConfig sc;
-  sc.notifier = "arch_invalidate";
+  sc.notifier = SvaNotifierMode::kArchInvalidate;
   try {
     StubSvaBench b(test::sva_os("range_end"), sc);
     FAIL() << "the driver accepted a notifier it would never be called on";
@@ -597,7 +597,7 @@ TimeoutRun run_with_late_device(const std::string& policy, size_t answered) {
   IommuConfig ic;
   ic.command_queue.itag_timeout_ns = 5000;
   SvaConfig sc;
-  sc.policy = policy;
+  assign_param(sc, "policy", policy);
   SvaBench b(test::sva_os(), sc, ic);
   std::vector<sc_time> sent;
   b.down.hook = [&](tlm::tlm_generic_payload& gp, sc_time& d) {

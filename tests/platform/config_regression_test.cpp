@@ -192,6 +192,24 @@ TEST(ConfigRegression, CowRaceRefusesAQuantum) {
   EXPECT_TRUE(r.stats.is_null());  // no partial output file
 }
 
+// Choices are checked against their tables when the configuration is read: the
+// workload takes the synthetic patterns only (a device thread also takes "script"),
+// and the names are case-sensitive.
+TEST(ConfigRegression, ChoicesAreCheckedWhenRead) {
+  SimRun r = run_config("default", "under_ptl", "--set workload.pattern=script");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("workload.pattern: bad value 'script': 'script' is not one of "
+                          "stream|random|strided|hotset|zipf"),
+            std::string::npos)
+      << r.output;
+  SimRun s = run_config("default", "under_ptl", "--set sva.policy=Intel");
+  EXPECT_EQ(s.status, 2);
+  EXPECT_NE(s.output.find("sva.policy: bad value 'Intel': 'Intel' is not one of "
+                          "intel|arm|amd_legacy"),
+            std::string::npos)
+      << s.output;
+}
+
 // A driver registered with arch_invalidate_secondary_tlbs would never be called under
 // range_end: the combination is refused instead of silently never invalidating.
 TEST(ConfigRegression, ArchNotifierUnderRangeEndIsRefused) {

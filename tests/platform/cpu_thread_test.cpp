@@ -147,7 +147,7 @@ TEST(CpuThread, CowAfterForkEachProcessSeesItsOwnValue) {
 // OS work it triggers (here the COW of its store), under the range_end policy.
 TEST(CpuThread, ProgramPreemptionHoldDelaysRangeEnd) {
   OsConfig os_cfg = test::bench_os();
-  os_cfg.secondary_tlb_flush = "range_end";
+  os_cfg.secondary_tlb_flush = SecondaryTlbFlush::kRangeEnd;
   CpuBench b(1, {}, os_cfg);
   test::EventLog log;
   test::RangeRecorder rr(log);

@@ -20,14 +20,19 @@ struct IotlbCfg {
   }
 };
 
+enum class Flush { kRange, kFull };
+inline constexpr ChoiceValue<Flush> kFlushValues[] = {{"range", Flush::kRange, "the range"},
+                                                      {"full", Flush::kFull, "everything"}};
+inline constexpr Choices<Flush> kFlush{kFlushValues};
+
 struct IommuCfg {
   uint64_t walk_latency_ns = 100;
-  std::string flush_policy = "range";
+  Flush flush_policy = Flush::kRange;
   IotlbCfg iotlb;
   template <class V>
   void visit(V& v) {
     v("walk_latency_ns", walk_latency_ns, "ns", "page walk latency");
-    v.choice("flush_policy", flush_policy, {"range", "full"}, "invalidation policy");
+    v.choice("flush_policy", flush_policy, kFlush, "invalidation policy");
     v.section("iotlb", iotlb);
   }
 };

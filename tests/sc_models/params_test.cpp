@@ -5,13 +5,19 @@
 namespace iosim {
 namespace {
 
+enum class Victim { kLru, kFifo, kRandom };
+constexpr ChoiceValue<Victim> kVictimValues[] = {{"lru", Victim::kLru, "least recently used"},
+                                                 {"fifo", Victim::kFifo, "oldest first"},
+                                                 {"random", Victim::kRandom, "any"}};
+constexpr Choices<Victim> kVictim{kVictimValues};
+
 struct InnerCfg {
   uint32_t entries = 64;
-  std::string policy = "lru";
+  Victim policy = Victim::kLru;
   template <class V>
   void visit(V& v) {
     v("entries", entries, "entries", "cache entries");
-    v.choice("policy", policy, {"lru", "fifo", "random"}, "replacement policy");
+    v.choice("policy", policy, kVictim, "replacement policy");
   }
 };
 
@@ -50,6 +56,31 @@ TEST(Params, ListerGivesDottedNamesDefaultsUnitsAndChoices) {
   EXPECT_EQ(ps[3].default_value, "64");
   EXPECT_EQ(ps[4].name, "top.cache.policy");
   EXPECT_EQ(ps[4].choices, "lru|fifo|random");
+  EXPECT_EQ(ps[4].default_value, "lru");
+  EXPECT_EQ(ps[4].help,
+            "replacement policy (lru: least recently used; fifo: oldest first; random: any)");
+}
+
+// A choice is resolved to its value when assigned, and listed by the name of the value
+// it holds; a part of a table accepts only its first entries.
+TEST(Params, ChoiceMapsNamesToValuesBothWays) {
+  InnerCfg c;
+  c.policy = Victim::kRandom;
+  EXPECT_EQ(list_params(c)[1].default_value, "random");
+  EXPECT_TRUE(assign_param(c, "policy", "fifo"));
+  EXPECT_EQ(c.policy, Victim::kFifo);
+  try {
+    assign_param(c, "policy", "Fifo");
+    FAIL();
+  } catch (const ParamError& e) {
+    EXPECT_STREQ(e.what(), "'Fifo' is not one of lru|fifo|random");
+  }
+  EXPECT_EQ(c.policy, Victim::kFifo);
+  const Choices<Victim> first_two{kVictimValues, 2};
+  EXPECT_EQ(first_two.names(), "lru|fifo");
+  EXPECT_EQ(first_two.find("random"), nullptr);
+  EXPECT_EQ(first_two.find("fifo")->value, Victim::kFifo);
+  EXPECT_EQ(kVictim.name_of(Victim::kRandom), "random");
 }
 
 TEST(Params, AssignerParsesAndRejects) {
@@ -63,7 +94,7 @@ TEST(Params, AssignerParsesAndRejects) {
   EXPECT_TRUE(assign_param(c, "offset", "-0x10"));
   EXPECT_EQ(c.offset, -16);
   EXPECT_TRUE(assign_param(c, "cache.policy", "fifo"));
-  EXPECT_EQ(c.cache.policy, "fifo");
+  EXPECT_EQ(c.cache.policy, Victim::kFifo);
   EXPECT_FALSE(assign_param(c, "cache.entriez", "1"));
   EXPECT_THROW(assign_param(c, "cache.entries", "-1"), ParamError);
   EXPECT_THROW(assign_param(c, "cache.entries", "5000000000"), ParamError);
@@ -122,8 +153,8 @@ TEST(Params, InstancesAssignCountOneOrEvery) {
   EXPECT_EQ(c.unit[0].entries, 16u);
   EXPECT_EQ(c.unit[2].entries, 16u);
   EXPECT_TRUE(assign_param(c, "unit.1.policy", "fifo"));
-  EXPECT_EQ(c.unit[0].policy, "lru");
-  EXPECT_EQ(c.unit[1].policy, "fifo");
+  EXPECT_EQ(c.unit[0].policy, Victim::kLru);
+  EXPECT_EQ(c.unit[1].policy, Victim::kFifo);
   EXPECT_FALSE(assign_param(c, "unit.1.entriez", "1"));
   EXPECT_FALSE(assign_param(c, "unit.7.entriez", "1"));
   EXPECT_THROW(assign_param(c, "unit.7.entries", "1"), ParamError);

@@ -210,7 +210,7 @@ std::string header(const std::string& label) {
 
 TEST(Timeline, PrintsStepsLikeTheMmuNotifierTable) {
   TimelineConfig cfg;
-  cfg.time_format = "steps";
+  cfg.time_format = TimeFormat::kSteps;
   Timeline tl(cfg);
   int c0 = tl.thread("CPU-thread-0");
   int c2 = tl.thread("CPU-thread-2");
@@ -275,7 +275,7 @@ TEST(Timeline, NanosecondLabelsSortOutOfOrderEventsAndPadNames) {
 
 TEST(Timeline, StateIsClearedAndEventsTakePrecedence) {
   TimelineConfig cfg;
-  cfg.time_format = "steps";
+  cfg.time_format = TimeFormat::kSteps;
   cfg.line_width = 20;
   Timeline tl(cfg);
   int a = tl.thread("A");
@@ -318,9 +318,6 @@ TEST(Timeline, DisabledIgnoresAndMaxEventsDropsLaterOnes) {
 }
 
 TEST(Timeline, ConfigIsCheckedAndListedAsParameters) {
-  TimelineConfig cfg;
-  cfg.time_format = "cycles";
-  EXPECT_THROW(Timeline{cfg}, ParamError);
   TimelineConfig ok;
   EXPECT_TRUE(assign_param(ok, "time_format", "steps"));
   EXPECT_THROW(assign_param(ok, "time_format", "cycles"), ParamError);

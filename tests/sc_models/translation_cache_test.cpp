@@ -44,7 +44,7 @@ TranslationCacheConfig geometry(uint32_t sets, uint32_t ways, const char* policy
   TranslationCacheConfig c;
   c.sets = sets;
   c.ways = ways;
-  c.replacement = policy;
+  if (!assign_param(c, "replacement", policy)) throw std::logic_error(policy);
   c.random_seed = seed;
   return c;
 }
@@ -83,7 +83,7 @@ TEST(TranslationCache, ConfigListsParamsAndRejectsBadGeometry) {
   TranslationCache dflt(c);
   EXPECT_EQ(dflt.capacity(), 64u);
   EXPECT_EQ(dflt.sets(), 1u);
-  EXPECT_EQ(dflt.policy(), TranslationCache::Policy::kLru);
+  EXPECT_EQ(dflt.policy(), Replacement::kLru);
 
   EXPECT_THROW(TranslationCache(geometry(3, 4)), ParamError);
   EXPECT_THROW(TranslationCache(geometry(0, 4)), ParamError);
@@ -104,12 +104,12 @@ TEST(TranslationCache, RejectsMalformedEntries) {
   EXPECT_THROW(c.insert(entry(1, 0, 65)), std::invalid_argument);
   EXPECT_THROW(c.insert(entry(1, 0x201000, 21)), std::invalid_argument);  // not 2M aligned
   EXPECT_THROW(c.insert(entry(1, 0x1000, 64)), std::invalid_argument);    // whole space at 0
-  EXPECT_THROW(c.insert(entry(kMaxPasid + 1, 0x1000)), std::invalid_argument);
+  EXPECT_THROW(c.insert(entry(kPasidMax + 1, 0x1000)), std::invalid_argument);
   EXPECT_THROW(c.invalidate_range(0x2000, 0x1000), std::invalid_argument);
   EXPECT_THROW(c.invalidate(TagFilter{}, 0x2000, 0x1000), std::invalid_argument);
   EXPECT_EQ(c.size(), 0u);
   EXPECT_EQ(c.stats().insertions, 0u);
-  EXPECT_FALSE(c.insert(entry(kMaxPasid, 0x1000)).has_value());
+  EXPECT_FALSE(c.insert(entry(kPasidMax, 0x1000)).has_value());
   EXPECT_FALSE(c.insert(entry(kNoPasid, 0x1000)).has_value());
   EXPECT_EQ(c.size(), 2u);
 }
