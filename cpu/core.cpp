@@ -33,7 +33,7 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, PageFaul
   loads_done_ = &g.counter("loads", "accesses", "loads that completed");
   stores_done_ = &g.counter("stores", "accesses", "stores that completed");
   thread_name_ = std::string(basename()) + "-thread";
-  SC_THREAD(run);
+  sc_core::sc_spawn([this] { run(); }, "run");
 }
 
 void Core::set_thread(const std::string& name, std::function<void()> body) {

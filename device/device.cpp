@@ -2,6 +2,7 @@
 
 #include "sc_models/lookahead.h"
 #include "sc_models/server_pool.h"
+#include "sc_models/spawn.h"
 
 #include <boost/container/small_vector.hpp>
 
@@ -79,13 +80,10 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       completion_times_(stats_.average("dma_completion_time", "ns",
                                        "simulated time of each access's completion (max: last)")) {
   downstream.register_b_transport(this, &Device::b_transport_down);
-  SC_HAS_PROCESS(Device);
-  SC_METHOD(deliver_arrived);
-  sensitive << arrival_;
-  dont_initialize();
+  spawn_method_on(arrival_, "deliver_arrived", [this] { deliver_arrived(); });
   stats_.ratio("atc_hit_rate", "ATC hits / lookups", atc_hits_, atc_misses_);
   stats_.formula("bandwidth", "GB/s", "bytes moved per simulated second", [this] {
-    const double t = sc_core::sc_time_stamp().to_seconds();
+    const double t = to_sec(sc_core::sc_time_stamp());
     return t > 0 ? static_cast<double>(bytes_.value()) / t / 1e9
                  : std::numeric_limits<double>::quiet_NaN();
   });

@@ -7,6 +7,7 @@
 
 #include "sc_models/pcie_ext.h"
 #include "sc_models/server_pool.h"
+#include "sc_models/spawn.h"
 
 namespace iosim {
 
@@ -37,14 +38,9 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, const CommandQueueConfi
   fetch_latency_ = ns(cfg_.fetch_latency_ns);
   process_latency_ = ns(cfg_.process_latency_ns);
   itag_timeout_time_ = ns(cfg_.itag_timeout_ns);
-  SC_HAS_PROCESS(CommandQueue);
-  SC_THREAD(run);
-  SC_METHOD(deliver_completions);
-  sensitive << arrival_event_;
-  dont_initialize();
-  SC_METHOD(on_itag_timeout);
-  sensitive << itag_timeout_;
-  dont_initialize();
+  sc_core::sc_spawn([this] { run(); }, "run");
+  spawn_method_on(arrival_event_, "deliver_completions", [this] { deliver_completions(); });
+  spawn_method_on(itag_timeout_, "on_itag_timeout", [this] { on_itag_timeout(); });
 }
 
 void CommandQueue::on_itag_timeout() {

@@ -11,6 +11,7 @@
 #include "sc_models/params.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
+#include "sc_models/spawn.h"
 
 namespace iosim {
 
@@ -121,16 +122,9 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       queue_full_stalls_(
           stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")),
       breakdown_(stats_) {
-  SC_HAS_PROCESS(SvaDriver);
-  SC_METHOD(on_wait_irq);
-  sensitive << iommu_.inv_wait_event();
-  dont_initialize();
-  SC_METHOD(on_fault_irq);
-  sensitive << iommu_.fault_event();
-  dont_initialize();
-  SC_METHOD(on_timeout);
-  sensitive << timeout_ev_;
-  dont_initialize();
+  spawn_method_on(iommu_.inv_wait_event(), "on_wait_irq", [this] { on_wait_irq(); });
+  spawn_method_on(iommu_.fault_event(), "on_fault_irq", [this] { on_fault_irq(); });
+  spawn_method_on(timeout_ev_, "on_timeout", [this] { on_timeout(); });
 }
 
 SvaDriver::~SvaDriver() = default;
