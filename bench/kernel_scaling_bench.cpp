@@ -76,6 +76,6 @@ int sc_main(int argc, char** argv) {
       "{\"threads\": %llu, \"waits\": %llu, \"host_ns_per_wait\": %.2f, "
       "\"sim_ns_per_wait\": %.2f}\n",
       static_cast<unsigned long long>(threads), static_cast<unsigned long long>(waits_done),
-      host_ns / n, sc_core::sc_time_stamp().to_seconds() * 1e9 * static_cast<double>(threads) / n);
+      host_ns / n, iosim::to_ns(sc_core::sc_time_stamp()) * static_cast<double>(threads) / n);
   return 0;
 }

@@ -31,6 +31,22 @@ else()
   message(STATUS "SystemC from pkg-config: ${SYSTEMC_PC_VERSION}")
 endif()
 
+# IOSIM_SYSTEMC_PLAIN_INCLUDES: the SystemC headers come in with -I instead of
+# -isystem, so warnings and deprecations they raise in this project's code (IEEE
+# 1666-2023 deprecates SC_HAS_PROCESS, for one) are errors under IOSIM_WERROR. The
+# compiler still treats its default include directories (/usr/include) as system ones:
+# use it with SYSTEMC_HOME.
+if(IOSIM_SYSTEMC_PLAIN_INCLUDES)
+  if(CMAKE_VERSION VERSION_LESS 3.23)
+    message(FATAL_ERROR "IOSIM_SYSTEMC_PLAIN_INCLUDES needs CMake 3.23 (IMPORTED_NO_SYSTEM)")
+  endif()
+  if(SYSTEMC_HOME)
+    set_target_properties(SystemC::systemc PROPERTIES IMPORTED_NO_SYSTEM ON)
+  else()
+    set_target_properties(PkgConfig::SYSTEMC_PC PROPERTIES IMPORTED_NO_SYSTEM ON)
+  endif()
+endif()
+
 # sc_spawn() (dynamic processes) is used by the models and test benches.
 set_property(TARGET SystemC::systemc APPEND PROPERTY
              INTERFACE_COMPILE_DEFINITIONS SC_INCLUDE_DYNAMIC_PROCESSES)

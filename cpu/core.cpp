@@ -1,5 +1,6 @@
 #include "cpu/core.h"
 
+#include "cpu/stat_names.h"
 #include "sc_models/ground_truth.h"
 #include "sc_models/page_size.h"
 #include "sc_models/stats.h"
@@ -29,12 +30,12 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, PageFaul
   tlb_misses_ = &g.counter("tlb_misses", "lookups", "TLB lookups that missed or lacked D");
   walk_reads_ = &g.counter("walk_reads", "reads", "page-table entries read by the walker");
   walk_writes_ = &g.counter("walk_writes", "writes", "A/D updates written by the walker");
-  faults_ = &g.counter("page_faults", "faults", "page faults taken to the OS");
+  faults_ = &g.counter(CoreStats::kPageFaults, "faults", "page faults taken to the OS");
   walk_latency_ = &g.histogram("walk_latency", "page walk latency");
-  loads_done_ = &g.counter("loads", "accesses", "loads that completed");
-  stores_done_ = &g.counter("stores", "accesses", "stores that completed");
+  loads_done_ = &g.counter(CoreStats::kLoads, "accesses", "loads that completed");
+  stores_done_ = &g.counter(CoreStats::kStores, "accesses", "stores that completed");
   thread_name_ = std::string(basename()) + "-thread";
-  SC_THREAD(run);
+  sc_core::sc_spawn([this] { run(); }, "run");
 }
 
 void Core::set_thread(const std::string& name, std::function<void()> body) {

@@ -85,7 +85,6 @@ class Core : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Core> socket;
 
-  SC_HAS_PROCESS(Core);
   Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, PageFaultHandler& faults,
        GroundTruth* gt = nullptr);
 

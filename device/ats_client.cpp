@@ -1,5 +1,6 @@
 #include "device/ats_client.h"
 
+#include "device/stat_names.h"
 #include "sc_models/lookahead.h"
 #include "sc_models/server_pool.h"
 
@@ -17,8 +18,8 @@ AtsClient::AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& g, uint32_t max_at
                        "completions dropped because an invalidation overlapped them")),
       errors_(g.counter("translation_errors", "completions",
                         "Unsupported Request / Completer Abort completions")),
-      latency_(
-          g.histogram("translation_latency", "Translation Request sent to usable completion")) {}
+      latency_(g.histogram(AtsClientStats::kTranslationLatency,
+                           "Translation Request sent to usable completion")) {}
 
 void AtsClient::on_invalidate(std::optional<uint32_t> pasid, const AtsRange& range) {
   for (Pending& p : pending_) {

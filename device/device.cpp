@@ -1,7 +1,9 @@
 #include "device/device.h"
 
+#include "device/stat_names.h"
 #include "sc_models/lookahead.h"
 #include "sc_models/server_pool.h"
+#include "sc_models/spawn.h"
 
 #include <boost/container/small_vector.hpp>
 
@@ -59,40 +61,39 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       min_send_gap_(std::min(atc_lookup_time_, issue_time_)),
       stats_(StatRegistry::global().group(*this)),
       atc_(cfg_.atc),
-      atc_hits_(stats_.counter("atc_hits", "lookups", "ATC lookups that hit with permission")),
-      atc_misses_(stats_.counter("atc_misses", "lookups", "ATC lookups that missed")),
+      atc_hits_(
+          stats_.counter(DeviceStats::kAtcHits, "lookups", "ATC lookups that hit with permission")),
+      atc_misses_(stats_.counter(DeviceStats::kAtcMisses, "lookups", "ATC lookups that missed")),
       requests_(stats_.counter("memory_requests", "requests", "memory read/write requests sent")),
-      bytes_(stats_.counter("bytes", "bytes", "bytes read or written by DMA")),
-      access_errors_(stats_.counter("access_errors", "accesses", "DMA accesses that failed")),
+      bytes_(stats_.counter(DeviceStats::kBytes, "bytes", "bytes read or written by DMA")),
+      access_errors_(
+          stats_.counter(DeviceStats::kAccessErrors, "accesses", "DMA accesses that failed")),
       bad_downstream_(stats_.counter("bad_downstream", "transactions",
                                      "downstream transactions that are not ATS/PRI messages")),
       stall_(stats_.histogram("translation_stall",
                               "access start to its first memory request (ATC + ATS + PRI)")),
-      read_latency_(stats_.histogram("dma_read_latency",
+      read_latency_(stats_.histogram(DeviceStats::kDmaReadLatency,
                                      "DMA read access, issue by the thread to data back")),
-      write_latency_(stats_.histogram("dma_write_latency",
+      write_latency_(stats_.histogram(DeviceStats::kDmaWriteLatency,
                                       "DMA write access, issue by the thread to completion")),
       read_round_trip_(stats_.histogram(
           "read_round_trip", "memory read request handed to the link until its data is back")),
-      issue_times_(stats_.average("dma_issue_time", "ns",
+      issue_times_(stats_.average(DeviceStats::kDmaIssueTime, "ns",
                                   "simulated time of each completed access's issue (min: first)")),
-      completion_times_(stats_.average("dma_completion_time", "ns",
+      completion_times_(stats_.average(DeviceStats::kDmaCompletionTime, "ns",
                                        "simulated time of each access's completion (max: last)")) {
   downstream.register_b_transport(this, &Device::b_transport_down);
-  SC_HAS_PROCESS(Device);
-  SC_METHOD(deliver_arrived);
-  sensitive << arrival_;
-  dont_initialize();
+  spawn_method_on(arrival_, "deliver_arrived", [this] { deliver_arrived(); });
   stats_.ratio("atc_hit_rate", "ATC hits / lookups", atc_hits_, atc_misses_);
   stats_.formula("bandwidth", "GB/s", "bytes moved per simulated second", [this] {
-    const double t = sc_core::sc_time_stamp().to_seconds();
+    const double t = to_sec(sc_core::sc_time_stamp());
     return t > 0 ? static_cast<double>(bytes_.value()) / t / 1e9
                  : std::numeric_limits<double>::quiet_NaN();
   });
-  ats_ =
-      std::make_unique<AtsClient>(*this, atc_, stats_.group("ats"), cfg_.max_translation_attempts);
+  ats_ = std::make_unique<AtsClient>(*this, atc_, stats_.group(DeviceStats::kAtsGroup),
+                                     cfg_.max_translation_attempts);
   pri_ = std::make_unique<PriClient>(*this, cfg_.outstanding_page_request_allocation,
-                                     cfg_.pri_enabled, stats_.group("pri"));
+                                     cfg_.pri_enabled, stats_.group(DeviceStats::kPriGroup));
   inv_ = std::make_unique<InvalidationHandler>(inv_config(cfg_), *this, atc_, *ats_,
                                                stats_.group("invalidation"));
   sc_core::sc_spawn([this] { inv_->run(); }, "invalidation_handler");

@@ -1,5 +1,7 @@
 #include "device/pri_client.h"
 
+#include "device/stat_names.h"
+
 #include <algorithm>
 
 namespace iosim {
@@ -10,7 +12,8 @@ PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, Stat
       enabled_(enabled),
       credits_(allocation > 0 ? allocation : 1),  // 0 only with PRI disabled (DeviceConfig)
       indices_(kPrgIndexMax + 1),
-      page_requests_(g.counter("page_requests", "requests", "PRI Page Requests sent")),
+      page_requests_(
+          g.counter(PriClientStats::kPageRequests, "requests", "PRI Page Requests sent")),
       groups_sent_(g.counter("page_request_groups", "groups", "Page Request Groups sent")),
       stop_markers_(g.counter("stop_markers", "messages", "Stop Markers sent")),
       invalid_requests_(
@@ -19,7 +22,8 @@ PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, Stat
           g.counter("prg_response_failure", "responses", "PRG Responses with Response Failure")),
       protocol_errors_(
           g.counter("prg_protocol_errors", "responses", "PRG Responses for no outstanding group")),
-      round_trip_(g.histogram("pri_round_trip", "first Page Request sent to PRG Response")),
+      round_trip_(
+          g.histogram(PriClientStats::kRoundTrip, "first Page Request sent to PRG Response")),
       allocation_wait_(
           g.histogram("pri_allocation_wait", "wait for Outstanding Page Request Allocation")) {}
 

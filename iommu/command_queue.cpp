@@ -5,9 +5,11 @@
 #include <cassert>
 #include <string>
 
+#include "iommu/stat_names.h"
 #include "sc_models/page_size.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/server_pool.h"
+#include "sc_models/spawn.h"
 
 namespace iosim {
 
@@ -24,9 +26,10 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, const CommandQueueConfi
                                      "ITags in flight on the port after each allocation")),
       queue_depth_(stats_.average("queue_depth", "descriptors",
                                   "descriptors pending after each tail write")),
-      failed_waits_(stats_.counter("failed_waits", "commands",
+      failed_waits_(stats_.counter(CommandQueueStats::kFailedWaits, "commands",
                                    "inv_wait commands failed after an ITag timeout")),
-      timeouts_(stats_.counter("itag_timeouts", "requests", "ATC invalidations timed out")),
+      timeouts_(stats_.counter(CommandQueueStats::kItagTimeouts, "requests",
+                               "ATC invalidations timed out")),
       stale_completions_(stats_.counter("stale_completions", "messages",
                                         "Invalidate Completions for ITags not in flight")),
       bad_descriptors_(
@@ -38,14 +41,9 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, const CommandQueueConfi
   fetch_latency_ = ns(cfg_.fetch_latency_ns);
   process_latency_ = ns(cfg_.process_latency_ns);
   itag_timeout_time_ = ns(cfg_.itag_timeout_ns);
-  SC_HAS_PROCESS(CommandQueue);
-  SC_THREAD(run);
-  SC_METHOD(deliver_completions);
-  sensitive << arrival_event_;
-  dont_initialize();
-  SC_METHOD(on_itag_timeout);
-  sensitive << itag_timeout_;
-  dont_initialize();
+  sc_core::sc_spawn([this] { run(); }, "run");
+  spawn_method_on(arrival_event_, "deliver_completions", [this] { deliver_completions(); });
+  spawn_method_on(itag_timeout_, "on_itag_timeout", [this] { on_itag_timeout(); });
 }
 
 void CommandQueue::on_itag_timeout() {
@@ -56,8 +54,10 @@ CommandQueue::TypeStats& CommandQueue::stats_of(InvType t) {
   TypeStats& s = type_stats_[static_cast<uint8_t>(t) & 15];
   if (s.count) return s;
   const std::string n = to_string(t);
-  s = TypeStats{&stats_.counter(n + "_count", "commands", "commands of this type executed"),
-                &stats_.histogram(n + "_latency", "fetch start to command completion")};
+  s = TypeStats{&stats_.counter(n + CommandQueueStats::kKindCountSuffix, "commands",
+                                "commands of this type executed"),
+                &stats_.histogram(n + CommandQueueStats::kKindLatencySuffix,
+                                  "fetch start to command completion")};
   return s;
 }
 

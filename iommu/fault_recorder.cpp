@@ -1,5 +1,6 @@
 // FaultRecorder: VT-d-style fault recording registers.
 #include "iommu/fault_recorder.h"
+#include "iommu/stat_names.h"
 
 namespace iosim {
 
@@ -12,7 +13,8 @@ uint64_t FaultRecord::qw1() const {
 
 FaultRecorder::FaultRecorder(unsigned records, StatGroup& g)
     : records_(records),
-      recorded_(g.counter("faults_recorded", "faults", "faults written to fault records")),
+      recorded_(
+          g.counter(IommuStats::kFaultsRecorded, "faults", "faults written to fault records")),
       dropped_(g.counter("faults_dropped", "faults", "faults dropped: record still pending")) {}
 
 bool FaultRecorder::record(const FaultRecord& r) {

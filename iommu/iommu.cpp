@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "iommu/stat_names.h"
 #include "sc_models/page_size.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
@@ -40,7 +41,7 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuConfig& cfg)
           stats_.histogram("untranslated_read_latency", "untranslated DMA read, arrival to data")),
       lat_untranslated_write_(stats_.histogram("untranslated_write_latency",
                                                "untranslated DMA write, arrival to memory done")),
-      lat_translation_request_(stats_.histogram("translation_request_latency",
+      lat_translation_request_(stats_.histogram(IommuStats::kTranslationRequestLatency,
                                                 "ATS Translation Request, arrival to completion")),
       lat_translated_(stats_.histogram("translated_latency", "translated request forwarding")),
       translated_rejected_(stats_.counter("translated_rejected", "requests",

@@ -1,5 +1,6 @@
 // Iotlb: timed IOTLB lookups.
 #include "iommu/iotlb.h"
+#include "iommu/stat_names.h"
 
 namespace iosim {
 
@@ -7,9 +8,9 @@ Iotlb::Iotlb(const IotlbConfig& cfg, StatGroup& g)
     : cache_(cfg.cache_config()),
       ports_(cfg.lookup_ports),
       lookup_(ns(cfg.lookup_latency_ns)),
-      hits_(g.counter("iotlb_hits", "lookups", "IOTLB hits")),
+      hits_(g.counter(IommuStats::kIotlbHits, "lookups", "IOTLB hits")),
       misses_(g.counter("iotlb_misses", "lookups", "IOTLB misses")),
-      lookups_(g.counter("iotlb_lookups", "lookups", "IOTLB lookups")),
+      lookups_(g.counter(IommuStats::kIotlbLookups, "lookups", "IOTLB lookups")),
       fills_(g.counter("iotlb_fills", "entries", "IOTLB fills")),
       rewalks_(g.counter("iotlb_dirty_rewalks", "lookups",
                          "hits re-walked to set the Dirty bit for a write")) {

@@ -5,6 +5,7 @@
 #include "sc_models/page_size.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/server_pool.h"
+#include "sc_models/spawn.h"
 
 namespace iosim {
 
@@ -28,10 +29,7 @@ PageRequestQueue::PageRequestQueue(sc_core::sc_module_name name, const PageReque
       latency_(StatRegistry::global().group(*this).histogram(
           "write_latency", "page request arrival to descriptor written")) {
   write_latency_ = ns(cfg_.write_latency_ns);
-  SC_HAS_PROCESS(PageRequestQueue);
-  SC_METHOD(step);
-  sensitive << wake_;
-  dont_initialize();
+  spawn_method_on(wake_, "step", [this] { step(); });
 }
 
 void PageRequestQueue::write_pqa(uint64_t v) {

@@ -9,6 +9,7 @@
 #include "sc_models/params.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
+#include "sc_models/spawn.h"
 
 namespace iosim {
 
@@ -70,11 +71,8 @@ IopfHandler::IopfHandler(sc_core::sc_module_name name, const IopfConfig& cfg, Sv
       stop_markers_(stats_.counter("stop_markers", "messages", "Stop Markers dropped")),
       discarded_groups_(stats_.counter("discarded_groups", "groups",
                                        "partial groups discarded after a queue overflow")) {
-  SC_HAS_PROCESS(IopfHandler);
-  SC_THREAD(run);
-  SC_METHOD(on_irq);
-  sensitive << page_request_line_;
-  dont_initialize();
+  sc_core::sc_spawn([this] { run(); }, "run");
+  spawn_method_on(page_request_line_, "on_irq", [this] { on_irq(); });
   driver_.set_iopf_handler(this);
 }
 

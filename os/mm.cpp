@@ -5,6 +5,7 @@
 #include "os/exec_context.h"
 #include "os/mmu_gather.h"
 #include "os/os_observer.h"
+#include "os/stat_names.h"
 #include "os/tlb_flush.h"
 #include "sc_models/ground_truth.h"
 #include "sc_models/page_size.h"
@@ -53,7 +54,7 @@ Mm::Mm(uint32_t id, OsEnv& env)
       editor_(*env.mem, [&env] { return alloc_table_frame(env); }),
       root_(editor_.new_root()) {
   StatGroup& g = StatRegistry::global().group("os." + name());
-  ptl_hold_ = &g.histogram("ptl_hold", "page-table lock hold time");
+  ptl_hold_ = &g.histogram(MmStats::kPtlHold, "page-table lock hold time");
   ptl_spin_ = &g.histogram("ptl_spin", "time spent waiting for the page-table lock");
   notifier_time_ = &g.histogram("notifier_time", "time in one MMU-notifier range call");
   secondary_flush_time_ =

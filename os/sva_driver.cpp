@@ -8,9 +8,11 @@
 
 #include "os/exec_context.h"
 #include "os/iopf_handler.h"
+#include "os/stat_names.h"
 #include "sc_models/params.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
+#include "sc_models/spawn.h"
 
 namespace iosim {
 
@@ -93,8 +95,9 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       mode_(resolve_mode(cfg, kernel)),
       queue_lock_(std::string(this->name()) + ".queue_lock", cfg.queue_lock),
       stats_(StatRegistry::global().group(*this)),
-      invalidation_latency_(stats_.histogram(
-          "invalidation_latency", "notifier invalidation entry to the wait status seen")),
+      invalidation_latency_(
+          stats_.histogram(SvaDriverStats::kInvalidationLatency,
+                           "notifier invalidation entry to the wait status seen")),
       spin_time_(stats_.histogram("spin_time", "time spent polling for queue space or status")),
       invalidations_(stats_.counter("invalidations", "calls", "notifier invalidations")),
       descriptors_(
@@ -103,27 +106,20 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       full_flushes_(
           stats_.counter("full_flushes", "calls", "invalidations that flushed the whole PASID")),
       failed_waits_(stats_.counter(
-          "failed_waits", "waits",
+          SvaDriverStats::kFailedWaits, "waits",
           "waits given up: device gone after an ITag timeout, amd_legacy's timed-out wait, "
           "a rejected descriptor, or sva.wait_timeout_ns")),
-      wait_timeouts_(
-          stats_.counter("wait_timeouts", "waits", "waits abandoned after sva.wait_timeout_ns")),
+      wait_timeouts_(stats_.counter(SvaDriverStats::kWaitTimeouts, "waits",
+                                    "waits abandoned after sva.wait_timeout_ns")),
       retries_(
-          stats_.counter("retries", "batches",
+          stats_.counter(SvaDriverStats::kRetries, "batches",
                          "batches (intel) or waits (arm) written again after an ITag timeout")),
       queue_full_stalls_(
           stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")),
       breakdown_(stats_) {
-  SC_HAS_PROCESS(SvaDriver);
-  SC_METHOD(on_wait_irq);
-  sensitive << inv_wait_line_;
-  dont_initialize();
-  SC_METHOD(on_fault_irq);
-  sensitive << fault_line_;
-  dont_initialize();
-  SC_METHOD(on_timeout);
-  sensitive << timeout_ev_;
-  dont_initialize();
+  spawn_method_on(inv_wait_line_, "on_wait_irq", [this] { on_wait_irq(); });
+  spawn_method_on(fault_line_, "on_fault_irq", [this] { on_fault_irq(); });
+  spawn_method_on(timeout_ev_, "on_timeout", [this] { on_timeout(); });
 }
 
 SvaDriver::~SvaDriver() = default;

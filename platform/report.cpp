@@ -1,6 +1,10 @@
 #include "platform/report.h"
 
+#include "cpu/stat_names.h"
+#include "device/stat_names.h"
 #include "iommu/descriptors.h"
+#include "iommu/stat_names.h"
+#include "os/stat_names.h"
 #include "os/sva_invalidation_stats.h"
 #include "sc_models/checker_suite.h"
 #include "sc_models/json.h"
@@ -15,82 +19,96 @@ namespace iosim {
 
 namespace {
 
-// An owner not in the system has an empty path: nothing is read for it.
-std::string join(const std::string& group, const char* leaf) {
-  return group + "." + leaf;
-}
+// Reads the statistics the summary shows, each by its owner's group path and the
+// name the owner exports (cpu/, device/, iommu/, os/ stat_names.h), and notes every
+// one that is absent (summary_stats_missing()). An owner not in the system has an
+// empty path: nothing is read for it.
+class SummaryReader {
+ public:
+  explicit SummaryReader(const StatRegistry& stats) : stats_(stats) {}
 
-uint64_t counter(const StatRegistry& stats, const std::string& group, const char* leaf) {
-  if (group.empty()) return 0;
-  const auto* c = stats.find_as<Counter>(join(group, leaf));
-  return c ? c->value() : 0;
-}
-
-// Sum of counter `leaf` of every group in `groups`.
-uint64_t sum(const StatRegistry& stats, const std::vector<std::string>& groups, const char* leaf) {
-  uint64_t n = 0;
-  for (const std::string& g : groups) n += counter(stats, g, leaf);
-  return n;
-}
-
-// Histogram `leaf` of every group in `groups`, merged.
-LatencyHistogram merged(const StatRegistry& stats, const std::vector<std::string>& groups,
-                        const char* leaf) {
-  LatencyHistogram h;
-  for (const std::string& g : groups) {
-    if (g.empty()) continue;
-    if (const auto* hist = stats.find_as<Histogram>(join(g, leaf))) h.merge(*hist);
+  template <class T>
+  const T* find(const std::string& group, const std::string& name) {
+    if (group.empty()) return nullptr;
+    const std::string path = group + "." + name;
+    const T* s = stats_.find_as<T>(path);
+    if (!s) missing_.push_back(path);
+    return s;
   }
-  return h;
+  // A statistic that exists only once its owner used it (a command kind that ran).
+  template <class T>
+  const T* find_optional(const std::string& group, const std::string& name) const {
+    return group.empty() ? nullptr : stats_.find_as<T>(group + "." + name);
+  }
+
+  uint64_t counter(const std::string& group, const std::string& name) {
+    const auto* c = find<Counter>(group, name);
+    return c ? c->value() : 0;
+  }
+  // Sum of counter `name` of every group in `groups`.
+  uint64_t sum(const std::vector<std::string>& groups, const std::string& name) {
+    uint64_t n = 0;
+    for (const std::string& g : groups) n += counter(g, name);
+    return n;
+  }
+  // Histogram `name` of every group in `groups`, merged.
+  LatencyHistogram merged(const std::vector<std::string>& groups, const std::string& name) {
+    LatencyHistogram h;
+    for (const std::string& g : groups) {
+      if (const auto* hist = find<Histogram>(g, name)) h.merge(*hist);
+    }
+    return h;
+  }
+
+  const std::vector<std::string>& missing() const { return missing_; }
+
+ private:
+  const StatRegistry& stats_;
+  std::vector<std::string> missing_;
+};
+
+// "<first>.<second>"
+std::string sub(const char* first, const char* second) {
+  return std::string(first) + "." + second;
 }
 
 double rate(uint64_t num, uint64_t den) {
   return den ? static_cast<double>(num) / static_cast<double>(den) : 0.0;
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() > suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// The group at a dotted path; nullptr when absent.
-const StatGroup* find_group(const StatRegistry& stats, const std::string& path) {
-  const StatGroup* g = &stats.root();
-  for (size_t pos = 0; g && pos < path.size();) {
-    size_t dot = path.find('.', pos);
-    if (dot == std::string::npos) dot = path.size();
-    g = g->find_group(std::string_view(path).substr(pos, dot - pos));
-    pos = dot + 1;
+// Every invalidation command kind the IOMMU knows, sorted by name.
+std::vector<std::string> all_invalidation_kinds() {
+  std::vector<std::string> kinds;
+  for (unsigned t = 0; t < 16; ++t) {
+    const std::string name = to_string(static_cast<InvType>(t));
+    if (name != "?") kinds.push_back(name);
   }
-  return g;
+  std::sort(kinds.begin(), kinds.end());
+  return kinds;
 }
 
-// The command queue's "<kind>_count" (unit "commands") + "<kind>_latency" pairs, by kind.
-std::vector<InvalidationKindSummary> invalidation_kinds(const StatRegistry& stats,
+// The command queue's "<kind>_count" + "<kind>_latency" pairs of the kinds that ran,
+// sorted by kind.
+std::vector<InvalidationKindSummary> invalidation_kinds(SummaryReader& r,
                                                         const std::string& command_queue) {
-  std::map<std::string, InvalidationKindSummary> kinds;
-  const StatGroup* g = command_queue.empty() ? nullptr : find_group(stats, command_queue);
-  if (!g) return {};
-  for (const auto& s : g->stats()) {
-    const auto* c = dynamic_cast<const Counter*>(s.get());
-    if (!c || c->unit() != "commands" || !ends_with(c->name(), "_count")) continue;
-    const std::string kind = c->name().substr(0, c->name().size() - 6);
-    const auto* h = dynamic_cast<const Histogram*>(g->find(kind + "_latency"));
-    if (h) kinds[kind] = {kind, c->value(), summarize(*h)};
-  }
   std::vector<InvalidationKindSummary> out;
-  for (auto& [kind, k] : kinds) out.push_back(std::move(k));
+  for (const std::string& kind : all_invalidation_kinds()) {
+    const auto* c =
+        r.find_optional<Counter>(command_queue, kind + CommandQueueStats::kKindCountSuffix);
+    const auto* h =
+        r.find_optional<Histogram>(command_queue, kind + CommandQueueStats::kKindLatencySuffix);
+    if (c && h) out.push_back({kind, c->value(), summarize(*h)});
+  }
   return out;
 }
 
 // [first issue, last completion] over the devices' dma_issue_time / dma_completion_time.
-double dma_phase_ns(const StatRegistry& stats, const std::vector<std::string>& devices) {
+double dma_phase_ns(SummaryReader& r, const std::vector<std::string>& devices) {
   bool any = false;
   double first = 0, last = 0;
   for (const std::string& d : devices) {
-    if (d.empty()) continue;
-    const auto* issue = stats.find_as<Average>(join(d, "dma_issue_time"));
-    const auto* done = stats.find_as<Average>(join(d, "dma_completion_time"));
+    const auto* issue = r.find<Average>(d, DeviceStats::kDmaIssueTime);
+    const auto* done = r.find<Average>(d, DeviceStats::kDmaCompletionTime);
     if (!issue || !done || issue->count() == 0 || done->count() == 0) continue;
     first = any ? std::min(first, issue->min()) : issue->min();
     last = any ? std::max(last, done->max()) : done->max();
@@ -185,25 +203,13 @@ Json breakdown_json(const std::vector<NamedLatency>& list) {
 }
 
 // Histogram `<group>.<sub>.<name>` for every name, in that order.
-std::vector<NamedLatency> breakdown(const StatRegistry& stats, const std::string& group,
-                                    const char* sub, const std::vector<std::string>& names) {
+std::vector<NamedLatency> breakdown(SummaryReader& r, const std::string& group, const char* sub,
+                                    const std::vector<std::string>& names) {
   std::vector<NamedLatency> out;
   for (const std::string& n : names) {
-    const std::string leaf = std::string(sub) + "." + n;
-    out.push_back({n, summarize(merged(stats, {group}, leaf.c_str()))});
+    out.push_back({n, summarize(r.merged({group}, std::string(sub) + "." + n))});
   }
   return out;
-}
-
-// Every invalidation command kind the IOMMU knows, sorted by name.
-std::vector<std::string> all_invalidation_kinds() {
-  std::vector<std::string> kinds;
-  for (unsigned t = 0; t < 16; ++t) {
-    const std::string name = to_string(static_cast<InvType>(t));
-    if (name != "?") kinds.push_back(name);
-  }
-  std::sort(kinds.begin(), kinds.end());
-  return kinds;
 }
 
 // The dotted paths of the leaves of `v` ("a.b"), in order.
@@ -231,50 +237,68 @@ LatencySummary summarize(const LatencyHistogram& h) {
   return l;
 }
 
-RunSummary collect_summary(const StatRegistry& stats, const StatsLayout& at) {
+namespace {
+
+RunSummary read_summary(SummaryReader& r, const StatsLayout& at) {
   RunSummary s;
   const std::vector<std::string>& dev = at.devices;
-  s.dma_read_latency_ns = summarize(merged(stats, dev, "dma_read_latency"));
-  s.dma_write_latency_ns = summarize(merged(stats, dev, "dma_write_latency"));
+  s.dma_read_latency_ns = summarize(r.merged(dev, DeviceStats::kDmaReadLatency));
+  s.dma_write_latency_ns = summarize(r.merged(dev, DeviceStats::kDmaWriteLatency));
   s.dma_requests = s.dma_read_latency_ns.count + s.dma_write_latency_ns.count;
-  s.dma_errors = sum(stats, dev, "access_errors");
-  s.dma_bytes = sum(stats, dev, "bytes");
-  s.dma_phase_ns = dma_phase_ns(stats, dev);
+  s.dma_errors = r.sum(dev, DeviceStats::kAccessErrors);
+  s.dma_bytes = r.sum(dev, DeviceStats::kBytes);
+  s.dma_phase_ns = dma_phase_ns(r, dev);
   if (s.dma_phase_ns > 0) {
     s.dma_mreq_per_s = static_cast<double>(s.dma_requests) / s.dma_phase_ns * 1e3;
     s.dma_gb_per_s = static_cast<double>(s.dma_bytes) / s.dma_phase_ns;
   }
-  s.translation_latency_ns = summarize(merged(stats, dev, "ats.translation_latency"));
+  s.translation_latency_ns =
+      summarize(r.merged(dev, sub(DeviceStats::kAtsGroup, AtsClientStats::kTranslationLatency)));
   s.translation_source = s.translation_latency_ns.count ? "ats" : "";
   if (s.translation_latency_ns.count == 0) {
-    s.translation_latency_ns = summarize(merged(stats, {at.iommu}, "translation_request_latency"));
+    s.translation_latency_ns =
+        summarize(r.merged({at.iommu}, IommuStats::kTranslationRequestLatency));
     if (s.translation_latency_ns.count) s.translation_source = "iommu";
   }
-  s.invalidation_latency_ns = summarize(merged(stats, {at.sva}, "invalidation_latency"));
-  s.invalidation_latency_by_event_ns = breakdown(stats, at.sva, SvaInvalidationStats::kByEventGroup,
+  s.invalidation_latency_ns = summarize(r.merged({at.sva}, SvaDriverStats::kInvalidationLatency));
+  s.invalidation_latency_by_event_ns = breakdown(r, at.sva, SvaInvalidationStats::kByEventGroup,
                                                  SvaInvalidationStats::event_names());
-  s.invalidation_latency_by_range_ns = breakdown(stats, at.sva, SvaInvalidationStats::kByRangeGroup,
+  s.invalidation_latency_by_range_ns = breakdown(r, at.sva, SvaInvalidationStats::kByRangeGroup,
                                                  SvaInvalidationStats::range_names());
-  s.pri_round_trip_ns = summarize(merged(stats, dev, "pri.pri_round_trip"));
-  s.ptl_hold_ns = summarize(merged(stats, at.mms, "ptl_hold"));
-  s.iotlb_lookups = counter(stats, at.iommu, "iotlb_lookups");
-  s.iotlb_hit_rate = rate(counter(stats, at.iommu, "iotlb_hits"), s.iotlb_lookups);
-  const uint64_t atc_hits = sum(stats, dev, "atc_hits");
-  s.atc_lookups = atc_hits + sum(stats, dev, "atc_misses");
+  s.pri_round_trip_ns =
+      summarize(r.merged(dev, sub(DeviceStats::kPriGroup, PriClientStats::kRoundTrip)));
+  s.ptl_hold_ns = summarize(r.merged(at.mms, MmStats::kPtlHold));
+  s.iotlb_lookups = r.counter(at.iommu, IommuStats::kIotlbLookups);
+  s.iotlb_hit_rate = rate(r.counter(at.iommu, IommuStats::kIotlbHits), s.iotlb_lookups);
+  const uint64_t atc_hits = r.sum(dev, DeviceStats::kAtcHits);
+  s.atc_lookups = atc_hits + r.sum(dev, DeviceStats::kAtcMisses);
   s.atc_hit_rate = rate(atc_hits, s.atc_lookups);
-  s.invalidations = invalidation_kinds(stats, at.command_queue);
-  s.cpu_loads = sum(stats, at.cores, "loads");
-  s.cpu_stores = sum(stats, at.cores, "stores");
-  s.cpu_page_faults = sum(stats, at.cores, "page_faults");
-  s.pri_page_requests = sum(stats, dev, "pri.page_requests");
-  s.iommu_faults = counter(stats, at.iommu, "faults_recorded");
+  s.invalidations = invalidation_kinds(r, at.command_queue);
+  s.cpu_loads = r.sum(at.cores, CoreStats::kLoads);
+  s.cpu_stores = r.sum(at.cores, CoreStats::kStores);
+  s.cpu_page_faults = r.sum(at.cores, CoreStats::kPageFaults);
+  s.pri_page_requests = r.sum(dev, sub(DeviceStats::kPriGroup, PriClientStats::kPageRequests));
+  s.iommu_faults = r.counter(at.iommu, IommuStats::kFaultsRecorded);
   InvalidationErrors& e = s.invalidation_errors;
-  e.itag_timeouts = counter(stats, at.command_queue, "itag_timeouts");
-  e.iommu_failed_waits = counter(stats, at.command_queue, "failed_waits");
-  e.wait_timeouts = counter(stats, at.sva, "wait_timeouts");
-  e.retries = counter(stats, at.sva, "retries");
-  e.driver_failed_waits = counter(stats, at.sva, "failed_waits");
+  e.itag_timeouts = r.counter(at.command_queue, CommandQueueStats::kItagTimeouts);
+  e.iommu_failed_waits = r.counter(at.command_queue, CommandQueueStats::kFailedWaits);
+  e.wait_timeouts = r.counter(at.sva, SvaDriverStats::kWaitTimeouts);
+  e.retries = r.counter(at.sva, SvaDriverStats::kRetries);
+  e.driver_failed_waits = r.counter(at.sva, SvaDriverStats::kFailedWaits);
   return s;
+}
+
+}  // namespace
+
+RunSummary collect_summary(const StatRegistry& stats, const StatsLayout& at) {
+  SummaryReader r(stats);
+  return read_summary(r, at);
+}
+
+std::vector<std::string> summary_stats_missing(const StatRegistry& stats, const StatsLayout& at) {
+  SummaryReader r(stats);
+  read_summary(r, at);
+  return r.missing();
 }
 
 void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) {

@@ -4,7 +4,9 @@
 // collect_summary() reads each figure from the statistics of the module it is about,
 // by full path: a StatsLayout names the stats group of every device, core, mm, the
 // IOMMU, its command queue and the SVA driver (System::stats_layout() gives the one
-// of a built system). Figures over several owners add or merge their instances.
+// of a built system), and each module exports the names of its statistics
+// (DeviceStats, IommuStats, ... in <folder>/stat_names.h). Figures over several
+// owners add or merge their instances.
 //   dma_read/write_latency_ns  <device>.dma_read_latency / dma_write_latency (the
 //                              thread issues the access -> data back / write done,
 //                              successful accesses only); dma_requests = both counts
@@ -149,6 +151,11 @@ struct RunInfo {
 };
 
 RunSummary collect_summary(const StatRegistry& stats, const StatsLayout& layout);
+// The full paths of the statistics collect_summary() reads that `stats` lacks (a
+// command kind's statistics, which exist once the kind ran, are not counted): empty
+// for a built system, or a summary line reads 0.
+std::vector<std::string> summary_stats_missing(const StatRegistry& stats,
+                                               const StatsLayout& layout);
 void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info);
 
 // Caller-provided top-level members for the stats JSON: add_to() adds them to the

@@ -6,6 +6,7 @@
 #include "platform/report.h"
 #include "sc_models/lookahead.h"
 #include "sc_models/sim_teardown.h"
+#include "sc_models/sim_time.h"
 
 #include <sstream>
 #include <stdexcept>
@@ -17,7 +18,7 @@ namespace {
 std::string ns_text(const sc_core::sc_time& t) {
   std::ostringstream o;
   o.precision(15);
-  o << t.to_seconds() * 1e9 << " ns";
+  o << to_ns(t) << " ns";
   return o.str();
 }
 

@@ -10,6 +10,7 @@
 #include "platform/timeline_recorder.h"
 #include "platform/trace_recorder.h"
 #include "sc_models/json.h"
+#include "sc_models/sim_time.h"
 #include "sc_models/stats.h"
 
 #include <tlm>
@@ -24,10 +25,6 @@ namespace iosim {
 
 namespace {
 
-double ns_of(const sc_core::sc_time& t) {
-  return t.to_seconds() * 1e9;
-}
-
 bool is_relative(const std::string& p) {
   return !p.empty() && p[0] != '/';
 }
@@ -41,7 +38,7 @@ std::string us_text(const sc_core::sc_time& t) {
   std::ostringstream o;
   o.setf(std::ios::fixed);
   o.precision(3);
-  o << ns_of(t) / 1000.0 << " us";
+  o << to_ns(t) / 1000.0 << " us";
   return o.str();
 }
 
@@ -50,7 +47,7 @@ class ScenarioJson : public JsonExtra {
  public:
   ScenarioJson(System& sys, const System::Outcome& o) : sys_(sys), o_(o) {}
   void add_to(Json& doc) const override {
-    doc["boot_ns"] = ns_of(o_.boot_end);
+    doc["boot_ns"] = to_ns(o_.boot_end);
     doc["scenario"] = scenario_json(sys_);
   }
 
@@ -130,7 +127,10 @@ Json scenario_json(System& sys) {
   for (size_t i = 0; i < sc.cpu_threads.size(); ++i) {
     if (sc.cpu_threads[i].core == 0) start = sys.cpu_thread(i).start_time();
   }
-  auto rel = [&start](const sc_core::sc_time& t) { return ns_of(t) - ns_of(start); };
+  // Converted from the tick difference, so a whole number of picoseconds stays exact.
+  auto rel = [&start](const sc_core::sc_time& t) {
+    return t >= start ? to_ns(t - start) : -to_ns(start - t);
+  };
   Json o = Json::object();
   Json& processes = o["processes"] = Json::array();
   for (size_t i = 0; i < sc.processes.size(); ++i) {
@@ -261,7 +261,7 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
   if (checkers && checkers->total() > 0) checkers->report(out);
   const RunSummary summary = collect_summary(StatRegistry::global(), sys.stats_layout());
   RunInfo info;
-  info.sim_time_ns = ns_of(o.end);
+  info.sim_time_ns = to_ns(o.end);
   info.host_seconds = host_seconds;
   info.lookahead_skips = lookahead::skips();
   info.checkers = checkers;

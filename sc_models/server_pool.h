@@ -17,6 +17,8 @@
 // not kept).
 #pragma once
 
+#include "sc_models/sim_time.h"
+
 #include <systemc>
 
 #include <algorithm>
@@ -186,9 +188,6 @@ class Clock {
 // Convenience: nanoseconds as sc_time.
 inline sc_core::sc_time ns(double v) {
   return sc_core::sc_time(v, sc_core::SC_NS);
-}
-inline double to_ns(const sc_core::sc_time& t) {
-  return t.to_seconds() * 1e9;
 }
 
 }  // namespace iosim

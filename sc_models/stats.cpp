@@ -14,23 +14,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double unit_seconds(sc_core::sc_time_unit unit) {
-  switch (unit) {
-    case sc_core::SC_FS:
-      return 1e-15;
-    case sc_core::SC_PS:
-      return 1e-12;
-    case sc_core::SC_NS:
-      return 1e-9;
-    case sc_core::SC_US:
-      return 1e-6;
-    case sc_core::SC_MS:
-      return 1e-3;
-    default:
-      return 1.0;
-  }
-}
-
 // Splits "a.b.c" into segments; throws on an empty segment.
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> parts;
@@ -51,32 +34,6 @@ std::vector<std::string_view> split_path(std::string_view path) {
 
 }  // namespace
 
-const TickScale& tick_scale(sc_core::sc_time_unit unit) {
-  // The resolution is fixed once read (sc_get_time_resolution() fixes it), so the
-  // scale of each unit is computed once.
-  struct Entry {
-    bool known = false;
-    TickScale scale;
-  };
-  static Entry entries[sc_core::SC_SEC + 1];
-  Entry& e = entries[unit];
-  if (!e.known) {
-    const double res = sc_core::sc_get_time_resolution().to_seconds();
-    const double u = unit_seconds(unit);
-    if (res <= u) {
-      e.scale.div = std::round(u / res);
-    } else {
-      e.scale.mul = std::round(res / u);
-    }
-    e.known = true;
-  }
-  return e.scale;
-}
-
-double time_in(const sc_core::sc_time& t, sc_core::sc_time_unit unit) {
-  const TickScale& s = tick_scale(unit);
-  return static_cast<double>(t.value()) * s.mul / s.div;
-}
 
 // ---------------------------------------------------------------- stat kinds
 

@@ -27,6 +27,7 @@
 
 #include "sc_models/histogram.h"
 #include "sc_models/json_fwd.h"
+#include "sc_models/sim_time.h"
 
 #include <systemc>
 
@@ -39,24 +40,6 @@
 #include <vector>
 
 namespace iosim {
-
-// `t` in units of `unit` (SC_NS, SC_US, ...), computed from the integer tick count so
-// round values stay exact (100 ns -> 100.0 ns, 1500 ps -> 0.0015 us).
-double time_in(const sc_core::sc_time& t, sc_core::sc_time_unit unit);
-
-// How time_in converts ticks to a unit: ticks * mul / div, where one of the two is 1
-// (x * 1 and x / 1 are exact, so this is the one rounding of ticks / div or
-// ticks * mul). Fixed once computed: reading it fixes the time resolution.
-struct TickScale {
-  double mul = 1, div = 1;
-};
-const TickScale& tick_scale(sc_core::sc_time_unit unit);
-
-// time_in(t, SC_NS), inline for the hot paths (every histogram sample).
-inline double time_in_ns(const sc_core::sc_time& t) {
-  static const TickScale& s = tick_scale(sc_core::SC_NS);
-  return static_cast<double>(t.value()) * s.mul / s.div;
-}
 
 // Base of every statistic: name, unit, one-line description.
 class Stat {

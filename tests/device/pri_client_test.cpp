@@ -60,9 +60,9 @@ TEST(PriClient, IndicesSkipOutstandingGroupsAndFinishedGroupsAreReused) {
         // Groups B and C (indices 1, 2), answered at once, one after the other.
         for (uint64_t va : {0x2000, 0x3000}) {
           sc_core::sc_spawn(requester(va));
-          test::until(sc_core::sc_time_stamp().to_seconds() * 1e9 + 1);
+          test::until(to_ns(sc_core::sc_time_stamp()) + 1);
           pri.on_response(response(up.requests.back().prg_index));
-          test::until(sc_core::sc_time_stamp().to_seconds() * 1e9 + 20);
+          test::until(to_ns(sc_core::sc_time_stamp()) + 20);
         }
         EXPECT_EQ(pri.outstanding_groups(), 1u);
         // An index with no group, an index out of range, and a second response
@@ -109,9 +109,9 @@ TEST(PriClient, AnIndexIsSkippedWhileItsGroupIsOutstanding) {
         test::until(1);
         for (unsigned i = 1; i <= kPrgIndexMax + 1; ++i) {
           sc_core::sc_spawn([&] { pri.request(1, {{0x2000, true, false}}); });
-          test::until(sc_core::sc_time_stamp().to_seconds() * 1e9 + 1);
+          test::until(to_ns(sc_core::sc_time_stamp()) + 1);
           pri.on_response(response(up.requests.back().prg_index));
-          test::until(sc_core::sc_time_stamp().to_seconds() * 1e9 + 20);
+          test::until(to_ns(sc_core::sc_time_stamp()) + 20);
         }
         EXPECT_EQ(pri.outstanding_groups(), 1u);
         pri.on_response(response(0));

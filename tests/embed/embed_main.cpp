@@ -22,6 +22,6 @@ int sc_main(int, char*[]) {
   root.down.bind(device.downstream);
   sc_core::sc_start();
   std::cout << "memory reads " << memory.reads() << " in "
-            << sc_core::sc_time_stamp().to_seconds() * 1e9 << " ns\n";
+            << iosim::to_ns(sc_core::sc_time_stamp()) << " ns\n";
   return 0;
 }

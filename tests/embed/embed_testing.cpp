@@ -16,7 +16,7 @@ int sc_main(int, char*[]) {
     b.dma(1, 0x40000000, false, &value, 8, &miss);
     b.dma(1, 0x40000008, false, &value, 8, &hit);
   });
-  std::cout << "value " << value << " miss " << miss.to_seconds() * 1e9 << " ns hit "
-            << hit.to_seconds() * 1e9 << " ns\n";
+  std::cout << "value " << value << " miss " << iosim::to_ns(miss) << " ns hit "
+            << iosim::to_ns(hit) << " ns\n";
   return 0;
 }

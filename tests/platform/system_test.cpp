@@ -42,10 +42,6 @@ Scenario scenario_from(const SystemConfig& cfg, const std::string& text) {
   return load_scenario_text(text, "t.scn", {cfg.cpu.cores, cfg.device.size()});
 }
 
-double ns_of(const sc_time& t) {
-  return t.to_seconds() * 1e9;
-}
-
 TEST(System, ModulesAreNamedAfterTheirRole) {
   SystemConfig cfg = config_from(std::string(kSmallSystem) + "[device]\ncount = 2\n");
   System sys(cfg, Scenario{});
@@ -74,7 +70,7 @@ TEST(System, BootEndsBeforeTheFirstOpAndScriptTimesCountFromTheStart) {
   const System::Outcome o = sys.run();
   ASSERT_TRUE(o.finished) << o.error;
   // Boot wrote-faulted 4 pages through core0: well after time 0.
-  EXPECT_GT(ns_of(o.boot_end), 1000.0);
+  EXPECT_GT(to_ns(o.boot_end), 1000.0);
   const CpuThread& c = sys.cpu_thread(0);
   EXPECT_EQ(&c.core(), &sys.core(1));
   EXPECT_EQ(c.start_time(), o.boot_end);

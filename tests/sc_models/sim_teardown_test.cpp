@@ -29,8 +29,7 @@ struct Waiters : sc_core::sc_module {
   int destroyed = 0;
   bool late_ran = false;
 
-  SC_HAS_PROCESS(Waiters);
-  explicit Waiters(sc_core::sc_module_name n) : sc_module(n) {
+  SC_CTOR(Waiters) {
     SC_THREAD(waits_for_event);
     SC_THREAD(waits_for_time);
     SC_THREAD(never_started);

@@ -163,12 +163,11 @@ TEST(Stats, RatioAndFormulaAreComputedAtDumpTime) {
 struct ChildModule : sc_core::sc_module {
   Histogram& lat;
   Counter& done;
-  SC_HAS_PROCESS(ChildModule);
   ChildModule(sc_core::sc_module_name n, StatRegistry& r)
       : sc_module(n),
         lat(r.group(*this).histogram("op_latency", "operation latency")),
         done(r.group(*this).counter("ops", "operations", "completed operations")) {
-    SC_THREAD(run);
+    sc_core::sc_spawn([this] { run(); }, "run");
   }
   void run() {
     for (int i = 0; i < 3; ++i) {

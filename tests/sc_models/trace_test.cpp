@@ -151,9 +151,8 @@ TEST(ChromeTrace, ErrorsAreClear) {
 struct Agent : sc_core::sc_module {
   ChromeTrace& tr;
   int tid;
-  SC_HAS_PROCESS(Agent);
   Agent(sc_core::sc_module_name n, ChromeTrace& t) : sc_module(n), tr(t), tid(t.track(name())) {
-    SC_THREAD(run);
+    sc_core::sc_spawn([this] { run(); }, "run");
   }
   void run() {
     for (int i = 0; i < 4; ++i) {
