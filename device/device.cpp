@@ -138,7 +138,7 @@ void Device::b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& de
     return;
   }
   // A posted message may not pass an earlier one (PCIe ordering): one that would
-  // arrive first (a link filling gaps in simulated-time order with a quantum) takes
+  // arrive first (a link filling gaps in simulated-time order, decoupled) takes
   // effect with the earlier one, after it.
   const sc_core::sc_time at =
       arrivals_.empty() ? link_arrival : std::max(link_arrival, arrivals_.back().first);

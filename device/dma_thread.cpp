@@ -57,7 +57,7 @@ void DmaThread::await_start() {
 
 void DmaThread::run_synthetic(DmaAccessor& a, LocalTime& time) {
   await_start();
-  time.start();  // the global quantum is known once the simulation runs
+  time.start();  // whether it runs decoupled is known once the simulation runs
   sc_core::sc_time at;
   while (auto r = next_request(time.now(), time.decoupled(), at)) {
     time.idle_until(at);  // the issue time next_request() reserved

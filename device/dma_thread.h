@@ -9,7 +9,7 @@
 // PRI disabled, translation errors) are recorded per thread.
 //
 // Each slot owns a LocalTime (sc_models/local_time.h): a synthetic thread's slots
-// may run decoupled (a non-zero TLM global quantum), and then take their issue
+// may run decoupled (temporal decoupling), and then take their issue
 // times in simulated-time order, not in the order the slots ask
 // (sc_models/server_pool.h). Scripted threads are ordering scenarios and never
 // decouple.

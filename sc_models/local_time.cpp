@@ -60,6 +60,45 @@ void LocalTime::idle_for(const sc_core::sc_time& d) {
   ahead_ = sc_core::SC_ZERO_TIME;
 }
 
+DelayScope DelayScopeGuard::current = DelayScope::kNone;
+
+namespace {
+// Waits for `what` with the running scope set aside: other processes run meanwhile.
+template <class What>
+void wait_outside_scope(const What& what) {
+  const DelayScope scope = DelayScopeGuard::current;
+  DelayScopeGuard::current = DelayScope::kNone;
+  sc_core::wait(what);
+  DelayScopeGuard::current = scope;
+}
+}  // namespace
+
+void LocalTime::sync_delay(sc_core::sc_time& d) {
+  if (d == sc_core::SC_ZERO_TIME) return;
+  const DelayScope scope = DelayScopeGuard::current;
+  if (scope == DelayScope::kDecoupled &&
+      d < tlm::tlm_global_quantum::instance().compute_local_quantum()) {
+    return;
+  }
+  if (scope == DelayScope::kExact && lookahead::may_skip(d)) return;
+  wait_outside_scope(d);
+  d = sc_core::SC_ZERO_TIME;
+}
+
+void LocalTime::settle_delay(sc_core::sc_time& d) {
+  if (DelayScopeGuard::current != DelayScope::kExact || d == sc_core::SC_ZERO_TIME) return;
+  wait_outside_scope(d);
+  d = sc_core::SC_ZERO_TIME;
+}
+
+void LocalTime::wait_aside(const sc_core::sc_time& t) {
+  wait_outside_scope(t);
+}
+
+void LocalTime::wait_aside(const sc_core::sc_event& e) {
+  wait_outside_scope(e);
+}
+
 sc_core::sc_process_handle spawn_initiator(std::function<void()> body, const char* name) {
   static unsigned spawned = 0;  // host-side only: which stack size comes next
   sc_core::sc_spawn_options opts;

@@ -162,6 +162,32 @@ class LocalTime {
   // decision asks the kernel again.
   static void notified() { lookahead::forget(); }
 
+  // Code that works on a caller's annotated delay `d` (time ahead of the kernel):
+  // a target serving an initiator's request in the initiator's process, and model
+  // processes that keep their own delay (queues, handlers). What a wait may do is
+  // set per running process by the scopes below (none: every wait is taken).
+  //
+  // Serving: the running process serves an initiator's request. With a non-zero
+  // quantum it runs decoupled (a wait only when `d` reaches the next quantum
+  // boundary, as tlm_utils::tlm_quantumkeeper), else exactly (a wait kept as
+  // annotated delay when no other process can run before it ends).
+  class Serving;
+  // KeepAhead: a process that is no decoupled initiator may keep a wait as
+  // annotated delay where that is exact; with a non-zero quantum nothing changes.
+  class KeepAhead;
+  // Waits for `d` (if any) and resets it, unless the running scope lets it be kept.
+  static void sync_delay(sc_core::sc_time& d);
+  // In an exact scope: waits for what sync_delay() kept, so the kernel time is the caller's
+  // own (before waking another process). Does nothing otherwise.
+  static void settle_delay(sc_core::sc_time& d);
+  // Waits for `e` (or `t`) with the running scope set aside: other processes run
+  // meanwhile and take every wait.
+  static void wait_aside(const sc_core::sc_event& e);
+  static void wait_aside(const sc_core::sc_time& t);
+  // True when a process may keep `d` as annotated delay: no other process can run
+  // before it ends (exact; counted as a skip).
+  static bool may_keep(const sc_core::sc_time& d) { return lookahead::may_skip(d); }
+
  private:
   void mark(const sc_core::sc_time& t) {
     if (clock_) *clock_ = t.value();
@@ -186,6 +212,32 @@ class LocalTime {
   uint64_t* clock_ = nullptr;
   sc_core::sc_time ahead_ = sc_core::SC_ZERO_TIME;  // not yet waited for nor in qk_
   tlm_utils::tlm_quantumkeeper qk_;
+};
+
+// The scope of a running process (see LocalTime::sync_delay).
+enum class DelayScope : uint8_t { kNone, kExact, kDecoupled };
+
+class DelayScopeGuard {
+ public:
+  explicit DelayScopeGuard(DelayScope inner) : outer_(current) { current = inner; }
+  ~DelayScopeGuard() { current = outer_; }
+  DelayScopeGuard(const DelayScopeGuard&) = delete;
+  DelayScopeGuard& operator=(const DelayScopeGuard&) = delete;
+
+  static DelayScope current;  // the running process's scope
+
+ private:
+  DelayScope outer_;
+};
+
+class LocalTime::Serving : DelayScopeGuard {
+ public:
+  Serving() : DelayScopeGuard(quantum_set() ? DelayScope::kDecoupled : DelayScope::kExact) {}
+};
+
+class LocalTime::KeepAhead : DelayScopeGuard {
+ public:
+  KeepAhead() : DelayScopeGuard(quantum_set() ? current : DelayScope::kExact) {}
 };
 
 // Spawns an initiator's process (a device's issue slot). Host-side only: each gets
