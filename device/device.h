@@ -18,12 +18,10 @@
 //    Request Group (PRI), translated again after Success; U=1 completions use
 //    untranslated requests.
 //  - the translation used is held (Atc::acquire) until the access completed (a
-//    read: data back; a posted write: sent, since an Invalidate Completion sent
-//    later cannot pass it on the link), so an invalidation waits for it. A
-//    ground-truth DeviceAccessEvent is published per memory request, stamped with
-//    the simulated time at which it is handed to the upstream socket.
-// Each issue slot's time is a LocalTime on the device's PrivatePath (the slots and
-// the link's upstream direction; sc_models/local_time.h).
+//    read: data back; a posted write: sent, as a later Invalidate Completion cannot
+//    pass it), so an invalidation waits for it. A DeviceAccessEvent (ground truth)
+//    is stamped with the time the request is handed to the upstream socket.
+// Each issue slot's time is a LocalTime (sc_models/local_time.h).
 //
 // Simplifications: the DMA engine adds request_issue_latency_ns per request but
 // has no internal bandwidth limit besides the issue slots; a single-function

@@ -20,10 +20,9 @@
 //  - the horizon (set_horizon, e.g. the end of sc_start(duration)) is not crossed,
 //    so a run that stops early has not done work that lies after its end.
 //
-// Where it is used: the IOMMU's upstream request handling (MemoryPort::sync inside
-// a MemoryPort::Decoupled scope) and the device's request issue; the device also
-// makes a narrower check of its own (may_skip_locally, device/device.h). A model with a
-// single active initiator then costs one context switch per memory round trip
+// Models use it only through LocalTime (sc_models/local_time.h), which also makes
+// a narrower check of its own for an initiator's private path (may_skip_locally).
+// A model with a single active initiator then costs one context switch per memory round trip
 // instead of three; with several active initiators the check usually fails and the
 // model synchronises as before. `sim.lookahead = false` turns it off; results are
 // the same either way (tests compare the two), except where two processes act at
