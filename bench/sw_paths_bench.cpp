@@ -128,7 +128,8 @@ struct SwSystem {
   iosim::AccessResult read(unsigned dev, uint32_t pasid, uint64_t va) {
     iosim::Device& d = *devices.at(dev);
     d.thread(0).set_pasid(pasid);
-    return d.access(d.thread(0), iosim::DmaRequest{va, 64, false}, 0, nullptr, nullptr);
+    iosim::LocalTime time;  // exact: every wait at its own simulated time
+    return d.access(d.thread(0), iosim::DmaRequest{va, 64, false}, 0, time);
   }
   // Whether device `dev`'s ATC holds a translation of `va` for `pasid`.
   bool atc_holds(unsigned dev, uint32_t pasid, uint64_t va) const {

@@ -1,6 +1,6 @@
 #include "device/atc.h"
 
-#include "sc_models/lookahead.h"
+#include "sc_models/local_time.h"
 
 #include <cassert>
 
@@ -95,11 +95,11 @@ void Atc::release(uint64_t id, const sc_core::sc_time& after) {
       b = i;
     }
   }
-  // Only a waiter needs the event (and a needless one would be pending activity
-  // that stops a lookahead, sc_models/lookahead.h).
+  // Only a waiter needs the event (a needless one would be pending activity, which
+  // stops a LocalTime from keeping its waits ahead).
   if (waiting_ > 0) {
     released_.notify(after);
-    lookahead::forget();
+    LocalTime::notified();
   }
 }
 

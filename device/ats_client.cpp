@@ -1,7 +1,7 @@
 #include "device/ats_client.h"
 
 #include "device/stat_names.h"
-#include "sc_models/lookahead.h"
+#include "sc_models/local_time.h"
 #include "sc_models/server_pool.h"
 
 #include <array>
@@ -42,8 +42,8 @@ bool AtsClient::is_stale(const Pending& p, uint64_t va,
   return false;
 }
 
-AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay) {
-  const sc_core::sc_time start = kernel_time() + delay;
+AtsClient::Result AtsClient::translate(const Request& r, LocalTime& time) {
+  const sc_core::sc_time start = time.now();
   const uint64_t page = r.va & ~((1ull << kAtsPageShift) - 1);
   const PasidPrefix prefix =
       r.pasid == kNoPasid ? PasidPrefix{} : PasidPrefix::with(r.pasid, r.exe, r.priv);
@@ -78,9 +78,10 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
     it->pasid = r.pasid;
     it->seen.clear();
     sent_.inc();
+    sc_core::sc_time delay = time.request_delay();
     up_.transport(gp, delay);
     const bool response_ok = gp.is_response_ok();
-    lookahead::sync(delay);
+    time.answered(delay);
     spare_.splice(spare_.begin(), pending_, it);
     const Pending& done = *it;  // a spare now, unchanged until the next request
 
@@ -93,7 +94,7 @@ AtsClient::Result AtsClient::translate(const Request& r, sc_core::sc_time& delay
       stale_.inc();
       continue;
     }
-    const sc_core::sc_time now = kernel_time() + delay;
+    const sc_core::sc_time now = time.now();
     latency_.sample(now - start);
     // Entry i of a multi-page completion covers the i-th range after the first.
     const AtsCompletionEntry& mine = ext.completions.front();

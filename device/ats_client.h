@@ -28,6 +28,8 @@
 
 namespace iosim {
 
+class LocalTime;
+
 class AtsClient {
  public:
   enum class Outcome {
@@ -52,11 +54,10 @@ class AtsClient {
   AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& stats, uint32_t max_attempts);
 
   // Translates the page of r.va (SystemC thread context; takes the time of the
-  // request round trip). `delay`: the caller's annotated time on entry (the request
-  // leaves then); on return, what is still annotated: the round trip is waited for
-  // unless no other process could run meanwhile (sc_models/lookahead.h), and then
-  // no invalidation can have overlapped it either.
-  Result translate(const Request& r, sc_core::sc_time& delay);
+  // request round trip). The request leaves at time.now(), after
+  // time.sync_to_send(); the answer is in step with the kernel unless no other
+  // process could run meanwhile, and then no invalidation can have overlapped it.
+  Result translate(const Request& r, LocalTime& time);
   // Called by the invalidation handler when it processes an Invalidate Request.
   void on_invalidate(std::optional<uint32_t> pasid, const AtsRange& range);
 

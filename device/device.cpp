@@ -1,7 +1,7 @@
 #include "device/device.h"
 
 #include "device/stat_names.h"
-#include "sc_models/lookahead.h"
+#include "sc_models/local_time.h"
 #include "sc_models/server_pool.h"
 #include "sc_models/spawn.h"
 
@@ -58,7 +58,6 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
       cfg_(validated(cfg)),
       atc_lookup_time_(ns(cfg_.atc_lookup_latency_ns)),
       issue_time_(ns(cfg_.request_issue_latency_ns)),
-      min_send_gap_(std::min(atc_lookup_time_, issue_time_)),
       stats_(StatRegistry::global().group(*this)),
       atc_(cfg_.atc),
       atc_hits_(
@@ -103,13 +102,16 @@ Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
   }
   size_t slots = 0;
   for (auto& t : threads_) slots += t->slot_count();
-  // Clocks only where the local lookahead may be tried (none kept: never tried).
-  if (slots <= kLocalLookaheadSlots) slot_clocks_.resize(slots);  // each slot keeps a pointer
-  SlotClock* next = slot_clocks_.empty() ? nullptr : slot_clocks_.data();
-  for (auto& t : threads_) {
-    t->spawn(*this, next);
-    if (next) next += t->slot_count();
-  }
+  path_.set_members(slots);
+  // After a request, a slot's next send is an ATC lookup or, for a further page
+  // without ATS, the issue latency alone.
+  path_.set_min_send_gap(std::min(atc_lookup_time_, issue_time_));
+  // Besides the slots, the device acts on downstream messages: their handler is
+  // idle and none arrives by then.
+  path_.set_quiet_until([this](const sc_core::sc_time& t) {
+    return inv_->idle() && (arrivals_.empty() || arrivals_.front().first > t);
+  });
+  for (auto& t : threads_) t->spawn(*this, &path_);
 }
 
 Device::~Device() = default;
@@ -137,13 +139,13 @@ void Device::b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& de
     return;
   }
   // A posted message may not pass an earlier one (PCIe ordering): one that would
-  // arrive first (a link filling gaps in simulated-time order with a quantum) takes
+  // arrive first (a link filling gaps in simulated-time order, decoupled) takes
   // effect with the earlier one, after it.
   const sc_core::sc_time at =
       arrivals_.empty() ? link_arrival : std::max(link_arrival, arrivals_.back().first);
   if (arrivals_.empty()) {
     arrival_.notify(delay);
-    lookahead::forget();
+    LocalTime::notified();
   }
   arrivals_.emplace_back(at, std::move(m));
 }
@@ -182,72 +184,36 @@ const PasidPrefix& Device::prefix_of(DmaThread& t, uint32_t pasid) {
   return memo;
 }
 
-void Device::before_wait(SlotClock* clock, const sc_core::sc_time& d) const {
-  set_next_send(clock, kernel_time() + d + min_send_gap_);
-}
-
-inline void Device::wait_to_send(SlotClock* clock, sc_core::sc_time& lead) {
-  if (lead.value() == 0 || lookahead::may_skip(lead) || may_skip_send_wait(clock, lead)) return;
-  set_next_send(clock, kernel_time() + lead);  // sends when it wakes
-  sc_core::wait(lead);
-  lead = sc_core::SC_ZERO_TIME;
-}
-
-bool Device::may_skip_send_wait(const SlotClock* self, const sc_core::sc_time& d) const {
-  if (!self || !(d < link_latency_) || !lookahead::may_skip_locally(d) || !inv_->idle()) {
-    return false;
-  }
-  const uint64_t end = (kernel_time() + d).value();
-  if (!arrivals_.empty() && arrivals_.front().first.value() <= end) return false;
-  for (const SlotClock& c : slot_clocks_) {
-    if (&c != self && c.next_send <= end) return false;
-  }
-  lookahead::count_skip();
-  return true;
-}
-
 Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool acquire,
-                            QuantumKeeper* qk, SlotClock* clock, sc_core::sc_time& pending) {
+                            LocalTime& time) {
   const uint32_t pasid = pasid_of(t);
   const uint32_t need = write ? tperm::kWrite : tperm::kRead;
   bool counted = false;
   for (uint32_t attempt = 0; attempt < cfg_.max_translation_attempts; ++attempt) {
-    // The lookup starts when the previous step's time has passed (or ahead of the
-    // kernel time when nothing else can run meanwhile); a hit's latency is left
-    // pending and consumed with the issue latency (see device.h).
-    if (qk) {
-      flush(qk, pending);
-    } else {
-      set_next_send(clock, kernel_time() + pending);  // wakes to a lookup, then sends
-      lookahead::sync(pending);
-    }
+    // The lookup starts when the previous step's time has passed; a hit's latency
+    // is taken together with the issue latency (see device.h).
+    time.keep_up();
     if (auto hit = atc_.lookup(pasid, va)) {
       if (hit->perms & tperm::kUntranslated) {
-        pending += atc_lookup_time_;
+        time.advance(atc_lookup_time_);
         return {Route::kUntranslated, {}, {}};
       }
       if (hit->perms & need) {
         if (!counted) atc_hits_.inc();
         if (acquire) atc_.acquire(hit->id);
-        pending += atc_lookup_time_;
+        time.advance(atc_lookup_time_);
         return {Route::kTranslated, *hit, {}};
       }
     }
-    pending += atc_lookup_time_;  // the miss is known when the lookup ends
+    time.advance(atc_lookup_time_);  // the miss is known when the lookup ends
     if (!counted) atc_misses_.inc();
     counted = true;
-    if (qk) {
-      flush(qk, pending);
-      qk->sync();  // the translation request involves the IOMMU's processes
-    } else {
-      // Sent at its own time like a memory request (on the link it may not pass a
-      // TLP that another slot sends before it), or ahead where that is safe.
-      wait_to_send(clock, pending);
-    }
-    set_next_send(clock, sc_core::SC_ZERO_TIME);  // the translation's waits are not known here
+    // Sent when the lookup ends, like a memory request (on the link it may not pass
+    // a TLP that another slot sends before it); the IOMMU's processes answer it.
+    time.sync_to_send();
     AtsClient::Request req{pasid, va, !write && cfg_.no_write_for_reads, t.config().exe_requested,
                            t.config().priv_requested};
-    const AtsClient::Result res = ats_->translate(req, pending);  // sent after the lookup
+    const AtsClient::Result res = ats_->translate(req, time);
     switch (res.outcome) {
       case AtsClient::Outcome::kFilled:
         if (!(write ? res.entry.write : res.entry.read)) return {Route::kFault, {}, {}};
@@ -266,10 +232,9 @@ Device::Route Device::route(const DmaThread& t, uint64_t va, bool write, bool ac
 }
 
 AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_value,
-                            QuantumKeeper* qk, SlotClock* clock) {
+                            LocalTime& time) {
   AccessResult res;
   if (r.len == 0) return res;
-  if (!decoupled(qk)) qk = nullptr;
   // Most accesses are small and within one page: keep them off the heap.
   std::array<uint8_t, 64> small{};
   std::vector<uint8_t> large;
@@ -286,8 +251,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
     pages.push_back({va, static_cast<uint32_t>(end - va), static_cast<uint32_t>(va - r.va)});
     va = end;
   }
-  const sc_core::sc_time start = local_now(qk);
-  sc_core::sc_time pending = sc_core::SC_ZERO_TIME;  // ATC lookup time not yet consumed
+  const sc_core::sc_time start = time.now();
   boost::container::small_vector<Route, 2> routes;
   if (!cfg_.ats_enabled) {
     routes.assign(pages.size(), Route{Route::kUntranslated, {}, {}});
@@ -297,15 +261,14 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
       routes.clear();
       std::vector<PriClient::Page> faults;
       for (const Page& p : pages) {
-        routes.push_back(route(t, p.va, r.write, true, qk, clock, pending));
+        routes.push_back(route(t, p.va, r.write, true, time));
         if (routes.back().kind == Route::kFault) faults.push_back({p.va, !r.write, r.write});
         if (routes.back().kind == Route::kError) break;
       }
       const bool failed = routes.back().kind == Route::kError;
       resolved = !failed && faults.empty();
       if (resolved) break;
-      set_next_send(clock, sc_core::SC_ZERO_TIME);  // a Page Request may follow at once
-      flush(qk, pending);
+      time.flush();
       for (const Route& rt : routes) {
         if (rt.kind == Route::kTranslated) atc_.release(rt.hit.id);
       }
@@ -315,7 +278,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
         res.error = cfg_.pri_enabled ? "no translation and PRI disabled by Response Failure"
                                      : "no translation and PRI not enabled";
       } else {
-        if (qk) qk->sync();
+        time.sync();  // the page request involves the host's processes
         const uint32_t pasid = pasid_of(t);
         std::optional<uint32_t> p;
         if (pasid != kNoPasid) p = pasid;
@@ -333,10 +296,10 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
       return res;
     }
   }
-  stall_.sample(local_now(qk) + pending - start);
+  stall_.sample(time.now() - start);
   for (size_t i = 0; i < pages.size(); ++i) {
     std::string err;
-    if (!issue(t, pages[i], r.write, routes[i], data + pages[i].offset, err, qk, clock, pending) &&
+    if (!issue(t, pages[i], r.write, routes[i], data + pages[i].offset, err, time) &&
         res.ok) {
       res.ok = false;
       res.error = err;
@@ -344,7 +307,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
   }
   if (!res.ok) access_errors_.inc();
   if (res.ok) {
-    const sc_core::sc_time done = local_now(qk);
+    const sc_core::sc_time done = time.now();
     (r.write ? write_latency_ : read_latency_).sample(done - start);
     issue_times_.sample(time_in_ns(start));
     completion_times_.sample(time_in_ns(done));
@@ -354,20 +317,9 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
 }
 
 bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uint8_t* data,
-                   std::string& error, QuantumKeeper* qk, SlotClock* clock,
-                   sc_core::sc_time& pending) {
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  const sc_core::sc_time lead = pending + issue_time_;  // one wait: ATC hit + issue
-  pending = sc_core::SC_ZERO_TIME;
-  if (qk) {
-    qk->inc(lead);  // sent with the local time as its annotated delay
-    delay = qk->get_local_time();
-  } else {
-    // Sent at its own time, or ahead when nothing can run before (lookahead.h) or
-    // nothing that could act before can touch the request (the local lookahead).
-    delay = lead;
-    wait_to_send(clock, delay);
-  }
+                   std::string& error, LocalTime& time) {
+  time.advance(issue_time_);  // with an ATC hit's lookup: one step
+  sc_core::sc_time delay = time.send();
   const bool translated = rt.kind == Route::kTranslated;
   const uint32_t pasid = pasid_of(t);
   const PasidPrefix& prefix = prefix_of(t, pasid);  // may throw: before taking a payload
@@ -388,28 +340,18 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   gp.set_streaming_width(p.len);
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  const sc_core::sc_time issued = kernel_time() + delay;
+  const sc_core::sc_time issued = time.now();
   requests_.inc();
   // A posted write no longer needs its translation once it is sent: an Invalidate
   // Completion sent after it cannot pass it on the link (PCIe ordering).
   if (write && translated) atc_.release(rt.hit.id, delay);
-  // Its next send: after its wake past this transport (the data back, a write's
-  // arrival, or its wait in the IOMMU for the arrival), which is at least a link
-  // crossing after the issue.
-  before_wait(clock, delay + link_latency_);
   transport(gp, delay);
   const bool ok = gp.is_response_ok();
   const std::string status = ok ? std::string() : gp.get_response_string();
   payloads_.give(req);
-  if (qk) {
-    qk->set(delay);
-    if (qk->need_sync()) qk->sync();
-  } else {
-    before_wait(clock, delay);
-    sc_core::wait(delay);
-  }
+  time.received(delay);  // the data back, or the write's completion
   if (!write && translated) atc_.release(rt.hit.id);  // data returned
-  if (!write) read_round_trip_.sample(local_now(qk) - issued);
+  if (!write) read_round_trip_.sample(time.now() - issued);
   if (gt_) {
     DeviceAccessEvent e{issued,
                         t.name(),
@@ -429,12 +371,6 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   }
   bytes_.add(p.len);
   return true;
-}
-
-void Device::flush(QuantumKeeper* qk, sc_core::sc_time& pending) {
-  if (pending == sc_core::SC_ZERO_TIME) return;
-  consume(qk, pending);
-  pending = sc_core::SC_ZERO_TIME;
 }
 
 void Device::stop_pasid(DmaThread& t) {

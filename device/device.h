@@ -3,65 +3,31 @@
 //
 // Sockets: `upstream` (initiator, towards PcieLink.up_in and the IOMMU) carries
 // every TLP the Function sends; `downstream` (target, from PcieLink.down_out)
-// receives Invalidate Requests and PRG Responses, which are queued and served
-// by the device's own processes, so the caller is never blocked. A downstream
-// message takes effect when it arrives: at the caller's time plus the annotated
-// delay (the link's latency), and never before an earlier one (posted ordering).
+// receives Invalidate Requests and PRG Responses, queued and served by the
+// device's own processes, so the caller is never blocked. A downstream message
+// takes effect at its arrival (the caller's time plus the annotated delay) and
+// never before an earlier one (posted ordering).
 //
-// An access of a DMA thread (any length; split at 4 KiB pages):
-//  - ATS disabled: one untranslated request (AT=00) per page, with the PASID
-//    prefix when the thread has one;
-//  - ATS enabled: per page, an ATC lookup (atc_lookup_latency_ns); a hit with the
-//    needed permission goes out as a translated request (AT=10) to the cached
-//    PA; a miss sends a Translation Request (when the lookup latency has passed)
-//    and retries; pages without a usable
-//    translation are gathered into one Page Request Group (PRI), and after
-//    Success translated again; U=1 completions use untranslated requests.
+// An access of a DMA thread (any length; split at 4 KiB pages), per page:
+//  - ATS disabled: one untranslated request (AT=00), with the PASID prefix when
+//    the thread has one;
+//  - ATS enabled: an ATC lookup (atc_lookup_latency_ns); a hit with the needed
+//    permission goes out as a translated request (AT=10) to the cached PA after
+//    the lookup and the issue latency; a miss sends a Translation Request and
+//    retries; pages without a usable translation are gathered into one Page
+//    Request Group (PRI), translated again after Success; U=1 completions use
+//    untranslated requests.
 //  - the translation used is held (Atc::acquire) until the access completed (a
-//    read: its data is back; a posted write: it is sent, since an Invalidate
-//    Completion sent later cannot pass it on the link), so an invalidation waits
-//    for it; a ground-truth DeviceAccessEvent is
-//    published for every memory request, stamped with the simulated time at
-//    which the request is handed to the upstream socket (the memory model
-//    performs it in that call; the link adds annotated delay only).
-//
-// Timing of an ATC hit: the ATC is read when the lookup starts, and the lookup
-// latency is waited for together with the request issue latency (one wait, the
-// request leaves at the same simulated time as if each were waited for), so an
-// ATC-hit access costs one context switch less; an invalidation reaching the ATC
-// during the lookup latency finds the translation already held (Atc::acquire) and
-// waits for the access, as it would a moment later. When no other process can run
-// before the request reaches the IOMMU (sc_models/lookahead.h), the issue wait is
-// skipped and the request leaves with that time as annotated delay; the IOMMU does
-// the same, so a lone initiator's access costs one context switch (data back).
-//
-// Local lookahead: with several devices the kernel nearly always has something
-// pending within the issue wait (another device's slots), so the check above fails
-// although nothing pending could touch what the wait protects. Until the request
-// reaches the IOMMU, which synchronises to its arrival before it touches shared
-// state, the request changes only this device's state and its link's upstream
-// direction, which only this device's own processes use. The issue wait (and the
-// lookup's wait before a Translation Request, which crosses the link the same way)
-// may therefore also be skipped when none of them can act before it ends: every other
-// issue slot's SlotClock lies after its end, the invalidation handler is idle, no
-// downstream message arrives by then, and any message not yet sent to the device
-// arrives later (the wait is shorter than the link's latency, set_link_latency(),
-// which the platform sets; zero, the default, turns the local lookahead off).
-// Devices with more than kLocalLookaheadSlots slots keep no clocks and do not try
-// it (the check reads every slot's clock). Exact like the kernel check: both executions send the
-// same TLPs at the same simulated times in the same order.
-//
-// Temporal decoupling (decoupled slots, see dma_thread.h): the ATC lookup and
-// issue latencies advance the slot's local time, each memory request is sent with
-// that local time as its annotated delay and the returned delay becomes the new
-// local time; a translation miss or a PRI round trip first synchronises (those
-// involve other processes). Ground-truth events carry the local time.
+//    read: data back; a posted write: sent, as a later Invalidate Completion cannot
+//    pass it), so an invalidation waits for it. A DeviceAccessEvent (ground truth)
+//    is stamped with the time the request is handed to the upstream socket.
+// Each issue slot's time is a LocalTime (sc_models/local_time.h).
 //
 // Simplifications: the DMA engine adds request_issue_latency_ns per request but
-// has no internal bandwidth limit besides the issue slots; the Function is a
-// single-function device; translated requests carry no Exe/Priv checks beyond
-// R/W. When decoupled, a read's translation is released when the request returns,
-// which can be earlier in simulated time than the local time of its completion.
+// has no internal bandwidth limit besides the issue slots; a single-function
+// device; translated requests carry no Exe/Priv checks beyond R/W. When
+// decoupled, a read's translation is released when the request returns, which can
+// be earlier in simulated time than the local time of its completion.
 #pragma once
 
 #include "device/atc.h"
@@ -99,10 +65,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
 
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
   // The least time a TLP takes over the link between this device and the root port,
-  // in either direction (see the local lookahead above).
-  void set_link_latency(const sc_core::sc_time& t) { link_latency_ = t; }
-  // Devices with more issue slots in all than this make no local lookahead check.
-  static constexpr size_t kLocalLookaheadSlots = 16;
+  // in either direction.
+  void set_link_latency(const sc_core::sc_time& t) { path_.set_crossing_time(t); }
   // Every DMA thread begins when `e` fires (DmaThread::set_start_event).
   void set_start_event(const sc_core::sc_event* e) {
     for (auto& t : threads_) t->set_start_event(e);
@@ -122,8 +86,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   void transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) override;
   uint16_t requester_id() const override { return cfg_.requester_id; }
   // DmaAccessor
-  AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value, QuantumKeeper* qk,
-                      SlotClock* clock) override;
+  AccessResult access(DmaThread& t, const DmaRequest& r, uint64_t write_value,
+                      LocalTime& time) override;
   void stop_pasid(DmaThread& t) override;
 
  private:
@@ -148,35 +112,16 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   // last values asked (a thread issues many requests; a prefix built per request
   // also made the extension's copy of it wait on its byte stores).
   const PasidPrefix& prefix_of(DmaThread& t, uint32_t pasid);
-  // `pending`: simulated time passed in the access but not yet waited for (ATC hit
-  // latencies); route() adds to it, issue() consumes it with the issue latency.
-  Route route(const DmaThread& t, uint64_t va, bool write, bool acquire, QuantumKeeper* qk,
-              SlotClock* clock, sc_core::sc_time& pending);
+  // How the page at `va` is reached (the ATC lookup, and ATS on a miss).
+  Route route(const DmaThread& t, uint64_t va, bool write, bool acquire, LocalTime& time);
+  // Sends the memory request of one page and waits for its completion.
   bool issue(DmaThread& t, const Page& p, bool write, const Route& route, uint8_t* data,
-             std::string& error, QuantumKeeper* qk, SlotClock* clock, sc_core::sc_time& pending);
-  // Waits `lead` before the slot whose clock is `clock` sends a TLP upstream, unless
-  // the kernel's or the local lookahead lets it be kept as annotated delay; clears
-  // `lead` when waited.
-  void wait_to_send(SlotClock* clock, sc_core::sc_time& lead);
-  // The local lookahead's check for the wait `d` before a send of the slot whose
-  // clock is `self` (see above); counts the skip.
-  bool may_skip_send_wait(const SlotClock* self, const sc_core::sc_time& d) const;
-  // Sets `clock` (when kept) to the end of a wait of `d` from now plus the least
-  // time from the slot's waking to its next send.
-  void before_wait(SlotClock* clock, const sc_core::sc_time& d) const;
-  // Consumes `pending` (wait, or local time when decoupled) and clears it.
-  static void flush(QuantumKeeper* qk, sc_core::sc_time& pending);
+             std::string& error, LocalTime& time);
 
   DeviceConfig cfg_;
   sc_core::sc_time atc_lookup_time_;
   sc_core::sc_time issue_time_;
-  // The least time from a slot's waking after a request (its data back, or its
-  // issue time) to its next send: an ATC lookup, or the issue latency alone (a
-  // further page of the access, no ATS).
-  sc_core::sc_time min_send_gap_;
-  sc_core::sc_time link_latency_ = sc_core::SC_ZERO_TIME;
-  // Of every thread's slots, in thread order; empty above kLocalLookaheadSlots.
-  std::vector<SlotClock> slot_clocks_;
+  PrivatePath path_;  // the issue slots and the link's upstream direction
   ExtendedPayloadPool<PcieExtension> payloads_;  // memory request payloads
   GroundTruth* gt_ = nullptr;
   StatGroup& stats_;

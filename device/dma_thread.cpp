@@ -4,29 +4,6 @@
 
 namespace iosim {
 
-int issue_slot_stack_size(unsigned n) {
-  constexpr int kStrideBytes = 73 * 64;
-  return sc_core::SC_DEFAULT_STACK_SIZE + static_cast<int>(n % 64) * kStrideBytes;
-}
-
-namespace {
-
-int slot_stack_size() {
-  static unsigned spawned = 0;
-  return issue_slot_stack_size(spawned++);
-}
-
-}  // namespace
-
-void consume(QuantumKeeper* qk, const sc_core::sc_time& d) {
-  if (decoupled(qk)) {
-    qk->inc(d);
-    if (qk->need_sync()) qk->sync();
-  } else {
-    sc_core::wait(d);
-  }
-}
-
 DmaThread::DmaThread(std::string name, const DmaThreadConfig& cfg)
     : name_(std::move(name)),
       cfg_(cfg),
@@ -40,20 +17,18 @@ unsigned DmaThread::slot_count() const {
   return cfg_.pattern == AccessPattern::kScript ? 1 : cfg_.max_outstanding;
 }
 
-void DmaThread::spawn(DmaAccessor& a, SlotClock* clocks) {
+void DmaThread::spawn(DmaAccessor& a, PrivatePath* path) {
+  const bool script = cfg_.pattern == AccessPattern::kScript;
   for (unsigned i = 0; i < slot_count(); ++i) {
-    SlotClock* const c = clocks ? clocks + i : nullptr;
     ++live_slots_;
     // Process names may not contain '.': use the thread's own (last) name part.
     const std::string n = name_.substr(name_.rfind('.') + 1) + "_slot" + std::to_string(i);
-    sc_core::sc_spawn_options opts;
-    opts.set_stack_size(slot_stack_size());
-    if (cfg_.pattern == AccessPattern::kScript) {
-      sc_core::sc_spawn([this, &a, c] { run_script(a, c); }, n.c_str(), &opts);
+    slot_times_.push_back(std::make_unique<LocalTime>(!script, path));
+    LocalTime& time = *slot_times_.back();
+    if (script) {
+      spawn_initiator([this, &a, &time] { run_script(a, time); }, n.c_str());
     } else {
-      keepers_.push_back(std::make_unique<QuantumKeeper>());
-      QuantumKeeper& qk = *keepers_.back();
-      sc_core::sc_spawn([this, &a, &qk, c] { run_synthetic(a, qk, c); }, n.c_str(), &opts);
+      spawn_initiator([this, &a, &time] { run_synthetic(a, time); }, n.c_str());
     }
   }
 }
@@ -80,52 +55,43 @@ void DmaThread::await_start() {
   start_ = sc_core::sc_time_stamp();
 }
 
-void DmaThread::run_synthetic(DmaAccessor& a, QuantumKeeper& qk, SlotClock* clock) {
+void DmaThread::run_synthetic(DmaAccessor& a, LocalTime& time) {
   await_start();
-  qk.reset();  // the global quantum is known once the simulation runs
-  QuantumKeeper* const k = decoupled(&qk) ? &qk : nullptr;
+  time.start();  // whether it runs decoupled is known once the simulation runs
   sc_core::sc_time at;
-  while (auto r = next_request(local_now(k), k != nullptr, at)) {
-    // next_request() reserved the issue time `at`; wait for it.
-    const sc_core::sc_time now = local_now(k);
-    if (at > now) {
-      set_next_send(clock, at);  // no sooner than the issue time
-      consume(k, at - now);
-    }
-    const AccessResult res = a.access(*this, *r, r->va, k, clock);
-    record(*r, res, local_now(k));
+  while (auto r = next_request(time.now(), time.decoupled(), at)) {
+    time.idle_until(at);  // the issue time next_request() reserved
+    const AccessResult res = a.access(*this, *r, r->va, time);
+    record(*r, res, time.now());
   }
-  if (k) k->sync();
-  slot_done(clock);
+  time.sync();
+  slot_done(time);
 }
 
-void DmaThread::run_script(DmaAccessor& a, SlotClock* clock) {
+void DmaThread::run_script(DmaAccessor& a, LocalTime& time) {
   await_start();
+  time.start();
   for (const ScriptOp& op : cfg_.script) {
     switch (op.kind) {
       case ScriptOp::Kind::kRead:
       case ScriptOp::Kind::kWrite: {
         const DmaRequest r{op.va, op.len, op.kind == ScriptOp::Kind::kWrite};
-        record(r, a.access(*this, r, op.value, nullptr, clock), sc_core::sc_time_stamp());
+        const AccessResult res = a.access(*this, r, op.value, time);
+        record(r, res, time.now());
         break;
       }
       case ScriptOp::Kind::kWait:
-        // The next op may send at once when the wait ends.
-        set_next_send(clock, sc_core::sc_time_stamp() + ns(op.time_ns));
-        sc_core::wait(ns(op.time_ns));
+        time.idle_for(ns(op.time_ns));
         break;
       case ScriptOp::Kind::kAtTime:
-        if (start_ + ns(op.time_ns) > sc_core::sc_time_stamp()) {
-          set_next_send(clock, start_ + ns(op.time_ns));
-          sc_core::wait(start_ + ns(op.time_ns) - sc_core::sc_time_stamp());
-        }
+        time.idle_until(start_ + ns(op.time_ns));
         break;
       case ScriptOp::Kind::kStopPasid:
         a.stop_pasid(*this);
         break;
     }
   }
-  slot_done(clock);
+  slot_done(time);
 }
 
 void DmaThread::record(const DmaRequest& r, const AccessResult& res, const sc_core::sc_time& now) {
@@ -135,8 +101,8 @@ void DmaThread::record(const DmaRequest& r, const AccessResult& res, const sc_co
   if (!res.ok) errors_.push_back({now, r.va, r.write, res.error});
 }
 
-void DmaThread::slot_done(SlotClock* clock) {
-  set_next_send(clock, sc_core::sc_max_time());  // sends nothing more
+void DmaThread::slot_done(LocalTime& time) {
+  time.finish();
   if (--live_slots_ == 0) finished_.notify(sc_core::SC_ZERO_TIME);
 }
 

@@ -92,8 +92,8 @@ void CommandQueue::run() {
   // Root ports are added during elaboration only (Iommu::add_root_port).
   ports_ = p_.ports();
   // Time this thread is ahead of the kernel: a command's execution time is kept as
-  // annotated delay instead of waited for when no other process can run before it
-  // ends (sc_models/lookahead.h); the next command starts from there.
+  // annotated delay where that is exact (LocalTime::KeepAhead); the next command
+  // starts from there.
   sc_time d = sc_core::SC_ZERO_TIME;
   for (;;) {
     // Only commands other than the last one written are carried over, so a thread
@@ -105,8 +105,7 @@ void CommandQueue::run() {
       if (settling()) sc_core::wait(settle_at_ - sc_core::sc_time_stamp());
     }
     settle_iwc();
-    // With a zero quantum the memory port may keep delays as annotated time.
-    const MemoryPort::Lookahead lookahead_scope;
+    const LocalTime::KeepAhead keep_ahead;
     const sc_time t0 = sc_core::sc_time_stamp() + d;
     uint8_t b[16] = {};
     const bool ok = p_.mem.read(base_ + head_, b, 16, d);
@@ -124,7 +123,7 @@ void CommandQueue::run() {
         settle_at_ = sc_core::sc_time_stamp() + d;  // not waited for (see the header)
         d = sc_core::SC_ZERO_TIME;
       } else {
-        MemoryPort::sync(d);  // may leave d annotated (lookahead)
+        MemoryPort::sync(d);  // may leave d annotated
       }
       TypeStats& s = stats_of(type);
       s.count->inc();

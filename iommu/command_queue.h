@@ -25,7 +25,7 @@
 // whenever they are read), and the processor starts the next command no earlier.
 // Before any other command, the processor keeps the execution time as annotated
 // delay instead of waiting when no other process can run before it ends
-// (sc_models/lookahead.h): the next command's fetch, an Invalidate Request or a PRG
+// (LocalTime::KeepAhead): the next command's fetch, an Invalidate Request or a PRG
 // Response then carries it, and a notification that wakes another process is made
 // only after a real wait.
 //
@@ -128,7 +128,7 @@ class CommandQueue : public sc_core::sc_module {
   void page_group_response(const PageGroupResponseDesc& c, sc_core::sc_time& delay);
   // Sends a downstream message on `port` at sc_time_stamp() + delay.
   void send_message(RootPort& port, PcieExtension ext, const sc_core::sc_time& delay);
-  // Waits for `d` (even where the lookahead could skip it) and resets it.
+  // Waits for `d` (even where it could be kept ahead) and resets it.
   static void wait_now(sc_core::sc_time& d);
   // Waits (with ITag timeouts) until done() holds.
   template <class Done>

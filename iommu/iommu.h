@@ -26,11 +26,10 @@
 // The register map, the in-memory formats and the interrupt interface are in
 // iommu/sw_interface.h: all that software sees of the IOMMU.
 //
-// Temporal decoupling: with a non-zero TLM global quantum, upstream memory
-// requests and Translation Requests are handled inside a MemoryPort::Decoupled
-// scope: no wait per request, a synchronisation only when the request's annotated
-// delay reaches the quantum boundary (see memory_port.h). Register accesses, the
-// command queue and the page request queue always synchronise exactly.
+// Timing: upstream memory requests and Translation Requests are served in the
+// requester's process and follow its timing (MemoryPort::Decoupled, a
+// LocalTime::Serving scope: decoupled requesters are served decoupled). Register
+// accesses, the command queue and the page request queue synchronise exactly.
 //
 // Simplifications: no second-level (nested) translation, interrupt remapping,
 // posted interrupts or performance monitoring; registers answer after a fixed

@@ -1,54 +1,10 @@
 // MemoryPort: timed memory accesses of the IOMMU.
 #include "iommu/memory_port.h"
 
-#include "sc_models/lookahead.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
 
 namespace iosim {
-
-MemoryPort::Scope MemoryPort::scope_ = MemoryPort::Scope::kNone;
-
-MemoryPort::Decoupled::Decoupled()
-    : ScopeGuard(quantum_set() ? Scope::kDecoupled : Scope::kExact) {}
-
-MemoryPort::Lookahead::Lookahead() : ScopeGuard(quantum_set() ? scope_ : Scope::kExact) {}
-
-namespace {
-// Waits for `what` with the Decoupled scope set aside: other processes run meanwhile.
-template <class Scope, class What>
-void wait_outside_scope(Scope& current, const What& what) {
-  const Scope scope = current;
-  current = Scope::kNone;
-  sc_core::wait(what);
-  current = scope;
-}
-}  // namespace
-
-void MemoryPort::sync(sc_core::sc_time& delay) {
-  if (delay == sc_core::SC_ZERO_TIME) return;
-  if (scope_ == Scope::kDecoupled &&
-      delay < tlm::tlm_global_quantum::instance().compute_local_quantum()) {
-    return;
-  }
-  if (scope_ == Scope::kExact && lookahead::may_skip(delay)) return;
-  wait_outside_scope(scope_, delay);
-  delay = sc_core::SC_ZERO_TIME;
-}
-
-void MemoryPort::settle(sc_core::sc_time& delay) {
-  if (scope_ != Scope::kExact || delay == sc_core::SC_ZERO_TIME) return;
-  wait_outside_scope(scope_, delay);
-  delay = sc_core::SC_ZERO_TIME;
-}
-
-void MemoryPort::wait(const sc_core::sc_time& t) {
-  wait_outside_scope(scope_, t);
-}
-
-void MemoryPort::wait(const sc_core::sc_event& e) {
-  wait_outside_scope(scope_, e);
-}
 
 bool MemoryPort::access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
                         sc_core::sc_time& delay) {

@@ -1,7 +1,7 @@
 // PageRequestQueue: page request descriptors written to memory, with overflow.
 #include "iommu/page_request_queue.h"
 
-#include "sc_models/lookahead.h"
+#include "sc_models/local_time.h"
 #include "sc_models/page_size.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/server_pool.h"
@@ -104,10 +104,10 @@ void PageRequestQueue::take() {
   }
   phase_ = Phase::kWrite;
   // Formatting, then the write at its own time; issued now, ahead by the formatting
-  // time, when no other process can run before it ends (sc_models/lookahead.h): the
+  // time, when no other process can run before it ends (LocalTime::may_keep): the
   // memory takes the write at sc_time_stamp() + its delay, and nothing here wakes
   // another process before the completion's timed notification.
-  if (write_latency_ == sc_core::SC_ZERO_TIME || lookahead::may_skip(write_latency_)) {
+  if (write_latency_ == sc_core::SC_ZERO_TIME || LocalTime::may_keep(write_latency_)) {
     write(write_latency_);
   } else {
     wake_.notify(write_latency_);
@@ -123,7 +123,7 @@ void PageRequestQueue::write(const sc_time& ahead) {
   }
   sc_time d = ahead;
   {
-    const MemoryPort::Lookahead scope;  // the port keeps `ahead` (take() asked may_skip)
+    const LocalTime::KeepAhead scope;  // the port keeps `ahead` (take() asked may_keep)
     mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
   }
   phase_ = Phase::kDone;

@@ -12,10 +12,9 @@
 // A pool of `walkers` walkers (a ServerSemaphore): a walk holds one for its whole
 // duration; further walks queue in arrival order and a finished walk hands its
 // walker to the oldest waiting one (waking only that one), so contention grows miss
-// latency evenly. With temporal
-// decoupling (MemoryPort::Decoupled) a walk that needs no synchronisation holds its
-// walker only while the host runs it, so walkers are contended only across quantum
-// boundaries.
+// latency evenly. For a decoupled requester (MemoryPort::Decoupled) a walk that
+// needs no synchronisation holds its walker only while the host runs it, so walkers
+// are contended only across its synchronisation points.
 //
 // The caches and the per-entry decisions are sc_models/walk_cache.h, shared with
 // the CPU walker.

@@ -2,7 +2,7 @@
 
 #include "os/exec_context.h"
 #include "os/mmu_gather.h"
-#include "sc_models/lookahead.h"
+#include "sc_models/local_time.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
 #include "sc_models/stats.h"
@@ -107,7 +107,7 @@ bool FaultHandler::lock_pte_none(Mm& mm, uint64_t va, sc_core::sc_time& pending)
   mm.ptl_lock(pending);  // charges what was pending, defers the lock's cost
   // The PTE is read at the end of the lock's cost: now when nothing else can run
   // before then.
-  if (!lookahead::may_skip(pending)) ExecContext::current().charge(pending);
+  if (!LocalTime::may_keep(pending)) ExecContext::current().charge(pending);
   return !mm.pte(va).present();
 }
 

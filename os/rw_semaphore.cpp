@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "os/diagnostics.h"
-#include "sc_models/lookahead.h"
+#include "sc_models/local_time.h"
 #include "sc_models/params.h"
 #include "sc_models/server_pool.h"
 
@@ -43,7 +43,7 @@ void RwSemaphore::down_read() {
 void RwSemaphore::down_read(sc_core::sc_time& pending) {
   ExecContext& ctx = ExecContext::current();
   if (queue_.empty() && !writer_.valid() && ctx.may_sleep() &&
-      lookahead::may_skip(pending + acquire_time_)) {
+      LocalTime::may_keep(pending + acquire_time_)) {
     ++read_hold(calling_thread(name_, "down_read")).count;
     ++stats_.read_acquisitions;
     pending += acquire_time_;

@@ -1,6 +1,16 @@
 // Lookahead: the check that no other process can run before a wait would end.
 #include "sc_models/lookahead.h"
 
+#include <tlm>
+
+namespace iosim {
+
+const sc_core::sc_time& global_quantum_storage() {
+  return tlm::tlm_global_quantum::instance().get();
+}
+
+}  // namespace iosim
+
 namespace iosim::lookahead {
 namespace {
 bool horizon_set = false;
@@ -13,11 +23,11 @@ State state;
 bool may_skip_refresh(const sc_core::sc_time& d) {
   const sc_core::sc_time& now = kernel_time();
   // Zero when a process is runnable or a delta notification is pending now.
-  state.bound = now + sc_core::sc_time_to_pending_activity(sc_core::sc_get_curr_simcontext());
+  state.bound = now + sc_core::sc_time_to_pending_activity();
   // No skip may reach the horizon either: one bound for both.
   if (horizon_set && horizon < state.bound) state.bound = horizon;
   state.bound_delta = sc_core::sc_delta_count();
-  state.bound_process = sc_core::sc_get_current_process_b();
+  state.bound_process = sc_core::sc_get_current_process_handle();
   return may_skip(d);  // the bound is now known: the inline check decides
 }
 }  // namespace detail

@@ -20,10 +20,9 @@
 //  - the horizon (set_horizon, e.g. the end of sc_start(duration)) is not crossed,
 //    so a run that stops early has not done work that lies after its end.
 //
-// Where it is used: the IOMMU's upstream request handling (MemoryPort::sync inside
-// a MemoryPort::Decoupled scope) and the device's request issue; the device also
-// makes a narrower check of its own (may_skip_locally, device/device.h). A model with a
-// single active initiator then costs one context switch per memory round trip
+// Models use it only through LocalTime (sc_models/local_time.h), which also makes
+// a narrower check of its own for an initiator's private path (may_skip_locally).
+// A model with a single active initiator then costs one context switch per memory round trip
 // instead of three; with several active initiators the check usually fails and the
 // model synchronises as before. `sim.lookahead = false` turns it off; results are
 // the same either way (tests compare the two), except where two processes act at
@@ -33,11 +32,35 @@
 // should not have one (configs/cow_race.scn staggers its two faults by 1 ns).
 #pragma once
 
-#include "sc_models/server_pool.h"
-
 #include <systemc>
 
 #include <cstdint>
+
+namespace iosim {
+
+// The TLM global quantum's storage (tlm::tlm_global_quantum::instance().get()).
+const sc_core::sc_time& global_quantum_storage();
+
+// That storage, found once when the program starts (before any static object of a
+// file that includes this header is made), so that reading it takes no guard.
+inline const sc_core::sc_time* const global_quantum = &global_quantum_storage();
+
+// True when the TLM global quantum is non-zero (temporal decoupling). Reads the
+// singleton's storage, so a later set() is seen and the hot paths make no library
+// call per request.
+inline bool quantum_set() {
+  return global_quantum->value() != 0;
+}
+
+// sc_core::sc_time_stamp() (the running context's time) without the library call,
+// for the per-request paths: the kernel's accessors are inline. The one use of the
+// Accellera kernel's internals: the IEEE 1666 sc_time_stamp() is a library call,
+// about 7% more host instructions per IOTLB-hit request.
+inline const sc_core::sc_time& kernel_time() {
+  return sc_core::sc_get_curr_simcontext()->time_stamp();
+}
+
+}  // namespace iosim
 
 namespace iosim::lookahead {
 
@@ -57,7 +80,7 @@ struct State {
   bool on = true;
   sc_core::sc_time bound;
   uint64_t bound_delta = 0;
-  const sc_core::sc_process_b* bound_process = nullptr;
+  sc_core::sc_process_handle bound_process;
   uint64_t skipped = 0;
 };
 extern State state;
@@ -80,7 +103,7 @@ inline bool may_skip(const sc_core::sc_time& d) {
   // (value() == 0: SC_ZERO_TIME is a library global, one more load per call.)
   if (!s.on || d.value() == 0 || quantum_set()) return false;
   if (sc_core::sc_delta_count() != s.bound_delta ||
-      sc_core::sc_get_current_process_b() != s.bound_process) {
+      sc_core::sc_get_current_process_handle() != s.bound_process) {
     return detail::may_skip_refresh(d);
   }
   if (!(kernel_time() + d < s.bound)) return false;
@@ -91,7 +114,7 @@ inline bool may_skip(const sc_core::sc_time& d) {
 // To be called after notifying an event while ahead (a timed notification at the
 // caller's own time): may_skip() asks the kernel again.
 inline void forget() {
-  detail::state.bound_process = nullptr;
+  detail::state.bound_process = sc_core::sc_process_handle();
 }
 
 // For a model's own, narrower check (Device's local lookahead): true when the

@@ -11,10 +11,6 @@ namespace iosim {
 
 using sc_core::sc_time;
 
-const sc_time& global_quantum_storage() {
-  return tlm::tlm_global_quantum::instance().get();
-}
-
 ServerPool::ServerPool(unsigned servers) : free_at_(servers ? servers : 1, sc_core::SC_ZERO_TIME) {
   if (servers == 0) throw std::invalid_argument("ServerPool needs at least one server");
 }

@@ -17,6 +17,7 @@
 // not kept).
 #pragma once
 
+#include "sc_models/lookahead.h"
 #include "sc_models/sim_time.h"
 
 #include <systemc>
@@ -26,26 +27,6 @@
 #include <vector>
 
 namespace iosim {
-
-// The TLM global quantum's storage (tlm::tlm_global_quantum::instance().get()).
-const sc_core::sc_time& global_quantum_storage();
-
-// That storage, found once when the program starts (before any static object of a
-// file that includes this header is made), so that reading it takes no guard.
-inline const sc_core::sc_time* const global_quantum = &global_quantum_storage();
-
-// True when the TLM global quantum is non-zero (temporal decoupling). Reads the
-// singleton's storage, so a later set() is seen and the hot paths make no library
-// call per request.
-inline bool quantum_set() {
-  return global_quantum->value() != 0;
-}
-
-// sc_core::sc_time_stamp() (the running context's time) without the library call,
-// for the per-request paths: the kernel's accessors are inline.
-inline const sc_core::sc_time& kernel_time() {
-  return sc_core::sc_get_curr_simcontext()->time_stamp();
-}
 
 class ServerPool {
  public:

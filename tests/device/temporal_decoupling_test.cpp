@@ -242,7 +242,7 @@ TEST(TemporalDecoupling, AnotherSlotAboutToSendKeepsTheIssueWait) {
 }
 
 // The check reads every other slot's clock, so a device with more slots than
-// Device::kLocalLookaheadSlots does not try it. Slots 10 ns apart (the issue
+// PrivatePath::kMaxMembers does not try it. Slots 10 ns apart (the issue
 // interval) never send within another's 8 ns issue wait: every read is skipped
 // at the limit and none above it.
 DeviceConfig spaced_slots(uint32_t slots) {
@@ -253,15 +253,15 @@ DeviceConfig spaced_slots(uint32_t slots) {
 }
 
 TEST(TemporalDecoupling, UpToTheSlotLimitTheDeviceSkipsItsIssueWaits) {
-  const SideBySide r = run_side_by_side(spaced_slots(Device::kLocalLookaheadSlots));
+  const SideBySide r = run_side_by_side(spaced_slots(PrivatePath::kMaxMembers));
   expect_the_same_log(r);
   EXPECT_EQ(memory_requests(r.local), kRequests);
-  EXPECT_GE(r.skips, kRequests - 3 * Device::kLocalLookaheadSlots);
+  EXPECT_GE(r.skips, kRequests - 3 * PrivatePath::kMaxMembers);
   EXPECT_LE(r.skips, kRequests + 2);
 }
 
 TEST(TemporalDecoupling, AboveTheSlotLimitTheDeviceTakesEveryIssueWait) {
-  const SideBySide r = run_side_by_side(spaced_slots(Device::kLocalLookaheadSlots + 1));
+  const SideBySide r = run_side_by_side(spaced_slots(PrivatePath::kMaxMembers + 1));
   expect_the_same_log(r);
   EXPECT_EQ(memory_requests(r.local), kRequests);
   EXPECT_EQ(r.skips, 0u);
