@@ -7,6 +7,9 @@
 // present are not cached (VT-d may cache them; software invalidates either way).
 // Both caches are fully associative with LRU replacement.
 //
+// Called by the Translator. Timing: lookup_latency_ns per cache lookup, plus the
+// memory latency of the reads of a miss (through the IOMMU's `mem` socket).
+//
 // Invalidation: the context cache globally or by device (SID); a domain-selective
 // context-cache invalidation drops the whole context cache because context entries
 // carry no domain ID in this layout. The PASID cache globally, by domain (DID of

@@ -22,7 +22,7 @@
 // child's arguments but --stats], "exit_status": N}. It is written under a
 // temporary name and renamed, so a stopped sweep leaves whole files or none. With
 // resume, a point whose file is complete (parses, has "summary", "checkers" and
-// "sweep_point" with an integer exit_status, and its args are the point's args now)
+// "sweep_point" with an integer exit_status, and its args are those of this sweep)
 // is not run again: its row is rebuilt from the file. Anything else is run again
 // and its file replaced.
 //
