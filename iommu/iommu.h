@@ -18,10 +18,10 @@
 // are answered in the same b_transport with one completion entry (the translated page
 // with its S-bit size, R/W/Exe/Priv/Global; R=W=0 when not present or not permitted;
 // Unsupported Request when ATS is disabled on the port or in the context, or the
-// tables fault). Translated requests (AT=10) are forwarded
-// (optionally rejected from Functions without ATS). Page Requests and Stop Markers go
-// to the PageRequestQueue, Invalidate Completions to the CommandQueue. A Requester ID
-// maps to the port configured for it, else to the first port it was seen on.
+// tables fault). Translated requests (AT=10) are forwarded (optionally rejected from
+// Functions without ATS). Page Requests and Stop Markers go to the PageRequestQueue,
+// Invalidate Completions to the CommandQueue. A Requester ID maps to the port
+// configured for it, else to the first port it was seen on.
 //
 // Timing: registers answer after register_latency_ns; a translation costs its cache
 // lookups and, on a miss, the table fetches and walk over `mem` (iommu_config.h).

@@ -20,10 +20,12 @@
 // Timing: table and descriptor writes go through the memory backdoor (memory is
 // sequentially consistent) and cost table_write_ns / descriptor_write_ns; register
 // accesses cost the IOMMU's register latency. Software polls the status word every
-// poll_interval_ns: the model wakes at the IOMMU's status write and ends the spin at
-// the first poll at or after it; the whole wait is spin time. Costs no other process
-// can observe are charged in one wait before the next visible action, at the same
-// simulated times as charging each on its own.
+// poll_interval_ns: the model wakes at the IOMMU's status write (the wait sets IF, so
+// the IOMMU raises its completion event there) and ends the spin at the first poll at
+// or after it; the whole wait is spin time. Costs no other process can observe are
+// charged in one wait before the next visible action (the queue lock and a batch's
+// descriptor writes with the doorbell, the doorbell's latency with the polling), at
+// the same simulated times as charging each on its own.
 //
 // Simplifications: one IOMMU; flat PASID tables of 256 entries (PASIDs 1..255);
 // domain ID = PASID; one status word for every wait (the queue is serialised); no

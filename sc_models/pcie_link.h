@@ -15,10 +15,11 @@
 //     (payload + tlp_overhead_bytes) * 8 / (GT/s * 128/130 * lanes)
 // and arrives latency_ns after its last byte left (propagation and the PHY/data-link
 // pipelines at both ends). TLPs of one direction are served first come, first served
-// by the simulated time they are ready, so none passes one ready no later than it (an
-// Invalidate Completion never passes earlier posted writes). A read completion is
-// booked when its target answers; a TLP ready before it but sent later in host order
-// takes the gap before it when it fits (ServerPool::reserve_in_time_order).
+// by the simulated time they are ready, so none passes one ready no later than it,
+// whatever their sizes (an Invalidate Completion or a read completion never passes
+// earlier posted writes). A read completion is booked when its target answers; a TLP
+// ready before it but sent later in host order (by another process) takes the gap
+// before it when it fits and follows it otherwise (ServerPool::reserve_in_time_order).
 //
 // Simplifications: one overhead for every TLP (no 3DW/4DW headers; the other
 // direction's DLLPs as a per-TLP share); no flow-control credits, replay, link errors

@@ -8,7 +8,8 @@
 // - Entries cover a naturally aligned power-of-two range from 2^12 (4 KiB) up to 2^64
 //   bytes: 4K/2M/1G pages and any range from an ATS completion's S bit.
 // - Tags: a PASID (20 bits, or kNoPasid) and a second integer for the requester ID,
-//   domain ID or ASID. A global entry matches any PASID, but only in its own domain.
+//   domain ID or ASID. A global entry matches any PASID (kNoPasid included), but
+//   only in its own domain.
 // - Mixed sizes: an entry of size 2^k lives in set (base >> k) & (sets - 1), the VA
 //   bits just above its page offset. A lookup probes, for every size class present
 //   (per-class population bitmasks, non-global and global), the set that VA selects,
