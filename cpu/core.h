@@ -8,7 +8,7 @@
 // core's TLM initiator socket, and loads/stores (8 bytes) that reach memory through
 // the same socket at the simulated time they take effect.
 //
-// An access looks up the TLB (tlb_lookup_cycles). A hit that allows it translates; a
+// An access looks up the TLB. A hit that allows it translates; a
 // write hitting an entry whose D bit is not yet set in memory re-walks (x86 sets D
 // through a walk). A miss walks; a walk that ends not present or without permission
 // is a page fault: the stale TLB entry is dropped, the page-fault handler
@@ -22,6 +22,10 @@
 //
 // TLB shootdowns come in through invalidate_range()/invalidate_asid(), called by
 // cpu/TlbShootdown (they also drop the walker's cached entries, as INVLPG does).
+//
+// Timing: the core's thread waits tlb_lookup_cycles (at freq_mhz) per TLB lookup, the
+// walker's time on a miss, and each load's or store's memory latency; the page-fault
+// handler charges its own time on the same thread.
 //
 // Simplifications: no data caches (memory is sequentially consistent), no out-of-order overlap,
 // user mode only, no instruction fetch; an IPI's handler costs the target core no time.

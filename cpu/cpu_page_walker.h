@@ -10,6 +10,9 @@
 // write; it is done only if the entry is unchanged since it was read, else the walk
 // restarts), as x86 does.
 //
+// Called by its Core on a TLB miss, on the core's thread. Timing: pwc_lookup_cycles
+// for the cache probe, then each entry read waits for its memory latency.
+//
 // The caches and the per-entry decisions are sc_models/walk_cache.h, shared with the
 // IOMMU's walker.
 //

@@ -1,40 +1,19 @@
 // In-memory formats shared by the IOMMU and its driver: invalidation-queue
 // descriptors, page request descriptors, and the root / context / PASID table
 // entries. Each has encode() and decode(); reserved bits are written as 0 and
-// ignored on decode.
+// ignored on decode. Software (os/, test benches) writes them through the memory
+// backdoor (write_desc); the IOMMU's queue processors and table walker fetch them.
 //
-// Invalidation descriptors (128-bit, qw0 = bits 63:0, qw1 = bits 127:64), modelled
-// on Intel VT-d (Architecture Specification rev. 3.x, section 6.5.2 "Queued
-// Invalidation"). Type = qw0 bits 3:0 (type bits 6:4 in qw0 bits 11:9 are 0 here).
-//   1 context-cache   qw0: 5:4 G (1 global, 2 domain, 3 device) 31:16 DID 47:32 SID
-//   2 IOTLB           qw0: 5:4 G (1 global, 2 domain, 3 page) 31:16 DID
-//                     qw1: 63:12 ADDR, 6 IH, 5:0 AM (2^AM pages, ADDR aligned to it)
-//   3 dev-TLB         qw0: 20:16 QDEP 47:32 SID;  qw1: 63:12 ADDR, 0 S (S-bit range)
-//   5 inv_wait        qw0: 4 IF, 5 SW, 6 FN, 63:32 status data;  qw1: 63:2 status addr
-//   6 PASID IOTLB     qw0: 5:4 G (2 all non-global of PASID, 3 page-selective)
-//                          31:16 DID 51:32 PASID;  qw1: 63:12 ADDR, 6 IH, 5:0 AM
-//   7 PASID-cache     qw0: 5:4 G (0 domain, 1 PASID, 3 global) 31:16 DID 51:32 PASID
-//   8 PASID dev-TLB   qw0: 8:4 QDEP 31:16 SID 51:32 PASID;
-//                     qw1: 63:12 ADDR, 11 S, 0 G (also drop Global translations)
-//   9 page group resp qw0: 4 PASID present, 15:12 response code, 31:16 RID,
-//                          51:32 PASID;  qw1: 2 LPIG, 11:3 PRG index
-// (VT-d dev-TLB descriptors also carry PFSID and MIP; they are not modelled.)
+// Invalidation descriptors (128-bit) follow Intel VT-d (Architecture Specification
+// rev. 3.x, section 6.5.2 "Queued Invalidation"); the bit layout is at InvType.
+// Page request descriptors (256-bit) follow VT-d section 7.5.1.1 "Page Request
+// Descriptor"; layout at PageRequestDesc.
 //
-// Page request descriptor (256-bit, VT-d section 7.5.1.1 "Page Request Descriptor"):
-//   qw0: 7:0 type (1), 8 PASID present, 31:16 RID, 51:32 PASID, 52 Exe, 53 Priv
-//   qw1: 0 R, 1 W, 2 LPIG (last page in group), 11:3 PRG index, 63:12 address
-//   qw2, qw3: private data (0). A Stop Marker is written as R=W=0, LPIG=1.
-//
-// Translation tables (a simplified, documented layout in the spirit of VT-d
-// scalable mode; all entries 16 bytes, little-endian qwords):
-//   root table   (RTADDR, 256 entries by bus):   qw0: 0 P, 63:12 context table
-//   context table (256 entries by devfn):        qw0: 0 P, 1 DTE (ATS allowed),
-//        2 PRE (page requests allowed), 3 PASIDE (PASID-tagged requests allowed),
-//        63:12 PASID table;  qw1: 4:0 PTS (PASID table holds 2^PTS entries),
-//        51:32 RID_PASID (PASID entry used by requests without a PASID)
-//   PASID table (flat, indexed by PASID):        qw0: 0 P, 1 SRE (privileged
-//        requests allowed), 63:12 FLPTR (first-level PML4 of the bound mm);
-//        qw1: 15:0 DID
+// Simplifications: the translation tables use a simplified, documented layout in the
+// spirit of VT-d scalable mode (all entries 16 bytes; layout at RootEntry; the PASID
+// table is flat); the type bits 6:4 of a descriptor (qw0 bits 11:9) are always 0;
+// VT-d dev-TLB descriptors also carry PFSID and MIP, which are not modelled; the
+// private data of a page request (qw2, qw3) is 0.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +41,19 @@ class DescriptorError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// Invalidation descriptors: qw0 = bits 63:0, qw1 = bits 127:64; type = qw0 bits 3:0.
+//   1 context-cache   qw0: 5:4 G (1 global, 2 domain, 3 device) 31:16 DID 47:32 SID
+//   2 IOTLB           qw0: 5:4 G (1 global, 2 domain, 3 page) 31:16 DID
+//                     qw1: 63:12 ADDR, 6 IH, 5:0 AM (2^AM pages, ADDR aligned to it)
+//   3 dev-TLB         qw0: 20:16 QDEP 47:32 SID;  qw1: 63:12 ADDR, 0 S (S-bit range)
+//   5 inv_wait        qw0: 4 IF, 5 SW, 6 FN, 63:32 status data;  qw1: 63:2 status addr
+//   6 PASID IOTLB     qw0: 5:4 G (2 all non-global of PASID, 3 page-selective)
+//                          31:16 DID 51:32 PASID;  qw1: 63:12 ADDR, 6 IH, 5:0 AM
+//   7 PASID-cache     qw0: 5:4 G (0 domain, 1 PASID, 3 global) 31:16 DID 51:32 PASID
+//   8 PASID dev-TLB   qw0: 8:4 QDEP 31:16 SID 51:32 PASID;
+//                     qw1: 63:12 ADDR, 11 S, 0 G (also drop Global translations)
+//   9 page group resp qw0: 4 PASID present, 15:12 response code, 31:16 RID,
+//                          51:32 PASID;  qw1: 2 LPIG, 11:3 PRG index
 enum class InvType : uint8_t {
   kContextCache = 1,
   kIotlb = 2,
@@ -158,6 +150,10 @@ struct PageGroupResponseDesc {
   bool operator==(const PageGroupResponseDesc& o) const;
 };
 
+// Page request descriptor (256-bit):
+//   qw0: 7:0 type (1), 8 PASID present, 31:16 RID, 51:32 PASID, 52 Exe, 53 Priv
+//   qw1: 0 R, 1 W, 2 LPIG (last page in group), 11:3 PRG index, 63:12 address
+//   qw2, qw3: private data (0). A Stop Marker is written as R=W=0, LPIG=1.
 struct PageRequestDesc {
   static constexpr uint32_t kBytes = 32;
   bool pasid_present = false;
@@ -177,6 +173,15 @@ struct PageRequestDesc {
   bool operator==(const PageRequestDesc& o) const;
 };
 
+// Translation table entries (16 bytes, little-endian qwords):
+//   root table   (RTADDR, 256 entries by bus):   qw0: 0 P, 63:12 context table
+//   context table (256 entries by devfn):        qw0: 0 P, 1 DTE (ATS allowed),
+//        2 PRE (page requests allowed), 3 PASIDE (PASID-tagged requests allowed),
+//        63:12 PASID table;  qw1: 4:0 PTS (PASID table holds 2^PTS entries),
+//        51:32 RID_PASID (PASID entry used by requests without a PASID)
+//   PASID table (flat, indexed by PASID):        qw0: 0 P, 1 SRE (privileged
+//        requests allowed), 63:12 FLPTR (first-level PML4 of the bound mm);
+//        qw1: 15:0 DID
 struct RootEntry {
   bool present = false;
   uint64_t context_table = 0;

@@ -14,6 +14,9 @@
 //   qw1: 15:0 SID (Requester ID), 28 Priv, 29 Exe, 31 PP (PASID present),
 //        39:32 FR (FaultReason), 59:40 PASID, 61:60 AT, 62 T (1 read, 0 write),
 //        63 F (fault pending; write 1 to clear)
+//
+// Called by the Iommu when a request faults; the registers are read and cleared
+// through its register interface. Simplification: recording takes no simulated time.
 #pragma once
 
 #include <systemc>

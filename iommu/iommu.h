@@ -2,38 +2,36 @@
 // translation of PASID-tagged DMA through the CPU's x86-64 page tables).
 //
 // Sockets and ports
-//  - `regs` (target): the software register interface;
+//  - `regs` (target): the software register interface (the SVA driver's `regs`);
 //  - `irq` (export): the interrupt lines (fault, invalidation-wait completion, page
 //    request), the Iommu's own IommuInterrupts;
 //  - `mem` (initiator): every memory access of the IOMMU (table fetches, walks,
 //    queue fetches, status and page-request writes, DMA forwarding);
 //  - root ports: add_root_port("rp0", cfg) during elaboration returns a RootPort with
-//    named `upstream` / `downstream` sockets to bind to the device's PcieLink.
-//
-// Upstream requests (see RootPort): untranslated memory requests (AT=00) are
-// translated (IOTLB, tables, walk, permission checks) and forwarded to memory, split
-// at page boundaries; a failing one gets a fault record and
-// TLM_ADDRESS_ERROR_RESPONSE. Translation Requests (AT=01) are answered in the same
-// b_transport: completion_status and one completion entry (translated page with its
-// S-bit size, R/W/Exe/Priv/Global; R=W=0 when not present or not permitted;
-// Unsupported Request when the port has ATS disabled, the context does not allow
-// ATS, or the context/PASID tables fault). Translated requests (AT=10) are
-// forwarded (optionally rejected from Functions without ATS). Page Requests and Stop
-// Markers go to the PageRequestQueue, Invalidate Completions to the CommandQueue.
-// A Requester ID maps to the port configured for it, else to the first port it
-// was seen on.
-//
-// The register map, the in-memory formats and the interrupt interface are in
+//    `upstream` / `downstream` sockets to bind to the device's PcieLink.
+// The register map, in-memory formats and interrupt interface are in
 // iommu/sw_interface.h: all that software sees of the IOMMU.
 //
-// Timing: upstream memory requests and Translation Requests are served in the
-// requester's process and follow its timing (MemoryPort::Decoupled, a
-// LocalTime::Serving scope: decoupled requesters are served decoupled). Register
-// accesses, the command queue and the page request queue synchronise exactly.
+// Upstream requests (see RootPort): untranslated memory requests (AT=00) are
+// translated (Translator) and forwarded to memory split at page boundaries; a failing
+// one gets a fault record and TLM_ADDRESS_ERROR_RESPONSE. Translation Requests (AT=01)
+// are answered in the same b_transport with one completion entry (the translated page
+// with its S-bit size, R/W/Exe/Priv/Global; R=W=0 when not present or not permitted;
+// Unsupported Request when ATS is disabled on the port or in the context, or the
+// tables fault). Translated requests (AT=10) are forwarded (optionally rejected from
+// Functions without ATS). Page Requests and Stop Markers go to the PageRequestQueue,
+// Invalidate Completions to the CommandQueue. A Requester ID maps to the port
+// configured for it, else to the first port it was seen on.
+//
+// Timing: registers answer after register_latency_ns; a translation costs its cache
+// lookups and, on a miss, the table fetches and walk over `mem` (iommu_config.h).
+// Upstream memory requests and Translation Requests are served in the requester's
+// process and follow its timing (MemoryPort::Decoupled, a LocalTime::Serving scope);
+// register accesses, the command queue and the page request queue synchronise exactly.
 //
 // Simplifications: no second-level (nested) translation, interrupt remapping,
-// posted interrupts or performance monitoring; registers answer after a fixed
-// latency; unknown register offsets read 0 and ignore writes.
+// posted interrupts or performance monitoring; unknown register offsets read 0 and
+// ignore writes.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>

@@ -6,6 +6,9 @@
 // kExec, kUser, kDirty) plus kSre / kAtsAllowed below, user = the simulated time
 // (ps) the translation was obtained.
 //
+// Timing: a lookup takes lookup_latency_ns on one of lookup_ports ports (a
+// ServerPool: lookups beyond the ports queue). Called by the Translator.
+//
 // Simplifications: lookup time is the same for hits and misses; fills are free
 // (their cost is in the walker's overhead).
 #pragma once

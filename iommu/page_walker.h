@@ -9,12 +9,14 @@
 // in every entry used and the Dirty bit in the leaf when the walk is for a write
 // (or an ATS request that may write) to a writable page, as the CPU walker does.
 //
-// A pool of `walkers` walkers (a ServerSemaphore): a walk holds one for its whole
-// duration; further walks queue in arrival order and a finished walk hands its
-// walker to the oldest waiting one (waking only that one), so contention grows miss
-// latency evenly. For a decoupled requester (MemoryPort::Decoupled) a walk that
-// needs no synchronisation holds its walker only while the host runs it, so walkers
-// are contended only across its synchronisation points.
+// Called by the Translator on an IOTLB miss. Timing: a walk costs walk_overhead_ns
+// (dispatch, walk-cache lookup, fill) plus each entry read's memory latency, and holds
+// one of `walkers` walkers (a ServerSemaphore) for its whole duration; further walks
+// queue in arrival order and a finished walk hands its walker to the oldest waiting
+// one (waking only that one), so contention grows miss latency evenly. For a decoupled
+// requester (MemoryPort::Decoupled) a walk that needs no synchronisation holds its
+// walker only while the host runs it, so walkers are contended only across its
+// synchronisation points.
 //
 // The caches and the per-entry decisions are sc_models/walk_cache.h, shared with
 // the CPU walker.

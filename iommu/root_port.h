@@ -9,7 +9,9 @@
 // (0..31) in flight, each with the Completion Count it waits for, and the
 // Invalidate Queue Depth that bounds how many may be in flight.
 //
-// Upstream b_transport may call wait(): the sender must be an SC_THREAD.
+// Simplifications: the port adds no time and has no buffers of its own (the link and
+// the Iommu model both); its b_transport hands the request to the Iommu, whose
+// handling may call wait(), so the sender must be an SC_THREAD.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>

@@ -9,6 +9,10 @@
 // along the walk; a privileged request needs SRE in the PASID entry and may access
 // user and supervisor pages; an execute request needs NX=0.
 //
+// Called by the Iommu for untranslated requests and Translation Requests, in the
+// requester's b_transport. Timing: the sum of its stages' annotated delays (IOTLB,
+// context/PASID caches and their fetches, walk; see their headers).
+//
 // Simplifications: no SMEP/SMAP-style restrictions on privileged requests; a hit
 // for a write (or an ATS request that may write) through an entry whose Dirty bit
 // is not yet set walks again to set it; IOTLB entries are global when the leaf has

@@ -3,33 +3,31 @@
 // and adds the VMAs, the x86-64 page-table root in simulated memory, the cpumask of
 // cores running it and the shared steps every operation is built from: PTE writes
 // (timed, published to the ground truth), the PTL with hold/spin histograms, the flush
-// point, the notifier range start/end, and the zap loop of munmap/madvise/exit.
+// point, the notifier range start/end, and the zap loop of munmap/madvise/exit. Each
+// step is also reported to env.observer (os/os_observer.h) when one is set.
 //
-// Secondary-TLB policy (os.secondary_tlb_flush) and where frames are freed (one rule,
-// kept in os/mmu_gather.h):
+// Secondary-TLB policy (os.secondary_tlb_flush); where frames are freed is one rule,
+// kept in os/mmu_gather.h:
 //   under_ptl (Linux 6.6+): at the flush point, inside the PTL, the CPU TLBs are shot
 //     down and then mmu_notifier_arch_invalidate_secondary_tlbs(mm, start, end) is
 //     called (a subscriber such as the SVA driver spins there until the IOMMU reports
 //     completion). Frames are freed after that flush, so no secondary TLB can still
 //     reach a freed frame.
-//   range_end (deferred): the mm makes no secondary call under the PTL; subscribers
-//     invalidate their TLBs from invalidate_range_end, which runs after the PTL is
-//     dropped and after the preemption hold. A frame whose last reference is the
-//     mapping's (munmap, madvise, exit) is freed at the flush point, after the CPU flush
-//     but before invalidate_range_end completes: a device can use a freed (and reused)
-//     frame in between (case A of Documentation/mm/mmu_notifier.rst). A COW can make a
-//     new PTE visible to the CPU while the device still uses the old page (case B).
-//     Paths that hold their own reference to the old page (COW, KSM, migration) free it
-//     only after invalidate_range_end, under both policies.
-//   The preemption hold (os.preempt_hold_ns, per-CPU override in OsEnv) is spent
-//   between dropping the PTL and calling invalidate_range_end in every operation.
+//   range_end (deferred): no secondary call under the PTL; subscribers invalidate from
+//     invalidate_range_end, after the PTL is dropped and after the preemption hold. A
+//     frame whose last reference is the mapping's (munmap, madvise, exit) is freed at
+//     the flush point, before invalidate_range_end completes: a device can use a freed
+//     (and reused) frame in between (case A of Documentation/mm/mmu_notifier.rst). A
+//     COW can make a new PTE visible to the CPU while the device still uses the old
+//     page (case B). Paths that hold their own reference to the old page (COW, KSM,
+//     migration) free it only after invalidate_range_end, under both policies.
+// Timing: PTE writes cost pte_update_ns; the preemption hold (os.preempt_hold_ns,
+// per-CPU override in OsEnv) is spent between dropping the PTL and calling
+// invalidate_range_end in every operation; locks and flushes charge their own costs.
 //
-// Each step is also reported to env.observer (os/os_observer.h) when one is set.
-//
-// Simplifications: one PTL per mm (no split PTE locks); 4 KiB pages only; page
-// tables are never freed; the PTE writes go to memory through the zero-time backdoor
-// and their cost is charged as pte_update_ns; device-exclusive entries are kept in a
-// side table instead of a swap-format PTE.
+// Simplifications: one PTL per mm (no split PTE locks); 4 KiB pages only; page tables
+// are never freed; PTE writes go to memory through the zero-time backdoor;
+// device-exclusive entries are kept in a side table instead of a swap-format PTE.
 #pragma once
 
 #include <systemc>

@@ -1,45 +1,34 @@
 // The MMU-notifier layer of one mm (struct mmu_notifier_subscriptions and the
-// functions of mm/mmu_notifier.c), in simulated time.
+// functions of mm/mmu_notifier.c), in simulated time. Called by the memory manager
+// (range start/end, arch_invalidate_secondary_tlbs, young, release) and by secondary
+// MMUs (register, get/put, interval insert/remove).
 //
-// Models:
-//   - the subscription list (new subscriptions go to the head, so callbacks run in
-//     reverse registration order), traversed under SRCU: a traversal sees the list as
-//     it was when it began and skips entries removed since; freeing waits for a grace
-//     period, so no callback can be running on a freed subscription;
-//   - invalidate_range_start (blockable: the caller may sleep) and
-//     invalidate_range_start_nonblock: a start that fails returns -EAGAIN, the other
-//     subscribers are still called, those that implement end get their end from the
-//     layer at once and the caller must not call invalidate_range_end;
-//   - arch_invalidate_secondary_tlbs at the PTE clear/flush point (caller holds a
-//     page-table lock; callbacks run in a non-block section, so a sleep is reported);
-//   - the young callbacks (clear_flush_young/clear_young OR all results, test_young
-//     stops at the first non-zero);
-//   - release at exit_mmap: interval subscribers get a RELEASE invalidation, then
-//     release() runs for list subscribers, which are unhashed; unregister calls
-//     release (unless already released) and waits for running callbacks;
-//   - get/put with alloc_notifier/free_notifier and SRCU-deferred freeing;
-//   - registration under mmap_lock (write) plus mm_take_all_locks(), which waits out
-//     every active range_start..range_end section because those run with mmap_lock
-//     or an rmap lock held. Config knob register_take_all_locks = false skips the
-//     lock-all step to show the 2008 race (Arcangeli, "Core of mmu notifiers" review, 2008);
-//   - the interval notifiers (see MmuIntervalTree for the seq protocol).
+// Models: the subscription list (new subscriptions at the head, so callbacks run in
+// reverse registration order) traversed under SRCU, so a traversal skips entries
+// removed since it began and freeing waits for a grace period; invalidate_range_start
+// (may sleep) and _nonblock (a failing start returns -EAGAIN, the others are still
+// called and those with an end op get it from the layer at once);
+// arch_invalidate_secondary_tlbs at the PTE clear/flush point under a page-table lock;
+// the young callbacks (clear_*young OR all results, test_young stops at the first
+// non-zero); release at exit_mmap (interval subscribers get a RELEASE invalidation,
+// list subscribers release() and are unhashed); get/put with SRCU-deferred freeing;
+// registration under mmap_lock (write) plus mm_take_all_locks(), which waits out every
+// active range_start..range_end section (register_take_all_locks = false shows the
+// race of Arcangeli's "Core of mmu notifiers" review, 2008); interval notifiers
+// (MmuIntervalTree); unregister calls release unless done and waits for callbacks.
 //
-// Checks, reported as Diagnostics: registration refusals (arch_invalidate_secondary_tlbs
-// together with start/end; a start that may fail together with end), a failing start in
-// a blockable range or with an end op, an end without start (caller level), an end a
-// subscriber receives without having seen the start, a secondary mapping established
-// inside an active start/end window (check_secondary_mapping), range start/end without
-// mmap_lock or an rmap lock held, arch_invalidate_secondary_tlbs without a page-table
-// lock, and sleeping in any callback that must not sleep.
+// Checks, reported as Diagnostics: refused registrations (arch_invalidate together
+// with start/end; a start that may fail together with end), a failing start in a
+// blockable range or with an end op, an end without start, a secondary mapping made
+// inside an active window (check_secondary_mapping), range calls without mmap_lock or
+// an rmap lock, arch_invalidate without a page-table lock, sleeping where forbidden.
 //
-// Simplifications and deliberate deviations: the subscriptions object exists for the
-// mm's whole life (the kernel allocates it at first registration); the SRCU domain is
-// per mm; the layer itself consumes no simulated time besides locks and wake-ups
-// (callbacks charge their own time); when a non-blocking start fails in the list
-// after the interval tree was entered, the model also ends the interval-tree section
-// (the kernel leaves it counted as active); an end that matches no active start does
-// not decrement the interval-tree count (the kernel would corrupt it); non-blockable
-// interval invalidate() calls run in a non-block section so a sleep there is reported.
+// Timing: the layer costs no simulated time besides locks and wake-ups; callbacks
+// charge their own. Simplifications and deviations: the subscriptions object lives as
+// long as the mm; one SRCU domain per mm; a failing non-blocking start also ends the
+// interval-tree section it entered (the kernel leaves it counted active); an end that
+// matches no start leaves the interval-tree count alone (the kernel would corrupt it);
+// non-blockable interval invalidate() calls run in a non-block section.
 #pragma once
 
 #include <systemc>

@@ -4,7 +4,7 @@
 // step of its invalidation sequences: MMU-notifier range start and end, page-table
 // lock acquire and release, each PTE write, the preemption hold between dropping the
 // PTL and invalidate_range_end, and the secondary-TLB flush made under the PTL
-// (arch_invalidate_secondary_tlbs). With no observer set each step costs one branch.
+// (arch_invalidate_secondary_tlbs).
 //
 // Every callback runs on the thread doing the step, at the current simulated time,
 // and carries the core (ExecContext::cpu(), or the cpu argument of the Mm call; -1

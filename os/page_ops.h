@@ -23,7 +23,10 @@
 //   clear_flush_young / clear_young / test_young  page aging (folio_referenced): under
 //                       the PTL, test and clear A (flushing for the _flush variant),
 //                       OR-ed with the notifier's young callbacks.
-// Each returns a count or a negative errno (see os/mm_ops.h).
+// Each returns a count or a negative errno (see os/mm_ops.h). Timing: a page copy
+// (migrate) or compare (KSM) at page_copy_gb_per_s, per_page_ns per PTE changed by
+// clear_soft_dirty, and the costs of the shared steps (PTE writes, locks, flushes;
+// os/mm.h).
 //
 // Simplifications: no migration entries (the PTE stays not present while the page is
 // copied, under the PTL); KSM has no stable/unstable trees, the caller names the two

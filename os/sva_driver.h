@@ -1,63 +1,35 @@
-// SvaDriver: the IOMMU driver's shared-virtual-addressing (SVA) part, running on
+// SvaDriver: the shared-virtual-addressing (SVA) part of an IOMMU driver, running on
 // the cores that call it. It sees the IOMMU as software does (iommu/sw_interface.h):
-// it programs it through its registers (`regs`, TLM, timed) and through tables and
-// queues in simulated memory, and hears its interrupt lines (`irq`: completion and
-// fault):
-//   - init(): root table, command (invalidation) queue, page request queue, a status
-//     frame for inv_wait status writes; RTADDR, IQA and PQA written over TLM;
-//   - attach_device(): the device's context entry and a flat PASID table (256 entries);
-//   - bind(): one PASID per mm (lowest free from 1, shared by all its devices, the
-//     mm->pasid of Linux), the PASID entry (first-level root = the mm's PML4, domain ID
-//     = the PASID) in each bound device's table, a PASID-cache invalidation, and one
-//     MMU notifier per mm (SvaNotifier: arch_invalidate_secondary_tlbs + release, or
-//     invalidate_range_start/end + release);
-//   - invalidate(): the range-to-command policy (SvaPolicy, os/sva_policy.h) turns the
-//     range into descriptors and inv_waits (its latency also broken down by notifier
-//     event and range size, os/sva_invalidation_stats.h); each batch (descriptors up to a wait) is
-//     written into the queue, the tail register is rung, and the caller spins until the
-//     wait's status word is written. The queue is serialised by a spin lock, so this is
-//     legal under a page-table lock;
-//   - unbind(): clear the PASID entry, PASID-cache invalidation, flush the PASID in the
-//     IOTLB and the device's ATC, drain its page requests (IopfHandler), and, with the
-//     last device, unregister the notifier and free the PASID. The notifier's release
-//     (mm exit) clears every PASID entry of the mm and flushes, as Linux's release op.
+// registers over TLM (`regs`, timed), tables and queues in simulated memory, and the
+// completion and fault interrupt lines (`irq`). Called by the platform (init, attach,
+// bind), its MMU notifier (SvaNotifier: invalidate, release) and the IOPF handler.
+//   - init(): root table, command queue, page request queue and a status frame for
+//     inv_wait status writes; RTADDR, IQA and PQA written over TLM;
+//   - attach_device(): the device's context entry and a flat PASID table;
+//   - bind(): one PASID per mm (lowest free from 1, shared by all its devices: Linux's
+//     mm->pasid), its PASID entry (first-level root = the mm's PML4) in each bound
+//     device's table, a PASID-cache invalidation and one MMU notifier per mm;
+//   - invalidate(): the policy (os/sva_policy.h) turns the range into descriptors; each
+//     batch (descriptors up to an inv_wait) is written, the tail register rung, and the
+//     caller spins on the wait's status word. A spin lock serialises the queue, so this
+//     is legal under a page-table lock. Failures: see submit_and_wait();
+//   - unbind(): clear the PASID entry, flush PASID cache, IOTLB and ATC, drain the page
+//     requests (IopfHandler); the last device unregisters the notifier and frees the
+//     PASID. release() (mm exit) clears every PASID entry of the mm, as Linux's op.
 //
-// Polling: software polls the status word every poll_interval_ns; the model wakes at
-// the IOMMU's status write (the wait descriptor also sets IF, so the IOMMU raises its
-// completion event there) and advances to the first poll at or after it, so no poll is
-// simulated one by one. The whole wait is charged as spin time.
+// Timing: table and descriptor writes go through the memory backdoor (memory is
+// sequentially consistent) and cost table_write_ns / descriptor_write_ns; register
+// accesses cost the IOMMU's register latency. Software polls the status word every
+// poll_interval_ns: the model wakes at the IOMMU's status write (the wait sets IF, so
+// the IOMMU raises its completion event there) and ends the spin at the first poll at
+// or after it; the whole wait is spin time. Costs no other process can observe are
+// charged in one wait before the next visible action (the queue lock and a batch's
+// descriptor writes with the doorbell, the doorbell's latency with the polling), at
+// the same simulated times as charging each on its own.
 //
-// A failed wait is seen through the fault event and FSTS (qi_check_fault). After an
-// ATC invalidation time-out (FSTS.ITE) the policy decides (os/sva_policy.h): intel
-// writes the batch again while its devices are present (qi_submit_sync's restart;
-// unbounded, as in Linux: a present device that never answers keeps the caller
-// spinning) and gives up when one is gone (-ETIMEDOUT); arm writes the wait again
-// (the repeated CMD_SYNC); amd_legacy goes on as if the wait had completed (its
-// IOMMU completes the wait and logs an event the driver does not read). A rejected
-// descriptor (FSTS.IQE) fails the wait. A wait that neither completes nor fails
-// within wait_timeout_ns (0: never, the default; Linux VT-d has no software limit)
-// is abandoned. Counters: retries (batches or waits written again), failed_waits
-// (given up, or amd_legacy going on after a time-out), wait_timeouts (abandoned).
-// The caller publishes an InvalidationDoneEvent only when the driver believes the
-// invalidation complete (amd_legacy after a time-out included).
-//
-// Costs: the descriptor and table writes use the memory backdoor (memory is
-// sequentially consistent) and are charged descriptor_write_ns / table_write_ns; the
-// register accesses take the IOMMU's register latency over TLM. Time that orders
-// nothing against other processes is accumulated and charged in one wait before the
-// next action others can see: the queue lock's acquisition cost and the descriptor
-// writes of a batch with the doorbell (a register access is issued with that time as
-// its annotated delay, which the IOMMU waits for together with its register
-// latency), the doorbell's register latency together with the polling (the wake-up
-// at the status write is scheduled directly at the first poll that sees it). The
-// simulated times of the observable actions are those of charging each cost on its
-// own.
-//
-// Simplifications: one IOMMU; PASID tables are flat with 256 entries (PASIDs 1..255);
-// domain ID = PASID; one status word reused by every wait (the queue is serialised);
-// no interrupt remapping; unbind of a device that was never bound is ignored; after
-// an ITag timeout the presence check covers every device the batch invalidates (the
-// IOMMU has no ITESID register naming the one that timed out).
+// Simplifications: one IOMMU; flat PASID tables of 256 entries (PASIDs 1..255);
+// domain ID = PASID; one status word for every wait (the queue is serialised); no
+// interrupt remapping; unbind of a device never bound is ignored.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -188,6 +160,18 @@ class SvaDriver : public sc_core::sc_module {
                   std::optional<MmuNotifierEvent> event = std::nullopt);
   // Writes the descriptors (a wait is appended when the list does not end with one),
   // rings the tail per batch and spins on each wait. False when a wait failed.
+  // A failed wait is seen through the fault event and FSTS (Linux qi_check_fault). After
+  // an ATC invalidation time-out (FSTS.ITE) the policy decides: intel writes the batch
+  // again while its devices are present (qi_submit_sync's restart, unbounded as in
+  // Linux) and gives up when one is gone (-ETIMEDOUT; the presence check covers every
+  // device of the batch, as the IOMMU has no ITESID register); arm writes the wait
+  // again (the repeated CMD_SYNC); amd_legacy goes on as if the wait had completed (its
+  // IOMMU completes the wait and logs an event the driver does not read). A rejected
+  // descriptor (FSTS.IQE) fails the wait. A wait neither completed nor failed within
+  // wait_timeout_ns (0: never; Linux VT-d has no software limit) is abandoned.
+  // Counters: retries (written again), failed_waits (given up, or amd_legacy going on
+  // after a time-out), wait_timeouts (abandoned). invalidate() publishes its
+  // InvalidationDoneEvent only when this returns true (amd_legacy's included).
   bool submit_and_wait(const std::vector<Desc128>& descs);
 
   // --- pure ---

@@ -8,6 +8,9 @@
 //     invalidate_range_end + release. The invalidation runs at range end, after the
 //     PTL is dropped and after any preemption hold.
 // release() (mm exit) clears the PASID entries and flushes the PASID everywhere.
+// The callbacks take no time of their own: the driver's invalidation is the cost.
+// arch_invalidate_secondary_tlbs has no range argument (as in Linux), so its
+// invalidation is attributed to the event of the range the calling thread has open.
 #pragma once
 
 #include <optional>

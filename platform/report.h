@@ -5,45 +5,15 @@
 // by full path: a StatsLayout names the stats group of every device, core, mm, the
 // IOMMU, its command queue and the SVA driver (System::stats_layout() gives the one
 // of a built system), and each module exports the names of its statistics
-// (DeviceStats, IommuStats, ... in <folder>/stat_names.h). Figures over several
-// owners add or merge their instances.
-//   dma_read/write_latency_ns  <device>.dma_read_latency / dma_write_latency (the
-//                              thread issues the access -> data back / write done,
-//                              successful accesses only); dma_requests = both counts
-//   dma_errors, dma_bytes      <device>.access_errors, <device>.bytes
-//   dma_phase_ns               first <device>.dma_issue_time (min) to last
-//                              <device>.dma_completion_time (max); the M req/s and
-//                              GB/s rates divide by it, so boot and idle tails do
-//                              not dilute them
-//   translation_latency_ns     <device>.ats.translation_latency (Translation Request
-//                              -> usable completion); when no device sent one, the
-//                              IOMMU's <iommu>.translation_request_latency instead
-//   invalidation_latency_ns    <sva>.invalidation_latency (notifier call -> completion
-//                              seen by software)
-//   invalidation_latency_by_event_ns, invalidation_latency_by_range_ns
-//                              <sva>.invalidation_latency_by_event.<event> and
-//                              <sva>.invalidation_latency_by_range.<bucket>: the same
-//                              latency by notifier event and range size, every event
-//                              and bucket always present (os/sva_invalidation_stats.h)
-//   pri_round_trip_ns          <device>.pri.pri_round_trip (Page Request -> PRG Response)
-//   ptl_hold_ns                <mm>.ptl_hold (every mm's page-table lock)
-//   iotlb_hit_rate             <iommu>.iotlb_hits / <iommu>.iotlb_lookups
-//   atc_hit_rate               sum <device>.atc_hits / (atc_hits + atc_misses)
-//   invalidations by kind      <command_queue>.<kind>_count (unit "commands") and
-//                              <kind>_latency (fetch -> command completion)
-//   cpu_loads/stores/faults    <core>.loads, stores, page_faults
-//   pri_page_requests          <device>.pri.page_requests (Page Requests sent)
-//   iommu_faults               <iommu>.faults_recorded
-//   invalidation_errors        <command_queue>.itag_timeouts, failed_waits and
-//                              <sva>.wait_timeouts, retries, failed_waits
-// A statistic the layout names but the tree lacks counts as 0 (an empty histogram).
-// Rates are 0 when there was no lookup; a latency with no sample is all zeros (count,
-// mean, p50, p90, p99, max).
+// (DeviceStats, IommuStats, ... in <folder>/stat_names.h). Figures over several owners
+// add or merge their instances; the paths are listed at RunSummary. A statistic the
+// layout names but the tree lacks counts as 0; rates are 0 without a lookup; a latency
+// without samples is all zeros.
 //
-// The printed summary gives every latency cell with its unit (ns below 10 us, then
-// us, ms, s) in a fixed-width column with at least one space before it, so columns
-// never run together. The checkers line says "VIOLATIONS" when a checker fired,
-// otherwise "not clean" when any invalidation error was counted, otherwise "clean".
+// The printed summary gives every latency with its unit (ns below 10 us, then us, ms,
+// s) in fixed-width columns with at least one space between them. The checkers line
+// says "VIOLATIONS" when a checker fired, otherwise "not clean" when any invalidation
+// error was counted, otherwise "clean".
 //
 // Stats JSON: the whole stats tree, then "sim_time_ns", "host_seconds",
 // "lookahead_skips" (waits kept as annotated time, sc_models/lookahead.h), "checkers"
@@ -51,11 +21,10 @@
 // RunSummary, in the order write_stats_json writes them) and, when given, the
 // caller's own objects (JsonExtra, e.g. "scenario").
 //
-// summary_columns() is the fixed list of the summary's fields flattened
-// ("dma_read_latency_ns.p50", "invalidations.inv_wait.count") and the checker counts
-// ("checkers.use_after_free"): the columns of a sweep CSV (platform/sweep.h). It lists
-// every invalidation command kind the IOMMU knows, while the stats JSON lists only
-// those that ran, so the columns do not depend on what a run did.
+// summary_columns(): the summary's fields flattened ("dma_read_latency_ns.p50",
+// "invalidations.inv_wait.count") and the checker counts ("checkers.use_after_free"),
+// the columns of a sweep CSV (platform/sweep.h). It lists every invalidation command
+// kind the IOMMU knows, so the columns do not depend on what a run did.
 //
 // Simplifications: percentiles of merged histograms keep the Histogram error bound.
 #pragma once
@@ -119,6 +88,36 @@ struct InvalidationErrors {
   }
 };
 
+// Where each figure comes from (paths relative to the StatsLayout groups):
+//   dma_read/write_latency_ns  <device>.dma_read_latency / dma_write_latency (the
+//                              thread issues the access -> data back / write done,
+//                              successful accesses only); dma_requests = both counts
+//   dma_errors, dma_bytes      <device>.access_errors, <device>.bytes
+//   dma_phase_ns               first <device>.dma_issue_time (min) to last
+//                              <device>.dma_completion_time (max); the M req/s and
+//                              GB/s rates divide by it, so boot and idle tails do
+//                              not dilute them
+//   translation_latency_ns     <device>.ats.translation_latency (Translation Request
+//                              -> usable completion); when no device sent one, the
+//                              IOMMU's <iommu>.translation_request_latency instead
+//   invalidation_latency_ns    <sva>.invalidation_latency (notifier call -> completion
+//                              seen by software)
+//   invalidation_latency_by_event_ns, invalidation_latency_by_range_ns
+//                              <sva>.invalidation_latency_by_event.<event> and
+//                              <sva>.invalidation_latency_by_range.<bucket>: the same
+//                              latency by notifier event and range size, every event
+//                              and bucket always present (os/sva_invalidation_stats.h)
+//   pri_round_trip_ns          <device>.pri.pri_round_trip (Page Request -> PRG Response)
+//   ptl_hold_ns                <mm>.ptl_hold (every mm's page-table lock)
+//   iotlb_hit_rate             <iommu>.iotlb_hits / <iommu>.iotlb_lookups
+//   atc_hit_rate               sum <device>.atc_hits / (atc_hits + atc_misses)
+//   invalidations by kind      <command_queue>.<kind>_count (unit "commands") and
+//                              <kind>_latency (fetch -> command completion)
+//   cpu_loads/stores/faults    <core>.loads, stores, page_faults
+//   pri_page_requests          <device>.pri.page_requests (Page Requests sent)
+//   iommu_faults               <iommu>.faults_recorded
+//   invalidation_errors        <command_queue>.itag_timeouts, failed_waits and
+//                              <sva>.wait_timeouts, retries, failed_waits
 struct RunSummary {
   uint64_t dma_requests = 0;  // completed DMA reads + writes
   uint64_t dma_errors = 0;    // DMA accesses that failed (access_errors)

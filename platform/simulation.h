@@ -2,8 +2,9 @@
 //
 // run_cli() (platform/cli.h) parses the command line and the config files; the
 // object behind this interface owns the configuration, applies the entries to it
-// and runs one simulation. The system builder provides the implementation; until
-// it exists, the iommu-sim program runs without one and says so.
+// and runs one simulation. SystemSimulation (platform/system_simulation.h) implements
+// it; given none, run_cli() answers --help, --version, --list-ops and sweeps (whose
+// points run as child processes) and refuses everything else.
 //
 // ConfiguredSimulation<Config> implements the configuration half for any config
 // struct with a visit() (see platform/config_params.h), so an implementation only

@@ -1,30 +1,27 @@
 // Parameter sweeps: the cartesian product of --sweep axes, each point run in its
 // own process, and one CSV row per point.
 //
-// SystemC allows one elaboration and one simulation per process, so every point
-// is a fork+exec of the simulator binary with the point's values as extra
-// "--set key=value" arguments and "--stats <temporary file>". At most 'jobs'
-// children run at once. After a child exits, its stats JSON is read
-// (sc_models/json.h) and the "summary" and "checkers" objects are flattened
-// ("dma_read_latency_ns.p50", "checkers.use_after_free"). A child that fails
-// (status other than 0 or 1, signal, no or unreadable stats) gives a row with its
-// status and empty summary cells; the sweep goes on.
+// SystemC allows one elaboration and one simulation per process, so every point is a
+// fork+exec of the simulator binary with the point's values as extra "--set
+// key=value" arguments and "--stats <temporary file>". At most 'jobs' children run at
+// once. A child's stats JSON is read (sc_models/json.h) and its "summary" and
+// "checkers" objects flattened ("dma_read_latency_ns.p50", "checkers.use_after_free").
+// A child that fails (status other than 0 or 1, signal, no or unreadable stats) gives
+// a row with its status and empty summary cells; the sweep goes on.
 //
 // CSV columns (sweep_csv_columns): the swept keys in command-line order, then
 // summary_columns() (platform/report.h: the same fixed list for every point and
-// every sweep), then "exit_status". A point with stats fills every column (a field
-// its stats lack, such as a command kind that never ran, is 0); a point without
-// stats has empty summary cells.
+// sweep), then "exit_status". A field a point's stats lack (a command kind that never
+// ran) is 0.
 //
 // Point files (stats_dir): a point whose child exited 0 or 1 with readable stats is
-// kept as <stats_dir>/<point_file_name>: its stats JSON as --stats writes it, plus a
-// top-level "sweep_point" object {"settings": {key: value, ...}, "args": [the
-// child's arguments but --stats], "exit_status": N}. It is written under a
-// temporary name and renamed, so a stopped sweep leaves whole files or none. With
-// resume, a point whose file is complete (parses, has "summary", "checkers" and
-// "sweep_point" with an integer exit_status, and its args are the point's args now)
-// is not run again: its row is rebuilt from the file. Anything else is run again
-// and its file replaced.
+// kept as <stats_dir>/<point_file_name>: its stats JSON plus a top-level
+// "sweep_point" object {"settings": {key: value, ...}, "args": [the child's arguments
+// but --stats], "exit_status": N}, written under a temporary name and renamed, so a
+// stopped sweep leaves whole files or none. With resume, a point whose file is
+// complete (parses, has "summary", "checkers" and "sweep_point" with an integer
+// exit_status, and the args of this sweep's point) is not run again: its row is
+// rebuilt from the file. Anything else is run again and its file replaced.
 //
 // Simplifications: children's standard output is discarded (their stderr is
 // inherited, so errors are visible); a status of 128+N means killed by signal N,

@@ -13,11 +13,10 @@
 // population through core0, forks, binds; every bind tells the checkers which mm a
 // PASID belongs to), then sets up the synthetic workload's processes and notifies
 // the start event. CPU threads (CpuThread, one per scenario CPU thread, on its core)
-// and DMA threads begin at that event and their
-// "@T" times count from it. A watcher stops the simulation when every program and
-// every DMA thread is done; sc_start is bounded by sim.max_time_ns. Every way a run
-// ends kills the threads still waiting (sc_models/sim_teardown.h), so none is left
-// suspended with live locals.
+// and DMA threads begin at that event and their "@T" times count from it. A watcher
+// stops the simulation when every program and every DMA thread is done; sc_start is
+// bounded by sim.max_time_ns. Every way a run ends kills the threads still waiting
+// (sc_models/sim_teardown.h), so none is left suspended with live locals.
 //
 // Simplifications: the boot populates memory through core0 (its TLB is warm for
 // the boot mappings afterwards); the memory bus has no bandwidth of its own.

@@ -4,31 +4,27 @@
 //
 //   [Time N+1] ------------------------------------------------------------------
 //   CPU-thread-0  {COW: invalidate_range_start(addrA)}
-//   ...
 //   DEV-thread-0  {read addrA from old page}
 //
-// Rows come from two sources: the OS steps (OsObserver: range start/end, PTE updates,
-// the secondary-TLB flush under the PTL, the preemption hold shown as the thread's
-// state "preempted") on the thread that ran them (ThreadNames::os_step: a core's
-// thread, or a kernel thread without a core such as "iopf.run"), and the ground
-// truth (CPU loads/stores, device reads/writes) on the thread the event names.
+// Rows come from the OS steps (OsObserver: range start/end, PTE updates, the
+// secondary-TLB flush under the PTL, the preemption hold shown as the state
+// "preempted") on the thread that ran them (ThreadNames::os_step: a core's thread, or
+// a kernel thread without a core such as "iopf.run"), and from the ground truth (CPU
+// loads/stores, device reads/writes) on the thread the event names.
 //
 // Naming: set_cpu_thread(cpu, "CPU-thread-0") names a core's thread (default
-// "CPU-<cpu>", and "kernel" for steps run outside any process); set_device_thread(event
+// "CPU-<cpu>"; "kernel" for steps outside any process); set_device_thread(event
 // thread, "DEV-thread-0") renames a device DMA thread; set_symbol(mm, va, "addrA")
-// names a page (addresses inside it print as "addrA+0x8"; others as hex);
-// bind_pasid(pasid, mm) says which mm a device PASID uses. Named threads come first,
-// in naming order.
+// names a page (addresses inside it print as "addrA+0x8", others as hex);
+// bind_pasid(pasid, mm) says which mm a device PASID uses. Named threads come
+// first, in naming order.
 //
-// Page versions: every PTE change is tracked per (mm, page). An access to the frame
-// the PTE maps is "(new page)" / "from new page" once the page has changed frames,
-// an access to an earlier frame is "(old page)" / "from old page" (for a device:
-// through a translation older than the current PTE); a page that never changed
-// frames gets no suffix.
-//
-// A range's operation is named by the reason of the first PTE update inside it
-// ("cow" -> "COW: invalidate_range_start(addrA)"); rows are therefore collected
-// first and laid out by build()/print().
+// Page versions are tracked per (mm, page): once a page has changed frames, an access
+// to the frame its PTE maps is "(new page)" / "from new page", one to an earlier frame
+// "(old page)" / "from old page" (a device: through a translation older than the
+// PTE). A range's operation is named by the reason of its first PTE update ("cow" ->
+// "COW: invalidate_range_start(addrA)"), so rows are collected first and laid out by
+// build()/print().
 //
 // Simplifications: range and flush rows name the first page of the range (plus
 // "..+N pages" when wider); PTL acquire/release are not shown (the trace has them);

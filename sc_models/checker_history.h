@@ -174,9 +174,9 @@ class CheckerHistory : public GroundTruthSink {
   uint64_t page_generation_ = 1;
 
   CheckerConfig cfg_;
-  // PASID -> binding: a table indexed by the 20-bit PASID, in chunks allocated when a
-  // PASID of the chunk is first bound (a hash lookup per access missed the host's
-  // caches with tens of PASIDs); larger values (not PCIe PASIDs) in a map.
+  // PASID -> binding: a table indexed by the 20-bit PASID (one index per access, where
+  // a hash lookup would reach scattered memory), in chunks allocated when a PASID of
+  // the chunk is first bound; larger values (not PCIe PASIDs) in a map.
   static constexpr uint32_t kPasidLimit = 1u << 20;
   static constexpr unsigned kChunkShift = 10;
   static constexpr uint32_t kChunkSize = 1u << kChunkShift;

@@ -5,7 +5,7 @@
 // access (with the translation it used and when that translation was obtained),
 // and every invalidation that software was told is complete. Checkers subscribe as
 // GroundTruthSink objects and decide, from this stream alone, whether an ordering
-// was unsafe. A hub with no sinks costs one branch per event.
+// was unsafe.
 #pragma once
 
 #include <systemc>

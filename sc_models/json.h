@@ -21,9 +21,8 @@
 // integral values and gives a longer text for about 0.07% of other values
 // (43692.992208999996); the stats files keep the shortest form instead, so they read
 // the same on every build. Invalid UTF-8 in a string is written as U+FFFD.
-// The Chrome trace writes its event lines member by member with
-// append_json_string() and json_number_text() instead of building a document per
-// event, which cost twice the trace's own time (sc_models/chrome_trace.h).
+// append_json_string() and json_number_text() give the same text for one value, for
+// writers that stream members without building a document (sc_models/chrome_trace.h).
 #pragma once
 
 #include "sc_models/json_fwd.h"

@@ -1,42 +1,33 @@
 // A PCIe link between a device (endpoint) and a root port, one module per link.
 //
-// Each direction is a shared resource (one iosim::ServerPool server): a TLP
-// occupies the wire for its serialisation time
-//     (payload + tlp_overhead_bytes) * 8 / (GT/s * 128/130 * lanes)
-// and arrives latency_ns after its last byte left, so the latency covers
-// propagation and the PHY/data-link pipelines at both ends. TLPs of one direction
-// are served first come, first served by the simulated time at which they are
-// ready to leave, so a TLP never arrives before one ready no later than it,
-// whatever their sizes (an Invalidate Completion never passes the posted writes
-// sent before it, a read completion never passes an earlier posted write). A
-// read's completion is booked when its target answers, which is at the request's
-// simulated time for a completion ready later; a TLP ready before that completion
-// but sent afterwards in host order (a message another process sends meanwhile)
-// takes the gap before it when it fits, as the wire would send it first, and
-// follows it otherwise (ServerPool::reserve_in_time_order).
-//
-// Sockets: upstream (device -> root complex) enters at `up_in` and leaves at
-// `up_out`; downstream (root complex -> device) enters at `down_in` and leaves
-// at `down_out`. Blocking transport with annotated delay:
+// Sockets: upstream (device -> root complex) enters at `up_in` and leaves at `up_out`;
+// downstream (root complex -> device) enters at `down_in` and leaves at `down_out`.
+// Blocking transport with annotated delay:
 //  - a write is posted: its data in TLPs of at most max_payload_bytes;
-//  - a read is non-posted: header-only request TLPs (one per
-//    max_read_request_bytes) in its direction, then, when the target returns,
-//    the completion data (split at max_payload_bytes) in the other direction;
-//    an error response or an ATS Translation Completion without entries is a
-//    header-only completion; a translation completion carries 8 bytes per entry;
+//  - a read is non-posted: header-only request TLPs (one per max_read_request_bytes),
+//    then, when the target returns, the completion data (split at max_payload_bytes)
+//    in the other direction; an error response or an ATS Translation Completion
+//    without entries is header-only, a translation completion carries 8 B per entry;
 //  - a message (see PcieExtension) is posted and carries its body size.
 // The transaction is delivered to the far side once its last TLP has arrived.
 //
-// Simplifications: every TLP has the same overhead (no 3DW/4DW header
-// distinction, the opposite direction's DLLPs are charged as a per-TLP share);
-// no flow-control credits, replay or link errors; no relaxed ordering (FIFO by
-// ready time per direction); a booked TLP is not moved for one ready earlier;
-// completions are split at max_payload_bytes rather than at the read completion
-// boundary; with temporal decoupling (a non-zero global quantum) TLPs share the
-// wire in simulated-time order rather than call order (server_pool.h), so the FIFO
-// guarantee above holds only with a zero quantum.
-// Debug transport passes through without timing;
-// DMI is not offered because it would bypass the link timing.
+// Timing: each direction is one ServerPool server. A TLP occupies the wire for
+//     (payload + tlp_overhead_bytes) * 8 / (GT/s * 128/130 * lanes)
+// and arrives latency_ns after its last byte left (propagation and the PHY/data-link
+// pipelines at both ends). TLPs of one direction are served first come, first served
+// by the simulated time they are ready, so none passes one ready no later than it,
+// whatever their sizes (an Invalidate Completion or a read completion never passes
+// earlier posted writes). A read completion is booked when its target answers; a TLP
+// ready before it but sent later in host order (by another process) takes the gap
+// before it when it fits and follows it otherwise (ServerPool::reserve_in_time_order).
+//
+// Simplifications: one overhead for every TLP (no 3DW/4DW headers; the other
+// direction's DLLPs as a per-TLP share); no flow-control credits, replay, link errors
+// or relaxed ordering; a booked TLP is not moved for one ready earlier; completions
+// split at max_payload_bytes, not the read completion boundary; with a non-zero global
+// quantum TLPs share the wire in simulated-time order, not call order (server_pool.h),
+// so the FIFO guarantee holds only with a zero quantum. Debug transport passes through
+// untimed; no DMI, which would bypass the link timing.
 #pragma once
 
 #include "sc_models/pcie_ext.h"

@@ -1,9 +1,8 @@
 // PhysicalMemory: the system's DRAM as a TLM-2.0 target plus a zero-time backdoor.
 //
-// Storage is sparse: 4 KiB frames are allocated on the first write of a non-zero
-// byte; everything else reads as zeros and costs no host memory, so a simulated
-// size of many GiB costs host memory only for the frames that were touched. A read
-// never allocates.
+// Storage is sparse: a 4 KiB frame is allocated on the first write of a non-zero
+// byte; everything else reads as zeros, so a simulated size of many GiB costs host
+// memory only for the frames touched. A read never allocates.
 //
 // Timing (b_transport): the address space is interleaved over `channels` DRAM
 // channels in units of `interleave_bytes` (channel = (addr / interleave) % channels).
@@ -16,9 +15,9 @@
 // idle channel therefore costs access_latency + burst, and each access queued behind
 // it on the same channel adds one more burst time.
 //
-// Functional semantics: the data is read or written when b_transport is called
-// (the initiator calls it at the simulated time of the access; the global quantum
-// defaults to zero), the latency is only annotated.
+// The data is read or written when b_transport is called (the initiator calls it at
+// the simulated time of the access; the global quantum defaults to zero); the
+// latency is only annotated. Callers: the memory bus (CPU cores, the IOMMU).
 //
 // Responses: an access outside [0, size_bytes) gets TLM_ADDRESS_ERROR_RESPONSE, byte
 // enables TLM_BYTE_ENABLE_ERROR_RESPONSE, streaming (width < length)
@@ -26,10 +25,6 @@
 // TLM_GENERIC_ERROR_RESPONSE; rejected accesses add no delay and change nothing.
 // transport_dbg takes no time, is not counted, ignores byte enables and transfers
 // up to the end of memory (returning the byte count).
-//
-// Host cost: frames are found through a small direct-mapped memo of recent frame
-// lookups (present or absent) in front of the frame hash map; creating or releasing
-// a frame updates its memo slot, so the memo always agrees with the map.
 //
 // Simplifications: no banks, rows, refresh or read/write turnaround; reads and
 // writes cost the same; no DMI.

@@ -14,8 +14,8 @@
 // FIFO queue in hardware does).
 //
 // The units handed over are taken for the waiter at the release's simulated time;
-// the waiter runs in a later delta cycle of that time. ServerPool (server_pool.h) is the cheaper
-// form for a resource whose service time is known when it is reserved.
+// the waiter runs in a later delta cycle of that time. ServerPool (server_pool.h) is
+// the simpler form for a resource whose service time is known when it is reserved.
 //
 // Simplification: no priorities and no time-out; a waiter leaves the queue only when
 // served.

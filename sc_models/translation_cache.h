@@ -1,41 +1,33 @@
 // A translation cache: the one structure behind the CPU TLB, the IOMMU IOTLB, the
-// page-walk caches and the device ATC.
+// page-walk caches and the device ATC. A plain C++ object: no SystemC process and no
+// timing; its owner charges lookup, fill and invalidation time.
 //
 // What it models
 // - A sets x ways array (fully associative when sets == 1) with LRU, FIFO or seeded
-//   random replacement per set. Invalid ways are always filled before a valid entry
-//   is evicted.
-// - Entries cover a naturally aligned power-of-two range of 2^12 (4 KiB) up to 2^64
-//   bytes (whole space): 4K/2M/1G pages and any range from an ATS completion's S bit.
+//   random replacement per set; invalid ways are filled before a valid one is evicted.
+// - Entries cover a naturally aligned power-of-two range from 2^12 (4 KiB) up to 2^64
+//   bytes: 4K/2M/1G pages and any range from an ATS completion's S bit.
 // - Tags: a PASID (20 bits, or kNoPasid) and a second integer for the requester ID,
-//   domain ID or ASID. A global entry matches any PASID (including kNoPasid), but
-//   only within its own domain.
-// - Mixed sizes: an entry of size 2^k lives in set (base >> k) & (sets - 1), i.e. the
-//   set index is taken from the VA bits just above the entry's own page offset. A
-//   lookup probes, for every size class currently present, the set that VA selects
-//   for that class; a per-size-class population count (two bitmasks, non-global and
-//   global) makes absent classes cost nothing. Classes are probed from the smallest
-//   up, non-global before global, and the first match is the hit.
-// - Invalidations remove every matching entry whatever set it lives in. One that
-//   names its domain (and its PASID, unless only global entries can match) and
-//   covers few aligned blocks of the size classes present probes the index for each
-//   block; any other scans the whole array. Both remove the same entries, in slot
-//   order, so the replacement state after them is the same too. Global entries and
-//   PASID-scoped invalidations:
-//   with GlobalEntries::kKeep (the default) a PASID-scoped invalidation leaves global
-//   entries alone, as x86 INVPCID types 0, 1 and 3 do (Intel SDM vol. 2A, INVPCID);
-//   kRemove treats global entries as belonging to every PASID (as INVLPG does).
-//   Invalidations that are not PASID-scoped remove matching global entries.
+//   domain ID or ASID. A global entry matches any PASID (kNoPasid included), but
+//   only in its own domain.
+// - Mixed sizes: an entry of size 2^k lives in set (base >> k) & (sets - 1), the VA
+//   bits just above its page offset. A lookup probes, for every size class present
+//   (per-class population bitmasks, non-global and global), the set that VA selects,
+//   smallest class first, non-global before global; the first match is the hit.
+// - Invalidations remove every matching entry whatever its set, in slot order (by
+//   probing each aligned block when the range is small and names its domain, else by
+//   a scan: same entries removed, same replacement state). With GlobalEntries::kKeep
+//   (default) a PASID-scoped invalidation leaves global entries alone, as x86 INVPCID
+//   types 0, 1 and 3 do (Intel SDM vol. 2A, INVPCID); kRemove treats them as
+//   belonging to every PASID (as INVLPG does). Other invalidations remove them too.
 //
 // What it simplifies
-// - No timing and no SystemC process: the caller charges lookup/fill/invalidate time.
-// - Finding the matching way inside a set uses a hash index over (tag, size, base)
-//   instead of comparing every way; the index holds exactly the valid entries, so it
-//   gives the same answer as the parallel tag compare of the set the VA selects.
-// - True LRU (hardware often uses pseudo-LRU). Overlapping entries (e.g. a stale 4K
-//   entry under a new 2M one) are allowed; hardware may instead report a multi-hit.
+// - The way inside a set is found through a hash index over (tag, size, base) holding
+//   exactly the valid entries: the same answer as the set's parallel tag compare.
+// - True LRU (hardware often uses pseudo-LRU). Overlapping entries (a stale 4K entry
+//   under a new 2M one) are allowed; hardware may instead report a multi-hit.
 // - The payload is fixed: a translated base, caller-defined permission bits and a
-//   caller word (e.g. walk level, fill time, index into a side table).
+//   caller word (walk level, fill time, index into a side table).
 #pragma once
 
 #include <cstddef>
