@@ -9,6 +9,7 @@
 #include "os/exec_context.h"
 #include "os/iopf_handler.h"
 #include "os/stat_names.h"
+#include "sc_models/page_size.h"
 #include "sc_models/params.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
@@ -220,7 +221,7 @@ uint64_t SvaDriver::alloc_frame(const char* what) {
 uint64_t SvaDriver::alloc_frames(unsigned n, const char* what) {
   const uint64_t first = alloc_frame(what);
   for (unsigned i = 1; i < n; ++i) {
-    if (alloc_frame(what) != first + uint64_t{i} * 4096) {
+    if (alloc_frame(what) != first + uint64_t{i} * kPageBytes) {
       throw std::runtime_error(std::string("SVA driver: frames for ") + what +
                                " are not contiguous");
     }
@@ -244,7 +245,7 @@ uint32_t SvaDriver::read_status() const {
 void SvaDriver::init() {
   root_table_ = alloc_frame("the root table");
   cq_base_ = alloc_frames(1u << cfg_.command_queue_qs, "the command queue");
-  cq_bytes_ = uint64_t{4096} << cfg_.command_queue_qs;
+  cq_bytes_ = kPageBytes << cfg_.command_queue_qs;
   pq_base_ = alloc_frames(1u << cfg_.page_request_queue_pqs, "the page request queue");
   status_addr_ = alloc_frame("the wait status");
   cq_tail_ = cq_head_cache_ = 0;
