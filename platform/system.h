@@ -35,6 +35,7 @@
 #include "sc_models/memory_bus.h"
 #include "sc_models/pcie_link.h"
 #include "sc_models/physical_memory.h"
+#include "sc_models/sim_context.h"
 
 #include <systemc>
 
@@ -86,6 +87,7 @@ class System {
   Core& core(size_t i) { return *cores_.at(i); }
   size_t device_count() const { return devices_.size(); }
   Device& device(size_t i) { return *devices_.at(i); }
+  SimContext& context() { return ctx_; }
   GroundTruth& ground_truth() { return gt_; }
   CheckerSuite* checkers() { return checkers_.get(); }
   const std::vector<DevThreadRef>& scripted_dev_threads() const { return dev_threads_; }
@@ -113,6 +115,7 @@ class System {
   void boot_workload();
   void watch();
 
+  SimContext ctx_;  // this system's statistics and timing settings; first, so it outlives the modules
   SystemConfig cfg_;
   Scenario scenario_;
   std::vector<std::function<void()>> start_hooks_;

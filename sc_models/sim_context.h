@@ -1,0 +1,35 @@
+// The simulation context: what one simulated system shares among its modules.
+//
+// A platform (or a test bench) creates one context and hands it to every module it
+// builds; a module registers its statistics, and reads the timing settings, through
+// the context it was given and never through process-wide state. Two systems
+// elaborated in one SystemC simulation, each with its own context, keep separate
+// statistics and timing settings.
+//
+// Holds:
+//  - the statistics registry (stats()): the tree the run's stats JSON is written from;
+//  - the timing settings shared by the initiators' LocalTime objects (lookahead on or
+//    off, the horizon no skipped wait may cross, how many waits were skipped).
+//
+// The ground truth hub and the checkers belong to the platform's system, which makes
+// one per context; the OS model's diagnostics belong to its kernel (os/os_context.h).
+#pragma once
+
+#include "sc_models/stats.h"
+
+namespace iosim {
+
+class SimContext {
+ public:
+  SimContext() = default;
+  SimContext(const SimContext&) = delete;
+  SimContext& operator=(const SimContext&) = delete;
+
+  StatRegistry& stats() { return stats_; }
+  const StatRegistry& stats() const { return stats_; }
+
+ private:
+  StatRegistry stats_;
+};
+
+}  // namespace iosim
