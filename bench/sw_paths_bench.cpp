@@ -70,9 +70,10 @@ iosim::OsConfig os_config() {
 
 // Everything the two paths need, elaborated once.
 struct SwSystem {
+  iosim::SimContext sim;  // first: the modules below register their statistics in it
   iosim::PhysicalMemory memory{"memory", iosim::PhysicalMemoryConfig{}};
   iosim::GroundTruth gt;
-  iosim::Kernel os{os_config(), memory, &gt};
+  iosim::Kernel os{sim, os_config(), memory, &gt};
   iosim::Iommu iommu{"iommu", iosim::IommuConfig{}};
   std::vector<std::unique_ptr<iosim::PcieLink>> links;
   std::vector<std::unique_ptr<iosim::Device>> devices;

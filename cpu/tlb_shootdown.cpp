@@ -4,8 +4,8 @@
 #include <stdexcept>
 
 #include "cpu/core.h"
-#include "os/exec_context.h"
 #include "os/mm_struct.h"
+#include "os/os_context.h"
 #include "sc_models/page_size.h"
 #include "sc_models/stats.h"
 
@@ -54,7 +54,7 @@ double TlbShootdown::flush_core(Core& c, uint32_t asid, uint64_t start, uint64_t
 
 void TlbShootdown::shootdown(MmStruct& mm, const std::set<int>& cpumask, uint64_t start,
                              uint64_t end, bool full, int initiator_cpu) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = mm.context().current();
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
   flushes_->inc();
   if (full) full_->inc();

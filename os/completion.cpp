@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "os/os_context.h"
 #include "sc_models/server_pool.h"
 
 namespace iosim {
@@ -31,7 +32,7 @@ bool Completion::try_wait_for_completion() {
 }
 
 void Completion::wait_for_completion() {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   if (done_ > 0) {
     ctx.might_sleep("wait_for_completion");
   } else {
@@ -44,7 +45,7 @@ void Completion::wait_for_completion() {
 }
 
 void Completion::spin_until_done() {
-  ExecContext::current().spin_until([this] { return done_ > 0; }, ev_);
+  os_.current().spin_until([this] { return done_ > 0; }, ev_);
   consume();
 }
 

@@ -17,10 +17,13 @@
 
 namespace iosim {
 
+class OsContext;
+
 class Completion {
  public:
-  explicit Completion(double wakeup_latency_ns = kDefaultWakeupLatencyNs)
-      : wakeup_latency_ns_(wakeup_latency_ns) {}
+  // `os`: the kernel whose threads wait (might_sleep, its diagnostics).
+  explicit Completion(OsContext& os, double wakeup_latency_ns = kDefaultWakeupLatencyNs)
+      : os_(os), wakeup_latency_ns_(wakeup_latency_ns) {}
   Completion(const Completion&) = delete;
   Completion& operator=(const Completion&) = delete;
 
@@ -40,6 +43,7 @@ class Completion {
  private:
   void consume();
 
+  OsContext& os_;
   double wakeup_latency_ns_;
   uint64_t done_ = 0;
   sc_core::sc_event ev_;

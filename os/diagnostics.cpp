@@ -1,6 +1,6 @@
 #include "os/diagnostics.h"
 
-#include "os/exec_context.h"
+#include "os/os_context.h"
 
 namespace iosim {
 
@@ -48,17 +48,12 @@ const char* diag_kind_name(DiagKind kind) {
   return "unknown";
 }
 
-Diagnostics& Diagnostics::global() {
-  static Diagnostics log;
-  return log;
-}
-
 void Diagnostics::report(DiagKind kind, const std::string& message) {
-  report_at(kind, ExecContext::current().where(), message);
+  report_at(kind, os_.current().where(), message);
 }
 
 void Diagnostics::report_at(DiagKind kind, const std::string& where, const std::string& message) {
-  Diagnostic d{kind, sc_core::sc_time_stamp(), ExecContext::current().name(), where, message};
+  Diagnostic d{kind, sc_core::sc_time_stamp(), os_.current().name(), where, message};
   records_.push_back(d);
   ++counts_[static_cast<size_t>(kind)];
   if (listener_) listener_(d);

@@ -7,8 +7,11 @@
 // report is a record (kind, simulated time, thread, where, message) kept in a list
 // and counted per kind, so scenarios and tests can assert on them.
 //
-// Simplifications: one process-wide log (like the kernel ring buffer), no rate
-// limiting and no WARN_ONCE folding; nothing is printed unless a listener is set.
+// The log belongs to the kernel's OsContext (os/os_context.h), one per simulated kernel
+// like the kernel ring buffer; it asks that context which thread reports.
+//
+// Simplifications: no rate limiting and no WARN_ONCE folding; nothing is printed unless
+// a listener is set.
 #pragma once
 
 #include <systemc>
@@ -21,6 +24,8 @@
 #include <vector>
 
 namespace iosim {
+
+class OsContext;
 
 enum class DiagKind : unsigned {
   kSleepInAtomic,             // might_sleep() with a spin lock held or in a non-block section
@@ -56,8 +61,10 @@ struct Diagnostic {
 
 class Diagnostics {
  public:
-  // The process-wide log.
-  static Diagnostics& global();
+  // `os` names the calling thread and its frame in each record.
+  explicit Diagnostics(OsContext& os) : os_(os) {}
+  Diagnostics(const Diagnostics&) = delete;
+  Diagnostics& operator=(const Diagnostics&) = delete;
 
   // Records a violation. `where` defaults to the calling thread's innermost frame.
   void report(DiagKind kind, const std::string& message);
@@ -74,6 +81,7 @@ class Diagnostics {
   void set_listener(std::function<void(const Diagnostic&)> fn) { listener_ = std::move(fn); }
 
  private:
+  OsContext& os_;
   std::vector<Diagnostic> records_;
   std::array<uint64_t, static_cast<size_t>(DiagKind::kCount)> counts_{};
   std::function<void(const Diagnostic&)> listener_;

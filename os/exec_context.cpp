@@ -1,50 +1,12 @@
 #include "os/exec_context.h"
 
-#include <map>
-#include <memory>
-
-#include "os/diagnostics.h"
+#include "os/os_context.h"
 
 namespace iosim {
 
-namespace {
-
-// Contexts by process. The handles keep terminated dynamic processes alive, so a
-// new process can never reuse an old context. Deliberately leaked: it must outlive
-// the SystemC kernel objects at program exit.
-std::map<sc_core::sc_process_handle, std::unique_ptr<ExecContext>>& registry() {
-  static auto* reg = new std::map<sc_core::sc_process_handle, std::unique_ptr<ExecContext>>();
-  return *reg;
-}
-
-}  // namespace
-
-ExecContext& ExecContext::current() {
-  // The last process asked about, by its object: the registry keeps every process
-  // object alive, so its address is never reused by another process.
-  static const sc_core::sc_process_b* last_process = nullptr;
-  static ExecContext* last_context = nullptr;
-  const sc_core::sc_process_b* p = sc_core::sc_get_current_process_b();
-  if (p && p == last_process) return *last_context;
-  sc_core::sc_process_handle h = sc_core::sc_get_current_process_handle();
-  if (!h.valid()) {
-    static auto* none = new ExecContext("");
-    return *none;
-  }
-  auto& reg = registry();
-  auto it = reg.find(h);
-  if (it == reg.end()) {
-    it = reg.emplace(h, std::make_unique<ExecContext>(h.name())).first;
-  }
-  last_process = p;
-  last_context = it->second.get();
-  return *it->second;
-}
-
 void ExecContext::preempt_enable() {
   if (preempt_count_ == 0) {
-    Diagnostics::global().report(DiagKind::kLockNotHeld,
-                                 "preempt_enable() without preempt_disable()");
+    os_.diagnostics().report(DiagKind::kLockNotHeld, "preempt_enable() without preempt_disable()");
     return;
   }
   --preempt_count_;
@@ -56,8 +18,7 @@ void ExecContext::page_table_lock_released() {
 
 void ExecContext::non_block_end() {
   if (non_block_count_ == 0) {
-    Diagnostics::global().report(DiagKind::kLockNotHeld,
-                                 "non_block_end() without non_block_start()");
+    os_.diagnostics().report(DiagKind::kLockNotHeld, "non_block_end() without non_block_start()");
     return;
   }
   --non_block_count_;
@@ -70,7 +31,7 @@ bool ExecContext::might_sleep(const char* what) {
                     " (preempt_count=" + std::to_string(preempt_count_) +
                     ", non_block_count=" + std::to_string(non_block_count_) +
                     ", page-table locks held=" + std::to_string(ptl_held_) + ")";
-  Diagnostics::global().report(DiagKind::kSleepInAtomic, msg);
+  os_.diagnostics().report(DiagKind::kSleepInAtomic, msg);
   return false;
 }
 

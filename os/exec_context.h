@@ -2,7 +2,8 @@
 // core is allowed to do right now.
 //
 // Every SystemC thread that executes OS code (an SC_THREAD or an sc_spawn'ed
-// process standing for a kernel thread on a core) has one ExecContext. It tracks
+// process standing for a kernel thread on a core) has one ExecContext, kept by the
+// kernel's OsContext (OsContext::current(), os/os_context.h). It tracks
 // the "atomic context" state the kernel tracks in preempt_count and
 // current->non_block_count:
 //   - preempt_count: spin locks held (and explicit preempt_disable()); the page-table
@@ -31,6 +32,8 @@
 
 namespace iosim {
 
+class OsContext;
+
 // Scheduler wake-up latency used as the default for sleeping locks and wait queues:
 // a thread-to-thread switch through a pipe ping-pong costs ~1.07 us on Linux 6.6 on an
 // 11th-gen Core i7 (ddumbying.vercel.app/experiments/ctx-switch-overhead).
@@ -38,11 +41,8 @@ constexpr double kDefaultWakeupLatencyNs = 1000.0;
 
 class ExecContext {
  public:
-  // The context of the calling SystemC process; outside any process (elaboration,
-  // sc_main) a shared "no process" context.
-  static ExecContext& current();
-
-  explicit ExecContext(std::string name) : name_(std::move(name)) {}
+  // A context of the kernel `os`, whose diagnostics log receives its reports.
+  ExecContext(OsContext& os, std::string name) : os_(os), name_(std::move(name)) {}
   ExecContext(const ExecContext&) = delete;
   ExecContext& operator=(const ExecContext&) = delete;
 
@@ -126,6 +126,7 @@ class ExecContext {
   uint64_t sleep_violations() const { return sleep_violations_; }
 
  private:
+  OsContext& os_;
   std::string name_;
   int cpu_ = -1;
   unsigned preempt_count_ = 0;

@@ -1,7 +1,7 @@
 #include "os/fault_handler.h"
 
-#include "os/exec_context.h"
 #include "os/mmu_gather.h"
+#include "os/os_context.h"
 #include "sc_models/local_time.h"
 #include "sc_models/physical_memory.h"
 #include "sc_models/server_pool.h"
@@ -38,7 +38,7 @@ const char* fault_result_name(FaultResult r) {
 }
 
 FaultHandler::FaultHandler(OsEnv& env) : env_(env) {
-  StatGroup& g = StatRegistry::global().group("os.faults");
+  StatGroup& g = env.os->stats().group("os.faults");
   for (FaultResult r : kAllResults) {
     counts_[static_cast<int>(r)] =
         &g.counter(fault_result_name(r), "faults", "page faults resolved this way");
@@ -56,7 +56,7 @@ FaultResult FaultHandler::handle(Mm& mm, int cpu, uint64_t va, bool write) {
 
 FaultResult FaultHandler::handle(Mm& mm, int cpu, uint64_t va, bool write,
                                  sc_core::sc_time& pending) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = env_.os->current();
   ExecContext::Frame frame(ctx, "handle_mm_fault");
   if (env_.cfg.fault_entry_ns > 0) pending += ns(env_.cfg.fault_entry_ns);
   // Charged with mmap_lock's acquisition, or carried on while no other process can
@@ -77,7 +77,7 @@ FaultResult FaultHandler::handle_locked(Mm& mm, int cpu, uint64_t va, bool write
   if (!vma || (write && !vma->writable()) || (!write && !vma->readable())) {
     return FaultResult::kSegv;
   }
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = env_.os->current();
   if (mm.exclusive_entries().count(va)) {
     ctx.charge(pending);
     return restore_exclusive(mm, cpu, va);
@@ -107,13 +107,13 @@ bool FaultHandler::lock_pte_none(Mm& mm, uint64_t va, sc_core::sc_time& pending)
   mm.ptl_lock(pending);  // charges what was pending, defers the lock's cost
   // The PTE is read at the end of the lock's cost: now when nothing else can run
   // before then.
-  if (!LocalTime::may_keep(pending)) ExecContext::current().charge(pending);
+  if (!LocalTime::may_keep(pending)) env_.os->current().charge(pending);
   return !mm.pte(va).present();
 }
 
 FaultResult FaultHandler::do_anonymous(Mm& mm, const Vma& vma, uint64_t va, bool write,
                                        sc_core::sc_time& pending) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = env_.os->current();
   if (!write && !vma.shared) {
     if (lock_pte_none(mm, va, pending)) {
       mm.set_pte(va, Pte::leaf(env_.alloc->zero_page(), PageSize::k4K, Mm::leaf_flags(false)),

@@ -57,7 +57,7 @@ IopfHandler::IopfHandler(sc_core::sc_module_name name, const IopfConfig& cfg, Sv
       group_dispatch_(ns(cfg_.group_dispatch_ns)),
       driver_(driver),
       kernel_(kernel),
-      stats_(StatRegistry::global().group(*this)),
+      stats_(kernel.context().stats().group(*this)),
       fault_latency_(stats_.histogram("fault_latency",
                                       "page request interrupt to the group's response submitted")),
       page_requests_(stats_.counter("page_requests", "requests", "page requests read")),
@@ -93,7 +93,7 @@ void IopfHandler::on_irq() {
 }
 
 void IopfHandler::run() {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = kernel_.context().current();
   for (;;) {
     while (!irq_pending_) sc_core::wait(irq_ev_);
     irq_pending_ = false;
@@ -120,7 +120,7 @@ void IopfHandler::run() {
 }
 
 void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = kernel_.context().current();
   ExecContext::Frame frame(ctx, "iopf.prq_event_thread");
   PhysicalMemory& mem = *kernel_.env().mem;
   const uint64_t base = driver_.page_request_queue_base();
@@ -179,7 +179,7 @@ PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& p
   // The mm and VMA lookups read what others can change: they happen at the end of
   // `pending`, which is charged first unless no other process can run before then
   // (the state is then the same now); the fault handler charges what is left.
-  if (!LocalTime::may_keep(pending)) ExecContext::current().charge(pending);
+  if (!LocalTime::may_keep(pending)) kernel_.context().current().charge(pending);
   if (!d.pasid_present || d.priv) return PrgResponseCode::kInvalidRequest;
   Mm* mm = driver_.mm_of_pasid(d.pasid);
   if (!mm || mm->users() <= 0) return PrgResponseCode::kInvalidRequest;
@@ -214,7 +214,7 @@ void IopfHandler::handle_group(const PageRequestDesc* group, size_t n, const sc_
   resp.pasid = last.pasid;
   resp.lpig = true;
   resp.prg_index = last.prg_index;
-  ExecContext::current().charge(pending);  // left when a check failed before the fault
+  kernel_.context().current().charge(pending);  // left when a check failed before the fault
   response_.assign(1, resp.encode());
   driver_.submit_and_wait(response_);
   switch (code) {
@@ -232,7 +232,7 @@ void IopfHandler::handle_group(const PageRequestDesc* group, size_t n, const sc_
 }
 
 void IopfHandler::drain(uint32_t pasid) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = kernel_.context().current();
   for (;;) {
     const bool empty = driver_.read_reg(iommu_reg::kPqh) == driver_.read_reg(iommu_reg::kPqt);
     if (empty && !busy_ && !irq_pending_) break;

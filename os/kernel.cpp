@@ -13,8 +13,9 @@ const OsConfig& validated(const OsConfig& cfg) {
 
 }  // namespace
 
-Kernel::Kernel(const OsConfig& cfg, PhysicalMemory& mem, GroundTruth* gt)
-    : env_{validated(cfg), &mem, nullptr, nullptr, gt, {}, nullptr},
+Kernel::Kernel(SimContext& sim, const OsConfig& cfg, PhysicalMemory& mem, GroundTruth* gt)
+    : os_(sim),
+      env_{validated(cfg), &mem, nullptr, nullptr, gt, {}, nullptr, &os_},
       alloc_(mem, cfg.allocator, gt),
       faults_(env_),
       ops_(env_),

@@ -1,10 +1,12 @@
 // Kernel: the OS memory manager as the cores and the threads running on them call it.
-// It owns the page allocator, the address spaces (Mm by id) and the code paths
-// (FaultHandler, MmOps, PageOps), and charges a system call's entry cost. Every entry
-// point runs on the calling core's SystemC thread (the `cpu` argument names that core
-// for TLB shootdown and for the per-CPU preemption hold) and consumes simulated time
-// there. The system calls are the entry points below; the platform's operation table
-// (platform/cpu_operations.h) is what calls them from a thread program.
+// It owns its context (OsContext: its threads' execution contexts and its diagnostics
+// log, on the simulation context its statistics go to), the page allocator, the address
+// spaces (Mm by id) and the code paths (FaultHandler, MmOps, PageOps), and charges a
+// system call's entry cost. Every entry point runs on the calling core's SystemC thread
+// (the `cpu` argument names that core for TLB shootdown and for the per-CPU preemption
+// hold) and consumes simulated time there. The system calls are the entry points below;
+// the platform's operation table (platform/cpu_operations.h) is what calls them from a
+// thread program.
 //
 // Layering: of cpu/, os/ sees only the page-fault handler interface it implements
 // (cpu/page_fault_handler.h: a core's fault enters here, the ASID naming the mm); the
@@ -25,6 +27,7 @@
 #include "os/mm.h"
 #include "os/mm_ops.h"
 #include "os/os_config.h"
+#include "os/os_context.h"
 #include "os/page_allocator.h"
 #include "os/page_ops.h"
 
@@ -32,8 +35,9 @@ namespace iosim {
 
 class Kernel : public PageFaultHandler {
  public:
-  // Throws ParamError for an invalid configuration.
-  Kernel(const OsConfig& cfg, PhysicalMemory& mem, GroundTruth* gt = nullptr);
+  // The kernel's statistics go to `sim`'s registry. Throws ParamError for an invalid
+  // configuration.
+  Kernel(SimContext& sim, const OsConfig& cfg, PhysicalMemory& mem, GroundTruth* gt = nullptr);
 
   void set_tlb_shootdown(CpuTlbShootdown* s) { env_.tlb = s; }
   // Observer of the memory manager's steps (timeline, trace); null to detach.
@@ -94,12 +98,16 @@ class Kernel : public PageFaultHandler {
   int clear_young(Mm& mm, int cpu, uint64_t va) { return pages_.clear_young(mm, cpu, va); }
   int test_young(Mm& mm, int cpu, uint64_t va) { return pages_.test_young(mm, cpu, va); }
 
+  // The kernel's own context: its threads' execution contexts, its diagnostics log
+  // (dmesg) and the simulation context its statistics go to.
+  OsContext& context() { return os_; }
   OsEnv& env() { return env_; }
   const OsConfig& config() const { return env_.cfg; }
   PageAllocator& allocator() { return alloc_; }
   const FaultHandler& faults() const { return faults_; }
 
  private:
+  OsContext os_;  // first: everything below refers to it
   OsEnv env_;
   PageAllocator alloc_;
   FaultHandler faults_;

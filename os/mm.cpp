@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "os/exec_context.h"
 #include "os/mmu_gather.h"
+#include "os/os_context.h"
 #include "os/os_observer.h"
 #include "os/stat_names.h"
 #include "os/tlb_flush.h"
@@ -33,7 +33,8 @@ OsEvent Mm::observed(const sc_core::sc_time& began, int cpu) const {
   OsEvent e;
   e.time = began;
   e.duration = sc_core::sc_time_stamp() - began;
-  e.cpu = cpu >= 0 ? cpu : ExecContext::current().cpu();
+  e.thread = &context().current();
+  e.cpu = cpu >= 0 ? cpu : e.thread->cpu();
   e.mm_id = id();
   return e;
 }
@@ -49,11 +50,11 @@ OsRangeEvent Mm::observed_range(const sc_core::sc_time& began, int cpu, uint64_t
 }
 
 Mm::Mm(uint32_t id, OsEnv& env)
-    : MmStruct(id, env.cfg.mm),
+    : MmStruct(*env.os, id, env.cfg.mm),
       env_(env),
       editor_(*env.mem, [&env] { return alloc_table_frame(env); }),
       root_(editor_.new_root()) {
-  StatGroup& g = StatRegistry::global().group("os." + name());
+  StatGroup& g = env.os->stats().group("os." + name());
   ptl_hold_ = &g.histogram(MmStats::kPtlHold, "page-table lock hold time");
   ptl_spin_ = &g.histogram("ptl_spin", "time spent waiting for the page-table lock");
   notifier_time_ = &g.histogram("notifier_time", "time in one MMU-notifier range call");
@@ -94,7 +95,7 @@ Pte Mm::set_pte(uint64_t va, Pte value, const char* reason) {
 
 Pte Mm::set_pte(uint64_t va, Pte value, const char* reason, sc_core::sc_time& pending) {
   if (env_.cfg.pte_update_ns > 0) pending += iosim::ns(env_.cfg.pte_update_ns);
-  ExecContext::current().charge(pending);
+  context().current().charge(pending);
   Pte old;
   if (const auto slot = leaf_slot(va)) {
     // What PageTableEditor::set_leaf does, without walking the tables a second time.
@@ -129,7 +130,7 @@ Pte Mm::clear_pte(uint64_t va, const char* reason) {
 void Mm::ptl_lock() {
   sc_core::sc_time pending = sc_core::SC_ZERO_TIME;
   ptl_lock(pending);
-  ExecContext::current().charge(pending);
+  context().current().charge(pending);
 }
 
 void Mm::ptl_lock(sc_core::sc_time& pending) {
@@ -138,7 +139,7 @@ void Mm::ptl_lock(sc_core::sc_time& pending) {
   ptl_taken_ = sc_core::sc_time_stamp() + pending;  // taken when its cost is paid
   ptl_spin_->sample(ptl_taken_ - asked);
   if (env_.observer) {
-    ExecContext::current().charge(pending);  // the event is stamped with the kernel time
+    context().current().charge(pending);  // the event is stamped with the kernel time
     env_.observer->on_ptl_acquire(observed(ptl_taken_));
   }
 }
@@ -229,7 +230,7 @@ void Mm::for_each_present_pte(uint64_t start, uint64_t end,
 }
 
 void Mm::run_for_ns(double ns) {
-  if (ns > 0) ExecContext::current().run_for(iosim::ns(ns));
+  if (ns > 0) context().current().run_for(iosim::ns(ns));
 }
 
 }  // namespace iosim

@@ -1,6 +1,6 @@
 #include "os/mm_struct.h"
 
-#include "os/diagnostics.h"
+#include "os/os_context.h"
 #include "sc_models/params.h"
 
 namespace iosim {
@@ -27,17 +27,18 @@ const MmStructConfig& validated(const MmStructConfig& cfg) {
 
 }  // namespace
 
-MmStruct::MmStruct(uint32_t id, const MmStructConfig& cfg)
-    : mmap_lock(mm_name(id) + ".mmap_lock", validated(cfg).mmap_lock),
-      page_table_lock(mm_name(id) + ".page_table_lock", cfg.page_table_lock,
+MmStruct::MmStruct(OsContext& os, uint32_t id, const MmStructConfig& cfg)
+    : mmap_lock(os, mm_name(id) + ".mmap_lock", validated(cfg).mmap_lock),
+      page_table_lock(os, mm_name(id) + ".page_table_lock", cfg.page_table_lock,
                       SpinLock::Kind::kPageTable),
+      os_(os),
       id_(id),
       name_(mm_name(id)),
       cfg_(cfg),
-      subscriptions_(*this, cfg.notifier) {
+      subscriptions_(os, *this, cfg.notifier) {
   for (unsigned i = 0; i < cfg.rmap_locks; ++i) {
     rmap_locks_.push_back(
-        std::make_unique<RwSemaphore>(name_ + ".rmap_lock" + std::to_string(i), cfg.rmap_lock));
+        std::make_unique<RwSemaphore>(os, name_ + ".rmap_lock" + std::to_string(i), cfg.rmap_lock));
   }
 }
 
@@ -60,7 +61,7 @@ void MmStruct::mm_drop_all_locks() {
 
 void MmStruct::mmget() {
   if (users_ <= 0) {
-    Diagnostics::global().report(DiagKind::kMmRefcount, "mmget on " + name_ + " with no users");
+    os_.diagnostics().report(DiagKind::kMmRefcount, "mmget on " + name_ + " with no users");
   }
   ++users_;
 }
@@ -73,7 +74,7 @@ bool MmStruct::mmget_not_zero() {
 
 void MmStruct::mmput() {
   if (users_ <= 0) {
-    Diagnostics::global().report(DiagKind::kMmRefcount, "mmput on " + name_ + " with no users");
+    os_.diagnostics().report(DiagKind::kMmRefcount, "mmput on " + name_ + " with no users");
     return;
   }
   if (--users_ == 0) {
@@ -90,21 +91,21 @@ void MmStruct::exit_mmap() {
 
 void MmStruct::mmgrab() {
   if (count_ <= 0) {
-    Diagnostics::global().report(DiagKind::kMmRefcount, "mmgrab on freed " + name_);
+    os_.diagnostics().report(DiagKind::kMmRefcount, "mmgrab on freed " + name_);
   }
   ++count_;
 }
 
 void MmStruct::mmdrop() {
   if (count_ <= 0) {
-    Diagnostics::global().report(DiagKind::kMmRefcount, "mmdrop on freed " + name_);
+    os_.diagnostics().report(DiagKind::kMmRefcount, "mmdrop on freed " + name_);
     return;
   }
   if (--count_ > 0) return;
   freed_ = true;
   if (!subscriptions_.subscribers().empty() || subscriptions_.itree().size() > 0) {
-    Diagnostics::global().report(DiagKind::kMmRefcount,
-                                 name_ + " freed with notifier subscriptions still attached");
+    os_.diagnostics().report(DiagKind::kMmRefcount,
+                             name_ + " freed with notifier subscriptions still attached");
   }
 }
 

@@ -29,6 +29,8 @@
 
 namespace iosim {
 
+class OsContext;
+
 struct MmStructConfig {
   // Rmap locks taken by mm_take_all_locks() (one per file mapping / anon_vma).
   unsigned rmap_locks = 1;
@@ -51,11 +53,13 @@ class MmStruct {
  public:
   static constexpr unsigned kMaxRmapLocks = 4096;
 
-  // Throws ParamError for an invalid configuration.
-  explicit MmStruct(uint32_t id, const MmStructConfig& cfg = {});
+  // `os`: the kernel the address space belongs to (its threads take the locks, its
+  // diagnostics log receives the reports). Throws ParamError for an invalid configuration.
+  MmStruct(OsContext& os, uint32_t id, const MmStructConfig& cfg = {});
   MmStruct(const MmStruct&) = delete;
   MmStruct& operator=(const MmStruct&) = delete;
 
+  OsContext& context() const { return os_; }
   uint32_t id() const { return id_; }
   const std::string& name() const { return name_; }
   const MmStructConfig& config() const { return cfg_; }
@@ -92,6 +96,7 @@ class MmStruct {
  private:
   void exit_mmap();
 
+  OsContext& os_;
   uint32_t id_;
   std::string name_;
   MmStructConfig cfg_;

@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <typeinfo>
 
-#include "os/diagnostics.h"
 #include "os/mm_struct.h"
+#include "os/os_context.h"
 #include "sc_models/server_pool.h"
 
 namespace iosim {
@@ -40,8 +40,8 @@ struct CallbackTimer {
   uint64_t violations;
   sc_core::sc_time t0;
 
-  CallbackTimer()
-      : ctx(ExecContext::current()),
+  explicit CallbackTimer(ExecContext& thread)
+      : ctx(thread),
         under_ptl(ctx.page_table_locks_held() > 0),
         violations(ctx.sleep_violations()),
         t0(sc_core::sc_time_stamp()) {}
@@ -51,15 +51,17 @@ struct CallbackTimer {
 
 }  // namespace
 
-MmuNotifierSubscriptions::MmuNotifierSubscriptions(MmStruct& mm, const MmuNotifierConfig& cfg)
-    : mm_(mm),
+MmuNotifierSubscriptions::MmuNotifierSubscriptions(OsContext& os, MmStruct& mm,
+                                                   const MmuNotifierConfig& cfg)
+    : os_(os),
+      mm_(mm),
       cfg_(cfg),
-      srcu_("mm" + std::to_string(mm.id()) + ".mmu_notifier_srcu", cfg.srcu_grace_period_ns,
+      srcu_(os, "mm" + std::to_string(mm.id()) + ".mmu_notifier_srcu", cfg.srcu_grace_period_ns,
             cfg.wakeup_latency_ns) {}
 
 template <class F>
 auto MmuNotifierSubscriptions::call_op(MmuNotifier& sub, MmuNotifierOp op, F&& fn) {
-  CallbackTimer timer;
+  CallbackTimer timer(os_.current());
   ExecContext::Frame frame(timer.ctx, sub.name(), mmu_notifier_op_name(op));
   auto result = fn();
   sc_core::sc_time dt = timer.elapsed();
@@ -77,7 +79,7 @@ auto MmuNotifierSubscriptions::call_op(MmuNotifier& sub, MmuNotifierOp op, F&& f
 
 MmuNotifierSubscriptions::ActiveRange* MmuNotifierSubscriptions::open_range(MmuNotifierRange& r) {
   r.token = next_token_++;
-  active_.push_back({r.token, r.start, r.end, r.event, ExecContext::current().name(), false});
+  active_.push_back({r.token, r.start, r.end, r.event, os_.current().name(), false});
   return &active_.back();
 }
 
@@ -96,7 +98,7 @@ void MmuNotifierSubscriptions::close_range(uint64_t token) {
 }
 
 std::optional<MmuNotifierEvent> MmuNotifierSubscriptions::current_range_event() const {
-  const std::string& thread = ExecContext::current().name();
+  const std::string& thread = os_.current().name();
   for (auto it = active_.rbegin(); it != active_.rend(); ++it) {
     if (it->thread == thread) return it->event;
   }
@@ -106,7 +108,7 @@ std::optional<MmuNotifierEvent> MmuNotifierSubscriptions::current_range_event() 
 void MmuNotifierSubscriptions::check_range_locks(const char* who) {
   if (!cfg_.check_range_locking) return;
   if (mm_.mmap_lock.held_by_current() || mm_.rmap_lock_held_by_current()) return;
-  Diagnostics::global().report(
+  os_.diagnostics().report(
       DiagKind::kRangeWithoutLock,
       std::string(who) + " on " + mm_.name() + " without mmap_lock or an rmap lock held");
 }
@@ -114,11 +116,10 @@ void MmuNotifierSubscriptions::check_range_locks(const char* who) {
 bool MmuNotifierSubscriptions::check_secondary_mapping(const std::string& who, uint64_t address) {
   for (const auto& a : active_) {
     if (address >= a.start && address < a.end) {
-      Diagnostics::global().report_at(DiagKind::kSpteInsideRange, who,
-                                      who + " established a secondary mapping of " + hex(address) +
-                                          " inside the active " +
-                                          "invalidate_range_start/end window " +
-                                          describe(a.start, a.end, a.event) + " of " + a.thread);
+      os_.diagnostics().report_at(DiagKind::kSpteInsideRange, who,
+                                  who + " established a secondary mapping of " + hex(address) +
+                                      " inside the active " + "invalidate_range_start/end window " +
+                                      describe(a.start, a.end, a.event) + " of " + a.thread);
       return false;
     }
   }
@@ -129,7 +130,7 @@ bool MmuNotifierSubscriptions::check_secondary_mapping(const std::string& who, u
 // invalidate_range_start / end
 
 void MmuNotifierSubscriptions::invalidate_range_start(MmuNotifierRange& r) {
-  ExecContext::current().might_sleep("mmu_notifier_invalidate_range_start");
+  os_.current().might_sleep("mmu_notifier_invalidate_range_start");
   if (has_notifiers()) r.flags |= kMmuNotifierRangeBlockable;
   start_common(r);
 }
@@ -163,7 +164,7 @@ int MmuNotifierSubscriptions::start_common(MmuNotifierRange& r) {
 }
 
 int MmuNotifierSubscriptions::hlist_start(MmuNotifierRange& r) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   bool blockable = mmu_notifier_range_blockable(r);
   uint64_t ticket = srcu_.read_lock();
   int ret = 0;
@@ -195,7 +196,7 @@ int MmuNotifierSubscriptions::hlist_start(MmuNotifierRange& r) {
 void MmuNotifierSubscriptions::note_start_failure(MmuNotifier& sub, const MmuNotifierRange& r,
                                                   int ret) {
   ++sub.stats_.start_failures;
-  Diagnostics& log = Diagnostics::global();
+  Diagnostics& log = os_.diagnostics();
   std::string what = "invalidate_range_start of '" + sub.name() + "' failed with " +
                      std::to_string(ret) + " on " + describe(r.start, r.end, r.event);
   if (mmu_notifier_range_blockable(r)) {
@@ -216,12 +217,12 @@ void MmuNotifierSubscriptions::note_start_failure(MmuNotifier& sub, const MmuNot
 
 void MmuNotifierSubscriptions::invalidate_range_end(MmuNotifierRange& r) {
   if (mmu_notifier_range_blockable(r)) {
-    ExecContext::current().might_sleep("mmu_notifier_invalidate_range_end");
+    os_.current().might_sleep("mmu_notifier_invalidate_range_end");
   }
   ActiveRange* a = find_range(r.token);
   bool itree_started = a && a->itree_started;
   if (!a) {
-    Diagnostics::global().report(
+    os_.diagnostics().report(
         DiagKind::kEndWithoutStart,
         "mmu_notifier_invalidate_range_end " + describe(r.start, r.end, r.event) + " on " +
             mm_.name() + " without an active invalidate_range_start (never started, already " +
@@ -237,7 +238,7 @@ void MmuNotifierSubscriptions::invalidate_range_end(MmuNotifierRange& r) {
 }
 
 void MmuNotifierSubscriptions::hlist_end(const MmuNotifierRange& r, bool cleanup) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   bool non_block = !cleanup && !mmu_notifier_range_blockable(r);
   uint64_t ticket = srcu_.read_lock();
   std::vector<MmuNotifier*> snapshot = list_;
@@ -255,10 +256,10 @@ void MmuNotifierSubscriptions::deliver_end(MmuNotifier& sub, const MmuNotifierRa
   auto it = std::find(open.begin(), open.end(), r.token);
   if (it == open.end() || r.token == 0) {
     ++sub.stats_.unbalanced_ends;
-    Diagnostics::global().report_at(DiagKind::kUnbalancedEnd, sub.name(),
-                                    "'" + sub.name() + "' received invalidate_range_end " +
-                                        describe(r.start, r.end, r.event) +
-                                        " without the matching invalidate_range_start");
+    os_.diagnostics().report_at(DiagKind::kUnbalancedEnd, sub.name(),
+                                "'" + sub.name() + "' received invalidate_range_end " +
+                                    describe(r.start, r.end, r.event) +
+                                    " without the matching invalidate_range_start");
   } else {
     open.erase(it);
   }
@@ -279,10 +280,10 @@ int MmuNotifierSubscriptions::itree_invalidate(const MmuNotifierRange& r) {
        sub = itree_.inv_next(*sub, r)) {
     if (call_interval(*sub, r, cur_seq)) continue;
     if (blockable) {
-      Diagnostics::global().report_at(DiagKind::kIntervalInvalidateFailed, sub->name(),
-                                      "interval invalidate() of '" + sub->name() +
-                                          "' returned false in a blockable range " +
-                                          describe(r.start, r.end, r.event));
+      os_.diagnostics().report_at(DiagKind::kIntervalInvalidateFailed, sub->name(),
+                                  "interval invalidate() of '" + sub->name() +
+                                      "' returned false in a blockable range " +
+                                      describe(r.start, r.end, r.event));
       continue;
     }
     itree_.inv_end();  // the non-blocking caller will not call end
@@ -293,7 +294,7 @@ int MmuNotifierSubscriptions::itree_invalidate(const MmuNotifierRange& r) {
 
 bool MmuNotifierSubscriptions::call_interval(MmuIntervalNotifier& sub, const MmuNotifierRange& r,
                                              uint64_t cur_seq) {
-  CallbackTimer timer;
+  CallbackTimer timer(os_.current());
   ExecContext::Frame frame(timer.ctx, sub.name(), "invalidate");
   bool non_block = !mmu_notifier_range_blockable(r);
   if (non_block) timer.ctx.non_block_start();
@@ -314,12 +315,12 @@ bool MmuNotifierSubscriptions::call_interval(MmuIntervalNotifier& sub, const Mmu
 // arch_invalidate_secondary_tlbs and the young callbacks
 
 void MmuNotifierSubscriptions::arch_invalidate_secondary_tlbs(uint64_t start, uint64_t end) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   if (ctx.page_table_locks_held() == 0) {
-    Diagnostics::global().report(
-        DiagKind::kPtlNotHeld, "mmu_notifier_arch_invalidate_secondary_tlbs [" + hex(start) + ", " +
-                                   hex(end) + ") on " + mm_.name() +
-                                   " without a page-table lock held");
+    os_.diagnostics().report(DiagKind::kPtlNotHeld,
+                             "mmu_notifier_arch_invalidate_secondary_tlbs [" + hex(start) + ", " +
+                                 hex(end) + ") on " + mm_.name() +
+                                 " without a page-table lock held");
   }
   if (list_.empty()) return;
   uint64_t ticket = srcu_.read_lock();
@@ -391,9 +392,9 @@ void MmuNotifierSubscriptions::itree_release() {
   for (MmuIntervalNotifier* sub = itree_.inv_start_range(r, &cur_seq); sub;
        sub = itree_.inv_next(*sub, r)) {
     if (!call_interval(*sub, r, cur_seq)) {
-      Diagnostics::global().report_at(DiagKind::kIntervalInvalidateFailed, sub->name(),
-                                      "interval invalidate() of '" + sub->name() +
-                                          "' returned false for the RELEASE invalidation");
+      os_.diagnostics().report_at(DiagKind::kIntervalInvalidateFailed, sub->name(),
+                                  "interval invalidate() of '" + sub->name() +
+                                      "' returned false for the RELEASE invalidation");
     }
   }
   itree_.inv_end();
@@ -430,7 +431,7 @@ int MmuNotifierSubscriptions::register_notifier(MmuNotifier* sub) {
 }
 
 int MmuNotifierSubscriptions::check_registration(const MmuNotifier& sub) {
-  Diagnostics& log = Diagnostics::global();
+  Diagnostics& log = os_.diagnostics();
   if (sub.hashed_) {
     log.report_at(DiagKind::kNotifierMisuse, sub.name(),
                   "mmu_notifier_register: '" + sub.name() + "' is already registered");
@@ -457,8 +458,8 @@ int MmuNotifierSubscriptions::check_registration(const MmuNotifier& sub) {
 int MmuNotifierSubscriptions::register_notifier_locked(MmuNotifier* sub) {
   mm_.mmap_lock.assert_write_held("__mmu_notifier_register");
   if (mm_.users() <= 0) {
-    Diagnostics::global().report(DiagKind::kMmRefcount,
-                                 "mmu_notifier_register on " + mm_.name() + " with no users");
+    os_.diagnostics().report(DiagKind::kMmRefcount,
+                             "mmu_notifier_register on " + mm_.name() + " with no users");
     return -EINVAL;
   }
   if (sub) {
@@ -489,7 +490,7 @@ void MmuNotifierSubscriptions::unhash(MmuNotifier& sub) {
 
 void MmuNotifierSubscriptions::unregister(MmuNotifier& sub) {
   if (sub.mm_ != &mm_) {
-    Diagnostics::global().report_at(
+    os_.diagnostics().report_at(
         DiagKind::kNotifierMisuse, sub.name(),
         "mmu_notifier_unregister: '" + sub.name() + "' is not registered on " + mm_.name());
     return;
@@ -534,7 +535,7 @@ MmuNotifier* MmuNotifierSubscriptions::get_locked(const MmuNotifier& ops, int* e
     return sub;
   }
   if (!ops.implements(MmuNotifier::kAllocNotifier)) {
-    Diagnostics::global().report_at(
+    os_.diagnostics().report_at(
         DiagKind::kNotifierMisuse, ops.name(),
         "mmu_notifier_get: '" + ops.name() + "' does not implement alloc_notifier");
     e = -EINVAL;
@@ -559,7 +560,7 @@ MmuNotifier* MmuNotifierSubscriptions::get_locked(const MmuNotifier& ops, int* e
 
 void MmuNotifierSubscriptions::put(MmuNotifier& sub) {
   if (sub.users_ == 0 || sub.mm_ != &mm_) {
-    Diagnostics::global().report_at(
+    os_.diagnostics().report_at(
         DiagKind::kNotifierMisuse, sub.name(),
         "mmu_notifier_put of '" + sub.name() + "' without a matching mmu_notifier_get");
     return;
@@ -598,7 +599,7 @@ void MmuNotifierSubscriptions::synchronize() {
 
 int MmuNotifierSubscriptions::interval_insert(MmuIntervalNotifier& sub, uint64_t start,
                                               uint64_t length) {
-  ExecContext::current().might_sleep("mmu_interval_notifier_insert");
+  os_.current().might_sleep("mmu_interval_notifier_insert");
   if (!has_itree_) {
     int ret = register_notifier(nullptr);
     if (ret) return ret;
@@ -622,12 +623,12 @@ int MmuNotifierSubscriptions::interval_insert_common(MmuIntervalNotifier& sub, u
     return -EOVERFLOW;
   }
   if (mm_.users() <= 0) {
-    Diagnostics::global().report(
-        DiagKind::kMmRefcount, "mmu_interval_notifier_insert on " + mm_.name() + " with no users");
+    os_.diagnostics().report(DiagKind::kMmRefcount,
+                             "mmu_interval_notifier_insert on " + mm_.name() + " with no users");
     return -EINVAL;
   }
   if (sub.state_ != MmuIntervalNotifier::State::kIdle) {
-    Diagnostics::global().report_at(
+    os_.diagnostics().report_at(
         DiagKind::kIntervalMisuse, sub.name(),
         "mmu_interval_notifier_insert: '" + sub.name() + "' is already inserted");
     return -EINVAL;
@@ -639,10 +640,10 @@ int MmuNotifierSubscriptions::interval_insert_common(MmuIntervalNotifier& sub, u
 }
 
 void MmuNotifierSubscriptions::interval_remove(MmuIntervalNotifier& sub) {
-  ExecContext::current().might_sleep("mmu_interval_notifier_remove");
+  os_.current().might_sleep("mmu_interval_notifier_remove");
   using State = MmuIntervalNotifier::State;
   if (sub.mm_ != &mm_ || sub.state_ == State::kIdle || sub.state_ == State::kDeferredRemove) {
-    Diagnostics::global().report_at(
+    os_.diagnostics().report_at(
         DiagKind::kIntervalMisuse, sub.name(),
         "mmu_interval_notifier_remove: '" + sub.name() + "' is not inserted on " + mm_.name());
     return;
@@ -661,8 +662,8 @@ uint64_t MmuNotifierSubscriptions::interval_read_begin(MmuIntervalNotifier& sub)
 
 void MmuNotifierSubscriptions::sleep_on_seq(uint64_t seq, const char* what) {
   if (itree_.invalidate_seq() != seq) return;
-  ExecContext::current().sleep_until([this, seq] { return itree_.invalidate_seq() != seq; },
-                                     itree_.wq(), what);
+  os_.current().sleep_until([this, seq] { return itree_.invalidate_seq() != seq; }, itree_.wq(),
+                            what);
   if (cfg_.wakeup_latency_ns > 0) sc_core::wait(ns(cfg_.wakeup_latency_ns));
 }
 

@@ -49,6 +49,7 @@
 namespace iosim {
 
 class MmStruct;
+class OsContext;
 
 struct MmuNotifierConfig {
   // Registration takes all rmap locks (mm_take_all_locks) and so excludes in-flight
@@ -77,7 +78,8 @@ struct MmuNotifierConfig {
 
 class MmuNotifierSubscriptions {
  public:
-  MmuNotifierSubscriptions(MmStruct& mm, const MmuNotifierConfig& cfg);
+  // `os`: the kernel of `mm` (its threads' state, its diagnostics).
+  MmuNotifierSubscriptions(OsContext& os, MmStruct& mm, const MmuNotifierConfig& cfg);
   MmuNotifierSubscriptions(const MmuNotifierSubscriptions&) = delete;
   MmuNotifierSubscriptions& operator=(const MmuNotifierSubscriptions&) = delete;
 
@@ -165,6 +167,7 @@ class MmuNotifierSubscriptions {
   auto call_op(MmuNotifier& sub, MmuNotifierOp op, F&& fn);
   void sleep_on_seq(uint64_t seq, const char* what);
 
+  OsContext& os_;
   MmStruct& mm_;
   MmuNotifierConfig cfg_;
   std::vector<MmuNotifier*> list_;                   // head first

@@ -1,6 +1,6 @@
 // Configuration of the OS memory manager (the [os] section) and the services every mm
-// shares (OsEnv): physical memory, page allocator, CPU TLB shootdown, ground truth,
-// and the optional observer of the memory manager's steps.
+// shares (OsEnv): the kernel's context, physical memory, page allocator, CPU TLB
+// shootdown, ground truth, and the optional observer of the memory manager's steps.
 //
 // Latency defaults: the zero-fill fault (fault entry + page zeroing + PTE update)
 // adds up to ~0.9 us, close to the ~1.0 us median minor page fault measured with
@@ -20,6 +20,7 @@
 
 namespace iosim {
 
+class OsContext;
 class PhysicalMemory;
 class GroundTruth;
 class CpuTlbShootdown;
@@ -87,6 +88,8 @@ struct OsEnv {
   // Per-CPU override of cfg.preempt_hold_ns (set per scenario thread).
   std::map<int, double> preempt_hold_ns_by_cpu;
   OsObserver* observer = nullptr;  // null: no timeline/trace of the OS steps (os_observer.h)
+  // The kernel's context (threads, diagnostics, statistics); set by the Kernel.
+  OsContext* os = nullptr;
 
   double preempt_hold_ns(int cpu) const {
     auto it = preempt_hold_ns_by_cpu.find(cpu);

@@ -7,9 +7,9 @@
 // (arch_invalidate_secondary_tlbs).
 //
 // Every callback runs on the thread doing the step, at the current simulated time,
-// and carries the core (ExecContext::cpu(), or the cpu argument of the Mm call; -1
-// when the thread is not a core's) and the mm id. Steps that take time report when
-// they began (`time`) and how long they took (`duration`): range start/end, the
+// and carries that thread's execution context, the core (ExecContext::cpu(), or the
+// cpu argument of the Mm call; -1 when the thread is not a core's) and the mm id. Steps that take
+// time report when they began (`time`) and how long they took (`duration`): range start/end, the
 // secondary flush and the PTL (hold time) are reported once, when they finish; the
 // preemption hold is reported when it begins and when it ends.
 //
@@ -26,11 +26,15 @@
 
 namespace iosim {
 
+class ExecContext;
+
 struct OsEvent {
   sc_core::sc_time time;  // when the step began
   sc_core::sc_time duration = sc_core::SC_ZERO_TIME;
   int cpu = -1;  // core running the step; -1 when unknown
   uint32_t mm_id = 0;
+  // The thread running the step (its kernel's context for it); null when not known.
+  const ExecContext* thread = nullptr;
 };
 
 struct OsRangeEvent : OsEvent {

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "os/diagnostics.h"
+#include "os/os_context.h"
 #include "sc_models/local_time.h"
 #include "sc_models/params.h"
 #include "sc_models/server_pool.h"
@@ -24,8 +24,8 @@ sc_core::sc_process_handle calling_thread(const std::string& sem, const char* op
 
 }  // namespace
 
-RwSemaphore::RwSemaphore(std::string name, const RwSemaphoreConfig& cfg)
-    : name_(std::move(name)), cfg_(cfg) {
+RwSemaphore::RwSemaphore(OsContext& os, std::string name, const RwSemaphoreConfig& cfg)
+    : os_(os), name_(std::move(name)), cfg_(cfg) {
   if (cfg_.acquire_ns < 0) {
     throw ParamError(name_ + ": acquire_ns must be >= 0, got " + std::to_string(cfg_.acquire_ns));
   }
@@ -41,7 +41,7 @@ void RwSemaphore::down_read() {
 }
 
 void RwSemaphore::down_read(sc_core::sc_time& pending) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   if (queue_.empty() && !writer_.valid() && ctx.may_sleep() &&
       LocalTime::may_keep(pending + acquire_time_)) {
     ++read_hold(calling_thread(name_, "down_read")).count;
@@ -58,10 +58,10 @@ void RwSemaphore::down_write() {
 
 void RwSemaphore::acquire(bool writer, const char* what) {
   sc_core::sc_process_handle me = calling_thread(name_, what);
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   if (writer_ == me || (writer && find_reader(me) != readers_.end())) {
-    Diagnostics::global().report(DiagKind::kRecursiveLock,
-                                 std::string(what) + " of '" + name_ + "' by a holder: deadlock");
+    os_.diagnostics().report(DiagKind::kRecursiveLock,
+                             std::string(what) + " of '" + name_ + "' by a holder: deadlock");
   }
   sc_core::sc_time t0 = sc_core::sc_time_stamp();
   Waiter w{me, writer, false};
@@ -156,8 +156,8 @@ void RwSemaphore::up_read() {
   sc_core::sc_process_handle me = calling_thread(name_, "up_read");
   auto it = find_reader(me);
   if (it == readers_.end()) {
-    Diagnostics::global().report(DiagKind::kLockNotHeld,
-                                 "up_read of '" + name_ + "' by a thread that does not hold it");
+    os_.diagnostics().report(DiagKind::kLockNotHeld,
+                             "up_read of '" + name_ + "' by a thread that does not hold it");
     return;
   }
   if (--it->count == 0) readers_.erase(it);
@@ -167,8 +167,8 @@ void RwSemaphore::up_read() {
 void RwSemaphore::up_write() {
   sc_core::sc_process_handle me = calling_thread(name_, "up_write");
   if (!(writer_ == me)) {
-    Diagnostics::global().report(DiagKind::kLockNotHeld,
-                                 "up_write of '" + name_ + "' by a thread that does not hold it");
+    os_.diagnostics().report(DiagKind::kLockNotHeld,
+                             "up_write of '" + name_ + "' by a thread that does not hold it");
     return;
   }
   sc_core::sc_time held = sc_core::sc_time_stamp() - write_since_;
@@ -181,8 +181,8 @@ void RwSemaphore::up_write() {
 void RwSemaphore::downgrade_write() {
   sc_core::sc_process_handle me = calling_thread(name_, "downgrade_write");
   if (!(writer_ == me)) {
-    Diagnostics::global().report(DiagKind::kLockNotHeld, "downgrade_write of '" + name_ +
-                                                             "' by a thread that does not hold it");
+    os_.diagnostics().report(DiagKind::kLockNotHeld, "downgrade_write of '" + name_ +
+                                                         "' by a thread that does not hold it");
     return;
   }
   sc_core::sc_time held = sc_core::sc_time_stamp() - write_since_;
@@ -211,8 +211,8 @@ bool RwSemaphore::write_held_by_current() const {
 
 bool RwSemaphore::assert_write_held(const char* who) const {
   if (write_held_by_current()) return true;
-  Diagnostics::global().report(DiagKind::kLockNotHeld,
-                               std::string(who) + ": '" + name_ + "' is not held for write");
+  os_.diagnostics().report(DiagKind::kLockNotHeld,
+                           std::string(who) + ": '" + name_ + "' is not held for write");
   return false;
 }
 

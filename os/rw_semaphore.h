@@ -26,6 +26,8 @@
 
 namespace iosim {
 
+class OsContext;
+
 struct RwSemaphoreConfig {
   // One locked RMW on the count word: ~19 cycles for a LOCK CMPXCHG on Intel
   // Alder Lake-P (uops.info), ~6 ns at 3 GHz.
@@ -52,7 +54,8 @@ struct RwSemaphoreStats {
 
 class RwSemaphore {
  public:
-  explicit RwSemaphore(std::string name, const RwSemaphoreConfig& cfg = {});
+  // `os`: the kernel whose threads take the semaphore (might_sleep, its diagnostics).
+  RwSemaphore(OsContext& os, std::string name, const RwSemaphoreConfig& cfg = {});
   RwSemaphore(const RwSemaphore&) = delete;
   RwSemaphore& operator=(const RwSemaphore&) = delete;
 
@@ -108,6 +111,7 @@ class RwSemaphore {
   void wake_waiters();
   void finish_acquire(bool writer, const sc_core::sc_time& requested, bool slept);
 
+  OsContext& os_;
   std::string name_;
   RwSemaphoreConfig cfg_;
   sc_core::sc_time acquire_time_;  // cfg_.acquire_ns

@@ -2,8 +2,7 @@
 
 #include <stdexcept>
 
-#include "os/diagnostics.h"
-#include "os/exec_context.h"
+#include "os/os_context.h"
 #include "sc_models/params.h"
 #include "sc_models/server_pool.h"
 
@@ -21,8 +20,8 @@ sc_core::sc_process_handle calling_thread(const std::string& lock, const char* o
 
 }  // namespace
 
-SpinLock::SpinLock(std::string name, const SpinLockConfig& cfg, Kind kind)
-    : name_(std::move(name)), cfg_(cfg), kind_(kind) {
+SpinLock::SpinLock(OsContext& os, std::string name, const SpinLockConfig& cfg, Kind kind)
+    : os_(os), name_(std::move(name)), cfg_(cfg), kind_(kind) {
   if (cfg_.acquire_ns < 0) {
     throw ParamError(name_ + ": acquire_ns must be >= 0, got " + std::to_string(cfg_.acquire_ns));
   }
@@ -37,13 +36,13 @@ void SpinLock::lock() {
 
 void SpinLock::lock(sc_core::sc_time& pending) {
   sc_core::sc_process_handle me = calling_thread(name_, "lock");
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   ctx.charge(pending);
   ctx.preempt_disable();
   if (kind_ == Kind::kPageTable) ctx.page_table_lock_acquired();
   if (owner_ == me) {
-    Diagnostics::global().report(DiagKind::kRecursiveLock,
-                                 "spin lock '" + name_ + "' taken again by its holder: deadlock");
+    os_.diagnostics().report(DiagKind::kRecursiveLock,
+                             "spin lock '" + name_ + "' taken again by its holder: deadlock");
     for (;;) sc_core::wait(handoff_);  // the kernel spins forever here
   }
   sc_core::sc_time t0 = sc_core::sc_time_stamp();
@@ -60,7 +59,7 @@ void SpinLock::lock(sc_core::sc_time& pending) {
 bool SpinLock::trylock() {
   sc_core::sc_process_handle me = calling_thread(name_, "trylock");
   if (owner_.valid() || !queue_.empty()) return false;
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   ctx.preempt_disable();
   if (kind_ == Kind::kPageTable) ctx.page_table_lock_acquired();
   owner_ = me;
@@ -83,8 +82,8 @@ void SpinLock::take(const sc_core::sc_time& requested, bool contended, sc_core::
 void SpinLock::unlock() {
   sc_core::sc_process_handle me = calling_thread(name_, "unlock");
   if (!(owner_ == me)) {
-    Diagnostics::global().report(
-        DiagKind::kLockNotHeld, "spin_unlock of '" + name_ + "' by a thread that does not hold it");
+    os_.diagnostics().report(DiagKind::kLockNotHeld,
+                             "spin_unlock of '" + name_ + "' by a thread that does not hold it");
     return;
   }
   sc_core::sc_time held = sc_core::sc_time_stamp() - hold_start_;
@@ -98,7 +97,7 @@ void SpinLock::unlock() {
     queue_.pop_front();
     handoff_.notify(sc_core::SC_ZERO_TIME);
   }
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   if (kind_ == Kind::kPageTable) ctx.page_table_lock_released();
   ctx.preempt_enable();
 }
@@ -110,8 +109,8 @@ bool SpinLock::held_by_current() const {
 
 bool SpinLock::assert_held(const char* who) const {
   if (held_by_current()) return true;
-  Diagnostics::global().report(DiagKind::kLockNotHeld,
-                               std::string(who) + ": spin lock '" + name_ + "' is not held");
+  os_.diagnostics().report(DiagKind::kLockNotHeld,
+                           std::string(who) + ": spin lock '" + name_ + "' is not held");
   return false;
 }
 

@@ -24,6 +24,8 @@
 
 namespace iosim {
 
+class OsContext;
+
 struct SpinLockConfig {
   // One locked cmpxchg: ~19 cycles measured for LOCK CMPXCHG m64,r64 on Intel
   // Alder Lake-P (uops.info), ~6 ns at 3 GHz.
@@ -49,7 +51,10 @@ class SpinLock {
  public:
   enum class Kind { kGeneric, kPageTable };
 
-  explicit SpinLock(std::string name, const SpinLockConfig& cfg = {}, Kind kind = Kind::kGeneric);
+  // `os`: the kernel whose threads take the lock (their atomic-context state, its
+  // diagnostics).
+  SpinLock(OsContext& os, std::string name, const SpinLockConfig& cfg = {},
+           Kind kind = Kind::kGeneric);
   SpinLock(const SpinLock&) = delete;
   SpinLock& operator=(const SpinLock&) = delete;
 
@@ -80,6 +85,7 @@ class SpinLock {
   // Records the acquisition; its cost is added to `pending`.
   void take(const sc_core::sc_time& requested, bool contended, sc_core::sc_time& pending);
 
+  OsContext& os_;
   std::string name_;
   SpinLockConfig cfg_;
   sc_core::sc_time acquire_time_ = sc_core::SC_ZERO_TIME;  // cfg_.acquire_ns

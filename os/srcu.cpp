@@ -2,14 +2,14 @@
 
 #include <algorithm>
 
-#include "os/diagnostics.h"
-#include "os/exec_context.h"
+#include "os/os_context.h"
 #include "sc_models/server_pool.h"
 
 namespace iosim {
 
-Srcu::Srcu(std::string name, double grace_period_ns, double wakeup_latency_ns)
-    : name_(std::move(name)),
+Srcu::Srcu(OsContext& os, std::string name, double grace_period_ns, double wakeup_latency_ns)
+    : os_(os),
+      name_(std::move(name)),
       grace_period_(ns(grace_period_ns)),
       wakeup_latency_(ns(wakeup_latency_ns)) {}
 
@@ -23,8 +23,8 @@ void Srcu::read_unlock(uint64_t ticket) {
   auto it = std::lower_bound(readers_.begin(), readers_.end(), ticket,
                              [](const Reader& r, uint64_t t) { return r.first < t; });
   if (it == readers_.end() || it->first != ticket) {
-    Diagnostics::global().report(DiagKind::kSrcuDeadlock,
-                                 "srcu_read_unlock of '" + name_ + "' without a matching lock");
+    os_.diagnostics().report(DiagKind::kSrcuDeadlock,
+                             "srcu_read_unlock of '" + name_ + "' without a matching lock");
     return;
   }
   readers_.erase(it);
@@ -64,11 +64,11 @@ void Srcu::wait_grace(uint64_t before, const sc_core::sc_process_handle& skip,
 }
 
 void Srcu::synchronize() {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = os_.current();
   ctx.might_sleep("synchronize_srcu");
   sc_core::sc_process_handle me = sc_core::sc_get_current_process_handle();
   if (current_in_reader()) {
-    Diagnostics::global().report(
+    os_.diagnostics().report(
         DiagKind::kSrcuDeadlock,
         "synchronize_srcu on '" + name_ + "' inside one of its own read-side sections: deadlock");
   }
@@ -82,7 +82,7 @@ void Srcu::call(std::function<void()> cb) {
   ++pending_;
   sc_core::sc_spawn([this, before, min_end, cb = std::move(cb)] {
     wait_grace(before, sc_core::sc_process_handle(), min_end);
-    ExecContext& ctx = ExecContext::current();
+    ExecContext& ctx = os_.current();
     ctx.non_block_start();
     {
       ExecContext::Frame f(ctx, name_, "srcu_callback");
@@ -95,8 +95,7 @@ void Srcu::call(std::function<void()> cb) {
 }
 
 void Srcu::barrier() {
-  ExecContext::current().sleep_until([this] { return pending_ == 0; }, callback_done_,
-                                     "srcu_barrier");
+  os_.current().sleep_until([this] { return pending_ == 0; }, callback_done_, "srcu_barrier");
 }
 
 }  // namespace iosim

@@ -25,9 +25,13 @@
 
 namespace iosim {
 
+class OsContext;
+
 class Srcu {
  public:
-  explicit Srcu(std::string name, double grace_period_ns = 0.0, double wakeup_latency_ns = 0.0);
+  // `os`: the kernel whose threads read and wait (might_sleep, its diagnostics).
+  explicit Srcu(OsContext& os, std::string name, double grace_period_ns = 0.0,
+                double wakeup_latency_ns = 0.0);
   Srcu(const Srcu&) = delete;
   Srcu& operator=(const Srcu&) = delete;
 
@@ -58,6 +62,7 @@ class Srcu {
                   const sc_core::sc_time& min_end);
   bool readers_before(uint64_t before, const sc_core::sc_process_handle& skip) const;
 
+  OsContext& os_;
   std::string name_;
   sc_core::sc_time grace_period_;
   sc_core::sc_time wakeup_latency_;

@@ -6,7 +6,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "os/exec_context.h"
 #include "os/iopf_handler.h"
 #include "os/stat_names.h"
 #include "sc_models/page_size.h"
@@ -94,8 +93,8 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       kernel_(kernel),
       policy_(cfg.policy(policy_params(cfg))),
       mode_(resolve_mode(cfg, kernel)),
-      queue_lock_(std::string(this->name()) + ".queue_lock", cfg.queue_lock),
-      stats_(StatRegistry::global().group(*this)),
+      queue_lock_(kernel.context(), std::string(this->name()) + ".queue_lock", cfg.queue_lock),
+      stats_(kernel.context().stats().group(*this)),
       invalidation_latency_(
           stats_.histogram(SvaDriverStats::kInvalidationLatency,
                            "notifier invalidation entry to the wait status seen")),
@@ -199,14 +198,14 @@ void SvaDriver::write_reg(uint64_t off, uint64_t value, sc_time& pending) {
 uint64_t SvaDriver::read_reg(uint64_t off) {
   sc_time pending = sc_core::SC_ZERO_TIME;
   const uint64_t v = read_reg(off, pending);
-  ExecContext::current().charge(pending);
+  kernel_.context().current().charge(pending);
   return v;
 }
 
 void SvaDriver::write_reg(uint64_t off, uint64_t value) {
   sc_time pending = sc_core::SC_ZERO_TIME;
   write_reg(off, value, pending);
-  ExecContext::current().charge(pending);
+  kernel_.context().current().charge(pending);
 }
 
 uint64_t SvaDriver::alloc_frame(const char* what) {
@@ -231,7 +230,7 @@ uint64_t SvaDriver::alloc_frames(unsigned n, const char* what) {
 
 void SvaDriver::write_entry(uint64_t addr, const Desc128& d) {
   write_desc(*kernel_.env().mem, addr, d);
-  ExecContext::current().run_for(ns(cfg_.table_write_ns));
+  kernel_.context().current().run_for(ns(cfg_.table_write_ns));
 }
 
 uint32_t SvaDriver::read_status() const {
@@ -505,10 +504,10 @@ SvaDriver::WaitResult SvaDriver::run_batch(const Desc128* d, size_t n, sc_time& 
 }
 
 void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = kernel_.context().current();
   const uint64_t next = (cq_tail_ + 16) % cq_bytes_;
   if (next == cq_head_cache_) {
-    ExecContext::current().charge(pending);
+    kernel_.context().current().charge(pending);
     cq_head_cache_ = read_reg(iommu_reg::kIqh);
     if (next == cq_head_cache_) {
       // Full: let the IOMMU consume what is already written, then poll the head.
@@ -530,7 +529,7 @@ void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {
 
 SvaDriver::WaitResult SvaDriver::spin_for_status(uint32_t data, uint64_t tail,
                                                  const sc_time& pending) {
-  ExecContext& ctx = ExecContext::current();
+  ExecContext& ctx = kernel_.context().current();
   // Polling starts after the doorbell's register latency (`pending`); nothing is
   // seen before then, so that latency is not waited for on its own.
   const sc_time t0 = sc_core::sc_time_stamp() + pending;

@@ -1,7 +1,7 @@
 // CpuThread: the thread-program interpreter.
 #include "platform/cpu_thread.h"
 
-#include "os/exec_context.h"
+#include "os/os_context.h"
 #include "platform/cpu_operations.h"
 
 namespace iosim {
@@ -13,7 +13,7 @@ CpuThread::CpuThread(const ThreadProgram& program, Core& core, Kernel& kernel,
 }
 
 void CpuThread::run() {
-  ExecContext::current().set_cpu(core_.id());  // OS code run by this thread runs on this core
+  kernel_.context().current().set_cpu(core_.id());  // OS code run by this thread runs on this core
   if (start_) sc_core::wait(*start_);
   start_time_ = sc_core::sc_time_stamp();
   // The program's preemption hold applies to its own OS work only, from its start (not

@@ -47,7 +47,7 @@ System::System(const SystemConfig& cfg, Scenario scenario)
   memory_ = std::make_unique<PhysicalMemory>("memory", cfg_.memory.dram);
   bus_ = std::make_unique<MemoryBus>("bus", cfg_.memory.bus);
   bus_->memory.bind(memory_->socket);
-  kernel_ = std::make_unique<Kernel>(cfg_.os, *memory_, &gt_);
+  kernel_ = std::make_unique<Kernel>(ctx_, cfg_.os, *memory_, &gt_);
   shootdown_ = std::make_unique<TlbShootdown>("tlb_shootdown", cfg_.tlb_shootdown);
   kernel_->set_tlb_shootdown(shootdown_.get());
   for (uint32_t i = 0; i < cfg_.cpu.cores; ++i) {

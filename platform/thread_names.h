@@ -4,13 +4,14 @@
 // page-fault handler) by its SystemC process name ("iopf.run") unless named otherwise,
 // and a device DMA thread by the name its events carry.
 // Named threads are remembered in naming order, so outputs list them first, in that order.
-// os_step() names the thread of an OS step from the context that runs it: an observer
-// callback runs on that thread (os/os_observer.h), so a kernel thread without a core
+// os_step() names the thread of an OS step from the context that runs it, which the
+// step's event carries (os/os_observer.h), so a kernel thread without a core
 // (the I/O page-fault handler, whose faults carry the core it is configured on) gets its
 // own name and never shares a core thread's row or track.
 #pragma once
 
 #include "os/exec_context.h"
+#include "os/os_observer.h"
 
 #include <functional>
 #include <map>
@@ -47,13 +48,13 @@ class ThreadNames {
     auto it = kernel_.find(process);
     return it == kernel_.end() ? process : it->second;
   }
-  // The thread of an OS step reported with `cpu` and run by the calling process: a
-  // kernel thread without a core by its process, else the core's thread (outside any
-  // process, e.g. a unit test calling the memory manager, the event's cpu decides).
-  std::string os_step(int cpu) const {
-    const ExecContext& ctx = ExecContext::current();
-    if (ctx.cpu() < 0 && !ctx.name().empty()) return kernel_thread(ctx.name());
-    return this->cpu(cpu >= 0 ? cpu : ctx.cpu());
+  // The thread of OS step `e`: a kernel thread without a core by its process, else the
+  // core's thread (outside any process, e.g. a unit test calling the memory manager, or
+  // when the event names no thread, the event's cpu decides).
+  std::string os_step(const OsEvent& e) const {
+    const ExecContext* ctx = e.thread;
+    if (ctx && ctx->cpu() < 0 && !ctx->name().empty()) return kernel_thread(ctx->name());
+    return this->cpu(e.cpu >= 0 || !ctx ? e.cpu : ctx->cpu());
   }
   // Every name given, in naming order.
   const std::vector<std::string>& named() const { return order_; }

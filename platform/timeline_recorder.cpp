@@ -115,7 +115,7 @@ void TimelineRecorder::on_range_start(const OsRangeEvent& e) {
   std::string text = "invalidate_range_start(" + range_text(e.mm_id, e.start, e.end, &named) + ")";
   const int idx = static_cast<int>(ranges_.size());
   ranges_.push_back({});
-  std::string thread = names_.os_step(e.cpu);
+  std::string thread = names_.os_step(e);
   open_ranges_[{thread, e.mm_id}].push_back(idx);
   if (named_only_ && !named) return;
   add(e.time, thread, std::move(text), false, idx);
@@ -123,7 +123,7 @@ void TimelineRecorder::on_range_start(const OsRangeEvent& e) {
 
 void TimelineRecorder::on_range_end(const OsRangeEvent& e) {
   int idx = -1;
-  std::string thread = names_.os_step(e.cpu);
+  std::string thread = names_.os_step(e);
   auto it = open_ranges_.find({thread, e.mm_id});
   if (it != open_ranges_.end() && !it->second.empty()) {
     idx = it->second.back();
@@ -143,7 +143,7 @@ void TimelineRecorder::on_pte_update(const OsPteEvent& e) {
     if (p != pages_.end() && !p->second.frames.empty()) before = p->second.frames.back();
   }
   track_pte(e.mm_id, e.va, e.new_raw);
-  const std::string thread = names_.os_step(e.cpu);
+  const std::string thread = names_.os_step(e);
   auto open = open_ranges_.find({thread, e.mm_id});
   if (open != open_ranges_.end() && !open->second.empty()) {
     Range& r = ranges_[static_cast<size_t>(open->second.back())];
@@ -171,11 +171,11 @@ void TimelineRecorder::on_pte_update(const OsPteEvent& e) {
 }
 
 void TimelineRecorder::on_preempt_begin(const OsEvent& e) {
-  add(e.time, names_.os_step(e.cpu), "preempted", true);
+  add(e.time, names_.os_step(e), "preempted", true);
 }
 
 void TimelineRecorder::on_preempt_end(const OsEvent& e) {
-  add(e.time + e.duration, names_.os_step(e.cpu), "", true);
+  add(e.time + e.duration, names_.os_step(e), "", true);
 }
 
 void TimelineRecorder::on_secondary_flush_begin(const OsRangeEvent& e) {
@@ -183,7 +183,7 @@ void TimelineRecorder::on_secondary_flush_begin(const OsRangeEvent& e) {
   std::string text =
       "arch_invalidate_secondary_tlbs(" + range_text(e.mm_id, e.start, e.end, &named) + ")";
   if (named_only_ && !named) return;
-  add(e.time, names_.os_step(e.cpu), std::move(text));
+  add(e.time, names_.os_step(e), std::move(text));
 }
 
 // ------------------------------------------------------------ output

@@ -62,11 +62,11 @@ void TraceRecorder::on_invalidation_done(const InvalidationDoneEvent& e) {
 }
 
 void TraceRecorder::on_range_start(const OsRangeEvent& e) {
-  open_ranges_[{names_.os_step(e.cpu), e.mm_id}].push_back(e.time);
+  open_ranges_[{names_.os_step(e), e.mm_id}].push_back(e.time);
 }
 
 void TraceRecorder::on_range_end(const OsRangeEvent& e) {
-  std::string track = names_.os_step(e.cpu);
+  std::string track = names_.os_step(e);
   sc_core::sc_time start = e.time;
   auto it = open_ranges_.find({track, e.mm_id});
   if (it != open_ranges_.end() && !it->second.empty()) {
@@ -83,20 +83,20 @@ void TraceRecorder::on_range_end(const OsRangeEvent& e) {
 }
 
 void TraceRecorder::on_ptl_release(const OsEvent& e) {
-  Event ev = make(Kind::kSpan, names_.os_step(e.cpu), "ptl_hold", e.time, e.duration);
+  Event ev = make(Kind::kSpan, names_.os_step(e), "ptl_hold", e.time, e.duration);
   ev.a = e.mm_id;
   add(std::move(ev));
 }
 
 void TraceRecorder::on_preempt_end(const OsEvent& e) {
-  Event ev = make(Kind::kSpan, names_.os_step(e.cpu), "preempted", e.time, e.duration);
+  Event ev = make(Kind::kSpan, names_.os_step(e), "preempted", e.time, e.duration);
   ev.a = e.mm_id;
   add(std::move(ev));
 }
 
 void TraceRecorder::on_secondary_flush_end(const OsRangeEvent& e) {
-  Event ev = make(Kind::kFlush, names_.os_step(e.cpu), "arch_invalidate_secondary_tlbs", e.time,
-                  e.duration);
+  Event ev =
+      make(Kind::kFlush, names_.os_step(e), "arch_invalidate_secondary_tlbs", e.time, e.duration);
   ev.a = e.mm_id;
   ev.b = e.start;
   ev.c = e.end;
@@ -104,7 +104,7 @@ void TraceRecorder::on_secondary_flush_end(const OsRangeEvent& e) {
 }
 
 void TraceRecorder::on_pte_update(const OsPteEvent& e) {
-  Event ev = make(Kind::kPte, names_.os_step(e.cpu), "pte_update", e.time);
+  Event ev = make(Kind::kPte, names_.os_step(e), "pte_update", e.time);
   ev.a = e.mm_id;
   ev.b = e.va;
   ev.c = e.old_frame;

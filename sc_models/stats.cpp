@@ -1,6 +1,7 @@
 #include "sc_models/stats.h"
 
 #include "sc_models/json.h"
+#include "sc_models/sim_context.h"
 
 #include <cmath>
 #include <fstream>
@@ -234,6 +235,8 @@ void StatRegistry::write_json_file(const std::string& file, int indent) const {
 }
 
 StatRegistry& StatRegistry::global() {
+  // TEMPORARY until every module takes a SimContext
+  if (SimContext* ctx = SimContext::latest()) return ctx->stats();
   static StatRegistry registry;
   return registry;
 }

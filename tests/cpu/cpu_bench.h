@@ -63,7 +63,10 @@ inline bool tlb_holds(Core& c, uint64_t va) {
 struct CpuBench {
   explicit CpuBench(unsigned cores, const TlbShootdownConfig& sd = {},
                     const OsConfig& os_cfg = bench_os())
-      : mem("mem", bench_memory()), bus("bus"), os(os_cfg, mem, &gt), shootdown("shootdown", sd) {
+      : mem("mem", bench_memory()),
+        bus("bus"),
+        os(sim, os_cfg, mem, &gt),
+        shootdown("shootdown", sd) {
     gt.subscribe(&rec);
     bus.memory.bind(mem.socket);
     os.set_tlb_shootdown(&shootdown);
@@ -74,6 +77,7 @@ struct CpuBench {
       shootdown.add_core(*core.back());
     }
   }
+  SimContext sim;  // first: the modules below register their statistics in it
   PhysicalMemory mem;
   MemoryBus bus;
   GroundTruth gt;

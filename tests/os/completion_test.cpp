@@ -13,13 +13,13 @@ namespace {
 using namespace test;  // tests/os/lock_bench.h
 
 TEST(Completion, WaitForCompletionSleepsAndPaysTheWakeupLatency) {
-  Diagnostics::global().clear();
-  Completion done(kWakeNs);
+  TestOs os;
+  Completion done(os, kWakeNs);
   sc_time returned, slept;
   run_threads({[&] {
                  done.wait_for_completion();
                  returned = sc_time_stamp();
-                 slept = ExecContext::current().sleep_time();
+                 slept = os.current().sleep_time();
                },
                [&] {
                  sc_core::wait(ns(200));
@@ -28,19 +28,19 @@ TEST(Completion, WaitForCompletionSleepsAndPaysTheWakeupLatency) {
   EXPECT_EQ(returned, ns(200 + kWakeNs));
   EXPECT_EQ(slept, ns(200));
   EXPECT_FALSE(done.completion_done());  // consumed
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(Completion, SpinningUnderASpinLockIsAllowedAndHasNoWakeupLatency) {
-  Diagnostics::global().clear();
-  Completion done(kWakeNs);
-  SpinLock ptl("ptl", SpinLockConfig{0.0}, SpinLock::Kind::kPageTable);
+  TestOs os;
+  Completion done(os, kWakeNs);
+  SpinLock ptl(os, "ptl", SpinLockConfig{0.0}, SpinLock::Kind::kPageTable);
   sc_time returned, spun;
   run_threads({[&] {
                  ptl.lock();
                  done.spin_until_done();
                  returned = sc_time_stamp();
-                 spun = ExecContext::current().spin_time();
+                 spun = os.current().spin_time();
                  ptl.unlock();
                },
                [&] {
@@ -49,25 +49,25 @@ TEST(Completion, SpinningUnderASpinLockIsAllowedAndHasNoWakeupLatency) {
                }});
   EXPECT_EQ(returned, ns(200));
   EXPECT_EQ(spun, ns(200));
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(Completion, WaitingInAtomicContextIsReported) {
-  Diagnostics::global().clear();
-  Completion done(0);
+  TestOs os;
+  Completion done(os, 0);
   done.complete();
-  SpinLock l("l", SpinLockConfig{0.0});
+  SpinLock l(os, "l", SpinLockConfig{0.0});
   test::run_thread([&] {
     l.lock();
     done.wait_for_completion();  // does not block, but might_sleep still fires
     l.unlock();
   });
-  EXPECT_EQ(Diagnostics::global().count(DiagKind::kSleepInAtomic), 1u);
+  EXPECT_EQ(os.diagnostics().count(DiagKind::kSleepInAtomic), 1u);
 }
 
 TEST(Completion, CountsCompletionsAndCompleteAllReleasesEveryone) {
-  Diagnostics::global().clear();
-  Completion done(0);
+  TestOs os;
+  Completion done(os, 0);
   std::vector<sc_time> returns;
   bool third_tried = true;
   run_threads({[&] {

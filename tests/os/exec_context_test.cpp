@@ -11,44 +11,47 @@
 #include "common/tlm_bench.h"
 #include "os/diagnostics.h"
 #include "sc_models/server_pool.h"
+#include "tests/os/os_bench.h"
 
 namespace iosim {
 namespace {
 
 using test::run_threads;
+using test::TestOs;
 using test::until;
 
 using sc_core::sc_time;
 
 TEST(ExecContext, EachThreadHasItsOwnContext) {
+  TestOs os;
   ExecContext* a = nullptr;
   ExecContext* a_again = nullptr;
   ExecContext* b = nullptr;
   unsigned b_preempt = 9;
   run_threads({[&] {
-                 a = &ExecContext::current();
+                 a = &os.current();
                  a->preempt_disable();
                  sc_core::wait(ns(10));
-                 a_again = &ExecContext::current();
+                 a_again = &os.current();
                  a->preempt_enable();
                },
                [&] {
                  sc_core::wait(ns(5));
-                 b = &ExecContext::current();
+                 b = &os.current();
                  b_preempt = b->preempt_count();
                }});
   EXPECT_EQ(a, a_again);
   EXPECT_NE(a, b);
   EXPECT_EQ(b_preempt, 0u);  // a's preempt_disable does not leak into b
   EXPECT_NE(a->name().find("thread0"), std::string::npos);
-  EXPECT_EQ(ExecContext::current().name(), "");  // outside any process
+  EXPECT_EQ(os.current().name(), "");  // outside any process
 }
 
 TEST(ExecContext, MightSleepReportsOnlyInAtomicOrNonBlockSections) {
-  Diagnostics::global().clear();
+  TestOs os;
   std::vector<bool> allowed;
   test::run_thread([&] {
-    ExecContext& ctx = ExecContext::current();
+    ExecContext& ctx = os.current();
     allowed.push_back(ctx.might_sleep("plain"));
     ctx.preempt_disable();
     allowed.push_back(ctx.might_sleep("preempt_off"));
@@ -59,7 +62,7 @@ TEST(ExecContext, MightSleepReportsOnlyInAtomicOrNonBlockSections) {
     allowed.push_back(ctx.might_sleep("plain_again"));
   });
   EXPECT_EQ(allowed, (std::vector<bool>{true, false, false, true}));
-  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  auto d = os.diagnostics().of_kind(DiagKind::kSleepInAtomic);
   ASSERT_EQ(d.size(), 2u);
   EXPECT_NE(d[0].message.find("preempt_off"), std::string::npos);
   EXPECT_NE(d[0].message.find("preempt_count=1"), std::string::npos);
@@ -67,12 +70,12 @@ TEST(ExecContext, MightSleepReportsOnlyInAtomicOrNonBlockSections) {
 }
 
 TEST(ExecContext, SpinAndSleepTimeAreAccountedSeparately) {
-  Diagnostics::global().clear();
+  TestOs os;
   sc_time spun, slept, now;
   sc_core::sc_event ev;
   bool flag = false;
   run_threads({[&] {
-                 ExecContext& ctx = ExecContext::current();
+                 ExecContext& ctx = os.current();
                  ctx.non_block_start();
                  ctx.spin_until([&] { return flag; }, ev);  // allowed in a non-block section
                  ctx.spin_for(ns(30));
@@ -91,14 +94,14 @@ TEST(ExecContext, SpinAndSleepTimeAreAccountedSeparately) {
   EXPECT_EQ(spun, ns(130));
   EXPECT_EQ(slept, ns(70));
   EXPECT_EQ(now, ns(211));
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(ExecContext, FramesNameWhereADiagnosticHappened) {
-  Diagnostics::global().clear();
+  TestOs os;
   std::string inner, outer, after;
   test::run_thread([&] {
-    ExecContext& ctx = ExecContext::current();
+    ExecContext& ctx = os.current();
     {
       ExecContext::Frame f1(ctx, "iommu.invalidate");
       outer = ctx.where();
@@ -115,7 +118,7 @@ TEST(ExecContext, FramesNameWhereADiagnosticHappened) {
   EXPECT_EQ(outer, "iommu.invalidate");
   EXPECT_EQ(inner, "iommu.wait_cmdq");
   EXPECT_EQ(after, "");
-  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  auto d = os.diagnostics().of_kind(DiagKind::kSleepInAtomic);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].where, "iommu.wait_cmdq");
   EXPECT_EQ(d[0].time, sc_core::SC_ZERO_TIME);
@@ -123,11 +126,11 @@ TEST(ExecContext, FramesNameWhereADiagnosticHappened) {
 
 TEST(ExecContext, FrameOfAnOwnerNamesOwnerDotLabel) {
   // The owner's name is read when the text is asked for, not copied at entry.
-  Diagnostics::global().clear();
+  TestOs os;
   std::string owner = "sva";
   std::vector<std::string> seen;
   test::run_thread([&] {
-    ExecContext& ctx = ExecContext::current();
+    ExecContext& ctx = os.current();
     ExecContext::Frame outer(ctx, owner, "arch_invalidate_secondary_tlbs");
     seen.push_back(ctx.where());
     {
@@ -136,40 +139,40 @@ TEST(ExecContext, FrameOfAnOwnerNamesOwnerDotLabel) {
     }
     owner = "sva1";
     seen.push_back(ctx.where());
-    Diagnostics::global().report(DiagKind::kLockNotHeld, "test");
+    os.diagnostics().report(DiagKind::kLockNotHeld, "test");
   });
   EXPECT_EQ(seen, (std::vector<std::string>{"sva.arch_invalidate_secondary_tlbs", "spin",
                                             "sva1.arch_invalidate_secondary_tlbs"}));
-  ASSERT_EQ(Diagnostics::global().total(), 1u);
-  EXPECT_EQ(Diagnostics::global().of_kind(DiagKind::kLockNotHeld)[0].where,
+  ASSERT_EQ(os.diagnostics().total(), 1u);
+  EXPECT_EQ(os.diagnostics().of_kind(DiagKind::kLockNotHeld)[0].where,
             "sva1.arch_invalidate_secondary_tlbs");
 }
 
 TEST(ExecContext, UnbalancedPreemptEnableIsReported) {
-  Diagnostics::global().clear();
+  TestOs os;
   unsigned count = 9;
   test::run_thread([&] {
-    ExecContext::current().preempt_enable();
-    ExecContext::current().non_block_end();
-    count = ExecContext::current().preempt_count();
+    os.current().preempt_enable();
+    os.current().non_block_end();
+    count = os.current().preempt_count();
   });
   EXPECT_EQ(count, 0u);
-  EXPECT_EQ(Diagnostics::global().count(DiagKind::kLockNotHeld), 2u);
+  EXPECT_EQ(os.diagnostics().count(DiagKind::kLockNotHeld), 2u);
 }
 
 TEST(ExecContext, DiagnosticsListenerSeesEveryRecord) {
-  Diagnostics::global().clear();
+  TestOs os;
   std::vector<std::string> seen;
-  Diagnostics::global().set_listener(
+  os.diagnostics().set_listener(
       [&](const Diagnostic& d) { seen.push_back(diag_kind_name(d.kind)); });
-  Diagnostics::global().report_at(DiagKind::kPtlNotHeld, "here", "msg");
-  Diagnostics::global().report(DiagKind::kSpteInsideRange, "msg2");
-  Diagnostics::global().set_listener(nullptr);
+  os.diagnostics().report_at(DiagKind::kPtlNotHeld, "here", "msg");
+  os.diagnostics().report(DiagKind::kSpteInsideRange, "msg2");
+  os.diagnostics().set_listener(nullptr);
   EXPECT_EQ(seen, (std::vector<std::string>{"ptl_not_held", "spte_inside_range"}));
-  EXPECT_EQ(Diagnostics::global().total(), 2u);
-  Diagnostics::global().clear();
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
-  EXPECT_EQ(Diagnostics::global().count(DiagKind::kPtlNotHeld), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 2u);
+  os.diagnostics().clear();
+  EXPECT_EQ(os.diagnostics().total(), 0u);
+  EXPECT_EQ(os.diagnostics().count(DiagKind::kPtlNotHeld), 0u);
 }
 
 }  // namespace

@@ -96,7 +96,7 @@ TEST(FaultHandler, PendingTimeIsChargedAsIfWaitedForFirst) {
   auto fault = [&](uint64_t va, bool write, bool carry) {
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
     sc_core::sc_time pending = kPending;
-    if (!carry) ExecContext::current().charge(pending);
+    if (!carry) b.os.context().current().charge(pending);
     EXPECT_TRUE(fault_handled(b.os.handle_fault(*mm, 0, va, write, pending)));
     EXPECT_EQ(pending, sc_core::SC_ZERO_TIME);
     (carry ? carried : charged)
@@ -262,7 +262,7 @@ TEST(FaultHandler, BadAccessesAreSegv) {
     EXPECT_FALSE(mm.pte(kVa).present());
   });
   EXPECT_EQ(b.os.faults().count(FaultResult::kSegv), 2u);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(b.os.context().diagnostics().total(), 0u);
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ TEST(IopfHandler, GroupOfThreeGetsOneSuccessAfterThreeFaults) {
   EXPECT_TRUE(t.mm->pte(kVa + 2 * kPage).writable());
   EXPECT_EQ(t.b.iopf.page_requests(), 3u);
   EXPECT_EQ(t.b.iopf.partial_groups(), 0u);
-  const auto& g = StatRegistry::global();
+  const auto& g = t.b.sim.stats();
   EXPECT_EQ(g.find_as<Counter>("iopf.groups")->value(), 1u);
   EXPECT_EQ(g.find_as<Counter>("iopf.responses_success")->value(), 1u);
   const auto* lat = g.find_as<Histogram>("iopf.fault_latency");
@@ -136,7 +136,7 @@ void expect_drain_returns_after_the_round(bool lookahead) {
     drained = sc_core::sc_time_stamp();
   });
   ASSERT_EQ(t.b.iommu.responses().size(), 1u);
-  const auto* lat = StatRegistry::global().find_as<Histogram>("iopf.fault_latency");
+  const auto* lat = t.b.sim.stats().find_as<Histogram>("iopf.fault_latency");
   ASSERT_EQ(lat->count(), 1u);
   const sc_time reg = t.b.iommu.register_latency;
   EXPECT_EQ(drained, irq + sc_time(lat->max(), sc_core::SC_NS) + 4 * reg);
@@ -192,7 +192,7 @@ TEST(IopfHandler, StopMarkerGetsNoResponse) {
     t.b.stop_marker(t.pasid, 2);
   });
   EXPECT_TRUE(t.b.iommu.responses().empty());
-  EXPECT_EQ(StatRegistry::global().find_as<Counter>("iopf.stop_markers")->value(), 1u);
+  EXPECT_EQ(t.b.sim.stats().find_as<Counter>("iopf.stop_markers")->value(), 1u);
   EXPECT_EQ(t.b.iopf.page_requests(), 0u);
 }
 
@@ -214,7 +214,7 @@ void expect_run_ends_with_the_round(bool lookahead) {
   EXPECT_EQ(
       sc_core::sc_time_stamp(),
       irq + sc_time(fc.interrupt_entry_ns + 5 * reg_ns + fc.descriptor_read_ns, sc_core::SC_NS));
-  EXPECT_EQ(StatRegistry::global().find_as<Counter>("iopf.stop_markers")->value(), 1u);
+  EXPECT_EQ(t.b.sim.stats().find_as<Counter>("iopf.stop_markers")->value(), 1u);
 }
 
 TEST(IopfHandler, RunEndsWithTheLastRoundWithTheLookahead) {
@@ -247,7 +247,7 @@ TEST(IopfHandler, OverflowDiscardsPartialGroups) {
     for (int i = 0; i < 130; ++i) t.b.page_request(t.pasid, kVa, false, false, 5);
   });
   EXPECT_EQ(t.b.iommu.page_request_queue().overflows(), 3u);
-  EXPECT_EQ(StatRegistry::global().find_as<Counter>("iopf.discarded_groups")->value(), 1u);
+  EXPECT_EQ(t.b.sim.stats().find_as<Counter>("iopf.discarded_groups")->value(), 1u);
   EXPECT_EQ(t.b.iopf.partial_groups(), 0u);
   EXPECT_TRUE(t.b.responses.empty());
   EXPECT_EQ(t.b.iommu.page_request_queue().prs() & 2u, 0u);  // PRO cleared

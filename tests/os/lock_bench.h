@@ -1,7 +1,8 @@
 // Shared setup of the tests of the kernel synchronisation models (spin lock, rw
 // semaphore, SRCU, completion) and of mm_struct and the MMU-notifier layer: the
-// SystemC time names and thread helpers they use, the lock costs their expected
-// times are computed from, and an MmStructConfig built from those costs.
+// kernel context each test builds its objects on (TestOs, os_bench.h), the SystemC
+// time names and thread helpers they use, the lock costs their expected times are
+// computed from, and an MmStructConfig built from those costs.
 //
 // A test pulls the names in with `using namespace test;` inside its anonymous
 // namespace; a constant it declares there itself (e.g. its own kWakeNs) hides the
@@ -16,6 +17,7 @@
 #include "os/diagnostics.h"
 #include "os/mm_struct.h"
 #include "sc_models/server_pool.h"
+#include "tests/os/os_bench.h"
 
 namespace iosim::test {
 

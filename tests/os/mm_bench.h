@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "common/tlm_bench.h"
-#include "os/exec_context.h"
 #include "os/kernel.h"
 #include "os/mmu_notifier.h"
 #include "os/tlb_flush.h"
@@ -25,11 +24,12 @@ inline std::string hexs(uint64_t v) {
   o << std::hex << "0x" << v;
   return o.str();
 }
-inline bool ptl_held() {
-  return ExecContext::current().page_table_locks_held() > 0;
+// Whether the calling thread holds a page-table lock of kernel `os`.
+inline bool ptl_held(OsContext& os) {
+  return os.current().page_table_locks_held() > 0;
 }
-inline std::string ptl_tag() {
-  return ptl_held() ? " ptl" : " -";
+inline std::string ptl_tag(OsContext& os) {
+  return ptl_held(os) ? " ptl" : " -";
 }
 // "[start,end)" in hex, as the recorders print ranges.
 inline std::string range_str(uint64_t start, uint64_t end) {
@@ -56,12 +56,12 @@ struct EventLog {
 class LoggingShootdown : public CpuTlbShootdown {
  public:
   explicit LoggingShootdown(EventLog& log) : log_(log) {}
-  void flush_tlb_range(MmStruct&, const std::set<int>&, uint64_t start, uint64_t end,
+  void flush_tlb_range(MmStruct& mm, const std::set<int>&, uint64_t start, uint64_t end,
                        int) override {
-    log_.add("cpu_flush [" + hexs(start) + "," + hexs(end) + ")" + ptl_tag());
+    log_.add("cpu_flush [" + hexs(start) + "," + hexs(end) + ")" + ptl_tag(mm.context()));
   }
-  void flush_tlb_mm(MmStruct&, const std::set<int>&, int) override {
-    log_.add("cpu_flush_mm" + ptl_tag());
+  void flush_tlb_mm(MmStruct& mm, const std::set<int>&, int) override {
+    log_.add("cpu_flush_mm" + ptl_tag(mm.context()));
   }
 
  private:
@@ -84,7 +84,7 @@ class RangeRecorder : public MmuNotifier {
   std::string describe(const char* what, const MmuNotifierRange& r) {
     last_owner = r.owner;
     return std::string(what) + " " + mmu_notifier_event_name(r.event) + " [" + hexs(r.start) + "," +
-           hexs(r.end) + ")" + ptl_tag();
+           hexs(r.end) + ")" + ptl_tag(r.mm->context());
   }
   EventLog& log_;
 };
@@ -97,23 +97,23 @@ class ArchRecorder : public MmuNotifier {
       : MmuNotifier("arch_rec", kArchInvalidateSecondaryTlbs | kClearFlushYoung | kClearYoung |
                                     kTestYoung | kRelease),
         log_(log) {}
-  void arch_invalidate_secondary_tlbs(MmStruct&, uint64_t start, uint64_t end) override {
-    log_.add("arch [" + hexs(start) + "," + hexs(end) + ")" + ptl_tag());
+  void arch_invalidate_secondary_tlbs(MmStruct& mm, uint64_t start, uint64_t end) override {
+    log_.add("arch [" + hexs(start) + "," + hexs(end) + ")" + ptl_tag(mm.context()));
     if (on_arch) on_arch();
   }
-  int clear_flush_young(MmStruct&, uint64_t start, uint64_t) override {
-    log_.add("clear_flush_young " + hexs(start) + ptl_tag());
+  int clear_flush_young(MmStruct& mm, uint64_t start, uint64_t) override {
+    log_.add("clear_flush_young " + hexs(start) + ptl_tag(mm.context()));
     return young;
   }
-  int clear_young(MmStruct&, uint64_t start, uint64_t) override {
-    log_.add("clear_young " + hexs(start) + ptl_tag());
+  int clear_young(MmStruct& mm, uint64_t start, uint64_t) override {
+    log_.add("clear_young " + hexs(start) + ptl_tag(mm.context()));
     return young;
   }
-  int test_young(MmStruct&, uint64_t a) override {
-    log_.add("test_young " + hexs(a) + ptl_tag());
+  int test_young(MmStruct& mm, uint64_t a) override {
+    log_.add("test_young " + hexs(a) + ptl_tag(mm.context()));
     return young;
   }
-  void release(MmStruct&) override { log_.add("release" + ptl_tag()); }
+  void release(MmStruct& mm) override { log_.add("release" + ptl_tag(mm.context())); }
   int young = 0;
   std::function<void()> on_arch;
 
@@ -151,7 +151,12 @@ inline OsConfig small_os(const std::string& policy = "under_ptl") {
 // Kernel + mm 1 + logging shootdown + both recorders (registered by register_all()).
 struct MmBench {
   explicit MmBench(const OsConfig& cfg = small_os())
-      : mem("mem", small_memory()), init("init"), os(cfg, mem, &gt), tlb(log), rr(log), ar(log) {
+      : mem("mem", small_memory()),
+        init("init"),
+        os(sim, cfg, mem, &gt),
+        tlb(log),
+        rr(log),
+        ar(log) {
     init.socket.bind(mem.socket);
     gt.subscribe(&rec);
     os.set_tlb_shootdown(&tlb);
@@ -175,6 +180,7 @@ struct MmBench {
     log.at.clear();
     return mm;
   }
+  SimContext sim;  // first: the modules below register their statistics in it
   PhysicalMemory mem;
   StubInitiator init;  // binds the memory's target socket
   GroundTruth gt;

@@ -39,7 +39,7 @@ TEST(MmOps, MunmapUnderPtlFreesFramesOnlyAfterTheSecondaryFlush) {
     EXPECT_FALSE(b.rec.frames.back().allocated);
     EXPECT_GE(b.rec.frames.back().time, b.rec.ptes.back().time);
   });
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(b.os.context().diagnostics().total(), 0u);
 }
 
 TEST(MmOps, MunmapRangeEndFreesFramesBeforeRangeEnd) {

@@ -13,8 +13,8 @@ namespace {
 using namespace test;  // tests/os/lock_bench.h
 
 TEST(MmStruct, LastMmputRunsExitMmapAndLastMmdropFrees) {
-  Diagnostics::global().clear();
-  MmStruct mm(7, lock_test_mm_config(1));
+  TestOs os;
+  MmStruct mm(os, 7, lock_test_mm_config(1));
   std::vector<std::string> events;
   mm.exit_mmap_hook = [&](MmStruct& m) {
     events.push_back("exit_mmap users=" + std::to_string(m.users()));
@@ -37,12 +37,12 @@ TEST(MmStruct, LastMmputRunsExitMmapAndLastMmdropFrees) {
             (std::vector<std::string>{"users=1", "exit_mmap users=0", "exited count=1", "freed"}));
   EXPECT_FALSE(got_after_exit);
   EXPECT_TRUE(mm.exited());
-  EXPECT_EQ(Diagnostics::global().count(DiagKind::kMmRefcount), 1u);
+  EXPECT_EQ(os.diagnostics().count(DiagKind::kMmRefcount), 1u);
 }
 
 TEST(MmStruct, TakeAllLocksWaitsForEveryRmapHolder) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, lock_test_mm_config(3));
+  TestOs os;
+  MmStruct mm(os, 1, lock_test_mm_config(3));
   sc_time taken;
   bool all_write_locked = false;
   run_threads({[&] {
@@ -70,33 +70,34 @@ TEST(MmStruct, TakeAllLocksWaitsForEveryRmapHolder) {
   EXPECT_EQ(taken, ns(800 + kWakeNs + kLockNs));
   EXPECT_TRUE(all_write_locked);
   for (unsigned i = 0; i < 3; ++i) EXPECT_FALSE(mm.rmap_lock(i).is_locked());
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmStruct, TakeAllLocksWithoutMmapWriteLockIsReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, lock_test_mm_config(1));
+  TestOs os;
+  MmStruct mm(os, 1, lock_test_mm_config(1));
   test::run_thread([&] {
     mm.mmap_lock.down_read();
     mm.mm_take_all_locks();
     mm.mm_drop_all_locks();
     mm.mmap_lock.up_read();
   });
-  auto d = Diagnostics::global().of_kind(DiagKind::kLockNotHeld);
+  auto d = os.diagnostics().of_kind(DiagKind::kLockNotHeld);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_NE(d[0].message.find("mm_take_all_locks"), std::string::npos);
 }
 
 TEST(MmStruct, ConfigurationIsCheckedAndListed) {
+  TestOs os;
   MmStructConfig c;
   c.rmap_locks = MmStruct::kMaxRmapLocks + 1;
-  EXPECT_THROW(MmStruct(1, c), ParamError);
+  EXPECT_THROW(MmStruct(os, 1, c), ParamError);
   c = MmStructConfig{};
   c.notifier.srcu_grace_period_ns = -1;
-  EXPECT_THROW(MmStruct(1, c), ParamError);
+  EXPECT_THROW(MmStruct(os, 1, c), ParamError);
   c = MmStructConfig{};
   c.page_table_lock.acquire_ns = -1;
-  EXPECT_THROW(MmStruct(1, c), ParamError);
+  EXPECT_THROW(MmStruct(os, 1, c), ParamError);
 
   MmStructConfig d;
   std::vector<std::string> names;

@@ -75,8 +75,8 @@ const MmuIntervalTree& tree(MmStruct& mm) {
 }
 
 TEST(MmuIntervalNotifier, FirstInsertRegistersTreeAndIdleSeqIsOddBelowMmSeq) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror m("m", calls);
   int ret = -1;
@@ -103,8 +103,8 @@ TEST(MmuIntervalNotifier, FirstInsertRegistersTreeAndIdleSeqIsOddBelowMmSeq) {
 }
 
 TEST(MmuIntervalNotifier, CollisionIsDetectedByReadRetry) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror m("m", calls);
   uint64_t seq = 0, seq_during = 0, seq_after = 0, second = 0;
@@ -141,8 +141,8 @@ TEST(MmuIntervalNotifier, CollisionIsDetectedByReadRetry) {
 }
 
 TEST(MmuIntervalNotifier, NoCollisionWhenInvalidationDoesNotOverlap) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror m("m", calls);
   uint64_t seq = 0, seq_during = 0, seq_after = 0;
@@ -171,8 +171,8 @@ TEST(MmuIntervalNotifier, NoCollisionWhenInvalidationDoesNotOverlap) {
 }
 
 TEST(MmuIntervalNotifier, EveryHitIntervalIsInvalidatedInAddressOrderWithOneSeq) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror c("c", calls), a("a", calls), b("b", calls), outside("outside", calls);
   test::run_thread([&] {
@@ -190,8 +190,8 @@ TEST(MmuIntervalNotifier, EveryHitIntervalIsInvalidatedInAddressOrderWithOneSeq)
 }
 
 TEST(MmuIntervalNotifier, ReadBeginSleepsWhileInvalidationIsActive) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror m("m", calls);
   uint64_t seq = 0;
@@ -213,8 +213,8 @@ TEST(MmuIntervalNotifier, ReadBeginSleepsWhileInvalidationIsActive) {
 }
 
 TEST(MmuIntervalNotifier, ReadBeginOfAnUnhitIntervalDoesNotWait) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror hit("hit", calls), other("other", calls);
   uint64_t seq = 0, mm_seq = 0;
@@ -236,8 +236,8 @@ TEST(MmuIntervalNotifier, ReadBeginOfAnUnhitIntervalDoesNotWait) {
 }
 
 TEST(MmuIntervalNotifier, InsertDuringHitInvalidationIsDeferredToTheLastEnd) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror hit("hit", calls), late("late", calls);
   State state_during = State::kIdle, state_after_first_end = State::kIdle;
@@ -279,8 +279,8 @@ TEST(MmuIntervalNotifier, InsertDuringHitInvalidationIsDeferredToTheLastEnd) {
 }
 
 TEST(MmuIntervalNotifier, InsertDuringUnhitInvalidationMakesSeqOddAndInsertsAtOnce) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror first("first", calls), late("late", calls);
   uint64_t seq_before = 0, seq_after_insert = 0, begin_seq = 0;
@@ -310,8 +310,8 @@ TEST(MmuIntervalNotifier, InsertDuringUnhitInvalidationMakesSeqOddAndInsertsAtOn
 }
 
 TEST(MmuIntervalNotifier, RemoveDuringInvalidationWaitsForIt) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror m("m", calls);
   m.cost = ns(50);
@@ -339,12 +339,12 @@ TEST(MmuIntervalNotifier, RemoveDuringInvalidationWaitsForIt) {
   EXPECT_EQ(who(calls), (std::vector<std::string>{"m"}));
   EXPECT_EQ(tree(mm).size(), 0u);
   EXPECT_EQ(mm.count(), 1);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmuIntervalNotifier, RemovingADeferredInsertDropsItWithoutWaiting) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror hit("hit", calls), late("late", calls);
   sc_time removed;
@@ -367,8 +367,8 @@ TEST(MmuIntervalNotifier, RemovingADeferredInsertDropsItWithoutWaiting) {
 }
 
 TEST(MmuIntervalNotifier, NonblockWouldBlockReturnsEagainAndClosesTheSection) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror a("a", calls), b("b", calls), c("c", calls);
   b.would_block = true;
@@ -392,12 +392,12 @@ TEST(MmuIntervalNotifier, NonblockWouldBlockReturnsEagainAndClosesTheSection) {
   EXPECT_EQ(tree(mm).active_invalidate_ranges(), 0u);
   EXPECT_EQ(b.stats().would_block, 1u);
   EXPECT_EQ(mm.notifier_subscriptions().active_ranges(), 0u);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmuIntervalNotifier, MmTeardownSendsReleaseInvalidationBeforeListRelease) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror a("a", calls), b("b", calls);
   class Releaser : public MmuNotifier {
@@ -440,12 +440,12 @@ TEST(MmuIntervalNotifier, MmTeardownSendsReleaseInvalidationBeforeListRelease) {
   EXPECT_EQ(invalidates_before_hook, 2u);
   EXPECT_EQ(tree(mm).invalidate_seq(), 4u);
   EXPECT_TRUE(mm.freed());
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmuIntervalNotifier, InsertRejectsEmptyAndOverflowingIntervals) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror m("m", calls);
   int empty = 0, overflow = 0, top = -1;
@@ -463,8 +463,8 @@ TEST(MmuIntervalNotifier, InsertRejectsEmptyAndOverflowingIntervals) {
 }
 
 TEST(MmuIntervalNotifier, DoubleInsertAndStrayRemoveAreReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<Call> calls;
   Mirror m("m", calls), never("never", calls);
   int again = 0;
@@ -474,7 +474,7 @@ TEST(MmuIntervalNotifier, DoubleInsertAndStrayRemoveAreReported) {
     mm.notifier_subscriptions().interval_remove(never);
   });
   EXPECT_EQ(again, -EINVAL);
-  EXPECT_EQ(Diagnostics::global().count(DiagKind::kIntervalMisuse), 2u);
+  EXPECT_EQ(os.diagnostics().count(DiagKind::kIntervalMisuse), 2u);
   EXPECT_EQ(mm.count(), 2);
 }
 

@@ -90,8 +90,8 @@ class TestNotifier : public MmuNotifier {
   Log& log_;
 };
 
-uint64_t diag(DiagKind k) {
-  return Diagnostics::global().count(k);
+uint64_t diag(const OsContext& os, DiagKind k) {
+  return os.diagnostics().count(k);
 }
 
 unsigned ev(MmuNotifierEvent e) {
@@ -101,8 +101,8 @@ unsigned ev(MmuNotifierEvent e) {
 // --- call order, range contents, events -------------------------------------
 
 TEST(MmuNotifierSubscriptions, RangeCallbacksRunInReverseRegistrationOrder) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", kRange, log), b("b", kRange, log), c("c", kRange, log);
   for (TestNotifier* n : {&a, &b, &c}) {
@@ -136,12 +136,12 @@ TEST(MmuNotifierSubscriptions, RangeCallbacksRunInReverseRegistrationOrder) {
   EXPECT_EQ(a.seen[0].event, MmuNotifierEvent::kUnmap);
   EXPECT_EQ(a.seen[0].flags, kMmuNotifierRangeBlockable);
   EXPECT_EQ(mm.notifier_subscriptions().active_ranges(), 0u);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmuNotifierSubscriptions, AllEightEventsReachTheSubscriberWithTheirOwner) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", kRange, log);
   int owner_cookie = 0;
@@ -169,14 +169,14 @@ TEST(MmuNotifierSubscriptions, AllEightEventsReachTheSubscriberWithTheirOwner) {
   EXPECT_STREQ(mmu_notifier_event_name(MmuNotifierEvent::kMigrate), "MIGRATE");
   EXPECT_STREQ(mmu_notifier_event_name(MmuNotifierEvent::kExclusive), "EXCLUSIVE");
   EXPECT_EQ(a.stats().call_count(MmuNotifierOp::kInvalidateRangeStart), 8u);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 // --- non-blocking start ------------------------------------------------------
 
 TEST(MmuNotifierSubscriptions, NonblockEagainCallsRemainingSubscribersAndNoEnd) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", kRange, log);
   TestNotifier b("b", MmuNotifier::kInvalidateRangeStart | MmuNotifier::kStartMayFail, log);
@@ -200,12 +200,12 @@ TEST(MmuNotifierSubscriptions, NonblockEagainCallsRemainingSubscribersAndNoEnd) 
   EXPECT_FALSE(mmu_notifier_range_blockable(b.seen[0]));
   EXPECT_EQ(b.stats().start_failures, 1u);
   EXPECT_EQ(mm.notifier_subscriptions().active_ranges(), 0u);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmuNotifierSubscriptions, EndAfterFailedNonblockStartIsReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", kRange, log);
   TestNotifier b("b", MmuNotifier::kInvalidateRangeStart | MmuNotifier::kStartMayFail, log);
@@ -221,19 +221,19 @@ TEST(MmuNotifierSubscriptions, EndAfterFailedNonblockStartIsReported) {
     mm.mmap_lock.up_read();
   });
   EXPECT_EQ(log.calls, (std::vector<std::string>{"a.start", "b.start", "a.end", "a.end"}));
-  EXPECT_EQ(diag(DiagKind::kEndWithoutStart), 1u);
-  EXPECT_EQ(diag(DiagKind::kUnbalancedEnd), 1u);
+  EXPECT_EQ(diag(os, DiagKind::kEndWithoutStart), 1u);
+  EXPECT_EQ(diag(os, DiagKind::kUnbalancedEnd), 1u);
   EXPECT_EQ(a.stats().unbalanced_ends, 1u);
-  EXPECT_EQ(Diagnostics::global().of_kind(DiagKind::kUnbalancedEnd)[0].where, "a");
+  EXPECT_EQ(os.diagnostics().of_kind(DiagKind::kUnbalancedEnd)[0].where, "a");
 }
 
 TEST(MmuNotifierSubscriptions, SleepingInNonblockStartIsReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", MmuNotifier::kInvalidateRangeStart, log);
-  a.on_start = [](const MmuNotifierRange&) {
-    ExecContext::current().sleep_for(ns(40), "msleep");
+  a.on_start = [&os](const MmuNotifierRange&) {
+    os.current().sleep_for(ns(40), "msleep");
     return 0;
   };
   test::run_thread([&] {
@@ -245,16 +245,16 @@ TEST(MmuNotifierSubscriptions, SleepingInNonblockStartIsReported) {
     mmu_notifier_invalidate_range_end(r);
     mm.mmap_lock.up_read();
   });
-  ASSERT_EQ(diag(DiagKind::kSleepInAtomic), 1u);
-  EXPECT_EQ(Diagnostics::global().of_kind(DiagKind::kSleepInAtomic)[0].where,
+  ASSERT_EQ(diag(os, DiagKind::kSleepInAtomic), 1u);
+  EXPECT_EQ(os.diagnostics().of_kind(DiagKind::kSleepInAtomic)[0].where,
             "a.invalidate_range_start");
   EXPECT_EQ(a.stats().sleep_violations, 1u);
-  EXPECT_EQ(Diagnostics::global().total(), 1u);
+  EXPECT_EQ(os.diagnostics().total(), 1u);
 }
 
 TEST(MmuNotifierSubscriptions, FailingStartInBlockableRangeIsReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", MmuNotifier::kInvalidateRangeStart, log);  // kStartMayFail not declared
   a.on_start = [](const MmuNotifierRange&) { return -EAGAIN; };
@@ -267,18 +267,18 @@ TEST(MmuNotifierSubscriptions, FailingStartInBlockableRangeIsReported) {
     mmu_notifier_invalidate_range_end(r);
     mm.mmap_lock.up_read();
   });
-  EXPECT_EQ(diag(DiagKind::kStartFailedBlockable), 1u);
-  EXPECT_EQ(diag(DiagKind::kUndeclaredStartFailure), 1u);
-  EXPECT_EQ(diag(DiagKind::kStartBadReturn), 0u);
-  EXPECT_EQ(diag(DiagKind::kEndWithoutStart), 0u);
+  EXPECT_EQ(diag(os, DiagKind::kStartFailedBlockable), 1u);
+  EXPECT_EQ(diag(os, DiagKind::kUndeclaredStartFailure), 1u);
+  EXPECT_EQ(diag(os, DiagKind::kStartBadReturn), 0u);
+  EXPECT_EQ(diag(os, DiagKind::kEndWithoutStart), 0u);
   EXPECT_EQ(log.calls, (std::vector<std::string>{"a.start"}));
 }
 
 // --- registration refusals ------------------------------------------------------
 
 TEST(MmuNotifierSubscriptions, RefusesArchInvalidateTogetherWithStartEnd) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier bad("both", kRange | MmuNotifier::kArchInvalidateSecondaryTlbs, log);
   int ret = 0;
@@ -294,7 +294,7 @@ TEST(MmuNotifierSubscriptions, RefusesArchInvalidateTogetherWithStartEnd) {
   // Refused before mm_take_all_locks(): only mmap_lock was taken.
   EXPECT_EQ(done, ns(kLockNs));
   EXPECT_EQ(mm.rmap_lock(0).stats().write_acquisitions, 0u);
-  auto d = Diagnostics::global().of_kind(DiagKind::kRegisterRefused);
+  auto d = os.diagnostics().of_kind(DiagKind::kRegisterRefused);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].where, "both");
   EXPECT_NE(d[0].message.find("arch_invalidate_secondary_tlbs"), std::string::npos);
@@ -302,8 +302,8 @@ TEST(MmuNotifierSubscriptions, RefusesArchInvalidateTogetherWithStartEnd) {
 }
 
 TEST(MmuNotifierSubscriptions, RefusesFailingStartTogetherWithEnd) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier bad("oom_unsafe", kRange | MmuNotifier::kStartMayFail, log);
   TestNotifier good("oom_safe", MmuNotifier::kInvalidateRangeStart | MmuNotifier::kStartMayFail,
@@ -316,7 +316,7 @@ TEST(MmuNotifierSubscriptions, RefusesFailingStartTogetherWithEnd) {
   EXPECT_EQ(bad_ret, -EINVAL);
   EXPECT_EQ(good_ret, 0);
   EXPECT_EQ(mm.notifier_subscriptions().subscribers(), std::vector<MmuNotifier*>{&good});
-  auto d = Diagnostics::global().of_kind(DiagKind::kRegisterRefused);
+  auto d = os.diagnostics().of_kind(DiagKind::kRegisterRefused);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_NE(d[0].message.find("-EAGAIN"), std::string::npos);
   EXPECT_NE(d[0].message.find("invalidate_range_end"), std::string::npos);
@@ -325,12 +325,12 @@ TEST(MmuNotifierSubscriptions, RefusesFailingStartTogetherWithEnd) {
 // --- arch_invalidate_secondary_tlbs -----------------------------------------------
 
 TEST(MmuNotifierSubscriptions, ArchInvalidateUnderPtlMaySpinOnACompletion) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier sva("sva", MmuNotifier::kArchInvalidateSecondaryTlbs, log);
   TestNotifier kvm("kvm", kRange, log);
-  Completion iommu_done(0);
+  Completion iommu_done(os, 0);
   sva.on_arch = [&] { iommu_done.spin_until_done(); };
   sc_time pte_cleared, unlocked;
   run_threads({[&] {
@@ -353,15 +353,15 @@ TEST(MmuNotifierSubscriptions, ArchInvalidateUnderPtlMaySpinOnACompletion) {
   EXPECT_EQ(sva.stats().callback_time, ns(300) - pte_cleared);
   EXPECT_EQ(sva.stats().callback_time_under_ptl, ns(300) - pte_cleared);
   EXPECT_EQ(mm.page_table_lock.stats().hold_max, ns(300) - pte_cleared);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmuNotifierSubscriptions, ArchInvalidateThatSleepsIsReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier sva("sva", MmuNotifier::kArchInvalidateSecondaryTlbs, log);
-  Completion iommu_done(0);
+  Completion iommu_done(os, 0);
   sva.on_arch = [&] { iommu_done.wait_for_completion(); };
   run_threads({[&] {
                  mmu_notifier_register(&sva, mm);
@@ -373,7 +373,7 @@ TEST(MmuNotifierSubscriptions, ArchInvalidateThatSleepsIsReported) {
                  sc_core::wait(ns(300));
                  iommu_done.complete();
                }});
-  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  auto d = os.diagnostics().of_kind(DiagKind::kSleepInAtomic);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].where, "sva.arch_invalidate_secondary_tlbs");
   EXPECT_NE(d[0].message.find("wait_for_completion"), std::string::npos);
@@ -382,15 +382,15 @@ TEST(MmuNotifierSubscriptions, ArchInvalidateThatSleepsIsReported) {
 }
 
 TEST(MmuNotifierSubscriptions, ArchInvalidateWithoutPtlIsReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier sva("sva", MmuNotifier::kArchInvalidateSecondaryTlbs, log);
   test::run_thread([&] {
     mmu_notifier_register(&sva, mm);
     mmu_notifier_arch_invalidate_secondary_tlbs(mm, 0x5000, 0x6000);
   });
-  EXPECT_EQ(diag(DiagKind::kPtlNotHeld), 1u);
+  EXPECT_EQ(diag(os, DiagKind::kPtlNotHeld), 1u);
   EXPECT_EQ(log.calls, (std::vector<std::string>{"sva.arch"}));
   EXPECT_EQ(sva.stats().callback_time_under_ptl, sc_core::SC_ZERO_TIME);
 }
@@ -398,8 +398,8 @@ TEST(MmuNotifierSubscriptions, ArchInvalidateWithoutPtlIsReported) {
 // --- young callbacks ------------------------------------------------------------
 
 TEST(MmuNotifierSubscriptions, ClearFlushYoungOrsAllSubscribers) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", MmuNotifier::kClearFlushYoung, log),
       b("b", MmuNotifier::kClearFlushYoung, log), c("c", MmuNotifier::kClearFlushYoung, log),
@@ -420,8 +420,8 @@ TEST(MmuNotifierSubscriptions, ClearFlushYoungOrsAllSubscribers) {
 }
 
 TEST(MmuNotifierSubscriptions, ClearYoungOrsAllSubscribers) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", MmuNotifier::kClearYoung, log), b("b", MmuNotifier::kClearYoung, log);
   a.young = 1;
@@ -437,8 +437,8 @@ TEST(MmuNotifierSubscriptions, ClearYoungOrsAllSubscribers) {
 }
 
 TEST(MmuNotifierSubscriptions, TestYoungStopsAtFirstTrue) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", MmuNotifier::kTestYoung, log), b("b", MmuNotifier::kTestYoung, log),
       c("c", MmuNotifier::kTestYoung, log);
@@ -456,8 +456,8 @@ TEST(MmuNotifierSubscriptions, TestYoungStopsAtFirstTrue) {
 // --- registration against in-flight invalidations --------------------------------
 
 TEST(MmuNotifierSubscriptions, RegistrationWaitsForActiveRange) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier kvm("kvm", kRange, log);
   sc_time end_at, registered_at;
@@ -485,14 +485,14 @@ TEST(MmuNotifierSubscriptions, RegistrationWaitsForActiveRange) {
   EXPECT_TRUE(kvm.registered());
   EXPECT_TRUE(log.calls.empty());  // no end without start
   EXPECT_TRUE(map_ok);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmuNotifierSubscriptions, WithoutLockAllStepMidRangeSubscriberSeesUnbalancedEnd) {
-  Diagnostics::global().clear();
+  TestOs os;
   MmStructConfig cfg = test_cfg();
   cfg.notifier.register_take_all_locks = false;
-  MmStruct mm(1, cfg);
+  MmStruct mm(os, 1, cfg);
   Log log;
   TestNotifier kvm("kvm", kRange, log);
   sc_time registered_at;
@@ -522,19 +522,19 @@ TEST(MmuNotifierSubscriptions, WithoutLockAllStepMidRangeSubscriberSeesUnbalance
   EXPECT_EQ(log.calls, (std::vector<std::string>{"kvm.end"}));
   EXPECT_EQ(log.times[0], ns(1000));
   EXPECT_EQ(kvm.stats().unbalanced_ends, 1u);
-  auto spte = Diagnostics::global().of_kind(DiagKind::kSpteInsideRange);
+  auto spte = os.diagnostics().of_kind(DiagKind::kSpteInsideRange);
   ASSERT_EQ(spte.size(), 1u);
   EXPECT_EQ(spte[0].time, ns(500));
   EXPECT_EQ(spte[0].where, "kvm");
-  auto unbalanced = Diagnostics::global().of_kind(DiagKind::kUnbalancedEnd);
+  auto unbalanced = os.diagnostics().of_kind(DiagKind::kUnbalancedEnd);
   ASSERT_EQ(unbalanced.size(), 1u);
   EXPECT_EQ(unbalanced[0].time, ns(1000));
-  EXPECT_EQ(Diagnostics::global().total(), 2u);
+  EXPECT_EQ(os.diagnostics().total(), 2u);
 }
 
 TEST(MmuNotifierSubscriptions, SecondaryMappingInsideWindowIsReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   std::vector<bool> results;
   test::run_thread([&] {
     mm.mmap_lock.down_read();
@@ -551,24 +551,24 @@ TEST(MmuNotifierSubscriptions, SecondaryMappingInsideWindowIsReported) {
     mm.mmap_lock.up_read();
   });
   EXPECT_EQ(results, (std::vector<bool>{true, false, false, true, true}));
-  EXPECT_EQ(diag(DiagKind::kSpteInsideRange), 2u);
+  EXPECT_EQ(diag(os, DiagKind::kSpteInsideRange), 2u);
 }
 
 TEST(MmuNotifierSubscriptions, RangeWithoutMmapOrRmapLockIsReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   test::run_thread([&] {
     MmuNotifierRange r;
     mmu_notifier_range_init(r, MmuNotifierEvent::kUnmap, 0, mm, 0, 0x1000);
     mmu_notifier_invalidate_range_start(r);
     mmu_notifier_invalidate_range_end(r);
   });
-  EXPECT_EQ(diag(DiagKind::kRangeWithoutLock), 2u);
+  EXPECT_EQ(diag(os, DiagKind::kRangeWithoutLock), 2u);
 }
 
 TEST(MmuNotifierSubscriptions, BlockableStartUnderSpinLockIsReported) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   test::run_thread([&] {
     mm.mmap_lock.down_read();
     mm.page_table_lock.lock();
@@ -579,7 +579,7 @@ TEST(MmuNotifierSubscriptions, BlockableStartUnderSpinLockIsReported) {
     mmu_notifier_invalidate_range_end(r);
     mm.mmap_lock.up_read();
   });
-  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  auto d = os.diagnostics().of_kind(DiagKind::kSleepInAtomic);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_NE(d[0].message.find("mmu_notifier_invalidate_range_start"), std::string::npos);
 }
@@ -614,8 +614,8 @@ class PooledNotifier : public MmuNotifier {
 };
 
 TEST(MmuNotifierSubscriptions, GetSharesOneSubscriptionAndPutFreesAfterRunningCallbacks) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   PoolLog pool;
   PooledNotifier ops(pool, ns(300));
   MmuNotifier* first = nullptr;
@@ -655,12 +655,12 @@ TEST(MmuNotifierSubscriptions, GetSharesOneSubscriptionAndPutFreesAfterRunningCa
   ASSERT_EQ(pool.frees.size(), 1u);
   EXPECT_EQ(pool.frees[0], start_done + ns(kWakeNs));
   EXPECT_EQ(mm.count(), 1);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmuNotifierSubscriptions, PutWithNoRunningCallbackFreesAfterGracePeriod) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   PoolLog pool;
   PooledNotifier ops(pool, ns(0));
   sc_time put_at;
@@ -679,8 +679,8 @@ TEST(MmuNotifierSubscriptions, PutWithNoRunningCallbackFreesAfterGracePeriod) {
 }
 
 TEST(MmuNotifierSubscriptions, UnregisterCallsReleaseAndWaitsForRunningCallbacks) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier x("x", kRange | MmuNotifier::kRelease, log);
   x.on_start = [](const MmuNotifierRange&) {
@@ -709,12 +709,12 @@ TEST(MmuNotifierSubscriptions, UnregisterCallsReleaseAndWaitsForRunningCallbacks
   EXPECT_EQ(unregistered, start_returned + ns(kWakeNs));
   EXPECT_FALSE(x.registered());
   EXPECT_EQ(mm.count(), 1);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(MmuNotifierSubscriptions, ExitMmapReleasesListSubscribersOnceBeforeTeardown) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier a("a", kRange | MmuNotifier::kRelease, log), b("b", MmuNotifier::kRelease, log);
   mm.exit_mmap_hook = [&](MmStruct&) { log.add("exit_mmap_hook"); };
@@ -735,14 +735,14 @@ TEST(MmuNotifierSubscriptions, ExitMmapReleasesListSubscribersOnceBeforeTeardown
   EXPECT_TRUE(mm.freed());
   EXPECT_EQ(mm.count(), 0);
   EXPECT_EQ(a.stats().call_count(MmuNotifierOp::kRelease), 1u);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 // --- statistics -----------------------------------------------------------------
 
 TEST(MmuNotifierSubscriptions, PerSubscriberStatisticsCountCallsEventsAndTime) {
-  Diagnostics::global().clear();
-  MmStruct mm(1, test_cfg());
+  TestOs os;
+  MmStruct mm(os, 1, test_cfg());
   Log log;
   TestNotifier kvm("kvm", kRange, log);
   TestNotifier sva("sva", MmuNotifier::kArchInvalidateSecondaryTlbs, log);
@@ -751,7 +751,7 @@ TEST(MmuNotifierSubscriptions, PerSubscriberStatisticsCountCallsEventsAndTime) {
     return 0;
   };
   kvm.on_end = [](const MmuNotifierRange&) { sc_core::wait(ns(20)); };
-  sva.on_arch = [] { ExecContext::current().spin_for(ns(200)); };
+  sva.on_arch = [&os] { os.current().spin_for(ns(200)); };
   test::run_thread([&] {
     mmu_notifier_register(&kvm, mm);
     mmu_notifier_register(&sva, mm);
@@ -784,7 +784,7 @@ TEST(MmuNotifierSubscriptions, PerSubscriberStatisticsCountCallsEventsAndTime) {
   EXPECT_EQ(s.callback_time_under_ptl, ns(600));
   EXPECT_EQ(mm.page_table_lock.stats().holds, 3u);
   EXPECT_EQ(mm.page_table_lock.stats().hold_total, ns(600));
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 }  // namespace

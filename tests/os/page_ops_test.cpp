@@ -46,7 +46,7 @@ TEST(PageOps, MigrateCopiesToNewFrameWithOwner) {
     EXPECT_FALSE(b.os.allocator().allocated(old_pa));
     EXPECT_TRUE(mm.pte(kVa).writable());
   });
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(b.os.context().diagnostics().total(), 0u);
 }
 
 TEST(PageOps, KsmWriteProtectsBothThenReplacesIdenticalPage) {
@@ -96,7 +96,7 @@ void expect_ksm_frees_replaced_page_after_range_end(const std::string& policy) {
     EXPECT_FALSE(b.os.allocator().allocated(fc));
     EXPECT_EQ(b.os.allocator().refcount(fa), 2);  // two mappings, ksmd's reference dropped
   });
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(b.os.context().diagnostics().total(), 0u);
 }
 TEST(PageOps, KsmFreesReplacedPageAfterRangeEndUnderRangeEnd) {
   expect_ksm_frees_replaced_page_after_range_end("range_end");

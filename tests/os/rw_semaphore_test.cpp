@@ -25,8 +25,8 @@ RwSemaphoreConfig cfg() {
 }
 
 TEST(RwSemaphore, ReadersShareAndAWriterWaitsForAllOfThem) {
-  Diagnostics::global().clear();
-  RwSemaphore s("s", cfg());
+  TestOs os;
+  RwSemaphore s(os, "s", cfg());
   sc_time r1_in, r2_in, w_in;
   unsigned readers_at_200 = 0;
   run_threads({[&] {
@@ -60,12 +60,12 @@ TEST(RwSemaphore, ReadersShareAndAWriterWaitsForAllOfThem) {
   EXPECT_EQ(s.stats().write_acquisitions, 1u);
   EXPECT_EQ(s.stats().contended, 1u);
   EXPECT_EQ(s.stats().wait_total, ns(500 + kWakeNs - 100));
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(RwSemaphore, QueuedWriterBlocksLaterReadersFifo) {
-  Diagnostics::global().clear();
-  RwSemaphore s("s", cfg());
+  TestOs os;
+  RwSemaphore s(os, "s", cfg());
   std::vector<std::string> order;
   sc_time w_in, r2_in;
   run_threads({[&] {
@@ -96,9 +96,9 @@ TEST(RwSemaphore, QueuedWriterBlocksLaterReadersFifo) {
 }
 
 TEST(RwSemaphore, TakingItInAtomicContextIsReportedEvenUncontended) {
-  Diagnostics::global().clear();
-  RwSemaphore s("mmap_lock", cfg());
-  SpinLock ptl("ptl", SpinLockConfig{});
+  TestOs os;
+  RwSemaphore s(os, "mmap_lock", cfg());
+  SpinLock ptl(os, "ptl", SpinLockConfig{});
   test::run_thread([&] {
     ptl.lock();
     s.down_read();
@@ -107,14 +107,14 @@ TEST(RwSemaphore, TakingItInAtomicContextIsReportedEvenUncontended) {
     s.down_write();  // fine outside the spin lock
     s.up_write();
   });
-  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  auto d = os.diagnostics().of_kind(DiagKind::kSleepInAtomic);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_NE(d[0].message.find("down_read"), std::string::npos);
 }
 
 TEST(RwSemaphore, DowngradeWakesQueuedReaders) {
-  Diagnostics::global().clear();
-  RwSemaphore s("s", cfg());
+  TestOs os;
+  RwSemaphore s(os, "s", cfg());
   std::vector<sc_time> reader_in(2);
   unsigned readers_at_450 = 0;
   bool writer_gone = false;
@@ -148,8 +148,8 @@ TEST(RwSemaphore, DowngradeWakesQueuedReaders) {
 }
 
 TEST(RwSemaphore, HolderQueriesAndMisuseReports) {
-  Diagnostics::global().clear();
-  RwSemaphore s("mmap_lock", cfg());
+  TestOs os;
+  RwSemaphore s(os, "mmap_lock", cfg());
   bool writer_held = false, other_held = true, asserted_other = true;
   run_threads({[&] {
                  s.down_write();
@@ -166,7 +166,7 @@ TEST(RwSemaphore, HolderQueriesAndMisuseReports) {
   EXPECT_TRUE(writer_held);
   EXPECT_FALSE(other_held);
   EXPECT_FALSE(asserted_other);
-  EXPECT_EQ(Diagnostics::global().count(DiagKind::kLockNotHeld), 2u);
+  EXPECT_EQ(os.diagnostics().count(DiagKind::kLockNotHeld), 2u);
   EXPECT_FALSE(s.is_locked());
 }
 
@@ -174,8 +174,8 @@ TEST(RwSemaphore, ReadHoldsAreCountedPerThreadAndReleasedInAnyOrder) {
   // The read holds are a list per thread: a thread reading twice holds it until its
   // second up_read, readers leave in another order than they came, and the writer
   // gets the lock when the last hold is gone.
-  Diagnostics::global().clear();
-  RwSemaphore s("s", cfg());
+  TestOs os;
+  RwSemaphore s(os, "s", cfg());
   std::vector<unsigned> counts;  // reader_count() at 100, 250 and 350
   unsigned held_before_release = 0, held_after_leaving = 0;
   sc_time w_in;
@@ -212,13 +212,14 @@ TEST(RwSemaphore, ReadHoldsAreCountedPerThreadAndReleasedInAnyOrder) {
   EXPECT_EQ(w_in, ns(400 + kWakeNs + kAcquireNs));
   EXPECT_EQ(s.stats().read_acquisitions, 4u);
   EXPECT_FALSE(s.is_locked());
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(RwSemaphore, InvalidConfigIsAParamError) {
+  TestOs os;
   RwSemaphoreConfig c;
   c.wakeup_latency_ns = -5;
-  EXPECT_THROW(RwSemaphore("bad", c), ParamError);
+  EXPECT_THROW(RwSemaphore(os, "bad", c), ParamError);
   auto params = list_params(c);
   ASSERT_EQ(params.size(), 2u);
   EXPECT_EQ(params[1].name, "wakeup_latency_ns");

@@ -22,18 +22,18 @@ SpinLockConfig cfg() {
 }
 
 TEST(SpinLock, UncontendedLockCostsOneAtomicAndHoldIsMeasured) {
-  Diagnostics::global().clear();
-  SpinLock l("l", cfg());
+  TestOs os;
+  SpinLock l(os, "l", cfg());
   sc_time locked, unlocked;
   unsigned preempt_inside = 0, preempt_after = 9;
   test::run_thread([&] {
     l.lock();
     locked = sc_time_stamp();
-    preempt_inside = ExecContext::current().preempt_count();
+    preempt_inside = os.current().preempt_count();
     sc_core::wait(ns(100));
     l.unlock();
     unlocked = sc_time_stamp();
-    preempt_after = ExecContext::current().preempt_count();
+    preempt_after = os.current().preempt_count();
   });
   EXPECT_EQ(locked, ns(kAcquireNs));
   EXPECT_EQ(unlocked, ns(kAcquireNs + 100));
@@ -48,8 +48,8 @@ TEST(SpinLock, UncontendedLockCostsOneAtomicAndHoldIsMeasured) {
 }
 
 TEST(SpinLock, DeferredLockChargesPendingFirstAndAddsTheAcquisitionCost) {
-  Diagnostics::global().clear();
-  SpinLock l("l", cfg());
+  TestOs os;
+  SpinLock l(os, "l", cfg());
   sc_time requested, after_lock, pending_after;
   std::string owner_at_request;
   test::run_thread([&] {
@@ -72,8 +72,8 @@ TEST(SpinLock, DeferredLockChargesPendingFirstAndAddsTheAcquisitionCost) {
 }
 
 TEST(SpinLock, WaitersAreServedInFifoOrderAndSpinTimeIsMeasured) {
-  Diagnostics::global().clear();
-  SpinLock l("l", cfg());
+  TestOs os;
+  SpinLock l(os, "l", cfg());
   std::vector<std::string> order;
   std::vector<sc_time> acquired;
   sc_time spin1;
@@ -85,7 +85,7 @@ TEST(SpinLock, WaitersAreServedInFifoOrderAndSpinTimeIsMeasured) {
       acquired.push_back(sc_time_stamp());
       sc_core::wait(ns(hold_ns));
       l.unlock();
-      if (spin) *spin = ExecContext::current().spin_time();
+      if (spin) *spin = os.current().spin_time();
     };
   };
   // t2 asks before t1 is woken, t1 asked first.
@@ -101,27 +101,27 @@ TEST(SpinLock, WaitersAreServedInFifoOrderAndSpinTimeIsMeasured) {
   EXPECT_EQ(l.stats().spin_max, ns(135));
   EXPECT_EQ(l.stats().hold_total, ns(95 + 50 + 10));
   EXPECT_EQ(l.stats().hold_max, ns(95));
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(os.diagnostics().total(), 0u);
 }
 
 TEST(SpinLock, HolderIsTrackedAndPageTableLocksAreCounted) {
-  Diagnostics::global().clear();
-  SpinLock ptl("ptl", cfg(), SpinLock::Kind::kPageTable);
+  TestOs os;
+  SpinLock ptl(os, "ptl", cfg(), SpinLock::Kind::kPageTable);
   bool holder_sees = false, other_sees = true, holder_atomic = false;
   unsigned ptl_count = 0, other_ptl_count = 9;
   std::string owner_seen;
   run_threads({[&] {
                  ptl.lock();
                  holder_sees = ptl.held_by_current();
-                 holder_atomic = ExecContext::current().in_atomic();
-                 ptl_count = ExecContext::current().page_table_locks_held();
+                 holder_atomic = os.current().in_atomic();
+                 ptl_count = os.current().page_table_locks_held();
                  sc_core::wait(ns(100));
                  ptl.unlock();
                },
                [&] {
                  sc_core::wait(ns(50));
                  other_sees = ptl.held_by_current();
-                 other_ptl_count = ExecContext::current().page_table_locks_held();
+                 other_ptl_count = os.current().page_table_locks_held();
                  owner_seen = ptl.owner_name();
                  ptl.assert_held("other");
                }});
@@ -131,13 +131,13 @@ TEST(SpinLock, HolderIsTrackedAndPageTableLocksAreCounted) {
   EXPECT_FALSE(other_sees);
   EXPECT_EQ(other_ptl_count, 0u);
   EXPECT_NE(owner_seen.find("thread0"), std::string::npos);
-  EXPECT_EQ(Diagnostics::global().count(DiagKind::kLockNotHeld), 1u);
+  EXPECT_EQ(os.diagnostics().count(DiagKind::kLockNotHeld), 1u);
   EXPECT_EQ(ptl.owner_name(), "");
 }
 
 TEST(SpinLock, UnlockByNonHolderIsReportedAndIgnored) {
-  Diagnostics::global().clear();
-  SpinLock l("l", cfg());
+  TestOs os;
+  SpinLock l(os, "l", cfg());
   bool still_locked = false;
   run_threads({[&] {
                  l.lock();
@@ -150,7 +150,7 @@ TEST(SpinLock, UnlockByNonHolderIsReportedAndIgnored) {
                  still_locked = l.is_locked();
                }});
   EXPECT_TRUE(still_locked);
-  auto d = Diagnostics::global().of_kind(DiagKind::kLockNotHeld);
+  auto d = os.diagnostics().of_kind(DiagKind::kLockNotHeld);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].time, ns(50));
   EXPECT_NE(d[0].thread.find("thread1"), std::string::npos);
@@ -158,23 +158,23 @@ TEST(SpinLock, UnlockByNonHolderIsReportedAndIgnored) {
 }
 
 TEST(SpinLock, SleepingWhileHoldingIsReportedButSpinningIsNot) {
-  Diagnostics::global().clear();
-  SpinLock l("l", cfg());
+  TestOs os;
+  SpinLock l(os, "l", cfg());
   test::run_thread([&] {
     l.lock();
-    ExecContext::current().spin_for(ns(20));
-    ExecContext::current().sleep_for(ns(20), "msleep");
+    os.current().spin_for(ns(20));
+    os.current().sleep_for(ns(20), "msleep");
     l.unlock();
   });
-  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  auto d = os.diagnostics().of_kind(DiagKind::kSleepInAtomic);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].time, ns(kAcquireNs + 20));
   EXPECT_NE(d[0].message.find("msleep"), std::string::npos);
 }
 
 TEST(SpinLock, RecursiveLockIsReportedAsDeadlock) {
-  Diagnostics::global().clear();
-  SpinLock l("l", cfg());
+  TestOs os;
+  SpinLock l(os, "l", cfg());
   bool returned = false;
   test::run_thread([&] {
     l.lock();
@@ -182,13 +182,14 @@ TEST(SpinLock, RecursiveLockIsReportedAsDeadlock) {
     returned = true;
   });
   EXPECT_FALSE(returned);
-  EXPECT_EQ(Diagnostics::global().count(DiagKind::kRecursiveLock), 1u);
+  EXPECT_EQ(os.diagnostics().count(DiagKind::kRecursiveLock), 1u);
 }
 
 TEST(SpinLock, NegativeAcquireCostIsAParamError) {
+  TestOs os;
   SpinLockConfig c;
   c.acquire_ns = -1;
-  EXPECT_THROW(SpinLock("bad", c), ParamError);
+  EXPECT_THROW(SpinLock(os, "bad", c), ParamError);
   auto params = list_params(c);
   ASSERT_EQ(params.size(), 1u);
   EXPECT_EQ(params[0].name, "acquire_ns");

@@ -16,8 +16,8 @@ constexpr double kGraceNs = 50;
 constexpr double kWakeNs = 20;  // SRCU's own wake-up latency (hides test::kWakeNs)
 
 TEST(Srcu, SynchronizeWaitsOnlyForReadersThatStartedBefore) {
-  Diagnostics::global().clear();
-  Srcu srcu("s", kGraceNs, kWakeNs);
+  TestOs os;
+  Srcu srcu(os, "s", kGraceNs, kWakeNs);
   sc_time synced;
   run_threads({[&] {  // old reader: 0..300
                  uint64_t t = srcu.read_lock();
@@ -41,8 +41,8 @@ TEST(Srcu, SynchronizeWaitsOnlyForReadersThatStartedBefore) {
 }
 
 TEST(Srcu, ReadersLeavingOutOfTicketOrderEndTheGracePeriodAtTheLast) {
-  Diagnostics::global().clear();
-  Srcu srcu("s", kGraceNs, kWakeNs);
+  TestOs os;
+  Srcu srcu(os, "s", kGraceNs, kWakeNs);
   sc_time synced;
   uint64_t first = 0, second = 0;
   run_threads({[&] {  // first ticket, leaves last: 0..500
@@ -65,11 +65,12 @@ TEST(Srcu, ReadersLeavingOutOfTicketOrderEndTheGracePeriodAtTheLast) {
   EXPECT_LT(first, second);
   EXPECT_EQ(synced, ns(500 + kWakeNs));
   EXPECT_EQ(srcu.readers(), 0u);
-  EXPECT_EQ(Diagnostics::global().of_kind(DiagKind::kSrcuDeadlock).size(), 1u);
+  EXPECT_EQ(os.diagnostics().of_kind(DiagKind::kSrcuDeadlock).size(), 1u);
 }
 
 TEST(Srcu, SynchronizeWithNoReadersLastsTheMinimumGracePeriod) {
-  Srcu srcu("s", kGraceNs, kWakeNs);
+  TestOs os;
+  Srcu srcu(os, "s", kGraceNs, kWakeNs);
   sc_time synced;
   test::run_thread([&] {
     until(10);
@@ -80,8 +81,8 @@ TEST(Srcu, SynchronizeWithNoReadersLastsTheMinimumGracePeriod) {
 }
 
 TEST(Srcu, CallbackRunsAfterGracePeriodInANonBlockSection) {
-  Diagnostics::global().clear();
-  Srcu srcu("s", kGraceNs, kWakeNs);
+  TestOs os;
+  Srcu srcu(os, "s", kGraceNs, kWakeNs);
   std::vector<sc_time> ran;
   run_threads({[&] {
                  uint64_t t = srcu.read_lock();
@@ -92,7 +93,7 @@ TEST(Srcu, CallbackRunsAfterGracePeriodInANonBlockSection) {
                  until(100);
                  srcu.call([&] {
                    ran.push_back(sc_time_stamp());
-                   ExecContext::current().sleep_for(ns(1), "kfree_sleeping");  // not allowed
+                   os.current().sleep_for(ns(1), "kfree_sleeping");  // not allowed
                  });
                  srcu.barrier();
                  ran.push_back(sc_time_stamp());
@@ -100,15 +101,15 @@ TEST(Srcu, CallbackRunsAfterGracePeriodInANonBlockSection) {
   ASSERT_EQ(ran.size(), 2u);
   EXPECT_EQ(ran[0], ns(400 + kWakeNs));
   EXPECT_EQ(ran[1], ns(400 + kWakeNs + 1));  // barrier returns once the callback finished
-  auto d = Diagnostics::global().of_kind(DiagKind::kSleepInAtomic);
+  auto d = os.diagnostics().of_kind(DiagKind::kSleepInAtomic);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].where, "s.srcu_callback");
   EXPECT_EQ(srcu.callbacks_pending(), 0u);
 }
 
 TEST(Srcu, SynchronizeInsideOwnReadSectionIsReportedNotHung) {
-  Diagnostics::global().clear();
-  Srcu srcu("s", kGraceNs, kWakeNs);
+  TestOs os;
+  Srcu srcu(os, "s", kGraceNs, kWakeNs);
   sc_time synced;
   test::run_thread([&] {
     uint64_t t = srcu.read_lock();
@@ -118,7 +119,7 @@ TEST(Srcu, SynchronizeInsideOwnReadSectionIsReportedNotHung) {
     srcu.read_unlock(t);  // unbalanced
   });
   EXPECT_EQ(synced, ns(kGraceNs));
-  EXPECT_EQ(Diagnostics::global().count(DiagKind::kSrcuDeadlock), 2u);
+  EXPECT_EQ(os.diagnostics().count(DiagKind::kSrcuDeadlock), 2u);
 }
 
 }  // namespace

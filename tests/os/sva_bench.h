@@ -51,6 +51,7 @@ inline RootPortConfig sva_port(bool ats = true) {
 
 // The driver and the handler on the stub register target.
 struct StubSvaBench {
+  SimContext sim;  // first: the modules below register their statistics in it
   PhysicalMemory mem;
   StubInitiator mem_user;  // binds the memory's socket: driver and stub use its backdoor
   GroundTruth gt;
@@ -64,7 +65,7 @@ struct StubSvaBench {
                         const IopfConfig& fc = {})
       : mem("mem", sva_memory()),
         mem_user("mem_user"),
-        os(oc, mem, &gt),
+        os(sim, oc, mem, &gt),
         iommu("iommu", mem),
         drv("sva", sc, os),
         iopf("iopf", fc, drv, os) {
@@ -109,6 +110,7 @@ struct StubSvaBench {
 
 // Everything but the device.
 struct SvaSystem {
+  SimContext sim;  // first: the modules below register their statistics in it
   PhysicalMemory mem;
   GroundTruth gt;
   GroundTruthRecorder rec;
@@ -121,7 +123,7 @@ struct SvaSystem {
   SvaSystem(const OsConfig& oc, const SvaConfig& sc, const IommuConfig& ic,
             const RootPortConfig& pc, const IopfConfig& fc = {})
       : mem("mem", sva_memory()),
-        os(oc, mem, &gt),
+        os(sim, oc, mem, &gt),
         iommu("iommu", ic),
         port(iommu.add_root_port("rp0", pc)),
         drv("sva", sc, os),

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "os/exec_context.h"
+#include "os/os_context.h"
 #include "sc_models/ats_encoding.h"
 #include "sc_models/params.h"
 #include "sc_models/server_pool.h"
@@ -306,15 +306,17 @@ TEST(SvaDriverBind, SecondDeviceReusesThePasidAndTheNotifier) {
 
 // Records whether a PTL was held when each invalidation was reported done.
 struct DoneProbe : GroundTruthSink {
+  explicit DoneProbe(OsContext& os) : os(os) {}
+  OsContext& os;  // the kernel whose threads report
   std::vector<bool> under_ptl;
   void on_invalidation_done(const InvalidationDoneEvent&) override {
-    under_ptl.push_back(ExecContext::current().page_table_locks_held() > 0);
+    under_ptl.push_back(os.current().page_table_locks_held() > 0);
   }
 };
 
 TEST(SvaDriverNotifier, UnderPtlMunmapInvalidatesOnceInsideThePtl) {
   StubSvaBench b;  // under_ptl -> arch_invalidate_secondary_tlbs
-  DoneProbe probe;
+  DoneProbe probe(b.os.context());
   b.gt.subscribe(&probe);
   Mm* mm = nullptr;
   uint64_t frame = 0;
@@ -361,7 +363,7 @@ TEST(SvaDriverNotifier, ArchInvalidateUnderRangeEndIsRefused) {
 
 TEST(SvaDriverNotifier, RangeEndInvalidatesAfterThePreemptHoldOutsideThePtl) {
   StubSvaBench b(test::sva_os("range_end"));
-  DoneProbe probe;
+  DoneProbe probe(b.os.context());
   b.gt.subscribe(&probe);
   Mm* mm = nullptr;
   uint64_t frame = 0;
@@ -527,7 +529,7 @@ TEST(SvaDriverInvalidate, LatencyIsTheSumOfTheModelledCostsAndTheIotlbEntryIsGon
   });
   // No wake-up is left pending (the wait's timeout is cancelled): the run ends at once.
   EXPECT_LT(sc_core::sc_time_stamp(), sc_time(1, sc_core::SC_MS));
-  const auto* h = StatRegistry::global().find_as<Histogram>("sva.invalidation_latency");
+  const auto* h = b.sim.stats().find_as<Histogram>("sva.invalidation_latency");
   ASSERT_NE(h, nullptr);
   ASSERT_EQ(h->count(), 1u);
   // Software: lock, 2 descriptors, the tail write (register latency). IOMMU: per
@@ -545,7 +547,7 @@ TEST(SvaDriverInvalidate, LatencyIsTheSumOfTheModelledCostsAndTheIotlbEntryIsGon
   EXPECT_DOUBLE_EQ(to_ns(t_done - t_entry), sw + seen);
   EXPECT_EQ(iotlb_before, 1u);
   EXPECT_EQ(iotlb_after, 0u);
-  const auto* spin = StatRegistry::global().find_as<Histogram>("sva.spin_time");
+  const auto* spin = b.sim.stats().find_as<Histogram>("sva.spin_time");
   EXPECT_DOUBLE_EQ(spin->max(), seen);
   ASSERT_EQ(b.rec.invals.size(), 1u);
   EXPECT_EQ(b.rec.invals[0].time, t_done);
@@ -575,7 +577,7 @@ TEST(SvaDriverInvalidate, AbsentDeviceEndsTheWaitAfterOneTimeout) {
   EXPECT_GE(to_ns(t1 - t0), 5000.0);
   EXPECT_LT(to_ns(t1 - t0), 7000.0);
   EXPECT_TRUE(b.rec.invals.empty());
-  EXPECT_EQ(StatRegistry::global().find_as<Histogram>("sva.invalidation_latency")->count(), 0u);
+  EXPECT_EQ(b.sim.stats().find_as<Histogram>("sva.invalidation_latency")->count(), 0u);
   EXPECT_EQ(b.inv_requests.size(), 1u);
   EXPECT_EQ(b.iommu.command_queue().failed_waits(), 1u);
   EXPECT_EQ(b.iommu.command_queue().timeouts(), 1u);

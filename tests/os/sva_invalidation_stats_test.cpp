@@ -44,18 +44,18 @@ TEST(SvaInvalidationStats, PagesRoundUpAndFallInTheirBucket) {
                                       "soft_dirty", "release", "migrate", "exclusive", "none"}));
 }
 
-const Histogram& hist(const char* group, const std::string& name) {
+const Histogram& hist(const StatRegistry& stats, const char* group, const std::string& name) {
   const std::string path = std::string("sva.") + group + "." + name;
-  const auto* h = StatRegistry::global().find_as<Histogram>(path);
+  const auto* h = stats.find_as<Histogram>(path);
   if (!h) throw std::runtime_error("no histogram " + path);
   return *h;
 }
 
-uint64_t by_event(const std::string& e) {
-  return hist(SvaInvalidationStats::kByEventGroup, e).count();
+uint64_t by_event(const StatRegistry& stats, const std::string& e) {
+  return hist(stats, SvaInvalidationStats::kByEventGroup, e).count();
 }
-uint64_t by_range(const std::string& r) {
-  return hist(SvaInvalidationStats::kByRangeGroup, r).count();
+uint64_t by_range(const StatRegistry& stats, const std::string& r) {
+  return hist(stats, SvaInvalidationStats::kByRangeGroup, r).count();
 }
 
 class SvaBreakdown : public ::testing::TestWithParam<const char*> {};
@@ -82,33 +82,34 @@ TEST_P(SvaBreakdown, CountsFollowTheNotifierEventAndTheRangeSize) {
     b.drv.invalidate(mm, kVa + kPage, kVa + 3 * kPage);  // outside any notifier range
     direct = sc_core::sc_time_stamp() - t0;
   });
-  const auto* all = StatRegistry::global().find_as<Histogram>("sva.invalidation_latency");
+  const StatRegistry& stats = b.sim.stats();
+  const auto* all = stats.find_as<Histogram>("sva.invalidation_latency");
   ASSERT_NE(all, nullptr);
   ASSERT_EQ(all->count(), 5u);
-  EXPECT_EQ(by_event("unmap"), 2u);
-  EXPECT_EQ(by_event("clear"), 1u);
-  EXPECT_EQ(by_event("protection_vma"), 1u);
-  EXPECT_EQ(by_event("none"), 1u);
+  EXPECT_EQ(by_event(stats, "unmap"), 2u);
+  EXPECT_EQ(by_event(stats, "clear"), 1u);
+  EXPECT_EQ(by_event(stats, "protection_vma"), 1u);
+  EXPECT_EQ(by_event(stats, "none"), 1u);
   uint64_t events = 0;
-  for (const std::string& e : SvaInvalidationStats::event_names()) events += by_event(e);
+  for (const std::string& e : SvaInvalidationStats::event_names()) events += by_event(stats, e);
   EXPECT_EQ(events, all->count());
-  EXPECT_EQ(by_range("1_page"), 1u);
-  EXPECT_EQ(by_range("2_16_pages"), 2u);  // madvise 16 and the direct call's 2
-  EXPECT_EQ(by_range("17_512_pages"), 1u);
-  EXPECT_EQ(by_range("over_512_pages"), 1u);
+  EXPECT_EQ(by_range(stats, "1_page"), 1u);
+  EXPECT_EQ(by_range(stats, "2_16_pages"), 2u);  // madvise 16 and the direct call's 2
+  EXPECT_EQ(by_range(stats, "17_512_pages"), 1u);
+  EXPECT_EQ(by_range(stats, "over_512_pages"), 1u);
   uint64_t ranges = 0;
-  for (const std::string& r : SvaInvalidationStats::range_names()) ranges += by_range(r);
+  for (const std::string& r : SvaInvalidationStats::range_names()) ranges += by_range(stats, r);
   EXPECT_EQ(ranges, all->count());
   // The same latencies as the total: the direct call's is the one "none" sample, and
   // the largest of all is the largest of some event and of some range.
-  EXPECT_EQ(hist(SvaInvalidationStats::kByEventGroup, "none").max(), time_in_ns(direct));
+  EXPECT_EQ(hist(stats, SvaInvalidationStats::kByEventGroup, "none").max(), time_in_ns(direct));
   double event_max = 0, range_max = 0;
   for (const std::string& e : SvaInvalidationStats::event_names()) {
-    const Histogram& h = hist(SvaInvalidationStats::kByEventGroup, e);
+    const Histogram& h = hist(stats, SvaInvalidationStats::kByEventGroup, e);
     if (h.count()) event_max = std::max(event_max, h.max());
   }
   for (const std::string& r : SvaInvalidationStats::range_names()) {
-    const Histogram& h = hist(SvaInvalidationStats::kByRangeGroup, r);
+    const Histogram& h = hist(stats, SvaInvalidationStats::kByRangeGroup, r);
     if (h.count()) range_max = std::max(range_max, h.max());
   }
   EXPECT_EQ(event_max, all->max());

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "os/diagnostics.h"
+#include "os/os_context.h"
 #include "platform/cpu_operations.h"
 #include "tests/cpu/cpu_bench.h"
 #include "tests/os/mm_bench.h"
@@ -100,7 +100,7 @@ TEST(CpuThread, ProgramFaultsRetriesAndRecordsLoads) {
   EXPECT_EQ(b.rec.cpu[1].value, 0x77u);
   EXPECT_EQ(b.rec.cpu[1].thread, "CPU-thread-0");
   EXPECT_EQ(b.rec.cpu[1].pa, c.loads()[1].pa);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(b.os.context().diagnostics().total(), 0u);
 }
 
 TEST(CpuThread, MprotectMakesStoresFaultAndKillsTheThread) {
@@ -167,7 +167,7 @@ TEST(CpuThread, ProgramPreemptionHoldDelaysRangeEnd) {
   EXPECT_EQ(log.at[3] - cow.time, ns(3000));
   // The fork's range also waited for the hold after its PTL section.
   EXPECT_GE(log.at[1] - log.at[0], ns(3000));
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(b.os.context().diagnostics().total(), 0u);
 }
 
 TEST(CpuThread, MunmapOnOneCoreInvalidatesTheOtherCoresTlb) {
@@ -183,7 +183,7 @@ TEST(CpuThread, MunmapOnOneCoreInvalidatesTheOtherCoresTlb) {
   // The second load found no stale TLB entry: it walked, faulted and was killed.
   EXPECT_TRUE(t1.killed());
   EXPECT_EQ(b.shootdown.ipis_sent(), 1u);
-  EXPECT_EQ(Diagnostics::global().total(), 0u);
+  EXPECT_EQ(b.os.context().diagnostics().total(), 0u);
 }
 
 // Every operation is recorded with its table entry (the stats' name) and its start and

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "common/tlm_bench.h"
-#include "os/exec_context.h"
+#include "os/os_context.h"
 #include "sc_models/json.h"
 #include "sc_models/stats.h"
 #include "tests/os/mm_bench.h"
@@ -52,7 +52,7 @@ struct CowRun {
 CowRun cow_scenario(MmBench& b) {
   CowRun run;
   run_thread([&] {
-    ExecContext::current().set_cpu(0);
+    b.os.context().current().set_cpu(0);
     Mm& parent = b.setup();
     b.os.mmap(parent, 0, kVa, kPage, kProtRead | kProtWrite, false);
     b.os.handle_fault(parent, 0, kVa, true);
@@ -304,6 +304,8 @@ std::map<std::string, std::vector<std::string>> slices_by_track(const Json& doc)
 TEST(TraceRecorder, AKernelThreadWithoutACoreGetsItsOwnTrack) {
   using sc_core::SC_NS;
   using sc_core::sc_time;
+  SimContext sim;
+  OsContext os(sim);  // the kernel whose threads run the steps
   TraceRecorder trace;
   TimelineRecorder timeline;
   trace.set_cpu_thread(0, "CPU-thread-0");
@@ -311,8 +313,10 @@ TEST(TraceRecorder, AKernelThreadWithoutACoreGetsItsOwnTrack) {
   OsObserverList both;
   both.add(&trace);
   both.add(&timeline);
-  auto range = [](double t, double dur, int cpu) {
+  // Each step is reported by, and names, the calling thread (as Mm's steps do).
+  auto range = [&os](double t, double dur, int cpu) {
     OsRangeEvent e;
+    e.thread = &os.current();
     e.time = sc_time(t, SC_NS);
     e.duration = sc_time(dur, SC_NS);
     e.cpu = cpu;
@@ -322,8 +326,9 @@ TEST(TraceRecorder, AKernelThreadWithoutACoreGetsItsOwnTrack) {
     e.event = MmuNotifierEvent::kClear;
     return e;
   };
-  auto ptl = [](double t, double dur, int cpu) {
+  auto ptl = [&os](double t, double dur, int cpu) {
     OsEvent e;
+    e.thread = &os.current();
     e.time = sc_time(t, SC_NS);
     e.duration = sc_time(dur, SC_NS);
     e.cpu = cpu;
@@ -332,7 +337,7 @@ TEST(TraceRecorder, AKernelThreadWithoutACoreGetsItsOwnTrack) {
   };
   test::run_threads({
       [&] {  // "thread0": the core's thread, range 10..70 ns with a PTL hold 20..60
-        ExecContext::current().set_cpu(0);
+        os.current().set_cpu(0);
         test::until(10);
         both.on_range_start(range(10, 0, -1));
         test::until(60);
