@@ -21,15 +21,23 @@ namespace iosim {
 
 class SimContext {
  public:
-  SimContext() = default;
+  SimContext();
+  ~SimContext();
   SimContext(const SimContext&) = delete;
   SimContext& operator=(const SimContext&) = delete;
 
   StatRegistry& stats() { return stats_; }
   const StatRegistry& stats() const { return stats_; }
 
+  // TEMPORARY until os/ takes a SimContext: the most recently constructed context that
+  // is still alive (a process-wide fallback when there is none). StatRegistry::global()
+  // and the context-less constructors of Iommu and Device resolve to it, so the OS
+  // model's statistics land in the same tree as the rest of the system's.
+  static SimContext& latest();
+
  private:
   StatRegistry stats_;
+  static SimContext* latest_;  // TEMPORARY until os/ takes a SimContext
 };
 
 }  // namespace iosim

@@ -1,6 +1,7 @@
 #include "sc_models/stats.h"
 
 #include "sc_models/json.h"
+#include "sc_models/sim_context.h"
 
 #include <cmath>
 #include <fstream>
@@ -234,8 +235,7 @@ void StatRegistry::write_json_file(const std::string& file, int indent) const {
 }
 
 StatRegistry& StatRegistry::global() {
-  static StatRegistry registry;
-  return registry;
+  return SimContext::latest().stats();
 }
 
 }  // namespace iosim

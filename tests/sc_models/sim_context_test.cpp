@@ -1,0 +1,37 @@
+#include "sc_models/sim_context.h"
+
+#include <gtest/gtest.h>
+
+namespace iosim {
+namespace {
+
+TEST(SimContext, EachContextKeepsItsOwnStatistics) {
+  SimContext a;
+  SimContext b;
+  // The same path in both: no clash, since each context has its own tree.
+  Counter& na = a.stats().group("top").counter("n", "", "");
+  Counter& nb = b.stats().group("top").counter("n", "", "");
+  na.add(2);
+  nb.add(5);
+  EXPECT_EQ(a.stats().find_as<Counter>("top.n")->value(), 2u);
+  EXPECT_EQ(b.stats().find_as<Counter>("top.n")->value(), 5u);
+}
+
+// TEMPORARY until os/ takes a SimContext: the OS model's statistics reach the system's
+// context through StatRegistry::global().
+TEST(SimContext, GlobalRegistryIsTheLatestLiveContexts) {
+  SimContext outer;
+  EXPECT_EQ(&StatRegistry::global(), &outer.stats());
+  {
+    SimContext inner;
+    EXPECT_EQ(&StatRegistry::global(), &inner.stats());
+    EXPECT_EQ(&SimContext::latest(), &inner);
+  }
+  // Once the latest context is gone, one process-wide fallback registry.
+  StatRegistry& fallback = StatRegistry::global();
+  EXPECT_EQ(&StatRegistry::global(), &fallback);
+  EXPECT_EQ(&SimContext::latest().stats(), &fallback);
+}
+
+}  // namespace
+}  // namespace iosim
