@@ -22,6 +22,7 @@
 #include "common/tlm_bench.h"
 #include "os/exec_context.h"
 #include "sc_models/json.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 #include "tests/os/mm_bench.h"
 
@@ -208,6 +209,9 @@ TEST(TimelineRecorder, NamedOnlyLeavesOutUnnamedPagesAndUnboundPasids) {
 }
 
 TEST(TraceRecorder, WritesValidJsonWithEveryKindOfEvent) {
+  // The bench's OS model registers its statistics in the latest context
+  // (SimContext::latest(), until os/ takes a SimContext).
+  SimContext ctx;
   MmBench b(test::small_os("under_ptl"));
   TraceRecorder rec;
   rec.set_cpu_thread(0, "CPU-thread-0");
@@ -234,7 +238,7 @@ TEST(TraceRecorder, WritesValidJsonWithEveryKindOfEvent) {
   EXPECT_EQ(tids.at("CPU-thread-0"), 1);
   EXPECT_EQ(tids.at("DEV-thread-0"), 2);
   EXPECT_EQ(tids.count("invalidations"), 1u);
-  const StatRegistry& stats = StatRegistry::global();
+  const StatRegistry& stats = ctx.stats();
   const uint64_t ptl_holds = stats.find_as<Histogram>("os.mm1.ptl_hold")->count() +
                              stats.find_as<Histogram>("os.mm2.ptl_hold")->count();
   const uint64_t ptes = stats.find_as<Counter>("os.mm1.pte_updates")->value() +
