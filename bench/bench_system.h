@@ -26,6 +26,7 @@
 #include "sc_models/page_table.h"
 #include "sc_models/pcie_link.h"
 #include "sc_models/physical_memory.h"
+#include "sc_models/sim_context.h"
 
 namespace iosim::bench {
 
@@ -96,6 +97,7 @@ inline DeviceConfig bench_device(unsigned i) {
 }
 
 struct BenchSystem {
+  SimContext ctx;  // the modules' statistics; first, so it outlives them
   PhysicalMemory memory;
   Iommu iommu;
   Software sw;
@@ -108,7 +110,7 @@ struct BenchSystem {
 
   explicit BenchSystem(unsigned n_devices, const IommuConfig& iommu_config = IommuConfig{})
       : memory("memory", PhysicalMemoryConfig{}),
-        iommu("iommu", iommu_config),
+        iommu("iommu", ctx, iommu_config),
         sw("sw"),
         editor(memory, [this] { return alloc(); }) {
     iommu.mem.bind(memory.socket);
@@ -123,7 +125,7 @@ struct BenchSystem {
       links.push_back(
           std::make_unique<PcieLink>(("link" + std::to_string(i)).c_str(), PcieLinkConfig{}));
       devices.push_back(
-          std::make_unique<Device>(("dev" + std::to_string(i)).c_str(), bench_device(i)));
+          std::make_unique<Device>(("dev" + std::to_string(i)).c_str(), ctx, bench_device(i)));
       Device& d = *devices.back();
       PcieLink& l = *links.back();
       d.upstream.bind(l.up_in);

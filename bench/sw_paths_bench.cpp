@@ -48,6 +48,7 @@
 #include "os/mmu_notifier_subscriptions.h"
 #include "os/sva_driver.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/sim_context.h"
 
 namespace {
 
@@ -70,11 +71,11 @@ iosim::OsConfig os_config() {
 
 // Everything the two paths need, elaborated once.
 struct SwSystem {
-  iosim::SimContext sim;  // first: the modules below register their statistics in it
+  iosim::SimContext ctx;  // the modules' statistics; first, so it outlives them
   iosim::PhysicalMemory memory{"memory", iosim::PhysicalMemoryConfig{}};
   iosim::GroundTruth gt;
-  iosim::Kernel os{sim, os_config(), memory, &gt};
-  iosim::Iommu iommu{"iommu", iosim::IommuConfig{}};
+  iosim::Kernel os{ctx, os_config(), memory, &gt};
+  iosim::Iommu iommu{"iommu", ctx, iosim::IommuConfig{}};
   std::vector<std::unique_ptr<iosim::PcieLink>> links;
   std::vector<std::unique_ptr<iosim::Device>> devices;
   iosim::SvaDriver drv{"sva", iosim::SvaConfig{}, os};
@@ -95,7 +96,7 @@ struct SwSystem {
       iosim::RootPort& port = iommu.add_root_port(("rp" + std::to_string(i)).c_str(), pc);
       links.push_back(std::make_unique<iosim::PcieLink>(("link" + std::to_string(i)).c_str(),
                                                         iosim::PcieLinkConfig{}));
-      devices.push_back(std::make_unique<iosim::Device>(("dev" + std::to_string(i)).c_str(),
+      devices.push_back(std::make_unique<iosim::Device>(("dev" + std::to_string(i)).c_str(), ctx,
                                                         iosim::bench::bench_device(i)));
       iosim::Device& d = *devices.back();
       iosim::PcieLink& l = *links.back();

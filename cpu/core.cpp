@@ -3,12 +3,13 @@
 #include "cpu/stat_names.h"
 #include "sc_models/ground_truth.h"
 #include "sc_models/page_size.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
 
-Core::Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, PageFaultHandler& faults,
-           GroundTruth* gt)
+Core::Core(sc_core::sc_module_name name, SimContext& ctx, const CoreConfig& cfg, int id,
+           PageFaultHandler& faults, GroundTruth* gt)
     : sc_module(name),
       socket("socket"),
       cfg_(cfg),
@@ -25,7 +26,7 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, PageFaul
             return v;
           },
           [this](uint64_t pa, uint64_t e, uint64_t d) { return cmpxchg(pa, e, d); }) {
-  StatGroup& g = StatRegistry::global().group(*this);
+  StatGroup& g = ctx.stats().group(*this);
   tlb_hits_ = &g.counter("tlb_hits", "lookups", "TLB lookups that hit");
   tlb_misses_ = &g.counter("tlb_misses", "lookups", "TLB lookups that missed or lacked D");
   walk_reads_ = &g.counter("walk_reads", "reads", "page-table entries read by the walker");

@@ -43,6 +43,7 @@
 #include "cpu/cpu_page_walker.h"
 #include "cpu/page_fault_handler.h"
 #include "sc_models/server_pool.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/translation_cache.h"
 
 namespace iosim {
@@ -89,8 +90,8 @@ class Core : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Core> socket;
 
-  Core(sc_core::sc_module_name name, const CoreConfig& cfg, int id, PageFaultHandler& faults,
-       GroundTruth* gt = nullptr);
+  Core(sc_core::sc_module_name name, SimContext& ctx, const CoreConfig& cfg, int id,
+       PageFaultHandler& faults, GroundTruth* gt = nullptr);
 
   int id() const { return id_; }
   // The software thread that runs on this core (call before sc_start): the core's

@@ -7,13 +7,15 @@
 #include "os/mm_struct.h"
 #include "os/os_context.h"
 #include "sc_models/page_size.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
 
-TlbShootdown::TlbShootdown(const std::string& stats_path, const TlbShootdownConfig& cfg)
+TlbShootdown::TlbShootdown(const std::string& stats_path, SimContext& ctx,
+                           const TlbShootdownConfig& cfg)
     : cfg_(cfg) {
-  StatGroup& g = StatRegistry::global().group(stats_path);
+  StatGroup& g = ctx.stats().group(stats_path);
   ipis_ = &g.counter("ipis", "IPIs", "TLB-shootdown IPIs sent");
   full_ = &g.counter("full_flushes", "flushes", "flushes turned into full flushes");
   flushes_ = &g.counter("flushes", "flushes", "flush_tlb_range/flush_tlb_mm calls");

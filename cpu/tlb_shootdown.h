@@ -20,6 +20,7 @@
 #include <string>
 
 #include "os/tlb_flush.h"
+#include "sc_models/sim_context.h"
 
 namespace iosim {
 
@@ -55,8 +56,8 @@ struct TlbShootdownConfig {
 
 class TlbShootdown : public CpuTlbShootdown {
  public:
-  // `stats_path` names the stats group (e.g. "top.tlb_shootdown").
-  TlbShootdown(const std::string& stats_path, const TlbShootdownConfig& cfg = {});
+  // `stats_path` names the stats group (e.g. "top.tlb_shootdown") in ctx's registry.
+  TlbShootdown(const std::string& stats_path, SimContext& ctx, const TlbShootdownConfig& cfg = {});
 
   void add_core(Core& c);
 

@@ -51,14 +51,14 @@ const DeviceConfig& validated(const DeviceConfig& c) {
 
 }  // namespace
 
-Device::Device(sc_core::sc_module_name name, const DeviceConfig& cfg)
+Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig& cfg)
     : sc_module(name),
       upstream("upstream"),
       downstream("downstream"),
       cfg_(validated(cfg)),
       atc_lookup_time_(ns(cfg_.atc_lookup_latency_ns)),
       issue_time_(ns(cfg_.request_issue_latency_ns)),
-      stats_(StatRegistry::global().group(*this)),
+      stats_(ctx.stats().group(*this)),
       atc_(cfg_.atc),
       atc_hits_(
           stats_.counter(DeviceStats::kAtcHits, "lookups", "ATC lookups that hit with permission")),

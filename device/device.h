@@ -39,6 +39,7 @@
 #include "device/upstream.h"
 #include "sc_models/ground_truth.h"
 #include "sc_models/payload_pool.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -59,8 +60,9 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   tlm_utils::simple_initiator_socket<Device> upstream;
   tlm_utils::simple_target_socket<Device> downstream;
 
-  // Throws ParamError naming the parameter for an invalid configuration.
-  Device(sc_core::sc_module_name name, const DeviceConfig& cfg);
+  // Registers its statistics in ctx. Throws ParamError naming the parameter for an
+  // invalid configuration.
+  Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig& cfg);
   ~Device() override;
 
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }

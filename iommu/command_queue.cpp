@@ -15,11 +15,12 @@ namespace iosim {
 
 using sc_core::sc_time;
 
-CommandQueue::CommandQueue(sc_core::sc_module_name name, const CommandQueueConfig& cfg, Parts p)
+CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
+                           const CommandQueueConfig& cfg, Parts p)
     : sc_module(name),
       cfg_(cfg),
       p_(std::move(p)),
-      stats_(StatRegistry::global().group(*this)),
+      stats_(ctx.stats().group(*this)),
       atc_latency_(
           stats_.histogram("atc_inv_latency", "ATC Invalidate Request sent to its completion")),
       itag_occupancy_(stats_.average("itag_occupancy", "ITags",

@@ -64,6 +64,7 @@
 #include "sc_models/ats_encoding.h"
 #include "sc_models/page_size.h"
 #include "sc_models/pcie_ext.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -80,7 +81,8 @@ class CommandQueue : public sc_core::sc_module {
     sc_core::sc_event& fault_event;
   };
 
-  CommandQueue(sc_core::sc_module_name name, const CommandQueueConfig& cfg, Parts parts);
+  CommandQueue(sc_core::sc_module_name name, SimContext& ctx, const CommandQueueConfig& cfg,
+               Parts parts);
 
   // --- Registers ------------------------------------------------------------------
   void write_iqa(uint64_t v);

@@ -23,13 +23,13 @@ bool page_fault(FaultReason r) {
 }
 }  // namespace
 
-Iommu::Iommu(sc_core::sc_module_name name, const IommuConfig& cfg)
+Iommu::Iommu(sc_core::sc_module_name name, SimContext& ctx, const IommuConfig& cfg)
     : sc_module(name),
       regs("regs"),
       mem("mem"),
       irq("irq"),
       cfg_((cfg.validate(), cfg)),
-      stats_(StatRegistry::global().group(*this)),
+      stats_(ctx.stats().group(*this)),
       mem_port_(mem),
       iotlb_(cfg_.iotlb, stats_),
       tables_(cfg_.tables, mem_port_, stats_),
@@ -61,9 +61,9 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuConfig& cfg)
                               return v;
                             },
                             faults_.event()};
-  cq_ = std::make_unique<CommandQueue>("command_queue", cfg_.command_queue, parts);
-  prq_ =
-      std::make_unique<PageRequestQueue>("page_request_queue", cfg_.page_request_queue, mem_port_);
+  cq_ = std::make_unique<CommandQueue>("command_queue", ctx, cfg_.command_queue, parts);
+  prq_ = std::make_unique<PageRequestQueue>("page_request_queue", ctx, cfg_.page_request_queue,
+                                            mem_port_);
 }
 
 RootPort& Iommu::add_root_port(const char* name, const RootPortConfig& cfg) {

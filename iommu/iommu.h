@@ -58,6 +58,7 @@
 #include "iommu/sw_interface.h"
 #include "iommu/translator.h"
 #include "sc_models/ground_truth.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -68,7 +69,8 @@ class Iommu : public sc_core::sc_module, public IommuInterrupts {
   tlm_utils::simple_initiator_socket<Iommu> mem;
   sc_core::sc_export<IommuInterrupts> irq;
 
-  Iommu(sc_core::sc_module_name name, const IommuConfig& cfg);
+  // Registers its statistics (and its command and page request queues') in ctx.
+  Iommu(sc_core::sc_module_name name, SimContext& ctx, const IommuConfig& cfg);
 
   // Adds a root port (during elaboration). Throws std::invalid_argument when its
   // requester ID is already configured on another port.

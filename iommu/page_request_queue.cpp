@@ -11,23 +11,23 @@ namespace iosim {
 
 using sc_core::sc_time;
 
-PageRequestQueue::PageRequestQueue(sc_core::sc_module_name name, const PageRequestQueueConfig& cfg,
-                                   MemoryPort& mem)
+PageRequestQueue::PageRequestQueue(sc_core::sc_module_name name, SimContext& ctx,
+                                   const PageRequestQueueConfig& cfg, MemoryPort& mem)
     : sc_module(name),
       cfg_(cfg),
       mem_(mem),
-      written_(StatRegistry::global().group(*this).counter("written", "requests",
-                                                           "page requests written to the queue")),
-      overflows_(StatRegistry::global().group(*this).counter(
+      written_(ctx.stats().group(*this).counter("written", "requests",
+                                                "page requests written to the queue")),
+      overflows_(ctx.stats().group(*this).counter(
           "overflows", "requests", "page requests dropped because the queue was full")),
-      auto_responses_(StatRegistry::global().group(*this).counter(
+      auto_responses_(ctx.stats().group(*this).counter(
           "auto_responses", "messages", "PRG responses sent by the IOMMU on overflow")),
-      pri_disabled_(StatRegistry::global().group(*this).counter(
-          "pri_disabled", "requests", "page requests from ports with PRI disabled")),
-      depth_(StatRegistry::global().group(*this).average(
-          "queue_depth", "descriptors", "descriptors in the queue after each write")),
-      latency_(StatRegistry::global().group(*this).histogram(
-          "write_latency", "page request arrival to descriptor written")) {
+      pri_disabled_(ctx.stats().group(*this).counter("pri_disabled", "requests",
+                                                     "page requests from ports with PRI disabled")),
+      depth_(ctx.stats().group(*this).average("queue_depth", "descriptors",
+                                              "descriptors in the queue after each write")),
+      latency_(ctx.stats().group(*this).histogram("write_latency",
+                                                  "page request arrival to descriptor written")) {
   write_latency_ = ns(cfg_.write_latency_ns);
   spawn_method_on(wake_, "step", [this] { step(); });
 }

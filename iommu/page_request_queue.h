@@ -35,13 +35,14 @@
 #include "iommu/memory_port.h"
 #include "iommu/root_port.h"
 #include "sc_models/page_size.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
 
 class PageRequestQueue : public sc_core::sc_module {
  public:
-  PageRequestQueue(sc_core::sc_module_name name, const PageRequestQueueConfig& cfg,
+  PageRequestQueue(sc_core::sc_module_name name, SimContext& ctx, const PageRequestQueueConfig& cfg,
                    MemoryPort& mem);
 
   void write_pqa(uint64_t v);

@@ -45,15 +45,15 @@ System::System(const SystemConfig& cfg, Scenario scenario)
     checkers_->attach(gt_);
   }
   memory_ = std::make_unique<PhysicalMemory>("memory", cfg_.memory.dram);
-  bus_ = std::make_unique<MemoryBus>("bus", cfg_.memory.bus);
+  bus_ = std::make_unique<MemoryBus>("bus", ctx_, cfg_.memory.bus);
   bus_->memory.bind(memory_->socket);
   kernel_ = std::make_unique<Kernel>(ctx_, cfg_.os, *memory_, &gt_);
-  shootdown_ = std::make_unique<TlbShootdown>("tlb_shootdown", cfg_.tlb_shootdown);
+  shootdown_ = std::make_unique<TlbShootdown>("tlb_shootdown", ctx_, cfg_.tlb_shootdown);
   kernel_->set_tlb_shootdown(shootdown_.get());
   for (uint32_t i = 0; i < cfg_.cpu.cores; ++i) {
     const std::string name = "core" + std::to_string(i);
-    cores_.push_back(
-        std::make_unique<Core>(name.c_str(), cfg_.cpu.core, static_cast<int>(i), *kernel_, &gt_));
+    cores_.push_back(std::make_unique<Core>(name.c_str(), ctx_, cfg_.cpu.core, static_cast<int>(i),
+                                            *kernel_, &gt_));
     cores_.back()->socket.bind(bus_->targets);
     shootdown_->add_core(*cores_.back());
   }
@@ -61,7 +61,7 @@ System::System(const SystemConfig& cfg, Scenario scenario)
     cpu_threads_.push_back(
         std::make_unique<CpuThread>(t.program, *cores_.at(t.core), *kernel_, &start_));
   }
-  iommu_ = std::make_unique<Iommu>("iommu", cfg_.iommu);
+  iommu_ = std::make_unique<Iommu>("iommu", ctx_, cfg_.iommu);
   iommu_->set_ground_truth(&gt_);
   iommu_->mem.bind(bus_->targets);
   build_devices();
@@ -121,7 +121,7 @@ void System::build_devices() {
     rp.invalidate_queue_depth = dc.invalidate_queue_depth;
     RootPort& port = iommu_->add_root_port(("rp" + idx).c_str(), rp);
     links_.push_back(std::make_unique<PcieLink>(("link" + idx).c_str(), cfg_.link));
-    devices_.push_back(std::make_unique<Device>(("device" + idx).c_str(), dc));
+    devices_.push_back(std::make_unique<Device>(("device" + idx).c_str(), ctx_, dc));
     Device& dev = *devices_.back();
     PcieLink& link = *links_.back();
     dev.upstream.bind(link.up_in);
@@ -148,7 +148,7 @@ StatsLayout System::stats_layout() const {
   l.sva = sva_->name();
   // Every Mm registers its statistics as "os.<mm name>" (os/mm.cpp); "os" holds only
   // those and the fault handler's "faults".
-  if (const StatGroup* os = StatRegistry::global().root().find_group("os")) {
+  if (const StatGroup* os = ctx_.stats().root().find_group("os")) {
     for (const auto& [name, g] : os->groups()) {
       if (name.rfind("mm", 0) == 0) l.mms.push_back(g->path());
     }

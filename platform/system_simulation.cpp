@@ -259,7 +259,7 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
   if (trace) trace->finish(opts.trace_path);
   CheckerSuite* checkers = sys.checkers();
   if (checkers && checkers->total() > 0) checkers->report(out);
-  const RunSummary summary = collect_summary(StatRegistry::global(), sys.stats_layout());
+  const RunSummary summary = collect_summary(sys.context().stats(), sys.stats_layout());
   RunInfo info;
   info.sim_time_ns = to_ns(o.end);
   info.host_seconds = host_seconds;
@@ -269,7 +269,7 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
   print_summary(out, summary, info);
   if (!opts.stats_path.empty()) {
     ScenarioJson extra(sys, o);
-    write_stats_json(opts.stats_path, StatRegistry::global(), summary, info, &extra);
+    write_stats_json(opts.stats_path, sys.context().stats(), summary, info, &extra);
   }
   if (checkers && cfg.check.expect_clean && checkers->total() > 0) return kExitViolations;
   return kExitOk;

@@ -1,6 +1,7 @@
 #include "sc_models/memory_bus.h"
 
 #include "sc_models/params.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -9,7 +10,7 @@ void MemoryBusConfig::validate() const {
   if (!(hop_latency_ns >= 0)) throw ParamError("memory.bus.hop_latency_ns: must be >= 0");
 }
 
-MemoryBus::MemoryBus(sc_core::sc_module_name name, const MemoryBusConfig& cfg)
+MemoryBus::MemoryBus(sc_core::sc_module_name name, SimContext& ctx, const MemoryBusConfig& cfg)
     : sc_module(name),
       targets("targets"),
       memory("memory"),
@@ -18,8 +19,8 @@ MemoryBus::MemoryBus(sc_core::sc_module_name name, const MemoryBusConfig& cfg)
   cfg_.validate();
   targets.register_b_transport(this, &MemoryBus::b_transport);
   targets.register_transport_dbg(this, &MemoryBus::transport_dbg);
-  transactions_ = &StatRegistry::global().group(*this).counter(
-      "transactions", "transactions", "blocking transactions forwarded to memory");
+  transactions_ = &ctx.stats().group(*this).counter("transactions", "transactions",
+                                                    "blocking transactions forwarded to memory");
 }
 
 uint64_t MemoryBus::transactions(size_t port) const {

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sc_models/sim_context.h"
+
 namespace iosim {
 
 class Counter;
@@ -40,7 +42,7 @@ class MemoryBus : public sc_core::sc_module {
   tlm_utils::multi_passthrough_target_socket<MemoryBus> targets;  // from every initiator
   tlm_utils::simple_initiator_socket<MemoryBus> memory;           // to PhysicalMemory
 
-  MemoryBus(sc_core::sc_module_name name, const MemoryBusConfig& cfg = {});
+  MemoryBus(sc_core::sc_module_name name, SimContext& ctx, const MemoryBusConfig& cfg = {});
 
   // Transactions forwarded for the initiator bound at `port` (in binding order).
   uint64_t transactions(size_t port) const;

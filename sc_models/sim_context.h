@@ -21,18 +21,12 @@ namespace iosim {
 
 class SimContext {
  public:
-  SimContext();
-  ~SimContext();
+  SimContext() = default;
   SimContext(const SimContext&) = delete;
   SimContext& operator=(const SimContext&) = delete;
 
   StatRegistry& stats() { return stats_; }
   const StatRegistry& stats() const { return stats_; }
-
-  // TEMPORARY until every module takes a SimContext: the context constructed last (null
-  // when none is alive), whose registry StatRegistry::global() returns, so the modules
-  // that still register through global() land in the same tree as those given a context.
-  static SimContext* latest();
 
  private:
   StatRegistry stats_;

@@ -234,11 +234,4 @@ void StatRegistry::write_json_file(const std::string& file, int indent) const {
   if (!out) throw std::runtime_error("error writing stats file '" + file + "'");
 }
 
-StatRegistry& StatRegistry::global() {
-  // TEMPORARY until every module takes a SimContext
-  if (SimContext* ctx = SimContext::latest()) return ctx->stats();
-  static StatRegistry registry;
-  return registry;
-}
-
 }  // namespace iosim

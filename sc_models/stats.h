@@ -5,7 +5,7 @@
 // Registration happens once (usually in the constructor) and returns a reference
 // that stays valid for the life of the registry, so recording is one add:
 //
-//   StatGroup& g = StatRegistry::global().group(*this);      // "top.iommu.iotlb"
+//   StatGroup& g = ctx.stats().group(*this);  // "top.iommu.iotlb", in the module's SimContext
 //   Counter& hits = g.counter("hits", "lookups", "lookups that hit");
 //   Counter& lookups = g.counter("lookups", "lookups", "all lookups");
 //   Histogram& lat = g.histogram("inv_latency", "invalidation request to completion");
@@ -194,7 +194,8 @@ class StatGroup {
   std::map<std::string, std::unique_ptr<StatGroup>, std::less<>> groups_;
 };
 
-// The root of a stats tree. Tests may create their own; modules use global().
+// The root of a stats tree. Modules register in the one of the SimContext they are
+// given (sc_models/sim_context.h); tests may also create their own.
 class StatRegistry {
  public:
   StatRegistry();
@@ -220,9 +221,6 @@ class StatRegistry {
   std::string to_json(int indent = 2) const;
   // Writes the JSON document to `file`; throws std::runtime_error if it cannot.
   void write_json_file(const std::string& file, int indent = 2) const;
-
-  // Process-wide registry used by the simulator's modules.
-  static StatRegistry& global();
 
  private:
   std::unique_ptr<StatGroup> root_;

@@ -11,7 +11,6 @@ namespace {
 
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
-using test::counter;
 using test::CpuBench;
 using test::kMemAccessNs;
 using test::run_thread;
@@ -35,9 +34,9 @@ TEST(Core, TlbMissThenHitLatency) {
     ASSERT_TRUE(c.load(space(mm), kVa + 8));
     EXPECT_EQ(sc_time_stamp() - t0, ns(1 + kMemAccessNs));  // hit: lookup + data read
   });
-  EXPECT_EQ(counter("core0.tlb_misses"), 1u);
-  EXPECT_EQ(counter("core0.tlb_hits"), 1u);
-  EXPECT_EQ(counter("core0.walk_reads"), 4u);
+  EXPECT_EQ(b.counter("core0.tlb_misses"), 1u);
+  EXPECT_EQ(b.counter("core0.tlb_hits"), 1u);
+  EXPECT_EQ(b.counter("core0.walk_reads"), 4u);
 }
 
 TEST(Core, WalkReadsWithColdAndWarmWalkCaches) {
@@ -51,9 +50,9 @@ TEST(Core, WalkReadsWithColdAndWarmWalkCaches) {
     const uint64_t vas[] = {kVa, kVa + kPage, kVa + mib2, kVa + gib};
     for (uint64_t va : vas) b.os.handle_fault(mm, 0, va, true);
     for (uint64_t va : vas) {
-      const uint64_t before = counter("core0.walk_reads");
+      const uint64_t before = b.counter("core0.walk_reads");
       ASSERT_TRUE(c.load(space(mm), va));
-      reads.push_back(counter("core0.walk_reads") - before);
+      reads.push_back(b.counter("core0.walk_reads") - before);
     }
   });
   // Cold: 4 reads. Same 2 MiB: PDE cache hit, 1 read. Same 1 GiB: PDPTE hit, 2 reads.
@@ -73,14 +72,14 @@ TEST(Core, WalkerSetsAccessedAndDirtyBits) {
     ASSERT_TRUE(c.load(space(mm), kVa));
     EXPECT_TRUE(mm.pte(kVa).accessed());
     EXPECT_FALSE(mm.pte(kVa).dirty());
-    EXPECT_EQ(counter("core0.walk_writes"), 1u);
+    EXPECT_EQ(b.counter("core0.walk_writes"), 1u);
     // The TLB entry is writable but not dirty: the store re-walks to set D.
     ASSERT_TRUE(c.store(space(mm), kVa, 5));
     EXPECT_TRUE(mm.pte(kVa).dirty());
-    EXPECT_EQ(counter("core0.walk_writes"), 2u);
-    EXPECT_EQ(counter("core0.tlb_misses"), 2u);
+    EXPECT_EQ(b.counter("core0.walk_writes"), 2u);
+    EXPECT_EQ(b.counter("core0.tlb_misses"), 2u);
     ASSERT_TRUE(c.store(space(mm), kVa + 8, 6));  // now a plain hit
-    EXPECT_EQ(counter("core0.tlb_hits"), 1u);
+    EXPECT_EQ(b.counter("core0.tlb_hits"), 1u);
     EXPECT_EQ(b.mem.read_u64(frame), 5u);
   });
 }
@@ -106,7 +105,7 @@ struct RecordingFaultHandler : PageFaultHandler {
 TEST(Core, AFaultEntersThePageFaultHandlerAndTheAccessRetries) {
   CpuBench b(0);
   RecordingFaultHandler h(&b.os);
-  Core c("probe", test::bench_core(), 3, h, &b.gt);
+  Core c("probe", b.ctx, test::bench_core(), 3, h, &b.gt);
   c.socket.bind(b.bus.targets);
   run_thread([&] {
     Mm& mm = b.os.create_mm(5);
@@ -127,7 +126,7 @@ TEST(Core, AFaultEntersThePageFaultHandlerAndTheAccessRetries) {
   EXPECT_EQ(h.calls[0].va, kVa + 16);
   EXPECT_FALSE(h.calls[0].write);
   EXPECT_TRUE(h.calls[1].write);
-  EXPECT_EQ(counter("probe.page_faults"), 2u);
+  EXPECT_EQ(b.counter("probe.page_faults"), 2u);
   // The ground truth names the accesses after the core's thread until one is set.
   ASSERT_EQ(b.rec.cpu.size(), 3u);
   EXPECT_EQ(b.rec.cpu[1].thread, "probe-thread");
@@ -137,7 +136,7 @@ TEST(Core, AFaultEntersThePageFaultHandlerAndTheAccessRetries) {
 TEST(Core, AFatalFaultFailsTheAccessAfterOneHandlerCall) {
   CpuBench b(0);
   RecordingFaultHandler h(nullptr);
-  Core c("probe", test::bench_core(), 0, h, &b.gt);
+  Core c("probe", b.ctx, test::bench_core(), 0, h, &b.gt);
   c.socket.bind(b.bus.targets);
   run_thread([&] {
     Mm& mm = b.os.create_mm(1);
@@ -145,8 +144,8 @@ TEST(Core, AFatalFaultFailsTheAccessAfterOneHandlerCall) {
     EXPECT_FALSE(c.store(space(mm), kVa, 1));
   });
   EXPECT_EQ(h.calls.size(), 2u);
-  EXPECT_EQ(counter("probe.loads"), 0u);
-  EXPECT_EQ(counter("probe.stores"), 0u);
+  EXPECT_EQ(b.counter("probe.loads"), 0u);
+  EXPECT_EQ(b.counter("probe.stores"), 0u);
   EXPECT_TRUE(b.rec.cpu.empty());
 }
 

@@ -14,6 +14,7 @@
 #include "sc_models/ground_truth.h"
 #include "sc_models/memory_bus.h"
 #include "sc_models/physical_memory.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 
 namespace iosim::test {
@@ -60,24 +61,31 @@ inline bool tlb_holds(Core& c, uint64_t va) {
   return c.tlb().peek(TranslationTag{kNoPasid, 1}, va) != nullptr;
 }
 
+// The bench owns the simulation context its modules register their statistics in.
 struct CpuBench {
   explicit CpuBench(unsigned cores, const TlbShootdownConfig& sd = {},
                     const OsConfig& os_cfg = bench_os())
       : mem("mem", bench_memory()),
-        bus("bus"),
-        os(sim, os_cfg, mem, &gt),
-        shootdown("shootdown", sd) {
+        bus("bus", ctx),
+        os(ctx, os_cfg, mem, &gt),
+        shootdown("shootdown", ctx, sd) {
     gt.subscribe(&rec);
     bus.memory.bind(mem.socket);
     os.set_tlb_shootdown(&shootdown);
     for (unsigned i = 0; i < cores; ++i) {
-      core.push_back(std::make_unique<Core>(("core" + std::to_string(i)).c_str(), bench_core(),
+      core.push_back(std::make_unique<Core>(("core" + std::to_string(i)).c_str(), ctx, bench_core(),
                                             static_cast<int>(i), os, &gt));
       core.back()->socket.bind(bus.targets);
       shootdown.add_core(*core.back());
     }
   }
-  SimContext sim;  // first: the modules below register their statistics in it
+  // The counter at `path` in the bench's statistics; all ones if there is none.
+  uint64_t counter(const std::string& path) const {
+    const Counter* c = ctx.stats().find_as<Counter>(path);
+    return c ? c->value() : ~uint64_t{0};
+  }
+
+  SimContext ctx;  // first, so it outlives the modules
   PhysicalMemory mem;
   MemoryBus bus;
   GroundTruth gt;
@@ -86,10 +94,5 @@ struct CpuBench {
   TlbShootdown shootdown;
   std::vector<std::unique_ptr<Core>> core;
 };
-
-inline uint64_t counter(const std::string& path) {
-  const Counter* c = StatRegistry::global().find_as<Counter>(path);
-  return c ? c->value() : ~uint64_t{0};
-}
 
 }  // namespace iosim::test

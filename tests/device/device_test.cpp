@@ -29,11 +29,12 @@ DmaThreadConfig script(std::vector<ScriptOp> ops, uint32_t pasid = 1) {
 }
 
 struct Bench {
+  SimContext ctx;  // first, so it outlives the device
   Device dev;
   StubIommu iommu{"iommu"};
   GroundTruth gt;
   GroundTruthRecorder rec;
-  explicit Bench(const DeviceConfig& cfg) : dev("dev", cfg) {
+  explicit Bench(const DeviceConfig& cfg) : dev("dev", ctx, cfg) {
     dev.upstream.bind(iommu.up);
     iommu.down.bind(dev.downstream);
     gt.subscribe(&rec);
@@ -473,7 +474,7 @@ TEST(Device, SyntheticStreamHonoursCountIntervalAndOutstanding) {
   EXPECT_EQ(rd[1].time - rd[0].time, sc_time(10, SC_NS));
   EXPECT_EQ(b.dev.thread(0).completed(), 8u);
   EXPECT_EQ(b.dev.thread(0).bytes(), 8u * 1024);
-  const auto* bytes = StatRegistry::global().find_as<Counter>("dev.bytes");
+  const auto* bytes = b.ctx.stats().find_as<Counter>("dev.bytes");
   ASSERT_NE(bytes, nullptr);
   EXPECT_EQ(bytes->value(), 8u * 1024);
 }

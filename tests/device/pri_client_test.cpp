@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 #include "tests/common/tlm_bench.h"
 
@@ -44,8 +45,9 @@ PrgResponse response(uint16_t index, PrgResponseCode code = PrgResponseCode::kSu
 }
 
 TEST(PriClient, IndicesSkipOutstandingGroupsAndFinishedGroupsAreReused) {
+  SimContext ctx;
   RecordingUpstream up;
-  StatGroup& stats = StatRegistry::global().group("test.pri");
+  StatGroup& stats = ctx.stats().group("test.pri");
   PriClient pri(up, 8, true, stats);
   std::vector<PriClient::Outcome> outcomes;
   auto requester = [&](uint64_t va) {
@@ -90,7 +92,7 @@ TEST(PriClient, IndicesSkipOutstandingGroupsAndFinishedGroupsAreReused) {
   for (PriClient::Outcome o : outcomes) EXPECT_EQ(o, PriClient::Outcome::kSuccess);
   EXPECT_EQ(pri.outstanding_groups(), 0u);
   EXPECT_EQ(pri.outstanding(), 0u);
-  const auto* errors = StatRegistry::global().find_as<Counter>("test.pri.prg_protocol_errors");
+  const auto* errors = ctx.stats().find_as<Counter>("test.pri.prg_protocol_errors");
   ASSERT_NE(errors, nullptr);
   EXPECT_EQ(errors->value(), 3u);
 }
@@ -98,8 +100,9 @@ TEST(PriClient, IndicesSkipOutstandingGroupsAndFinishedGroupsAreReused) {
 TEST(PriClient, AnIndexIsSkippedWhileItsGroupIsOutstanding) {
   // The first group holds index 0 while 512 others come and go one at a time:
   // they take 1..511, then wrap, skip 0 and take 1 again.
+  SimContext ctx;
   RecordingUpstream up;
-  StatGroup& stats = StatRegistry::global().group("test.pri");
+  StatGroup& stats = ctx.stats().group("test.pri");
   PriClient pri(up, 4, true, stats);
   test::run_threads({
       [&] {
@@ -137,8 +140,9 @@ int index_of(const RecordingUpstream& up, uint64_t va) {
 // the 2-page one waits. When the 1-page group is answered, one credit is free: a
 // new 1-page group that asks then does not take it ahead of the waiting 2-page one.
 TEST(PriClient, GroupsWaitingForCreditsAreSentInTheOrderTheyAsked) {
+  SimContext ctx;
   RecordingUpstream up;
-  StatGroup& stats = StatRegistry::global().group("test.pri");
+  StatGroup& stats = ctx.stats().group("test.pri");
   PriClient pri(up, 4, true, stats);
   std::vector<uint64_t> done;  // first page of each group, as it finished
   auto group = [&](double at, uint64_t va, unsigned pages) {
@@ -192,8 +196,9 @@ TEST(PriClient, GroupsWaitingForCreditsAreSentInTheOrderTheyAsked) {
 // waits for an index, and gets the one a finished group gives back when that group
 // is closed.
 TEST(PriClient, AGroupWaitingForAPrgIndexGetsTheFirstOneFreed) {
+  SimContext ctx;
   RecordingUpstream up;
-  StatGroup& stats = StatRegistry::global().group("test.pri");
+  StatGroup& stats = ctx.stats().group("test.pri");
   PriClient pri(up, 1024, true, stats);
   std::vector<std::function<void()>> threads;
   for (unsigned i = 0; i <= kPrgIndexMax; ++i) {

@@ -60,7 +60,8 @@ Outcome run(const sc_time& quantum, bool lookahead = true,
             const sc_time& link_latency = sc_core::SC_ZERO_TIME, bool ticker = false) {
   lookahead::set_enabled(lookahead);
   tlm::tlm_global_quantum::instance().set(quantum);
-  Device dev("dev", streaming_device());
+  SimContext ctx;
+  Device dev("dev", ctx, streaming_device());
   dev.set_link_latency(link_latency);
   StubIommu iommu("iommu");
   dev.upstream.bind(iommu.up);
@@ -163,8 +164,9 @@ struct SideBySide {
 
 SideBySide run_side_by_side(const DeviceConfig& cfg) {
   lookahead::set_enabled(true);
-  Device local("local", cfg);
-  Device strict("strict", cfg);
+  SimContext ctx;
+  Device local("local", ctx, cfg);
+  Device strict("strict", ctx, cfg);
   local.set_link_latency(sc_time(50, SC_NS));
   StubIommu iommu_l("iommu_l");
   StubIommu iommu_s("iommu_s");

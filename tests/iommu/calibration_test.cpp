@@ -43,7 +43,7 @@ struct CalibrationSystem : IommuSystem {
   Device dev;
 
   explicit CalibrationSystem(const DeviceConfig& dc)
-      : link("link", PcieLinkConfig{}), dev("dev", dc) {
+      : link("link", PcieLinkConfig{}), dev("dev", ctx, dc) {
     dev.upstream.bind(link.up_in);
     link.up_out.bind(port.upstream);
     port.downstream.bind(link.down_in);

@@ -143,14 +143,12 @@ TEST(CommandQueue, WaitingProcessorTakesCompletionsAtTheirArrival) {
   EXPECT_EQ(irq, announced + ns(500 + status_write_ns));
   EXPECT_EQ(b.memory.read_u64(status), 7u);
   EXPECT_EQ(b.port.itags_in_flight(), 0u);
-  const auto* lat =
-      StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency");
+  const auto* lat = b.ctx.stats().find_as<Histogram>("iommu.command_queue.atc_inv_latency");
   ASSERT_NE(lat, nullptr);
   ASSERT_EQ(lat->count(), 2u);
   EXPECT_DOUBLE_EQ(lat->min(), to_ns(announced + ns(200) - sent[0]));
   EXPECT_DOUBLE_EQ(lat->max(), to_ns(announced + ns(500) - sent[1]));
-  const auto* stale =
-      StatRegistry::global().find_as<Counter>("iommu.command_queue.stale_completions");
+  const auto* stale = b.ctx.stats().find_as<Counter>("iommu.command_queue.stale_completions");
   ASSERT_NE(stale, nullptr);
   EXPECT_EQ(stale->value(), 1u);
 }
@@ -190,12 +188,8 @@ TEST(CommandQueue, ItagRetiresAfterTheLastOfCompletionCountCompletions) {
   EXPECT_EQ(irq, announced + ns(400 + status_write_ns));
   EXPECT_EQ(b.memory.read_u64(status), 7u);
   EXPECT_EQ(b.port.itags_in_flight(), 0u);
-  EXPECT_EQ(
-      StatRegistry::global().find_as<Counter>("iommu.command_queue.stale_completions")->value(),
-      1u);
-  EXPECT_EQ(
-      StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency")->count(),
-      1u);
+  EXPECT_EQ(b.ctx.stats().find_as<Counter>("iommu.command_queue.stale_completions")->value(), 1u);
+  EXPECT_EQ(b.ctx.stats().find_as<Histogram>("iommu.command_queue.atc_inv_latency")->count(), 1u);
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ struct System : IommuSystem {
   Device dev;
 
   explicit System(const DeviceConfig& dc, const RootPortConfig& pc = {})
-      : IommuSystem(IommuConfig{}, pc), link("link", PcieLinkConfig{}), dev("dev", dc) {
+      : IommuSystem(IommuConfig{}, pc), link("link", PcieLinkConfig{}), dev("dev", ctx, dc) {
     dev.upstream.bind(link.up_in);
     link.up_out.bind(port.upstream);
     port.downstream.bind(link.down_in);
@@ -96,8 +96,7 @@ TEST(DeviceIommuIntegration, AtcInvalidationThroughTheCommandQueueMakesTheDevice
   EXPECT_LT(to_ns(wait_done - submitted), min_ns + 2000.0);
   // ITag allocated to Invalidate Completion received: the request's serialisation
   // and latency down the link, the device's processing, the completion's back.
-  const auto* inv =
-      StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency");
+  const auto* inv = s.ctx.stats().find_as<Histogram>("iommu.command_queue.atc_inv_latency");
   ASSERT_NE(inv, nullptr);
   ASSERT_EQ(inv->count(), 1u);
   const sc_time expected = s.link.tlp_time(InvalidateRequest::kPayloadBytes) + s.link.latency() +
@@ -192,14 +191,12 @@ TwoInvalidations two_invalidations(uint32_t qdep) {
   });
   TwoInvalidations t;
   t.done = to_ns(wait_done - tail_written);
-  const auto* inv =
-      StatRegistry::global().find_as<Histogram>("iommu.command_queue.atc_inv_latency");
+  const auto* inv = s.ctx.stats().find_as<Histogram>("iommu.command_queue.atc_inv_latency");
   EXPECT_EQ(inv->count(), 2u);
   t.first = inv->min();
   t.second = inv->max();
-  t.stalls = StatRegistry::global()
-                 .find_as<Counter>("iommu.command_queue.itag_backpressure_stalls")
-                 ->value();
+  t.stalls =
+      s.ctx.stats().find_as<Counter>("iommu.command_queue.itag_backpressure_stalls")->value();
   t.p = s.dev.config().invalidation_processing_latency_ns;
   t.tr = to_ns(s.link.tlp_time(InvalidateRequest::kPayloadBytes) + s.link.latency());
   t.tc = to_ns(s.link.tlp_time(0) + s.link.latency());

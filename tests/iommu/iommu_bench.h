@@ -12,6 +12,7 @@
 #include "sc_models/page_table.h"
 #include "sc_models/pcie_ext.h"
 #include "sc_models/physical_memory.h"
+#include "sc_models/sim_context.h"
 
 namespace iosim::test {
 
@@ -24,8 +25,10 @@ inline PhysicalMemoryConfig small_memory() {
 }
 
 // Memory, the IOMMU with one root port "rp0" (its sockets left for the caller to
-// bind), a software stub on the registers, and the root/context/PASID tables.
+// bind), a software stub on the registers, and the root/context/PASID tables. The
+// bench owns the simulation context its modules register their statistics in.
 struct IommuSystem {
+  SimContext ctx;  // first, so it outlives the modules
   PhysicalMemory memory;
   Iommu iommu;
   RootPort& port;
@@ -36,7 +39,7 @@ struct IommuSystem {
 
   explicit IommuSystem(const IommuConfig& cfg = {}, const RootPortConfig& pc = {})
       : memory("memory", small_memory()),
-        iommu("iommu", cfg),
+        iommu("iommu", ctx, cfg),
         port(iommu.add_root_port("rp0", pc)),
         sw("sw"),
         editor(memory, [this] { return alloc(); }) {

@@ -74,7 +74,7 @@ TEST(Iommu, WalkReadsWithColdAndWarmWalkCaches) {
   const Counter* walk_reads = nullptr;
   uint64_t cold = 0, warm = 0;
   run_thread([&] {
-    walk_reads = StatRegistry::global().find_as<Counter>("iommu.walk_reads");
+    walk_reads = b.ctx.stats().find_as<Counter>("iommu.walk_reads");
     ASSERT_NE(walk_reads, nullptr);
     uint64_t v = 0;
     b.dma(1, 0x40000000, false, &v, 8);
@@ -380,7 +380,7 @@ TEST(Iommu, ItagBackPressureAtTheInvalidateQueueDepth) {
               std::get<InvalidateRequest>(msgs[1].ext.body).itag);
   });
   const auto* stalls =
-      StatRegistry::global().find_as<Counter>("iommu.command_queue.itag_backpressure_stalls");
+      b.ctx.stats().find_as<Counter>("iommu.command_queue.itag_backpressure_stalls");
   ASSERT_NE(stalls, nullptr);
   EXPECT_EQ(stalls->value(), 1u);
 }
@@ -520,7 +520,7 @@ TEST(Iommu, MissesQueueForTheWalkerPool) {
   sc_core::sc_spawn([&] { issue(dev2, 0x0108, 0x40000000, second); });
   sc_core::sc_start(1, sc_core::SC_SEC, sc_core::SC_EXIT_ON_STARVATION);
   // Both walks are cold; the second had to wait for the only walker.
-  const auto* wait_hist = StatRegistry::global().find_as<Histogram>("iommu.walker_wait");
+  const auto* wait_hist = b.ctx.stats().find_as<Histogram>("iommu.walker_wait");
   ASSERT_NE(wait_hist, nullptr);
   EXPECT_EQ(wait_hist->count(), 2u);
   EXPECT_GT(wait_hist->max(), 100.0);

@@ -49,8 +49,8 @@ void run_reads(IommuBench& b, std::vector<Read>& reads) {
   sc_core::sc_start(1, sc_core::SC_SEC, sc_core::SC_EXIT_ON_STARVATION);
 }
 
-const Histogram& walker_wait() {
-  const auto* h = StatRegistry::global().find_as<Histogram>("iommu.walker_wait");
+const Histogram& walker_wait(IommuBench& b) {
+  const auto* h = b.ctx.stats().find_as<Histogram>("iommu.walker_wait");
   EXPECT_NE(h, nullptr);
   return *h;
 }
@@ -96,7 +96,7 @@ TEST(PageWalker, WalkerWaitUnderContentionIsBoundedByTheQueueAhead) {
   for (size_t i = 2; i < reads.size(); ++i) {
     EXPECT_NEAR(to_ns(reads[i].done) - to_ns(reads[i - 2].done), round_ns, 0.01) << "read " << i;
   }
-  const Histogram& h = walker_wait();
+  const Histogram& h = walker_wait(b);
   EXPECT_EQ(h.count(), 65u);
   // The last read waits for the 31 rounds ahead of it (less the time it came later
   // and its queueing at the IOTLB lookup port); the median one for about 16.

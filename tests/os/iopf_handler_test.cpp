@@ -261,7 +261,7 @@ struct E2e : test::SvaSystem {
   explicit E2e(const DeviceConfig& dc)
       : SvaSystem(test::sva_os(), SvaConfig{}, IommuConfig{}, test::sva_port()),
         link("link", PcieLinkConfig{}),
-        dev("dev", dc) {
+        dev("dev", sim, dc) {
     dev.upstream.bind(link.up_in);
     link.up_out.bind(port.upstream);
     port.downstream.bind(link.down_in);

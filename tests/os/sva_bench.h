@@ -124,7 +124,7 @@ struct SvaSystem {
             const RootPortConfig& pc, const IopfConfig& fc = {})
       : mem("mem", sva_memory()),
         os(sim, oc, mem, &gt),
-        iommu("iommu", ic),
+        iommu("iommu", sim, ic),
         port(iommu.add_root_port("rp0", pc)),
         drv("sva", sc, os),
         iopf("iopf", fc, drv, os) {

@@ -15,7 +15,6 @@ namespace {
 
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
-using test::counter;
 using test::CpuBench;
 
 constexpr uint64_t kVa = uint64_t{1} << 32;
@@ -94,7 +93,7 @@ TEST(CpuThread, ProgramFaultsRetriesAndRecordsLoads) {
   EXPECT_EQ(c.loads()[1].op_index, 3u);
   ASSERT_EQ(c.ops().size(), 4u);
   EXPECT_EQ(c.ops()[0].result, int64_t(kVa));
-  EXPECT_EQ(counter("core0.page_faults"), 2u);  // zero-page read, then COW of the zero page
+  EXPECT_EQ(b.counter("core0.page_faults"), 2u);  // zero-page read, then COW of the zero page
   ASSERT_EQ(b.rec.cpu.size(), 3u);
   EXPECT_TRUE(b.rec.cpu[1].is_write);
   EXPECT_EQ(b.rec.cpu[1].value, 0x77u);
@@ -216,7 +215,7 @@ TEST(CpuThread, RecordsEveryOperationWithItsEntryAndTimes) {
   EXPECT_EQ(t.loads()[0].op_index, 3u);
   EXPECT_TRUE(t.killed());
   EXPECT_TRUE(b.core[0]->finished());
-  EXPECT_EQ(counter("core0.stores"), 1u);
+  EXPECT_EQ(b.counter("core0.stores"), 1u);
 }
 
 // With a start event the program begins when it fires, and "@T" counts from then.

@@ -22,6 +22,7 @@
 #include "common/tlm_bench.h"
 #include "os/os_context.h"
 #include "sc_models/json.h"
+#include "sc_models/sim_context.h"
 #include "sc_models/stats.h"
 #include "tests/os/mm_bench.h"
 
@@ -234,7 +235,7 @@ TEST(TraceRecorder, WritesValidJsonWithEveryKindOfEvent) {
   EXPECT_EQ(tids.at("CPU-thread-0"), 1);
   EXPECT_EQ(tids.at("DEV-thread-0"), 2);
   EXPECT_EQ(tids.count("invalidations"), 1u);
-  const StatRegistry& stats = StatRegistry::global();
+  const StatRegistry& stats = b.sim.stats();
   const uint64_t ptl_holds = stats.find_as<Histogram>("os.mm1.ptl_hold")->count() +
                              stats.find_as<Histogram>("os.mm2.ptl_hold")->count();
   const uint64_t ptes = stats.find_as<Counter>("os.mm1.pte_updates")->value() +

@@ -55,7 +55,7 @@ TEST(ReportProbes, EverySummaryStatisticExistsInARunSystem) {
   ASSERT_FALSE(at.iommu.empty());
   ASSERT_FALSE(at.command_queue.empty());
   ASSERT_FALSE(at.sva.empty());
-  const StatRegistry& stats = StatRegistry::global();
+  const StatRegistry& stats = sys.context().stats();
   EXPECT_EQ(summary_stats_missing(stats, at), std::vector<std::string>{});
 
   // The figures come from those statistics.

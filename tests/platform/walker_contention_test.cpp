@@ -73,7 +73,7 @@ TEST(WalkerContention, WaitForAWalkerIsBoundedByTheWalksAhead) {
   const System::Outcome o = sys.run();
   ASSERT_TRUE(o.finished) << o.error;
 
-  const StatRegistry& stats = StatRegistry::global();
+  const StatRegistry& stats = sys.context().stats();
   const auto* wait = stats.find_as<Histogram>("iommu.walker_wait");
   const auto* walk = stats.find_as<Histogram>("iommu.walk_latency");
   ASSERT_NE(wait, nullptr);

@@ -331,13 +331,5 @@ TEST(Stats, WritesJsonFileOrFailsClearly) {
   EXPECT_THROW(r.write_json_file("/nonexistent-dir/x/stats.json"), std::runtime_error);
 }
 
-TEST(Stats, GlobalRegistryIsOneInstance) {
-  StatRegistry& a = StatRegistry::global();
-  EXPECT_EQ(&a, &StatRegistry::global());
-  Counter& c = a.group("global_test").counter("n", "", "");
-  c.inc();
-  EXPECT_EQ(StatRegistry::global().find_as<Counter>("global_test.n")->value(), 1u);
-}
-
 }  // namespace
 }  // namespace iosim
