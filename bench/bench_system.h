@@ -179,7 +179,7 @@ struct BenchSystem {
   // One DMA access of device `dev`'s thread 0.
   AccessResult dma(unsigned dev, uint64_t va, uint32_t len, bool write) {
     Device& d = *devices.at(dev);
-    LocalTime time;  // exact: every wait at its own simulated time
+    LocalTime time(ctx.timing());  // exact: every wait at its own simulated time
     return d.access(d.thread(0), DmaRequest{va, len, write}, 0, time);
   }
 };

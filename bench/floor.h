@@ -64,19 +64,21 @@ void run_ops(Driver& driver, int64_t n, Op& op) {
 }
 
 // Times iterations in batches of `batch`, one sc_start per batch; reports the
-// simulated time per operation (counter sim_ns).
+// simulated time per operation (counter sim_ns) and, given the lookahead of the
+// system the operations run in, its skips per operation.
 template <class Op>
-void timed(benchmark::State& state, Driver& driver, Op op, int64_t batch = 64) {
+void timed(benchmark::State& state, Driver& driver, Op op, int64_t batch = 64,
+           const Lookahead* lookahead = nullptr) {
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
   const uint64_t deltas = sc_core::sc_delta_count();
-  const uint64_t skips = lookahead::skips();
+  const uint64_t skips = lookahead ? lookahead->skips() : 0;
   while (state.KeepRunningBatch(batch)) run_ops(driver, batch, op);
   const double ops = static_cast<double>(state.iterations());
   state.counters["sim_ns"] = to_ns(sc_core::sc_time_stamp() - t0) / ops;
   // Kernel evaluation phases (about the context switches) and lookahead skips per op;
   // the batch's own start and pause count too.
   state.counters["deltas"] = static_cast<double>(sc_core::sc_delta_count() - deltas) / ops;
-  state.counters["skips"] = static_cast<double>(lookahead::skips() - skips) / ops;
+  if (lookahead) state.counters["skips"] = static_cast<double>(lookahead->skips() - skips) / ops;
   state.SetItemsProcessed(state.iterations());
 }
 

@@ -110,7 +110,7 @@ void run_ops(int64_t n, Op op) {
 
 template <class Op>
 void timed(benchmark::State& state, Op op) {
-  iosim::bench::timed(state, *g_driver, op, kBatch);
+  iosim::bench::timed(state, *g_driver, op, kBatch, &g_sys->ctx.lookahead());
 }
 
 // --- model paths ----------------------------------------------------------------

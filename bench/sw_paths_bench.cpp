@@ -130,7 +130,7 @@ struct SwSystem {
   iosim::AccessResult read(unsigned dev, uint32_t pasid, uint64_t va) {
     iosim::Device& d = *devices.at(dev);
     d.thread(0).set_pasid(pasid);
-    iosim::LocalTime time;  // exact: every wait at its own simulated time
+    iosim::LocalTime time(ctx.timing());  // exact: every wait at its own simulated time
     return d.access(d.thread(0), iosim::DmaRequest{va, 64, false}, 0, time);
   }
   // Whether device `dev`'s ATC holds a translation of `va` for `pasid`.
@@ -211,10 +211,13 @@ void BM_PriFaultIopf(benchmark::State& state) {
   const uint64_t first = next_page;
   const uint64_t successes = g_sys->iopf.responses(iosim::PrgResponseCode::kSuccess);
   bool ok = true;
-  iosim::bench::timed(state, *g_driver, [&] {
-    const uint64_t page = next_page++;
-    ok = page < kPriPages && g_sys->read(0, g_sys->pasid1, kPriVa + 4096 * page).ok && ok;
-  });
+  iosim::bench::timed(
+      state, *g_driver,
+      [&] {
+        const uint64_t page = next_page++;
+        ok = page < kPriPages && g_sys->read(0, g_sys->pasid1, kPriVa + 4096 * page).ok && ok;
+      },
+      64, &g_sys->ctx.lookahead());
   const auto ops = static_cast<uint64_t>(state.iterations());
   if (!ok) state.SkipWithError("a faulting DMA failed");
   for (uint64_t p = first; p < next_page && ok; ++p) {

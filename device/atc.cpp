@@ -99,7 +99,7 @@ void Atc::release(uint64_t id, const sc_core::sc_time& after) {
   // stops a LocalTime from keeping its waits ahead).
   if (waiting_ > 0) {
     released_.notify(after);
-    LocalTime::notified();
+    timing_.notified();
   }
 }
 

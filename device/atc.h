@@ -15,6 +15,7 @@
 #pragma once
 
 #include "sc_models/ats_encoding.h"
+#include "sc_models/local_time.h"
 #include "sc_models/translation_cache.h"
 
 #include <systemc>
@@ -36,7 +37,9 @@ class Atc {
     sc_core::sc_time obtained;
   };
 
-  explicit Atc(const TranslationCacheConfig& cfg) : cache_(cfg), fill_time_(cache_.capacity()) {}
+  // `timing`: the system's, told when a release wakes a waiter.
+  Atc(const TranslationCacheConfig& cfg, Timing& timing)
+      : cache_(cfg), timing_(timing), fill_time_(cache_.capacity()) {}
 
   // Finds the translation of va for pasid (kNoPasid without a PASID).
   std::optional<Hit> lookup(uint32_t pasid, uint64_t va);
@@ -62,6 +65,7 @@ class Atc {
 
  private:
   TranslationCache cache_;
+  Timing& timing_;
   uint64_t next_id_ = 1;
   // The fill time of the entry in each cache slot (written by fill(), read by a hit).
   std::vector<sc_core::sc_time> fill_time_;

@@ -59,7 +59,8 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
       atc_lookup_time_(ns(cfg_.atc_lookup_latency_ns)),
       issue_time_(ns(cfg_.request_issue_latency_ns)),
       stats_(ctx.stats().group(*this)),
-      atc_(cfg_.atc),
+      timing_(ctx.timing()),
+      atc_(cfg_.atc, timing_),
       atc_hits_(
           stats_.counter(DeviceStats::kAtcHits, "lookups", "ATC lookups that hit with permission")),
       atc_misses_(stats_.counter(DeviceStats::kAtcMisses, "lookups", "ATC lookups that missed")),
@@ -92,7 +93,8 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
   ats_ = std::make_unique<AtsClient>(*this, atc_, stats_.group(DeviceStats::kAtsGroup),
                                      cfg_.max_translation_attempts);
   pri_ = std::make_unique<PriClient>(*this, cfg_.outstanding_page_request_allocation,
-                                     cfg_.pri_enabled, stats_.group(DeviceStats::kPriGroup));
+                                     cfg_.pri_enabled, stats_.group(DeviceStats::kPriGroup),
+                                     timing_.lookahead());
   inv_ = std::make_unique<InvalidationHandler>(inv_config(cfg_), *this, atc_, *ats_,
                                                stats_.group("invalidation"));
   sc_core::sc_spawn([this] { inv_->run(); }, "invalidation_handler");
@@ -111,7 +113,7 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
   path_.set_quiet_until([this](const sc_core::sc_time& t) {
     return inv_->idle() && (arrivals_.empty() || arrivals_.front().first > t);
   });
-  for (auto& t : threads_) t->spawn(*this, &path_);
+  for (auto& t : threads_) t->spawn(*this, timing_, &path_);
 }
 
 Device::~Device() = default;
@@ -145,7 +147,7 @@ void Device::b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& de
       arrivals_.empty() ? link_arrival : std::max(link_arrival, arrivals_.back().first);
   if (arrivals_.empty()) {
     arrival_.notify(delay);
-    LocalTime::notified();
+    timing_.notified();
   }
   arrivals_.emplace_back(at, std::move(m));
 }

@@ -127,6 +127,7 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   ExtendedPayloadPool<PcieExtension> payloads_;  // memory request payloads
   GroundTruth* gt_ = nullptr;
   StatGroup& stats_;
+  Timing& timing_;  // the system's
   Atc atc_;
   std::unique_ptr<AtsClient> ats_;
   std::unique_ptr<PriClient> pri_;

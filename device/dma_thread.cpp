@@ -17,18 +17,18 @@ unsigned DmaThread::slot_count() const {
   return cfg_.pattern == AccessPattern::kScript ? 1 : cfg_.max_outstanding;
 }
 
-void DmaThread::spawn(DmaAccessor& a, PrivatePath* path) {
+void DmaThread::spawn(DmaAccessor& a, Timing& timing, PrivatePath* path) {
   const bool script = cfg_.pattern == AccessPattern::kScript;
   for (unsigned i = 0; i < slot_count(); ++i) {
     ++live_slots_;
     // Process names may not contain '.': use the thread's own (last) name part.
     const std::string n = name_.substr(name_.rfind('.') + 1) + "_slot" + std::to_string(i);
-    slot_times_.push_back(std::make_unique<LocalTime>(!script, path));
+    slot_times_.push_back(std::make_unique<LocalTime>(timing, !script, path));
     LocalTime& time = *slot_times_.back();
     if (script) {
-      spawn_initiator([this, &a, &time] { run_script(a, time); }, n.c_str());
+      timing.spawn_initiator([this, &a, &time] { run_script(a, time); }, n.c_str());
     } else {
-      spawn_initiator([this, &a, &time] { run_synthetic(a, time); }, n.c_str());
+      timing.spawn_initiator([this, &a, &time] { run_synthetic(a, time); }, n.c_str());
     }
   }
 }

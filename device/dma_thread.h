@@ -73,9 +73,9 @@ class DmaThread {
 
   // Number of issue slots spawn() creates.
   unsigned slot_count() const;
-  // Creates the issue slots (call during elaboration); they send on `path` (nullptr:
-  // none).
-  void spawn(DmaAccessor& accessor, PrivatePath* path = nullptr);
+  // Creates the issue slots (call during elaboration), timed by the system's
+  // `timing`; they send on `path` (nullptr: none).
+  void spawn(DmaAccessor& accessor, Timing& timing, PrivatePath* path = nullptr);
   // With a start event (set before sc_start), the slots begin when it fires, and
   // script times (kAtTime) and duration_ns count from that moment.
   void set_start_event(const sc_core::sc_event* e) { start_event_ = e; }

@@ -6,12 +6,14 @@
 
 namespace iosim {
 
-PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& g)
+PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& g,
+                     Lookahead& lookahead)
     : up_(up),
       allocation_(allocation),
       enabled_(enabled),
-      credits_(allocation > 0 ? allocation : 1),  // 0 only with PRI disabled (DeviceConfig)
-      indices_(kPrgIndexMax + 1),
+      credits_(allocation > 0 ? allocation : 1,  // 0 only with PRI disabled (DeviceConfig)
+               lookahead),
+      indices_(kPrgIndexMax + 1, lookahead),
       page_requests_(
           g.counter(PriClientStats::kPageRequests, "requests", "PRI Page Requests sent")),
       groups_sent_(g.counter("page_request_groups", "groups", "Page Request Groups sent")),

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "device/upstream.h"
+#include "sc_models/lookahead.h"
 #include "sc_models/server_semaphore.h"
 #include "sc_models/stats.h"
 
@@ -43,7 +44,10 @@ class PriClient {
     bool write = false;
   };
 
-  PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& stats);
+  // `lookahead`: the system's (a waiter woken for credits or an index is activity it
+  // must know of).
+  PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& stats,
+            Lookahead& lookahead);
 
   // Sends the pages as one group (or several when larger than the allocation)
   // and waits for the response(s). pasid kNoPasid-like values are given as

@@ -93,7 +93,7 @@ void CommandQueue::run() {
   // Root ports are added during elaboration only (Iommu::add_root_port).
   ports_ = p_.ports();
   // Time this thread is ahead of the kernel: a command's execution time is kept as
-  // annotated delay where that is exact (LocalTime::KeepAhead); the next command
+  // annotated delay where that is exact (Timing::KeepAhead); the next command
   // starts from there.
   sc_time d = sc_core::SC_ZERO_TIME;
   for (;;) {
@@ -106,7 +106,7 @@ void CommandQueue::run() {
       if (settling()) sc_core::wait(settle_at_ - sc_core::sc_time_stamp());
     }
     settle_iwc();
-    const LocalTime::KeepAhead keep_ahead;
+    const Timing::KeepAhead keep_ahead(p_.mem.timing());
     const sc_time t0 = sc_core::sc_time_stamp() + d;
     uint8_t b[16] = {};
     const bool ok = p_.mem.read(base_ + head_, b, 16, d);
@@ -124,7 +124,7 @@ void CommandQueue::run() {
         settle_at_ = sc_core::sc_time_stamp() + d;  // not waited for (see the header)
         d = sc_core::SC_ZERO_TIME;
       } else {
-        MemoryPort::sync(d);  // may leave d annotated
+        p_.mem.sync(d);  // may leave d annotated
       }
       TypeStats& s = stats_of(type);
       s.count->inc();
@@ -133,7 +133,7 @@ void CommandQueue::run() {
       // Rejected at the fetch start (t0), as when every delay is waited for: the
       // fault is notified there, then the rest of the delay passes.
       const sc_time end = sc_core::sc_time_stamp() + d;
-      if (t0 > sc_core::sc_time_stamp()) MemoryPort::wait(t0 - sc_core::sc_time_stamp());
+      if (t0 > sc_core::sc_time_stamp()) p_.mem.wait(t0 - sc_core::sc_time_stamp());
       iqe_ = true;
       bad_descriptors_.inc();
       p_.fault_event.notify(sc_core::SC_ZERO_TIME);
@@ -146,7 +146,7 @@ void CommandQueue::run() {
 }
 
 void CommandQueue::wait_now(sc_time& d) {
-  if (d > sc_core::SC_ZERO_TIME) MemoryPort::wait(d);
+  if (d > sc_core::SC_ZERO_TIME) p_.mem.wait(d);
   d = sc_core::SC_ZERO_TIME;
 }
 
@@ -251,7 +251,7 @@ void CommandQueue::dev_tlb_inv(const DevTlbInv& c, sc_time& d) {
     backpressure_stalls_.inc();
     wait_until([port] { return port->can_issue(); }, d);
   }
-  MemoryPort::sync(d);  // may leave d annotated: the request is sent at now + d
+  p_.mem.sync(d);  // may leave d annotated: the request is sent at now + d
   req.itag = port->allocate_itag(sc_core::sc_time_stamp() + d, itag_timeout_time_);
   deadline_bound_ = std::min(deadline_bound_, port->itag(req.itag).deadline);
   itag_occupancy_.sample(port->itags_in_flight());
@@ -309,7 +309,7 @@ void CommandQueue::wait_until(const Done& done, sc_time& d) {
       expire_itags();
       if (done()) return;
     } else if (done()) {
-      MemoryPort::wait(ready - now);  // ITags only become busy on this thread
+      p_.mem.wait(ready - now);  // ITags only become busy on this thread
       continue;
     }
     sc_time earliest = sc_core::SC_ZERO_TIME;
@@ -327,7 +327,7 @@ void CommandQueue::wait_until(const Done& done, sc_time& d) {
     // announced to the method are taken by whichever runs first).
     if (!arrivals_.empty()) itag_done_.notify(std::max(arrivals_.begin()->first, now) - now);
     waiting_for_itags_ = true;
-    MemoryPort::wait(itag_done_);
+    p_.mem.wait(itag_done_);
     waiting_for_itags_ = false;
     take_arrivals();
   }
@@ -376,7 +376,7 @@ void CommandQueue::page_group_response(const PageGroupResponseDesc& c, sc_time& 
                           std::to_string(c.response_code));
   }
   if (c.pasid_present) r.pasid = PasidPrefix::with(c.pasid);
-  MemoryPort::sync(d);  // may leave d annotated: the response is sent at now + d
+  p_.mem.sync(d);  // may leave d annotated: the response is sent at now + d
   send_message(*port, PcieExtension::message(0, r), d);
 }
 

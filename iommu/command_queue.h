@@ -25,7 +25,7 @@
 // whenever they are read), and the processor starts the next command no earlier.
 // Before any other command, the processor keeps the execution time as annotated
 // delay instead of waiting when no other process can run before it ends
-// (LocalTime::KeepAhead): the next command's fetch, an Invalidate Request or a PRG
+// (Timing::KeepAhead): the next command's fetch, an Invalidate Request or a PRG
 // Response then carries it, and a notification that wakes another process is made
 // only after a real wait.
 //
@@ -131,7 +131,7 @@ class CommandQueue : public sc_core::sc_module {
   // Sends a downstream message on `port` at sc_time_stamp() + delay.
   void send_message(RootPort& port, PcieExtension ext, const sc_core::sc_time& delay);
   // Waits for `d` (even where it could be kept ahead) and resets it.
-  static void wait_now(sc_core::sc_time& d);
+  void wait_now(sc_core::sc_time& d);
   // Waits (with ITag timeouts) until done() holds.
   template <class Done>
   void wait_until(const Done& done, sc_core::sc_time& delay);

@@ -30,7 +30,7 @@ Iommu::Iommu(sc_core::sc_module_name name, SimContext& ctx, const IommuConfig& c
       irq("irq"),
       cfg_((cfg.validate(), cfg)),
       stats_(ctx.stats().group(*this)),
-      mem_port_(mem),
+      mem_port_(mem, ctx.timing()),
       iotlb_(cfg_.iotlb, stats_),
       tables_(cfg_.tables, mem_port_, stats_),
       walker_(cfg_.walker, mem_port_, stats_),
@@ -190,8 +190,8 @@ void Iommu::publish_access(const tlm::tlm_generic_payload& gp, const PcieExtensi
 
 void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
                          sc_time& delay) {
-  const MemoryPort::Decoupled scope;
-  MemoryPort::sync(delay);
+  const Timing::Serving scope = mem_port_.serving();
+  mem_port_.sync(delay);
   const sc_time t0 = kernel_time() + delay;
   const uint64_t va = gp.get_address();
   const unsigned len = gp.get_data_length();
@@ -200,10 +200,10 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
     const uint64_t cur = va + done;
     TranslateRequest req{ext.requester_id, ext.pasid, cur, gp.is_write(), true};
     const Translation t = translator_.translate(req, delay);
-    MemoryPort::sync(delay);
+    mem_port_.sync(delay);
     const sc_time at = kernel_time() + delay;  // when it reaches memory
     if (!t.ok()) {
-      MemoryPort::settle(delay);  // the fault interrupt is raised at the request's time
+      mem_port_.settle(delay);  // the fault interrupt is raised at the request's time
       record_fault(gp, ext, t.fault, cur, at);
       gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
       return;
@@ -233,14 +233,14 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
 
 void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieExtension& ext,
                        sc_time& delay) {
-  const MemoryPort::Decoupled scope;
+  const Timing::Serving scope = mem_port_.serving();
   // The arrival; sync() keeps sc_time_stamp() + delay. Nothing here reads state others
   // change before forward(), which synchronises to the arrival first.
   const sc_time t0 = kernel_time() + delay;
   if (cfg_.check_translated_requests && !port.config().ats_enabled) {
     translated_rejected_.inc();
-    MemoryPort::sync(delay);
-    MemoryPort::settle(delay);
+    mem_port_.sync(delay);
+    mem_port_.settle(delay);
     record_fault(gp, ext, FaultReason::kAtsDisabled, gp.get_address(), t0);
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
@@ -251,8 +251,8 @@ void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieE
 
 void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, PcieExtension& ext,
                                 sc_time& delay) {
-  const MemoryPort::Decoupled scope;
-  MemoryPort::sync(delay);
+  const Timing::Serving scope = mem_port_.serving();
+  mem_port_.sync(delay);
   const sc_time t0 = kernel_time() + delay;
   ext.completions.clear();
   ext.completion_status = AtsCompletionStatus::kSuccess;
@@ -294,7 +294,7 @@ void Iommu::reg_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
     return;
   }
   delay += register_latency_;
-  MemoryPort::sync(delay);
+  mem_port_.sync(delay);
   const uint64_t off = addr & ~7ull;
   const unsigned shift = static_cast<unsigned>(addr - off) * 8;
   const uint64_t mask = (len == 8 ? ~0ull : 0xffffffffull) << shift;

@@ -26,7 +26,7 @@
 // Timing: registers answer after register_latency_ns; a translation costs its cache
 // lookups and, on a miss, the table fetches and walk over `mem` (iommu_config.h).
 // Upstream memory requests and Translation Requests are served in the requester's
-// process and follow its timing (MemoryPort::Decoupled, a LocalTime::Serving scope);
+// process and follow its timing (a Timing::Serving scope, MemoryPort::serving());
 // register accesses, the command queue and the page request queue synchronise exactly.
 //
 // Simplifications: no second-level (nested) translation, interrupt remapping,

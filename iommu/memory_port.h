@@ -3,7 +3,7 @@
 // Iommu's one memory initiator socket.
 //
 // Every access happens at its own simulated time: the caller's annotated delay
-// is synchronised first (LocalTime::sync_delay: waited for, or kept where the
+// is synchronised first (Timing::sync_delay: waited for, or kept where the
 // running process's timing scope allows; the caller must be an SC_THREAD, or a
 // b_transport called from one), then the access is issued and its latency is
 // added to the delay, so the next access or action waits for it in turn. Code
@@ -25,16 +25,19 @@ namespace iosim {
 
 class MemoryPort {
  public:
-  explicit MemoryPort(tlm::tlm_initiator_socket<>& socket) : socket_(socket) {}
+  // `timing`: the system's (sc_models/local_time.h), whose rules the accesses follow.
+  MemoryPort(tlm::tlm_initiator_socket<>& socket, Timing& timing)
+      : socket_(socket), timing_(timing) {}
 
-  // The running process serves an initiator's request (LocalTime::Serving).
-  using Decoupled = LocalTime::Serving;
+  Timing& timing() { return timing_; }
+  // A scope in which the running process serves an initiator's request.
+  Timing::Serving serving() { return Timing::Serving(timing_); }
 
-  static void sync(sc_core::sc_time& delay) { LocalTime::sync_delay(delay); }
-  static void settle(sc_core::sc_time& delay) { LocalTime::settle_delay(delay); }
+  void sync(sc_core::sc_time& delay) { timing_.sync_delay(delay); }
+  void settle(sc_core::sc_time& delay) { timing_.settle_delay(delay); }
   // Waits with the running process's scope set aside.
-  static void wait(const sc_core::sc_event& e) { LocalTime::wait_aside(e); }
-  static void wait(const sc_core::sc_time& t) { LocalTime::wait_aside(t); }
+  void wait(const sc_core::sc_event& e) { timing_.wait_aside(e); }
+  void wait(const sc_core::sc_time& t) { timing_.wait_aside(t); }
 
   // Each returns true on TLM_OK_RESPONSE.
   bool read(uint64_t addr, void* dst, unsigned len, sc_core::sc_time& delay);
@@ -52,6 +55,7 @@ class MemoryPort {
               sc_core::sc_time& delay);
 
   tlm::tlm_initiator_socket<>& socket_;
+  Timing& timing_;
   PayloadPool payloads_;
   uint64_t reads_ = 0, writes_ = 0;
 };

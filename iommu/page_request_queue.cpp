@@ -104,10 +104,10 @@ void PageRequestQueue::take() {
   }
   phase_ = Phase::kWrite;
   // Formatting, then the write at its own time; issued now, ahead by the formatting
-  // time, when no other process can run before it ends (LocalTime::may_keep): the
+  // time, when no other process can run before it ends (Timing::may_keep): the
   // memory takes the write at sc_time_stamp() + its delay, and nothing here wakes
   // another process before the completion's timed notification.
-  if (write_latency_ == sc_core::SC_ZERO_TIME || LocalTime::may_keep(write_latency_)) {
+  if (write_latency_ == sc_core::SC_ZERO_TIME || mem_.timing().may_keep(write_latency_)) {
     write(write_latency_);
   } else {
     wake_.notify(write_latency_);
@@ -123,7 +123,7 @@ void PageRequestQueue::write(const sc_time& ahead) {
   }
   sc_time d = ahead;
   {
-    const LocalTime::KeepAhead scope;  // the port keeps `ahead` (take() asked may_keep)
+    const Timing::KeepAhead scope(mem_.timing());  // the port keeps `ahead` (take() asked may_keep)
     mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
   }
   phase_ = Phase::kDone;

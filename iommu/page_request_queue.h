@@ -75,7 +75,7 @@ class PageRequestQueue : public sc_core::sc_module {
   // The front request at the current time: dropped, overflowed, or its write begun.
   void take();
   // Writes the descriptor `ahead` of the current time (zero, or a time no other
-  // process can run before: LocalTime::may_keep).
+  // process can run before: Timing::may_keep).
   void write(const sc_core::sc_time& ahead);
   void complete();
   // Takes the next request now or wakes step() at its arrival; idle when none.

@@ -16,7 +16,7 @@ PageWalker::PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& g)
       mem_(mem),
       overhead_(ns(cfg.walk_overhead_ns)),
       pwc_(cfg.pml4e_cache_entries, cfg.pdpte_cache_entries, cfg.pde_cache_entries),
-      walkers_(cfg.walkers),
+      walkers_(cfg.walkers, mem.timing().lookahead()),
       walks_(g.counter("walks", "walks", "page walks started")),
       reads_(g.counter("walk_reads", "reads", "page-table entries read by walks")),
       ad_writes_(g.counter("ad_writes", "writes", "accessed/dirty bit write-backs")),
@@ -31,21 +31,21 @@ PageWalker::PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& g)
 }
 
 void PageWalker::acquire(sc_core::sc_time& delay) {
-  MemoryPort::sync(delay);
+  mem_.sync(delay);
   const sc_core::sc_time t0 = kernel_time() + delay;
   if (walkers_.free_units() == 0 || walkers_.waiting() > 0) {
     // Queues from the request's own time.
-    if (delay > sc_core::SC_ZERO_TIME) MemoryPort::wait(delay);
+    if (delay > sc_core::SC_ZERO_TIME) mem_.wait(delay);
     delay = sc_core::SC_ZERO_TIME;
   }
-  walkers_.acquire(1, [](const sc_core::sc_event& e) { MemoryPort::wait(e); });
+  walkers_.acquire(1, [this](const sc_core::sc_event& e) { mem_.wait(e); });
   walker_wait_.sample(kernel_time() + delay - t0);
 }
 
 void PageWalker::release(sc_core::sc_time& delay) {
-  MemoryPort::sync(delay);  // the walker is busy until its last access finished
+  mem_.sync(delay);  // the walker is busy until its last access finished
   // A waiter takes the walker at the release's own time.
-  if (walkers_.waiting() > 0) MemoryPort::settle(delay);
+  if (walkers_.waiting() > 0) mem_.settle(delay);
   walkers_.release(1);
 }
 

@@ -14,7 +14,7 @@
 // one of `walkers` walkers (a ServerSemaphore) for its whole duration; further walks
 // queue in arrival order and a finished walk hands its walker to the oldest waiting
 // one (waking only that one), so contention grows miss latency evenly. For a decoupled
-// requester (MemoryPort::Decoupled) a walk that needs no synchronisation holds its
+// requester (MemoryPort::serving()) a walk that needs no synchronisation holds its
 // walker only while the host runs it, so walkers are contended only across its
 // synchronisation points.
 //

@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include "iommu/memory_port.h"
 #include "os/sva_driver.h"
 #include "sc_models/local_time.h"
 #include "sc_models/page_size.h"
@@ -22,14 +21,14 @@ const IopfConfig& validated(const IopfConfig& c) {
   return c;
 }
 
-// Register accesses made inside a LocalTime::KeepAhead scope may keep their latency
+// Register accesses made inside a Timing::KeepAhead scope may keep their latency
 // as annotated time (the caller's `pending`) when no other process can run before
 // it ends: the IOMMU's register target then takes the access without a context
 // switch, and consecutive accesses cost one wait, not one each. Exact because the
 // handler's accesses (PRS, PQT, PQH) wake no process and the handler computes every
 // time from sc_time_stamp() + pending. Nothing else may wait while the scope lives
 // (another process would run inside it).
-using KeepRegisterTimeAhead = LocalTime::KeepAhead;
+using KeepRegisterTimeAhead = Timing::KeepAhead;
 
 }  // namespace
 
@@ -107,12 +106,12 @@ void IopfHandler::run() {
     // from the kernel time), and idle_ev_ is notified for that time: a drain() waiting
     // wakes then, and the kernel gets there even when nothing else happens (a run
     // that ends when no event is left ends at the same time).
-    const bool ahead = !irq_pending_ && LocalTime::may_keep(pending);
+    const bool ahead = !irq_pending_ && kernel_.context().timing().may_keep(pending);
     if (!ahead) ctx.run_for(pending);
     busy_ = false;
     if (ahead) {
       idle_ev_.notify(pending);
-      LocalTime::notified();
+      kernel_.context().timing().notified();
     } else if (draining_ > 0) {
       idle_ev_.notify(sc_core::SC_ZERO_TIME);
     }
@@ -127,7 +126,7 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
   const uint64_t size = kPageBytes << driver_.config().page_request_queue_pqs;
   uint64_t tail, head;
   {
-    KeepRegisterTimeAhead ahead;
+    KeepRegisterTimeAhead ahead(kernel_.context().timing());
     // Clear PPR before reading the pointers, so a later request raises a new interrupt.
     driver_.write_reg(iommu_reg::kPrs, iommu_reg::kPrsPpr, pending);
     tail = driver_.read_reg(iommu_reg::kPqt, pending);
@@ -142,7 +141,7 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
     take(PageRequestDesc::decode(raw), irq_time, pending);
     head = (head + PageRequestDesc::kBytes) % size;
   }
-  KeepRegisterTimeAhead ahead;  // to the end: run() charges `pending` after the return
+  KeepRegisterTimeAhead ahead(kernel_.context().timing());  // to the end: run() charges `pending` after the return
   driver_.write_reg(iommu_reg::kPqh, tail, pending);
   if (driver_.read_reg(iommu_reg::kPrs, pending) & iommu_reg::kPrsPro) {
     const uint64_t pqh = driver_.read_reg(iommu_reg::kPqh, pending);
@@ -179,7 +178,7 @@ PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& p
   // The mm and VMA lookups read what others can change: they happen at the end of
   // `pending`, which is charged first unless no other process can run before then
   // (the state is then the same now); the fault handler charges what is left.
-  if (!LocalTime::may_keep(pending)) kernel_.context().current().charge(pending);
+  if (!kernel_.context().timing().may_keep(pending)) kernel_.context().current().charge(pending);
   if (!d.pasid_present || d.priv) return PrgResponseCode::kInvalidRequest;
   Mm* mm = driver_.mm_of_pasid(d.pasid);
   if (!mm || mm->users() <= 0) return PrgResponseCode::kInvalidRequest;

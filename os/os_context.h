@@ -40,6 +40,7 @@ class OsContext {
 
   SimContext& sim() { return sim_; }
   StatRegistry& stats() { return sim_.stats(); }
+  Timing& timing() { return sim_.timing(); }
   Diagnostics& diagnostics() { return diagnostics_; }
   const Diagnostics& diagnostics() const { return diagnostics_; }
 

@@ -43,7 +43,7 @@ void RwSemaphore::down_read() {
 void RwSemaphore::down_read(sc_core::sc_time& pending) {
   ExecContext& ctx = os_.current();
   if (queue_.empty() && !writer_.valid() && ctx.may_sleep() &&
-      LocalTime::may_keep(pending + acquire_time_)) {
+      os_.timing().may_keep(pending + acquire_time_)) {
     ++read_hold(calling_thread(name_, "down_read")).count;
     ++stats_.read_acquisitions;
     pending += acquire_time_;

@@ -63,7 +63,7 @@ class RwSemaphore {
   // down_read() for a caller that has executed `pending` without waiting for it (see
   // ExecContext::charge). When the lock is free, the caller may sleep and no other
   // process can run before `pending` and the acquisition cost end
-  // (LocalTime::may_keep), the lock is taken now and the cost is added to
+  // (Timing::may_keep), the lock is taken now and the cost is added to
   // `pending`: nobody can tell it from taking it at the end of `pending`, and the
   // caller computes its times from sc_time_stamp() + pending. Otherwise `pending` is
   // charged and down_read() follows.

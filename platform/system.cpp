@@ -8,6 +8,7 @@
 #include "sc_models/sim_teardown.h"
 #include "sc_models/sim_time.h"
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
@@ -264,20 +265,47 @@ void System::watch() {
     }
   }
   outcome_.finished = true;
-  kill_live_threads();  // the server loops still waiting for work
-  sc_core::sc_stop();
+  done_.notify();
 }
 
 System::Outcome System::run() {
+  return run_together({this}).front();
+}
+
+std::vector<System::Outcome> System::run_together(const std::vector<System*>& systems) {
   // sc_stop() reports "Simulation stopped by user." as an info of this type.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                           sc_core::SC_DO_NOTHING);
-  lookahead::set_enabled(cfg_.sim.lookahead);
-  lookahead::set_horizon(ns(cfg_.sim.max_time_ns));
-  sc_core::sc_start(ns(cfg_.sim.max_time_ns), sc_core::SC_RUN_TO_TIME);
+  sc_core::sc_time limit = sc_core::SC_ZERO_TIME;
+  for (System* s : systems) {
+    s->ctx_.lookahead().set_enabled(s->cfg_.sim.lookahead);
+    s->ctx_.lookahead().set_horizon(ns(s->cfg_.sim.max_time_ns));
+    limit = std::max(limit, ns(s->cfg_.sim.max_time_ns));
+  }
+  sc_core::sc_spawn(
+      [systems] {
+        for (System* s : systems) {
+          while (!s->outcome_.finished) sc_core::wait(s->done_);
+        }
+        kill_live_threads();  // the server loops still waiting for work
+        sc_core::sc_stop();
+      },
+      "stop_when_done");
+  sc_core::sc_start(limit, sc_core::SC_RUN_TO_TIME);
   restore_main_stack_for_asan();
-  outcome_.end = sc_core::sc_time_stamp();
-  if (!outcome_.error.empty() || outcome_.finished) return outcome_;
+  std::vector<Outcome> outcomes;
+  for (System* s : systems) {
+    s->outcome_.end = sc_core::sc_time_stamp();
+    if (s->outcome_.error.empty() && !s->outcome_.finished) s->explain_unfinished();
+  }
+  bool unfinished = false;
+  for (System* s : systems) unfinished = unfinished || !s->outcome_.finished;
+  if (unfinished) end_simulation();  // the threads that did not finish unwind, freeing their locals
+  for (System* s : systems) outcomes.push_back(s->outcome_);
+  return outcomes;
+}
+
+void System::explain_unfinished() {
   std::string busy;
   for (auto& c : cores_) {
     if (!c->finished()) busy += " " + std::string(c->name()) + " (" + c->thread_name() + ")";
@@ -292,8 +320,6 @@ System::Outcome System::run() {
       "simulation did not finish by sim.max_time_ns = " + ns_text(ns(cfg_.sim.max_time_ns)) +
       (booted_ ? "; still running:" + busy : "; the boot did not complete") +
       (starved ? " (nothing left to simulate: they wait for each other)" : "");
-  end_simulation();  // the threads that did not finish unwind, freeing their locals
-  return outcome_;
 }
 
 }  // namespace iosim

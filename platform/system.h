@@ -76,6 +76,10 @@ class System {
 
   // Runs until done or sim.max_time_ns (call once).
   Outcome run();
+  // Runs systems elaborated side by side in one simulation, each with its own
+  // context, until every one is done or the latest sim.max_time_ns; one outcome per
+  // system, in order (call once, instead of run()).
+  static std::vector<Outcome> run_together(const std::vector<System*>& systems);
 
   const SystemConfig& config() const { return cfg_; }
   const Scenario& scenario() const { return scenario_; }
@@ -114,6 +118,7 @@ class System {
   void bind(uint32_t mm_id, size_t dev);
   void boot_workload();
   void watch();
+  void explain_unfinished();
 
   SimContext ctx_;  // this system's statistics and timing settings; first, so it outlives the modules
   SystemConfig cfg_;
@@ -138,6 +143,7 @@ class System {
   std::map<std::pair<uint32_t, size_t>, uint32_t> pasids_;
   sc_core::sc_event start_;
   sc_core::sc_event boot_failed_;
+  sc_core::sc_event done_;  // every program and DMA thread completed
   Outcome outcome_;
   bool booted_ = false;
 };

@@ -263,7 +263,7 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
   RunInfo info;
   info.sim_time_ns = to_ns(o.end);
   info.host_seconds = host_seconds;
-  info.lookahead_skips = lookahead::skips();
+  info.lookahead_skips = sys.context().lookahead().skips();
   info.checkers = checkers;
   info.extra.push_back({"boot time", us_text(o.boot_end)});
   print_summary(out, summary, info);

@@ -8,18 +8,20 @@ void PrivatePath::set_members(size_t members) {
   next_ = 0;
 }
 
-bool PrivatePath::may_skip(const uint64_t* self, const sc_core::sc_time& d) const {
-  if (!(d < crossing_) || !lookahead::may_skip_locally(d)) return false;
+bool PrivatePath::may_skip(Lookahead& lookahead, const uint64_t* self,
+                           const sc_core::sc_time& d) const {
+  if (!(d < crossing_) || !lookahead.may_skip_locally(d)) return false;
   const sc_core::sc_time end = kernel_time() + d;
   for (const uint64_t& c : clocks_) {
     if (&c != self && c <= end.value()) return false;
   }
   if (quiet_ && !quiet_(end)) return false;
-  lookahead::count_skip();
+  lookahead.count_skip();
   return true;
 }
 
-LocalTime::LocalTime(bool may_decouple, PrivatePath* path) : may_decouple_(may_decouple) {
+LocalTime::LocalTime(Timing& timing, bool may_decouple, PrivatePath* path)
+    : lookahead_(timing.lookahead()), may_decouple_(may_decouple) {
   clock_ = path ? path->join() : nullptr;
   if (clock_) path_ = path;
 }
@@ -60,49 +62,44 @@ void LocalTime::idle_for(const sc_core::sc_time& d) {
   ahead_ = sc_core::SC_ZERO_TIME;
 }
 
-DelayScope DelayScopeGuard::current = DelayScope::kNone;
-
-namespace {
 // Waits for `what` with the running scope set aside: other processes run meanwhile.
 template <class What>
-void wait_outside_scope(const What& what) {
-  const DelayScope scope = DelayScopeGuard::current;
-  DelayScopeGuard::current = DelayScope::kNone;
+void Timing::wait_outside_scope(const What& what) {
+  const DelayScope scope = scope_;
+  scope_ = DelayScope::kNone;
   sc_core::wait(what);
-  DelayScopeGuard::current = scope;
+  scope_ = scope;
 }
-}  // namespace
 
-void LocalTime::sync_delay(sc_core::sc_time& d) {
+void Timing::sync_delay(sc_core::sc_time& d) {
   if (d == sc_core::SC_ZERO_TIME) return;
-  const DelayScope scope = DelayScopeGuard::current;
-  if (scope == DelayScope::kDecoupled &&
+  if (scope_ == DelayScope::kDecoupled &&
       d < tlm::tlm_global_quantum::instance().compute_local_quantum()) {
     return;
   }
-  if (scope == DelayScope::kExact && lookahead::may_skip(d)) return;
+  if (scope_ == DelayScope::kExact && lookahead_.may_skip(d)) return;
   wait_outside_scope(d);
   d = sc_core::SC_ZERO_TIME;
 }
 
-void LocalTime::settle_delay(sc_core::sc_time& d) {
-  if (DelayScopeGuard::current != DelayScope::kExact || d == sc_core::SC_ZERO_TIME) return;
+void Timing::settle_delay(sc_core::sc_time& d) {
+  if (scope_ != DelayScope::kExact || d == sc_core::SC_ZERO_TIME) return;
   wait_outside_scope(d);
   d = sc_core::SC_ZERO_TIME;
 }
 
-void LocalTime::wait_aside(const sc_core::sc_time& t) {
+void Timing::wait_aside(const sc_core::sc_time& t) {
   wait_outside_scope(t);
 }
 
-void LocalTime::wait_aside(const sc_core::sc_event& e) {
+void Timing::wait_aside(const sc_core::sc_event& e) {
   wait_outside_scope(e);
 }
 
-sc_core::sc_process_handle spawn_initiator(std::function<void()> body, const char* name) {
-  static unsigned spawned = 0;  // host-side only: which stack size comes next
+sc_core::sc_process_handle Timing::spawn_initiator(std::function<void()> body,
+                                                   const char* name) {
   sc_core::sc_spawn_options opts;
-  opts.set_stack_size(initiator_stack_size(spawned++));
+  opts.set_stack_size(initiator_stack_size(spawned_++));
   return sc_core::sc_spawn(std::move(body), name, &opts);
 }
 

@@ -18,7 +18,7 @@
 // Exactness rules for the caller (the object cannot check them):
 //  - compute every time from now(), never from sc_time_stamp() alone;
 //  - while ahead, make no other process runnable at once: timed notifications at
-//    now() are fine, followed by LocalTime::notified();
+//    now() are fine, followed by Timing::notified();
 //  - call sync() (or flush()) before an action whose answer other processes give.
 // Simplification: one process owns one LocalTime; the peers of a PrivatePath are
 // the initiator's processes and nothing else touches its path before the target
@@ -66,7 +66,7 @@ class PrivatePath {
   friend class LocalTime;
   uint64_t* join() { return next_ < clocks_.size() ? &clocks_[next_++] : nullptr; }
   // Whether the member with clock `self` may keep a wait of `d` before a send.
-  bool may_skip(const uint64_t* self, const sc_core::sc_time& d) const;
+  bool may_skip(Lookahead& lookahead, const uint64_t* self, const sc_core::sc_time& d) const;
 
   std::vector<uint64_t> clocks_;  // raw sc_time values; 0: any time, ~0: finished
   size_t next_ = 0;
@@ -75,11 +75,99 @@ class PrivatePath {
   std::function<bool(const sc_core::sc_time&)> quiet_;
 };
 
+// The scope of a running process (see Timing::sync_delay).
+enum class DelayScope : uint8_t { kNone, kExact, kDecoupled };
+
+// The timing of one simulated system, held by its simulation context
+// (sc_models/sim_context.h): its lookahead, the delay scope of the process running
+// now, and the timing rules for code that works on a caller's annotated delay `d`
+// (time ahead of the kernel): a target serving an initiator's request in the
+// initiator's process, and model processes that keep their own delay (queues,
+// handlers). What a wait may do is set per running process by the scopes below
+// (none: every wait is taken).
+class Timing {
+ public:
+  Timing() = default;
+  Timing(const Timing&) = delete;
+  Timing& operator=(const Timing&) = delete;
+
+  Lookahead& lookahead() { return lookahead_; }
+  const Lookahead& lookahead() const { return lookahead_; }
+
+  // Serving: the running process serves an initiator's request. With a non-zero
+  // quantum it runs decoupled (a wait only when `d` reaches the next quantum
+  // boundary, as tlm_utils::tlm_quantumkeeper), else exactly (a wait kept as
+  // annotated delay when no other process can run before it ends).
+  class Serving;
+  // KeepAhead: a process that is no decoupled initiator may keep a wait as
+  // annotated delay where that is exact; with a non-zero quantum nothing changes.
+  class KeepAhead;
+
+  // Waits for `d` (if any) and resets it, unless the running scope lets it be kept.
+  void sync_delay(sc_core::sc_time& d);
+  // In an exact scope: waits for what sync_delay() kept, so the kernel time is the caller's
+  // own (before waking another process). Does nothing otherwise.
+  void settle_delay(sc_core::sc_time& d);
+  // Waits for `e` (or `t`) with the running scope set aside: other processes run
+  // meanwhile and take every wait.
+  void wait_aside(const sc_core::sc_event& e);
+  void wait_aside(const sc_core::sc_time& t);
+  // True when a process may keep `d` as annotated delay: no other process can run
+  // before it ends (exact; counted as a skip).
+  bool may_keep(const sc_core::sc_time& d) { return lookahead_.may_skip(d); }
+  // After a timed notification made while a process may be ahead: the next skip
+  // decision asks the kernel again.
+  void notified() { lookahead_.forget(); }
+
+  // Spawns an initiator's process (a device's issue slot). Host-side only: each gets
+  // a stack of its own size (initiator_stack_size), nothing simulated depends on it.
+  sc_core::sc_process_handle spawn_initiator(std::function<void()> body, const char* name);
+
+ private:
+  class ScopeGuard;
+  template <class What>
+  void wait_outside_scope(const What& what);
+
+  Lookahead lookahead_;
+  DelayScope scope_ = DelayScope::kNone;  // the running process's scope
+  unsigned spawned_ = 0;                  // initiators spawned (their stack sizes)
+};
+
+class Timing::ScopeGuard {
+ public:
+  ScopeGuard(Timing& timing, DelayScope inner) : timing_(timing), outer_(timing.scope_) {
+    timing.scope_ = inner;
+  }
+  ~ScopeGuard() { timing_.scope_ = outer_; }
+  ScopeGuard(const ScopeGuard&) = delete;
+  ScopeGuard& operator=(const ScopeGuard&) = delete;
+
+ protected:
+  static DelayScope current(const Timing& timing) { return timing.scope_; }
+
+ private:
+  Timing& timing_;
+  DelayScope outer_;
+};
+
+class Timing::Serving : ScopeGuard {
+ public:
+  explicit Serving(Timing& timing)
+      : ScopeGuard(timing, quantum_set() ? DelayScope::kDecoupled : DelayScope::kExact) {}
+};
+
+class Timing::KeepAhead : ScopeGuard {
+ public:
+  explicit KeepAhead(Timing& timing)
+      : ScopeGuard(timing, quantum_set() ? current(timing) : DelayScope::kExact) {}
+};
+
 class LocalTime {
  public:
+  // `timing`: the system's (its lookahead decides the exact skips).
   // `may_decouple`: the process runs decoupled when the global quantum is non-zero.
   // `path`: the private path the process sends on (nullptr: none).
-  explicit LocalTime(bool may_decouple = false, PrivatePath* path = nullptr);
+  explicit LocalTime(Timing& timing, bool may_decouple = false, PrivatePath* path = nullptr);
 
   // At the process's start, once the global quantum is known.
   void start();
@@ -96,7 +184,7 @@ class LocalTime {
   void keep_up() {
     if (decoupled_) return to_quantum();
     mark(kernel_time() + ahead_);  // its next send is no sooner
-    lookahead::sync(ahead_);
+    lookahead_.sync(ahead_);
   }
   // The kernel (decoupled: the local time, synchronising at the quantum boundary)
   // reaches now(); the next send is not known meanwhile.
@@ -123,7 +211,7 @@ class LocalTime {
   const sc_core::sc_time& request_delay() const { return ahead_; }
   void answered(const sc_core::sc_time& delay) {
     ahead_ = delay;
-    lookahead::sync(ahead_);
+    lookahead_.sync(ahead_);
   }
 
   // A request sent on the path at now() (its wait kept where PrivatePath allows):
@@ -158,36 +246,6 @@ class LocalTime {
   // The process has ended: it sends nothing more.
   void finish() { mark(sc_core::sc_max_time()); }
 
-  // After a timed notification made while a process may be ahead: the next skip
-  // decision asks the kernel again.
-  static void notified() { lookahead::forget(); }
-
-  // Code that works on a caller's annotated delay `d` (time ahead of the kernel):
-  // a target serving an initiator's request in the initiator's process, and model
-  // processes that keep their own delay (queues, handlers). What a wait may do is
-  // set per running process by the scopes below (none: every wait is taken).
-  //
-  // Serving: the running process serves an initiator's request. With a non-zero
-  // quantum it runs decoupled (a wait only when `d` reaches the next quantum
-  // boundary, as tlm_utils::tlm_quantumkeeper), else exactly (a wait kept as
-  // annotated delay when no other process can run before it ends).
-  class Serving;
-  // KeepAhead: a process that is no decoupled initiator may keep a wait as
-  // annotated delay where that is exact; with a non-zero quantum nothing changes.
-  class KeepAhead;
-  // Waits for `d` (if any) and resets it, unless the running scope lets it be kept.
-  static void sync_delay(sc_core::sc_time& d);
-  // In an exact scope: waits for what sync_delay() kept, so the kernel time is the caller's
-  // own (before waking another process). Does nothing otherwise.
-  static void settle_delay(sc_core::sc_time& d);
-  // Waits for `e` (or `t`) with the running scope set aside: other processes run
-  // meanwhile and take every wait.
-  static void wait_aside(const sc_core::sc_event& e);
-  static void wait_aside(const sc_core::sc_time& t);
-  // True when a process may keep `d` as annotated delay: no other process can run
-  // before it ends (exact; counted as a skip).
-  static bool may_keep(const sc_core::sc_time& d) { return lookahead::may_skip(d); }
-
  private:
   void mark(const sc_core::sc_time& t) {
     if (clock_) *clock_ = t.value();
@@ -197,8 +255,8 @@ class LocalTime {
   void to_quantum();
   // Exact: waits for ahead_ unless the kernel or the private path lets it be kept.
   void wait_to_send() {
-    if (ahead_.value() == 0 || lookahead::may_skip(ahead_) ||
-        (path_ && path_->may_skip(clock_, ahead_))) {
+    if (ahead_.value() == 0 || lookahead_.may_skip(ahead_) ||
+        (path_ && path_->may_skip(lookahead_, clock_, ahead_))) {
       return;
     }
     mark(kernel_time() + ahead_);  // sends when it wakes
@@ -206,6 +264,7 @@ class LocalTime {
     ahead_ = sc_core::SC_ZERO_TIME;
   }
 
+  Lookahead& lookahead_;
   bool may_decouple_;
   bool decoupled_ = false;
   PrivatePath* path_ = nullptr;  // set only when it keeps a clock for this process
@@ -214,35 +273,6 @@ class LocalTime {
   tlm_utils::tlm_quantumkeeper qk_;
 };
 
-// The scope of a running process (see LocalTime::sync_delay).
-enum class DelayScope : uint8_t { kNone, kExact, kDecoupled };
-
-class DelayScopeGuard {
- public:
-  explicit DelayScopeGuard(DelayScope inner) : outer_(current) { current = inner; }
-  ~DelayScopeGuard() { current = outer_; }
-  DelayScopeGuard(const DelayScopeGuard&) = delete;
-  DelayScopeGuard& operator=(const DelayScopeGuard&) = delete;
-
-  static DelayScope current;  // the running process's scope
-
- private:
-  DelayScope outer_;
-};
-
-class LocalTime::Serving : DelayScopeGuard {
- public:
-  Serving() : DelayScopeGuard(quantum_set() ? DelayScope::kDecoupled : DelayScope::kExact) {}
-};
-
-class LocalTime::KeepAhead : DelayScopeGuard {
- public:
-  KeepAhead() : DelayScopeGuard(quantum_set() ? current : DelayScope::kExact) {}
-};
-
-// Spawns an initiator's process (a device's issue slot). Host-side only: each gets
-// a stack of its own size (initiator_stack_size), nothing simulated depends on it.
-sc_core::sc_process_handle spawn_initiator(std::function<void()> body, const char* name);
 // Stack size of the n-th initiator process. SystemC gives every thread a stack of
 // the same size from aligned allocations, so the frames in use when the processes
 // wait sit at the same address modulo 64 KiB: with tens of them they compete for

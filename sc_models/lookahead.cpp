@@ -11,53 +11,28 @@ const sc_core::sc_time& global_quantum_storage() {
 
 }  // namespace iosim
 
-namespace iosim::lookahead {
-namespace {
-bool horizon_set = false;
-sc_core::sc_time horizon;
-}  // namespace
+namespace iosim {
 
-namespace detail {
-State state;
-
-bool may_skip_refresh(const sc_core::sc_time& d) {
+bool Lookahead::refresh(const sc_core::sc_time& d) {
   const sc_core::sc_time& now = kernel_time();
   // Zero when a process is runnable or a delta notification is pending now.
-  state.bound = now + sc_core::sc_time_to_pending_activity();
+  bound_ = now + sc_core::sc_time_to_pending_activity();
   // No skip may reach the horizon either: one bound for both.
-  if (horizon_set && horizon < state.bound) state.bound = horizon;
-  state.bound_delta = sc_core::sc_delta_count();
-  state.bound_process = sc_core::sc_get_current_process_handle();
+  if (horizon_set_ && horizon_ < bound_) bound_ = horizon_;
+  bound_delta_ = sc_core::sc_delta_count();
+  bound_process_ = sc_core::sc_get_current_process_handle();
   return may_skip(d);  // the bound is now known: the inline check decides
 }
-}  // namespace detail
 
-bool enabled() {
-  return detail::state.on;
-}
-
-void set_enabled(bool v) {
-  detail::state.on = v;
-}
-
-void set_horizon(const sc_core::sc_time& t) {
-  horizon = t;
-  horizon_set = t != sc_core::sc_max_time();
+void Lookahead::set_horizon(const sc_core::sc_time& t) {
+  horizon_ = t;
+  horizon_set_ = t != sc_core::sc_max_time();
   forget();  // the bound includes the horizon
 }
 
-bool may_skip_locally(const sc_core::sc_time& d) {
-  const detail::State& s = detail::state;
-  if (!s.on || d.value() == 0 || quantum_set()) return false;
-  return !horizon_set || kernel_time() + d < horizon;
+bool Lookahead::may_skip_locally(const sc_core::sc_time& d) const {
+  if (!on_ || d.value() == 0 || quantum_set()) return false;
+  return !horizon_set_ || kernel_time() + d < horizon_;
 }
 
-void count_skip() {
-  ++detail::state.skipped;
-}
-
-uint64_t skips() {
-  return detail::state.skipped;
-}
-
-}  // namespace iosim::lookahead
+}  // namespace iosim

@@ -62,77 +62,76 @@ inline const sc_core::sc_time& kernel_time() {
 
 }  // namespace iosim
 
-namespace iosim::lookahead {
+namespace iosim {
 
-bool enabled();
-void set_enabled(bool on);
+// The lookahead of one simulated system: whether it is on, the horizon, and what it
+// last learnt of the kernel's next pending activity. Held by the system's timing
+// (sc_models/local_time.h), so two systems in one simulation keep their own.
+class Lookahead {
+ public:
+  bool enabled() const { return on_; }
+  void set_enabled(bool on) { on_ = on; }
 
-// No wait is skipped past this absolute simulated time (default: none).
-void set_horizon(const sc_core::sc_time& t);
+  // No wait is skipped past this absolute simulated time (default: none).
+  void set_horizon(const sc_core::sc_time& t);
 
-namespace detail {
-// What may_skip() keeps between calls: the kernel's next pending activity
-// (absolute), or the horizon when that is earlier, as found for one run of one
-// process (one delta cycle and process pointer). Inline so that the common case,
-// a bound already known, makes no call (the IOMMU and the device ask several times
-// per request).
-struct State {
-  bool on = true;
-  sc_core::sc_time bound;
-  uint64_t bound_delta = 0;
-  sc_core::sc_process_handle bound_process;
-  uint64_t skipped = 0;
-};
-extern State state;
-
-// may_skip() for a process run whose bound is not known yet: asks the kernel.
-bool may_skip_refresh(const sc_core::sc_time& d);
-}  // namespace detail
-
-// True when the running process may keep `d` as annotated time instead of waiting
-// for it (see above). False when disabled, with a non-zero TLM global quantum
-// (temporal decoupling has its own rules), when d is zero, when another process is
-// runnable now, or when any activity is pending at or before now + d.
-//
-// The bound is asked of the kernel once per run of a process (one evaluation
-// phase): until the process waits, only its own notifications could change what is
-// pending, and the call sites make none without forget() or a real wait.
-inline bool may_skip(const sc_core::sc_time& d) {
-  detail::State& s = detail::state;
-  // With a non-zero quantum the decoupled paths decide (sc_models/server_pool.h).
-  // (value() == 0: SC_ZERO_TIME is a library global, one more load per call.)
-  if (!s.on || d.value() == 0 || quantum_set()) return false;
-  if (sc_core::sc_delta_count() != s.bound_delta ||
-      sc_core::sc_get_current_process_handle() != s.bound_process) {
-    return detail::may_skip_refresh(d);
+  // True when the running process may keep `d` as annotated time instead of waiting
+  // for it (see above). False when disabled, with a non-zero TLM global quantum
+  // (temporal decoupling has its own rules), when d is zero, when another process is
+  // runnable now, or when any activity is pending at or before now + d.
+  //
+  // The bound is asked of the kernel once per run of a process (one evaluation
+  // phase): until the process waits, only its own notifications could change what is
+  // pending, and the call sites make none without forget() or a real wait. Inline so
+  // that the common case, a bound already known, makes no call (the IOMMU and the
+  // device ask several times per request).
+  bool may_skip(const sc_core::sc_time& d) {
+    // With a non-zero quantum the decoupled paths decide (sc_models/server_pool.h).
+    // (value() == 0: SC_ZERO_TIME is a library global, one more load per call.)
+    if (!on_ || d.value() == 0 || quantum_set()) return false;
+    if (sc_core::sc_delta_count() != bound_delta_ ||
+        sc_core::sc_get_current_process_handle() != bound_process_) {
+      return refresh(d);
+    }
+    if (!(kernel_time() + d < bound_)) return false;
+    ++skipped_;
+    return true;
   }
-  if (!(kernel_time() + d < s.bound)) return false;
-  ++s.skipped;
-  return true;
-}
 
-// To be called after notifying an event while ahead (a timed notification at the
-// caller's own time): may_skip() asks the kernel again.
-inline void forget() {
-  detail::state.bound_process = sc_core::sc_process_handle();
-}
+  // To be called after notifying an event while ahead (a timed notification at the
+  // caller's own time): may_skip() asks the kernel again.
+  void forget() { bound_process_ = sc_core::sc_process_handle(); }
 
-// For a model's own, narrower check (Device's local lookahead): true when the
-// lookahead is on, the quantum zero, `d` non-zero and now + d before the horizon;
-// the caller decides the rest and calls count_skip() when it skips.
-bool may_skip_locally(const sc_core::sc_time& d);
-void count_skip();
+  // For a model's own, narrower check (a private path's): true when the lookahead is
+  // on, the quantum zero, `d` non-zero and now + d before the horizon; the caller
+  // decides the rest and calls count_skip() when it skips.
+  bool may_skip_locally(const sc_core::sc_time& d) const;
+  void count_skip() { ++skipped_; }
 
-// How many waits may_skip() (or a model's own check, count_skip()) allowed to skip
-// (over the whole process).
-uint64_t skips();
+  // How many waits may_skip() (or a model's own check, count_skip()) allowed to skip.
+  uint64_t skips() const { return skipped_; }
 
-// Waits for `delay` unless it may be skipped; on return, `delay` is what is still
-// annotated (zero after a wait).
-inline void sync(sc_core::sc_time& delay) {
-  if (delay.value() == 0 || may_skip(delay)) return;
-  sc_core::wait(delay);
-  delay = sc_core::SC_ZERO_TIME;
-}
+  // Waits for `delay` unless it may be skipped; on return, `delay` is what is still
+  // annotated (zero after a wait).
+  void sync(sc_core::sc_time& delay) {
+    if (delay.value() == 0 || may_skip(delay)) return;
+    sc_core::wait(delay);
+    delay = sc_core::SC_ZERO_TIME;
+  }
 
-}  // namespace iosim::lookahead
+ private:
+  // may_skip() for a process run whose bound is not known yet: asks the kernel.
+  bool refresh(const sc_core::sc_time& d);
+
+  bool on_ = true;
+  bool horizon_set_ = false;
+  sc_core::sc_time horizon_;
+  // The kernel's next pending activity (absolute), or the horizon when that is
+  // earlier, as found for one run of one process (one delta cycle and process).
+  sc_core::sc_time bound_;
+  uint64_t bound_delta_ = 0;
+  sc_core::sc_process_handle bound_process_;
+  uint64_t skipped_ = 0;
+};
+
+}  // namespace iosim

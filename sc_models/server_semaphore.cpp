@@ -4,11 +4,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "sc_models/lookahead.h"
-
 namespace iosim {
 
-ServerSemaphore::ServerSemaphore(unsigned units) : capacity_(units), free_(units) {
+ServerSemaphore::ServerSemaphore(unsigned units, Lookahead& lookahead)
+    : lookahead_(lookahead), capacity_(units), free_(units) {
   if (units == 0) throw std::invalid_argument("ServerSemaphore needs at least one unit");
 }
 
@@ -66,7 +65,7 @@ void ServerSemaphore::wake(Waiter& w) {
   w.granted.notify(sc_core::SC_ZERO_TIME);
   // A delta notification is activity a lookahead bound found earlier in this
   // process run does not know of (sc_models/lookahead.h).
-  lookahead::forget();
+  lookahead_.forget();
 }
 
 }  // namespace iosim

@@ -21,6 +21,8 @@
 // served.
 #pragma once
 
+#include "sc_models/lookahead.h"
+
 #include <systemc>
 
 #include <cstdint>
@@ -32,8 +34,9 @@ namespace iosim {
 
 class ServerSemaphore {
  public:
-  // `units` free units (servers or credits); at least one.
-  explicit ServerSemaphore(unsigned units);
+  // `units` free units (servers or credits); at least one. `lookahead`: the system's,
+  // told when a release wakes a waiter (a delta notification it must know of).
+  ServerSemaphore(unsigned units, Lookahead& lookahead);
 
   // Takes `n` units (1 <= n <= capacity()), queuing in arrival order while they are
   // not free or others wait; `wait_for(const sc_core::sc_event&)` is the caller's way
@@ -76,8 +79,9 @@ class ServerSemaphore {
   // Called by a served waiter when it runs: frees its slot and wakes the next served
   // waiter, if any.
   void wake_next(Waiter& w);
-  static void wake(Waiter& w);
+  void wake(Waiter& w);
 
+  Lookahead& lookahead_;
   unsigned capacity_;
   unsigned free_;
   std::deque<Waiter*> queue_;   // waiting, oldest first

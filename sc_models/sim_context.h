@@ -8,13 +8,18 @@
 //
 // Holds:
 //  - the statistics registry (stats()): the tree the run's stats JSON is written from;
-//  - the timing settings shared by the initiators' LocalTime objects (lookahead on or
-//    off, the horizon no skipped wait may cross, how many waits were skipped).
+//  - the timing (timing()): the lookahead settings and state the initiators'
+//    LocalTime objects and the models' delay scopes share (lookahead on or off, the
+//    horizon no skipped wait may cross, how many waits were skipped).
+//
+// The TLM global quantum (tlm::tlm_global_quantum) is TLM-2.0's own and one per
+// simulation: systems run side by side share it.
 //
 // The ground truth hub and the checkers belong to the platform's system, which makes
 // one per context; the OS model's diagnostics belong to its kernel (os/os_context.h).
 #pragma once
 
+#include "sc_models/local_time.h"
 #include "sc_models/stats.h"
 
 namespace iosim {
@@ -27,9 +32,14 @@ class SimContext {
 
   StatRegistry& stats() { return stats_; }
   const StatRegistry& stats() const { return stats_; }
+  Timing& timing() { return timing_; }
+  const Timing& timing() const { return timing_; }
+  Lookahead& lookahead() { return timing_.lookahead(); }
+  const Lookahead& lookahead() const { return timing_.lookahead(); }
 
  private:
   StatRegistry stats_;
+  Timing timing_;
 };
 
 }  // namespace iosim

@@ -20,7 +20,8 @@ AtsCompletionEntry entry(uint64_t pa, uint64_t size, bool r, bool w, bool global
 }
 
 TEST(Atc, FillFromSBitRangeCoversEveryPageOfIt) {
-  Atc atc(TranslationCacheConfig{});
+  Timing timing;
+  Atc atc(TranslationCacheConfig{}, timing);
   const sc_core::sc_time t(7, sc_core::SC_NS);
   const uint64_t id = atc.fill(1, 0x40201000, entry(0x80000000, 2u << 20, true, false), t);
   ASSERT_NE(id, 0u);
@@ -37,7 +38,8 @@ TEST(Atc, FillFromSBitRangeCoversEveryPageOfIt) {
 }
 
 TEST(Atc, InvalidateByPasidRangeOrEveryPasidReturnsDroppedIds) {
-  Atc atc(TranslationCacheConfig{});
+  Timing timing;
+  Atc atc(TranslationCacheConfig{}, timing);
   const sc_core::sc_time t;
   const uint64_t a = atc.fill(1, 0x1000, entry(0x10000, 4096, true, true), t);
   const uint64_t b = atc.fill(2, 0x1000, entry(0x20000, 4096, true, true), t);
@@ -53,7 +55,8 @@ TEST(Atc, InvalidateByPasidRangeOrEveryPasidReturnsDroppedIds) {
 }
 
 TEST(Atc, UsersAreCountedPerTranslation) {
-  Atc atc(TranslationCacheConfig{});
+  Timing timing;
+  Atc atc(TranslationCacheConfig{}, timing);
   const uint64_t a = atc.fill(1, 0x1000, entry(0x10000, 4096, true, true), {});
   atc.acquire(a);
   atc.acquire(a);
@@ -70,7 +73,8 @@ TEST(Atc, UsersAreCountedPerTranslation) {
 TEST(Atc, LookupGivesEachEntryItsOwnFillTime) {
   TranslationCacheConfig cfg;
   cfg.ways = 4;
-  Atc atc(cfg);
+  Timing timing;
+  Atc atc(cfg, timing);
   std::map<uint64_t, sc_core::sc_time> filled;  // id -> fill time
   uint64_t x = 12345;
   auto next = [&x] {
@@ -108,7 +112,8 @@ TEST(Atc, LookupGivesEachEntryItsOwnFillTime) {
 TEST(Atc, UserCountsMatchAReferenceWithManyTranslationsInFlight) {
   TranslationCacheConfig cfg;
   cfg.ways = 8;
-  Atc atc(cfg);
+  Timing timing;
+  Atc atc(cfg, timing);
   std::vector<uint64_t> ids;
   for (uint64_t p = 0; p < 600; ++p) {
     ids.push_back(atc.fill(1, p << 12, entry(0x100000 + (p << 12), 4096, true, true), {}));

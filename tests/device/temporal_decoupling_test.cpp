@@ -58,9 +58,9 @@ struct Outcome {
 // kernel always has activity pending within the device's issue wait.
 Outcome run(const sc_time& quantum, bool lookahead = true,
             const sc_time& link_latency = sc_core::SC_ZERO_TIME, bool ticker = false) {
-  lookahead::set_enabled(lookahead);
   tlm::tlm_global_quantum::instance().set(quantum);
   SimContext ctx;
+  ctx.lookahead().set_enabled(lookahead);
   Device dev("dev", ctx, streaming_device());
   dev.set_link_latency(link_latency);
   StubIommu iommu("iommu");
@@ -74,7 +74,7 @@ Outcome run(const sc_time& quantum, bool lookahead = true,
         },
         "ticker");
   }
-  const uint64_t skips0 = lookahead::skips();
+  const uint64_t skips0 = ctx.lookahead().skips();
   test::run_thread([&] {
     sc_core::wait(dev.thread(0).finished_event());
     r.finished = sc_core::sc_time_stamp();
@@ -83,7 +83,7 @@ Outcome run(const sc_time& quantum, bool lookahead = true,
   r.translation_requests = iommu.of_kind(PcieKind::kTranslationRequest).size();
   r.completed = dev.thread(0).completed();
   r.evaluations = sc_core::sc_delta_count();
-  r.skips = lookahead::skips() - skips0;
+  r.skips = ctx.lookahead().skips() - skips0;
   return r;
 }
 
@@ -163,7 +163,6 @@ struct SideBySide {
 };
 
 SideBySide run_side_by_side(const DeviceConfig& cfg) {
-  lookahead::set_enabled(true);
   SimContext ctx;
   Device local("local", ctx, cfg);
   Device strict("strict", ctx, cfg);
@@ -180,14 +179,14 @@ SideBySide run_side_by_side(const DeviceConfig& cfg) {
     }
     return true;
   };
-  const uint64_t skips0 = lookahead::skips();
+  const uint64_t skips0 = ctx.lookahead().skips();
   test::run_thread([&] {
     while (!all_finished()) sc_core::wait(1, SC_NS);
   });
   SideBySide r;
   r.local = iommu_l.log;
   r.strict = iommu_s.log;
-  r.skips = lookahead::skips() - skips0;
+  r.skips = ctx.lookahead().skips() - skips0;
   return r;
 }
 

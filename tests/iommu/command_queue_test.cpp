@@ -31,8 +31,8 @@ struct Times {
 // (status write and interrupt); the device answers the invalidation 1 us after its
 // request was sent.
 Times run_batch(bool lookahead) {
-  lookahead::set_enabled(lookahead);
   IommuBench b;
+  b.ctx.lookahead().set_enabled(lookahead);
   Times t;
   b.down.hook = [&t](tlm::tlm_generic_payload& gp, sc_time& d) {
     if (auto* e = PcieExtension::of(gp)) {
@@ -41,7 +41,7 @@ Times run_batch(bool lookahead) {
     }
   };
   const uint64_t status = 0x90000;
-  const uint64_t skips0 = lookahead::skips();
+  const uint64_t skips0 = b.ctx.lookahead().skips();
   test::run_thread([&] {
     b.setup_command_queue();
     b.bind(5);
@@ -67,7 +67,7 @@ Times run_batch(bool lookahead) {
     sc_core::wait(b.iommu.inv_wait_event());
     t.irq = sc_core::sc_time_stamp();
   });
-  t.skips = lookahead::skips() - skips0;
+  t.skips = b.ctx.lookahead().skips() - skips0;
   EXPECT_EQ(b.memory.read_u64(status), 0xC0FFEEu);
   return t;
 }

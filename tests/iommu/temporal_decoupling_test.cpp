@@ -38,9 +38,9 @@ struct Outcome {
 // requests, alternately an 8-byte untranslated read and a Translation Request of
 // the same page (both IOTLB hits), as a decoupled initiator with a quantum keeper.
 Outcome run(const sc_time& quantum, bool lookahead = true) {
-  lookahead::set_enabled(lookahead);
   tlm::tlm_global_quantum::instance().set(quantum);
   IommuBench b;
+  b.ctx.lookahead().set_enabled(lookahead);
   const uint64_t root = b.bind(1);
   b.editor.map(root, kVa, 0x200000, PageSize::k4K, IommuBench::kUserRw);
   Outcome r;

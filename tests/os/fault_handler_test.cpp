@@ -106,9 +106,9 @@ TEST(FaultHandler, PendingTimeIsChargedAsIfWaitedForFirst) {
                        mm = &b.setup();
                        b.os.mmap(*mm, 0, kVa, 8 * kPage, kProtRead | kProtWrite, false);
                        fault(kVa, false, false);  // zero page
-                       const uint64_t skips = lookahead::skips();
+                       const uint64_t skips = b.sim.lookahead().skips();
                        fault(kVa + kPage, false, true);
-                       EXPECT_GT(lookahead::skips(), skips);  // carried, not waited for
+                       EXPECT_GT(b.sim.lookahead().skips(), skips);  // carried, not waited for
                        fault(kVa + 2 * kPage, true, false);   // new page
                        fault(kVa + 3 * kPage, true, true);
                        test::until(10000);

@@ -123,10 +123,10 @@ TEST(IopfHandler, UnbindDrainsOutstandingPageRequests) {
 // and PQT. With the lookahead the handler keeps the round's last two accesses as
 // annotated time and wakes the drain at their end: the same times as without it.
 void expect_drain_returns_after_the_round(bool lookahead) {
-  lookahead::set_enabled(lookahead);
   Bound t;
+  t.b.sim.lookahead().set_enabled(lookahead);
   sc_time irq, drained;
-  const uint64_t skips_before = lookahead::skips();
+  const uint64_t skips_before = t.b.sim.lookahead().skips();
   run_thread([&] {
     t.setup();
     t.b.page_request(t.pasid, kVa, false, true, 3);
@@ -140,7 +140,7 @@ void expect_drain_returns_after_the_round(bool lookahead) {
   ASSERT_EQ(lat->count(), 1u);
   const sc_time reg = t.b.iommu.register_latency;
   EXPECT_EQ(drained, irq + sc_time(lat->max(), sc_core::SC_NS) + 4 * reg);
-  EXPECT_EQ(lookahead::skips() > skips_before, lookahead);
+  EXPECT_EQ(t.b.sim.lookahead().skips() > skips_before, lookahead);
 }
 
 TEST(IopfHandler, DrainReturnsAfterTheRoundWithTheLookahead) {
@@ -200,8 +200,8 @@ TEST(IopfHandler, StopMarkerGetsNoResponse) {
 // ends when the round does (interrupt entry, PRS write, PQT and PQH reads, the
 // descriptor, PQH write, PRS read), with or without the lookahead.
 void expect_run_ends_with_the_round(bool lookahead) {
-  lookahead::set_enabled(lookahead);
   Bound t;
+  t.b.sim.lookahead().set_enabled(lookahead);
   sc_time irq;
   run_thread([&] {
     t.setup();

@@ -16,25 +16,26 @@ sc_time ns_(double v) {
 }
 
 TEST(LocalTime, StaysAheadOnlyWhileNothingCanRunBeforeTheEnd) {
+  Timing timing;
   sc_core::sc_event other;
   std::vector<double> stamps;
   test::run_thread([&] {
-    LocalTime t;
+    LocalTime t(timing);
     t.start();
     EXPECT_FALSE(t.decoupled());
-    const uint64_t skips = lookahead::skips();
+    const uint64_t skips = timing.lookahead().skips();
     t.advance(ns_(100));
     t.keep_up();  // nothing pending at all: kept as annotated time
     stamps.push_back(to_ns(sc_core::sc_time_stamp()));
     EXPECT_EQ(t.now(), ns_(100));
-    EXPECT_EQ(lookahead::skips(), skips + 1);
+    EXPECT_EQ(timing.lookahead().skips(), skips + 1);
     other.notify(ns_(150));  // another process's activity before now() + 100 ns
-    LocalTime::notified();
+    timing.notified();
     t.advance(ns_(100));
     t.keep_up();  // waited for: the kernel reaches now()
     stamps.push_back(to_ns(sc_core::sc_time_stamp()));
     EXPECT_EQ(t.now(), ns_(200));
-    EXPECT_EQ(lookahead::skips(), skips + 1);
+    EXPECT_EQ(timing.lookahead().skips(), skips + 1);
   });
   ASSERT_EQ(stamps.size(), 2u);
   EXPECT_DOUBLE_EQ(stamps[0], 0);
@@ -42,10 +43,11 @@ TEST(LocalTime, StaysAheadOnlyWhileNothingCanRunBeforeTheEnd) {
 }
 
 TEST(LocalTime, DecoupledSynchronisesAtTheQuantumBoundary) {
+  Timing timing;
   tlm::tlm_global_quantum::instance().set(ns_(1000));
   std::vector<double> stamps;
   test::run_thread([&] {
-    LocalTime t(true);
+    LocalTime t(timing, true);
     t.start();
     ASSERT_TRUE(t.decoupled());
     t.advance(ns_(400));
@@ -72,12 +74,13 @@ struct PathRun {
 };
 
 PathRun send_beside_peer(double peer_idle_until_ns, bool quiet) {
+  Timing timing;
   PrivatePath path;
   path.set_members(2);
   path.set_crossing_time(ns_(50));
   path.set_quiet_until([quiet](const sc_time&) { return quiet; });
-  LocalTime self(false, &path);
-  LocalTime peer(false, &path);
+  LocalTime self(timing, false, &path);
+  LocalTime peer(timing, false, &path);
   sc_core::sc_event unrelated;
   PathRun r;
   test::run_threads({[&] {
@@ -88,7 +91,7 @@ PathRun send_beside_peer(double peer_idle_until_ns, bool quiet) {
                      [&] {
                        self.start();
                        unrelated.notify(ns_(10));
-                       LocalTime::notified();
+                       timing.notified();
                        sc_core::wait(sc_core::SC_ZERO_TIME);  // the peer has marked its clock
                        self.advance(ns_(20));
                        r.delay = to_ns(self.send());
