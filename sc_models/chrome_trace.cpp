@@ -213,11 +213,6 @@ void ChromeTrace::write_counter(std::string_view name, const sc_core::sc_time& t
   *out_ << e.done();
 }
 
-ChromeTrace& ChromeTrace::global() {
-  static ChromeTrace trace;
-  return trace;
-}
-
 namespace {
 
 struct Slice {

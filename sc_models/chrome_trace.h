@@ -6,7 +6,8 @@
 // thread_sort_index, so viewers keep registration order) metadata event per track.
 // Timestamps are simulated time in microseconds (floating point), pid is 1.
 //
-//   ChromeTrace& tr = ChromeTrace::global();
+//   ChromeTrace tr;
+//   tr.open("run.trace.json");
 //   int tid = tr.track("DEV-thread-0");                     // once, e.g. in a constructor
 //   tr.complete(tid, "ats_translate", "ats", start, dur, {{"pasid", pasid},
 //               TraceArg::hex("addr", va)});
@@ -123,9 +124,6 @@ class ChromeTrace {
   }
 
   uint64_t events_written() const { return events_; }  // in the current file, metadata included
-
-  // Process-wide tracer used by the simulator's modules; disabled unless opened.
-  static ChromeTrace& global();
 
  private:
   void start(const std::string& process_name);

@@ -106,9 +106,4 @@ void Timeline::print(std::ostream& out) const {
   for (const std::string& l : lines()) out << l << '\n';
 }
 
-Timeline& Timeline::global() {
-  static Timeline timeline(TimelineConfig{}, false);
-  return timeline;
-}
-
 }  // namespace iosim

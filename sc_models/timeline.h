@@ -94,9 +94,6 @@ class Timeline {
   uint64_t dropped() const { return dropped_; }
   void clear();  // forget events; threads stay registered
 
-  // Process-wide timeline used by the simulator's modules; disabled until enabled.
-  static Timeline& global();
-
  private:
   struct Entry {
     sc_core::sc_time time;

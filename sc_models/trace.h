@@ -5,8 +5,8 @@
 // - Timeline (timeline.h): a text table of per-thread events per time step, in the
 //   shape of the table in the kernel's mmu_notifier.rst.
 //
-// Both have a process-wide instance (ChromeTrace::global(), Timeline::global()) that
-// is disabled until the platform turns it on; a disabled recording call is a branch.
+// The platform's recorders (platform/trace_recorder.h, platform/timeline_recorder.h)
+// build one of each per run; a disabled recording call is a branch.
 #pragma once
 
 #include "sc_models/chrome_trace.h"

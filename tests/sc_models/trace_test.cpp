@@ -195,9 +195,14 @@ TEST(ChromeTrace, StreamsSimulatedTimeToAFile) {
   EXPECT_EQ(lines, 1u + 1 + 2 * 2 + 8 + 2);  // header, process, tracks, events, footer
 }
 
-TEST(ChromeTrace, GlobalTracerStartsDisabled) {
-  EXPECT_FALSE(ChromeTrace::global().enabled());
-  EXPECT_EQ(&ChromeTrace::global(), &ChromeTrace::global());
+TEST(ChromeTrace, StartsDisabledUntilOpened) {
+  ChromeTrace tr;
+  EXPECT_FALSE(tr.enabled());
+  std::ostringstream out;
+  tr.open(out);
+  EXPECT_TRUE(tr.enabled());
+  tr.close();
+  EXPECT_FALSE(tr.enabled());
 }
 
 // ---------------------------------------------------------------- timeline
@@ -331,7 +336,7 @@ TEST(Timeline, ConfigIsCheckedAndListedAsParameters) {
   tl.record(sc_time(5, SC_NS), x, "e");
   EXPECT_EQ(tl.lines()[0].size(), 100u);
   EXPECT_THROW(tl.record(sc_time(5, SC_NS), 3, "bad"), std::invalid_argument);
-  EXPECT_FALSE(Timeline::global().enabled());
+  EXPECT_FALSE(Timeline(ok, false).enabled());
 }
 
 TEST(Timeline, LongLabelStillGetsDashes) {
