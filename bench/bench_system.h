@@ -23,10 +23,10 @@
 #include "device/device.h"
 #include "iommu/descriptors.h"
 #include "iommu/iommu.h"
-#include "sc_models/page_table.h"
-#include "sc_models/pcie_link.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/sim_context.h"
+#include "sc_models/page_table/page_table.h"
+#include "sc_models/pcie/pcie_link.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/sim/sim_context.h"
 
 namespace iosim::bench {
 

@@ -14,8 +14,8 @@
 #include <cstdint>
 
 #include "bench/bench_system.h"
-#include "sc_models/lookahead.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/lookahead.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim::bench {
 

@@ -7,12 +7,12 @@
 // Each thread waits in turn for the delays a slot's ATC-hit read waits for (the issue
 // lead, the link to the IOMMU, the rest of the round trip), each with a few ns of
 // jitter from a per-thread generator, so wake-up times interleave as the slots' do.
-// Threads get the issue slots' stack sizes (sc_models/local_time.h), so context switches
+// Threads get the issue slots' stack sizes (sc_models/timing/local_time.h), so context switches
 // touch the host's caches as the model's do.
 //
 //   kernel_scaling_bench THREADS WAITS   prints one JSON object:
 //   {"threads": N, "waits": W, "host_ns_per_wait": X, "sim_ns_per_wait": Y}
-#include "sc_models/local_time.h"
+#include "sc_models/timing/local_time.h"
 
 #include <systemc>
 

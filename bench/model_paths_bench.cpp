@@ -41,8 +41,8 @@
 
 #include "bench/bench_system.h"
 #include "bench/floor.h"
-#include "sc_models/ats_encoding.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/pcie/ats_encoding.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace {
 

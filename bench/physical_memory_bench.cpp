@@ -20,7 +20,7 @@
 
 #include <cstdint>
 
-#include "sc_models/physical_memory.h"
+#include "sc_models/memory/physical_memory.h"
 
 namespace {
 

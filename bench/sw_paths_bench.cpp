@@ -47,8 +47,8 @@
 #include "os/kernel.h"
 #include "os/mmu_notifier_subscriptions.h"
 #include "os/sva_driver.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/sim_context.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/sim/sim_context.h"
 
 namespace {
 

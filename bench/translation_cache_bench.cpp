@@ -13,7 +13,7 @@
 #include <systemc>  // declares sc_main with the linkage libsystemc expects
 #include <vector>
 
-#include "sc_models/translation_cache.h"
+#include "sc_models/cache/translation_cache.h"
 
 namespace {
 

@@ -1,10 +1,12 @@
 # Install rules and the CMake package `iommu_sim`:
 #   include/iommu_sim/<folder>/*.h   headers, included as "<folder>/<file>.h"
-#   lib/libiommu_sim_<folder>.a      one static library per folder
+#   lib/libiommu_sim_<name>.a        one static library per folder (sc_models/ has one
+#                                    per sub-folder: timing, config, observe, memory,
+#                                    page_table, pcie, cache, check, sim)
 #   include/iommu_sim/testing/       the TLM test fixtures of iommu_sim::testing
 #   bin/iommu-sim                    the command line
 #   lib/cmake/iommu_sim/             iommu_simConfig.cmake, its version file, the
-#                                    exported targets iommu_sim::<folder>
+#                                    exported targets iommu_sim::<name>
 # An outside project does find_package(iommu_sim) and links iommu_sim::device etc.;
 # the package finds SystemC the way this build did (cmake/SystemC.cmake, the same
 # SYSTEMC_HOME unless the user sets another) and Boost program_options.
@@ -15,13 +17,12 @@ set(IOSIM_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/iommu_sim CACHE STRING
     "Where the iommu_sim CMake package files are installed (relative to the prefix)")
 
 set(_iosim_folders sc_models iommu os cpu device platform)
-set(_iosim_targets)
 foreach(_folder ${_iosim_folders})
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${_folder}/
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/iommu_sim/${_folder}
           FILES_MATCHING PATTERN "*.h")
-  list(APPEND _iosim_targets iommu_sim_${_folder})
 endforeach()
+set(_iosim_targets ${IOSIM_LIBRARIES})
 
 # The test fixtures of iommu_sim::testing (CMakeLists.txt).
 foreach(_h common/tlm_bench.h device/stub_iommu.h iommu/iommu_bench.h)

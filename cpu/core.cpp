@@ -1,10 +1,10 @@
 #include "cpu/core.h"
 
 #include "cpu/stat_names.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/page_size.h"
-#include "sc_models/sim_context.h"
-#include "sc_models/stats.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

@@ -42,9 +42,9 @@
 
 #include "cpu/cpu_page_walker.h"
 #include "cpu/page_fault_handler.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/sim_context.h"
-#include "sc_models/translation_cache.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/cache/translation_cache.h"
 
 namespace iosim {
 

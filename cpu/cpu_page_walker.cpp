@@ -1,5 +1,5 @@
 #include "cpu/cpu_page_walker.h"
-#include "sc_models/page_size.h"
+#include "sc_models/memory/page_size.h"
 
 namespace iosim {
 

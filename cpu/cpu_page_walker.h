@@ -13,7 +13,7 @@
 // Called by its Core on a TLB miss, on the core's thread. Timing: pwc_lookup_cycles
 // for the cache probe, then each entry read waits for its memory latency.
 //
-// The caches and the per-entry decisions are sc_models/walk_cache.h, shared with the
+// The caches and the per-entry decisions are sc_models/cache/walk_cache.h, shared with the
 // IOMMU's walker.
 //
 // Simplifications: no A bits on non-leaf entries; the caches are fully associative
@@ -25,9 +25,9 @@
 #include <cstdint>
 #include <functional>
 
-#include "sc_models/page_table.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/walk_cache.h"
+#include "sc_models/page_table/page_table.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/cache/walk_cache.h"
 
 namespace iosim {
 

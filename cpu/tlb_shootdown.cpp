@@ -6,9 +6,9 @@
 #include "cpu/core.h"
 #include "os/mm_struct.h"
 #include "os/os_context.h"
-#include "sc_models/page_size.h"
-#include "sc_models/sim_context.h"
-#include "sc_models/stats.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "os/tlb_flush.h"
-#include "sc_models/sim_context.h"
+#include "sc_models/sim/sim_context.h"
 
 namespace iosim {
 

@@ -1,6 +1,6 @@
 #include "device/atc.h"
 
-#include "sc_models/local_time.h"
+#include "sc_models/timing/local_time.h"
 
 #include <cassert>
 

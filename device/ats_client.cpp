@@ -1,8 +1,8 @@
 #include "device/ats_client.h"
 
 #include "device/stat_names.h"
-#include "sc_models/local_time.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/timing/server_pool.h"
 
 #include <array>
 #include <cassert>

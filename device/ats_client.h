@@ -17,8 +17,8 @@
 
 #include "device/atc.h"
 #include "device/upstream.h"
-#include "sc_models/payload_pool.h"
-#include "sc_models/stats.h"
+#include "sc_models/memory/payload_pool.h"
+#include "sc_models/observe/stats.h"
 
 #include <systemc>
 

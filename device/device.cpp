@@ -1,9 +1,9 @@
 #include "device/device.h"
 
 #include "device/stat_names.h"
-#include "sc_models/local_time.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/spawn.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/sim/spawn.h"
 
 #include <boost/container/small_vector.hpp>
 

@@ -21,7 +21,7 @@
 //    read: data back; a posted write: sent, as a later Invalidate Completion cannot
 //    pass it), so an invalidation waits for it. A DeviceAccessEvent (ground truth)
 //    is stamped with the time the request is handed to the upstream socket.
-// Each issue slot's time is a LocalTime (sc_models/local_time.h).
+// Each issue slot's time is a LocalTime (sc_models/timing/local_time.h).
 //
 // Simplifications: the DMA engine adds request_issue_latency_ns per request but
 // has no internal bandwidth limit besides the issue slots; a single-function
@@ -37,10 +37,10 @@
 #include "device/invalidation_handler.h"
 #include "device/pri_client.h"
 #include "device/upstream.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/payload_pool.h"
-#include "sc_models/sim_context.h"
-#include "sc_models/stats.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/memory/payload_pool.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/observe/stats.h"
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>

@@ -1,8 +1,8 @@
 #include "device/device_config.h"
 
-#include "sc_models/page_size.h"
-#include "sc_models/params.h"
-#include "sc_models/pcie_fields.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/config/params.h"
+#include "sc_models/pcie/pcie_fields.h"
 
 namespace iosim {
 namespace {

@@ -10,9 +10,9 @@
 // thread makes.
 #pragma once
 
-#include "sc_models/choice.h"
-#include "sc_models/page_size.h"
-#include "sc_models/translation_cache.h"
+#include "sc_models/config/choice.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/cache/translation_cache.h"
 
 #include <cstdint>
 #include <iterator>

@@ -1,6 +1,6 @@
 #include "device/dma_thread.h"
 
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 

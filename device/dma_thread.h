@@ -8,10 +8,10 @@
 // assert what the device saw (synthetic threads record no values). Access errors (Invalid Request,
 // PRI disabled, translation errors) are recorded per thread.
 //
-// Each slot owns a LocalTime (sc_models/local_time.h): a synthetic thread's slots
+// Each slot owns a LocalTime (sc_models/timing/local_time.h): a synthetic thread's slots
 // may run decoupled (temporal decoupling), and then take their issue
 // times in simulated-time order, not in the order the slots ask
-// (sc_models/server_pool.h). Scripted threads are ordering scenarios and never
+// (sc_models/timing/server_pool.h). Scripted threads are ordering scenarios and never
 // decouple.
 //
 // Simplifications: a synthetic thread stops issuing when request_count is
@@ -20,9 +20,9 @@
 
 #include "device/address_pattern.h"
 #include "device/device_config.h"
-#include "sc_models/local_time.h"
-#include "sc_models/pcie_ext.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/pcie/pcie_ext.h"
+#include "sc_models/timing/server_pool.h"
 
 #include <systemc>
 #include <tlm>

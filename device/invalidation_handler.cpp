@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 

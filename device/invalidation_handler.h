@@ -32,7 +32,7 @@
 #include "device/atc.h"
 #include "device/ats_client.h"
 #include "device/upstream.h"
-#include "sc_models/stats.h"
+#include "sc_models/observe/stats.h"
 
 #include <systemc>
 

@@ -21,9 +21,9 @@
 #pragma once
 
 #include "device/upstream.h"
-#include "sc_models/lookahead.h"
-#include "sc_models/server_semaphore.h"
-#include "sc_models/stats.h"
+#include "sc_models/timing/lookahead.h"
+#include "sc_models/timing/server_semaphore.h"
+#include "sc_models/observe/stats.h"
 
 #include <systemc>
 

@@ -7,7 +7,7 @@
 // models the wire.
 #pragma once
 
-#include "sc_models/pcie_ext.h"
+#include "sc_models/pcie/pcie_ext.h"
 
 #include <systemc>
 #include <tlm>

@@ -6,10 +6,10 @@
 #include <string>
 
 #include "iommu/stat_names.h"
-#include "sc_models/page_size.h"
-#include "sc_models/pcie_ext.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/spawn.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/pcie/pcie_ext.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/sim/spawn.h"
 
 namespace iosim {
 

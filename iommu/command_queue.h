@@ -61,11 +61,11 @@
 #include "iommu/memory_port.h"
 #include "iommu/page_walker.h"
 #include "iommu/root_port.h"
-#include "sc_models/ats_encoding.h"
-#include "sc_models/page_size.h"
-#include "sc_models/pcie_ext.h"
-#include "sc_models/sim_context.h"
-#include "sc_models/stats.h"
+#include "sc_models/pcie/ats_encoding.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/pcie/pcie_ext.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

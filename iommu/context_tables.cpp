@@ -1,7 +1,7 @@
 // ContextTables: context / PASID table fetches and their caches.
 #include "iommu/context_tables.h"
 
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 

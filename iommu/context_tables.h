@@ -28,7 +28,7 @@
 #include "iommu/descriptors.h"
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
-#include "sc_models/stats.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

@@ -1,8 +1,8 @@
 // Encoding and decoding of the IOMMU's in-memory formats (see descriptors.h).
 #include "iommu/descriptors.h"
 
-#include "sc_models/page_size.h"
-#include "sc_models/physical_memory.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/memory/physical_memory.h"
 
 namespace iosim {
 

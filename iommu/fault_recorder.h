@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "iommu/translator.h"
-#include "sc_models/page_size.h"
-#include "sc_models/stats.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

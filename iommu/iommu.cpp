@@ -7,9 +7,9 @@
 #include <string>
 
 #include "iommu/stat_names.h"
-#include "sc_models/page_size.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 

@@ -57,9 +57,9 @@
 #include "iommu/root_port.h"
 #include "iommu/sw_interface.h"
 #include "iommu/translator.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/sim_context.h"
-#include "sc_models/stats.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

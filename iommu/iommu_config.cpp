@@ -4,8 +4,8 @@
 #include <cmath>
 #include <string>
 
-#include "sc_models/params.h"
-#include "sc_models/pcie_fields.h"
+#include "sc_models/config/params.h"
+#include "sc_models/pcie/pcie_fields.h"
 
 namespace iosim {
 

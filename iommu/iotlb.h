@@ -16,9 +16,9 @@
 #include <cstdint>
 
 #include "iommu/iommu_config.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/stats.h"
-#include "sc_models/translation_cache.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/observe/stats.h"
+#include "sc_models/cache/translation_cache.h"
 
 namespace iosim {
 

@@ -1,8 +1,8 @@
 // MemoryPort: timed memory accesses of the IOMMU.
 #include "iommu/memory_port.h"
 
-#include "sc_models/physical_memory.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 

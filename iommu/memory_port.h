@@ -16,8 +16,8 @@
 #include <systemc>
 #include <tlm>
 
-#include "sc_models/local_time.h"
-#include "sc_models/payload_pool.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/memory/payload_pool.h"
 
 #include <cstdint>
 
@@ -25,7 +25,7 @@ namespace iosim {
 
 class MemoryPort {
  public:
-  // `timing`: the system's (sc_models/local_time.h), whose rules the accesses follow.
+  // `timing`: the system's (sc_models/timing/local_time.h), whose rules the accesses follow.
   MemoryPort(tlm::tlm_initiator_socket<>& socket, Timing& timing)
       : socket_(socket), timing_(timing) {}
 

@@ -1,11 +1,11 @@
 // PageRequestQueue: page request descriptors written to memory, with overflow.
 #include "iommu/page_request_queue.h"
 
-#include "sc_models/local_time.h"
-#include "sc_models/page_size.h"
-#include "sc_models/pcie_ext.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/spawn.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/pcie/pcie_ext.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/sim/spawn.h"
 
 namespace iosim {
 

@@ -34,9 +34,9 @@
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
 #include "iommu/root_port.h"
-#include "sc_models/page_size.h"
-#include "sc_models/sim_context.h"
-#include "sc_models/stats.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

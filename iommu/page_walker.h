@@ -1,6 +1,6 @@
 // PageWalker: the IOMMU's first-level page walkers and their page-walk caches.
 //
-// Walks the x86-64 4-level tables of the bound mm (sc_models/page_table.h format),
+// Walks the x86-64 4-level tables of the bound mm (sc_models/page_table/page_table.h format),
 // reading each entry through memory at its own simulated time, so a walk sees the
 // PTE values the CPU has written up to that moment. The page-walk caches hold
 // PML4, PDPT and PD entries (one TranslationCache per level, tagged by PASID and
@@ -18,7 +18,7 @@
 // walker only while the host runs it, so walkers are contended only across its
 // synchronisation points.
 //
-// The caches and the per-entry decisions are sc_models/walk_cache.h, shared with
+// The caches and the per-entry decisions are sc_models/cache/walk_cache.h, shared with
 // the CPU walker.
 //
 // Simplifications: A/D updates are plain timed writes, not locked read-modify-write
@@ -30,10 +30,10 @@
 
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
-#include "sc_models/page_table.h"
-#include "sc_models/server_semaphore.h"
-#include "sc_models/stats.h"
-#include "sc_models/walk_cache.h"
+#include "sc_models/page_table/page_table.h"
+#include "sc_models/timing/server_semaphore.h"
+#include "sc_models/observe/stats.h"
+#include "sc_models/cache/walk_cache.h"
 
 namespace iosim {
 

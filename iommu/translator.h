@@ -25,7 +25,7 @@
 #include "iommu/context_tables.h"
 #include "iommu/iotlb.h"
 #include "iommu/page_walker.h"
-#include "sc_models/pcie_ext.h"
+#include "sc_models/pcie/pcie_ext.h"
 
 namespace iosim {
 

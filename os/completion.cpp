@@ -3,7 +3,7 @@
 #include <limits>
 
 #include "os/os_context.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 

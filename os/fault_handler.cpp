@@ -2,10 +2,10 @@
 
 #include "os/mmu_gather.h"
 #include "os/os_context.h"
-#include "sc_models/local_time.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/stats.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

@@ -3,12 +3,12 @@
 #include <string>
 
 #include "os/sva_driver.h"
-#include "sc_models/local_time.h"
-#include "sc_models/page_size.h"
-#include "sc_models/params.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/spawn.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/config/params.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/sim/spawn.h"
 
 namespace iosim {
 

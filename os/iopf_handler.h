@@ -39,8 +39,8 @@
 #include "iommu/sw_interface.h"
 #include "os/exec_context.h"
 #include "os/kernel.h"
-#include "sc_models/ats_encoding.h"
-#include "sc_models/stats.h"
+#include "sc_models/pcie/ats_encoding.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 
@@ -51,7 +51,7 @@ struct IopfConfig {
   // (os/exec_context.h kDefaultWakeupLatencyNs, ~1.07 us measured on Linux 6.6).
   double interrupt_entry_ns = kDefaultWakeupLatencyNs;
   // One 32-byte descriptor read that misses the cache (the IOMMU wrote it): one DRAM
-  // access, as sc_models/physical_memory.h's default access latency.
+  // access, as sc_models/memory/physical_memory.h's default access latency.
   double descriptor_read_ns = 90.0;
   // Estimate: iommu_report_device_fault bookkeeping per request (allocate, list).
   double per_request_ns = 200.0;

@@ -7,11 +7,11 @@
 #include "os/os_observer.h"
 #include "os/stat_names.h"
 #include "os/tlb_flush.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/page_size.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/stats.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

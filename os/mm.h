@@ -42,8 +42,8 @@
 #include "os/mmu_notifier_range.h"
 #include "os/os_config.h"
 #include "os/vma.h"
-#include "sc_models/page_size.h"
-#include "sc_models/page_table.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/page_table/page_table.h"
 
 namespace iosim {
 

@@ -1,7 +1,7 @@
 #include "os/mm_struct.h"
 
 #include "os/os_context.h"
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 namespace iosim {
 

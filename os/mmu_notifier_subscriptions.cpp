@@ -10,7 +10,7 @@
 
 #include "os/mm_struct.h"
 #include "os/os_context.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 

@@ -1,6 +1,6 @@
 #include "os/os_config.h"
 
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 namespace iosim {
 

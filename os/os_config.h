@@ -15,8 +15,8 @@
 
 #include "os/mm_struct.h"
 #include "os/page_allocator.h"
-#include "sc_models/choice.h"
-#include "sc_models/page_size.h"
+#include "sc_models/config/choice.h"
+#include "sc_models/memory/page_size.h"
 
 namespace iosim {
 
@@ -45,7 +45,7 @@ struct OsConfig {
   // zero-fill fault costs ~0.9 us in total (see file comment).
   double fault_entry_ns = 300.0;
   // One PTE write (atomic exchange on a page-table line usually not in cache): one DRAM
-  // access, as sc_models/physical_memory.h's default access latency.
+  // access, as sc_models/memory/physical_memory.h's default access latency.
   double pte_update_ns = 90.0;
   // Per-page loop overhead of zap/protect/copy loops. Estimate.
   double per_page_ns = 20.0;

@@ -28,7 +28,7 @@
 
 #include "os/diagnostics.h"
 #include "os/exec_context.h"
-#include "sc_models/sim_context.h"
+#include "sc_models/sim/sim_context.h"
 
 namespace iosim {
 

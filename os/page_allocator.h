@@ -19,8 +19,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "sc_models/choice.h"
-#include "sc_models/page_size.h"
+#include "sc_models/config/choice.h"
+#include "sc_models/memory/page_size.h"
 
 namespace iosim {
 

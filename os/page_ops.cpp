@@ -6,7 +6,7 @@
 #include "os/mm_ops.h"
 #include "os/mmu_gather.h"
 #include "os/tlb_flush.h"
-#include "sc_models/physical_memory.h"
+#include "sc_models/memory/physical_memory.h"
 
 namespace iosim {
 

@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "os/os_context.h"
-#include "sc_models/local_time.h"
-#include "sc_models/params.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/config/params.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 

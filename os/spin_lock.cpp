@@ -3,8 +3,8 @@
 #include <stdexcept>
 
 #include "os/os_context.h"
-#include "sc_models/params.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/config/params.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 

@@ -8,11 +8,11 @@
 
 #include "os/iopf_handler.h"
 #include "os/stat_names.h"
-#include "sc_models/page_size.h"
-#include "sc_models/params.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/server_pool.h"
-#include "sc_models/spawn.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/config/params.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/timing/server_pool.h"
+#include "sc_models/sim/spawn.h"
 
 namespace iosim {
 

@@ -50,9 +50,9 @@
 #include "os/sva_invalidation_stats.h"
 #include "os/sva_notifier.h"
 #include "os/sva_policy.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/payload_pool.h"
-#include "sc_models/stats.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/memory/payload_pool.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 
@@ -84,7 +84,7 @@ struct SvaConfig {
   // visible to the IOMMU's table walker.
   double table_write_ns = 100.0;
   // Polling period of the status word: a read that misses (the IOMMU's write
-  // invalidated the line; one DRAM access, ~90 ns as sc_models/physical_memory.h's
+  // invalidated the line; one DRAM access, ~90 ns as sc_models/memory/physical_memory.h's
   // default) plus a PAUSE (~140 cycles on Skylake-SP, Intel optimization manual,
   // ~40 ns at 3.5 GHz).
   double poll_interval_ns = 130.0;

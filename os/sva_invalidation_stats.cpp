@@ -1,5 +1,5 @@
 #include "os/sva_invalidation_stats.h"
-#include "sc_models/page_size.h"
+#include "sc_models/memory/page_size.h"
 
 #include <cctype>
 

@@ -18,7 +18,7 @@
 #pragma once
 
 #include "os/mmu_notifier_range.h"
-#include "sc_models/stats.h"
+#include "sc_models/observe/stats.h"
 
 #include <systemc>
 

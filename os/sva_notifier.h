@@ -16,7 +16,7 @@
 #include <optional>
 
 #include "os/mmu_notifier.h"
-#include "sc_models/choice.h"
+#include "sc_models/config/choice.h"
 
 namespace iosim {
 

@@ -1,7 +1,7 @@
 #include "os/sva_policy.h"
 
-#include "sc_models/ats_encoding.h"
-#include "sc_models/page_size.h"
+#include "sc_models/pcie/ats_encoding.h"
+#include "sc_models/memory/page_size.h"
 
 namespace iosim {
 

@@ -58,7 +58,7 @@
 #include <vector>
 
 #include "iommu/sw_interface.h"
-#include "sc_models/choice.h"
+#include "sc_models/config/choice.h"
 
 namespace iosim {
 

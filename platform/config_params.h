@@ -1,6 +1,6 @@
 // Applying config entries to a configuration object, and listing its parameters.
 //
-// Works on any config with a visit() (sc_models/params.h, whose visitors do the
+// Works on any config with a visit() (sc_models/config/params.h, whose visitors do the
 // work). A platform-level config typically holds a vector of per-instance configs:
 //
 //   struct SystemConfig {
@@ -24,7 +24,7 @@
 
 #include "platform/config_error.h"
 #include "platform/config_file.h"
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 #include <string>
 #include <vector>

@@ -3,7 +3,7 @@
 
 #include "platform/cpu_thread.h"
 #include "platform/script_ast.h"
-#include "sc_models/page_size.h"
+#include "sc_models/memory/page_size.h"
 
 #include <systemc>
 

@@ -1,8 +1,8 @@
 // Parameter tables: the --list-params text table and the README's Markdown table,
-// both rendered from the same ParamInfo list (sc_models/params.h).
+// both rendered from the same ParamInfo list (sc_models/config/params.h).
 #pragma once
 
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 #include <string>
 #include <vector>

@@ -2,7 +2,7 @@
 // workload's windows (workload.populate) and a scenario's map steps (populate=).
 #pragma once
 
-#include "sc_models/choice.h"
+#include "sc_models/config/choice.h"
 
 namespace iosim {
 

@@ -6,8 +6,8 @@
 #include "iommu/stat_names.h"
 #include "os/stat_names.h"
 #include "os/sva_invalidation_stats.h"
-#include "sc_models/checker_suite.h"
-#include "sc_models/json.h"
+#include "sc_models/check/checker_suite.h"
+#include "sc_models/observe/json.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -16,7 +16,7 @@
 // error was counted, otherwise "clean".
 //
 // Stats JSON: the whole stats tree, then "sim_time_ns", "host_seconds",
-// "lookahead_skips" (waits kept as annotated time, sc_models/lookahead.h), "checkers"
+// "lookahead_skips" (waits kept as annotated time, sc_models/timing/lookahead.h), "checkers"
 // (integer counts of the four checkers, 0 without a suite), "summary" (the fields of
 // RunSummary, in the order write_stats_json writes them) and, when given, the
 // caller's own objects (JsonExtra, e.g. "scenario").
@@ -29,8 +29,8 @@
 // Simplifications: percentiles of merged histograms keep the Histogram error bound.
 #pragma once
 
-#include "sc_models/json_fwd.h"
-#include "sc_models/stats.h"
+#include "sc_models/observe/json_fwd.h"
+#include "sc_models/observe/stats.h"
 
 #include <cstdint>
 #include <ostream>

@@ -3,7 +3,7 @@
 
 #include "platform/cpu_operations.h"
 #include "platform/script_parser.h"
-#include "sc_models/page_size.h"
+#include "sc_models/memory/page_size.h"
 
 #include <algorithm>
 #include <functional>

@@ -14,7 +14,7 @@
 #include "platform/config_error.h"
 #include "platform/config_file.h"
 #include "platform/config_params.h"
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 #include <cstdint>
 #include <optional>

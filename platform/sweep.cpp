@@ -3,7 +3,7 @@
 
 #include "platform/output_file.h"
 #include "platform/report.h"
-#include "sc_models/json.h"
+#include "sc_models/observe/json.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>

@@ -4,7 +4,7 @@
 // SystemC allows one elaboration and one simulation per process, so every point is a
 // fork+exec of the simulator binary with the point's values as extra "--set
 // key=value" arguments and "--stats <temporary file>". At most 'jobs' children run at
-// once. A child's stats JSON is read (sc_models/json.h) and its "summary" and
+// once. A child's stats JSON is read (sc_models/observe/json.h) and its "summary" and
 // "checkers" objects flattened ("dma_read_latency_ns.p50", "checkers.use_after_free").
 // A child that fails (status other than 0 or 1, signal, no or unreadable stats) gives
 // a row with its status and empty summary cells; the sweep goes on.
@@ -28,7 +28,7 @@
 // 127 means the binary could not be executed.
 #pragma once
 
-#include "sc_models/json_fwd.h"
+#include "sc_models/observe/json_fwd.h"
 
 #include <cstdint>
 #include <ostream>

@@ -4,9 +4,9 @@
 #include "os/iopf_handler.h"
 #include "os/sva_driver.h"
 #include "platform/report.h"
-#include "sc_models/lookahead.h"
-#include "sc_models/sim_teardown.h"
-#include "sc_models/sim_time.h"
+#include "sc_models/timing/lookahead.h"
+#include "sc_models/sim/sim_teardown.h"
+#include "sc_models/timing/sim_time.h"
 
 #include <algorithm>
 #include <sstream>

@@ -16,7 +16,7 @@
 // and DMA threads begin at that event and their "@T" times count from it. A watcher
 // stops the simulation when every program and every DMA thread is done; sc_start is
 // bounded by sim.max_time_ns. Every way a run ends kills the threads still waiting
-// (sc_models/sim_teardown.h), so none is left suspended with live locals.
+// (sc_models/sim/sim_teardown.h), so none is left suspended with live locals.
 //
 // Simplifications: the boot populates memory through core0 (its TLB is warm for
 // the boot mappings afterwards); the memory bus has no bandwidth of its own.
@@ -30,12 +30,12 @@
 #include "platform/cpu_thread.h"
 #include "platform/scenario.h"
 #include "platform/system_config.h"
-#include "sc_models/checker_suite.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/memory_bus.h"
-#include "sc_models/pcie_link.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/sim_context.h"
+#include "sc_models/check/checker_suite.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/memory/memory_bus.h"
+#include "sc_models/pcie/pcie_link.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/sim/sim_context.h"
 
 #include <systemc>
 

@@ -4,8 +4,8 @@
 #include "platform/system_config.h"
 
 #include "platform/config_check.h"
-#include "sc_models/page_size.h"
-#include "sc_models/params.h"
+#include "sc_models/memory/page_size.h"
+#include "sc_models/config/params.h"
 
 #include <cmath>
 #include <set>

@@ -20,11 +20,11 @@
 #include "os/os_config.h"
 #include "os/sva_driver.h"
 #include "platform/populate.h"
-#include "sc_models/checker.h"
-#include "sc_models/memory_bus.h"
-#include "sc_models/pcie_link.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/timeline.h"
+#include "sc_models/check/checker.h"
+#include "sc_models/memory/memory_bus.h"
+#include "sc_models/pcie/pcie_link.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/observe/timeline.h"
 
 #include <cstdint>
 #include <string>
@@ -43,7 +43,7 @@ struct SimConfig {
   // TLM global quantum for temporally decoupled initiators (0: none).
   double quantum_ns = 0;
   // Skip a wait when no other process can run before it ends (exact; see
-  // sc_models/lookahead.h). Off: every wait is taken, for comparison.
+  // sc_models/timing/lookahead.h). Off: every wait is taken, for comparison.
   bool lookahead = true;
   uint64_t seed = 1;
 

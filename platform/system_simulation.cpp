@@ -1,6 +1,6 @@
 #include "platform/system_simulation.h"
 
-#include "sc_models/lookahead.h"
+#include "sc_models/timing/lookahead.h"
 
 #include "platform/config_check.h"
 #include "platform/cpu_operations.h"
@@ -9,9 +9,9 @@
 #include "platform/system.h"
 #include "platform/timeline_recorder.h"
 #include "platform/trace_recorder.h"
-#include "sc_models/json.h"
-#include "sc_models/sim_time.h"
-#include "sc_models/stats.h"
+#include "sc_models/observe/json.h"
+#include "sc_models/timing/sim_time.h"
+#include "sc_models/observe/stats.h"
 
 #include <tlm>
 

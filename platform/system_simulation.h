@@ -17,7 +17,7 @@
 
 #include "platform/simulation.h"
 #include "platform/system_config.h"
-#include "sc_models/json_fwd.h"
+#include "sc_models/observe/json_fwd.h"
 
 namespace iosim {
 

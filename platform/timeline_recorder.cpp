@@ -1,5 +1,5 @@
 #include "platform/timeline_recorder.h"
-#include "sc_models/page_size.h"
+#include "sc_models/memory/page_size.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -33,8 +33,8 @@
 
 #include "os/os_observer.h"
 #include "platform/thread_names.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/timeline.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/observe/timeline.h"
 
 #include <cstdint>
 #include <iosfwd>

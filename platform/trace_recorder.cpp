@@ -1,7 +1,7 @@
 #include "platform/trace_recorder.h"
 
-#include "sc_models/chrome_trace.h"
-#include "sc_models/stats.h"
+#include "sc_models/observe/chrome_trace.h"
+#include "sc_models/observe/stats.h"
 
 #include <fstream>
 #include <stdexcept>

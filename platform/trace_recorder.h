@@ -1,4 +1,4 @@
-// TraceRecorder: a Chrome trace-event JSON file (sc_models/chrome_trace.h, opens in
+// TraceRecorder: a Chrome trace-event JSON file (sc_models/observe/chrome_trace.h, opens in
 // Perfetto) of the memory manager's steps, the CPU and device accesses and the
 // completed invalidations, one track per thread:
 //   CPU thread tracks   (and a track per kernel thread that runs on no core, such as the
@@ -27,7 +27,7 @@
 
 #include "os/os_observer.h"
 #include "platform/thread_names.h"
-#include "sc_models/ground_truth.h"
+#include "sc_models/check/ground_truth.h"
 
 #include <systemc>
 

@@ -5,7 +5,7 @@
 // because SystemC allows one elaboration and one simulation per process.
 #pragma once
 
-#include "sc_models/sim_teardown.h"
+#include "sc_models/sim/sim_teardown.h"
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>

@@ -11,11 +11,11 @@
 #include "cpu/core.h"
 #include "cpu/tlb_shootdown.h"
 #include "os/kernel.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/memory_bus.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/sim_context.h"
-#include "sc_models/stats.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/memory/memory_bus.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim::test {
 

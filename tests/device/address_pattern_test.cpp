@@ -1,5 +1,5 @@
 #include "device/address_pattern.h"
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 #include <gtest/gtest.h>
 

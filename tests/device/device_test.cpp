@@ -2,7 +2,7 @@
 // timing: ATC lookup 4 ns, request issue 4 ns, invalidation processing 500 ns;
 // stub: translation 100 ns, memory read 50 ns.
 #include "device/device.h"
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 #include "tests/common/tlm_bench.h"
 #include "tests/device/stub_iommu.h"
 

@@ -10,8 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "sc_models/sim_context.h"
-#include "sc_models/stats.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/observe/stats.h"
 #include "tests/common/tlm_bench.h"
 
 namespace iosim {

@@ -5,7 +5,7 @@
 // annotated delay.
 #pragma once
 
-#include "sc_models/pcie_ext.h"
+#include "sc_models/pcie/pcie_ext.h"
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>

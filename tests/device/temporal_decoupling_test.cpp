@@ -7,7 +7,7 @@
 // translation 100 ns, memory read 50 ns; the stub never waits, so every
 // synchronisation counted is the device's own.
 #include "device/device.h"
-#include "sc_models/lookahead.h"
+#include "sc_models/timing/lookahead.h"
 #include "tests/common/tlm_bench.h"
 #include "tests/device/stub_iommu.h"
 
@@ -115,7 +115,7 @@ TEST(TemporalDecoupling, WithoutQuantumEveryDelayIsAWait) {
   EXPECT_LE(r.evaluations, 2 * kRequests + 10);
 }
 
-// With the lookahead (sc_models/lookahead.h): the device is the only process, so
+// With the lookahead (sc_models/timing/lookahead.h): the device is the only process, so
 // the ATC lookup + issue wait is kept as annotated delay and only the data back is
 // waited for: one wait per access, same requests and times.
 TEST(TemporalDecoupling, WithoutQuantumALoneDeviceWaitsOncePerAccess) {

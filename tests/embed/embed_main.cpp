@@ -1,7 +1,7 @@
 // A PCIe device (ATS off) streaming 100 64-byte DMA reads into physical memory.
 #include "device/device.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/sim_context.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/sim/sim_context.h"
 #include <iostream>
 #include <tlm_utils/simple_initiator_socket.h>
 

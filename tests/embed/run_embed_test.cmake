@@ -33,7 +33,7 @@ endif()
 file(REMOVE_RECURSE ${WORK_DIR})
 set(_prefix ${WORK_DIR}/prefix)
 run_step("install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${_prefix})
-foreach(_f include/iommu_sim/device/device.h include/iommu_sim/sc_models/physical_memory.h
+foreach(_f include/iommu_sim/device/device.h include/iommu_sim/sc_models/memory/physical_memory.h
            include/iommu_sim/testing/iommu/iommu_bench.h
            lib/cmake/iommu_sim/iommu_simConfig.cmake
            lib/cmake/iommu_sim/iommu_simConfigVersion.cmake bin/iommu-sim)

@@ -22,7 +22,7 @@
 
 #include "device/device.h"
 #include "iommu_bench.h"
-#include "sc_models/pcie_link.h"
+#include "sc_models/pcie/pcie_link.h"
 
 namespace iosim {
 namespace {

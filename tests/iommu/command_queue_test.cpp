@@ -1,6 +1,6 @@
 // CommandQueue timing with and without the lookahead: commands other than the last
 // one written keep their execution time as annotated delay when nothing else can
-// run (sc_models/lookahead.h); every downstream message, the status write and the
+// run (sc_models/timing/lookahead.h); every downstream message, the status write and the
 // completion interrupt must keep the times of waiting for each command.
 #include "iommu/command_queue.h"
 
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "iommu_bench.h"
-#include "sc_models/lookahead.h"
+#include "sc_models/timing/lookahead.h"
 
 namespace iosim {
 namespace {

@@ -9,8 +9,8 @@
 #include "device/device.h"
 #include "iommu/descriptors.h"
 #include "iommu_bench.h"
-#include "sc_models/ats_encoding.h"
-#include "sc_models/pcie_link.h"
+#include "sc_models/pcie/ats_encoding.h"
+#include "sc_models/pcie/pcie_link.h"
 
 namespace iosim {
 namespace {

@@ -9,10 +9,10 @@
 
 #include "common/tlm_bench.h"
 #include "iommu/iommu.h"
-#include "sc_models/page_table.h"
-#include "sc_models/pcie_ext.h"
-#include "sc_models/physical_memory.h"
-#include "sc_models/sim_context.h"
+#include "sc_models/page_table/page_table.h"
+#include "sc_models/pcie/pcie_ext.h"
+#include "sc_models/memory/physical_memory.h"
+#include "sc_models/sim/sim_context.h"
 
 namespace iosim::test {
 

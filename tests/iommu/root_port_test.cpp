@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 namespace {

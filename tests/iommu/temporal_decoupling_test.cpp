@@ -14,7 +14,7 @@
 
 #include "iommu/iommu.h"
 #include "iommu_bench.h"
-#include "sc_models/lookahead.h"
+#include "sc_models/timing/lookahead.h"
 
 namespace iosim {
 namespace {
@@ -105,7 +105,7 @@ TEST(IommuTemporalDecoupling, WithoutQuantumEveryRequestSynchronises) {
   EXPECT_EQ(r.evaluations, kRequests / 2 * 3 + kRequests / 2 * 2 + 1);
 }
 
-// With the lookahead (sc_models/lookahead.h) and one initiator, the IOMMU never
+// With the lookahead (sc_models/timing/lookahead.h) and one initiator, the IOMMU never
 // has to wait: nothing else can run before a request's arrival or the end of its
 // translation. Same results and times; one wait per request, the initiator's.
 TEST(IommuTemporalDecoupling, WithoutQuantumALoneInitiatorsRequestsNeedNoIommuWait) {

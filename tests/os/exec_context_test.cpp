@@ -10,7 +10,7 @@
 
 #include "common/tlm_bench.h"
 #include "os/diagnostics.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 #include "tests/os/os_bench.h"
 
 namespace iosim {

@@ -5,7 +5,7 @@
 #include "common/tlm_bench.h"
 #include "os/diagnostics.h"
 #include "os/exec_context.h"
-#include "sc_models/lookahead.h"
+#include "sc_models/timing/lookahead.h"
 #include "tests/os/mm_bench.h"
 
 namespace iosim {

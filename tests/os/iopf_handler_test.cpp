@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "device/device.h"
-#include "sc_models/lookahead.h"
-#include "sc_models/pcie_link.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/lookahead.h"
+#include "sc_models/pcie/pcie_link.h"
+#include "sc_models/timing/server_pool.h"
 #include "sva_bench.h"
 
 namespace iosim {

@@ -16,7 +16,7 @@
 #include "common/tlm_bench.h"
 #include "os/diagnostics.h"
 #include "os/mm_struct.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 #include "tests/os/os_bench.h"
 
 namespace iosim::test {

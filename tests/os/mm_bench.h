@@ -13,9 +13,9 @@
 #include "os/kernel.h"
 #include "os/mmu_notifier.h"
 #include "os/tlb_flush.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/params.h"
-#include "sc_models/physical_memory.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/config/params.h"
+#include "sc_models/memory/physical_memory.h"
 
 namespace iosim::test {
 

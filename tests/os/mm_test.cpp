@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/tlm_bench.h"
-#include "sc_models/page_table.h"
+#include "sc_models/page_table/page_table.h"
 #include "tests/os/mm_bench.h"
 
 namespace iosim {

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "os/os_context.h"
-#include "sc_models/sim_context.h"
+#include "sc_models/sim/sim_context.h"
 
 namespace iosim::test {
 

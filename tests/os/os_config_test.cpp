@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 namespace iosim {
 namespace {

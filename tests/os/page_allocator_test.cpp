@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "sc_models/ground_truth.h"
-#include "sc_models/params.h"
-#include "sc_models/physical_memory.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/config/params.h"
+#include "sc_models/memory/physical_memory.h"
 
 namespace iosim {
 namespace {

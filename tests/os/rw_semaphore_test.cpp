@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "os/spin_lock.h"
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 #include "tests/os/lock_bench.h"
 
 namespace iosim {

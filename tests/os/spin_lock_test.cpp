@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "os/exec_context.h"
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 #include "tests/os/lock_bench.h"
 
 namespace iosim {

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "iommu/sw_interface.h"
-#include "sc_models/physical_memory.h"
+#include "sc_models/memory/physical_memory.h"
 
 namespace iosim::test {
 

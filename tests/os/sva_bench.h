@@ -16,10 +16,10 @@
 #include "os/iopf_handler.h"
 #include "os/kernel.h"
 #include "os/sva_driver.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/params.h"
-#include "sc_models/pcie_ext.h"
-#include "sc_models/physical_memory.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/config/params.h"
+#include "sc_models/pcie/pcie_ext.h"
+#include "sc_models/memory/physical_memory.h"
 #include "stub_iommu_regs.h"
 
 namespace iosim::test {

@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "os/os_context.h"
-#include "sc_models/ats_encoding.h"
-#include "sc_models/params.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/pcie/ats_encoding.h"
+#include "sc_models/config/params.h"
+#include "sc_models/timing/server_pool.h"
 #include "sva_bench.h"
 
 namespace iosim {

@@ -1,7 +1,7 @@
 // Config regressions: every configs/*.cfg run by the real iommu-sim binary under
 // both secondary-TLB policies; the checker counts and what each scripted thread saw
 // are read back from the --stats JSON.
-#include "sc_models/json.h"
+#include "sc_models/observe/json.h"
 
 #include <gtest/gtest.h>
 

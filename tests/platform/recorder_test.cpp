@@ -3,7 +3,7 @@
 
 #include "platform/cli.h"
 #include "platform/system_simulation.h"
-#include "sc_models/chrome_trace.h"
+#include "sc_models/observe/chrome_trace.h"
 
 #include <gtest/gtest.h>
 
@@ -21,9 +21,9 @@
 
 #include "common/tlm_bench.h"
 #include "os/os_context.h"
-#include "sc_models/json.h"
-#include "sc_models/sim_context.h"
-#include "sc_models/stats.h"
+#include "sc_models/observe/json.h"
+#include "sc_models/sim/sim_context.h"
+#include "sc_models/observe/stats.h"
 #include "tests/os/mm_bench.h"
 
 namespace iosim {

@@ -4,9 +4,9 @@
 #include "platform/system_simulation.h"
 
 #include "os/sva_invalidation_stats.h"
-#include "sc_models/checker_suite.h"
-#include "sc_models/ground_truth.h"
-#include "sc_models/json.h"
+#include "sc_models/check/checker_suite.h"
+#include "sc_models/check/ground_truth.h"
+#include "sc_models/observe/json.h"
 
 #include <gtest/gtest.h>
 #include <systemc>

@@ -3,7 +3,7 @@
 #include "platform/slurm_sweep.h"
 
 #include "platform/report.h"
-#include "sc_models/json.h"
+#include "sc_models/observe/json.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // sections and a vector of per-instance configs, as the real system config will have.
 #pragma once
 
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 #include <cstdint>
 #include <string>

@@ -6,7 +6,7 @@
 
 #include "platform/config_file.h"
 #include "platform/system_simulation.h"
-#include "sc_models/json.h"
+#include "sc_models/observe/json.h"
 
 #include <gtest/gtest.h>
 

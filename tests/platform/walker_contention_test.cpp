@@ -11,7 +11,7 @@
 #include "platform/config_params.h"
 #include "platform/scenario.h"
 #include "platform/system.h"
-#include "sc_models/stats.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 namespace {

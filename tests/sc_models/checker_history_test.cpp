@@ -1,6 +1,6 @@
 // CheckerHistory: PTE versions per page (bounded, large pages), frames, CPU writes
 // to the current page, invalidation lookup by PASID and mm.
-#include "sc_models/checker_history.h"
+#include "sc_models/check/checker_history.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // CheckerSuite: each checker on a scenario that must be flagged (exact counts and
 // record fields) and on its nearest safe variant, PASID isolation, report text.
 // Pure C++: synthetic ground-truth events with sc_time values, no elaboration.
-#include "sc_models/checker_suite.h"
+#include "sc_models/check/checker_suite.h"
 
 #include <gtest/gtest.h>
 

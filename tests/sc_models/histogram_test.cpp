@@ -1,4 +1,4 @@
-#include "sc_models/histogram.h"
+#include "sc_models/observe/histogram.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sc_models/json.h"
+#include "sc_models/observe/json.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // LocalTime: when a process's time stays ahead of the kernel (the kernel check and
 // the private path's check), and the quantum keeper's synchronisation when decoupled.
-#include "sc_models/local_time.h"
+#include "sc_models/timing/local_time.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Lookahead::may_skip: the bound it keeps for one process run, asked again after a
 // wait, another process's run, forget() and a horizon change.
-#include "sc_models/lookahead.h"
+#include "sc_models/timing/lookahead.h"
 
 #include <gtest/gtest.h>
 

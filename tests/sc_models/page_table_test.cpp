@@ -1,10 +1,10 @@
-#include "sc_models/page_table.h"
+#include "sc_models/page_table/page_table.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "sc_models/physical_memory.h"
+#include "sc_models/memory/physical_memory.h"
 
 namespace iosim {
 namespace {

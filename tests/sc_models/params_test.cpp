@@ -1,4 +1,4 @@
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-#include "sc_models/payload_pool.h"
+#include "sc_models/memory/payload_pool.h"
 
-#include "sc_models/pcie_ext.h"
+#include "sc_models/pcie/pcie_ext.h"
 
 #include <gtest/gtest.h>
 

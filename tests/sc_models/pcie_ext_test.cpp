@@ -1,5 +1,5 @@
-#include "sc_models/pcie_ext.h"
-#include "sc_models/ats_encoding.h"
+#include "sc_models/pcie/pcie_ext.h"
+#include "sc_models/pcie/ats_encoding.h"
 
 #include <gtest/gtest.h>
 

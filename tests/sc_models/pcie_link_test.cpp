@@ -1,7 +1,7 @@
-#include "sc_models/pcie_link.h"
+#include "sc_models/pcie/pcie_link.h"
 
 #include "common/tlm_bench.h"
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sc_models/physical_memory.h"
+#include "sc_models/memory/physical_memory.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/tlm_bench.h"
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 namespace iosim {
 namespace {

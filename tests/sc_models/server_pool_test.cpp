@@ -1,4 +1,4 @@
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 
 #include <gtest/gtest.h>
 

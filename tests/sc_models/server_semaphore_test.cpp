@@ -1,5 +1,5 @@
 // ServerSemaphore: arrival order, one wake-up per served waiter, counted units.
-#include "sc_models/server_semaphore.h"
+#include "sc_models/timing/server_semaphore.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/tlm_bench.h"
-#include "sc_models/server_pool.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 namespace {

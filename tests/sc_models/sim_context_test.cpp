@@ -1,4 +1,4 @@
-#include "sc_models/sim_context.h"
+#include "sc_models/sim/sim_context.h"
 
 #include <gtest/gtest.h>
 

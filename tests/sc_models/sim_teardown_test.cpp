@@ -4,7 +4,7 @@
 // simulation starts or after it stopped.
 #include <gtest/gtest.h>
 
-#include "sc_models/sim_teardown.h"
+#include "sc_models/sim/sim_teardown.h"
 
 #include <systemc>
 

@@ -1,4 +1,4 @@
-#include "sc_models/sim_time.h"
+#include "sc_models/timing/sim_time.h"
 
 #include <gtest/gtest.h>
 #include <systemc>

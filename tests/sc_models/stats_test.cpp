@@ -1,6 +1,6 @@
-#include "sc_models/stats.h"
+#include "sc_models/observe/stats.h"
 
-#include "sc_models/json.h"
+#include "sc_models/observe/json.h"
 
 #include <gtest/gtest.h>
 #include <systemc>

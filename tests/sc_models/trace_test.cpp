@@ -1,7 +1,7 @@
-#include "sc_models/trace.h"
+#include "sc_models/observe/trace.h"
 
-#include "sc_models/json.h"
-#include "sc_models/params.h"
+#include "sc_models/observe/json.h"
+#include "sc_models/config/params.h"
 
 #include <gtest/gtest.h>
 #include <systemc>

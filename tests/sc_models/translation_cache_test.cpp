@@ -1,4 +1,4 @@
-#include "sc_models/translation_cache.h"
+#include "sc_models/cache/translation_cache.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "sc_models/params.h"
+#include "sc_models/config/params.h"
 
 // Counts heap allocations so a test can assert that lookups make none. free() is
 // called through a pointer so the compiler does not pair it with new expressions.

@@ -1,4 +1,4 @@
-#include "sc_models/walk_cache.h"
+#include "sc_models/cache/walk_cache.h"
 
 #include <gtest/gtest.h>
 
