@@ -62,21 +62,7 @@ CommandQueue::TypeStats& CommandQueue::stats_of(InvType t) {
   return s;
 }
 
-void CommandQueue::settle_iwc() {
-  if (iwc_at_settle_ && !settling()) {
-    iwc_at_settle_ = false;
-    iwc_ = true;
-  }
-}
-
-void CommandQueue::clear_iwc() {
-  settle_iwc();  // a clear before the bit is set leaves the later setting alone
-  iwc_ = false;
-}
-
 void CommandQueue::write_iqa(uint64_t v) {
-  settle_iwc();
-  settle_at_ = sc_core::SC_ZERO_TIME;
   base_ = v & kPageMask;
   qs_ = v & 0x7;
   head_ = tail_ = 0;
@@ -102,10 +88,7 @@ void CommandQueue::run() {
     assert(d == sc_core::SC_ZERO_TIME || head_ != tail_);
     if (d == sc_core::SC_ZERO_TIME) {
       while (head_ == tail_) sc_core::wait(tail_written_);
-      // The last command's execution was not waited for: the next starts after it.
-      if (settling()) sc_core::wait(settle_at_ - sc_core::sc_time_stamp());
     }
-    settle_iwc();
     const Timing::KeepAhead keep_ahead(p_.mem.timing());
     const sc_time t0 = sc_core::sc_time_stamp() + d;
     uint8_t b[16] = {};
@@ -120,15 +103,15 @@ void CommandQueue::run() {
       if (!ok) throw DescriptorError("descriptor fetch failed");
       const InvType type = descriptor_type(raw);
       execute(raw, d);
-      if (d > sc_core::SC_ZERO_TIME && last_command()) {
-        settle_at_ = sc_core::sc_time_stamp() + d;  // not waited for (see the header)
-        d = sc_core::SC_ZERO_TIME;
+      const sc_time end = sc_core::sc_time_stamp() + d;
+      if (last_command()) {
+        wait_now(d);  // the processor then waits for software
       } else {
         p_.mem.sync(d);  // may leave d annotated
       }
       TypeStats& s = stats_of(type);
       s.count->inc();
-      s.latency->sample(std::max(settle_at_, sc_core::sc_time_stamp() + d) - t0);
+      s.latency->sample(end - t0);
     } catch (const DescriptorError&) {
       // Rejected at the fetch start (t0), as when every delay is waited for: the
       // fault is notified there, then the rest of the delay passes.
@@ -347,16 +330,9 @@ void CommandQueue::inv_wait(const InvWait& c, sc_time& d) {
     p_.mem.write(c.status_addr, b, 4, d);
   }
   if (c.interrupt) {
-    if (d > sc_core::SC_ZERO_TIME && last_command()) {
-      // run() does not wait for the status write either: IWC and the interrupt
-      // take effect when it ends.
-      iwc_at_settle_ = true;
-      wait_event_.notify(d);
-    } else {
-      wait_now(d);  // the notification wakes the driver: the kernel must be there
-      iwc_ = true;
-      wait_event_.notify(sc_core::SC_ZERO_TIME);
-    }
+    wait_now(d);  // the notification wakes the driver: the kernel must be there
+    iwc_ = true;
+    wait_event_.notify(sc_core::SC_ZERO_TIME);
   }
 }
 

@@ -19,12 +19,10 @@
 // and/or sets ICS.IWC and notifies the completion interrupt (IF=1).
 //
 // The processor is busy with a command until its execution time (and, for an
-// inv_wait, its status write) has passed. After the last command written, that
-// time is not waited for: IQH, the processed count, ICS.IWC and the completion
-// interrupt take effect at its end (the register values are those of that time
-// whenever they are read), and the processor starts the next command no earlier.
-// Before any other command, the processor keeps the execution time as annotated
-// delay instead of waiting when no other process can run before it ends
+// inv_wait, its status write) has passed; then IQH and the processed count advance,
+// and an inv_wait sets ICS.IWC and raises its interrupt. Before any command but the
+// last one written, the processor keeps the execution time as annotated delay
+// instead of waiting when no other process can run before it ends
 // (Timing::KeepAhead): the next command's fetch, an Invalidate Request or a PRG
 // Response then carries it, and a notification that wakes another process is made
 // only after a real wait.
@@ -89,9 +87,9 @@ class CommandQueue : public sc_core::sc_module {
   uint64_t iqa() const { return base_ | qs_; }
   void write_iqt(uint64_t v);
   uint64_t iqt() const { return tail_; }
-  uint64_t iqh() const { return settling() ? (head_ + size_bytes() - 16) % size_bytes() : head_; }
-  bool iwc() const { return iwc_ || (iwc_at_settle_ && !settling()); }
-  void clear_iwc();
+  uint64_t iqh() const { return head_; }
+  bool iwc() const { return iwc_; }
+  void clear_iwc() { iwc_ = false; }
   bool ite() const { return ite_; }
   void clear_ite() { ite_ = false; }
   bool iqe() const { return iqe_; }
@@ -104,7 +102,7 @@ class CommandQueue : public sc_core::sc_module {
   void on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,
                                 const sc_core::sc_time& delay);
 
-  uint64_t processed() const { return processed_ - (settling() ? 1 : 0); }
+  uint64_t processed() const { return processed_; }
   uint64_t failed_waits() const { return failed_waits_.value(); }
   uint64_t timeouts() const { return timeouts_.value(); }
 
@@ -138,10 +136,6 @@ class CommandQueue : public sc_core::sc_module {
   void expire_itags();
   void on_itag_timeout();
   bool any_itag_busy() const;
-  // The last command's execution has not ended yet (see the header comment).
-  bool settling() const { return sc_core::sc_time_stamp() < settle_at_; }
-  // Sets ICS.IWC when the last command's execution that sets it has ended.
-  void settle_iwc();
   // Whether the command at head_ is the last one written.
   bool last_command() const { return (head_ + 16) % size_bytes() == tail_; }
   uint64_t size_bytes() const { return kPageBytes << qs_; }
@@ -160,8 +154,6 @@ class CommandQueue : public sc_core::sc_module {
   uint64_t processed_ = 0;
   // End of the last command's execution, not waited for (see the header comment);
   // head_ and processed_ already count that command.
-  sc_core::sc_time settle_at_ = sc_core::SC_ZERO_TIME;
-  bool iwc_at_settle_ = false;  // ICS.IWC is set at settle_at_
   sc_core::sc_time fetch_latency_, process_latency_, itag_timeout_time_;
   sc_core::sc_event tail_written_, wait_event_, itag_done_, arrival_event_;
   // Fires at the earliest ITag deadline and notifies itag_done_. Never cancelled: a
