@@ -20,8 +20,9 @@
 //  - the horizon (set_horizon, e.g. the end of sc_start(duration)) is not crossed,
 //    so a run that stops early has not done work that lies after its end.
 //
-// Models use it only through LocalTime (sc_models/timing/local_time.h), which also makes
-// a narrower check of its own for an initiator's private path (may_skip_locally).
+// Models use it only through their system's Timing and their LocalTime objects
+// (sc_models/timing/local_time.h); LocalTime also makes a narrower check of its own for
+// an initiator's private path (may_skip_locally).
 // A model with a single active initiator then costs one context switch per memory round trip
 // instead of three; with several active initiators the check usually fails and the
 // model synchronises as before. `sim.lookahead = false` turns it off; results are
@@ -55,7 +56,9 @@ inline bool quantum_set() {
 // sc_core::sc_time_stamp() (the running context's time) without the library call,
 // for the per-request paths: the kernel's accessors are inline. The one use of the
 // Accellera kernel's internals: the IEEE 1666 sc_time_stamp() is a library call,
-// about 7% more host instructions per IOTLB-hit request.
+// 6% more host instructions per IOTLB-hit request and per walk (bench/run
+// --instructions: iotlb_hit 4153 -> 4400, iotlb_miss_walk 6566 -> 6942), which would
+// take those paths past 1.10x of bench/instructions_baseline.json.
 inline const sc_core::sc_time& kernel_time() {
   return sc_core::sc_get_curr_simcontext()->time_stamp();
 }
