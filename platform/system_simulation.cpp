@@ -58,8 +58,6 @@ class ScenarioJson : public JsonExtra {
 
 }  // namespace
 
-namespace {
-
 ScenarioLimits scenario_limits(const SystemConfig& cfg) {
   ScenarioLimits lim;
   lim.cores = cfg.cpu.cores;
@@ -75,6 +73,8 @@ Scenario load_configured_scenario(const SystemConfig& cfg) {
   return cfg.scenario.script.empty() ? build_scenario({}, lim)
                                      : load_scenario(cfg.scenario.script, lim);
 }
+
+namespace {
 
 void check_run_rules(const SystemConfig& cfg, const Scenario& scenario, ConfigCheck& c) {
   c.require_keys(

@@ -15,6 +15,7 @@
 // from the start event (the end of boot), like the script's "@T".
 #pragma once
 
+#include "platform/scenario.h"
 #include "platform/simulation.h"
 #include "platform/system_config.h"
 #include "sc_models/observe/json_fwd.h"
@@ -32,6 +33,12 @@ class SystemSimulation : public ConfiguredSimulation<SystemConfig> {
  protected:
   int run_config(const SystemConfig& config, const RunOptions& opts, std::ostream& out) override;
 };
+
+// What a scenario script may use of `cfg` (cores, devices, the workload's processes
+// and window).
+ScenarioLimits scenario_limits(const SystemConfig& cfg);
+// The scenario of `cfg`: its scenario.script, or the synthetic workload alone.
+Scenario load_configured_scenario(const SystemConfig& cfg);
 
 // The "scenario" object of the stats JSON (see the header comment).
 Json scenario_json(System& sys);

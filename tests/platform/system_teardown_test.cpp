@@ -3,6 +3,7 @@
 #include "platform/system.h"
 
 #include "platform/config_params.h"
+#include "platform/system_simulation.h"
 
 #include <gtest/gtest.h>
 
@@ -32,13 +33,7 @@ SystemConfig config_from(const std::string& text) {
 }
 
 Scenario scenario_from(const SystemConfig& cfg, const std::string& text) {
-  ScenarioLimits lim;
-  lim.cores = cfg.cpu.cores;
-  lim.devices = cfg.device.size();
-  lim.workload_processes = cfg.workload.processes;
-  lim.workload_base_va = cfg.workload.base_va;
-  lim.workload_window_bytes = cfg.workload.window_bytes;
-  return load_scenario_text(text, "t.scn", lim);
+  return load_scenario_text(text, "t.scn", scenario_limits(cfg));
 }
 
 // Names of the thread processes at or below `objects` that have not terminated.

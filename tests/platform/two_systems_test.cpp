@@ -34,16 +34,6 @@ SystemConfig cow_race(const std::string& override_arg) {
   return sim.config();
 }
 
-Scenario scenario_of(const SystemConfig& cfg) {
-  ScenarioLimits lim;
-  lim.cores = cfg.cpu.cores;
-  lim.devices = cfg.device.size();
-  lim.workload_processes = cfg.workload.processes;
-  lim.workload_base_va = cfg.workload.base_va;
-  lim.workload_window_bytes = cfg.workload.window_bytes;
-  return load_scenario(cfg.scenario.script, lim);
-}
-
 // What the device's scripted thread `t` read, in order.
 std::vector<uint64_t> dev_reads(System& sys, size_t t) {
   std::vector<uint64_t> v;
@@ -77,7 +67,7 @@ std::string solo_stats(const SystemConfig& cfg) {
   if (pid == 0) {
     int status = 1;
     try {
-      System sys(cfg, scenario_of(cfg));
+      System sys(cfg, load_configured_scenario(cfg));
       if (sys.run().finished) {
         std::ofstream(path) << stats_text(sys, "");
         status = 0;
@@ -112,8 +102,8 @@ TEST(TwoSystems, StatsCheckersAndTimingDoNotMix) {
   // The second system's module names collide with the first's; the kernel renames them.
   sc_core::sc_report_handler::set_actions(sc_core::SC_ID_INSTANCE_EXISTS_,
                                           sc_core::SC_DO_NOTHING);
-  System a(racy, scenario_of(racy));
-  System b(clean, scenario_of(clean));
+  System a(racy, load_configured_scenario(racy));
+  System b(clean, load_configured_scenario(clean));
   const std::vector<System::Outcome> o = System::run_together({&a, &b});
   ASSERT_TRUE(o[0].finished) << o[0].error;
   ASSERT_TRUE(o[1].finished) << o[1].error;

@@ -11,6 +11,7 @@
 #include "platform/config_params.h"
 #include "platform/scenario.h"
 #include "platform/system.h"
+#include "platform/system_simulation.h"
 #include "sc_models/observe/stats.h"
 
 namespace iosim {
@@ -63,13 +64,7 @@ SystemConfig contention_config() {
 
 TEST(WalkerContention, WaitForAWalkerIsBoundedByTheWalksAhead) {
   const SystemConfig cfg = contention_config();
-  ScenarioLimits lim;
-  lim.cores = cfg.cpu.cores;
-  lim.devices = cfg.device.size();
-  lim.workload_processes = cfg.workload.processes;
-  lim.workload_base_va = cfg.workload.base_va;
-  lim.workload_window_bytes = cfg.workload.window_bytes;
-  System sys(cfg, build_scenario({}, lim));
+  System sys(cfg, build_scenario({}, scenario_limits(cfg)));
   const System::Outcome o = sys.run();
   ASSERT_TRUE(o.finished) << o.error;
 
