@@ -94,7 +94,7 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
                                      cfg_.max_translation_attempts);
   pri_ = std::make_unique<PriClient>(*this, cfg_.outstanding_page_request_allocation,
                                      cfg_.pri_enabled, stats_.group(DeviceStats::kPriGroup),
-                                     timing_.lookahead());
+                                     timing_);
   inv_ = std::make_unique<InvalidationHandler>(inv_config(cfg_), *this, atc_, *ats_,
                                                stats_.group("invalidation"));
   sc_core::sc_spawn([this] { inv_->run(); }, "invalidation_handler");

@@ -7,13 +7,13 @@
 namespace iosim {
 
 PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& g,
-                     Lookahead& lookahead)
+                     Timing& timing)
     : up_(up),
       allocation_(allocation),
       enabled_(enabled),
       credits_(allocation > 0 ? allocation : 1,  // 0 only with PRI disabled (DeviceConfig)
-               lookahead),
-      indices_(kPrgIndexMax + 1, lookahead),
+               timing),
+      indices_(kPrgIndexMax + 1, timing),
       page_requests_(
           g.counter(PriClientStats::kPageRequests, "requests", "PRI Page Requests sent")),
       groups_sent_(g.counter("page_request_groups", "groups", "Page Request Groups sent")),

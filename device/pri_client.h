@@ -21,7 +21,7 @@
 #pragma once
 
 #include "device/upstream.h"
-#include "sc_models/timing/lookahead.h"
+#include "sc_models/timing/local_time.h"
 #include "sc_models/timing/server_semaphore.h"
 #include "sc_models/observe/stats.h"
 
@@ -44,10 +44,10 @@ class PriClient {
     bool write = false;
   };
 
-  // `lookahead`: the system's (a waiter woken for credits or an index is activity it
+  // `timing`: the system's (a waiter woken for credits or an index is activity it
   // must know of).
   PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& stats,
-            Lookahead& lookahead);
+            Timing& timing);
 
   // Sends the pages as one group (or several when larger than the allocation)
   // and waits for the response(s). pasid kNoPasid-like values are given as

@@ -16,7 +16,7 @@ PageWalker::PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& g)
       mem_(mem),
       overhead_(ns(cfg.walk_overhead_ns)),
       pwc_(cfg.pml4e_cache_entries, cfg.pdpte_cache_entries, cfg.pde_cache_entries),
-      walkers_(cfg.walkers, mem.timing().lookahead()),
+      walkers_(cfg.walkers, mem.timing()),
       walks_(g.counter("walks", "walks", "page walks started")),
       reads_(g.counter("walk_reads", "reads", "page-table entries read by walks")),
       ad_writes_(g.counter("ad_writes", "writes", "accessed/dirty bit write-backs")),

@@ -6,8 +6,8 @@
 
 namespace iosim {
 
-ServerSemaphore::ServerSemaphore(unsigned units, Lookahead& lookahead)
-    : lookahead_(lookahead), capacity_(units), free_(units) {
+ServerSemaphore::ServerSemaphore(unsigned units, Timing& timing)
+    : timing_(timing), capacity_(units), free_(units) {
   if (units == 0) throw std::invalid_argument("ServerSemaphore needs at least one unit");
 }
 
@@ -65,7 +65,7 @@ void ServerSemaphore::wake(Waiter& w) {
   w.granted.notify(sc_core::SC_ZERO_TIME);
   // A delta notification is activity a lookahead bound found earlier in this
   // process run does not know of (sc_models/timing/lookahead.h).
-  lookahead_.forget();
+  timing_.notified();
 }
 
 }  // namespace iosim

@@ -21,7 +21,7 @@
 // served.
 #pragma once
 
-#include "sc_models/timing/lookahead.h"
+#include "sc_models/timing/local_time.h"
 
 #include <systemc>
 
@@ -34,9 +34,9 @@ namespace iosim {
 
 class ServerSemaphore {
  public:
-  // `units` free units (servers or credits); at least one. `lookahead`: the system's,
-  // told when a release wakes a waiter (a delta notification it must know of).
-  ServerSemaphore(unsigned units, Lookahead& lookahead);
+  // `units` free units (servers or credits); at least one. `timing`: the system's,
+  // told when a release wakes a waiter (a delta notification its lookahead must know of).
+  ServerSemaphore(unsigned units, Timing& timing);
 
   // Takes `n` units (1 <= n <= capacity()), queuing in arrival order while they are
   // not free or others wait; `wait_for(const sc_core::sc_event&)` is the caller's way
@@ -81,7 +81,7 @@ class ServerSemaphore {
   void wake_next(Waiter& w);
   void wake(Waiter& w);
 
-  Lookahead& lookahead_;
+  Timing& timing_;
   unsigned capacity_;
   unsigned free_;
   std::deque<Waiter*> queue_;   // waiting, oldest first

@@ -48,8 +48,8 @@ TEST(PriClient, IndicesSkipOutstandingGroupsAndFinishedGroupsAreReused) {
   SimContext ctx;
   RecordingUpstream up;
   StatGroup& stats = ctx.stats().group("test.pri");
-  Lookahead lookahead;
-  PriClient pri(up, 8, true, stats, lookahead);
+  Timing timing;
+  PriClient pri(up, 8, true, stats, timing);
   std::vector<PriClient::Outcome> outcomes;
   auto requester = [&](uint64_t va) {
     return [&, va] { outcomes.push_back(pri.request(1, {{va, true, false}})); };
@@ -104,8 +104,8 @@ TEST(PriClient, AnIndexIsSkippedWhileItsGroupIsOutstanding) {
   SimContext ctx;
   RecordingUpstream up;
   StatGroup& stats = ctx.stats().group("test.pri");
-  Lookahead lookahead;
-  PriClient pri(up, 4, true, stats, lookahead);
+  Timing timing;
+  PriClient pri(up, 4, true, stats, timing);
   test::run_threads({
       [&] {
         EXPECT_EQ(pri.request(1, {{0x1000, true, false}}), PriClient::Outcome::kSuccess);
@@ -145,8 +145,8 @@ TEST(PriClient, GroupsWaitingForCreditsAreSentInTheOrderTheyAsked) {
   SimContext ctx;
   RecordingUpstream up;
   StatGroup& stats = ctx.stats().group("test.pri");
-  Lookahead lookahead;
-  PriClient pri(up, 4, true, stats, lookahead);
+  Timing timing;
+  PriClient pri(up, 4, true, stats, timing);
   std::vector<uint64_t> done;  // first page of each group, as it finished
   auto group = [&](double at, uint64_t va, unsigned pages) {
     return [&, at, va, pages] {
@@ -202,8 +202,8 @@ TEST(PriClient, AGroupWaitingForAPrgIndexGetsTheFirstOneFreed) {
   SimContext ctx;
   RecordingUpstream up;
   StatGroup& stats = ctx.stats().group("test.pri");
-  Lookahead lookahead;
-  PriClient pri(up, 1024, true, stats, lookahead);
+  Timing timing;
+  PriClient pri(up, 1024, true, stats, timing);
   std::vector<std::function<void()>> threads;
   for (unsigned i = 0; i <= kPrgIndexMax; ++i) {
     threads.push_back([&, i] {

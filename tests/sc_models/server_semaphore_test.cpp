@@ -49,8 +49,8 @@ void run(ServerSemaphore& s, std::vector<Request>& reqs, std::vector<std::string
 // the other, each woken exactly once; a request arriving at the very time the server
 // is handed over queues behind the waiters instead of taking it.
 TEST(ServerSemaphore, ServesWaitersInArrivalOrderAndWakesOnlyTheServedOne) {
-  Lookahead la;
-  ServerSemaphore s(1, la);
+  Timing timing;
+  ServerSemaphore s(1, timing);
   std::vector<Request> reqs = {{"a", 0, 1, 100, {}},
                                {"d", 30, 1, 100, {}},
                                {"b", 10, 1, 100, {}},
@@ -74,8 +74,8 @@ TEST(ServerSemaphore, ServesWaitersInArrivalOrderAndWakesOnlyTheServedOne) {
 // Counted units (credits): a release serves the oldest waiter when it fits, then the
 // next; a small request behind a large one waits for it (no overtaking).
 TEST(ServerSemaphore, CreditsGoInArrivalOrderEvenWhenALaterRequestWouldFit) {
-  Lookahead la;
-  ServerSemaphore s(4, la);
+  Timing timing;
+  ServerSemaphore s(4, timing);
   std::vector<Request> reqs = {{"hold3", 0, 3, 100, {}},  // 1 credit left
                                {"hold1", 1, 1, 50, {}},   // none left
                                {"big", 10, 4, 10, {}},    // needs all four
@@ -93,8 +93,8 @@ TEST(ServerSemaphore, CreditsGoInArrivalOrderEvenWhenALaterRequestWouldFit) {
 // One release that frees enough for several waiters serves all of them, and they run
 // in the order they asked.
 TEST(ServerSemaphore, OneReleaseServesEveryWaiterItCovers) {
-  Lookahead la;
-  ServerSemaphore s(3, la);
+  Timing timing;
+  ServerSemaphore s(3, timing);
   std::vector<Request> reqs = {
       {"all", 0, 3, 100, {}}, {"x", 10, 1, 10, {}}, {"y", 20, 2, 10, {}}, {"z", 30, 1, 10, {}}};
   std::vector<std::string> order;
@@ -107,9 +107,9 @@ TEST(ServerSemaphore, OneReleaseServesEveryWaiterItCovers) {
 }
 
 TEST(ServerSemaphore, RejectsImpossibleRequestsAndReleases) {
-  Lookahead la;
-  EXPECT_THROW(ServerSemaphore(0, la), std::invalid_argument);
-  ServerSemaphore s(2, la);
+  Timing timing;
+  EXPECT_THROW(ServerSemaphore(0, timing), std::invalid_argument);
+  ServerSemaphore s(2, timing);
   EXPECT_THROW(s.release(1), std::logic_error);
   bool threw_big = false, threw_zero = false;
   test::run_thread([&] {
