@@ -6,6 +6,9 @@
   followed transitively), and nothing of cpu/, os/, iommu/, device/ or platform/.
 - os/ includes of iommu/ only the software interface (register map and in-memory
   formats): iommu/sw_interface.h.
+- No file of device/, iommu/ or os/ names the host-speed machinery (quantum,
+  lookahead, slot clocks, stack sizes): the models reach it only through their
+  system's Timing and LocalTime objects (sc_models/timing/local_time.h).
 
 Exit 0 when every include is allowed; otherwise each offending include is listed and
 the exit status is 1.
@@ -17,6 +20,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL_FOLDERS = ("cpu", "os", "iommu", "device", "platform")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+HOST_SPEED = re.compile(r"quantum|lookahead|slot.?clock|stack.size|QuantumKeeper", re.I)
 
 
 def declared_parts():
@@ -69,11 +73,20 @@ def main():
         if inc.startswith("iommu/") and inc != "iommu/sw_interface.h":
             problems.append("%s includes %s: os/ reaches the IOMMU only through "
                             "iommu/sw_interface.h" % (path, inc))
+    for folder in ("device", "iommu", "os"):
+        for dirpath, _, files in os.walk(os.path.join(ROOT, folder)):
+            for f in sorted(files):
+                path = os.path.join(dirpath, f)
+                for n, line in enumerate(open(path), 1):
+                    if HOST_SPEED.search(line):
+                        problems.append("%s:%d names the timing machinery: %s"
+                                        % (os.path.relpath(path, ROOT), n, line.strip()))
     for p in problems:
         print(p)
     if problems:
         return 1
-    print("layering holds: %d sc_models parts, os/ through iommu/sw_interface.h" % len(on_disk))
+    print("layering holds: %d sc_models parts, os/ through iommu/sw_interface.h, no timing "
+          "machinery named in device/, iommu/, os/" % len(on_disk))
     return 0
 
 
