@@ -57,6 +57,10 @@ void ExecContext::run_for(const sc_core::sc_time& t) {
   if (t > sc_core::SC_ZERO_TIME) sc_core::wait(t);
 }
 
+void ExecContext::keep_up(sc_core::sc_time& pending) {
+  if (!os_.timing().may_keep(pending)) charge(pending);
+}
+
 ExecContext::Frame::Frame(ExecContext& ctx, const char* label) : ctx_(ctx) {
   ctx_.frames_.push_back({nullptr, label});
 }

@@ -101,6 +101,10 @@ class ExecContext {
     run_for(pending);
     pending = sc_core::SC_ZERO_TIME;
   }
+  // Before reading state other processes change: executes `pending` unless no other
+  // process can run before it ends (the state read now is then the state at its end,
+  // and `pending` stays for a later charge).
+  void keep_up(sc_core::sc_time& pending);
 
   // --- frames ---
   // A label naming what the thread executes while the frame lives: `label`, or

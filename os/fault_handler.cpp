@@ -107,7 +107,7 @@ bool FaultHandler::lock_pte_none(Mm& mm, uint64_t va, sc_core::sc_time& pending)
   mm.ptl_lock(pending);  // charges what was pending, defers the lock's cost
   // The PTE is read at the end of the lock's cost: now when nothing else can run
   // before then.
-  if (!env_.os->timing().may_keep(pending)) env_.os->current().charge(pending);
+  env_.os->current().keep_up(pending);
   return !mm.pte(va).present();
 }
 

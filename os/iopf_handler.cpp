@@ -178,7 +178,7 @@ PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& p
   // The mm and VMA lookups read what others can change: they happen at the end of
   // `pending`, which is charged first unless no other process can run before then
   // (the state is then the same now); the fault handler charges what is left.
-  if (!kernel_.context().timing().may_keep(pending)) kernel_.context().current().charge(pending);
+  kernel_.context().current().keep_up(pending);
   if (!d.pasid_present || d.priv) return PrgResponseCode::kInvalidRequest;
   Mm* mm = driver_.mm_of_pasid(d.pasid);
   if (!mm || mm->users() <= 0) return PrgResponseCode::kInvalidRequest;
