@@ -294,14 +294,14 @@ std::vector<System::Outcome> System::run_together(const std::vector<System*>& sy
   sc_core::sc_start(limit, sc_core::SC_RUN_TO_TIME);
   restore_main_stack_for_asan();
   std::vector<Outcome> outcomes;
+  bool unfinished = false;
   for (System* s : systems) {
     s->outcome_.end = sc_core::sc_time_stamp();
     if (s->outcome_.error.empty() && !s->outcome_.finished) s->explain_unfinished();
+    unfinished = unfinished || !s->outcome_.finished;
+    outcomes.push_back(s->outcome_);
   }
-  bool unfinished = false;
-  for (System* s : systems) unfinished = unfinished || !s->outcome_.finished;
   if (unfinished) end_simulation();  // the threads that did not finish unwind, freeing their locals
-  for (System* s : systems) outcomes.push_back(s->outcome_);
   return outcomes;
 }
 
