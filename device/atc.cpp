@@ -42,6 +42,17 @@ std::vector<uint64_t> Atc::invalidate(std::optional<uint32_t> pasid, const AtsRa
   f.global = global_invalidate ? GlobalEntries::kRemove : GlobalEntries::kKeep;
   const uint64_t first = range.is_whole_space() ? 0 : range.base;
   const uint64_t last = range.is_whole_space() ? ~0ull : range.last();
+  return drop(f, first, last);
+}
+
+std::vector<uint64_t> Atc::invalidate_bytes(uint32_t pasid, uint64_t first, uint64_t last) {
+  TagFilter f;
+  f.pasid = pasid;
+  f.global = GlobalEntries::kKeep;
+  return drop(f, first, last);
+}
+
+std::vector<uint64_t> Atc::drop(const TagFilter& f, uint64_t first, uint64_t last) {
   std::vector<uint64_t> ids;
   cache_.for_each([&](const TranslationEntry& e) {
     if (f.matches(e) && e.overlaps(first, last)) ids.push_back(e.user);

@@ -52,6 +52,9 @@ class Atc {
   // when `global_invalidate`. Returns the ids of the dropped entries.
   std::vector<uint64_t> invalidate(std::optional<uint32_t> pasid, const AtsRange& range,
                                    bool global_invalidate);
+  // Drops the entries of `pasid` overlapping the bytes [first, last] (a mirror device's
+  // TLB invalidation, which names any page-aligned range). Returns their ids.
+  std::vector<uint64_t> invalidate_bytes(uint32_t pasid, uint64_t first, uint64_t last);
 
   void acquire(uint64_t id);
   // `after`: the release takes effect that long after the kernel time (the
@@ -64,6 +67,8 @@ class Atc {
   const TranslationCache& cache() const { return cache_; }
 
  private:
+  std::vector<uint64_t> drop(const TagFilter& f, uint64_t first, uint64_t last);
+
   TranslationCache cache_;
   Timing& timing_;
   uint64_t next_id_ = 1;

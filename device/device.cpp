@@ -98,6 +98,11 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
   inv_ = std::make_unique<InvalidationHandler>(inv_config(cfg_), *this, atc_, *ats_,
                                                stats_.group("invalidation"));
   sc_core::sc_spawn([this] { inv_->run(); }, "invalidation_handler");
+  if (cfg_.kind == DeviceKind::kMirror) {
+    MirrorMmu::Config m{cfg_.mirror, cfg_.atc_lookup_latency_ns, cfg_.max_translation_attempts};
+    mirror_ = std::make_unique<MirrorMmu>("mirror_mmu", m, *this, atc_, timing_,
+                                          stats_.group("mirror"));
+  }
   for (size_t i = 0; i < cfg_.threads.size(); ++i) {
     threads_.push_back(std::make_unique<DmaThread>(
         std::string(basename()) + ".thread" + std::to_string(i), cfg_.threads[i]));
@@ -107,7 +112,8 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
   path_.set_members(slots);
   // After a request, a slot's next send is an ATC lookup or, for a further page
   // without ATS, the issue latency alone.
-  path_.set_min_send_gap(std::min(atc_lookup_time_, issue_time_));
+  // A mirror device's walk sends its next read as soon as one returns.
+  path_.set_min_send_gap(mirror_ ? sc_core::SC_ZERO_TIME : std::min(atc_lookup_time_, issue_time_));
   // Besides the slots, the device acts on downstream messages: their handler is
   // idle and none arrives by then.
   path_.set_quiet_until([this](const sc_core::sc_time& t) {
@@ -255,7 +261,21 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
   }
   const sc_core::sc_time start = time.now();
   boost::container::small_vector<Route, 2> routes;
-  if (!cfg_.ats_enabled) {
+  if (mirror_) {
+    for (const Page& p : pages) {
+      routes.push_back(mirror_route(t, p.va, r.write, time));
+      if (routes.back().kind == Route::kError) {
+        time.flush();
+        for (const Route& rt : routes) {
+          if (rt.kind == Route::kPhysical) atc_.release(rt.hit.id);
+        }
+        res.ok = false;
+        res.error = routes.back().error;
+        access_errors_.inc();
+        return res;
+      }
+    }
+  } else if (!cfg_.ats_enabled) {
     routes.assign(pages.size(), Route{Route::kUntranslated, {}, {}});
   } else {
     bool resolved = false;
@@ -318,13 +338,22 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
   return res;
 }
 
+Device::Route Device::mirror_route(const DmaThread& t, uint64_t va, bool write, LocalTime& time) {
+  MirrorMmu::Result r = mirror_->translate(t.config().pasid, va, write, time);
+  if (!r.ok) return {Route::kError, {}, r.error};
+  return {Route::kPhysical, r.hit, nullptr};
+}
+
 bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uint8_t* data,
                    std::string& error, LocalTime& time) {
   time.advance(issue_time_);  // with an ATC hit's lookup: one step
   sc_core::sc_time delay = time.send();
   const bool translated = rt.kind == Route::kTranslated;
-  const uint32_t pasid = pasid_of(t);
-  const PasidPrefix& prefix = prefix_of(t, pasid);  // may throw: before taking a payload
+  const bool physical = rt.kind == Route::kPhysical;
+  // A mirror device's requests carry no PASID; the checkers know its context by tag.
+  const uint32_t pasid =
+      physical ? mirror_context_tag(cfg_.requester_id, t.config().pasid) : pasid_of(t);
+  const PasidPrefix& prefix = prefix_of(t, physical ? kNoPasid : pasid);  // may throw: before taking a payload
   // The payload's own extension, set as PcieExtension::memory() would (the prefix
   // is validated by PasidPrefix::with, the Address Type is 00 or 10).
   PayloadWithExtension<PcieExtension>& req = payloads_.take();
@@ -333,7 +362,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   ext.requester_id = cfg_.requester_id;
   ext.address_type = translated ? AddressType::kTranslated : AddressType::kUntranslated;
   ext.pasid = prefix;
-  const uint64_t addr = translated ? rt.hit.pa : p.va;
+  const uint64_t addr = translated || physical ? rt.hit.pa : p.va;
   tlm::tlm_generic_payload& gp = req.gp;
   gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   gp.set_address(addr);
@@ -346,13 +375,13 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   requests_.inc();
   // A posted write no longer needs its translation once it is sent: an Invalidate
   // Completion sent after it cannot pass it on the link (PCIe ordering).
-  if (write && translated) atc_.release(rt.hit.id, delay);
+  if (write && (translated || physical)) atc_.release(rt.hit.id, delay);
   transport(gp, delay);
   const bool ok = gp.is_response_ok();
   const std::string status = ok ? std::string() : gp.get_response_string();
   payloads_.give(req);
   time.received(delay);  // the data back, or the write's completion
-  if (!write && translated) atc_.release(rt.hit.id);  // data returned
+  if (!write && (translated || physical)) atc_.release(rt.hit.id);  // data returned
   if (!write) read_round_trip_.sample(time.now() - issued);
   if (gt_) {
     DeviceAccessEvent e{issued,
@@ -363,8 +392,8 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
                         addr,
                         write,
                         load_le(data, p.len),
-                        translated ? rt.hit.obtained : issued,
-                        translated};
+                        translated || physical ? rt.hit.obtained : issued,
+                        translated || physical};
     gt_->device_access(e);
   }
   if (!ok) {

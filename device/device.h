@@ -35,6 +35,7 @@
 #include "device/device_config.h"
 #include "device/dma_thread.h"
 #include "device/invalidation_handler.h"
+#include "device/mirror_mmu.h"
 #include "device/pri_client.h"
 #include "device/upstream.h"
 #include "sc_models/check/ground_truth.h"
@@ -65,7 +66,10 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig& cfg);
   ~Device() override;
 
-  void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
+  void set_ground_truth(GroundTruth* gt) {
+    gt_ = gt;
+    if (mirror_) mirror_->set_ground_truth(gt);
+  }
   // The least time a TLP takes over the link between this device and the root port,
   // in either direction.
   void set_link_latency(const sc_core::sc_time& t) { path_.set_crossing_time(t); }
@@ -81,6 +85,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   AtsClient& ats() { return *ats_; }
   PriClient& pri() { return *pri_; }
   InvalidationHandler& invalidations() { return *inv_; }
+  // kind mirror: the device's MMU (its registers and interrupt); nullptr for kind ats.
+  MirrorMmu* mirror() { return mirror_.get(); }
   uint64_t atc_hits() const { return atc_hits_.value(); }
   uint64_t atc_misses() const { return atc_misses_.value(); }
 
@@ -100,8 +106,9 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   };
   // How a page is to be reached.
   struct Route {
-    enum Kind { kTranslated, kUntranslated, kFault, kError } kind = kError;
-    Atc::Hit hit;                 // kTranslated: acquired, must be released
+    // kPhysical: a mirror device's own translation, sent untranslated to hit.pa.
+    enum Kind { kTranslated, kUntranslated, kPhysical, kFault, kError } kind = kError;
+    Atc::Hit hit;                 // kTranslated, kPhysical: acquired, must be released
     const char* error = nullptr;  // kError: why
   };
 
@@ -116,6 +123,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   const PasidPrefix& prefix_of(DmaThread& t, uint32_t pasid);
   // How the page at `va` is reached (the ATC lookup, and ATS on a miss).
   Route route(const DmaThread& t, uint64_t va, bool write, bool acquire, LocalTime& time);
+  // A mirror device's translation of the page at `va` (acquired), or the error.
+  Route mirror_route(const DmaThread& t, uint64_t va, bool write, LocalTime& time);
   // Sends the memory request of one page and waits for its completion.
   bool issue(DmaThread& t, const Page& p, bool write, const Route& route, uint8_t* data,
              std::string& error, LocalTime& time);
@@ -132,6 +141,7 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   std::unique_ptr<AtsClient> ats_;
   std::unique_ptr<PriClient> pri_;
   std::unique_ptr<InvalidationHandler> inv_;
+  std::unique_ptr<MirrorMmu> mirror_;
   std::vector<std::unique_ptr<DmaThread>> threads_;
   std::deque<std::pair<sc_core::sc_time, DownMessage>> arrivals_;  // by arrival time
   sc_core::sc_event arrival_;

@@ -41,6 +41,9 @@ void DmaThreadConfig::validate(const std::string& p) const {
 }
 
 void DeviceConfig::validate() const {
+  mirror.validate("mirror.");
+  check(kind != DeviceKind::kMirror || requester_id < 0x8000, "requester_id",
+        "a mirror device's requester ID must be below 0x8000 (its checker tags)");
   check(invalidate_queue_depth <= kInvalidateQueueDepthMax, "invalidate_queue_depth",
         "is a 5-bit field (0..31)");
   check(atc_lookup_latency_ns >= 0, "atc_lookup_latency_ns", "must be >= 0");

@@ -10,6 +10,7 @@
 // thread makes.
 #pragma once
 
+#include "device/mirror_sw_interface.h"
 #include "sc_models/config/choice.h"
 #include "sc_models/memory/page_size.h"
 #include "sc_models/cache/translation_cache.h"
@@ -106,7 +107,17 @@ struct DmaThreadConfig {
   void validate(const std::string& prefix) const;
 };
 
+// How the device translates the addresses its DMA threads use.
+enum class DeviceKind { kAts, kMirror };
+inline constexpr ChoiceValue<DeviceKind> kDeviceKindValues[] = {
+    {"ats", DeviceKind::kAts, "ATC filled through ATS and PRI (shared virtual addressing)"},
+    {"mirror", DeviceKind::kMirror,
+     "own page table and TLB filled by its driver on device faults; physical addresses "
+     "through the IOMMU in pass-through"}};
+inline constexpr Choices<DeviceKind> kDeviceKind{kDeviceKindValues};
+
 struct DeviceConfig {
+  DeviceKind kind = DeviceKind::kAts;
   uint16_t requester_id = 0x0100;  // bus 1, device 0, function 0
   // Device ID of the translation agent (root port / IOMMU) that Invalidate
   // Completions are addressed to.
@@ -114,8 +125,8 @@ struct DeviceConfig {
   bool ats_enabled = true;
   bool pri_enabled = true;
   bool pasid_enabled = true;
-  // ATC geometry. 64 entries fully associative: an assumed mid-size endpoint ATC
-  // (no public figures for commercial ATCs); sweep it.
+  // ATC geometry (kind mirror: the device TLB's). 64 entries fully associative: an
+  // assumed mid-size endpoint ATC (no public figures for commercial ATCs); sweep it.
   TranslationCacheConfig atc;
   // ATC tag compare and data read. Assumed: 2 cycles at a 500 MHz device clock
   // (not calibrated).
@@ -141,10 +152,13 @@ struct DeviceConfig {
   // Translation attempts per access (stale completions, lost entries, PRI
   // rounds) before the access is reported as an error.
   uint32_t max_translation_attempts = 8;
+  // kind mirror: its MMU and its driver.
+  MirrorConfig mirror;
   std::vector<DmaThreadConfig> threads;
 
   template <class V>
   void visit(V& v) {
+    v.choice("kind", kind, kDeviceKind, "how the device translates DMA addresses");
     v("requester_id", requester_id, "", "Requester ID (bus<<8 | dev<<3 | fn)");
     v("translation_agent_id", translation_agent_id, "",
       "Device ID of the translation agent (Invalidate Completion destination)");
@@ -166,6 +180,7 @@ struct DeviceConfig {
     v("no_write_for_reads", no_write_for_reads, "", "request NW translations for reads");
     v("max_translation_attempts", max_translation_attempts, "",
       "translation attempts per access before an error");
+    v.section("mirror", mirror);
     for (size_t i = 0; i < threads.size(); ++i) {
       const std::string name = "thread" + std::to_string(i);
       v.section(name.c_str(), threads[i]);

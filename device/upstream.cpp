@@ -31,4 +31,22 @@ sc_core::sc_time DeviceUpstream::post_message(const PcieExtension::Body& body,
   return delay;
 }
 
+tlm::tlm_response_status DeviceUpstream::memory_request(tlm::tlm_command cmd, uint64_t addr,
+                                                        uint8_t* data, uint32_t len,
+                                                        sc_core::sc_time& delay) {
+  PcieExtension ext = PcieExtension::memory(requester_id());
+  tlm::tlm_generic_payload gp;
+  gp.set_command(cmd);
+  gp.set_address(addr);
+  gp.set_data_ptr(data);
+  gp.set_data_length(len);
+  gp.set_streaming_width(len);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  gp.set_extension(&ext);
+  transport(gp, delay);
+  gp.clear_extension(&ext);
+  return gp.get_response_status();
+}
+
 }  // namespace iosim

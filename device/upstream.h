@@ -30,6 +30,11 @@ class DeviceUpstream {
   // sc_time_stamp() + the result) is returned for the caller to wait for later.
   sc_core::sc_time post_message(const PcieExtension::Body& body,
                                 tlm::tlm_response_status* status = nullptr);
+  // An untranslated memory request without PASID (AT=00) of `len` bytes at `addr`,
+  // sent with annotated `delay`, which comes back advanced by its latency. Returns the
+  // TLM response status.
+  tlm::tlm_response_status memory_request(tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
+                                          uint32_t len, sc_core::sc_time& delay);
 };
 
 }  // namespace iosim

@@ -19,6 +19,8 @@ const char* to_string(TableStatus s) {
       return "pasid_out_of_range";
     case TableStatus::kPasidNotPresent:
       return "pasid_not_present";
+    case TableStatus::kBadPasidEntry:
+      return "bad_pasid_entry";
     case TableStatus::kReadError:
       return "table_read_error";
   }
@@ -104,6 +106,7 @@ TableStatus ContextTables::fetch_pasid(uint16_t rid, const ContextEntry& ctx, ui
   }
   out = PasidEntry::decode(raw);
   if (!out.present) return TableStatus::kPasidNotPresent;
+  if (out.pgtt_unsupported) return TableStatus::kBadPasidEntry;
   domain_rids_[out.did].insert(rid);
   insert_pasid(key, out);
   return TableStatus::kOk;

@@ -40,6 +40,7 @@ enum class TableStatus {
   kPasidDisabled,    // PASID-tagged request but the context has PASIDE = 0
   kPasidOutOfRange,  // PASID >= 2^PTS
   kPasidNotPresent,
+  kBadPasidEntry,  // PGTT holds a translation type the model does not implement
   kReadError,  // a table fetch returned a TLM error
 };
 const char* to_string(TableStatus s);

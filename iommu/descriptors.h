@@ -180,7 +180,9 @@ struct PageRequestDesc {
 //        63:12 PASID table;  qw1: 4:0 PTS (PASID table holds 2^PTS entries),
 //        51:32 RID_PASID (PASID entry used by requests without a PASID)
 //   PASID table (flat, indexed by PASID):        qw0: 0 P, 1 SRE (privileged
-//        requests allowed), 63:12 FLPTR (first-level PML4 of the bound mm);
+//        requests allowed), 8:6 PGTT (001b first-stage translation, 100b
+//        pass-through: the VT-d 3.x scalable-mode PASID entry's field and values,
+//        section 9.6), 63:12 FLPTR (first-level PML4 of the bound mm);
 //        qw1: 15:0 DID
 struct RootEntry {
   bool present = false;
@@ -202,11 +204,20 @@ struct ContextEntry {
   bool operator==(const ContextEntry& o) const;
 };
 
+// PASID entry PGTT (PASID Granular Translation Type) values used here.
+enum class Pgtt : uint8_t {
+  kFirstStage = 0b001,   // translate through the first-level table at FLPTR
+  kPassThrough = 0b100,  // the untranslated address is the physical address
+};
+
 struct PasidEntry {
   bool present = false;
   bool sre = false;  // privileged requests allowed
   uint64_t flptr = 0;
   uint16_t did = 0;
+  Pgtt pgtt = Pgtt::kFirstStage;
+  // PGTT holds a value this model does not implement (second-stage, nested, reserved).
+  bool pgtt_unsupported = false;
   Desc128 encode() const;
   static PasidEntry decode(const Desc128& d);
   bool operator==(const PasidEntry& o) const;

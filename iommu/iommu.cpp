@@ -223,7 +223,9 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
       gp.set_response_status(sub.get_response_status());
       return;
     }
-    publish_access(sub, ext, cur, t.pa(cur), t.obtained, false, at);
+    // A pass-through address translates to itself: nothing to judge (a device that
+    // translates by itself reports its own accesses).
+    if (!t.pass_through) publish_access(sub, ext, cur, t.pa(cur), t.obtained, false, at);
     done += chunk;
     if (len == 0) break;
   }

@@ -25,6 +25,7 @@ namespace iosim {
 namespace iotlb_perm {
 inline constexpr uint32_t kSre = 1u << 8;         // PASID entry allows privileged requests
 inline constexpr uint32_t kAtsAllowed = 1u << 9;  // context entry DTE
+inline constexpr uint32_t kPassThrough = 1u << 10;  // PASID entry PGTT = pass-through
 }  // namespace iotlb_perm
 
 class Iotlb {

@@ -1,6 +1,8 @@
 // Translator: IOTLB, tables and walker put together for one request.
 #include "iommu/translator.h"
 
+#include "sc_models/memory/page_size.h"
+
 namespace iosim {
 
 namespace {
@@ -19,6 +21,8 @@ FaultReason table_fault(TableStatus s) {
       return FaultReason::kPasidOutOfRange;
     case TableStatus::kPasidNotPresent:
       return FaultReason::kPasidNotPresent;
+    case TableStatus::kBadPasidEntry:
+      return FaultReason::kReservedBit;
     case TableStatus::kReadError:
       return FaultReason::kTableReadError;
   }
@@ -91,6 +95,7 @@ void Translator::from_entry(const TranslationEntry& e, Translation& t) const {
   t.global = e.global;
   t.sre = e.perms & iotlb_perm::kSre;
   t.ats_allowed = e.perms & iotlb_perm::kAtsAllowed;
+  t.pass_through = e.perms & iotlb_perm::kPassThrough;
   t.iotlb_hit = true;
   t.obtained = sc_core::sc_time::from_value(e.user);
 }
@@ -133,11 +138,22 @@ Translation Translator::translate(const TranslateRequest& req, sc_core::sc_time&
     return t;
   }
   t.pasid_used = tr.pasid;
-  const WalkOutcome w =
-      walker_.walk(req.rid, tr.pasid, tr.pasid_entry.flptr, req.va, req.write, delay);
-  if (!w.ok()) {
-    t.fault = walk_fault(w.status);
-    return t;
+  WalkOutcome w;
+  t.pass_through = tr.pasid_entry.pgtt == Pgtt::kPassThrough;
+  if (t.pass_through) {
+    // Pass-through: the untranslated address is the physical address, with every
+    // permission (VT-d 3.x section 3.9, PGTT = 100b); no table walk.
+    w.size = PageSize::k4K;
+    w.page_pa = req.va & ~uint64_t{kPageBytes - 1};
+    w.writable = true;
+    w.user = true;
+    w.dirty = true;
+  } else {
+    w = walker_.walk(req.rid, tr.pasid, tr.pasid_entry.flptr, req.va, req.write, delay);
+    if (!w.ok()) {
+      t.fault = walk_fault(w.status);
+      return t;
+    }
   }
   t.log2_size = page_shift(w.size);
   t.page_base = req.va & ~((1ull << t.log2_size) - 1);
@@ -159,7 +175,8 @@ Translation Translator::translate(const TranslateRequest& req, sc_core::sc_time&
   e.target = t.page_pa;
   e.perms = tperm::kRead | (t.writable ? tperm::kWrite : 0) | (t.user ? tperm::kUser : 0) |
             (t.no_execute ? 0 : tperm::kExec) | (w.dirty ? tperm::kDirty : 0) |
-            (t.sre ? iotlb_perm::kSre : 0) | (t.ats_allowed ? iotlb_perm::kAtsAllowed : 0);
+            (t.sre ? iotlb_perm::kSre : 0) | (t.ats_allowed ? iotlb_perm::kAtsAllowed : 0) |
+            (t.pass_through ? iotlb_perm::kPassThrough : 0);
   e.user = t.obtained.value();
   iotlb_.fill(e);
   t.fault = check(req, t);

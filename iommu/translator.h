@@ -66,6 +66,7 @@ struct Translation {
   bool writable = false, user = false, no_execute = false, global = false;
   bool sre = false, ats_allowed = false;
   bool iotlb_hit = false;
+  bool pass_through = false;  // the address is the physical address (PGTT = pass-through)
   uint32_t pasid_used = 0;
   sc_core::sc_time obtained;  // when the translation was made (walk end)
   bool ok() const { return fault == FaultReason::kNone; }

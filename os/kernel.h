@@ -85,6 +85,9 @@ class Kernel : public PageFaultHandler {
   int migrate(Mm& mm, int cpu, uint64_t start, uint64_t len, const void* owner) {
     return pages_.migrate(mm, cpu, start, len, owner);
   }
+  int compact(Mm& mm, int cpu, uint64_t start, uint64_t len) {
+    return pages_.compact(mm, cpu, start, len);
+  }
   int ksm_merge(Mm& mm_a, uint64_t va_a, Mm& mm_b, uint64_t va_b, int cpu) {
     return pages_.ksm_merge(mm_a, va_a, mm_b, va_b, cpu);
   }

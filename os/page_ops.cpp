@@ -28,9 +28,25 @@ bool frames_identical(const PhysicalMemory& mem, uint64_t a, uint64_t b) {
 int PageOps::migrate(Mm& mm, int cpu, uint64_t start, uint64_t len, const void* owner) {
   if (len == 0 || start % Mm::kPageBytes || len % Mm::kPageBytes) return err::kEinval;
   mm.mmap_lock.down_read();
+  const int moved = move_pages(mm, cpu, start, len, MmuNotifierEvent::kMigrate, owner);
+  mm.mmap_lock.up_read();
+  return moved;
+}
+
+int PageOps::compact(Mm& mm, int cpu, uint64_t start, uint64_t len) {
+  if (len == 0 || start % Mm::kPageBytes || len % Mm::kPageBytes) return err::kEinval;
+  RwSemaphore& anon_vma_lock = mm.rmap_lock(0);
+  anon_vma_lock.down_read();
+  const int moved = move_pages(mm, cpu, start, len, MmuNotifierEvent::kClear, nullptr);
+  anon_vma_lock.up_read();
+  return moved;
+}
+
+int PageOps::move_pages(Mm& mm, int cpu, uint64_t start, uint64_t len, MmuNotifierEvent event,
+                        const void* owner) {
   MmuNotifierRange r;
-  mmu_notifier_range_init_owner(r, MmuNotifierEvent::kMigrate, kMmuNotifierRangeBlockable, mm,
-                                start, start + len, owner);
+  mmu_notifier_range_init_owner(r, event, kMmuNotifierRangeBlockable, mm, start, start + len,
+                                owner);
   MmuGather tlb(mm, cpu);
   mm.range_start(r);
   int moved = 0;
@@ -57,7 +73,6 @@ int PageOps::migrate(Mm& mm, int cpu, uint64_t start, uint64_t len, const void* 
   });
   mm.range_end(cpu, r);
   tlb.finish();  // the old frames are freed after range_end (migrate_vma_finalize)
-  mm.mmap_lock.up_read();
   return moved;
 }
 

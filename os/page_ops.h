@@ -7,6 +7,11 @@
 //                       copy to a new frame; set the new PTE; unlock; hold; end; the
 //                       old frames are freed after range_end (the isolation reference,
 //                       migrate_vma_finalize).
+//   compact             the same page moves through the reverse map instead
+//                       (compaction's migrate_pages: try_to_migrate under the anon_vma
+//                       lock, MMU_NOTIFY_CLEAR): an rmap lock is held for read, not
+//                       mmap_lock, so only mm_take_all_locks() excludes it from a
+//                       notifier registration (the 2008 review's case).
 //   ksm_merge           write_protect_page on both pages (CLEAR range of one page: PTL;
 //                       clear + flush; set read-only clean PTE), then, if the contents
 //                       are identical, replace_page (CLEAR range: PTL; pte_same check;
@@ -47,6 +52,8 @@ class PageOps {
 
   // Pages migrated, or a negative errno.
   int migrate(Mm& mm, int cpu, uint64_t start, uint64_t len, const void* owner);
+  // Pages moved, or a negative errno.
+  int compact(Mm& mm, int cpu, uint64_t start, uint64_t len);
   // 1 when the page at (mm_b, va_b) was merged into (mm_a, va_a), 0 when the contents
   // differ (both stay write-protected), negative errno when a page is not mapped.
   int ksm_merge(Mm& mm_a, uint64_t va_a, Mm& mm_b, uint64_t va_b, int cpu);
@@ -59,6 +66,10 @@ class PageOps {
   int test_young(Mm& mm, int cpu, uint64_t va);
 
  private:
+  // The pages of [start, start + len) moved inside one range of `event`.
+  int move_pages(Mm& mm, int cpu, uint64_t start, uint64_t len, MmuNotifierEvent event,
+                 const void* owner);
+
   // write_protect_page(): takes a reference to the page in `tlb` (dropped at its
   // finish()), write-protects its PTE and returns the frame with the PTE in `orig`;
   // kNoFrame when not mapped.

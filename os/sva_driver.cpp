@@ -271,6 +271,15 @@ void SvaDriver::attach_device(uint16_t rid, bool ats, bool pri) {
   submit_and_wait({ContextCacheInv{ContextCacheInv::kDevice, 0, rid}.encode()});
 }
 
+void SvaDriver::attach_identity(uint16_t rid) {
+  attach_device(rid, false, false);
+  PasidEntry pe;
+  pe.present = true;
+  pe.pgtt = Pgtt::kPassThrough;
+  write_entry(devices_.at(rid).pasid_table, pe.encode());  // RID_PASID = 0
+  submit_and_wait({PasidCacheInv{PasidCacheInv::kPasid, 0, 0}.encode()});
+}
+
 uint64_t SvaDriver::pasid_table_of(uint16_t rid) const {
   auto it = devices_.find(rid);
   return it == devices_.end() ? 0 : it->second.pasid_table;

@@ -149,6 +149,10 @@ class SvaDriver : public sc_core::sc_module {
   // --- from a SystemC thread (they take simulated time) ---
   void init();
   void attach_device(uint16_t rid, bool ats, bool pri);
+  // A device that translates by itself (a mirror device): attached without ATS and
+  // PRI, its requests without PASID pass through (Linux's identity domain): the
+  // RID_PASID entry with PGTT = pass-through.
+  void attach_identity(uint16_t rid);
   // The PASID of `mm` (allocated at its first bind). Throws std::runtime_error when
   // the device is not attached, init() was not called or no PASID is free.
   uint32_t bind(Mm& mm, uint16_t rid, int cpu);

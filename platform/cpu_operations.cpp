@@ -153,6 +153,12 @@ std::vector<CpuOperation> make_table() {
                       kInProcess, {addr(), offset(), size()}, [](T& t, const Op& o) -> int64_t {
                         return t.kernel().migrate(t.mm(), t.cpu(), o.addr, o.len, nullptr);
                       }));
+  ops.push_back(entry("compact", "compact",
+                      "compaction moves the range's pages to new frames through the reverse map "
+                      "(CLEAR; an rmap lock, not mmap_lock)",
+                      kInProcess, {addr(), offset(), size()}, [](T& t, const Op& o) -> int64_t {
+                        return t.kernel().compact(t.mm(), t.cpu(), o.addr, o.len);
+                      }));
   ops.push_back(entry(
       "ksm", "ksm_merge",
       "KSM merge of the page at ADDR with the page at other_addr of process other: "

@@ -2,6 +2,7 @@
 #include "platform/system.h"
 
 #include "os/iopf_handler.h"
+#include "os/mirror_driver.h"
 #include "os/sva_driver.h"
 #include "platform/report.h"
 #include "sc_models/timing/lookahead.h"
@@ -72,6 +73,17 @@ System::System(const SystemConfig& cfg, Scenario scenario)
   sva_->set_ground_truth(&gt_);
   iopf_ = std::make_unique<IopfHandler>("iopf", cfg_.iopf, *sva_, *kernel_);
   iopf_->irq.bind(iommu_->irq);
+  for (size_t d = 0; d < devices_.size(); ++d) {
+    Device& dev = *devices_[d];
+    MirrorMmu* mmu = dev.mirror();
+    mirror_drivers_.push_back(nullptr);
+    if (!mmu) continue;
+    const std::string name = "mirror_driver" + std::to_string(d);
+    mirror_drivers_.back() = std::make_unique<MirrorDriver>(
+        name.c_str(), dev.config().mirror, dev.config().requester_id, *kernel_);
+    mirror_drivers_.back()->regs.bind(mmu->regs);
+    mirror_drivers_.back()->irq.bind(mmu->irq);
+  }
   sc_core::sc_spawn([this] { boot(); }, "boot");
   sc_core::sc_spawn([this] { watch(); }, "watch");
 }
@@ -168,7 +180,12 @@ void System::boot() {
     sva_->init();
     for (size_t d = 0; d < devices_.size(); ++d) {
       const DeviceConfig& dc = devices_[d]->config();
-      sva_->attach_device(dc.requester_id, dc.ats_enabled, dc.pri_enabled);
+      if (mirror_drivers_[d]) {
+        sva_->attach_identity(dc.requester_id);
+        mirror_drivers_[d]->init();
+      } else {
+        sva_->attach_device(dc.requester_id, dc.ats_enabled, dc.pri_enabled);
+      }
     }
     boot_workload();
     for (const BootStep& b : scenario_.boot) boot_step(b);
@@ -239,6 +256,12 @@ void System::map_and_populate(Mm& mm, uint64_t va, uint64_t size, uint32_t prot,
 
 void System::bind(uint32_t mm_id, size_t dev) {
   Mm& mm = kernel_->mm(mm_id);
+  if (MirrorDriver* m = mirror_drivers_.at(dev).get()) {
+    const uint32_t ctx = m->bind(mm, 0);
+    pasids_[{mm_id, dev}] = ctx;
+    if (checkers_) checkers_->bind_pasid(m->tag_of(ctx), mm_id);
+    return;
+  }
   const uint32_t p = sva_->bind(mm, devices_.at(dev)->config().requester_id, 0);
   pasids_[{mm_id, dev}] = p;
   if (checkers_) checkers_->bind_pasid(p, mm_id);

@@ -51,6 +51,7 @@ namespace iosim {
 
 class SvaDriver;
 class IopfHandler;
+class MirrorDriver;
 struct StatsLayout;
 
 class System {
@@ -95,9 +96,12 @@ class System {
   GroundTruth& ground_truth() { return gt_; }
   CheckerSuite* checkers() { return checkers_.get(); }
   const std::vector<DevThreadRef>& scripted_dev_threads() const { return dev_threads_; }
-  // PASID of mm `mm_id` on device `dev` after boot (nullopt when not bound).
+  // PASID of mm `mm_id` on device `dev` after boot (nullopt when not bound); for a
+  // mirror device, the device context of the mm.
   std::optional<uint32_t> pasid(uint32_t mm_id, size_t dev) const;
-  // Every bind done at boot: (mm id, device) -> PASID.
+  // The driver of device `dev` when it is a mirror device (device.N.kind = mirror).
+  MirrorDriver* mirror_driver(size_t dev) { return mirror_drivers_.at(dev).get(); }
+  // Every bind done at boot: (mm id, device) -> PASID (mirror: device context).
   const std::map<std::pair<uint32_t, size_t>, uint32_t>& pasids() const { return pasids_; }
   // Scenario CPU thread `i` (on core scenario().cpu_threads[i].core).
   CpuThread& cpu_thread(size_t i) { return *cpu_threads_.at(i); }
@@ -137,6 +141,7 @@ class System {
   std::vector<std::unique_ptr<Device>> devices_;
   std::unique_ptr<SvaDriver> sva_;
   std::unique_ptr<IopfHandler> iopf_;
+  std::vector<std::unique_ptr<MirrorDriver>> mirror_drivers_;  // per device, null for ATS
   std::vector<DevThreadRef> dev_threads_;
   // Per device: DMA thread index -> mm id it runs for (scripted and synthetic).
   std::vector<std::vector<uint32_t>> thread_mm_;

@@ -11,6 +11,8 @@
 #include <systemc>
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,8 +105,24 @@ class GroundTruth {
     for (auto* s : sinks_) s->on_invalidation_done(e);
   }
 
+  // A mirror device's page table (device/mirror_sw_interface.h) holds no times: its
+  // driver notes here when it read the CPU PTE a device PTE of `tag` was made from, and
+  // the device asks when it fills its TLB from that device PTE (so an access reports
+  // when its translation was obtained from the CPU page table).
+  void device_pte_made(uint32_t tag, uint64_t va_page, uint64_t pa_frame,
+                       const sc_core::sc_time& derived_at) {
+    device_ptes_[{tag, va_page}] = {pa_frame, derived_at};
+  }
+  std::optional<sc_core::sc_time> device_pte_derived(uint32_t tag, uint64_t va_page,
+                                                     uint64_t pa_frame) const {
+    auto it = device_ptes_.find({tag, va_page});
+    if (it == device_ptes_.end() || it->second.first != pa_frame) return std::nullopt;
+    return it->second.second;
+  }
+
  private:
   std::vector<GroundTruthSink*> sinks_;
+  std::map<std::pair<uint32_t, uint64_t>, std::pair<uint64_t, sc_core::sc_time>> device_ptes_;
 };
 
 // A sink that keeps every event, for tests.

@@ -5,7 +5,8 @@
   links (iosim_add_library(sc_models/<part> iommu_sim::<dep> ...) in CMakeLists.txt,
   followed transitively), and nothing of cpu/, os/, iommu/, device/ or platform/.
 - os/ includes of iommu/ only the software interface (register map and in-memory
-  formats): iommu/sw_interface.h.
+  formats): iommu/sw_interface.h; of device/ only the mirror device's:
+  device/mirror_sw_interface.h.
 - No file of device/, iommu/ or os/ names the host-speed machinery (quantum,
   lookahead, slot clocks, stack sizes): the models reach it only through their
   system's Timing and LocalTime objects (sc_models/timing/local_time.h).
@@ -73,6 +74,9 @@ def main():
         if inc.startswith("iommu/") and inc != "iommu/sw_interface.h":
             problems.append("%s includes %s: os/ reaches the IOMMU only through "
                             "iommu/sw_interface.h" % (path, inc))
+        if inc.startswith("device/") and inc != "device/mirror_sw_interface.h":
+            problems.append("%s includes %s: os/ reaches devices only through "
+                            "device/mirror_sw_interface.h" % (path, inc))
     for folder in ("device", "iommu", "os"):
         for dirpath, _, files in os.walk(os.path.join(ROOT, folder)):
             for f in sorted(files):
@@ -85,7 +89,8 @@ def main():
         print(p)
     if problems:
         return 1
-    print("layering holds: %d sc_models parts, os/ through iommu/sw_interface.h, no timing "
+    print("layering holds: %d sc_models parts, os/ through iommu/sw_interface.h and "
+          "device/mirror_sw_interface.h, no timing "
           "machinery named in device/, iommu/, os/" % len(on_disk))
     return 0
 

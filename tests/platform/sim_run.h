@@ -1,0 +1,99 @@
+// Runs the real iommu-sim binary on a shipped config and reads back its --stats JSON:
+// the config regressions' and the seed scenarios' helpers.
+#pragma once
+
+#include "sc_models/observe/json.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace iosim {
+
+struct SimRun {
+  int status = -1;
+  std::string output;
+  Json stats;
+};
+
+// Runs iommu-sim on configs/<name>.cfg with os.secondary_tlb_flush=<policy>.
+inline SimRun run_config(const std::string& name, const std::string& policy,
+                         const std::string& extra = "") {
+  // Unique per test and run: tests run in parallel processes.
+  static int runs = 0;
+  const std::string stats = ::testing::TempDir() +
+                            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                            policy + std::to_string(runs++) + ".json";
+  const std::string out = stats + ".out";
+  std::remove(stats.c_str());
+  const std::string cmd = std::string(IOSIM_SIM_BINARY) + " " + IOSIM_CONFIG_DIR + "/" + name +
+                          ".cfg --set os.secondary_tlb_flush=" + policy + " --stats " + stats +
+                          " " + extra + " > " + out + " 2>&1";
+  SimRun r;
+  const int rc = std::system(cmd.c_str());
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  std::ifstream o(out);
+  std::stringstream text;
+  text << o.rdbuf();
+  r.output = text.str();
+  std::ifstream f(stats);
+  if (f) {
+    std::stringstream json;
+    json << f.rdbuf();
+    r.stats = parse_json(json.str());
+  }
+  return r;
+}
+
+inline uint64_t checker(const SimRun& r, const char* name) {
+  return static_cast<uint64_t>(r.stats.at("checkers")[name].get<double>());
+}
+
+inline uint64_t total_violations(const SimRun& r) {
+  uint64_t n = 0;
+  for (const char* c : {"use_after_free", "stale_after_newer_write", "write_after_protect",
+                        "completion_contract"}) {
+    n += checker(r, c);
+  }
+  return n;
+}
+
+inline const Json& thread(const SimRun& r, const char* kind, const std::string& name) {
+  for (const Json& t : r.stats.at("scenario")[kind]) {
+    if (t.at("name").get<std::string>() == name) return t;
+  }
+  ADD_FAILURE() << "no thread " << name;
+  static Json none;
+  return none;
+}
+
+// Values a device thread read, in order.
+inline std::vector<uint64_t> dev_reads(const SimRun& r, const std::string& name) {
+  std::vector<uint64_t> v;
+  for (const Json& x : thread(r, "dev_threads", name).at("reads")) {
+    v.push_back(static_cast<uint64_t>(x.at("value").get<double>()));
+  }
+  return v;
+}
+inline std::vector<uint64_t> cpu_loads(const SimRun& r, const std::string& name) {
+  std::vector<uint64_t> v;
+  for (const Json& x : thread(r, "cpu_threads", name).at("loads")) {
+    v.push_back(static_cast<uint64_t>(x.at("value").get<double>()));
+  }
+  return v;
+}
+inline double stat(const SimRun& r, std::initializer_list<const char*> path) {
+  const Json* v = &r.stats;
+  for (const char* p : path) v = &(*v)[p];
+  return (*v).at("value").get<double>();
+}
+
+}  // namespace iosim
