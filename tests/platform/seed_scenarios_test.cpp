@@ -31,6 +31,65 @@ std::vector<uint64_t> ok_reads(const SimRun& r, const std::string& name) {
   return v;
 }
 
+// ---- 001: cases A and B, and the write-protect exception ---------------------------
+
+// Each case's checker under range_end, and clean under under_ptl.
+struct Case {
+  const char* config;
+  const char* checker;  // the one that fires under range_end (nullptr: none)
+};
+
+TEST(SeedScenarios, Seed001CasesFireOnlyWhenTheFlushIsDeferred) {
+  const Case cases[] = {{"seeds/001_case_a_munmap", "use_after_free"},
+                        {"seeds/001_case_b_cow", "stale_after_newer_write"},
+                        {"seeds/001_case_b_zero_page", "stale_after_newer_write"},
+                        {"seeds/001_case_b_page_replace", "stale_after_newer_write"},
+                        {"seeds/001_write_protect_ksm", nullptr},
+                        {"seeds/003_invalidate_page_vs_range_end", "use_after_free"}};
+  for (const Case& c : cases) {
+    const SimRun late = run_config(c.config, "range_end");
+    ASSERT_FALSE(late.stats.is_null()) << c.config << "\n" << late.output;
+    if (c.checker) {
+      EXPECT_GE(checker(late, c.checker), 1u) << c.config;
+      EXPECT_EQ(total_violations(late), checker(late, c.checker)) << c.config;
+    } else {
+      EXPECT_EQ(total_violations(late), 0u) << c.config;
+    }
+    const SimRun safe = run_config(c.config, "under_ptl");
+    ASSERT_FALSE(safe.stats.is_null()) << c.config << "\n" << safe.output;
+    EXPECT_EQ(total_violations(safe), 0u) << c.config;
+  }
+}
+
+TEST(SeedScenarios, ZeroPageAndPageReplaceReadsShowTheStaleTranslation) {
+  for (const char* config : {"seeds/001_case_b_zero_page", "seeds/001_case_b_page_replace"}) {
+    const uint64_t old_value = std::string(config).find("zero") != std::string::npos ? 0 : 1;
+    EXPECT_EQ(ok_reads(run_config(config, "range_end"), "DEV-thread-0"),
+              (std::vector<uint64_t>{old_value, old_value}))
+        << config;
+    EXPECT_EQ(ok_reads(run_config(config, "under_ptl"), "DEV-thread-0"),
+              (std::vector<uint64_t>{old_value, 3}))
+        << config;
+  }
+}
+
+// ---- 003: repeated invalidations ---------------------------------------------------
+
+TEST(SeedScenarios, RepeatedInvalidationIsCountedAndHarmless) {
+  for (const char* policy : kPolicies) {
+    for (const char* api : {"range", "interval"}) {
+      const SimRun r = run_config("seeds/003_repeated_invalidation", policy,
+                                  std::string("--set device.0.mirror.api=") + api);
+      ASSERT_EQ(r.status, 0) << policy << " " << api << "\n" << r.output;
+      EXPECT_EQ(total_violations(r), 0u) << policy << " " << api;
+      EXPECT_EQ(driver_stat(r, "repeated_invalidations"), 1) << policy << " " << api;
+      EXPECT_EQ(driver_stat(r, "flushes"), 1) << policy << " " << api;
+      EXPECT_EQ(driver_stat(r, "ptes_written"), 2) << policy << " " << api;
+      EXPECT_EQ(ok_reads(r, "DEV-thread-0"), (std::vector<uint64_t>{1, 0})) << policy << " " << api;
+    }
+  }
+}
+
 // ---- 004: the two refcount schemes of a range-API driver ---------------------------
 
 TEST(SeedScenarios, RefcountDropAtStartFlushesBeforeTheFree) {
