@@ -64,6 +64,7 @@ class PageWalker {
   // Walk cache of a level (4, 3, 2), or nullptr when disabled.
   const TranslationCache* cache(int level) const { return pwc_.cache(level); }
   unsigned busy() const { return walkers_.in_use(); }
+  uint64_t walks() const { return walks_.value(); }
   // Walks waiting for a walker.
   size_t waiting() const { return walkers_.waiting(); }
 

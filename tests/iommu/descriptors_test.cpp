@@ -72,6 +72,10 @@ TEST(Descriptors, TableEntriesRoundTrip) {
   EXPECT_EQ(ContextEntry::decode(c.encode()), c);
   PasidEntry p{true, true, 0xabc000, 42};
   EXPECT_EQ(PasidEntry::decode(p.encode()), p);
+  EXPECT_EQ((p.encode().qw0 >> 6) & 7, 0b001u);  // PGTT first-stage
+  p.pgtt = Pgtt::kPassThrough;
+  EXPECT_EQ((p.encode().qw0 >> 6) & 7, 0b100u);
+  EXPECT_EQ(PasidEntry::decode(p.encode()), p);
   RootEntry r{true, 0x5000};
   EXPECT_EQ(RootEntry::decode(r.encode()).context_table, 0x5000u);
 }

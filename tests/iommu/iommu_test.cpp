@@ -178,6 +178,40 @@ TEST(Iommu, FailingUntranslatedRequestRecordsAFault) {
   EXPECT_FALSE(b.iommu.faults().at(0).pending);  // cleared by the W1C write
 }
 
+TEST(Iommu, PassThroughPasidEntryUsesTheAddressAsPhysicalWithoutAWalk) {
+  IommuBench b;
+  PasidEntry pt;  // RID_PASID (0): requests without a PASID
+  pt.present = true;
+  pt.pgtt = Pgtt::kPassThrough;
+  b.write_entry(b.pasid_table, pt.encode());
+  b.memory.write_u64(0x345008, 0xabc);
+  run_thread([&] {
+    PcieExtension ext = PcieExtension::memory(kRid);  // no PASID prefix
+    uint64_t v = 0;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    EXPECT_EQ(b.dev.transport(tlm::TLM_READ_COMMAND, 0x345008, &v, 8, d, &ext),
+              tlm::TLM_OK_RESPONSE);
+    sc_core::wait(d);
+    EXPECT_EQ(v, 0xabcu);
+    // A PASID whose entry is not present still faults.
+    EXPECT_EQ(b.dma(1, 0x345008, false, &v, 8), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  });
+  EXPECT_EQ(b.iommu.walker().walks(), 0u);
+}
+
+TEST(Iommu, PasidEntryWithAnUnimplementedTranslationTypeFaults) {
+  IommuBench b;
+  Desc128 raw = PasidEntry{true, false, 0, 1}.encode();
+  raw.qw0 = (raw.qw0 & ~(uint64_t{7} << 6)) | (uint64_t{0b010} << 6);  // second-stage only
+  b.write_entry(b.pasid_table + 16, raw);
+  EXPECT_TRUE(PasidEntry::decode(raw).pgtt_unsupported);
+  run_thread([&] {
+    uint64_t v = 0;
+    EXPECT_EQ(b.dma(1, 0x1000, false, &v, 8), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  });
+  EXPECT_EQ(b.iommu.faults().at(0).reason, FaultReason::kReservedBit);
+}
+
 TEST(Iommu, PasidIsolation) {
   IommuBench b;
   const uint64_t mm1 = b.bind(1);

@@ -49,6 +49,29 @@ TEST(PageOps, MigrateCopiesToNewFrameWithOwner) {
   EXPECT_EQ(b.os.context().diagnostics().total(), 0u);
 }
 
+TEST(PageOps, CompactMovesThePageUnderAnRmapLockWhileMmapLockIsHeld) {
+  MmBench b;
+  run_thread([&] {
+    Mm& mm = b.populate(1);
+    const uint64_t old_pa = frame_of(mm, kVa);
+    b.mem.write_u64(old_pa + 16, 0x1234);
+    mm.mmap_lock.down_write();  // another thread's munmap or registration would hold it
+    EXPECT_EQ(b.os.compact(mm, 0, kVa, kPage), 1);
+    mm.mmap_lock.up_write();
+    const std::string r = range_str(kVa, kVa + kPage);
+    EXPECT_EQ(b.log.ev,
+              (std::vector<std::string>{"start CLEAR " + r + " -", "cpu_flush " + r + " ptl",
+                                        "arch " + r + " ptl", "end CLEAR " + r + " -"}));
+    const uint64_t new_pa = frame_of(mm, kVa);
+    EXPECT_NE(new_pa, old_pa);
+    EXPECT_EQ(b.mem.read_u64(new_pa + 16), 0x1234u);
+    EXPECT_FALSE(b.os.allocator().allocated(old_pa));
+    // mm_take_all_locks() waits for it: the rmap lock was taken and released.
+    EXPECT_FALSE(mm.rmap_lock(0).is_locked());
+  });
+  EXPECT_EQ(b.os.context().diagnostics().total(), 0u);  // the rmap lock covers the range
+}
+
 TEST(PageOps, KsmWriteProtectsBothThenReplacesIdenticalPage) {
   MmBench b;
   run_thread([&] {

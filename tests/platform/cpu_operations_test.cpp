@@ -96,7 +96,7 @@ TEST(CpuOperations, EntriesAreCompleteAndFoundByName) {
       }
     }
   }
-  EXPECT_EQ(names.size(), 15u);
+  EXPECT_EQ(names.size(), 16u);
   EXPECT_EQ(find_cpu_operation("repeat"), nullptr);
   EXPECT_EQ(find_cpu_operation("jump"), nullptr);
 }
