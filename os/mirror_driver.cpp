@@ -287,6 +287,7 @@ std::optional<MirrorDriver::CpuPte> MirrorDriver::read_cpu_pte(Context& c, uint6
   // A fault the kernel handles maps the page; a second attempt finds it unless an
   // invalidation removed it meanwhile, so a few rounds suffice.
   for (int round = 0; round < 8; ++round) {
+    if (c.mm.users() <= 0) return std::nullopt;  // mmget_not_zero failed: the mm exited
     c.mm.mmap_lock.down_read();
     const Pte pte = c.mm.pte(va);
     if (pte.present() && (!write || pte.writable())) {

@@ -150,5 +150,22 @@ TEST(SeedScenarios, IntervalCollisionWithoutTheRetryCheckIsUseAfterFree) {
   }
 }
 
+// ---- 004: release at exit --------------------------------------------------------
+
+TEST(SeedScenarios, ReleaseAtExitTearsDownTheDeviceMappingsFirst) {
+  for (const char* policy : kPolicies) {
+    for (const char* api : {"range", "interval"}) {
+      const SimRun r = run_config("seeds/004_release_mirror", policy,
+                                  std::string("--set device.0.mirror.api=") + api);
+      ASSERT_EQ(r.status, 0) << policy << " " << api << "\n" << r.output;
+      EXPECT_EQ(total_violations(r), 0u) << policy << " " << api;
+      EXPECT_EQ(driver_stat(r, "flushes"), 1) << policy << " " << api;
+      EXPECT_EQ(ok_reads(r, "DEV-thread-0"), std::vector<uint64_t>{1}) << policy << " " << api;
+      EXPECT_EQ(dev_errors(r, "DEV-thread-0"), 1u) << policy << " " << api;
+      EXPECT_GE(driver_stat(r, "fault_failures"), 1) << policy << " " << api;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace iosim
