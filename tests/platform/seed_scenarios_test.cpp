@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -165,6 +168,21 @@ TEST(SeedScenarios, ReleaseAtExitTearsDownTheDeviceMappingsFirst) {
       EXPECT_GE(driver_stat(r, "fault_failures"), 1) << policy << " " << api;
     }
   }
+}
+
+// Every seed config is in the README's table of seed cases.
+TEST(SeedScenarios, EverySeedConfigIsListedInTheReadme) {
+  std::ifstream f(std::string(IOSIM_CONFIG_DIR) + "/../README.md");
+  std::stringstream readme;
+  readme << f.rdbuf();
+  size_t configs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(IOSIM_CONFIG_DIR) + "/seeds")) {
+    if (e.path().extension() != ".cfg") continue;
+    ++configs;
+    const std::string name = "`seeds/" + e.path().filename().string() + "`";
+    EXPECT_NE(readme.str().find(name), std::string::npos) << name;
+  }
+  EXPECT_GE(configs, 10u);
 }
 
 }  // namespace
