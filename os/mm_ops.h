@@ -28,7 +28,9 @@
 // moves the whole range to a fixed destination of the same size (no grow/shrink);
 // mprotect makes a PTE writable only for shared VMAs and exclusively owned pages
 // (can_change_pte_writable), other pages fault and go through COW; PROT_NONE PTEs
-// are cleared to not present and the frame is released (no NUMA-hinting PROT_NONE).
+// are cleared to not present and the frame is released (no NUMA-hinting PROT_NONE);
+// oom_reap sets no MMF_UNSTABLE: a later fault on the reaped range gets a new zero page
+// where Linux's check_stable_address_space fails it (SIGBUS).
 #pragma once
 
 #include <cstdint>

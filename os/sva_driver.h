@@ -165,9 +165,12 @@ class SvaDriver : public sc_core::sc_module {
   // --- from a SystemC thread (they take simulated time) ---
   void init();
   void attach_device(uint16_t rid, bool ats, bool pri);
-  // The PASID of `mm` (allocated at its first bind). Throws std::runtime_error when
-  // the device is not attached, init() was not called or no PASID is free.
+  // The PASID of `mm` (allocated at its first bind, published as a bound
+  // PasidBindingEvent). Throws std::runtime_error when the device is not attached,
+  // init() was not called or no PASID is free.
   uint32_t bind(Mm& mm, uint16_t rid, int cpu);
+  // The teardown above; the free of the PASID is published as an unbound
+  // PasidBindingEvent at the time the teardown ends.
   void unbind(Mm& mm, uint16_t rid, int cpu);
   // PASIDs a bind of a new mm could still get.
   uint32_t free_pasids() const;

@@ -5,7 +5,8 @@
 // in order, each at its "@T" time (counted from its start) or right after the previous
 // one. An operation runs through its entry of the operation table
 // (platform/cpu_operations.h): the entry's function issues the core's loads and
-// stores (load()/store() below) or calls the kernel's system-call entry points. An
+// stores (load()/store() below), calls the kernel's system-call entry points, or
+// calls the IOMMU driver's SVA interface the platform gives it (SvaControl). An
 // operation that runs in the thread's process first enters the process's mm on this
 // core (the mm's cpumask, which TLB shootdowns target).
 //

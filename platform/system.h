@@ -18,6 +18,10 @@
 // bounded by sim.max_time_ns. Every way a run ends kills the threads still waiting
 // (sc_models/sim/sim_teardown.h), so none is left suspended with live locals.
 //
+// The System is the CPU threads' SvaControl (platform/sva_control.h): their bind,
+// unbind and flush operations run System::bind/unbind/flush_* on their own core, the
+// same functions the boot's bind steps run.
+//
 // Simplifications: the boot populates memory through core0 (its TLB is warm for
 // the boot mappings afterwards); the memory bus has no bandwidth of its own.
 #pragma once
