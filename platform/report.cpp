@@ -367,7 +367,7 @@ void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) 
     out << verdict << counts << '\n';
     if (reuse.handed_on() > 0) {
       out << pad("PASID reuse", kLabel) << reuse.handed_on()
-          << " PASIDs handed to another process, " << reuse.count() << " stale accesses ("
+          << " handed to another process, " << reuse.count() << " stale accesses ("
           << reuse.name() << ")\n";
     }
   }
