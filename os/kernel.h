@@ -82,6 +82,9 @@ class Kernel : public PageFaultHandler {
   int fork(Mm& parent, int cpu, uint32_t child_id);
   // The calling task leaves the mm (mmput): the last user tears it down.
   void exit(Mm& mm, int cpu);
+  // The OOM reaper, run by the calling core as a kernel thread, on victim `mm`
+  // (MmOps::oom_reap).
+  MmOps::OomReapResult oom_reap(Mm& mm, int cpu) { return ops_.oom_reap(mm, cpu); }
   int migrate(Mm& mm, int cpu, uint64_t start, uint64_t len, const void* owner) {
     return pages_.migrate(mm, cpu, start, len, owner);
   }

@@ -188,6 +188,11 @@ std::optional<uint32_t> MirrorDriver::context_of(const Mm& mm) const {
   return std::nullopt;
 }
 
+bool MirrorDriver::can_bind(const Mm& mm) const {
+  return context_of(mm) || std::any_of(contexts_.begin(), contexts_.end(),
+                                       [](const auto& c) { return !c || !c->bound; });
+}
+
 size_t MirrorDriver::device_ptes(uint32_t ctx) const {
   const Context* c = contexts_.at(ctx).get();
   if (!c) return 0;

@@ -96,6 +96,8 @@ class MirrorDriver : public sc_core::sc_module {
 
   // --- pure ---
   std::optional<uint32_t> context_of(const Mm& mm) const;
+  // bind(mm) would succeed: mm is bound, or a context is free.
+  bool can_bind(const Mm& mm) const;
   uint32_t tag_of(uint32_t ctx) const { return mirror_context_tag(rid_, ctx); }
   const MirrorConfig& config() const { return cfg_; }
   // Device PTEs present in context `ctx` (for tests).

@@ -3,10 +3,25 @@
 #include <vector>
 
 #include "os/exec_context.h"
+#include "os/mmu_notifier_subscriptions.h"
+#include "os/os_context.h"
+#include "sc_models/observe/stats.h"
 #include "os/mmu_gather.h"
 #include "os/tlb_flush.h"
 
 namespace iosim {
+
+struct MmOps::ReaperStats {
+  Counter* reaped = nullptr;
+  Counter* gave_up = nullptr;
+  Counter* attempts = nullptr;
+  Counter* lock_contended = nullptr;
+  Counter* start_failures = nullptr;
+  Counter* ptes_cleared = nullptr;
+};
+
+MmOps::MmOps(OsEnv& env) : env_(env) {}
+MmOps::~MmOps() = default;
 
 bool MmOps::bad_range(uint64_t start, uint64_t len) const {
   return len == 0 || start % Mm::kPageBytes || len % Mm::kPageBytes || start + len < start ||
@@ -194,6 +209,86 @@ void MmOps::exit_mmap(Mm& mm, int cpu) {
   mm.vmas().remove(0, ~uint64_t{0});
   if (env_.tlb) env_.tlb->flush_tlb_mm(mm, mm.cpumask(), cpu);
   mm.mmap_lock.up_write();
+}
+
+MmOps::OomReapResult MmOps::oom_reap(Mm& mm, int cpu) {
+  OomReapResult r;
+  // oom_reap_task(): while (attempts++ < MAX_OOM_REAP_RETRIES && !oom_reap_task_mm())
+  //   schedule_timeout_idle(HZ/10);
+  record_oom_reap_start();
+  while (r.attempts < kMaxOomReapRetries) {
+    if (r.attempts > 0) {
+      mm.context().current().sleep_for(ns(kOomReapRetrySleepNs), "oom_reap retry");
+    }
+    ++r.attempts;
+    // oom_reap_task_mm(): the reaper must not wait for mmap_lock.
+    if (!mm.mmap_lock.down_read_trylock()) {
+      ++r.lock_contended;
+      continue;
+    }
+    const bool done = reap_vmas(mm, cpu, r);
+    mm.mmap_lock.up_read();
+    if (done) {
+      r.reaped = true;
+      break;
+    }
+  }
+  reaper_->attempts->add(static_cast<uint64_t>(r.attempts));
+  reaper_->lock_contended->add(static_cast<uint64_t>(r.lock_contended));
+  reaper_->start_failures->add(static_cast<uint64_t>(r.start_failures));
+  reaper_->ptes_cleared->add(r.ptes_cleared);
+  (r.reaped ? reaper_->reaped : reaper_->gave_up)->inc();
+  return r;
+}
+
+void MmOps::record_oom_reap_start() {
+  if (reaper_) return;
+  // Registered at the first reap, so runs without one have no such group.
+  StatGroup& g = env_.os->stats().group("os.oom_reaper");
+  reaper_ = std::make_unique<ReaperStats>();
+  reaper_->reaped = &g.counter("reaped", "mms", "victims whose private memory was torn down");
+  reaper_->gave_up = &g.counter("gave_up", "mms", "victims left after MAX_OOM_REAP_RETRIES");
+  reaper_->attempts = &g.counter("attempts", "attempts", "oom_reap_task_mm calls");
+  reaper_->lock_contended =
+      &g.counter("lock_contended", "attempts", "attempts that found mmap_lock taken");
+  reaper_->start_failures =
+      &g.counter("start_failures", "ranges",
+                 "non-blockable invalidate_range_start calls that returned -EAGAIN");
+  reaper_->ptes_cleared = &g.counter("ptes_cleared", "PTEs", "PTEs the reaper cleared");
+}
+
+bool MmOps::reap_vmas(Mm& mm, int cpu, OomReapResult& r) {
+  bool ret = true;
+  for (const Vma& v : mm.vmas().all()) {
+    // __oom_reap_task_mm: only anonymous or private mappings (shared memory may be
+    // reached through other mms).
+    if (v.shared) continue;
+    MmuNotifierRange range;
+    mmu_notifier_range_init(range, MmuNotifierEvent::kUnmap, 0, mm, v.start, v.end);
+    MmuGather tlb(mm, cpu);
+    if (mm.notifier_subscriptions().invalidate_range_start_nonblock(range) != 0) {
+      // A subscriber would have to sleep: leave this VMA, no invalidate_range_end.
+      ++r.start_failures;
+      tlb.finish();
+      ret = false;
+      continue;
+    }
+    // unmap_page_range()
+    mm.ptl_lock();
+    uint64_t cleared = 0;
+    mm.for_each_present_pte(v.start, v.end, [&](uint64_t va, Pte p) {
+      mm.run_for_ns(env_.cfg.per_page_ns);
+      mm.clear_pte(va, "oom_reap");
+      tlb.remove_page(p.page_address(PageSize::k4K));
+      ++cleared;
+    });
+    if (cleared) tlb.flush(v.start, v.end);
+    mm.ptl_unlock();
+    mm.range_end(cpu, range);
+    tlb.finish();
+    r.ptes_cleared += cleared;
+  }
+  return ret;
 }
 
 }  // namespace iosim

@@ -14,6 +14,13 @@
 //                    the child (shared VMAs copy as they are); flush; unlock; hold; end.
 //   exit             mmput(): the notifier layer's release (interval subscribers see
 //                    RELEASE), then exit_mmap tears down every mapping (zap UNMAP).
+//   oom_reap         the OOM reaper on a victim (mm/oom_kill.c: oom_reap_task ->
+//                    oom_reap_task_mm -> __oom_reap_task_mm): mmap_read_trylock (fails:
+//                    the attempt fails); per private VMA a non-blockable UNMAP range
+//                    (mmu_notifier_invalidate_range_start_nonblock): -EAGAIN skips the
+//                    VMA (no end) and fails the attempt, else PTL, clear PTEs, flush,
+//                    unlock, invalidate_range_end. Up to MAX_OOM_REAP_RETRIES = 10
+//                    attempts, sleeping HZ/10 = 100 ms between them. VMAs stay.
 // Results are 0 / an address, or a negative errno (-EINVAL for a misaligned or empty
 // range, -ENOMEM for a range not covered by VMAs or no frame left).
 //
@@ -21,10 +28,13 @@
 // moves the whole range to a fixed destination of the same size (no grow/shrink);
 // mprotect makes a PTE writable only for shared VMAs and exclusively owned pages
 // (can_change_pte_writable), other pages fault and go through COW; PROT_NONE PTEs
-// are cleared to not present and the frame is released (no NUMA-hinting PROT_NONE).
+// are cleared to not present and the frame is released (no NUMA-hinting PROT_NONE);
+// oom_reap sets no MMF_UNSTABLE: a later fault on the reaped range gets a new zero page
+// where Linux's check_stable_address_space fails it (SIGBUS).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "os/mm.h"
 
@@ -34,12 +44,15 @@ namespace err {
 constexpr int kEagain = -11;
 constexpr int kEnomem = -12;
 constexpr int kEexist = -17;
+constexpr int kEnodev = -19;
 constexpr int kEinval = -22;
+constexpr int kEnospc = -28;
 }  // namespace err
 
 class MmOps {
  public:
-  explicit MmOps(OsEnv& env) : env_(env) {}
+  explicit MmOps(OsEnv& env);
+  ~MmOps();
 
   // Returns the address or a negative errno. addr 0: the kernel picks the address.
   int64_t mmap(Mm& mm, int cpu, uint64_t addr, uint64_t len, uint32_t prot, bool shared);
@@ -52,13 +65,33 @@ class MmOps {
   // exit_mmap(): every mapping torn down. Installed as the mm's exit_mmap_hook.
   void exit_mmap(Mm& mm, int cpu);
 
+  // What one oom_reap() did.
+  struct OomReapResult {
+    int attempts = 0;       // oom_reap_task_mm calls (1..kMaxOomReapRetries)
+    bool reaped = false;    // an attempt covered every VMA
+    int lock_contended = 0;   // attempts that found mmap_lock taken
+    int start_failures = 0;   // non-blockable starts that returned -EAGAIN (VMAs skipped)
+    uint64_t ptes_cleared = 0;
+  };
+  // Linux MAX_OOM_REAP_RETRIES (mm/oom_kill.c).
+  static constexpr int kMaxOomReapRetries = 10;
+  // schedule_timeout_idle(HZ/10) between attempts: 100 ms.
+  static constexpr double kOomReapRetrySleepNs = 100e6;
+  // The OOM reaper (a kernel thread on `cpu`) tears down `mm`'s private memory.
+  OomReapResult oom_reap(Mm& mm, int cpu);
+
  private:
   bool bad_range(uint64_t start, uint64_t len) const;
   void protect_ptes(Mm& mm, int cpu, uint64_t start, uint64_t end, uint32_t prot);
   void move_ptes(Mm& mm, int cpu, uint64_t old_addr, uint64_t len, uint64_t new_addr);
   void copy_vma(Mm& parent, Mm& child, int cpu, const Vma& v);
+  // __oom_reap_task_mm(): true when every VMA was reaped.
+  bool reap_vmas(Mm& mm, int cpu, OomReapResult& r);
+  void record_oom_reap_start();
 
+  struct ReaperStats;  // os.oom_reaper counters
   OsEnv& env_;
+  std::unique_ptr<ReaperStats> reaper_;
 };
 
 }  // namespace iosim

@@ -9,6 +9,7 @@
 #include "os/iopf_handler.h"
 #include "os/stat_names.h"
 #include "sc_models/memory/page_size.h"
+#include "sc_models/pcie/pcie_fields.h"
 #include "sc_models/config/params.h"
 #include "sc_models/memory/physical_memory.h"
 #include "sc_models/timing/server_pool.h"
@@ -319,6 +320,7 @@ uint32_t SvaDriver::bind(Mm& mm, uint16_t rid, int /*cpu*/) {
       bindings_.erase(pasid);
       throw std::runtime_error("SVA driver: MMU notifier registration refused on " + mm.name());
     }
+    if (gt_) gt_->pasid_binding(PasidBindingEvent{sc_core::sc_time_stamp(), pasid, mm.id(), true});
   }
   if (std::find(b->rids.begin(), b->rids.end(), rid) != b->rids.end()) return b->pasid;
   const PasidEntry pe{true, false, mm.root(), static_cast<uint16_t>(b->pasid)};
@@ -329,11 +331,20 @@ uint32_t SvaDriver::bind(Mm& mm, uint16_t rid, int /*cpu*/) {
 }
 
 std::vector<Desc128> SvaDriver::teardown_commands(uint32_t pasid,
-                                                  const std::vector<uint16_t>& rids) const {
+                                                  const std::vector<uint16_t>& rids,
+                                                  bool atc) const {
   std::vector<Desc128> d{pasid_cache_inv(pasid), pasid_iotlb_all(pasid)};
-  for (uint16_t rid : ats_rids(rids)) d.push_back(pasid_dev_tlb(rid, pasid, 0, 64));
+  if (atc) {
+    for (uint16_t rid : ats_rids(rids)) {
+      d.push_back(pasid_dev_tlb(rid, pasid, 0, kAtsWholeSpaceLog2));
+    }
+  }
   d.push_back(wait_descriptor());
   return d;
+}
+
+uint32_t SvaDriver::free_pasids() const {
+  return kPasidTableEntries - 1 - static_cast<uint32_t>(bindings_.size());
 }
 
 void SvaDriver::unbind(Mm& mm, uint16_t rid, int /*cpu*/) {
@@ -342,15 +353,54 @@ void SvaDriver::unbind(Mm& mm, uint16_t rid, int /*cpu*/) {
   auto it = std::find(b->rids.begin(), b->rids.end(), rid);
   if (it == b->rids.end()) return;
   const uint32_t pasid = b->pasid;
+  const bool atc = !cfg_.unbind_skip_atc_flush;
+  // intel_pasid_tear_down_entry(): clear the entry, then PASID cache, IOTLB and
+  // device TLB (pasid_cache_invalidation_with_pasid, qi_flush_piotlb,
+  // devtlb_invalidation_with_pasid), one wait.
   write_entry(devices_.at(rid).pasid_table + kTableEntryBytes * pasid, PasidEntry{}.encode());
-  submit_and_wait(teardown_commands(pasid, {rid}));
+  submit_and_wait(teardown_commands(pasid, {rid}, atc));
+  // intel_drain_pasid_prq(): wait until no page request of the PASID is pending,
+  // then flush the IOTLB and device TLB again with a wait.
   if (iopf_) iopf_->drain(pasid);
+  std::vector<Desc128> drain{pasid_iotlb_all(pasid)};
+  if (atc) {
+    for (uint16_t r : ats_rids({rid})) {
+      drain.push_back(pasid_dev_tlb(r, pasid, 0, kAtsWholeSpaceLog2));
+    }
+  }
+  submit_and_wait(drain);
   b = &bindings_.at(pasid);
   b->rids.erase(std::find(b->rids.begin(), b->rids.end(), rid));
   if (b->rids.empty()) {
+    // The last device: the notifier goes, and the PASID is free for the next bind.
     mm.notifier_subscriptions().unregister(*b->notifier);
     bindings_.erase(pasid);
+    if (gt_) {
+      gt_->pasid_binding(PasidBindingEvent{sc_core::sc_time_stamp(), pasid, mm.id(), false});
+    }
   }
+}
+
+bool SvaDriver::flush_pasid(Mm& mm) {
+  const Binding* b = binding_of(mm);
+  if (!b) return false;
+  std::vector<Desc128> d{pasid_iotlb_all(b->pasid)};
+  for (uint16_t rid : ats_rids(b->rids)) {
+    d.push_back(pasid_dev_tlb(rid, b->pasid, 0, kAtsWholeSpaceLog2));
+  }
+  submit_and_wait(d);
+  return true;
+}
+
+void SvaDriver::flush_all() {
+  std::vector<Desc128> d{PasidCacheInv{PasidCacheInv::kGlobal, 0, 0}.encode(),
+                         IotlbInv{IotlbInv::kGlobal, 0, 0, 0, false}.encode()};
+  for (const auto& [pasid, b] : bindings_) {
+    for (uint16_t rid : ats_rids(b.rids)) {
+      d.push_back(pasid_dev_tlb(rid, pasid, 0, kAtsWholeSpaceLog2));
+    }
+  }
+  submit_and_wait(d);
 }
 
 void SvaDriver::release(Mm& mm) {

@@ -13,9 +13,19 @@
 //     batch (descriptors up to an inv_wait) is written, the tail register rung, and the
 //     caller spins on the wait's status word. A spin lock serialises the queue, so this
 //     is legal under a page-table lock. Failures: see submit_and_wait();
-//   - unbind(): clear the PASID entry, flush PASID cache, IOTLB and ATC, drain the page
-//     requests (IopfHandler); the last device unregisters the notifier and frees the
-//     PASID. release() (mm exit) clears every PASID entry of the mm, as Linux's op.
+//   - unbind(): the teardown of Linux's remove_dev_pasid (intel_pasid_tear_down_entry,
+//     then intel_drain_pasid_prq), in this order: clear the device's PASID entry;
+//     PASID-cache, PASID-selective IOTLB and device-TLB invalidations with one wait;
+//     drain the page requests of the PASID (IopfHandler: the queue is empty and the
+//     handler idle; the device's Stop Marker is its own) and flush the IOTLB and device
+//     TLB again, for translations fetched while they were answered; then the last
+//     device unregisters the notifier and frees the PASID (lowest free first, so the
+//     next bind of any mm may get it). sva.unbind_skip_atc_flush leaves out the
+//     device-TLB invalidations: a fault knob that shows the hazard of a device keeping
+//     translations of a PASID handed to another process;
+//   - flush_pasid() / flush_all(): explicit flushes of the command set (a PASID, or
+//     everything), each with its wait;
+//   - release() (mm exit) clears every PASID entry of the mm, as Linux's op.
 //
 // Timing: table and descriptor writes go through the memory backdoor (memory is
 // sequentially consistent) and cost table_write_ns / descriptor_write_ns; register
@@ -97,6 +107,9 @@ struct SvaConfig {
   // QAT devices 0x4940-0x4943): every device-TLB invalidation is written twice into
   // the same batch (cache_tag_flush_devtlb_psi). Applies to every ATS device here.
   bool intel_dtlb_extra_inval = false;
+  // Fault injection: unbind() writes no device-TLB invalidation, so the device keeps
+  // the PASID's translations after it is freed (a driver that skips a teardown step).
+  bool unbind_skip_atc_flush = false;
   // The lock serialising the command queue (Linux qi->q_lock, a raw spin lock).
   SpinLockConfig queue_lock;
 
@@ -121,6 +134,9 @@ struct SvaConfig {
     v("wait_timeout_ns", wait_timeout_ns, "ns",
       "abandon a wait without completion or failure after this long (0 = never; else >= "
       "iommu.command_queue.itag_timeout_ns)");
+    v("unbind_skip_atc_flush", unbind_skip_atc_flush, "",
+      "fault: unbind leaves the device TLB alone (the device keeps a freed PASID's "
+      "translations)");
     v.section("queue_lock", queue_lock);
   }
   // Throws ParamError naming the first invalid key.
@@ -153,10 +169,24 @@ class SvaDriver : public sc_core::sc_module {
   // PRI, its requests without PASID pass through (Linux's identity domain): the
   // RID_PASID entry with PGTT = pass-through.
   void attach_identity(uint16_t rid);
-  // The PASID of `mm` (allocated at its first bind). Throws std::runtime_error when
-  // the device is not attached, init() was not called or no PASID is free.
+  // The PASID of `mm` (allocated at its first bind, published as a bound
+  // PasidBindingEvent). Throws std::runtime_error when the device is not attached,
+  // init() was not called or no PASID is free.
   uint32_t bind(Mm& mm, uint16_t rid, int cpu);
+  // The teardown above; the free of the PASID is published as an unbound
+  // PasidBindingEvent at the time the teardown ends.
   void unbind(Mm& mm, uint16_t rid, int cpu);
+  // PASIDs a bind of a new mm could still get.
+  uint32_t free_pasids() const;
+  // PASID-selective IOTLB and device-TLB invalidation of `mm`'s PASID on every device
+  // it is bound to (Linux cache_tag_flush_all on the SVA domain: qi_flush_piotlb with
+  // npages -1, qi_flush_dev_iotlb_pasid over the whole space), then the wait. False
+  // when `mm` has no PASID.
+  bool flush_pasid(Mm& mm);
+  // Global PASID-cache and IOTLB invalidations (Linux's flush_context/flush_iotlb with
+  // DMA_CCMD/DMA_TLB_GLOBAL_FLUSH) and a whole-space device-TLB invalidation of every
+  // bound PASID on each ATS device, then the wait.
+  void flush_all();
   // The notifier's invalidation of [start, end) of `mm`; `event` is the notifier
   // range's (nullopt: called outside any range). Its latency is sampled in
   // invalidation_latency and in the breakdown (os/sva_invalidation_stats.h).
@@ -244,7 +274,8 @@ class SvaDriver : public sc_core::sc_module {
   const Binding* binding_of(const Mm& mm) const;
   std::vector<uint16_t> ats_rids(const std::vector<uint16_t>& rids) const;
   // Whole-PASID teardown commands for `rids`: PASID cache, IOTLB, ATCs, wait.
-  std::vector<Desc128> teardown_commands(uint32_t pasid, const std::vector<uint16_t>& rids) const;
+  std::vector<Desc128> teardown_commands(uint32_t pasid, const std::vector<uint16_t>& rids,
+                                         bool atc = true) const;
   Desc128 wait_descriptor() const;
   // One batch: the descriptors (the last is a wait) while holding the queue lock.
   // `pending` (time not yet waited for) is charged with the doorbell and reset.

@@ -8,6 +8,11 @@
 //     invalidate_range_end + release. The invalidation runs at range end, after the
 //     PTL is dropped and after any preemption hold.
 // release() (mm exit) clears the PASID entries and flushes the PASID everywhere.
+// Non-blocking ranges (mmu_notifier_invalidate_range_start_nonblock, the OOM reaper):
+// the driver never sleeps to invalidate (the command queue lock is a spin lock and the
+// wait spins on the status word, as Linux's qi_submit_sync under qi->q_lock), so in
+// either mode the start returns 0, never -EAGAIN, and the invalidation runs where it
+// does in a blockable range (under the PTL, or from invalidate_range_end).
 // The callbacks take no time of their own: the driver's invalidation is the cost.
 // arch_invalidate_secondary_tlbs has no range argument (as in Linux), so its
 // invalidation is attributed to the event of the range the calling thread has open.

@@ -2,6 +2,7 @@
 #include "platform/cpu_operations.h"
 
 #include "platform/cpu_thread.h"
+#include "os/mm_ops.h"
 #include "platform/script_ast.h"
 #include "sc_models/memory/page_size.h"
 
@@ -59,6 +60,10 @@ OpArg offset() {
 }
 OpArg size() {
   return required("size", ArgKind::kPageBytes, ArgField::kLen, "the range's length");
+}
+OpArg device_arg() {
+  return positional("DEVICE", ArgKind::kDevice, ArgField::kDevice, "a device such as device0",
+                    "device", "");
 }
 
 // ---- the table ---------------------------------------------------------------------
@@ -188,6 +193,52 @@ std::vector<CpuOperation> make_table() {
                       kInProcess, {addr(), offset()}, [](T& t, const Op& o) -> int64_t {
                         return t.kernel().clear_flush_young(t.mm(), t.cpu(), o.addr);
                       }));
+  ops.push_back(entry("bind", "bind",
+                      "SVA bind of the thread's process to DEVICE (iommu_sva_bind_device): the "
+                      "PASID entry, the notifier and the device's DMA threads of the process; the "
+                      "result is the PASID, -EEXIST when already bound, -ENOSPC when none is free",
+                      kInProcess, {device_arg()}, [](T& t, const Op& o) -> int64_t {
+                        if (!t.sva()) return err::kEnodev;
+                        return t.sva()->bind(t.program().mm_id, o.device, t.cpu());
+                      }));
+  ops.push_back(entry("unbind", "unbind",
+                      "SVA unbind of the thread's process from DEVICE (iommu_sva_unbind_device): "
+                      "clear the PASID entry, flush the PASID cache, IOTLB and device TLB, drain "
+                      "the page requests, free the PASID after the last device; the result is 0, "
+                      "-EINVAL when not bound",
+                      kInProcess, {device_arg()}, [](T& t, const Op& o) -> int64_t {
+                        if (!t.sva()) return err::kEnodev;
+                        return t.sva()->unbind(t.program().mm_id, o.device, t.cpu());
+                      }));
+  ops.push_back(entry("flush_pasid", "flush_pasid",
+                      "the driver flushes the process's PASID: PASID-selective IOTLB and "
+                      "device-TLB invalidations on every device it is bound to, then waits; the "
+                      "result is 0, -EINVAL without a PASID",
+                      kInProcess, {}, [](T& t, const Op&) -> int64_t {
+                        if (!t.sva()) return err::kEnodev;
+                        return t.sva()->flush_pasid(t.program().mm_id, t.cpu());
+                      }));
+  ops.push_back(entry("flush_all", "flush_all",
+                      "the driver flushes everything: global PASID-cache and IOTLB invalidations "
+                      "and a device-TLB invalidation of every bound PASID on its devices, then "
+                      "waits; the result is 0",
+                      kOnThread, {}, [](T& t, const Op&) -> int64_t {
+                        if (!t.sva()) return err::kEnodev;
+                        return t.sva()->flush_all(t.cpu());
+                      }));
+  ops.push_back(entry(
+      "oom_reap", "oom_reap",
+      "the OOM reaper tears down the private memory of process VICTIM (mm/oom_kill.c): "
+      "mmap_read_trylock, per VMA a non-blockable UNMAP range (a -EAGAIN start skips the "
+      "VMA, no end), up to 10 attempts 100 ms apart; the result is the attempts made, "
+      "-EAGAIN when none reaped every VMA (counts in the stats under os.oom_reaper)",
+      kOnThread,
+      {positional("VICTIM", ArgKind::kProcess, ArgField::kMm2, "the victim process", "process",
+                  "")},
+      [](T& t, const Op& o) -> int64_t {
+        const MmOps::OomReapResult r = t.kernel().oom_reap(t.kernel().mm(o.mm2), t.cpu());
+        return r.reaped ? r.attempts : err::kEagain;
+      }));
   ops.push_back(entry("exit", "exit",
                       "the thread leaves its process (mmput; the last user tears it down: RELEASE, "
                       "then UNMAP); the thread ends",
@@ -221,6 +272,8 @@ uint64_t decode_value(const OpArg& a, const ScriptValue& v, const std::string& k
       return names.boot_process(v, key);
     case ArgKind::kNewProcess:
       return names.new_process(v);
+    case ArgKind::kDevice:
+      return names.device(v, key);
   }
   return 0;
 }
@@ -250,6 +303,9 @@ void set_field(ThreadOp& op, const OpArg& a, uint64_t x) {
       break;
     case ArgField::kDurationNs:
       op.duration_ns = static_cast<double>(x) / 1000.0;  // from picoseconds
+      break;
+    case ArgField::kDevice:
+      op.device = static_cast<size_t>(x);
       break;
   }
 }

@@ -41,10 +41,11 @@ enum class ArgKind {
   kFlag,        // 0 or 1
   kProcess,     // a process that exists at boot
   kNewProcess,  // the name of a process this operation creates
+  kDevice,      // a device: deviceN with N < device.count
 };
 
 // Where a decoded argument goes in ThreadOp.
-enum class ArgField { kAddr, kLen, kValue, kAddr2, kMm2, kProt, kShared, kDurationNs };
+enum class ArgField { kAddr, kLen, kValue, kAddr2, kMm2, kProt, kShared, kDurationNs, kDevice };
 
 struct OpArg {
   std::string name;  // named: the key (size=...); positional: its placeholder (ADDR)
@@ -92,6 +93,8 @@ class ScriptOperands {
   virtual uint32_t boot_process(const ScriptValue& v, const std::string& key) = 0;
   // Declares a new process; its mm id.
   virtual uint32_t new_process(const ScriptValue& v) = 0;
+  // The index of a device named deviceN.
+  virtual size_t device(const ScriptValue& v, const std::string& key) = 0;
 
  protected:
   ~ScriptOperands() = default;

@@ -7,8 +7,8 @@
 namespace iosim {
 
 CpuThread::CpuThread(const ThreadProgram& program, Core& core, Kernel& kernel,
-                     const sc_core::sc_event* start)
-    : program_(program), core_(core), kernel_(kernel), start_(start) {
+                     const sc_core::sc_event* start, SvaControl* sva)
+    : program_(program), core_(core), kernel_(kernel), start_(start), sva_(sva) {
   core_.set_thread(program_.name, [this] { run(); });
 }
 

@@ -5,7 +5,8 @@
 // in order, each at its "@T" time (counted from its start) or right after the previous
 // one. An operation runs through its entry of the operation table
 // (platform/cpu_operations.h): the entry's function issues the core's loads and
-// stores (load()/store() below) or calls the kernel's system-call entry points. An
+// stores (load()/store() below), calls the kernel's system-call entry points, or
+// calls the IOMMU driver's SVA interface the platform gives it (SvaControl). An
 // operation that runs in the thread's process first enters the process's mm on this
 // core (the mm's cpumask, which TLB shootdowns target).
 //
@@ -19,6 +20,7 @@
 
 #include "cpu/core.h"
 #include "os/kernel.h"
+#include "platform/sva_control.h"
 #include "platform/thread_program.h"
 
 #include <systemc>
@@ -33,9 +35,10 @@ class CpuThread {
   static constexpr int64_t kKilled = -14;  // EFAULT: the access faulted fatally
 
   // Puts `program` on `core` (call before sc_start). With `start`, the program begins
-  // when it fires and its "@T" times count from then.
+  // when it fires and its "@T" times count from then. `sva` is what the bind, unbind
+  // and flush operations call (null: they return -ENODEV).
   CpuThread(const ThreadProgram& program, Core& core, Kernel& kernel,
-            const sc_core::sc_event* start = nullptr);
+            const sc_core::sc_event* start = nullptr, SvaControl* sva = nullptr);
   CpuThread(const CpuThread&) = delete;
   CpuThread& operator=(const CpuThread&) = delete;
 
@@ -50,6 +53,8 @@ class CpuThread {
 
   // --- what an operation's function runs with (platform/cpu_operations.h) ---
   Kernel& kernel() { return kernel_; }
+  // The IOMMU driver's SVA interface (platform/sva_control.h); null when none.
+  SvaControl* sva() { return sva_; }
   // The thread's process (operations that run in it).
   Mm& mm() { return *mm_; }
   int cpu() const { return core_.id(); }
@@ -68,6 +73,7 @@ class CpuThread {
   Core& core_;
   Kernel& kernel_;
   const sc_core::sc_event* start_;
+  SvaControl* sva_;
   sc_core::sc_time start_time_ = sc_core::SC_ZERO_TIME;
   bool killed_ = false;
   Mm* mm_ = nullptr;

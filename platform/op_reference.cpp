@@ -29,6 +29,8 @@ std::string placeholder(const OpArg& a) {
     case ArgKind::kProcess:
     case ArgKind::kNewProcess:
       return "P";
+    case ArgKind::kDevice:
+      return "DEVICE";
   }
   return "?";
 }
@@ -96,6 +98,8 @@ std::string op_arg_type(const OpArg& a) {
       return "a process that exists at boot";
     case ArgKind::kNewProcess:
       return "a new process name";
+    case ArgKind::kDevice:
+      return "a device, deviceN (N < device.count)";
   }
   return "?";
 }

@@ -359,10 +359,17 @@ void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) 
       total += c;
       counts += (counts.empty() ? "" : ", ") + n + " " + std::to_string(c);
     }
+    const PasidReuseChecker& reuse = info.checkers->pasid_reuse();
+    total += reuse.count();
     const char* verdict = total                               ? "VIOLATIONS: "
                           : s.invalidation_errors.total() > 0 ? "not clean (invalidation errors): "
                                                               : "clean: ";
     out << verdict << counts << '\n';
+    if (reuse.handed_on() > 0) {
+      out << pad("PASID reuse", kLabel) << reuse.handed_on()
+          << " handed to another process, " << reuse.count() << " stale accesses ("
+          << reuse.name() << ")\n";
+    }
   }
 }
 
@@ -414,6 +421,12 @@ Json stats_json(const StatRegistry& stats, const RunSummary& s, const RunInfo& i
   doc["lookahead_skips"] = info.lookahead_skips;
   Json& checkers = doc["checkers"] = Json::object();
   for (const std::string& n : checker_names()) checkers[n] = checker_count(info, n);
+  if (info.checkers && info.checkers->pasid_reuse().handed_on() > 0) {
+    const PasidReuseChecker& reuse = info.checkers->pasid_reuse();
+    Json& r = doc["pasid_reuse"] = Json::object();
+    r["handed_on"] = reuse.handed_on();
+    r[reuse.name()] = reuse.count();
+  }
   doc["summary"] = summary_json(s);
   if (extra) extra->add_to(doc);
   return doc;

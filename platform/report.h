@@ -13,11 +13,14 @@
 // The printed summary gives every latency with its unit (ns below 10 us, then us, ms,
 // s) in fixed-width columns with at least one space between them. The checkers line
 // says "VIOLATIONS" when a checker fired, otherwise "not clean" when any invalidation
-// error was counted, otherwise "clean".
+// error was counted, otherwise "clean". A run where the driver handed a freed PASID to
+// another process adds a "PASID reuse" line (sc_models/check/checker_pasid_reuse.h).
 //
 // Stats JSON: the whole stats tree, then "sim_time_ns", "host_seconds",
 // "lookahead_skips" (waits kept as annotated time, sc_models/timing/lookahead.h), "checkers"
-// (integer counts of the four checkers, 0 without a suite), "summary" (the fields of
+// (integer counts of the four checkers, 0 without a suite), "pasid_reuse" (only when a
+// PASID was handed to another process: "handed_on" and "pasid_reuse_stale"),
+// "summary" (the fields of
 // RunSummary, in the order write_stats_json writes them) and, when given, the
 // caller's own objects (JsonExtra, e.g. "scenario").
 //

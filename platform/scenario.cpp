@@ -70,7 +70,7 @@ class Builder : public ScriptOperands {
     }
     return it->second;
   }
-  size_t device(const ScriptValue& v, const std::string& key) {
+  size_t device(const ScriptValue& v, const std::string& key) override {
     const std::string name = script_symbol(v, key);
     for (size_t i = 0; i < lim_.devices; ++i) {
       if (name == "device" + std::to_string(i)) return i;
@@ -272,6 +272,7 @@ class Builder : public ScriptOperands {
     for_each_op(s.children, [&](const ScriptStatement& c) {
       ThreadOp op = decode_cpu_operation(c, *this);
       if (c.time_ps) op.at_ns = to_ns(*c.time_ps);
+      if (op.op == find_cpu_operation("bind")) runtime_binds_.insert({t.program.mm_id, op.device});
       t.program.ops.push_back(op);
     });
     sc_.cpu_threads.push_back(std::move(t));
@@ -325,11 +326,14 @@ class Builder : public ScriptOperands {
   void check_dev_thread_binds() {
     for (size_t i = 0; i < sc_.dev_threads.size(); ++i) {
       const DevThreadSpec& t = sc_.dev_threads[i];
-      if (!binds_.count({t.mm_id, t.device})) {
+      // Bound at boot, or by a bind operation of a CPU thread of the process (the
+      // thread's accesses before that bind fail: its PASID is not programmed yet).
+      if (!binds_.count({t.mm_id, t.device}) && !runtime_binds_.count({t.mm_id, t.device})) {
+        const std::string p = sc_.processes[t.mm_id - 1];
+        const std::string d = "device" + std::to_string(t.device);
         fail(dev_threads_loc_[i], "process",
-             "process '" + sc_.processes[t.mm_id - 1] + "' is not bound to device" +
-                 std::to_string(t.device) + " (add 'bind " + sc_.processes[t.mm_id - 1] +
-                 " device" + std::to_string(t.device) + "')");
+             "process '" + p + "' is not bound to " + d + " (add 'bind " + p + " " + d +
+                 "', or a 'bind " + d + "' operation in a cpu thread of " + p + ")");
       }
     }
   }
@@ -338,7 +342,8 @@ class Builder : public ScriptOperands {
   Scenario sc_;
   std::map<std::string, uint32_t> process_ids_;
   std::set<uint32_t> boot_ids_;
-  std::set<std::pair<uint32_t, size_t>> binds_;
+  std::set<std::pair<uint32_t, size_t>> binds_;          // at boot
+  std::set<std::pair<uint32_t, size_t>> runtime_binds_;  // by a CPU thread's bind
   std::set<std::string> thread_names_;
   std::vector<ScriptLoc> dev_threads_loc_;
   uint64_t total_ops_ = 0;

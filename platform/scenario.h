@@ -9,7 +9,9 @@
 //   bind P deviceN
 //   cpu thread NAME core=N process=P [hold=DUR]:   (one thread per core)
 //     [@T] OPERATION ...|repeat N:   (the table of platform/cpu_operations.h)
-//   dev thread NAME device=deviceN process=P:   (one operation at a time, in order)
+//   dev thread NAME device=deviceN process=P:   (one operation at a time, in order;
+//     P is bound to deviceN at boot or by a `bind deviceN` operation of one of its
+//     CPU threads)
 //     [@T] read|write|wait|stop|repeat N:
 // "@T" is a time after the start event (when boot is done). An ADDR is a symbol
 // defined by a map (plus offset=N where allowed) or a number. Every semantic error is

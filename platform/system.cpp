@@ -3,6 +3,7 @@
 
 #include "os/iopf_handler.h"
 #include "os/mirror_driver.h"
+#include "os/mm_ops.h"
 #include "os/sva_driver.h"
 #include "platform/report.h"
 #include "sc_models/timing/lookahead.h"
@@ -61,7 +62,7 @@ System::System(const SystemConfig& cfg, Scenario scenario)
   }
   for (const CpuThreadSpec& t : scenario_.cpu_threads) {
     cpu_threads_.push_back(
-        std::make_unique<CpuThread>(t.program, *cores_.at(t.core), *kernel_, &start_));
+        std::make_unique<CpuThread>(t.program, *cores_.at(t.core), *kernel_, &start_, this));
   }
   iommu_ = std::make_unique<Iommu>("iommu", ctx_, cfg_.iommu);
   iommu_->set_ground_truth(&gt_);
@@ -191,9 +192,8 @@ void System::boot() {
     for (const BootStep& b : scenario_.boot) boot_step(b);
     for (size_t d = 0; d < devices_.size(); ++d) {
       for (size_t t = 0; t < thread_mm_[d].size(); ++t) {
-        const std::optional<uint32_t> p = pasid(thread_mm_[d][t], d);
-        if (!p) throw std::logic_error("DMA thread without a bound PASID");
-        devices_[d]->thread(t).set_pasid(*p);
+        // Bound by a CPU thread later (the scenario checked there is such a bind).
+        if (!pasid(thread_mm_[d][t], d)) devices_[d]->thread(t).set_pasid(kUnprogrammedPasid);
       }
     }
     outcome_.boot_end = sc_core::sc_time_stamp();
@@ -231,7 +231,9 @@ void System::boot_step(const BootStep& b) {
       }
       break;
     case BootStep::Kind::kBind:
-      bind(b.mm_id, b.device);
+      if (const int64_t r = bind(b.mm_id, b.device, 0); r < 0) {
+        throw std::runtime_error(where + "bind failed (" + std::to_string(r) + ")");
+      }
       break;
   }
 }
@@ -254,17 +256,53 @@ void System::map_and_populate(Mm& mm, uint64_t va, uint64_t size, uint32_t prot,
   }
 }
 
-void System::bind(uint32_t mm_id, size_t dev) {
+int64_t System::bind(uint32_t mm_id, size_t dev, int cpu) {
+  if (bound_.count({mm_id, dev})) return err::kEexist;
   Mm& mm = kernel_->mm(mm_id);
+  uint32_t p = 0;
   if (MirrorDriver* m = mirror_drivers_.at(dev).get()) {
-    const uint32_t ctx = m->bind(mm, 0);
-    pasids_[{mm_id, dev}] = ctx;
-    if (checkers_) checkers_->bind_pasid(m->tag_of(ctx), mm_id);
-    return;
+    if (!m->can_bind(mm)) return err::kEnospc;
+    p = m->bind(mm, cpu);
+    if (checkers_) checkers_->bind_pasid(m->tag_of(p), mm_id);
+  } else {
+    const bool new_pasid = !sva_->pasid_of(mm);
+    if (new_pasid && sva_->free_pasids() == 0) return err::kEnospc;
+    p = sva_->bind(mm, devices_.at(dev)->config().requester_id, cpu);
+    if (checkers_ && new_pasid) checkers_->bind_pasid(p, mm_id);
   }
-  const uint32_t p = sva_->bind(mm, devices_.at(dev)->config().requester_id, 0);
-  pasids_[{mm_id, dev}] = p;
-  if (checkers_) checkers_->bind_pasid(p, mm_id);
+  bound_[{mm_id, dev}] = p;
+  if (!booted_) pasids_[{mm_id, dev}] = p;
+  // The device driver programs the PASID (a mirror device: its context) into the
+  // device's contexts of the process.
+  for (size_t t = 0; t < thread_mm_.at(dev).size(); ++t) {
+    if (thread_mm_[dev][t] == mm_id) devices_[dev]->thread(t).set_pasid(p);
+  }
+  return p;
+}
+
+int64_t System::unbind(uint32_t mm_id, size_t dev, int cpu) {
+  auto it = bound_.find({mm_id, dev});
+  if (it == bound_.end()) return err::kEinval;
+  const uint32_t p = it->second;
+  Mm& mm = kernel_->mm(mm_id);
+  bound_.erase(it);
+  if (MirrorDriver* m = mirror_drivers_.at(dev).get()) {
+    m->unbind(mm, cpu);
+    if (checkers_) checkers_->unbind_pasid(m->tag_of(p));
+    return 0;
+  }
+  sva_->unbind(mm, devices_.at(dev)->config().requester_id, cpu);
+  if (checkers_ && !sva_->pasid_of(mm)) checkers_->unbind_pasid(p);
+  return 0;
+}
+
+int64_t System::flush_pasid(uint32_t mm_id, int /*cpu*/) {
+  return sva_->flush_pasid(kernel_->mm(mm_id)) ? 0 : err::kEinval;
+}
+
+int64_t System::flush_all(int /*cpu*/) {
+  sva_->flush_all();
+  return 0;
 }
 
 void System::boot_workload() {
@@ -273,7 +311,12 @@ void System::boot_workload() {
     const uint32_t id = 1 + p;
     Mm& mm = kernel_->create_mm(id);
     map_and_populate(mm, w.base_va, w.window_bytes, kProtRead | kProtWrite, false, w.populate, 0);
-    for (size_t d = 0; d < devices_.size(); ++d) bind(id, d);
+    for (size_t d = 0; d < devices_.size(); ++d) {
+      if (const int64_t r = bind(id, d, 0); r < 0) {
+        throw std::runtime_error("bind of workload process W" + std::to_string(p) + " failed (" +
+                                 std::to_string(r) + ")");
+      }
+    }
   }
 }
 

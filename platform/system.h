@@ -18,6 +18,10 @@
 // bounded by sim.max_time_ns. Every way a run ends kills the threads still waiting
 // (sc_models/sim/sim_teardown.h), so none is left suspended with live locals.
 //
+// The System is the CPU threads' SvaControl (platform/sva_control.h): their bind,
+// unbind and flush operations run System::bind/unbind/flush_* on their own core, the
+// same functions the boot's bind steps run.
+//
 // Simplifications: the boot populates memory through core0 (its TLB is warm for
 // the boot mappings afterwards); the memory bus has no bandwidth of its own.
 #pragma once
@@ -29,6 +33,7 @@
 #include "os/kernel.h"
 #include "platform/cpu_thread.h"
 #include "platform/scenario.h"
+#include "platform/sva_control.h"
 #include "platform/system_config.h"
 #include "sc_models/check/checker_suite.h"
 #include "sc_models/check/ground_truth.h"
@@ -54,7 +59,7 @@ class IopfHandler;
 class MirrorDriver;
 struct StatsLayout;
 
-class System {
+class System : public SvaControl {
  public:
   // A scripted device thread of the scenario and where it runs.
   struct DevThreadRef {
@@ -71,7 +76,7 @@ class System {
 
   // Elaborates everything. Throws std::exception for an invalid configuration.
   System(const SystemConfig& cfg, Scenario scenario);
-  ~System();
+  ~System() override;
   System(const System&) = delete;
   System& operator=(const System&) = delete;
 
@@ -101,7 +106,8 @@ class System {
   std::optional<uint32_t> pasid(uint32_t mm_id, size_t dev) const;
   // The driver of device `dev` when it is a mirror device (device.N.kind = mirror).
   MirrorDriver* mirror_driver(size_t dev) { return mirror_drivers_.at(dev).get(); }
-  // Every bind done at boot: (mm id, device) -> PASID (mirror: device context).
+  // Every bind done at boot: (mm id, device) -> PASID, for a mirror device its context
+  // (runtime binds are the CPU threads' operation results).
   const std::map<std::pair<uint32_t, size_t>, uint32_t>& pasids() const { return pasids_; }
   // Scenario CPU thread `i` (on core scenario().cpu_threads[i].core).
   CpuThread& cpu_thread(size_t i) { return *cpu_threads_.at(i); }
@@ -109,6 +115,20 @@ class System {
   // Where the run summary reads each module's statistics (platform/report.h); the
   // mms are those that registered statistics so far.
   StatsLayout stats_layout() const;
+  // SVA binds, for the boot steps and for the CPU threads' operations alike
+  // (platform/sva_control.h): System::bind and System::unbind are the one place a
+  // process is bound to or unbound from a device. A bind programs the PASID into the
+  // device's DMA threads of the process and tells the checkers which mm the PASID
+  // belongs to; an unbind that frees the PASID tells them it is gone. Until its
+  // process is bound, a scripted DMA thread carries kUnprogrammedPasid, which no bind
+  // hands out (its requests fault); after an unbind it keeps the PASID it had.
+  int64_t bind(uint32_t mm_id, size_t device, int cpu) override;
+  int64_t unbind(uint32_t mm_id, size_t device, int cpu) override;
+  int64_t flush_pasid(uint32_t mm_id, int cpu) override;
+  int64_t flush_all(int cpu) override;
+  // Outside the PASID table (PASIDs 1..255): the IOMMU answers with a fault.
+  static constexpr uint32_t kUnprogrammedPasid = (1u << 20) - 1;
+
   // Called in the boot thread when boot is over, just before the start event fires:
   // where observers that should see only the scenario are attached.
   void on_start(std::function<void()> fn) { start_hooks_.push_back(std::move(fn)); }
@@ -119,7 +139,6 @@ class System {
   void boot_step(const BootStep& b);
   void map_and_populate(Mm& mm, uint64_t va, uint64_t size, uint32_t prot, bool shared,
                         Populate populate, uint64_t value);
-  void bind(uint32_t mm_id, size_t dev);
   void boot_workload();
   void watch();
   void explain_unfinished();
@@ -145,7 +164,8 @@ class System {
   std::vector<DevThreadRef> dev_threads_;
   // Per device: DMA thread index -> mm id it runs for (scripted and synthetic).
   std::vector<std::vector<uint32_t>> thread_mm_;
-  std::map<std::pair<uint32_t, size_t>, uint32_t> pasids_;
+  std::map<std::pair<uint32_t, size_t>, uint32_t> pasids_;  // at boot
+  std::map<std::pair<uint32_t, size_t>, uint32_t> bound_;   // now
   sc_core::sc_event start_;
   sc_core::sc_event boot_failed_;
   sc_core::sc_event done_;  // every program and DMA thread completed

@@ -1,7 +1,10 @@
 // The checker suite: owns the shared ground-truth history and
 // the four checkers (use_after_free, stale_after_newer_write, write_after_protect,
 // completion_contract), subscribes them to a GroundTruth hub, counts violations
-// per checker and keeps the violation records for a readable report.
+// per checker and keeps the violation records for a readable report. It also owns
+// the PASID-reuse checker (pasid_reuse_stale, sc_models/check/checker_pasid_reuse.h):
+// counted in total() and by count(), listed by report() and pasid_reuse() only, and
+// shown in reports only when a PASID was handed to another mm.
 //
 //   CheckerSuite checkers(CheckerConfig{});
 //   checkers.attach(ground_truth);           // before the simulation starts
@@ -17,6 +20,7 @@
 #include "sc_models/check/checker.h"
 #include "sc_models/check/checker_completion.h"
 #include "sc_models/check/checker_history.h"
+#include "sc_models/check/checker_pasid_reuse.h"
 #include "sc_models/check/checker_stale_write.h"
 #include "sc_models/check/checker_use_after_free.h"
 #include "sc_models/check/checker_write_after_protect.h"
@@ -47,8 +51,8 @@ class CheckerSuite {
 
   // Checker names, in report order.
   std::vector<std::string> names() const;
-  // Violations found by the checker `name`; throws std::invalid_argument for an
-  // unknown name (listing the valid ones).
+  // Violations found by the checker `name` (one of names(), or pasid_reuse_stale);
+  // throws std::invalid_argument for an unknown name (listing the valid ones).
   uint64_t count(const std::string& name) const;
   uint64_t total() const;
   // Kept records (at most CheckerConfig::max_records), in detection order.
@@ -60,6 +64,7 @@ class CheckerSuite {
   std::string report() const;
 
   const CheckerHistory& history() const { return history_; }
+  const PasidReuseChecker& pasid_reuse() const { return pasid_reuse_; }
 
  private:
   std::vector<Checker*> checkers() const;
@@ -71,6 +76,7 @@ class CheckerSuite {
   StaleAfterNewerWriteChecker stale_after_newer_write_;
   WriteAfterProtectChecker write_after_protect_;
   CompletionContractChecker completion_contract_;
+  PasidReuseChecker pasid_reuse_;
 };
 
 }  // namespace iosim

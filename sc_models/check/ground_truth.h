@@ -3,7 +3,8 @@
 // Models publish what really happened, with simulated times, to a GroundTruth hub:
 // every PTE change, frame allocation and free, CPU load and store, device memory
 // access (with the translation it used and when that translation was obtained),
-// and every invalidation that software was told is complete. Checkers subscribe as
+// every invalidation that software was told is complete, and every PASID the driver
+// handed to an mm or freed. Checkers subscribe as
 // GroundTruthSink objects and decide, from this stream alone, whether an ordering
 // was unsafe.
 #pragma once
@@ -73,6 +74,15 @@ struct InvalidationDoneEvent {
   uint64_t end;
 };
 
+// The driver handed `pasid` to mm `mm_id` (bound) or freed it (not bound): device
+// requests tagged `pasid` use that mm's page tables from a bind until the free.
+struct PasidBindingEvent {
+  sc_core::sc_time time;
+  uint32_t pasid;
+  uint32_t mm_id;
+  bool bound;
+};
+
 class GroundTruthSink {
  public:
   virtual ~GroundTruthSink() = default;
@@ -81,6 +91,7 @@ class GroundTruthSink {
   virtual void on_cpu_access(const CpuAccessEvent&) {}
   virtual void on_device_access(const DeviceAccessEvent&) {}
   virtual void on_invalidation_done(const InvalidationDoneEvent&) {}
+  virtual void on_pasid_binding(const PasidBindingEvent&) {}
 };
 
 // Fan-out hub. Models hold a GroundTruth* (may be null = nothing observes).
@@ -103,6 +114,9 @@ class GroundTruth {
   }
   void invalidation_done(const InvalidationDoneEvent& e) {
     for (auto* s : sinks_) s->on_invalidation_done(e);
+  }
+  void pasid_binding(const PasidBindingEvent& e) {
+    for (auto* s : sinks_) s->on_pasid_binding(e);
   }
 
   // A mirror device's page table (device/mirror_sw_interface.h) holds no times: its

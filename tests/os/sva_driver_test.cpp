@@ -242,7 +242,7 @@ TEST(SvaConfigTest, ValidateNamesTheKey) {
   SvaConfig d;
   d.poll_interval_ns = -1;
   EXPECT_THROW(d.validate(), ParamError);
-  EXPECT_EQ(list_params(d).size(), 13u);
+  EXPECT_EQ(list_params(d).size(), 14u);
 }
 
 // --- bind ---
@@ -752,6 +752,94 @@ TEST(SvaDriverUnbind, ExitReleasesTheBindingLikeLinuxRelease) {
   EXPECT_NE(st, tlm::TLM_OK_RESPONSE);
   const uint64_t table = b.drv.pasid_table_of(kRid);
   EXPECT_FALSE(PasidEntry::decode(Desc128{b.mem.read_u64(table + 16), 0}).present);
+}
+
+// Bind and free of a PASID as the ground truth sees them.
+struct BindingLog : GroundTruthSink {
+  std::vector<PasidBindingEvent> ev;
+  void on_pasid_binding(const PasidBindingEvent& e) override { ev.push_back(e); }
+};
+
+// remove_dev_pasid order: entry cleared, then PASID cache + IOTLB + device TLB with a
+// wait, then (after the page-request drain) IOTLB + device TLB with a wait, then the
+// free; the device gets one ATC invalidation per flush. The stub device never
+// answers: it is marked gone, so each wait ends at a short ITag timeout.
+IommuConfig short_itag_timeout() {
+  IommuConfig ic;
+  ic.command_queue.itag_timeout_ns = 5000;
+  return ic;
+}
+
+TEST(SvaDriverUnbind, TeardownFlushesTheAtcTwiceThenFreesThePasid) {
+  SvaBench b(test::sva_os(), SvaConfig{}, short_itag_timeout());
+  BindingLog log;
+  b.gt.subscribe(&log);
+  sc_core::sc_time unbind_start, unbind_end;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, true, true);
+    Mm& mm = b.new_mm(1, kVa, 1);
+    b.drv.bind(mm, kRid, 0);
+    b.drv.set_device_present(kRid, false);
+    b.inv_requests.clear();
+    unbind_start = sc_core::sc_time_stamp();
+    b.drv.unbind(mm, kRid, 0);
+    unbind_end = sc_core::sc_time_stamp();
+  });
+  ASSERT_EQ(b.inv_requests.size(), 2u);
+  for (const InvalidateRequest& r : b.inv_requests) EXPECT_EQ(r.pasid.pasid, 1u);
+  ASSERT_EQ(log.ev.size(), 2u);
+  EXPECT_TRUE(log.ev[0].bound);
+  EXPECT_FALSE(log.ev[1].bound);
+  EXPECT_EQ(log.ev[1].pasid, 1u);
+  EXPECT_EQ(log.ev[1].mm_id, 1u);
+  // The free comes at the end of the teardown, which took simulated time.
+  EXPECT_EQ(log.ev[1].time, unbind_end);
+  // Two waits, each ended by the 5 us ITag timeout.
+  EXPECT_GT(unbind_end - unbind_start, sc_core::sc_time(10, sc_core::SC_US));
+  EXPECT_EQ(b.drv.failed_waits(), 2u);
+  const uint64_t table = b.drv.pasid_table_of(kRid);
+  EXPECT_FALSE(PasidEntry::decode(Desc128{b.mem.read_u64(table + 16), 0}).present);
+  EXPECT_EQ(b.drv.free_pasids(), 255u);
+}
+
+TEST(SvaDriverUnbind, SkippingTheAtcFlushSendsTheDeviceNoInvalidation) {
+  SvaConfig sc;
+  sc.unbind_skip_atc_flush = true;
+  SvaBench b(test::sva_os(), sc, short_itag_timeout());
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, true, true);
+    Mm& mm = b.new_mm(1, kVa, 1);
+    b.drv.bind(mm, kRid, 0);
+    b.inv_requests.clear();
+    b.drv.unbind(mm, kRid, 0);
+  });
+  EXPECT_TRUE(b.inv_requests.empty());
+}
+
+TEST(SvaDriverFlush, PasidAndGlobalFlushesReachTheDevice) {
+  SvaBench b(test::sva_os(), SvaConfig{}, short_itag_timeout());
+  bool no_pasid = true;
+  run_thread([&] {
+    b.drv.init();
+    b.drv.attach_device(kRid, true, true);
+    Mm& mm = b.new_mm(1, kVa, 1);
+    Mm& other = b.new_mm(2, kVa, 1);
+    b.drv.bind(mm, kRid, 0);
+    b.drv.bind(other, kRid, 0);
+    b.drv.set_device_present(kRid, false);
+    b.inv_requests.clear();
+    EXPECT_TRUE(b.drv.flush_pasid(mm));
+    no_pasid = b.drv.flush_pasid(b.new_mm(3, kVa, 1));
+    b.drv.flush_all();
+  });
+  EXPECT_FALSE(no_pasid);
+  // flush_pasid: PASID 1; flush_all: every bound PASID (1 and 2).
+  ASSERT_EQ(b.inv_requests.size(), 3u);
+  EXPECT_EQ(b.inv_requests[0].pasid.pasid, 1u);
+  EXPECT_EQ(b.inv_requests[1].pasid.pasid, 1u);
+  EXPECT_EQ(b.inv_requests[2].pasid.pasid, 2u);
 }
 
 }  // namespace

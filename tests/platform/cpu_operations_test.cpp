@@ -30,6 +30,10 @@ struct FixedOperands : ScriptOperands {
     created.push_back(script_symbol(v, "process"));
     return 9;
   }
+  size_t device(const ScriptValue& v, const std::string& key) override {
+    if (script_symbol(v, key) != "device1") throw ScriptError(script_error(v.loc, key, "bad"));
+    return 1;
+  }
   std::vector<std::string> created;
 };
 
@@ -76,6 +80,8 @@ const char* sample(ArgKind k) {
       return "P1";
     case ArgKind::kNewProcess:
       return "Q";
+    case ArgKind::kDevice:
+      return "device1";
   }
   return "?";
 }
@@ -96,7 +102,7 @@ TEST(CpuOperations, EntriesAreCompleteAndFoundByName) {
       }
     }
   }
-  EXPECT_EQ(names.size(), 16u);
+  EXPECT_EQ(names.size(), 21u);
   EXPECT_EQ(find_cpu_operation("repeat"), nullptr);
   EXPECT_EQ(find_cpu_operation("jump"), nullptr);
 }
@@ -141,12 +147,26 @@ TEST(CpuOperations, EveryOperationDecodesEveryArgumentIntoItsField) {
         case ArgField::kDurationNs:
           EXPECT_DOUBLE_EQ(t.duration_ns, 3000.0);
           break;
+        case ArgField::kDevice:
+          EXPECT_EQ(t.device, 1u);
+          break;
       }
     }
     if (op.name == "fork") {
       EXPECT_EQ(names.created, std::vector<std::string>{"Q"});
     }
   }
+}
+
+TEST(CpuOperations, BindUnbindAndFlushesNameADeviceOrNothing) {
+  EXPECT_EQ(decode("bind device1").device, 1u);
+  EXPECT_EQ(decode("unbind device1").device, 1u);
+  EXPECT_EQ(decode("oom_reap P1").mm2, 7u);
+  EXPECT_EQ(op_synopsis(*find_cpu_operation("bind")), "bind DEVICE");
+  EXPECT_EQ(op_synopsis(*find_cpu_operation("flush_pasid")), "flush_pasid");
+  EXPECT_TRUE(find_cpu_operation("bind")->in_process);
+  EXPECT_FALSE(find_cpu_operation("flush_all")->in_process);
+  EXPECT_FALSE(find_cpu_operation("oom_reap")->in_process);
 }
 
 TEST(CpuOperations, OptionalArgumentsTakeTheirDefaults) {

@@ -207,6 +207,37 @@ TEST(ScenarioErrors, DevThreadNeedsABindOfItsProcess) {
             3, 37, "process", "'P0' is not bound to device1");
 }
 
+TEST(Scenario, ARuntimeBindInACpuThreadOfTheProcessSatisfiesItsDevThread) {
+  Scenario s = load("process P0\nprocess P1\n"
+                    "cpu thread A core=0 process=P1:\n  @2us bind device1\n  unbind device1\n"
+                    "dev thread D device=device1 process=P1:\n  read 0x1000\n");
+  ASSERT_EQ(s.cpu_threads.size(), 1u);
+  ASSERT_EQ(s.cpu_threads[0].program.ops.size(), 2u);
+  EXPECT_EQ(s.cpu_threads[0].program.ops[0].op, find_cpu_operation("bind"));
+  EXPECT_EQ(s.cpu_threads[0].program.ops[0].device, 1u);
+  EXPECT_EQ(s.cpu_threads[0].program.ops[1].op, find_cpu_operation("unbind"));
+  EXPECT_EQ(s.boot.size(), 2u);  // two processes, no boot bind
+  ASSERT_EQ(s.dev_threads.size(), 1u);
+}
+
+TEST(ScenarioErrors, ARuntimeBindOfAnotherProcessOrDeviceDoesNotCount) {
+  // P0's thread binds P0, not P1; P1's thread binds device0, not device1.
+  expect_at(error_of("process P0\nprocess P1\n"
+                     "cpu thread A core=0 process=P0:\n  bind device1\n"
+                     "cpu thread B core=1 process=P1:\n  bind device0\n"
+                     "dev thread D device=device1 process=P1:\n  read 0x1000\n"),
+            7, 37, "process", "or a 'bind device1' operation in a cpu thread of P1");
+}
+
+TEST(ScenarioErrors, BindOperationsNameAnExistingDevice) {
+  expect_at(error_of("process P0\ncpu thread A core=0 process=P0:\n  bind device2\n"), 3, 8,
+            "device", "unknown device 'device2' (expected device0..device1");
+  expect_at(error_of("process P0\ncpu thread A core=0 process=P0:\n  unbind\n"), 3, 3, "",
+            "'unbind' needs a device such as device0");
+  expect_at(error_of("process P0\ncpu thread A core=0 process=P0:\n  oom_reap P7\n"), 3, 12,
+            "process", "unknown process 'P7'");
+}
+
 TEST(ScenarioErrors, ThreadMustBeABlockAndNamesUnique) {
   expect_at(error_of("process P0\ncpu thread A core=0 process=P0\n"), 2, 1, "cpu thread",
             "expected ':'");

@@ -22,18 +22,6 @@ double driver_stat(const SimRun& r, const char* name) {
 double mmu_stat(const SimRun& r, const char* name) {
   return stat(r, {"device0", "mirror", name});
 }
-size_t dev_errors(const SimRun& r, const std::string& name) {
-  return thread(r, "dev_threads", name).at("errors").size();
-}
-// Values of the reads that succeeded, in order.
-std::vector<uint64_t> ok_reads(const SimRun& r, const std::string& name) {
-  std::vector<uint64_t> v;
-  for (const Json& x : thread(r, "dev_threads", name).at("reads")) {
-    if (x.at("ok").get<bool>()) v.push_back(static_cast<uint64_t>(x.at("value").get<double>()));
-  }
-  return v;
-}
-
 // ---- 001: cases A and B, and the write-protect exception ---------------------------
 
 // Each case's checker under range_end, and clean under under_ptl.
@@ -167,6 +155,31 @@ TEST(SeedScenarios, ReleaseAtExitTearsDownTheDeviceMappingsFirst) {
       EXPECT_EQ(dev_errors(r, "DEV-thread-0"), 1u) << policy << " " << api;
       EXPECT_GE(driver_stat(r, "fault_failures"), 1) << policy << " " << api;
     }
+  }
+}
+
+// ---- 004: the non-blocking start --------------------------------------------------
+
+TEST(SeedScenarios, NonBlockingStartFailsWhileTheIntervalDriverWouldSleep) {
+  for (const char* policy : kPolicies) {
+    const SimRun r = run_config("seeds/004_nonblocking_start", policy);
+    ASSERT_EQ(r.status, 0) << policy << "\n" << r.output;
+    EXPECT_EQ(total_violations(r), 0u) << policy;
+    EXPECT_EQ(driver_stat(r, "would_block"), 1) << policy;
+    EXPECT_EQ(stat(r, {"os", "oom_reaper", "start_failures"}), 1) << policy;
+    EXPECT_EQ(op_results(r, "Reaper", "oom_reap"), std::vector<int64_t>{2}) << policy;
+    EXPECT_EQ(ok_reads(r, "DEV-thread-0"), (std::vector<uint64_t>{3, 0})) << policy;
+  }
+}
+
+TEST(SeedScenarios, NonBlockingStartOfARangeDriverNeverFails) {
+  for (const char* policy : kPolicies) {
+    const SimRun r =
+        run_config("seeds/004_nonblocking_start", policy, "--set device.0.mirror.api=range");
+    ASSERT_EQ(r.status, 0) << policy << "\n" << r.output;
+    EXPECT_EQ(total_violations(r), 0u) << policy;
+    EXPECT_EQ(driver_stat(r, "would_block"), 0) << policy;
+    EXPECT_EQ(op_results(r, "Reaper", "oom_reap"), std::vector<int64_t>{1}) << policy;
   }
 }
 

@@ -96,4 +96,29 @@ inline double stat(const SimRun& r, std::initializer_list<const char*> path) {
   return (*v).at("value").get<double>();
 }
 
+// Values of the reads of a device thread that succeeded, in order.
+inline std::vector<uint64_t> ok_reads(const SimRun& r, const std::string& name) {
+  std::vector<uint64_t> v;
+  for (const Json& x : thread(r, "dev_threads", name).at("reads")) {
+    if (x.at("ok").get<bool>()) v.push_back(static_cast<uint64_t>(x.at("value").get<double>()));
+  }
+  return v;
+}
+
+inline size_t dev_errors(const SimRun& r, const std::string& name) {
+  return thread(r, "dev_threads", name).at("errors").size();
+}
+
+// Results of a CPU thread's operations named `op`, in order.
+inline std::vector<int64_t> op_results(const SimRun& r, const std::string& name,
+                                       const std::string& op) {
+  std::vector<int64_t> v;
+  for (const Json& x : thread(r, "cpu_threads", name).at("ops")) {
+    if (x.at("op").get<std::string>() == op) {
+      v.push_back(static_cast<int64_t>(x.at("result").get<double>()));
+    }
+  }
+  return v;
+}
+
 }  // namespace iosim

@@ -1,6 +1,7 @@
 // System builder: a small system built from config text and a script, booted and run.
 #include "platform/system.h"
 
+#include "os/diagnostics.h"
 #include "platform/cli.h"
 #include "platform/config_params.h"
 #include "platform/system_simulation.h"
@@ -248,6 +249,90 @@ TEST(System, DeviceThreadsRunAfterBootWithTheBoundPasids) {
   EXPECT_EQ(dev.thread(2).completed(), 50u);
   EXPECT_EQ(dev.thread(2).start_time(), o.boot_end);
   EXPECT_EQ(sys.checkers()->total(), 0u);
+}
+
+// Runtime binds go through System::bind/unbind like the boot's; a pair bound twice,
+// or unbound when not bound, is a recorded errno, not a failure of the run.
+TEST(System, RuntimeBindAndUnbindResults) {
+  SystemConfig cfg = config_from(std::string(kSmallSystem) + "[device]\ncount = 2\n");
+  Scenario sc = scenario_from(cfg,
+                              "process P0\n"
+                              "process P1\n"
+                              "map P1 b at=0x40000000 size=4K populate=write value=9\n"
+                              "bind P0 device0\n"
+                              "cpu thread A core=0 process=P0:\n"
+                              "  bind device0\n"     // -EEXIST
+                              "  unbind device1\n"   // -EINVAL: never bound
+                              "  bind device1\n"     // PASID 1, shared by P0's devices
+                              "  unbind device0\n"   // 0
+                              "  unbind device0\n"   // -EINVAL
+                              "  unbind device1\n"   // 0: PASID 1 is free again
+                              "cpu thread B core=1 process=P1:\n"
+                              "  @50us bind device1\n"  // PASID 1
+                              "dev thread D device=device1 process=P1:\n"
+                              "  read b\n"             // before B's bind: fails
+                              "  @60us read b\n");     // 9
+  System sys(cfg, std::move(sc));
+  const System::Outcome o = sys.run();
+  ASSERT_TRUE(o.finished) << o.error;
+  std::vector<int64_t> a;
+  for (const OpRecord& r : sys.cpu_thread(0).ops()) a.push_back(r.result);
+  EXPECT_EQ(a, (std::vector<int64_t>{-17, -22, 1, 0, -22, 0}));
+  ASSERT_EQ(sys.cpu_thread(1).ops().size(), 1u);
+  EXPECT_EQ(sys.cpu_thread(1).ops()[0].result, 1);
+  // Each bind and unbind takes simulated time (table writes, commands, waits).
+  EXPECT_GT(sys.cpu_thread(0).ops()[2].end, sys.cpu_thread(0).ops()[2].start);
+  EXPECT_GT(sys.cpu_thread(0).ops()[3].end, sys.cpu_thread(0).ops()[3].start);
+  const DmaThread& d = sys.device(1).thread(0);
+  EXPECT_EQ(d.config().pasid, 1u);
+  ASSERT_EQ(d.reads().size(), 2u);
+  EXPECT_FALSE(d.reads()[0].ok);
+  EXPECT_TRUE(d.reads()[1].ok);
+  EXPECT_EQ(d.reads()[1].value, 9u);
+  EXPECT_EQ(d.errors().size(), 1u);
+  EXPECT_EQ(sys.pasids().size(), 1u);  // the boot's bind only
+  EXPECT_EQ(sys.checkers()->total(), 0u);
+  EXPECT_EQ(sys.checkers()->pasid_reuse().handed_on(), 1u);
+}
+
+// The OOM reaper on a process bound to an ATS device: SVA's notifier does not sleep
+// in the non-blockable range (its start returns 0 and its invalidation spins, under
+// the PTL or from invalidate_range_end), so the first attempt reaps, the kernel logs
+// no diagnostic (sleeping in a non-block section would be one) and the device's next
+// read faults in a new zero page.
+void oom_reap_of_a_bound_process(const char* policy) {
+  SystemConfig cfg =
+      config_from(std::string(kSmallSystem) + "secondary_tlb_flush = " + policy + "\n");
+  Scenario sc = scenario_from(cfg,
+                              "process V\n"
+                              "map V buf at=0x40000000 size=8K populate=write value=3\n"
+                              "bind V device0\n"
+                              "dev thread D device=device0 process=V:\n"
+                              "  read buf\n"
+                              "  @1ms read buf\n"
+                              "cpu thread R core=1 process=V:\n"
+                              "  @10us oom_reap V\n");
+  System sys(cfg, std::move(sc));
+  const System::Outcome o = sys.run();
+  ASSERT_TRUE(o.finished) << o.error;
+  ASSERT_EQ(sys.cpu_thread(0).ops().size(), 1u);
+  EXPECT_EQ(sys.cpu_thread(0).ops()[0].result, 1);  // reaped at the first attempt
+  const Diagnostics& d = sys.kernel().context().diagnostics();
+  EXPECT_EQ(d.total(), 0u) << (d.total() ? d.records().front().message : "");
+  const DmaThread& t = sys.device(0).thread(0);
+  ASSERT_EQ(t.reads().size(), 2u);
+  EXPECT_EQ(t.reads()[0].value, 3u);
+  EXPECT_TRUE(t.reads()[1].ok);
+  EXPECT_EQ(t.reads()[1].value, 0u);
+  EXPECT_EQ(sys.checkers()->total(), 0u);
+}
+
+TEST(System, OomReapOfABoundProcessUnderPtl) {
+  oom_reap_of_a_bound_process("under_ptl");
+}
+
+TEST(System, OomReapOfABoundProcessRangeEnd) {
+  oom_reap_of_a_bound_process("range_end");
 }
 
 }  // namespace
