@@ -266,7 +266,7 @@ void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, Pc
   const bool injected = port.take_injected_ur();
   if (injected) injected_ur_->inc();
   Translation t;
-  if (port.config().ats_enabled && !injected) {
+  if (port.config().ats_enabled) {
     TranslateRequest req{ext.requester_id, ext.pasid, va, !ext.no_write, false};
     t = translator_.translate(req, delay);
   }

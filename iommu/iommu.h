@@ -18,8 +18,8 @@
 // are answered in the same b_transport with one completion entry (the translated page
 // with its S-bit size, R/W/Exe/Priv/Global; R=W=0 when not present or not permitted;
 // Unsupported Request when ATS is disabled on the port or in the context, or the
-// tables fault, or when RootPortConfig::fault_translation_ur injects it, without a
-// translation). Translated requests (AT=10) are forwarded (optionally rejected from
+// tables fault, or when RootPortConfig::fault_translation_ur injects it after the
+// lookup). Translated requests (AT=10) are forwarded (optionally rejected from
 // Functions without ATS). Page Requests and Stop Markers go to the PageRequestQueue,
 // Invalidate Completions to the CommandQueue. A Requester ID maps to the port
 // configured for it, else to the first port it was seen on.

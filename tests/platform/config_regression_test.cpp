@@ -833,6 +833,24 @@ TEST(ConfigRegression, UnresponsiveDeviceEndsInTimeoutsAndTheRunTerminates) {
   EXPECT_LT(r.stats.at("sim_time_ns").get<double>(), 10e6);
 }
 
+// The faults keep the lookahead exact: the same results with every wait taken.
+TEST(ConfigRegression, LookaheadChangesNoResultWithFaultsInjected) {
+  expect_lookahead_changes_nothing("seeds/fault_early_completion", "range_end");
+  expect_lookahead_changes_nothing("seeds/fault_early_completion_mremap", "under_ptl");
+  expect_lookahead_changes_nothing("default", "under_ptl",
+                                   "--set device.fault.completion_delay_ns=2000");
+  expect_lookahead_changes_nothing("default", "under_ptl", "--set device.fault.translation_ur=3");
+  expect_lookahead_changes_nothing("invalidation_storm", "under_ptl",
+                                   "--set device.2.fault.duplicate_completions=5");
+  expect_lookahead_changes_nothing(
+      "default", "under_ptl",
+      "--set device.fault.unresponsive_from_ns=20000 --set iommu.command_queue.itag_timeout_ns=50000");
+  expect_lookahead_changes_nothing("pri_demand_paging", "under_ptl",
+                                   "--set device.fault.lose_prg_responses=2"
+                                   " --set device.fault.pri_response_timeout_ns=40000"
+                                   " --set device.fault.pri_timeout_action=retry");
+}
+
 TEST(ConfigRegression, BadFaultValuesNameTheirKey) {
   SimRun r = run_config("default", "under_ptl", "--set device.fault.lose_prg_responses=1");
   EXPECT_EQ(r.status, 2);
