@@ -117,8 +117,8 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
     prg_responses_to_lose_ = cfg_.fault.lose_prg_responses;
     lost_prg_responses_ = &faults->counter("lost_prg_responses", "responses",
                                            "PRG Responses lost before reaching the device");
-    ignored_prg_responses_ = &faults->counter(
-        "ignored_prg_responses", "responses", "PRG Responses ignored by the unresponsive device");
+    ignored_prg_responses_ = &faults->counter("ignored_prg_responses", "responses",
+                                              "PRG Responses ignored by the unresponsive device");
     refused_accesses_ = &faults->counter(
         "refused_accesses", "accesses",
         "DMA accesses failed (and threads ended) because the device was unresponsive");

@@ -121,7 +121,7 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   using DownMessage = std::variant<InvalidateRequest, PrgResponse>;
   void b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   void deliver(const DownMessage& m);
-  void deliver_arrived();  // SC_METHOD: the queued messages whose arrival has come
+  void deliver_arrived();     // SC_METHOD: the queued messages whose arrival has come
   void unresponsive_timer();  // SC_THREAD when unresponsive_from_ns is set
   uint32_t pasid_of(const DmaThread& t) const;
   // PasidPrefix::with(pasid, the thread's Exe/Priv), remembered per thread for the

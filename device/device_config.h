@@ -128,24 +128,25 @@ struct DmaThreadConfig {
 //    happens this long later, and without waiting for in-flight accesses that used
 //    them (a Function that breaks the rule of section 10.3, ATS Invalidation, that
 //    its Invalidate Completion is sent only once no request will use the invalidated
-//    translations any more). Caught by the checkers
-//    (write_after_protect, completion_contract), not recovered.
+//    translations any more). Not recovered: caught by the checkers
+//    (write_after_protect, completion_contract; configs/seeds/fault_early_*.cfg).
 // Translation (section 10.2.3, Translation Completion):
 //  - translation_ur: the first N Translation Requests of the Function are answered
 //    with Completion Status Unsupported Request. UR is the translation agent's
-//    answer, so it is injected in the IOMMU's root port for the Function's Requester
-//    ID (RootPortConfig::fault_translation_ur): the device receives a real UR
-//    completion and handles it as it would any other (the access fails: an access
-//    error of the DMA thread, counted in ats.translation_errors).
+//    answer, so it is injected where a UR is generated, in the IOMMU at the root
+//    port of the Function's Requester ID (RootPortConfig::fault_translation_ur;
+//    answered after the translation agent's lookup): the device receives a real UR
+//    completion and handles it as any other (the access fails: an access error of
+//    the DMA thread, counted in ats.translation_errors and fault.ur_completions).
 // Page requests (section 10.4, Page Request Services):
 //  - lose_prg_responses: the first N PRG Responses addressed to the Function are lost
 //    on their way (the host sent them; the Function never sees them).
 //  - pri_response_timeout_ns: how long the Function waits for a group's PRG Response
-//    (0: for ever). PCIe defines no PRI response time-out and leaves recovery from a
-//    missing response to the Function; here it gives up on the group, takes back its
-//    allocation credits and PRG index, and does pri_timeout_action: `error` reports
-//    an access error, `retry` translates the pages again (a new Page Request Group if
-//    they are still missing), within max_translation_attempts.
+//    (0: for ever). PCIe leaves the recovery from a missing response to the
+//    Function; here it gives up on the group, takes back its allocation credits and
+//    PRG index, and does pri_timeout_action: `error` reports an access error, `retry`
+//    translates the pages again (a new Page Request Group for pages still missing),
+//    within max_translation_attempts.
 // Device failure:
 //  - unresponsive_from_ns: from this time after the start (the device's start event;
 //    simulated time 0 without one) the Function stops answering: Invalidate Requests

@@ -94,8 +94,7 @@ class InvalidationHandler {
   // Sends the request's Invalidate Completions (or not, as the faults say); returns
   // when the last one arrives (now when none is sent).
   sc_core::sc_time send_completions(const InvalidateRequest& r);
-  static Counter* fault_counter(StatGroup* g, const char* name, const char* unit,
-                                const char* desc);
+  static Counter* fault_counter(StatGroup* g, const char* name, const char* unit, const char* desc);
 
   Config cfg_;
   sc_core::sc_time processing_;  // cfg_.processing_latency_ns

@@ -13,11 +13,11 @@ PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, Stat
       allocation_(allocation),
       enabled_(enabled),
       response_timeout_(ns(response_timeout_ns)),
-      timeout_counter_(fault_stats ? &fault_stats->counter(
-                                         "pri_response_timeouts", "groups",
-                                         "Page Request Groups given up after the PRI "
-                                         "response time-out")
-                                   : nullptr),
+      timeout_counter_(fault_stats
+                           ? &fault_stats->counter("pri_response_timeouts", "groups",
+                                                   "Page Request Groups given up after the PRI "
+                                                   "response time-out")
+                           : nullptr),
       credits_(allocation > 0 ? allocation : 1,  // 0 only with PRI disabled (DeviceConfig)
                timing),
       indices_(kPrgIndexMax + 1, timing),

@@ -16,8 +16,8 @@
 //   page requests already sent; it gets no response.
 //
 // - Response time-out (DeviceFaultConfig::pri_response_timeout_ns; 0: none). PCIe
-//   (Base 5.0, section 10.4) defines no time-out for a PRG Response and leaves the
-//   recovery to the Function: a group not answered within the time-out is given up
+//   (Base 5.0, section 10.4) leaves what a Function does when a PRG Response does not
+//   come to the Function: here a group not answered within the time-out is given up
 //   (kTimeout), its credits and PRG index are taken back, and the caller decides
 //   (DeviceFaultConfig::pri_timeout_action). A response that still comes for it
 //   later is a protocol error.
@@ -54,8 +54,8 @@ class PriClient {
   // `timing`: the system's (a waiter woken for credits or an index is activity it
   // must know of). `response_timeout_ns`: 0 for none; `fault_stats`: where time-outs
   // are counted (null: nowhere, when no fault is configured).
-  PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& stats,
-            Timing& timing, double response_timeout_ns = 0, StatGroup* fault_stats = nullptr);
+  PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& stats, Timing& timing,
+            double response_timeout_ns = 0, StatGroup* fault_stats = nullptr);
 
   // Sends the pages as one group (or several when larger than the allocation)
   // and waits for the response(s). pasid kNoPasid-like values are given as

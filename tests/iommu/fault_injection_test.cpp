@@ -33,8 +33,7 @@ struct System : IommuSystem {
   PcieLink link;
   Device dev;
 
-  explicit System(const DeviceConfig& dc, const RootPortConfig& pc = {},
-                  const IommuConfig& ic = {})
+  explicit System(const DeviceConfig& dc, const RootPortConfig& pc = {}, const IommuConfig& ic = {})
       : IommuSystem(ic, pc), link("link", PcieLinkConfig{}), dev("dev", ctx, dc) {
     dev.upstream.bind(link.up_in);
     link.up_out.bind(port.upstream);

@@ -802,16 +802,16 @@ TEST(ConfigRegression, TranslationUnsupportedRequestIsAnAccessError) {
 TEST(ConfigRegression, LostPrgResponseEndsInThePriTimeoutAndItsAction) {
   const std::string lose =
       "--set device.fault.lose_prg_responses=1 --set device.fault.pri_response_timeout_ns=100000";
-  SimRun retry =
-      run_config("pri_demand_paging", "under_ptl", lose + " --set device.fault.pri_timeout_action=retry");
+  SimRun retry = run_config("pri_demand_paging", "under_ptl",
+                            lose + " --set device.fault.pri_timeout_action=retry");
   ASSERT_EQ(retry.status, 0) << retry.output;
   EXPECT_EQ(stat(retry, {"device0", "fault", "lost_prg_responses"}), 1.0);
   EXPECT_EQ(stat(retry, {"device0", "fault", "pri_response_timeouts"}), 1.0);
   EXPECT_EQ(stat(retry, {"device0", "access_errors"}), 0.0);
   EXPECT_EQ(total_violations(retry), 0u);
 
-  SimRun error =
-      run_config("pri_demand_paging", "under_ptl", lose + " --set device.fault.pri_timeout_action=error");
+  SimRun error = run_config("pri_demand_paging", "under_ptl",
+                            lose + " --set device.fault.pri_timeout_action=error");
   ASSERT_EQ(error.status, 0) << error.output;
   EXPECT_EQ(stat(error, {"device0", "fault", "pri_response_timeouts"}), 1.0);
   EXPECT_EQ(stat(error, {"device0", "access_errors"}), 1.0);
@@ -842,9 +842,9 @@ TEST(ConfigRegression, LookaheadChangesNoResultWithFaultsInjected) {
   expect_lookahead_changes_nothing("default", "under_ptl", "--set device.fault.translation_ur=3");
   expect_lookahead_changes_nothing("invalidation_storm", "under_ptl",
                                    "--set device.2.fault.duplicate_completions=5");
-  expect_lookahead_changes_nothing(
-      "default", "under_ptl",
-      "--set device.fault.unresponsive_from_ns=20000 --set iommu.command_queue.itag_timeout_ns=50000");
+  expect_lookahead_changes_nothing("default", "under_ptl",
+                                   "--set device.fault.unresponsive_from_ns=20000 --set "
+                                   "iommu.command_queue.itag_timeout_ns=50000");
   expect_lookahead_changes_nothing("pri_demand_paging", "under_ptl",
                                    "--set device.fault.lose_prg_responses=2"
                                    " --set device.fault.pri_response_timeout_ns=40000"
@@ -858,10 +858,8 @@ TEST(ConfigRegression, BadFaultValuesNameTheirKey) {
   EXPECT_NE(r.output.find("pri_response_timeout_ns"), std::string::npos) << r.output;
   SimRun neg = run_config("default", "under_ptl", "--set device.0.fault.completion_delay_ns=-1");
   EXPECT_EQ(neg.status, 2);
-  EXPECT_NE(neg.output.find("device.0.fault.completion_delay_ns"), std::string::npos)
-      << neg.output;
-  SimRun choice =
-      run_config("default", "under_ptl", "--set device.fault.pri_timeout_action=again");
+  EXPECT_NE(neg.output.find("device.0.fault.completion_delay_ns"), std::string::npos) << neg.output;
+  SimRun choice = run_config("default", "under_ptl", "--set device.fault.pri_timeout_action=again");
   EXPECT_EQ(choice.status, 2);
   EXPECT_NE(choice.output.find("error|retry"), std::string::npos) << choice.output;
 }
