@@ -795,6 +795,12 @@ TEST(ConfigRegression, TranslationUnsupportedRequestIsAnAccessError) {
   EXPECT_EQ(stat(r, {"device0", "ats", "translation_errors"}), 1.0);
   EXPECT_EQ(stat(r, {"device0", "access_errors"}), 1.0);
   EXPECT_EQ(total_violations(r), 0u);
+  // The dev thread's first access (write buf) failed; the other seven completed.
+  const Json& errors = thread(r, "dev_threads", "DEV-thread-0").at("errors");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].at("reason").get<std::string>(), "translation request failed");
+  EXPECT_EQ(errors[0].at("va").get<double>(), 268435456.0);
+  EXPECT_TRUE(errors[0].at("write").get<bool>());
 }
 
 // A lost PRG Response ends in the device's PRI response time-out: with `retry` the
