@@ -9,7 +9,8 @@
 
 namespace iosim {
 
-AtsClient::AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& g, uint32_t max_attempts)
+AtsClient::AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& g, uint32_t max_attempts,
+                     StatGroup* fault_stats)
     : up_(up),
       atc_(atc),
       max_attempts_(max_attempts),
@@ -19,7 +20,11 @@ AtsClient::AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& g, uint32_t max_at
       errors_(g.counter("translation_errors", "completions",
                         "Unsupported Request / Completer Abort completions")),
       latency_(g.histogram(AtsClientStats::kTranslationLatency,
-                           "Translation Request sent to usable completion")) {}
+                           "Translation Request sent to usable completion")),
+      ur_(fault_stats ? &fault_stats->counter("ur_completions", "completions",
+                                              "Translation Completions with status "
+                                              "Unsupported Request")
+                      : nullptr) {}
 
 void AtsClient::on_invalidate(std::optional<uint32_t> pasid, const AtsRange& range) {
   for (Pending& p : pending_) {
@@ -88,6 +93,8 @@ AtsClient::Result AtsClient::translate(const Request& r, LocalTime& time) {
     if (!response_ok || ext.completion_status != AtsCompletionStatus::kSuccess ||
         ext.completions.empty()) {
       errors_.inc();
+      if (ur_ && response_ok && ext.completion_status == AtsCompletionStatus::kUnsupportedRequest)
+        ur_->inc();
       return {Outcome::kError, {}};
     }
     if (is_stale(done, page, ext.completions)) {

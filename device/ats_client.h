@@ -5,6 +5,8 @@
 //   be outstanding at once, one per DMA issue slot that is waiting.
 // - NW=1 is set when the caller only needs read access and the device is
 //   configured to ask for it; Exe/Priv travel in the PASID prefix.
+// - A completion with status Unsupported Request or Completer Abort (PCIe Base 5.0,
+//   section 10.2.3) ends the translation with kError: the access fails.
 // - Stale completions: every Invalidate Request the device processes while a
 //   request is outstanding is remembered by that request; a completion whose
 //   range overlaps one of them (same PASID, or an invalidation of every PASID)
@@ -51,7 +53,10 @@ class AtsClient {
     bool priv = false;
   };
 
-  AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& stats, uint32_t max_attempts);
+  // `fault_stats`: where Unsupported Request completions are counted when a fault
+  // is configured (DeviceFaultConfig::translation_ur), else null.
+  AtsClient(DeviceUpstream& up, Atc& atc, StatGroup& stats, uint32_t max_attempts,
+            StatGroup* fault_stats = nullptr);
 
   // Translates the page of r.va (SystemC thread context; takes the time of the
   // request round trip). The request leaves at time.now(), after
@@ -87,6 +92,7 @@ class AtsClient {
   Counter& stale_;
   Counter& errors_;
   Histogram& latency_;
+  Counter* ur_ = nullptr;
 };
 
 }  // namespace iosim

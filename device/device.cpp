@@ -40,8 +40,20 @@ void store_le(uint8_t* p, uint32_t len, uint64_t v) {
 }
 
 InvalidationHandler::Config inv_config(const DeviceConfig& c) {
-  return {c.effective_invalidate_queue_depth(), c.invalidation_processing_latency_ns,
-          c.translation_agent_id, c.invalidate_completion_count};
+  InvalidationHandler::Config h;
+  h.queue_depth = c.effective_invalidate_queue_depth();
+  h.processing_latency_ns = c.invalidation_processing_latency_ns;
+  h.translation_agent_id = c.translation_agent_id;
+  h.completion_count = c.invalidate_completion_count;
+  h.completion_delay_ns = c.fault.completion_delay_ns;
+  h.drop_completions = c.fault.drop_completions;
+  h.duplicate_completions = c.fault.duplicate_completions;
+  h.early_completion_ns = c.fault.early_completion_ns;
+  return h;
+}
+
+void count(Counter* c) {
+  if (c) c->inc();
 }
 
 const DeviceConfig& validated(const DeviceConfig& c) {
@@ -90,18 +102,34 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
     return t > 0 ? static_cast<double>(bytes_.value()) / t / 1e9
                  : std::numeric_limits<double>::quiet_NaN();
   });
+  // The fault group exists only with a fault configured (the stats of a device without
+  // one are those of the model without fault injection).
+  StatGroup* faults = cfg_.fault.any() ? &stats_.group("fault") : nullptr;
   ats_ = std::make_unique<AtsClient>(*this, atc_, stats_.group(DeviceStats::kAtsGroup),
-                                     cfg_.max_translation_attempts);
+                                     cfg_.max_translation_attempts, faults);
   pri_ = std::make_unique<PriClient>(*this, cfg_.outstanding_page_request_allocation,
                                      cfg_.pri_enabled, stats_.group(DeviceStats::kPriGroup),
-                                     timing_);
+                                     timing_, cfg_.fault.pri_response_timeout_ns, faults);
   inv_ = std::make_unique<InvalidationHandler>(inv_config(cfg_), *this, atc_, *ats_,
-                                               stats_.group("invalidation"));
+                                               stats_.group("invalidation"), faults);
   sc_core::sc_spawn([this] { inv_->run(); }, "invalidation_handler");
   if (cfg_.kind == DeviceKind::kMirror) {
     MirrorMmu::Config m{cfg_.mirror, cfg_.atc_lookup_latency_ns, cfg_.max_translation_attempts};
     mirror_ = std::make_unique<MirrorMmu>("mirror_mmu", m, *this, atc_, timing_,
                                           stats_.group("mirror"));
+  }
+  if (faults) {
+    prg_responses_to_lose_ = cfg_.fault.lose_prg_responses;
+    lost_prg_responses_ = &faults->counter("lost_prg_responses", "responses",
+                                           "PRG Responses lost before reaching the device");
+    ignored_prg_responses_ = &faults->counter("ignored_prg_responses", "responses",
+                                              "PRG Responses ignored by the unresponsive device");
+    refused_accesses_ = &faults->counter(
+        "refused_accesses", "accesses",
+        "DMA accesses failed (and threads ended) because the device was unresponsive");
+  }
+  if (cfg_.fault.unresponsive_from_ns > 0) {
+    sc_core::sc_spawn([this] { unresponsive_timer(); }, "unresponsive_timer");
   }
   for (size_t i = 0; i < cfg_.threads.size(); ++i) {
     threads_.push_back(std::make_unique<DmaThread>(
@@ -117,7 +145,8 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
   // Besides the slots, the device acts on downstream messages: their handler is
   // idle and none arrives by then.
   path_.set_quiet_until([this](const sc_core::sc_time& t) {
-    return inv_->idle() && (arrivals_.empty() || arrivals_.front().first > t);
+    return inv_->idle() && (arrivals_.empty() || arrivals_.front().first > t) &&
+           t < unresponsive_at_;
   });
   for (auto& t : threads_) t->spawn(*this, timing_, &path_);
 }
@@ -160,10 +189,26 @@ void Device::b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& de
 
 void Device::deliver(const DownMessage& m) {
   if (const auto* r = std::get_if<InvalidateRequest>(&m)) {
-    inv_->accept(*r);
+    inv_->accept(*r);  // it ignores requests once unresponsive
+  } else if (unresponsive_) {
+    count(ignored_prg_responses_);
+  } else if (prg_responses_to_lose_ > 0) {
+    --prg_responses_to_lose_;
+    count(lost_prg_responses_);
   } else {
     pri_->on_response(std::get<PrgResponse>(m));
   }
+}
+
+void Device::unresponsive_timer() {
+  if (start_event_) sc_core::wait(*start_event_);
+  const sc_core::sc_time from = ns(cfg_.fault.unresponsive_from_ns);
+  unresponsive_at_ = sc_core::sc_time_stamp() + from;
+  sc_core::wait(from);
+  unresponsive_ = true;
+  inv_->set_unresponsive();
+  pri_->stop();  // DMA threads waiting for a PRG Response give up
+  for (const std::function<void()>& f : unresponsive_hooks_) f();
 }
 
 void Device::deliver_arrived() {
@@ -243,6 +288,15 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
                             LocalTime& time) {
   AccessResult res;
   if (r.len == 0) return res;
+  if (time.now() >= unresponsive_at_) {
+    // The Function has stopped working: nothing is sent, the thread ends.
+    count(refused_accesses_);
+    access_errors_.inc();
+    res.ok = false;
+    res.halted = true;
+    res.error = "device unresponsive";
+    return res;
+  }
   // Most accesses are small and within one page: keep them off the heap.
   std::array<uint8_t, 64> small{};
   std::vector<uint8_t> large;
@@ -306,13 +360,23 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
         if (pasid != kNoPasid) p = pasid;
         const PriClient::Outcome o = pri_->request(p, faults);
         if (o == PriClient::Outcome::kSuccess) continue;
-        res.error = o == PriClient::Outcome::kInvalidRequest ? "PRG Response: Invalid Request"
-                                                             : "PRG Response: Response Failure";
+        if (o == PriClient::Outcome::kTimeout) {
+          if (cfg_.fault.pri_timeout_action == PriTimeoutAction::kRetry) continue;
+          res.error = "PRG Response time-out";
+        } else {
+          res.error = o == PriClient::Outcome::kInvalidRequest ? "PRG Response: Invalid Request"
+                                                               : "PRG Response: Response Failure";
+        }
       }
       break;
     }
     if (!resolved) {
       if (res.error.empty()) res.error = "no translation after every attempt";
+      if (time.now() >= unresponsive_at_) {  // it stopped while this access waited
+        count(refused_accesses_);
+        res.error = "device unresponsive";
+        res.halted = true;
+      }
       res.ok = false;
       access_errors_.inc();
       return res;
@@ -405,6 +469,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
 }
 
 void Device::stop_pasid(DmaThread& t) {
+  if (unresponsive_) return;
   const uint32_t pasid = pasid_of(t);
   if (pasid != kNoPasid && pri_->enabled()) pri_->stop_pasid(pasid);
 }

@@ -23,6 +23,13 @@
 //    is stamped with the time the request is handed to the upstream socket.
 // Each issue slot's time is a LocalTime (sc_models/timing/local_time.h).
 //
+// Injected faults (DeviceFaultConfig in device/device_config.h) are counted in the
+// group "<device>.fault", which exists only when a fault is configured: lost PRG
+// Responses are dropped on arrival; from unresponsive_from_ns after the start the
+// Function ignores downstream messages and a DMA thread's next access fails at once
+// (no TLP) and ends the thread; the others act in the ATS, PRI and invalidation
+// parts.
+//
 // Simplifications: the DMA engine adds request_issue_latency_ns per request but
 // has no internal bandwidth limit besides the issue slots; a single-function
 // device; translated requests carry no Exe/Priv checks beyond R/W. When
@@ -49,6 +56,7 @@
 #include <tlm>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <variant>
@@ -75,8 +83,13 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   void set_link_latency(const sc_core::sc_time& t) { path_.set_crossing_time(t); }
   // Every DMA thread begins when `e` fires (DmaThread::set_start_event).
   void set_start_event(const sc_core::sc_event* e) {
+    start_event_ = e;
     for (auto& t : threads_) t->set_start_event(e);
   }
+  // Called when the device becomes unresponsive (DeviceFaultConfig::unresponsive_from_ns):
+  // what a configuration read of the Function would find from then on.
+  void on_unresponsive(std::function<void()> f) { unresponsive_hooks_.push_back(std::move(f)); }
+  bool unresponsive() const { return unresponsive_; }
 
   const DeviceConfig& config() const { return cfg_; }
   DmaThread& thread(size_t i) { return *threads_.at(i); }
@@ -115,7 +128,8 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   using DownMessage = std::variant<InvalidateRequest, PrgResponse>;
   void b_transport_down(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   void deliver(const DownMessage& m);
-  void deliver_arrived();  // SC_METHOD: the queued messages whose arrival has come
+  void deliver_arrived();     // SC_METHOD: the queued messages whose arrival has come
+  void unresponsive_timer();  // SC_THREAD when unresponsive_from_ns is set
   uint32_t pasid_of(const DmaThread& t) const;
   // PasidPrefix::with(pasid, the thread's Exe/Priv), remembered per thread for the
   // last values asked (a thread issues many requests; a prefix built per request
@@ -159,6 +173,15 @@ class Device : public sc_core::sc_module, public DeviceUpstream, public DmaAcces
   // max bound the DMA phase (the run summary's rates divide by it).
   Average& issue_times_;
   Average& completion_times_;
+  // Fault injection (DeviceFaultConfig); the counters are null when no fault is set.
+  const sc_core::sc_event* start_event_ = nullptr;
+  sc_core::sc_time unresponsive_at_ = sc_core::sc_max_time();  // known from the start on
+  bool unresponsive_ = false;
+  std::vector<std::function<void()>> unresponsive_hooks_;
+  uint64_t prg_responses_to_lose_ = 0;
+  Counter* lost_prg_responses_ = nullptr;
+  Counter* ignored_prg_responses_ = nullptr;
+  Counter* refused_accesses_ = nullptr;
 };
 
 }  // namespace iosim

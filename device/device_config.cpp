@@ -40,6 +40,25 @@ void DmaThreadConfig::validate(const std::string& p) const {
   }
 }
 
+void DeviceFaultConfig::validate(bool ats_enabled, bool pri_enabled) const {
+  check(completion_delay_ns >= 0, "fault.completion_delay_ns", "must be >= 0");
+  check(early_completion_ns >= 0, "fault.early_completion_ns", "must be >= 0");
+  check(pri_response_timeout_ns >= 0, "fault.pri_response_timeout_ns", "must be >= 0");
+  check(unresponsive_from_ns >= 0, "fault.unresponsive_from_ns", "must be >= 0");
+  check(!(early_completion_ns > 0 && completion_delay_ns > 0), "fault.early_completion_ns",
+        "cannot be combined with a completion delay (a completion is early or late)");
+  check(!(duplicate_completions > 0 && drop_completions > 0), "fault.duplicate_completions",
+        "cannot be combined with dropped completions");
+  check(translation_ur == 0 || ats_enabled, "fault.translation_ur",
+        "needs ats_enabled (no Translation Requests without ATS)");
+  check(pri_response_timeout_ns == 0 || pri_enabled, "fault.pri_response_timeout_ns",
+        "needs pri_enabled");
+  check(lose_prg_responses == 0 || pri_enabled, "fault.lose_prg_responses", "needs pri_enabled");
+  check(lose_prg_responses == 0 || pri_response_timeout_ns > 0, "fault.lose_prg_responses",
+        "needs a PRI response time-out (pri_response_timeout_ns > 0): the device would wait "
+        "for ever");
+}
+
 void DeviceConfig::validate() const {
   mirror.validate("mirror.");
   check(kind != DeviceKind::kMirror || requester_id < 0x8000, "requester_id",
@@ -57,6 +76,7 @@ void DeviceConfig::validate() const {
         "outstanding_page_request_allocation", "must be >= 1 when PRI is enabled");
   check(!pri_enabled || ats_enabled, "pri_enabled", "PRI needs ATS");
   check(max_translation_attempts >= 1, "max_translation_attempts", "must be >= 1");
+  fault.validate(ats_enabled, pri_enabled);
   for (size_t i = 0; i < threads.size(); ++i) {
     const std::string p = "thread" + std::to_string(i) + ".";
     threads[i].validate(p);

@@ -116,6 +116,110 @@ inline constexpr ChoiceValue<DeviceKind> kDeviceKindValues[] = {
      "through the IOMMU in pass-through"}};
 inline constexpr Choices<DeviceKind> kDeviceKind{kDeviceKindValues};
 
+// Fault injection of one device (device.<i>.fault.*). Every fault is off by default;
+// with all of them off the device behaves, and counts, as without this section.
+//
+// Invalidation (PCIe Base 5.0, section 10.3, ATS Invalidation): the Function answers
+// each Invalidate Request with Invalidate Completions carrying its ITag.
+//  - completion_delay_ns (late): every Invalidate Completion is sent this long after
+//    the request was handled (ATC entries dropped, in-flight users drained). The
+//    handler stays busy meanwhile, so later requests queue behind it.
+//  - drop_completions (dropped): the Invalidate Completions of the first N requests
+//    are never sent. Recovery: the IOMMU's ITag time-out (FSTS.ITE, failed inv_wait)
+//    and the driver policy's answer (docs/atc-invalidation-timeouts.md).
+//  - duplicate_completions (duplicated): the Invalidate Completions of the first N
+//    requests are sent twice, back to back. The IOMMU allocates ITags round robin, so
+//    the copy arrives while its ITag is free: it completes nothing (harmless) and the
+//    command queue counts it as a stale completion when it next takes the arrived
+//    completions. (A copy could only complete another request if 31 more ITags were
+//    allocated before it arrived.)
+//  - early_completion_ns (early): the Invalidate Completion is sent when the request
+//    has been processed but before the matching ATC entries are dropped, which
+//    happens this long later, and without waiting for in-flight accesses that used
+//    them (a Function that breaks the rule of section 10.3, ATS Invalidation, that
+//    its Invalidate Completion is sent only once no request will use the invalidated
+//    translations any more). Not recovered: caught by the checkers
+//    (write_after_protect, completion_contract; configs/seeds/fault_early_*.cfg).
+// Translation (section 10.2.3, Translation Completion):
+//  - translation_ur: the first N Translation Requests of the Function are answered
+//    with Completion Status Unsupported Request. UR is the translation agent's
+//    answer, so it is injected where a UR is generated, in the IOMMU at the root
+//    port of the Function's Requester ID (RootPortConfig::fault_translation_ur;
+//    answered after the translation agent's lookup): the device receives a real UR
+//    completion and handles it as any other (the access fails: an access error of
+//    the DMA thread, counted in ats.translation_errors and fault.ur_completions).
+// Page requests (section 10.4, Page Request Services):
+//  - lose_prg_responses: the first N PRG Responses addressed to the Function are lost
+//    on their way (the host sent them; the Function never sees them).
+//  - pri_response_timeout_ns: how long the Function waits for a group's PRG Response
+//    (0: for ever). PCIe leaves the recovery from a missing response to the
+//    Function; here it gives up on the group, takes back its allocation credits and
+//    PRG index, and does pri_timeout_action: `error` reports an access error, `retry`
+//    translates the pages again (a new Page Request Group for pages still missing),
+//    within max_translation_attempts.
+// Device failure:
+//  - unresponsive_from_ns: from this time after the start (the device's start event;
+//    simulated time 0 without one) the Function stops answering: Invalidate Requests
+//    get no completion, PRG Responses are ignored, PRI stops (a group waiting for
+//    its response is given up), and each DMA thread ends at its next access, which
+//    fails without a TLP (accesses already sent complete). Configuration reads
+//    would fail too (the platform tells the SVA driver the device is gone, as
+//    pci_device_is_present() would find). Recovery: ITag time-outs in the IOMMU and
+//    the driver giving up on a device that is gone.
+enum class PriTimeoutAction { kError, kRetry };
+inline constexpr ChoiceValue<PriTimeoutAction> kPriTimeoutActionValues[] = {
+    {"error", PriTimeoutAction::kError, "the faulting access fails (an access error)"},
+    {"retry", PriTimeoutAction::kRetry,
+     "translate again and send a new Page Request Group for pages still missing"}};
+inline constexpr Choices<PriTimeoutAction> kPriTimeoutAction{kPriTimeoutActionValues};
+
+struct DeviceFaultConfig {
+  double completion_delay_ns = 0;
+  uint64_t drop_completions = 0;
+  uint64_t duplicate_completions = 0;
+  double early_completion_ns = 0;
+  uint64_t translation_ur = 0;
+  uint64_t lose_prg_responses = 0;
+  double pri_response_timeout_ns = 0;
+  PriTimeoutAction pri_timeout_action = PriTimeoutAction::kError;
+  double unresponsive_from_ns = 0;
+
+  template <class V>
+  void visit(V& v) {
+    v("completion_delay_ns", completion_delay_ns, "ns",
+      "late: send every Invalidate Completion this much later (0: on time)");
+    v("drop_completions", drop_completions, "requests",
+      "dropped: send no Invalidate Completion for the first N Invalidate Requests");
+    v("duplicate_completions", duplicate_completions, "requests",
+      "duplicated: send the Invalidate Completions of the first N Invalidate Requests twice");
+    v("early_completion_ns", early_completion_ns, "ns",
+      "early: send each Invalidate Completion this long before dropping the ATC entries, "
+      "without waiting for in-flight users (0: off)");
+    v("translation_ur", translation_ur, "requests",
+      "the translation agent answers the first N Translation Requests with Unsupported "
+      "Request");
+    v("lose_prg_responses", lose_prg_responses, "responses",
+      "the first N PRG Responses to the device are lost (needs pri_response_timeout_ns)");
+    v("pri_response_timeout_ns", pri_response_timeout_ns, "ns",
+      "wait for a PRG Response at most this long, then pri_timeout_action (0: for ever)");
+    v.choice("pri_timeout_action", pri_timeout_action, kPriTimeoutAction,
+             "what the device does when a PRG Response timed out");
+    v("unresponsive_from_ns", unresponsive_from_ns, "ns",
+      "the device stops answering this long after the start (0: never)");
+  }
+
+  bool invalidation_faults() const {
+    return completion_delay_ns > 0 || drop_completions > 0 || duplicate_completions > 0 ||
+           early_completion_ns > 0 || unresponsive_from_ns > 0;
+  }
+  bool any() const {
+    return invalidation_faults() || translation_ur > 0 || lose_prg_responses > 0 ||
+           pri_response_timeout_ns > 0;
+  }
+  // Throws ParamError naming "fault." + the parameter.
+  void validate(bool ats_enabled, bool pri_enabled) const;
+};
+
 struct DeviceConfig {
   DeviceKind kind = DeviceKind::kAts;
   uint16_t requester_id = 0x0100;  // bus 1, device 0, function 0
@@ -154,6 +258,8 @@ struct DeviceConfig {
   uint32_t max_translation_attempts = 8;
   // kind mirror: its MMU and its driver.
   MirrorConfig mirror;
+
+  DeviceFaultConfig fault;
   std::vector<DmaThreadConfig> threads;
 
   template <class V>
@@ -181,6 +287,8 @@ struct DeviceConfig {
     v("max_translation_attempts", max_translation_attempts, "",
       "translation attempts per access before an error");
     v.section("mirror", mirror);
+
+    v.section("fault", fault);
     for (size_t i = 0; i < threads.size(); ++i) {
       const std::string name = "thread" + std::to_string(i);
       v.section(name.c_str(), threads[i]);

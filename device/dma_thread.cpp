@@ -63,6 +63,7 @@ void DmaThread::run_synthetic(DmaAccessor& a, LocalTime& time) {
     time.idle_until(at);  // the issue time next_request() reserved
     const AccessResult res = a.access(*this, *r, r->va, time);
     record(*r, res, time.now());
+    if (res.halted) break;
   }
   time.sync();
   slot_done(time);
@@ -71,13 +72,16 @@ void DmaThread::run_synthetic(DmaAccessor& a, LocalTime& time) {
 void DmaThread::run_script(DmaAccessor& a, LocalTime& time) {
   await_start();
   time.start();
-  for (const ScriptOp& op : cfg_.script) {
+  bool halted = false;
+  for (auto op_it = cfg_.script.begin(); op_it != cfg_.script.end() && !halted; ++op_it) {
+    const ScriptOp& op = *op_it;
     switch (op.kind) {
       case ScriptOp::Kind::kRead:
       case ScriptOp::Kind::kWrite: {
         const DmaRequest r{op.va, op.len, op.kind == ScriptOp::Kind::kWrite};
         const AccessResult res = a.access(*this, r, op.value, time);
         record(r, res, time.now());
+        halted = res.halted;
         break;
       }
       case ScriptOp::Kind::kWait:

@@ -38,8 +38,9 @@ namespace iosim {
 // Result of one device access.
 struct AccessResult {
   bool ok = true;
-  uint64_t value = 0;  // first 8 bytes read (little endian)
-  std::string error;   // why it failed
+  uint64_t value = 0;   // first 8 bytes read (little endian)
+  std::string error;    // why it failed
+  bool halted = false;  // the device stopped working: the thread issues nothing more
 };
 
 class DmaThread;

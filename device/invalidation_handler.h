@@ -25,6 +25,14 @@
 // of its arrival and that time (an idle handler is woken there directly by the
 // arrival).
 //
+// Injected faults (DeviceFaultConfig, device/device_config.h; counted in the
+// device's "fault" statistics group): a late completion waits completion_delay_ns
+// after step 3; a dropped one is not sent (the slot is freed at once); a duplicated
+// one is sent twice, back to back; an early one is sent right after step 1, and the
+// ATC entries are dropped early_completion_ns later, without step 3. An
+// unresponsive handler (set_unresponsive()) ignores the requests that arrive and
+// sends no completion for the one it is working on.
+//
 // Simplifications: requests are processed one at a time; the split completions of
 // a request are sent back to back (no coalescing of ITags into one vector).
 #pragma once
@@ -48,10 +56,16 @@ class InvalidationHandler {
     double processing_latency_ns = 0;
     uint16_t translation_agent_id = 0;
     uint32_t completion_count = 1;  // Invalidate Completions per request (1..8)
+    // Injected faults (see DeviceFaultConfig): all off by default.
+    double completion_delay_ns = 0;
+    uint64_t drop_completions = 0;
+    uint64_t duplicate_completions = 0;
+    double early_completion_ns = 0;
   };
 
+  // `fault_stats`: where the injected faults are counted (null when none is set).
   InvalidationHandler(const Config& cfg, DeviceUpstream& up, Atc& atc, AtsClient& ats,
-                      StatGroup& stats);
+                      StatGroup& stats, StatGroup* fault_stats = nullptr);
 
   // Downstream Invalidate Request (called from the device's target; no wait).
   void accept(const InvalidateRequest& r);
@@ -65,6 +79,9 @@ class InvalidationHandler {
   uint64_t completions_sent() const { return completions_.value(); }
   uint64_t overflows() const { return overflows_.value(); }
 
+  // From now on the Function answers nothing (DeviceFaultConfig::unresponsive_from_ns).
+  void set_unresponsive() { unresponsive_ = true; }
+
  private:
   struct Item {
     InvalidateRequest req;
@@ -74,6 +91,10 @@ class InvalidationHandler {
   // The front request's completion was sent and has arrived (its slot is free).
   bool slot_freed() const { return holding_ && sc_core::sc_time_stamp() >= free_at_; }
   void release_slot();
+  // Sends the request's Invalidate Completions (or not, as the faults say); returns
+  // when the last one arrives (now when none is sent).
+  sc_core::sc_time send_completions(const InvalidateRequest& r);
+  static Counter* fault_counter(StatGroup* g, const char* name, const char* unit, const char* desc);
 
   Config cfg_;
   sc_core::sc_time processing_;  // cfg_.processing_latency_ns
@@ -92,6 +113,14 @@ class InvalidationHandler {
   Average& queue_depth_;
   Histogram& service_time_;
   Histogram& drain_wait_;
+  bool unresponsive_ = false;
+  uint64_t processed_ = 0;  // requests taken for processing (numbers the faults' first N)
+  // Fault counters (null when no fault is set).
+  Counter* late_ = nullptr;
+  Counter* dropped_ = nullptr;
+  Counter* duplicated_ = nullptr;
+  Counter* early_ = nullptr;
+  Counter* ignored_ = nullptr;
 };
 
 }  // namespace iosim

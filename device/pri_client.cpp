@@ -1,16 +1,23 @@
 #include "device/pri_client.h"
 
 #include "device/stat_names.h"
+#include "sc_models/timing/server_pool.h"
 
 #include <algorithm>
 
 namespace iosim {
 
 PriClient::PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& g,
-                     Timing& timing)
+                     Timing& timing, double response_timeout_ns, StatGroup* fault_stats)
     : up_(up),
       allocation_(allocation),
       enabled_(enabled),
+      response_timeout_(ns(response_timeout_ns)),
+      timeout_counter_(fault_stats
+                           ? &fault_stats->counter("pri_response_timeouts", "groups",
+                                                   "Page Request Groups given up after the PRI "
+                                                   "response time-out")
+                           : nullptr),
       credits_(allocation > 0 ? allocation : 1,  // 0 only with PRI disabled (DeviceConfig)
                timing),
       indices_(kPrgIndexMax + 1, timing),
@@ -100,11 +107,26 @@ PriClient::Outcome PriClient::send_group(std::optional<uint32_t> pasid, const Pa
       last_arrival = sc_core::sc_time_stamp() + up_.post_message(pr);
     }
   }
-  while (!g->outcome) sc_core::wait(g->done);
+  const sc_core::sc_time deadline = start + response_timeout_;
+  while (!g->outcome) {
+    if (response_timeout_ == sc_core::SC_ZERO_TIME) {
+      sc_core::wait(g->done);
+      continue;
+    }
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    if (now >= deadline) {
+      // The group is given up: its credits and index come back (finish, close_group).
+      ++timeouts_;
+      if (timeout_counter_) timeout_counter_->inc();
+      finish(index, Outcome::kTimeout);
+      break;
+    }
+    sc_core::wait(deadline - now, g->done);
+  }
   if (sc_core::sc_time_stamp() < last_arrival)
     sc_core::wait(last_arrival - sc_core::sc_time_stamp());
   const Outcome o = *g->outcome;
-  round_trip_.sample(sc_core::sc_time_stamp() - start);
+  if (o != Outcome::kTimeout) round_trip_.sample(sc_core::sc_time_stamp() - start);
   close_group(index);
   return o;
 }
@@ -137,6 +159,13 @@ void PriClient::on_response(const PrgResponse& r) {
         if (groups_[i]) finish(i, Outcome::kResponseFailure);
       }
       break;
+  }
+}
+
+void PriClient::stop() {
+  enabled_ = false;
+  for (uint16_t i = 0; i <= kPrgIndexMax; ++i) {
+    if (groups_[i]) finish(i, Outcome::kDisabled);
   }
 }
 

@@ -15,7 +15,14 @@
 // - stop_pasid() sends a Stop Marker (L=1, R=W=0, with the PASID) after the
 //   page requests already sent; it gets no response.
 //
-// Simplifications: no response timeout; a Stop Marker consumes no allocation
+// - Response time-out (DeviceFaultConfig::pri_response_timeout_ns; 0: none). PCIe
+//   (Base 5.0, section 10.4) leaves what a Function does when a PRG Response does not
+//   come to the Function: here a group not answered within the time-out is given up
+//   (kTimeout), its credits and PRG index are taken back, and the caller decides
+//   (DeviceFaultConfig::pri_timeout_action). A response that still comes for it
+//   later is a protocol error.
+//
+// Simplifications: a Stop Marker consumes no allocation
 // and carries the next PRG index without reserving it; a response with an
 // unknown index is counted as a protocol error and ignored.
 #pragma once
@@ -37,7 +44,7 @@ namespace iosim {
 
 class PriClient {
  public:
-  enum class Outcome { kSuccess, kInvalidRequest, kResponseFailure, kDisabled };
+  enum class Outcome { kSuccess, kInvalidRequest, kResponseFailure, kDisabled, kTimeout };
   struct Page {
     uint64_t va = 0;  // any address inside the page
     bool read = true;
@@ -45,9 +52,10 @@ class PriClient {
   };
 
   // `timing`: the system's (a waiter woken for credits or an index is activity it
-  // must know of).
-  PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& stats,
-            Timing& timing);
+  // must know of). `response_timeout_ns`: 0 for none; `fault_stats`: where time-outs
+  // are counted (null: nowhere, when no fault is configured).
+  PriClient(DeviceUpstream& up, uint32_t allocation, bool enabled, StatGroup& stats, Timing& timing,
+            double response_timeout_ns = 0, StatGroup* fault_stats = nullptr);
 
   // Sends the pages as one group (or several when larger than the allocation)
   // and waits for the response(s). pasid kNoPasid-like values are given as
@@ -57,6 +65,9 @@ class PriClient {
   void on_response(const PrgResponse& r);
   // Sends a Stop Marker for the PASID (thread context).
   void stop_pasid(uint32_t pasid);
+  // The Function stopped working (DeviceFaultConfig::unresponsive_from_ns): PRI is
+  // off, every outstanding group ends with kDisabled and no new one is sent.
+  void stop();
 
   bool enabled() const { return enabled_; }
   uint32_t outstanding() const { return credits_.in_use(); }
@@ -65,6 +76,7 @@ class PriClient {
   // Groups sent and not yet finished (at most kPrgIndexMax + 1: one per PRG index).
   uint32_t outstanding_groups() const { return active_groups_; }
   uint64_t page_requests_sent() const { return page_requests_.value(); }
+  uint64_t timeouts() const { return timeouts_; }
 
  private:
   struct Group {
@@ -81,6 +93,9 @@ class PriClient {
   DeviceUpstream& up_;
   uint32_t allocation_;
   bool enabled_;
+  sc_core::sc_time response_timeout_;  // zero: none
+  uint64_t timeouts_ = 0;
+  Counter* timeout_counter_ = nullptr;
   // Outstanding Page Request Allocation: one credit per page request, from sending
   // until the group's response.
   ServerSemaphore credits_;

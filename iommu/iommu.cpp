@@ -77,6 +77,12 @@ RootPort& Iommu::add_root_port(const char* name, const RootPortConfig& cfg) {
       name, cfg,
       [this](RootPort& p, tlm::tlm_generic_payload& gp, sc_time& d) { upstream(p, gp, d); }));
   rid_port_[rid] = ports_.back().get();
+  // Registered only with the fault configured (no new statistic otherwise).
+  if (cfg.fault_translation_ur > 0 && !injected_ur_) {
+    injected_ur_ = &stats_.counter("injected_translation_ur", "requests",
+                                   "Translation Requests answered with an injected "
+                                   "Unsupported Request (fault injection)");
+  }
   return *ports_.back();
 }
 
@@ -259,13 +265,15 @@ void Iommu::translation_request(RootPort& port, tlm::tlm_generic_payload& gp, Pc
   ext.completions.clear();
   ext.completion_status = AtsCompletionStatus::kSuccess;
   const uint64_t va = gp.get_address() & kPageMask;
+  const bool injected = port.take_injected_ur();
+  if (injected) injected_ur_->inc();
   Translation t;
   if (port.config().ats_enabled) {
     TranslateRequest req{ext.requester_id, ext.pasid, va, !ext.no_write, false};
     t = translator_.translate(req, delay);
   }
-  const bool unsupported =
-      !port.config().ats_enabled || (!t.ok() && !page_fault(t.fault)) || (t.ok() && !t.ats_allowed);
+  const bool unsupported = injected || !port.config().ats_enabled ||
+                           (!t.ok() && !page_fault(t.fault)) || (t.ok() && !t.ats_allowed);
   if (unsupported) {
     ext.completion_status = AtsCompletionStatus::kUnsupportedRequest;
   } else {

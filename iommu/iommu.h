@@ -18,7 +18,8 @@
 // are answered in the same b_transport with one completion entry (the translated page
 // with its S-bit size, R/W/Exe/Priv/Global; R=W=0 when not present or not permitted;
 // Unsupported Request when ATS is disabled on the port or in the context, or the
-// tables fault). Translated requests (AT=10) are forwarded (optionally rejected from
+// tables fault, or when RootPortConfig::fault_translation_ur injects it after the
+// lookup). Translated requests (AT=10) are forwarded (optionally rejected from
 // Functions without ATS). Page Requests and Stop Markers go to the PageRequestQueue,
 // Invalidate Completions to the CommandQueue. A Requester ID maps to the port
 // configured for it, else to the first port it was seen on.
@@ -141,6 +142,7 @@ class Iommu : public sc_core::sc_module, public IommuInterrupts {
   Histogram& lat_translated_;
   Counter& translated_rejected_;
   Counter& bad_requests_;
+  Counter* injected_ur_ = nullptr;  // only with RootPortConfig::fault_translation_ur
 };
 
 }  // namespace iosim

@@ -167,6 +167,11 @@ struct RootPortConfig {
   bool pri_enabled = true;
   // ATS Capability "Invalidate Queue Depth": 1..31, 0 encodes 32.
   uint32_t invalidate_queue_depth = 0;
+  // Fault injection (set from DeviceFaultConfig::translation_ur; 0: off): the
+  // translation agent answers the first N Translation Requests from this port with
+  // Completion Status Unsupported Request (PCIe Base 5.0, section 10.2.3). UR is what
+  // a translation agent answers, so the fault is injected here, where it is generated.
+  uint64_t fault_translation_ur = 0;
 
   uint32_t queue_depth() const { return invalidate_queue_depth == 0 ? 32 : invalidate_queue_depth; }
   void validate() const;
@@ -178,6 +183,8 @@ struct RootPortConfig {
     v("pri_enabled", pri_enabled, "", "PRI enabled in the Function");
     v("invalidate_queue_depth", invalidate_queue_depth, "requests",
       "ATS Invalidate Queue Depth (0 = 32)");
+    v("fault_translation_ur", fault_translation_ur, "requests",
+      "fault: answer the first N Translation Requests with Unsupported Request");
   }
 };
 

@@ -10,7 +10,8 @@ RootPort::RootPort(sc_core::sc_module_name name, const RootPortConfig& cfg, Hand
       upstream("upstream"),
       downstream("downstream"),
       cfg_(cfg),
-      handler_(std::move(handler)) {
+      handler_(std::move(handler)),
+      injected_ur_left_(cfg.fault_translation_ur) {
   cfg_.validate();
   rids_.insert(static_cast<uint16_t>(cfg_.requester_id));
   upstream.register_b_transport(this, &RootPort::b_transport);

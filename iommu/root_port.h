@@ -71,6 +71,14 @@ class RootPort : public sc_core::sc_module {
     }
   }
 
+  // Fault injection (RootPortConfig::fault_translation_ur): true while injected
+  // Unsupported Request answers are left, taking one.
+  bool take_injected_ur() {
+    if (injected_ur_left_ == 0) return false;
+    --injected_ur_left_;
+    return true;
+  }
+
   // Sends a posted message downstream at sc_time_stamp() + delay (not waited for).
   void send(tlm::tlm_generic_payload& gp, sc_core::sc_time delay);
 
@@ -83,6 +91,7 @@ class RootPort : public sc_core::sc_module {
   std::array<Itag, 32> itags_{};
   unsigned in_flight_ = 0;
   unsigned next_itag_ = 0;
+  uint64_t injected_ur_left_ = 0;
 };
 
 }  // namespace iosim

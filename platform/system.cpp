@@ -133,6 +133,7 @@ void System::build_devices() {
     rp.ats_enabled = dc.ats_enabled;
     rp.pri_enabled = dc.pri_enabled;
     rp.invalidate_queue_depth = dc.invalidate_queue_depth;
+    rp.fault_translation_ur = dc.fault.translation_ur;  // UR comes from the translation agent
     RootPort& port = iommu_->add_root_port(("rp" + idx).c_str(), rp);
     links_.push_back(std::make_unique<PcieLink>(("link" + idx).c_str(), cfg_.link));
     devices_.push_back(std::make_unique<Device>(("device" + idx).c_str(), ctx_, dc));
@@ -145,6 +146,9 @@ void System::build_devices() {
     dev.set_link_latency(link.latency());
     dev.set_ground_truth(&gt_);
     dev.set_start_event(&start_);
+    // An unresponsive Function fails its configuration reads: the driver's
+    // pci_device_is_present() check finds it gone.
+    dev.on_unresponsive([this, rid = dc.requester_id] { sva_->set_device_present(rid, false); });
     for (size_t i = 0; i < scripted.size(); ++i) {
       dev.thread(i).set_name(scripted[i]->name);
       dev_threads_.push_back({scripted[i], &dev, i});

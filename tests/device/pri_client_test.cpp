@@ -1,7 +1,8 @@
 // PriClient on its own, behind a recording upstream: PRG index allocation (an index
 // still outstanding is skipped), reuse of finished groups, responses for no group;
 // groups waiting for Outstanding Page Request Allocation credits or a PRG index are
-// sent in the order they asked.
+// sent in the order they asked; the response time-out and stop() of the fault
+// injection.
 #include "device/pri_client.h"
 
 #include <gtest/gtest.h>
@@ -230,6 +231,78 @@ TEST(PriClient, AGroupWaitingForAPrgIndexGetsTheFirstOneFreed) {
   test::run_threads(threads);
   EXPECT_TRUE(last_done);
   EXPECT_EQ(pri.outstanding_groups(), 0u);
+}
+
+// PRI response time-out (DeviceFaultConfig::pri_response_timeout_ns): a group without
+// a response ends with kTimeout at exactly the time-out after it was sent; its
+// credits and PRG index come back, so a group waiting for them goes out then; a
+// response that comes for it afterwards is a protocol error.
+TEST(PriClient, AGroupWithoutAResponseTimesOutAndGivesBackItsCredits) {
+  SimContext ctx;
+  RecordingUpstream up;
+  StatGroup& stats = ctx.stats().group("test.pri");
+  StatGroup& faults = ctx.stats().group("test.fault");
+  Timing timing;
+  PriClient pri(up, 1, true, stats, timing, 1000, &faults);
+  std::vector<std::pair<PriClient::Outcome, sc_time>> outcomes;
+  auto requester = [&](uint64_t va) {
+    return [&, va] {
+      const PriClient::Outcome o = pri.request(1, {{va, true, false}});
+      outcomes.push_back({o, sc_core::sc_time_stamp()});
+    };
+  };
+  test::run_threads({
+      requester(0x1000),  // never answered: times out at 1000 ns
+      [&] {
+        sc_core::wait(sc_time(1, SC_NS));
+        requester(0x2000)();  // waits for the one credit; answered at 1200 ns
+      },
+      [&] {
+        sc_core::wait(sc_time(1100, SC_NS));
+        pri.on_response(response(0));  // too late for the first group (index 0)
+        sc_core::wait(sc_time(100, SC_NS));
+        pri.on_response(response(up.requests.back().prg_index));
+      },
+  });
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].first, PriClient::Outcome::kTimeout);
+  EXPECT_EQ(outcomes[0].second, sc_time(1000, SC_NS));
+  EXPECT_EQ(outcomes[1].first, PriClient::Outcome::kSuccess);
+  EXPECT_EQ(outcomes[1].second, sc_time(1200, SC_NS));
+  ASSERT_EQ(up.sent.size(), 2u);
+  EXPECT_EQ(up.sent[1], sc_time(1000, SC_NS));  // sent when the credit came back
+  EXPECT_EQ(pri.timeouts(), 1u);
+  EXPECT_EQ(ctx.stats().find_as<Counter>("test.fault.pri_response_timeouts")->value(), 1u);
+  EXPECT_EQ(ctx.stats().find_as<Counter>("test.pri.prg_protocol_errors")->value(), 1u);
+  EXPECT_EQ(pri.outstanding(), 0u);
+  EXPECT_EQ(pri.outstanding_groups(), 0u);
+}
+
+// stop() (an unresponsive Function): the outstanding group ends with kDisabled at
+// once and a later request is refused without a Page Request.
+TEST(PriClient, StopEndsTheOutstandingGroupsAndRefusesNewOnes) {
+  SimContext ctx;
+  RecordingUpstream up;
+  StatGroup& stats = ctx.stats().group("test.pri");
+  Timing timing;
+  PriClient pri(up, 4, true, stats, timing);
+  std::vector<std::pair<PriClient::Outcome, sc_time>> outcomes;
+  test::run_threads({
+      [&] {
+        outcomes.push_back({pri.request(1, {{0x1000, true, false}}), sc_core::sc_time_stamp()});
+        outcomes.push_back({pri.request(1, {{0x2000, true, false}}), sc_core::sc_time_stamp()});
+      },
+      [&] {
+        sc_core::wait(sc_time(500, SC_NS));
+        pri.stop();
+      },
+  });
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].first, PriClient::Outcome::kDisabled);
+  EXPECT_EQ(outcomes[0].second, sc_time(500, SC_NS));
+  EXPECT_EQ(outcomes[1].first, PriClient::Outcome::kDisabled);
+  EXPECT_EQ(up.requests.size(), 1u);
+  EXPECT_FALSE(pri.enabled());
 }
 
 }  // namespace

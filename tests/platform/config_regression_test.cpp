@@ -620,6 +620,179 @@ TEST(ConfigSweep, ResumeRunsOnlyThePointsWithoutStoredStats) {
   EXPECT_NE(bad.err.find("--resume needs --stats-dir"), std::string::npos) << bad.err;
 }
 
+// --- Fault injection (device.<i>.fault.*) ------------------------------------------
+
+const char* const kFlushPolicies[] = {"under_ptl", "range_end"};
+const std::string kEarlyOff = "--set device.fault.early_completion_ns=0";
+
+// configs/seeds/fault_early_completion.cfg: the device's early Invalidate Completion
+// lets it write through its writable ATC entry after the mprotect's invalidation was
+// reported complete.
+TEST(ConfigRegression, EarlyCompletionShowsWriteAfterProtectOnlyWithTheFault) {
+  for (const char* policy : kFlushPolicies) {
+    SimRun on = run_config("seeds/fault_early_completion", policy);
+    ASSERT_EQ(on.status, 0) << on.output;
+    // Ten writes land between the reported completion and the entry's drop.
+    EXPECT_EQ(checker(on, "write_after_protect"), 10u) << policy;
+    EXPECT_EQ(checker(on, "completion_contract"), 10u) << policy;
+    EXPECT_EQ(checker(on, "use_after_free"), 0u) << policy;
+    EXPECT_EQ(checker(on, "stale_after_newer_write"), 0u) << policy;
+    EXPECT_EQ(stat(on, {"device0", "fault", "early_completions"}), 1.0) << policy;
+
+    SimRun off = run_config("seeds/fault_early_completion", policy, kEarlyOff);
+    ASSERT_EQ(off.status, 0) << off.output;
+    EXPECT_EQ(total_violations(off), 0u) << policy;
+    EXPECT_FALSE(off.stats.at("device0").contains("fault")) << policy;
+    EXPECT_GE(stat(off, {"device0", "access_errors"}), 1.0) << policy;  // writes refused
+  }
+}
+
+// configs/seeds/fault_early_completion_mremap.cfg: reads through the entry after
+// mprotect(PROT_NONE) was reported complete break the completion contract only.
+TEST(ConfigRegression, EarlyCompletionShowsCompletionContractOnlyWithTheFault) {
+  for (const char* policy : kFlushPolicies) {
+    SimRun on = run_config("seeds/fault_early_completion_mremap", policy);
+    ASSERT_EQ(on.status, 0) << on.output;
+    EXPECT_EQ(checker(on, "completion_contract"), 7u) << policy;  // seven reads
+    EXPECT_EQ(checker(on, "write_after_protect"), 0u) << policy;
+    EXPECT_EQ(checker(on, "use_after_free"), 0u) << policy;
+    EXPECT_EQ(checker(on, "stale_after_newer_write"), 0u) << policy;
+
+    SimRun off = run_config("seeds/fault_early_completion_mremap", policy, kEarlyOff);
+    ASSERT_EQ(off.status, 0) << off.output;
+    EXPECT_EQ(total_violations(off), 0u) << policy;
+  }
+}
+
+// A dropped Invalidate Completion: the IOMMU's ITag time-out fails the wait, the intel
+// policy writes the batch again, and the retry completes; nothing is violated.
+TEST(ConfigRegression, DroppedCompletionEndsInTheItagTimeoutAndOneIntelRetry) {
+  for (const char* policy : kFlushPolicies) {
+    SimRun r = run_config("seeds/fault_early_completion", policy,
+                          kEarlyOff +
+                              " --set device.fault.drop_completions=1"
+                              " --set iommu.command_queue.itag_timeout_ns=20000");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(stat(r, {"device0", "fault", "dropped_completions"}), 1.0) << policy;
+    EXPECT_EQ(stat(r, {"iommu", "command_queue", "itag_timeouts"}), 1.0) << policy;
+    EXPECT_EQ(stat(r, {"iommu", "command_queue", "failed_waits"}), 1.0) << policy;
+    EXPECT_EQ(stat(r, {"sva", "retries"}), 1.0) << policy;
+    EXPECT_EQ(stat(r, {"sva", "failed_waits"}), 0.0) << policy;
+    EXPECT_EQ(total_violations(r), 0u) << policy;
+  }
+}
+
+// A duplicated Invalidate Completion arrives while its ITag is free: it completes no
+// wait (the invalidation latencies are those without the fault), the IOMMU counts it
+// as stale when it next takes arrived completions, nothing is violated.
+TEST(ConfigRegression, DuplicatedCompletionsAreCountedAndHarmless) {
+  for (const char* policy : kFlushPolicies) {
+    SimRun r = run_config("seeds/fault_early_completion", policy,
+                          kEarlyOff + " --set device.fault.duplicate_completions=1000");
+    ASSERT_EQ(r.status, 0) << r.output;
+    SimRun off = run_config("seeds/fault_early_completion", policy, kEarlyOff);
+    ASSERT_EQ(off.status, 0) << off.output;
+    const double requests = stat(r, {"device0", "invalidation", "invalidate_requests"});
+    EXPECT_GE(requests, 1.0) << policy;
+    EXPECT_EQ(stat(r, {"device0", "fault", "duplicated_completions"}), requests) << policy;
+    EXPECT_EQ(stat(r, {"device0", "invalidation", "invalidate_completions"}), 2 * requests);
+    EXPECT_LE(stat(r, {"iommu", "command_queue", "stale_completions"}), requests) << policy;
+    EXPECT_EQ(stat(r, {"iommu", "command_queue", "itag_timeouts"}), 0.0) << policy;
+    EXPECT_EQ(stat(r, {"sva", "failed_waits"}), 0.0) << policy;
+    EXPECT_EQ(total_violations(r), 0u) << policy;
+    const Json& with = r.stats.at("sva").at("invalidation_latency");
+    const Json& without = off.stats.at("sva").at("invalidation_latency");
+    EXPECT_EQ(with.at("count"), without.at("count")) << policy;
+    EXPECT_EQ(with.at("max"), without.at("max")) << policy;
+    EXPECT_EQ(with.at("p50"), without.at("p50")) << policy;
+  }
+}
+
+// Unsupported Request from the translation agent (the root port of device0): the
+// device's first access fails, the others fault in through PRI.
+TEST(ConfigRegression, TranslationUnsupportedRequestIsAnAccessError) {
+  SimRun r = run_config("pri_demand_paging", "under_ptl", "--set device.fault.translation_ur=1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(stat(r, {"iommu", "injected_translation_ur"}), 1.0);
+  EXPECT_EQ(stat(r, {"device0", "fault", "ur_completions"}), 1.0);
+  EXPECT_EQ(stat(r, {"device0", "ats", "translation_errors"}), 1.0);
+  EXPECT_EQ(stat(r, {"device0", "access_errors"}), 1.0);
+  EXPECT_EQ(total_violations(r), 0u);
+  // The dev thread's first access (write buf) failed; the other seven completed.
+  const Json& errors = thread(r, "dev_threads", "DEV-thread-0").at("errors");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].at("reason").get<std::string>(), "translation request failed");
+  EXPECT_EQ(errors[0].at("va").get<double>(), 268435456.0);
+  EXPECT_TRUE(errors[0].at("write").get<bool>());
+}
+
+// A lost PRG Response ends in the device's PRI response time-out: with `retry` the
+// access translates again and succeeds, with `error` it fails.
+TEST(ConfigRegression, LostPrgResponseEndsInThePriTimeoutAndItsAction) {
+  const std::string lose =
+      "--set device.fault.lose_prg_responses=1 --set device.fault.pri_response_timeout_ns=100000";
+  SimRun retry = run_config("pri_demand_paging", "under_ptl",
+                            lose + " --set device.fault.pri_timeout_action=retry");
+  ASSERT_EQ(retry.status, 0) << retry.output;
+  EXPECT_EQ(stat(retry, {"device0", "fault", "lost_prg_responses"}), 1.0);
+  EXPECT_EQ(stat(retry, {"device0", "fault", "pri_response_timeouts"}), 1.0);
+  EXPECT_EQ(stat(retry, {"device0", "access_errors"}), 0.0);
+  EXPECT_EQ(total_violations(retry), 0u);
+
+  SimRun error = run_config("pri_demand_paging", "under_ptl",
+                            lose + " --set device.fault.pri_timeout_action=error");
+  ASSERT_EQ(error.status, 0) << error.output;
+  EXPECT_EQ(stat(error, {"device0", "fault", "pri_response_timeouts"}), 1.0);
+  EXPECT_EQ(stat(error, {"device0", "access_errors"}), 1.0);
+}
+
+// A device that stops answering: its DMA threads stop, the invalidations that need it
+// time out in the IOMMU, the intel driver finds the device gone and does not retry,
+// and the run ends (exit 0) long before sim.max_time_ns.
+TEST(ConfigRegression, UnresponsiveDeviceEndsInTimeoutsAndTheRunTerminates) {
+  SimRun r = run_config("default", "under_ptl",
+                        "--set device.fault.unresponsive_from_ns=20000"
+                        " --set iommu.command_queue.itag_timeout_ns=50000");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_GE(stat(r, {"device0", "fault", "refused_accesses"}), 1.0);
+  EXPECT_GE(stat(r, {"device0", "fault", "ignored_invalidate_requests"}), 1.0);
+  EXPECT_GE(stat(r, {"iommu", "command_queue", "itag_timeouts"}), 1.0);
+  EXPECT_GE(stat(r, {"sva", "failed_waits"}), 1.0);
+  EXPECT_EQ(stat(r, {"sva", "retries"}), 0.0);
+  EXPECT_LT(r.stats.at("sim_time_ns").get<double>(), 10e6);
+}
+
+// The faults keep the lookahead exact: the same results with every wait taken.
+TEST(ConfigRegression, LookaheadChangesNoResultWithFaultsInjected) {
+  expect_lookahead_changes_nothing("seeds/fault_early_completion", "range_end");
+  expect_lookahead_changes_nothing("seeds/fault_early_completion_mremap", "under_ptl");
+  expect_lookahead_changes_nothing("default", "under_ptl",
+                                   "--set device.fault.completion_delay_ns=2000");
+  expect_lookahead_changes_nothing("default", "under_ptl", "--set device.fault.translation_ur=3");
+  expect_lookahead_changes_nothing("invalidation_storm", "under_ptl",
+                                   "--set device.2.fault.duplicate_completions=5");
+  expect_lookahead_changes_nothing("default", "under_ptl",
+                                   "--set device.fault.unresponsive_from_ns=20000 --set "
+                                   "iommu.command_queue.itag_timeout_ns=50000");
+  expect_lookahead_changes_nothing("pri_demand_paging", "under_ptl",
+                                   "--set device.fault.lose_prg_responses=2"
+                                   " --set device.fault.pri_response_timeout_ns=40000"
+                                   " --set device.fault.pri_timeout_action=retry");
+}
+
+TEST(ConfigRegression, BadFaultValuesNameTheirKey) {
+  SimRun r = run_config("default", "under_ptl", "--set device.fault.lose_prg_responses=1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("device.0.fault.lose_prg_responses"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("pri_response_timeout_ns"), std::string::npos) << r.output;
+  SimRun neg = run_config("default", "under_ptl", "--set device.0.fault.completion_delay_ns=-1");
+  EXPECT_EQ(neg.status, 2);
+  EXPECT_NE(neg.output.find("device.0.fault.completion_delay_ns"), std::string::npos) << neg.output;
+  SimRun choice = run_config("default", "under_ptl", "--set device.fault.pri_timeout_action=again");
+  EXPECT_EQ(choice.status, 2);
+  EXPECT_NE(choice.output.find("error|retry"), std::string::npos) << choice.output;
+}
+
 // The README's parameter reference is the output of --list-params --markdown.
 TEST(ConfigRegression, ReadmeParameterReferenceIsCurrent) {
   const std::string out = ::testing::TempDir() + "params.md";
