@@ -111,6 +111,8 @@ void MirrorMmu::write_reg(uint64_t off, uint64_t v) {
 
 MirrorMmu::Result MirrorMmu::translate(uint32_t ctx, uint64_t va, bool write, LocalTime& time) {
   const uint32_t need = write ? tperm::kWrite : tperm::kRead;
+  // A thread whose process is not bound yet names no context of the device.
+  if (ctx >= kMirrorContexts) return {false, {}, "no device context"};
   bool counted = false;
   for (uint32_t walk_count = 0;;) {
     time.keep_up();

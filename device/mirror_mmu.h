@@ -72,7 +72,8 @@ class MirrorMmu : public sc_core::sc_module, public MirrorDeviceInterrupts {
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
 
   // The translation of `va` in context `ctx` for a read or a write; on success it is
-  // acquired (release it when the access has completed).
+  // acquired (release it when the access has completed). A context beyond the
+  // device's (a thread whose process is not bound) fails at once.
   Result translate(uint32_t ctx, uint64_t va, bool write, LocalTime& time);
 
   // MirrorDeviceInterrupts

@@ -4,6 +4,7 @@
 #include "device/stat_names.h"
 #include "iommu/descriptors.h"
 #include "iommu/stat_names.h"
+#include "os/diagnostics.h"
 #include "os/stat_names.h"
 #include "os/sva_invalidation_stats.h"
 #include "sc_models/check/checker_suite.h"
@@ -371,6 +372,17 @@ void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) 
           << reuse.name() << ")\n";
     }
   }
+  if (info.diagnostics && info.diagnostics->total() > 0) {
+    std::string kinds;
+    for (unsigned k = 0; k < static_cast<unsigned>(DiagKind::kCount); ++k) {
+      const uint64_t n = info.diagnostics->count(static_cast<DiagKind>(k));
+      if (n) {
+        kinds += (kinds.empty() ? "" : ", ") +
+                 std::string(diag_kind_name(static_cast<DiagKind>(k))) + " " + std::to_string(n);
+      }
+    }
+    out << pad("kernel diagnostics", kLabel) << kinds << '\n';
+  }
 }
 
 Json summary_json(const RunSummary& s) {
@@ -426,6 +438,13 @@ Json stats_json(const StatRegistry& stats, const RunSummary& s, const RunInfo& i
     Json& r = doc["pasid_reuse"] = Json::object();
     r["handed_on"] = reuse.handed_on();
     r[reuse.name()] = reuse.count();
+  }
+  if (info.diagnostics && info.diagnostics->total() > 0) {
+    Json& d = doc["kernel_diagnostics"] = Json::object();
+    for (unsigned k = 0; k < static_cast<unsigned>(DiagKind::kCount); ++k) {
+      const uint64_t n = info.diagnostics->count(static_cast<DiagKind>(k));
+      if (n) d[diag_kind_name(static_cast<DiagKind>(k))] = n;
+    }
   }
   doc["summary"] = summary_json(s);
   if (extra) extra->add_to(doc);

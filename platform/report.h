@@ -143,6 +143,8 @@ struct RunSummary {
   InvalidationErrors invalidation_errors;
 };
 
+class Diagnostics;
+
 struct RunInfo {
   double sim_time_ns = 0;
   double host_seconds = 0;
@@ -150,6 +152,8 @@ struct RunInfo {
   const CheckerSuite* checkers = nullptr;  // null: no checkers ran
   // Extra summary lines (label, value), e.g. {"boot time", "1.2 us"}.
   std::vector<std::pair<std::string, std::string>> extra;
+  // The simulated kernel's rule-violation reports (os/diagnostics.h); null: none kept.
+  const Diagnostics* diagnostics = nullptr;
 };
 
 RunSummary collect_summary(const StatRegistry& stats, const StatsLayout& layout);

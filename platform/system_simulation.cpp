@@ -2,6 +2,7 @@
 
 #include "sc_models/timing/lookahead.h"
 
+#include "os/diagnostics.h"
 #include "platform/config_check.h"
 #include "platform/cpu_operations.h"
 #include "platform/report.h"
@@ -259,12 +260,19 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
   if (trace) trace->finish(opts.trace_path);
   CheckerSuite* checkers = sys.checkers();
   if (checkers && checkers->total() > 0) checkers->report(out);
+  const Diagnostics& diagnostics = sys.kernel().context().diagnostics();
+  for (const Diagnostic& d : diagnostics.records()) {
+    out << "kernel: [" << to_ns(d.time) << " ns] " << diag_kind_name(d.kind) << " in "
+        << (d.thread.empty() ? std::string("-") : d.thread) << " (" << d.where
+        << "): " << d.message << '\n';
+  }
   const RunSummary summary = collect_summary(sys.context().stats(), sys.stats_layout());
   RunInfo info;
   info.sim_time_ns = to_ns(o.end);
   info.host_seconds = host_seconds;
   info.lookahead_skips = sys.context().lookahead().skips();
   info.checkers = checkers;
+  info.diagnostics = &diagnostics;
   info.extra.push_back({"boot time", us_text(o.boot_end)});
   print_summary(out, summary, info);
   if (!opts.stats_path.empty()) {

@@ -81,6 +81,33 @@ TEST(SeedScenarios, RepeatedInvalidationIsCountedAndHarmless) {
   }
 }
 
+// ---- 003: registration in the middle of a range ----------------------------------
+
+TEST(SeedScenarios, RegistrationTakingAllLocksWaitsForTheRange) {
+  for (const char* policy : kPolicies) {
+    const SimRun r = run_config("seeds/003_register_mid_range", policy);
+    ASSERT_EQ(r.status, 0) << policy << "\n" << r.output;
+    EXPECT_EQ(total_violations(r), 0u) << policy;
+    EXPECT_EQ(ok_reads(r, "DEV-thread-0"), std::vector<uint64_t>{5}) << policy;
+    EXPECT_EQ(dev_errors(r, "DEV-thread-0"), 1u) << policy;  // before the bind completed
+    EXPECT_FALSE(r.stats.contains("kernel_diagnostics")) << policy;
+  }
+}
+
+TEST(SeedScenarios, RegistrationInsideTheRangeEstablishesAStaleMapping) {
+  for (const char* policy : kPolicies) {
+    const SimRun r = run_config("seeds/003_register_mid_range", policy,
+                                "--set os.mm.notifier.register_take_all_locks=false");
+    ASSERT_EQ(r.status, 0) << policy << "\n" << r.output;
+    EXPECT_GE(checker(r, "stale_after_newer_write"), 1u) << policy;
+    EXPECT_EQ(ok_reads(r, "DEV-thread-0"), (std::vector<uint64_t>{1, 1})) << policy;
+    const Json& d = r.stats.at("kernel_diagnostics");
+    EXPECT_EQ(d.at("spte_inside_range").get<double>(), 1) << policy;
+    EXPECT_EQ(d.at("unbalanced_end").get<double>(), 1) << policy;
+    EXPECT_NE(r.output.find("kernel: ["), std::string::npos) << policy;
+  }
+}
+
 // ---- 004: the two refcount schemes of a range-API driver ---------------------------
 
 TEST(SeedScenarios, RefcountDropAtStartFlushesBeforeTheFree) {
