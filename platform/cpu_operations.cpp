@@ -61,6 +61,11 @@ OpArg offset() {
 OpArg size() {
   return required("size", ArgKind::kPageBytes, ArgField::kLen, "the range's length");
 }
+// owner=DEVICE: the range's owner cookie is that device driver's.
+OpArg owner_arg(const char* help) {
+  OpArg a = optional("owner", ArgKind::kDevice, ArgField::kDevice, ThreadOp::kNoDevice, help);
+  return a;
+}
 OpArg device_arg() {
   return positional("DEVICE", ArgKind::kDevice, ArgField::kDevice, "a device such as device0",
                     "device", "");
@@ -154,10 +159,15 @@ std::vector<CpuOperation> make_table() {
             {positional("CHILD", ArgKind::kNewProcess, ArgField::kMm2, "the child process",
                         "process", "")},
             [](T& t, const Op& o) -> int64_t { return t.kernel().fork(t.mm(), t.cpu(), o.mm2); }));
-  ops.push_back(entry("migrate", "migrate", "migrate the range's pages to new frames (MIGRATE)",
-                      kInProcess, {addr(), offset(), size()}, [](T& t, const Op& o) -> int64_t {
-                        return t.kernel().migrate(t.mm(), t.cpu(), o.addr, o.len, nullptr);
-                      }));
+  ops.push_back(entry(
+      "migrate", "migrate", "migrate the range's pages to new frames (MIGRATE)", kInProcess,
+      {addr(), offset(), size(),
+       owner_arg("the range's owner is this device's driver (migrate_vma by that driver)")},
+      [](T& t, const Op& o) -> int64_t {
+        if (o.device != ThreadOp::kNoDevice && !t.sva()) return err::kEnodev;
+        const void* owner = o.device == ThreadOp::kNoDevice ? nullptr : t.sva()->owner_of(o.device);
+        return t.kernel().migrate(t.mm(), t.cpu(), o.addr, o.len, owner);
+      }));
   ops.push_back(entry("compact", "compact",
                       "compaction moves the range's pages to new frames through the reverse map "
                       "(CLEAR; an rmap lock, not mmap_lock)",
@@ -182,10 +192,16 @@ std::vector<CpuOperation> make_table() {
       [](T& t, const Op&) -> int64_t { return t.kernel().clear_soft_dirty(t.mm(), t.cpu()); }));
   ops.push_back(
       entry("make_exclusive", "make_device_exclusive",
-            "make the page device-exclusive (EXCLUSIVE; the owner is this core): the next "
-            "CPU access faults and restores it",
-            kInProcess, {addr(), offset()}, [](T& t, const Op& o) -> int64_t {
-              return t.kernel().make_device_exclusive(t.mm(), t.cpu(), o.addr, &t.core());
+            "make the page device-exclusive (EXCLUSIVE; the owner is this core unless "
+            "owner= names a device): the next CPU access faults and restores it",
+            kInProcess,
+            {addr(), offset(),
+             owner_arg("the range's owner is this device's driver (its make_device_exclusive)")},
+            [](T& t, const Op& o) -> int64_t {
+              if (o.device != ThreadOp::kNoDevice && !t.sva()) return err::kEnodev;
+              const void* owner =
+                  o.device == ThreadOp::kNoDevice ? &t.core() : t.sva()->owner_of(o.device);
+              return t.kernel().make_device_exclusive(t.mm(), t.cpu(), o.addr, owner);
             }));
   ops.push_back(entry("age", "clear_flush_young",
                       "page aging of one page: test and clear its accessed bit, flushing, and the "

@@ -30,6 +30,10 @@ class SvaControl {
   virtual int64_t flush_pasid(uint32_t mm_id, int cpu) = 0;
   // Flush every translation of every PASID and domain: 0.
   virtual int64_t flush_all(int cpu) = 0;
+  // The owner cookie the driver of `device` passes in its MIGRATE and EXCLUSIVE
+  // notifier ranges (migrate_vma's pgmap_owner, make_device_exclusive's owner), which
+  // its own notifier recognises and skips.
+  virtual const void* owner_of(size_t device) = 0;
 
   virtual ~SvaControl() = default;
 };

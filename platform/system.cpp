@@ -309,6 +309,13 @@ int64_t System::flush_all(int /*cpu*/) {
   return 0;
 }
 
+const void* System::owner_of(size_t device) {
+  // A mirror device's driver filters by its cookie; an ATS device's (the SVA driver)
+  // filters by none, so the device object stands for it.
+  if (MirrorDriver* m = mirror_drivers_.at(device).get()) return m->owner();
+  return devices_.at(device).get();
+}
+
 void System::boot_workload() {
   const WorkloadConfig& w = cfg_.workload;
   for (uint32_t p = 0; p < w.processes; ++p) {

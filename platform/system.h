@@ -126,6 +126,7 @@ class System : public SvaControl {
   int64_t unbind(uint32_t mm_id, size_t device, int cpu) override;
   int64_t flush_pasid(uint32_t mm_id, int cpu) override;
   int64_t flush_all(int cpu) override;
+  const void* owner_of(size_t device) override;
   // Outside the PASID table (PASIDs 1..255): the IOMMU answers with a fault.
   static constexpr uint32_t kUnprogrammedPasid = (1u << 20) - 1;
 

@@ -185,6 +185,20 @@ TEST(SeedScenarios, ReleaseAtExitTearsDownTheDeviceMappingsFirst) {
   }
 }
 
+// ---- 004: owner filtering ----------------------------------------------------------
+
+TEST(SeedScenarios, TheDriversOwnExclusiveRangeIsSkippedTheRestoreIsNot) {
+  for (const char* policy : kPolicies) {
+    const SimRun r = run_config("seeds/004_owner_filter", policy);
+    ASSERT_EQ(r.status, 0) << policy << "\n" << r.output;
+    EXPECT_EQ(total_violations(r), 0u) << policy;
+    EXPECT_EQ(driver_stat(r, "owner_skipped"), 1) << policy;
+    EXPECT_EQ(driver_stat(r, "flushes"), 1) << policy;  // the restore's range only
+    EXPECT_EQ(driver_stat(r, "faults"), 2) << policy;   // the first read and the last
+    EXPECT_EQ(ok_reads(r, "DEV-thread-0"), (std::vector<uint64_t>{1, 1, 2})) << policy;
+  }
+}
+
 // ---- 004: the non-blocking start --------------------------------------------------
 
 TEST(SeedScenarios, NonBlockingStartFailsWhileTheIntervalDriverWouldSleep) {
