@@ -149,23 +149,9 @@ uint64_t MirrorDriver::alloc_frame(const char* what) {
   return pa;
 }
 
-uint64_t MirrorDriver::read_reg(uint64_t off) {
-  uint64_t v = 0;
+uint64_t MirrorDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t value) {
   tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(off);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-  gp.set_data_length(8);
-  gp.set_streaming_width(8);
-  sc_time delay = sc_core::SC_ZERO_TIME;
-  regs->b_transport(gp, delay);
-  if (delay != sc_core::SC_ZERO_TIME) sc_core::wait(delay);
-  return v;
-}
-
-void MirrorDriver::write_reg(uint64_t off, uint64_t value) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_command(cmd);
   gp.set_address(off);
   gp.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
   gp.set_data_length(8);
@@ -173,6 +159,15 @@ void MirrorDriver::write_reg(uint64_t off, uint64_t value) {
   sc_time delay = sc_core::SC_ZERO_TIME;
   regs->b_transport(gp, delay);
   if (delay != sc_core::SC_ZERO_TIME) sc_core::wait(delay);
+  return value;
+}
+
+uint64_t MirrorDriver::read_reg(uint64_t off) {
+  return reg_access(tlm::TLM_READ_COMMAND, off, 0);
+}
+
+void MirrorDriver::write_reg(uint64_t off, uint64_t value) {
+  reg_access(tlm::TLM_WRITE_COMMAND, off, value);
 }
 
 void MirrorDriver::init() {

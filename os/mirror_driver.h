@@ -147,6 +147,9 @@ class MirrorDriver : public sc_core::sc_module {
   void release(Context& c);
   bool owner_filtered(const MmuNotifierRange& r);
 
+  // One 8-byte register access; waits for its latency. Returns the value read (a
+  // write: `value`).
+  uint64_t reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t value);
   uint64_t read_reg(uint64_t off);
   void write_reg(uint64_t off, uint64_t value);
   uint64_t alloc_frame(const char* what);

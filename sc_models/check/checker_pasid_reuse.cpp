@@ -19,7 +19,7 @@ void PasidReuseChecker::on_pasid_binding(const PasidBindingEvent& e) {
 }
 
 void PasidReuseChecker::on_device_access(const DeviceAccessEvent& e) {
-  if (pasids_.empty()) return;
+  if (handed_on_ == 0) return;  // no PASID went to another mm: nothing to judge
   auto it = pasids_.find(e.pasid);
   if (it == pasids_.end()) return;
   const State& s = it->second;

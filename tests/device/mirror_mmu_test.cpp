@@ -27,21 +27,9 @@ constexpr uint32_t kCtx = 3;
 struct Driver : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<Driver> regs{"regs"};
   explicit Driver(sc_core::sc_module_name n) : sc_module(n) {}
-  void write(uint64_t off, uint64_t v) {
+  uint64_t access(tlm::tlm_command cmd, uint64_t off, uint64_t v) {
     tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_address(off);
-    gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-    gp.set_data_length(8);
-    gp.set_streaming_width(8);
-    sc_time d = sc_core::SC_ZERO_TIME;
-    regs->b_transport(gp, d);
-    sc_core::wait(d);
-  }
-  uint64_t read(uint64_t off) {
-    uint64_t v = 0;
-    tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_command(cmd);
     gp.set_address(off);
     gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
     gp.set_data_length(8);
@@ -51,6 +39,8 @@ struct Driver : sc_core::sc_module {
     sc_core::wait(d);
     return v;
   }
+  void write(uint64_t off, uint64_t v) { access(tlm::TLM_WRITE_COMMAND, off, v); }
+  uint64_t read(uint64_t off) { return access(tlm::TLM_READ_COMMAND, off, 0); }
 };
 
 DeviceConfig mirror_config(std::vector<ScriptOp> ops) {

@@ -8,7 +8,7 @@
 
 #include "device/device.h"
 #include "iommu/descriptors.h"
-#include "iommu_bench.h"
+#include "device_iommu_bench.h"
 #include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/pcie/pcie_link.h"
 
@@ -17,6 +17,7 @@ namespace {
 
 using sc_core::sc_time;
 using test::IommuSystem;
+using System = test::DeviceIommuSystem;
 using test::kRid;
 using test::run_thread;
 using test::until;
@@ -24,28 +25,9 @@ using test::until;
 constexpr uint32_t kPasid = 5;
 constexpr uint64_t kVa = 0x400000;
 
-struct System : IommuSystem {
-  PcieLink link;
-  Device dev;
-
-  explicit System(const DeviceConfig& dc, const RootPortConfig& pc = {})
-      : IommuSystem(IommuConfig{}, pc), link("link", PcieLinkConfig{}), dev("dev", ctx, dc) {
-    dev.upstream.bind(link.up_in);
-    link.up_out.bind(port.upstream);
-    port.downstream.bind(link.down_in);
-    link.down_out.bind(dev.downstream);
-  }
-};
-
+// A device with one scripted DMA thread of kPasid.
 DeviceConfig one_script_thread(std::vector<ScriptOp> ops) {
-  DeviceConfig dc;
-  dc.requester_id = kRid;
-  DmaThreadConfig t;
-  t.pattern = AccessPattern::kScript;
-  t.pasid = kPasid;
-  t.script = std::move(ops);
-  dc.threads = {t};
-  return dc;
+  return test::one_script_thread(std::move(ops), kPasid);
 }
 
 TEST(DeviceIommuIntegration, AtcInvalidationThroughTheCommandQueueMakesTheDeviceSeeTheNewPage) {

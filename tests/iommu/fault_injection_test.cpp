@@ -7,7 +7,7 @@
 
 #include "device/device.h"
 #include "iommu/descriptors.h"
-#include "iommu_bench.h"
+#include "device_iommu_bench.h"
 #include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/pcie/pcie_link.h"
 
@@ -29,17 +29,8 @@ IommuConfig with_itag_timeout(double ns) {
   return c;
 }
 
-struct System : IommuSystem {
-  PcieLink link;
-  Device dev;
-
-  explicit System(const DeviceConfig& dc, const RootPortConfig& pc = {}, const IommuConfig& ic = {})
-      : IommuSystem(ic, pc), link("link", PcieLinkConfig{}), dev("dev", ctx, dc) {
-    dev.upstream.bind(link.up_in);
-    link.up_out.bind(port.upstream);
-    port.downstream.bind(link.down_in);
-    link.down_out.bind(dev.downstream);
-  }
+struct System : test::DeviceIommuSystem {
+  using DeviceIommuSystem::DeviceIommuSystem;
 
   uint64_t counter(const std::string& path) const {
     const auto* c = ctx.stats().find_as<Counter>(path);
@@ -63,14 +54,7 @@ struct System : IommuSystem {
 };
 
 DeviceConfig one_script_thread(std::vector<ScriptOp> ops) {
-  DeviceConfig dc;
-  dc.requester_id = kRid;
-  DmaThreadConfig t;
-  t.pattern = AccessPattern::kScript;
-  t.pasid = kPasid;
-  t.script = std::move(ops);
-  dc.threads = {t};
-  return dc;
+  return test::one_script_thread(std::move(ops), kPasid);
 }
 
 // One ATC invalidation of a page the device has read, submitted at 5 us: the time
