@@ -355,7 +355,9 @@ void MirrorDriver::write_device_pte(Context& c, uint64_t va, const CpuPte& p) {
   c.editor.map(c.root, va, p.frame, PageSize::k4K, Pte::kUser | (p.writable ? Pte::kWritable : 0));
   kernel_.context().current().run_for(pte_write_);
   ptes_written_.inc();
-  c.mm.notifier_subscriptions().check_secondary_mapping(name(), va);
+  // A range driver's mapping must not come inside a range it never saw start; an
+  // interval driver's read_retry under its lock is its check.
+  if (c.range) c.mm.notifier_subscriptions().check_secondary_mapping(*c.range, va);
   if (GroundTruth* gt = kernel_.env().gt) {
     gt->device_pte_made(tag_of(c.index), va, p.frame, p.read_at);
   }

@@ -127,6 +127,7 @@ class MmuNotifier {
   MmStruct* mm_ = nullptr;
   unsigned users_ = 0;
   bool hashed_ = false;
+  uint64_t first_token_ = 0;           // ranges opened from this token on reach it
   std::vector<uint64_t> open_ranges_;  // tokens of ranges started and not yet ended
   MmuNotifierStats stats_;
 };

@@ -126,6 +126,20 @@ bool MmuNotifierSubscriptions::check_secondary_mapping(const std::string& who, u
   return true;
 }
 
+bool MmuNotifierSubscriptions::check_secondary_mapping(const MmuNotifier& sub, uint64_t address) {
+  for (const auto& a : active_) {
+    if (a.token < sub.first_token_ && address >= a.start && address < a.end) {
+      os_.diagnostics().report_at(DiagKind::kSpteInsideRange, sub.name(),
+                                  sub.name() + " established a secondary mapping of " +
+                                      hex(address) + " inside the invalidate_range_start/end " +
+                                      "window " + describe(a.start, a.end, a.event) + " of " +
+                                      a.thread + ", which began before its registration");
+      return false;
+    }
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------
 // invalidate_range_start / end
 
@@ -473,6 +487,7 @@ int MmuNotifierSubscriptions::register_notifier_locked(MmuNotifier* sub) {
     sub->mm_ = &mm_;
     sub->users_ = 1;
     sub->hashed_ = true;
+    sub->first_token_ = next_token_;
     sub->open_ranges_.clear();
     list_.insert(list_.begin(), sub);
   } else {

@@ -123,6 +123,12 @@ class MmuNotifierSubscriptions {
   // A secondary MMU (`who`) reports that it established a mapping of `address`. Returns
   // false, and reports kSpteInsideRange, if an invalidation of it is in progress.
   bool check_secondary_mapping(const std::string& who, uint64_t address);
+  // The same for list subscriber `sub`, judging only the active ranges that began
+  // before its registration: their start never reached it, so nothing of its own keeps
+  // the mapping out (the 2008 review's registration race). A range it has been or will
+  // be called for is its own protocol's business (a driver that counts ranges in
+  // progress from its start callback).
+  bool check_secondary_mapping(const MmuNotifier& sub, uint64_t address);
 
   // --- introspection ---
   std::vector<MmuNotifier*> subscribers() const { return list_; }  // call order

@@ -532,6 +532,41 @@ TEST(MmuNotifierSubscriptions, WithoutLockAllStepMidRangeSubscriberSeesUnbalance
   EXPECT_EQ(os.diagnostics().total(), 2u);
 }
 
+// The subscriber-based check judges only the ranges that began before the
+// registration: one registered mid-range is refused, one registered before the range
+// (whose start it receives) is its own protocol's business.
+TEST(MmuNotifierSubscriptions, SubscriberCheckJudgesOnlyRangesThatBeganBeforeItsRegistration) {
+  TestOs os;
+  MmStructConfig cfg = test_cfg();
+  cfg.notifier.register_take_all_locks = false;
+  MmStruct mm(os, 1, cfg);
+  Log log;
+  TestNotifier early("early", kRange, log), late("late", kRange, log);
+  bool early_ok = false, late_ok = true;
+  run_threads({[&] {
+                 mmu_notifier_register(&early, mm);
+                 mm.rmap_lock(0).down_read();
+                 MmuNotifierRange r;
+                 mmu_notifier_range_init(r, MmuNotifierEvent::kClear, 0, mm, 0x1000, 0x2000);
+                 mmu_notifier_invalidate_range_start(r);
+                 sc_core::wait(ns(1000) - sc_time_stamp());
+                 mmu_notifier_invalidate_range_end(r);
+                 mm.rmap_lock(0).up_read();
+               },
+               [&] {
+                 sc_core::wait(ns(200));
+                 mmu_notifier_register(&late, mm);
+                 sc_core::wait(ns(500) - sc_time_stamp());
+                 early_ok = mm.notifier_subscriptions().check_secondary_mapping(early, 0x1800);
+                 late_ok = mm.notifier_subscriptions().check_secondary_mapping(late, 0x1800);
+               }});
+  EXPECT_TRUE(early_ok);
+  EXPECT_FALSE(late_ok);
+  auto spte = os.diagnostics().of_kind(DiagKind::kSpteInsideRange);
+  ASSERT_EQ(spte.size(), 1u);
+  EXPECT_EQ(spte[0].where, "late");
+}
+
 TEST(MmuNotifierSubscriptions, SecondaryMappingInsideWindowIsReported) {
   TestOs os;
   MmStruct mm(os, 1, test_cfg());

@@ -224,6 +224,22 @@ TEST(SeedScenarios, NonBlockingStartOfARangeDriverNeverFails) {
   }
 }
 
+// Four mirror devices on one mm under a storm of invalidations: each driver flushes,
+// and no device mapping is made inside a range its driver did not see start.
+TEST(SeedScenarios, MirrorDevicesUnderTheInvalidationStormAreClean) {
+  for (const char* api : {"interval", "range"}) {
+    const SimRun r = run_config("invalidation_storm", "under_ptl",
+                                std::string("--set device.kind=mirror --set device.mirror.api=") + api);
+    ASSERT_FALSE(r.stats.is_null()) << api << "\n" << r.output;
+    EXPECT_EQ(total_violations(r), 0u) << api;
+    EXPECT_FALSE(r.stats.contains("kernel_diagnostics")) << api << "\n" << r.output;
+    for (int d = 0; d < 4; ++d) {
+      const std::string drv = "mirror_driver" + std::to_string(d);
+      EXPECT_GT(stat(r, {drv.c_str(), "flushes"}), 0) << api << " " << drv;
+    }
+  }
+}
+
 // Every seed config is in the README's table of seed cases.
 TEST(SeedScenarios, EverySeedConfigIsListedInTheReadme) {
   std::ifstream f(std::string(IOSIM_CONFIG_DIR) + "/../README.md");
