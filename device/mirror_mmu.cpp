@@ -23,6 +23,8 @@ MirrorMmu::MirrorMmu(sc_core::sc_module_name name, const Config& cfg, DeviceUpst
       processing_(ns(cfg.mirror.invalidation_processing_ns)),
       walks_(stats.counter("walks", "walks", "device page-table walks")),
       walk_reads_(stats.counter("walk_reads", "reads", "page-table entries read by walks")),
+      walk_restarts_(stats.counter("walk_restarts", "walks",
+                                   "walks discarded because an invalidation came meanwhile")),
       faults_(stats.counter("faults", "faults", "device faults raised to the driver")),
       fault_records_dropped_(stats.counter("fault_records_dropped", "records",
                                            "fault records dropped on a full fault buffer")),
@@ -131,6 +133,9 @@ MirrorMmu::Result MirrorMmu::translate(uint32_t ctx, uint64_t va, bool write, Lo
     switch (walk(ctx, va, write, time)) {
       case WalkResult::kFilled:
         break;
+      case WalkResult::kRestart:
+        --walk_count;  // an invalidation overtook it: not an attempt of its own
+        break;
       case WalkResult::kFault:
         fault(ctx, va, write, time);
         break;
@@ -142,6 +147,7 @@ MirrorMmu::Result MirrorMmu::translate(uint32_t ctx, uint64_t va, bool write, Lo
 
 MirrorMmu::WalkResult MirrorMmu::walk(uint32_t ctx, uint64_t va, bool write, LocalTime& time) {
   walks_.inc();
+  const uint64_t generation = inv_generation_[ctx];
   const uint64_t root = ctx_root_[ctx];
   if (!(root & mirror_reg::kCtxRootValid) || !is_canonical(va)) return WalkResult::kFault;
   uint64_t table = root & Pte::kAddressMask;
@@ -161,6 +167,12 @@ MirrorMmu::WalkResult MirrorMmu::walk(uint32_t ctx, uint64_t va, bool write, Loc
       continue;
     }
     if (write && !e.writable()) return WalkResult::kFault;
+    // An invalidation of the context processed since the walk began may have dropped
+    // what it read: the walk is discarded rather than filled.
+    if (inv_generation_[ctx] != generation) {
+      walk_restarts_.inc();
+      return WalkResult::kRestart;
+    }
     const uint64_t page = va & ~uint64_t{kPageBytes - 1};
     const uint64_t frame = e.page_address(PageSize::k4K);
     sc_core::sc_time obtained = time.now();
@@ -204,6 +216,7 @@ void MirrorMmu::run_invalidations() {
     inv_queue_.pop_front();
     const sc_core::sc_time rung = sc_core::sc_time_stamp();
     sc_core::wait(processing_);
+    ++inv_generation_[inv.ctx];
     if (inv.end > inv.start) {
       tlb_.wait_unused(tlb_.invalidate_bytes(inv.ctx, inv.start, inv.end - 1));
     }

@@ -9,7 +9,8 @@
 //   2. a miss walks the context's page table: four 8-byte DMA reads (PML4 to PT) sent
 //      upstream as untranslated requests without PASID, which the IOMMU passes
 //      through; a present leaf with the permission fills the TLB and the lookup is
-//      made again;
+//      made again, unless an invalidation of the context was processed while the walk
+//      ran (it may have dropped what the walk read): then the walk starts again;
 //   3. no usable entry: the device writes a fault record into the fault buffer (a
 //      posted 16-byte DMA write), advances PUT and raises the fault interrupt (an MSI
 //      that arrives with the record), then the access stalls until software writes
@@ -92,7 +93,7 @@ class MirrorMmu : public sc_core::sc_module, public MirrorDeviceInterrupts {
     uint64_t status_addr;
     uint64_t seq;
   };
-  enum class WalkResult { kFilled, kFault, kError };
+  enum class WalkResult { kFilled, kRestart, kFault, kError };
 
   void b_transport_regs(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   void write_reg(uint64_t off, uint64_t value);
@@ -111,6 +112,9 @@ class MirrorMmu : public sc_core::sc_module, public MirrorDeviceInterrupts {
   sc_core::sc_time lookup_time_, mmio_read_, mmio_write_, processing_;
 
   std::array<uint64_t, kMirrorContexts> ctx_root_{};
+  // Per context, the invalidations processed so far: a walk that saw the count change
+  // is discarded.
+  std::array<uint64_t, kMirrorContexts> inv_generation_{};
   uint32_t ctx_sel_ = 0;
   uint64_t fault_base_ = 0;
   uint32_t put_ = 0, get_ = 0;
@@ -121,6 +125,7 @@ class MirrorMmu : public sc_core::sc_module, public MirrorDeviceInterrupts {
 
   Counter& walks_;
   Counter& walk_reads_;
+  Counter& walk_restarts_;
   Counter& faults_;
   Counter& fault_records_dropped_;
   Counter& replays_;

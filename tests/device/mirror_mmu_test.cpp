@@ -194,6 +194,30 @@ TEST(MirrorMmu, InvalidationDropsTheEntryThenWritesTheStatus) {
   EXPECT_EQ(b.dev.mirror()->walks(), 2u);  // the second read walks again
 }
 
+TEST(MirrorMmu, AWalkOvertakenByAnInvalidationStartsAgain) {
+  Bench b({ScriptOp::at_ns(1000), ScriptOp::read(kVa)});
+  b.iommu.read_latency = sc_time(1000, SC_NS);  // a walk takes four of them
+  b.build_tables();
+  b.map(false);
+  sc_core::sc_event go;
+  b.dev.set_start_event(&go);
+  run_thread([&] {
+    b.program();  // 300 ns of register writes
+    go.notify(sc_core::SC_ZERO_TIME);
+    sc_core::wait(2000, SC_NS);  // the walk has read two levels
+    b.drv.write(mirror_reg::kInvCtx, kCtx);
+    b.drv.write(mirror_reg::kInvStart, kVa);
+    b.drv.write(mirror_reg::kInvEnd, kVa + 0x1000);
+    b.drv.write(mirror_reg::kInvStatus, kStatus);
+    b.drv.write(mirror_reg::kInvDoorbell, 1);
+  });
+  ASSERT_EQ(b.dev.thread(0).reads().size(), 1u);
+  EXPECT_TRUE(b.dev.thread(0).reads()[0].ok);
+  EXPECT_EQ(b.dev.mirror()->walks(), 2u);  // the first was discarded
+  EXPECT_EQ(b.dev.mirror()->invalidations(), 1u);
+  EXPECT_EQ(b.get_u64(kStatus), 1u);
+}
+
 TEST(MirrorMmu, AContextWithoutARootFaultsUntilTheAccessFails) {
   Bench b({ScriptOp::read(kVa)});
   sc_core::sc_event go;
