@@ -85,7 +85,8 @@ class MirrorDriver::IntervalSub : public MmuIntervalNotifier {
 class MirrorDriver::RangeSub : public MmuNotifier {
  public:
   RangeSub(std::string name, Context& c)
-      : MmuNotifier(std::move(name), kInvalidateRangeStart | kInvalidateRangeEnd | kRelease),
+      : MmuNotifier(std::move(name), kInvalidateRangeStart | kInvalidateRangeEnd | kRelease |
+                                         kClearFlushYoung | kClearYoung | kTestYoung),
         c_(c) {}
   int invalidate_range_start(const MmuNotifierRange& r) override {
     c_.driver.range_start(c_, r);
@@ -93,6 +94,16 @@ class MirrorDriver::RangeSub : public MmuNotifier {
   }
   void invalidate_range_end(const MmuNotifierRange& r) override { c_.driver.range_end(c_, r); }
   void release(MmStruct&) override { c_.driver.release(c_); }
+  int clear_flush_young(MmStruct&, uint64_t start, uint64_t end) override {
+    return c_.driver.clear_young(c_, start, end);
+  }
+  int clear_young(MmStruct&, uint64_t start, uint64_t end) override {
+    return c_.driver.clear_young(c_, start, end);
+  }
+  int test_young(MmStruct&, uint64_t address) override {
+    const uint64_t page = address & ~uint64_t{kPageBytes - 1};
+    return c_.driver.mapped(c_, page, page + kPageBytes) ? 1 : 0;
+  }
 
  private:
   Context& c_;
@@ -129,6 +140,8 @@ MirrorDriver::MirrorDriver(sc_core::sc_module_name name, const MirrorConfig& cfg
                                     "MIGRATE/EXCLUSIVE ranges owned by this driver, skipped")),
       would_block_(stats_.counter("would_block", "ranges",
                                   "non-blockable invalidations refused (-EAGAIN)")),
+      young_calls_(stats_.counter("young_calls", "calls",
+                                  "clear_flush_young, clear_young and test_young callbacks")),
       fault_latency_(
           stats_.histogram("fault_latency", "fault interrupt to the REPLAY write")),
       flush_latency_(stats_.histogram("flush_latency",
@@ -365,6 +378,12 @@ void MirrorDriver::write_device_pte(Context& c, uint64_t va, const CpuPte& p) {
 
 // ---- invalidation ---------------------------------------------------------------------
 
+bool MirrorDriver::mapped(const Context& c, uint64_t start, uint64_t end) const {
+  bool any = false;
+  c.editor.for_each_present_leaf(c.root, start, end, [&](uint64_t, const auto&) { any = true; });
+  return any;
+}
+
 MirrorDriver::Cleared MirrorDriver::clear_device_ptes(Context& c, uint64_t start, uint64_t end) {
   Cleared cleared;
   c.editor.for_each_present_leaf(c.root, start, end, [&](uint64_t va, const auto& slot) {
@@ -434,11 +453,7 @@ bool MirrorDriver::interval_invalidate(Context& c, const MmuNotifierRange& r, ui
     c.mutex.up_write();
     return true;
   }
-  bool mapped = false;
-  c.editor.for_each_present_leaf(c.root, r.start, r.end, [&](uint64_t, const auto&) {
-    mapped = true;
-  });
-  if (!blockable && mapped) {  // the flush would sleep
+  if (!blockable && mapped(c, r.start, r.end)) {  // the flush would sleep
     c.mutex.up_write();
     would_block_.inc();
     return false;
@@ -493,6 +508,18 @@ void MirrorDriver::range_end(Context& c, const MmuNotifierRange& r) {
   ++c.seq;
   c.lock.unlock();
   c.ranges_changed.notify(sc_core::SC_ZERO_TIME);
+}
+
+int MirrorDriver::clear_young(Context& c, uint64_t start, uint64_t end) {
+  young_calls_.inc();
+  if (!mapped(c, start, end)) return 0;  // nothing accessed since the last clear
+  c.lock.lock();
+  const Cleared cleared = clear_device_ptes(c, start, end);
+  c.lock.unlock();
+  if (cleared.empty()) return 0;
+  flush_device_tlb(c, start, end, true);
+  drop_references(c, cleared);
+  return 1;
 }
 
 void MirrorDriver::release(Context& c) {

@@ -38,6 +38,12 @@
 //     still maps). invalidate_range_end ends the range in progress and wakes faults.
 //     It never fails (it spins rather than sleeps), so it may implement end.
 //   - release(mm): every device PTE of the context cleared and flushed.
+//   - page aging (range api: clear_flush_young, clear_young, test_young), as KVM ages
+//     sptes without Accessed bits (access tracking): the device page table has no A
+//     bit, so a mapped device PTE counts as young; clearing it unmaps it (flush,
+//     reference dropped) and the device's next access faults it in again. clear_young
+//     flushes too (the kernel allows either). Clearing twice is harmless: the second
+//     finds nothing mapped and returns 0.
 // Every completed flush is reported to the ground truth as an invalidation of the
 // context's checker tag (mirror_context_tag); every device PTE written notes when its
 // CPU PTE was read (GroundTruth::device_pte_made). Clearing a range whose device PTEs
@@ -108,6 +114,7 @@ class MirrorDriver : public sc_core::sc_module {
   uint64_t repeated_invalidations() const { return repeated_.value(); }
   uint64_t owner_skipped() const { return owner_skipped_.value(); }
   uint64_t would_block() const { return would_block_.value(); }
+  uint64_t young_calls() const { return young_calls_.value(); }
   // The owner cookie of this driver in MIGRATE and EXCLUSIVE ranges.
   const void* owner() const { return this; }
 
@@ -145,6 +152,12 @@ class MirrorDriver : public sc_core::sc_module {
   void range_start(Context& c, const MmuNotifierRange& r);
   void range_end(Context& c, const MmuNotifierRange& r);
   void release(Context& c);
+  // Page aging (range api): the device PTEs of the range are cleared (and the device
+  // TLB flushed, the references dropped), so the next device access faults and shows
+  // the page in use again; 1 when one was mapped.
+  int clear_young(Context& c, uint64_t start, uint64_t end);
+  // A device PTE is present in [start, end).
+  bool mapped(const Context& c, uint64_t start, uint64_t end) const;
   bool owner_filtered(const MmuNotifierRange& r);
 
   // One 8-byte register access; waits for its latency. Returns the value read (a
@@ -175,6 +188,7 @@ class MirrorDriver : public sc_core::sc_module {
   Counter& repeated_;
   Counter& owner_skipped_;
   Counter& would_block_;
+  Counter& young_calls_;
   Histogram& fault_latency_;
   Histogram& flush_latency_;
 };

@@ -108,6 +108,22 @@ TEST(SeedScenarios, RegistrationInsideTheRangeEstablishesAStaleMapping) {
   }
 }
 
+// ---- 003: the young bit cleared twice --------------------------------------------
+
+TEST(SeedScenarios, AgingTwiceIsHarmless) {
+  for (const char* policy : kPolicies) {
+    const SimRun r = run_config("seeds/003_young_twice", policy);
+    ASSERT_EQ(r.status, 0) << policy << "\n" << r.output;
+    EXPECT_EQ(total_violations(r), 0u) << policy;
+    EXPECT_EQ(op_results(r, "CPU-thread-0", "clear_flush_young"), (std::vector<int64_t>{1, 0}))
+        << policy;
+    EXPECT_EQ(driver_stat(r, "young_calls"), 2) << policy;
+    EXPECT_EQ(driver_stat(r, "flushes"), 1) << policy;
+    EXPECT_EQ(driver_stat(r, "faults"), 2) << policy;
+    EXPECT_EQ(ok_reads(r, "DEV-thread-0"), (std::vector<uint64_t>{1, 1})) << policy;
+  }
+}
+
 // ---- 004: the two refcount schemes of a range-API driver ---------------------------
 
 TEST(SeedScenarios, RefcountDropAtStartFlushesBeforeTheFree) {
