@@ -17,7 +17,6 @@ using test::run_thread;
 using test::run_threads;
 
 constexpr uint64_t kVa = test::kBenchVa;
-const uint64_t kPage = Mm::kPageBytes;
 
 // A subscriber whose invalidation must sleep (a driver taking a mutex): in a
 // non-blockable range it returns -EAGAIN until `fail_until`. It declares that its
