@@ -14,9 +14,9 @@
 // unused (one Function per ATC).
 #pragma once
 
+#include "sc_models/cache/translation_cache.h"
 #include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/timing/local_time.h"
-#include "sc_models/cache/translation_cache.h"
 
 #include <systemc>
 

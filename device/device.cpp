@@ -1,9 +1,9 @@
 #include "device/device.h"
 
 #include "device/stat_names.h"
+#include "sc_models/sim/spawn.h"
 #include "sc_models/timing/local_time.h"
 #include "sc_models/timing/server_pool.h"
-#include "sc_models/sim/spawn.h"
 
 #include <boost/container/small_vector.hpp>
 
@@ -115,8 +115,8 @@ Device::Device(sc_core::sc_module_name name, SimContext& ctx, const DeviceConfig
   sc_core::sc_spawn([this] { inv_->run(); }, "invalidation_handler");
   if (cfg_.kind == DeviceKind::kMirror) {
     MirrorMmu::Config m{cfg_.mirror, cfg_.atc_lookup_latency_ns, cfg_.max_translation_attempts};
-    mirror_ = std::make_unique<MirrorMmu>("mirror_mmu", m, *this, atc_, timing_,
-                                          stats_.group("mirror"));
+    mirror_ =
+        std::make_unique<MirrorMmu>("mirror_mmu", m, *this, atc_, timing_, stats_.group("mirror"));
   }
   if (faults) {
     prg_responses_to_lose_ = cfg_.fault.lose_prg_responses;
@@ -385,8 +385,7 @@ AccessResult Device::access(DmaThread& t, const DmaRequest& r, uint64_t write_va
   stall_.sample(time.now() - start);
   for (size_t i = 0; i < pages.size(); ++i) {
     std::string err;
-    if (!issue(t, pages[i], r.write, routes[i], data + pages[i].offset, err, time) &&
-        res.ok) {
+    if (!issue(t, pages[i], r.write, routes[i], data + pages[i].offset, err, time) && res.ok) {
       res.ok = false;
       res.error = err;
     }
@@ -414,10 +413,12 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   sc_core::sc_time delay = time.send();
   const bool translated = rt.kind == Route::kTranslated;
   const bool physical = rt.kind == Route::kPhysical;
+  const bool cached = translated || physical;  // a translation of the device's, held
   // A mirror device's requests carry no PASID; the checkers know its context by tag.
   const uint32_t pasid =
       physical ? mirror_context_tag(cfg_.requester_id, t.config().pasid) : pasid_of(t);
-  const PasidPrefix& prefix = prefix_of(t, physical ? kNoPasid : pasid);  // may throw: before taking a payload
+  const PasidPrefix& prefix =
+      prefix_of(t, physical ? kNoPasid : pasid);  // may throw: before taking a payload
   // The payload's own extension, set as PcieExtension::memory() would (the prefix
   // is validated by PasidPrefix::with, the Address Type is 00 or 10).
   PayloadWithExtension<PcieExtension>& req = payloads_.take();
@@ -426,7 +427,7 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   ext.requester_id = cfg_.requester_id;
   ext.address_type = translated ? AddressType::kTranslated : AddressType::kUntranslated;
   ext.pasid = prefix;
-  const uint64_t addr = translated || physical ? rt.hit.pa : p.va;
+  const uint64_t addr = cached ? rt.hit.pa : p.va;
   tlm::tlm_generic_payload& gp = req.gp;
   gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   gp.set_address(addr);
@@ -439,13 +440,13 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
   requests_.inc();
   // A posted write no longer needs its translation once it is sent: an Invalidate
   // Completion sent after it cannot pass it on the link (PCIe ordering).
-  if (write && (translated || physical)) atc_.release(rt.hit.id, delay);
+  if (write && cached) atc_.release(rt.hit.id, delay);
   transport(gp, delay);
   const bool ok = gp.is_response_ok();
   const std::string status = ok ? std::string() : gp.get_response_string();
   payloads_.give(req);
-  time.received(delay);  // the data back, or the write's completion
-  if (!write && (translated || physical)) atc_.release(rt.hit.id);  // data returned
+  time.received(delay);                           // the data back, or the write's completion
+  if (!write && cached) atc_.release(rt.hit.id);  // data returned
   if (!write) read_round_trip_.sample(time.now() - issued);
   if (gt_) {
     DeviceAccessEvent e{issued,
@@ -456,8 +457,8 @@ bool Device::issue(DmaThread& t, const Page& p, bool write, const Route& rt, uin
                         addr,
                         write,
                         load_le(data, p.len),
-                        translated || physical ? rt.hit.obtained : issued,
-                        translated || physical};
+                        cached ? rt.hit.obtained : issued,
+                        cached};
     gt_->device_access(e);
   }
   if (!ok) {

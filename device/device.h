@@ -47,8 +47,8 @@
 #include "device/upstream.h"
 #include "sc_models/check/ground_truth.h"
 #include "sc_models/memory/payload_pool.h"
-#include "sc_models/sim/sim_context.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/sim/sim_context.h"
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>

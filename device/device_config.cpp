@@ -1,7 +1,7 @@
 #include "device/device_config.h"
 
-#include "sc_models/memory/page_size.h"
 #include "sc_models/config/params.h"
+#include "sc_models/memory/page_size.h"
 #include "sc_models/pcie/pcie_fields.h"
 
 namespace iosim {

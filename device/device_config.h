@@ -11,9 +11,9 @@
 #pragma once
 
 #include "device/mirror_sw_interface.h"
+#include "sc_models/cache/translation_cache.h"
 #include "sc_models/config/choice.h"
 #include "sc_models/memory/page_size.h"
-#include "sc_models/cache/translation_cache.h"
 
 #include <cstdint>
 #include <iterator>

@@ -20,8 +20,8 @@
 
 #include "device/address_pattern.h"
 #include "device/device_config.h"
-#include "sc_models/timing/local_time.h"
 #include "sc_models/pcie/pcie_ext.h"
+#include "sc_models/timing/local_time.h"
 #include "sc_models/timing/server_pool.h"
 
 #include <systemc>

@@ -8,8 +8,8 @@
 
 namespace iosim {
 
-MirrorMmu::MirrorMmu(sc_core::sc_module_name name, const Config& cfg, DeviceUpstream& up,
-                     Atc& tlb, Timing& timing, StatGroup& stats)
+MirrorMmu::MirrorMmu(sc_core::sc_module_name name, const Config& cfg, DeviceUpstream& up, Atc& tlb,
+                     Timing& timing, StatGroup& stats)
     : sc_module(name),
       regs("regs"),
       irq("irq"),

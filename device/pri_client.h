@@ -28,9 +28,9 @@
 #pragma once
 
 #include "device/upstream.h"
+#include "sc_models/observe/stats.h"
 #include "sc_models/timing/local_time.h"
 #include "sc_models/timing/server_semaphore.h"
-#include "sc_models/observe/stats.h"
 
 #include <systemc>
 

@@ -41,7 +41,7 @@ enum class TableStatus {
   kPasidOutOfRange,  // PASID >= 2^PTS
   kPasidNotPresent,
   kBadPasidEntry,  // PGTT holds a translation type the model does not implement
-  kReadError,  // a table fetch returned a TLM error
+  kReadError,      // a table fetch returned a TLM error
 };
 const char* to_string(TableStatus s);
 

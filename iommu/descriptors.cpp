@@ -275,9 +275,9 @@ bool ContextEntry::operator==(const ContextEntry& o) const {
 }
 
 Desc128 PasidEntry::encode() const {
-  return {bit(present, 0) | bit(sre, 1) | field(static_cast<uint8_t>(pgtt), 8, 6) |
-              (flptr & kPageMask),
-          field(did, 15, 0)};
+  return {
+      bit(present, 0) | bit(sre, 1) | field(static_cast<uint8_t>(pgtt), 8, 6) | (flptr & kPageMask),
+      field(did, 15, 0)};
 }
 PasidEntry PasidEntry::decode(const Desc128& d) {
   PasidEntry c;
@@ -286,8 +286,8 @@ PasidEntry PasidEntry::decode(const Desc128& d) {
   c.flptr = d.qw0 & 0x000ffffffffff000ull;
   c.did = static_cast<uint16_t>(bits(d.qw1, 15, 0));
   const uint64_t pgtt = bits(d.qw0, 8, 6);
-  c.pgtt = pgtt == static_cast<uint8_t>(Pgtt::kPassThrough) ? Pgtt::kPassThrough
-                                                           : Pgtt::kFirstStage;
+  c.pgtt =
+      pgtt == static_cast<uint8_t>(Pgtt::kPassThrough) ? Pgtt::kPassThrough : Pgtt::kFirstStage;
   c.pgtt_unsupported = pgtt != static_cast<uint8_t>(Pgtt::kPassThrough) &&
                        pgtt != static_cast<uint8_t>(Pgtt::kFirstStage);
   return c;

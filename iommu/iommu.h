@@ -59,8 +59,8 @@
 #include "iommu/sw_interface.h"
 #include "iommu/translator.h"
 #include "sc_models/check/ground_truth.h"
-#include "sc_models/sim/sim_context.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/sim/sim_context.h"
 
 namespace iosim {
 

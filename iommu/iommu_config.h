@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <string>
 
-#include "sc_models/pcie/ats_encoding.h"
-#include "sc_models/config/choice.h"
 #include "sc_models/cache/translation_cache.h"
+#include "sc_models/config/choice.h"
+#include "sc_models/pcie/ats_encoding.h"
 
 namespace iosim {
 

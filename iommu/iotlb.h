@@ -16,15 +16,15 @@
 #include <cstdint>
 
 #include "iommu/iommu_config.h"
-#include "sc_models/timing/server_pool.h"
-#include "sc_models/observe/stats.h"
 #include "sc_models/cache/translation_cache.h"
+#include "sc_models/observe/stats.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 
 namespace iotlb_perm {
-inline constexpr uint32_t kSre = 1u << 8;         // PASID entry allows privileged requests
-inline constexpr uint32_t kAtsAllowed = 1u << 9;  // context entry DTE
+inline constexpr uint32_t kSre = 1u << 8;           // PASID entry allows privileged requests
+inline constexpr uint32_t kAtsAllowed = 1u << 9;    // context entry DTE
 inline constexpr uint32_t kPassThrough = 1u << 10;  // PASID entry PGTT = pass-through
 }  // namespace iotlb_perm
 

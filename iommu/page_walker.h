@@ -30,10 +30,10 @@
 
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
+#include "sc_models/cache/walk_cache.h"
+#include "sc_models/observe/stats.h"
 #include "sc_models/page_table/page_table.h"
 #include "sc_models/timing/server_semaphore.h"
-#include "sc_models/observe/stats.h"
-#include "sc_models/cache/walk_cache.h"
 
 namespace iosim {
 

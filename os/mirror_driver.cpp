@@ -138,14 +138,13 @@ MirrorDriver::MirrorDriver(sc_core::sc_module_name name, const MirrorConfig& cfg
                                "invalidations of ranges without a device PTE (nothing flushed)")),
       owner_skipped_(stats_.counter("owner_skipped", "ranges",
                                     "MIGRATE/EXCLUSIVE ranges owned by this driver, skipped")),
-      would_block_(stats_.counter("would_block", "ranges",
-                                  "non-blockable invalidations refused (-EAGAIN)")),
+      would_block_(
+          stats_.counter("would_block", "ranges", "non-blockable invalidations refused (-EAGAIN)")),
       young_calls_(stats_.counter("young_calls", "calls",
                                   "clear_flush_young, clear_young and test_young callbacks")),
-      fault_latency_(
-          stats_.histogram("fault_latency", "fault interrupt to the REPLAY write")),
-      flush_latency_(stats_.histogram("flush_latency",
-                                      "device TLB invalidation: doorbell to status seen")) {
+      fault_latency_(stats_.histogram("fault_latency", "fault interrupt to the REPLAY write")),
+      flush_latency_(
+          stats_.histogram("flush_latency", "device TLB invalidation: doorbell to status seen")) {
   sc_core::sc_spawn([this] { run_faults(); }, "faults");
   spawn_method_on(fault_line_, "on_fault_irq", [this] { on_fault_irq(); });
   spawn_method_on(inv_line_, "on_inv_irq", [this] { inv_seen_.notify(); });
@@ -433,9 +432,9 @@ void MirrorDriver::drop_references(Context& c, const Cleared& cleared) {
 }
 
 bool MirrorDriver::owner_filtered(const MmuNotifierRange& r) {
-  const bool filtered = (r.event == MmuNotifierEvent::kMigrate ||
-                         r.event == MmuNotifierEvent::kExclusive) &&
-                        r.owner == owner();
+  const bool filtered =
+      (r.event == MmuNotifierEvent::kMigrate || r.event == MmuNotifierEvent::kExclusive) &&
+      r.owner == owner();
   if (filtered) owner_skipped_.inc();
   return filtered;
 }

@@ -88,8 +88,7 @@ class MirrorDriver : public sc_core::sc_module {
 
   // `rid`: the device's requester ID (its checker tags). Throws ParamError for an
   // invalid configuration.
-  MirrorDriver(sc_core::sc_module_name name, const MirrorConfig& cfg, uint16_t rid,
-               Kernel& kernel);
+  MirrorDriver(sc_core::sc_module_name name, const MirrorConfig& cfg, uint16_t rid, Kernel& kernel);
   ~MirrorDriver() override;
 
   // --- from a SystemC thread (they take simulated time) ---

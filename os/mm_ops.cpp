@@ -3,11 +3,11 @@
 #include <vector>
 
 #include "os/exec_context.h"
+#include "os/mmu_gather.h"
 #include "os/mmu_notifier_subscriptions.h"
 #include "os/os_context.h"
-#include "sc_models/observe/stats.h"
-#include "os/mmu_gather.h"
 #include "os/tlb_flush.h"
+#include "sc_models/observe/stats.h"
 
 namespace iosim {
 

@@ -67,10 +67,10 @@ class MmOps {
 
   // What one oom_reap() did.
   struct OomReapResult {
-    int attempts = 0;       // oom_reap_task_mm calls (1..kMaxOomReapRetries)
-    bool reaped = false;    // an attempt covered every VMA
-    int lock_contended = 0;   // attempts that found mmap_lock taken
-    int start_failures = 0;   // non-blockable starts that returned -EAGAIN (VMAs skipped)
+    int attempts = 0;        // oom_reap_task_mm calls (1..kMaxOomReapRetries)
+    bool reaped = false;     // an attempt covered every VMA
+    int lock_contended = 0;  // attempts that found mmap_lock taken
+    int start_failures = 0;  // non-blockable starts that returned -EAGAIN (VMAs skipped)
     uint64_t ptes_cleared = 0;
   };
   // Linux MAX_OOM_REAP_RETRIES (mm/oom_kill.c).

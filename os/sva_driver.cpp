@@ -8,12 +8,12 @@
 
 #include "os/iopf_handler.h"
 #include "os/stat_names.h"
-#include "sc_models/memory/page_size.h"
-#include "sc_models/pcie/pcie_fields.h"
 #include "sc_models/config/params.h"
+#include "sc_models/memory/page_size.h"
 #include "sc_models/memory/physical_memory.h"
-#include "sc_models/timing/server_pool.h"
+#include "sc_models/pcie/pcie_fields.h"
 #include "sc_models/sim/spawn.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 
@@ -330,15 +330,19 @@ uint32_t SvaDriver::bind(Mm& mm, uint16_t rid, int /*cpu*/) {
   return b->pasid;
 }
 
-std::vector<Desc128> SvaDriver::teardown_commands(uint32_t pasid,
-                                                  const std::vector<uint16_t>& rids,
-                                                  bool atc) const {
-  std::vector<Desc128> d{pasid_cache_inv(pasid), pasid_iotlb_all(pasid)};
-  if (atc) {
-    for (uint16_t rid : ats_rids(rids)) {
-      d.push_back(pasid_dev_tlb(rid, pasid, 0, kAtsWholeSpaceLog2));
-    }
+void SvaDriver::append_pasid_flush(std::vector<Desc128>& d, uint32_t pasid,
+                                   const std::vector<uint16_t>& rids, bool atc) const {
+  d.push_back(pasid_iotlb_all(pasid));
+  if (!atc) return;
+  for (uint16_t rid : ats_rids(rids)) {
+    d.push_back(pasid_dev_tlb(rid, pasid, 0, kAtsWholeSpaceLog2));
   }
+}
+
+std::vector<Desc128> SvaDriver::teardown_commands(uint32_t pasid, const std::vector<uint16_t>& rids,
+                                                  bool atc) const {
+  std::vector<Desc128> d{pasid_cache_inv(pasid)};
+  append_pasid_flush(d, pasid, rids, atc);
   d.push_back(wait_descriptor());
   return d;
 }
@@ -362,12 +366,8 @@ void SvaDriver::unbind(Mm& mm, uint16_t rid, int /*cpu*/) {
   // intel_drain_pasid_prq(): wait until no page request of the PASID is pending,
   // then flush the IOTLB and device TLB again with a wait.
   if (iopf_) iopf_->drain(pasid);
-  std::vector<Desc128> drain{pasid_iotlb_all(pasid)};
-  if (atc) {
-    for (uint16_t r : ats_rids({rid})) {
-      drain.push_back(pasid_dev_tlb(r, pasid, 0, kAtsWholeSpaceLog2));
-    }
-  }
+  std::vector<Desc128> drain;
+  append_pasid_flush(drain, pasid, {rid}, atc);
   submit_and_wait(drain);
   b = &bindings_.at(pasid);
   b->rids.erase(std::find(b->rids.begin(), b->rids.end(), rid));
@@ -384,10 +384,8 @@ void SvaDriver::unbind(Mm& mm, uint16_t rid, int /*cpu*/) {
 bool SvaDriver::flush_pasid(Mm& mm) {
   const Binding* b = binding_of(mm);
   if (!b) return false;
-  std::vector<Desc128> d{pasid_iotlb_all(b->pasid)};
-  for (uint16_t rid : ats_rids(b->rids)) {
-    d.push_back(pasid_dev_tlb(rid, b->pasid, 0, kAtsWholeSpaceLog2));
-  }
+  std::vector<Desc128> d;
+  append_pasid_flush(d, b->pasid, b->rids, true);
   submit_and_wait(d);
   return true;
 }

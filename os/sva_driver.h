@@ -273,7 +273,11 @@ class SvaDriver : public sc_core::sc_module {
   Binding* binding_of(const Mm& mm);
   const Binding* binding_of(const Mm& mm) const;
   std::vector<uint16_t> ats_rids(const std::vector<uint16_t>& rids) const;
-  // Whole-PASID teardown commands for `rids`: PASID cache, IOTLB, ATCs, wait.
+  // Appends the PASID-selective IOTLB invalidation of `pasid` and, when `atc`, a
+  // whole-space device-TLB invalidation on each ATS device of `rids`.
+  void append_pasid_flush(std::vector<Desc128>& d, uint32_t pasid,
+                          const std::vector<uint16_t>& rids, bool atc) const;
+  // Whole-PASID teardown commands for `rids`: PASID cache, IOTLB, ATCs (`atc`), wait.
   std::vector<Desc128> teardown_commands(uint32_t pasid, const std::vector<uint16_t>& rids,
                                          bool atc = true) const;
   Desc128 wait_descriptor() const;

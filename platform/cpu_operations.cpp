@@ -1,8 +1,8 @@
 // The CPU operation table and the decoding of an operation statement through it.
 #include "platform/cpu_operations.h"
 
-#include "platform/cpu_thread.h"
 #include "os/mm_ops.h"
+#include "platform/cpu_thread.h"
 #include "platform/script_ast.h"
 #include "sc_models/memory/page_size.h"
 
@@ -63,8 +63,7 @@ OpArg size() {
 }
 // owner=DEVICE: the range's owner cookie is that device driver's.
 OpArg owner_arg(const char* help) {
-  OpArg a = optional("owner", ArgKind::kDevice, ArgField::kDevice, ThreadOp::kNoDevice, help);
-  return a;
+  return optional("owner", ArgKind::kDevice, ArgField::kDevice, ThreadOp::kNoDevice, help);
 }
 OpArg device_arg() {
   return positional("DEVICE", ArgKind::kDevice, ArgField::kDevice, "a device such as device0",
@@ -162,7 +161,8 @@ std::vector<CpuOperation> make_table() {
   ops.push_back(entry(
       "migrate", "migrate", "migrate the range's pages to new frames (MIGRATE)", kInProcess,
       {addr(), offset(), size(),
-       owner_arg("the range's owner is this device's driver (migrate_vma by that driver)")},
+       owner_arg("the range's owner is this device's driver (migrate_vma by that driver); none "
+                 "when not given")},
       [](T& t, const Op& o) -> int64_t {
         if (o.device != ThreadOp::kNoDevice && !t.sva()) return err::kEnodev;
         const void* owner = o.device == ThreadOp::kNoDevice ? nullptr : t.sva()->owner_of(o.device);
@@ -190,19 +190,20 @@ std::vector<CpuOperation> make_table() {
       "clear_soft_dirty", "clear_soft_dirty",
       "clear the soft-dirty bits of the whole process (SOFT_DIRTY)", kInProcess, {},
       [](T& t, const Op&) -> int64_t { return t.kernel().clear_soft_dirty(t.mm(), t.cpu()); }));
-  ops.push_back(
-      entry("make_exclusive", "make_device_exclusive",
-            "make the page device-exclusive (EXCLUSIVE; the owner is this core unless "
-            "owner= names a device): the next CPU access faults and restores it",
-            kInProcess,
-            {addr(), offset(),
-             owner_arg("the range's owner is this device's driver (its make_device_exclusive)")},
-            [](T& t, const Op& o) -> int64_t {
-              if (o.device != ThreadOp::kNoDevice && !t.sva()) return err::kEnodev;
-              const void* owner =
-                  o.device == ThreadOp::kNoDevice ? &t.core() : t.sva()->owner_of(o.device);
-              return t.kernel().make_device_exclusive(t.mm(), t.cpu(), o.addr, owner);
-            }));
+  ops.push_back(entry("make_exclusive", "make_device_exclusive",
+                      "make the page device-exclusive (EXCLUSIVE; the owner is this core unless "
+                      "owner= names a device): the next CPU access faults and restores it",
+                      kInProcess,
+                      {addr(), offset(),
+                       owner_arg("the range's owner is this device's driver (its "
+                                 "make_device_exclusive); this core when not given")},
+                      [](T& t, const Op& o) -> int64_t {
+                        if (o.device != ThreadOp::kNoDevice && !t.sva()) return err::kEnodev;
+                        const void* owner = o.device == ThreadOp::kNoDevice
+                                                ? &t.core()
+                                                : t.sva()->owner_of(o.device);
+                        return t.kernel().make_device_exclusive(t.mm(), t.cpu(), o.addr, owner);
+                      }));
   ops.push_back(entry("age", "clear_flush_young",
                       "page aging of one page: test and clear its accessed bit, flushing, and the "
                       "secondary TLBs' (clear_flush_young); the result is 1 when any was young",
@@ -242,19 +243,19 @@ std::vector<CpuOperation> make_table() {
                         if (!t.sva()) return err::kEnodev;
                         return t.sva()->flush_all(t.cpu());
                       }));
-  ops.push_back(entry(
-      "oom_reap", "oom_reap",
-      "the OOM reaper tears down the private memory of process VICTIM (mm/oom_kill.c): "
-      "mmap_read_trylock, per VMA a non-blockable UNMAP range (a -EAGAIN start skips the "
-      "VMA, no end), up to 10 attempts 100 ms apart; the result is the attempts made, "
-      "-EAGAIN when none reaped every VMA (counts in the stats under os.oom_reaper)",
-      kOnThread,
-      {positional("VICTIM", ArgKind::kProcess, ArgField::kMm2, "the victim process", "process",
-                  "")},
-      [](T& t, const Op& o) -> int64_t {
-        const MmOps::OomReapResult r = t.kernel().oom_reap(t.kernel().mm(o.mm2), t.cpu());
-        return r.reaped ? r.attempts : err::kEagain;
-      }));
+  ops.push_back(
+      entry("oom_reap", "oom_reap",
+            "the OOM reaper tears down the private memory of process VICTIM (mm/oom_kill.c): "
+            "mmap_read_trylock, per VMA a non-blockable UNMAP range (a -EAGAIN start skips the "
+            "VMA, no end), up to 10 attempts 100 ms apart; the result is the attempts made, "
+            "-EAGAIN when none reaped every VMA (counts in the stats under os.oom_reaper)",
+            kOnThread,
+            {positional("VICTIM", ArgKind::kProcess, ArgField::kMm2, "the victim process",
+                        "process", "")},
+            [](T& t, const Op& o) -> int64_t {
+              const MmOps::OomReapResult r = t.kernel().oom_reap(t.kernel().mm(o.mm2), t.cpu());
+              return r.reaped ? r.attempts : err::kEagain;
+            }));
   ops.push_back(entry("exit", "exit",
                       "the thread leaves its process (mmput; the last user tears it down: RELEASE, "
                       "then UNMAP); the thread ends",

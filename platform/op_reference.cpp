@@ -46,6 +46,7 @@ std::string prot_name(uint64_t prot) {
 std::string default_text(const OpArg& a) {
   if (a.required) return "";
   if (a.kind == ArgKind::kProt) return prot_name(a.default_value);
+  if (a.kind == ArgKind::kDevice) return "";  // no device: the help says what then
   return std::to_string(a.default_value);
 }
 

@@ -367,9 +367,8 @@ void print_summary(std::ostream& out, const RunSummary& s, const RunInfo& info) 
                                                               : "clean: ";
     out << verdict << counts << '\n';
     if (reuse.handed_on() > 0) {
-      out << pad("PASID reuse", kLabel) << reuse.handed_on()
-          << " handed to another process, " << reuse.count() << " stale accesses ("
-          << reuse.name() << ")\n";
+      out << pad("PASID reuse", kLabel) << reuse.handed_on() << " handed to another process, "
+          << reuse.count() << " stale accesses (" << reuse.name() << ")\n";
     }
   }
   if (info.diagnostics && info.diagnostics->total() > 0) {

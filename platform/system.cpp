@@ -6,8 +6,8 @@
 #include "os/mm_ops.h"
 #include "os/sva_driver.h"
 #include "platform/report.h"
-#include "sc_models/timing/lookahead.h"
 #include "sc_models/sim/sim_teardown.h"
+#include "sc_models/timing/lookahead.h"
 #include "sc_models/timing/sim_time.h"
 
 #include <algorithm>
@@ -80,8 +80,8 @@ System::System(const SystemConfig& cfg, Scenario scenario)
     mirror_drivers_.push_back(nullptr);
     if (!mmu) continue;
     const std::string name = "mirror_driver" + std::to_string(d);
-    mirror_drivers_.back() = std::make_unique<MirrorDriver>(
-        name.c_str(), dev.config().mirror, dev.config().requester_id, *kernel_);
+    mirror_drivers_.back() = std::make_unique<MirrorDriver>(name.c_str(), dev.config().mirror,
+                                                            dev.config().requester_id, *kernel_);
     mirror_drivers_.back()->regs.bind(mmu->regs);
     mirror_drivers_.back()->irq.bind(mmu->irq);
   }

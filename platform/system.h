@@ -38,8 +38,8 @@
 #include "sc_models/check/checker_suite.h"
 #include "sc_models/check/ground_truth.h"
 #include "sc_models/memory/memory_bus.h"
-#include "sc_models/pcie/pcie_link.h"
 #include "sc_models/memory/physical_memory.h"
+#include "sc_models/pcie/pcie_link.h"
 #include "sc_models/sim/sim_context.h"
 
 #include <systemc>
@@ -144,7 +144,8 @@ class System : public SvaControl {
   void watch();
   void explain_unfinished();
 
-  SimContext ctx_;  // this system's statistics and timing settings; first, so it outlives the modules
+  SimContext
+      ctx_;  // this system's statistics and timing settings; first, so it outlives the modules
   SystemConfig cfg_;
   Scenario scenario_;
   std::vector<std::function<void()>> start_hooks_;

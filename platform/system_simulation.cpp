@@ -11,8 +11,8 @@
 #include "platform/timeline_recorder.h"
 #include "platform/trace_recorder.h"
 #include "sc_models/observe/json.h"
-#include "sc_models/timing/sim_time.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/timing/sim_time.h"
 
 #include <tlm>
 
@@ -263,8 +263,8 @@ int SystemSimulation::run_config(const SystemConfig& config, const RunOptions& o
   const Diagnostics& diagnostics = sys.kernel().context().diagnostics();
   for (const Diagnostic& d : diagnostics.records()) {
     out << "kernel: [" << to_ns(d.time) << " ns] " << diag_kind_name(d.kind) << " in "
-        << (d.thread.empty() ? std::string("-") : d.thread) << " (" << d.where
-        << "): " << d.message << '\n';
+        << (d.thread.empty() ? std::string("-") : d.thread) << " (" << d.where << "): " << d.message
+        << '\n';
   }
   const RunSummary summary = collect_summary(sys.context().stats(), sys.stats_layout());
   RunInfo info;

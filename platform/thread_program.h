@@ -32,7 +32,7 @@ struct ThreadOp {
   uint64_t addr2 = 0;                // mremap destination, KSM second VA
   uint32_t mm2 = 0;                  // fork child mm id, KSM second mm id
   uint32_t prot = kProtRead | kProtWrite;
-  size_t device = 0;       // bind/unbind: the device's index (deviceN); owner=: or kNoDevice
+  size_t device = 0;  // bind/unbind: the device's index (deviceN); owner=: or kNoDevice
   static constexpr size_t kNoDevice = ~size_t{0};
   bool shared = false;     // mmap MAP_SHARED
   double duration_ns = 0;  // wait

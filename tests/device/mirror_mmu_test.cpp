@@ -6,8 +6,8 @@
 #include "tests/common/tlm_bench.h"
 #include "tests/device/stub_iommu.h"
 
-#include <tlm_utils/simple_initiator_socket.h>
 #include <gtest/gtest.h>
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstring>
 
@@ -93,7 +93,8 @@ struct Bench {
   }
   uint64_t leaf_address() const { return entry_address(0x4000, kVa, kPtLevel); }
   void map(bool writable) {
-    put_u64(leaf_address(), Pte::leaf(kFrame, PageSize::k4K, Pte::kUser | (writable ? Pte::kWritable : 0)).raw());
+    put_u64(leaf_address(),
+            Pte::leaf(kFrame, PageSize::k4K, Pte::kUser | (writable ? Pte::kWritable : 0)).raw());
   }
   void program() {
     drv.write(mirror_reg::kCtxSel, kCtx);

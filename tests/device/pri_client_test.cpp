@@ -11,8 +11,8 @@
 #include <variant>
 #include <vector>
 
-#include "sc_models/sim/sim_context.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/sim/sim_context.h"
 #include "tests/common/tlm_bench.h"
 
 namespace iosim {

@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "device/device.h"
-#include "iommu/descriptors.h"
 #include "device_iommu_bench.h"
+#include "iommu/descriptors.h"
 #include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/pcie/pcie_link.h"
 

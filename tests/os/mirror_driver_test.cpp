@@ -8,8 +8,8 @@
 #include "sc_models/page_table/page_table.h"
 #include "tests/os/mm_bench.h"
 
-#include <tlm_utils/simple_target_socket.h>
 #include <gtest/gtest.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include <cstring>
 

@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "os/os_context.h"
-#include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/config/params.h"
+#include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/timing/server_pool.h"
 #include "sva_bench.h"
 

@@ -208,9 +208,10 @@ TEST(ScenarioErrors, DevThreadNeedsABindOfItsProcess) {
 }
 
 TEST(Scenario, ARuntimeBindInACpuThreadOfTheProcessSatisfiesItsDevThread) {
-  Scenario s = load("process P0\nprocess P1\n"
-                    "cpu thread A core=0 process=P1:\n  @2us bind device1\n  unbind device1\n"
-                    "dev thread D device=device1 process=P1:\n  read 0x1000\n");
+  Scenario s = load(
+      "process P0\nprocess P1\n"
+      "cpu thread A core=0 process=P1:\n  @2us bind device1\n  unbind device1\n"
+      "dev thread D device=device1 process=P1:\n  read 0x1000\n");
   ASSERT_EQ(s.cpu_threads.size(), 1u);
   ASSERT_EQ(s.cpu_threads[0].program.ops.size(), 2u);
   EXPECT_EQ(s.cpu_threads[0].program.ops[0].op, find_cpu_operation("bind"));

@@ -140,8 +140,8 @@ TEST(SeedScenarios, RefcountDropAtStartFlushesBeforeTheFree) {
 
 TEST(SeedScenarios, RefcountDropAtEndKeepsThePageUntilTheFlush) {
   for (const char* policy : kPolicies) {
-    const SimRun r =
-        run_config("seeds/004_refcount_schemes", policy, "--set device.0.mirror.refcount=drop_at_end");
+    const SimRun r = run_config("seeds/004_refcount_schemes", policy,
+                                "--set device.0.mirror.refcount=drop_at_end");
     ASSERT_EQ(r.status, 0) << policy << "\n" << r.output;
     EXPECT_EQ(total_violations(r), 0u) << policy;
     // The device TLB still maps the old page, which the driver's reference keeps.
@@ -244,8 +244,9 @@ TEST(SeedScenarios, NonBlockingStartOfARangeDriverNeverFails) {
 // and no device mapping is made inside a range its driver did not see start.
 TEST(SeedScenarios, MirrorDevicesUnderTheInvalidationStormAreClean) {
   for (const char* api : {"interval", "range"}) {
-    const SimRun r = run_config("invalidation_storm", "under_ptl",
-                                std::string("--set device.kind=mirror --set device.mirror.api=") + api);
+    const SimRun r =
+        run_config("invalidation_storm", "under_ptl",
+                   std::string("--set device.kind=mirror --set device.mirror.api=") + api);
     ASSERT_FALSE(r.stats.is_null()) << api << "\n" << r.output;
     EXPECT_EQ(total_violations(r), 0u) << api;
     EXPECT_FALSE(r.stats.contains("kernel_diagnostics")) << api << "\n" << r.output;
@@ -262,7 +263,8 @@ TEST(SeedScenarios, EverySeedConfigIsListedInTheReadme) {
   std::stringstream readme;
   readme << f.rdbuf();
   size_t configs = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(IOSIM_CONFIG_DIR) + "/seeds")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(IOSIM_CONFIG_DIR) + "/seeds")) {
     if (e.path().extension() != ".cfg") continue;
     ++configs;
     const std::string name = "`seeds/" + e.path().filename().string() + "`";

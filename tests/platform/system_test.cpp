@@ -115,7 +115,8 @@ TEST(System, ARunEndingDuringBootStopsCleanly) {
   const System::Outcome o = sys.run();
   EXPECT_FALSE(o.finished);
   EXPECT_EQ(o.end, sc_time(100, SC_NS));
-  EXPECT_EQ(o.error, "simulation did not finish by sim.max_time_ns = 100 ns; the boot did not complete");
+  EXPECT_EQ(o.error,
+            "simulation did not finish by sim.max_time_ns = 100 ns; the boot did not complete");
 }
 
 // Runs iommu-sim's front end on a config file; returns the exit status.
@@ -261,17 +262,17 @@ TEST(System, RuntimeBindAndUnbindResults) {
                               "map P1 b at=0x40000000 size=4K populate=write value=9\n"
                               "bind P0 device0\n"
                               "cpu thread A core=0 process=P0:\n"
-                              "  bind device0\n"     // -EEXIST
-                              "  unbind device1\n"   // -EINVAL: never bound
-                              "  bind device1\n"     // PASID 1, shared by P0's devices
-                              "  unbind device0\n"   // 0
-                              "  unbind device0\n"   // -EINVAL
-                              "  unbind device1\n"   // 0: PASID 1 is free again
+                              "  bind device0\n"    // -EEXIST
+                              "  unbind device1\n"  // -EINVAL: never bound
+                              "  bind device1\n"    // PASID 1, shared by P0's devices
+                              "  unbind device0\n"  // 0
+                              "  unbind device0\n"  // -EINVAL
+                              "  unbind device1\n"  // 0: PASID 1 is free again
                               "cpu thread B core=1 process=P1:\n"
                               "  @50us bind device1\n"  // PASID 1
                               "dev thread D device=device1 process=P1:\n"
-                              "  read b\n"             // before B's bind: fails
-                              "  @60us read b\n");     // 9
+                              "  read b\n"          // before B's bind: fails
+                              "  @60us read b\n");  // 9
   System sys(cfg, std::move(sc));
   const System::Outcome o = sys.run();
   ASSERT_TRUE(o.finished) << o.error;
