@@ -208,7 +208,7 @@ size_t MirrorDriver::device_ptes(uint32_t ctx) const {
   return n;
 }
 
-uint32_t MirrorDriver::bind(Mm& mm, int cpu) {
+uint32_t MirrorDriver::bind(Mm& mm, int /*cpu*/) {
   if (fault_buffer_ == 0) throw std::runtime_error(std::string(name()) + ": init() not called");
   if (auto ctx = context_of(mm)) return *ctx;
   auto free = std::find_if(contexts_.begin(), contexts_.end(),
@@ -223,7 +223,6 @@ uint32_t MirrorDriver::bind(Mm& mm, int cpu) {
   *free = std::make_unique<Context>(*this, mm, index);
   Context& c = **free;
   c.root = c.editor.new_root();
-  kernel_.context().current().set_cpu(cpu);
   write_reg(mirror_reg::kCtxSel, index);
   write_reg(mirror_reg::kCtxRoot, c.root | mirror_reg::kCtxRootValid);
   const std::string sub = std::string(name()) + ".ctx" + std::to_string(index);
@@ -239,11 +238,10 @@ uint32_t MirrorDriver::bind(Mm& mm, int cpu) {
   return index;
 }
 
-void MirrorDriver::unbind(Mm& mm, int cpu) {
+void MirrorDriver::unbind(Mm& mm, int /*cpu*/) {
   const auto index = context_of(mm);
   if (!index) return;
   Context& c = *contexts_[*index];
-  kernel_.context().current().set_cpu(cpu);
   if (c.interval) {
     mmu_interval_notifier_remove(*c.interval);
   } else {

@@ -178,6 +178,16 @@ void Mm::range_start(MmuNotifierRange& r) {
   }
 }
 
+int Mm::range_start_nonblock(MmuNotifierRange& r) {
+  const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  const int ret = notifier_subscriptions().invalidate_range_start_nonblock(r);
+  notifier_time_->sample(sc_core::sc_time_stamp() - t0);
+  if (ret == 0 && env_.observer) {
+    env_.observer->on_range_start(observed_range(t0, -1, r.start, r.end, r.event));
+  }
+  return ret;
+}
+
 void Mm::range_end(int cpu, MmuNotifierRange& r) {
   const double hold_ns = env_.preempt_hold_ns(cpu);
   const sc_core::sc_time held = sc_core::sc_time_stamp();
@@ -198,6 +208,23 @@ uint64_t Mm::zap(int cpu, uint64_t start, uint64_t end, MmuNotifierEvent event,
   mmu_notifier_range_init(r, event, kMmuNotifierRangeBlockable, *this, start, end);
   MmuGather tlb(*this, cpu);
   range_start(r);
+  return zap_started(cpu, r, tlb, reason);
+}
+
+std::optional<uint64_t> Mm::zap_nonblock(int cpu, uint64_t start, uint64_t end,
+                                         MmuNotifierEvent event, const char* reason) {
+  MmuNotifierRange r;
+  mmu_notifier_range_init(r, event, 0, *this, start, end);
+  MmuGather tlb(*this, cpu);
+  if (range_start_nonblock(r) != 0) {
+    tlb.finish();
+    return std::nullopt;
+  }
+  return zap_started(cpu, r, tlb, reason);
+}
+
+uint64_t Mm::zap_started(int cpu, MmuNotifierRange& r, MmuGather& tlb, const char* reason) {
+  const uint64_t start = r.start, end = r.end;
   ptl_lock();
   uint64_t cleared = 0;
   for (const Vma& v : vmas_.in_range(start, end)) {

@@ -51,6 +51,7 @@ class Histogram;
 class Counter;
 struct OsEvent;
 struct OsRangeEvent;
+class MmuGather;
 
 class Mm : public MmStruct {
  public:
@@ -97,6 +98,9 @@ class Mm : public MmStruct {
 
   // --- notifier range, timed ---
   void range_start(MmuNotifierRange& r);
+  // The non-blockable start (mmu_notifier_invalidate_range_start_nonblock): 0, or
+  // -EAGAIN when a subscriber would have to sleep (then no end may follow).
+  int range_start_nonblock(MmuNotifierRange& r);
   // Preemption hold for `cpu`, then invalidate_range_end.
   void range_end(int cpu, MmuNotifierRange& r);
 
@@ -105,6 +109,10 @@ class Mm : public MmStruct {
   // freed); unlock; hold; end. Device-exclusive entries in the range are dropped too.
   // The caller holds mmap_lock. Returns the PTEs cleared.
   uint64_t zap(int cpu, uint64_t start, uint64_t end, MmuNotifierEvent event, const char* reason);
+  // zap() inside a non-blockable range (the OOM reaper's): nullopt, with nothing cleared
+  // and no end, when its start failed.
+  std::optional<uint64_t> zap_nonblock(int cpu, uint64_t start, uint64_t end,
+                                       MmuNotifierEvent event, const char* reason);
 
   // Page-table range walk (walk_page_range): fn(va, pte) for every present 4 KiB PTE in
   // [start, end), in address order. Empty upper-level entries are skipped whole, so the
@@ -125,6 +133,8 @@ class Mm : public MmStruct {
   Counter& pte_updates() { return *pte_updates_; }
 
  private:
+  // zap() after its range started: PTL, clear, flush, unlock, hold, end.
+  uint64_t zap_started(int cpu, MmuNotifierRange& r, MmuGather& tlb, const char* reason);
   // Observer records of a step that began at `began` and ends now; cpu < 0: the
   // calling thread's core (ExecContext::cpu()).
   OsEvent observed(const sc_core::sc_time& began, int cpu = -1) const;

@@ -4,7 +4,6 @@
 
 #include "os/exec_context.h"
 #include "os/mmu_gather.h"
-#include "os/mmu_notifier_subscriptions.h"
 #include "os/os_context.h"
 #include "os/tlb_flush.h"
 #include "sc_models/observe/stats.h"
@@ -263,30 +262,15 @@ bool MmOps::reap_vmas(Mm& mm, int cpu, OomReapResult& r) {
     // __oom_reap_task_mm: only anonymous or private mappings (shared memory may be
     // reached through other mms).
     if (v.shared) continue;
-    MmuNotifierRange range;
-    mmu_notifier_range_init(range, MmuNotifierEvent::kUnmap, 0, mm, v.start, v.end);
-    MmuGather tlb(mm, cpu);
-    if (mm.notifier_subscriptions().invalidate_range_start_nonblock(range) != 0) {
+    const std::optional<uint64_t> cleared =
+        mm.zap_nonblock(cpu, v.start, v.end, MmuNotifierEvent::kUnmap, "oom_reap");
+    if (!cleared) {
       // A subscriber would have to sleep: leave this VMA, no invalidate_range_end.
       ++r.start_failures;
-      tlb.finish();
       ret = false;
       continue;
     }
-    // unmap_page_range()
-    mm.ptl_lock();
-    uint64_t cleared = 0;
-    mm.for_each_present_pte(v.start, v.end, [&](uint64_t va, Pte p) {
-      mm.run_for_ns(env_.cfg.per_page_ns);
-      mm.clear_pte(va, "oom_reap");
-      tlb.remove_page(p.page_address(PageSize::k4K));
-      ++cleared;
-    });
-    if (cleared) tlb.flush(v.start, v.end);
-    mm.ptl_unlock();
-    mm.range_end(cpu, range);
-    tlb.finish();
-    r.ptes_cleared += cleared;
+    r.ptes_cleared += *cleared;
   }
   return ret;
 }
