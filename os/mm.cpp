@@ -10,8 +10,8 @@
 #include "sc_models/check/ground_truth.h"
 #include "sc_models/memory/page_size.h"
 #include "sc_models/memory/physical_memory.h"
-#include "sc_models/timing/server_pool.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 
