@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "device/device.h"
-#include "iommu/descriptors.h"
-#include "iommu/iommu.h"
+#include "iommu/vtd/descriptors.h"
+#include "iommu/vtd/vtd_iommu.h"
 #include "sc_models/page_table/page_table.h"
 #include "sc_models/pcie/pcie_link.h"
 #include "sc_models/memory/physical_memory.h"
@@ -99,7 +99,7 @@ inline DeviceConfig bench_device(unsigned i) {
 struct BenchSystem {
   SimContext ctx;  // the modules' statistics; first, so it outlives them
   PhysicalMemory memory;
-  Iommu iommu;
+  VtdIommu iommu;
   Software sw;
   std::vector<std::unique_ptr<PcieLink>> links;
   std::vector<std::unique_ptr<Device>> devices;
@@ -163,10 +163,10 @@ struct BenchSystem {
   // --- software, from a SystemC thread ---------------------------------------
   void setup_queues() {
     cq_base = alloc();
-    sw.write_reg(iommu_reg::kIqa, cq_base);  // QS = 0: 256 descriptors
+    sw.write_reg(vtd_reg::kIqa, cq_base);  // QS = 0: 256 descriptors
     cq_tail = 0;
     pq_base = alloc();
-    sw.write_reg(iommu_reg::kPqa, pq_base);
+    sw.write_reg(vtd_reg::kPqa, pq_base);
   }
   // Writes descriptors into the command queue and rings the tail once.
   void submit(const std::vector<Desc128>& ds) {
@@ -174,7 +174,7 @@ struct BenchSystem {
       write_entry(cq_base + cq_tail, d);
       cq_tail = (cq_tail + 16) % 4096;
     }
-    sw.write_reg(iommu_reg::kIqt, cq_tail);
+    sw.write_reg(vtd_reg::kIqt, cq_tail);
   }
   // One DMA access of device `dev`'s thread 0.
   AccessResult dma(unsigned dev, uint64_t va, uint32_t len, bool write) {

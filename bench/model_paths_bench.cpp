@@ -70,8 +70,8 @@ struct PriHandler : sc_core::sc_module {
   }
   void serve() {
     using namespace iosim;
-    uint64_t head = sys->sw.read_reg(iommu_reg::kPqh);
-    const uint64_t tail = sys->sw.read_reg(iommu_reg::kPqt);
+    uint64_t head = sys->sw.read_reg(vtd_reg::kPqh);
+    const uint64_t tail = sys->sw.read_reg(vtd_reg::kPqt);
     const uint64_t size = 4096;  // PQS = 0
     std::vector<Desc128> responses;
     while (head != tail) {
@@ -94,7 +94,7 @@ struct PriHandler : sc_core::sc_module {
       head = (head + PageRequestDesc::kBytes) % size;
       ++handled;
     }
-    sys->sw.write_reg(iommu_reg::kPqh, head);
+    sys->sw.write_reg(vtd_reg::kPqh, head);
     if (!responses.empty()) sys->submit(responses);
   }
 };
@@ -176,7 +176,7 @@ void BM_Invalidate1Page(benchmark::State& state) {
     ++seq;
     ds.push_back(InvWait{true, true, false, seq, status}.encode());
     g_sys->submit(ds);
-    sc_core::wait(g_sys->iommu.inv_wait_event());
+    sc_core::wait(g_sys->iommu.completion_event());
     ok = ok && g_sys->memory.read_u64(status) == seq;
   });
   if (!ok) state.SkipWithError("an invalidation wait did not write its status");

@@ -75,7 +75,7 @@ struct SwSystem {
   iosim::PhysicalMemory memory{"memory", iosim::PhysicalMemoryConfig{}};
   iosim::GroundTruth gt;
   iosim::Kernel os{ctx, os_config(), memory, &gt};
-  iosim::Iommu iommu{"iommu", ctx, iosim::IommuConfig{}};
+  iosim::VtdIommu iommu{"iommu", ctx, iosim::IommuConfig{}};
   std::vector<std::unique_ptr<iosim::PcieLink>> links;
   std::vector<std::unique_ptr<iosim::Device>> devices;
   iosim::SvaDriver drv{"sva", iosim::SvaConfig{}, os};

@@ -1,4 +1,4 @@
-// Iommu: request dispatch, DMA forwarding, ATS completions and registers.
+// Iommu: request dispatch, DMA forwarding, ATS completions and register access.
 #include "iommu/iommu.h"
 
 #include <algorithm>
@@ -32,10 +32,8 @@ Iommu::Iommu(sc_core::sc_module_name name, SimContext& ctx, const IommuConfig& c
       stats_(ctx.stats().group(*this)),
       mem_port_(mem, ctx.timing()),
       iotlb_(cfg_.iotlb, stats_),
-      tables_(cfg_.tables, mem_port_, stats_),
       walker_(cfg_.walker, mem_port_, stats_),
-      translator_(iotlb_, tables_, walker_),
-      faults_(cfg_.fault_records, stats_),
+      translator_(iotlb_, *this, walker_),
       register_latency_(ns(cfg_.register_latency_ns)),
       lat_untranslated_read_(
           stats_.histogram("untranslated_read_latency", "untranslated DMA read, arrival to data")),
@@ -50,20 +48,12 @@ Iommu::Iommu(sc_core::sc_module_name name, SimContext& ctx, const IommuConfig& c
                                    "upstream transactions without a usable PCIe extension")) {
   regs.register_b_transport(this, &Iommu::reg_transport);
   irq.bind(*this);
-  CommandQueue::Parts parts{mem_port_,
-                            iotlb_,
-                            walker_,
-                            tables_,
-                            [this](uint16_t rid) { return port_of(rid); },
-                            [this] {
-                              std::vector<RootPort*> v;
-                              for (auto& p : ports_) v.push_back(p.get());
-                              return v;
-                            },
-                            faults_.event()};
-  cq_ = std::make_unique<CommandQueue>("command_queue", ctx, cfg_.command_queue, parts);
-  prq_ = std::make_unique<PageRequestQueue>("page_request_queue", ctx, cfg_.page_request_queue,
-                                            mem_port_);
+}
+
+std::vector<RootPort*> Iommu::ports() const {
+  std::vector<RootPort*> v;
+  for (auto& p : ports_) v.push_back(p.get());
+  return v;
 }
 
 RootPort& Iommu::add_root_port(const char* name, const RootPortConfig& cfg) {
@@ -117,35 +107,14 @@ void Iommu::upstream(RootPort& port, tlm::tlm_generic_payload& gp, sc_time& dela
     case PcieKind::kTranslationRequest:
       translation_request(port, gp, *ext, delay);
       break;
-    case PcieKind::kPageRequest: {
-      const auto& r = std::get<PageRequest>(ext->body);
-      PageRequestDesc d;
-      d.pasid_present = r.pasid.present;
-      d.pasid = r.pasid.pasid;
-      d.exe = r.pasid.exe_requested;
-      d.priv = r.pasid.priv_requested;
-      d.rid = ext->requester_id;
-      d.read = r.read;
-      d.write = r.write;
-      d.lpig = r.last;
-      d.prg_index = r.prg_index;
-      d.addr = r.page_address;
-      prq_->on_request(port, d, delay);
+    case PcieKind::kPageRequest:
+      on_page_request(port, ext->requester_id, std::get<PageRequest>(ext->body), delay);
       break;
-    }
-    case PcieKind::kStopMarker: {
-      const auto& m = std::get<StopMarker>(ext->body);
-      PageRequestDesc d;
-      d.pasid_present = m.pasid.present;
-      d.pasid = m.pasid.pasid;
-      d.rid = ext->requester_id;
-      d.lpig = true;
-      d.prg_index = m.prg_index;
-      prq_->on_request(port, d, delay);
+    case PcieKind::kStopMarker:
+      on_stop_marker(port, ext->requester_id, std::get<StopMarker>(ext->body), delay);
       break;
-    }
     case PcieKind::kInvalidateCompletion:
-      cq_->on_invalidate_completion(port, std::get<InvalidateCompletion>(ext->body), delay);
+      on_invalidate_completion(port, std::get<InvalidateCompletion>(ext->body), delay);
       break;
     default:
       bad_requests_.inc();
@@ -153,9 +122,9 @@ void Iommu::upstream(RootPort& port, tlm::tlm_generic_payload& gp, sc_time& dela
   }
 }
 
-void Iommu::record_fault(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
-                         FaultReason reason, uint64_t addr, const sc_time& at) {
-  FaultRecord r;
+void Iommu::report(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
+                   FaultReason reason, uint64_t addr, const sc_time& at) {
+  IommuFault r;
   r.sid = ext.requester_id;
   r.pasid_present = ext.pasid.present;
   r.pasid = ext.pasid.pasid;
@@ -166,7 +135,7 @@ void Iommu::record_fault(const tlm::tlm_generic_payload& gp, const PcieExtension
   r.priv = ext.pasid.priv_requested;
   r.at = ext.address_type;
   r.time = at;
-  faults_.record(r);
+  report_fault(r);
 }
 
 void Iommu::publish_access(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
@@ -210,7 +179,7 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
     const sc_time at = kernel_time() + delay;  // when it reaches memory
     if (!t.ok()) {
       mem_port_.settle(delay);  // the fault interrupt is raised at the request's time
-      record_fault(gp, ext, t.fault, cur, at);
+      report(gp, ext, t.fault, cur, at);
       gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
       return;
     }
@@ -249,7 +218,7 @@ void Iommu::translated(RootPort& port, tlm::tlm_generic_payload& gp, const PcieE
     translated_rejected_.inc();
     mem_port_.sync(delay);
     mem_port_.settle(delay);
-    record_fault(gp, ext, FaultReason::kAtsDisabled, gp.get_address(), t0);
+    report(gp, ext, FaultReason::kAtsDisabled, gp.get_address(), t0);
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
@@ -318,83 +287,6 @@ void Iommu::reg_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
     write_reg(off, v << shift, mask);
   }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
-}
-
-uint64_t Iommu::read_reg(uint64_t off) const {
-  using namespace iommu_reg;
-  if (off >= kFrcdBase && off < kFrcdBase + 16ull * faults_.size()) {
-    const FaultRecord& r = faults_.at(static_cast<unsigned>((off - kFrcdBase) / 16));
-    return (off - kFrcdBase) % 16 == 0 ? r.qw0() : r.qw1();
-  }
-  switch (off) {
-    case kVer:
-      return 0x10;
-    case kRtaddr:
-      return tables_.root_table();
-    case kFsts:
-      return (faults_.overflow() ? kFstsPfo : 0) | (faults_.pending_fault() ? kFstsPpf : 0) |
-             (cq_->iqe() ? kFstsIqe : 0) | (cq_->ite() ? kFstsIte : 0);
-    case kIqh:
-      return cq_->iqh();
-    case kIqt:
-      return cq_->iqt();
-    case kIqa:
-      return cq_->iqa();
-    case kIcs:
-      return cq_->iwc() ? 1 : 0;
-    case kPqh:
-      return prq_->pqh();
-    case kPqt:
-      return prq_->pqt();
-    case kPqa:
-      return prq_->pqa();
-    case kPrs:
-      return prq_->prs();
-    default:
-      return 0;
-  }
-}
-
-void Iommu::write_reg(uint64_t off, uint64_t value, uint64_t mask) {
-  using namespace iommu_reg;
-  const uint64_t merged = (read_reg(off) & ~mask) | (value & mask);
-  const uint64_t w1c = value & mask;
-  if (off >= kFrcdBase && off < kFrcdBase + 16ull * faults_.size()) {
-    if ((off - kFrcdBase) % 16 == 8 && (w1c >> 63)) {
-      faults_.clear(static_cast<unsigned>((off - kFrcdBase) / 16));
-    }
-    return;
-  }
-  switch (off) {
-    case kRtaddr:
-      tables_.set_root_table(merged & kPageMask);
-      break;
-    case kFsts:
-      if (w1c & kFstsPfo) faults_.clear_overflow();
-      if (w1c & kFstsIqe) cq_->clear_iqe();
-      if (w1c & kFstsIte) cq_->clear_ite();
-      break;
-    case kIqt:
-      cq_->write_iqt(merged);
-      break;
-    case kIqa:
-      cq_->write_iqa(merged);
-      break;
-    case kIcs:
-      if (w1c & 1) cq_->clear_iwc();
-      break;
-    case kPqh:
-      prq_->write_pqh(merged);
-      break;
-    case kPqa:
-      prq_->write_pqa(merged);
-      break;
-    case kPrs:
-      prq_->write_prs(w1c);
-      break;
-    default:
-      break;
-  }
 }
 
 }  // namespace iosim

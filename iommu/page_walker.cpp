@@ -58,7 +58,7 @@ WalkCache::Start PageWalker::start_point(const TranslationTag& tag, uint64_t va,
   return start;
 }
 
-WalkOutcome PageWalker::walk(uint16_t rid, uint32_t pasid, uint64_t root, uint64_t va,
+WalkOutcome PageWalker::walk(const TranslationTag& tag, uint64_t root, uint64_t va,
                              bool write_intent, sc_core::sc_time& delay) {
   WalkOutcome out;
   walks_.inc();
@@ -69,7 +69,6 @@ WalkOutcome PageWalker::walk(uint16_t rid, uint32_t pasid, uint64_t root, uint64
   acquire(delay);
   const sc_core::sc_time t0 = kernel_time() + delay;
   delay += overhead_;
-  const TranslationTag tag{pasid, rid};
   WalkRules rules;
   rules.write = write_intent;
   rules.set_table_accessed = true;

@@ -51,10 +51,10 @@ class PageWalker {
  public:
   PageWalker(const WalkerConfig& cfg, MemoryPort& mem, StatGroup& stats);
 
-  // Walks `va` in the tables rooted at `root` for (pasid, rid); `write_intent` asks
-  // for the Dirty bit when the page is writable. Advances `delay` (waits for a free
-  // walker and for each memory access).
-  WalkOutcome walk(uint16_t rid, uint32_t pasid, uint64_t root, uint64_t va, bool write_intent,
+  // Walks `va` in the tables rooted at `root` for `tag` (the walk caches' tag, the
+  // request's IOTLB tag); `write_intent` asks for the Dirty bit when the page is
+  // writable. Advances `delay` (waits for a free walker and for each memory access).
+  WalkOutcome walk(const TranslationTag& tag, uint64_t root, uint64_t va, bool write_intent,
                    sc_core::sc_time& delay);
 
   // Walk-cache invalidation over [first, last] for the filter (every level).
@@ -77,7 +77,7 @@ class PageWalker {
   WalkerConfig cfg_;
   MemoryPort& mem_;
   sc_core::sc_time overhead_;  // walk_overhead_ns
-  WalkCache pwc_;              // PML4E, PDPTE and PDE caches, tagged by PASID and Requester ID
+  WalkCache pwc_;              // PML4E, PDPTE and PDE caches, tagged as the IOTLB
   ServerSemaphore walkers_;    // the walkers, handed over in arrival order
 
   Counter& walks_;

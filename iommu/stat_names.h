@@ -7,7 +7,7 @@
 namespace iosim {
 
 // Iommu (iommu/iommu.h) and the parts that register in its group "<iommu>": the
-// IOTLB (iommu/iotlb.h) and the fault recorder (iommu/fault_recorder.h).
+// IOTLB (iommu/iotlb.h) and the fault recorder (iommu/vtd/fault_recorder.h).
 struct IommuStats {
   static constexpr const char* kTranslationRequestLatency = "translation_request_latency";
   static constexpr const char* kIotlbHits = "iotlb_hits";
@@ -15,7 +15,7 @@ struct IommuStats {
   static constexpr const char* kFaultsRecorded = "faults_recorded";
 };
 
-// CommandQueue (iommu/command_queue.h), in "<iommu>.command_queue". Each command
+// CommandQueue (iommu/vtd/command_queue.h), in "<iommu>.command_queue". Each command
 // kind that ran has "<kind>_count" and "<kind>_latency" (kind: to_string(InvType)).
 struct CommandQueueStats {
   static constexpr const char* kItagTimeouts = "itag_timeouts";

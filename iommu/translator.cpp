@@ -7,28 +7,6 @@ namespace iosim {
 
 namespace {
 
-FaultReason table_fault(TableStatus s) {
-  switch (s) {
-    case TableStatus::kOk:
-      return FaultReason::kNone;
-    case TableStatus::kRootNotPresent:
-      return FaultReason::kRootNotPresent;
-    case TableStatus::kContextNotPresent:
-      return FaultReason::kContextNotPresent;
-    case TableStatus::kPasidDisabled:
-      return FaultReason::kPasidDisabled;
-    case TableStatus::kPasidOutOfRange:
-      return FaultReason::kPasidOutOfRange;
-    case TableStatus::kPasidNotPresent:
-      return FaultReason::kPasidNotPresent;
-    case TableStatus::kBadPasidEntry:
-      return FaultReason::kReservedBit;
-    case TableStatus::kReadError:
-      return FaultReason::kTableReadError;
-  }
-  return FaultReason::kTableReadError;
-}
-
 FaultReason walk_fault(WalkStatus s) {
   switch (s) {
     case WalkStatus::kOk:
@@ -81,6 +59,16 @@ const char* to_string(FaultReason r) {
       return "priv_denied";
     case FaultReason::kAtsDisabled:
       return "ats_disabled";
+    case FaultReason::kBadStreamId:
+      return "bad_stream_id";
+    case FaultReason::kBadSte:
+      return "bad_ste";
+    case FaultReason::kBadSubstreamId:
+      return "bad_substream_id";
+    case FaultReason::kBadCd:
+      return "bad_cd";
+    case FaultReason::kStreamAbort:
+      return "stream_abort";
   }
   return "?";
 }
@@ -113,43 +101,38 @@ Translation Translator::translate(const TranslateRequest& req, sc_core::sc_time&
   Translation t;
   std::optional<uint32_t> pasid;
   if (req.pasid.present) pasid = req.pasid.pasid;
-  ContextEntry ctx;
-  if (!pasid) {
-    const TableStatus st = tables_.context(req.rid, ctx, delay);
-    if (st != TableStatus::kOk) {
-      t.fault = table_fault(st);
-      return t;
-    }
+  const RequestTag rt = tables_.tag_of(req.rid, pasid, delay);
+  if (rt.fault != FaultReason::kNone) {
+    t.fault = rt.fault;
+    return t;
   }
-  const TranslationTag tag{pasid ? *pasid : ctx.rid_pasid, req.rid};
+  const TranslationTag& tag = rt.tag;
   if (const TranslationEntry* e = iotlb_.lookup(tag, req.va, delay)) {
     const bool needs_dirty = req.write && (e->perms & tperm::kWrite) && !(e->perms & tperm::kDirty);
     if (!needs_dirty) {
       from_entry(*e, t);
-      t.pasid_used = tag.pasid;
       t.fault = check(req, t);
       return t;
     }
     iotlb_.count_rewalk();
   }
-  const TableResult tr = tables_.resolve(req.rid, pasid, delay);
-  if (!tr.ok()) {
-    t.fault = table_fault(tr.status);
+  const RequestContext ctx = rt.context ? *rt.context : tables_.resolve(req.rid, pasid, delay);
+  if (ctx.fault != FaultReason::kNone) {
+    t.fault = ctx.fault;
     return t;
   }
-  t.pasid_used = tr.pasid;
   WalkOutcome w;
-  t.pass_through = tr.pasid_entry.pgtt == Pgtt::kPassThrough;
+  t.pass_through = ctx.pass_through;
   if (t.pass_through) {
     // Pass-through: the untranslated address is the physical address, with every
-    // permission (VT-d 3.x section 3.9, PGTT = 100b); no table walk.
+    // permission; no table walk.
     w.size = PageSize::k4K;
     w.page_pa = req.va & ~uint64_t{kPageBytes - 1};
     w.writable = true;
     w.user = true;
     w.dirty = true;
   } else {
-    w = walker_.walk(req.rid, tr.pasid, tr.pasid_entry.flptr, req.va, req.write, delay);
+    w = walker_.walk(tag, ctx.page_table_root, req.va, req.write, delay);
     if (!w.ok()) {
       t.fault = walk_fault(w.status);
       return t;
@@ -162,13 +145,13 @@ Translation Translator::translate(const TranslateRequest& req, sc_core::sc_time&
   t.user = w.user;
   t.no_execute = w.no_execute;
   t.global = w.global && pasid.has_value();
-  t.sre = tr.pasid_entry.sre;
-  t.ats_allowed = tr.context.dte;
+  t.sre = ctx.sre;
+  t.ats_allowed = ctx.ats_allowed;
   t.obtained = kernel_time() + delay;
 
   TranslationEntry e;
-  e.pasid = tr.pasid;
-  e.domain = req.rid;
+  e.pasid = tag.pasid;
+  e.domain = tag.domain;
   e.base = t.page_base;
   e.log2_size = static_cast<uint8_t>(t.log2_size);
   e.global = t.global;

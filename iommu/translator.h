@@ -1,10 +1,14 @@
-// Translator: the IOMMU's translation pipeline for one request: IOTLB lookup,
-// context / PASID table resolution on a miss, page walk, IOTLB fill, permission
-// checks (R/W/U/Exe/Priv).
+// Translator: the IOMMU's translation pipeline for one request, the same for every
+// architecture: the request's IOTLB tag, IOTLB lookup, the front-end's table
+// resolution on a miss (ContextSource), page walk, IOTLB fill, permission checks
+// (R/W/U/Exe/Priv).
 //
-// Requests with a PASID look the IOTLB up first (tag = PASID + Requester ID);
-// requests without one first read the context (cache) for its RID_PASID, which
-// then tags them, as VT-d scalable mode does. Permissions: every present page is
+// The front-end says how a request is tagged and what its tables hold: VT-d tags a
+// request with a PASID by PASID + Requester ID without reading a table, and one
+// without by the RID_PASID of its context entry; SMMUv3 reads the stream's
+// configuration (STE and CD) first, and that tags it by ASID + StreamID and already
+// resolves it. Every architecture walks the same x86-64-style page tables the CPU
+// uses from the root its tables name. Permissions: every present page is
 // readable; a write needs RW along the walk; a non-privileged request needs U/S=1
 // along the walk; a privileged request needs SRE in the PASID entry and may access
 // user and supervisor pages; an execute request needs NX=0.
@@ -22,7 +26,6 @@
 #include <cstdint>
 #include <optional>
 
-#include "iommu/context_tables.h"
 #include "iommu/iotlb.h"
 #include "iommu/page_walker.h"
 #include "sc_models/pcie/pcie_ext.h"
@@ -47,6 +50,12 @@ enum class FaultReason : uint8_t {
   kExecDenied = 13,
   kPrivDenied = 14,   // privileged request but SRE = 0
   kAtsDisabled = 15,  // translated request from a Function without ATS
+  // SMMUv3 configuration faults (Arm IHI 0070, 7.3: the event queue's C_BAD_* records)
+  kBadStreamId = 16,     // C_BAD_STREAMID: StreamID beyond the stream table
+  kBadSte = 17,          // C_BAD_STE: STE not valid or ill-formed
+  kBadSubstreamId = 18,  // C_BAD_SUBSTREAMID: SSID beyond S1CDMax, or none allowed
+  kBadCd = 19,           // C_BAD_CD: CD not valid or ill-formed
+  kStreamAbort = 20,     // the STE aborts the stream's transactions (Config = abort)
 };
 const char* to_string(FaultReason r);
 
@@ -67,15 +76,58 @@ struct Translation {
   bool sre = false, ats_allowed = false;
   bool iotlb_hit = false;
   bool pass_through = false;  // the address is the physical address (PGTT = pass-through)
-  uint32_t pasid_used = 0;
   sc_core::sc_time obtained;  // when the translation was made (walk end)
   bool ok() const { return fault == FaultReason::kNone; }
   uint64_t pa(uint64_t va) const { return page_pa | (va & ((1ull << log2_size) - 1)); }
 };
 
+// A failed request as the IOMMU reports it (VT-d fault record, SMMUv3 event).
+struct IommuFault {
+  uint16_t sid = 0;  // Requester ID (StreamID)
+  bool pasid_present = false;
+  uint32_t pasid = 0;
+  uint64_t addr = 0;
+  FaultReason reason = FaultReason::kNone;
+  bool read = true;
+  bool exe = false, priv = false;
+  AddressType at = AddressType::kUntranslated;
+  sc_core::sc_time time;
+};
+
+// What a front-end's tables say about one request's translation.
+struct RequestContext {
+  FaultReason fault = FaultReason::kNone;  // a table fault (kNone: usable)
+  uint64_t page_table_root = 0;            // the first-stage PML4
+  bool sre = false;                        // privileged requests allowed
+  bool ats_allowed = false;                // Translation Requests allowed (VT-d DTE, SMMUv3 EATS)
+  bool pass_through = false;               // untranslated address = physical address
+};
+
+// How a request is tagged in the IOTLB and walk caches.
+struct RequestTag {
+  FaultReason fault = FaultReason::kNone;  // the tables needed for the tag faulted
+  TranslationTag tag;
+  // The request's context when finding the tag already resolved it (SMMUv3).
+  std::optional<RequestContext> context;
+};
+
+// The front-end's side of a translation: its tables, read through its caches, with
+// their cost added to `delay`.
+class ContextSource {
+ public:
+  virtual RequestTag tag_of(uint16_t rid, std::optional<uint32_t> pasid,
+                            sc_core::sc_time& delay) = 0;
+  // Called on an IOTLB miss when tag_of() left the context unresolved.
+  virtual RequestContext resolve(uint16_t rid, std::optional<uint32_t> pasid,
+                                 sc_core::sc_time& delay) = 0;
+
+ protected:
+  ~ContextSource() = default;
+};
+
 class Translator {
  public:
-  Translator(Iotlb& iotlb, ContextTables& tables, PageWalker& walker)
+  Translator(Iotlb& iotlb, ContextSource& tables, PageWalker& walker)
       : iotlb_(iotlb), tables_(tables), walker_(walker) {}
 
   // Translates at sc_time_stamp() + delay; advances delay.
@@ -87,7 +139,7 @@ class Translator {
   FaultReason check(const TranslateRequest& req, const Translation& t) const;
 
   Iotlb& iotlb_;
-  ContextTables& tables_;
+  ContextSource& tables_;
   PageWalker& walker_;
 };
 

@@ -128,9 +128,9 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
   {
     KeepRegisterTimeAhead ahead(kernel_.context().timing());
     // Clear PPR before reading the pointers, so a later request raises a new interrupt.
-    driver_.write_reg(iommu_reg::kPrs, iommu_reg::kPrsPpr, pending);
-    tail = driver_.read_reg(iommu_reg::kPqt, pending);
-    head = driver_.read_reg(iommu_reg::kPqh, pending);
+    driver_.write_reg(vtd_reg::kPrs, vtd_reg::kPrsPpr, pending);
+    tail = driver_.read_reg(vtd_reg::kPqt, pending);
+    head = driver_.read_reg(vtd_reg::kPqh, pending);
   }
   while (head != tail) {
     // The IOMMU wrote every descriptor up to PQT before advancing it: reading one
@@ -142,13 +142,13 @@ void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
     head = (head + PageRequestDesc::kBytes) % size;
   }
   KeepRegisterTimeAhead ahead(kernel_.context().timing());  // to the end: run() charges `pending` after the return
-  driver_.write_reg(iommu_reg::kPqh, tail, pending);
-  if (driver_.read_reg(iommu_reg::kPrs, pending) & iommu_reg::kPrsPro) {
-    const uint64_t pqh = driver_.read_reg(iommu_reg::kPqh, pending);
-    if (pqh == driver_.read_reg(iommu_reg::kPqt, pending)) {
+  driver_.write_reg(vtd_reg::kPqh, tail, pending);
+  if (driver_.read_reg(vtd_reg::kPrs, pending) & vtd_reg::kPrsPro) {
+    const uint64_t pqh = driver_.read_reg(vtd_reg::kPqh, pending);
+    if (pqh == driver_.read_reg(vtd_reg::kPqt, pending)) {
       discarded_groups_.add(partial_.size());
       partial_.clear();
-      driver_.write_reg(iommu_reg::kPrs, iommu_reg::kPrsPro, pending);
+      driver_.write_reg(vtd_reg::kPrs, vtd_reg::kPrsPro, pending);
     }
   }
 }
@@ -233,7 +233,7 @@ void IopfHandler::handle_group(const PageRequestDesc* group, size_t n, const sc_
 void IopfHandler::drain(uint32_t pasid) {
   ExecContext& ctx = kernel_.context().current();
   for (;;) {
-    const bool empty = driver_.read_reg(iommu_reg::kPqh) == driver_.read_reg(iommu_reg::kPqt);
+    const bool empty = driver_.read_reg(vtd_reg::kPqh) == driver_.read_reg(vtd_reg::kPqt);
     if (empty && !busy_ && !irq_pending_) break;
     ++draining_;
     ctx.sleep_on(idle_ev_, "iopf drain");

@@ -36,7 +36,7 @@
 #include <tuple>
 #include <vector>
 
-#include "iommu/sw_interface.h"
+#include "iommu/vtd/sw_interface.h"
 #include "os/exec_context.h"
 #include "os/kernel.h"
 #include "sc_models/pcie/ats_encoding.h"

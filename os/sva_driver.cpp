@@ -88,7 +88,7 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
     : sc_module(name),
       regs("regs"),
       irq("irq"),
-      inv_wait_line_(irq, &IommuInterrupts::inv_wait_event),
+      completion_line_(irq, &IommuInterrupts::completion_event),
       fault_line_(irq, &IommuInterrupts::fault_event),
       cfg_(validated(cfg)),
       kernel_(kernel),
@@ -118,7 +118,7 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       queue_full_stalls_(
           stats_.counter("queue_full_stalls", "descriptors", "descriptors that waited for space")),
       breakdown_(stats_) {
-  spawn_method_on(inv_wait_line_, "on_wait_irq", [this] { on_wait_irq(); });
+  spawn_method_on(completion_line_, "on_wait_irq", [this] { on_wait_irq(); });
   spawn_method_on(fault_line_, "on_fault_irq", [this] { on_fault_irq(); });
   spawn_method_on(timeout_ev_, "on_timeout", [this] { on_timeout(); });
 }
@@ -249,9 +249,9 @@ void SvaDriver::init() {
   pq_base_ = alloc_frames(1u << cfg_.page_request_queue_pqs, "the page request queue");
   status_addr_ = alloc_frame("the wait status");
   cq_tail_ = cq_head_cache_ = 0;
-  write_reg(iommu_reg::kRtaddr, root_table_);
-  write_reg(iommu_reg::kIqa, cq_base_ | cfg_.command_queue_qs);
-  write_reg(iommu_reg::kPqa, pq_base_ | cfg_.page_request_queue_pqs);
+  write_reg(vtd_reg::kRtaddr, root_table_);
+  write_reg(vtd_reg::kIqa, cq_base_ | cfg_.command_queue_qs);
+  write_reg(vtd_reg::kPqa, pq_base_ | cfg_.page_request_queue_pqs);
 }
 
 void SvaDriver::attach_device(uint16_t rid, bool ats, bool pri) {
@@ -553,7 +553,7 @@ SvaDriver::WaitResult SvaDriver::run_batch(const Desc128* d, size_t n, sc_time& 
   w.status_data = data;
   w.status_addr = status_addr_;
   put_descriptor(w.encode(), pending);
-  write_reg(iommu_reg::kIqt, cq_tail_, pending);
+  write_reg(vtd_reg::kIqt, cq_tail_, pending);
   batches_.inc();
   const WaitResult r = spin_for_status(data, cq_tail_, pending);
   pending = sc_core::SC_ZERO_TIME;
@@ -565,15 +565,15 @@ void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {
   const uint64_t next = (cq_tail_ + 16) % cq_bytes_;
   if (next == cq_head_cache_) {
     kernel_.context().current().charge(pending);
-    cq_head_cache_ = read_reg(iommu_reg::kIqh);
+    cq_head_cache_ = read_reg(vtd_reg::kIqh);
     if (next == cq_head_cache_) {
       // Full: let the IOMMU consume what is already written, then poll the head.
       queue_full_stalls_.inc();
       const sc_time t0 = sc_core::sc_time_stamp();
-      write_reg(iommu_reg::kIqt, cq_tail_);
+      write_reg(vtd_reg::kIqt, cq_tail_);
       do {
         ctx.spin_for(ns(cfg_.poll_interval_ns));
-        cq_head_cache_ = read_reg(iommu_reg::kIqh);
+        cq_head_cache_ = read_reg(vtd_reg::kIqh);
       } while (next == cq_head_cache_);
       spin_time_.sample(sc_core::sc_time_stamp() - t0);
     }
@@ -606,12 +606,12 @@ SvaDriver::WaitResult SvaDriver::spin_for_status(uint32_t data, uint64_t tail,
       // qi_check_fault(): an ITag timeout or a rejected descriptor shows in FSTS.
       fault_pending_ = false;
       const uint64_t errs =
-          read_reg(iommu_reg::kFsts) & (iommu_reg::kFstsIte | iommu_reg::kFstsIqe);
-      if (errs) write_reg(iommu_reg::kFsts, errs);
+          read_reg(vtd_reg::kFsts) & (vtd_reg::kFstsIte | vtd_reg::kFstsIqe);
+      if (errs) write_reg(vtd_reg::kFsts, errs);
       errors |= errs;
-      if (read_status() != data && read_reg(iommu_reg::kIqh) == tail) {
+      if (read_status() != data && read_reg(vtd_reg::kIqh) == tail) {
         // The wait was processed without its status write: it failed.
-        result = (errors & iommu_reg::kFstsIte) ? WaitResult::kAtcTimeout : WaitResult::kRejected;
+        result = (errors & vtd_reg::kFstsIte) ? WaitResult::kAtcTimeout : WaitResult::kRejected;
         break;
       }
       continue;

@@ -1,5 +1,5 @@
 // SvaDriver: the shared-virtual-addressing (SVA) part of an IOMMU driver, running on
-// the cores that call it. It sees the IOMMU as software does (iommu/sw_interface.h):
+// the cores that call it. It sees the IOMMU as software does (iommu/vtd/sw_interface.h):
 // registers over TLM (`regs`, timed), tables and queues in simulated memory, and the
 // completion and fault interrupt lines (`irq`). Called by the platform (init, attach,
 // bind), its MMU notifier (SvaNotifier: invalidate, release) and the IOPF handler.
@@ -54,7 +54,7 @@
 #include <string>
 #include <vector>
 
-#include "iommu/sw_interface.h"
+#include "iommu/vtd/sw_interface.h"
 #include "os/kernel.h"
 #include "os/spin_lock.h"
 #include "os/sva_invalidation_stats.h"
@@ -297,7 +297,7 @@ class SvaDriver : public sc_core::sc_module {
 
   // The interrupt lines the methods are sensitive to, found through `irq` once it is
   // bound (at the end of elaboration).
-  sc_core::sc_event_finder_t<IommuInterrupts> inv_wait_line_, fault_line_;
+  sc_core::sc_event_finder_t<IommuInterrupts> completion_line_, fault_line_;
   SvaConfig cfg_;
   Kernel& kernel_;
   std::unique_ptr<SvaPolicy> policy_;

@@ -48,7 +48,7 @@
 //     IOTLB_INV_TIMEOUT event and the completion wait still completes; the driver
 //     neither retries nor looks at the event and goes on.
 //
-// Descriptors use the IOMMU's VT-d-like formats (iommu/descriptors.h) for all three
+// Descriptors use the IOMMU's VT-d-like formats (iommu/vtd/descriptors.h) for all three
 // policies; the domain ID is the PASID (see os/sva_driver.h).
 #pragma once
 
@@ -57,7 +57,7 @@
 #include <string>
 #include <vector>
 
-#include "iommu/sw_interface.h"
+#include "iommu/vtd/sw_interface.h"
 #include "sc_models/config/choice.h"
 
 namespace iosim {

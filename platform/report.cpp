@@ -2,7 +2,7 @@
 
 #include "cpu/stat_names.h"
 #include "device/stat_names.h"
-#include "iommu/descriptors.h"
+#include "iommu/vtd/descriptors.h"
 #include "iommu/stat_names.h"
 #include "os/diagnostics.h"
 #include "os/stat_names.h"

@@ -1,6 +1,7 @@
 // System builder: elaboration, boot and the run loop.
 #include "platform/system.h"
 
+#include "iommu/vtd/vtd_iommu.h"
 #include "os/iopf_handler.h"
 #include "os/mirror_driver.h"
 #include "os/mm_ops.h"
@@ -64,7 +65,7 @@ System::System(const SystemConfig& cfg, Scenario scenario)
     cpu_threads_.push_back(
         std::make_unique<CpuThread>(t.program, *cores_.at(t.core), *kernel_, &start_, this));
   }
-  iommu_ = std::make_unique<Iommu>("iommu", ctx_, cfg_.iommu);
+  iommu_ = std::make_unique<VtdIommu>("iommu", ctx_, cfg_.iommu);
   iommu_->set_ground_truth(&gt_);
   iommu_->mem.bind(bus_->targets);
   build_devices();
@@ -162,7 +163,7 @@ StatsLayout System::stats_layout() const {
   for (const auto& d : devices_) l.devices.push_back(d->name());
   for (const auto& c : cores_) l.cores.push_back(c->name());
   l.iommu = iommu_->name();
-  l.command_queue = iommu_->command_queue().name();
+  l.command_queue = iommu_->command_processor().name();
   l.sva = sva_->name();
   // Every Mm registers its statistics as "os.<mm name>" (os/mm.cpp); "os" holds only
   // those and the fault handler's "faults".

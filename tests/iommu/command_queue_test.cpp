@@ -2,7 +2,7 @@
 // one written keep their execution time as annotated delay when nothing else can
 // run (sc_models/timing/lookahead.h); every downstream message, the status write and the
 // completion interrupt must keep the times of waiting for each command.
-#include "iommu/command_queue.h"
+#include "iommu/vtd/command_queue.h"
 
 #include <gtest/gtest.h>
 
@@ -54,7 +54,7 @@ Times run_batch(bool lookahead) {
       b.write_entry(b.cq_base + b.cq_tail, d);
       b.cq_tail += 16;
     }
-    b.write_reg(iommu_reg::kIqt, b.cq_tail);
+    b.write_reg(vtd_reg::kIqt, b.cq_tail);
     t.tail_written = sc_core::sc_time_stamp();
     sc_core::wait(ns(1000));  // the request is sent well before
     if (t.sent.empty()) return;
@@ -64,7 +64,7 @@ Times run_batch(bool lookahead) {
     c.itag_vector = 1u << 0;
     c.completion_count = 1;
     b.message(c);
-    sc_core::wait(b.iommu.inv_wait_event());
+    sc_core::wait(b.iommu.completion_event());
     t.irq = sc_core::sc_time_stamp();
   });
   t.skips = b.ctx.lookahead().skips() - skips0;
@@ -132,7 +132,7 @@ TEST(CommandQueue, WaitingProcessorTakesCompletionsAtTheirArrival) {
     cq.on_invalidate_completion(b.port, c, ns(500));
     c.itag_vector = 1u << 0;
     cq.on_invalidate_completion(b.port, c, ns(200));
-    sc_core::wait(b.iommu.inv_wait_event());
+    sc_core::wait(b.iommu.completion_event());
     irq = sc_core::sc_time_stamp();
     cq.on_invalidate_completion(b.port, c, ns(10));  // ITag 0 is free by now
     sc_core::wait(ns(100));
@@ -177,7 +177,7 @@ TEST(CommandQueue, ItagRetiresAfterTheLastOfCompletionCountCompletions) {
     cq.on_invalidate_completion(b.port, c, ns(400));
     sc_core::wait(ns(350));
     in_flight_after_two = b.port.itags_in_flight();
-    sc_core::wait(b.iommu.inv_wait_event());
+    sc_core::wait(b.iommu.completion_event());
     irq = sc_core::sc_time_stamp();
     cq.on_invalidate_completion(b.port, c, ns(10));  // a duplicate: ITag 0 is free
     sc_core::wait(ns(100));

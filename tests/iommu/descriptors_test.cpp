@@ -1,4 +1,4 @@
-#include "iommu/descriptors.h"
+#include "iommu/vtd/descriptors.h"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 
 #include "device/device.h"
 #include "device_iommu_bench.h"
-#include "iommu/descriptors.h"
+#include "iommu/vtd/descriptors.h"
 #include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/pcie/pcie_link.h"
 
@@ -53,7 +53,7 @@ TEST(DeviceIommuIntegration, AtcInvalidationThroughTheCommandQueueMakesTheDevice
     const SBitAddress a = encode_s_range(kVa, 0x1000);
     s.submit(DevTlbInv{true, kRid, 0, kPasid, a.address, a.s, false}.encode());
     s.submit(InvWait{true, true, false, 0xD0E, status}.encode());
-    sc_core::wait(s.iommu.inv_wait_event());
+    sc_core::wait(s.iommu.completion_event());
     wait_done = sc_core::sc_time_stamp();
     atc_entries_after = s.dev.atc().cache().size();
   });
@@ -99,9 +99,9 @@ TEST(DeviceIommuIntegration, NonPresentPageFaultsInThroughPriAndTheReadSucceeds)
   bool answered = false;
   run_thread([&] {
     s.setup_command_queue();
-    s.write_reg(iommu_reg::kPqa, pqa);
+    s.write_reg(vtd_reg::kPqa, pqa);
     sc_core::wait(s.iommu.page_request_event());
-    const uint64_t tail = s.read_reg(iommu_reg::kPqt);
+    const uint64_t tail = s.read_reg(vtd_reg::kPqt);
     ASSERT_EQ(tail, 32u);  // one 32-byte page request descriptor
     uint64_t raw[4];
     for (int i = 0; i < 4; ++i) raw[i] = s.memory.read_u64(pqa + 8 * i);
@@ -110,7 +110,7 @@ TEST(DeviceIommuIntegration, NonPresentPageFaultsInThroughPriAndTheReadSucceeds)
     EXPECT_EQ(pr.addr, kVa);
     EXPECT_TRUE(pr.lpig);
     s.editor.map(root, kVa, frame, PageSize::k4K, Pte::kPresent | IommuSystem::kUserRw);
-    s.write_reg(iommu_reg::kPqh, tail);
+    s.write_reg(vtd_reg::kPqh, tail);
     PageGroupResponseDesc resp;
     resp.pasid_present = true;
     resp.response_code = 0;  // Success
@@ -166,9 +166,9 @@ TwoInvalidations two_invalidations(uint32_t qdep) {
       s.write_entry(s.cq_base + s.cq_tail, d);
       s.cq_tail += 16;
     }
-    s.write_reg(iommu_reg::kIqt, s.cq_tail);
+    s.write_reg(vtd_reg::kIqt, s.cq_tail);
     tail_written = sc_core::sc_time_stamp();
-    sc_core::wait(s.iommu.inv_wait_event());
+    sc_core::wait(s.iommu.completion_event());
     wait_done = sc_core::sc_time_stamp();
   });
   TwoInvalidations t;

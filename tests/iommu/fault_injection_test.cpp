@@ -7,7 +7,7 @@
 
 #include "device/device.h"
 #include "device_iommu_bench.h"
-#include "iommu/descriptors.h"
+#include "iommu/vtd/descriptors.h"
 #include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/pcie/pcie_link.h"
 
@@ -80,7 +80,7 @@ OneInvalidation one_invalidation(System& s) {
     until(5000);
     submitted = sc_core::sc_time_stamp();
     s.invalidate_page(status, 1);
-    sc_core::wait(s.iommu.inv_wait_event());
+    sc_core::wait(s.iommu.completion_event());
     done = sc_core::sc_time_stamp();
   });
   OneInvalidation r;
@@ -136,14 +136,14 @@ TEST(FaultInjection, DroppedCompletionEndsInTheItagTimeoutAndTheResubmittedBatch
     until(5000);
     submitted = sc_core::sc_time_stamp();
     s.invalidate_page(status, 1);
-    sc_core::wait(sc_time(100, sc_core::SC_US), s.iommu.inv_wait_event());
+    sc_core::wait(sc_time(100, sc_core::SC_US), s.iommu.completion_event());
     first_completed = s.iommu.command_queue().iwc();
     ite = s.iommu.command_queue().ite();
     status_after_first = s.memory.read_u64(status);
     failed_at = sc_core::sc_time_stamp();
     s.iommu.command_queue().clear_ite();
     s.invalidate_page(status, 2);  // the retry
-    sc_core::wait(s.iommu.inv_wait_event());
+    sc_core::wait(s.iommu.completion_event());
     done = sc_core::sc_time_stamp();
   });
   EXPECT_FALSE(first_completed);
@@ -176,11 +176,11 @@ TEST(FaultInjection, DuplicatedCompletionIsCountedStaleAndHarmless) {
     s.setup_command_queue();
     until(5000);
     s.invalidate_page(status, 1);
-    sc_core::wait(s.iommu.inv_wait_event());
+    sc_core::wait(s.iommu.completion_event());
     first_ns = to_ns(sc_core::sc_time_stamp()) - 5000;
     until(20000);
     s.invalidate_page(status, 2);
-    sc_core::wait(s.iommu.inv_wait_event());
+    sc_core::wait(s.iommu.completion_event());
     second_ns = to_ns(sc_core::sc_time_stamp()) - 20000;
   });
   EXPECT_EQ(s.counter("dev.fault.duplicated_completions"), 1u);
@@ -208,7 +208,7 @@ TEST(FaultInjection, EarlyCompletionCompletesTheWaitWhileTheAtcStillHoldsTheEntr
     s.setup_command_queue();
     until(5000);
     s.invalidate_page(status, 1);
-    sc_core::wait(s.iommu.inv_wait_event());
+    sc_core::wait(s.iommu.completion_event());
     wait_ns = to_ns(sc_core::sc_time_stamp()) - 5000;
     entries_at_completion = s.dev.atc().cache().size();
     until(15000);
@@ -266,11 +266,11 @@ LostResponse lost_prg_response(System& s) {
   LostResponse r;
   run_thread([&] {
     s.setup_command_queue();
-    s.write_reg(iommu_reg::kPqa, pqa);
+    s.write_reg(vtd_reg::kPqa, pqa);
     uint64_t head = 0;
     for (;;) {  // killed at the end of the run
       sc_core::wait(s.iommu.page_request_event());
-      const uint64_t tail = s.read_reg(iommu_reg::kPqt);
+      const uint64_t tail = s.read_reg(vtd_reg::kPqt);
       for (; head != tail; head = (head + 32) % 4096) {
         uint64_t raw[4];
         for (int i = 0; i < 4; ++i) raw[i] = s.memory.read_u64(pqa + head + 8 * i);
@@ -285,7 +285,7 @@ LostResponse lost_prg_response(System& s) {
         s.submit(resp.encode());
         ++r.groups_answered;
       }
-      s.write_reg(iommu_reg::kPqh, head);
+      s.write_reg(vtd_reg::kPqh, head);
     }
   });
   const auto& reads = s.dev.thread(0).reads();
@@ -354,7 +354,7 @@ TEST(FaultInjection, UnresponsiveDeviceEndsInTimeoutsAndTheRunTerminates) {
     s.setup_command_queue();
     until(15000);
     s.invalidate_page(status, 1);
-    sc_core::wait(sc_time(100, sc_core::SC_US), s.iommu.inv_wait_event());
+    sc_core::wait(sc_time(100, sc_core::SC_US), s.iommu.completion_event());
     completed = s.iommu.command_queue().iwc();
     ite = s.iommu.command_queue().ite();
   });

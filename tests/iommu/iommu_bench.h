@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/tlm_bench.h"
-#include "iommu/iommu.h"
+#include "iommu/vtd/vtd_iommu.h"
 #include "sc_models/page_table/page_table.h"
 #include "sc_models/pcie/pcie_ext.h"
 #include "sc_models/memory/physical_memory.h"
@@ -30,7 +30,7 @@ inline PhysicalMemoryConfig small_memory() {
 struct IommuSystem {
   SimContext ctx;  // first, so it outlives the modules
   PhysicalMemory memory;
-  Iommu iommu;
+  VtdIommu iommu;
   RootPort& port;
   StubInitiator sw;
   uint64_t next_frame = 0x100000;
@@ -80,13 +80,13 @@ struct IommuSystem {
   uint64_t cq_base = 0, cq_tail = 0;
   void setup_command_queue() {
     cq_base = alloc();
-    write_reg(iommu_reg::kIqa, cq_base);
+    write_reg(vtd_reg::kIqa, cq_base);
     cq_tail = 0;
   }
   void submit(const Desc128& d) {
     write_entry(cq_base + cq_tail, d);
     cq_tail = (cq_tail + 16) % 4096;
-    write_reg(iommu_reg::kIqt, cq_tail);
+    write_reg(vtd_reg::kIqt, cq_tail);
   }
 };
 

@@ -161,10 +161,10 @@ TEST(Iommu, FailingUntranslatedRequestRecordsAFault) {
     uint64_t v = 7;
     EXPECT_EQ(b.dma(1, 0x2008, true, &v, 8), tlm::TLM_ADDRESS_ERROR_RESPONSE);
     EXPECT_EQ(b.dma(1, 0x6000, false, &v, 8), tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    qw0 = b.read_reg(iommu_reg::kFrcdBase);
-    qw1 = b.read_reg(iommu_reg::kFrcdBase + 8);
-    fsts = b.read_reg(iommu_reg::kFsts);
-    b.write_reg(iommu_reg::kFrcdBase + 8, 1ull << 63);
+    qw0 = b.read_reg(vtd_reg::kFrcdBase);
+    qw1 = b.read_reg(vtd_reg::kFrcdBase + 8);
+    fsts = b.read_reg(vtd_reg::kFsts);
+    b.write_reg(vtd_reg::kFrcdBase + 8, 1ull << 63);
   });
   EXPECT_EQ(b.memory.read_u64(0x302008), 0u);  // nothing written
   EXPECT_EQ(qw0, 0x2000u);
@@ -173,7 +173,7 @@ TEST(Iommu, FailingUntranslatedRequestRecordsAFault) {
   EXPECT_EQ((qw1 >> 40) & 0xfffff, 1u);
   EXPECT_EQ((qw1 >> 62) & 1, 0u);  // T = write
   EXPECT_EQ(qw1 >> 63, 1u);        // F
-  EXPECT_TRUE(fsts & iommu_reg::kFstsPpf);
+  EXPECT_TRUE(fsts & vtd_reg::kFstsPpf);
   EXPECT_EQ(b.iommu.faults().at(1).reason, FaultReason::kPageNotPresent);
   EXPECT_FALSE(b.iommu.faults().at(0).pending);  // cleared by the W1C write
 }
@@ -267,7 +267,7 @@ TEST(Iommu, IotlbCommandsInvalidateByPasidRangeAndGlobally) {
     b.submit(IotlbInv{IotlbInv::kGlobal, 0, 0, 0, false}.encode());
     sc_core::wait(1, sc_core::SC_US);
     EXPECT_EQ(b.iommu.iotlb().cache().size(), 0u);
-    EXPECT_EQ(b.read_reg(iommu_reg::kIqh), 3u * 16);
+    EXPECT_EQ(b.read_reg(vtd_reg::kIqh), 3u * 16);
   });
 }
 
@@ -335,7 +335,7 @@ TEST(Iommu, WaitSyncCompletesOnlyAfterTheAtcInvalidationCompletes) {
     b.submit(InvWait{true, true, false, 0xC0FFEE, status}.encode());
     sc_core::wait(5, sc_core::SC_US);
     EXPECT_EQ(b.memory.read_u64(status), 0u);  // not yet: the device has not answered
-    EXPECT_EQ(b.read_reg(iommu_reg::kIcs), 0u);
+    EXPECT_EQ(b.read_reg(vtd_reg::kIcs), 0u);
     ASSERT_EQ(msgs.size(), 1u);
     InvalidateCompletion c;
     c.requester_id = kRid;
@@ -343,7 +343,7 @@ TEST(Iommu, WaitSyncCompletesOnlyAfterTheAtcInvalidationCompletes) {
     c.completion_count = 1;
     completion_sent = sc_core::sc_time_stamp();
     b.message(c);
-    sc_core::wait(b.iommu.inv_wait_event());
+    sc_core::wait(b.iommu.completion_event());
     wait_done = sc_core::sc_time_stamp();
   });
   EXPECT_EQ(b.memory.read_u64(status), 0xC0FFEEu);
@@ -368,18 +368,18 @@ TEST(Iommu, WaitCompletionRegistersChangeWhenTheStatusWriteEnds) {
                        b.submit(InvWait{true, true, false, 0xC0FFEE, status}.encode());
                        status_written();
                        write_seen = sc_core::sc_time_stamp();
-                       ics_during = b.read_reg(iommu_reg::kIcs);  // acts reg_ns later
+                       ics_during = b.read_reg(vtd_reg::kIcs);  // acts reg_ns later
                      },
                      [&] {
                        sc_core::wait(ns(1));
                        status_written();
-                       iqh_during = b.read_reg(iommu_reg::kIqh);
+                       iqh_during = b.read_reg(vtd_reg::kIqh);
                      },
                      [&] {
-                       sc_core::wait(b.iommu.inv_wait_event());
+                       sc_core::wait(b.iommu.completion_event());
                        irq = sc_core::sc_time_stamp();
-                       ics_after = b.read_reg(iommu_reg::kIcs);
-                       iqh_after = b.read_reg(iommu_reg::kIqh);
+                       ics_after = b.read_reg(vtd_reg::kIcs);
+                       iqh_after = b.read_reg(vtd_reg::kIqh);
                      }});
   ASSERT_GT(irq, write_seen + ns(reg_ns));  // the reads above acted inside the write
   EXPECT_EQ(ics_during, 0u);
@@ -434,10 +434,10 @@ TEST(Iommu, ItagTimeoutFailsTheNextWaitWithoutHanging) {
     fault_time = sc_core::sc_time_stamp();
     sc_core::wait(1, sc_core::SC_US);
     EXPECT_EQ(b.memory.read_u64(status), 0u);  // failed wait: no status write
-    EXPECT_TRUE(b.read_reg(iommu_reg::kFsts) & iommu_reg::kFstsIte);
+    EXPECT_TRUE(b.read_reg(vtd_reg::kFsts) & vtd_reg::kFstsIte);
     EXPECT_EQ(b.iommu.command_queue().failed_waits(), 1u);
     // The queue goes on: the next wait succeeds.
-    b.write_reg(iommu_reg::kFsts, iommu_reg::kFstsIte);
+    b.write_reg(vtd_reg::kFsts, vtd_reg::kFstsIte);
     b.submit(InvWait{false, true, false, 2, status}.encode());
     sc_core::wait(1, sc_core::SC_US);
     EXPECT_EQ(b.memory.read_u64(status), 2u);
@@ -455,7 +455,7 @@ TEST(Iommu, PageRequestsAreWrittenToTheQueueAndOverflowIsHandled) {
   uint64_t prq = 0;
   run_thread([&] {
     prq = b.alloc();
-    b.write_reg(iommu_reg::kPqa, prq);  // PQS = 0: 128 descriptors, 127 usable
+    b.write_reg(vtd_reg::kPqa, prq);  // PQS = 0: 128 descriptors, 127 usable
     for (unsigned i = 0; i < 128; ++i) {
       PageRequest r;
       r.page_address = 0x1000 * (i + 1);
@@ -466,8 +466,8 @@ TEST(Iommu, PageRequestsAreWrittenToTheQueueAndOverflowIsHandled) {
       b.message(r);
     }
     sc_core::wait(100, sc_core::SC_US);
-    EXPECT_EQ(b.read_reg(iommu_reg::kPqt), 127u * 32);
-    EXPECT_EQ(b.read_reg(iommu_reg::kPrs), 3u);  // PPR and PRO
+    EXPECT_EQ(b.read_reg(vtd_reg::kPqt), 127u * 32);
+    EXPECT_EQ(b.read_reg(vtd_reg::kPrs), 3u);  // PPR and PRO
   });
   uint64_t q[4];
   for (int i = 0; i < 4; ++i) q[i] = b.memory.read_u64(prq + 32 + 8 * i);

@@ -4,8 +4,9 @@
 - sc_models/<part>/ includes only its own part and the sc_models parts its library
   links (iosim_add_library(sc_models/<part> iommu_sim::<dep> ...) in CMakeLists.txt,
   followed transitively), and nothing of cpu/, os/, iommu/, device/ or platform/.
-- os/ includes of iommu/ only the software interface (register map and in-memory
-  formats): iommu/sw_interface.h; of device/ only the mirror device's:
+- os/ includes of iommu/ only the software interfaces (register maps and in-memory
+  formats) of the architectures, iommu/<arch>/sw_interface.h, and the interrupt lines
+  every architecture raises, iommu/interrupts.h; of device/ only the mirror device's:
   device/mirror_sw_interface.h.
 - No file of device/, iommu/ or os/ names the host-speed machinery (quantum,
   lookahead, slot clocks, stack sizes): the models reach it only through their
@@ -21,6 +22,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL_FOLDERS = ("cpu", "os", "iommu", "device", "platform")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+OS_IOMMU = re.compile(r"iommu/(\w+/sw_interface|interrupts)\.h$")
 HOST_SPEED = re.compile(r"quantum|lookahead|slot.?clock|stack.size|QuantumKeeper", re.I)
 
 
@@ -71,9 +73,9 @@ def main():
                     problems.append("%s includes %s, but iommu_sim::%s does not link "
                                     "iommu_sim::%s" % (path, inc, part, used))
     for path, inc in includes("os"):
-        if inc.startswith("iommu/") and inc != "iommu/sw_interface.h":
+        if inc.startswith("iommu/") and not OS_IOMMU.match(inc):
             problems.append("%s includes %s: os/ reaches the IOMMU only through "
-                            "iommu/sw_interface.h" % (path, inc))
+                            "iommu/<arch>/sw_interface.h and iommu/interrupts.h" % (path, inc))
         if inc.startswith("device/") and inc != "device/mirror_sw_interface.h":
             problems.append("%s includes %s: os/ reaches devices only through "
                             "device/mirror_sw_interface.h" % (path, inc))
@@ -89,7 +91,7 @@ def main():
         print(p)
     if problems:
         return 1
-    print("layering holds: %d sc_models parts, os/ through iommu/sw_interface.h and "
+    print("layering holds: %d sc_models parts, os/ through iommu/<arch>/sw_interface.h and "
           "device/mirror_sw_interface.h, no timing "
           "machinery named in device/, iommu/, os/" % len(on_disk))
     return 0

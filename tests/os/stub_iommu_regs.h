@@ -1,4 +1,4 @@
-// A stub IOMMU as software sees it (iommu/sw_interface.h): a TLM register target
+// A stub IOMMU as software sees it (iommu/vtd/sw_interface.h): a TLM register target
 // (`regs`) and the three interrupt lines (`irq`), over the same physical memory as
 // the driver. No translation, caches or devices: the driver's tests check what it
 // writes and how it reacts, and the stub can misbehave on request.
@@ -26,7 +26,7 @@
 #include <deque>
 #include <vector>
 
-#include "iommu/sw_interface.h"
+#include "iommu/vtd/sw_interface.h"
 #include "sc_models/memory/physical_memory.h"
 
 namespace iosim::test {
@@ -60,7 +60,7 @@ struct StubIommuRegs : sc_core::sc_module, IommuInterrupts {
     sc_core::sc_spawn([this] { complete_waits(); }, "complete_waits", &o);
   }
 
-  const sc_core::sc_event& inv_wait_event() const override { return inv_wait_; }
+  const sc_core::sc_event& completion_event() const override { return inv_wait_; }
   const sc_core::sc_event& fault_event() const override { return fault_; }
   const sc_core::sc_event& page_request_event() const override { return page_request_; }
 
@@ -81,14 +81,14 @@ struct StubIommuRegs : sc_core::sc_module, IommuInterrupts {
   void inject(const PageRequestDesc& d) {
     const uint64_t size = uint64_t{4096} << (pqa & 7);
     const uint64_t next = (pqt + PageRequestDesc::kBytes) % size;
-    if (next == pqh || (prs & iommu_reg::kPrsPro)) {
-      prs |= iommu_reg::kPrsPro;
+    if (next == pqh || (prs & vtd_reg::kPrsPro)) {
+      prs |= vtd_reg::kPrsPro;
     } else {
       uint64_t raw[4];
       d.encode(raw);
       mem_.write((pqa & ~uint64_t{0xfff}) + pqt, raw, sizeof raw);
       pqt = next;
-      prs |= iommu_reg::kPrsPpr;
+      prs |= vtd_reg::kPrsPpr;
     }
     page_request_.notify(sc_core::SC_ZERO_TIME);
   }
@@ -101,7 +101,7 @@ struct StubIommuRegs : sc_core::sc_module, IommuInterrupts {
   };
 
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-    using namespace iommu_reg;
+    using namespace vtd_reg;
     uint64_t v = 0;
     std::memcpy(&v, gp.get_data_ptr(), std::min<unsigned>(8, gp.get_data_length()));
     const uint64_t off = gp.get_address();
@@ -203,13 +203,13 @@ struct StubIommuRegs : sc_core::sc_module, IommuInterrupts {
       due_waits_.pop_front();
       iqh = w.head_after;
       if (reject_waits) {
-        fsts |= iommu_reg::kFstsIqe;
+        fsts |= vtd_reg::kFstsIqe;
         fault_.notify(sc_core::SC_ZERO_TIME);
         continue;
       }
       if (w.wait.status_write) mem_.write(w.wait.status_addr, &w.wait.status_data, 4);
       if (w.wait.interrupt) {
-        ics |= iommu_reg::kIcsIwc;
+        ics |= vtd_reg::kIcsIwc;
         inv_wait_.notify(sc_core::SC_ZERO_TIME);
       }
     }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/tlm_bench.h"
-#include "iommu/iommu.h"
+#include "iommu/vtd/vtd_iommu.h"
 #include "os/iopf_handler.h"
 #include "os/kernel.h"
 #include "os/sva_driver.h"
@@ -115,7 +115,7 @@ struct SvaSystem {
   GroundTruth gt;
   GroundTruthRecorder rec;
   Kernel os;
-  Iommu iommu;
+  VtdIommu iommu;
   RootPort& port;
   SvaDriver drv;
   IopfHandler iopf;

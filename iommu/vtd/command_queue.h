@@ -27,18 +27,11 @@
 // Response then carries it, and a notification that wakes another process is made
 // only after a real wait.
 //
-// Invalidate Completions count per ITag up to the Completion Count of the first
-// completion; the ITag is retired when the last has arrived, and a completion for
-// an ITag not in flight is counted as stale. An ATC invalidation not answered within
-// itag_timeout_ns is abandoned: its ITag is freed, FSTS.ITE is set, the fault
+// The device-TLB invalidations in flight, their ITags, completions and time-outs
+// are the core's AtcInvalidations (iommu/atc_invalidations.h). An ATC invalidation
+// not answered within itag_timeout_ns is abandoned: FSTS.ITE is set, the fault
 // interrupt fires, and the next inv_wait fails (no status write, no IWC; counted and
-// reported through failed_waits()). Processing then continues. A late completion
-// that arrives while its ITag is in flight again counts for the new request (the
-// ITag is all a completion carries).
-//
-// Waiting for a free server: only the processor thread allocates ITags and waits
-// for one (the device's Invalidate Queue Depth), and it serves the queue in order,
-// so there is a single waiter and no request can overtake another.
+// reported through failed_waits()). Processing then continues.
 //
 // Simplifications: a malformed descriptor sets FSTS.IQE and is skipped (VT-d stops
 // the queue until software fixes it); the fence and page-drain flags are not
@@ -53,8 +46,9 @@
 #include <map>
 #include <vector>
 
-#include "iommu/context_tables.h"
-#include "iommu/descriptors.h"
+#include "iommu/atc_invalidations.h"
+#include "iommu/vtd/context_tables.h"
+#include "iommu/vtd/descriptors.h"
 #include "iommu/iotlb.h"
 #include "iommu/memory_port.h"
 #include "iommu/page_walker.h"
@@ -100,42 +94,29 @@ class CommandQueue : public sc_core::sc_module {
 
   // An Invalidate Completion arriving at sc_time_stamp() + delay on `port`.
   void on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,
-                                const sc_core::sc_time& delay);
+                                const sc_core::sc_time& delay) {
+    atc_.on_completion(port, c, delay);
+  }
 
   uint64_t processed() const { return processed_; }
   uint64_t failed_waits() const { return failed_waits_.value(); }
-  uint64_t timeouts() const { return timeouts_.value(); }
+  uint64_t timeouts() const { return atc_.timeouts(); }
 
  private:
-  struct Arrival {
-    RootPort* port;
-    InvalidateCompletion completion;
-  };
   struct TypeStats {
     Counter* count;
     Histogram* latency;
   };
 
   void run();
-  void deliver_completions();
-  // Counts the completions that have arrived by now; true when one freed an ITag.
-  bool take_arrivals();
   void execute(const Desc128& raw, sc_core::sc_time& delay);
   void iotlb_inv(const IotlbInv& c);
   void pasid_iotlb_inv(const PasidIotlbInv& c);
   void dev_tlb_inv(const DevTlbInv& c, sc_core::sc_time& delay);
   void inv_wait(const InvWait& c, sc_core::sc_time& delay);
   void page_group_response(const PageGroupResponseDesc& c, sc_core::sc_time& delay);
-  // Sends a downstream message on `port` at sc_time_stamp() + delay.
-  void send_message(RootPort& port, PcieExtension ext, const sc_core::sc_time& delay);
   // Waits for `d` (even where it could be kept ahead) and resets it.
   void wait_now(sc_core::sc_time& d);
-  // Waits (with ITag timeouts) until done() holds.
-  template <class Done>
-  void wait_until(const Done& done, sc_core::sc_time& delay);
-  void expire_itags();
-  void on_itag_timeout();
-  bool any_itag_busy() const;
   // Whether the command at head_ is the last one written.
   bool last_command() const { return (head_ + 16) % size_bytes() == tail_; }
   uint64_t size_bytes() const { return kPageBytes << qs_; }
@@ -143,37 +124,18 @@ class CommandQueue : public sc_core::sc_module {
 
   CommandQueueConfig cfg_;
   Parts p_;
-  std::vector<RootPort*> ports_;  // p_.ports(), fetched when the simulation starts
-  // A lower bound of the deadlines of the ITags in flight (every ITag's deadline is
-  // at or after it): expire_itags() has nothing to do before it.
-  sc_core::sc_time deadline_bound_ = sc_core::sc_max_time();
   uint64_t base_ = 0, qs_ = 0, head_ = 0, tail_ = 0;
   bool iwc_ = false, ite_ = false, iqe_ = false;
-  bool failed_pending_ = false;
-  bool waiting_for_itags_ = false;  // run() waits on itag_done_ in wait_until()
   uint64_t processed_ = 0;
-  // End of the last command's execution, not waited for (see the header comment);
-  // head_ and processed_ already count that command.
-  sc_core::sc_time fetch_latency_, process_latency_, itag_timeout_time_;
-  sc_core::sc_event tail_written_, wait_event_, itag_done_, arrival_event_;
-  // Fires at the earliest ITag deadline and notifies itag_done_. Never cancelled: a
-  // cancelled timed notification (or the timeout of a wait(t, e) woken by e) stays in
-  // the kernel's queue until its time, so with ITag timeouts of seconds each waited
-  // invalidation would grow that queue; a stale firing only re-checks.
-  sc_core::sc_event itag_timeout_;
-  std::multimap<sc_core::sc_time, Arrival> arrivals_;
-  tlm::tlm_generic_payload message_gp_;  // see send_message()
+  sc_core::sc_time fetch_latency_, process_latency_;
+  sc_core::sc_event tail_written_, wait_event_;
 
   StatGroup& stats_;
+  AtcInvalidations atc_;  // device-TLB invalidations in flight, and PRG Responses sent
   TypeStats type_stats_[16] = {};  // by InvType value
-  Histogram& atc_latency_;
-  Average& itag_occupancy_;
   Average& queue_depth_;
   Counter& failed_waits_;
-  Counter& timeouts_;
-  Counter& stale_completions_;
   Counter& bad_descriptors_;
-  Counter& backpressure_stalls_;
   Counter& no_port_;
 };
 

@@ -1,5 +1,5 @@
 // PageRequestQueue: page request descriptors written to memory, with overflow.
-#include "iommu/page_request_queue.h"
+#include "iommu/vtd/page_request_queue.h"
 
 #include "sc_models/timing/local_time.h"
 #include "sc_models/memory/page_size.h"

@@ -1,5 +1,5 @@
 // Encoding and decoding of the IOMMU's in-memory formats (see descriptors.h).
-#include "iommu/descriptors.h"
+#include "iommu/vtd/descriptors.h"
 
 #include "sc_models/memory/page_size.h"
 #include "sc_models/memory/physical_memory.h"

@@ -1,5 +1,5 @@
 // ContextTables: context / PASID table fetches and their caches.
-#include "iommu/context_tables.h"
+#include "iommu/vtd/context_tables.h"
 
 #include "sc_models/timing/server_pool.h"
 

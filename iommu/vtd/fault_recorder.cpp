@@ -1,5 +1,5 @@
 // FaultRecorder: VT-d-style fault recording registers.
-#include "iommu/fault_recorder.h"
+#include "iommu/vtd/fault_recorder.h"
 #include "iommu/stat_names.h"
 
 namespace iosim {
@@ -17,7 +17,7 @@ FaultRecorder::FaultRecorder(unsigned records, StatGroup& g)
           g.counter(IommuStats::kFaultsRecorded, "faults", "faults written to fault records")),
       dropped_(g.counter("faults_dropped", "faults", "faults dropped: record still pending")) {}
 
-bool FaultRecorder::record(const FaultRecord& r) {
+bool FaultRecorder::record(const IommuFault& f) {
   FaultRecord& slot = records_[next_];
   if (slot.pending) {
     overflow_ = true;
@@ -25,7 +25,7 @@ bool FaultRecorder::record(const FaultRecord& r) {
     event_.notify(sc_core::SC_ZERO_TIME);
     return false;
   }
-  slot = r;
+  static_cast<IommuFault&>(slot) = f;
   slot.pending = true;
   next_ = (next_ + 1) % size();
   recorded_.inc();

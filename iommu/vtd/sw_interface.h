@@ -1,6 +1,7 @@
-// What software sees of the IOMMU, and all that the OS model (os/) includes of
-// iommu/: the register map, the in-memory formats the driver writes and the IOMMU
-// reads (descriptors and tables, iommu/descriptors.h), and the interrupt lines.
+// What software sees of the VT-d front-end (iommu.arch = vtd), and all that its
+// driver in os/ includes of it: the register map, the in-memory formats the driver
+// writes and the IOMMU reads (descriptors and tables, iommu/vtd/descriptors.h), and
+// the interrupt lines.
 //
 // The registers are reached over TLM (the Iommu's `regs` target socket): 64-bit
 // registers, 4- or 8-byte aligned accesses; offsets follow VT-d (Architecture
@@ -19,22 +20,19 @@
 //   0x400 + 16 i  FRCD i: qw0 ro, qw1 (bit 63 F rw1c)
 // Unknown offsets read 0 and ignore writes.
 //
-// Interrupts: the IOMMU raises three lines, modelled as events of one interface
-// (IommuInterrupts) that it exports as `irq`: invalidation-wait completion (an
-// inv_wait with IF=1, ICS.IWC), fault (a fault record, FSTS.IQE or FSTS.ITE set) and
-// page request (PRS.PPR set). Software binds an sc_port<IommuInterrupts> to it and
-// reads the registers to learn why; the events carry no data.
+// Interrupts (iommu/interrupts.h): the completion line is an inv_wait with IF=1
+// (ICS.IWC); the fault line a fault record, FSTS.IQE or FSTS.ITE; the page request
+// line PRS.PPR.
 #pragma once
-
-#include <systemc>
 
 #include <cstdint>
 
-#include "iommu/descriptors.h"
+#include "iommu/interrupts.h"
+#include "iommu/vtd/descriptors.h"
 
 namespace iosim {
 
-namespace iommu_reg {
+namespace vtd_reg {
 inline constexpr uint64_t kVer = 0x000;
 inline constexpr uint64_t kRtaddr = 0x020;
 inline constexpr uint64_t kFsts = 0x038;
@@ -51,18 +49,6 @@ inline constexpr uint64_t kFstsPfo = 1u << 0, kFstsPpf = 1u << 1, kFstsIqe = 1u 
                           kFstsIte = 1u << 6;
 inline constexpr uint64_t kIcsIwc = 1u << 0;
 inline constexpr uint64_t kPrsPpr = 1u << 0, kPrsPro = 1u << 1;
-}  // namespace iommu_reg
-
-// The IOMMU's interrupt lines as software is wired to them: the platform binds the
-// driver's port to the IOMMU's export (a test bench may bind it to a stub).
-class IommuInterrupts : public virtual sc_core::sc_interface {
- public:
-  // An inv_wait descriptor with IF=1 completed.
-  virtual const sc_core::sc_event& inv_wait_event() const = 0;
-  // A fault was recorded, or the command queue stopped on an error (FSTS).
-  virtual const sc_core::sc_event& fault_event() const = 0;
-  // Page requests were written to the page request queue (PRS.PPR).
-  virtual const sc_core::sc_event& page_request_event() const = 0;
-};
+}  // namespace vtd_reg
 
 }  // namespace iosim

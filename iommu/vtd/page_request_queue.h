@@ -30,7 +30,7 @@
 #include <cstdint>
 #include <deque>
 
-#include "iommu/descriptors.h"
+#include "iommu/vtd/descriptors.h"
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
 #include "iommu/root_port.h"

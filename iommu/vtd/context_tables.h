@@ -25,7 +25,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "iommu/descriptors.h"
+#include "iommu/vtd/descriptors.h"
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
 #include "sc_models/observe/stats.h"

@@ -30,17 +30,9 @@
 
 namespace iosim {
 
-struct FaultRecord {
+// The register image of a reported fault (IommuFault) with its F bit.
+struct FaultRecord : IommuFault {
   bool pending = false;  // F
-  uint16_t sid = 0;
-  bool pasid_present = false;
-  uint32_t pasid = 0;
-  uint64_t addr = 0;
-  FaultReason reason = FaultReason::kNone;
-  bool read = true;  // T
-  bool exe = false, priv = false;
-  AddressType at = AddressType::kUntranslated;
-  sc_core::sc_time time;
 
   uint64_t qw0() const { return addr & kPageMask; }
   uint64_t qw1() const;
@@ -51,7 +43,7 @@ class FaultRecorder {
   FaultRecorder(unsigned records, StatGroup& stats);
 
   // Records a fault; returns false when it was dropped (overflow).
-  bool record(const FaultRecord& r);
+  bool record(const IommuFault& f);
 
   const FaultRecord& at(unsigned i) const { return records_.at(i); }
   unsigned size() const { return static_cast<unsigned>(records_.size()); }

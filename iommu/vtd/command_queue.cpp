@@ -1,5 +1,5 @@
 // CommandQueue: queued invalidation processing, ITags and inv_wait.
-#include "iommu/command_queue.h"
+#include "iommu/vtd/command_queue.h"
 
 #include <algorithm>
 #include <cassert>
@@ -21,34 +21,22 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
       cfg_(cfg),
       p_(std::move(p)),
       stats_(ctx.stats().group(*this)),
-      atc_latency_(
-          stats_.histogram("atc_inv_latency", "ATC Invalidate Request sent to its completion")),
-      itag_occupancy_(stats_.average("itag_occupancy", "ITags",
-                                     "ITags in flight on the port after each allocation")),
+      atc_(stats_, p_.mem, ns(cfg_.itag_timeout_ns),
+           [this] {
+             ite_ = true;
+             p_.fault_event.notify(sc_core::SC_ZERO_TIME);
+           }),
       queue_depth_(stats_.average("queue_depth", "descriptors",
                                   "descriptors pending after each tail write")),
       failed_waits_(stats_.counter(CommandQueueStats::kFailedWaits, "commands",
                                    "inv_wait commands failed after an ITag timeout")),
-      timeouts_(stats_.counter(CommandQueueStats::kItagTimeouts, "requests",
-                               "ATC invalidations timed out")),
-      stale_completions_(stats_.counter("stale_completions", "messages",
-                                        "Invalidate Completions for ITags not in flight")),
       bad_descriptors_(
           stats_.counter("bad_descriptors", "descriptors", "descriptors rejected (FSTS.IQE)")),
-      backpressure_stalls_(stats_.counter("itag_backpressure_stalls", "commands",
-                                          "dev-TLB commands that waited for a free ITag")),
       no_port_(stats_.counter("no_port", "commands",
                               "device commands for a Requester ID without a root port")) {
   fetch_latency_ = ns(cfg_.fetch_latency_ns);
   process_latency_ = ns(cfg_.process_latency_ns);
-  itag_timeout_time_ = ns(cfg_.itag_timeout_ns);
   sc_core::sc_spawn([this] { run(); }, "run");
-  spawn_method_on(arrival_event_, "deliver_completions", [this] { deliver_completions(); });
-  spawn_method_on(itag_timeout_, "on_itag_timeout", [this] { on_itag_timeout(); });
-}
-
-void CommandQueue::on_itag_timeout() {
-  itag_done_.notify();
 }
 
 CommandQueue::TypeStats& CommandQueue::stats_of(InvType t) {
@@ -77,7 +65,7 @@ void CommandQueue::write_iqt(uint64_t v) {
 
 void CommandQueue::run() {
   // Root ports are added during elaboration only (Iommu::add_root_port).
-  ports_ = p_.ports();
+  atc_.set_ports(p_.ports());
   // Time this thread is ahead of the kernel: a command's execution time is kept as
   // annotated delay where that is exact (Timing::KeepAhead); the next command
   // starts from there.
@@ -230,96 +218,12 @@ void CommandQueue::dev_tlb_inv(const DevTlbInv& c, sc_time& d) {
     throw DescriptorError(std::string("dev-TLB invalidation: ") + e.what());
   }
   req.global_invalidate = c.pasid_based && c.global;
-  if (!port->can_issue()) {
-    backpressure_stalls_.inc();
-    wait_until([port] { return port->can_issue(); }, d);
-  }
-  p_.mem.sync(d);  // may leave d annotated: the request is sent at now + d
-  req.itag = port->allocate_itag(sc_core::sc_time_stamp() + d, itag_timeout_time_);
-  deadline_bound_ = std::min(deadline_bound_, port->itag(req.itag).deadline);
-  itag_occupancy_.sample(port->itags_in_flight());
-  send_message(*port, PcieExtension::message(0, req), d);
-}
-
-void CommandQueue::send_message(RootPort& port, PcieExtension ext, const sc_time& delay) {
-  // One payload reused (constructing one allocates its extension array): only this
-  // thread sends, and the send returns before the next.
-  tlm::tlm_generic_payload& gp = message_gp_;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(0);
-  gp.set_data_ptr(nullptr);
-  gp.set_data_length(0);
-  gp.set_streaming_width(0);
-  gp.set_byte_enable_ptr(nullptr);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  gp.set_extension(&ext);
-  port.send(gp, delay);
-  gp.clear_extension(&ext);
-}
-
-bool CommandQueue::any_itag_busy() const {
-  for (RootPort* port : ports_) {
-    if (port->itags_in_flight() > 0) return true;
-  }
-  return false;
-}
-
-void CommandQueue::expire_itags() {
-  const sc_time now = sc_core::sc_time_stamp();
-  if (now < deadline_bound_) return;  // no ITag can have expired
-  for (RootPort* port : ports_) {
-    port->for_each_busy_itag([&](uint8_t i, const RootPort::Itag& t) {
-      if (t.deadline > now) return;
-      port->free_itag(i);
-      timeouts_.inc();
-      ite_ = true;
-      failed_pending_ = true;
-      p_.fault_event.notify(sc_core::SC_ZERO_TIME);
-    });
-  }
-}
-
-template <class Done>
-void CommandQueue::wait_until(const Done& done, sc_time& d) {
-  // The condition is checked from `ready` (after the pending delay) on. When it does
-  // not hold yet, the wait for the pending delay and the wait for a completion or a
-  // deadline are one wait unless a completion arrives before `ready`.
-  const sc_time ready = sc_core::sc_time_stamp() + d;
-  d = sc_core::SC_ZERO_TIME;
-  for (;;) {
-    const sc_time now = sc_core::sc_time_stamp();
-    if (now >= ready) {
-      expire_itags();
-      if (done()) return;
-    } else if (done()) {
-      p_.mem.wait(ready - now);  // ITags only become busy on this thread
-      continue;
-    }
-    sc_time earliest = sc_core::SC_ZERO_TIME;
-    bool any = false;
-    for (RootPort* port : ports_) {
-      port->for_each_busy_itag([&](uint8_t, const RootPort::Itag& t) {
-        if (!any || t.deadline < earliest) earliest = t.deadline;
-        any = true;
-      });
-    }
-    deadline_bound_ = any ? earliest : sc_core::sc_max_time();
-    // Deadlines are acted on from `ready` on, as when the delay was waited for first.
-    if (any) itag_timeout_.notify(std::max(earliest, ready) - now);
-    // Completions already on their way wake this thread when they arrive (those
-    // announced to the method are taken by whichever runs first).
-    if (!arrivals_.empty()) itag_done_.notify(std::max(arrivals_.begin()->first, now) - now);
-    waiting_for_itags_ = true;
-    p_.mem.wait(itag_done_);
-    waiting_for_itags_ = false;
-    take_arrivals();
-  }
+  atc_.issue(*port, req, d);
 }
 
 void CommandQueue::inv_wait(const InvWait& c, sc_time& d) {
-  wait_until([this] { return !any_itag_busy(); }, d);
-  if (failed_pending_) {
-    failed_pending_ = false;
+  atc_.wait_all(d);
+  if (atc_.take_failure()) {
     failed_waits_.inc();
     p_.fault_event.notify(sc_core::SC_ZERO_TIME);
     return;
@@ -353,47 +257,7 @@ void CommandQueue::page_group_response(const PageGroupResponseDesc& c, sc_time& 
   }
   if (c.pasid_present) r.pasid = PasidPrefix::with(c.pasid);
   p_.mem.sync(d);  // may leave d annotated: the response is sent at now + d
-  send_message(*port, PcieExtension::message(0, r), d);
-}
-
-void CommandQueue::on_invalidate_completion(RootPort& port, const InvalidateCompletion& c,
-                                            const sc_time& delay) {
-  arrivals_.emplace(sc_core::sc_time_stamp() + delay, Arrival{&port, c});
-  // A processor waiting for ITags takes the completion itself when it arrives (one
-  // activation instead of the method's and then its own); otherwise the method does.
-  if (waiting_for_itags_) {
-    itag_done_.notify(delay);
-  } else {
-    arrival_event_.notify(delay);
-  }
-}
-
-bool CommandQueue::take_arrivals() {
-  const sc_time now = sc_core::sc_time_stamp();
-  bool freed = false;
-  while (!arrivals_.empty() && arrivals_.begin()->first <= now) {
-    const Arrival a = arrivals_.begin()->second;
-    arrivals_.erase(arrivals_.begin());
-    for (uint32_t v = a.completion.itag_vector; v != 0; v &= v - 1) {
-      const auto i = static_cast<uint8_t>(__builtin_ctz(v));  // lowest ITag first
-      if (!a.port->itag(i).busy) {
-        stale_completions_.inc();
-        continue;
-      }
-      const sc_time issued = a.port->itag(i).issued;
-      if (a.port->complete_itag(i, a.completion.completion_count)) {
-        atc_latency_.sample(now - issued);
-        freed = true;
-      }
-    }
-  }
-  return freed;
-}
-
-void CommandQueue::deliver_completions() {
-  if (take_arrivals()) itag_done_.notify(sc_core::SC_ZERO_TIME);
-  if (!arrivals_.empty())
-    arrival_event_.notify(arrivals_.begin()->first - sc_core::sc_time_stamp());
+  atc_.send_message(*port, PcieExtension::message(0, r), d);
 }
 
 }  // namespace iosim
