@@ -80,9 +80,12 @@ struct TableCacheConfig {
 
   template <class V>
   void visit(V& v) {
-    v("context_cache_entries", context_cache_entries, "entries", "context-cache entries");
-    v("pasid_cache_entries", pasid_cache_entries, "entries", "PASID-cache entries");
-    v("lookup_latency_ns", lookup_latency_ns, "ns", "context/PASID cache lookup time");
+    v("context_cache_entries", context_cache_entries, "entries",
+      "context-cache entries (SMMUv3: STE cache)");
+    v("pasid_cache_entries", pasid_cache_entries, "entries",
+      "PASID-cache entries (SMMUv3: CD cache)");
+    v("lookup_latency_ns", lookup_latency_ns, "ns",
+      "context/PASID (SMMUv3: STE/CD) cache lookup time");
   }
 };
 
@@ -127,7 +130,30 @@ struct PageRequestQueueConfig {
   }
 };
 
+// The architecture of the IOMMU: which front-end the platform builds on the core.
+enum class IommuArch : uint8_t { kVtd, kSmmuv3 };
+inline constexpr ChoiceValue<IommuArch> kIommuArchValues[] = {
+    {"vtd", IommuArch::kVtd, "Intel VT-d, scalable mode (iommu/vtd/)"},
+    {"smmuv3", IommuArch::kSmmuv3, "Arm SMMUv3 (iommu/smmuv3/)"}};
+inline constexpr Choices<IommuArch> kIommuArch{kIommuArchValues};
+
+// What an SMMUv3 (iommu.arch = smmuv3) advertises in its ID registers (Arm IHI 0070,
+// section 6.3).
+struct Smmuv3Config {
+  // IDR3.RIL: range invalidation (CMD_TLBI_* with TG, NUM, SCALE; section 4.4.1).
+  // SMMUv3.2 and later may have it (Arm IHI 0070 D.a); Linux uses it when present.
+  bool range_invalidation = true;
+
+  template <class V>
+  void visit(V& v) {
+    v("range_invalidation", range_invalidation, "",
+      "IDR3.RIL: the SMMU accepts range TLB invalidations");
+  }
+};
+
 struct IommuConfig {
+  IommuArch arch = IommuArch::kVtd;
+  Smmuv3Config smmuv3;
   IotlbConfig iotlb;
   WalkerConfig walker;
   TableCacheConfig tables;
@@ -146,6 +172,8 @@ struct IommuConfig {
 
   template <class V>
   void visit(V& v) {
+    v.choice("arch", arch, kIommuArch, "IOMMU architecture (front-end)");
+    v.section("smmuv3", smmuv3);
     v.section("iotlb", iotlb);
     v.section("walker", walker);
     v.section("tables", tables);
