@@ -31,7 +31,7 @@
 #include <variant>
 #include <vector>
 
-#include "iommu/descriptors.h"
+#include "iommu/descriptor_error.h"
 
 namespace iosim::smmuv3 {
 

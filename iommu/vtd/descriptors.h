@@ -20,6 +20,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "iommu/descriptor_error.h"
+
 namespace iosim {
 
 class PhysicalMemory;
@@ -33,13 +35,6 @@ struct Desc128 {
 // through the memory's zero-time backdoor: how software and test benches fill the
 // tables and queues the IOMMU then fetches with latency.
 void write_desc(PhysicalMemory& mem, uint64_t addr, const Desc128& d);
-
-// A descriptor whose type or fields the hardware does not accept (the queue
-// processor records an Invalidation Queue Error for it).
-class DescriptorError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
 
 // Invalidation descriptors: qw0 = bits 63:0, qw1 = bits 127:64; type = qw0 bits 3:0.
 //   1 context-cache   qw0: 5:4 G (1 global, 2 domain, 3 device) 31:16 DID 47:32 SID
