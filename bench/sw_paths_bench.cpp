@@ -4,7 +4,7 @@
 //
 // One elaboration: PhysicalMemory, a Kernel (os.secondary_tlb_flush = under_ptl), the
 // default Iommu with four default Devices (ATS, PRI, PASID) each behind its own
-// default PcieLink and root port, the SvaDriver (intel policy) on the IOMMU registers
+// default PcieLink and root port, the VtdSvaDriver (intel policy) on the IOMMU registers
 // and the IopfHandler, all with their default costs. At boot the driver is
 // initialised, the four devices attached, and two address spaces bound: mm 1 to
 // device 0 only (PASID 1), mm 2 to all four devices (PASID 2).
@@ -46,7 +46,7 @@
 #include "os/iopf_handler.h"
 #include "os/kernel.h"
 #include "os/mmu_notifier_subscriptions.h"
-#include "os/sva_driver.h"
+#include "os/vtd_sva_driver.h"
 #include "sc_models/check/ground_truth.h"
 #include "sc_models/sim/sim_context.h"
 
@@ -78,7 +78,7 @@ struct SwSystem {
   iosim::VtdIommu iommu{"iommu", ctx, iosim::IommuConfig{}};
   std::vector<std::unique_ptr<iosim::PcieLink>> links;
   std::vector<std::unique_ptr<iosim::Device>> devices;
-  iosim::SvaDriver drv{"sva", iosim::SvaConfig{}, os};
+  iosim::VtdSvaDriver drv{"sva", iosim::SvaConfig{}, os};
   iosim::IopfHandler iopf{"iopf", iosim::IopfConfig{}, drv, os};
   iosim::Mm* mm1 = nullptr;  // device 0 only
   iosim::Mm* mm2 = nullptr;  // all four devices

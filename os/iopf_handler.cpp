@@ -3,12 +3,10 @@
 #include <string>
 
 #include "os/sva_driver.h"
-#include "sc_models/timing/local_time.h"
-#include "sc_models/memory/page_size.h"
 #include "sc_models/config/params.h"
-#include "sc_models/memory/physical_memory.h"
-#include "sc_models/timing/server_pool.h"
 #include "sc_models/sim/spawn.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 
@@ -20,15 +18,6 @@ const IopfConfig& validated(const IopfConfig& c) {
   c.validate();
   return c;
 }
-
-// Register accesses made inside a Timing::KeepAhead scope may keep their latency
-// as annotated time (the caller's `pending`) when no other process can run before
-// it ends: the IOMMU's register target then takes the access without a context
-// switch, and consecutive accesses cost one wait, not one each. Exact because the
-// handler's accesses (PRS, PQT, PQH) wake no process and the handler computes every
-// time from sc_time_stamp() + pending. Nothing else may wait while the scope lives
-// (another process would run inside it).
-using KeepRegisterTimeAhead = Timing::KeepAhead;
 
 }  // namespace
 
@@ -97,9 +86,9 @@ void IopfHandler::run() {
     while (!irq_pending_) sc_core::wait(irq_ev_);
     irq_pending_ = false;
     busy_ = true;
-    const sc_time irq_time = sc_core::sc_time_stamp();
+    irq_time_ = sc_core::sc_time_stamp();
     sc_time pending = interrupt_entry_;
-    round(irq_time, pending);
+    round(pending);
     // What is left (the last register accesses) is kept as annotated time when no
     // interrupt came meanwhile and no other process can run before it ends: nobody
     // can see busy_ before then, the next interrupt comes later (the next round starts
@@ -118,75 +107,51 @@ void IopfHandler::run() {
   }
 }
 
-void IopfHandler::round(const sc_time& irq_time, sc_time& pending) {
-  ExecContext& ctx = kernel_.context().current();
-  ExecContext::Frame frame(ctx, "iopf.prq_event_thread");
-  PhysicalMemory& mem = *kernel_.env().mem;
-  const uint64_t base = driver_.page_request_queue_base();
-  const uint64_t size = kPageBytes << driver_.config().page_request_queue_pqs;
-  uint64_t tail, head;
-  {
-    KeepRegisterTimeAhead ahead(kernel_.context().timing());
-    // Clear PPR before reading the pointers, so a later request raises a new interrupt.
-    driver_.write_reg(vtd_reg::kPrs, vtd_reg::kPrsPpr, pending);
-    tail = driver_.read_reg(vtd_reg::kPqt, pending);
-    head = driver_.read_reg(vtd_reg::kPqh, pending);
-  }
-  while (head != tail) {
-    // The IOMMU wrote every descriptor up to PQT before advancing it: reading one
-    // before its time is charged sees the same bytes.
-    uint64_t raw[4];
-    mem.read(base + head, raw, sizeof raw);
-    pending += descriptor_read_;
-    take(PageRequestDesc::decode(raw), irq_time, pending);
-    head = (head + PageRequestDesc::kBytes) % size;
-  }
-  KeepRegisterTimeAhead ahead(kernel_.context().timing());  // to the end: run() charges `pending` after the return
-  driver_.write_reg(vtd_reg::kPqh, tail, pending);
-  if (driver_.read_reg(vtd_reg::kPrs, pending) & vtd_reg::kPrsPro) {
-    const uint64_t pqh = driver_.read_reg(vtd_reg::kPqh, pending);
-    if (pqh == driver_.read_reg(vtd_reg::kPqt, pending)) {
-      discarded_groups_.add(partial_.size());
-      partial_.clear();
-      driver_.write_reg(vtd_reg::kPrs, vtd_reg::kPrsPro, pending);
-    }
-  }
+void IopfHandler::round(sc_time& pending) {
+  ExecContext::Frame frame(kernel_.context().current(), "iopf.prq_event_thread");
+  driver_.read_page_requests(*this, pending);
 }
 
-void IopfHandler::take(const PageRequestDesc& d, const sc_time& irq_time, sc_time& pending) {
-  if (d.is_stop_marker()) {
+void IopfHandler::take(const IoPageRequest& r, sc_time& pending) {
+  pending += descriptor_read_;
+  if (r.stop_marker) {
     stop_markers_.inc();
     return;
   }
   page_requests_.inc();
-  const GroupKey key{d.rid, d.pasid_present ? d.pasid : 0, d.prg_index};
+  const GroupKey key{r.rid, r.pasid_present ? r.pasid : 0, r.prg_index};
   auto it = partial_.find(key);
   if (it == partial_.end()) {
     // A group of one request is handled as it is, without collecting it.
-    if (d.lpig) return handle_group(&d, 1, irq_time, pending);
-    it = partial_.emplace(key, std::vector<PageRequestDesc>()).first;
+    if (r.last) return handle_group(&r, 1, pending);
+    it = partial_.emplace(key, std::vector<IoPageRequest>()).first;
   }
-  it->second.push_back(d);
-  if (!d.lpig) return;
-  const std::vector<PageRequestDesc> complete = std::move(it->second);
+  it->second.push_back(r);
+  if (!r.last) return;
+  const std::vector<IoPageRequest> complete = std::move(it->second);
   partial_.erase(it);
-  handle_group(complete.data(), complete.size(), irq_time, pending);
+  handle_group(complete.data(), complete.size(), pending);
 }
 
-PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& pending) {
+void IopfHandler::discard_partial_groups() {
+  discarded_groups_.add(partial_.size());
+  partial_.clear();
+}
+
+PrgResponseCode IopfHandler::handle_request(const IoPageRequest& r, sc_time& pending) {
   pending += per_request_;
   // The mm and VMA lookups read what others can change: they happen at the end of
   // `pending`, which is charged first unless no other process can run before then
   // (the state is then the same now); the fault handler charges what is left.
   kernel_.context().current().keep_up(pending);
-  if (!d.pasid_present || d.priv) return PrgResponseCode::kInvalidRequest;
-  Mm* mm = driver_.mm_of_pasid(d.pasid);
+  if (!r.pasid_present || r.priv) return PrgResponseCode::kInvalidRequest;
+  Mm* mm = driver_.mm_of_pasid(r.pasid);
   if (!mm || mm->users() <= 0) return PrgResponseCode::kInvalidRequest;
-  const Vma* vma = mm->vmas().find(d.addr);
-  if (!vma || (d.read && !vma->readable()) || (d.write && !vma->writable())) {
+  const Vma* vma = mm->vmas().find(r.addr);
+  if (!vma || (r.read && !vma->readable()) || (r.write && !vma->writable())) {
     return PrgResponseCode::kInvalidRequest;
   }
-  switch (kernel_.handle_fault(*mm, cfg_.cpu, d.addr, d.write, pending)) {
+  switch (kernel_.handle_fault(*mm, cfg_.cpu, r.addr, r.write, pending)) {
     case FaultResult::kSegv:
       return PrgResponseCode::kInvalidRequest;
     case FaultResult::kOom:
@@ -196,8 +161,7 @@ PrgResponseCode IopfHandler::handle_request(const PageRequestDesc& d, sc_time& p
   }
 }
 
-void IopfHandler::handle_group(const PageRequestDesc* group, size_t n, const sc_time& irq_time,
-                               sc_time& pending) {
+void IopfHandler::handle_group(const IoPageRequest* group, size_t n, sc_time& pending) {
   groups_.inc();
   pending += group_dispatch_;
   PrgResponseCode code = PrgResponseCode::kSuccess;
@@ -205,17 +169,8 @@ void IopfHandler::handle_group(const PageRequestDesc* group, size_t n, const sc_
     code = handle_request(group[i], pending);
     if (code != PrgResponseCode::kSuccess) break;  // errors are sticky in a group
   }
-  const PageRequestDesc& last = group[n - 1];
-  PageGroupResponseDesc resp;
-  resp.pasid_present = last.pasid_present;
-  resp.response_code = static_cast<uint8_t>(code);
-  resp.rid = last.rid;
-  resp.pasid = last.pasid;
-  resp.lpig = true;
-  resp.prg_index = last.prg_index;
   kernel_.context().current().charge(pending);  // left when a check failed before the fault
-  response_.assign(1, resp.encode());
-  driver_.submit_and_wait(response_);
+  driver_.send_page_response(group[n - 1], code);
   switch (code) {
     case PrgResponseCode::kSuccess:
       responses_success_.inc();
@@ -227,14 +182,13 @@ void IopfHandler::handle_group(const PageRequestDesc* group, size_t n, const sc_
       responses_failure_.inc();
       break;
   }
-  fault_latency_.sample(sc_core::sc_time_stamp() - irq_time);
+  fault_latency_.sample(sc_core::sc_time_stamp() - irq_time_);
 }
 
 void IopfHandler::drain(uint32_t pasid) {
   ExecContext& ctx = kernel_.context().current();
   for (;;) {
-    const bool empty = driver_.read_reg(vtd_reg::kPqh) == driver_.read_reg(vtd_reg::kPqt);
-    if (empty && !busy_ && !irq_pending_) break;
+    if (driver_.page_request_queue_empty() && !busy_ && !irq_pending_) break;
     ++draining_;
     ctx.sleep_on(idle_ev_, "iopf drain");
     --draining_;

@@ -1,9 +1,11 @@
-// IopfHandler: the I/O page-fault path of the SVA driver (Linux intel/prq.c
-// prq_event_thread + drivers/iommu/io-pgfault.c + iommu-sva.c iommu_sva_handle_iopf),
-// as one interrupt-driven kernel thread on core `cpu`.
+// IopfHandler: the I/O page-fault path of the SVA driver (the driver's page request
+// thread, Linux intel/prq.c prq_event_thread or arm-smmu-v3.c arm_smmu_priq_thread,
+// + drivers/iommu/io-pgfault.c + iommu-sva.c iommu_sva_handle_iopf), as one
+// interrupt-driven kernel thread on core `cpu`.
 //
-// On the IOMMU's page request interrupt it clears PRS.PPR, reads PQT and PQH through
-// the registers and the 32-byte descriptors from memory, then for each descriptor:
+// On the IOMMU's page request interrupt the driver reads the page request queue
+// (SvaDriver::read_page_requests: acknowledging the interrupt, the queue pointers
+// through the registers, the requests from memory), and for each request:
 //   - a Stop Marker is dropped (no response);
 //   - a request without PASID, or a privileged one, makes its group Invalid Request;
 //   - other requests are collected per (Requester ID, PASID, PRG index); the request
@@ -11,13 +13,13 @@
 //     PASID, check the VMA (present, readable for a read, writable for a write), call
 //     Kernel::handle_fault (which may itself invalidate through the notifier). The
 //     first error is sticky: later requests of the group are not handled. The group
-//     gets one Page Group Response through the command queue: Success, Invalid
-//     Request (no mm, no VMA, no permission, SIGSEGV) or Response Failure (the fault
-//     handler failed: out of memory).
-// Then PQH is written with the tail. If PRS.PRO is set and the queue is empty, the
-// partial groups are discarded (iopf_queue_discard_partial) and PRO is cleared.
+//     gets one Page Group Response through the driver's command queue: Success,
+//     Invalid Request (no mm, no VMA, no permission, SIGSEGV) or Response Failure (the
+//     fault handler failed: out of memory).
+// Then the driver frees the queue slots; after a queue overflow with the queue empty
+// the partial groups are discarded (iopf_queue_discard_partial).
 //
-// Costs: interrupt_entry_ns when the thread wakes, descriptor_read_ns per descriptor,
+// Costs: interrupt_entry_ns when the thread wakes, descriptor_read_ns per request read,
 // per_request_ns per handled request and group_dispatch_ns per group (the work item
 // that runs the group); register accesses take the IOMMU's register latency. These
 // costs are accumulated and charged in one wait before the next action others can
@@ -36,11 +38,12 @@
 #include <tuple>
 #include <vector>
 
-#include "iommu/vtd/sw_interface.h"
+#include "iommu/interrupts.h"
 #include "os/exec_context.h"
+#include "os/io_page_request.h"
 #include "os/kernel.h"
-#include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/pcie/ats_encoding.h"
 
 namespace iosim {
 
@@ -50,8 +53,8 @@ struct IopfConfig {
   // The page request interrupt wakes a threaded IRQ handler: one scheduler wake-up
   // (os/exec_context.h kDefaultWakeupLatencyNs, ~1.07 us measured on Linux 6.6).
   double interrupt_entry_ns = kDefaultWakeupLatencyNs;
-  // One 32-byte descriptor read that misses the cache (the IOMMU wrote it): one DRAM
-  // access, as sc_models/memory/physical_memory.h's default access latency.
+  // One page request read from the queue that misses the cache (the IOMMU wrote it):
+  // one DRAM access, as sc_models/memory/physical_memory.h's default access latency.
   double descriptor_read_ns = 90.0;
   // Estimate: iommu_report_device_fault bookkeeping per request (allocate, list).
   double per_request_ns = 200.0;
@@ -72,7 +75,7 @@ struct IopfConfig {
   void validate() const;
 };
 
-class IopfHandler : public sc_core::sc_module {
+class IopfHandler : public sc_core::sc_module, private PageRequestSink {
  public:
   // The IOMMU's interrupt lines: the page request interrupt wakes the handler.
   sc_core::sc_port<IommuInterrupts> irq;
@@ -96,12 +99,13 @@ class IopfHandler : public sc_core::sc_module {
   void run();
   // `pending`: time executed since the last action others can see, charged before
   // the next one (a register access, the fault handler).
-  void round(const sc_core::sc_time& irq_time, sc_core::sc_time& pending);
-  void take(const PageRequestDesc& d, const sc_core::sc_time& irq_time, sc_core::sc_time& pending);
+  void round(sc_core::sc_time& pending);
+  // PageRequestSink, called by the driver inside round().
+  void take(const IoPageRequest& r, sc_core::sc_time& pending) override;
+  void discard_partial_groups() override;
   // The `n` requests of one group, in order (the last has L=1).
-  void handle_group(const PageRequestDesc* group, size_t n, const sc_core::sc_time& irq_time,
-                    sc_core::sc_time& pending);
-  PrgResponseCode handle_request(const PageRequestDesc& d, sc_core::sc_time& pending);
+  void handle_group(const IoPageRequest* group, size_t n, sc_core::sc_time& pending);
+  PrgResponseCode handle_request(const IoPageRequest& r, sc_core::sc_time& pending);
 
   sc_core::sc_event_finder_t<IommuInterrupts> page_request_line_;  // through `irq`
   IopfConfig cfg_;
@@ -111,10 +115,10 @@ class IopfHandler : public sc_core::sc_module {
   Kernel& kernel_;
   bool irq_pending_ = false;
   bool busy_ = false;
-  unsigned draining_ = 0;  // drain() calls sleeping on idle_ev_
+  unsigned draining_ = 0;      // drain() calls sleeping on idle_ev_
+  sc_core::sc_time irq_time_;  // the interrupt of the running round
   sc_core::sc_event irq_ev_, idle_ev_;
-  std::map<GroupKey, std::vector<PageRequestDesc>> partial_;
-  std::vector<Desc128> response_;  // the Page Group Response being submitted (reused)
+  std::map<GroupKey, std::vector<IoPageRequest>> partial_;
 
   StatGroup& stats_;
   Histogram& fault_latency_;

@@ -6,12 +6,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "os/iopf_handler.h"
 #include "os/stat_names.h"
 #include "sc_models/config/params.h"
 #include "sc_models/memory/page_size.h"
 #include "sc_models/memory/physical_memory.h"
-#include "sc_models/pcie/pcie_fields.h"
 #include "sc_models/sim/spawn.h"
 #include "sc_models/timing/server_pool.h"
 
@@ -21,17 +19,9 @@ using sc_core::sc_time;
 
 namespace {
 
-constexpr uint32_t kPasidTableEntries = 256;  // one 4 KiB frame of 16-byte entries
-constexpr uint8_t kPasidTablePts = 8;
-
 const SvaConfig& validated(const SvaConfig& c) {
   c.validate();
   return c;
-}
-
-SvaPolicyParams policy_params(const SvaConfig& c) {
-  return SvaPolicyParams{c.intel_batch_descriptors, c.intel_max_address_mask,
-                         c.arm_full_flush_pages, c.intel_dtlb_extra_inval};
 }
 
 // Throws ParamError for arch_invalidate under range_end: the memory manager calls
@@ -92,7 +82,6 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       fault_line_(irq, &IommuInterrupts::fault_event),
       cfg_(validated(cfg)),
       kernel_(kernel),
-      policy_(cfg.policy(policy_params(cfg))),
       mode_(resolve_mode(cfg, kernel)),
       queue_lock_(kernel.context(), std::string(this->name()) + ".queue_lock", cfg.queue_lock),
       stats_(kernel.context().stats().group(*this)),
@@ -229,61 +218,10 @@ uint64_t SvaDriver::alloc_frames(unsigned n, const char* what) {
   return first;
 }
 
-void SvaDriver::write_entry(uint64_t addr, const Desc128& d) {
-  write_desc(*kernel_.env().mem, addr, d);
-  kernel_.context().current().run_for(ns(cfg_.table_write_ns));
-}
-
 uint32_t SvaDriver::read_status() const {
   uint32_t v = 0;
-  kernel_.env().mem->read(status_addr_, &v, 4);
+  kernel_.env().mem->read(spin_addr_, &v, 4);
   return v;
-}
-
-// --- setup ---------------------------------------------------------------------------
-
-void SvaDriver::init() {
-  root_table_ = alloc_frame("the root table");
-  cq_base_ = alloc_frames(1u << cfg_.command_queue_qs, "the command queue");
-  cq_bytes_ = kPageBytes << cfg_.command_queue_qs;
-  pq_base_ = alloc_frames(1u << cfg_.page_request_queue_pqs, "the page request queue");
-  status_addr_ = alloc_frame("the wait status");
-  cq_tail_ = cq_head_cache_ = 0;
-  write_reg(vtd_reg::kRtaddr, root_table_);
-  write_reg(vtd_reg::kIqa, cq_base_ | cfg_.command_queue_qs);
-  write_reg(vtd_reg::kPqa, pq_base_ | cfg_.page_request_queue_pqs);
-}
-
-void SvaDriver::attach_device(uint16_t rid, bool ats, bool pri) {
-  if (!root_table_) throw std::runtime_error("SVA driver: attach_device before init");
-  const uint8_t bus = static_cast<uint8_t>(rid >> 8);
-  auto ct = context_tables_.find(bus);
-  if (ct == context_tables_.end()) {
-    const uint64_t table = alloc_frame("a context table");
-    ct = context_tables_.emplace(bus, table).first;
-    write_entry(root_table_ + kTableEntryBytes * bus, RootEntry{true, table}.encode());
-  }
-  DeviceState& dev = devices_[rid];
-  if (!dev.pasid_table) dev.pasid_table = alloc_frame("a PASID table");
-  dev.ats = ats;
-  dev.pri = pri;
-  const ContextEntry ce{true, ats, pri, true, dev.pasid_table, kPasidTablePts, 0};
-  write_entry(ct->second + kTableEntryBytes * (rid & 0xff), ce.encode());
-  submit_and_wait({ContextCacheInv{ContextCacheInv::kDevice, 0, rid}.encode()});
-}
-
-void SvaDriver::attach_identity(uint16_t rid) {
-  attach_device(rid, false, false);
-  PasidEntry pe;
-  pe.present = true;
-  pe.pgtt = Pgtt::kPassThrough;
-  write_entry(devices_.at(rid).pasid_table, pe.encode());  // RID_PASID = 0
-  submit_and_wait({PasidCacheInv{PasidCacheInv::kPasid, 0, 0}.encode()});
-}
-
-uint64_t SvaDriver::pasid_table_of(uint16_t rid) const {
-  auto it = devices_.find(rid);
-  return it == devices_.end() ? 0 : it->second.pasid_table;
 }
 
 // --- bind / unbind / release -----------------------------------------------------------
@@ -300,16 +238,15 @@ const SvaDriver::Binding* SvaDriver::binding_of(const Mm& mm) const {
 }
 
 uint32_t SvaDriver::bind(Mm& mm, uint16_t rid, int /*cpu*/) {
-  auto dev = devices_.find(rid);
-  if (dev == devices_.end()) {
+  if (!devices_.count(rid)) {
     throw std::runtime_error("SVA driver: bind to device " + std::to_string(rid) +
                              " that is not attached");
   }
   Binding* b = binding_of(mm);
   if (!b) {
     uint32_t pasid = 1;
-    while (pasid < kPasidTableEntries && bindings_.count(pasid)) ++pasid;
-    if (pasid >= kPasidTableEntries) throw std::runtime_error("SVA driver: no free PASID");
+    while (pasid < kPasids && bindings_.count(pasid)) ++pasid;
+    if (pasid >= kPasids) throw std::runtime_error("SVA driver: no free PASID");
     notifiers_.push_back(std::make_unique<SvaNotifier>(*this, mode_));
     Binding nb;
     nb.mm = &mm;
@@ -323,32 +260,13 @@ uint32_t SvaDriver::bind(Mm& mm, uint16_t rid, int /*cpu*/) {
     if (gt_) gt_->pasid_binding(PasidBindingEvent{sc_core::sc_time_stamp(), pasid, mm.id(), true});
   }
   if (std::find(b->rids.begin(), b->rids.end(), rid) != b->rids.end()) return b->pasid;
-  const PasidEntry pe{true, false, mm.root(), static_cast<uint16_t>(b->pasid)};
-  write_entry(dev->second.pasid_table + kTableEntryBytes * b->pasid, pe.encode());
-  submit_and_wait({pasid_cache_inv(b->pasid)});
+  set_dev_pasid(rid, b->pasid, mm);
   b->rids.push_back(rid);
   return b->pasid;
 }
 
-void SvaDriver::append_pasid_flush(std::vector<Desc128>& d, uint32_t pasid,
-                                   const std::vector<uint16_t>& rids, bool atc) const {
-  d.push_back(pasid_iotlb_all(pasid));
-  if (!atc) return;
-  for (uint16_t rid : ats_rids(rids)) {
-    d.push_back(pasid_dev_tlb(rid, pasid, 0, kAtsWholeSpaceLog2));
-  }
-}
-
-std::vector<Desc128> SvaDriver::teardown_commands(uint32_t pasid, const std::vector<uint16_t>& rids,
-                                                  bool atc) const {
-  std::vector<Desc128> d{pasid_cache_inv(pasid)};
-  append_pasid_flush(d, pasid, rids, atc);
-  d.push_back(wait_descriptor());
-  return d;
-}
-
 uint32_t SvaDriver::free_pasids() const {
-  return kPasidTableEntries - 1 - static_cast<uint32_t>(bindings_.size());
+  return kPasids - 1 - static_cast<uint32_t>(bindings_.size());
 }
 
 void SvaDriver::unbind(Mm& mm, uint16_t rid, int /*cpu*/) {
@@ -357,18 +275,7 @@ void SvaDriver::unbind(Mm& mm, uint16_t rid, int /*cpu*/) {
   auto it = std::find(b->rids.begin(), b->rids.end(), rid);
   if (it == b->rids.end()) return;
   const uint32_t pasid = b->pasid;
-  const bool atc = !cfg_.unbind_skip_atc_flush;
-  // intel_pasid_tear_down_entry(): clear the entry, then PASID cache, IOTLB and
-  // device TLB (pasid_cache_invalidation_with_pasid, qi_flush_piotlb,
-  // devtlb_invalidation_with_pasid), one wait.
-  write_entry(devices_.at(rid).pasid_table + kTableEntryBytes * pasid, PasidEntry{}.encode());
-  submit_and_wait(teardown_commands(pasid, {rid}, atc));
-  // intel_drain_pasid_prq(): wait until no page request of the PASID is pending,
-  // then flush the IOTLB and device TLB again with a wait.
-  if (iopf_) iopf_->drain(pasid);
-  std::vector<Desc128> drain;
-  append_pasid_flush(drain, pasid, {rid}, atc);
-  submit_and_wait(drain);
+  remove_dev_pasid(rid, pasid);
   b = &bindings_.at(pasid);
   b->rids.erase(std::find(b->rids.begin(), b->rids.end(), rid));
   if (b->rids.empty()) {
@@ -384,31 +291,15 @@ void SvaDriver::unbind(Mm& mm, uint16_t rid, int /*cpu*/) {
 bool SvaDriver::flush_pasid(Mm& mm) {
   const Binding* b = binding_of(mm);
   if (!b) return false;
-  std::vector<Desc128> d;
-  append_pasid_flush(d, b->pasid, b->rids, true);
-  submit_and_wait(d);
+  flush_pasid_on(b->pasid, b->rids);
   return true;
-}
-
-void SvaDriver::flush_all() {
-  std::vector<Desc128> d{PasidCacheInv{PasidCacheInv::kGlobal, 0, 0}.encode(),
-                         IotlbInv{IotlbInv::kGlobal, 0, 0, 0, false}.encode()};
-  for (const auto& [pasid, b] : bindings_) {
-    for (uint16_t rid : ats_rids(b.rids)) {
-      d.push_back(pasid_dev_tlb(rid, pasid, 0, kAtsWholeSpaceLog2));
-    }
-  }
-  submit_and_wait(d);
 }
 
 void SvaDriver::release(Mm& mm) {
   Binding* b = binding_of(mm);
   if (!b || b->released || b->rids.empty()) return;
   b->released = true;
-  for (uint16_t rid : b->rids) {
-    write_entry(devices_.at(rid).pasid_table + kTableEntryBytes * b->pasid, PasidEntry{}.encode());
-  }
-  submit_and_wait(teardown_commands(b->pasid, b->rids));
+  mm_release(b->pasid, b->rids);
 }
 
 std::optional<uint32_t> SvaDriver::pasid_of(const Mm& mm) const {
@@ -427,6 +318,11 @@ std::vector<uint16_t> SvaDriver::devices_of(uint32_t pasid) const {
   return it == bindings_.end() ? std::vector<uint16_t>{} : it->second.rids;
 }
 
+void SvaDriver::set_device_present(uint16_t rid, bool present) {
+  auto it = devices_.find(rid);
+  if (it != devices_.end()) it->second.present = present;
+}
+
 // --- invalidation ----------------------------------------------------------------------
 
 std::vector<uint16_t> SvaDriver::ats_rids(const std::vector<uint16_t>& rids) const {
@@ -438,20 +334,6 @@ std::vector<uint16_t> SvaDriver::ats_rids(const std::vector<uint16_t>& rids) con
   return out;
 }
 
-Desc128 SvaDriver::wait_descriptor() const {
-  return InvWait{true, true, true, 0, status_addr_}.encode();
-}
-
-std::vector<Desc128> SvaDriver::build_commands(uint32_t pasid, const std::vector<uint16_t>& rids,
-                                               uint64_t start, uint64_t end) const {
-  std::vector<SvaTarget> targets;
-  for (uint16_t rid : rids) {
-    auto it = devices_.find(rid);
-    targets.push_back(SvaTarget{rid, it == devices_.end() || it->second.ats});
-  }
-  return policy_->commands(pasid, targets, start, end, wait_descriptor()).descs;
-}
-
 void SvaDriver::invalidate(Mm& mm, uint64_t start, uint64_t end,
                            std::optional<MmuNotifierEvent> event) {
   const sc_time t0 = sc_core::sc_time_stamp();
@@ -459,132 +341,18 @@ void SvaDriver::invalidate(Mm& mm, uint64_t start, uint64_t end,
   if (!b || b->rids.empty() || end <= start) return;
   const uint32_t pasid = b->pasid;
   invalidations_.inc();
-  std::vector<SvaTarget> targets;
-  targets.reserve(b->rids.size());
-  for (uint16_t rid : b->rids) targets.push_back(SvaTarget{rid, devices_.at(rid).ats});
-  SvaCommands c;
-  c.descs.reserve(targets.size() + 3);  // a page-selective flush needs no more
-  policy_->build(pasid, targets, start, end, wait_descriptor(), c);
-  if (c.full_flush) full_flushes_.inc();
-  if (!submit_and_wait(c.descs)) return;
+  const InvalidationResult r = invalidate_range(pasid, b->rids, start, end);
+  if (r.full_flush) full_flushes_.inc();
+  if (!r.completed) return;
   const sc_time now = sc_core::sc_time_stamp();
   invalidation_latency_.sample(now - t0);
   breakdown_.sample(event, start, end, now - t0);
   if (gt_) gt_->invalidation_done(InvalidationDoneEvent{now, mm.id(), pasid, start, end});
 }
 
-bool SvaDriver::submit_and_wait(const std::vector<Desc128>& descs) {
-  if (!cq_base_) throw std::runtime_error("SVA driver: command submitted before init");
-  // Every batch ends with a wait: one is appended (to a copy) when the list does not.
-  std::vector<Desc128> with_wait;
-  const std::vector<Desc128>* all = &descs;
-  if (descs.empty() || descriptor_type(descs.back()) != InvType::kInvWait) {
-    with_wait = descs;
-    with_wait.push_back(wait_descriptor());
-    all = &with_wait;
-  }
-  // The lock's acquisition cost is charged with the first batch's descriptor writes.
-  sc_time pending = sc_core::SC_ZERO_TIME;
-  queue_lock_.lock(pending);
-  bool ok = true;
-  size_t i = 0;
-  while (i < all->size()) {
-    size_t j = i;
-    while (descriptor_type((*all)[j]) != InvType::kInvWait) ++j;
-    ok = complete_batch(&(*all)[i], j - i + 1, pending) && ok;
-    i = j + 1;
-  }
-  queue_lock_.unlock();
-  return ok;
-}
+// --- the wait ------------------------------------------------------------------------
 
-// One batch until its wait completes, with the policy's answer to an ATC
-// invalidation time-out (see os/sva_policy.h). False when the driver gives up.
-bool SvaDriver::complete_batch(const Desc128* d, size_t n, sc_time& pending) {
-  WaitResult r = run_batch(d, n, pending);
-  while (r == WaitResult::kAtcTimeout) {
-    switch (policy_->on_atc_timeout()) {
-      case AtcTimeoutRecovery::kResubmitBatch:
-        // qi_check_fault: -ETIMEDOUT when a device of the batch is gone, else -EAGAIN.
-        if (!devices_present(d, n)) {
-          failed_waits_.inc();
-          return false;
-        }
-        retries_.inc();
-        r = run_batch(d, n, pending);
-        break;
-      case AtcTimeoutRecovery::kRepeatSync:
-        retries_.inc();
-        r = run_batch(&d[n - 1], 1, pending);
-        break;
-      case AtcTimeoutRecovery::kProceed:
-        failed_waits_.inc();
-        return true;
-    }
-  }
-  if (r != WaitResult::kDone) failed_waits_.inc();
-  return r == WaitResult::kDone;
-}
-
-bool SvaDriver::devices_present(const Desc128* d, size_t n) const {
-  for (size_t k = 0; k < n; ++k) {
-    const InvType t = descriptor_type(d[k]);
-    if (t != InvType::kDevTlb && t != InvType::kPasidDevTlb) continue;
-    auto it = devices_.find(DevTlbInv::decode(d[k]).sid);
-    if (it != devices_.end() && !it->second.present) return false;
-  }
-  return true;
-}
-
-void SvaDriver::set_device_present(uint16_t rid, bool present) {
-  auto it = devices_.find(rid);
-  if (it != devices_.end()) it->second.present = present;
-}
-
-SvaDriver::WaitResult SvaDriver::run_batch(const Desc128* d, size_t n, sc_time& pending) {
-  const uint32_t data = next_status_++;
-  if (next_status_ == 0) next_status_ = 1;
-  // The descriptor writes are seen by the IOMMU only after the doorbell: their time
-  // is charged once, with it.
-  for (size_t k = 0; k + 1 < n; ++k) put_descriptor(d[k], pending);
-  InvWait w = InvWait::decode(d[n - 1]);
-  w.interrupt = true;
-  w.status_write = true;
-  w.status_data = data;
-  w.status_addr = status_addr_;
-  put_descriptor(w.encode(), pending);
-  write_reg(vtd_reg::kIqt, cq_tail_, pending);
-  batches_.inc();
-  const WaitResult r = spin_for_status(data, cq_tail_, pending);
-  pending = sc_core::SC_ZERO_TIME;
-  return r;
-}
-
-void SvaDriver::put_descriptor(const Desc128& d, sc_time& pending) {
-  ExecContext& ctx = kernel_.context().current();
-  const uint64_t next = (cq_tail_ + 16) % cq_bytes_;
-  if (next == cq_head_cache_) {
-    kernel_.context().current().charge(pending);
-    cq_head_cache_ = read_reg(vtd_reg::kIqh);
-    if (next == cq_head_cache_) {
-      // Full: let the IOMMU consume what is already written, then poll the head.
-      queue_full_stalls_.inc();
-      const sc_time t0 = sc_core::sc_time_stamp();
-      write_reg(vtd_reg::kIqt, cq_tail_);
-      do {
-        ctx.spin_for(ns(cfg_.poll_interval_ns));
-        cq_head_cache_ = read_reg(vtd_reg::kIqh);
-      } while (next == cq_head_cache_);
-      spin_time_.sample(sc_core::sc_time_stamp() - t0);
-    }
-  }
-  write_desc(*kernel_.env().mem, cq_base_ + cq_tail_, d);
-  pending += ns(cfg_.descriptor_write_ns);
-  descriptors_.inc();
-  cq_tail_ = next;
-}
-
-SvaDriver::WaitResult SvaDriver::spin_for_status(uint32_t data, uint64_t tail,
+SvaDriver::WaitResult SvaDriver::spin_for_status(uint64_t status_addr, uint32_t data,
                                                  const sc_time& pending) {
   ExecContext& ctx = kernel_.context().current();
   // Polling starts after the doorbell's register latency (`pending`); nothing is
@@ -593,25 +361,20 @@ SvaDriver::WaitResult SvaDriver::spin_for_status(uint32_t data, uint64_t tail,
   const bool bounded = cfg_.wait_timeout_ns > 0;
   const sc_time deadline = t0 + ns(cfg_.wait_timeout_ns);
   WaitResult result = WaitResult::kDone;
-  uint64_t errors = 0;     // FSTS error bits seen during this wait
   fault_pending_ = false;  // faults before the first poll are not about this batch
+  spin_addr_ = status_addr;
+  spin_data_ = data;
   spin_start_ = t0;
   spin_deadline_ = deadline;
   spinning_ = true;
   // An earlier pending deadline (of an earlier wait) fires first and re-arms.
   if (bounded) timeout_ev_.notify(deadline - sc_core::sc_time_stamp());
   for (;;) {
-    if (sc_core::sc_time_stamp() >= t0 && read_status() == data) break;
+    if (sc_core::sc_time_stamp() >= t0 && status_written()) break;
     if (fault_pending_) {
-      // qi_check_fault(): an ITag timeout or a rejected descriptor shows in FSTS.
       fault_pending_ = false;
-      const uint64_t errs =
-          read_reg(vtd_reg::kFsts) & (vtd_reg::kFstsIte | vtd_reg::kFstsIqe);
-      if (errs) write_reg(vtd_reg::kFsts, errs);
-      errors |= errs;
-      if (read_status() != data && read_reg(vtd_reg::kIqh) == tail) {
-        // The wait was processed without its status write: it failed.
-        result = (errors & vtd_reg::kFstsIte) ? WaitResult::kAtcTimeout : WaitResult::kRejected;
+      if (const std::optional<WaitResult> failed = wait_fault()) {
+        result = *failed;
         break;
       }
       continue;
@@ -624,8 +387,7 @@ SvaDriver::WaitResult SvaDriver::spin_for_status(uint32_t data, uint64_t tail,
     ctx.spin_until(
         [&] {
           const sc_time now = sc_core::sc_time_stamp();
-          return (now >= t0 && read_status() == data) || fault_pending_ ||
-                 (bounded && now >= deadline);
+          return (now >= t0 && status_written()) || fault_pending_ || (bounded && now >= deadline);
         },
         irq_);
   }

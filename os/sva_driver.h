@@ -1,45 +1,25 @@
-// SvaDriver: the shared-virtual-addressing (SVA) part of an IOMMU driver, running on
-// the cores that call it. It sees the IOMMU as software does (iommu/vtd/sw_interface.h):
-// registers over TLM (`regs`, timed), tables and queues in simulated memory, and the
-// completion and fault interrupt lines (`irq`). Called by the platform (init, attach,
+// SvaDriver: what every architecture's shared-virtual-addressing (SVA) driver does,
+// running on the cores that call it; VtdSvaDriver (os/vtd_sva_driver.h) adds VT-d's
+// tables, command queue and page request queue. It sees the IOMMU as software does:
+// registers over TLM (`regs`, timed) and the completion, fault and page request
+// interrupt lines (`irq`, iommu/interrupts.h). Called by the platform (init, attach,
 // bind), its MMU notifier (SvaNotifier: invalidate, release) and the IOPF handler.
-//   - init(): root table, command queue, page request queue and a status frame for
-//     inv_wait status writes; RTADDR, IQA and PQA written over TLM;
-//   - attach_device(): the device's context entry and a flat PASID table;
-//   - bind(): one PASID per mm (lowest free from 1, shared by all its devices: Linux's
-//     mm->pasid), its PASID entry (first-level root = the mm's PML4) in each bound
-//     device's table, a PASID-cache invalidation and one MMU notifier per mm;
-//   - invalidate(): the policy (os/sva_policy.h) turns the range into descriptors; each
-//     batch (descriptors up to an inv_wait) is written, the tail register rung, and the
-//     caller spins on the wait's status word. A spin lock serialises the queue, so this
-//     is legal under a page-table lock. Failures: see submit_and_wait();
-//   - unbind(): the teardown of Linux's remove_dev_pasid (intel_pasid_tear_down_entry,
-//     then intel_drain_pasid_prq), in this order: clear the device's PASID entry;
-//     PASID-cache, PASID-selective IOTLB and device-TLB invalidations with one wait;
-//     drain the page requests of the PASID (IopfHandler: the queue is empty and the
-//     handler idle; the device's Stop Marker is its own) and flush the IOTLB and device
-//     TLB again, for translations fetched while they were answered; then the last
-//     device unregisters the notifier and frees the PASID (lowest free first, so the
-//     next bind of any mm may get it). sva.unbind_skip_atc_flush leaves out the
-//     device-TLB invalidations: a fault knob that shows the hazard of a device keeping
-//     translations of a PASID handed to another process;
-//   - flush_pasid() / flush_all(): explicit flushes of the command set (a PASID, or
-//     everything), each with its wait;
-//   - release() (mm exit) clears every PASID entry of the mm, as Linux's op.
 //
-// Timing: table and descriptor writes go through the memory backdoor (memory is
-// sequentially consistent) and cost table_write_ns / descriptor_write_ns; register
-// accesses cost the IOMMU's register latency. Software polls the status word every
-// poll_interval_ns: the model wakes at the IOMMU's status write (the wait sets IF, so
-// the IOMMU raises its completion event there) and ends the spin at the first poll at
-// or after it; the whole wait is spin time. Costs no other process can observe are
-// charged in one wait before the next visible action (the queue lock and a batch's
-// descriptor writes with the doorbell, the doorbell's latency with the polling), at
-// the same simulated times as charging each on its own.
+// Here: device bookkeeping (ATS, PRI, presence); the PASID allocator (one PASID per
+// mm, lowest free from 1, shared by all its devices: Linux's mm->pasid); bindings
+// (mm <-> PASID <-> devices) with one MMU notifier per mm, registered at the first bind
+// and unregistered with the last unbind, and their PasidBindingEvents; the skeletons of
+// bind, unbind, release, flush_pasid and invalidate around the architecture's hooks;
+// the wait for a command queue completion: spinning until a 32-bit status word in
+// memory holds a value, polled every poll_interval_ns, woken by the completion line,
+// with the architecture's hook judging fault interrupts and wait_timeout_ns
+// abandoning it; the statistics and the queue lock (Linux qi->q_lock, cmdq->lock).
 //
-// Simplifications: one IOMMU; flat PASID tables of 256 entries (PASIDs 1..255);
-// domain ID = PASID; one status word for every wait (the queue is serialised); no
-// interrupt remapping; unbind of a device never bound is ignored.
+// Timing: register accesses cost the IOMMU's register latency. The model wakes the
+// poller at the IOMMU's status write (the wait asks for a completion interrupt) and
+// ends the spin at the first poll at or after it; the whole wait is spin time.
+//
+// Simplifications: one IOMMU; PASIDs 1..255; unbind of a device never bound is ignored.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -54,7 +34,8 @@
 #include <string>
 #include <vector>
 
-#include "iommu/vtd/sw_interface.h"
+#include "iommu/interrupts.h"
+#include "os/io_page_request.h"
 #include "os/kernel.h"
 #include "os/spin_lock.h"
 #include "os/sva_invalidation_stats.h"
@@ -63,6 +44,7 @@
 #include "sc_models/check/ground_truth.h"
 #include "sc_models/memory/payload_pool.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/pcie/ats_encoding.h"
 
 namespace iosim {
 
@@ -163,74 +145,65 @@ class SvaDriver : public sc_core::sc_module {
   void set_ground_truth(GroundTruth* gt) { gt_ = gt; }
 
   // --- from a SystemC thread (they take simulated time) ---
-  void init();
-  void attach_device(uint16_t rid, bool ats, bool pri);
+  // The IOMMU's tables and queues, allocated and programmed.
+  virtual void init() = 0;
+  // The device's table entry (after init()), with ATS and PRI as given.
+  virtual void attach_device(uint16_t rid, bool ats, bool pri) = 0;
   // A device that translates by itself (a mirror device): attached without ATS and
-  // PRI, its requests without PASID pass through (Linux's identity domain): the
-  // RID_PASID entry with PGTT = pass-through.
-  void attach_identity(uint16_t rid);
+  // PRI, its requests without PASID pass through (Linux's identity domain).
+  virtual void attach_identity(uint16_t rid) = 0;
   // The PASID of `mm` (allocated at its first bind, published as a bound
-  // PasidBindingEvent). Throws std::runtime_error when the device is not attached,
-  // init() was not called or no PASID is free.
+  // PasidBindingEvent), then set_dev_pasid() for a device not yet bound. Throws
+  // std::runtime_error when the device is not attached, init() was not called or no
+  // PASID is free.
   uint32_t bind(Mm& mm, uint16_t rid, int cpu);
-  // The teardown above; the free of the PASID is published as an unbound
-  // PasidBindingEvent at the time the teardown ends.
+  // remove_dev_pasid(); after the last device the notifier is unregistered and the
+  // PASID freed (lowest free first, so the next bind of any mm may get it), published
+  // as an unbound PasidBindingEvent at the time the teardown ends.
   void unbind(Mm& mm, uint16_t rid, int cpu);
   // PASIDs a bind of a new mm could still get.
   uint32_t free_pasids() const;
-  // PASID-selective IOTLB and device-TLB invalidation of `mm`'s PASID on every device
-  // it is bound to (Linux cache_tag_flush_all on the SVA domain: qi_flush_piotlb with
-  // npages -1, qi_flush_dev_iotlb_pasid over the whole space), then the wait. False
-  // when `mm` has no PASID.
+  // Invalidates `mm`'s PASID in the IOMMU and on every device it is bound to
+  // (flush_pasid_on()), then waits. False when `mm` has no PASID.
   bool flush_pasid(Mm& mm);
-  // Global PASID-cache and IOTLB invalidations (Linux's flush_context/flush_iotlb with
-  // DMA_CCMD/DMA_TLB_GLOBAL_FLUSH) and a whole-space device-TLB invalidation of every
-  // bound PASID on each ATS device, then the wait.
-  void flush_all();
-  // The notifier's invalidation of [start, end) of `mm`; `event` is the notifier
-  // range's (nullopt: called outside any range). Its latency is sampled in
-  // invalidation_latency and in the breakdown (os/sva_invalidation_stats.h).
+  // Invalidates every cached translation and table entry, then waits.
+  virtual void flush_all() = 0;
+  // The notifier's invalidation of [start, end) of `mm` (invalidate_range());
+  // `event` is the notifier range's (nullopt: called outside any range). Its latency
+  // is sampled in invalidation_latency and in the breakdown
+  // (os/sva_invalidation_stats.h), and an InvalidationDoneEvent published, when the
+  // commands completed.
   void invalidate(Mm& mm, uint64_t start, uint64_t end,
                   std::optional<MmuNotifierEvent> event = std::nullopt);
-  // Writes the descriptors (a wait is appended when the list does not end with one),
-  // rings the tail per batch and spins on each wait. False when a wait failed.
-  // A failed wait is seen through the fault event and FSTS (Linux qi_check_fault). After
-  // an ATC invalidation time-out (FSTS.ITE) the policy decides: intel writes the batch
-  // again while its devices are present (qi_submit_sync's restart, unbounded as in
-  // Linux) and gives up when one is gone (-ETIMEDOUT; the presence check covers every
-  // device of the batch, as the IOMMU has no ITESID register); arm writes the wait
-  // again (the repeated CMD_SYNC); amd_legacy goes on as if the wait had completed (its
-  // IOMMU completes the wait and logs an event the driver does not read). A rejected
-  // descriptor (FSTS.IQE) fails the wait. A wait neither completed nor failed within
-  // wait_timeout_ns (0: never; Linux VT-d has no software limit) is abandoned.
-  // Counters: retries (written again), failed_waits (given up, or amd_legacy going on
-  // after a time-out), wait_timeouts (abandoned). invalidate() publishes its
-  // InvalidationDoneEvent only when this returns true (amd_legacy's included).
-  bool submit_and_wait(const std::vector<Desc128>& descs);
 
   // --- pure ---
-  std::vector<Desc128> build_commands(uint32_t pasid, const std::vector<uint16_t>& rids,
-                                      uint64_t start, uint64_t end) const;
   std::optional<uint32_t> pasid_of(const Mm& mm) const;
   Mm* mm_of_pasid(uint32_t pasid) const;
   // Devices bound to the PASID, in bind order.
   std::vector<uint16_t> devices_of(uint32_t pasid) const;
   SvaNotifierMode notifier_mode() const { return mode_; }
   const SvaConfig& config() const { return cfg_; }
-  uint64_t status_address() const { return status_addr_; }
-  uint64_t command_queue_base() const { return cq_base_; }
-  uint64_t page_request_queue_base() const { return pq_base_; }
-  uint64_t pasid_table_of(uint16_t rid) const;
   uint64_t failed_waits() const { return failed_waits_.value(); }
   uint64_t retries() const { return retries_.value(); }
   uint64_t wait_timeouts() const { return wait_timeouts_.value(); }
-  // Surprise removal (or return) of an attached device: the presence check the
-  // intel policy makes after an ITag timeout (Linux pci_device_is_present()).
+  // Surprise removal (or return) of an attached device: what pci_device_is_present()
+  // answers when a driver checks after an ATC invalidation time-out.
   void set_device_present(uint16_t rid, bool present);
 
   // --- used by the IOPF handler and the notifier ---
   void set_iopf_handler(IopfHandler* h) { iopf_ = h; }
+  // mm exit: mm_release() on a bound mm, once.
   void release(Mm& mm);
+  // From the IOPF handler's thread on the page request interrupt: acknowledges the
+  // interrupt, hands every pending request to `sink` in queue order, frees their
+  // slots, and recovers from a queue overflow (sink.discard_partial_groups()).
+  // `pending` as read_reg()'s.
+  virtual void read_page_requests(PageRequestSink& sink, sc_core::sc_time& pending) = 0;
+  // Sends the response `code` for the page request group `last` ends, through the
+  // command queue, and waits for it.
+  virtual void send_page_response(const IoPageRequest& last, PrgResponseCode code) = 0;
+  // No page request is left in the queue (a drain's check).
+  virtual bool page_request_queue_empty() = 0;
   uint64_t read_reg(uint64_t off);
   void write_reg(uint64_t off, uint64_t value);
   // The same with deferred time: `pending` (time the caller has executed since its
@@ -240,20 +213,15 @@ class SvaDriver : public sc_core::sc_module {
   void write_reg(uint64_t off, uint64_t value, sc_core::sc_time& pending);
   Kernel& kernel() { return kernel_; }
 
- private:
-  void reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_core::sc_time& pending);
+ protected:
+  // The PASID space of every driver here: 1..kPasids - 1 (0 is the device's requests
+  // without PASID).
+  static constexpr uint32_t kPasids = 256;
 
   struct DeviceState {
     bool ats = false;
     bool pri = false;
     bool present = true;  // what pci_device_is_present() would answer
-    uint64_t pasid_table = 0;
-  };
-  enum class WaitResult {
-    kDone,        // the status was written
-    kAtcTimeout,  // failed with FSTS.ITE: an ATC invalidation timed out
-    kRejected,    // failed with FSTS.IQE only
-    kAbandoned,   // sva.wait_timeout_ns passed
   };
   struct Binding {
     Mm* mm = nullptr;
@@ -262,36 +230,65 @@ class SvaDriver : public sc_core::sc_module {
     SvaNotifier* notifier = nullptr;
     bool released = false;
   };
+  enum class WaitResult {
+    kDone,        // the status was written
+    kAtcTimeout,  // failed: an ATC invalidation timed out
+    kRejected,    // failed: a command was rejected
+    kAbandoned,   // sva.wait_timeout_ns passed
+  };
+  struct InvalidationResult {
+    bool completed = false;   // every wait completed (or the policy went on regardless)
+    bool full_flush = false;  // the whole PASID was invalidated
+  };
 
+  // --- hooks of the architecture, called from a SystemC thread ---
+  // bind(): points `rid`'s entry for `pasid` at `mm`'s page tables and invalidates
+  // what the IOMMU cached of it, with a wait (Linux's set_dev_pasid).
+  virtual void set_dev_pasid(uint16_t rid, uint32_t pasid, Mm& mm) = 0;
+  // unbind(): tears down `rid`'s entry for `pasid` and flushes what the IOMMU and the
+  // device cached of it, page requests included (Linux's remove_dev_pasid). The
+  // binding still lists `rid`.
+  virtual void remove_dev_pasid(uint16_t rid, uint32_t pasid) = 0;
+  // release(): clears `pasid`'s entry on every device of `rids` and flushes it; the
+  // binding stays until unbind (Linux's mm release op).
+  virtual void mm_release(uint32_t pasid, const std::vector<uint16_t>& rids) = 0;
+  // flush_pasid(): invalidates `pasid` in the IOMMU and on the ATS devices of `rids`,
+  // then waits.
+  virtual void flush_pasid_on(uint32_t pasid, const std::vector<uint16_t>& rids) = 0;
+  // invalidate(): builds the commands for [start, end) of `pasid` on `rids` and
+  // submits them, waiting for each batch.
+  virtual InvalidationResult invalidate_range(uint32_t pasid, const std::vector<uint16_t>& rids,
+                                              uint64_t start, uint64_t end) = 0;
+  // spin_for_status(): a fault interrupt came during the wait. Reads (and
+  // acknowledges) the IOMMU's error state and says whether the wait failed; nullopt:
+  // keep waiting.
+  virtual std::optional<WaitResult> wait_fault() = 0;
+
+  // --- for the architecture ---
+  // Spins until the 32-bit word at `status_addr` holds `data`, polling from
+  // sc_time_stamp() + pending (the doorbell's register latency), with fault
+  // interrupts judged by wait_fault(). Call with the queue lock held.
+  WaitResult spin_for_status(uint64_t status_addr, uint32_t data, const sc_core::sc_time& pending);
+  // The current wait's status word holds its value.
+  bool status_written() const { return read_status() == spin_data_; }
+  uint64_t alloc_frame(const char* what);
+  uint64_t alloc_frames(unsigned n, const char* what);  // contiguous
+  // The device's bookkeeping, created at its first attach.
+  DeviceState& device_state(uint16_t rid) { return devices_[rid]; }
+  const std::map<uint16_t, DeviceState>& devices() const { return devices_; }
+  const std::map<uint32_t, Binding>& bindings() const { return bindings_; }  // by PASID
+  // The devices of `rids` with ATS (an unknown device counts as one).
+  std::vector<uint16_t> ats_rids(const std::vector<uint16_t>& rids) const;
+  IopfHandler* iopf() const { return iopf_; }
+
+ private:
+  void reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_core::sc_time& pending);
   void on_wait_irq();
   void on_fault_irq();
   void on_timeout();
-  uint64_t alloc_frame(const char* what);
-  uint64_t alloc_frames(unsigned n, const char* what);  // contiguous
   uint32_t read_status() const;
-  void write_entry(uint64_t addr, const Desc128& d);
   Binding* binding_of(const Mm& mm);
   const Binding* binding_of(const Mm& mm) const;
-  std::vector<uint16_t> ats_rids(const std::vector<uint16_t>& rids) const;
-  // Appends the PASID-selective IOTLB invalidation of `pasid` and, when `atc`, a
-  // whole-space device-TLB invalidation on each ATS device of `rids`.
-  void append_pasid_flush(std::vector<Desc128>& d, uint32_t pasid,
-                          const std::vector<uint16_t>& rids, bool atc) const;
-  // Whole-PASID teardown commands for `rids`: PASID cache, IOTLB, ATCs (`atc`), wait.
-  std::vector<Desc128> teardown_commands(uint32_t pasid, const std::vector<uint16_t>& rids,
-                                         bool atc = true) const;
-  Desc128 wait_descriptor() const;
-  // One batch: the descriptors (the last is a wait) while holding the queue lock.
-  // `pending` (time not yet waited for) is charged with the doorbell and reset.
-  WaitResult run_batch(const Desc128* d, size_t n, sc_core::sc_time& pending);
-  // run_batch() again after ATC time-outs as the policy says; false when given up.
-  bool complete_batch(const Desc128* d, size_t n, sc_core::sc_time& pending);
-  // Every device a dev-TLB descriptor of the batch targets is present.
-  bool devices_present(const Desc128* d, size_t n) const;
-  void put_descriptor(const Desc128& d, sc_core::sc_time& pending);
-  // Polls from sc_time_stamp() + pending (the doorbell's register latency).
-  WaitResult spin_for_status(uint32_t data, uint64_t wait_slot_end,
-                             const sc_core::sc_time& pending);
   // First status poll at or after `now` of a spin that started at `start`.
   sc_core::sc_time poll_seen(const sc_core::sc_time& start, const sc_core::sc_time& now) const;
 
@@ -300,14 +297,14 @@ class SvaDriver : public sc_core::sc_module {
   sc_core::sc_event_finder_t<IommuInterrupts> completion_line_, fault_line_;
   SvaConfig cfg_;
   Kernel& kernel_;
-  std::unique_ptr<SvaPolicy> policy_;
   SvaNotifierMode mode_;
   GroundTruth* gt_ = nullptr;
   IopfHandler* iopf_ = nullptr;
-  SpinLock queue_lock_;
   sc_core::sc_event irq_;  // IOMMU completion or fault event seen
   bool fault_pending_ = false;
   bool spinning_ = false;                                   // spin_for_status is polling
+  uint64_t spin_addr_ = 0;                                  // its status word
+  uint32_t spin_data_ = 0;                                  // the value it waits for
   sc_core::sc_time spin_deadline_ = sc_core::SC_ZERO_TIME;  // its wait_timeout_ns deadline
   // Wakes the poller at its deadline. Never cancelled: a cancelled timed notification
   // stays in the kernel's queue until its time, so cancelling one per wait would
@@ -315,15 +312,14 @@ class SvaDriver : public sc_core::sc_module {
   sc_core::sc_event timeout_ev_;
   sc_core::sc_time spin_start_ = sc_core::SC_ZERO_TIME;  // its first poll
 
-  uint64_t root_table_ = 0, cq_base_ = 0, pq_base_ = 0, status_addr_ = 0;
-  uint64_t cq_bytes_ = 0, cq_tail_ = 0, cq_head_cache_ = 0;
-  uint32_t next_status_ = 1;
-  std::map<uint8_t, uint64_t> context_tables_;  // bus -> context table
   std::map<uint16_t, DeviceState> devices_;
   std::map<uint32_t, Binding> bindings_;  // by PASID
   std::vector<std::unique_ptr<SvaNotifier>> notifiers_;
   PayloadPool payloads_;  // register access payloads
 
+ protected:
+  // Declared after cfg_: the lock is made from a validated configuration.
+  SpinLock queue_lock_;  // serialises the command queue
   StatGroup& stats_;
   Histogram& invalidation_latency_;
   Histogram& spin_time_;
@@ -335,6 +331,8 @@ class SvaDriver : public sc_core::sc_module {
   Counter& wait_timeouts_;
   Counter& retries_;
   Counter& queue_full_stalls_;
+
+ private:
   SvaInvalidationStats breakdown_;  // invalidation_latency by event and range size
 };
 

@@ -5,7 +5,7 @@
 #include "os/iopf_handler.h"
 #include "os/mirror_driver.h"
 #include "os/mm_ops.h"
-#include "os/sva_driver.h"
+#include "os/vtd_sva_driver.h"
 #include "platform/report.h"
 #include "sc_models/sim/sim_teardown.h"
 #include "sc_models/timing/lookahead.h"
@@ -69,7 +69,7 @@ System::System(const SystemConfig& cfg, Scenario scenario)
   iommu_->set_ground_truth(&gt_);
   iommu_->mem.bind(bus_->targets);
   build_devices();
-  sva_ = std::make_unique<SvaDriver>("sva", cfg_.sva, *kernel_);
+  sva_ = std::make_unique<VtdSvaDriver>("sva", cfg_.sva, *kernel_);
   sva_->regs.bind(iommu_->regs);
   sva_->irq.bind(iommu_->irq);
   sva_->set_ground_truth(&gt_);

@@ -5,7 +5,7 @@
 // bus (MemoryBus: every core and the IOMMU's memory port -> memory), core0..N-1
 // (Core, all in one TlbShootdown), the Kernel (with the GroundTruth hub), iommu (one
 // root port rpI per device), linkI (PcieLink between deviceI and its root port),
-// deviceI (Device), sva (SvaDriver, regs -> iommu.regs), iopf (IopfHandler), and the
+// deviceI (Device), sva (VtdSvaDriver, regs -> iommu.regs), iopf (IopfHandler), and the
 // CheckerSuite attached to the hub.
 //
 // Boot, then start: a boot thread at time 0 initialises the SVA driver, attaches

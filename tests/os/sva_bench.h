@@ -1,5 +1,5 @@
 // Test benches for the SVA driver and the I/O page-fault handler: physical memory, a
-// Kernel, the SvaDriver on the registers and interrupt lines of an IOMMU, and an
+// Kernel, the VtdSvaDriver on the registers and interrupt lines of an IOMMU, and an
 // IopfHandler. StubSvaBench puts the stub register target (stub_iommu_regs.h) there;
 // SvaSystem the real IOMMU with one root port, and SvaBench adds a stub device
 // upstream and a stub target downstream that records the PRG Responses and
@@ -15,11 +15,11 @@
 #include "iommu/vtd/vtd_iommu.h"
 #include "os/iopf_handler.h"
 #include "os/kernel.h"
-#include "os/sva_driver.h"
+#include "os/vtd_sva_driver.h"
 #include "sc_models/check/ground_truth.h"
 #include "sc_models/config/params.h"
-#include "sc_models/pcie/pcie_ext.h"
 #include "sc_models/memory/physical_memory.h"
+#include "sc_models/pcie/pcie_ext.h"
 #include "stub_iommu_regs.h"
 
 namespace iosim::test {
@@ -58,7 +58,7 @@ struct StubSvaBench {
   GroundTruthRecorder rec;
   Kernel os;
   StubIommuRegs iommu;
-  SvaDriver drv;
+  VtdSvaDriver drv;
   IopfHandler iopf;
 
   explicit StubSvaBench(const OsConfig& oc = sva_os(), const SvaConfig& sc = {},
@@ -117,7 +117,7 @@ struct SvaSystem {
   Kernel os;
   VtdIommu iommu;
   RootPort& port;
-  SvaDriver drv;
+  VtdSvaDriver drv;
   IopfHandler iopf;
 
   SvaSystem(const OsConfig& oc, const SvaConfig& sc, const IommuConfig& ic,
