@@ -47,12 +47,12 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
       stats_(ctx.stats().group(*this)),
       // A timed-out ATC invalidation is reported by the next CMD_SYNC (CERROR_ATC_INV_SYNC).
       atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns), [] {}),
-      queue_depth_(stats_.average("queue_depth", "commands",
-                                  "commands pending after each CMDQ_PROD write")),
+      queue_depth_(
+          stats_.average("queue_depth", "commands", "commands pending after each CMDQ_PROD write")),
       failed_waits_(stats_.counter(CommandQueueStats::kFailedWaits, "commands",
                                    "CMD_SYNCs failed after an ATC invalidation timeout")),
-      bad_commands_(stats_.counter("bad_commands", "commands",
-                                   "commands refused (CERROR_ILL, CERROR_ABT)")),
+      bad_commands_(
+          stats_.counter("bad_commands", "commands", "commands refused (CERROR_ILL, CERROR_ABT)")),
       no_port_(stats_.counter("no_port", "commands",
                               "ATC_INV / PRI_RESP for a StreamID without a root port")) {
   sc_core::sc_spawn([this] { run(); }, "run");
@@ -116,8 +116,8 @@ void CommandQueue::run() {
     const Timing::KeepAhead keep_ahead(p_.mem.timing());
     const sc_time t0 = sc_core::sc_time_stamp() + d;
     uint8_t b[kCmdBytes] = {};
-    const bool ok = p_.mem.read(base_ + queue_entry_offset(cons_, log2size_, kCmdBytes), b,
-                                kCmdBytes, d);
+    const bool ok =
+        p_.mem.read(base_ + queue_entry_offset(cons_, log2size_, kCmdBytes), b, kCmdBytes, d);
     d += fetch_latency_;
     CmdWords w{};
     for (int i = 7; i >= 0; --i) {
@@ -168,43 +168,42 @@ void CommandQueue::wait_now(sc_time& d) {
 
 void CommandQueue::execute(const Command& cmd, sc_time& d) {
   d += process_latency_;
-  std::visit(
-      Overloaded{
-          [](const PrefetchConfig&) {},
-          [](const PrefetchAddr&) {},
-          [](const Resume&) {},
-          [this](const CfgiSte& c) { p_.tables.invalidate_stes(c.sid, c.sid); },
-          [this](const CfgiSteRange& c) {
-            if (c.is_all()) {
-              p_.tables.invalidate_all();
-            } else {
-              p_.tables.invalidate_stes(c.first_sid(), c.last_sid());
-            }
-          },
-          [this](const CfgiCd& c) { p_.tables.invalidate_cd(c.sid, c.ssid); },
-          [this](const CfgiCdAll& c) { p_.tables.invalidate_cds(c.sid); },
-          [this](const TlbiNhAll&) {
-            p_.iotlb.cache().invalidate_all();
-            p_.walker.invalidate_all();
-          },
-          [this](const TlbiNsnhAll&) {
-            p_.iotlb.cache().invalidate_all();
-            p_.walker.invalidate_all();
-          },
-          [this](const TlbiNhAsid& c) {
-            TagFilter f;  // every stream (domain) using the ASID
-            f.pasid = c.asid;
-            f.global = GlobalEntries::kKeep;
-            p_.iotlb.cache().invalidate(f);
-            p_.walker.invalidate(f);
-          },
-          [this](const TlbiNhVa& c) { tlbi_va(c.asid, c.va); },
-          [this](const TlbiNhVaa& c) { tlbi_va(std::nullopt, c.va); },
-          [this, &d](const AtcInv& c) { atc_inv(c, d); },
-          [this, &d](const PriResp& c) { pri_resp(c, d); },
-          [this, &d](const Sync& c) { sync(c, d); },
-      },
-      cmd);
+  std::visit(Overloaded{
+                 [](const PrefetchConfig&) {},
+                 [](const PrefetchAddr&) {},
+                 [](const Resume&) {},
+                 [this](const CfgiSte& c) { p_.tables.invalidate_stes(c.sid, c.sid); },
+                 [this](const CfgiSteRange& c) {
+                   if (c.is_all()) {
+                     p_.tables.invalidate_all();
+                   } else {
+                     p_.tables.invalidate_stes(c.first_sid(), c.last_sid());
+                   }
+                 },
+                 [this](const CfgiCd& c) { p_.tables.invalidate_cd(c.sid, c.ssid); },
+                 [this](const CfgiCdAll& c) { p_.tables.invalidate_cds(c.sid); },
+                 [this](const TlbiNhAll&) {
+                   p_.iotlb.cache().invalidate_all();
+                   p_.walker.invalidate_all();
+                 },
+                 [this](const TlbiNsnhAll&) {
+                   p_.iotlb.cache().invalidate_all();
+                   p_.walker.invalidate_all();
+                 },
+                 [this](const TlbiNhAsid& c) {
+                   TagFilter f;  // every stream (domain) using the ASID
+                   f.pasid = c.asid;
+                   f.global = GlobalEntries::kKeep;
+                   p_.iotlb.cache().invalidate(f);
+                   p_.walker.invalidate(f);
+                 },
+                 [this](const TlbiNhVa& c) { tlbi_va(c.asid, c.va); },
+                 [this](const TlbiNhVaa& c) { tlbi_va(std::nullopt, c.va); },
+                 [this, &d](const AtcInv& c) { atc_inv(c, d); },
+                 [this, &d](const PriResp& c) { pri_resp(c, d); },
+                 [this, &d](const Sync& c) { sync(c, d); },
+             },
+             cmd);
 }
 
 void CommandQueue::tlbi_va(std::optional<uint16_t> asid, const TlbiVaRange& va) {

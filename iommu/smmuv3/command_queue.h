@@ -55,8 +55,8 @@
 #include "iommu/page_walker.h"
 #include "iommu/root_port.h"
 #include "iommu/smmuv3/formats.h"
-#include "iommu/smmuv3/sw_interface.h"
 #include "iommu/smmuv3/stream_tables.h"
+#include "iommu/smmuv3/sw_interface.h"
 #include "sc_models/observe/stats.h"
 #include "sc_models/sim/sim_context.h"
 

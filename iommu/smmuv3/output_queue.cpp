@@ -1,4 +1,10 @@
 // OutputQueue: event and PRI queue entries written to memory, with overflow.
+// sc_spawn (sc_models/sim/spawn.h) needs SC_INCLUDE_DYNAMIC_PROCESSES before the first
+// <systemc>: the build defines it (cmake/SystemC.cmake); a stand-alone compile of this
+// file (which includes no tlm_utils header that would define it) gets it here.
+#ifndef SC_INCLUDE_DYNAMIC_PROCESSES
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#endif
 #include "iommu/smmuv3/output_queue.h"
 
 #include <algorithm>
@@ -27,8 +33,8 @@ OutputQueue::OutputQueue(sc_core::sc_module_name name, SimContext& ctx, unsigned
                                                   "entries discarded: queue disabled")),
       depth_(ctx.stats().group(*this).average("queue_depth", "entries",
                                               "entries in the queue after each write")),
-      latency_(ctx.stats().group(*this).histogram("write_latency",
-                                                  "entry arrival to entry written")) {
+      latency_(
+          ctx.stats().group(*this).histogram("write_latency", "entry arrival to entry written")) {
   spawn_method_on(wake_, "step", [this] { step(); });
 }
 

@@ -236,10 +236,10 @@ uint32_t Smmuv3::idr(uint64_t off) const {
              kIdr0Msi | kIdr0Sev | kIdr0Pri | kIdr0Cd2l | kIdr0TtEndian.put(kIdr0TtEndianLe) |
              kIdr0StallModel.put(kIdr0StallModelNoStall) | kIdr0StLevel.put(kIdr0StLevel2);
     case kIdr1:
-      return static_cast<uint32_t>(
-          kIdr1SidSize.put(StreamTables::kSidBits) | kIdr1SsidSize.put(StreamTables::kSsidBits) |
-          kIdr1PriqS.put(kMaxQueueLog2) | kIdr1EventqS.put(kMaxQueueLog2) |
-          kIdr1CmdqS.put(CommandQueue::kMaxLog2Size));
+      return static_cast<uint32_t>(kIdr1SidSize.put(StreamTables::kSidBits) |
+                                   kIdr1SsidSize.put(StreamTables::kSsidBits) |
+                                   kIdr1PriqS.put(kMaxQueueLog2) | kIdr1EventqS.put(kMaxQueueLog2) |
+                                   kIdr1CmdqS.put(CommandQueue::kMaxLog2Size));
     case kIdr3:
       return config().smmuv3.range_invalidation ? kIdr3Ril : 0;
     case kIdr5:

@@ -202,7 +202,8 @@ void StreamTables::invalidate_stes(uint32_t first, uint32_t last) {
     }
   }
   // The CDs of those streams (the index is ordered by StreamID first).
-  for (auto it = cd_index_.lower_bound({first, 0}); it != cd_index_.end() && it->first.first <= last;) {
+  for (auto it = cd_index_.lower_bound({first, 0});
+       it != cd_index_.end() && it->first.first <= last;) {
     cd_lru_.erase(it->second);
     it = cd_index_.erase(it);
   }
@@ -223,7 +224,8 @@ void StreamTables::invalidate_cd(uint32_t sid, uint32_t ssid) {
 }
 
 void StreamTables::invalidate_cds(uint32_t sid) {
-  for (auto it = cd_index_.lower_bound({sid, 0}); it != cd_index_.end() && it->first.first == sid;) {
+  for (auto it = cd_index_.lower_bound({sid, 0});
+       it != cd_index_.end() && it->first.first == sid;) {
     cd_lru_.erase(it->second);
     it = cd_index_.erase(it);
   }

@@ -44,7 +44,8 @@ struct MemorySpy : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<MemorySpy> initiator;
   std::vector<Write> writes;
 
-  explicit MemorySpy(sc_core::sc_module_name n) : sc_module(n), target("target"), initiator("initiator") {
+  explicit MemorySpy(sc_core::sc_module_name n)
+      : sc_module(n), target("target"), initiator("initiator") {
     target.register_b_transport(this, &MemorySpy::b_transport);
   }
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& d) {
@@ -84,8 +85,7 @@ struct StubDevice : sc_core::sc_module {
   std::vector<sc_core::sc_time> completions_sent;
   std::vector<Response> responses;
 
-  StubDevice(sc_core::sc_module_name n, uint16_t r)
-      : sc_module(n), up("up"), down("down"), rid(r) {
+  StubDevice(sc_core::sc_module_name n, uint16_t r) : sc_module(n), up("up"), down("down"), rid(r) {
     down.register_b_transport(this, &StubDevice::b_transport);
     sc_core::sc_spawn([this] { answer_loop(); }, "answer");
   }

@@ -188,7 +188,7 @@ TEST(Smmuv3Test, ConfigurationFaultsRecordTheirEvents) {
   for (auto s1 : st) EXPECT_EQ(s1, tlm::TLM_ADDRESS_ERROR_RESPONSE);
   ASSERT_EQ(queue_index(b.smmu.event_queue().prod(), 4), 6u);
   EXPECT_EQ(b.counter("smmu.faults_recorded"), 6u);
-  const EventType expect[] = {EventType::kCBadStreamid, EventType::kCBadSte,
+  const EventType expect[] = {EventType::kCBadStreamid,    EventType::kCBadSte,
                               EventType::kCBadSubstreamid, EventType::kCBadCd,
                               EventType::kFStreamDisabled, EventType::kCBadSubstreamid};
   const uint32_t sids[] = {0x0500, 0x0101, kRid0, 0x0103, 0x0104, 0x0104};
@@ -322,8 +322,12 @@ void tlbi_va_test(bool ril, size_t after_range) {
   EXPECT_EQ(after, after_range);
 }
 
-TEST(Smmuv3Test, TlbiNhVaSinglePageAndRange) { tlbi_va_test(true, 1); }
-TEST(Smmuv3Test, TlbiNhVaRangeFieldsIgnoredWithoutRil) { tlbi_va_test(false, 2); }
+TEST(Smmuv3Test, TlbiNhVaSinglePageAndRange) {
+  tlbi_va_test(true, 1);
+}
+TEST(Smmuv3Test, TlbiNhVaRangeFieldsIgnoredWithoutRil) {
+  tlbi_va_test(false, 2);
+}
 
 TEST(Smmuv3Test, CfgiSteAndCfgiCdDropCachedConfiguration) {
   Smmuv3Bench b;
@@ -490,8 +494,7 @@ TEST(Smmuv3Test, AtcInvTimeoutStopsTheQueueUntilGerrorAcknowledged) {
                        fault_irq = true;
                      }});
   EXPECT_EQ(queue_index(cons_stopped, kCmdqLog2), 1u);  // at the SYNC
-  EXPECT_EQ(reg::kCmdqConsErr.get(cons_stopped),
-            static_cast<uint32_t>(CmdqError::kAtcInvSync));
+  EXPECT_EQ(reg::kCmdqConsErr.get(cons_stopped), static_cast<uint32_t>(CmdqError::kAtcInvSync));
   EXPECT_EQ(reg::gerror_active(gerror, gerrorn), reg::kGerrorCmdqErr);
   EXPECT_TRUE(fault_irq);
   EXPECT_FALSE(msi_before_ack);
