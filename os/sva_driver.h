@@ -40,7 +40,7 @@
 #include "os/spin_lock.h"
 #include "os/sva_invalidation_stats.h"
 #include "os/sva_notifier.h"
-#include "os/sva_policy.h"
+#include "os/sva_policy_name.h"
 #include "sc_models/check/ground_truth.h"
 #include "sc_models/memory/payload_pool.h"
 #include "sc_models/observe/stats.h"
@@ -51,8 +51,8 @@ namespace iosim {
 class SvaNotifier;
 
 struct SvaConfig {
-  // Range-to-command policy (see os/sva_policy.h).
-  SvaPolicyFactory policy = sva_policies().find("intel")->value;
+  // Range-to-command policy of the architecture's driver (os/sva_policy_name.h).
+  SvaPolicyName policy = SvaPolicyName::kAuto;
   // MMU-notifier ops (os/sva_notifier.h); none (auto) follows os.secondary_tlb_flush.
   std::optional<SvaNotifierMode> notifier;
   // Linux QI_MAX_BATCHED_DESC_COUNT (drivers/iommu/intel/iommu.h, qi_batch, 6.12+):
@@ -97,7 +97,8 @@ struct SvaConfig {
 
   template <class V>
   void visit(V& v) {
-    v.choice("policy", policy, sva_policies(), "range-to-command invalidation policy");
+    v.choice("policy", policy, kSvaPolicy,
+             "range-to-command invalidation policy of the architecture's driver");
     v.choice("notifier", notifier, kSvaNotifier, "MMU-notifier ops the driver registers");
     v("intel_batch_descriptors", intel_batch_descriptors, "descriptors",
       "intel: descriptors per batch before an inv_wait");
@@ -106,7 +107,8 @@ struct SvaConfig {
     v("intel_dtlb_extra_inval", intel_dtlb_extra_inval, "",
       "intel: write every device-TLB invalidation twice per batch (Linux dtlb_extra_inval quirk)");
     v("arm_full_flush_pages", arm_full_flush_pages, "pages",
-      "arm: ranges of at least this many pages invalidate the whole PASID");
+      "arm, on an SMMU without range invalidation: ranges of at least this many pages invalidate "
+      "the whole ASID");
     v("command_queue_qs", command_queue_qs, "", "command queue size: 256 << QS descriptors");
     v("page_request_queue_pqs", page_request_queue_pqs, "",
       "page request queue size: 128 << PQS descriptors");

@@ -1,7 +1,8 @@
 #include "os/sva_policy.h"
 
-#include "sc_models/pcie/ats_encoding.h"
+#include "sc_models/config/params.h"
 #include "sc_models/memory/page_size.h"
+#include "sc_models/pcie/ats_encoding.h"
 
 namespace iosim {
 
@@ -61,38 +62,6 @@ class IntelPolicy : public SvaPolicy {
   AtcTimeoutRecovery on_atc_timeout() const override { return AtcTimeoutRecovery::kResubmitBatch; }
 };
 
-class ArmPolicy : public SvaPolicy {
- public:
-  using SvaPolicy::SvaPolicy;
-  void build(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start, uint64_t end,
-             const Desc128& wait, SvaCommands& c) const override {
-    c.descs.clear();
-    const uint64_t first = start >> kPageShift;
-    const uint64_t pages = whole_space(start, end) ? 0 : ((end - 1) >> kPageShift) - first + 1;
-    c.full_flush = whole_space(start, end) || pages >= p_.arm_full_flush_pages;
-    if (c.full_flush) {
-      c.descs.push_back(pasid_iotlb_all(pasid));
-    } else {
-      for (uint64_t i = 0; i < pages; ++i) {
-        c.descs.push_back(pasid_iotlb_page(pasid, (first + i) << kPageShift, 0));
-      }
-    }
-    c.descs.push_back(wait);
-    const size_t before_atc = c.descs.size();
-    for (const auto& d : devs) {
-      if (!d.ats) continue;
-      if (c.full_flush) {
-        c.descs.push_back(pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2));
-      } else {
-        const AtsRange r = cover_range(start, end);
-        c.descs.push_back(pasid_dev_tlb(d.rid, pasid, r.base, r.log2_size));
-      }
-    }
-    if (c.descs.size() > before_atc) c.descs.push_back(wait);  // only with an ATS device
-  }
-  AtcTimeoutRecovery on_atc_timeout() const override { return AtcTimeoutRecovery::kRepeatSync; }
-};
-
 class AmdLegacyPolicy : public SvaPolicy {
  public:
   using SvaPolicy::SvaPolicy;
@@ -113,21 +82,21 @@ class AmdLegacyPolicy : public SvaPolicy {
   AtcTimeoutRecovery on_atc_timeout() const override { return AtcTimeoutRecovery::kProceed; }
 };
 
-template <class P>
-std::unique_ptr<SvaPolicy> make(const SvaPolicyParams& p) {
-  return std::make_unique<P>(p);
-}
-
-constexpr ChoiceValue<SvaPolicyFactory> kPolicies[] = {
-    {"intel", &make<IntelPolicy>, "Linux 6.12+ VT-d cache-tag flush: aligned PSI blocks, batched"},
-    {"arm", &make<ArmPolicy>, "Linux SMMUv3 SVA: per-page TLBIs up to a full flush, then ATC"},
-    {"amd_legacy", &make<AmdLegacyPolicy>,
-     "Linux <= 6.6 AMD iommu_v2: one page, else the whole PASID"}};
-
 }  // namespace
 
-Choices<SvaPolicyFactory> sva_policies() {
-  return Choices<SvaPolicyFactory>{kPolicies};
+std::unique_ptr<SvaPolicy> make_vtd_policy(SvaPolicyName name, const SvaPolicyParams& p) {
+  switch (name) {
+    case SvaPolicyName::kAuto:
+    case SvaPolicyName::kIntel:
+      return std::make_unique<IntelPolicy>(p);
+    case SvaPolicyName::kAmdLegacy:
+      return std::make_unique<AmdLegacyPolicy>(p);
+    case SvaPolicyName::kArm:
+      break;
+  }
+  throw ParamError(
+      "sva.policy: arm is the SMMUv3 driver's policy (iommu.arch = smmuv3); the VT-d "
+      "driver's are intel and amd_legacy");
 }
 
 Desc128 pasid_iotlb_page(uint32_t pasid, uint64_t addr, uint8_t am) {

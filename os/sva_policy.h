@@ -1,8 +1,9 @@
-// SvaPolicy: how the SVA driver turns "invalidate [start, end) of a PASID on these
-// devices" into invalidation-queue descriptors. Each policy is a class with one entry
-// (its sva.policy name) in the table of sva_policies(); every batch it returns ends
-// with the wait descriptor it is given (the driver fills in the status data when it
-// submits).
+// SvaPolicy: how the VT-d SVA driver (os/vtd_sva_driver.h) turns "invalidate [start,
+// end) of a PASID on these devices" into invalidation-queue descriptors. Each policy
+// is a class that make_vtd_policy() makes for its sva.policy name; every batch it
+// returns ends with the wait descriptor it is given (the driver fills in the status
+// data when it submits). The SMMUv3 driver's policy (sva.policy = arm) is its own
+// (os/smmuv3_sva_driver.h).
 //
 //   intel (Linux 6.12+ drivers/iommu/intel/cache.c, cache_tag_flush_range): one
 //     PASID-IOTLB page-selective invalidation for the domain (the IOTLB tag is per
@@ -14,13 +15,6 @@
 //     each followed by a wait (qi_batch). The whole address space (start 0, end ~0),
 //     or a block whose mask exceeds intel_max_address_mask, flushes the PASID:
 //     PASID-selective IOTLB invalidation and whole-space device-TLB invalidations.
-//   arm (Linux arm-smmu-v3-sva.c, arm_smmu_mm_arch_invalidate_secondary_tlbs, SMMU
-//     without range invalidation): a range of arm_full_flush_pages pages or more, or
-//     the whole space, invalidates the whole PASID (ASID); otherwise one page-selective
-//     invalidation per page; then a sync (wait). Then, if any device has ATS, one ATC
-//     invalidation per ATS device covering the smallest aligned power-of-two span of
-//     the range (arm_smmu_atc_inv_to_cmd), or the whole space after a full flush, and
-//     a second sync (arm_smmu_atc_inv_domain submits its own batch).
 //   amd_legacy (Linux <= 6.6 amd/iommu_v2.c, mn_invalidate_range): a range within one
 //     page invalidates that page (IOTLB and ATC, 4 KiB); anything larger flushes the
 //     whole PASID (IOTLB and ATC); then one completion wait.
@@ -30,10 +24,9 @@
 // intel_dtlb_extra_inval, Linux's info->dtlb_extra_inval (iommu.c,
 // dev_needs_extra_dtlb_flush: Intel QAT device IDs 0x4940-0x4943), for which
 // cache_tag_flush_devtlb_psi adds every device-TLB descriptor twice to the batch.
-// The other multiplicities Linux has do not arise for SVA here: a cache tag (intel)
-// or master_domain (arm) per PASID of a device needs one domain attached at several
-// PASIDs, which an mm (one PASID) is not; arm's one CMD_ATC_INV per stream ID of a
-// master (master->num_streams) needs several Requester IDs behind one ATC.
+// The other multiplicities Linux has do not arise for SVA here: a cache tag per PASID
+// of a device needs one domain attached at several PASIDs, which an mm (one PASID) is
+// not.
 //
 // What the driver does when an ATC invalidation of a batch times out (the IOMMU
 // sets FSTS.ITE and fails the batch's wait; on_atc_timeout()):
@@ -41,15 +34,12 @@
 //     the pending waits; qi_check_fault returns -EAGAIN and qi_submit_sync restarts,
 //     writing the whole batch again, for as long as the device is present (a
 //     device that pci_device_is_present() no longer finds ends it with -ETIMEDOUT).
-//   arm (arm-smmu-v3.c, arm_smmu_cmdq_skip_err, CMDQ_ERR_CERROR_ATC_INV_IDX): the
-//     CMD_SYNC is repeated (CONS still points at it; the ATC_INV is not sent again),
-//     so the repeated sync completes once the timed-out invalidation is gone.
 //   amd_legacy (amd/iommu.c, iommu_completion_wait/wait_on_sem): the IOMMU logs an
 //     IOTLB_INV_TIMEOUT event and the completion wait still completes; the driver
 //     neither retries nor looks at the event and goes on.
 //
-// Descriptors use the IOMMU's VT-d-like formats (iommu/vtd/descriptors.h) for all three
-// policies; the domain ID is the PASID (see os/sva_driver.h).
+// Descriptors use the VT-d formats (iommu/vtd/descriptors.h); the domain ID is the
+// PASID (see os/vtd_sva_driver.h).
 #pragma once
 
 #include <cstdint>
@@ -58,7 +48,7 @@
 #include <vector>
 
 #include "iommu/vtd/sw_interface.h"
-#include "sc_models/config/choice.h"
+#include "os/sva_policy_name.h"
 
 namespace iosim {
 
@@ -70,14 +60,12 @@ struct SvaTarget {
 struct SvaPolicyParams {
   uint32_t intel_batch_descriptors = 16;
   uint32_t intel_max_address_mask = 18;
-  uint32_t arm_full_flush_pages = 512;
   bool intel_dtlb_extra_inval = false;
 };
 
 // The driver's answer to a wait that failed because an ATC invalidation timed out.
 enum class AtcTimeoutRecovery {
   kResubmitBatch,  // write the batch again (while its devices are present)
-  kRepeatSync,     // write the wait again
   kProceed,        // go on as if the wait had completed
 };
 
@@ -113,11 +101,9 @@ class SvaPolicy {
   SvaPolicyParams p_;
 };
 
-// Makes a policy with the given parameters.
-using SvaPolicyFactory = std::unique_ptr<SvaPolicy> (*)(const SvaPolicyParams&);
-// Every policy, by its sva.policy name: adding a policy is one entry in this table
-// (os/sva_policy.cpp).
-Choices<SvaPolicyFactory> sva_policies();
+// The VT-d policy sva.policy names (auto: intel). Throws ParamError for a policy of
+// another architecture's driver.
+std::unique_ptr<SvaPolicy> make_vtd_policy(SvaPolicyName name, const SvaPolicyParams& p);
 
 // Shared builders (also used by the driver's teardown).
 Desc128 pasid_iotlb_page(uint32_t pasid, uint64_t addr, uint8_t am);

@@ -22,7 +22,7 @@ constexpr uint8_t kPasidTablePts = 8;
 
 SvaPolicyParams policy_params(const SvaConfig& c) {
   return SvaPolicyParams{c.intel_batch_descriptors, c.intel_max_address_mask,
-                         c.arm_full_flush_pages, c.intel_dtlb_extra_inval};
+                         c.intel_dtlb_extra_inval};
 }
 
 IoPageRequest io_page_request(const PageRequestDesc& d) {
@@ -44,7 +44,8 @@ IoPageRequest io_page_request(const PageRequestDesc& d) {
 }  // namespace
 
 VtdSvaDriver::VtdSvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel& kernel)
-    : SvaDriver(name, cfg, kernel), policy_(config().policy(policy_params(config()))) {
+    : SvaDriver(name, cfg, kernel),
+      policy_(make_vtd_policy(config().policy, policy_params(config()))) {
   static_assert(kPasidTableEntries == kPasids, "one PASID table entry per PASID");
 }
 
@@ -240,10 +241,6 @@ bool VtdSvaDriver::complete_batch(const Desc128* d, size_t n, sc_time& pending) 
         }
         retries_.inc();
         r = run_batch(d, n, pending);
-        break;
-      case AtcTimeoutRecovery::kRepeatSync:
-        retries_.inc();
-        r = run_batch(&d[n - 1], 1, pending);
         break;
       case AtcTimeoutRecovery::kProceed:
         failed_waits_.inc();

@@ -71,8 +71,8 @@ class VtdSvaDriver : public SvaDriver {
   // an ATC invalidation time-out (FSTS.ITE) the policy decides: intel writes the batch
   // again while its devices are present (qi_submit_sync's restart, unbounded as in
   // Linux) and gives up when one is gone (-ETIMEDOUT; the presence check covers every
-  // device of the batch, as the IOMMU has no ITESID register); arm writes the wait
-  // again (the repeated CMD_SYNC); amd_legacy goes on as if the wait had completed (its
+  // device of the batch, as the IOMMU has no ITESID register); amd_legacy goes on as
+  // if the wait had completed (its
   // IOMMU completes the wait and logs an event the driver does not read). A rejected
   // descriptor (FSTS.IQE) fails the wait. A wait neither completed nor failed within
   // wait_timeout_ns (0: never; Linux VT-d has no software limit) is abandoned.

@@ -1,6 +1,7 @@
 // System builder: elaboration, boot and the run loop.
 #include "platform/system.h"
 
+#include "iommu/smmuv3/smmuv3.h"
 #include "iommu/vtd/vtd_iommu.h"
 #include "os/iopf_handler.h"
 #include "os/mirror_driver.h"
@@ -65,7 +66,14 @@ System::System(const SystemConfig& cfg, Scenario scenario)
     cpu_threads_.push_back(
         std::make_unique<CpuThread>(t.program, *cores_.at(t.core), *kernel_, &start_, this));
   }
-  iommu_ = std::make_unique<VtdIommu>("iommu", ctx_, cfg_.iommu);
+  switch (cfg_.iommu.arch) {
+    case IommuArch::kVtd:
+      iommu_ = std::make_unique<VtdIommu>("iommu", ctx_, cfg_.iommu);
+      break;
+    case IommuArch::kSmmuv3:
+      iommu_ = std::make_unique<Smmuv3>("iommu", ctx_, cfg_.iommu);
+      break;
+  }
   iommu_->set_ground_truth(&gt_);
   iommu_->mem.bind(bus_->targets);
   build_devices();

@@ -4,8 +4,8 @@
 #include "platform/system_config.h"
 
 #include "platform/config_check.h"
-#include "sc_models/memory/page_size.h"
 #include "sc_models/config/params.h"
+#include "sc_models/memory/page_size.h"
 
 #include <cmath>
 #include <set>
@@ -183,6 +183,15 @@ void SystemConfig::check_rules(ConfigCheck& c) const {
   c.run_validate("os.", names_of(list_params(copy.os, "os.")), [&] { os.validate(); });
   c.run_validate("iommu.", names_of(list_params(copy.iommu, "iommu.")), [&] { iommu.validate(); });
   c.run_validate("link.", names_of(list_params(copy.link, "link.")), [&] { link.validate(); });
+  const bool arm_policy = sva.policy == SvaPolicyName::kArm;
+  const bool vtd_policy =
+      sva.policy == SvaPolicyName::kIntel || sva.policy == SvaPolicyName::kAmdLegacy;
+  c.require(!(iommu.arch == IommuArch::kVtd && arm_policy), "sva.policy",
+            "arm is the SMMUv3 driver's policy (iommu.arch = smmuv3); with iommu.arch = vtd use "
+            "auto, intel or amd_legacy");
+  c.require(!(iommu.arch == IommuArch::kSmmuv3 && vtd_policy), "sva.policy",
+            "intel and amd_legacy are VT-d driver policies (iommu.arch = vtd); with iommu.arch = "
+            "smmuv3 use auto or arm");
   c.run_validate("sva.", names_of(list_params(copy.sva, "sva.")), [&] {
     sva.validate();
     sva.validate_wait_timeout(iommu.command_queue.itag_timeout_ns);

@@ -128,7 +128,7 @@ TEST(ConfigRegression, ChoicesAreCheckedWhenRead) {
   SimRun s = run_config("default", "under_ptl", "--set sva.policy=Intel");
   EXPECT_EQ(s.status, 2);
   EXPECT_NE(s.output.find("sva.policy: bad value 'Intel': 'Intel' is not one of "
-                          "intel|arm|amd_legacy"),
+                          "auto|intel|amd_legacy|arm"),
             std::string::npos)
       << s.output;
 }
@@ -529,7 +529,7 @@ TEST(ConfigSweep, SameColumnsForEverySweepAndPointFilesNamedByPoint) {
       "--sweep sva.policy=intel --sweep-out " + dir + "/a.csv --stats-dir " + dir + "/a", dir);
   ASSERT_EQ(a.status, 0) << a.err;
   const CliRun b = run_sim("invalidation_storm",
-                           "--sweep sva.policy=amd_legacy,arm --sweep os.preempt_hold_ns=0 "
+                           "--sweep sva.policy=amd_legacy,intel --sweep os.preempt_hold_ns=0 "
                            "--jobs 2 --sweep-out " +
                                dir + "/b.csv --stats-dir " + dir + "/b",
                            dir);
@@ -545,7 +545,7 @@ TEST(ConfigSweep, SameColumnsForEverySweepAndPointFilesNamedByPoint) {
   const std::vector<std::pair<std::string, std::map<std::string, std::string>>> points{
       {dir + "/a/sva.policy=intel.json", ra[0]},
       {dir + "/b/sva.policy=amd_legacy+os.preempt_hold_ns=0.json", rb[0]},
-      {dir + "/b/sva.policy=arm+os.preempt_hold_ns=0.json", rb[1]}};
+      {dir + "/b/sva.policy=intel+os.preempt_hold_ns=0.json", rb[1]}};
   for (const auto& [file, row] : points) {
     SCOPED_TRACE(file);
     Json stats;
@@ -591,29 +591,29 @@ TEST(ConfigSweep, SameColumnsForEverySweepAndPointFilesNamedByPoint) {
 TEST(ConfigSweep, ResumeRunsOnlyThePointsWithoutStoredStats) {
   namespace fs = std::filesystem;
   const std::string dir = sweep_dir("resume");
-  const std::string sweep = "--sweep sva.policy=intel,arm --stats-dir " + dir + "/points";
+  const std::string sweep = "--sweep sva.policy=intel,amd_legacy --stats-dir " + dir + "/points";
   const CliRun first = run_sim("invalidation_storm", sweep + " --sweep-out " + dir + "/1.csv", dir);
   ASSERT_EQ(first.status, 0) << first.err;
   const fs::path intel = dir + "/points/sva.policy=intel.json";
-  const fs::path arm = dir + "/points/sva.policy=arm.json";
+  const fs::path amd = dir + "/points/sva.policy=amd_legacy.json";
   ASSERT_TRUE(fs::exists(intel));
   const auto intel_time = fs::last_write_time(intel);
-  const auto arm_time = fs::last_write_time(arm);
+  const auto amd_time = fs::last_write_time(amd);
   const CliRun again =
       run_sim("invalidation_storm", sweep + " --resume --sweep-out " + dir + "/2.csv", dir);
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.err.find("--resume: 2 of 2 points taken from"), std::string::npos) << again.err;
   EXPECT_EQ(file_text(dir + "/2.csv"), file_text(dir + "/1.csv"));
   EXPECT_EQ(fs::last_write_time(intel), intel_time);
-  EXPECT_EQ(fs::last_write_time(arm), arm_time);
-  fs::remove(arm);
+  EXPECT_EQ(fs::last_write_time(amd), amd_time);
+  fs::remove(amd);
   const CliRun third =
       run_sim("invalidation_storm", sweep + " --resume --sweep-out " + dir + "/3.csv", dir);
   ASSERT_EQ(third.status, 0) << third.err;
   EXPECT_NE(third.err.find("1 of 2 points taken"), std::string::npos) << third.err;
   EXPECT_EQ(file_text(dir + "/3.csv"), file_text(dir + "/1.csv"));
   EXPECT_EQ(fs::last_write_time(intel), intel_time);
-  EXPECT_TRUE(fs::exists(arm));
+  EXPECT_TRUE(fs::exists(amd));
   // Without --stats-dir there is nothing to resume from.
   const CliRun bad = run_sim("invalidation_storm", "--sweep sva.policy=intel --resume", dir);
   EXPECT_EQ(bad.status, 2);
