@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tests of scripts/iommu-sim-plot on outputs of the real iommu-sim.
 
-The fixture runs small sweeps of configs/invalidation_storm.cfg (sva.policy x
+The fixture runs small sweeps of configs/invalidation_storm.cfg (iommu.arch x
 device.count, the device counts written out of order) and configs/calib_dma_latency.cfg
 (window sizes written with K/M suffixes), and one --stats run. The tests build the
 matplotlib figures and compare what they show (axis labels, tick labels, number of
@@ -43,7 +43,7 @@ CONFIGS = os.environ.get("IOSIM_CONFIG_DIR", os.path.join(ROOT, "configs"))
 
 TMP = None
 STORM_CSV = WINDOW_CSV = STATS = None
-POLICIES = ["intel", "arm"]
+ARCHS = ["vtd", "smmuv3"]
 DEVICES = [1, 2, 4]
 
 
@@ -61,12 +61,12 @@ def setUpModule():
     WINDOW_CSV = os.path.join(TMP, "window.csv")
     STATS = os.path.join(TMP, "storm.json")
     storm = os.path.join(CONFIGS, "invalidation_storm.cfg")
-    run_sim(storm, "--sweep", "sva.policy=intel,arm", "--sweep", "device.count=4,1,2",
+    run_sim(storm, "--sweep", "iommu.arch=vtd,smmuv3", "--sweep", "device.count=4,1,2",
             "--jobs", "2", "--sweep-out", STORM_CSV)
     run_sim(os.path.join(CONFIGS, "calib_dma_latency.cfg"),
             "--sweep", "workload.window_bytes=1M,64K,256K", "--jobs", "2",
             "--sweep-out", WINDOW_CSV)
-    run_sim(storm, "--set", "sva.policy=arm", "--stats", STATS)
+    run_sim(storm, "--set", "iommu.arch=smmuv3", "--stats", STATS)
 
 
 def tearDownModule():
@@ -121,74 +121,74 @@ class KnobValueTest(unittest.TestCase):
 
 
 class SweepFigureTest(unittest.TestCase):
-    def test_one_line_per_policy_with_the_csv_p50(self):
+    def test_one_line_per_arch_with_the_csv_p50(self):
         rows = read_rows(STORM_CSV)
-        plot = storm_plot(x="device.count", y="invalidation_latency_ns", lines="sva.policy")
+        plot = storm_plot(x="device.count", y="invalidation_latency_ns", lines="iommu.arch")
         ax = figures.sweep_figure(plot).axes[0]
         self.assertEqual(ax.get_xlabel(), "device.count")
         self.assertEqual(ax.get_ylabel(), "invalidation latency (ns)")
         lines = ax.get_lines()
-        self.assertEqual([ln.get_label() for ln in lines], POLICIES)  # CSV order
-        for ln, policy in zip(lines, POLICIES):
+        self.assertEqual([ln.get_label() for ln in lines], ARCHS)  # CSV order
+        for ln, arch in zip(lines, ARCHS):
             self.assertEqual(list(ln.get_xdata()), DEVICES)  # sorted numerically
-            want = [csv_value(rows, "invalidation_latency_ns.p50", sva__policy=policy,
+            want = [csv_value(rows, "invalidation_latency_ns.p50", iommu__arch=arch,
                               device__count=d) for d in DEVICES]
             self.assertEqual(list(ln.get_ydata()), want)
         self.assertEqual([t.get_text() for t in ax.get_xticklabels()], ["1", "2", "4"])
         legend = ax.get_legend()
-        self.assertEqual(legend.get_title().get_text(), "sva.policy")
+        self.assertEqual(legend.get_title().get_text(), "iommu.arch")
         self.assertEqual([t.get_text() for t in legend.get_texts()],
-                         POLICIES + ["line p50, band to p99"])
+                         ARCHS + ["line p50, band to p99"])
 
     def test_band_spans_p50_to_p99(self):
         rows = read_rows(STORM_CSV)
-        plot = storm_plot(x="device.count", y="invalidation_latency_ns", lines="sva.policy")
+        plot = storm_plot(x="device.count", y="invalidation_latency_ns", lines="iommu.arch")
         ax = figures.sweep_figure(plot).axes[0]
-        self.assertEqual(len(ax.collections), len(POLICIES))
-        for band, policy in zip(ax.collections, POLICIES):
+        self.assertEqual(len(ax.collections), len(ARCHS))
+        for band, arch in zip(ax.collections, ARCHS):
             edges = band_edges(band)
             self.assertEqual(sorted(edges), DEVICES)
             for d in DEVICES:
                 want = tuple(csv_value(rows, f"invalidation_latency_ns.{s}",
-                                       sva__policy=policy, device__count=d)
+                                       iommu__arch=arch, device__count=d)
                              for s in ("p50", "p99"))
                 self.assertEqual(edges[d], want)
-        # The arm policy's tail differs from its median in this storm: a real band.
-        arm = band_edges(ax.collections[1])
-        self.assertTrue(any(hi > lo for lo, hi in arm.values()))
+        # SMMUv3's tail differs from its median in this storm: a real band.
+        smmu = band_edges(ax.collections[1])
+        self.assertTrue(any(hi > lo for lo, hi in smmu.values()))
 
     def test_band_to_max_and_no_band(self):
         rows = read_rows(STORM_CSV)
         ax = figures.sweep_figure(storm_plot(x="device.count", y="invalidation_latency_ns",
-                                             lines="sva.policy", band="max")).axes[0]
+                                             lines="iommu.arch", band="max")).axes[0]
         edges = band_edges(ax.collections[0])
         self.assertEqual(edges[4][1], csv_value(rows, "invalidation_latency_ns.max",
-                                                sva__policy="intel", device__count=4))
+                                                iommu__arch="vtd", device__count=4))
         ax = figures.sweep_figure(storm_plot(x="device.count", y="invalidation_latency_ns",
-                                             lines="sva.policy", band="none")).axes[0]
+                                             lines="iommu.arch", band="none")).axes[0]
         self.assertEqual(len(ax.collections), 0)
         self.assertEqual(ax.get_ylabel(), "invalidation latency p50 (ns)")
 
     def test_plain_column(self):
         rows = read_rows(STORM_CSV)
         ax = figures.sweep_figure(storm_plot(x="device.count", y="dma_gb_per_s",
-                                             where=["sva.policy=arm"])).axes[0]
+                                             where=["iommu.arch=smmuv3"])).axes[0]
         self.assertEqual(ax.get_ylabel(), "dma_gb_per_s")
         (line,) = ax.get_lines()
         self.assertEqual(list(line.get_ydata()),
-                         [csv_value(rows, "dma_gb_per_s", sva__policy="arm", device__count=d)
+                         [csv_value(rows, "dma_gb_per_s", iommu__arch="smmuv3", device__count=d)
                           for d in DEVICES])
         self.assertEqual(len(ax.collections), 0)
 
     def test_string_knob_on_x_keeps_csv_order(self):
         rows = read_rows(STORM_CSV)
-        plot = storm_plot(x="sva.policy", y="invalidation_latency_ns", lines="device.count")
+        plot = storm_plot(x="iommu.arch", y="invalidation_latency_ns", lines="device.count")
         ax = figures.sweep_figure(plot).axes[0]
-        self.assertEqual([t.get_text() for t in ax.get_xticklabels()], POLICIES)
+        self.assertEqual([t.get_text() for t in ax.get_xticklabels()], ARCHS)
         self.assertEqual([ln.get_label() for ln in ax.get_lines()], ["1", "2", "4"])
         arm_at_2 = ax.get_lines()[1].get_ydata()[1]
         self.assertEqual(arm_at_2, csv_value(rows, "invalidation_latency_ns.p50",
-                                             sva__policy="arm", device__count=2))
+                                             iommu__arch="smmuv3", device__count=2))
 
     def test_size_suffixes_sort_numerically(self):
         rows = read_rows(WINDOW_CSV)
@@ -218,28 +218,28 @@ class SweepFigureTest(unittest.TestCase):
         write_csv(shuffled, columns, rows)
         original = figures.sweep_figure(storm_plot(
             path=no_mean, x="device.count", y="invalidation_latency_ns",
-            lines="sva.policy")).axes[0]
+            lines="iommu.arch")).axes[0]
         reordered = figures.sweep_figure(storm_plot(
             path=shuffled, x="device.count", y="invalidation_latency_ns",
-            lines="sva.policy")).axes[0]
+            lines="iommu.arch")).axes[0]
         for a, b in zip(original.get_lines(), reordered.get_lines()):
             self.assertEqual(list(a.get_ydata()), list(b.get_ydata()))
         mean = storm_plot(path=shuffled, x="device.count", y="invalidation_latency_ns",
-                          lines="sva.policy", center="mean", band="none")
-        intel = mean.series[0]
-        self.assertEqual(intel.y, [csv_value(rows, "invalidation_latency_ns.mean",
-                                             sva__policy="intel", device__count=d)
+                          lines="iommu.arch", center="mean", band="none")
+        vtd = mean.series[0]
+        self.assertEqual(vtd.y, [csv_value(rows, "invalidation_latency_ns.mean",
+                                             iommu__arch="vtd", device__count=d)
                                    for d in DEVICES])
         with self.assertRaisesRegex(data.PlotError, r"invalidation_latency_ns\.mean"):
             storm_plot(path=no_mean, x="device.count", y="invalidation_latency_ns",
-                       center="mean", lines="sva.policy")
+                       center="mean", lines="iommu.arch")
 
     def test_failed_point_is_left_out_with_a_warning(self):
         rows = read_rows(STORM_CSV)
         columns = list(rows[0].keys())
-        knobs = ("sva.policy", "device.count")
+        knobs = ("iommu.arch", "device.count")
         failed = next(i for i, r in enumerate(rows)
-                      if r["sva.policy"] == "arm" and r["device.count"] == "2")
+                      if r["iommu.arch"] == "smmuv3" and r["device.count"] == "2")
         for c in columns:
             if c not in knobs:
                 rows[failed][c] = ""
@@ -247,7 +247,7 @@ class SweepFigureTest(unittest.TestCase):
         path = os.path.join(TMP, "failed.csv")
         write_csv(path, columns, rows)
         plot = storm_plot(path=path, x="device.count", y="invalidation_latency_ns",
-                          lines="sva.policy")
+                          lines="iommu.arch")
         self.assertEqual(plot.series[1].x, [1, 4])
         self.assertEqual(plot.series[0].x, DEVICES)
         self.assertEqual(len(plot.warnings), 1)
@@ -319,7 +319,7 @@ class CommandLineTest(unittest.TestCase):
     def test_png_and_svg(self):
         png, svg = os.path.join(TMP, "fig.png"), os.path.join(TMP, "fig.svg")
         args = ["sweep", STORM_CSV, "--x", "device.count", "--y", "invalidation_latency_ns",
-                "--lines", "sva.policy", "--out", png, "--out", svg]
+                "--lines", "iommu.arch", "--out", png, "--out", svg]
         r = self.run_command(*args)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.split(), ["wrote", png, "wrote", svg])
@@ -329,8 +329,8 @@ class CommandLineTest(unittest.TestCase):
         width, height = struct.unpack(">II", head[16:24])
         self.assertEqual((width, height), (round(6.4 * 150), round(3.9 * 150)))
         texts = {t.text for t in ET.parse(svg).iter() if t.text}
-        for label in ("device.count", "invalidation latency (ns)", "sva.policy",
-                      "intel", "arm"):
+        for label in ("device.count", "invalidation latency (ns)", "iommu.arch",
+                      "vtd", "smmuv3"):
             self.assertTrue(any(label in t for t in texts), label)
         with open(svg, "rb") as f:
             first = f.read()
@@ -352,32 +352,32 @@ class CommandLineTest(unittest.TestCase):
     def test_sweep_errors_name_the_closest_column(self):
         base = ["sweep", STORM_CSV, "--out", os.path.join(TMP, "e.png")]
         self.assert_input_error(self.plot(*base, "--x", "device.count", "--y",
-                                          "invalidation_latency", "--lines", "sva.policy"),
+                                          "invalidation_latency", "--lines", "iommu.arch"),
                                 "'invalidation_latency'", "invalidation_latency_ns")
         self.assert_input_error(self.run_command(*base, "--x", "device.cout", "--y",
                                                  "invalidation_latency_ns"),
                                 "--x", "'device.cout'", "closest: device.count")
         self.assert_input_error(self.plot(*base, "--x", "device.count", "--y",
                                           "invalidation_latency_ns", "--lines", "sva.polcy"),
-                                "--lines", "sva.policy")
+                                "--lines", "iommu.arch")
         self.assert_input_error(self.plot(*base, "--x", "device.count", "--y",
                                           "invalidation_latency_ns"),
-                                "sva.policy", "--lines", "--where")
+                                "iommu.arch", "--lines", "--where")
         self.assert_input_error(self.plot(*base, "--x", "device.count", "--y",
                                           "dma_gb_per_s", "--band", "p99",
-                                          "--lines", "sva.policy"),
+                                          "--lines", "iommu.arch"),
                                 "--band p99", "latency base name")
         self.assert_input_error(self.plot(*base, "--x", "device.count", "--y",
                                           "invalidation_latency_ns", "--band", "p95"),
                                 "--band")
         self.assert_input_error(self.plot(*base, "--x", "device.count", "--y",
-                                          "invalidation_latency_ns", "--lines", "sva.policy",
-                                          "--where", "sva.policy=amd"),
-                                "--where sva.policy=amd", "no point")
+                                          "invalidation_latency_ns", "--lines", "iommu.arch",
+                                          "--where", "iommu.arch=amd"),
+                                "--where iommu.arch=amd", "no point")
 
     def test_bad_files_and_formats(self):
         r = self.plot("sweep", STORM_CSV, "--x", "device.count", "--y",
-                      "invalidation_latency_ns", "--lines", "sva.policy",
+                      "invalidation_latency_ns", "--lines", "iommu.arch",
                       "--out", os.path.join(TMP, "fig.jpg"))
         self.assert_input_error(r, ".jpg", ".png or .svg")
         self.assertFalse(os.path.exists(os.path.join(TMP, "fig.jpg")))
@@ -389,13 +389,13 @@ class CommandLineTest(unittest.TestCase):
         bad = os.path.join(TMP, "bad.csv")
         write_csv(bad, list(rows[0].keys()), rows)
         self.assert_input_error(self.plot("sweep", bad, "--x", "device.count", "--y",
-                                          "invalidation_latency_ns", "--lines", "sva.policy"),
+                                          "invalidation_latency_ns", "--lines", "iommu.arch"),
                                 "bad.csv:4: invalidation_latency_ns.p50: 'fast'")
         rows = read_rows(STORM_CSV)
         twice = os.path.join(TMP, "twice.csv")
         write_csv(twice, list(rows[0].keys()), rows + rows[:1])
         self.assert_input_error(self.plot("sweep", twice, "--x", "device.count", "--y",
-                                          "invalidation_latency_ns", "--lines", "sva.policy"),
+                                          "invalidation_latency_ns", "--lines", "iommu.arch"),
                                 f"twice.csv:{len(rows) + 2}: same point as line 2",
                                 "appears twice")
 

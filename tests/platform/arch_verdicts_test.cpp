@@ -1,0 +1,72 @@
+// Every shipped config (configs/*.cfg and configs/seeds/*.cfg), under both
+// os.secondary_tlb_flush values, gives the same verdicts on every IOMMU architecture:
+// the same exit status, and each checker (the four ordering checkers and
+// pasid_reuse_stale) finds violations on one architecture exactly when it finds them
+// on the other. The counts themselves may differ (the architectures' invalidations
+// take different times), the verdicts may not.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sim_run.h"
+
+namespace iosim {
+namespace {
+
+struct Point {
+  std::string config;  // relative to configs/, without ".cfg"
+  std::string flush;   // os.secondary_tlb_flush
+};
+
+std::vector<Point> points() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> configs;
+  for (const char* sub : {"", "seeds/"}) {
+    for (const auto& e : fs::directory_iterator(std::string(IOSIM_CONFIG_DIR) + "/" + sub)) {
+      if (e.path().extension() == ".cfg") configs.push_back(sub + e.path().stem().string());
+    }
+  }
+  std::sort(configs.begin(), configs.end());
+  std::vector<Point> out;
+  for (const std::string& c : configs) {
+    for (const char* flush : {"under_ptl", "range_end"}) out.push_back({c, flush});
+  }
+  return out;
+}
+
+uint64_t violations(const SimRun& r, const char* name) {
+  if (std::string(name) == "pasid_reuse_stale") {
+    return static_cast<uint64_t>(r.stats.at("pasid_reuse").at(name).get<double>());
+  }
+  return checker(r, name);
+}
+
+class ArchVerdicts : public ::testing::TestWithParam<Point> {};
+
+TEST_P(ArchVerdicts, SameOnVtdAndSmmuv3) {
+  const Point& p = GetParam();
+  const SimRun vtd = run_config(p.config, p.flush, "--set iommu.arch=vtd");
+  const SimRun smmu = run_config(p.config, p.flush, "--set iommu.arch=smmuv3");
+  ASSERT_NE(vtd.status, 2) << vtd.output;
+  ASSERT_EQ(vtd.status, smmu.status) << "vtd:\n" << vtd.output << "\nsmmuv3:\n" << smmu.output;
+  for (const char* c : {"use_after_free", "stale_after_newer_write", "write_after_protect",
+                        "completion_contract", "pasid_reuse_stale"}) {
+    const uint64_t a = violations(vtd, c), b = violations(smmu, c);
+    EXPECT_EQ(a > 0, b > 0) << c << ": vtd " << a << ", smmuv3 " << b;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shipped, ArchVerdicts, ::testing::ValuesIn(points()),
+                         [](const ::testing::TestParamInfo<Point>& i) {
+                           std::string n = i.param.config + "_" + i.param.flush;
+                           std::replace_if(
+                               n.begin(), n.end(), [](char c) { return !std::isalnum(c); }, '_');
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace iosim
