@@ -23,6 +23,10 @@ ENV = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
 
 # A path may cost this much more than its baseline before a comparison fails.
 LIMIT = 1.10
+# A path measured on iommu.arch=smmuv3 (named <path>_smmuv3) may cost this much more
+# than the same path on VT-d in the same run.
+ARCH_LIMIT = 1.20
+SMMUV3_SUFFIX = "_smmuv3"
 
 # Called with every command line before it runs (bench/run --verbose sets it).
 on_command = None
@@ -110,6 +114,14 @@ MODEL_PATHS = [
      dma_path([("workload.window_bytes", "64K")], 2048, 20480)),
     ("iotlb_miss_walk", "untranslated random reads over 64 MiB: IOTLB misses and walks",
      dma_path([("workload.window_bytes", "64M")], 2048, 12288)),
+    ("atc_miss_iotlb_hit" + SMMUV3_SUFFIX, "atc_miss_iotlb_hit on iommu.arch=smmuv3",
+     dma_path(THROUGHPUT + [("workload.pattern", "strided"), ("workload.window_bytes", "64K"),
+                            ("device.atc.sets", "1"), ("device.atc.ways", "1"),
+                            ("iommu.arch", "smmuv3")], 2048, 20480)),
+    ("iotlb_hit" + SMMUV3_SUFFIX, "iotlb_hit on iommu.arch=smmuv3",
+     dma_path([("workload.window_bytes", "64K"), ("iommu.arch", "smmuv3")], 2048, 20480)),
+    ("iotlb_miss_walk" + SMMUV3_SUFFIX, "iotlb_miss_walk on iommu.arch=smmuv3",
+     dma_path([("workload.window_bytes", "64M"), ("iommu.arch", "smmuv3")], 2048, 12288)),
     ("invalidation_1dev", "madvise of a page of a process bound to 1 device + refault",
      inv_path(1, 200, 1200)),
     ("invalidation_4dev", "the same, bound to 4 devices", inv_path(4, 200, 1200)),
@@ -210,8 +222,9 @@ def write_json(path, tool, rows, command):
 
 def print_table(tool, chosen, rows, baseline, out):
     """Prints the Markdown table (with the baseline's columns if `baseline`, a dict
-    from load_baseline, is not None) to the stream `out`; returns the paths above
-    LIMIT times their baseline."""
+    from load_baseline, is not None) and the SMMUv3 paths' cost against VT-d's to the
+    stream `out`; returns the paths above LIMIT times their baseline and the SMMUv3
+    paths above ARCH_LIMIT times their VT-d path."""
     print("Host instructions per simulated operation (%s; (I_long - I_short) / "
           "(ops_long - ops_short))\n" % tool, file=out)
     head = ["path", "what", "ops counter", "ops short / long", "instructions short / long",
@@ -233,9 +246,29 @@ def print_table(tool, chosen, rows, baseline, out):
             else:
                 cells += ["-", "not in baseline"]
         print("| " + " | ".join(cells) + " |", file=out)
+    over += print_arch_ratios(rows, out)
     if baseline is not None:
         print("\n%s" % ("every path within %.0f%% of the baseline" % (100 * (LIMIT - 1))
                         if not over else "above the limit: " + ", ".join(over)), file=out)
+    return over
+
+
+def print_arch_ratios(rows, out):
+    """Prints each <path>_smmuv3 row's cost against its VT-d <path> (both measured);
+    returns the names of those above ARCH_LIMIT."""
+    per_op = {r["path"]: r["per_op"] for r in rows}
+    pairs = [(n, n[:-len(SMMUV3_SUFFIX)]) for n in per_op
+             if n.endswith(SMMUV3_SUFFIX) and n[:-len(SMMUV3_SUFFIX)] in per_op]
+    if not pairs:
+        return []
+    print("\nSMMUv3 against VT-d, the same path (limit %.2f):" % ARCH_LIMIT, file=out)
+    over = []
+    for smmu, vtd in pairs:
+        ratio = per_op[smmu] / per_op[vtd]
+        print("- %s: %.3f%s" % (vtd, ratio, " (above the limit)" if ratio > ARCH_LIMIT else ""),
+              file=out)
+        if ratio > ARCH_LIMIT:
+            over.append(smmu + " (against " + vtd + ")")
     return over
 
 
