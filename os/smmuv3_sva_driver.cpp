@@ -92,8 +92,8 @@ Smmuv3SvaDriver::~Smmuv3SvaDriver() = default;
 // --- setup ---------------------------------------------------------------------------
 
 void Smmuv3SvaDriver::write_reg_sync(uint64_t off, uint64_t ack_off, uint32_t value) {
-  write_reg(off, value);
-  while (read32(ack_off) != value) {
+  write_reg32(off, value);
+  while (read_reg32(ack_off) != value) {
     kernel().context().current().spin_for(ns(config().poll_interval_ns));
   }
 }
@@ -101,9 +101,9 @@ void Smmuv3SvaDriver::write_reg_sync(uint64_t off, uint64_t ack_off, uint32_t va
 void Smmuv3SvaDriver::init() {
   const SvaConfig& cfg = config();
   // arm_smmu_device_hw_probe: the ID registers the driver acts on.
-  const uint32_t idr0 = read32(reg::kIdr0);
-  const unsigned sid_bits = static_cast<unsigned>(reg::kIdr1SidSize.get(read32(reg::kIdr1)));
-  ril_ = read32(reg::kIdr3) & reg::kIdr3Ril;
+  const uint32_t idr0 = read_reg32(reg::kIdr0);
+  const unsigned sid_bits = static_cast<unsigned>(reg::kIdr1SidSize.get(read_reg32(reg::kIdr1)));
+  ril_ = read_reg32(reg::kIdr3) & reg::kIdr3Ril;
   init_stream_table(idr0, sid_bits);
   cmdq_log2_ = 8 + cfg.command_queue_qs;
   cmdq_base_ = alloc_frames(frames_for(uint64_t{kCmdBytes} << cmdq_log2_), "the command queue");
@@ -112,14 +112,13 @@ void Smmuv3SvaDriver::init() {
   priq_base_ = alloc_frames(frames_for(uint64_t{kPriqBytes} << priq_log2_), "the PRI queue");
   prod_ = cons_cache_ = priq_cons_ = 0;
 
-  // arm_smmu_device_reset. Registers are written 8 bytes wide, so a 32-bit register's
-  // neighbour is written too: CR1 before CR2, PROD with CONS = 0.
-  read32(reg::kCr0);
+  // arm_smmu_device_reset.
+  read_reg32(reg::kCr0);
   write_reg_sync(reg::kCr0, reg::kCr0Ack, 0);  // arm_smmu_device_disable
-  write_reg(reg::kCr1, reg::kCr1QueueSh.put(kShIsh) | reg::kCr1QueueOc.put(kCacheWb) |
-                           reg::kCr1QueueIc.put(kCacheWb) | reg::kCr1TableSh.put(kShIsh) |
-                           reg::kCr1TableOc.put(kCacheWb) | reg::kCr1TableIc.put(kCacheWb));
-  write_reg(reg::kCr2, reg::kCr2Ptm | reg::kCr2RecInvSid);
+  write_reg32(reg::kCr1, reg::kCr1QueueSh.put(kShIsh) | reg::kCr1QueueOc.put(kCacheWb) |
+                             reg::kCr1QueueIc.put(kCacheWb) | reg::kCr1TableSh.put(kShIsh) |
+                             reg::kCr1TableOc.put(kCacheWb) | reg::kCr1TableIc.put(kCacheWb));
+  write_reg32(reg::kCr2, reg::kCr2Ptm | reg::kCr2RecInvSid);
   // arm_smmu_write_strtab.
   write_reg(reg::kStrtabBase, reg::kStrtabBaseRa | reg::kStrtabBaseAddr.put(strtab_ >> 6));
   const uint64_t strtab_cfg =
@@ -128,25 +127,25 @@ void Smmuv3SvaDriver::init() {
                 reg::kStrtabCfgLog2Size.put(l1_log2_ + kStrtabSplit) |
                 reg::kStrtabCfgSplit.put(kStrtabSplit)
           : reg::kStrtabCfgFmt.put(reg::kStrtabFmtLinear) | reg::kStrtabCfgLog2Size.put(sid_bits);
-  write_reg(reg::kStrtabBaseCfg, strtab_cfg);
+  write_reg32(reg::kStrtabBaseCfg, strtab_cfg);
   // The command queue, enabled alone to invalidate what the SMMU may have cached.
   write_reg(reg::kCmdqBase, queue_base(cmdq_base_, cmdq_log2_));
-  write_reg(reg::kCmdqProd, 0);
-  write_reg(reg::kCmdqCons, 0);
+  write_reg32(reg::kCmdqProd, 0);
+  write_reg32(reg::kCmdqCons, 0);
   uint32_t enables = reg::kCr0CmdqEn;
   write_reg_sync(reg::kCr0, reg::kCr0Ack, enables);
   submit_one(CfgiSteRange::all());
   submit_one(TlbiNsnhAll{});
   // Event queue, PRI queue (IDR0.PRI), ATS checking (IDR0.ATS).
   write_reg(reg::kEventqBase, queue_base(eventq_base_, kEventqLog2));
-  write_reg(reg::kEventqProd, 0);
-  write_reg(reg::kEventqCons, 0);
+  write_reg32(reg::kEventqProd, 0);
+  write_reg32(reg::kEventqCons, 0);
   enables |= reg::kCr0EventqEn;
   write_reg_sync(reg::kCr0, reg::kCr0Ack, enables);
   if (idr0 & reg::kIdr0Pri) {
     write_reg(reg::kPriqBase, queue_base(priq_base_, priq_log2_));
-    write_reg(reg::kPriqProd, 0);
-    write_reg(reg::kPriqCons, 0);
+    write_reg32(reg::kPriqProd, 0);
+    write_reg32(reg::kPriqCons, 0);
     enables |= reg::kCr0PriqEn;
     write_reg_sync(reg::kCr0, reg::kCr0Ack, enables);
   }
@@ -449,7 +448,7 @@ bool Smmuv3SvaDriver::issue_cmdlist(const CmdWords* cmds, size_t n, bool sync, s
     s.msi_addr = slot;
     put_command(s.encode(), pending);
   }
-  write_reg(reg::kCmdqProd, prod_, pending);
+  write_reg32(reg::kCmdqProd, prod_, pending);
   if (!sync) return true;
   batches_.inc();
   const WaitResult r = spin_for_status(slot, 0, pending);
@@ -465,13 +464,13 @@ void Smmuv3SvaDriver::wait_for_space(uint32_t n, sc_time& pending) {
   if (space() >= n) return;
   ExecContext& ctx = kernel().context().current();
   ctx.charge(pending);
-  cons_cache_ = queue_position(read32(reg::kCmdqCons), cmdq_log2_);
+  cons_cache_ = queue_position(read_reg32(reg::kCmdqCons), cmdq_log2_);
   if (space() >= n) return;
   queue_full_stalls_.inc();
   const sc_time t0 = sc_core::sc_time_stamp();
   do {
     ctx.spin_for(ns(config().poll_interval_ns));
-    cons_cache_ = queue_position(read32(reg::kCmdqCons), cmdq_log2_);
+    cons_cache_ = queue_position(read_reg32(reg::kCmdqCons), cmdq_log2_);
   } while (space() < n);
   spin_time_.sample(sc_core::sc_time_stamp() - t0);
 }
@@ -487,17 +486,17 @@ void Smmuv3SvaDriver::put_command(const CmdWords& w, sc_time& pending) {
 }
 
 std::optional<SvaDriver::WaitResult> Smmuv3SvaDriver::wait_fault() {
-  const uint32_t gerror = read32(reg::kGerror);
-  const uint32_t gerrorn = read32(reg::kGerrorN);
+  const uint32_t gerror = read_reg32(reg::kGerror);
+  const uint32_t gerrorn = read_reg32(reg::kGerrorN);
   const uint32_t active = reg::gerror_active(gerror, gerrorn);
   if (!active) return std::nullopt;
   if (active & reg::kGerrorCmdqErr) skip_err();
-  write_reg(reg::kGerrorN, gerror);
+  write_reg32(reg::kGerrorN, gerror);
   return std::nullopt;
 }
 
 void Smmuv3SvaDriver::skip_err() {
-  const uint32_t cons = read32(reg::kCmdqCons);
+  const uint32_t cons = read_reg32(reg::kCmdqCons);
   switch (static_cast<CmdqError>(reg::kCmdqConsErr.get(cons))) {
     case CmdqError::kNone:
       return;
@@ -532,11 +531,11 @@ void Smmuv3SvaDriver::read_page_requests(PageRequestSink& sink, sc_time& pending
   PhysicalMemory& mem = *kernel().env().mem;
   auto read_prod = [&] {
     Timing::KeepAhead ahead(timing);
-    return static_cast<uint32_t>(read_reg(reg::kPriqProd, pending));
+    return read_reg32(reg::kPriqProd, pending);
   };
   auto write_cons = [&] {
     Timing::KeepAhead ahead(timing);
-    write_reg(reg::kPriqCons, priq_cons_, pending);
+    write_reg32(reg::kPriqCons, priq_cons_, pending);
   };
   uint32_t prod = read_prod();
   while (!queue_empty(prod, priq_cons_, priq_log2_)) {
@@ -580,8 +579,8 @@ void Smmuv3SvaDriver::send_page_response(const IoPageRequest& last, PrgResponseC
 }
 
 bool Smmuv3SvaDriver::page_request_queue_empty() {
-  const uint32_t prod = static_cast<uint32_t>(read_reg(reg::kPriqProd));
-  const uint32_t cons = static_cast<uint32_t>(read_reg(reg::kPriqCons));
+  const uint32_t prod = read_reg32(reg::kPriqProd);
+  const uint32_t cons = read_reg32(reg::kPriqCons);
   return queue_empty(prod, cons, priq_log2_);
 }
 

@@ -120,7 +120,6 @@ class Smmuv3SvaDriver : public SvaDriver {
  private:
   using Words8 = std::array<uint64_t, 8>;
 
-  uint32_t read32(uint64_t off) { return static_cast<uint32_t>(read_reg(off)); }
   // arm_smmu_write_reg_sync: writes `value`, polls `ack_off` until it reads the same.
   void write_reg_sync(uint64_t off, uint64_t ack_off, uint32_t value);
   void init_stream_table(uint32_t idr0, unsigned sid_bits);
