@@ -161,14 +161,17 @@ sc_time SvaDriver::poll_seen(const sc_time& start, const sc_time& now) const {
 // the transport's annotated delay (a target that synchronises waits for it together
 // with its register latency, one wait instead of two); whatever delay the target
 // leaves annotated becomes the new `pending`.
-void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_time& pending) {
+void SvaDriver::reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_time& pending,
+                           unsigned len) {
   // Several threads may be inside an access at once: each takes its own payload.
   tlm::tlm_generic_payload& gp = payloads_.take();
   gp.set_command(cmd);
   gp.set_address(off);
+  // The data pointer is the value's first byte: its low bytes on a little-endian host,
+  // which the TLM payload's byte order is.
   gp.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
-  gp.set_data_length(8);
-  gp.set_streaming_width(8);
+  gp.set_data_length(len);
+  gp.set_streaming_width(len);
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   regs->b_transport(gp, pending);
@@ -183,6 +186,30 @@ uint64_t SvaDriver::read_reg(uint64_t off, sc_time& pending) {
 
 void SvaDriver::write_reg(uint64_t off, uint64_t value, sc_time& pending) {
   reg_access(tlm::TLM_WRITE_COMMAND, off, value, pending);
+}
+
+uint32_t SvaDriver::read_reg32(uint64_t off, sc_time& pending) {
+  uint64_t v = 0;
+  reg_access(tlm::TLM_READ_COMMAND, off, v, pending, 4);
+  return static_cast<uint32_t>(v);
+}
+
+void SvaDriver::write_reg32(uint64_t off, uint32_t value, sc_time& pending) {
+  uint64_t v = value;
+  reg_access(tlm::TLM_WRITE_COMMAND, off, v, pending, 4);
+}
+
+uint32_t SvaDriver::read_reg32(uint64_t off) {
+  sc_time pending = sc_core::SC_ZERO_TIME;
+  const uint32_t v = read_reg32(off, pending);
+  kernel_.context().current().charge(pending);
+  return v;
+}
+
+void SvaDriver::write_reg32(uint64_t off, uint32_t value) {
+  sc_time pending = sc_core::SC_ZERO_TIME;
+  write_reg32(off, value, pending);
+  kernel_.context().current().charge(pending);
 }
 
 uint64_t SvaDriver::read_reg(uint64_t off) {

@@ -213,6 +213,11 @@ class SvaDriver : public sc_core::sc_module {
   // latency is added to it instead of being waited for.
   uint64_t read_reg(uint64_t off, sc_core::sc_time& pending);
   void write_reg(uint64_t off, uint64_t value, sc_core::sc_time& pending);
+  // 4-byte accesses, for IOMMUs whose registers are 32 bits wide (SMMUv3).
+  uint32_t read_reg32(uint64_t off);
+  void write_reg32(uint64_t off, uint32_t value);
+  uint32_t read_reg32(uint64_t off, sc_core::sc_time& pending);
+  void write_reg32(uint64_t off, uint32_t value, sc_core::sc_time& pending);
   Kernel& kernel() { return kernel_; }
 
  protected:
@@ -284,7 +289,9 @@ class SvaDriver : public sc_core::sc_module {
   IopfHandler* iopf() const { return iopf_; }
 
  private:
-  void reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_core::sc_time& pending);
+  // A `len`-byte (8 or 4) access; `value` holds the data in its low bytes.
+  void reg_access(tlm::tlm_command cmd, uint64_t off, uint64_t& value, sc_core::sc_time& pending,
+                  unsigned len = 8);
   void on_wait_irq();
   void on_fault_irq();
   void on_timeout();
