@@ -2,8 +2,9 @@
 
 #include "cpu/stat_names.h"
 #include "device/stat_names.h"
-#include "iommu/vtd/descriptors.h"
+#include "iommu/smmuv3/formats.h"
 #include "iommu/stat_names.h"
+#include "iommu/vtd/descriptors.h"
 #include "os/diagnostics.h"
 #include "os/stat_names.h"
 #include "os/sva_invalidation_stats.h"
@@ -62,6 +63,7 @@ class SummaryReader {
   }
 
   const std::vector<std::string>& missing() const { return missing_; }
+  const StatRegistry& registry() const { return stats_; }
 
  private:
   const StatRegistry& stats_;
@@ -77,29 +79,45 @@ double rate(uint64_t num, uint64_t den) {
   return den ? static_cast<double>(num) / static_cast<double>(den) : 0.0;
 }
 
-// Every invalidation command kind the IOMMU knows, sorted by name.
+// Every command kind of every architecture, sorted by name: VT-d's invalidation
+// descriptor types and SMMUv3's opcodes.
 std::vector<std::string> all_invalidation_kinds() {
   std::vector<std::string> kinds;
   for (unsigned t = 0; t < 16; ++t) {
     const std::string name = to_string(static_cast<InvType>(t));
     if (name != "?") kinds.push_back(name);
   }
+  for (smmuv3::Opcode op : smmuv3::kOpcodes) kinds.push_back(smmuv3::kind_name(op));
   std::sort(kinds.begin(), kinds.end());
   return kinds;
 }
 
-// The command queue's "<kind>_count" + "<kind>_latency" pairs of the kinds that ran,
-// sorted by kind.
-std::vector<InvalidationKindSummary> invalidation_kinds(SummaryReader& r,
+// The command queue's "<kind>_count" + "<kind>_latency" pairs of the kinds that ran
+// (each architecture names its own kinds), sorted by kind.
+std::vector<InvalidationKindSummary> invalidation_kinds(const StatRegistry& stats,
                                                         const std::string& command_queue) {
   std::vector<InvalidationKindSummary> out;
-  for (const std::string& kind : all_invalidation_kinds()) {
-    const auto* c =
-        r.find_optional<Counter>(command_queue, kind + CommandQueueStats::kKindCountSuffix);
-    const auto* h =
-        r.find_optional<Histogram>(command_queue, kind + CommandQueueStats::kKindLatencySuffix);
-    if (c && h) out.push_back({kind, c->value(), summarize(*h)});
+  const StatGroup* g = &stats.root();
+  for (size_t start = 0; g && start <= command_queue.size();) {
+    const size_t dot = std::min(command_queue.find('.', start), command_queue.size());
+    g = g->find_group(std::string_view(command_queue).substr(start, dot - start));
+    start = dot + 1;
   }
+  if (!g || command_queue.empty()) return out;
+  const std::string suffix = CommandQueueStats::kKindCountSuffix;
+  for (const auto& stat : g->stats()) {
+    const auto* c = dynamic_cast<const Counter*>(stat.get());
+    const std::string& name = stat->name();
+    if (!c || name.size() <= suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::string kind = name.substr(0, name.size() - suffix.size());
+    const auto* h =
+        dynamic_cast<const Histogram*>(g->find(kind + CommandQueueStats::kKindLatencySuffix));
+    if (h) out.push_back({kind, c->value(), summarize(*h)});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.kind < b.kind; });
   return out;
 }
 
@@ -274,7 +292,7 @@ RunSummary read_summary(SummaryReader& r, const StatsLayout& at) {
   const uint64_t atc_hits = r.sum(dev, DeviceStats::kAtcHits);
   s.atc_lookups = atc_hits + r.sum(dev, DeviceStats::kAtcMisses);
   s.atc_hit_rate = rate(atc_hits, s.atc_lookups);
-  s.invalidations = invalidation_kinds(r, at.command_queue);
+  s.invalidations = invalidation_kinds(r.registry(), at.command_queue);
   s.cpu_loads = r.sum(at.cores, CoreStats::kLoads);
   s.cpu_stores = r.sum(at.cores, CoreStats::kStores);
   s.cpu_page_faults = r.sum(at.cores, CoreStats::kPageFaults);

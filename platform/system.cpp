@@ -6,6 +6,7 @@
 #include "os/iopf_handler.h"
 #include "os/mirror_driver.h"
 #include "os/mm_ops.h"
+#include "os/smmuv3_sva_driver.h"
 #include "os/vtd_sva_driver.h"
 #include "platform/report.h"
 #include "sc_models/sim/sim_teardown.h"
@@ -66,6 +67,7 @@ System::System(const SystemConfig& cfg, Scenario scenario)
     cpu_threads_.push_back(
         std::make_unique<CpuThread>(t.program, *cores_.at(t.core), *kernel_, &start_, this));
   }
+  // The architecture's front-end on the IOMMU core, and its Linux driver.
   switch (cfg_.iommu.arch) {
     case IommuArch::kVtd:
       iommu_ = std::make_unique<VtdIommu>("iommu", ctx_, cfg_.iommu);
@@ -77,7 +79,11 @@ System::System(const SystemConfig& cfg, Scenario scenario)
   iommu_->set_ground_truth(&gt_);
   iommu_->mem.bind(bus_->targets);
   build_devices();
-  sva_ = std::make_unique<VtdSvaDriver>("sva", cfg_.sva, *kernel_);
+  if (cfg_.iommu.arch == IommuArch::kSmmuv3) {
+    sva_ = std::make_unique<Smmuv3SvaDriver>("sva", cfg_.sva, *kernel_);
+  } else {
+    sva_ = std::make_unique<VtdSvaDriver>("sva", cfg_.sva, *kernel_);
+  }
   sva_->regs.bind(iommu_->regs);
   sva_->irq.bind(iommu_->irq);
   sva_->set_ground_truth(&gt_);

@@ -61,9 +61,7 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
 CommandQueue::KindStats& CommandQueue::stats_of(Opcode op) {
   KindStats& s = kind_stats_[op];
   if (s.count) return s;
-  std::string n = to_string(op);
-  std::transform(n.begin(), n.end(), n.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  const std::string n = kind_name(op);
   s.count = &stats_.counter(n + CommandQueueStats::kKindCountSuffix, "commands",
                             "commands of this kind executed");
   s.latency = &stats_.histogram(n + CommandQueueStats::kKindLatencySuffix,

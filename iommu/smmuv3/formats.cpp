@@ -1,6 +1,8 @@
 // Encoding and decoding of the SMMUv3 in-memory formats (see formats.h).
 #include "iommu/smmuv3/formats.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <type_traits>
 
@@ -213,6 +215,13 @@ const char* to_string(Opcode op) {
       return "CMD_SYNC";
   }
   return "?";
+}
+
+std::string kind_name(Opcode op) {
+  std::string n = to_string(op);
+  std::transform(n.begin(), n.end(), n.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return n;
 }
 
 // ---- Stream table ----

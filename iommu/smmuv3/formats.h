@@ -219,6 +219,15 @@ enum class Opcode : uint8_t {
   kSync = 0x46,
 };
 const char* to_string(Opcode op);
+// Every opcode above, in opcode order.
+inline constexpr Opcode kOpcodes[] = {
+    Opcode::kPrefetchConfig, Opcode::kPrefetchAddr, Opcode::kCfgiSte,     Opcode::kCfgiSteRange,
+    Opcode::kCfgiCd,         Opcode::kCfgiCdAll,    Opcode::kTlbiNhAll,   Opcode::kTlbiNhAsid,
+    Opcode::kTlbiNhVa,       Opcode::kTlbiNhVaa,    Opcode::kTlbiNsnhAll, Opcode::kAtcInv,
+    Opcode::kPriResp,        Opcode::kResume,       Opcode::kSync};
+// The command kind as the statistics name it: the opcode's name in lower case
+// ("cmd_tlbi_nh_va").
+std::string kind_name(Opcode op);
 
 // Layouts, in the spec's order (word 0 bits 7:0 is always the opcode; 11 SSV where present):
 //   PREFETCH_CONFIG  0: 11 SSV, 31:12 SubstreamID, 63:32 StreamID
