@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct Point {
   std::string config;  // relative to configs/, without ".cfg"
   std::string flush;   // os.secondary_tlb_flush
 };
+
+void PrintTo(const Point& p, std::ostream* os) {
+  *os << p.config << " " << p.flush;
+}
 
 std::vector<Point> points() {
   namespace fs = std::filesystem;
@@ -40,6 +45,8 @@ std::vector<Point> points() {
 
 uint64_t violations(const SimRun& r, const char* name) {
   if (std::string(name) == "pasid_reuse_stale") {
+    // Reported only by runs that handed a PASID on.
+    if (!r.stats.contains("pasid_reuse")) return 0;
     return static_cast<uint64_t>(r.stats.at("pasid_reuse").at(name).get<double>());
   }
   return checker(r, name);

@@ -8,6 +8,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -29,9 +30,10 @@ inline SimRun run_config(const std::string& name, const std::string& policy,
                          const std::string& extra = "") {
   // Unique per test and run: tests run in parallel processes.
   static int runs = 0;
-  const std::string stats = ::testing::TempDir() +
-                            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-                            policy + std::to_string(runs++) + ".json";
+  std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::replace(test.begin(), test.end(), '/', '_');  // a parameterized test's name
+  const std::string stats =
+      ::testing::TempDir() + test + "_" + policy + std::to_string(runs++) + ".json";
   const std::string out = stats + ".out";
   std::remove(stats.c_str());
   const std::string cmd = std::string(IOSIM_SIM_BINARY) + " " + IOSIM_CONFIG_DIR + "/" + name +

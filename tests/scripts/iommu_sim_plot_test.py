@@ -288,7 +288,7 @@ class HistFigureTest(unittest.TestCase):
     def test_paths_of_nested_histograms(self):
         paths = data.histogram_paths(self.tree)
         self.assertIn("os.mm1.ptl_hold", paths)
-        self.assertIn("iommu.command_queue.inv_wait_latency", paths)
+        self.assertIn("iommu.command_queue.cmd_sync_latency", paths)
         self.assertNotIn("iommu.iotlb_hits", paths)  # a counter
         self.assertFalse(any(p.startswith("summary.") for p in paths))
 
@@ -358,7 +358,7 @@ class CommandLineTest(unittest.TestCase):
                                                  "invalidation_latency_ns"),
                                 "--x", "'device.cout'", "closest: device.count")
         self.assert_input_error(self.plot(*base, "--x", "device.count", "--y",
-                                          "invalidation_latency_ns", "--lines", "sva.polcy"),
+                                          "invalidation_latency_ns", "--lines", "iommu.arhc"),
                                 "--lines", "iommu.arch")
         self.assert_input_error(self.plot(*base, "--x", "device.count", "--y",
                                           "invalidation_latency_ns"),
