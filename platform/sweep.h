@@ -110,7 +110,7 @@ void take_point_stats(const std::string& stats, const SweepRunOptions& opts, Swe
 void prepare_stats_dir(const std::string& dir);
 
 // File name of a point's stats: "key=value" per setting joined by '+', then
-// ".json" ("sva.policy=arm+link.lanes=16.json"). Bytes other than letters, digits,
+// ".json" ("iommu.arch=smmuv3+link.lanes=16.json"). Bytes other than letters, digits,
 // '.', '_' and '-' in keys and values are written %XX, so distinct points never
 // share a name; a name over 200 bytes is cut and ends with a hash of the whole.
 std::string point_file_name(const SweepPoint& p);

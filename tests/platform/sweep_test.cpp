@@ -245,8 +245,8 @@ TEST(Sweep, StatsDirKeepsEveryPointsStatsNamedByItsPoint) {
 
 TEST(Sweep, PointFileNamesAreDistinctAndBounded) {
   auto name = [](std::vector<Setting> s) { return point_file_name(SweepPoint{std::move(s)}); };
-  EXPECT_EQ(name({{"sva.policy", "arm"}, {"link.lanes", "16"}}),
-            "sva.policy=arm+link.lanes=16.json");
+  EXPECT_EQ(name({{"iommu.arch", "smmuv3"}, {"link.lanes", "16"}}),
+            "iommu.arch=smmuv3+link.lanes=16.json");
   EXPECT_EQ(name({{"k", "a/b c"}}), "k=a%2Fb%20c.json");
   EXPECT_NE(name({{"k", "a+b"}}), name({{"k", "a"}, {"b", ""}}));
   EXPECT_NE(name({{"k", "a_b"}}), name({{"k", "a/b"}}));
