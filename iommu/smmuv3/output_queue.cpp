@@ -1,10 +1,4 @@
 // OutputQueue: event and PRI queue entries written to memory, with overflow.
-// sc_spawn (sc_models/sim/spawn.h) needs SC_INCLUDE_DYNAMIC_PROCESSES before the first
-// <systemc>: the build defines it (cmake/SystemC.cmake); a stand-alone compile of this
-// file (which includes no tlm_utils header that would define it) gets it here.
-#ifndef SC_INCLUDE_DYNAMIC_PROCESSES
-#define SC_INCLUDE_DYNAMIC_PROCESSES
-#endif
 #include "iommu/smmuv3/output_queue.h"
 
 #include <algorithm>
