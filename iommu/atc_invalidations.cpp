@@ -37,23 +37,7 @@ void AtcInvalidations::issue(RootPort& port, InvalidateRequest req, sc_time& d) 
   req.itag = port.allocate_itag(sc_core::sc_time_stamp() + d, timeout_);
   deadline_bound_ = std::min(deadline_bound_, port.itag(req.itag).deadline);
   occupancy_.sample(port.itags_in_flight());
-  send_message(port, PcieExtension::message(0, req), d);
-}
-
-void AtcInvalidations::send_message(RootPort& port, PcieExtension ext, const sc_time& delay) {
-  // One payload reused (constructing one allocates its extension array): only the
-  // processor thread sends, and the send returns before the next.
-  tlm::tlm_generic_payload& gp = message_gp_;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(0);
-  gp.set_data_ptr(nullptr);
-  gp.set_data_length(0);
-  gp.set_streaming_width(0);
-  gp.set_byte_enable_ptr(nullptr);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  gp.set_extension(&ext);
-  port.send(gp, delay);
-  gp.clear_extension(&ext);
+  port.send_message(PcieExtension::message(0, req), d);
 }
 
 bool AtcInvalidations::any_busy() const {

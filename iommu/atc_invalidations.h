@@ -62,12 +62,9 @@ class AtcInvalidations {
     failed_pending_ = false;
     return f;
   }
-  // Sends a posted message (a PRG Response) on `port` at sc_time_stamp() + delay.
-  void send_message(RootPort& port, PcieExtension ext, const sc_core::sc_time& delay);
 
   // An Invalidate Completion arriving at sc_time_stamp() + delay on `port`.
-  void on_completion(RootPort& port, const InvalidateCompletion& c,
-                     const sc_core::sc_time& delay);
+  void on_completion(RootPort& port, const InvalidateCompletion& c, const sc_core::sc_time& delay);
 
   uint64_t timeouts() const { return timeouts_.value(); }
 
@@ -102,7 +99,6 @@ class AtcInvalidations {
   // invalidation would grow that queue; a stale firing only re-checks.
   sc_core::sc_event timeout_event_;
   std::multimap<sc_core::sc_time, Arrival> arrivals_;
-  tlm::tlm_generic_payload message_gp_;  // see send_message()
 
   Histogram& latency_;
   Average& occupancy_;

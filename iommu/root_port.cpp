@@ -55,4 +55,18 @@ void RootPort::send(tlm::tlm_generic_payload& gp, sc_core::sc_time delay) {
   downstream->b_transport(gp, delay);
 }
 
+void RootPort::send_message(PcieExtension ext, const sc_core::sc_time& delay) {
+  tlm::tlm_generic_payload& gp = message_gp_;
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_address(0);
+  gp.set_data_ptr(nullptr);
+  gp.set_data_length(0);
+  gp.set_streaming_width(0);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  gp.set_extension(&ext);
+  send(gp, delay);
+  gp.clear_extension(&ext);
+}
+
 }  // namespace iosim

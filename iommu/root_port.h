@@ -25,6 +25,7 @@
 #include <set>
 
 #include "iommu/iommu_config.h"
+#include "sc_models/pcie/pcie_ext.h"
 
 namespace iosim {
 
@@ -81,6 +82,10 @@ class RootPort : public sc_core::sc_module {
 
   // Sends a posted message downstream at sc_time_stamp() + delay (not waited for).
   void send(tlm::tlm_generic_payload& gp, sc_core::sc_time delay);
+  // The same for a message with no data (an Invalidate Request, a PRG Response): the
+  // port's one payload carries it (constructing a payload allocates its extension
+  // array; a posted send returns before the next can start).
+  void send_message(PcieExtension ext, const sc_core::sc_time& delay);
 
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -92,6 +97,7 @@ class RootPort : public sc_core::sc_module {
   unsigned in_flight_ = 0;
   unsigned next_itag_ = 0;
   uint64_t injected_ur_left_ = 0;
+  tlm::tlm_generic_payload message_gp_;  // see send_message()
 };
 
 }  // namespace iosim

@@ -245,7 +245,7 @@ void CommandQueue::pri_resp(const PriResp& c, sc_time& d) {
   r.code = prg_code(c.resp);
   if (c.ssv) r.pasid = PasidPrefix::with(c.ssid);
   p_.mem.sync(d);  // may leave d annotated: the response is sent at now + d
-  atc_.send_message(*port, PcieExtension::message(0, r), d);
+  port->send_message(PcieExtension::message(0, r), d);
 }
 
 void CommandQueue::sync(const Sync& c, sc_time& d) {

@@ -4,8 +4,6 @@
 #include <algorithm>
 
 #include "iommu/smmuv3/sw_interface.h"
-#include "sc_models/sim/spawn.h"
-#include "sc_models/timing/local_time.h"
 
 namespace iosim::smmuv3 {
 
@@ -17,8 +15,6 @@ OutputQueue::OutputQueue(sc_core::sc_module_name name, SimContext& ctx, unsigned
     : sc_module(name),
       entry_bytes_(entry_bytes),
       max_log2size_(max_log2size),
-      write_latency_(write_latency),
-      mem_(mem),
       hooks_(std::move(hooks)),
       written_(ctx.stats().group(*this).counter("written", "entries", "entries written")),
       lost_(ctx.stats().group(*this).counter("lost", "entries",
@@ -28,9 +24,15 @@ OutputQueue::OutputQueue(sc_core::sc_module_name name, SimContext& ctx, unsigned
       depth_(ctx.stats().group(*this).average("queue_depth", "entries",
                                               "entries in the queue after each write")),
       latency_(
-          ctx.stats().group(*this).histogram("write_latency", "entry arrival to entry written")) {
-  spawn_method_on(wake_, "step", [this] { step(); });
-}
+          ctx.stats().group(*this).histogram("write_latency", "entry arrival to entry written")),
+      writer_(mem, write_latency,
+              {[this](const Pending& p) { return place(p); },
+               [this](const Pending& p, uint8_t* bytes) { return encode(p, bytes); },
+               [this](const Pending&, const sc_time& arrival) {
+                 written();
+                 latency_.sample(sc_core::sc_time_stamp() - arrival);
+                 if (hooks_.irq) hooks_.irq();
+               }}) {}
 
 void OutputQueue::write_base(uint64_t v) {
   base_reg_ = v;
@@ -43,48 +45,10 @@ void OutputQueue::write_prod(uint32_t v) {
 }
 
 void OutputQueue::push(const Entry& e, const sc_time& delay, std::function<void()> lost) {
-  arrivals_.push_back({sc_core::sc_time_stamp() + delay, e, std::move(lost)});
-  if (phase_ == Phase::kIdle) {
-    phase_ = Phase::kTake;
-    wake_at(arrivals_.front().time);
-  }
+  writer_.push(Pending{e, std::move(lost)}, delay);
 }
 
-void OutputQueue::wake_at(const sc_time& t) {
-  const sc_time now = sc_core::sc_time_stamp();
-  wake_.notify(t > now ? t - now : sc_core::SC_ZERO_TIME);
-}
-
-void OutputQueue::step() {
-  switch (phase_) {
-    case Phase::kTake:
-      take();
-      break;
-    case Phase::kWrite:
-      write(sc_core::SC_ZERO_TIME);
-      break;
-    case Phase::kDone:
-      complete();
-      break;
-    case Phase::kIdle:
-      break;
-  }
-}
-
-void OutputQueue::next() {
-  if (arrivals_.empty()) {
-    phase_ = Phase::kIdle;
-    return;
-  }
-  phase_ = Phase::kTake;
-  if (arrivals_.front().time > sc_core::sc_time_stamp()) {
-    wake_at(arrivals_.front().time);
-  } else {
-    take();
-  }
-}
-
-void OutputQueue::drop(const Arrival& a, bool overflow) {
+void OutputQueue::drop(const Pending& p, bool overflow) {
   if (overflow) {
     lost_.inc();
     // 3.5.2: the overflow flag toggles when no overflow is active yet.
@@ -93,58 +57,33 @@ void OutputQueue::drop(const Arrival& a, bool overflow) {
   } else {
     discarded_.inc();
   }
-  if (a.lost) a.lost();
+  if (p.lost) p.lost();
 }
 
-void OutputQueue::take() {
-  current_ = arrivals_.front();
-  arrivals_.pop_front();
+std::optional<uint64_t> OutputQueue::place(const Pending& p) {
   if (!enabled_) {
-    drop(current_, false);
-    next();
-    return;
+    drop(p, false);
+    return std::nullopt;
   }
   if (queue_full(prod_, cons_, log2size_)) {
-    drop(current_, true);
-    next();
-    return;
+    drop(p, true);
+    return std::nullopt;
   }
-  phase_ = Phase::kWrite;
-  // Formatting, then the write at its own time (issued ahead when no other process
-  // can run before it: Timing::may_keep, as PageRequestQueue does).
-  if (write_latency_ == sc_core::SC_ZERO_TIME || mem_.timing().may_keep(write_latency_)) {
-    write(write_latency_);
-  } else {
-    wake_.notify(write_latency_);
-  }
+  return base_ + queue_entry_offset(prod_, log2size_, entry_bytes_);
 }
 
-void OutputQueue::write(const sc_time& ahead) {
-  uint8_t bytes[32] = {};
+unsigned OutputQueue::encode(const Pending& p, uint8_t* bytes) const {
   for (unsigned i = 0; i < entry_bytes_; ++i) {
-    bytes[i] = static_cast<uint8_t>(current_.entry[i / 8] >> (8 * (i % 8)));
+    bytes[i] = static_cast<uint8_t>(p.entry[i / 8] >> (8 * (i % 8)));
   }
-  sc_time d = ahead;
-  {
-    const Timing::KeepAhead scope(mem_.timing());
-    mem_.write(base_ + queue_entry_offset(prod_, log2size_, entry_bytes_), bytes, entry_bytes_, d);
-  }
-  phase_ = Phase::kDone;
-  if (d > sc_core::SC_ZERO_TIME) {
-    wake_.notify(d);
-  } else {
-    complete();
-  }
+  return entry_bytes_;
 }
 
-void OutputQueue::complete() {
+void OutputQueue::written() {
   prod_ = queue_next(prod_, log2size_);
   written_.inc();
   if (hooks_.written) hooks_.written();
   depth_.sample(static_cast<double>(queue_used(prod_, cons_, log2size_)));
-  latency_.sample(sc_core::sc_time_stamp() - current_.time);
-  if (hooks_.irq) hooks_.irq();
-  next();
 }
 
 }  // namespace iosim::smmuv3

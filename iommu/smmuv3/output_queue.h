@@ -10,9 +10,8 @@
 // push() hands an entry over with its arrival time. Entries are taken in arrival order,
 // one at a time: formatted (write_latency_ns, the configuration's
 // page_request_queue.write_latency_ns reused as the cost of every output-queue write),
-// then written through memory; when the write has completed PROD advances and the
-// queue's interrupt is signalled. As VT-d's PageRequestQueue, the writer is a method run
-// at each of those instants.
+// then written through memory (the core's QueueWriter, iommu/queue_writer.h); when the
+// write has completed PROD advances and the queue's interrupt is signalled.
 //
 // Overflow (3.5.2, 7.4, 8.2): an entry that finds the queue full is lost; if no overflow
 // is active (PROD.OVFLG == CONS.OVACKFLG) PROD.OVFLG toggles, making it active until
@@ -28,10 +27,11 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <optional>
 
 #include "iommu/memory_port.h"
+#include "iommu/queue_writer.h"
 #include "sc_models/observe/stats.h"
 #include "sc_models/sim/sim_context.h"
 
@@ -69,39 +69,31 @@ class OutputQueue : public sc_core::sc_module {
 
  private:
   static constexpr uint32_t kFlag = 1u << 31;  // PROD.OVFLG, CONS.OVACKFLG
-  struct Arrival {
-    sc_core::sc_time time;
-    Entry entry;
+  struct Pending {
+    Entry entry{};
     std::function<void()> lost;
   };
-  enum class Phase { kIdle, kTake, kWrite, kDone };
-  void step();
-  void take();
-  void write(const sc_core::sc_time& ahead);
-  void complete();
-  void next();
-  void wake_at(const sc_core::sc_time& t);
-  void drop(const Arrival& a, bool overflow);
+  // QueueWriter's hooks: where the entry goes (nullopt: lost or discarded), its bytes,
+  // and its write done.
+  std::optional<uint64_t> place(const Pending& p);
+  unsigned encode(const Pending& p, uint8_t* bytes) const;
+  void written();
+  void drop(const Pending& p, bool overflow);
   uint32_t position_mask() const { return (2u << log2size_) - 1; }
 
   unsigned entry_bytes_, max_log2size_;
-  sc_core::sc_time write_latency_;
-  MemoryPort& mem_;
   Hooks hooks_;
   uint64_t base_reg_ = 0, base_ = 0;
   unsigned log2size_ = 0;
   uint32_t prod_ = 0, cons_ = 0;
   bool enabled_ = false;
-  std::deque<Arrival> arrivals_;
-  Phase phase_ = Phase::kIdle;
-  Arrival current_{};
-  sc_core::sc_event wake_;
 
   Counter& written_;
   Counter& lost_;
   Counter& discarded_;
   Average& depth_;
   Histogram& latency_;
+  QueueWriter<Pending> writer_;  // last: its hooks use the members above
 };
 
 }  // namespace iosim::smmuv3

@@ -162,15 +162,7 @@ void Smmuv3::auto_respond(RootPort& port, uint16_t rid, const PageRequest& r) {
   resp.prg_index = r.prg_index;
   resp.code = config().page_request_queue.overflow_response;
   if (r.pasid.present) resp.pasid = PasidPrefix::with(r.pasid.pasid);
-  PcieExtension ext = PcieExtension::message(0, resp);
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_data_ptr(nullptr);
-  gp.set_data_length(0);
-  gp.set_streaming_width(0);
-  gp.set_extension(&ext);
-  port.send(gp, sc_core::SC_ZERO_TIME);
-  gp.clear_extension(&ext);
+  port.send_message(PcieExtension::message(0, resp), sc_core::SC_ZERO_TIME);
   auto_responses_.inc();
 }
 

@@ -8,8 +8,8 @@
 #include "iommu/stat_names.h"
 #include "sc_models/memory/page_size.h"
 #include "sc_models/pcie/pcie_ext.h"
-#include "sc_models/timing/server_pool.h"
 #include "sc_models/sim/spawn.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 
@@ -257,7 +257,7 @@ void CommandQueue::page_group_response(const PageGroupResponseDesc& c, sc_time& 
   }
   if (c.pasid_present) r.pasid = PasidPrefix::with(c.pasid);
   p_.mem.sync(d);  // may leave d annotated: the response is sent at now + d
-  atc_.send_message(*port, PcieExtension::message(0, r), d);
+  port->send_message(PcieExtension::message(0, r), d);
 }
 
 }  // namespace iosim

@@ -1,11 +1,8 @@
 // PageRequestQueue: page request descriptors written to memory, with overflow.
 #include "iommu/vtd/page_request_queue.h"
 
-#include "sc_models/timing/local_time.h"
 #include "sc_models/memory/page_size.h"
 #include "sc_models/pcie/pcie_ext.h"
-#include "sc_models/timing/server_pool.h"
-#include "sc_models/sim/spawn.h"
 
 namespace iosim {
 
@@ -15,7 +12,6 @@ PageRequestQueue::PageRequestQueue(sc_core::sc_module_name name, SimContext& ctx
                                    const PageRequestQueueConfig& cfg, MemoryPort& mem)
     : sc_module(name),
       cfg_(cfg),
-      mem_(mem),
       written_(ctx.stats().group(*this).counter("written", "requests",
                                                 "page requests written to the queue")),
       overflows_(ctx.stats().group(*this).counter(
@@ -27,10 +23,18 @@ PageRequestQueue::PageRequestQueue(sc_core::sc_module_name name, SimContext& ctx
       depth_(ctx.stats().group(*this).average("queue_depth", "descriptors",
                                               "descriptors in the queue after each write")),
       latency_(ctx.stats().group(*this).histogram("write_latency",
-                                                  "page request arrival to descriptor written")) {
-  write_latency_ = ns(cfg_.write_latency_ns);
-  spawn_method_on(wake_, "step", [this] { step(); });
-}
+                                                  "page request arrival to descriptor written")),
+      writer_(mem, ns(cfg_.write_latency_ns),
+              {[this](const Request& r) { return place(r); },
+               [](const Request& r, uint8_t* bytes) {
+                 uint64_t q[4];
+                 r.desc.encode(q);
+                 for (unsigned i = 0; i < PageRequestDesc::kBytes; ++i) {
+                   bytes[i] = static_cast<uint8_t>(q[i / 8] >> (8 * (i % 8)));
+                 }
+                 return PageRequestDesc::kBytes;
+               },
+               [this](const Request&, const sc_time& arrival) { written(arrival); }}) {}
 
 void PageRequestQueue::write_pqa(uint64_t v) {
   base_ = v & kPageMask;
@@ -44,109 +48,35 @@ void PageRequestQueue::write_prs(uint64_t w1c) {
 }
 
 void PageRequestQueue::on_request(RootPort& port, const PageRequestDesc& d, const sc_time& delay) {
-  arrivals_.push_back({sc_core::sc_time_stamp() + delay, &port, d});
-  if (phase_ == Phase::kIdle) {
-    phase_ = Phase::kTake;
-    wake_at(arrivals_.front().time);
-  }
+  writer_.push(Request{&port, d}, delay);
 }
 
-void PageRequestQueue::wake_at(const sc_time& t) {
-  // Even at the current time: the request is taken in a later delta cycle, as a
-  // thread woken by the arrival would.
-  const sc_time now = sc_core::sc_time_stamp();
-  wake_.notify(t > now ? t - now : sc_core::SC_ZERO_TIME);
-}
-
-void PageRequestQueue::step() {
-  switch (phase_) {
-    case Phase::kTake:
-      take();
-      break;
-    case Phase::kWrite:
-      write(sc_core::SC_ZERO_TIME);
-      break;
-    case Phase::kDone:
-      complete();
-      break;
-    case Phase::kIdle:
-      break;
-  }
-}
-
-void PageRequestQueue::next() {
-  if (arrivals_.empty()) {
-    phase_ = Phase::kIdle;
-    return;
-  }
-  phase_ = Phase::kTake;
-  if (arrivals_.front().time > sc_core::sc_time_stamp()) {
-    wake_at(arrivals_.front().time);
-  } else {
-    take();
-  }
-}
-
-void PageRequestQueue::take() {
-  current_ = arrivals_.front();
-  arrivals_.pop_front();
-  if (!current_.port->config().pri_enabled) {
+std::optional<uint64_t> PageRequestQueue::place(const Request& r) {
+  if (!r.port->config().pri_enabled) {
     pri_disabled_.inc();
-    next();
-    return;
+    return std::nullopt;
   }
   const uint64_t entries = size_bytes() / PageRequestDesc::kBytes;
   const uint64_t next_index = (tail_ / PageRequestDesc::kBytes + 1) % entries;
   if (pro_ || next_index == head_ / PageRequestDesc::kBytes) {
-    overflow(current_);
-    next();
-    return;
+    overflow(r);
+    return std::nullopt;
   }
-  phase_ = Phase::kWrite;
-  // Formatting, then the write at its own time; issued now, ahead by the formatting
-  // time, when no other process can run before it ends (Timing::may_keep): the
-  // memory takes the write at sc_time_stamp() + its delay, and nothing here wakes
-  // another process before the completion's timed notification.
-  if (write_latency_ == sc_core::SC_ZERO_TIME || mem_.timing().may_keep(write_latency_)) {
-    write(write_latency_);
-  } else {
-    wake_.notify(write_latency_);
-  }
+  return base_ + tail_;
 }
 
-void PageRequestQueue::write(const sc_time& ahead) {
-  uint64_t q[4];
-  current_.desc.encode(q);
-  uint8_t bytes[PageRequestDesc::kBytes];
-  for (unsigned i = 0; i < PageRequestDesc::kBytes; ++i) {
-    bytes[i] = static_cast<uint8_t>(q[i / 8] >> (8 * (i % 8)));
-  }
-  sc_time d = ahead;
-  {
-    const Timing::KeepAhead scope(mem_.timing());  // the port keeps `ahead` (take() asked may_keep)
-    mem_.write(base_ + tail_, bytes, PageRequestDesc::kBytes, d);
-  }
-  phase_ = Phase::kDone;
-  if (d > sc_core::SC_ZERO_TIME) {
-    wake_.notify(d);  // the descriptor is in place when the write completes
-  } else {
-    complete();
-  }
-}
-
-void PageRequestQueue::complete() {
+void PageRequestQueue::written(const sc_time& arrival) {
   const uint64_t entries = size_bytes() / PageRequestDesc::kBytes;
   tail_ = (tail_ / PageRequestDesc::kBytes + 1) % entries * PageRequestDesc::kBytes;
   ppr_ = true;
   written_.inc();
   const uint64_t depth = (tail_ + size_bytes() - head_) % size_bytes() / PageRequestDesc::kBytes;
   depth_.sample(static_cast<double>(depth));
-  latency_.sample(sc_core::sc_time_stamp() - current_.time);
+  latency_.sample(sc_core::sc_time_stamp() - arrival);
   event_.notify(sc_core::SC_ZERO_TIME);
-  next();
 }
 
-void PageRequestQueue::overflow(const Arrival& a) {
+void PageRequestQueue::overflow(const Request& a) {
   pro_ = true;
   overflows_.inc();
   event_.notify(sc_core::SC_ZERO_TIME);
@@ -156,15 +86,7 @@ void PageRequestQueue::overflow(const Arrival& a) {
   r.prg_index = a.desc.prg_index;
   r.code = cfg_.overflow_response;
   if (a.desc.pasid_present) r.pasid = PasidPrefix::with(a.desc.pasid);
-  PcieExtension ext = PcieExtension::message(0, r);
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_data_ptr(nullptr);
-  gp.set_data_length(0);
-  gp.set_streaming_width(0);
-  gp.set_extension(&ext);
-  a.port->send(gp, sc_core::SC_ZERO_TIME);
-  gp.clear_extension(&ext);
+  a.port->send_message(PcieExtension::message(0, r), sc_core::SC_ZERO_TIME);
   auto_responses_.inc();
 }
 

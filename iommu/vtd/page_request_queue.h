@@ -3,13 +3,10 @@
 //
 // Page Requests and Stop Markers arriving on a root port are taken in arrival
 // order, one at a time, formatted (write_latency_ns) and written as 32-byte
-// descriptors at PQT through memory; when the write has completed, PQT advances,
-// PRS.PPR is set and the page request interrupt (event()) fires. Software reads
-// descriptors from PQH, then writes PQH to free them.
-//
-// The writer is a method that runs at each of those instants (the request taken,
-// the memory write issued, the write completed), woken by timed notifications:
-// no thread wakes at the arrival to wait for the formatting and then for the write.
+// descriptors at PQT through memory (the core's QueueWriter, iommu/queue_writer.h);
+// when the write has completed, PQT advances, PRS.PPR is set and the page request
+// interrupt (event()) fires. Software reads descriptors from PQH, then writes PQH to
+// free them.
 //
 // Registers: PQA = base (63:12) | PQS (2:0): 2^PQS 4 KiB pages = 128 << PQS
 // descriptors; PQH / PQT byte offsets (bits 18:5); PRS bit 0 PPR (pending page
@@ -28,15 +25,16 @@
 #include <systemc>
 
 #include <cstdint>
-#include <deque>
+#include <optional>
 
-#include "iommu/vtd/descriptors.h"
 #include "iommu/iommu_config.h"
 #include "iommu/memory_port.h"
+#include "iommu/queue_writer.h"
 #include "iommu/root_port.h"
+#include "iommu/vtd/descriptors.h"
 #include "sc_models/memory/page_size.h"
-#include "sc_models/sim/sim_context.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/sim/sim_context.h"
 
 namespace iosim {
 
@@ -64,35 +62,20 @@ class PageRequestQueue : public sc_core::sc_module {
   uint64_t overflows() const { return overflows_.value(); }
 
  private:
-  struct Arrival {
-    sc_core::sc_time time;
-    RootPort* port;
+  struct Request {
+    RootPort* port = nullptr;
     PageRequestDesc desc;
   };
-  // Where the writer is; step() runs at the instant each phase starts.
-  enum class Phase { kIdle, kTake, kWrite, kDone };
-  void step();
-  // The front request at the current time: dropped, overflowed, or its write begun.
-  void take();
-  // Writes the descriptor `ahead` of the current time (zero, or a time no other
-  // process can run before: Timing::may_keep).
-  void write(const sc_core::sc_time& ahead);
-  void complete();
-  // Takes the next request now or wakes step() at its arrival; idle when none.
-  void next();
-  void wake_at(const sc_core::sc_time& t);
-  void overflow(const Arrival& a);
+  // QueueWriter's hooks: where the request goes (nullopt: dropped), and its write done.
+  std::optional<uint64_t> place(const Request& r);
+  void written(const sc_core::sc_time& arrival);
+  void overflow(const Request& r);
   uint64_t size_bytes() const { return kPageBytes << pqs_; }
 
   PageRequestQueueConfig cfg_;
-  MemoryPort& mem_;
   uint64_t base_ = 0, pqs_ = 0, head_ = 0, tail_ = 0;
   bool ppr_ = false, pro_ = false;
-  std::deque<Arrival> arrivals_;
-  Phase phase_ = Phase::kIdle;
-  Arrival current_{};  // the request being written
-  sc_core::sc_time write_latency_;
-  sc_core::sc_event wake_, event_;
+  sc_core::sc_event event_;
 
   Counter& written_;
   Counter& overflows_;
@@ -100,6 +83,7 @@ class PageRequestQueue : public sc_core::sc_module {
   Counter& pri_disabled_;
   Average& depth_;
   Histogram& latency_;
+  QueueWriter<Request> writer_;  // last: its hooks use the members above
 };
 
 }  // namespace iosim

@@ -96,6 +96,9 @@ def points():
     # Every wait taken (the lookahead off).
     for c in runnable:
         out.append(point(c, [("sim.lookahead", "false")]))
+    # Every config on the SMMUv3 front-end and its driver.
+    for c in runnable:
+        out.append(point(c, [("iommu.arch", "smmuv3")]))
     # Temporal decoupling: the throughput run of bench/run's fast mode, the config as
     # shipped, a mixed CPU + DMA config, and an ordering config that refuses it
     # (exit status 2, no stats).
@@ -103,9 +106,10 @@ def points():
     out.append(point("calib_dma_latency.cfg", [("sim.quantum_ns", "1000")]))
     out.append(point("default.cfg", [("sim.quantum_ns", "1000")]))
     out.append(point("cow_race.cfg", [("sim.quantum_ns", "1000")]))
-    # The driver policy and the architecture the invalidation storm's header compares.
+    # The VT-d driver's other policy, and SMMUv3 without range invalidation.
     out.append(point("invalidation_storm.cfg", [("sva.policy", "amd_legacy")]))
-    out.append(point("invalidation_storm.cfg", [("iommu.arch", "smmuv3")]))
+    out.append(point("invalidation_storm.cfg", [("iommu.arch", "smmuv3"),
+                                                ("iommu.smmuv3.range_invalidation", "false")]))
     # The synthetic patterns no shipped config uses, and another seed.
     for pattern in ("strided", "hotset", "zipf"):
         out.append(point("calib_dma_latency.cfg",
