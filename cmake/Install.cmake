@@ -2,7 +2,8 @@
 #   include/iommu_sim/<folder>/*.h   headers, included as "<folder>/<file>.h"
 #   lib/libiommu_sim_<name>.a        one static library per folder (sc_models/ has one
 #                                    per sub-folder: timing, config, observe, memory,
-#                                    page_table, pcie, cache, check, sim)
+#                                    page_table, pcie, cache, check, sim; iommu/ one for
+#                                    the core and one per front-end: vtd, smmuv3)
 #   include/iommu_sim/testing/       the TLM test fixtures of iommu_sim::testing
 #   bin/iommu-sim                    the command line
 #   lib/cmake/iommu_sim/             iommu_simConfig.cmake, its version file, the
