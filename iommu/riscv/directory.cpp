@@ -163,8 +163,9 @@ Resolved DirectoryTables::resolve(uint32_t did, std::optional<uint32_t> pid, sc_
   const DeviceContext& dc = d.dc;
   r.ats_allowed = dc.en_ats;
   // Step 7: a process ID needs PDTV and must fit pdtp.MODE.
-  if (pid && (!dc.pdtv || (dc.fsc_mode == static_cast<uint8_t>(PdtpMode::kPd8) && *pid >= 1u << 8) ||
-              (dc.fsc_mode == static_cast<uint8_t>(PdtpMode::kPd17) && *pid >= 1u << 17))) {
+  if (pid &&
+      (!dc.pdtv || (dc.fsc_mode == static_cast<uint8_t>(PdtpMode::kPd8) && *pid >= 1u << 8) ||
+       (dc.fsc_mode == static_cast<uint8_t>(PdtpMode::kPd17) && *pid >= 1u << 17))) {
     r.fault = Cause::kTransactionTypeDisallowed;
     return r;
   }
@@ -176,7 +177,7 @@ Resolved DirectoryTables::resolve(uint32_t did, std::optional<uint32_t> pid, sc_
     return r;
   }
   std::optional<uint32_t> p = pid;
-  if (!p && dc.dpe) p = 0;  // step 11
+  if (!p && dc.dpe) p = 0;                                           // step 11
   if (!p || dc.fsc_mode == static_cast<uint8_t>(PdtpMode::kBare)) {  // steps 12, 13
     r.pass_through = true;
     r.ens = true;

@@ -24,7 +24,8 @@ uint64_t put(Field f, uint64_t v, const char* what) {
 
 // A 4 KiB aligned physical address as a PPN field (43:0 in contexts).
 uint64_t put_root(Field ppn, uint64_t addr, const char* what) {
-  if (addr & 0xfff) throw DescriptorError(std::string(what) + ": " + hex(addr) + " not 4 KiB aligned");
+  if (addr & 0xfff)
+    throw DescriptorError(std::string(what) + ": " + hex(addr) + " not 4 KiB aligned");
   return put(ppn, addr >> 12, what);
 }
 

@@ -33,11 +33,11 @@
 namespace iosim::riscv {
 
 // Structure sizes in bytes (spec 2.1, 2.2, 3.1 - 3.3).
-inline constexpr uint32_t kDdteBytes = 8;          // non-leaf DDT entry
-inline constexpr uint32_t kDcBaseBytes = 32;       // base-format device context
-inline constexpr uint32_t kDcExtendedBytes = 64;   // extended format (capabilities.MSI_FLAT)
-inline constexpr uint32_t kPdteBytes = 8;          // non-leaf PDT entry
-inline constexpr uint32_t kPcBytes = 16;           // process context
+inline constexpr uint32_t kDdteBytes = 8;         // non-leaf DDT entry
+inline constexpr uint32_t kDcBaseBytes = 32;      // base-format device context
+inline constexpr uint32_t kDcExtendedBytes = 64;  // extended format (capabilities.MSI_FLAT)
+inline constexpr uint32_t kPdteBytes = 8;         // non-leaf PDT entry
+inline constexpr uint32_t kPcBytes = 16;          // process context
 inline constexpr uint32_t kCmdBytes = 16;
 inline constexpr uint32_t kFaultRecordBytes = 32;
 inline constexpr uint32_t kPageRequestBytes = 16;
@@ -152,8 +152,8 @@ struct DeviceContext {
   uint8_t iohgatp_mode = 0;
   uint16_t gscid = 0;
   uint64_t iohgatp_root = 0;
-  uint32_t pscid = 0;  // 20 bits
-  uint8_t fsc_mode = 0;  // IosatpMode (PDTV = 0) or PdtpMode (PDTV = 1)
+  uint32_t pscid = 0;     // 20 bits
+  uint8_t fsc_mode = 0;   // IosatpMode (PDTV = 0) or PdtpMode (PDTV = 1)
   uint64_t fsc_root = 0;  // 4 KiB aligned: the first-stage root, or the PDT root
   DcWords encode(bool extended = false) const;
   static DeviceContext decode(const DcWords& w, bool extended = false);
@@ -189,10 +189,10 @@ uint32_t pdi(uint32_t pid, unsigned level);
 
 // Opcodes and functions (spec 3.1.1 - 3.1.4); word 0 bits 6:0 opcode, 9:7 func3.
 inline constexpr uint8_t kOpIotinval = 1, kOpIofence = 2, kOpIodir = 3, kOpAts = 4;
-inline constexpr uint8_t kFuncVma = 0, kFuncGvma = 1;               // IOTINVAL
-inline constexpr uint8_t kFuncIofenceC = 0;                         // IOFENCE
-inline constexpr uint8_t kFuncInvalDdt = 0, kFuncInvalPdt = 1;      // IODIR
-inline constexpr uint8_t kFuncAtsInval = 0, kFuncAtsPrgr = 1;       // ATS
+inline constexpr uint8_t kFuncVma = 0, kFuncGvma = 1;           // IOTINVAL
+inline constexpr uint8_t kFuncIofenceC = 0;                     // IOFENCE
+inline constexpr uint8_t kFuncInvalDdt = 0, kFuncInvalPdt = 1;  // IODIR
+inline constexpr uint8_t kFuncAtsInval = 0, kFuncAtsPrgr = 1;   // ATS
 
 // Layouts (word 0 bits 6:0 opcode, 9:7 func3; every other bit not named is reserved):
 //   IOTINVAL.VMA/GVMA  0: 10 AV, 31:12 PSCID, 32 PSCV, 33 GV, 59:44 GSCID;
@@ -279,8 +279,8 @@ struct AtsPrgr {
   bool operator==(const AtsPrgr& o) const;
 };
 
-using Command =
-    std::variant<IotinvalVma, IotinvalGvma, IofenceC, IodirInvalDdt, IodirInvalPdt, AtsInval, AtsPrgr>;
+using Command = std::variant<IotinvalVma, IotinvalGvma, IofenceC, IodirInvalDdt, IodirInvalPdt,
+                             AtsInval, AtsPrgr>;
 
 // The command kind as the statistics name it ("iotinval_vma", "iotinval_gvma",
 // "iofence_c", "iodir_inval_ddt", "iodir_inval_pdt", "ats_inval", "ats_prgr").

@@ -15,8 +15,8 @@ OutputQueue::OutputQueue(sc_core::sc_module_name name, SimContext& ctx, unsigned
       written_(ctx.stats().group(*this).counter("written", "records", "records written")),
       lost_(ctx.stats().group(*this).counter("lost", "records",
                                              "records lost: queue full or overflow pending")),
-      discarded_(ctx.stats().group(*this).counter("discarded", "records",
-                                                  "records discarded: queue off")),
+      discarded_(
+          ctx.stats().group(*this).counter("discarded", "records", "records discarded: queue off")),
       depth_(ctx.stats().group(*this).average("queue_depth", "records",
                                               "records in the queue after each write")),
       latency_(

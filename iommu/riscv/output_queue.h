@@ -61,8 +61,7 @@ class OutputQueue : public sc_core::sc_module {
   unsigned log2_entries() const { return log2_; }
 
   // A record arriving at sc_time_stamp() + delay; `lost` runs if it is not written.
-  void push(const Record& r, const sc_core::sc_time& delay,
-            std::function<void(Loss)> lost = {});
+  void push(const Record& r, const sc_core::sc_time& delay, std::function<void(Loss)> lost = {});
 
   uint64_t written() const { return written_.value(); }
   uint64_t lost() const { return lost_.value(); }

@@ -57,8 +57,7 @@ Ttyp ttyp_of(const IommuFault& f) {
       return f.read ? (f.exe && f.pasid_present ? Ttyp::kTranslatedExec : Ttyp::kTranslatedRead)
                     : Ttyp::kTranslatedWrite;
     default:
-      return f.read ? (f.exe && f.pasid_present ? Ttyp::kUntranslatedExec
-                                                 : Ttyp::kUntranslatedRead)
+      return f.read ? (f.exe && f.pasid_present ? Ttyp::kUntranslatedExec : Ttyp::kUntranslatedRead)
                     : Ttyp::kUntranslatedWrite;
   }
 }
@@ -94,15 +93,16 @@ RiscvIommu::RiscvIommu(sc_core::sc_module_name name, SimContext& ctx, const Iomm
                                     "page requests from ports with PRI disabled")),
       auto_responses_(stats().counter("pri_auto_responses", "messages",
                                       "PRG responses the IOMMU sent itself")) {
-  CommandQueue::Parts parts{memory(),
-                            iotlb(),
-                            walker(),
-                            tables_,
-                            [this](uint16_t rid) { return port_of(rid); },
-                            [this] { return ports(); },
-                            [] { return true; },  // IGS = WSI: fctl.WSI is 1
-                            [this] { raise(cq_->interrupts_enabled(), reg::kIpsrCip, &fault_irq_); },
-                            [this] { raise(cq_->interrupts_enabled(), reg::kIpsrCip, nullptr); }};
+  CommandQueue::Parts parts{
+      memory(),
+      iotlb(),
+      walker(),
+      tables_,
+      [this](uint16_t rid) { return port_of(rid); },
+      [this] { return ports(); },
+      [] { return true; },  // IGS = WSI: fctl.WSI is 1
+      [this] { raise(cq_->interrupts_enabled(), reg::kIpsrCip, &fault_irq_); },
+      [this] { raise(cq_->interrupts_enabled(), reg::kIpsrCip, nullptr); }};
   cq_ = std::make_unique<CommandQueue>("command_queue", ctx, config().command_queue, parts);
   const sc_time write_latency = ns(config().page_request_queue.write_latency_ns);
   fq_ = std::make_unique<OutputQueue>(
@@ -117,8 +117,8 @@ RiscvIommu::RiscvIommu(sc_core::sc_module_name name, SimContext& ctx, const Iomm
 
 uint64_t RiscvIommu::capabilities() {
   using namespace reg;
-  return kCapVersion.put(kCapVersion10) | kCapSv48 | kCapAmoHwad | kCapAts |
-         kCapIgs.put(kIgsWsi) | kCapPas.put(56) | kCapPd8 | kCapPd17 | kCapPd20;
+  return kCapVersion.put(kCapVersion10) | kCapSv48 | kCapAmoHwad | kCapAts | kCapIgs.put(kIgsWsi) |
+         kCapPas.put(56) | kCapPd8 | kCapPd17 | kCapPd20;
 }
 
 // ---- ContextSource ----
@@ -171,9 +171,8 @@ void RiscvIommu::report_fault(const IommuFault& f) {
   r.ttyp = ttyp_of(f);
   r.iotval = f.addr;
   auto it = table_fault_.find(f.sid);
-  r.cause = static_cast<uint16_t>(it != table_fault_.end() && table_reason(f.reason)
-                                      ? it->second
-                                      : translation_cause(f));
+  r.cause = static_cast<uint16_t>(
+      it != table_fault_.end() && table_reason(f.reason) ? it->second : translation_cause(f));
   record_fault(r, sc_core::SC_ZERO_TIME);
 }
 

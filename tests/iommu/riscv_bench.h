@@ -107,7 +107,9 @@ struct RiscvBench {
     }
     return table + kDcBaseBytes * ddi(did, 0);
   }
-  void write_dc(uint32_t did, const DeviceContext& dc) { write_words(dc_address(did), dc.encode(), 4); }
+  void write_dc(uint32_t did, const DeviceContext& dc) {
+    write_words(dc_address(did), dc.encode(), 4);
+  }
   // A device whose own iosatp (PDTV = 0) translates through `root` with `pscid`.
   void translate_device(uint32_t did, uint32_t pscid, uint64_t root, bool ats = true) {
     DeviceContext dc;

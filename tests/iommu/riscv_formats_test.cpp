@@ -108,7 +108,7 @@ TEST(RiscvFormatsTest, DirectoryIndices) {
   const uint32_t did = 0xAB'CD'EF;
   EXPECT_EQ(ddi(did, 0), 0x6Fu);  // 6:0
   EXPECT_EQ(ddi(did, 1), (did >> 7) & 0x1FF);
-  EXPECT_EQ(ddi(did, 2), 0xABu);  // 23:16
+  EXPECT_EQ(ddi(did, 2), 0xABu);        // 23:16
   EXPECT_EQ(ddi(did, 0, true), 0x2Fu);  // 5:0
   EXPECT_EQ(ddi(did, 1, true), (did >> 6) & 0x1FF);
   EXPECT_EQ(ddi(did, 2, true), did >> 15);
@@ -123,14 +123,14 @@ TEST(RiscvFormatsTest, CommandKnownEncodings) {
   f.av = f.wsi = true;
   f.data = 0xC0FFEE;
   f.addr = 0x1000;
-  EXPECT_EQ(encode_command(f), (CmdWords{0x2 | (1ull << 10) | (1ull << 11) | (0xC0FFEEull << 32),
-                                         0x400}));
+  EXPECT_EQ(encode_command(f),
+            (CmdWords{0x2 | (1ull << 10) | (1ull << 11) | (0xC0FFEEull << 32), 0x400}));
   IotinvalVma v;
   v.av = v.pscv = true;
   v.pscid = 5;
   v.addr = 0x40001000;
-  EXPECT_EQ(encode_command(v), (CmdWords{0x1 | (1ull << 10) | (5ull << 12) | (1ull << 32),
-                                         0x40001ull << 10}));
+  EXPECT_EQ(encode_command(v),
+            (CmdWords{0x1 | (1ull << 10) | (5ull << 12) | (1ull << 32), 0x40001ull << 10}));
   EXPECT_EQ(encode_command(IodirInvalDdt{true, 0x100}),
             (CmdWords{0x3 | (1ull << 33) | (0x100ull << 40), 0}));
   EXPECT_EQ(encode_command(IodirInvalPdt{0x100, 7}),
@@ -140,9 +140,9 @@ TEST(RiscvFormatsTest, CommandKnownEncodings) {
   p.target.pv = true;
   p.target.pid = 4;
   p.payload = PrgrPayload{0x1FF, 0xF, 0x0200};
-  EXPECT_EQ(encode_command(p), (CmdWords{0x4 | (1ull << 7) | (4ull << 12) | (1ull << 32) |
-                                             (0x0200ull << 40),
-                                         (0x1FFull << 32) | (0xFull << 44) | (0x0200ull << 48)}));
+  EXPECT_EQ(encode_command(p),
+            (CmdWords{0x4 | (1ull << 7) | (4ull << 12) | (1ull << 32) | (0x0200ull << 40),
+                      (0x1FFull << 32) | (0xFull << 44) | (0x0200ull << 48)}));
   AtsInval i;
   i.target.rid = 0x0100;
   i.target.dsv = true;
@@ -167,9 +167,12 @@ TEST(RiscvFormatsTest, EveryCommandRoundTripsAndNamesItsKind) {
   AtsPrgr prgr;
   prgr.payload.prgi = 3;
   const std::vector<std::pair<Command, const char*>> cmds = {
-      {vma, "iotinval_vma"},          {gvma, "iotinval_gvma"},
-      {fence, "iofence_c"},           {IodirInvalDdt{false, 0}, "iodir_inval_ddt"},
-      {IodirInvalPdt{1, 2}, "iodir_inval_pdt"}, {inv, "ats_inval"},
+      {vma, "iotinval_vma"},
+      {gvma, "iotinval_gvma"},
+      {fence, "iofence_c"},
+      {IodirInvalDdt{false, 0}, "iodir_inval_ddt"},
+      {IodirInvalPdt{1, 2}, "iodir_inval_pdt"},
+      {inv, "ats_inval"},
       {prgr, "ats_prgr"}};
   for (const auto& [c, name] : cmds) {
     SCOPED_TRACE(name);
@@ -179,17 +182,17 @@ TEST(RiscvFormatsTest, EveryCommandRoundTripsAndNamesItsKind) {
 }
 
 TEST(RiscvFormatsTest, IllegalCommandsAreRejected) {
-  EXPECT_THROW(decode_command({0x7f, 0}), CommandError);                       // opcode
-  EXPECT_THROW(decode_command({0x1 | (2u << 7), 0}), CommandError);            // IOTINVAL func 2
-  EXPECT_THROW(decode_command({0x1 | (1ull << 11), 0}), CommandError);         // reserved bit
+  EXPECT_THROW(decode_command({0x7f, 0}), CommandError);                // opcode
+  EXPECT_THROW(decode_command({0x1 | (2u << 7), 0}), CommandError);     // IOTINVAL func 2
+  EXPECT_THROW(decode_command({0x1 | (1ull << 11), 0}), CommandError);  // reserved bit
   EXPECT_THROW(decode_command({0x1 | (1u << 7) | (1ull << 32), 0}), CommandError);  // GVMA PSCV
-  EXPECT_THROW(decode_command({0x2 | (1u << 7), 0}), CommandError);            // IOFENCE func 1
-  EXPECT_THROW(decode_command({0x2 | (1ull << 14), 0}), CommandError);         // reserved
-  EXPECT_THROW(decode_command({0x3 | (5ull << 12), 0}), CommandError);         // INVAL_DDT PID
-  EXPECT_THROW(decode_command({0x3 | (1u << 7), 0}), CommandError);            // INVAL_PDT DV=0
-  EXPECT_THROW(decode_command({0x4 | (2u << 7), 0}), CommandError);            // ATS func 2
-  EXPECT_THROW(decode_command({0x4, 0x2}), CommandError);  // ATS.INVAL payload bit 1
-  EXPECT_THROW(decode_command({0x3 | (1ull << 33), 1}), CommandError);         // IODIR word 1
+  EXPECT_THROW(decode_command({0x2 | (1u << 7), 0}), CommandError);     // IOFENCE func 1
+  EXPECT_THROW(decode_command({0x2 | (1ull << 14), 0}), CommandError);  // reserved
+  EXPECT_THROW(decode_command({0x3 | (5ull << 12), 0}), CommandError);  // INVAL_DDT PID
+  EXPECT_THROW(decode_command({0x3 | (1u << 7), 0}), CommandError);     // INVAL_PDT DV=0
+  EXPECT_THROW(decode_command({0x4 | (2u << 7), 0}), CommandError);     // ATS func 2
+  EXPECT_THROW(decode_command({0x4, 0x2}), CommandError);               // ATS.INVAL payload bit 1
+  EXPECT_THROW(decode_command({0x3 | (1ull << 33), 1}), CommandError);  // IODIR word 1
 }
 
 TEST(RiscvFormatsTest, FaultAndPageRequestRecords) {

@@ -140,7 +140,7 @@ TEST(RiscvIommuTest, TableFaultsRecordTheirCauses) {
   RiscvBench b;
   const uint64_t root = b.editor.new_root();
   b.editor.map(root, kVa, kPa, PageSize::k4K, Pte::kUser | Pte::kAccessed);  // read-only
-  b.translate_device(kRid0, 1, root);  // PDTV = 0
+  b.translate_device(kRid0, 1, root);                                        // PDTV = 0
   DeviceContext invalid;
   invalid.valid = false;
   b.write_dc(0x0101, invalid);
@@ -157,24 +157,23 @@ TEST(RiscvIommuTest, TableFaultsRecordTheirCauses) {
   test::run_thread([&] {
     b.init();
     uint64_t v = 0;
-    st.push_back(b.dev0.dma(std::nullopt, kVa, false, &v, 8, 0x0101));  // 258
-    st.push_back(b.dev0.dma(std::nullopt, kVa, false, &v, 8, 0x0102));  // 259
-    st.push_back(b.dev0.dma(4, kVa, false, &v, 8, kRid0));              // 260: PDTV = 0
-    st.push_back(b.dev0.dma(3, kVa, false, &v, 8, 0x0103));             // 266
-    st.push_back(b.dev0.dma(2, kVa, false, &v, 8, 0x0103));             // 267
-    st.push_back(b.dev0.dma(300, kVa, false, &v, 8, 0x0103));           // 260: PD8
+    st.push_back(b.dev0.dma(std::nullopt, kVa, false, &v, 8, 0x0101));          // 258
+    st.push_back(b.dev0.dma(std::nullopt, kVa, false, &v, 8, 0x0102));          // 259
+    st.push_back(b.dev0.dma(4, kVa, false, &v, 8, kRid0));                      // 260: PDTV = 0
+    st.push_back(b.dev0.dma(3, kVa, false, &v, 8, 0x0103));                     // 266
+    st.push_back(b.dev0.dma(2, kVa, false, &v, 8, 0x0103));                     // 267
+    st.push_back(b.dev0.dma(300, kVa, false, &v, 8, 0x0103));                   // 260: PD8
     st.push_back(b.dev0.dma(std::nullopt, kVa + 0x5000, false, &v, 8, kRid0));  // 13
-    st.push_back(b.dev0.dma(std::nullopt, kVa, true, &v, 8, kRid0));           // 15
-    st.push_back(b.dev0.dma(std::nullopt, kVa, false, &v, 8, 0x0900));         // 258: no L1
+    st.push_back(b.dev0.dma(std::nullopt, kVa, true, &v, 8, kRid0));            // 15
+    st.push_back(b.dev0.dma(std::nullopt, kVa, false, &v, 8, 0x0900));          // 258: no L1
     sc_core::wait(ns(2000));
   });
   for (auto s : st) EXPECT_EQ(s, tlm::TLM_ADDRESS_ERROR_RESPONSE);
   ASSERT_EQ(b.iommu.fault_queue().tail(), 9u);
-  const Cause expect[] = {Cause::kDdtInvalid,    Cause::kDdtMisconfigured,
-                          Cause::kTransactionTypeDisallowed, Cause::kPdtInvalid,
-                          Cause::kPdtMisconfigured, Cause::kTransactionTypeDisallowed,
-                          Cause::kReadPageFault,  Cause::kWritePageFault,
-                          Cause::kDdtInvalid};
+  const Cause expect[] = {
+      Cause::kDdtInvalid,    Cause::kDdtMisconfigured, Cause::kTransactionTypeDisallowed,
+      Cause::kPdtInvalid,    Cause::kPdtMisconfigured, Cause::kTransactionTypeDisallowed,
+      Cause::kReadPageFault, Cause::kWritePageFault,   Cause::kDdtInvalid};
   const uint32_t dids[] = {0x0101, 0x0102, kRid0, 0x0103, 0x0103, 0x0103, kRid0, kRid0, 0x0900};
   for (unsigned i = 0; i < 9; ++i) {
     const FaultRecord f = b.fault(i);
@@ -491,7 +490,7 @@ TEST(RiscvIommuTest, FaultQueueOverflowSetsFqofAndLosesRecordsUntilCleared) {
     sc_core::wait(ns(1000));
     csr_full = b.read32(reg::kFqcsr);
     tail_full = b.read32(reg::kFqt);
-    b.write32(reg::kFqh, tail_full);  // software consumes every record ...
+    b.write32(reg::kFqh, tail_full);                       // software consumes every record ...
     b.dev0.dma(std::nullopt, kVa + 0x8000, false, &v, 8);  // ... but fqof is still set
     sc_core::wait(ns(1000));
     lost_while_set = b.iommu.fault_queue().lost();
@@ -504,7 +503,7 @@ TEST(RiscvIommuTest, FaultQueueOverflowSetsFqofAndLosesRecordsUntilCleared) {
   EXPECT_EQ(tail_full, 3u);
   EXPECT_EQ(lost_while_set, 3u);
   EXPECT_EQ(b.counter("iommu.faults_recorded"), 4u);
-  EXPECT_EQ(tail_after, 0u);                        // wrapped
+  EXPECT_EQ(tail_after, 0u);  // wrapped
   EXPECT_EQ(b.fault(3).iotval, kVa + 0x9000);
 }
 
