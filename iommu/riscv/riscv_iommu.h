@@ -30,7 +30,8 @@
 // TTYP from the request; iotval the IOVA; iotval2 0. faults_recorded counts records
 // written. DC.tc.DTF is not consulted.
 //
-// Page requests (2.8 of the spec's reference model text, "PCIe ATS Page Request"): the
+// Page requests (the spec's page-request handling, section 2.8 as its reference model
+// cites it, and 3.3): the
 // device context decides: ddtp Off or a DDT fault records the fault and answers
 // Response Failure; ddtp Bare or EN_PRI = 0 records 260 and answers Invalid Request;
 // else the request (or Stop Marker: L = 1, R = W = 0) goes to the page request queue. A
