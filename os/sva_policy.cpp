@@ -92,11 +92,12 @@ std::unique_ptr<SvaPolicy> make_vtd_policy(SvaPolicyName name, const SvaPolicyPa
     case SvaPolicyName::kAmdLegacy:
       return std::make_unique<AmdLegacyPolicy>(p);
     case SvaPolicyName::kArm:
+    case SvaPolicyName::kRiscv:
       break;
   }
-  throw ParamError(
-      "sva.policy: arm is the SMMUv3 driver's policy (iommu.arch = smmuv3); the VT-d "
-      "driver's are intel and amd_legacy");
+  throw ParamError("sva.policy: " + kSvaPolicy.name_of(name) +
+                   " is another architecture's driver policy; the VT-d driver's are intel and "
+                   "amd_legacy");
 }
 
 Desc128 pasid_iotlb_page(uint32_t pasid, uint64_t addr, uint8_t am) {

@@ -1,11 +1,13 @@
 // System builder: elaboration, boot and the run loop.
 #include "platform/system.h"
 
+#include "iommu/riscv/riscv_iommu.h"
 #include "iommu/smmuv3/smmuv3.h"
 #include "iommu/vtd/vtd_iommu.h"
 #include "os/iopf_handler.h"
 #include "os/mirror_driver.h"
 #include "os/mm_ops.h"
+#include "os/riscv_sva_driver.h"
 #include "os/smmuv3_sva_driver.h"
 #include "os/vtd_sva_driver.h"
 #include "platform/report.h"
@@ -75,14 +77,23 @@ System::System(const SystemConfig& cfg, Scenario scenario)
     case IommuArch::kSmmuv3:
       iommu_ = std::make_unique<Smmuv3>("iommu", ctx_, cfg_.iommu);
       break;
+    case IommuArch::kRiscv:
+      iommu_ = std::make_unique<RiscvIommu>("iommu", ctx_, cfg_.iommu);
+      break;
   }
   iommu_->set_ground_truth(&gt_);
   iommu_->mem.bind(bus_->targets);
   build_devices();
-  if (cfg_.iommu.arch == IommuArch::kSmmuv3) {
-    sva_ = std::make_unique<Smmuv3SvaDriver>("sva", cfg_.sva, *kernel_);
-  } else {
-    sva_ = std::make_unique<VtdSvaDriver>("sva", cfg_.sva, *kernel_);
+  switch (cfg_.iommu.arch) {
+    case IommuArch::kVtd:
+      sva_ = std::make_unique<VtdSvaDriver>("sva", cfg_.sva, *kernel_);
+      break;
+    case IommuArch::kSmmuv3:
+      sva_ = std::make_unique<Smmuv3SvaDriver>("sva", cfg_.sva, *kernel_);
+      break;
+    case IommuArch::kRiscv:
+      sva_ = std::make_unique<RiscvSvaDriver>("sva", cfg_.sva, *kernel_);
+      break;
   }
   sva_->regs.bind(iommu_->regs);
   sva_->irq.bind(iommu_->irq);

@@ -14,6 +14,29 @@ namespace iosim {
 
 namespace {
 
+// The sva.policy values the driver of each architecture implements (auto: its own).
+bool policy_fits(IommuArch arch, SvaPolicyName p) {
+  if (p == SvaPolicyName::kAuto) return true;
+  switch (arch) {
+    case IommuArch::kVtd:
+      return p == SvaPolicyName::kIntel || p == SvaPolicyName::kAmdLegacy;
+    case IommuArch::kSmmuv3:
+      return p == SvaPolicyName::kArm;
+    case IommuArch::kRiscv:
+      return p == SvaPolicyName::kRiscv;
+  }
+  return false;
+}
+
+std::string policies_of(IommuArch arch) {
+  std::string out = "auto";
+  for (const ChoiceValue<SvaPolicyName>& v : kSvaPolicy) {
+    if (v.value != SvaPolicyName::kAuto && policy_fits(arch, v.value))
+      out += std::string(", ") + v.name;
+  }
+  return out;
+}
+
 // One SystemC thread per DMA issue slot; each has its own stack.
 constexpr uint64_t kMaxIssueSlotsPerThread = 1024;
 // The contention benchmark (16 devices x 64 PASIDs x 16 outstanding) needs 16384; stacks
@@ -183,15 +206,10 @@ void SystemConfig::check_rules(ConfigCheck& c) const {
   c.run_validate("os.", names_of(list_params(copy.os, "os.")), [&] { os.validate(); });
   c.run_validate("iommu.", names_of(list_params(copy.iommu, "iommu.")), [&] { iommu.validate(); });
   c.run_validate("link.", names_of(list_params(copy.link, "link.")), [&] { link.validate(); });
-  const bool arm_policy = sva.policy == SvaPolicyName::kArm;
-  const bool vtd_policy =
-      sva.policy == SvaPolicyName::kIntel || sva.policy == SvaPolicyName::kAmdLegacy;
-  c.require(!(iommu.arch == IommuArch::kVtd && arm_policy), "sva.policy",
-            "arm is the SMMUv3 driver's policy (iommu.arch = smmuv3); with iommu.arch = vtd use "
-            "auto, intel or amd_legacy");
-  c.require(!(iommu.arch == IommuArch::kSmmuv3 && vtd_policy), "sva.policy",
-            "intel and amd_legacy are VT-d driver policies (iommu.arch = vtd); with iommu.arch = "
-            "smmuv3 use auto or arm");
+  c.require(policy_fits(iommu.arch, sva.policy), "sva.policy",
+            kSvaPolicy.name_of(sva.policy) + " is not a policy of the " +
+                kIommuArch.name_of(iommu.arch) + " driver (iommu.arch = " +
+                kIommuArch.name_of(iommu.arch) + " takes " + policies_of(iommu.arch) + ")");
   c.run_validate("sva.", names_of(list_params(copy.sva, "sva.")), [&] {
     sva.validate();
     sva.validate_wait_timeout(iommu.command_queue.itag_timeout_ns);

@@ -410,11 +410,7 @@ bool AtsPrgr::operator==(const AtsPrgr& o) const {
 }
 
 const char* kind_name(const Command& c) {
-  static constexpr const char* kNames[] = {"iotinval_vma",    "iotinval_gvma",   "iofence_c",
-                                           "iodir_inval_ddt", "iodir_inval_pdt", "ats_inval",
-                                           "ats_prgr"};
-  static_assert(std::variant_size_v<Command> == std::size(kNames));
-  return kNames[c.index()];
+  return kCommandKinds[c.index()];
 }
 
 CmdWords encode_command(const Command& c) {

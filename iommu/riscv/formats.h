@@ -25,6 +25,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <variant>
 
@@ -282,8 +283,11 @@ struct AtsPrgr {
 using Command = std::variant<IotinvalVma, IotinvalGvma, IofenceC, IodirInvalDdt, IodirInvalPdt,
                              AtsInval, AtsPrgr>;
 
-// The command kind as the statistics name it ("iotinval_vma", "iotinval_gvma",
-// "iofence_c", "iodir_inval_ddt", "iodir_inval_pdt", "ats_inval", "ats_prgr").
+// The command kinds as the statistics name them, in the order of Command's alternatives.
+inline constexpr const char* kCommandKinds[] = {"iotinval_vma",    "iotinval_gvma",   "iofence_c",
+                                                "iodir_inval_ddt", "iodir_inval_pdt", "ats_inval",
+                                                "ats_prgr"};
+static_assert(std::variant_size_v<Command> == std::size(kCommandKinds));
 const char* kind_name(const Command& c);
 CmdWords encode_command(const Command& c);
 // The command in w; throws CommandError for a reserved opcode or function, a reserved
