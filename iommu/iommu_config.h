@@ -131,11 +131,12 @@ struct PageRequestQueueConfig {
 };
 
 // The architecture of the IOMMU: which front-end the platform builds on the core.
-enum class IommuArch : uint8_t { kVtd, kSmmuv3, kRiscv };
+enum class IommuArch : uint8_t { kVtd, kSmmuv3, kRiscv, kAmdvi };
 inline constexpr ChoiceValue<IommuArch> kIommuArchValues[] = {
     {"vtd", IommuArch::kVtd, "Intel VT-d, scalable mode (iommu/vtd/)"},
     {"smmuv3", IommuArch::kSmmuv3, "Arm SMMUv3 (iommu/smmuv3/)"},
-    {"riscv", IommuArch::kRiscv, "RISC-V IOMMU 1.0 (iommu/riscv/)"}};
+    {"riscv", IommuArch::kRiscv, "RISC-V IOMMU 1.0 (iommu/riscv/)"},
+    {"amdvi", IommuArch::kAmdvi, "AMD-Vi (AMD I/O Virtualization Technology, iommu/amdvi/)"}};
 inline constexpr Choices<IommuArch> kIommuArch{kIommuArchValues};
 
 // What an SMMUv3 (iommu.arch = smmuv3) advertises in its ID registers (Arm IHI 0070,

@@ -51,11 +51,12 @@ bool is_wait(const Command& c) {
 AmdviSvaPolicy AmdviSvaDriver::policy_of(SvaPolicyName name) {
   switch (name) {
     case SvaPolicyName::kAuto:
+    case SvaPolicyName::kAmd:
       return AmdviSvaPolicy::kAmd;
     case SvaPolicyName::kAmdLegacy:
       return AmdviSvaPolicy::kAmdLegacy;
     default:
-      throw ParamError("sva.policy: the AMD-Vi driver takes auto (amd) or amd_legacy");
+      throw ParamError("sva.policy: the AMD-Vi driver takes auto, amd or amd_legacy");
   }
 }
 

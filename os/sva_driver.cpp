@@ -95,10 +95,9 @@ SvaDriver::SvaDriver(sc_core::sc_module_name name, const SvaConfig& cfg, Kernel&
       batches_(stats_.counter("batches", "batches", "tail writes followed by a wait")),
       full_flushes_(
           stats_.counter("full_flushes", "calls", "invalidations that flushed the whole PASID")),
-      failed_waits_(stats_.counter(
-          SvaDriverStats::kFailedWaits, "waits",
-          "waits given up: device gone after an ITag timeout, amd_legacy's timed-out wait, "
-          "a rejected descriptor, or sva.wait_timeout_ns")),
+      failed_waits_(stats_.counter(SvaDriverStats::kFailedWaits, "waits",
+                                   "waits given up: device gone after an ITag timeout, "
+                                   "a rejected descriptor, or sva.wait_timeout_ns")),
       wait_timeouts_(stats_.counter(SvaDriverStats::kWaitTimeouts, "waits",
                                     "waits abandoned after sva.wait_timeout_ns")),
       retries_(

@@ -59,27 +59,6 @@ class IntelPolicy : public SvaPolicy {
     }
     if (in_batch > 0) c.descs.push_back(wait);
   }
-  AtcTimeoutRecovery on_atc_timeout() const override { return AtcTimeoutRecovery::kResubmitBatch; }
-};
-
-class AmdLegacyPolicy : public SvaPolicy {
- public:
-  using SvaPolicy::SvaPolicy;
-  void build(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start, uint64_t end,
-             const Desc128& wait, SvaCommands& c) const override {
-    c.descs.clear();
-    const bool one_page = !whole_space(start, end) && (start ^ (end - 1)) < (1u << kPageShift);
-    c.full_flush = !one_page;
-    const uint64_t page = start & ~uint64_t{(1u << kPageShift) - 1};
-    c.descs.push_back(one_page ? pasid_iotlb_page(pasid, page, 0) : pasid_iotlb_all(pasid));
-    for (const auto& d : devs) {
-      if (!d.ats) continue;
-      c.descs.push_back(one_page ? pasid_dev_tlb(d.rid, pasid, page, kPageShift)
-                                 : pasid_dev_tlb(d.rid, pasid, 0, kAtsWholeSpaceLog2));
-    }
-    c.descs.push_back(wait);
-  }
-  AtcTimeoutRecovery on_atc_timeout() const override { return AtcTimeoutRecovery::kProceed; }
 };
 
 }  // namespace
@@ -89,15 +68,14 @@ std::unique_ptr<SvaPolicy> make_vtd_policy(SvaPolicyName name, const SvaPolicyPa
     case SvaPolicyName::kAuto:
     case SvaPolicyName::kIntel:
       return std::make_unique<IntelPolicy>(p);
-    case SvaPolicyName::kAmdLegacy:
-      return std::make_unique<AmdLegacyPolicy>(p);
     case SvaPolicyName::kArm:
     case SvaPolicyName::kRiscv:
+    case SvaPolicyName::kAmd:
+    case SvaPolicyName::kAmdLegacy:
       break;
   }
   throw ParamError("sva.policy: " + kSvaPolicy.name_of(name) +
-                   " is another architecture's driver policy; the VT-d driver's are intel and "
-                   "amd_legacy");
+                   " is another architecture's driver policy; the VT-d driver's is intel");
 }
 
 Desc128 pasid_iotlb_page(uint32_t pasid, uint64_t addr, uint8_t am) {

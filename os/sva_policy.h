@@ -2,8 +2,8 @@
 // end) of a PASID on these devices" into invalidation-queue descriptors. Each policy
 // is a class that make_vtd_policy() makes for its sva.policy name; every batch it
 // returns ends with the wait descriptor it is given (the driver fills in the status
-// data when it submits). The SMMUv3 driver's policy (sva.policy = arm) is its own
-// (os/smmuv3_sva_driver.h).
+// data when it submits). The other architectures' drivers have their own policies
+// (os/sva_policy_name.h).
 //
 //   intel (Linux 6.12+ drivers/iommu/intel/cache.c, cache_tag_flush_range): one
 //     PASID-IOTLB page-selective invalidation for the domain (the IOTLB tag is per
@@ -15,9 +15,6 @@
 //     each followed by a wait (qi_batch). The whole address space (start 0, end ~0),
 //     or a block whose mask exceeds intel_max_address_mask, flushes the PASID:
 //     PASID-selective IOTLB invalidation and whole-space device-TLB invalidations.
-//   amd_legacy (Linux <= 6.6 amd/iommu_v2.c, mn_invalidate_range): a range within one
-//     page invalidates that page (IOTLB and ATC, 4 KiB); anything larger flushes the
-//     whole PASID (IOTLB and ATC); then one completion wait.
 //
 // Several ATC invalidations to one device in one batch (all outstanding at once,
 // bounded by the device's Invalidate Queue Depth in the IOMMU): intel with
@@ -27,16 +24,6 @@
 // The other multiplicities Linux has do not arise for SVA here: a cache tag per PASID
 // of a device needs one domain attached at several PASIDs, which an mm (one PASID) is
 // not.
-//
-// What the driver does when an ATC invalidation of a batch times out (the IOMMU
-// sets FSTS.ITE and fails the batch's wait; on_atc_timeout()):
-//   intel (drivers/iommu/intel/dmar.c, qi_check_fault/qi_submit_sync): ITE aborts
-//     the pending waits; qi_check_fault returns -EAGAIN and qi_submit_sync restarts,
-//     writing the whole batch again, for as long as the device is present (a
-//     device that pci_device_is_present() no longer finds ends it with -ETIMEDOUT).
-//   amd_legacy (amd/iommu.c, iommu_completion_wait/wait_on_sem): the IOMMU logs an
-//     IOTLB_INV_TIMEOUT event and the completion wait still completes; the driver
-//     neither retries nor looks at the event and goes on.
 //
 // Descriptors use the VT-d formats (iommu/vtd/descriptors.h); the domain ID is the
 // PASID (see os/vtd_sva_driver.h).
@@ -63,12 +50,6 @@ struct SvaPolicyParams {
   bool intel_dtlb_extra_inval = false;
 };
 
-// The driver's answer to a wait that failed because an ATC invalidation timed out.
-enum class AtcTimeoutRecovery {
-  kResubmitBatch,  // write the batch again (while its devices are present)
-  kProceed,        // go on as if the wait had completed
-};
-
 struct SvaCommands {
   std::vector<Desc128> descs;  // batches, each ending with a wait
   bool full_flush = false;     // the whole PASID was invalidated
@@ -90,8 +71,6 @@ class SvaPolicy {
   // The same into `out` (its descriptors are replaced; its capacity is reused).
   virtual void build(uint32_t pasid, const std::vector<SvaTarget>& devs, uint64_t start,
                      uint64_t end, const Desc128& wait, SvaCommands& out) const = 0;
-
-  virtual AtcTimeoutRecovery on_atc_timeout() const = 0;
 
   static bool whole_space(uint64_t start, uint64_t end) {
     return start == 0 && end == kWholeSpaceEnd;

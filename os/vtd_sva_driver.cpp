@@ -227,25 +227,20 @@ bool VtdSvaDriver::submit_and_wait(const std::vector<Desc128>& descs) {
   return ok;
 }
 
-// One batch until its wait completes, with the policy's answer to an ATC
-// invalidation time-out (see os/sva_policy.h). False when the driver gives up.
+// One batch until its wait completes. After an ATC invalidation time-out the batch is
+// written again (drivers/iommu/intel/dmar.c, qi_check_fault/qi_submit_sync: ITE aborts
+// the pending waits, qi_check_fault returns -EAGAIN and qi_submit_sync restarts) for
+// as long as its devices are present (-ETIMEDOUT when pci_device_is_present() no longer
+// finds one). False when the driver gives up.
 bool VtdSvaDriver::complete_batch(const Desc128* d, size_t n, sc_time& pending) {
   WaitResult r = run_batch(d, n, pending);
   while (r == WaitResult::kAtcTimeout) {
-    switch (policy_->on_atc_timeout()) {
-      case AtcTimeoutRecovery::kResubmitBatch:
-        // qi_check_fault: -ETIMEDOUT when a device of the batch is gone, else -EAGAIN.
-        if (!devices_present(d, n)) {
-          failed_waits_.inc();
-          return false;
-        }
-        retries_.inc();
-        r = run_batch(d, n, pending);
-        break;
-      case AtcTimeoutRecovery::kProceed:
-        failed_waits_.inc();
-        return true;
+    if (!devices_present(d, n)) {
+      failed_waits_.inc();
+      return false;
     }
+    retries_.inc();
+    r = run_batch(d, n, pending);
   }
   if (r != WaitResult::kDone) failed_waits_.inc();
   return r == WaitResult::kDone;

@@ -68,17 +68,14 @@ class VtdSvaDriver : public SvaDriver {
   // Writes the descriptors (a wait is appended when the list does not end with one),
   // rings the tail per batch and spins on each wait. False when a wait failed.
   // A failed wait is seen through the fault event and FSTS (Linux qi_check_fault). After
-  // an ATC invalidation time-out (FSTS.ITE) the policy decides: intel writes the batch
-  // again while its devices are present (qi_submit_sync's restart, unbounded as in
-  // Linux) and gives up when one is gone (-ETIMEDOUT; the presence check covers every
-  // device of the batch, as the IOMMU has no ITESID register); amd_legacy goes on as
-  // if the wait had completed (its
-  // IOMMU completes the wait and logs an event the driver does not read). A rejected
-  // descriptor (FSTS.IQE) fails the wait. A wait neither completed nor failed within
-  // wait_timeout_ns (0: never; Linux VT-d has no software limit) is abandoned.
-  // Counters: retries (written again), failed_waits (given up, or amd_legacy going on
-  // after a time-out), wait_timeouts (abandoned). invalidate() publishes its
-  // InvalidationDoneEvent only when this returns true (amd_legacy's included).
+  // an ATC invalidation time-out (FSTS.ITE) the batch is written again while its
+  // devices are present (qi_submit_sync's restart, unbounded as in Linux); the driver
+  // gives up when one is gone (-ETIMEDOUT; the presence check covers every device of
+  // the batch, as the IOMMU has no ITESID register). A rejected descriptor (FSTS.IQE)
+  // fails the wait. A wait neither completed nor failed within wait_timeout_ns (0:
+  // never; Linux VT-d has no software limit) is abandoned. Counters: retries (written
+  // again), failed_waits (given up), wait_timeouts (abandoned). invalidate() publishes
+  // its InvalidationDoneEvent only when this returns true.
   bool submit_and_wait(const std::vector<Desc128>& descs);
 
   // Page requests (intel/prq.c prq_event_thread): clears PRS.PPR, reads PQT and PQH,

@@ -2,6 +2,7 @@
 
 #include "cpu/stat_names.h"
 #include "device/stat_names.h"
+#include "iommu/amdvi/formats.h"
 #include "iommu/riscv/formats.h"
 #include "iommu/smmuv3/formats.h"
 #include "iommu/stat_names.h"
@@ -81,7 +82,7 @@ double rate(uint64_t num, uint64_t den) {
 }
 
 // Every command kind of every architecture, sorted by name: VT-d's invalidation
-// descriptor types, SMMUv3's opcodes, the RISC-V IOMMU's commands.
+// descriptor types, SMMUv3's opcodes, the RISC-V IOMMU's and AMD-Vi's commands.
 std::vector<std::string> all_invalidation_kinds() {
   std::vector<std::string> kinds;
   for (unsigned t = 0; t < 16; ++t) {
@@ -90,6 +91,7 @@ std::vector<std::string> all_invalidation_kinds() {
   }
   for (smmuv3::Opcode op : smmuv3::kOpcodes) kinds.push_back(smmuv3::kind_name(op));
   for (const char* kind : riscv::kCommandKinds) kinds.push_back(kind);
+  for (amdvi::Opcode op : amdvi::kOpcodes) kinds.push_back(amdvi::kind_name(op));
   std::sort(kinds.begin(), kinds.end());
   return kinds;
 }

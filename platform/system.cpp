@@ -1,9 +1,11 @@
 // System builder: elaboration, boot and the run loop.
 #include "platform/system.h"
 
+#include "iommu/amdvi/amdvi_iommu.h"
 #include "iommu/riscv/riscv_iommu.h"
 #include "iommu/smmuv3/smmuv3.h"
 #include "iommu/vtd/vtd_iommu.h"
+#include "os/amdvi_sva_driver.h"
 #include "os/iopf_handler.h"
 #include "os/mirror_driver.h"
 #include "os/mm_ops.h"
@@ -80,6 +82,9 @@ System::System(const SystemConfig& cfg, Scenario scenario)
     case IommuArch::kRiscv:
       iommu_ = std::make_unique<RiscvIommu>("iommu", ctx_, cfg_.iommu);
       break;
+    case IommuArch::kAmdvi:
+      iommu_ = std::make_unique<AmdviIommu>("iommu", ctx_, cfg_.iommu);
+      break;
   }
   iommu_->set_ground_truth(&gt_);
   iommu_->mem.bind(bus_->targets);
@@ -93,6 +98,9 @@ System::System(const SystemConfig& cfg, Scenario scenario)
       break;
     case IommuArch::kRiscv:
       sva_ = std::make_unique<RiscvSvaDriver>("sva", cfg_.sva, *kernel_);
+      break;
+    case IommuArch::kAmdvi:
+      sva_ = std::make_unique<AmdviSvaDriver>("sva", cfg_.sva, *kernel_);
       break;
   }
   sva_->regs.bind(iommu_->regs);

@@ -19,11 +19,13 @@ bool policy_fits(IommuArch arch, SvaPolicyName p) {
   if (p == SvaPolicyName::kAuto) return true;
   switch (arch) {
     case IommuArch::kVtd:
-      return p == SvaPolicyName::kIntel || p == SvaPolicyName::kAmdLegacy;
+      return p == SvaPolicyName::kIntel;
     case IommuArch::kSmmuv3:
       return p == SvaPolicyName::kArm;
     case IommuArch::kRiscv:
       return p == SvaPolicyName::kRiscv;
+    case IommuArch::kAmdvi:
+      return p == SvaPolicyName::kAmd || p == SvaPolicyName::kAmdLegacy;
   }
   return false;
 }

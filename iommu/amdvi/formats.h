@@ -125,6 +125,11 @@ enum class Opcode : uint8_t {
   kCompletePprRequest = 0x7,
   kInvalidateIommuAll = 0x8,
 };
+// Every opcode above, in opcode order.
+inline constexpr Opcode kOpcodes[] = {
+    Opcode::kCompletionWait,       Opcode::kInvalidateDevtabEntry,    Opcode::kInvalidateIommuPages,
+    Opcode::kInvalidateIotlbPages, Opcode::kInvalidateInterruptTable, Opcode::kPrefetchIommuPages,
+    Opcode::kCompletePprRequest,   Opcode::kInvalidateIommuAll};
 // The statistics' name of a command kind: "completion_wait", "invalidate_iommu_pages", ...
 const char* kind_name(Opcode op);
 

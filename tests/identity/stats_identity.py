@@ -96,9 +96,10 @@ def points():
     # Every wait taken (the lookahead off).
     for c in runnable:
         out.append(point(c, [("sim.lookahead", "false")]))
-    # Every config on the SMMUv3 front-end and its driver.
-    for c in runnable:
-        out.append(point(c, [("iommu.arch", "smmuv3")]))
+    # Every config on each other architecture's front-end and driver.
+    for arch in ("smmuv3", "riscv", "amdvi"):
+        for c in runnable:
+            out.append(point(c, [("iommu.arch", arch)]))
     # Temporal decoupling: the throughput run of bench/run's fast mode, the config as
     # shipped, a mixed CPU + DMA config, and an ordering config that refuses it
     # (exit status 2, no stats).
@@ -106,8 +107,9 @@ def points():
     out.append(point("calib_dma_latency.cfg", [("sim.quantum_ns", "1000")]))
     out.append(point("default.cfg", [("sim.quantum_ns", "1000")]))
     out.append(point("cow_race.cfg", [("sim.quantum_ns", "1000")]))
-    # The VT-d driver's other policy, and SMMUv3 without range invalidation.
-    out.append(point("invalidation_storm.cfg", [("sva.policy", "amd_legacy")]))
+    # AMD-Vi's other driver, and SMMUv3 without range invalidation.
+    out.append(point("invalidation_storm.cfg", [("iommu.arch", "amdvi"),
+                                                ("sva.policy", "amd_legacy")]))
     out.append(point("invalidation_storm.cfg", [("iommu.arch", "smmuv3"),
                                                 ("iommu.smmuv3.range_invalidation", "false")]))
     # The synthetic patterns no shipped config uses, and another seed.

@@ -171,21 +171,6 @@ TEST(SvaPolicyIntel, BatchesSplitAfterSixteenDescriptors) {
   EXPECT_EQ(v[17], "devtlb rid=0x20f pasid=1 base=0x40000000 log2=12");
 }
 
-TEST(SvaPolicyAmdLegacy, OnePageIsPageSelectiveAnythingLargerFlushesThePasid) {
-  const Policy p("amd_legacy");
-  EXPECT_EQ(
-      p(kBase, kBase + kPage),
-      (std::vector<std::string>{"piotlb pasid=1 addr=0x40000000 am=0",
-                                "devtlb rid=0x100 pasid=1 base=0x40000000 log2=12",
-                                "devtlb rid=0x108 pasid=1 base=0x40000000 log2=12", "wait sw if"}));
-  const std::vector<std::string> full{"piotlb pasid=1 did=1", "devtlb rid=0x100 pasid=1 all",
-                                      "devtlb rid=0x108 pasid=1 all", "wait sw if"};
-  for (uint64_t n : {33, 512, 513}) {
-    EXPECT_EQ(p(kBase, kBase + n * kPage), full) << n;
-  }
-  EXPECT_EQ(p(0, kAll), full);
-}
-
 TEST(SvaConfigTest, ValidateNamesTheKey) {
   SvaConfig c;
   c.intel_batch_descriptors = 0;
@@ -619,18 +604,6 @@ TEST(SvaDriverInvalidate, IntelKeepsRetryingWhileTheDevicePresentDoesNotAnswer) 
   EXPECT_EQ(r.cq_timeouts, 3u);
   EXPECT_EQ(r.done, 1u);
   EXPECT_GT(r.first_request_to_done, 3 * 5000.0 + 1000.0);
-}
-
-// amd_legacy: the completion wait completes with an event logged; the driver neither
-// retries nor waits longer, and counts the wait as failed.
-TEST(SvaDriverInvalidate, AmdLegacyGoesOnAfterAnItagTimeout) {
-  const TimeoutRun r = run_with_late_device("amd_legacy", 99);
-  EXPECT_EQ(r.requests, 1u);
-  EXPECT_EQ(r.retries, 0u);
-  EXPECT_EQ(r.failed_waits, 1u);
-  EXPECT_EQ(r.cq_timeouts, 1u);
-  EXPECT_EQ(r.done, 1u);
-  EXPECT_LT(r.first_request_to_done, 7000.0);
 }
 
 TEST(SvaDriverConfig, WaitTimeoutBelowTheItagTimeoutIsRejected) {

@@ -59,10 +59,12 @@ TEST_P(ArchVerdicts, SameOnEveryArchitecture) {
   const Point& p = GetParam();
   const SimRun vtd = run_config(p.config, p.flush, "--set iommu.arch=vtd");
   ASSERT_NE(vtd.status, 2) << vtd.output;
-  for (const char* arch : {"smmuv3", "riscv"}) {
+  for (const char* arch : {"smmuv3", "riscv", "amdvi"}) {
     SCOPED_TRACE(arch);
     const SimRun other = run_config(p.config, p.flush, std::string("--set iommu.arch=") + arch);
-    ASSERT_EQ(vtd.status, other.status) << "vtd:\n" << vtd.output << "\n" << arch << ":\n"
+    ASSERT_EQ(vtd.status, other.status) << "vtd:\n"
+                                        << vtd.output << "\n"
+                                        << arch << ":\n"
                                         << other.output;
     for (const char* c : {"use_after_free", "stale_after_newer_write", "write_after_protect",
                           "completion_contract", "pasid_reuse_stale"}) {

@@ -22,8 +22,8 @@
 #include "common/tlm_bench.h"
 #include "os/os_context.h"
 #include "sc_models/observe/json.h"
-#include "sc_models/sim/sim_context.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/sim/sim_context.h"
 #include "tests/os/mm_bench.h"
 
 namespace iosim {

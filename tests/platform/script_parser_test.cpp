@@ -1,5 +1,5 @@
-#include "common/asan.h"
 #include "platform/script_parser.h"
+#include "common/asan.h"
 
 #include <gtest/gtest.h>
 

@@ -76,8 +76,8 @@ TEST(SystemTeardown, AFinishedRunLeavesNoThreadSuspended) {
 }
 
 TEST(SystemTeardown, ARunCutOffByMaxTimeLeavesNoThreadSuspended) {
-  SystemConfig cfg = config_from(std::string(kSmallSystem) + kBusySystem +
-                                 "[sim]\nmax_time_ns = 50000\n");
+  SystemConfig cfg =
+      config_from(std::string(kSmallSystem) + kBusySystem + "[sim]\nmax_time_ns = 50000\n");
   Scenario sc = scenario_from(cfg,
                               "process P0\n"
                               "cpu thread Sleeper core=0 process=P0:\n"

@@ -100,8 +100,7 @@ TEST(TwoSystems, StatsCheckersAndTimingDoNotMix) {
   ASSERT_NE(racy_alone, clean_alone);
 
   // The second system's module names collide with the first's; the kernel renames them.
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ID_INSTANCE_EXISTS_,
-                                          sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions(sc_core::SC_ID_INSTANCE_EXISTS_, sc_core::SC_DO_NOTHING);
   System a(racy, load_configured_scenario(racy));
   System b(clean, load_configured_scenario(clean));
   const std::vector<System::Outcome> o = System::run_together({&a, &b});

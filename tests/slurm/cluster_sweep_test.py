@@ -162,7 +162,7 @@ def main():
     cluster = Cluster(work)
     try:
         cluster.start()
-        axes = ["--sweep", "sva.policy=intel,amd_legacy", "--sweep", "workload.max_outstanding=1,4"]
+        axes = ["--sweep", "iommu.arch=vtd,amdvi", "--sweep", "workload.max_outstanding=1,4"]
         r, local = sweep(cluster, axes + ["--jobs", "2"], os.path.join(work, "local.csv"))
         if r.returncode != 0:
             fail("local sweep exit %d: %s" % (r.returncode, r.stderr))
@@ -182,7 +182,7 @@ def main():
             fail("exit statuses: %s" % column(slurm, "exit_status"))
 
         # Points stopped at 100 ns (boot not done) exit 2: listed, kept, resumed alone.
-        failing = ["--sweep", "sva.policy=intel,amd_legacy", "--sweep",
+        failing = ["--sweep", "iommu.arch=vtd,amdvi", "--sweep",
                    "sim.max_time_ns=100,1000000000", "--slurm", "--stats-dir",
                    os.path.join(work, "failing")]
         r, text = sweep(cluster, failing, os.path.join(work, "failing.csv"))
@@ -190,8 +190,8 @@ def main():
             fail("failing sweep exit %d: %s" % (r.returncode, r.stderr))
         if column(text, "exit_status") != ["2", "0", "2", "0"]:
             fail("exit statuses: %s" % column(text, "exit_status"))
-        for policy in ("intel", "amd_legacy"):
-            line = "  sva.policy=%s sim.max_time_ns=100: exit status 2\n" % policy
+        for arch in ("vtd", "amdvi"):
+            line = "  iommu.arch=%s sim.max_time_ns=100: exit status 2\n" % arch
             if line not in r.stderr:
                 fail("the failure list lacks %r:\n%s" % (line, r.stderr))
         if r.stderr.count("did not finish by sim.max_time_ns = 100 ns") != 2:
