@@ -14,31 +14,6 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-uint64_t put(Field f, uint64_t v, const char* what) {
-  if (!f.fits(v)) {
-    throw DescriptorError(std::string(what) + ": " + hex(v) + " does not fit in bits " +
-                          std::to_string(f.hi) + ":" + std::to_string(f.lo));
-  }
-  return f.put(v);
-}
-
-// An address held in place by field f (its bits f.hi:f.lo are the address's own).
-uint64_t put_addr(Field f, uint64_t addr, const char* what) {
-  if ((addr & ~f.mask()) != 0) {
-    throw DescriptorError(std::string(what) + ": address " + hex(addr) +
-                          " is not a multiple of 2^" + std::to_string(f.lo) + " below 2^" +
-                          std::to_string(f.hi + 1));
-  }
-  return addr;
-}
-
-constexpr uint64_t bit(bool b, unsigned pos) {
-  return uint64_t{b} << pos;
-}
-constexpr bool test(uint64_t w, unsigned pos) {
-  return (w >> pos) & 1;
-}
-
 // ---- DTE (2.2.2.1): quadword 0 and 1 fields ----
 constexpr unsigned kDteV = 0, kDteTv = 1, kDtePpr = 52, kDteGprp = 53, kDteGiov = 54, kDteGv = 55,
                    kDteIr = 61, kDteIw = 62;
@@ -123,14 +98,15 @@ DteWords Dte::encode() const {
   if (gcr3_root & 0xfff) throw DescriptorError("DTE: GCR3 root " + hex(gcr3_root) + " unaligned");
   if (!kDteGlx.fits(glx) || glx == 3) throw DescriptorError("DTE: GLX " + std::to_string(glx));
   DteWords w{};
-  w[0] = bit(valid, kDteV) | bit(translation_valid, kDteTv) | put(kDteHad, had, "DTE.HAD") |
-         put(kDteMode, mode, "DTE.Mode") | put_addr(kDteRoot, page_table_root, "DTE root") |
-         bit(ppr, kDtePpr) | bit(gprp, kDteGprp) | bit(giov, kDteGiov) | bit(gv, kDteGv) |
-         kDteGlx.put(glx) | kDteGcr3A.put(gcr3_root >> 12) | bit(ir, kDteIr) | bit(iw, kDteIw);
+  w[0] = bit(valid, kDteV) | bit(translation_valid, kDteTv) | put_checked(kDteHad, had, "DTE.HAD") |
+         put_checked(kDteMode, mode, "DTE.Mode") |
+         put_address(kDteRoot, page_table_root, "DTE root") | bit(ppr, kDtePpr) |
+         bit(gprp, kDteGprp) | bit(giov, kDteGiov) | bit(gv, kDteGv) | kDteGlx.put(glx) |
+         kDteGcr3A.put(gcr3_root >> 12) | bit(ir, kDteIr) | bit(iw, kDteIw);
   if (gcr3_root >> 52)
     throw DescriptorError("DTE: GCR3 root " + hex(gcr3_root) + " beyond 52 bits");
   w[1] = kDteDomain.put(domain_id) | kDteGcr3B.put(gcr3_root >> 15) | bit(iotlb, kDteI) |
-         bit(se, kDteSe) | bit(sa, kDteSa) | put(kDteSysMgt, sysmgt, "DTE.SysMgt") |
+         bit(se, kDteSe) | bit(sa, kDteSa) | put_checked(kDteSysMgt, sysmgt, "DTE.SysMgt") |
          kDteGcr3C.put(gcr3_root >> 31);
   return w;
 }
@@ -140,25 +116,25 @@ Dte Dte::decode(const DteWords& w) {
     throw DescriptorError("DTE: reserved bits set");
   }
   Dte d;
-  d.valid = test(w[0], kDteV);
-  d.translation_valid = test(w[0], kDteTv);
+  d.valid = bit_of(w[0], kDteV);
+  d.translation_valid = bit_of(w[0], kDteTv);
   d.had = static_cast<uint8_t>(kDteHad.get(w[0]));
   d.mode = static_cast<uint8_t>(kDteMode.get(w[0]));
   d.page_table_root = w[0] & kDteRoot.mask();
-  d.ppr = test(w[0], kDtePpr);
-  d.gprp = test(w[0], kDteGprp);
-  d.giov = test(w[0], kDteGiov);
-  d.gv = test(w[0], kDteGv);
+  d.ppr = bit_of(w[0], kDtePpr);
+  d.gprp = bit_of(w[0], kDteGprp);
+  d.giov = bit_of(w[0], kDteGiov);
+  d.gv = bit_of(w[0], kDteGv);
   d.glx = static_cast<uint8_t>(kDteGlx.get(w[0]));
   if (d.glx == 3) throw DescriptorError("DTE: GLX = 3 is reserved");
-  d.ir = test(w[0], kDteIr);
-  d.iw = test(w[0], kDteIw);
+  d.ir = bit_of(w[0], kDteIr);
+  d.iw = bit_of(w[0], kDteIw);
   d.domain_id = static_cast<uint16_t>(kDteDomain.get(w[1]));
   d.gcr3_root =
       (kDteGcr3A.get(w[0]) << 12) | (kDteGcr3B.get(w[1]) << 15) | (kDteGcr3C.get(w[1]) << 31);
-  d.iotlb = test(w[1], kDteI);
-  d.se = test(w[1], kDteSe);
-  d.sa = test(w[1], kDteSa);
+  d.iotlb = bit_of(w[1], kDteI);
+  d.se = bit_of(w[1], kDteSe);
+  d.sa = bit_of(w[1], kDteSa);
   d.sysmgt = static_cast<uint8_t>(kDteSysMgt.get(w[1]));
   return d;
 }
@@ -168,11 +144,11 @@ bool Dte::operator==(const Dte& o) const {
 }
 
 uint64_t Gcr3Entry::encode() const {
-  return bit(valid, 0) | put_addr(kGcr3Root, root, "GCR3 entry root");
+  return bit(valid, 0) | put_address(kGcr3Root, root, "GCR3 entry root");
 }
 
 Gcr3Entry Gcr3Entry::decode(uint64_t w) {
-  return Gcr3Entry{test(w, 0), w & kGcr3Root.mask()};
+  return Gcr3Entry{bit_of(w, 0), w & kGcr3Root.mask()};
 }
 
 // ---- Commands ----
@@ -200,7 +176,7 @@ const char* kind_name(Opcode op) {
 }
 
 CmdWords CompletionWait::encode() const {
-  return {opcode_bits(kOpcode) | put_addr(kCwAddr, store_addr, "COMPLETION_WAIT address") |
+  return {opcode_bits(kOpcode) | put_address(kCwAddr, store_addr, "COMPLETION_WAIT address") |
               bit(store, kCwS) | bit(interrupt, kCwI) | bit(flush, kCwF),
           store_data};
 }
@@ -208,9 +184,9 @@ CmdWords CompletionWait::encode() const {
 CompletionWait CompletionWait::decode(const CmdWords& w) {
   check_reserved(w, kCwQ0, ~0ull, "COMPLETION_WAIT");
   CompletionWait c;
-  c.store = test(w[0], kCwS);
-  c.interrupt = test(w[0], kCwI);
-  c.flush = test(w[0], kCwF);
+  c.store = bit_of(w[0], kCwS);
+  c.interrupt = bit_of(w[0], kCwI);
+  c.flush = bit_of(w[0], kCwF);
   c.store_addr = w[0] & kCwAddr.mask();
   c.store_data = w[1];
   return c;
@@ -230,9 +206,9 @@ InvalidateDevtabEntry InvalidateDevtabEntry::decode(const CmdWords& w) {
 }
 
 CmdWords InvalidateIommuPages::encode() const {
-  return {opcode_bits(kOpcode) | put(kIpPasid, pasid, "INVALIDATE_IOMMU_PAGES.PASID") |
+  return {opcode_bits(kOpcode) | put_checked(kIpPasid, pasid, "INVALIDATE_IOMMU_PAGES.PASID") |
               kIpDomain.put(domain_id),
-          put_addr(kCmdAddr, address, "INVALIDATE_IOMMU_PAGES address") | bit(s, kCmdS) |
+          put_address(kCmdAddr, address, "INVALIDATE_IOMMU_PAGES address") | bit(s, kCmdS) |
               bit(pde, kCmdPde) | bit(gn, kCmdGn)};
 }
 
@@ -241,9 +217,9 @@ InvalidateIommuPages InvalidateIommuPages::decode(const CmdWords& w) {
   InvalidateIommuPages c;
   c.pasid = static_cast<uint32_t>(kIpPasid.get(w[0]));
   c.domain_id = static_cast<uint16_t>(kIpDomain.get(w[0]));
-  c.s = test(w[1], kCmdS);
-  c.pde = test(w[1], kCmdPde);
-  c.gn = test(w[1], kCmdGn);
+  c.s = bit_of(w[1], kCmdS);
+  c.pde = bit_of(w[1], kCmdPde);
+  c.gn = bit_of(w[1], kCmdGn);
   c.address = w[1] & kCmdAddr.mask();
   return c;
 }
@@ -257,8 +233,8 @@ CmdWords InvalidateIotlbPages::encode() const {
   return {opcode_bits(kOpcode) | kDeviceId.put(device_id) | kItPasidMid.put(pasid >> 8) |
               kItMaxPend.put(maxpend) | kItQueueId.put(queue_id) | kItPasidLo.put(pasid) |
               kItPasidHi.put(pasid >> 16),
-          put_addr(kCmdAddr, address, "INVALIDATE_IOTLB_PAGES address") | bit(s, kCmdS) |
-              bit(gn, kCmdGn) | put(kItType, type, "INVALIDATE_IOTLB_PAGES.Type")};
+          put_address(kCmdAddr, address, "INVALIDATE_IOTLB_PAGES address") | bit(s, kCmdS) |
+              bit(gn, kCmdGn) | put_checked(kItType, type, "INVALIDATE_IOTLB_PAGES.Type")};
 }
 
 InvalidateIotlbPages InvalidateIotlbPages::decode(const CmdWords& w) {
@@ -269,8 +245,8 @@ InvalidateIotlbPages InvalidateIotlbPages::decode(const CmdWords& w) {
                                   kItPasidLo.get(w[0]));
   c.maxpend = static_cast<uint8_t>(kItMaxPend.get(w[0]));
   c.queue_id = static_cast<uint16_t>(kItQueueId.get(w[0]));
-  c.s = test(w[1], kCmdS);
-  c.gn = test(w[1], kCmdGn);
+  c.s = bit_of(w[1], kCmdS);
+  c.gn = bit_of(w[1], kCmdGn);
   c.type = static_cast<uint8_t>(kItType.get(w[1]));
   c.address = w[1] & kCmdAddr.mask();
   return c;
@@ -291,9 +267,9 @@ InvalidateInterruptTable InvalidateInterruptTable::decode(const CmdWords& w) {
 
 CmdWords CompletePprRequest::encode() const {
   return {opcode_bits(kOpcode) | kDeviceId.put(device_id) |
-              put(kPprPasid, pasid, "COMPLETE_PPR_REQUEST.PASID"),
-          bit(gn, kCmdGn) | put(kPprTag, tag, "COMPLETE_PPR_REQUEST tag") |
-              put(kPprStatus, status, "COMPLETE_PPR_REQUEST.Status")};
+              put_checked(kPprPasid, pasid, "COMPLETE_PPR_REQUEST.PASID"),
+          bit(gn, kCmdGn) | put_checked(kPprTag, tag, "COMPLETE_PPR_REQUEST tag") |
+              put_checked(kPprStatus, status, "COMPLETE_PPR_REQUEST.Status")};
 }
 
 CompletePprRequest CompletePprRequest::decode(const CmdWords& w) {
@@ -301,7 +277,7 @@ CompletePprRequest CompletePprRequest::decode(const CmdWords& w) {
   CompletePprRequest c;
   c.device_id = static_cast<uint16_t>(kDeviceId.get(w[0]));
   c.pasid = static_cast<uint32_t>(kPprPasid.get(w[0]));
-  c.gn = test(w[1], kCmdGn);
+  c.gn = bit_of(w[1], kCmdGn);
   c.tag = static_cast<uint16_t>(kPprTag.get(w[1]));
   c.status = static_cast<uint8_t>(kPprStatus.get(w[1]));
   return c;
@@ -397,7 +373,8 @@ const char* to_string(EventCode c) {
 EventWords EventEntry::encode() const {
   if (pasid >> 20) throw DescriptorError("event PASID " + hex(pasid));
   return {kDeviceId.put(device_id) | kEvPasidHi.put(pasid >> 16) | kEvPasidLo.put(pasid) |
-              put(kEvFlags, flags, "event flags") | kEvCode.put(static_cast<uint64_t>(code)),
+              put_checked(kEvFlags, flags, "event flags") |
+              kEvCode.put(static_cast<uint64_t>(code)),
           address};
 }
 
@@ -419,10 +396,11 @@ bool EventEntry::operator==(const EventEntry& o) const {
 
 PprWords PprLogEntry::encode() const {
   if (pasid >> 20) throw DescriptorError("PPR PASID " + hex(pasid));
-  return {kDeviceId.put(device_id) | kPprPasidLo.put(pasid) | put(kPprPrgi, prgi, "PPR tag") |
-              bit(last, kPprLast) | kPprPasidHi.put(pasid >> 16) |
-              put(kPprFlags, flags, "PPR flags") | put(kPprType, type, "PPR type"),
-          put_addr(kCmdAddr, address, "PPR address")};
+  return {kDeviceId.put(device_id) | kPprPasidLo.put(pasid) |
+              put_checked(kPprPrgi, prgi, "PPR tag") | bit(last, kPprLast) |
+              kPprPasidHi.put(pasid >> 16) | put_checked(kPprFlags, flags, "PPR flags") |
+              put_checked(kPprType, type, "PPR type"),
+          put_address(kCmdAddr, address, "PPR address")};
 }
 
 PprLogEntry PprLogEntry::decode(const PprWords& w) {
@@ -431,7 +409,7 @@ PprLogEntry PprLogEntry::decode(const PprWords& w) {
   e.device_id = static_cast<uint16_t>(kDeviceId.get(w[0]));
   e.pasid = static_cast<uint32_t>((kPprPasidHi.get(w[0]) << 16) | kPprPasidLo.get(w[0]));
   e.prgi = static_cast<uint16_t>(kPprPrgi.get(w[0]));
-  e.last = test(w[0], kPprLast);
+  e.last = bit_of(w[0], kPprLast);
   e.flags = static_cast<uint16_t>(kPprFlags.get(w[0]));
   e.address = w[1] & kCmdAddr.mask();
   return e;

@@ -30,6 +30,7 @@
 #include <string>
 #include <variant>
 
+#include "iommu/bit_field.h"
 #include "iommu/descriptor_error.h"
 #include "sc_models/pcie/ats_encoding.h"
 
@@ -48,16 +49,6 @@ using DteWords = std::array<uint64_t, 4>;
 using CmdWords = std::array<uint64_t, 2>;
 using EventWords = std::array<uint64_t, 2>;
 using PprWords = std::array<uint64_t, 2>;
-
-// A contiguous bit field hi..lo of a 64-bit word or register.
-struct Field {
-  unsigned hi, lo;
-  constexpr uint64_t max() const { return hi - lo == 63 ? ~0ull : (1ull << (hi - lo + 1)) - 1; }
-  constexpr uint64_t mask() const { return max() << lo; }
-  constexpr uint64_t get(uint64_t word) const { return (word >> lo) & max(); }
-  constexpr uint64_t put(uint64_t value) const { return (value & max()) << lo; }
-  constexpr bool fits(uint64_t value) const { return value <= max(); }
-};
 
 // A command the IOMMU refuses: logged as ILLEGAL_COMMAND_ERROR.
 class CommandError : public DescriptorError {

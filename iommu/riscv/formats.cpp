@@ -14,26 +14,11 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-uint64_t put(Field f, uint64_t v, const char* what) {
-  if (!f.fits(v)) {
-    throw DescriptorError(std::string(what) + ": " + hex(v) + " does not fit in bits " +
-                          std::to_string(f.hi) + ":" + std::to_string(f.lo));
-  }
-  return f.put(v);
-}
-
 // A 4 KiB aligned physical address as a PPN field (43:0 in contexts).
 uint64_t put_root(Field ppn, uint64_t addr, const char* what) {
   if (addr & 0xfff)
     throw DescriptorError(std::string(what) + ": " + hex(addr) + " not 4 KiB aligned");
-  return put(ppn, addr >> 12, what);
-}
-
-constexpr uint64_t bit(bool b, unsigned pos) {
-  return uint64_t{b} << pos;
-}
-constexpr bool test(uint64_t w, unsigned pos) {
-  return (w >> pos) & 1;
+  return put_checked(ppn, addr >> 12, what);
 }
 
 // Directory entries (2.1.1, 2.2.1).
@@ -109,15 +94,15 @@ uint64_t op_word(uint8_t opcode, uint8_t func) {
 }
 
 uint64_t ats_word(const AtsTarget& t, uint8_t func) {
-  return op_word(kOpAts, func) | put(kAtsPid, t.pid, "ATS PID") | bit(t.pv, kAtsPv) |
+  return op_word(kOpAts, func) | put_checked(kAtsPid, t.pid, "ATS PID") | bit(t.pv, kAtsPv) |
          bit(t.dsv, kAtsDsv) | kAtsRid.put(t.rid) | kAtsDseg.put(t.dseg);
 }
 
 AtsTarget ats_target(uint64_t w0) {
   AtsTarget t;
   t.pid = static_cast<uint32_t>(kAtsPid.get(w0));
-  t.pv = test(w0, kAtsPv);
-  t.dsv = test(w0, kAtsDsv);
+  t.pv = bit_of(w0, kAtsPv);
+  t.dsv = bit_of(w0, kAtsDsv);
   t.rid = static_cast<uint16_t>(kAtsRid.get(w0));
   t.dseg = static_cast<uint8_t>(kAtsDseg.get(w0));
   return t;
@@ -129,27 +114,29 @@ void check_reserved(uint64_t word, uint64_t used, const char* what) {
 }
 
 CmdWords encode(const IotinvalVma& c) {
-  return {op_word(kOpIotinval, kFuncVma) | bit(c.av, kCmdAv) | put(kInvPscid, c.pscid, "PSCID") |
-              bit(c.pscv, kInvPscv) | bit(c.gv, kInvGv) | kInvGscid.put(c.gscid),
-          c.av ? put(kInvAddr, c.addr >> 12, "IOTINVAL address") : 0};
+  return {op_word(kOpIotinval, kFuncVma) | bit(c.av, kCmdAv) |
+              put_checked(kInvPscid, c.pscid, "PSCID") | bit(c.pscv, kInvPscv) | bit(c.gv, kInvGv) |
+              kInvGscid.put(c.gscid),
+          c.av ? put_checked(kInvAddr, c.addr >> 12, "IOTINVAL address") : 0};
 }
 CmdWords encode(const IotinvalGvma& c) {
   return {op_word(kOpIotinval, kFuncGvma) | bit(c.av, kCmdAv) | bit(c.gv, kInvGv) |
               kInvGscid.put(c.gscid),
-          c.av ? put(kInvAddr, c.addr >> 12, "IOTINVAL address") : 0};
+          c.av ? put_checked(kInvAddr, c.addr >> 12, "IOTINVAL address") : 0};
 }
 CmdWords encode(const IofenceC& c) {
   if (c.addr & 3) throw DescriptorError("IOFENCE.C address not 4-byte aligned");
   return {op_word(kOpIofence, kFuncIofenceC) | bit(c.av, kCmdAv) | bit(c.wsi, kFenceWsi) |
               bit(c.pr, kFencePr) | bit(c.pw, kFencePw) | kFenceData.put(c.data),
-          c.av ? put(kFenceAddr, c.addr >> 2, "IOFENCE.C address") : 0};
+          c.av ? put_checked(kFenceAddr, c.addr >> 2, "IOFENCE.C address") : 0};
 }
 CmdWords encode(const IodirInvalDdt& c) {
-  return {op_word(kOpIodir, kFuncInvalDdt) | bit(c.dv, kDirDv) | put(kDirDid, c.did, "DID"), 0};
+  return {op_word(kOpIodir, kFuncInvalDdt) | bit(c.dv, kDirDv) | put_checked(kDirDid, c.did, "DID"),
+          0};
 }
 CmdWords encode(const IodirInvalPdt& c) {
-  return {op_word(kOpIodir, kFuncInvalPdt) | put(kDirPid, c.pid, "PID") | bit(true, kDirDv) |
-              put(kDirDid, c.did, "DID"),
+  return {op_word(kOpIodir, kFuncInvalPdt) | put_checked(kDirPid, c.pid, "PID") |
+              bit(true, kDirDv) | put_checked(kDirDid, c.did, "DID"),
           0};
 }
 CmdWords encode(const AtsInval& c) {
@@ -174,24 +161,24 @@ constexpr uint64_t kAtsUsed = kCmdOpcode.mask() | kCmdFunc.mask() | kAtsPid.mask
 Command decode_iotinval(const CmdWords& w, unsigned func) {
   check_reserved(w[0], kInvUsed, "IOTINVAL");
   check_reserved(w[1], kInvAddr.mask(), "IOTINVAL address word");
-  const bool av = test(w[0], kCmdAv);
+  const bool av = bit_of(w[0], kCmdAv);
   const uint64_t addr = kInvAddr.get(w[1]) << 12;
   if (func == kFuncVma) {
     IotinvalVma c;
     c.av = av;
     c.addr = av ? addr : 0;
     c.pscid = static_cast<uint32_t>(kInvPscid.get(w[0]));
-    c.pscv = test(w[0], kInvPscv);
-    c.gv = test(w[0], kInvGv);
+    c.pscv = bit_of(w[0], kInvPscv);
+    c.gv = bit_of(w[0], kInvGv);
     c.gscid = static_cast<uint16_t>(kInvGscid.get(w[0]));
     return c;
   }
   if (func != kFuncGvma) illegal("IOTINVAL function " + std::to_string(func));
-  if (test(w[0], kInvPscv)) illegal("IOTINVAL.GVMA with PSCV = 1");
+  if (bit_of(w[0], kInvPscv)) illegal("IOTINVAL.GVMA with PSCV = 1");
   IotinvalGvma c;
   c.av = av;
   c.addr = av ? addr : 0;
-  c.gv = test(w[0], kInvGv);
+  c.gv = bit_of(w[0], kInvGv);
   c.gscid = static_cast<uint16_t>(kInvGscid.get(w[0]));
   return c;
 }
@@ -201,10 +188,10 @@ Command decode_iofence(const CmdWords& w, unsigned func) {
   check_reserved(w[0], kFenceUsed, "IOFENCE.C");
   check_reserved(w[1], kFenceAddr.mask(), "IOFENCE.C address word");
   IofenceC c;
-  c.av = test(w[0], kCmdAv);
-  c.wsi = test(w[0], kFenceWsi);
-  c.pr = test(w[0], kFencePr);
-  c.pw = test(w[0], kFencePw);
+  c.av = bit_of(w[0], kCmdAv);
+  c.wsi = bit_of(w[0], kFenceWsi);
+  c.pr = bit_of(w[0], kFencePr);
+  c.pw = bit_of(w[0], kFencePw);
   c.data = static_cast<uint32_t>(kFenceData.get(w[0]));
   c.addr = c.av ? kFenceAddr.get(w[1]) << 2 : 0;
   return c;
@@ -213,7 +200,7 @@ Command decode_iofence(const CmdWords& w, unsigned func) {
 Command decode_iodir(const CmdWords& w, unsigned func) {
   check_reserved(w[0], kDirUsed, "IODIR");
   if (w[1] != 0) illegal("IODIR: reserved word 1");
-  const bool dv = test(w[0], kDirDv);
+  const bool dv = bit_of(w[0], kDirDv);
   const auto did = static_cast<uint32_t>(kDirDid.get(w[0]));
   const auto pid = static_cast<uint32_t>(kDirPid.get(w[0]));
   if (func == kFuncInvalDdt) {
@@ -246,7 +233,7 @@ Command decode_ats(const CmdWords& w, unsigned func) {
 
 uint64_t DirEntry::encode() const {
   if (next & 0xfff) throw DescriptorError("directory entry: table not 4 KiB aligned");
-  return bit(valid, 0) | put(kPpnField, next >> 12, "directory entry PPN");
+  return bit(valid, 0) | put_checked(kPpnField, next >> 12, "directory entry PPN");
 }
 
 DirEntry DirEntry::decode(uint64_t word, Cause misconfigured) {
@@ -265,30 +252,30 @@ DcWords DeviceContext::encode(bool extended) const {
   w[0] = bit(valid, kTcV) | bit(en_ats, kTcEnAts) | bit(en_pri, kTcEnPri) | bit(t2gpa, kTcT2gpa) |
          bit(dtf, kTcDtf) | bit(pdtv, kTcPdtv) | bit(prpr, kTcPrpr) | bit(gade, kTcGade) |
          bit(sade, kTcSade) | bit(dpe, kTcDpe) | bit(sbe, kTcSbe) | bit(sxl, kTcSxl);
-  w[1] = put(kAtpMode, iohgatp_mode, "iohgatp.MODE") | kIohgatpGscid.put(gscid) |
+  w[1] = put_checked(kAtpMode, iohgatp_mode, "iohgatp.MODE") | kIohgatpGscid.put(gscid) |
          put_root(kAtpPpn, iohgatp_root, "iohgatp root");
-  w[2] = put(kDcTaPscid, pscid, "DC.ta.PSCID");
-  w[3] = put(kAtpMode, fsc_mode, "fsc.MODE") | put_root(kAtpPpn, fsc_root, "fsc root");
+  w[2] = put_checked(kDcTaPscid, pscid, "DC.ta.PSCID");
+  w[3] = put_checked(kAtpMode, fsc_mode, "fsc.MODE") | put_root(kAtpPpn, fsc_root, "fsc root");
   (void)extended;  // msiptp, msi_addr_mask, msi_addr_pattern: 0 (no MSI translation)
   return w;
 }
 
 DeviceContext DeviceContext::decode(const DcWords& w, bool extended) {
   DeviceContext d;
-  d.valid = test(w[0], kTcV);
+  d.valid = bit_of(w[0], kTcV);
   if (!d.valid) return d;
   if (w[0] & ~kTcMask) bad_dc("tc reserved bits " + hex(w[0] & ~kTcMask));
-  d.en_ats = test(w[0], kTcEnAts);
-  d.en_pri = test(w[0], kTcEnPri);
-  d.t2gpa = test(w[0], kTcT2gpa);
-  d.dtf = test(w[0], kTcDtf);
-  d.pdtv = test(w[0], kTcPdtv);
-  d.prpr = test(w[0], kTcPrpr);
-  d.gade = test(w[0], kTcGade);
-  d.sade = test(w[0], kTcSade);
-  d.dpe = test(w[0], kTcDpe);
-  d.sbe = test(w[0], kTcSbe);
-  d.sxl = test(w[0], kTcSxl);
+  d.en_ats = bit_of(w[0], kTcEnAts);
+  d.en_pri = bit_of(w[0], kTcEnPri);
+  d.t2gpa = bit_of(w[0], kTcT2gpa);
+  d.dtf = bit_of(w[0], kTcDtf);
+  d.pdtv = bit_of(w[0], kTcPdtv);
+  d.prpr = bit_of(w[0], kTcPrpr);
+  d.gade = bit_of(w[0], kTcGade);
+  d.sade = bit_of(w[0], kTcSade);
+  d.dpe = bit_of(w[0], kTcDpe);
+  d.sbe = bit_of(w[0], kTcSbe);
+  d.sxl = bit_of(w[0], kTcSxl);
   d.iohgatp_mode = static_cast<uint8_t>(kAtpMode.get(w[1]));
   d.gscid = static_cast<uint16_t>(kIohgatpGscid.get(w[1]));
   d.iohgatp_root = kAtpPpn.get(w[1]) << 12;
@@ -319,18 +306,19 @@ bool DeviceContext::operator==(const DeviceContext& o) const {
 }
 
 PcWords ProcessContext::encode() const {
-  return {bit(valid, kPcV) | bit(ens, kPcEns) | bit(sum, kPcSum) | put(kPcPscid, pscid, "PSCID"),
+  return {bit(valid, kPcV) | bit(ens, kPcEns) | bit(sum, kPcSum) |
+              put_checked(kPcPscid, pscid, "PSCID"),
           kAtpMode.put(static_cast<uint64_t>(mode)) | put_root(kAtpPpn, root, "iosatp root")};
 }
 
 ProcessContext ProcessContext::decode(const PcWords& w) {
   ProcessContext p;
-  p.valid = test(w[0], kPcV);
+  p.valid = bit_of(w[0], kPcV);
   if (!p.valid) return p;
   if (w[0] & ~kPcTaMask) bad_pc("ta reserved bits " + hex(w[0] & ~kPcTaMask));
   if (w[1] & ~kAtpMask) bad_pc("fsc reserved bits");
-  p.ens = test(w[0], kPcEns);
-  p.sum = test(w[0], kPcSum);
+  p.ens = bit_of(w[0], kPcEns);
+  p.sum = bit_of(w[0], kPcSum);
   p.pscid = static_cast<uint32_t>(kPcPscid.get(w[0]));
   const auto mode = static_cast<uint8_t>(kAtpMode.get(w[1]));
   if (mode != static_cast<uint8_t>(IosatpMode::kBare) &&
@@ -381,7 +369,7 @@ AtsInvalPayload AtsInvalPayload::decode(uint64_t word) {
   if (word & ~(kInvalAddr.mask() | (1ull << kInvalS) | (1ull << kInvalG))) {
     illegal("ATS.INVAL payload: reserved bits");
   }
-  return AtsInvalPayload{word & kInvalAddr.mask(), test(word, kInvalS), test(word, kInvalG)};
+  return AtsInvalPayload{word & kInvalAddr.mask(), bit_of(word, kInvalS), bit_of(word, kInvalG)};
 }
 bool AtsInvalPayload::operator==(const AtsInvalPayload& o) const {
   return address == o.address && s == o.s && global == o.global;
@@ -391,7 +379,7 @@ bool AtsInval::operator==(const AtsInval& o) const {
 }
 
 uint64_t PrgrPayload::encode() const {
-  return put(kPrgrIndex, prgi, "PRGI") | put(kPrgrCode, code, "response code") |
+  return put_checked(kPrgrIndex, prgi, "PRGI") | put_checked(kPrgrCode, code, "response code") |
          kPrgrDst.put(dst_id);
 }
 PrgrPayload PrgrPayload::decode(uint64_t word) {
@@ -437,17 +425,17 @@ Command decode_command(const CmdWords& w) {
 // ---- Fault and page request records ----
 
 FaultWords FaultRecord::encode() const {
-  return {put(kFrCause, cause, "CAUSE") | put(kFrPid, pid, "PID") | bit(pv, kFrPv) |
+  return {put_checked(kFrCause, cause, "CAUSE") | put_checked(kFrPid, pid, "PID") | bit(pv, kFrPv) |
               bit(priv, kFrPriv) | kFrTtyp.put(static_cast<uint64_t>(ttyp)) |
-              put(kFrDid, did, "DID"),
+              put_checked(kFrDid, did, "DID"),
           0, iotval, iotval2};
 }
 FaultRecord FaultRecord::decode(const FaultWords& w) {
   FaultRecord r;
   r.cause = static_cast<uint16_t>(kFrCause.get(w[0]));
   r.pid = static_cast<uint32_t>(kFrPid.get(w[0]));
-  r.pv = test(w[0], kFrPv);
-  r.priv = test(w[0], kFrPriv);
+  r.pv = bit_of(w[0], kFrPv);
+  r.priv = bit_of(w[0], kFrPriv);
   r.ttyp = static_cast<Ttyp>(kFrTtyp.get(w[0]));
   r.did = static_cast<uint32_t>(kFrDid.get(w[0]));
   r.iotval = w[2];
@@ -460,20 +448,21 @@ bool FaultRecord::operator==(const FaultRecord& o) const {
 
 PageRequestWords PageRequestRecord::encode() const {
   if (addr & 0xfff) throw DescriptorError("page request address not 4 KiB aligned");
-  return {put(kPrPid, pid, "PID") | bit(pv, kPrPv) | bit(priv, kPrPriv) | bit(exec, kPrExec) |
-              put(kPrDid, did, "DID"),
-          bit(read, kPrR) | bit(write, kPrW) | bit(last, kPrL) | put(kPrPrgi, prgi, "PRGI") | addr};
+  return {put_checked(kPrPid, pid, "PID") | bit(pv, kPrPv) | bit(priv, kPrPriv) |
+              bit(exec, kPrExec) | put_checked(kPrDid, did, "DID"),
+          bit(read, kPrR) | bit(write, kPrW) | bit(last, kPrL) |
+              put_checked(kPrPrgi, prgi, "PRGI") | addr};
 }
 PageRequestRecord PageRequestRecord::decode(const PageRequestWords& w) {
   PageRequestRecord r;
   r.pid = static_cast<uint32_t>(kPrPid.get(w[0]));
-  r.pv = test(w[0], kPrPv);
-  r.priv = test(w[0], kPrPriv);
-  r.exec = test(w[0], kPrExec);
+  r.pv = bit_of(w[0], kPrPv);
+  r.priv = bit_of(w[0], kPrPriv);
+  r.exec = bit_of(w[0], kPrExec);
   r.did = static_cast<uint32_t>(kPrDid.get(w[0]));
-  r.read = test(w[1], kPrR);
-  r.write = test(w[1], kPrW);
-  r.last = test(w[1], kPrL);
+  r.read = bit_of(w[1], kPrR);
+  r.write = bit_of(w[1], kPrW);
+  r.last = bit_of(w[1], kPrL);
   r.prgi = static_cast<uint16_t>(kPrPrgi.get(w[1]));
   r.addr = w[1] & kPrAddr.mask();
   return r;

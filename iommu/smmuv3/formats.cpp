@@ -16,35 +16,8 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-// A value placed in field f; DescriptorError if it does not fit.
-uint64_t put(Field f, uint64_t v, const char* what) {
-  if (!f.fits(v)) {
-    throw DescriptorError(std::string(what) + ": " + hex(v) + " does not fit in bits " +
-                          std::to_string(f.hi) + ":" + std::to_string(f.lo));
-  }
-  return f.put(v);
-}
-
-// An address held in place by field f (bits f.hi:f.lo of the address itself); it must be
-// aligned to 2^f.lo and below 2^(f.hi+1).
-uint64_t put_addr(Field f, uint64_t addr, const char* what) {
-  if ((addr & ~f.mask()) != 0) {
-    throw DescriptorError(std::string(what) + ": address " + hex(addr) +
-                          " is not a multiple of 2^" + std::to_string(f.lo) + " below 2^" +
-                          std::to_string(f.hi + 1));
-  }
-  return addr;
-}
-
 uint64_t get_addr(Field f, uint64_t w) {
   return w & f.mask();
-}
-
-constexpr uint64_t bit(bool b, unsigned pos) {
-  return uint64_t{b} << pos;
-}
-constexpr bool test(uint64_t w, unsigned pos) {
-  return (w >> pos) & 1;
 }
 
 // Fields shared by several formats.
@@ -134,7 +107,7 @@ uint64_t opcode_word(Opcode op) {
 
 // The StreamID / SubstreamID / SSV part of word 0 shared by several commands.
 uint64_t stream_word(uint32_t sid, bool ssv, uint32_t ssid, const char* what) {
-  return kSid.put(sid) | bit(ssv, kSsvBit) | put(kSsid, ssid, what);
+  return kSid.put(sid) | bit(ssv, kSsvBit) | put_checked(kSsid, ssid, what);
 }
 
 }  // namespace
@@ -227,7 +200,8 @@ std::string kind_name(Opcode op) {
 // ---- Stream table ----
 
 uint64_t L1Std::encode() const {
-  return put(kL1StdSpan, span, "L1STD.Span") | put_addr(kL1StdL2Ptr, l2ptr, "L1STD.L2Ptr");
+  return put_checked(kL1StdSpan, span, "L1STD.Span") |
+         put_address(kL1StdL2Ptr, l2ptr, "L1STD.L2Ptr");
 }
 
 L1Std L1Std::decode(uint64_t word) {
@@ -238,16 +212,16 @@ SteWords Ste::encode() const {
   SteWords w{};
   w[0] = bit(valid, kSteV) | kSteConfig.put(static_cast<uint64_t>(config)) |
          kSteS1Fmt.put(static_cast<uint64_t>(s1fmt)) |
-         put_addr(kSteS1CtxPtr, s1_context_ptr, "STE.S1ContextPtr") |
-         put(kSteS1CdMax, s1_cdmax, "STE.S1CDMax");
+         put_address(kSteS1CtxPtr, s1_context_ptr, "STE.S1ContextPtr") |
+         put_checked(kSteS1CdMax, s1_cdmax, "STE.S1CDMax");
   w[1] = kSteS1Dss.put(static_cast<uint64_t>(s1dss)) | bit(s1stalld, kSteS1Stalld) |
-         kSteEats.put(static_cast<uint64_t>(eats)) | put(kSteStrw, strw, "STE.STRW");
+         kSteEats.put(static_cast<uint64_t>(eats)) | put_checked(kSteStrw, strw, "STE.STRW");
   return w;
 }
 
 Ste Ste::decode(const SteWords& w) {
   Ste s;
-  s.valid = test(w[0], kSteV);
+  s.valid = bit_of(w[0], kSteV);
   if (!s.valid) bad_ste("V=0");
   const uint64_t config = kSteConfig.get(w[0]);
   switch (config) {
@@ -272,7 +246,7 @@ Ste Ste::decode(const SteWords& w) {
   if (s1_table && dss == 3) bad_ste("reserved S1DSS 3");
   s.s1fmt = static_cast<S1Fmt>(fmt);
   s.s1dss = static_cast<S1Dss>(dss);
-  s.s1stalld = test(w[1], kSteS1Stalld);
+  s.s1stalld = bit_of(w[1], kSteS1Stalld);
   const uint64_t eats = kSteEats.get(w[1]);
   if (s.config != SteConfig::kAbort && eats > 1) {
     bad_ste("EATS " + std::to_string(eats) + " (split-stage ATS needs stage 2)");
@@ -291,31 +265,31 @@ bool Ste::operator==(const Ste& o) const {
 // ---- Context descriptors ----
 
 uint64_t L1Cd::encode() const {
-  return bit(valid, kL1CdV) | put_addr(kL1CdL2Ptr, l2ptr, "L1CD.L2Ptr");
+  return bit(valid, kL1CdV) | put_address(kL1CdL2Ptr, l2ptr, "L1CD.L2Ptr");
 }
 
 L1Cd L1Cd::decode(uint64_t word) {
-  return L1Cd{test(word, kL1CdV), get_addr(kL1CdL2Ptr, word)};
+  return L1Cd{bit_of(word, kL1CdV), get_addr(kL1CdL2Ptr, word)};
 }
 
 CdWords Cd::encode() const {
   CdWords w{};
-  w[0] = put(kCdT0sz, t0sz, "CD.T0SZ") | put(kCdTg0, tg0, "CD.TG0") | bit(epd0, kCdEpd0) |
-         bit(endi, kCdEndi) | bit(epd1, kCdEpd1) | bit(valid, kCdV) | put(kCdIps, ips, "CD.IPS") |
-         bit(affd, kCdAffd) | bit(true, kCdAa64) | bit(hd, kCdHd) | bit(ha, kCdHa) |
-         bit(stall, kCdS) | bit(record, kCdR) | bit(abort, kCdA) | bit(aset, kCdAset) |
-         kCdAsid.put(asid);
-  w[1] = put_addr(kCdTtb0, ttb0, "CD.TTB0");
+  w[0] = put_checked(kCdT0sz, t0sz, "CD.T0SZ") | put_checked(kCdTg0, tg0, "CD.TG0") |
+         bit(epd0, kCdEpd0) | bit(endi, kCdEndi) | bit(epd1, kCdEpd1) | bit(valid, kCdV) |
+         put_checked(kCdIps, ips, "CD.IPS") | bit(affd, kCdAffd) | bit(true, kCdAa64) |
+         bit(hd, kCdHd) | bit(ha, kCdHa) | bit(stall, kCdS) | bit(record, kCdR) | bit(abort, kCdA) |
+         bit(aset, kCdAset) | kCdAsid.put(asid);
+  w[1] = put_address(kCdTtb0, ttb0, "CD.TTB0");
   w[3] = mair;
   return w;
 }
 
 Cd Cd::decode(const CdWords& w) {
   Cd c;
-  c.valid = test(w[0], kCdV);
+  c.valid = bit_of(w[0], kCdV);
   if (!c.valid) bad_cd("V=0");
-  if (!test(w[0], kCdAa64)) bad_cd("AA64=0 (only the AArch64 table format is walked)");
-  c.endi = test(w[0], kCdEndi);
+  if (!bit_of(w[0], kCdAa64)) bad_cd("AA64=0 (only the AArch64 table format is walked)");
+  c.endi = bit_of(w[0], kCdEndi);
   if (c.endi) bad_cd("ENDI=1 (little-endian tables only)");
   c.t0sz = static_cast<uint8_t>(kCdT0sz.get(w[0]));
   c.tg0 = static_cast<uint8_t>(kCdTg0.get(w[0]));
@@ -323,16 +297,16 @@ Cd Cd::decode(const CdWords& w) {
     bad_cd("T0SZ " + std::to_string(c.t0sz) + " TG0 " + std::to_string(c.tg0) +
            " (the model walks only T0SZ=16 with TG0=4K: 4 levels from a PML4)");
   }
-  c.epd0 = test(w[0], kCdEpd0);
-  c.epd1 = test(w[0], kCdEpd1);
+  c.epd0 = bit_of(w[0], kCdEpd0);
+  c.epd1 = bit_of(w[0], kCdEpd1);
   c.ips = static_cast<uint8_t>(kCdIps.get(w[0]));
-  c.affd = test(w[0], kCdAffd);
-  c.hd = test(w[0], kCdHd);
-  c.ha = test(w[0], kCdHa);
-  c.stall = test(w[0], kCdS);
-  c.record = test(w[0], kCdR);
-  c.abort = test(w[0], kCdA);
-  c.aset = test(w[0], kCdAset);
+  c.affd = bit_of(w[0], kCdAffd);
+  c.hd = bit_of(w[0], kCdHd);
+  c.ha = bit_of(w[0], kCdHa);
+  c.stall = bit_of(w[0], kCdS);
+  c.record = bit_of(w[0], kCdR);
+  c.abort = bit_of(w[0], kCdA);
+  c.aset = bit_of(w[0], kCdAset);
   c.asid = static_cast<uint16_t>(kCdAsid.get(w[0]));
   c.ttb0 = get_addr(kCdTtb0, w[1]);
   c.mair = w[3];
@@ -352,7 +326,7 @@ CmdWords PrefetchConfig::encode() const {
   return {opcode_word(kOpcode) | stream_word(sid, ssv, ssid, "PREFETCH_CONFIG.SubstreamID"), 0};
 }
 PrefetchConfig PrefetchConfig::decode(const CmdWords& w) {
-  return PrefetchConfig{static_cast<uint32_t>(kSid.get(w[0])), test(w[0], kSsvBit),
+  return PrefetchConfig{static_cast<uint32_t>(kSid.get(w[0])), bit_of(w[0], kSsvBit),
                         static_cast<uint32_t>(kSsid.get(w[0]))};
 }
 bool PrefetchConfig::operator==(const PrefetchConfig& o) const {
@@ -361,11 +335,11 @@ bool PrefetchConfig::operator==(const PrefetchConfig& o) const {
 
 CmdWords PrefetchAddr::encode() const {
   return {opcode_word(kOpcode) | stream_word(sid, ssv, ssid, "PREFETCH_ADDR.SubstreamID"),
-          put(kPrefetchSize, size, "PREFETCH_ADDR.Size") |
-              put_addr(kCmdAddr, addr, "PREFETCH_ADDR.Address")};
+          put_checked(kPrefetchSize, size, "PREFETCH_ADDR.Size") |
+              put_address(kCmdAddr, addr, "PREFETCH_ADDR.Address")};
 }
 PrefetchAddr PrefetchAddr::decode(const CmdWords& w) {
-  return PrefetchAddr{static_cast<uint32_t>(kSid.get(w[0])), test(w[0], kSsvBit),
+  return PrefetchAddr{static_cast<uint32_t>(kSid.get(w[0])), bit_of(w[0], kSsvBit),
                       static_cast<uint32_t>(kSsid.get(w[0])),
                       static_cast<uint8_t>(kPrefetchSize.get(w[1])), get_addr(kCmdAddr, w[1])};
 }
@@ -377,7 +351,7 @@ CmdWords CfgiSte::encode() const {
   return {opcode_word(kOpcode) | kSid.put(sid), bit(leaf, kCmdLeaf)};
 }
 CfgiSte CfgiSte::decode(const CmdWords& w) {
-  return CfgiSte{static_cast<uint32_t>(kSid.get(w[0])), test(w[1], kCmdLeaf)};
+  return CfgiSte{static_cast<uint32_t>(kSid.get(w[0])), bit_of(w[1], kCmdLeaf)};
 }
 
 uint32_t CfgiSteRange::first_sid() const {
@@ -389,7 +363,8 @@ uint32_t CfgiSteRange::last_sid() const {
   return static_cast<uint32_t>(first_sid() + (span - 1));
 }
 CmdWords CfgiSteRange::encode() const {
-  return {opcode_word(kOpcode) | kSid.put(sid), put(kCfgiRange, range, "CFGI_STE_RANGE.Range")};
+  return {opcode_word(kOpcode) | kSid.put(sid),
+          put_checked(kCfgiRange, range, "CFGI_STE_RANGE.Range")};
 }
 CfgiSteRange CfgiSteRange::decode(const CmdWords& w) {
   return CfgiSteRange{static_cast<uint32_t>(kSid.get(w[0])),
@@ -397,12 +372,12 @@ CfgiSteRange CfgiSteRange::decode(const CmdWords& w) {
 }
 
 CmdWords CfgiCd::encode() const {
-  return {opcode_word(kOpcode) | kSid.put(sid) | put(kSsid, ssid, "CFGI_CD.SubstreamID"),
+  return {opcode_word(kOpcode) | kSid.put(sid) | put_checked(kSsid, ssid, "CFGI_CD.SubstreamID"),
           bit(leaf, kCmdLeaf)};
 }
 CfgiCd CfgiCd::decode(const CmdWords& w) {
   return CfgiCd{static_cast<uint32_t>(kSid.get(w[0])), static_cast<uint32_t>(kSsid.get(w[0])),
-                test(w[1], kCmdLeaf)};
+                bit_of(w[1], kCmdLeaf)};
 }
 bool CfgiCd::operator==(const CfgiCd& o) const {
   return sid == o.sid && ssid == o.ssid && leaf == o.leaf;
@@ -434,15 +409,16 @@ namespace {
 
 // The range fields of TLBI_NH_VA(A): NUM and SCALE in word 0, the rest in word 1.
 CmdWords encode_va_range(const TlbiVaRange& r) {
-  return {put(kTlbiNum, r.num, "TLBI.NUM") | put(kTlbiScale, r.scale, "TLBI.SCALE"),
-          bit(r.leaf, kCmdLeaf) | put(kTlbiTtl, r.ttl, "TLBI.TTL") | put(kTlbiTg, r.tg, "TLBI.TG") |
-              put_addr(kCmdAddr, r.addr, "TLBI.Address")};
+  return {put_checked(kTlbiNum, r.num, "TLBI.NUM") | put_checked(kTlbiScale, r.scale, "TLBI.SCALE"),
+          bit(r.leaf, kCmdLeaf) | put_checked(kTlbiTtl, r.ttl, "TLBI.TTL") |
+              put_checked(kTlbiTg, r.tg, "TLBI.TG") |
+              put_address(kCmdAddr, r.addr, "TLBI.Address")};
 }
 
 TlbiVaRange decode_va_range(const CmdWords& w) {
   TlbiVaRange r;
   r.addr = get_addr(kCmdAddr, w[1]);
-  r.leaf = test(w[1], kCmdLeaf);
+  r.leaf = bit_of(w[1], kCmdLeaf);
   r.ttl = static_cast<uint8_t>(kTlbiTtl.get(w[1]));
   r.tg = static_cast<uint8_t>(kTlbiTg.get(w[1]));
   r.num = static_cast<uint8_t>(kTlbiNum.get(w[0]));
@@ -490,16 +466,17 @@ TlbiNsnhAll TlbiNsnhAll::decode(const CmdWords&) {
 }
 
 CmdWords AtcInv::encode() const {
-  return {opcode_word(kOpcode) | stream_word(sid, ssv, ssid, "ATC_INV.SubstreamID") |
-              bit(global, kAtcGlobal),
-          put(kAtcSize, size, "ATC_INV.Size") | put_addr(kCmdAddr, addr, "ATC_INV.Address")};
+  return {
+      opcode_word(kOpcode) | stream_word(sid, ssv, ssid, "ATC_INV.SubstreamID") |
+          bit(global, kAtcGlobal),
+      put_checked(kAtcSize, size, "ATC_INV.Size") | put_address(kCmdAddr, addr, "ATC_INV.Address")};
 }
 AtcInv AtcInv::decode(const CmdWords& w) {
   AtcInv c;
   c.sid = static_cast<uint32_t>(kSid.get(w[0]));
   c.ssid = static_cast<uint32_t>(kSsid.get(w[0]));
-  c.ssv = test(w[0], kSsvBit);
-  c.global = test(w[0], kAtcGlobal);
+  c.ssv = bit_of(w[0], kSsvBit);
+  c.global = bit_of(w[0], kAtcGlobal);
   c.addr = get_addr(kCmdAddr, w[1]);
   c.size = static_cast<uint8_t>(kAtcSize.get(w[1]));
   return c;
@@ -511,13 +488,13 @@ bool AtcInv::operator==(const AtcInv& o) const {
 
 CmdWords PriResp::encode() const {
   return {opcode_word(kOpcode) | stream_word(sid, ssv, ssid, "PRI_RESP.SubstreamID"),
-          put(kPriPrgi, prgi, "PRI_RESP.PRGI") | kPriResp.put(static_cast<uint64_t>(resp))};
+          put_checked(kPriPrgi, prgi, "PRI_RESP.PRGI") | kPriResp.put(static_cast<uint64_t>(resp))};
 }
 PriResp PriResp::decode(const CmdWords& w) {
   const uint64_t resp = kPriResp.get(w[1]);
   if (resp == 3) illegal("PRI_RESP: reserved Resp 3");
   return PriResp{static_cast<uint32_t>(kSid.get(w[0])), static_cast<uint32_t>(kSsid.get(w[0])),
-                 test(w[0], kSsvBit), static_cast<uint16_t>(kPriPrgi.get(w[1])),
+                 bit_of(w[0], kSsvBit), static_cast<uint16_t>(kPriPrgi.get(w[1])),
                  static_cast<PriResponse>(resp)};
 }
 bool PriResp::operator==(const PriResp& o) const {
@@ -540,9 +517,9 @@ bool Resume::operator==(const Resume& o) const {
 
 CmdWords Sync::encode() const {
   return {opcode_word(kOpcode) | kSyncCs.put(static_cast<uint64_t>(cs)) |
-              put(kSyncMsh, msh, "SYNC.MSH") | put(kSyncMsiAttr, msi_attr, "SYNC.MSIAttr") |
-              kSyncMsiData.put(msi_data),
-          put_addr(kSyncMsiAddr, msi_addr, "SYNC.MSIAddress")};
+              put_checked(kSyncMsh, msh, "SYNC.MSH") |
+              put_checked(kSyncMsiAttr, msi_attr, "SYNC.MSIAttr") | kSyncMsiData.put(msi_data),
+          put_address(kSyncMsiAddr, msi_addr, "SYNC.MSIAddress")};
 }
 Sync Sync::decode(const CmdWords& w) {
   const uint64_t cs = kSyncCs.get(w[0]);
@@ -694,7 +671,7 @@ EventWords EventRecord::encode() const {
   w[1] = kEvtStag.put(stag) | bit(stall, kEvtStall) | bit(pnu, kEvtPnu) | bit(ind, kEvtInd) |
          bit(rnw, kEvtRnw) | bit(s2, kEvtS2) | kEvtClass.put(static_cast<uint64_t>(cls));
   w[2] = input_addr;
-  w[3] = put_addr(kEvtAddr2, addr2, "EVT.addr2");
+  w[3] = put_address(kEvtAddr2, addr2, "EVT.addr2");
   return w;
 }
 
@@ -702,14 +679,14 @@ EventRecord EventRecord::decode(const EventWords& w) {
   EventRecord e;
   e.type = static_cast<EventType>(kEvtType.get(w[0]));
   e.sid = static_cast<uint32_t>(kSid.get(w[0]));
-  e.ssv = test(w[0], kSsvBit);
+  e.ssv = bit_of(w[0], kSsvBit);
   e.ssid = static_cast<uint32_t>(kSsid.get(w[0]));
   e.stag = static_cast<uint16_t>(kEvtStag.get(w[1]));
-  e.stall = test(w[1], kEvtStall);
-  e.pnu = test(w[1], kEvtPnu);
-  e.ind = test(w[1], kEvtInd);
-  e.rnw = test(w[1], kEvtRnw);
-  e.s2 = test(w[1], kEvtS2);
+  e.stall = bit_of(w[1], kEvtStall);
+  e.pnu = bit_of(w[1], kEvtPnu);
+  e.ind = bit_of(w[1], kEvtInd);
+  e.rnw = bit_of(w[1], kEvtRnw);
+  e.s2 = bit_of(w[1], kEvtS2);
   e.cls = static_cast<EventClass>(kEvtClass.get(w[1]));
   e.input_addr = w[2];
   e.addr2 = get_addr(kEvtAddr2, w[3]);
@@ -725,22 +702,23 @@ bool EventRecord::operator==(const EventRecord& o) const {
 // ---- PRI queue ----
 
 PriqWords PriqEntry::encode() const {
-  return {kPriqSid.put(sid) | put(kPriqSsid, ssid, "PRIQ.SubstreamID") | bit(pnu, kPriqPnu) |
-              bit(exec, kPriqExec) | bit(read, kPriqRead) | bit(write, kPriqWrite) |
-              bit(last, kPriqLast) | bit(ssv, kPriqSsv),
-          put(kPriqPrgi, prgi, "PRIQ.PRGIndex") | put_addr(kPriqAddr, addr, "PRIQ.Address")};
+  return {
+      kPriqSid.put(sid) | put_checked(kPriqSsid, ssid, "PRIQ.SubstreamID") | bit(pnu, kPriqPnu) |
+          bit(exec, kPriqExec) | bit(read, kPriqRead) | bit(write, kPriqWrite) |
+          bit(last, kPriqLast) | bit(ssv, kPriqSsv),
+      put_checked(kPriqPrgi, prgi, "PRIQ.PRGIndex") | put_address(kPriqAddr, addr, "PRIQ.Address")};
 }
 
 PriqEntry PriqEntry::decode(const PriqWords& w) {
   PriqEntry e;
   e.sid = static_cast<uint32_t>(kPriqSid.get(w[0]));
   e.ssid = static_cast<uint32_t>(kPriqSsid.get(w[0]));
-  e.ssv = test(w[0], kPriqSsv);
-  e.pnu = test(w[0], kPriqPnu);
-  e.exec = test(w[0], kPriqExec);
-  e.read = test(w[0], kPriqRead);
-  e.write = test(w[0], kPriqWrite);
-  e.last = test(w[0], kPriqLast);
+  e.ssv = bit_of(w[0], kPriqSsv);
+  e.pnu = bit_of(w[0], kPriqPnu);
+  e.exec = bit_of(w[0], kPriqExec);
+  e.read = bit_of(w[0], kPriqRead);
+  e.write = bit_of(w[0], kPriqWrite);
+  e.last = bit_of(w[0], kPriqLast);
   e.prgi = static_cast<uint16_t>(kPriqPrgi.get(w[1]));
   e.addr = get_addr(kPriqAddr, w[1]);
   return e;

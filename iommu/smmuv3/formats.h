@@ -31,6 +31,7 @@
 #include <variant>
 #include <vector>
 
+#include "iommu/bit_field.h"
 #include "iommu/descriptor_error.h"
 
 namespace iosim::smmuv3 {
@@ -49,16 +50,6 @@ using SteWords = std::array<uint64_t, 8>;
 using CdWords = std::array<uint64_t, 8>;
 using EventWords = std::array<uint64_t, 4>;
 using PriqWords = std::array<uint64_t, 2>;
-
-// A contiguous bit field hi..lo of a 64-bit word or register.
-struct Field {
-  unsigned hi, lo;
-  constexpr uint64_t max() const { return hi - lo == 63 ? ~0ull : (1ull << (hi - lo + 1)) - 1; }
-  constexpr uint64_t mask() const { return max() << lo; }
-  constexpr uint64_t get(uint64_t word) const { return (word >> lo) & max(); }
-  constexpr uint64_t put(uint64_t value) const { return (value & max()) << lo; }
-  constexpr bool fits(uint64_t value) const { return value <= max(); }
-};
 
 // Event record types (spec 7.3, table of event types). Types this model does not raise
 // are listed so that a decoded record names them.
