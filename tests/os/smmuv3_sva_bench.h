@@ -10,6 +10,7 @@
 #include <map>
 #include <vector>
 
+#include "arch_sva_bench.h"
 #include "common/tlm_bench.h"
 #include "iommu/smmuv3/smmuv3.h"
 #include "iommu/smmuv3_bench.h"
@@ -17,7 +18,6 @@
 #include "os/kernel.h"
 #include "os/smmuv3_sva_driver.h"
 #include "sc_models/check/ground_truth.h"
-#include "sva_bench.h"
 
 namespace iosim::test {
 
@@ -28,55 +28,10 @@ inline IommuConfig smmu_sva_config(bool range_invalidation = true) {
   return c;
 }
 
-struct Smmuv3SvaBench {
-  SimContext sim;  // first: the modules below register their statistics in it
-  PhysicalMemory mem;
-  GroundTruth gt;
-  GroundTruthRecorder rec;
-  Kernel os;
-  Smmuv3 iommu;
-  RootPort& port0;
-  RootPort& port1;
-  smmu::StubDevice dev0, dev1;
-  Smmuv3SvaDriver drv;
-  IopfHandler iopf;
-
+struct Smmuv3SvaBench : ArchSvaBench<Smmuv3, Smmuv3SvaDriver> {
   explicit Smmuv3SvaBench(const IommuConfig& ic = smmu_sva_config(), const SvaConfig& sc = {},
                           const IopfConfig& fc = {}, const OsConfig& oc = sva_os())
-      : mem("mem", sva_memory()),
-        os(sim, oc, mem, &gt),
-        iommu("iommu", sim, ic),
-        port0(iommu.add_root_port("rp0", port(smmu::kRid0))),
-        port1(iommu.add_root_port("rp1", port(smmu::kRid1))),
-        dev0("dev0", smmu::kRid0),
-        dev1("dev1", smmu::kRid1),
-        drv("sva", sc, os),
-        iopf("iopf", fc, drv, os) {
-    gt.subscribe(&rec);
-    iommu.mem.bind(mem.socket);
-    drv.regs.bind(iommu.regs);
-    drv.irq.bind(iommu.irq);
-    iopf.irq.bind(iommu.irq);
-    dev0.up.bind(port0.upstream);
-    port0.downstream.bind(dev0.down);
-    dev1.up.bind(port1.upstream);
-    port1.downstream.bind(dev1.down);
-    drv.set_ground_truth(&gt);
-    drv.set_iopf_handler(&iopf);
-  }
-  static RootPortConfig port(uint16_t rid) {
-    RootPortConfig p;
-    p.requester_id = rid;
-    return p;
-  }
-  // From a thread: a new mm with one RW anonymous VMA of `pages` at `va`.
-  Mm& new_mm(uint32_t id, uint64_t va, uint64_t pages, uint32_t prot = kProtRead | kProtWrite) {
-    Mm& m = os.create_mm(id);
-    m.cpu_enter(0);
-    os.mmap(m, 0, va, pages * 4096, prot, false);
-    return m;
-  }
-  uint64_t frame_of(Mm& m, uint64_t va) { return m.pte(va).page_address(PageSize::k4K); }
+      : ArchSvaBench(ic, sc, fc, oc) {}
 
   // The commands written in [from, to) of the driver's PROD, by opcode. A CMD_SYNC the
   // SMMU completed has its first word cleared by the MSI write: opcode 0 is counted as
@@ -110,10 +65,6 @@ struct Smmuv3SvaBench {
           {mem.read_u64(a), mem.read_u64(a + 8), mem.read_u64(a + 16), mem.read_u64(a + 24)}));
     }
     return out;
-  }
-  uint64_t counter(const std::string& path) {
-    const auto* c = sim.stats().find_as<Counter>(path);
-    return c ? c->value() : 0;
   }
 };
 
