@@ -50,6 +50,7 @@ CommandBuffer::CommandBuffer(sc_core::sc_module_name name, SimContext& ctx,
       process_latency_(ns(cfg.process_latency_ns)),
       stats_(ctx.stats().group(*this)),
       atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns), [this] { on_timeout(); }),
+      kinds_(stats_),
       queue_depth_(
           stats_.average("queue_depth", "commands", "commands pending after each tail write")),
       failed_waits_(stats_.counter(CommandQueueStats::kFailedWaits, "commands",
@@ -64,17 +65,6 @@ CommandBuffer::CommandBuffer(sc_core::sc_module_name name, SimContext& ctx,
                               "INVALIDATE_IOTLB_PAGES / COMPLETE_PPR_REQUEST for a DeviceID "
                               "without a root port")) {
   sc_core::sc_spawn([this] { run(); }, "run");
-}
-
-CommandBuffer::KindStats& CommandBuffer::stats_of(Opcode op) {
-  KindStats& s = kind_stats_[op];
-  if (s.count) return s;
-  const std::string n = kind_name(op);
-  s.count = &stats_.counter(n + CommandQueueStats::kKindCountSuffix, "commands",
-                            "commands of this kind executed");
-  s.latency = &stats_.histogram(n + CommandQueueStats::kKindLatencySuffix,
-                                "fetch start to command completion");
-  return s;
 }
 
 void CommandBuffer::write_base(uint64_t v) {
@@ -135,9 +125,9 @@ void CommandBuffer::run() {
       } else {
         p_.mem.sync(d);  // may leave d annotated
       }
-      KindStats& s = stats_of(opcode_of(c));
-      s.count->inc();
-      s.latency->sample(end - t0);
+      const Opcode op = opcode_of(c);
+      kinds_.record(
+          static_cast<uint8_t>(op), [op] { return std::string(kind_name(op)); }, end - t0);
     } catch (const DescriptorError&) {
       stop(EventCode::kIllegalCommandError, cmd_addr, d);
       continue;  // the head stays at the command

@@ -49,6 +49,7 @@
 #include "iommu/amdvi/device_table.h"
 #include "iommu/amdvi/formats.h"
 #include "iommu/atc_invalidations.h"
+#include "iommu/command_kind_stats.h"
 #include "iommu/iommu_config.h"
 #include "iommu/iotlb.h"
 #include "iommu/memory_port.h"
@@ -97,10 +98,6 @@ class CommandBuffer : public sc_core::sc_module {
   uint64_t failed_waits() const { return failed_waits_.value(); }
 
  private:
-  struct KindStats {
-    Counter* count = nullptr;
-    Histogram* latency = nullptr;
-  };
   // An INVALIDATE_IOTLB_PAGES in flight: which event a time-out of its ITag logs.
   struct Issued {
     RootPort* port = nullptr;
@@ -122,7 +119,6 @@ class CommandBuffer : public sc_core::sc_module {
   void wait_now(sc_core::sc_time& d);
   bool runnable() const { return running_ && head_ != tail_; }
   bool last_command() const { return ((head_ + 16) % bytes_) == tail_; }
-  KindStats& stats_of(Opcode op);
 
   CommandQueueConfig cfg_;
   Parts p_;
@@ -137,7 +133,7 @@ class CommandBuffer : public sc_core::sc_module {
 
   StatGroup& stats_;
   AtcInvalidations atc_;
-  std::map<Opcode, KindStats> kind_stats_;
+  CommandKindStats kinds_;
   Average& queue_depth_;
   Counter& failed_waits_;
   Counter& waits_after_timeout_;

@@ -40,6 +40,7 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
       stats_(ctx.stats().group(*this)),
       // A timed-out ATS.INVAL is reported by the next IOFENCE.C (cmd_to).
       atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns), [] {}),
+      kinds_(stats_),
       queue_depth_(
           stats_.average("queue_depth", "commands", "commands pending after each cqt write")),
       failed_waits_(stats_.counter(CommandQueueStats::kFailedWaits, "commands",
@@ -49,17 +50,6 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
       no_port_(stats_.counter("no_port", "commands",
                               "ATS.INVAL / ATS.PRGR for a RID without a root port")) {
   sc_core::sc_spawn([this] { run(); }, "run");
-}
-
-CommandQueue::KindStats& CommandQueue::stats_of(const Command& c) {
-  KindStats& s = kind_stats_[c.index()];
-  if (s.count) return s;
-  const std::string n = kind_name(c);
-  s.count = &stats_.counter(n + CommandQueueStats::kKindCountSuffix, "commands",
-                            "commands of this kind executed");
-  s.latency = &stats_.histogram(n + CommandQueueStats::kKindLatencySuffix,
-                                "fetch start to command completion");
-  return s;
 }
 
 void CommandQueue::write_base(uint64_t v) {
@@ -143,9 +133,8 @@ void CommandQueue::run() {
     } else {
       p_.mem.sync(d);  // may leave d annotated
     }
-    KindStats& s = stats_of(c);
-    s.count->inc();
-    s.latency->sample(end - t0);
+    kinds_.record(
+        static_cast<unsigned>(c.index()), [&c] { return std::string(kind_name(c)); }, end - t0);
     head_ = (head_ + 1) & mask();
     ++processed_;
   }

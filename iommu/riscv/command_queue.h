@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "iommu/atc_invalidations.h"
+#include "iommu/command_kind_stats.h"
 #include "iommu/iommu_config.h"
 #include "iommu/iotlb.h"
 #include "iommu/memory_port.h"
@@ -104,11 +105,6 @@ class CommandQueue : public sc_core::sc_module {
   uint64_t timeouts() const { return atc_.timeouts(); }
 
  private:
-  struct KindStats {
-    Counter* count = nullptr;
-    Histogram* latency = nullptr;
-  };
-
   void run();
   void execute(const Command& c, sc_core::sc_time& d);
   void iotinval_vma(const IotinvalVma& c);
@@ -121,7 +117,6 @@ class CommandQueue : public sc_core::sc_module {
   bool runnable() const;
   bool last_command() const { return ((head_ + 1) & mask()) == tail_; }
   uint32_t mask() const { return (1u << log2_) - 1; }
-  KindStats& stats_of(const Command& c);
 
   CommandQueueConfig cfg_;
   Parts p_;
@@ -136,7 +131,7 @@ class CommandQueue : public sc_core::sc_module {
 
   StatGroup& stats_;
   AtcInvalidations atc_;
-  std::array<KindStats, std::variant_size_v<Command>> kind_stats_{};
+  CommandKindStats kinds_;
   Average& queue_depth_;
   Counter& failed_waits_;
   Counter& bad_commands_;

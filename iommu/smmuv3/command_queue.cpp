@@ -47,6 +47,7 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
       stats_(ctx.stats().group(*this)),
       // A timed-out ATC invalidation is reported by the next CMD_SYNC (CERROR_ATC_INV_SYNC).
       atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns), [] {}),
+      kinds_(stats_),
       queue_depth_(
           stats_.average("queue_depth", "commands", "commands pending after each CMDQ_PROD write")),
       failed_waits_(stats_.counter(CommandQueueStats::kFailedWaits, "commands",
@@ -56,17 +57,6 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
       no_port_(stats_.counter("no_port", "commands",
                               "ATC_INV / PRI_RESP for a StreamID without a root port")) {
   sc_core::sc_spawn([this] { run(); }, "run");
-}
-
-CommandQueue::KindStats& CommandQueue::stats_of(Opcode op) {
-  KindStats& s = kind_stats_[op];
-  if (s.count) return s;
-  const std::string n = kind_name(op);
-  s.count = &stats_.counter(n + CommandQueueStats::kKindCountSuffix, "commands",
-                            "commands of this kind executed");
-  s.latency = &stats_.histogram(n + CommandQueueStats::kKindLatencySuffix,
-                                "fetch start to command completion");
-  return s;
 }
 
 void CommandQueue::write_base(uint64_t v) {
@@ -132,9 +122,9 @@ void CommandQueue::run() {
       } else {
         p_.mem.sync(d);  // may leave d annotated
       }
-      KindStats& s = stats_of(opcode_of(c));
-      s.count->inc();
-      s.latency->sample(end - t0);
+      const Opcode op = opcode_of(c);
+      kinds_.record(
+          static_cast<uint8_t>(op), [op] { return kind_name(op); }, end - t0);
     } catch (const CommandError& e) {
       stop(e.cerror(), d);
       continue;  // CONS stays at the command

@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "iommu/atc_invalidations.h"
+#include "iommu/command_kind_stats.h"
 #include "iommu/iommu_config.h"
 #include "iommu/iotlb.h"
 #include "iommu/memory_port.h"
@@ -107,11 +108,6 @@ class CommandQueue : public sc_core::sc_module {
   uint64_t timeouts() const { return atc_.timeouts(); }
 
  private:
-  struct KindStats {
-    Counter* count = nullptr;
-    Histogram* latency = nullptr;
-  };
-
   void run();
   void execute(const Command& c, sc_core::sc_time& d);
   void tlbi_va(std::optional<uint16_t> asid, const TlbiVaRange& va);
@@ -125,7 +121,6 @@ class CommandQueue : public sc_core::sc_module {
     return queue_position(queue_next(cons_, log2size_), log2size_) ==
            queue_position(prod_, log2size_);
   }
-  KindStats& stats_of(Opcode op);
 
   CommandQueueConfig cfg_;
   Parts p_;
@@ -140,7 +135,7 @@ class CommandQueue : public sc_core::sc_module {
 
   StatGroup& stats_;
   AtcInvalidations atc_;
-  std::map<Opcode, KindStats> kind_stats_;
+  CommandKindStats kinds_;
   Average& queue_depth_;
   Counter& failed_waits_;
   Counter& bad_commands_;

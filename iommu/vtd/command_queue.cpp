@@ -26,6 +26,7 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
              ite_ = true;
              p_.fault_event.notify(sc_core::SC_ZERO_TIME);
            }),
+      kinds_(stats_),
       queue_depth_(stats_.average("queue_depth", "descriptors",
                                   "descriptors pending after each tail write")),
       failed_waits_(stats_.counter(CommandQueueStats::kFailedWaits, "commands",
@@ -37,17 +38,6 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
   fetch_latency_ = ns(cfg_.fetch_latency_ns);
   process_latency_ = ns(cfg_.process_latency_ns);
   sc_core::sc_spawn([this] { run(); }, "run");
-}
-
-CommandQueue::TypeStats& CommandQueue::stats_of(InvType t) {
-  TypeStats& s = type_stats_[static_cast<uint8_t>(t) & 15];
-  if (s.count) return s;
-  const std::string n = to_string(t);
-  s = TypeStats{&stats_.counter(n + CommandQueueStats::kKindCountSuffix, "commands",
-                                "commands of this type executed"),
-                &stats_.histogram(n + CommandQueueStats::kKindLatencySuffix,
-                                  "fetch start to command completion")};
-  return s;
 }
 
 void CommandQueue::write_iqa(uint64_t v) {
@@ -97,9 +87,8 @@ void CommandQueue::run() {
       } else {
         p_.mem.sync(d);  // may leave d annotated
       }
-      TypeStats& s = stats_of(type);
-      s.count->inc();
-      s.latency->sample(end - t0);
+      kinds_.record(
+          static_cast<uint8_t>(type), [type] { return std::string(to_string(type)); }, end - t0);
     } catch (const DescriptorError&) {
       // Rejected at the fetch start (t0), as when every delay is waited for: the
       // fault is notified there, then the rest of the delay passes.

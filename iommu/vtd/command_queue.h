@@ -47,17 +47,18 @@
 #include <vector>
 
 #include "iommu/atc_invalidations.h"
-#include "iommu/vtd/context_tables.h"
-#include "iommu/vtd/descriptors.h"
+#include "iommu/command_kind_stats.h"
 #include "iommu/iotlb.h"
 #include "iommu/memory_port.h"
 #include "iommu/page_walker.h"
 #include "iommu/root_port.h"
-#include "sc_models/pcie/ats_encoding.h"
+#include "iommu/vtd/context_tables.h"
+#include "iommu/vtd/descriptors.h"
 #include "sc_models/memory/page_size.h"
+#include "sc_models/observe/stats.h"
+#include "sc_models/pcie/ats_encoding.h"
 #include "sc_models/pcie/pcie_ext.h"
 #include "sc_models/sim/sim_context.h"
-#include "sc_models/observe/stats.h"
 
 namespace iosim {
 
@@ -103,11 +104,6 @@ class CommandQueue : public sc_core::sc_module {
   uint64_t timeouts() const { return atc_.timeouts(); }
 
  private:
-  struct TypeStats {
-    Counter* count;
-    Histogram* latency;
-  };
-
   void run();
   void execute(const Desc128& raw, sc_core::sc_time& delay);
   void iotlb_inv(const IotlbInv& c);
@@ -120,7 +116,6 @@ class CommandQueue : public sc_core::sc_module {
   // Whether the command at head_ is the last one written.
   bool last_command() const { return (head_ + 16) % size_bytes() == tail_; }
   uint64_t size_bytes() const { return kPageBytes << qs_; }
-  TypeStats& stats_of(InvType t);
 
   CommandQueueConfig cfg_;
   Parts p_;
@@ -131,8 +126,8 @@ class CommandQueue : public sc_core::sc_module {
   sc_core::sc_event tail_written_, wait_event_;
 
   StatGroup& stats_;
-  AtcInvalidations atc_;  // device-TLB invalidations in flight, and PRG Responses sent
-  TypeStats type_stats_[16] = {};  // by InvType value
+  AtcInvalidations atc_;    // device-TLB invalidations in flight, and PRG Responses sent
+  CommandKindStats kinds_;  // by InvType
   Average& queue_depth_;
   Counter& failed_waits_;
   Counter& bad_descriptors_;
