@@ -66,6 +66,40 @@ TEST(Atc, UsersAreCountedPerTranslation) {
   EXPECT_EQ(atc.users(a), 0u);
 }
 
+// A 2 MiB and a 1 GiB completion are ONE entry each in a set-associative ATC (the
+// device's geometry), and an Invalidate Request for one 4 KiB page anywhere inside
+// either drops the whole entry (its id returned), whatever set the page selects.
+TEST(Atc, HugeCompletionIsOneEntryAndAFourKibInvalidateInsideDropsIt) {
+  Timing timing;
+  TranslationCacheConfig cfg;
+  cfg.sets = 16;
+  cfg.ways = 4;
+  Atc atc(cfg, timing);
+  const uint64_t va2m = 0x40200000, va1g = 0x80000000;
+  const uint64_t m = atc.fill(1, va2m + 0x3000, entry(0x600000, 2u << 20, true, true), {});
+  const uint64_t g = atc.fill(1, va1g + 0x7000, entry(0x40000000, 1u << 30, true, true), {});
+  const uint64_t small = atc.fill(1, 0x1000, entry(0x9000, 4096, true, true), {});
+  EXPECT_EQ(atc.cache().size(), 3u);
+  for (uint64_t off : {uint64_t{0}, uint64_t{0x1ff000}}) {
+    auto h = atc.lookup(1, va2m + off + 8);
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->id, m);
+    EXPECT_EQ(h->pa, 0x600000 + off + 8);
+  }
+  auto h = atc.lookup(1, va1g + 0x3fe00000);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, g);
+  const uint64_t page2m = va2m + 0x1ff000, page1g = va1g + 0x12345000;
+  ASSERT_NE(atc.cache().set_of(va2m, 21), atc.cache().set_of(page2m, 12));
+  EXPECT_EQ(atc.invalidate(1u, AtsRange::with_log2(page2m, 12), false), (std::vector<uint64_t>{m}));
+  EXPECT_EQ(atc.invalidate(std::nullopt, AtsRange::with_log2(page1g, 12), false),
+            (std::vector<uint64_t>{g}));
+  EXPECT_FALSE(atc.lookup(1, va2m));
+  EXPECT_FALSE(atc.lookup(1, va1g));
+  EXPECT_EQ(atc.lookup(1, 0x1000)->id, small);
+  EXPECT_EQ(atc.cache().size(), 1u);
+}
+
 }  // namespace
 // The fill times (kept per cache slot) give every live entry the time of its own
 // fill through evictions, invalidations and in-place replacements (the same range

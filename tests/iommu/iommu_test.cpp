@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "huge_leaves.h"
 #include "iommu_bench.h"
 
 namespace iosim {
@@ -135,6 +136,51 @@ TEST(Iommu, AtsCompletionFieldsFor4K2M1GAndReadOnlyPages) {
     EXPECT_TRUE(e.completions.at(0).read);
     EXPECT_FALSE(e.completions[0].write);
   });
+}
+
+// A 2 MiB and a 1 GiB leaf: one IOTLB entry each, no walk-cache entry at or below the
+// leaf's level; a PASID-IOTLB PSI of one 4 KiB page inside (AM = 0) drops the whole
+// entry, with IH = 1 keeping the walk caches and IH = 0 dropping those covering it.
+TEST(Iommu, HugeLeafPsiOfOnePageDropsTheWholeLeafAndIhKeepsTheWalkCaches) {
+  test::IommuBench b(test::huge::with_pde_cache(IommuConfig{}));
+  const uint64_t root = b.bind(1);
+  test::huge::map_leaves(b.editor, root);
+  test::huge::Cached filled, after_ih, after_2m, after_1g;
+  test::run_thread([&] {
+    b.setup_command_queue();
+    uint64_t v = 0;
+    b.dma(1, test::huge::kVa2M + 0x1ff008, false, &v, 8);
+    b.dma(1, test::huge::kVa1G + 0x3fe00008, false, &v, 8);
+    filled = test::huge::cached(b.iommu);
+    // IH = 1 (only leaves changed): the IOTLB entry goes, the walk caches stay.
+    b.submit(
+        PasidIotlbInv{PasidIotlbInv::kPage, 1, 1, test::huge::kVa2M + test::huge::kInside, 0, true}
+            .encode());
+    sc_core::wait(1, sc_core::SC_US);
+    after_ih = test::huge::cached(b.iommu);
+    b.dma(1, test::huge::kVa2M, false, &v, 8);
+    b.submit(
+        PasidIotlbInv{PasidIotlbInv::kPage, 1, 1, test::huge::kVa2M + test::huge::kInside, 0, false}
+            .encode());
+    sc_core::wait(1, sc_core::SC_US);
+    after_2m = test::huge::cached(b.iommu);
+    b.submit(
+        PasidIotlbInv{PasidIotlbInv::kPage, 1, 1, test::huge::kVa1G + test::huge::kInside, 0, false}
+            .encode());
+    sc_core::wait(1, sc_core::SC_US);
+    after_1g = test::huge::cached(b.iommu);
+  });
+  test::huge::expect_filled(filled);
+  EXPECT_FALSE(after_ih.leaf_2m);
+  EXPECT_TRUE(after_ih.leaf_1g);
+  EXPECT_EQ(after_ih.pml4e, 1u);
+  EXPECT_EQ(after_ih.pdpte, 1u);
+  // IH = 0: the 2 MiB entry and the PML4E and PDPTE covering the page.
+  EXPECT_FALSE(after_2m.leaf_2m);
+  EXPECT_TRUE(after_2m.leaf_1g);
+  EXPECT_EQ(after_2m.iotlb, 1u);
+  EXPECT_EQ(after_2m.pml4e + after_2m.pdpte, 0u);
+  EXPECT_EQ(after_1g.iotlb, 0u);
 }
 
 TEST(Iommu, AtsNotPresentGivesReadWriteZeroAndUnsupportedWithoutAts) {

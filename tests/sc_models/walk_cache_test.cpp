@@ -192,6 +192,40 @@ TEST(WalkTables, FullWalkReadsFourEntriesFillsCachesAndSetsAccessedBits) {
   EXPECT_EQ(t.reads, (std::vector<uint64_t>{entry_address(kPt, kVa, 1)}));
 }
 
+// A walk that ends at a PD (2 MiB) or PDPT (1 GiB) leaf caches only the levels above
+// the leaf; a 4 KiB invalidation anywhere inside the leaf's span removes every cached
+// level covering that page.
+TEST(WalkTables, HugeLeafWalkCachesOnlyTheLevelsAboveIt) {
+  for (const PageSize size : {PageSize::k2M, PageSize::k1G}) {
+    SCOPED_TRACE(page_shift(size));
+    const int leaf_level = size == PageSize::k2M ? 2 : 3;
+    FakeTables t;
+    t.set(kRoot, kVa, 4, Pte::table(kPdpt));
+    if (size == PageSize::k2M) {
+      t.set(kPdpt, kVa, 3, Pte::table(kPd));
+      t.set(kPd, kVa, 2, Pte::leaf(0x4000'0000, size, kRwUser));
+    } else {
+      t.set(kPdpt, kVa, 3, Pte::leaf(0x4000'0000, size, kRwUser));
+    }
+    WalkCache c(4, 4, 4);
+    const TableWalk w = t.walk(c, c.lookup(kTag, kVa, kRoot), rules(false, true));
+    ASSERT_EQ(w.status, WalkStatus::kOk);
+    EXPECT_EQ(w.level, leaf_level);
+    EXPECT_EQ(w.size, size);
+    EXPECT_EQ(w.reads, static_cast<unsigned>(5 - leaf_level));
+    for (int level = 2; level <= 4; ++level) {
+      EXPECT_EQ(c.cache(level)->size(), level > leaf_level ? 1u : 0u) << "level " << level;
+    }
+    // Warm: the walk starts at the leaf's level and reads only the leaf.
+    EXPECT_EQ(c.lookup(kTag, kVa, kRoot).level, leaf_level);
+    // One 4 KiB page at the far end of the leaf's span removes every covering level.
+    const uint64_t span = uint64_t{1} << page_shift(size);
+    const uint64_t page = (kVa & ~(span - 1)) + span - 0x1000;
+    EXPECT_EQ(c.invalidate(TagFilter{}, page, page + 0xfff), static_cast<size_t>(4 - leaf_level));
+    EXPECT_EQ(c.lookup(kTag, kVa, kRoot).hit_level, 0);
+  }
+}
+
 TEST(WalkTables, FaultLevelBadAddressAndAbortedUpdate) {
   FakeTables t;
   t.set(kRoot, kVa, 4, Pte::table(kPdpt));
