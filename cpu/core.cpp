@@ -3,8 +3,8 @@
 #include "cpu/stat_names.h"
 #include "sc_models/check/ground_truth.h"
 #include "sc_models/memory/page_size.h"
-#include "sc_models/sim/sim_context.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/sim/sim_context.h"
 
 namespace iosim {
 
@@ -90,8 +90,10 @@ std::optional<uint64_t> Core::translate(const AddressSpace& as, uint64_t va, boo
     if (w.ok() && w.user && (!write || w.writable)) {
       TranslationEntry te;
       te.domain = as.asid;
-      te.base = va & kPageMask;
-      te.target = w.page_pa;
+      // One entry per leaf: a 2 MiB or 1 GiB leaf fills a 2 MiB or 1 GiB entry.
+      te.log2_size = static_cast<uint8_t>(page_shift(w.size));
+      te.base = va & ~page_offset_mask(w.size);
+      te.target = w.leaf.page_address(w.size);
       te.perms = tperm::kRead | tperm::kUser | (w.writable ? tperm::kWrite : 0) |
                  (w.leaf.dirty() ? tperm::kDirty : 0);
       tlb_.insert(te);

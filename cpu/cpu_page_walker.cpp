@@ -62,6 +62,7 @@ CpuPageWalker::Result CpuPageWalker::walk_once(uint32_t asid, uint64_t root, uin
   r.status = WalkStatus::kOk;
   r.leaf = w.leaf;
   r.page_pa = w.leaf.page_address(w.size) + (va & page_offset_mask(w.size) & kPageMask);
+  r.size = w.size;
   r.writable = w.perms & tperm::kWrite;
   r.user = w.perms & tperm::kUser;
   return r;

@@ -25,9 +25,9 @@
 #include <cstdint>
 #include <functional>
 
+#include "sc_models/cache/walk_cache.h"
 #include "sc_models/page_table/page_table.h"
 #include "sc_models/timing/server_pool.h"
-#include "sc_models/cache/walk_cache.h"
 
 namespace iosim {
 
@@ -60,8 +60,9 @@ class CpuPageWalker {
   struct Result {
     WalkStatus status = WalkStatus::kNotPresent;
     int fault_level = 0;
-    uint64_t page_pa = 0;  // 4 KiB-aligned frame (kOk)
-    Pte leaf;              // after the A/D update
+    uint64_t page_pa = 0;           // 4 KiB-aligned frame (kOk)
+    PageSize size = PageSize::k4K;  // size of the leaf: a PMD/PUD leaf ends the walk (kOk)
+    Pte leaf;                       // after the A/D update
     bool writable = false;
     bool user = false;
     int start_level = 4;  // level of the first entry read

@@ -2,10 +2,11 @@
 
 #include "os/mmu_gather.h"
 #include "os/os_context.h"
-#include "sc_models/timing/local_time.h"
+#include "os/thp.h"
 #include "sc_models/memory/physical_memory.h"
-#include "sc_models/timing/server_pool.h"
 #include "sc_models/observe/stats.h"
+#include "sc_models/timing/local_time.h"
+#include "sc_models/timing/server_pool.h"
 
 namespace iosim {
 
@@ -82,10 +83,21 @@ FaultResult FaultHandler::handle_locked(Mm& mm, int cpu, uint64_t va, bool write
     ctx.charge(pending);
     return restore_exclusive(mm, cpu, va);
   }
-  const Pte p = mm.pte(va);
-  if (!p.present()) return do_anonymous(mm, *vma, va, write, pending);
+  Pte p = mm.pte(va);  // the leaf of any size mapping va
+  if (!p.present()) {
+    const uint64_t haddr = va & ~(thp::kPmdBytes - 1);
+    if (thp::vma_allows(env_.cfg, *vma, haddr) && thp::pmd_none(mm, haddr)) {
+      if (auto r = do_huge_anonymous(mm, *vma, haddr, pending)) return *r;
+    }
+    return do_anonymous(mm, *vma, va, write, pending);
+  }
   if (write && !p.writable()) {
     ctx.charge(pending);
+    if (p.page_size_bit()) {
+      if (auto r = do_huge_wp(mm, cpu, va, p)) return *r;
+      p = mm.pte(va);  // VM_FAULT_FALLBACK: the 4 KiB PTE of the split PMD
+      if (!p.present() || p.writable()) return FaultResult::kSpurious;
+    }
     return do_wp_page(mm, cpu, va, p);
   }
   return FaultResult::kSpurious;
@@ -176,6 +188,60 @@ FaultResult FaultHandler::do_wp_page(Mm& mm, int cpu, uint64_t va, Pte old) {
   mm.range_end(cpu, r);
   tlb.finish();
   return FaultResult::kCowCopy;
+}
+
+std::optional<FaultResult> FaultHandler::do_huge_anonymous(Mm& mm, const Vma& vma, uint64_t haddr,
+                                                           sc_core::sc_time& pending) {
+  ExecContext& ctx = env_.os->current();
+  ctx.charge(pending);
+  // vma_alloc_folio(HPAGE_PMD_ORDER): no contiguous block -> count_vm_event(
+  // THP_FAULT_FALLBACK) and VM_FAULT_FALLBACK to the 4 KiB path.
+  const uint64_t pa = env_.alloc->alloc_contiguous(thp::kPmdFrames);
+  if (pa == PageAllocator::kNoFrame) {
+    thp::count(env_, "thp_fault_fallback");
+    return std::nullopt;
+  }
+  // clear_huge_page of the 2 MiB.
+  mm.run_for_ns(env_.copy_ns(thp::kPmdBytes));
+  for (uint64_t f = pa; f < pa + thp::kPmdBytes; f += Mm::kPageBytes) env_.mem->zero_frame(f);
+  mm.ptl_lock(pending);
+  ctx.keep_up(pending);
+  if (!thp::pmd_none(mm, haddr)) {  // another thread mapped it meanwhile
+    ctx.charge(pending);
+    mm.ptl_unlock();
+    thp::put_frames(*env_.alloc, pa, thp::kPmdBytes);
+    return FaultResult::kSpurious;
+  }
+  ctx.charge(pending);
+  // __do_huge_pmd_anonymous_page: mk_huge_pmd, pmd_mkdirty, maybe_pmd_mkwrite.
+  const uint64_t flags =
+      Mm::leaf_flags(vma.writable()) | Pte::kAccessed | Pte::kDirty | Mm::kSoftDirty;
+  mm.set_huge_leaf(haddr, PageSize::k2M, Pte::leaf(pa, PageSize::k2M, flags), "thp_anonymous");
+  thp::map_frames(*env_.alloc, pa, thp::kPmdBytes);
+  mm.ptl_unlock();
+  thp::count(env_, "thp_fault_alloc");
+  return FaultResult::kAnonymous;
+}
+
+std::optional<FaultResult> FaultHandler::do_huge_wp(Mm& mm, int cpu, uint64_t va, Pte pmd) {
+  const uint64_t haddr = va & ~(thp::kPmdBytes - 1);
+  const auto leaf = mm.present_leaf(haddr);
+  if (!leaf || leaf->size != PageSize::k2M) return FaultResult::kSegv;  // 1 GiB: shared only
+  const uint64_t pa = pmd.page_address(PageSize::k2M);
+  if (thp::exclusive(*env_.alloc, pa, thp::kPmdBytes)) {
+    // do_huge_pmd_wp_page: an exclusive anonymous folio is reused (no notifier).
+    mm.ptl_lock();
+    if (mm.pte(haddr) == pmd) {
+      mm.set_pte(haddr, pmd.with(Pte::kWritable | Pte::kDirty | Pte::kAccessed | Mm::kSoftDirty),
+                 "thp_reuse");
+    }
+    mm.ptl_unlock();
+    return FaultResult::kCowReuse;
+  }
+  // Since Linux 5.8 (do_huge_pmd_wp_page): a shared huge page is not copied whole;
+  // __split_huge_pmd (CLEAR over the 2 MiB), then VM_FAULT_FALLBACK to do_wp_page.
+  mm.split_huge_pmd(cpu, haddr, "thp_cow_split");
+  return std::nullopt;
 }
 
 FaultResult FaultHandler::restore_exclusive(Mm& mm, int cpu, uint64_t va) {

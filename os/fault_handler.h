@@ -15,13 +15,21 @@
 //   - a present PTE that already allows the access: spurious (stale TLB), nothing to do.
 // Costs: fault_entry_ns, page zero/copy at page_copy_gb_per_s, pte_update_ns per PTE.
 //
-// Simplifications: no THP, no swap, no fault-around, no userfaultfd; OOM is returned
+// Transparent huge pages (os.thp, os/thp.h): a not-present fault in a VMA that allows
+// them, with the PMD entry empty, maps a zeroed 2 MiB page by one PMD leaf
+// (do_huge_pmd_anonymous_page; 2 MiB zeroing at page_copy_gb_per_s; no contiguous block:
+// the 4 KiB path, thp_fault_fallback). A write to a read-only PMD leaf reuses an
+// exclusive huge page, else splits the PMD (CLEAR over the 2 MiB) and COWs the 4 KiB
+// page (do_huge_pmd_wp_page since Linux 5.8).
+//
+// Simplifications: no swap, no fault-around, no userfaultfd; OOM is returned
 // as kOom (the core treats it as fatal for the thread).
 #pragma once
 
 #include <systemc>
 
 #include <cstdint>
+#include <optional>
 
 #include "os/mm.h"
 
@@ -67,6 +75,13 @@ class FaultHandler {
   // not present, as read at the end of `pending`.
   bool lock_pte_none(Mm& mm, uint64_t va, sc_core::sc_time& pending);
   FaultResult do_wp_page(Mm& mm, int cpu, uint64_t va, Pte old);
+  // do_huge_pmd_anonymous_page: a zeroed huge page mapped by one PMD leaf; nullopt
+  // (fall back to 4 KiB) when no contiguous 2 MiB block is free.
+  std::optional<FaultResult> do_huge_anonymous(Mm& mm, const Vma& vma, uint64_t haddr,
+                                               sc_core::sc_time& pending);
+  // do_huge_pmd_wp_page: reuse an exclusive huge page, else split the PMD and return
+  // nullopt (VM_FAULT_FALLBACK: the caller COWs the 4 KiB page).
+  std::optional<FaultResult> do_huge_wp(Mm& mm, int cpu, uint64_t va, Pte pmd);
   FaultResult restore_exclusive(Mm& mm, int cpu, uint64_t va);
   // A zeroed (or copied from `src`) frame, with the copy time charged; kNoFrame on OOM.
   uint64_t new_page(Mm& mm, uint64_t src);

@@ -72,6 +72,13 @@ class Kernel : public PageFaultHandler {
   int madvise_dontneed(Mm& mm, int cpu, uint64_t start, uint64_t len) {
     return ops_.madvise_dontneed(mm, cpu, start, len);
   }
+  int madvise_hugepage(Mm& mm, int cpu, uint64_t start, uint64_t len) {
+    return ops_.madvise_hugepage(mm, cpu, start, len, true);
+  }
+  int64_t mmap_hugetlb(Mm& mm, int cpu, uint64_t addr, uint64_t len, uint32_t prot) {
+    return ops_.mmap_hugetlb(mm, cpu, addr, len, prot);
+  }
+  int collapse(Mm& mm, int cpu, uint64_t haddr) { return pages_.collapse(mm, cpu, haddr); }
   int mprotect(Mm& mm, int cpu, uint64_t start, uint64_t len, uint32_t prot) {
     return ops_.mprotect(mm, cpu, start, len, prot);
   }

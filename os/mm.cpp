@@ -6,6 +6,7 @@
 #include "os/os_context.h"
 #include "os/os_observer.h"
 #include "os/stat_names.h"
+#include "os/thp.h"
 #include "os/tlb_flush.h"
 #include "sc_models/check/ground_truth.h"
 #include "sc_models/memory/page_size.h"
@@ -97,14 +98,21 @@ Pte Mm::set_pte(uint64_t va, Pte value, const char* reason, sc_core::sc_time& pe
   if (env_.cfg.pte_update_ns > 0) pending += iosim::ns(env_.cfg.pte_update_ns);
   context().current().charge(pending);
   Pte old;
+  uint64_t bytes = kPageBytes;
   if (const auto slot = leaf_slot(va)) {
     // What PageTableEditor::set_leaf does, without walking the tables a second time.
     old = slot->pte;
+    bytes = page_bytes(slot->size);  // a PMD or PUD leaf changes as a whole
     env_.mem->write_u64(slot->entry_addr, value.raw());
   } else if (value.present()) {
     old = editor_.map(root_, va, value.page_address(PageSize::k4K), PageSize::k4K, value.flags());
   }
   pte_updates_->inc();
+  publish(va & ~(bytes - 1), bytes, old, value, reason);
+  return old;
+}
+
+void Mm::publish(uint64_t va, uint64_t bytes, Pte old, Pte value, const char* reason) {
   if (env_.observer) {
     OsPteEvent e;
     static_cast<OsEvent&>(e) = observed(sc_core::sc_time_stamp());
@@ -117,10 +125,110 @@ Pte Mm::set_pte(uint64_t va, Pte value, const char* reason, sc_core::sc_time& pe
     env_.observer->on_pte_update(e);
   }
   if (env_.gt) {
-    env_.gt->pte_change(PteChangeEvent{sc_core::sc_time_stamp(), id(), va, kPageBytes, old.raw(),
-                                       value.raw(), reason});
+    env_.gt->pte_change(
+        PteChangeEvent{sc_core::sc_time_stamp(), id(), va, bytes, old.raw(), value.raw(), reason});
+  }
+}
+
+std::optional<PageTableEditor::Slot> Mm::present_leaf(uint64_t va) const {
+  auto slot = leaf_slot(va);
+  if (slot && slot->pte.present()) return slot;
+  return std::nullopt;
+}
+
+Pte Mm::set_huge_leaf(uint64_t va, PageSize size, Pte value, const char* reason) {
+  run_for_ns(env_.cfg.pte_update_ns);
+  const int level = leaf_level(size);
+  forget_pt();
+  Pte old;
+  if (const auto ea = find_entry_address(*env_.mem, root_, va, level)) {
+    old = Pte(env_.mem->read_u64(*ea));
+    env_.mem->write_u64(*ea, value.raw());
+  } else if (value.present()) {
+    old = editor_.map(root_, va, value.page_address(size), size, value.flags());
+  }
+  if (value.present()) huge_mapped_ = true;
+  pte_updates_->inc();
+  // An entry that pointed to a page table was no leaf of this size.
+  publish(va, page_bytes(size), old.page_size_bit() ? old : Pte(), value, reason);
+  return old;
+}
+
+void Mm::populate_pmd(uint64_t haddr, const std::vector<Pte>& ptes, const char* reason) {
+  const uint64_t pt = alloc_table_frame(env_);
+  env_.mem->zero_frame(pt);
+  for (size_t i = 0; i < ptes.size() && i < kEntriesPerTable; ++i) {
+    env_.mem->write_u64(pt + 8 * i, ptes[i].raw());
+  }
+  run_for_ns(env_.cfg.per_page_ns * static_cast<double>(ptes.size()));
+  run_for_ns(env_.cfg.pte_update_ns);  // the PMD write that links the table
+  const auto ea = find_entry_address(*env_.mem, root_, haddr, kPdLevel);
+  if (!ea) throw std::logic_error("populate_pmd: no page directory for " + std::to_string(haddr));
+  env_.mem->write_u64(*ea, Pte::table(pt).raw());
+  forget_pt();
+  pte_updates_->inc();
+  for (size_t i = 0; i < ptes.size(); ++i) {
+    if (ptes[i].present()) publish(haddr + i * kPageBytes, kPageBytes, Pte(), ptes[i], reason);
+  }
+}
+
+std::vector<Pte> Mm::clear_pmd_table(uint64_t haddr, const char* reason) {
+  const auto ea = find_entry_address(*env_.mem, root_, haddr, kPdLevel);
+  if (!ea) return {};
+  const Pte pmd(env_.mem->read_u64(*ea));
+  if (!pmd.present() || pmd.page_size_bit()) return {};
+  run_for_ns(env_.cfg.pte_update_ns);
+  std::vector<Pte> old(kEntriesPerTable);
+  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
+    old[i] = Pte(env_.mem->read_u64(pmd.table_address() + 8 * i));
+  }
+  env_.mem->write_u64(*ea, 0);
+  forget_pt();
+  pte_updates_->inc();
+  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
+    if (old[i].present()) publish(haddr + i * kPageBytes, kPageBytes, old[i], Pte(), reason);
   }
   return old;
+}
+
+bool Mm::split_huge_pmd(int cpu, uint64_t va, const char* reason) {
+  if (!huge_mapped_) return false;
+  const uint64_t haddr = va & ~(kPmdBytes - 1);
+  const auto leaf = present_leaf(haddr);
+  if (!leaf || leaf->size != PageSize::k2M) return false;
+  // __split_huge_pmd: MMU_NOTIFY_CLEAR over (haddr, haddr + HPAGE_PMD_SIZE).
+  MmuNotifierRange r;
+  mmu_notifier_range_init(r, MmuNotifierEvent::kClear, kMmuNotifierRangeBlockable, *this, haddr,
+                          haddr + kPmdBytes);
+  range_start(r);
+  ptl_lock();
+  const auto cur = present_leaf(haddr);
+  const bool split = cur && cur->size == PageSize::k2M;
+  if (split) {
+    // __split_huge_pmd_locked: pmdp_invalidate (clear + flush, the secondary TLBs
+    // inside it under under_ptl), then the PTEs of the same frames and flags in a new
+    // page table, and pmd_populate.
+    const Pte pmd = cur->pte;
+    set_huge_leaf(haddr, PageSize::k2M, Pte(), reason);
+    flush_under_ptl(cpu, haddr, haddr + kPmdBytes);
+    std::vector<Pte> ptes(kEntriesPerTable);
+    const uint64_t pa = pmd.page_address(PageSize::k2M);
+    const uint64_t flags = pmd.flags() & ~Pte::kPageSize;
+    for (unsigned i = 0; i < kEntriesPerTable; ++i) {
+      ptes[i] = Pte::leaf(pa + i * kPageBytes, PageSize::k4K, flags);
+    }
+    populate_pmd(haddr, ptes, reason);
+  }
+  ptl_unlock();
+  range_end(cpu, r);
+  if (split) thp::count(env_, "thp_split_pmd");
+  return split;
+}
+
+void Mm::split_huge_pmd_edges(int cpu, uint64_t start, uint64_t end, const char* reason) {
+  if (!huge_mapped_) return;
+  if (start % kPmdBytes) split_huge_pmd(cpu, start, reason);
+  if (end % kPmdBytes) split_huge_pmd(cpu, end, reason);
 }
 
 Pte Mm::clear_pte(uint64_t va, const char* reason) {
@@ -225,6 +333,9 @@ std::optional<uint64_t> Mm::zap_nonblock(int cpu, uint64_t start, uint64_t end,
 
 uint64_t Mm::zap_started(int cpu, MmuNotifierRange& r, MmuGather& tlb, const char* reason) {
   const uint64_t start = r.start, end = r.end;
+  // zap_pmd_range: a PMD leaf the range covers in part is split first (its own CLEAR
+  // range over the 2 MiB, nested in this one); a whole one is zapped (zap_huge_pmd).
+  split_huge_pmd_edges(cpu, start, end, reason);
   ptl_lock();
   uint64_t cleared = 0;
   for (const Vma& v : vmas_.in_range(start, end)) {
@@ -234,10 +345,18 @@ uint64_t Mm::zap_started(int cpu, MmuNotifierRange& r, MmuGather& tlb, const cha
       tlb.remove_page(it->second);
       it = exclusive_.erase(it);
     }
-    for_each_present_pte(v.start, v.end, [&](uint64_t va, Pte p) {
+    for_each_present_leaf(v.start, v.end, [&](uint64_t va, const PageTableEditor::Slot& s) {
+      const uint64_t bytes = page_bytes(s.size);
+      // A 1 GiB hugetlb leaf is only ever zapped whole (MmOps refuses a partial range).
+      if (va < start || va + bytes > end) return;
       run_for_ns(env_.cfg.per_page_ns);
-      clear_pte(va, reason);
-      tlb.remove_page(p.page_address(PageSize::k4K));
+      const uint64_t pa = s.pte.page_address(s.size);
+      if (s.size == PageSize::k4K) {
+        clear_pte(va, reason);
+      } else {
+        set_huge_leaf(va, s.size, Pte(), reason);  // zap_huge_pmd / huge_pmd_unshare's PUD
+      }
+      for (uint64_t f = pa; f < pa + bytes; f += kPageBytes) tlb.remove_page(f);
       ++cleared;
     });
   }
@@ -254,6 +373,12 @@ void Mm::for_each_present_pte(uint64_t start, uint64_t end,
                                                   [&](uint64_t va, const PageTableEditor::Slot& s) {
                                                     if (s.size == PageSize::k4K) fn(va, s.pte);
                                                   });
+}
+
+void Mm::for_each_present_leaf(
+    uint64_t start, uint64_t end,
+    const std::function<void(uint64_t va, const PageTableEditor::Slot& s)>& fn) {
+  pt_walk_reads_ += editor_.for_each_present_leaf(root_, start, end, fn);
 }
 
 void Mm::run_for_ns(double ns) {

@@ -25,9 +25,16 @@
 // per-CPU override in OsEnv) is spent between dropping the PTL and calling
 // invalidate_range_end in every operation; locks and flushes charge their own costs.
 //
-// Simplifications: one PTL per mm (no split PTE locks); 4 KiB pages only; page tables
-// are never freed; PTE writes go to memory through the zero-time backdoor;
-// device-exclusive entries are kept in a side table instead of a swap-format PTE.
+// Huge leaves (os/thp.h): set_pte() writes whatever leaf maps va (a PMD or PUD leaf
+// too) and publishes it with that leaf's size; set_huge_leaf(), populate_pmd() and
+// clear_pmd_table() change a PMD/PUD entry itself; split_huge_pmd() is
+// __split_huge_pmd. zap() zaps a PMD leaf the range covers whole (zap_huge_pmd) and
+// first splits one it covers in part (zap_pmd_range).
+//
+// Simplifications: one PTL per mm (no split PTE locks); page tables
+// are never freed (not even the one a collapse replaces); PTE writes go to memory through the
+// zero-time backdoor; device-exclusive entries are kept in a side table instead of a swap-format
+// PTE.
 #pragma once
 
 #include <systemc>
@@ -37,6 +44,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "os/mm_struct.h"
 #include "os/mmu_notifier_range.h"
@@ -56,6 +64,9 @@ class MmuGather;
 class Mm : public MmStruct {
  public:
   static constexpr uint64_t kPageBytes = iosim::kPageBytes;
+  // HPAGE_PMD_SIZE and a PUD leaf (1 GiB).
+  static constexpr uint64_t kPmdBytes = uint64_t{1} << 21;
+  static constexpr uint64_t kPudBytes = uint64_t{1} << 30;
   // x86 _PAGE_SOFT_DIRTY (_PAGE_BIT_SOFTW3, bit 11; arch/x86/include/asm/pgtable_types.h).
   static constexpr uint64_t kSoftDirty = uint64_t{1} << 11;
 
@@ -63,6 +74,7 @@ class Mm : public MmStruct {
   Mm(uint32_t id, OsEnv& env);
 
   OsEnv& env() { return env_; }
+  const OsEnv& env() const { return env_; }
   SecondaryTlbFlush policy() const { return env_.cfg.secondary_tlb_flush; }
   uint64_t root() const { return root_; }
   VmaList& vmas() { return vmas_; }
@@ -84,6 +96,31 @@ class Mm : public MmStruct {
   Pte clear_pte(uint64_t va, const char* reason);
   // Leaf flags of a user page with `prot` (RW only when `writable`).
   static uint64_t leaf_flags(bool writable);
+
+  // --- huge leaves (os/thp.h) ---
+  // True once a PMD or PUD leaf was installed (paths skip their huge-page passes before).
+  bool huge_mapped() const { return huge_mapped_; }
+  // The present leaf of any size mapping va; nullopt when none.
+  std::optional<PageTableEditor::Slot> present_leaf(uint64_t va) const;
+  // Writes the PMD (k2M) or PUD (k1G) entry of va (aligned) to the leaf `value` or to
+  // not present, creating upper tables; charges pte_update_ns; publishes one change of
+  // that size (an entry that pointed to a table is published as not present before).
+  Pte set_huge_leaf(uint64_t va, PageSize size, Pte value, const char* reason);
+  // pmd_populate: the PMD entry of haddr points to a new page table holding `ptes`
+  // (512 entries, written before the table is linked); per_page_ns per entry and one
+  // pte_update_ns; every present entry is published as a 4 KiB change.
+  void populate_pmd(uint64_t haddr, const std::vector<Pte>& ptes, const char* reason);
+  // pmdp_collapse_flush's clear: the PMD entry of haddr, which points to a page table,
+  // becomes not present; returns that table's 512 entries, each present one published
+  // as cleared. Empty when the entry is not a table pointer.
+  std::vector<Pte> clear_pmd_table(uint64_t haddr, const char* reason);
+  // __split_huge_pmd (mm/huge_memory.c) of the PMD leaf mapping va, if there is one:
+  // MMU_NOTIFY_CLEAR over [haddr, haddr + 2 MiB); PTL; clear the PMD and flush
+  // (pmdp_invalidate); the 512 PTEs in a new page table (same frames, same flags);
+  // unlock; hold; end. The caller holds mmap_lock. True when a PMD was split.
+  bool split_huge_pmd(int cpu, uint64_t va, const char* reason);
+  // split_huge_pmd() of the PMDs that straddle start or end (vma_adjust_trans_huge).
+  void split_huge_pmd_edges(int cpu, uint64_t start, uint64_t end, const char* reason);
 
   // --- page-table lock, with hold and spin histograms ---
   void ptl_lock();
@@ -121,6 +158,10 @@ class Mm : public MmStruct {
   // is given and wait.
   void for_each_present_pte(uint64_t start, uint64_t end,
                             const std::function<void(uint64_t va, Pte pte)>& fn);
+  // The same for every present leaf of any size, with its slot (size, entry).
+  void for_each_present_leaf(
+      uint64_t start, uint64_t end,
+      const std::function<void(uint64_t va, const PageTableEditor::Slot& s)>& fn);
   // Page-table entries read by range walks of this mm so far.
   uint64_t pt_walk_reads() const { return pt_walk_reads_; }
   // Charges `ns` of CPU time on the calling thread.
@@ -139,10 +180,14 @@ class Mm : public MmStruct {
   // calling thread's core (ExecContext::cpu()).
   OsEvent observed(const sc_core::sc_time& began, int cpu = -1) const;
   // The leaf slot for va (PageTableEditor::lookup). The page table (PT) found last is
-  // remembered with the 2 MiB region it maps: the tables of an Mm are only ever added
-  // (4 KiB leaves, never freed, never replaced), so a region's PT stays where it is,
-  // and a lookup in that region reads one entry instead of walking four levels.
+  // remembered with the 2 MiB region it maps: a region's PT stays where it is until its
+  // PMD entry changes (split, collapse: forget_pt()), so a lookup in that region reads
+  // one entry instead of walking four levels.
   std::optional<PageTableEditor::Slot> leaf_slot(uint64_t va) const;
+  // Forgets the remembered PT (a PMD entry changed).
+  void forget_pt() const { pt_region_ = ~uint64_t{0}; }
+  // Publishes one leaf change to the observer and the ground truth.
+  void publish(uint64_t va, uint64_t bytes, Pte old, Pte value, const char* reason);
   OsRangeEvent observed_range(const sc_core::sc_time& began, int cpu, uint64_t start, uint64_t end,
                               MmuNotifierEvent ev) const;
 
@@ -152,6 +197,7 @@ class Mm : public MmStruct {
   mutable uint64_t pt_region_ = ~uint64_t{0};  // va >> 21 of the remembered PT (none)
   mutable uint64_t pt_table_ = 0;              // its physical address
   uint64_t pt_walk_reads_ = 0;
+  bool huge_mapped_ = false;  // a PMD/PUD leaf was ever installed (else no split checks)
   VmaList vmas_;
   std::set<int> cpus_;
   std::map<uint64_t, uint64_t> exclusive_;

@@ -5,7 +5,9 @@
 #include "os/exec_context.h"
 #include "os/mmu_gather.h"
 #include "os/os_context.h"
+#include "os/thp.h"
 #include "os/tlb_flush.h"
+#include "sc_models/memory/physical_memory.h"
 #include "sc_models/observe/stats.h"
 
 namespace iosim {
@@ -49,7 +51,14 @@ int MmOps::munmap(Mm& mm, int cpu, uint64_t start, uint64_t len) {
   mm.run_for_ns(env_.cfg.syscall_entry_ns);
   if (bad_range(start, len)) return err::kEinval;
   mm.mmap_lock.down_write();
+  if (cuts_hugetlb(mm, start, start + len)) {
+    mm.mmap_lock.up_write();
+    return err::kEinval;
+  }
   if (mm.vmas().overlaps(start, start + len)) {
+    // __split_vma -> vma_adjust_trans_huge: a PMD leaf across start or end is split
+    // (CLEAR over its 2 MiB) before the UNMAP range.
+    mm.split_huge_pmd_edges(cpu, start, start + len, "munmap_split");
     mm.zap(cpu, start, start + len, MmuNotifierEvent::kUnmap, "munmap");
     mm.run_for_ns(env_.cfg.vma_update_ns);
     mm.vmas().remove(start, start + len);
@@ -79,7 +88,11 @@ int MmOps::mprotect(Mm& mm, int cpu, uint64_t start, uint64_t len, uint32_t prot
   int ret = 0;
   if (!mm.vmas().covered(start, start + len)) {
     ret = err::kEnomem;
+  } else if (cuts_hugetlb(mm, start, start + len)) {
+    ret = err::kEinval;
   } else {
+    // mprotect_fixup -> split_vma -> vma_adjust_trans_huge, before PROTECTION_VMA.
+    mm.split_huge_pmd_edges(cpu, start, start + len, "mprotect_split");
     mm.run_for_ns(env_.cfg.vma_update_ns);
     mm.vmas().protect(start, start + len, prot);
     protect_ptes(mm, cpu, start, start + len, prot);
@@ -97,16 +110,26 @@ void MmOps::protect_ptes(Mm& mm, int cpu, uint64_t start, uint64_t end, uint32_t
   mm.ptl_lock();
   bool changed = false;
   for (const Vma& v : mm.vmas().in_range(start, end)) {
-    mm.for_each_present_pte(v.start, v.end, [&](uint64_t va, Pte p) {
+    // change_pte_range, and change_huge_pmd for a PMD leaf inside the range (the edges
+    // were split by mprotect()).
+    mm.for_each_present_leaf(v.start, v.end, [&](uint64_t va, const PageTableEditor::Slot& s) {
+      const Pte p = s.pte;
+      const uint64_t bytes = page_bytes(s.size);
+      if (va < start || va + bytes > end) return;
       mm.run_for_ns(env_.cfg.per_page_ns);
-      const uint64_t pa = p.page_address(PageSize::k4K);
+      const uint64_t pa = p.page_address(s.size);
       if (!(prot & kProtRead) && !(prot & kProtWrite)) {
-        mm.clear_pte(va, "mprotect");
-        tlb.remove_page(pa);
+        if (s.size == PageSize::k4K) {
+          mm.clear_pte(va, "mprotect");
+        } else {
+          mm.set_huge_leaf(va, s.size, Pte(), "mprotect");
+        }
+        for (uint64_t f = pa; f < pa + bytes; f += Mm::kPageBytes) tlb.remove_page(f);
         changed = true;
         return;
       }
-      const bool exclusive = !env_.alloc->is_zero_page(pa) && env_.alloc->refcount(pa) == 1;
+      const bool exclusive =
+          !env_.alloc->is_zero_page(pa) && thp::exclusive(*env_.alloc, pa, bytes);
       const bool want_w = (prot & kProtWrite) && (v.shared || (exclusive && p.dirty()));
       if (want_w == p.writable()) return;
       mm.set_pte(va, want_w ? p.with(Pte::kWritable) : p.without(Pte::kWritable), "mprotect");
@@ -133,6 +156,9 @@ int MmOps::mremap(Mm& mm, int cpu, uint64_t old_addr, uint64_t len, uint64_t new
     mm.zap(cpu, new_addr, new_addr + len, MmuNotifierEvent::kUnmap, "mremap_unmap_dest");
     mm.vmas().remove(new_addr, new_addr + len);
   }
+  // move_page_tables moves a PMD leaf whole when both addresses allow it; this model
+  // splits every PMD leaf of the old range first (CLEAR over each 2 MiB) and moves PTEs.
+  split_all_pmds(mm, cpu, old_addr, old_addr + len, "mremap_split");
   Vma moved = src.front();
   moved.start = new_addr;
   moved.end = new_addr + len;
@@ -183,21 +209,108 @@ void MmOps::copy_vma(Mm& parent, Mm& child, int cpu, const Vma& v) {
   }
   parent.ptl_lock();
   bool protected_any = false;
-  parent.for_each_present_pte(v.start, v.end, [&](uint64_t va, Pte p) {
+  // copy_pte_range, and copy_huge_pmd / copy_hugetlb_page_range for a huge leaf: the
+  // whole leaf is shared read-only (a later write splits it: do_huge_pmd_wp_page).
+  parent.for_each_present_leaf(v.start, v.end, [&](uint64_t va, const PageTableEditor::Slot& s) {
+    Pte p = s.pte;
+    const uint64_t bytes = page_bytes(s.size);
+    if (va < v.start || va + bytes > v.end) return;
     parent.run_for_ns(env_.cfg.per_page_ns);
     if (v.cow() && p.writable()) {
       p = p.without(Pte::kWritable);
       parent.set_pte(va, p, "fork_wrprotect");
       protected_any = true;
     }
-    const uint64_t pa = p.page_address(PageSize::k4K);
-    env_.alloc->get(pa);
-    env_.alloc->map(pa);
-    child.set_pte(va, v.cow() ? p.without(Pte::kDirty) : p, "fork_copy");
+    const uint64_t pa = p.page_address(s.size);
+    const Pte copy = v.cow() ? p.without(Pte::kDirty) : p;
+    if (s.size == PageSize::k4K) {
+      env_.alloc->get(pa);
+      env_.alloc->map(pa);
+      child.set_pte(va, copy, "fork_copy");
+    } else {
+      thp::get_frames(*env_.alloc, pa, bytes);
+      thp::map_frames(*env_.alloc, pa, bytes);
+      child.set_huge_leaf(va, s.size, copy, "fork_copy");
+    }
   });
   if (protected_any) parent.flush_under_ptl(cpu, v.start, v.end);
   parent.ptl_unlock();
   if (v.cow()) parent.range_end(cpu, r);
+}
+
+bool MmOps::cuts_hugetlb(const Mm& mm, uint64_t start, uint64_t end) const {
+  for (const Vma& v : mm.vmas().in_range(start, end)) {
+    if (v.hugetlb && (v.start % thp::kPudBytes || v.end % thp::kPudBytes)) return true;
+  }
+  return false;
+}
+
+void MmOps::split_all_pmds(Mm& mm, int cpu, uint64_t start, uint64_t end, const char* reason) {
+  if (!mm.huge_mapped()) return;
+  std::vector<uint64_t> pmds;
+  mm.for_each_present_leaf(start, end, [&](uint64_t va, const PageTableEditor::Slot& s) {
+    if (s.size == PageSize::k2M) pmds.push_back(va);
+  });
+  for (uint64_t va : pmds) mm.split_huge_pmd(cpu, va, reason);
+}
+
+int MmOps::madvise_hugepage(Mm& mm, int /*cpu*/, uint64_t start, uint64_t len, bool on) {
+  mm.run_for_ns(env_.cfg.syscall_entry_ns);
+  if (bad_range(start, len)) return err::kEinval;
+  // madvise_need_mmap_write(MADV_HUGEPAGE): the VMA flags change under mmap_lock (w).
+  mm.mmap_lock.down_write();
+  int ret = 0;
+  if (!mm.vmas().covered(start, start + len)) {
+    ret = err::kEnomem;
+  } else {
+    mm.run_for_ns(env_.cfg.vma_update_ns);
+    mm.vmas().set_hugepage(start, start + len, on);  // hugepage_madvise + madvise_update_vma
+  }
+  mm.mmap_lock.up_write();
+  return ret;
+}
+
+int64_t MmOps::mmap_hugetlb(Mm& mm, int /*cpu*/, uint64_t addr, uint64_t len, uint32_t prot) {
+  mm.run_for_ns(env_.cfg.syscall_entry_ns);
+  if (addr % thp::kPudBytes || len == 0 || len % thp::kPudBytes || bad_range(addr, len)) {
+    return err::kEinval;
+  }
+  mm.mmap_lock.down_write();
+  if (mm.vmas().overlaps(addr, addr + len)) {
+    mm.mmap_lock.up_write();
+    return err::kEexist;
+  }
+  // Reserve every 1 GiB page first (hugetlb_reserve_pages): all or nothing.
+  std::vector<uint64_t> pages;
+  for (uint64_t off = 0; off < len; off += thp::kPudBytes) {
+    const uint64_t pa = env_.alloc->alloc_contiguous(thp::kPudBytes / Mm::kPageBytes);
+    if (pa == PageAllocator::kNoFrame) {
+      for (uint64_t p : pages) thp::put_frames(*env_.alloc, p, thp::kPudBytes);
+      mm.mmap_lock.up_write();
+      return err::kEnomem;
+    }
+    pages.push_back(pa);
+  }
+  mm.run_for_ns(env_.cfg.vma_update_ns);
+  Vma v{addr, addr + len, prot, /*shared=*/true};
+  v.hugetlb = true;
+  mm.vmas().insert(v);
+  // MAP_POPULATE: hugetlb_fault per page, each cleared (clear_huge_page) and mapped
+  // by one PUD leaf.
+  const uint64_t flags = Mm::leaf_flags(prot & kProtWrite) | Pte::kAccessed | Pte::kDirty;
+  mm.ptl_lock();
+  for (size_t i = 0; i < pages.size(); ++i) {
+    mm.run_for_ns(env_.copy_ns(thp::kPudBytes));
+    for (uint64_t f = pages[i]; f < pages[i] + thp::kPudBytes; f += Mm::kPageBytes) {
+      env_.mem->zero_frame(f);
+    }
+    thp::map_frames(*env_.alloc, pages[i], thp::kPudBytes);
+    mm.set_huge_leaf(addr + i * thp::kPudBytes, PageSize::k1G,
+                     Pte::leaf(pages[i], PageSize::k1G, flags), "hugetlb_fault");
+  }
+  mm.ptl_unlock();
+  mm.mmap_lock.up_write();
+  return static_cast<int64_t>(addr);
 }
 
 void MmOps::exit_mmap(Mm& mm, int cpu) {

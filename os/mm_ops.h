@@ -3,7 +3,15 @@
 //
 //   mmap             mmap_lock(w); VMA insert. No PTE and no notifier.
 //   munmap           mmap_lock(w); zap(UNMAP, [start, end)); VMA removal.
-//   madvise DONTNEED mmap_lock(r); zap(CLEAR, [start, end)) (zap_page_range_single).
+//   madvise DONTNEED mmap_lock(r); zap(CLEAR, [start, end)) (zap_page_range_single);
+//                    a PMD leaf cut by the range is split inside it (zap_pmd_range).
+//   madvise HUGEPAGE mmap_lock(w); VM_HUGEPAGE on the range's VMAs. No notifier.
+//   mmap_hugetlb     mmap_lock(w); VMA insert; 1 GiB pages cleared and mapped by PUD
+//                    leaves (MAP_POPULATE). No notifier.
+// Huge PMDs (os/thp.h): munmap and mprotect split a PMD leaf cut by the range first
+// (CLEAR over its 2 MiB, __split_vma -> vma_adjust_trans_huge), then run as above
+// (a PMD leaf inside the range is zapped/changed whole); fork shares a PMD leaf
+// read-only (copy_huge_pmd); mremap splits the PMD leaves of the old range.
 //   mprotect         mmap_lock(w); VMA split/prot; range PROTECTION_VMA; PTL; change
 //                    PTEs; flush; unlock; hold; end (change_protection).
 //   mremap           mmap_lock(w); range UNMAP over the old range; PTL; move each PTE
@@ -59,6 +67,12 @@ class MmOps {
   int munmap(Mm& mm, int cpu, uint64_t start, uint64_t len);
   int madvise_dontneed(Mm& mm, int cpu, uint64_t start, uint64_t len);
   int mprotect(Mm& mm, int cpu, uint64_t start, uint64_t len, uint32_t prot);
+  // madvise(MADV_HUGEPAGE) (on) / MADV_NOHUGEPAGE (off): sets VM_HUGEPAGE on the range.
+  int madvise_hugepage(Mm& mm, int cpu, uint64_t start, uint64_t len, bool on);
+  // mmap(MAP_SHARED | MAP_HUGETLB | MAP_HUGE_1GB | MAP_POPULATE) at `addr`: 1 GiB
+  // aligned, each 1 GiB page contiguous frames mapped by one PUD leaf. The address,
+  // or -EINVAL (misaligned), -EEXIST (range in use), -ENOMEM (no free 1 GiB block).
+  int64_t mmap_hugetlb(Mm& mm, int cpu, uint64_t addr, uint64_t len, uint32_t prot);
   int mremap(Mm& mm, int cpu, uint64_t old_addr, uint64_t len, uint64_t new_addr);
   // Copies `parent` into `child` (a fresh mm).
   int fork(Mm& parent, Mm& child, int cpu);
@@ -85,6 +99,10 @@ class MmOps {
   void protect_ptes(Mm& mm, int cpu, uint64_t start, uint64_t end, uint32_t prot);
   void move_ptes(Mm& mm, int cpu, uint64_t old_addr, uint64_t len, uint64_t new_addr);
   void copy_vma(Mm& parent, Mm& child, int cpu, const Vma& v);
+  // True when [start, end) would cut a 1 GiB hugetlb VMA (munmap/mprotect: -EINVAL).
+  bool cuts_hugetlb(const Mm& mm, uint64_t start, uint64_t end) const;
+  // split_huge_pmd() of every PMD leaf in [start, end).
+  void split_all_pmds(Mm& mm, int cpu, uint64_t start, uint64_t end, const char* reason);
   // __oom_reap_task_mm(): true when every VMA was reaped.
   bool reap_vmas(Mm& mm, int cpu, OomReapResult& r);
   void record_oom_reap_start();

@@ -34,6 +34,15 @@ inline constexpr ChoiceValue<SecondaryTlbFlush> kSecondaryTlbFlushValues[] = {
     {"range_end", SecondaryTlbFlush::kRangeEnd, "deferred to invalidate_range_end"}};
 inline constexpr Choices<SecondaryTlbFlush> kSecondaryTlbFlush{kSecondaryTlbFlushValues};
 
+// Transparent huge pages for anonymous faults (/sys/kernel/mm/transparent_hugepage/
+// enabled; os/thp.h).
+enum class ThpMode { kNever, kMadvise, kAlways };
+inline constexpr ChoiceValue<ThpMode> kThpModeValues[] = {
+    {"never", ThpMode::kNever, "4 KiB pages only"},
+    {"madvise", ThpMode::kMadvise, "2 MiB pages in VMAs marked MADV_HUGEPAGE"},
+    {"always", ThpMode::kAlways, "2 MiB pages wherever an aligned 2 MiB range fits a VMA"}};
+inline constexpr Choices<ThpMode> kThpMode{kThpModeValues};
+
 struct OsConfig {
   SecondaryTlbFlush secondary_tlb_flush = SecondaryTlbFlush::kUnderPtl;
   // Preemption window: time between dropping the PTL and invalidate_range_end.
@@ -54,6 +63,9 @@ struct OsConfig {
   double page_copy_gb_per_s = 10.0;
   // VMA tree update (split, insert, remove). Estimate.
   double vma_update_ns = 200.0;
+  // Transparent huge pages (transparent_hugepage/enabled). Linux defaults to always or
+  // madvise by distribution; never keeps every 4 KiB-only result.
+  ThpMode thp = ThpMode::kNever;
 
   MmStructConfig mm;
   PageAllocatorConfig allocator;
@@ -73,6 +85,7 @@ struct OsConfig {
     v("per_page_ns", per_page_ns, "ns", "loop overhead per page in zap/protect/copy loops");
     v("page_copy_gb_per_s", page_copy_gb_per_s, "GB/s", "clear_page/copy_page bandwidth");
     v("vma_update_ns", vma_update_ns, "ns", "VMA split/insert/remove");
+    v.choice("thp", thp, kThpMode, "transparent huge pages for anonymous faults");
     v.section("mm", mm);
     v.section("allocator", allocator);
   }
@@ -96,6 +109,10 @@ struct OsEnv {
     return it == preempt_hold_ns_by_cpu.end() ? cfg.preempt_hold_ns : it->second;
   }
   double page_copy_ns() const { return static_cast<double>(kPageBytes) / cfg.page_copy_gb_per_s; }
+  // clear_huge_page / copy of `bytes` at page_copy_gb_per_s.
+  double copy_ns(uint64_t bytes) const {
+    return static_cast<double>(bytes) / cfg.page_copy_gb_per_s;
+  }
 };
 
 }  // namespace iosim

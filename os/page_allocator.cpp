@@ -1,5 +1,7 @@
 #include "os/page_allocator.h"
 
+#include <algorithm>
+#include <map>
 #include <stdexcept>
 
 #include "sc_models/check/ground_truth.h"
@@ -38,10 +40,42 @@ uint64_t PageAllocator::alloc() {
   } else {
     return kNoFrame;
   }
+  take(pa);
+  return pa;
+}
+
+void PageAllocator::take(uint64_t pa) {
   pages_[pa] = Page{1, 0};
   ++allocations_;
   publish(pa, true);
-  return pa;
+}
+
+uint64_t PageAllocator::alloc_contiguous(uint64_t frames) {
+  if (frames == 0 || (frames & (frames - 1))) return kNoFrame;
+  const uint64_t bytes = frames * kFrameBytes;
+  uint64_t block = kNoFrame;
+  const uint64_t aligned = (next_never_used_ + bytes - 1) & ~(bytes - 1);
+  if (aligned >= next_never_used_ && aligned + bytes > aligned && aligned + bytes <= end_) {
+    // The frames skipped to reach the alignment become ordinary free frames.
+    for (uint64_t pa = next_never_used_; pa < aligned; pa += kFrameBytes) free_.push_back(pa);
+    next_never_used_ = aligned + bytes;
+    block = aligned;
+  } else {
+    std::map<uint64_t, uint64_t> free_in_block;  // lowest block first
+    for (uint64_t pa : free_) ++free_in_block[pa & ~(bytes - 1)];
+    for (const auto& [b, n] : free_in_block) {
+      if (n == frames) {
+        block = b;
+        break;
+      }
+    }
+    if (block == kNoFrame) return kNoFrame;
+    free_.erase(std::remove_if(free_.begin(), free_.end(),
+                               [&](uint64_t pa) { return (pa & ~(bytes - 1)) == block; }),
+                free_.end());
+  }
+  for (uint64_t pa = block; pa < block + bytes; pa += kFrameBytes) take(pa);
+  return block;
 }
 
 PageAllocator::Page& PageAllocator::page(uint64_t pa, const char* what) {

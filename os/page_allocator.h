@@ -9,7 +9,9 @@
 // and its counts are not tracked (like the kernel's ZERO_PAGE, which is not refcounted
 // on map/unmap).
 //
-// Simplifications: no zones, orders, NUMA or watermarks; allocation takes no simulated
+// Simplifications: no zones, NUMA or watermarks; no buddy orders (a contiguous
+// allocation looks for a free aligned block; the frames of a huge page keep a count
+// each, so splitting it needs no accounting); allocation takes no simulated
 // time (callers charge zeroing/copying); running out of frames is reported to the
 // caller (kNoFrame), which turns it into VM_FAULT_OOM / -ENOMEM.
 #pragma once
@@ -61,6 +63,11 @@ class PageAllocator {
   // A frame with refcount 1 and mapcount 0; its content is whatever the
   // last owner left (callers zero or copy). kNoFrame when memory is exhausted.
   uint64_t alloc();
+  // `frames` (a power of two) contiguous frames aligned to their total size, each with
+  // refcount 1 and mapcount 0 (a huge page: __folio_alloc of order 9 for 2 MiB, or a
+  // 1 GiB hugetlb page). Taken from the never-used frames, else from a block whose
+  // frames are all free; kNoFrame when neither exists (fragmentation).
+  uint64_t alloc_contiguous(uint64_t frames);
   void get(uint64_t pa);    // get_page
   void put(uint64_t pa);    // put_page: frees the frame when the refcount reaches zero
   void map(uint64_t pa);    // page_add_*_rmap
@@ -81,6 +88,7 @@ class PageAllocator {
     int mapcount = 0;
   };
   Page& page(uint64_t pa, const char* what);
+  void take(uint64_t pa);
   void publish(uint64_t pa, bool allocated);
 
   PhysicalMemory& mem_;

@@ -20,6 +20,21 @@
 //                       until the merge is done, so the merged page is freed after
 //                       replace_page's range_end: deferring the secondary-TLB flush to
 //                       range_end is safe on both sides, as mmu_notifier.rst says.
+//   migrate of a PMD    a PMD leaf inside the range moves whole (migrate_pages with a
+//                       huge target: PTL; clear the PMD; flush; copy 2 MiB; new PMD;
+//                       unlock) inside the MIGRATE range; when no contiguous 2 MiB is
+//                       free (or the range cuts it) it is split first (migrate_pages
+//                       splits a THP it cannot allocate a target for: try_split_folio,
+//                       thp_migration_split) and its 4 KiB pages move.
+//   collapse            khugepaged's collapse_huge_page (mm/khugepaged.c) of one 2 MiB:
+//                       mmap_lock(w); scan (all 512 PTEs present, anonymous, exclusive:
+//                       khugepaged with max_ptes_none = 0; MADV_COLLAPSE would accept
+//                       none PTEs); allocate the huge page; CLEAR range over the 2 MiB:
+//                       PTL; clear the PMD that points to the PTEs + flush
+//                       (pmdp_collapse_flush); unlock; hold; end; copy 512 pages; PTL;
+//                       set the PMD leaf; unlock; free the old frames.
+//   ksm_merge, make_device_exclusive split a PMD leaf first (split_huge_page,
+//                       FOLL_SPLIT_PMD).
 //   clear_soft_dirty    SOFT_DIRTY range [0, 2^64 - 1) (clear_refs with "4"); PTL;
 //                       write-protect and clear soft-dirty in every writable PTE; flush.
 //   make_device_exclusive  EXCLUSIVE range of one page with the caller's owner; PTL;
@@ -39,6 +54,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 
 #include "os/mm.h"
 
@@ -64,6 +80,10 @@ class PageOps {
   int clear_flush_young(Mm& mm, int cpu, uint64_t va);
   int clear_young(Mm& mm, int cpu, uint64_t va);
   int test_young(Mm& mm, int cpu, uint64_t va);
+  // MADV_COLLAPSE-like collapse of the 2 MiB at haddr into one PMD leaf (see the file
+  // comment): 0 (also when already huge), -EINVAL (misaligned, not one private VMA),
+  // -EAGAIN (a PTE not present, the zero page or a shared page), -ENOMEM (no huge page).
+  int collapse(Mm& mm, int cpu, uint64_t haddr);
 
  private:
   // The pages of [start, start + len) moved inside one range of `event`.
@@ -79,6 +99,12 @@ class PageOps {
   // through `tlb`.
   bool replace_page(Mm& mm, int cpu, uint64_t va, uint64_t kpage, Pte orig, MmuGather& tlb);
   int age(Mm& mm, uint64_t va, bool flush, int cpu);
+  // The new huge page of each PMD leaf of [start, end) that moves whole; the others
+  // are split here.
+  std::map<uint64_t, uint64_t> huge_targets(Mm& mm, int cpu, uint64_t start, uint64_t end);
+  // One PMD leaf moved to new_pa inside the caller's range.
+  void move_huge(Mm& mm, uint64_t va, Pte pmd, uint64_t new_pa, MmuGather& tlb);
+  int collapse_locked(Mm& mm, int cpu, uint64_t haddr);
 
   OsEnv& env_;
 };

@@ -73,6 +73,14 @@ void VmaList::protect(uint64_t start, uint64_t end, uint32_t prot) {
   }
 }
 
+void VmaList::set_hugepage(uint64_t start, uint64_t end, bool on) {
+  split_at(start);
+  split_at(end);
+  for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->first < end; ++it) {
+    it->second.hugepage = on;
+  }
+}
+
 std::vector<Vma> VmaList::in_range(uint64_t start, uint64_t end) const {
   std::vector<Vma> out;
   auto it = vmas_.upper_bound(start);

@@ -1,5 +1,6 @@
 // VMAs of an address space (struct vm_area_struct / the maple tree), reduced to
-// [start, end), protections and the private-anonymous / shared-anonymous flag.
+// [start, end), protections, the private-anonymous / shared-anonymous flag and the
+// VM_HUGEPAGE / VM_HUGETLB flags.
 //
 // VmaList keeps non-overlapping VMAs sorted by start. Operations split VMAs at range
 // boundaries as the kernel does (__split_vma) and never merge neighbours.
@@ -26,7 +27,9 @@ struct Vma {
   uint64_t start = 0;
   uint64_t end = 0;  // exclusive
   uint32_t prot = kProtRead | kProtWrite;
-  bool shared = false;  // MAP_SHARED | MAP_ANONYMOUS; else MAP_PRIVATE | MAP_ANONYMOUS
+  bool shared = false;    // MAP_SHARED | MAP_ANONYMOUS; else MAP_PRIVATE | MAP_ANONYMOUS
+  bool hugepage = false;  // VM_HUGEPAGE (madvise(MADV_HUGEPAGE))
+  bool hugetlb = false;   // VM_HUGETLB: an explicit 1 GiB mapping (populated at creation)
 
   bool readable() const { return prot & kProtRead; }
   bool writable() const { return prot & kProtWrite; }
@@ -54,6 +57,9 @@ class VmaList {
   std::vector<Vma> remove(uint64_t start, uint64_t end);
   // Sets the protection of [start, end) (which must be covered), splitting as needed.
   void protect(uint64_t start, uint64_t end, uint32_t prot);
+  // Sets or clears VM_HUGEPAGE on [start, end) (which must be covered), splitting as
+  // needed (madvise_update_vma).
+  void set_hugepage(uint64_t start, uint64_t end, bool on);
   // VMAs overlapping [start, end), clipped to it, in address order.
   std::vector<Vma> in_range(uint64_t start, uint64_t end) const;
   std::vector<Vma> all() const;

@@ -125,6 +125,19 @@ std::vector<CpuOperation> make_table() {
                       kInProcess, {addr(), offset(), size()}, [](T& t, const Op& o) -> int64_t {
                         return t.kernel().madvise_dontneed(t.mm(), t.cpu(), o.addr, o.len);
                       }));
+  ops.push_back(entry("madvise_hugepage", "madvise_hugepage",
+                      "madvise(MADV_HUGEPAGE) of the range: VM_HUGEPAGE, so faults there map 2 MiB "
+                      "pages under os.thp = madvise (no notifier)",
+                      kInProcess, {addr(), offset(), size()}, [](T& t, const Op& o) -> int64_t {
+                        return t.kernel().madvise_hugepage(t.mm(), t.cpu(), o.addr, o.len);
+                      }));
+  ops.push_back(entry("collapse", "collapse",
+                      "khugepaged-style collapse of the 2 MiB at ADDR (aligned) into one PMD leaf "
+                      "(CLEAR over the 2 MiB); the result is 0, -EINVAL (misaligned or not one "
+                      "private VMA), -EAGAIN (a PTE not present or shared), -ENOMEM (no huge page)",
+                      kInProcess, {addr(), offset()}, [](T& t, const Op& o) -> int64_t {
+                        return t.kernel().collapse(t.mm(), t.cpu(), o.addr);
+                      }));
   ops.push_back(entry("mprotect", "mprotect", "mprotect(2) of the range (PROTECTION_VMA)",
                       kInProcess,
                       {addr(), offset(), size(),

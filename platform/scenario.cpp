@@ -153,7 +153,7 @@ class Builder : public ScriptOperands {
   }
 
   void map(const ScriptStatement& s, BootStep& b) {
-    s.check_args({"at", "size", "prot", "shared", "populate", "value"}, 2);
+    s.check_args({"at", "size", "prot", "shared", "populate", "value", "huge"}, 2);
     b.kind = BootStep::Kind::kMap;
     b.mm_id = boot_process(s.at(0, "a process"), "process");
     const ScriptValue& sym = s.at(1, "a symbol name such as addrA");
@@ -167,6 +167,15 @@ class Builder : public ScriptOperands {
     b.prot = prot(s, kProtRead | kProtWrite);
     b.shared = flag(s, "shared");
     b.value = s.integer_or("value", 0);
+    if (const ScriptValue* h = s.find("huge")) {
+      b.huge = script_page_bytes(*h, "huge");
+      if (b.huge != (uint64_t{1} << 21) && b.huge != (uint64_t{1} << 30)) {
+        fail(h->loc, "huge", "expected 2M or 1G");
+      }
+      if (b.huge == (uint64_t{1} << 30) && (b.va % b.huge || b.size % b.huge)) {
+        fail(h->loc, "huge", "a 1G mapping needs at= and size= aligned to 1G");
+      }
+    }
     const std::string pop = s.symbol_or("populate", "none");
     if (const ChoiceValue<Populate>* c = kPopulate.find(pop)) {
       b.populate = c->value;

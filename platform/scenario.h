@@ -48,6 +48,9 @@ struct BootStep {
   bool shared = false;
   Populate populate = Populate::kNone;
   uint64_t value = 0;
+  // huge=: 0 (4 KiB pages), 2 MiB (VM_HUGEPAGE: faults map PMD leaves under os.thp =
+  // madvise or always) or 1 GiB (an explicit hugetlb mapping of PUD leaves).
+  uint64_t huge = 0;
   size_t device = 0;  // bind
   ScriptLoc loc;
 };

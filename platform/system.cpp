@@ -256,7 +256,12 @@ void System::boot_step(const BootStep& b) {
       break;
     case BootStep::Kind::kMap:
       try {
-        map_and_populate(kernel_->mm(b.mm_id), b.va, b.size, b.prot, b.shared, b.populate, b.value);
+        if (b.huge == (uint64_t{1} << 30)) {
+          map_hugetlb(kernel_->mm(b.mm_id), b.va, b.size, b.prot);
+        } else {
+          map_and_populate(kernel_->mm(b.mm_id), b.va, b.size, b.prot, b.shared, b.populate,
+                           b.value, b.huge != 0);
+        }
       } catch (const sc_core::sc_unwind_exception&) {
         throw;
       } catch (const std::exception& e) {
@@ -276,13 +281,23 @@ void System::boot_step(const BootStep& b) {
   }
 }
 
+void System::map_hugetlb(Mm& mm, uint64_t va, uint64_t size, uint32_t prot) {
+  const int64_t r = kernel_->mmap_hugetlb(mm, 0, va, size, prot);
+  if (r < 0 || static_cast<uint64_t>(r) != va) {
+    throw std::runtime_error("1G hugetlb mmap of " + std::to_string(size) + " bytes failed (" +
+                             std::to_string(r) + "; allocator.frames may not hold an aligned 1G)");
+  }
+}
+
 void System::map_and_populate(Mm& mm, uint64_t va, uint64_t size, uint32_t prot, bool shared,
-                              Populate populate, uint64_t value) {
+                              Populate populate, uint64_t value, bool hugepage) {
   const int64_t r = kernel_->mmap(mm, 0, va, size, prot, shared);
   if (r < 0 || static_cast<uint64_t>(r) != va) {
     throw std::runtime_error("mmap of " + std::to_string(size) + " bytes failed (" +
                              std::to_string(r) + ")");
   }
+  // huge=2M: MADV_HUGEPAGE, so the faults below map 2 MiB pages where os.thp allows.
+  if (hugepage) kernel_->madvise_hugepage(mm, 0, va, size);
   if (populate == Populate::kNone) return;
   Core& c = *cores_.front();
   mm.cpu_enter(c.id());

@@ -138,8 +138,11 @@ class System : public SvaControl {
   void build_devices();
   void boot();
   void boot_step(const BootStep& b);
+  // `hugepage`: the mapping gets MADV_HUGEPAGE before it is populated (map huge=2M).
   void map_and_populate(Mm& mm, uint64_t va, uint64_t size, uint32_t prot, bool shared,
-                        Populate populate, uint64_t value);
+                        Populate populate, uint64_t value, bool hugepage = false);
+  // map huge=1G: an explicit 1 GiB hugetlb mapping (MmOps::mmap_hugetlb).
+  void map_hugetlb(Mm& mm, uint64_t va, uint64_t size, uint32_t prot);
   void boot_workload();
   void watch();
   void explain_unfinished();

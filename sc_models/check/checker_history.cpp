@@ -154,6 +154,9 @@ void CheckerHistory::on_pte_change(const PteChangeEvent& e) {
     h.mm_id = key.mm_id;
     h.va = key.va;
     h.page_bytes = key.page_bytes;
+    inherit_from_larger(h);
+  }
+  if (h.versions.empty()) {
     PteVersion initial;
     initial.pte_raw = e.old_pte_raw;
     initial.reason = "initial";
@@ -168,6 +171,31 @@ void CheckerHistory::on_pte_change(const PteChangeEvent& e) {
     h.versions.pop_front();
     h.truncated = true;
   }
+}
+
+bool CheckerHistory::inherit_from_larger(PageHistory& h) const {
+  // The smallest larger page recorded that contains this one: its versions are this
+  // page's past (a split publishes the huge leaf's clear, then the smaller leaves).
+  for (unsigned i = 0; i < 3; ++i) {
+    const uint64_t bytes = kPageSizes[i];
+    if (bytes <= h.page_bytes || !(page_sizes_seen_ & (1u << i))) continue;
+    auto it = pages_.find({h.mm_id, h.va & ~(bytes - 1), bytes});
+    if (it == pages_.end()) continue;
+    const PageHistory& big = it->second;
+    h.truncated = big.truncated;
+    for (const PteVersion& v : big.versions) {
+      PteVersion mine = v;
+      if (v.present()) {
+        // The same frame and flags as a leaf of this size (no PS bit for 4 KiB).
+        const uint64_t flags =
+            v.pte_raw & ~kPteAddressMask & ~(h.page_bytes == kPageBytes ? 0x80 : 0);
+        mine.pte_raw = (v.frame_of(h.va, bytes) & ~(h.page_bytes - 1)) | flags;
+      }
+      h.versions.push_back(std::move(mine));
+    }
+    return !h.versions.empty();
+  }
+  return false;
 }
 
 void CheckerHistory::on_frame(const FrameEvent& e) {

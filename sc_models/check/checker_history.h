@@ -10,6 +10,10 @@
 //   invalidations, newest last;
 // - the PASID -> mm binding, registered by whoever binds (the driver).
 //
+// A huge leaf changes as one page of its size; the first change of a smaller page inside
+// a recorded larger one (a split) starts with the larger page's versions, so a
+// translation obtained from the huge leaf is judged against the small page's history.
+//
 // Simplifications: histories are bounded (CheckerConfig); a large page's free must
 // be published as its 4 KiB frames; a CPU write counts towards a page only when it
 // is made through that mm's mapping of it.
@@ -136,6 +140,9 @@ class CheckerHistory : public GroundTruthSink {
   using InvalList = std::deque<InvalidationRecord>;
 
   PageHistory* find_page(uint32_t mm_id, uint64_t va);
+  // Seeds a new page's history with the versions of a larger page recorded around it
+  // (the huge leaf a split replaced), each as this page's part of it; false when none.
+  bool inherit_from_larger(PageHistory& h) const;
   void push_invalidation(InvalList& list, const InvalidationRecord& r);
   static const InvalidationRecord* newest_covering(const InvalList* list, uint64_t va);
 

@@ -39,6 +39,59 @@ TEST(Core, TlbMissThenHitLatency) {
   EXPECT_EQ(b.counter("core0.walk_reads"), 4u);
 }
 
+// A 2 MiB leaf: the walk stops at the PD entry and fills one 2 MiB TLB entry that
+// serves the whole 2 MiB; a shootdown of one 4 KiB page inside drops it.
+TEST(Core, PmdLeafFillsOne2MTlbEntryAndAPageShootdownDropsIt) {
+  OsConfig oc = test::bench_os();
+  ASSERT_TRUE(assign_param(oc, "thp", "always"));
+  CpuBench b(1, {}, oc);
+  Core& c = *b.core[0];
+  constexpr uint64_t k2M = uint64_t{1} << 21;
+  run_thread([&] {
+    Mm& mm = b.os.create_mm(1);
+    b.os.mmap(mm, 0, kVa, k2M, kProtRead | kProtWrite, false);
+    ASSERT_EQ(b.os.handle_fault(mm, 0, kVa, true), FaultResult::kAnonymous);
+    const uint64_t pa = mm.present_leaf(kVa)->pte.page_address(PageSize::k2M);
+    ASSERT_TRUE(c.load(space(mm), kVa + 0x1000));
+    const auto hit = c.load(space(mm), kVa + 0x1ff008);
+    ASSERT_TRUE(hit);
+    EXPECT_EQ(hit->pa, pa + 0x1ff008);
+    const TranslationEntry* e = c.tlb().peek(TranslationTag{kNoPasid, 1}, kVa + 0x100000);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->log2_size, 21u);
+    EXPECT_EQ(e->base, kVa);
+    EXPECT_EQ(e->translate(kVa + 0x100010), pa + 0x100010);
+    c.invalidate_range(1, kVa + 0x5000, kVa + 0x6000);
+    EXPECT_EQ(c.tlb().peek(TranslationTag{kNoPasid, 1}, kVa + 0x100000), nullptr);
+  });
+  EXPECT_EQ(b.counter("core0.tlb_misses"), 1u);
+  EXPECT_EQ(b.counter("core0.tlb_hits"), 1u);
+  EXPECT_EQ(b.counter("core0.walk_reads"), 3u);  // PML4, PDPT, PD (the leaf)
+}
+
+// A 1 GiB leaf: the walk stops at the PDPT entry; one 1 GiB TLB entry.
+TEST(Core, PudLeafFillsOne1GTlbEntry) {
+  CpuBench b(1);
+  Core& c = *b.core[0];
+  run_thread([&] {
+    Mm& mm = b.os.create_mm(1);
+    mm.editor().map(mm.root(), kVa, 0, PageSize::k1G,
+                    Pte::kUser | Pte::kWritable | Pte::kAccessed | Pte::kDirty);
+    const auto a = c.load(space(mm), kVa + 0x12345008);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->pa, 0x12345008u);
+    ASSERT_TRUE(c.load(space(mm), kVa + 0x3ffff000));
+    const TranslationEntry* e = c.tlb().peek(TranslationTag{kNoPasid, 1}, kVa);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->log2_size, 30u);
+    c.invalidate_range(1, kVa + 0x3ffff000, kVa + 0x40000000);
+    EXPECT_EQ(c.tlb().peek(TranslationTag{kNoPasid, 1}, kVa), nullptr);
+  });
+  EXPECT_EQ(b.counter("core0.tlb_misses"), 1u);
+  EXPECT_EQ(b.counter("core0.tlb_hits"), 1u);
+  EXPECT_EQ(b.counter("core0.walk_reads"), 2u);  // PML4, PDPT (the leaf)
+}
+
 TEST(Core, WalkReadsWithColdAndWarmWalkCaches) {
   CpuBench b(1);
   Core& c = *b.core[0];

@@ -150,13 +150,9 @@ inline OsConfig small_os(const std::string& policy = "under_ptl") {
 
 // Kernel + mm 1 + logging shootdown + both recorders (registered by register_all()).
 struct MmBench {
-  explicit MmBench(const OsConfig& cfg = small_os())
-      : mem("mem", small_memory()),
-        init("init"),
-        os(sim, cfg, mem, &gt),
-        tlb(log),
-        rr(log),
-        ar(log) {
+  explicit MmBench(const OsConfig& cfg = small_os(),
+                   const PhysicalMemoryConfig& mem_cfg = small_memory())
+      : mem("mem", mem_cfg), init("init"), os(sim, cfg, mem, &gt), tlb(log), rr(log), ar(log) {
     init.socket.bind(mem.socket);
     gt.subscribe(&rec);
     os.set_tlb_shootdown(&tlb);

@@ -102,7 +102,7 @@ TEST(CpuOperations, EntriesAreCompleteAndFoundByName) {
       }
     }
   }
-  EXPECT_EQ(names.size(), 21u);
+  EXPECT_EQ(names.size(), 23u);
   EXPECT_EQ(find_cpu_operation("repeat"), nullptr);
   EXPECT_EQ(find_cpu_operation("jump"), nullptr);
 }

@@ -88,6 +88,43 @@ TEST(System, BootEndsBeforeTheFirstOpAndScriptTimesCountFromTheStart) {
   EXPECT_EQ(o.end, c.ops()[3].end);
 }
 
+// map huge=2M (MADV_HUGEPAGE, then populated: PMD leaves under os.thp = madvise),
+// map huge=1G (a hugetlb PUD leaf), and the collapse and madvise_hugepage operations.
+TEST(System, HugeMappingsAtBootAndTheThpOperations) {
+  SystemConfig cfg = config_from(
+      "[memory]\nsize_bytes = 8589934592\n[cpu]\ncores = 2\n"
+      "[os]\nthp = madvise\nallocator.base_pa = 0x40000000\nallocator.frames = 524288\n");
+  Scenario sc = scenario_from(cfg,
+                              "process P0\n"
+                              "map P0 h at=0x40000000 size=2M populate=write value=5 huge=2M\n"
+                              "map P0 s at=0x40400000 size=2M populate=write value=6\n"
+                              "map P0 g at=0x80000000 size=1G huge=1G\n"
+                              "cpu thread T core=1 process=P0:\n"
+                              "  load h offset=1M\n"
+                              "  collapse s\n"
+                              "  load s offset=8K\n"
+                              "  madvise_hugepage s size=2M\n"
+                              "  store g offset=0x12345000 value=9\n"
+                              "  load g offset=0x12345000\n");
+  System sys(cfg, std::move(sc));
+  const System::Outcome o = sys.run();
+  ASSERT_TRUE(o.finished) << o.error;
+  Mm& mm = sys.kernel().mm(1);
+  EXPECT_EQ(mm.present_leaf(0x40000000)->size, PageSize::k2M);
+  EXPECT_EQ(mm.present_leaf(0x40400000)->size, PageSize::k2M);  // collapsed
+  EXPECT_EQ(mm.present_leaf(0x80000000)->size, PageSize::k1G);
+  EXPECT_TRUE(mm.vmas().find(0x40400000)->hugepage);
+  const CpuThread& c = sys.cpu_thread(0);
+  ASSERT_EQ(c.ops().size(), 6u);
+  EXPECT_EQ(c.ops()[1].result, 0);
+  EXPECT_EQ(c.ops()[3].result, 0);
+  ASSERT_EQ(c.loads().size(), 3u);
+  EXPECT_EQ(c.loads()[0].value, 5u);
+  EXPECT_EQ(c.loads()[1].value, 6u);
+  EXPECT_EQ(c.loads()[2].value, 9u);
+  EXPECT_EQ(sys.checkers()->total(), 0u);
+}
+
 TEST(System, ARunThatWouldHangStopsAtMaxTime) {
   SystemConfig cfg = config_from(std::string(kSmallSystem) + "[sim]\nmax_time_ns = 50000\n");
   Scenario sc = scenario_from(cfg,

@@ -33,6 +33,34 @@ TEST(CheckerHistory, LargePageMapsEachVaToIts4KFrame) {
   EXPECT_THROW(h.on_pte_change({at(20), 1, va, 8192, 0, 0, "bad"}), std::invalid_argument);
 }
 
+// A split publishes the 2 MiB leaf's clear, then the 4 KiB leaves: a 4 KiB page inside
+// starts with the huge leaf's versions (as its part of it), so a translation obtained
+// from the huge leaf is found in the 4 KiB page's history.
+TEST(CheckerHistory, A4KPageInsideASplitHugePageInheritsItsVersions) {
+  CheckerHistory h(CheckerConfig{});
+  const uint64_t va = 0x40000000, frame = 0x80000000, page = va + 0x5000;
+  h.on_pte_change({at(10), 1, va, k2M, 0, pte(frame, true) | 0x80, "thp_anonymous"});
+  h.on_pte_change({at(20), 1, va, k2M, pte(frame, true) | 0x80, 0, "munmap_split"});
+  h.on_pte_change({at(20), 1, page, 4096, 0, pte(frame + 0x5000, true), "munmap_split"});
+  h.on_pte_change({at(30), 1, page, 4096, pte(frame + 0x5000, true), 0, "munmap"});
+  const PageHistory* p = h.page(1, page + 8);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->page_bytes, 4096u);
+  ASSERT_EQ(p->versions.size(), 5u);  // initial, huge leaf, split clear, 4 KiB PTE, unmap
+  EXPECT_EQ(p->versions[1].pte_raw, pte(frame + 0x5000, true));  // the 4 KiB part, no PS
+  EXPECT_EQ(p->versions[1].since, at(10));
+  // A translation obtained at 15 ns (from the huge leaf) maps the page's frame.
+  const int k = p->version_at(at(15), frame + 0x5000, page);
+  ASSERT_EQ(k, 1);
+  EXPECT_TRUE(p->versions[k].writable());
+  // Another page of the huge page, never split to a 4 KiB change, stays on the huge
+  // leaf's history (now not present).
+  const PageHistory* other = h.page(1, va + 0x7000);
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->page_bytes, k2M);
+  EXPECT_FALSE(other->current().present());
+}
+
 TEST(CheckerHistory, VersionsAreBoundedAndOldTranslationsAreNotJudged) {
   CheckerConfig cfg;
   cfg.pte_versions_per_page = 3;
