@@ -59,4 +59,19 @@ void MemoryPort::forward(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) 
   }
 }
 
+bool MemoryPort::compare_exchange_u64(uint64_t addr, uint64_t expected, uint64_t desired,
+                                      sc_core::sc_time& delay) {
+  sync(delay);  // the compare happens when the locked access reaches memory
+  uint64_t current = 0;
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_READ_COMMAND);
+  gp.set_address(addr);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&current));
+  gp.set_data_length(8);
+  gp.set_streaming_width(8);
+  // A target without debug access cannot be compared: the write goes ahead.
+  if (socket_->transport_dbg(gp) == 8 && current != expected) return false;
+  return write_u64(addr, desired, delay);
+}
+
 }  // namespace iosim

@@ -16,8 +16,8 @@
 #include <systemc>
 #include <tlm>
 
-#include "sc_models/timing/local_time.h"
 #include "sc_models/memory/payload_pool.h"
+#include "sc_models/timing/local_time.h"
 
 #include <cstdint>
 
@@ -44,6 +44,11 @@ class MemoryPort {
   bool write(uint64_t addr, const void* src, unsigned len, sc_core::sc_time& delay);
   bool read_u64(uint64_t addr, uint64_t& value, sc_core::sc_time& delay);
   bool write_u64(uint64_t addr, uint64_t value, sc_core::sc_time& delay);
+  // A locked read-modify-write of a 64-bit word (a walker's Accessed/Dirty update): at
+  // the access's time, writes `desired` only if the word still holds `expected`;
+  // false (nothing written) when another agent changed it since it was read.
+  bool compare_exchange_u64(uint64_t addr, uint64_t expected, uint64_t desired,
+                            sc_core::sc_time& delay);
   // Forwards a payload as it is (the caller sets the address).
   void forward(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
 

@@ -72,20 +72,25 @@ WalkOutcome PageWalker::walk(const TranslationTag& tag, uint64_t root, uint64_t 
   WalkRules rules;
   rules.write = write_intent;
   rules.set_table_accessed = true;
-  const TableWalk w = walk_tables(
-      pwc_, tag, va, start_point(tag, va, root), rules,
-      [&](uint64_t addr, Pte& e) {
-        uint64_t raw = 0;
-        const bool ok = mem_.read_u64(addr, raw, delay);
-        reads_.inc();
-        e = Pte(raw);
-        return ok;
-      },
-      [&](uint64_t addr, Pte, Pte updated) {
-        mem_.write_u64(addr, updated.raw(), delay);
-        ad_writes_.inc();
-        return true;
-      });
+  TableWalk w;
+  do {
+    // The Accessed/Dirty updates are locked compare-and-exchanges: an entry software
+    // changed since the walk read it (a PMD cleared under the walk) is not written
+    // back, and the walk starts again from what memory holds now.
+    w = walk_tables(
+        pwc_, tag, va, start_point(tag, va, root), rules,
+        [&](uint64_t addr, Pte& e) {
+          uint64_t raw = 0;
+          const bool ok = mem_.read_u64(addr, raw, delay);
+          reads_.inc();
+          e = Pte(raw);
+          return ok;
+        },
+        [&](uint64_t addr, Pte old, Pte updated) {
+          ad_writes_.inc();
+          return mem_.compare_exchange_u64(addr, old.raw(), updated.raw(), delay);
+        });
+  } while (w.aborted);
   out.status = w.status;
   out.reads = w.reads;
   if (w.status == WalkStatus::kOk) {

@@ -7,7 +7,11 @@
 // Requester ID, holding the next table's address and the permissions accumulated
 // so far); a walk starts below the deepest level that hits. Accessed bits are set
 // in every entry used and the Dirty bit in the leaf when the walk is for a write
-// (or an ATS request that may write) to a writable page, as the CPU walker does.
+// (or an ATS request that may write) to a writable page, as the CPU walker does. Each
+// A/D update is a locked compare-and-exchange (MemoryPort::compare_exchange_u64): an
+// entry software changed after the walk read it (a PMD a collapse cleared, a PTE a
+// zap cleared) is not written back, and the walk starts again from memory, so the
+// walker never brings back an entry software removed.
 //
 // Called by the Translator on an IOTLB miss. Timing: a walk costs walk_overhead_ns
 // (dispatch, walk-cache lookup, fill) plus each entry read's memory latency, and holds
@@ -21,8 +25,7 @@
 // The caches and the per-entry decisions are sc_models/cache/walk_cache.h, shared with
 // the CPU walker.
 //
-// Simplifications: A/D updates are plain timed writes, not locked read-modify-write
-// cycles; not-present and faulting walks are never cached; no 5-level paging.
+// Simplifications: not-present and faulting walks are never cached; no 5-level paging.
 #pragma once
 
 #include <array>

@@ -457,6 +457,30 @@ TEST(ConfigRegression, CalibDmaLatencyFollowsTheIotlbReach) {
   EXPECT_LT(m.at("iotlb_hit_rate").get<double>(), 0.2);
 }
 
+// The same sweep with transparent huge pages (os.thp=always): the window is backed by
+// 2 MiB pages, so the 64-entry IOTLB reaches 512 times as far (128 MiB instead of
+// 256 KiB). With 4 KiB pages the median read hits the IOTLB over 256 KiB and misses
+// over 1 MiB (the knee at 512 KiB); with THP it hits over 128 MiB and misses over
+// 512 MiB (the knee at 256 MiB). A miss walks one level fewer.
+TEST(ConfigRegression, CalibDmaLatencyThpMovesTheIotlbKneeBy512) {
+  auto p50 = [](const std::string& window, bool thp) {
+    SimRun r = run_config("calib_dma_latency", "under_ptl",
+                          "--set workload.requests=4000 --set os.allocator.frames=400000 "
+                          "--set workload.window_bytes=" +
+                              window + (thp ? " --set os.thp=always" : ""));
+    EXPECT_EQ(r.status, 0) << r.output;
+    return r.stats.at("summary").at("dma_read_latency_ns").at("p50").get<double>();
+  };
+  const double hit = p50("64K", false);
+  EXPECT_NEAR(p50("256K", false), hit, 1.0);
+  const double miss_4k = p50("1M", false);
+  EXPECT_NEAR(miss_4k - hit, 280.0, 56.0);
+  EXPECT_NEAR(p50("128M", true), hit, 1.0);
+  const double miss_2m = p50("512M", true);
+  EXPECT_GT(miss_2m - hit, 100.0);
+  EXPECT_LT(miss_2m, miss_4k);  // the walk ends at the PMD
+}
+
 // --- sweeps of the real simulator ------------------------------------------------
 
 struct CliRun {
