@@ -58,6 +58,25 @@ TEST(HugePages, CleanOnEveryArchitecture) {
   }
 }
 
+// Case B of mmu_notifier.rst for a huge PMD pointing to a new page (migration of a
+// 2 MiB page): the device reads the old page after the CPU wrote the new one only when
+// the secondary TLBs are flushed at invalidate_range_end, on every architecture.
+TEST(HugePages, CaseBForAHugePmdAppearsOnlyUnderRangeEnd) {
+  for (const char* arch : {"vtd", "smmuv3", "riscv", "amdvi"}) {
+    SCOPED_TRACE(arch);
+    const std::string set = std::string("--set iommu.arch=") + arch;
+    const SimRun late = run_config("seeds/001_case_b_huge_pmd", "range_end", set);
+    const SimRun ptl = run_config("seeds/001_case_b_huge_pmd", "under_ptl", set);
+    ASSERT_NE(late.status, 2) << late.output;
+    EXPECT_EQ(checker(late, "stale_after_newer_write"), 1u);
+    EXPECT_EQ(checker(late, "use_after_free"), 0u);
+    EXPECT_EQ(dev_reads(late, "DEV-thread-0"), (std::vector<uint64_t>{1, 1}));
+    EXPECT_EQ(total_violations(ptl), 0u);
+    EXPECT_EQ(dev_reads(ptl, "DEV-thread-0"), (std::vector<uint64_t>{1, 3}));
+    EXPECT_EQ(num(ptl.stats.at("os").at("thp").at("thp_migration_success").at("value")), 1.0);
+  }
+}
+
 struct Point {
   std::string config;
   std::string flush;
