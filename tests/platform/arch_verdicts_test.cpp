@@ -1,48 +1,18 @@
 // Every shipped config (configs/*.cfg and configs/seeds/*.cfg), under both
 // os.secondary_tlb_flush values, gives the same verdicts on every IOMMU architecture as
-// on VT-d:
-// the same exit status, and each checker (the four ordering checkers and
+// on VT-d: the same exit status, and each checker (the four ordering checkers and
 // pasid_reuse_stale) finds violations on one architecture exactly when it finds them
 // on the other. The counts themselves may differ (the architectures' invalidations
 // take different times), the verdicts may not.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cctype>
-#include <filesystem>
-#include <ostream>
+#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "sim_run.h"
 
 namespace iosim {
 namespace {
-
-struct Point {
-  std::string config;  // relative to configs/, without ".cfg"
-  std::string flush;   // os.secondary_tlb_flush
-};
-
-void PrintTo(const Point& p, std::ostream* os) {
-  *os << p.config << " " << p.flush;
-}
-
-std::vector<Point> points() {
-  namespace fs = std::filesystem;
-  std::vector<std::string> configs;
-  for (const char* sub : {"", "seeds/"}) {
-    for (const auto& e : fs::directory_iterator(std::string(IOSIM_CONFIG_DIR) + "/" + sub)) {
-      if (e.path().extension() == ".cfg") configs.push_back(sub + e.path().stem().string());
-    }
-  }
-  std::sort(configs.begin(), configs.end());
-  std::vector<Point> out;
-  for (const std::string& c : configs) {
-    for (const char* flush : {"under_ptl", "range_end"}) out.push_back({c, flush});
-  }
-  return out;
-}
 
 uint64_t violations(const SimRun& r, const char* name) {
   if (std::string(name) == "pasid_reuse_stale") {
@@ -53,10 +23,10 @@ uint64_t violations(const SimRun& r, const char* name) {
   return checker(r, name);
 }
 
-class ArchVerdicts : public ::testing::TestWithParam<Point> {};
+class ArchVerdicts : public ::testing::TestWithParam<ConfigPoint> {};
 
 TEST_P(ArchVerdicts, SameOnEveryArchitecture) {
-  const Point& p = GetParam();
+  const ConfigPoint& p = GetParam();
   const SimRun vtd = run_config(p.config, p.flush, "--set iommu.arch=vtd");
   ASSERT_NE(vtd.status, 2) << vtd.output;
   for (const char* arch : {"smmuv3", "riscv", "amdvi"}) {
@@ -74,13 +44,8 @@ TEST_P(ArchVerdicts, SameOnEveryArchitecture) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shipped, ArchVerdicts, ::testing::ValuesIn(points()),
-                         [](const ::testing::TestParamInfo<Point>& i) {
-                           std::string n = i.param.config + "_" + i.param.flush;
-                           std::replace_if(
-                               n.begin(), n.end(), [](char c) { return !std::isalnum(c); }, '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Shipped, ArchVerdicts, ::testing::ValuesIn(shipped_config_points()),
+                         config_point_name);
 
 }  // namespace
 }  // namespace iosim

@@ -3,10 +3,7 @@
 // checker verdicts with transparent huge pages on as with them off.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cctype>
-#include <filesystem>
-#include <ostream>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -77,37 +74,12 @@ TEST(HugePages, CaseBForAHugePmdAppearsOnlyUnderRangeEnd) {
   }
 }
 
-struct Point {
-  std::string config;
-  std::string flush;
-};
-void PrintTo(const Point& p, std::ostream* os) {
-  *os << p.config << " " << p.flush;
-}
-
-std::vector<Point> points() {
-  namespace fs = std::filesystem;
-  std::vector<std::string> configs;
-  for (const char* sub : {"", "seeds/"}) {
-    for (const auto& e : fs::directory_iterator(std::string(IOSIM_CONFIG_DIR) + "/" + sub)) {
-      if (e.path().extension() == ".cfg") configs.push_back(sub + e.path().stem().string());
-    }
-  }
-  std::sort(configs.begin(), configs.end());
-  std::vector<Point> out;
-  for (const std::string& c : configs) {
-    if (c == "huge_pages") continue;  // THP is what it runs: there is no "off" to compare
-    for (const char* flush : {"under_ptl", "range_end"}) out.push_back({c, flush});
-  }
-  return out;
-}
-
-class ThpVerdicts : public ::testing::TestWithParam<Point> {};
+class ThpVerdicts : public ::testing::TestWithParam<ConfigPoint> {};
 
 // The seed texts' cases hold for huge pages too (001's case B names pmd changes): every
 // config gives the same exit status and the same checker verdicts with os.thp=always.
 TEST_P(ThpVerdicts, SameWithTransparentHugePages) {
-  const Point& p = GetParam();
+  const ConfigPoint& p = GetParam();
   const SimRun off = run_config(p.config, p.flush, "--set os.thp=never");
   const SimRun on = run_config(p.config, p.flush, "--set os.thp=always");
   ASSERT_NE(off.status, 2) << off.output;
@@ -119,13 +91,9 @@ TEST_P(ThpVerdicts, SameWithTransparentHugePages) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shipped, ThpVerdicts, ::testing::ValuesIn(points()),
-                         [](const ::testing::TestParamInfo<Point>& i) {
-                           std::string n = i.param.config + "_" + i.param.flush;
-                           std::replace_if(
-                               n.begin(), n.end(), [](char c) { return !std::isalnum(c); }, '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Shipped, ThpVerdicts,
+                         ::testing::ValuesIn(shipped_config_points("huge_pages")),
+                         config_point_name);
 
 }  // namespace
 }  // namespace iosim

@@ -9,10 +9,13 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -121,6 +124,43 @@ inline std::vector<int64_t> op_results(const SimRun& r, const std::string& name,
     }
   }
   return v;
+}
+
+// A shipped config (configs/*.cfg and configs/seeds/*.cfg, named relative to configs/
+// without ".cfg") under one os.secondary_tlb_flush value: the points of the tests that
+// run every shipped config.
+struct ConfigPoint {
+  std::string config;
+  std::string flush;
+};
+inline void PrintTo(const ConfigPoint& p, std::ostream* os) {
+  *os << p.config << " " << p.flush;
+}
+
+// Every shipped config but `skip`, under both placements, sorted.
+inline std::vector<ConfigPoint> shipped_config_points(const std::string& skip = "") {
+  namespace fs = std::filesystem;
+  std::vector<std::string> configs;
+  for (const char* sub : {"", "seeds/"}) {
+    for (const auto& e : fs::directory_iterator(std::string(IOSIM_CONFIG_DIR) + "/" + sub)) {
+      const std::string name = sub + e.path().stem().string();
+      if (e.path().extension() == ".cfg" && name != skip) configs.push_back(name);
+    }
+  }
+  std::sort(configs.begin(), configs.end());
+  std::vector<ConfigPoint> out;
+  for (const std::string& c : configs) {
+    for (const char* flush : {"under_ptl", "range_end"}) out.push_back({c, flush});
+  }
+  return out;
+}
+
+// A gtest parameter name for a point ("seeds_001_case_a_munmap_range_end").
+inline std::string config_point_name(const ::testing::TestParamInfo<ConfigPoint>& i) {
+  std::string n = i.param.config + "_" + i.param.flush;
+  std::replace_if(
+      n.begin(), n.end(), [](char c) { return !std::isalnum(c); }, '_');
+  return n;
 }
 
 }  // namespace iosim
