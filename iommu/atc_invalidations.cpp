@@ -11,7 +11,7 @@ namespace iosim {
 using sc_core::sc_time;
 
 AtcInvalidations::AtcInvalidations(StatGroup& stats, MemoryPort& mem, const sc_time& timeout,
-                                   std::function<void()> on_timeout)
+                                   std::function<void(RootPort&, uint8_t)> on_timeout)
     : mem_(mem),
       timeout_(timeout),
       on_timeout_(std::move(on_timeout)),
@@ -28,7 +28,7 @@ AtcInvalidations::AtcInvalidations(StatGroup& stats, MemoryPort& mem, const sc_t
   spawn_method_on(timeout_event_, "on_itag_timeout", [this] { done_.notify(); });
 }
 
-void AtcInvalidations::issue(RootPort& port, InvalidateRequest req, sc_time& d) {
+uint8_t AtcInvalidations::issue(RootPort& port, InvalidateRequest req, sc_time& d) {
   if (!port.can_issue()) {
     backpressure_.inc();
     wait_until([&port] { return port.can_issue(); }, d);
@@ -38,6 +38,7 @@ void AtcInvalidations::issue(RootPort& port, InvalidateRequest req, sc_time& d) 
   deadline_bound_ = std::min(deadline_bound_, port.itag(req.itag).deadline);
   occupancy_.sample(port.itags_in_flight());
   port.send_message(PcieExtension::message(0, req), d);
+  return req.itag;
 }
 
 bool AtcInvalidations::any_busy() const {
@@ -56,7 +57,7 @@ void AtcInvalidations::expire_itags() {
       port->free_itag(i);
       timeouts_.inc();
       failed_pending_ = true;
-      on_timeout_();
+      on_timeout_(*port, i);
     });
   }
 }

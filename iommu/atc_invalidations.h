@@ -11,9 +11,9 @@
 // Completion Count of the first; the ITag is retired when the last has arrived, and
 // a completion for an ITag not in flight is counted as stale. A request not answered
 // within the time-out is abandoned: its ITag is freed, the front-end's on_timeout
-// hook runs (its error bits and fault interrupt), and take_failure() reports it to
-// the next wait. A late completion that arrives while its ITag is in flight again
-// counts for the new request (the ITag is all a completion carries).
+// hook runs with the port and ITag of the request (its error bits and fault interrupt), and
+// take_failure() reports it to the next wait. A late completion that arrives while its ITag is in
+// flight again counts for the new request (the ITag is all a completion carries).
 //
 // Only the queue processor thread issues and waits, and it serves its queue in
 // order: there is a single waiter and no request overtakes another. Completions
@@ -42,16 +42,17 @@ namespace iosim {
 class AtcInvalidations {
  public:
   // Spawns its method in the module under construction (the command queue).
-  // `on_timeout` runs when a request times out.
+  // `on_timeout(port, itag)` runs when the request with that ITag on that port times
+  // out (the ITag is free again when it runs).
   AtcInvalidations(StatGroup& stats, MemoryPort& mem, const sc_core::sc_time& timeout,
-                   std::function<void()> on_timeout);
+                   std::function<void(RootPort&, uint8_t)> on_timeout);
 
   // The root ports, known once elaboration has ended (called by the processor thread).
   void set_ports(std::vector<RootPort*> ports) { ports_ = std::move(ports); }
 
   // Sends `req` on `port` with a free ITag at sc_time_stamp() + d (waiting first for
-  // a free one); d may stay annotated.
-  void issue(RootPort& port, InvalidateRequest req, sc_core::sc_time& d);
+  // a free one); d may stay annotated. Returns the ITag.
+  uint8_t issue(RootPort& port, InvalidateRequest req, sc_core::sc_time& d);
   // Waits until no request is in flight (completed or timed out); d is consumed.
   void wait_all(sc_core::sc_time& d) {
     wait_until([this] { return !any_busy(); }, d);
@@ -85,7 +86,7 @@ class AtcInvalidations {
 
   MemoryPort& mem_;
   sc_core::sc_time timeout_;
-  std::function<void()> on_timeout_;
+  std::function<void(RootPort&, uint8_t)> on_timeout_;
   std::vector<RootPort*> ports_;
   bool failed_pending_ = false;
   bool waiting_ = false;  // the processor waits on done_ in wait_until()

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "iommu/amdvi/sw_interface.h"
+#include "iommu/overloaded.h"
 #include "iommu/stat_names.h"
 #include "sc_models/pcie/pcie_ext.h"
 #include "sc_models/timing/server_pool.h"
@@ -15,13 +16,6 @@ namespace iosim::amdvi {
 using sc_core::sc_time;
 
 namespace {
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
 // COMPLETE_PPR_REQUEST Status as the PCIe PRG Response code (PCIe 6.0, 10.4.2).
 PrgResponseCode prg_code(uint8_t status) {
   switch (status) {
@@ -34,11 +28,6 @@ PrgResponseCode prg_code(uint8_t status) {
   }
 }
 
-uint32_t busy_mask(const RootPort& port) {
-  uint32_t m = 0;
-  port.for_each_busy_itag([&](uint8_t i, const RootPort::Itag&) { m |= 1u << i; });
-  return m;
-}
 }  // namespace
 
 CommandBuffer::CommandBuffer(sc_core::sc_module_name name, SimContext& ctx,
@@ -49,7 +38,8 @@ CommandBuffer::CommandBuffer(sc_core::sc_module_name name, SimContext& ctx,
       fetch_latency_(ns(cfg.fetch_latency_ns)),
       process_latency_(ns(cfg.process_latency_ns)),
       stats_(ctx.stats().group(*this)),
-      atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns), [this] { on_timeout(); }),
+      atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns),
+           [this](RootPort& port, uint8_t itag) { on_timeout(port, itag); }),
       kinds_(stats_),
       queue_depth_(
           stats_.average("queue_depth", "commands", "commands pending after each tail write")),
@@ -188,11 +178,6 @@ void CommandBuffer::invalidate_pages(const InvalidateIommuPages& c) {
   }
 }
 
-bool CommandBuffer::still_in_flight(const Issued& i) const {
-  const RootPort::Itag& t = i.port->itag(i.itag);
-  return t.busy && t.issued == i.issued;
-}
-
 void CommandBuffer::invalidate_iotlb(const InvalidateIotlbPages& c, uint64_t cmd_addr, sc_time& d) {
   RootPort* port = p_.port_of(c.device_id);
   if (!port) {
@@ -203,49 +188,20 @@ void CommandBuffer::invalidate_iotlb(const InvalidateIotlbPages& c, uint64_t cmd
   req.destination_id = c.device_id;
   if (c.gn) req.pasid = PasidPrefix::with(c.pasid);
   req.range = covered_range(c.address, c.s);
-  // Requests no longer in flight completed (their time-outs were logged when they expired).
-  const sc_time now = sc_core::sc_time_stamp();
-  issued_.erase(
-      std::remove_if(issued_.begin(), issued_.end(),
-                     [&](const Issued& i) { return !still_in_flight(i) && i.deadline > now; }),
-      issued_.end());
-  const uint32_t before = busy_mask(*port);
-  atc_.issue(*port, req, d);
-  // The ITag the request took: newly busy, else the most recently issued.
-  const uint32_t fresh = busy_mask(*port) & ~before;
-  Issued rec;
-  rec.port = port;
-  bool found = false;
-  port->for_each_busy_itag([&](uint8_t i, const RootPort::Itag& t) {
-    const bool better = fresh ? ((fresh >> i) & 1) : (!found || t.issued >= rec.issued);
-    if (!better) return;
-    rec.itag = i;
-    rec.issued = t.issued;
-    rec.deadline = t.deadline;
-    found = true;
-  });
-  if (!found) return;
-  rec.device_id = c.device_id;
-  rec.cmd_addr = cmd_addr;
-  issued_.push_back(rec);
+  const uint8_t itag = atc_.issue(*port, req, d);
+  issued_[{port, itag}] = Issued{c.device_id, cmd_addr};
 }
 
-// An ITag expired (it was freed just before): the request with the latest deadline that is
-// due and no longer in flight is the one (AtcInvalidations reports each expiry once).
-void CommandBuffer::on_timeout() {
+// The request holding `itag` on `port` timed out: IOTLB_INV_TIMEOUT with its DeviceID
+// and the address of its INVALIDATE_IOTLB_PAGES.
+void CommandBuffer::on_timeout(RootPort& port, uint8_t itag) {
   timed_out_since_wait_ = true;
-  const sc_time now = sc_core::sc_time_stamp();
-  auto best = issued_.end();
-  for (auto it = issued_.begin(); it != issued_.end(); ++it) {
-    if (still_in_flight(*it) || it->deadline > now) continue;
-    if (best == issued_.end() || it->deadline >= best->deadline) best = it;
-  }
   EventEntry e;
   e.code = EventCode::kIotlbInvTimeout;
-  if (best != issued_.end()) {
-    e.device_id = best->device_id;
-    e.address = best->cmd_addr;
-    issued_.erase(best);
+  const auto it = issued_.find({&port, itag});
+  if (it != issued_.end()) {
+    e.device_id = it->second.device_id;
+    e.address = it->second.cmd_addr;
   }
   p_.log_event(e);
 }
@@ -267,7 +223,6 @@ void CommandBuffer::complete_ppr(const CompletePprRequest& c, sc_time& d) {
 
 void CommandBuffer::completion_wait(const CompletionWait& c, sc_time& d) {
   atc_.wait_all(d);
-  issued_.clear();  // nothing is in flight any more
   if (atc_.take_failure() || timed_out_since_wait_) waits_after_timeout_.inc();
   timed_out_since_wait_ = false;
   if (c.store) {

@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "iommu/amdvi/device_table.h"
@@ -98,11 +99,8 @@ class CommandBuffer : public sc_core::sc_module {
   uint64_t failed_waits() const { return failed_waits_.value(); }
 
  private:
-  // An INVALIDATE_IOTLB_PAGES in flight: which event a time-out of its ITag logs.
+  // The INVALIDATE_IOTLB_PAGES that holds an ITag: what a time-out of it logs.
   struct Issued {
-    RootPort* port = nullptr;
-    uint8_t itag = 0;
-    sc_core::sc_time issued, deadline;
     uint16_t device_id = 0;
     uint64_t cmd_addr = 0;
   };
@@ -114,8 +112,7 @@ class CommandBuffer : public sc_core::sc_module {
   void complete_ppr(const CompletePprRequest& c, sc_core::sc_time& d);
   void completion_wait(const CompletionWait& c, sc_core::sc_time& d);
   void stop(EventCode code, uint64_t cmd_addr, sc_core::sc_time& d);
-  void on_timeout();
-  bool still_in_flight(const Issued& i) const;
+  void on_timeout(RootPort& port, uint8_t itag);
   void wait_now(sc_core::sc_time& d);
   bool runnable() const { return running_ && head_ != tail_; }
   bool last_command() const { return ((head_ + 16) % bytes_) == tail_; }
@@ -127,7 +124,7 @@ class CommandBuffer : public sc_core::sc_module {
   bool enabled_ = false, running_ = false;
   uint64_t processed_ = 0;
   bool timed_out_since_wait_ = false;
-  std::vector<Issued> issued_;
+  std::map<std::pair<const RootPort*, uint8_t>, Issued> issued_;  // by port and ITag
   sc_core::sc_time fetch_latency_, process_latency_;
   sc_core::sc_event wake_;
 

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <string>
 
+#include "iommu/overloaded.h"
 #include "iommu/riscv/sw_interface.h"
 #include "iommu/stat_names.h"
 #include "sc_models/pcie/ats_encoding.h"
@@ -16,13 +17,6 @@ namespace iosim::riscv {
 using sc_core::sc_time;
 
 namespace {
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
 bool known_response_code(uint8_t code) {
   return code == static_cast<uint8_t>(PrgResponseCode::kSuccess) ||
          code == static_cast<uint8_t>(PrgResponseCode::kInvalidRequest) ||
@@ -39,7 +33,7 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
       process_latency_(ns(cfg.process_latency_ns)),
       stats_(ctx.stats().group(*this)),
       // A timed-out ATS.INVAL is reported by the next IOFENCE.C (cmd_to).
-      atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns), [] {}),
+      atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns), [](RootPort&, uint8_t) {}),
       kinds_(stats_),
       queue_depth_(
           stats_.average("queue_depth", "commands", "commands pending after each cqt write")),

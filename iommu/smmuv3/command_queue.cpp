@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cctype>
 
+#include "iommu/overloaded.h"
 #include "iommu/smmuv3/sw_interface.h"
 #include "iommu/stat_names.h"
 #include "sc_models/pcie/ats_encoding.h"
@@ -16,13 +17,6 @@ namespace iosim::smmuv3 {
 using sc_core::sc_time;
 
 namespace {
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
 // 4.7.1 CMD_PRI_RESP.Resp as the PCIe PRG Response code (PCIe 6.0, 10.4.2).
 PrgResponseCode prg_code(PriResponse r) {
   switch (r) {
@@ -46,7 +40,7 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
       process_latency_(ns(cfg.process_latency_ns)),
       stats_(ctx.stats().group(*this)),
       // A timed-out ATC invalidation is reported by the next CMD_SYNC (CERROR_ATC_INV_SYNC).
-      atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns), [] {}),
+      atc_(stats_, p_.mem, ns(cfg.itag_timeout_ns), [](RootPort&, uint8_t) {}),
       kinds_(stats_),
       queue_depth_(
           stats_.average("queue_depth", "commands", "commands pending after each CMDQ_PROD write")),

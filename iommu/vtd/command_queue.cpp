@@ -22,7 +22,7 @@ CommandQueue::CommandQueue(sc_core::sc_module_name name, SimContext& ctx,
       p_(std::move(p)),
       stats_(ctx.stats().group(*this)),
       atc_(stats_, p_.mem, ns(cfg_.itag_timeout_ns),
-           [this] {
+           [this](RootPort&, uint8_t) {
              ite_ = true;
              p_.fault_event.notify(sc_core::SC_ZERO_TIME);
            }),
