@@ -122,8 +122,8 @@ void Iommu::upstream(RootPort& port, tlm::tlm_generic_payload& gp, sc_time& dela
   }
 }
 
-void Iommu::report(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
-                   FaultReason reason, uint64_t addr, const sc_time& at) {
+void Iommu::report(const tlm::tlm_generic_payload& gp, const PcieExtension& ext, FaultReason reason,
+                   uint64_t addr, const sc_time& at, const Translation* t) {
   IommuFault r;
   r.sid = ext.requester_id;
   r.pasid_present = ext.pasid.present;
@@ -135,6 +135,10 @@ void Iommu::report(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
   r.priv = ext.pasid.priv_requested;
   r.at = ext.address_type;
   r.time = at;
+  if (t) {
+    r.detail = t->fault_detail;
+    r.domain = t->domain;
+  }
   report_fault(r);
 }
 
@@ -179,7 +183,7 @@ void Iommu::untranslated(RootPort&, tlm::tlm_generic_payload& gp, const PcieExte
     const sc_time at = kernel_time() + delay;  // when it reaches memory
     if (!t.ok()) {
       mem_port_.settle(delay);  // the fault interrupt is raised at the request's time
-      report(gp, ext, t.fault, cur, at);
+      report(gp, ext, t.fault, cur, at, &t);
       gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
       return;
     }

@@ -120,8 +120,10 @@ class Iommu : public sc_core::sc_module, public IommuInterrupts, protected Conte
                   sc_core::sc_time& delay);
   void translation_request(RootPort& port, tlm::tlm_generic_payload& gp, PcieExtension& ext,
                            sc_core::sc_time& delay);
-  void report(const tlm::tlm_generic_payload& gp, const PcieExtension& ext,
-              FaultReason reason, uint64_t addr, const sc_core::sc_time& at);
+  // Reports a failed request to the front-end; `t` is its translation (nullptr: it
+  // failed before one, a rejected translated request).
+  void report(const tlm::tlm_generic_payload& gp, const PcieExtension& ext, FaultReason reason,
+              uint64_t addr, const sc_core::sc_time& at, const Translation* t = nullptr);
   void publish_access(const tlm::tlm_generic_payload& gp, const PcieExtension& ext, uint64_t va,
                       uint64_t pa, const sc_core::sc_time& obtained, bool through_atc,
                       const sc_core::sc_time& at);

@@ -102,8 +102,10 @@ Translation Translator::translate(const TranslateRequest& req, sc_core::sc_time&
   std::optional<uint32_t> pasid;
   if (req.pasid.present) pasid = req.pasid.pasid;
   const RequestTag rt = tables_.tag_of(req.rid, pasid, delay);
+  t.domain = rt.tag.domain;
   if (rt.fault != FaultReason::kNone) {
     t.fault = rt.fault;
+    t.fault_detail = rt.fault_detail;
     return t;
   }
   const TranslationTag& tag = rt.tag;
@@ -119,6 +121,7 @@ Translation Translator::translate(const TranslateRequest& req, sc_core::sc_time&
   const RequestContext ctx = rt.context ? *rt.context : tables_.resolve(req.rid, pasid, delay);
   if (ctx.fault != FaultReason::kNone) {
     t.fault = ctx.fault;
+    t.fault_detail = ctx.fault_detail;
     return t;
   }
   WalkOutcome w;

@@ -76,6 +76,8 @@ struct Translation {
   bool sre = false, ats_allowed = false;
   bool iotlb_hit = false;
   bool pass_through = false;  // the address is the physical address (PGTT = pass-through)
+  uint32_t fault_detail = 0;  // a table fault's front-end detail (RequestTag::fault_detail)
+  uint32_t domain = 0;        // the domain field of the request's IOTLB tag (0 if none)
   sc_core::sc_time obtained;  // when the translation was made (walk end)
   bool ok() const { return fault == FaultReason::kNone; }
   uint64_t pa(uint64_t va) const { return page_pa | (va & ((1ull << log2_size) - 1)); }
@@ -92,11 +94,14 @@ struct IommuFault {
   bool exe = false, priv = false;
   AddressType at = AddressType::kUntranslated;
   sc_core::sc_time time;
+  uint32_t detail = 0;  // the front-end's own account of a table fault (fault_detail)
+  uint32_t domain = 0;  // the domain field of the request's IOTLB tag, once known
 };
 
 // What a front-end's tables say about one request's translation.
 struct RequestContext {
   FaultReason fault = FaultReason::kNone;  // a table fault (kNone: usable)
+  uint32_t fault_detail = 0;               // as RequestTag::fault_detail
   uint64_t page_table_root = 0;            // the first-stage PML4
   bool sre = false;                        // privileged requests allowed
   bool ats_allowed = false;                // Translation Requests allowed (VT-d DTE, SMMUv3 EATS)
@@ -106,6 +111,9 @@ struct RequestContext {
 // How a request is tagged in the IOTLB and walk caches.
 struct RequestTag {
   FaultReason fault = FaultReason::kNone;  // the tables needed for the tag faulted
+  // The front-end's own account of a table fault (the event or cause its fault report
+  // records; 0: none), handed back to it in IommuFault::detail.
+  uint32_t fault_detail = 0;
   TranslationTag tag;
   // The request's context when finding the tag already resolved it (SMMUv3).
   std::optional<RequestContext> context;

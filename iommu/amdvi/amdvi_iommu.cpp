@@ -13,6 +13,15 @@ using namespace amdvi;
 
 namespace {
 
+// A table fault's event as IommuFault::detail: bit 31 (present), the code, the flags.
+uint32_t table_event_detail(const TableEvent& e) {
+  return (1u << 31) | (uint32_t{static_cast<uint8_t>(e.code)} << 16) | e.flags;
+}
+TableEvent table_event_of(uint32_t detail) {
+  return TableEvent{static_cast<EventCode>((detail >> 16) & 0xff),
+                    static_cast<uint16_t>(detail & 0xffff)};
+}
+
 // Table faults: DeviceTable chose their event.
 bool table_fault(FaultReason r) {
   switch (r) {
@@ -114,14 +123,12 @@ RequestTag AmdviIommu::tag_of(uint16_t rid, std::optional<uint32_t> pasid, sc_ti
     dc.fault = FaultReason::kPasidDisabled;
     dc.event = TableEvent{EventCode::kInvalidDeviceRequest, event_flag::kGn};
   }
-  domain_of_[rid] = dc.dte.domain_id;
+  t.tag.domain = dc.dte.domain_id;  // an event without PASID records it
   if (!dc.ok()) {
     t.fault = dc.fault;
-    if (dc.event) table_event_[rid] = *dc.event;
+    if (dc.event) t.fault_detail = table_event_detail(*dc.event);
     return t;
   }
-  if (!table_event_.empty()) table_event_.erase(rid);
-  t.tag.domain = dc.dte.domain_id;
   c.ats_allowed = dc.dte.valid && dc.dte.translation_valid && dc.dte.iotlb;
   if (dc.pass_through) {
     t.tag.pasid = kNoPasid;
@@ -139,6 +146,7 @@ RequestContext AmdviIommu::resolve(uint16_t rid, std::optional<uint32_t> pasid, 
   if (t.context) return *t.context;
   RequestContext c;
   c.fault = t.fault;
+  c.fault_detail = t.fault_detail;
   return c;
 }
 
@@ -159,12 +167,11 @@ void AmdviIommu::report_fault(const IommuFault& f) {
   if (!f.priv) flags |= event_flag::kUs;
   if (!f.read) flags |= event_flag::kRw;
   if (f.at == AddressType::kTranslationRequest) flags |= event_flag::kTr;
-  auto dom = domain_of_.find(f.sid);
-  e.pasid = f.pasid_present ? f.pasid : (dom == domain_of_.end() ? 0 : dom->second);
-  auto te = table_event_.find(f.sid);
-  if (table_fault(f.reason) && te != table_event_.end()) {
-    e.code = te->second.code;
-    e.flags = static_cast<uint16_t>(flags | te->second.flags);
+  e.pasid = f.pasid_present ? f.pasid : f.domain;
+  if (table_fault(f.reason) && f.detail) {
+    const TableEvent te = table_event_of(f.detail);
+    e.code = te.code;
+    e.flags = static_cast<uint16_t>(flags | te.flags);
   } else if (f.reason == FaultReason::kTableReadError ||
              f.reason == FaultReason::kBadTableAddress) {
     e.code = EventCode::kPageTabHardwareError;

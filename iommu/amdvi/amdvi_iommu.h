@@ -44,7 +44,6 @@
 
 #include <memory>
 #include <optional>
-#include <unordered_map>
 
 #include "iommu/amdvi/command_buffer.h"
 #include "iommu/amdvi/device_table.h"
@@ -107,9 +106,6 @@ class AmdviIommu : public Iommu {
 
   uint64_t control_ = 0;
   uint64_t status_ = 0;  // the write-1-to-clear bits; the Run bits come from the modules
-  // The event the last table fault of each DeviceID logs.
-  std::unordered_map<uint16_t, amdvi::TableEvent> table_event_;
-  std::unordered_map<uint16_t, uint16_t> domain_of_;  // DomainID of the last DTE read
   sc_core::sc_event completion_irq_, fault_irq_, ppr_irq_;
 
   Counter& faults_recorded_;

@@ -129,10 +129,9 @@ RequestTag RiscvIommu::tag_of(uint16_t rid, std::optional<uint32_t> pasid, sc_ti
   const Resolved r = tables_.resolve(rid, pasid, delay);
   if (!r.ok()) {
     t.fault = reason_of(*r.fault);
-    table_fault_[rid] = *r.fault;
+    t.fault_detail = static_cast<uint32_t>(*r.fault);  // the cause the fault record keeps
     return t;
   }
-  table_fault_.erase(rid);
   RequestContext c;
   c.sre = r.ens;
   c.ats_allowed = r.ats_allowed;
@@ -152,6 +151,7 @@ RequestContext RiscvIommu::resolve(uint16_t rid, std::optional<uint32_t> pasid, 
   if (t.context) return *t.context;
   RequestContext c;
   c.fault = t.fault;
+  c.fault_detail = t.fault_detail;
   return c;
 }
 
@@ -170,9 +170,8 @@ void RiscvIommu::report_fault(const IommuFault& f) {
   r.priv = f.pasid_present && f.priv;
   r.ttyp = ttyp_of(f);
   r.iotval = f.addr;
-  auto it = table_fault_.find(f.sid);
-  r.cause = static_cast<uint16_t>(
-      it != table_fault_.end() && table_reason(f.reason) ? it->second : translation_cause(f));
+  r.cause = f.detail && table_reason(f.reason) ? static_cast<uint16_t>(f.detail)
+                                               : static_cast<uint16_t>(translation_cause(f));
   record_fault(r, sc_core::SC_ZERO_TIME);
 }
 

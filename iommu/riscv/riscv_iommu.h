@@ -57,7 +57,6 @@
 
 #include <memory>
 #include <optional>
-#include <unordered_map>
 
 #include "iommu/iommu.h"
 #include "iommu/riscv/command_queue.h"
@@ -125,8 +124,6 @@ class RiscvIommu : public Iommu {
   std::unique_ptr<riscv::OutputQueue> pq_;
   uint32_t ipsr_ = 0;
   uint64_t icvec_ = 0;
-  // The table fault the last tag_of() of each device found (none: it resolved).
-  std::unordered_map<uint16_t, riscv::Cause> table_fault_;
   sc_core::sc_event fault_irq_, pq_irq_;
 
   Counter& faults_recorded_;

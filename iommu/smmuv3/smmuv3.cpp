@@ -93,8 +93,7 @@ RequestTag Smmuv3::tag_of(uint16_t rid, std::optional<uint32_t> pasid, sc_time& 
   if (!(cr0_ & reg::kCr0SmmuEn)) {
     // 6.3.14 GBPA: the global bypass attribute while the SMMU is disabled.
     if (gbpa_ & reg::kGbpaAbort) {
-      t.fault = FaultReason::kStreamAbort;
-      config_event_[rid] = std::nullopt;
+      t.fault = FaultReason::kStreamAbort;  // no event: fault_detail 0
       return t;
     }
     t.tag.pasid = kNoPasid;
@@ -105,7 +104,7 @@ RequestTag Smmuv3::tag_of(uint16_t rid, std::optional<uint32_t> pasid, sc_time& 
   const StreamConfig sc = tables_.lookup(rid, pasid, delay);
   if (!sc.ok()) {
     t.fault = sc.fault;
-    config_event_[rid] = sc.event;
+    if (sc.event) t.fault_detail = static_cast<uint32_t>(*sc.event);  // else silent
     return t;
   }
   c.ats_allowed = sc.ste.eats == Eats::kTranslate;
@@ -127,6 +126,7 @@ RequestContext Smmuv3::resolve(uint16_t rid, std::optional<uint32_t> pasid, sc_t
   if (t.context) return *t.context;
   RequestContext c;
   c.fault = t.fault;
+  c.fault_detail = t.fault_detail;
   return c;
 }
 
@@ -142,9 +142,8 @@ void Smmuv3::report_fault(const IommuFault& f) {
   e.pnu = f.priv;
   e.ind = f.exe;
   if (config_fault(f.reason) || f.reason == FaultReason::kTableReadError) {
-    auto it = config_event_.find(f.sid);
-    if (it == config_event_.end() || !it->second) return;  // silent abort
-    e.type = *it->second;
+    if (!f.detail) return;  // silent abort
+    e.type = static_cast<EventType>(f.detail);
     e.cls = EventClass::kCd;
     if (e.type == EventType::kCBadStreamid && !(cr2_ & reg::kCr2RecInvSid)) return;
   } else {

@@ -110,8 +110,6 @@ class Smmuv3 : public Iommu {
   uint32_t gerror_ = 0, gerrorn_ = 0;
   // *_IRQ_CFG0 (64), CFG1, CFG2 of GERROR, EVENTQ and PRIQ, by offset.
   std::unordered_map<uint64_t, uint64_t> irq_cfg_;
-  // The event the last configuration fault of each StreamID records (none: silent).
-  std::unordered_map<uint16_t, std::optional<smmuv3::EventType>> config_event_;
   sc_core::sc_event fault_irq_, priq_irq_;
 
   Counter& faults_recorded_;

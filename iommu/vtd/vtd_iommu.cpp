@@ -44,8 +44,8 @@ VtdIommu::VtdIommu(sc_core::sc_module_name name, SimContext& ctx, const IommuCon
                             [this] { return ports(); },
                             faults_.event()};
   cq_ = std::make_unique<CommandQueue>("command_queue", ctx, config().command_queue, parts);
-  prq_ = std::make_unique<PageRequestQueue>("page_request_queue", ctx,
-                                            config().page_request_queue, memory());
+  prq_ = std::make_unique<PageRequestQueue>("page_request_queue", ctx, config().page_request_queue,
+                                            memory());
 }
 
 RequestTag VtdIommu::tag_of(uint16_t rid, std::optional<uint32_t> pasid, sc_time& delay) {

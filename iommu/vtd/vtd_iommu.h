@@ -48,8 +48,7 @@ class VtdIommu : public Iommu {
 
  private:
   // ContextSource
-  RequestTag tag_of(uint16_t rid, std::optional<uint32_t> pasid,
-                    sc_core::sc_time& delay) override;
+  RequestTag tag_of(uint16_t rid, std::optional<uint32_t> pasid, sc_core::sc_time& delay) override;
   RequestContext resolve(uint16_t rid, std::optional<uint32_t> pasid,
                          sc_core::sc_time& delay) override;
 
